@@ -1,0 +1,27 @@
+// `npm test`: makes sure the real parts the suite needs are installed
+// (scripts/setup-test-deps.sh: Debian's prometheus and prometheus-pushgateway,
+// and Node 24 under tools/node24), then runs jest on native ESM with the Node
+// that runs this script. `npm run test:node24` runs the same suite on Node 24,
+// the runtime action.yml declares.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+
+const args = process.argv.slice(2);
+if (process.env.SKIP_TEST_SETUP !== '1' && existsSync('scripts/setup-test-deps.sh')) {
+  const setup = spawnSync('bash', ['scripts/setup-test-deps.sh'], { stdio: 'inherit' });
+  if (setup.status !== 0) process.exit(setup.status ?? 1);
+}
+const jest = join(dirname(createRequire(import.meta.url).resolve('jest/package.json')), 'bin', 'jest.js');
+console.log(`Running the suite on Node ${process.version}`);
+const result = spawnSync(process.execPath, [jest, ...args], {
+  stdio: 'inherit',
+  env: {
+    ...process.env,
+    NODE_OPTIONS: [process.env.NODE_OPTIONS, '--experimental-vm-modules', '--no-warnings=ExperimentalWarning']
+      .filter(Boolean)
+      .join(' '),
+  },
+});
+process.exit(result.status ?? 1);

@@ -1,0 +1,218 @@
+/**
+ * The one place that reads inputs and the runner's environment. Returns one
+ * frozen, typed config built as a single literal, plus problems that each
+ * name the input; a bad input falls back to its default and nothing else is
+ * lost (the hook turns problems into warnings).
+ */
+import { inferServiceFromName } from '../model/infer.js';
+import { parseStageMap, type StageRule } from '../model/stage-map.js';
+import { Inputs } from './constants.js';
+
+export type Mode = 'track' | 'summary' | 'verify';
+
+export interface PushgatewayConfig {
+  readonly url: string;
+  readonly authorization: string | undefined;
+  readonly job: string;
+}
+
+/** What the runner tells every step through its environment. */
+export interface RunnerContext {
+  readonly repository: string;
+  readonly runId: string;
+  readonly runAttempt: number;
+  readonly jobId: string;
+  readonly workflow: string;
+  readonly refName: string;
+  readonly eventName: string;
+  readonly apiUrl: string;
+  readonly serverUrl: string;
+  readonly runnerName: string;
+  readonly runnerTemp: string;
+  readonly actionRepository: string;
+  readonly actionRef: string;
+}
+
+export interface Config {
+  readonly mode: Mode;
+  readonly githubToken: string;
+  readonly environment: string;
+  /** The job's service: the input, else inferred from the job id, else the job id itself. */
+  readonly service: string;
+  readonly serviceGiven: boolean;
+  readonly stageRules: readonly StageRule[];
+  readonly thresholds: Readonly<Record<string, number>>;
+  readonly pushgateway: PushgatewayConfig | undefined;
+  readonly metricsFile: string;
+  readonly jobStatus: string;
+  readonly checkRunId: number | undefined;
+  readonly writeSummary: boolean;
+  readonly annotations: boolean;
+  readonly failOnError: boolean;
+  readonly runner: RunnerContext;
+  /** The secrets to mask: token, Pushgateway credentials (and their encoded forms). */
+  readonly secrets: readonly string[];
+}
+
+export interface ConfigResult {
+  readonly config: Config;
+  readonly problems: readonly string[];
+}
+
+export type InputReader = (name: string) => string;
+
+export const DEFAULT_THRESHOLDS: Readonly<Record<string, number>> = Object.freeze({
+  build: 120,
+  push: 60,
+  deploy_railway: 180,
+  health_check: 30,
+  migration: 60,
+  deploy_vercel: 180,
+  smoke_test: 90,
+  total: 900,
+});
+
+function parseBoolean(value: string, name: string, fallback: boolean, problems: string[]): boolean {
+  const v = value.trim().toLowerCase();
+  if (v === '') return fallback;
+  if (['true', 'yes', '1', 'on'].includes(v)) return true;
+  if (['false', 'no', '0', 'off'].includes(v)) return false;
+  problems.push(`input ${name}: "${value}" is not true or false; using ${fallback}`);
+  return fallback;
+}
+
+/** `stage=seconds` entries separated by spaces, commas or new lines. */
+export function parseThresholds(text: string, problems: string[], inputName: string = Inputs.Thresholds): Record<string, number> {
+  const thresholds: Record<string, number> = { ...DEFAULT_THRESHOLDS };
+  for (const entry of text.split(/[\s,]+/).filter(Boolean)) {
+    const match = /^([a-zA-Z_][a-zA-Z0-9_]*)=(\d+(?:\.\d+)?)s?$/.exec(entry);
+    if (!match) {
+      problems.push(`input ${inputName}: "${entry}" is not stage=seconds; entry skipped`);
+      continue;
+    }
+    thresholds[match[1] as string] = Number(match[2]);
+  }
+  return Object.freeze(thresholds);
+}
+
+function parsePushgateway(read: InputReader, problems: string[]): PushgatewayConfig | undefined {
+  const raw = read(Inputs.PushgatewayUrl).trim();
+  if (raw === '') return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    problems.push(`input ${Inputs.PushgatewayUrl}: "${raw}" is not a URL; nothing will be pushed`);
+    return undefined;
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    problems.push(`input ${Inputs.PushgatewayUrl}: only http and https URLs work; nothing will be pushed`);
+    return undefined;
+  }
+  if (url.username || url.password) {
+    problems.push(`input ${Inputs.PushgatewayUrl}: put credentials in ${Inputs.PushgatewayAuth}, not in the URL`);
+  }
+  const job = read(Inputs.PushgatewayJob).trim() || 'deployment';
+  return {
+    url: url.toString().replace(/\/+$/, ''),
+    authorization: authorization(read(Inputs.PushgatewayAuth)),
+    job,
+  };
+}
+
+function authorization(auth: string): string | undefined {
+  const value = auth.trim();
+  if (value === '') return undefined;
+  if (/^bearer\s+/i.test(value)) return `Bearer ${value.replace(/^bearer\s+/i, '')}`;
+  if (/^basic\s+/i.test(value)) return value;
+  if (value.includes(':')) return `Basic ${Buffer.from(value).toString('base64')}`;
+  return `Bearer ${value}`;
+}
+
+function secretsOf(read: InputReader): string[] {
+  const secrets: string[] = [];
+  const token = read(Inputs.GitHubToken).trim();
+  if (token) secrets.push(token);
+  const auth = read(Inputs.PushgatewayAuth).trim();
+  if (auth) {
+    secrets.push(auth);
+    const header = authorization(auth);
+    if (header) secrets.push(header.replace(/^(Bearer|Basic)\s+/i, ''));
+    if (!/^bearer\s+/i.test(auth) && auth.includes(':')) secrets.push(auth.slice(auth.indexOf(':') + 1));
+  }
+  return secrets.filter((s) => s.length >= 4);
+}
+
+/** Reads the runner's environment. */
+export function readRunnerContext(env: NodeJS.ProcessEnv): RunnerContext {
+  const attempt = Number(env.GITHUB_RUN_ATTEMPT ?? '1');
+  return Object.freeze({
+    repository: env.GITHUB_REPOSITORY ?? '',
+    runId: env.GITHUB_RUN_ID ?? '',
+    runAttempt: Number.isInteger(attempt) && attempt > 0 ? attempt : 1,
+    jobId: env.GITHUB_JOB ?? '',
+    workflow: env.GITHUB_WORKFLOW ?? '',
+    refName: env.GITHUB_REF_NAME ?? '',
+    eventName: env.GITHUB_EVENT_NAME ?? '',
+    apiUrl: (env.GITHUB_API_URL ?? 'https://api.github.com').replace(/\/+$/, ''),
+    serverUrl: (env.GITHUB_SERVER_URL ?? 'https://github.com').replace(/\/+$/, ''),
+    runnerName: env.RUNNER_NAME ?? '',
+    runnerTemp: env.RUNNER_TEMP ?? '',
+    actionRepository: env.GITHUB_ACTION_REPOSITORY ?? '',
+    actionRef: env.GITHUB_ACTION_REF ?? '',
+  });
+}
+
+/** Reads every input into one frozen config. Never throws. */
+export function readConfig(read: InputReader, env: NodeJS.ProcessEnv): ConfigResult {
+  const problems: string[] = [];
+  const runner = readRunnerContext(env);
+
+  const modeRaw = read(Inputs.Mode).trim().toLowerCase() || 'track';
+  let mode: Mode = 'track';
+  if (modeRaw === 'track' || modeRaw === 'summary' || modeRaw === 'verify') mode = modeRaw;
+  else problems.push(`input ${Inputs.Mode}: "${modeRaw}" is not track, summary or verify; using track`);
+
+  const serviceInput = read(Inputs.Service).trim();
+  const { rules, problems: mapProblems } = parseStageMap(read(Inputs.Stages), Inputs.Stages);
+  problems.push(...mapProblems);
+
+  const checkRunRaw = read(Inputs.CheckRunId).trim();
+  let checkRunId: number | undefined;
+  if (checkRunRaw !== '') {
+    if (/^\d+$/.test(checkRunRaw)) checkRunId = Number(checkRunRaw);
+    else problems.push(`input ${Inputs.CheckRunId}: "${checkRunRaw}" is not a job id; looking the job up instead`);
+  }
+
+  const metricsFileInput = read(Inputs.MetricsFile).trim();
+  const metricsFile =
+    metricsFileInput !== ''
+      ? metricsFileInput
+      : `${runner.runnerTemp || (env.TMPDIR ?? '/tmp')}/deployment-metrics.prom`;
+
+  const config: Config = Object.freeze({
+    mode,
+    githubToken: read(Inputs.GitHubToken).trim(),
+    environment: read(Inputs.Environment).trim() || 'production',
+    service: serviceInput || inferServiceFromName(runner.jobId) || runner.jobId || 'deployment',
+    serviceGiven: serviceInput !== '',
+    stageRules: Object.freeze(rules),
+    thresholds: parseThresholds(read(Inputs.Thresholds), problems),
+    pushgateway: parsePushgateway(read, problems),
+    metricsFile,
+    jobStatus: read(Inputs.JobStatus).trim().toLowerCase(),
+    checkRunId,
+    writeSummary: parseBoolean(read(Inputs.Summary), Inputs.Summary, true, problems),
+    annotations: parseBoolean(read(Inputs.Annotations), Inputs.Annotations, true, problems),
+    failOnError: parseBoolean(read(Inputs.FailOnError), Inputs.FailOnError, false, problems),
+    runner,
+    secrets: Object.freeze(secretsOf(read)),
+  });
+  return { config, problems };
+}
+
+/** The deployment id: the run id, with `-<attempt>` for re-runs (CONTRACT.md). */
+export function deploymentIdOf(runner: RunnerContext): string {
+  const runId = runner.runId || 'local';
+  return runner.runAttempt > 1 ? `${runId}-${runner.runAttempt}` : runId;
+}

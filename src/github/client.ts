@@ -1,0 +1,112 @@
+/**
+ * A small REST client for the few GitHub endpoints the action reads. Every
+ * call has a timeout, bounded retries and honours rate-limit headers (see
+ * util/http.ts). Built explicitly from the runner context instead of reading
+ * GITHUB_API_URL at import time (FACTS.md: @actions/github does that).
+ */
+import type { ApiJob } from '../model/deployment.js';
+import type { Clock } from '../util/clock.js';
+import { request, type FetchLike } from '../util/http.js';
+
+export interface WorkflowJob extends ApiJob {
+  readonly id: number;
+  readonly run_id?: number;
+  readonly run_attempt?: number;
+  readonly name: string;
+  readonly status: string;
+  readonly conclusion?: string | null;
+  readonly runner_name?: string | null;
+  readonly html_url?: string | null;
+  readonly started_at?: string | null;
+  readonly completed_at?: string | null;
+}
+
+export interface GitHubClientOptions {
+  readonly apiUrl: string;
+  readonly token: string;
+  readonly repository: string;
+  readonly clock: Clock;
+  readonly fetchImpl?: FetchLike;
+}
+
+export class GitHubApiError extends Error {
+  constructor(
+    message: string,
+    readonly status: number,
+  ) {
+    super(message);
+    this.name = 'GitHubApiError';
+  }
+}
+
+export class GitHubClient {
+  /** Requests sent (attempts included), for the benchmark and the summary. */
+  requestCount = 0;
+
+  constructor(private readonly options: GitHubClientOptions) {}
+
+  private async getJson<T>(path: string, what: string, deadline: number): Promise<T> {
+    const o = this.options;
+    const fetchImpl: FetchLike = (url, init) => {
+      this.requestCount++;
+      return (o.fetchImpl ?? fetch)(url, init);
+    };
+    const response = await request(
+      {
+        url: `${o.apiUrl}${path}`,
+        headers: {
+          accept: 'application/vnd.github+json',
+          'x-github-api-version': '2022-11-28',
+          'user-agent': 'deployment-observability-action',
+          ...(o.token ? { authorization: `Bearer ${o.token}` } : {}),
+        },
+        timeoutMs: 5000,
+        attempts: 3,
+        deadline,
+        what,
+      },
+      o.clock,
+      fetchImpl,
+    );
+    if (response.status !== 200) {
+      let message = response.text.slice(0, 200);
+      try {
+        message = (JSON.parse(response.text) as { message?: string }).message ?? message;
+      } catch {
+        // not JSON: keep the text
+      }
+      const hint =
+        response.status === 401
+          ? ' (is github-token valid?)'
+          : response.status === 403 || response.status === 404
+            ? ' (the token needs `actions: read`: add `permissions: { actions: read }` to the job or workflow)'
+            : '';
+      throw new GitHubApiError(`${what}: HTTP ${response.status} ${message}${hint}`, response.status);
+    }
+    try {
+      return JSON.parse(response.text) as T;
+    } catch {
+      throw new GitHubApiError(`${what}: the answer is not JSON`, response.status);
+    }
+  }
+
+  /** `GET /repos/{owner}/{repo}/actions/jobs/{job_id}` */
+  getJob(jobId: number, deadline: number): Promise<WorkflowJob> {
+    return this.getJson(`/repos/${this.options.repository}/actions/jobs/${jobId}`, `GET job ${jobId}`, deadline);
+  }
+
+  /** One page of `GET /repos/{owner}/{repo}/actions/runs/{run_id}/attempts/{attempt}/jobs`. */
+  async listAttemptJobs(
+    runId: string,
+    attempt: number,
+    page: number,
+    deadline: number,
+  ): Promise<{ totalCount: number; jobs: WorkflowJob[] }> {
+    const body = await this.getJson<{ total_count?: number; jobs?: WorkflowJob[] }>(
+      `/repos/${this.options.repository}/actions/runs/${runId}/attempts/${attempt}/jobs?per_page=100&page=${page}`,
+      `GET jobs of run ${runId} attempt ${attempt} page ${page}`,
+      deadline,
+    );
+    return { totalCount: body.total_count ?? 0, jobs: Array.isArray(body.jobs) ? body.jobs : [] };
+  }
+}

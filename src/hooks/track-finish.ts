@@ -1,0 +1,230 @@
+/**
+ * Track mode's post hook: read the job's steps from the API (waiting out its
+ * lag, within a bound), build the deployment, push its metrics, write the
+ * metrics file, outputs, annotations and the job summary. Post has a total
+ * time budget: a hung GitHub API and a hung Pushgateway together cost at most
+ * ~25 s.
+ */
+import { mkdir, open, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { ExportedEnv, Outputs, State, TRACK_ROLE_PASSIVE } from '../config/constants.js';
+import { GitHubClient } from '../github/client.js';
+import { findCurrentJob } from '../github/find-job.js';
+import { buildDeployment, ownStepNames, type ApiJob, type DeploymentResult } from '../model/deployment.js';
+import { toIso } from '../model/timing.js';
+import { combinedExposition, publishGroups, type GroupOutcome } from '../metrics/publish.js';
+import { PushgatewayClient, describeGroup } from '../metrics/pushgateway.js';
+import { parseReportedMetrics, type ReportedMetrics } from '../metrics/reported.js';
+import { finishUpdates } from '../metrics/track.js';
+import { deploymentAnnotations } from '../report/annotations.js';
+import { renderTrackSummary, type DeliveryLine } from '../report/summary.js';
+import { carryStoreOf, groupingKey, trackContext } from './track-start.js';
+import type { HookContext } from './run-wrapper.js';
+
+export const POST_BUDGET_MS = 25000;
+const API_BUDGET_MS = 12000;
+const LAG_BUDGET_MS = 8000;
+const MAX_REPORT_BYTES = 1024 * 1024;
+/** Only this many reported-line problems become annotations; the rest go to the log and summary. */
+const MAX_LINE_WARNINGS = 3;
+
+async function readReportFile(path: string | undefined): Promise<{ text: string; note?: string }> {
+  if (!path) return { text: '' };
+  let handle;
+  try {
+    handle = await open(path, 'r');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { text: '' };
+    return { text: '', note: `DEPLOY_METRICS_FILE ${path} could not be read: ${(error as Error).message}` };
+  }
+  try {
+    const buffer = Buffer.alloc(MAX_REPORT_BYTES);
+    const { bytesRead } = await handle.read(buffer, 0, MAX_REPORT_BYTES, 0);
+    const size = (await handle.stat()).size;
+    const text = buffer.subarray(0, bytesRead).toString('utf8');
+    // A cut line at the end would be reported as malformed: drop it, and say why.
+    if (size > MAX_REPORT_BYTES) {
+      return { text: text.slice(0, text.lastIndexOf('\n') + 1), note: `DEPLOY_METRICS_FILE ${path} is ${size} bytes; only the first 1 MiB is read` };
+    }
+    return { text };
+  } finally {
+    await handle.close();
+  }
+}
+
+function outcomeLine(outcome: GroupOutcome, url: string, store: string | undefined): DeliveryLine {
+  const group = `{${describeGroup(outcome.key)}}`;
+  if (outcome.pushed) {
+    const carried = outcome.carriedIn > 0 ? `, with the counts of ${outcome.carriedIn} earlier deployment(s) whose push had failed` : '';
+    return { ok: true, text: `Pushed to the Pushgateway ${url} group \`${group}\`${carried}` };
+  }
+  const kept = outcome.carriedOut
+    ? `counts kept in ${store} for the next successful push`
+    : 'counts of this deployment are lost (no place to keep them)';
+  return { ok: false, text: `Not pushed to \`${group}\`: ${outcome.problem ?? 'unknown problem'}; ${kept}` };
+}
+
+export async function finishTrack(ctx: HookContext): Promise<void> {
+  const { config, io, env, clock, problems } = ctx;
+  if (io.getState(State.Role) === TRACK_ROLE_PASSIVE) {
+    io.info('Another instance of the action tracks this job; this one has nothing to do.');
+    return;
+  }
+  const t0 = clock.now();
+  const deadline = t0 + POST_BUDGET_MS;
+  const startedAt = Number(io.getState(State.StartedAt)) || t0;
+  const service = io.getState(State.Service) || config.service;
+  const context = { ...trackContext(config, service), deploymentId: io.getState(State.DeploymentId) || trackContext(config).deploymentId };
+  const notes: string[] = [];
+
+  // 1. What steps reported through DEPLOY_METRICS_FILE.
+  const reportPath = io.getState(State.MetricsReportFile) || env[ExportedEnv.MetricsFile];
+  const { text, note } = await readReportFile(reportPath);
+  if (note) problems.report(note);
+  const reported: ReportedMetrics = parseReportedMetrics(text, `DEPLOY_METRICS_FILE ${reportPath ?? ''}`.trim());
+  reported.problems.slice(0, MAX_LINE_WARNINGS).forEach((p) => problems.report(p));
+  if (reported.problems.length > MAX_LINE_WARNINGS) {
+    problems.report(`${reported.problems.length - MAX_LINE_WARNINGS} more lines of DEPLOY_METRICS_FILE were skipped (listed in the log and the summary)`);
+    reported.problems.slice(MAX_LINE_WARNINGS).forEach((p) => io.info(p));
+  }
+  notes.push(...reported.problems);
+
+  // 2. The job's steps, from the API.
+  let job: ApiJob = { steps: [] };
+  let stagesKnown = false;
+  let apiRequests = 0;
+  if (!config.githubToken) {
+    problems.report('github-token is empty: the job\u2019s steps cannot be read, so stages are not reported');
+  } else {
+    const client = new GitHubClient({ apiUrl: config.runner.apiUrl, token: config.githubToken, repository: config.runner.repository, clock });
+    try {
+      const found = await findCurrentJob({
+        client,
+        runner: config.runner,
+        checkRunId: config.checkRunId,
+        clock,
+        logger: io,
+        deadline: t0 + API_BUDGET_MS,
+        lagBudgetMs: LAG_BUDGET_MS,
+      });
+      job = found.job;
+      stagesKnown = true;
+      if (!found.settled) notes.push('The API still showed steps in progress after the wait; their durations are lower bounds.');
+    } catch (error) {
+      problems.report(
+        `Could not read this job\u2019s steps from the GitHub API: ${(error as Error).message}. Stages are not reported; the outcome comes from job-status (${config.jobStatus || 'unknown'}).`,
+      );
+    }
+    apiRequests = client.requestCount;
+  }
+  io.debug(`GitHub API requests: ${apiRequests}`);
+
+  // 3. The deployment.
+  const steps = job.steps ?? [];
+  const deployment: DeploymentResult = buildDeployment({
+    job,
+    service,
+    rules: config.stageRules,
+    thresholds: config.thresholds,
+    jobStatus: config.jobStatus,
+    reportedErrorTypes: reported.errorTypesByStage,
+    ownStepNames: ownStepNames(steps, config.runner.actionRepository, config.runner.actionRef),
+    fallbackStart: startedAt,
+    now: clock.now(),
+  });
+  for (const stage of deployment.stages) {
+    io.info(
+      `${stage.status === 'success' ? '✓' : '✗'} ${stage.service}/${stage.stage} ${stage.status} in ${stage.durationSeconds}s${stage.slow ? ` (slow: over ${stage.thresholdSeconds}s)` : ''}`,
+    );
+  }
+  io.info(`Deployment ${context.deploymentId}: ${deployment.status} in ${deployment.durationSeconds}s${deployment.failedStage ? `, failed at ${deployment.failedStage.stage} (${deployment.errorType})` : ''}.`);
+
+  // 4. Metrics, pushed group by group (primary service first).
+  const grouped = finishUpdates(context, deployment, reported);
+  const plans = [...grouped.entries()]
+    .sort(([a], [b]) => (a === service ? -1 : b === service ? 1 : a.localeCompare(b)))
+    .map(([svc, updates]) => ({ key: groupingKey(config, svc), updates }));
+  const store = carryStoreOf(env);
+  const outcomes = await publishGroups(plans, {
+    client: config.pushgateway ? new PushgatewayClient(config.pushgateway, clock) : undefined,
+    store,
+    deploymentId: context.deploymentId,
+    deadline,
+    clock,
+    logger: io,
+    cumulative: true,
+  });
+  const delivery: DeliveryLine[] = [];
+  if (config.pushgateway) {
+    for (const outcome of outcomes) {
+      const line = outcomeLine(outcome, config.pushgateway.url, store?.description);
+      delivery.push(line);
+      if (!line.ok) problems.report(line.text.replace(/`/g, ''));
+      else io.info(line.text.replace(/`/g, ''));
+    }
+  } else {
+    delivery.push({ ok: true, text: 'No `pushgateway-url`: nothing pushed (counters in the metrics file are this deployment\u2019s own counts)' });
+  }
+
+  // 5. The metrics file, pushed or not.
+  const exposition = combinedExposition(outcomes);
+  try {
+    await mkdir(dirname(config.metricsFile), { recursive: true });
+    await writeFile(config.metricsFile, exposition, 'utf8');
+    delivery.push({ ok: true, text: `Metrics file: \`${config.metricsFile}\`` });
+  } catch (error) {
+    delivery.push({ ok: false, text: `Metrics file \`${config.metricsFile}\` not written: ${(error as Error).message}` });
+    problems.report(`metrics-file ${config.metricsFile} could not be written: ${(error as Error).message}`);
+  }
+  if (reported.series.length > 0) delivery.push({ ok: true, text: `${reported.series.length} series reported by steps through DEPLOY_METRICS_FILE` });
+
+  // 6. Outputs.
+  const stagesJson = deployment.stages.map((s) => ({
+    service: s.service,
+    stage: s.stage,
+    status: s.status,
+    started_at: toIso(s.startedAt),
+    completed_at: toIso(s.completedAt),
+    duration_seconds: s.durationSeconds,
+    slow: s.slow,
+  }));
+  io.setOutput(Outputs.DeploymentId, context.deploymentId);
+  io.setOutput(Outputs.Status, deployment.status);
+  io.setOutput(Outputs.FailedStage, deployment.failedStage?.stage ?? '');
+  io.setOutput(Outputs.ErrorType, deployment.errorType ?? '');
+  io.setOutput(Outputs.DurationSeconds, String(deployment.durationSeconds));
+  io.setOutput(Outputs.MetricsFile, config.metricsFile);
+  io.setOutput(Outputs.StagesJson, JSON.stringify(stagesJson));
+
+  // 7. Annotations.
+  if (config.annotations) {
+    for (const a of deploymentAnnotations(deployment, service)) {
+      if (a.level === 'error') io.error(a.message, { title: a.title });
+      else io.warning(a.message, { title: a.title });
+    }
+  }
+
+  // 8. The job summary.
+  if (config.writeSummary) {
+    const runUrl = config.runner.repository && config.runner.runId
+      ? `${config.runner.serverUrl}/${config.runner.repository}/actions/runs/${config.runner.runId}${config.runner.runAttempt > 1 ? `/attempts/${config.runner.runAttempt}` : ''}`
+      : undefined;
+    try {
+      await io.appendSummary(
+        renderTrackSummary({
+          deployment,
+          deploymentId: context.deploymentId,
+          environment: config.environment,
+          service,
+          branch: config.runner.refName,
+          runUrl,
+          delivery,
+          notes: [...notes, ...problems.list.filter((p) => !notes.includes(p))],
+          stagesKnown,
+        }),
+      );
+    } catch (error) {
+      problems.report(`The job summary could not be written: ${(error as Error).message}`);
+    }
+  }
+}

@@ -1,0 +1,94 @@
+/**
+ * Track mode's start (pre, or main when pre did not run because the action is
+ * local): claim the job, record the start, export DEPLOY_METRICS_FILE and
+ * DEPLOYMENT_ID, and push `deployment_in_progress=1` with the start timestamp
+ * so a hung deployment is visible live.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { ExportedEnv, State, STATE_DIR_ENV, TRACK_ROLE_OWNER, TRACK_ROLE_PASSIVE } from '../config/constants.js';
+import { deploymentIdOf, type Config } from '../config/inputs.js';
+import { PushgatewayClient, describeGroup, type GroupingKey } from '../metrics/pushgateway.js';
+import { publishGroups } from '../metrics/publish.js';
+import { startUpdates, triggeredBy, type TrackContext } from '../metrics/track.js';
+import { FileCarryStore, type CarryStore } from '../state/carry.js';
+import type { HookContext } from './run-wrapper.js';
+
+/** Pre's push must never hold up the deployment: a short budget. */
+const START_BUDGET_MS = 8000;
+
+export function trackContext(config: Config, service: string = config.service): TrackContext {
+  return {
+    environment: config.environment,
+    deploymentId: deploymentIdOf(config.runner),
+    service,
+    branch: config.runner.refName,
+    triggeredBy: triggeredBy(config.runner.eventName),
+  };
+}
+
+export function groupingKey(config: Config, service: string): GroupingKey {
+  return [
+    ['job', config.pushgateway?.job ?? 'deployment'],
+    ['environment', config.environment],
+    ['service', service],
+  ];
+}
+
+export function carryStoreOf(env: NodeJS.ProcessEnv): CarryStore | undefined {
+  const explicit = env[STATE_DIR_ENV];
+  if (explicit) return new FileCarryStore(explicit);
+  if (env.RUNNER_TOOL_CACHE) return new FileCarryStore(join(env.RUNNER_TOOL_CACHE, 'deployment-observability'));
+  return undefined;
+}
+
+/** Identity of this instance within the job: the step id the runner gives it. */
+function instanceId(env: NodeJS.ProcessEnv): string {
+  return env.GITHUB_ACTION || 'deployment-observability';
+}
+
+export async function startTrack(ctx: HookContext): Promise<void> {
+  const { config, io, env, clock } = ctx;
+  const owner = env[ExportedEnv.Owner];
+  if (owner && owner !== instanceId(env)) {
+    io.saveState(State.Role, TRACK_ROLE_PASSIVE);
+    io.info(`Another instance (step ${owner}) tracks this job already; this one stays passive.`);
+    return;
+  }
+  const startedAt = clock.now();
+  const deploymentId = deploymentIdOf(config.runner);
+  io.exportVariable(ExportedEnv.Owner, instanceId(env));
+  io.saveState(State.Role, TRACK_ROLE_OWNER);
+  io.saveState(State.StartedAt, String(startedAt));
+  io.saveState(State.DeploymentId, deploymentId);
+  io.saveState(State.Service, config.service);
+
+  const base = config.runner.runnerTemp || env.TMPDIR || '/tmp';
+  const safeJob = (config.runner.jobId || 'job').replace(/[^A-Za-z0-9_.-]/g, '_');
+  const reportFile = join(base, 'deployment-observability', `${safeJob}-${deploymentId}.prom`);
+  try {
+    await mkdir(dirname(reportFile), { recursive: true });
+    await writeFile(reportFile, '', { flag: 'a' });
+    io.exportVariable(ExportedEnv.MetricsFile, reportFile);
+    io.saveState(State.MetricsReportFile, reportFile);
+  } catch (error) {
+    ctx.problems.report(`Could not create DEPLOY_METRICS_FILE at ${reportFile}: ${(error as Error).message}; steps cannot report metrics`);
+  }
+  io.exportVariable(ExportedEnv.DeploymentId, deploymentId);
+  io.info(`Tracking deployment ${deploymentId} of ${config.service} to ${config.environment}.`);
+
+  if (!config.pushgateway) return;
+  const client = new PushgatewayClient(config.pushgateway, clock);
+  const key = groupingKey(config, config.service);
+  const [outcome] = await publishGroups([{ key, updates: startUpdates(trackContext(config), startedAt) }], {
+    client,
+    store: undefined,
+    deploymentId,
+    deadline: startedAt + START_BUDGET_MS,
+    clock,
+    logger: io,
+    cumulative: false,
+  });
+  if (outcome?.pushed) io.info(`Pushed deployment_in_progress=1 to {${describeGroup(key)}}.`);
+  else ctx.problems.report(`deployment_in_progress was not pushed, so this deployment is not visible live: ${outcome?.problem ?? 'unknown problem'}`);
+}

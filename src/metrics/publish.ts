@@ -1,0 +1,171 @@
+/**
+ * Delivers grouped updates: merges them with what each Pushgateway group holds
+ * (cumulative counters), adds counts carried from earlier failed pushes, pushes,
+ * and carries what could not be delivered. Also renders the same families as
+ * one exposition document for `metrics-file`.
+ */
+import type { Clock } from '../util/clock.js';
+import type { Logger } from '../util/logger.js';
+import { pendingAfter, type CarriedEntry, type CarryStore } from '../state/carry.js';
+import { METRICS } from './definitions.js';
+import { renderExposition, type MetricFamily, type Sample } from './exposition.js';
+import { describeGroup, type GroupingKey, type PushgatewayClient } from './pushgateway.js';
+import { carriedUpdates, mergeUpdates, type SeriesUpdate } from './series.js';
+
+export interface GroupPlan {
+  readonly key: GroupingKey;
+  readonly updates: readonly SeriesUpdate[];
+}
+
+export interface GroupOutcome {
+  readonly key: GroupingKey;
+  readonly families: readonly MetricFamily[];
+  readonly pushed: boolean;
+  /** Counters were merged with the group's current values (else they are this deployment's own counts). */
+  readonly cumulative: boolean;
+  readonly carriedIn: number;
+  readonly carriedOut: boolean;
+  readonly problem: string | undefined;
+}
+
+export interface PublishOptions {
+  readonly client: PushgatewayClient | undefined;
+  readonly store: CarryStore | undefined;
+  readonly deploymentId: string;
+  readonly deadline: number;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** Read the group first and keep counters cumulative (post); false for pre's gauges-only push. */
+  readonly cumulative: boolean;
+}
+
+function markerOf(existing: ReadonlyMap<string, readonly Sample[]>): number | undefined {
+  const sample = existing.get(METRICS.countersUpdated.name)?.[0];
+  return sample && Number.isFinite(sample.value) ? sample.value : undefined;
+}
+
+async function loadCarried(store: CarryStore | undefined, groupId: string, logger: Logger): Promise<CarriedEntry[]> {
+  if (!store) return [];
+  try {
+    return await store.load(groupId);
+  } catch (error) {
+    logger.warning(`Could not read counts carried from earlier failed pushes in ${store.description}: ${(error as Error).message}`);
+    return [];
+  }
+}
+
+async function saveCarried(
+  store: CarryStore | undefined,
+  groupId: string,
+  entries: readonly CarriedEntry[],
+  logger: Logger,
+): Promise<boolean> {
+  if (!store) return false;
+  try {
+    await store.save(groupId, entries);
+    return true;
+  } catch (error) {
+    logger.warning(`Could not keep counts for the next push in ${store.description}: ${(error as Error).message}`);
+    return false;
+  }
+}
+
+/** Publishes every group; never throws — problems are in the outcomes. */
+export async function publishGroups(plans: readonly GroupPlan[], options: PublishOptions): Promise<GroupOutcome[]> {
+  const outcomes: GroupOutcome[] = [];
+  for (const plan of plans) outcomes.push(await publishGroup(plan, options));
+  return outcomes;
+}
+
+async function publishGroup(plan: GroupPlan, o: PublishOptions): Promise<GroupOutcome> {
+  const groupId = describeGroup(plan.key);
+  if (!o.client) {
+    return { key: plan.key, families: mergeUpdates(plan.updates, undefined), pushed: false, cumulative: false, carriedIn: 0, carriedOut: false, problem: undefined };
+  }
+  if (!o.cumulative) {
+    const families = mergeUpdates(plan.updates, undefined);
+    try {
+      await o.client.push(plan.key, renderExposition(families), o.deadline);
+      return { key: plan.key, families, pushed: true, cumulative: false, carriedIn: 0, carriedOut: false, problem: undefined };
+    } catch (error) {
+      return { key: plan.key, families, pushed: false, cumulative: false, carriedIn: 0, carriedOut: false, problem: (error as Error).message };
+    }
+  }
+
+  const carriedAll = await loadCarried(o.store, groupId, o.logger);
+  let existing: ReadonlyMap<string, readonly Sample[]> | undefined;
+  let readProblem: string | undefined;
+  try {
+    existing = await o.client.readGroup(plan.key, o.deadline);
+  } catch (error) {
+    readProblem = (error as Error).message;
+  }
+  const mine: CarriedEntry = { deploymentId: o.deploymentId, recordedAt: o.clock.now(), updates: carriedUpdates(plan.updates) };
+
+  if (!existing) {
+    // Without the group's current values, pushing counters would reset them: push the
+    // gauges only and keep the counts for the next push.
+    const gauges = plan.updates.filter((u) => u.definition.merge === 'replace');
+    const families = mergeUpdates(plan.updates, undefined);
+    let pushProblem: string | undefined;
+    if (gauges.length > 0) {
+      try {
+        await o.client.push(plan.key, renderExposition(mergeUpdates(gauges, undefined)), o.deadline);
+      } catch (error) {
+        pushProblem = (error as Error).message;
+      }
+    }
+    const carriedOut = await saveCarried(o.store, groupId, [...carriedAll, mine], o.logger);
+    return {
+      key: plan.key,
+      families,
+      pushed: false,
+      cumulative: false,
+      carriedIn: 0,
+      carriedOut,
+      problem: [readProblem, pushProblem].filter(Boolean).join('; '),
+    };
+  }
+
+  const pending = pendingAfter(carriedAll, markerOf(existing));
+  const nowSeconds = o.clock.now() / 1000;
+  const updates: SeriesUpdate[] = [
+    ...plan.updates,
+    ...pending.flatMap((e) => e.updates),
+    { definition: METRICS.countersUpdated, name: METRICS.countersUpdated.name, labels: {}, value: nowSeconds },
+  ];
+  const families = mergeUpdates(updates, existing);
+  try {
+    await o.client.push(plan.key, renderExposition(families), o.deadline);
+  } catch (error) {
+    const carriedOut = await saveCarried(o.store, groupId, [...pending, mine], o.logger);
+    return { key: plan.key, families, pushed: false, cumulative: true, carriedIn: 0, carriedOut, problem: (error as Error).message };
+  }
+  if (carriedAll.length > 0) await saveCarried(o.store, groupId, [], o.logger);
+  return { key: plan.key, families, pushed: true, cumulative: true, carriedIn: pending.length, carriedOut: false, problem: undefined };
+}
+
+/**
+ * All groups' families as one valid exposition document: families of the same
+ * name are joined, and each sample gets its group's `service` when it has none
+ * (as Prometheus will see it after scraping the Pushgateway).
+ */
+export function combinedExposition(outcomes: readonly GroupOutcome[]): string {
+  const byName = new Map<string, { family: MetricFamily; samples: Sample[] }>();
+  for (const outcome of outcomes) {
+    const service = outcome.key.find(([l]) => l === 'service')?.[1];
+    for (const family of outcome.families) {
+      if (family.name === METRICS.countersUpdated.name) continue;
+      let entry = byName.get(family.name);
+      if (!entry) {
+        entry = { family, samples: [] };
+        byName.set(family.name, entry);
+      }
+      for (const s of family.samples) {
+        const labels = service !== undefined && s.labels.service === undefined && outcomes.length > 1 ? { ...s.labels, service } : s.labels;
+        entry.samples.push({ ...s, labels });
+      }
+    }
+  }
+  return renderExposition([...byName.values()].map(({ family, samples }) => ({ ...family, samples })));
+}

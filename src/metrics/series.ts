@@ -1,0 +1,100 @@
+/**
+ * Series updates and how they merge with what a Pushgateway group already
+ * holds: counters add (cumulative across deployments), `max` timestamps only
+ * move forward, latest-deployment gauges replace. Pure.
+ */
+import { metricByName, type MetricDefinition } from './definitions.js';
+import { seriesKey, type Labels, type MetricFamily, type Sample } from './exposition.js';
+
+export interface SeriesUpdate {
+  readonly definition: MetricDefinition;
+  /** Exposition name: the family name, or a histogram's `_bucket`/`_sum`/`_count`. */
+  readonly name: string;
+  readonly labels: Labels;
+  /** sum: the amount to add; max/replace: the value. */
+  readonly value: number;
+}
+
+/** Samples a group already holds, by family name (labels without `job`/`instance`). */
+export type ExistingSamples = ReadonlyMap<string, readonly Sample[]>;
+
+/** Labels the Pushgateway adds to every sample of a group and that updates never carry. */
+const PUSHGATEWAY_LABELS = new Set(['job', 'instance']);
+
+/** Drops labels the Pushgateway added (job, instance, grouping labels the family does not have). */
+export function normalizeExistingLabels(labels: Labels, keep: ReadonlySet<string> | undefined): Labels {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(labels)) {
+    if (PUSHGATEWAY_LABELS.has(name)) continue;
+    if (keep && !keep.has(name)) continue;
+    out[name] = value;
+  }
+  return out;
+}
+
+function orderLabels(labels: Labels, definition: MetricDefinition): Labels {
+  const out: Record<string, string> = {};
+  for (const name of definition.labels) if (labels[name] !== undefined) out[name] = labels[name] as string;
+  for (const name of Object.keys(labels).sort()) if (out[name] === undefined) out[name] = labels[name] as string;
+  return out;
+}
+
+/**
+ * Merges updates with the group's existing samples into the families to push.
+ * Only families that have an update are returned: a POST replaces just those,
+ * so everything else in the group (a last success on a failed deployment, a
+ * verify run's counters) stays as it was.
+ */
+export function mergeUpdates(updates: readonly SeriesUpdate[], existing: ExistingSamples | undefined): MetricFamily[] {
+  const families = new Map<string, { definition: MetricDefinition; samples: Map<string, Sample> }>();
+  for (const update of updates) {
+    const def = update.definition;
+    let family = families.get(def.name);
+    if (!family) {
+      family = { definition: def, samples: new Map() };
+      families.set(def.name, family);
+      if (def.merge === 'sum' && existing) {
+        // Table metrics drop the grouping labels they do not have; custom ones keep all but job/instance.
+        const keep = metricByName(def.name) === def ? new Set([...def.labels, 'le']) : undefined;
+        for (const sample of existing.get(def.name) ?? []) {
+          const labels = orderLabels(normalizeExistingLabels(sample.labels, keep), def);
+          family.samples.set(seriesKey(sample.name, labels), { name: sample.name, labels, value: sample.value });
+        }
+      }
+    }
+    const labels = orderLabels(update.labels, def);
+    const key = seriesKey(update.name, labels);
+    const current = family.samples.get(key);
+    let value = update.value;
+    if (def.merge === 'sum') value = (current?.value ?? 0) + update.value;
+    else if (def.merge === 'max') {
+      const before = existing?.get(def.name)?.find(
+        (s) => seriesKey(s.name, orderLabels(normalizeExistingLabels(s.labels, new Set(def.labels)), def)) === key,
+      );
+      value = Math.max(current?.value ?? -Infinity, before?.value ?? -Infinity, update.value);
+    }
+    family.samples.set(key, { name: update.name, labels, value });
+  }
+  return [...families.values()].map(({ definition, samples }) => ({
+    name: definition.name,
+    type: definition.type,
+    help: definition.help,
+    samples: sortSamples([...samples.values()]),
+  }));
+}
+
+function sortSamples(samples: Sample[]): Sample[] {
+  const le = (s: Sample): number => (s.labels.le === undefined ? Infinity : s.labels.le === '+Inf' ? Infinity : Number(s.labels.le));
+  return samples.sort((a, b) => {
+    const ka = seriesKey('', { ...a.labels, le: '' });
+    const kb = seriesKey('', { ...b.labels, le: '' });
+    if (ka !== kb) return ka < kb ? -1 : 1;
+    const rank = (s: Sample): number => (s.name.endsWith('_bucket') ? 0 : s.name.endsWith('_sum') ? 1 : 2);
+    return rank(a) - rank(b) || le(a) - le(b);
+  });
+}
+
+/** Counter and timestamp updates only: what a failed push carries to the next one. */
+export function carriedUpdates(updates: readonly SeriesUpdate[]): SeriesUpdate[] {
+  return updates.filter((u) => u.definition.merge === 'sum' || u.definition.merge === 'max');
+}
