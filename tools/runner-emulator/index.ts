@@ -1,0 +1,56 @@
+/**
+ * Runner emulator: runs a JavaScript action's real bundles (`runs.pre`,
+ * `runs.main`, `runs.post`) with `node <bundle>` the way the GitHub runner
+ * does, for tests, the demo and the benchmark.
+ *
+ * Reproduced (actions/runner behaviour):
+ * - order: every `pre` (not for `local` actions; pre-if default always()),
+ *   main steps honouring `if:` (implicit success()), then the `post` of every
+ *   uses step whose main started, in reverse (post-if default always());
+ * - fresh `$RUNNER_TEMP/_runner_file_commands/<prefix><uuid>` files per
+ *   process, parsed like FileCommandManager (a missing heredoc delimiter fails
+ *   the step); GITHUB_ENV/GITHUB_PATH reach later steps; GITHUB_STATE reaches
+ *   later phases of the same action instance as STATE_<name>;
+ * - `INPUT_<NAME>` (upper-cased, spaces → `_`, hyphens kept) from `with:` or
+ *   action.yml defaults, `${{ }}` evaluated again for each phase (so
+ *   `${{ job.status }}` is the status when post runs);
+ * - stdout/stderr workflow commands (add-mask, error/warning/notice with the
+ *   runner's unescaping, group, debug, stop-commands), masking in the log and
+ *   step summaries, annotation display limits, the 1 MiB summary limit;
+ * - job.status, cancellation, step timeouts and the REST API steps view on a
+ *   virtual clock (`onStepsChange`);
+ * - a fresh environment (PATH, HOME, locale only — never NODE_OPTIONS) plus the
+ *   runner's GITHUB_* / RUNNER_* variables, which step env cannot override;
+ * - process groups killed at "Complete job" (orphans) and on timeouts (exit 124).
+ *
+ * Not reproduced: containers, composite/docker actions, `continue-on-error`,
+ * `timeout-minutes` (use `conclusion: 'cancelled'`), killing a step when the
+ * run is cancelled (a `cancelJob` step runs to its end first).
+ */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export { runJob } from './job.js';
+export { loadActionManifest } from './action-manifest.js';
+export type { ActionManifest, ActionInput } from './action-manifest.js';
+export { parseKeyValueFile } from './file-commands.js';
+export { parseWorkflowCommand } from './workflow-commands.js';
+export { evaluate, interpolate, evaluateCondition } from './expressions.js';
+export type {
+  Annotation,
+  Cond,
+  JobResult,
+  JobSpec,
+  JobStatus,
+  JobView,
+  PhaseResult,
+  RunStep,
+  StepSpec,
+  StepView,
+  UsesStep,
+} from './types.js';
+
+/** The repository root (where the action's action.yml lives), resolved from this module's location. */
+export function repoActionDir(): string {
+  return path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+}
