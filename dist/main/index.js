@@ -29839,7 +29839,7 @@ function startUpdates(ctx, startedAtMs) {
     ];
 }
 /** Everything post pushes for a finished deployment, grouped by service. */
-function track_finishUpdates(ctx, deployment, reported) {
+function track_finishUpdates(ctx, deployment, reported, times) {
     const groups = new Map();
     const env = ctx.environment;
     const id = ctx.deploymentId;
@@ -29848,8 +29848,8 @@ function track_finishUpdates(ctx, deployment, reported) {
     // Run-level metrics live in the primary group.
     add(primary, METRICS.deploymentRunsTotal, { environment: env, service: primary, status: deployment.status }, 1);
     add(primary, METRICS.inProgress, { environment: env, deployment_id: id, service: primary, branch: ctx.branch, triggered_by: ctx.triggeredBy }, 0);
-    add(primary, METRICS.startTimestamp, { environment: env, deployment_id: id, service: primary }, deployment.startedAt / 1000);
-    add(primary, deployment.status === 'success' ? METRICS.lastSuccessTimestamp : METRICS.lastFailureTimestamp, { environment: env, service: primary }, deployment.completedAt / 1000);
+    add(primary, METRICS.startTimestamp, { environment: env, deployment_id: id, service: primary }, times.startedAt / 1000);
+    add(primary, deployment.status === 'success' ? METRICS.lastSuccessTimestamp : METRICS.lastFailureTimestamp, { environment: env, service: primary }, times.finishedAt / 1000);
     const reportedNames = new Set(reported.series.map((s) => s.definition.name));
     const reportedErrorStages = new Set(reported.series.filter((s) => s.definition === METRICS.deploymentErrorsTotal).map((s) => s.labels.stage));
     for (const stage of deployment.stages) {
@@ -30468,7 +30468,7 @@ async function track_finish_finishTrack(ctx) {
     }
     io.info(`Deployment ${context.deploymentId}: ${deployment.status} in ${deployment.durationSeconds}s${deployment.failedStage ? `, failed at ${deployment.failedStage.stage} (${deployment.errorType})` : ''}.`);
     // 4. Metrics, pushed group by group (primary service first).
-    const grouped = finishUpdates(context, deployment, reported);
+    const grouped = finishUpdates(context, deployment, reported, { startedAt, finishedAt: clock.now() });
     const plans = [...grouped.entries()]
         .sort(([a], [b]) => (a === service ? -1 : b === service ? 1 : a.localeCompare(b)))
         .map(([svc, updates]) => ({ key: groupingKey(config, svc), updates }));

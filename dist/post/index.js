@@ -29750,7 +29750,7 @@ function track_startUpdates(ctx, startedAtMs) {
     ];
 }
 /** Everything post pushes for a finished deployment, grouped by service. */
-function finishUpdates(ctx, deployment, reported) {
+function finishUpdates(ctx, deployment, reported, times) {
     const groups = new Map();
     const env = ctx.environment;
     const id = ctx.deploymentId;
@@ -29759,8 +29759,8 @@ function finishUpdates(ctx, deployment, reported) {
     // Run-level metrics live in the primary group.
     add(primary, definitions_METRICS.deploymentRunsTotal, { environment: env, service: primary, status: deployment.status }, 1);
     add(primary, definitions_METRICS.inProgress, { environment: env, deployment_id: id, service: primary, branch: ctx.branch, triggered_by: ctx.triggeredBy }, 0);
-    add(primary, definitions_METRICS.startTimestamp, { environment: env, deployment_id: id, service: primary }, deployment.startedAt / 1000);
-    add(primary, deployment.status === 'success' ? definitions_METRICS.lastSuccessTimestamp : definitions_METRICS.lastFailureTimestamp, { environment: env, service: primary }, deployment.completedAt / 1000);
+    add(primary, definitions_METRICS.startTimestamp, { environment: env, deployment_id: id, service: primary }, times.startedAt / 1000);
+    add(primary, deployment.status === 'success' ? definitions_METRICS.lastSuccessTimestamp : definitions_METRICS.lastFailureTimestamp, { environment: env, service: primary }, times.finishedAt / 1000);
     const reportedNames = new Set(reported.series.map((s) => s.definition.name));
     const reportedErrorStages = new Set(reported.series.filter((s) => s.definition === definitions_METRICS.deploymentErrorsTotal).map((s) => s.labels.stage));
     for (const stage of deployment.stages) {
@@ -30551,7 +30551,7 @@ async function finishTrack(ctx) {
     }
     io.info(`Deployment ${context.deploymentId}: ${deployment.status} in ${deployment.durationSeconds}s${deployment.failedStage ? `, failed at ${deployment.failedStage.stage} (${deployment.errorType})` : ''}.`);
     // 4. Metrics, pushed group by group (primary service first).
-    const grouped = finishUpdates(context, deployment, reported);
+    const grouped = finishUpdates(context, deployment, reported, { startedAt, finishedAt: clock.now() });
     const plans = [...grouped.entries()]
         .sort(([a], [b]) => (a === service ? -1 : b === service ? 1 : a.localeCompare(b)))
         .map(([svc, updates]) => ({ key: groupingKey(config, svc), updates }));

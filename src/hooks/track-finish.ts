@@ -140,7 +140,7 @@ export async function finishTrack(ctx: HookContext): Promise<void> {
   io.info(`Deployment ${context.deploymentId}: ${deployment.status} in ${deployment.durationSeconds}s${deployment.failedStage ? `, failed at ${deployment.failedStage.stage} (${deployment.errorType})` : ''}.`);
 
   // 4. Metrics, pushed group by group (primary service first).
-  const grouped = finishUpdates(context, deployment, reported);
+  const grouped = finishUpdates(context, deployment, reported, { startedAt, finishedAt: clock.now() });
   const plans = [...grouped.entries()]
     .sort(([a], [b]) => (a === service ? -1 : b === service ? 1 : a.localeCompare(b)))
     .map(([svc, updates]) => ({ key: groupingKey(config, svc), updates }));

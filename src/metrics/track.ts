@@ -53,8 +53,25 @@ export function startUpdates(ctx: TrackContext, startedAtMs: number): SeriesUpda
   ];
 }
 
+/**
+ * When the deployment started and finished on the runner's clock (ms). The
+ * timestamps alerts compare with `time()` come from here, not from the API's
+ * step times (1 s resolution, and a lagging view of the job).
+ */
+export interface RunnerTimes {
+  /** pre's recorded start: the same value pre pushed as deployment_start_timestamp_seconds. */
+  readonly startedAt: number;
+  /** When post ran: the deployment's last step had finished. */
+  readonly finishedAt: number;
+}
+
 /** Everything post pushes for a finished deployment, grouped by service. */
-export function finishUpdates(ctx: TrackContext, deployment: DeploymentResult, reported: ReportedMetrics): GroupedUpdates {
+export function finishUpdates(
+  ctx: TrackContext,
+  deployment: DeploymentResult,
+  reported: ReportedMetrics,
+  times: RunnerTimes,
+): GroupedUpdates {
   const groups: GroupedUpdates = new Map();
   const env = ctx.environment;
   const id = ctx.deploymentId;
@@ -70,12 +87,12 @@ export function finishUpdates(ctx: TrackContext, deployment: DeploymentResult, r
     { environment: env, deployment_id: id, service: primary, branch: ctx.branch, triggered_by: ctx.triggeredBy },
     0,
   );
-  add(primary, METRICS.startTimestamp, { environment: env, deployment_id: id, service: primary }, deployment.startedAt / 1000);
+  add(primary, METRICS.startTimestamp, { environment: env, deployment_id: id, service: primary }, times.startedAt / 1000);
   add(
     primary,
     deployment.status === 'success' ? METRICS.lastSuccessTimestamp : METRICS.lastFailureTimestamp,
     { environment: env, service: primary },
-    deployment.completedAt / 1000,
+    times.finishedAt / 1000,
   );
 
   const reportedNames = new Set(reported.series.map((s) => s.definition.name));

@@ -1,0 +1,244 @@
+/**
+ * Whole deploy jobs through the real dist/ bundles under the runner emulator,
+ * against the fake GitHub API and a real Pushgateway; values read back from
+ * the Pushgateway's own API and asserted exactly.
+ */
+import { readFileSync } from 'node:fs';
+import { apiSteps, API_STAGE_MAP, databaseSteps, runTrackedJob, webSteps } from '../../tools/scenarios/index.js';
+import { gatewayValue, gatewayValues, newRunId, promtoolCheckMetrics, startBed, type Bed } from './helpers.js';
+
+let bed: Bed;
+beforeAll(async () => {
+  bed = await startBed();
+});
+afterAll(async () => {
+  await bed?.close();
+});
+
+const base = (environment: string): Record<string, string> => ({
+  environment,
+  'pushgateway-url': bed.pg.url,
+});
+
+interface StageJson {
+  service: string;
+  stage: string;
+  status: string;
+  duration_seconds: number;
+  slow: boolean;
+}
+
+test('API deployment that succeeds: stages, outputs, summary, metrics file and exact values in the Pushgateway', async () => {
+  const before = Date.now() / 1000;
+  const job = await runTrackedJob({
+    gh: bed.gh,
+    runId: newRunId(),
+    job: 'deploy-api',
+    steps: apiSteps(),
+    stateDir: bed.stateDir,
+    with: { ...base('e2e-success'), stages: API_STAGE_MAP },
+  });
+  expect(job.result.status).toBe('success');
+  expect(job.pre?.exitCode).toBe(0);
+  expect(job.post?.exitCode).toBe(0);
+  const out = job.post?.outputs ?? {};
+  expect(out.status).toBe('success');
+  expect(out['failed-stage']).toBe('');
+  expect(out['error-type']).toBe('');
+  const stages = JSON.parse(out['stages-json'] ?? '[]') as StageJson[];
+  expect(stages.map((s) => [s.stage, s.status, s.duration_seconds, s.slow])).toEqual([
+    ['build', 'success', 95, false],
+    ['push', 'success', 45, false],
+    ['deploy_railway', 'success', 150, false],
+    ['health_check', 'success', 8, false],
+    ['migration', 'success', 23, false],
+    ['smoke_test', 'success', 52, false],
+  ]);
+  // No warning: a clean deployment is quiet.
+  expect(job.result.annotations.filter((a) => a.level !== 'notice')).toEqual([]);
+
+  const url = bed.pg.url;
+  const group = { job: 'deployment', environment: 'e2e-success', service: 'api' };
+  expect(await gatewayValue(url, 'deployment_runs_total', { ...group, status: 'success' })).toBe(1);
+  for (const stage of ['build', 'push', 'deploy_railway', 'health_check', 'migration', 'smoke_test']) {
+    expect(await gatewayValue(url, 'deployment_total', { ...group, stage, status: 'success' })).toBe(1);
+  }
+  expect(await gatewayValue(url, 'deployment_stage_duration_seconds', { ...group, stage: 'deploy_railway', deployment_id: out['deployment-id'] as string })).toBe(150);
+  expect(await gatewayValue(url, 'deployment_in_progress', { ...group, deployment_id: out['deployment-id'] as string, branch: 'main' })).toBe(0);
+  const lastSuccess = await gatewayValue(url, 'deployment_last_success_timestamp_seconds', group);
+  expect(lastSuccess).toBeGreaterThanOrEqual(Math.floor(before));
+  expect(lastSuccess).toBeLessThanOrEqual(Date.now() / 1000 + 1);
+  expect(await gatewayValues(url, 'deployment_last_failure_timestamp_seconds', group)).toEqual([]);
+  expect(await gatewayValue(url, 'api_health_check_latency_ms', { ...group, status: 'healthy' })).toBe(42);
+  expect(await gatewayValue(url, 'database_migration_lag_seconds', { ...group, migration_count: '5' })).toBe(23.4);
+  expect(await gatewayValue(url, 'smoke_test_total', { ...group, test_name: '/health' })).toBe(1);
+  expect(await gatewayValue(url, 'migration_success_total', group)).toBe(1);
+  expect(await gatewayValue(url, 'deployment_infrastructure_cost', { ...group, resource: 'railway_compute' })).toBe(2.5);
+  expect(await gatewayValue(url, 'railway_deployment_cpu_percent', group)).toBe(75.2);
+
+  const summary = job.post?.summary ?? '';
+  expect(summary).toContain('## ✅ Deployment succeeded: api · e2e-success');
+  expect(summary).toContain('| deploy_railway | api | ✅ success | 2m 30s | 3m 00s |  |');
+  expect(summary).toContain('```mermaid\ngantt');
+  expect(summary).toContain(`Pushed to the Pushgateway ${url}`);
+
+  const metricsText = readFileSync(out['metrics-file'] as string, 'utf8');
+  expect(metricsText).toContain('deployment_runs_total{environment="e2e-success",service="api",status="success"} 1');
+  expect(() => promtoolCheckMetrics(metricsText)).not.toThrow();
+});
+
+test('counters accumulate over a sequence of deployments; latest-deployment gauges keep one deployment_id', async () => {
+  const ids: string[] = [];
+  for (let i = 0; i < 3; i++) {
+    const job = await runTrackedJob({
+      gh: bed.gh,
+      runId: newRunId(),
+      job: 'deploy-api',
+      steps: apiSteps(),
+      stateDir: bed.stateDir,
+      with: { ...base('e2e-sequence'), stages: API_STAGE_MAP },
+    });
+    expect(job.post?.exitCode).toBe(0);
+    ids.push(job.post?.outputs['deployment-id'] as string);
+  }
+  const group = { job: 'deployment', environment: 'e2e-sequence', service: 'api' };
+  expect(await gatewayValue(bed.pg.url, 'deployment_runs_total', { ...group, status: 'success' })).toBe(3);
+  expect(await gatewayValue(bed.pg.url, 'deployment_total', { ...group, stage: 'build', status: 'success' })).toBe(3);
+  expect(await gatewayValue(bed.pg.url, 'migration_success_total', group)).toBe(3);
+  expect(await gatewayValue(bed.pg.url, 'smoke_test_total', { ...group, test_name: '/health' })).toBe(3);
+  // Gauges of the latest deployment only: one series, with the last id.
+  const inProgress = await gatewayValues(bed.pg.url, 'deployment_in_progress', group);
+  expect(inProgress).toEqual([0]);
+  expect(await gatewayValue(bed.pg.url, 'deployment_in_progress', { ...group, deployment_id: ids[2] as string })).toBe(0);
+  expect(await gatewayValues(bed.pg.url, 'deployment_stage_duration_seconds', { ...group, deployment_id: ids[0] as string })).toEqual([]);
+});
+
+test('health-check failure followed by a rollback: failed stage, error type, rollback, timestamps', async () => {
+  const group = { job: 'deployment', environment: 'e2e-rollback', service: 'api' };
+  const job = await runTrackedJob({
+    gh: bed.gh,
+    runId: newRunId(),
+    job: 'deploy-api',
+    steps: apiSteps({ healthFails: true }),
+    stateDir: bed.stateDir,
+    with: { ...base('e2e-rollback'), stages: API_STAGE_MAP },
+  });
+  expect(job.result.status).toBe('failure');
+  expect(job.post?.exitCode).toBe(0);
+  const out = job.post?.outputs ?? {};
+  expect([out.status, out['failed-stage'], out['error-type']]).toEqual(['failure', 'health_check', 'health_check_failed']);
+  const stages = JSON.parse(out['stages-json'] ?? '[]') as StageJson[];
+  expect(stages.map((s) => `${s.stage}:${s.status}`)).toEqual([
+    'build:success',
+    'push:success',
+    'deploy_railway:success',
+    'health_check:failure',
+    'rollback:success',
+  ]);
+  expect(await gatewayValue(bed.pg.url, 'deployment_runs_total', { ...group, status: 'failure' })).toBe(1);
+  expect(await gatewayValue(bed.pg.url, 'deployment_errors_total', { ...group, stage: 'health_check', error_type: 'health_check_failed' })).toBe(1);
+  expect(await gatewayValue(bed.pg.url, 'deployment_errors_total', { ...group, stage: 'rollback', error_type: 'rollback_triggered' })).toBe(1);
+  // The step reported its rollback: counted once, not again by inference.
+  expect(await gatewayValues(bed.pg.url, 'deployment_rollback_total', group)).toEqual([1]);
+  expect(await gatewayValue(bed.pg.url, 'deployment_rollback_total', { ...group, reason: 'health_check_failed', status: 'success' })).toBe(1);
+  const lastFailure = await gatewayValue(bed.pg.url, 'deployment_last_failure_timestamp_seconds', group);
+  expect(await gatewayValues(bed.pg.url, 'deployment_last_success_timestamp_seconds', group)).toEqual([]);
+  const errors = job.result.annotations.filter((a) => a.level === 'error');
+  expect(errors.map((a) => a.properties?.title)).toEqual(['Deployment failed at health_check (api)']);
+  expect(job.post?.summary).toContain('- **Error type:** `health_check_failed`');
+  expect(job.post?.summary).toContain('- **Rollback:** ran, success (30s)');
+
+  // A success afterwards sets the last success and leaves the last failure alone.
+  const next = await runTrackedJob({
+    gh: bed.gh,
+    runId: newRunId(),
+    job: 'deploy-api',
+    steps: apiSteps(),
+    stateDir: bed.stateDir,
+    with: { ...base('e2e-rollback'), stages: API_STAGE_MAP },
+  });
+  expect(next.post?.outputs.status).toBe('success');
+  expect(await gatewayValue(bed.pg.url, 'deployment_last_failure_timestamp_seconds', group)).toBe(lastFailure);
+  expect(await gatewayValue(bed.pg.url, 'deployment_last_success_timestamp_seconds', group)).toBeGreaterThanOrEqual(lastFailure);
+  expect(await gatewayValue(bed.pg.url, 'deployment_runs_total', { ...group, status: 'success' })).toBe(1);
+  expect(await gatewayValue(bed.pg.url, 'deployment_runs_total', { ...group, status: 'failure' })).toBe(1);
+});
+
+test('slow Vercel deploy of the web job: stages inferred, slow stage marked and annotated', async () => {
+  const job = await runTrackedJob({
+    gh: bed.gh,
+    runId: newRunId(),
+    job: 'deploy-web',
+    steps: webSteps({ vercelSeconds: 250 }),
+    stateDir: bed.stateDir,
+    with: base('e2e-web'),
+  });
+  expect(job.post?.exitCode).toBe(0);
+  const stages = JSON.parse(job.post?.outputs['stages-json'] ?? '[]') as StageJson[];
+  expect(stages.map((s) => [s.service, s.stage, s.duration_seconds, s.slow])).toEqual([
+    ['web', 'install', 35, false],
+    ['web', 'build', 90, false],
+    ['web', 'deploy_vercel', 250, true],
+    ['web', 'verification', 10, false],
+  ]);
+  const warnings = job.result.annotations.filter((a) => a.level === 'warning');
+  expect(warnings.map((a) => a.properties?.title)).toEqual(['Slow stage: deploy_vercel']);
+  expect(warnings[0]?.message).toBe('deploy_vercel (web) took 4m 10s, over its 3m 00s threshold');
+  expect(job.post?.summary).toContain('| deploy_vercel | web | ✅ success | 4m 10s | 3m 00s | 🐢 slow |');
+  expect(await gatewayValue(bed.pg.url, 'deployment_stage_duration_seconds', { environment: 'e2e-web', service: 'web', stage: 'deploy_vercel' })).toBe(250);
+});
+
+test('migration failure in the database job: the step\u2019s reported error type, counted once', async () => {
+  const job = await runTrackedJob({
+    gh: bed.gh,
+    runId: newRunId(),
+    job: 'migrate',
+    steps: databaseSteps({ applyFails: true }),
+    stateDir: bed.stateDir,
+    with: base('e2e-db'),
+  });
+  expect(job.post?.exitCode).toBe(0);
+  const out = job.post?.outputs ?? {};
+  expect([out.status, out['failed-stage'], out['error-type']]).toEqual(['failure', 'migration_apply', 'migration_failed']);
+  const group = { environment: 'e2e-db', service: 'database' };
+  expect(await gatewayValues(bed.pg.url, 'deployment_errors_total', group)).toEqual([1]);
+  expect(await gatewayValue(bed.pg.url, 'migration_failure_total', group)).toBe(1);
+  expect(await gatewayValues(bed.pg.url, 'migration_success_total', group)).toEqual([]);
+});
+
+test('a step cancelled by its timeout fails its stage with error type timeout', async () => {
+  const steps = apiSteps();
+  steps[3] = { name: 'Deploy to Railway', run: 'true', durationSeconds: 600, conclusion: 'cancelled' };
+  const job = await runTrackedJob({
+    gh: bed.gh,
+    runId: newRunId(),
+    job: 'deploy-api',
+    steps,
+    stateDir: bed.stateDir,
+    with: { ...base('e2e-timeout'), stages: API_STAGE_MAP },
+  });
+  const out = job.post?.outputs ?? {};
+  expect([out.status, out['failed-stage'], out['error-type']]).toEqual(['failure', 'deploy_railway', 'timeout']);
+  expect(await gatewayValue(bed.pg.url, 'deployment_errors_total', { environment: 'e2e-timeout', stage: 'deploy_railway', error_type: 'timeout' })).toBe(1);
+});
+
+test('API lag: post waits until the steps show completed, without a fixed sleep', async () => {
+  bed.gh.lagPolls = 2;
+  try {
+    const before = bed.gh.requests.length;
+    const job = await runTrackedJob({
+      gh: bed.gh,
+      runId: newRunId(),
+      job: 'deploy-api',
+      steps: apiSteps(),
+      stateDir: bed.stateDir,
+      with: { ...base('e2e-lag'), stages: API_STAGE_MAP },
+    });
+    const jobRequests = bed.gh.requests.slice(before).filter((r) => r.path.includes(`/actions/jobs/${job.jobId}`));
+    expect(jobRequests.length).toBe(3);
+    const stages = JSON.parse(job.post?.outputs['stages-json'] ?? '[]') as StageJson[];
+    expect(stages.find((s) => s.stage === 'smoke_test')).toMatchObject({ status: 'success', duration_seconds: 52 });
+  } finally {
+    bed.gh.lagPolls = 0;
+  }
+});

@@ -1,0 +1,173 @@
+/**
+ * Realistic deploy jobs, run through the real `dist/` bundles under the runner
+ * emulator against the fake GitHub API (and, when given, a real Pushgateway).
+ * Shared by the end-to-end tests, `npm run demo` and `npm run bench`.
+ */
+import { repoActionDir, runJob, type JobResult, type PhaseResult, type RunStep, type StepSpec } from '../runner-emulator/index.js';
+import type { FakeGitHub } from '../fake-github/server.js';
+
+export const FAKE_TOKEN = 'ghs_EmulatedJobToken0123456789abcdefABCDEF';
+export const REPOSITORY = 'octo-org/octo-repo';
+/** How `uses:` reads in the emulated workflows. */
+export const ACTION_LABEL = 'acme/deployment-observability@v1';
+
+/** The contract's example stage map for the API job. */
+export const API_STAGE_MAP = [
+  'Build Docker image      => api/build',
+  'Push image to registry  => api/push',
+  'Deploy to Railway       => api/deploy_railway',
+  '/health/i               => api/health_check',
+  'Run database migrations => api/migration',
+  'Run smoke tests         => api/smoke_test',
+  'Roll back deployment    => api/rollback',
+].join('\n');
+
+export interface ApiJobOptions {
+  readonly healthFails?: boolean;
+  readonly migrationFails?: boolean;
+  readonly deploySeconds?: number;
+}
+
+const ok = (name: string, durationSeconds: number, script = 'true'): RunStep => ({ name, run: script, durationSeconds });
+
+/** deploy-api: build → push → Railway → health check → migrations → smoke tests; rollback on failure. */
+export function apiSteps(o: ApiJobOptions = {}): StepSpec[] {
+  return [
+    ok('Run actions/checkout@v4', 2),
+    ok('Build Docker image', 95, `echo 'deployment_infrastructure_cost{resource="railway_compute"} 2.50' >> "$DEPLOY_METRICS_FILE"`),
+    ok('Push image to registry', 45),
+    ok('Deploy to Railway', o.deploySeconds ?? 150, `echo 'railway_deployment_memory_mb 512' >> "$DEPLOY_METRICS_FILE"; echo 'railway_deployment_cpu_percent 75.2' >> "$DEPLOY_METRICS_FILE"`),
+    {
+      name: 'Wait for health check',
+      durationSeconds: o.healthFails ? 45 : 8,
+      run: o.healthFails
+        ? `echo 'api_health_check_latency_ms{status="unhealthy"} 5000' >> "$DEPLOY_METRICS_FILE"; echo "health check failed: HTTP 503" >&2; exit 1`
+        : `echo 'api_health_check_latency_ms{status="healthy"} 42' >> "$DEPLOY_METRICS_FILE"`,
+    },
+    {
+      name: 'Run database migrations',
+      durationSeconds: 23,
+      run: o.migrationFails
+        ? `echo 'database_migration_lag_seconds{migration_count="5"} 23.4' >> "$DEPLOY_METRICS_FILE"; exit 1`
+        : `echo 'database_migration_lag_seconds{migration_count="5"} 23.4' >> "$DEPLOY_METRICS_FILE"`,
+    },
+    {
+      name: 'Run smoke tests',
+      durationSeconds: 52,
+      run: `echo 'smoke_test_total{test_name="/health"} 1' >> "$DEPLOY_METRICS_FILE"; echo 'smoke_test_total{test_name="/api/v1/items"} 1' >> "$DEPLOY_METRICS_FILE"`,
+    },
+    {
+      name: 'Roll back deployment',
+      if: 'failure',
+      durationSeconds: 30,
+      run: `echo 'deployment_rollback_total{reason="health_check_failed",status="success"} 1' >> "$DEPLOY_METRICS_FILE"`,
+    },
+  ];
+}
+
+/** deploy-web: install → build → Vercel → verification (stages inferred from the names). */
+export function webSteps(o: { vercelSeconds?: number } = {}): StepSpec[] {
+  return [
+    ok('Run actions/checkout@v4', 2),
+    ok('Install dependencies', 35),
+    ok('Build Next.js app', 90, `echo 'deployment_infrastructure_cost{resource="vercel_build"} 0.40' >> "$DEPLOY_METRICS_FILE"`),
+    ok('Deploy to Vercel', o.vercelSeconds ?? 120),
+    ok('Verify web app loads', 10),
+  ];
+}
+
+/** migrate (database): check → apply → verify. */
+export function databaseSteps(o: { applyFails?: boolean } = {}): StepSpec[] {
+  return [
+    ok('Run actions/checkout@v4', 2),
+    ok('Check pending migrations', 10),
+    {
+      name: 'Apply migrations',
+      durationSeconds: 65,
+      run: o.applyFails
+        ? `echo 'deployment_errors_total{stage="migration_apply",error_type="migration_failed"} 1' >> "$DEPLOY_METRICS_FILE"; exit 1`
+        : `echo 'database_migration_lag_seconds{migration_count="3"} 61.2' >> "$DEPLOY_METRICS_FILE"`,
+    },
+    ok('Verify schema', 5),
+  ];
+}
+
+export interface TrackedJobOptions {
+  readonly gh: FakeGitHub;
+  readonly runId: number;
+  readonly attempt?: number;
+  /** GITHUB_JOB, e.g. deploy-api. */
+  readonly job: string;
+  readonly steps: readonly StepSpec[];
+  /** Action inputs (pushgateway-url etc.). */
+  readonly with?: Record<string, string>;
+  readonly stateDir: string;
+  /** Pass `check-run-id` (default true); false: the action looks the job up among the attempt's jobs. */
+  readonly checkRunId?: boolean;
+  /** `uses: ./` — pre does not run. */
+  readonly local?: boolean;
+  readonly startTime?: Date;
+  readonly env?: Record<string, string>;
+  readonly runnerName?: string;
+  readonly killBeforePost?: boolean;
+  /** Steps placed before the action (default none: the action is the first step). */
+  readonly before?: readonly StepSpec[];
+  readonly nodePath?: string;
+}
+
+export interface TrackedJob {
+  readonly result: JobResult;
+  readonly jobId: number;
+  /** The tracking instance's post phase (outputs, summary, annotations), if it ran. */
+  readonly post: PhaseResult | undefined;
+  readonly pre: PhaseResult | undefined;
+  readonly main: PhaseResult | undefined;
+}
+
+/** Runs one deploy job with the action as its first step. */
+export async function runTrackedJob(o: TrackedJobOptions): Promise<TrackedJob> {
+  const startTime = o.startTime ?? new Date();
+  const runnerName = o.runnerName ?? `GitHub Actions ${o.runId % 1000}-${o.job}`;
+  const jobId = o.gh.addJob({
+    run_id: o.runId,
+    run_attempt: o.attempt ?? 1,
+    name: o.job,
+    status: 'in_progress',
+    conclusion: null,
+    started_at: startTime.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    completed_at: null,
+    runner_name: runnerName,
+    steps: [],
+  });
+  const result = await runJob({
+    name: o.job,
+    nodePath: o.nodePath,
+    startTime,
+    killBeforePost: o.killBeforePost,
+    env: {
+      GITHUB_API_URL: o.gh.url,
+      GITHUB_REPOSITORY: REPOSITORY,
+      GITHUB_RUN_ID: String(o.runId),
+      GITHUB_RUN_ATTEMPT: String(o.attempt ?? 1),
+      GITHUB_REF_NAME: 'main',
+      GITHUB_WORKFLOW: 'deploy-full-stack',
+      RUNNER_NAME: runnerName,
+      DEPLOYMENT_OBSERVABILITY_STATE_DIR: o.stateDir,
+      ...o.env,
+    },
+    context: {
+      github: { token: FAKE_TOKEN },
+      job: { check_run_id: o.checkRunId === false ? '' : jobId },
+    },
+    steps: [
+      ...(o.before ?? []),
+      { uses: repoActionDir(), id: 'track', label: o.local ? './' : ACTION_LABEL, local: o.local, with: { ...o.with } },
+      ...o.steps,
+    ],
+    onStepsChange: (view, job) =>
+      o.gh.setJobSteps(jobId, view, { status: job.status, conclusion: job.conclusion, completed_at: job.completed_at }),
+  });
+  const find = (phase: PhaseResult['phase']): PhaseResult | undefined =>
+    result.phases.find((p) => p.id === 'track' && p.phase === phase && !p.skipped);
+  return { result, jobId, post: find('post'), pre: find('pre'), main: find('main') };
+}
