@@ -28458,7 +28458,26 @@ var infer = __nccwpck_require__(9033);
  */
 const NAME_RE = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 const SERVICE_RE = /^[a-zA-Z0-9_][a-zA-Z0-9_.-]*$/;
-const REGEX_RULE_RE = /^\/(.+)\/([dgimsuyv]*)$/;
+/** A `/pattern/flags` rule; unknown flags reach the RegExp constructor, which names them. */
+const REGEX_RULE_RE = /^\/(.+)\/([a-zA-Z]*)$/;
+const TARGET_RE = /^\s*(?:[a-zA-Z0-9_][a-zA-Z0-9_.-]*\/)?[a-zA-Z_][a-zA-Z0-9_]*\s*$/;
+/**
+ * The rule without a trailing ` # comment`. A `#` that follows a complete
+ * `=> target` starts a comment (which may itself contain `=>`); a `#` in a step
+ * name (`Deploy #2 => api/deploy_railway`) does not.
+ */
+function withoutComment(line) {
+    for (const match of line.matchAll(/\s#/g)) {
+        const candidate = line.slice(0, match.index);
+        const arrow = candidate.lastIndexOf('=>');
+        if (arrow < 0)
+            continue;
+        const target = candidate.slice(arrow + 2);
+        if (TARGET_RE.test(target) || target.trim() === '')
+            return candidate;
+    }
+    return line;
+}
 const MAX_PATTERN = 1000;
 function shorten(text, max = 80) {
     const oneLine = text.replace(/[\r\n]+/g, ' ');
@@ -28475,13 +28494,14 @@ function parseStageMap(text, inputName = 'stages') {
         if (trimmed === '' || trimmed.startsWith('#'))
             return;
         const where = `input ${inputName}, line ${line} ("${shorten(trimmed)}")`;
-        const arrow = trimmed.lastIndexOf('=>');
+        const rule = withoutComment(trimmed);
+        const arrow = rule.lastIndexOf('=>');
         if (arrow < 0) {
             problems.push(`${where}: expected "<step name> => <service>/<stage>"; rule skipped`);
             return;
         }
-        const pattern = trimmed.slice(0, arrow).trim();
-        const target = trimmed.slice(arrow + 2).replace(/\s#.*$/, '').trim();
+        const pattern = rule.slice(0, arrow).trim();
+        const target = rule.slice(arrow + 2).trim();
         if (pattern === '') {
             problems.push(`${where}: no step name before "=>"; rule skipped`);
             return;
@@ -28579,7 +28599,7 @@ function parseThresholds(text, problems, inputName = constants/* Inputs */.G0.Th
     }
     return Object.freeze(thresholds);
 }
-function parsePushgateway(read, problems) {
+function parsePushgateway(read, problems, secrets) {
     const raw = read(constants/* Inputs */.G0.PushgatewayUrl).trim();
     if (raw === '')
         return undefined;
@@ -28595,15 +28615,26 @@ function parsePushgateway(read, problems) {
         problems.push(`input ${constants/* Inputs */.G0.PushgatewayUrl}: only http and https URLs work; nothing will be pushed`);
         return undefined;
     }
+    let auth = read(constants/* Inputs */.G0.PushgatewayAuth);
     if (url.username || url.password) {
-        problems.push(`input ${constants/* Inputs */.G0.PushgatewayUrl}: put credentials in ${constants/* Inputs */.G0.PushgatewayAuth}, not in the URL`);
+        // fetch refuses URLs with credentials (and would print them in its error): move them to a header.
+        const user = decodeURIComponent(url.username);
+        const password = decodeURIComponent(url.password);
+        if (password)
+            secrets.push(password);
+        secrets.push(Buffer.from(`${user}:${password}`).toString('base64'));
+        if (auth.trim() === '')
+            auth = `${user}:${password}`;
+        url.username = '';
+        url.password = '';
+        problems.push(`input ${constants/* Inputs */.G0.PushgatewayUrl}: credentials in the URL were moved to an Authorization header; put them in ${constants/* Inputs */.G0.PushgatewayAuth} (a secret) instead`);
     }
     const job = read(constants/* Inputs */.G0.PushgatewayJob).trim() || 'deployment';
-    return {
+    return Object.freeze({
         url: url.toString().replace(/\/+$/, ''),
-        authorization: authorization(read(constants/* Inputs */.G0.PushgatewayAuth)),
+        authorization: authorization(auth),
         job,
-    };
+    });
 }
 function authorization(auth) {
     const value = auth.trim();
@@ -28668,11 +28699,13 @@ function readConfig(read, env) {
     const checkRunRaw = read(constants/* Inputs */.G0.CheckRunId).trim();
     let checkRunId;
     if (checkRunRaw !== '') {
-        if (/^\d+$/.test(checkRunRaw))
+        if (/^\d+$/.test(checkRunRaw) && Number.isSafeInteger(Number(checkRunRaw)))
             checkRunId = Number(checkRunRaw);
         else
             problems.push(`input ${constants/* Inputs */.G0.CheckRunId}: "${checkRunRaw}" is not a job id; looking the job up instead`);
     }
+    const secrets = secretsOf(read);
+    const pushgateway = parsePushgateway(read, problems, secrets);
     const metricsFileInput = read(constants/* Inputs */.G0.MetricsFile).trim();
     const metricsFile = metricsFileInput !== ''
         ? metricsFileInput
@@ -28685,7 +28718,7 @@ function readConfig(read, env) {
         serviceGiven: serviceInput !== '',
         stageRules: Object.freeze(rules),
         thresholds: parseThresholds(read(constants/* Inputs */.G0.Thresholds), problems),
-        pushgateway: parsePushgateway(read, problems),
+        pushgateway,
         metricsFile,
         jobStatus: read(constants/* Inputs */.G0.JobStatus).trim().toLowerCase(),
         checkRunId,
@@ -28693,7 +28726,7 @@ function readConfig(read, env) {
         annotations: parseBoolean(read(constants/* Inputs */.G0.Annotations), constants/* Inputs */.G0.Annotations, true, problems),
         failOnError: parseBoolean(read(constants/* Inputs */.G0.FailOnError), constants/* Inputs */.G0.FailOnError, false, problems),
         runner,
-        secrets: Object.freeze(secretsOf(read)),
+        secrets: Object.freeze(secrets.filter((v, i) => secrets.indexOf(v) === i)),
     });
     return { config, problems };
 }
@@ -28863,7 +28896,8 @@ function groupPath(key) {
             .map(([label, value]) => {
             if (value === '')
                 return `/${label}@base64/=`;
-            if (PLAIN_VALUE.test(value))
+            // `.` and `..` are path segments URL parsing removes: they must be encoded too.
+            if (PLAIN_VALUE.test(value) && value !== '.' && value !== '..')
                 return `/${label}/${value}`;
             return `/${label}@base64/${Buffer.from(value, 'utf8').toString('base64url')}`;
         })
@@ -28929,7 +28963,14 @@ class pushgateway_PushgatewayClient {
     }
     /** Everything one group holds; an empty map when the group does not exist yet. */
     async readGroup(key, deadline) {
-        const response = await http_request({ url: `${this.config.url}/api/v1/metrics`, headers: this.headers({ accept: 'application/json' }), deadline, timeoutMs: 5000, attempts: 3, what: 'Reading the Pushgateway group' }, this.clock, this.fetchImpl);
+        const response = await http_request({
+            url: `${this.config.url}/api/v1/metrics`,
+            headers: this.headers({ accept: 'application/json' }),
+            deadline,
+            timeoutMs: 5000,
+            attempts: 3,
+            what: 'Reading the Pushgateway group',
+        }, this.clock, this.fetchImpl);
         if (response.status !== 200) {
             throw new Error(`Reading the Pushgateway group failed: HTTP ${response.status} ${response.text.slice(0, 200)}`);
         }
@@ -29282,7 +29323,8 @@ function reported_parseReportedMetrics(text, fileLabel) {
             problems.push(`${where}: ${name} is computed by the action and cannot be reported; line skipped`);
             return;
         }
-        if (!known && (!METRIC_NAME_RE.test(name) || /_(bucket|sum|count)$/.test(name) || name.startsWith('__'))) {
+        if (!known &&
+            (!METRIC_NAME_RE.test(name) || /_(bucket|sum|count)$/.test(name) || name.startsWith('__'))) {
             problems.push(`${where}: ${name} cannot be reported (histogram parts and reserved names are not accepted); line skipped`);
             return;
         }
@@ -29326,7 +29368,10 @@ function reported_parseReportedMetrics(text, fileLabel) {
             problems.push(`${where}: ${name} is a counter and cannot go down (${value}); line skipped`);
             return;
         }
-        if (name === 'deployment_errors_total' && labels.stage && labels.error_type && !errorTypesByStage.has(labels.stage)) {
+        if (name === 'deployment_errors_total' &&
+            labels.stage &&
+            labels.error_type &&
+            !errorTypesByStage.has(labels.stage)) {
             errorTypesByStage.set(labels.stage, labels.error_type);
         }
         const key = seriesKey(name, labels);
@@ -29374,18 +29419,31 @@ function toStored(entry) {
     return {
         deploymentId: entry.deploymentId,
         recordedAt: entry.recordedAt,
-        updates: entry.updates.map((u) => ({ name: u.name, family: u.definition.name, labels: { ...u.labels }, value: u.value })),
+        updates: entry.updates.map((u) => ({
+            name: u.name,
+            family: u.definition.name,
+            labels: { ...u.labels },
+            value: u.value,
+        })),
     };
 }
 function fromStored(stored) {
-    if (typeof stored?.deploymentId !== 'string' || typeof stored.recordedAt !== 'number' || !Array.isArray(stored.updates)) {
+    if (typeof stored?.deploymentId !== 'string' ||
+        typeof stored.recordedAt !== 'number' ||
+        !Array.isArray(stored.updates)) {
         return undefined;
     }
     const updates = [];
     for (const u of stored.updates) {
-        if (typeof u?.family !== 'string' || typeof u.value !== 'number' || typeof u.labels !== 'object')
+        if (typeof u?.family !== 'string' ||
+            typeof u.value !== 'number' ||
+            typeof u.labels !== 'object' ||
+            u.labels === null)
             continue;
-        const definition = metricByName(u.family) ?? customDefinition(u.family, Object.keys(u.labels).filter((l) => !carry_ACTION_LABELS.has(l)).sort());
+        const definition = metricByName(u.family) ??
+            customDefinition(u.family, Object.keys(u.labels)
+                .filter((l) => !carry_ACTION_LABELS.has(l))
+                .sort());
         updates.push({ definition, name: u.name, labels: u.labels, value: u.value });
     }
     return { deploymentId: stored.deploymentId, recordedAt: stored.recordedAt, updates };
@@ -29569,11 +29627,11 @@ function exposition_parseExpositionLine(line) {
     if (text[i] !== ' ' && text[i] !== '\t')
         return { kind: 'error', message: 'expected a space and a value after the name' };
     const rest = text.slice(i).trim().split(/\s+/);
-    if (rest.length > 2)
-        return { kind: 'error', message: 'unexpected text after the value' };
     const value = parseValue(rest[0] ?? '');
     if (value === undefined)
-        return { kind: 'error', message: `"${rest[0] ?? ''}" is not a number` };
+        return { kind: 'error', message: `"${(rest[0] ?? '').slice(0, 40)}" is not a number` };
+    if (rest.length > 2)
+        return { kind: 'error', message: 'unexpected text after the value' };
     if (rest[1] !== undefined && !/^-?\d+$/.test(rest[1]))
         return { kind: 'error', message: `"${rest[1]}" is not a timestamp in milliseconds` };
     return { kind: 'sample', sample: { name, labels, value } };
@@ -29635,7 +29693,11 @@ function mergeUpdates(updates, existing) {
                 const keep = definitions_metricByName(def.name) === def ? new Set([...def.labels, 'le']) : undefined;
                 for (const sample of existing.get(def.name) ?? []) {
                     const labels = orderLabels(normalizeExistingLabels(sample.labels, keep), def);
-                    family.samples.set(exposition_seriesKey(sample.name, labels), { name: sample.name, labels, value: sample.value });
+                    family.samples.set(exposition_seriesKey(sample.name, labels), {
+                        name: sample.name,
+                        labels,
+                        value: sample.value,
+                    });
                 }
             }
         }
@@ -29646,7 +29708,10 @@ function mergeUpdates(updates, existing) {
         if (def.merge === 'sum')
             value = (current?.value ?? 0) + update.value;
         else if (def.merge === 'max') {
-            const before = existing?.get(def.name)?.find((s) => exposition_seriesKey(s.name, orderLabels(normalizeExistingLabels(s.labels, new Set(def.labels)), def)) === key);
+            const before = existing
+                ?.get(def.name)
+                ?.find((s) => exposition_seriesKey(s.name, orderLabels(normalizeExistingLabels(s.labels, new Set(def.labels)), def)) ===
+                key);
             value = Math.max(current?.value ?? -Infinity, before?.value ?? -Infinity, update.value);
         }
         family.samples.set(key, { name: update.name, labels, value });
@@ -29659,7 +29724,7 @@ function mergeUpdates(updates, existing) {
     }));
 }
 function sortSamples(samples) {
-    const le = (s) => (s.labels.le === undefined ? Infinity : s.labels.le === '+Inf' ? Infinity : Number(s.labels.le));
+    const le = (s) => s.labels.le === undefined ? Infinity : s.labels.le === '+Inf' ? Infinity : Number(s.labels.le);
     return samples.sort((a, b) => {
         const ka = exposition_seriesKey('', { ...a.labels, le: '' });
         const kb = exposition_seriesKey('', { ...b.labels, le: '' });
@@ -29717,16 +29782,40 @@ async function publish_publishGroups(plans, options) {
 async function publishGroup(plan, o) {
     const groupId = pushgateway_describeGroup(plan.key);
     if (!o.client) {
-        return { key: plan.key, families: mergeUpdates(plan.updates, undefined), pushed: false, cumulative: false, carriedIn: 0, carriedOut: false, problem: undefined };
+        return {
+            key: plan.key,
+            families: mergeUpdates(plan.updates, undefined),
+            pushed: false,
+            cumulative: false,
+            carriedIn: 0,
+            carriedOut: false,
+            problem: undefined,
+        };
     }
     if (!o.cumulative) {
         const families = mergeUpdates(plan.updates, undefined);
         try {
             await o.client.push(plan.key, exposition_renderExposition(families), o.deadline);
-            return { key: plan.key, families, pushed: true, cumulative: false, carriedIn: 0, carriedOut: false, problem: undefined };
+            return {
+                key: plan.key,
+                families,
+                pushed: true,
+                cumulative: false,
+                carriedIn: 0,
+                carriedOut: false,
+                problem: undefined,
+            };
         }
         catch (error) {
-            return { key: plan.key, families, pushed: false, cumulative: false, carriedIn: 0, carriedOut: false, problem: error.message };
+            return {
+                key: plan.key,
+                families,
+                pushed: false,
+                cumulative: false,
+                carriedIn: 0,
+                carriedOut: false,
+                problem: error.message,
+            };
         }
     }
     const carriedAll = await loadCarried(o.store, groupId, o.logger);
@@ -29738,7 +29827,11 @@ async function publishGroup(plan, o) {
     catch (error) {
         readProblem = error.message;
     }
-    const mine = { deploymentId: o.deploymentId, recordedAt: o.clock.now(), updates: carriedUpdates(plan.updates) };
+    const mine = {
+        deploymentId: o.deploymentId,
+        recordedAt: o.clock.now(),
+        updates: carriedUpdates(plan.updates),
+    };
     if (!existing) {
         // Without the group's current values, pushing counters would reset them: push the
         // gauges only and keep the counts for the next push.
@@ -29769,7 +29862,12 @@ async function publishGroup(plan, o) {
     const updates = [
         ...plan.updates,
         ...pending.flatMap((e) => e.updates),
-        { definition: definitions_METRICS.countersUpdated, name: definitions_METRICS.countersUpdated.name, labels: {}, value: nowSeconds },
+        {
+            definition: definitions_METRICS.countersUpdated,
+            name: definitions_METRICS.countersUpdated.name,
+            labels: {},
+            value: nowSeconds,
+        },
     ];
     const families = mergeUpdates(updates, existing);
     try {
@@ -29777,11 +29875,27 @@ async function publishGroup(plan, o) {
     }
     catch (error) {
         const carriedOut = await saveCarried(o.store, groupId, [...pending, mine], o.logger);
-        return { key: plan.key, families, pushed: false, cumulative: true, carriedIn: 0, carriedOut, problem: error.message };
+        return {
+            key: plan.key,
+            families,
+            pushed: false,
+            cumulative: true,
+            carriedIn: 0,
+            carriedOut,
+            problem: error.message,
+        };
     }
     if (carriedAll.length > 0)
         await saveCarried(o.store, groupId, [], o.logger);
-    return { key: plan.key, families, pushed: true, cumulative: true, carriedIn: pending.length, carriedOut: false, problem: undefined };
+    return {
+        key: plan.key,
+        families,
+        pushed: true,
+        cumulative: true,
+        carriedIn: pending.length,
+        carriedOut: false,
+        problem: undefined,
+    };
 }
 /**
  * All groups' families as one valid exposition document: families of the same
@@ -29801,7 +29915,7 @@ function publish_combinedExposition(outcomes) {
                 byName.set(family.name, entry);
             }
             for (const s of family.samples) {
-                const labels = service !== undefined && s.labels.service === undefined && outcomes.length > 1 ? { ...s.labels, service } : s.labels;
+                const labels = service !== undefined && s.labels.service === undefined ? { ...s.labels, service } : s.labels;
                 entry.samples.push({ ...s, labels });
             }
         }
@@ -29834,7 +29948,13 @@ function triggeredBy(eventName) {
 function startUpdates(ctx, startedAtMs) {
     const env = ctx.environment;
     return [
-        update(definitions_METRICS.inProgress, { environment: env, deployment_id: ctx.deploymentId, service: ctx.service, branch: ctx.branch, triggered_by: ctx.triggeredBy }, 1),
+        update(definitions_METRICS.inProgress, {
+            environment: env,
+            deployment_id: ctx.deploymentId,
+            service: ctx.service,
+            branch: ctx.branch,
+            triggered_by: ctx.triggeredBy,
+        }, 1),
         update(definitions_METRICS.startTimestamp, { environment: env, deployment_id: ctx.deploymentId, service: ctx.service }, startedAtMs / 1000),
     ];
 }
@@ -29847,7 +29967,13 @@ function track_finishUpdates(ctx, deployment, reported, times) {
     const add = (service, def, labels, value) => push(groups, service, update(def, labels, value));
     // Run-level metrics live in the primary group.
     add(primary, METRICS.deploymentRunsTotal, { environment: env, service: primary, status: deployment.status }, 1);
-    add(primary, METRICS.inProgress, { environment: env, deployment_id: id, service: primary, branch: ctx.branch, triggered_by: ctx.triggeredBy }, 0);
+    add(primary, METRICS.inProgress, {
+        environment: env,
+        deployment_id: id,
+        service: primary,
+        branch: ctx.branch,
+        triggered_by: ctx.triggeredBy,
+    }, 0);
     add(primary, METRICS.startTimestamp, { environment: env, deployment_id: id, service: primary }, times.startedAt / 1000);
     add(primary, deployment.status === 'success' ? METRICS.lastSuccessTimestamp : METRICS.lastFailureTimestamp, { environment: env, service: primary }, times.finishedAt / 1000);
     const reportedNames = new Set(reported.series.map((s) => s.definition.name));
@@ -29880,17 +30006,23 @@ function track_finishUpdates(ctx, deployment, reported, times) {
             add(rollback.service, METRICS.deploymentRollbackTotal, {
                 environment: env,
                 service: rollback.service,
-                reason: deployment.errorType && deployment.errorType !== 'rollback_triggered' ? deployment.errorType : 'manual',
+                reason: deployment.errorType && deployment.errorType !== 'rollback_triggered'
+                    ? deployment.errorType
+                    : 'manual',
                 status: rollback.status,
             }, 1);
         }
     }
     const migration = deployment.stages.find((st) => MIGRATION_STAGES.has(st.stage));
-    if (migration && !reportedNames.has(METRICS.migrationSuccessTotal.name) && !reportedNames.has(METRICS.migrationFailureTotal.name)) {
+    if (migration &&
+        !reportedNames.has(METRICS.migrationSuccessTotal.name) &&
+        !reportedNames.has(METRICS.migrationFailureTotal.name)) {
         add(migration.service, migration.status === 'success' ? METRICS.migrationSuccessTotal : METRICS.migrationFailureTotal, { environment: env }, 1);
     }
     const smoke = deployment.stages.find((st) => st.stage === 'smoke_test');
-    if (smoke && !reportedNames.has(METRICS.smokeTestTotal.name) && !reportedNames.has(METRICS.smokeTestFailuresTotal.name)) {
+    if (smoke &&
+        !reportedNames.has(METRICS.smokeTestTotal.name) &&
+        !reportedNames.has(METRICS.smokeTestFailuresTotal.name)) {
         const labels = { environment: env, service: smoke.service, test_name: 'all' };
         add(smoke.service, METRICS.smokeTestTotal, labels, 1);
         if (smoke.status === 'failure')
@@ -30113,7 +30245,13 @@ function deployment_mainStepsOf(steps, ownStepNames = []) {
 function ran(step) {
     return step.conclusion !== 'skipped' && step.status !== 'queued' && step.started_at !== null;
 }
-const CONCLUSION_RANK = { success: 0, neutral: 0, failure: 2, timed_out: 2, cancelled: 3 };
+const CONCLUSION_RANK = {
+    success: 0,
+    neutral: 0,
+    failure: 2,
+    timed_out: 2,
+    cancelled: 3,
+};
 function worse(a, b) {
     return (CONCLUSION_RANK[b] ?? 0) > (CONCLUSION_RANK[a] ?? 0) ? b : a;
 }
@@ -30143,7 +30281,11 @@ function deployment_buildDeployment(input) {
             return;
         const service = target.service ?? input.service;
         const key = `${service}/${target.stage}`;
-        const conclusion = complete ? (step.conclusion ?? 'success') : input.jobStatus === 'cancelled' ? 'cancelled' : 'success';
+        const conclusion = complete
+            ? (step.conclusion ?? 'success')
+            : input.jobStatus === 'cancelled'
+                ? 'cancelled'
+                : 'success';
         const acc = byKey.get(key);
         if (acc) {
             acc.start = Math.min(acc.start, start);
@@ -30377,7 +30519,10 @@ async function readReportFile(path) {
         const text = buffer.subarray(0, bytesRead).toString('utf8');
         // A cut line at the end would be reported as malformed: drop it, and say why.
         if (size > MAX_REPORT_BYTES) {
-            return { text: text.slice(0, text.lastIndexOf('\n') + 1), note: `DEPLOY_METRICS_FILE ${path} is ${size} bytes; only the first 1 MiB is read` };
+            return {
+                text: text.slice(0, text.lastIndexOf('\n') + 1),
+                note: `DEPLOY_METRICS_FILE ${path} is ${size} bytes; only the first 1 MiB is read`,
+            };
         }
         return { text };
     }
@@ -30388,7 +30533,9 @@ async function readReportFile(path) {
 function outcomeLine(outcome, url, store) {
     const group = `{${describeGroup(outcome.key)}}`;
     if (outcome.pushed) {
-        const carried = outcome.carriedIn > 0 ? `, with the counts of ${outcome.carriedIn} earlier deployment(s) whose push had failed` : '';
+        const carried = outcome.carriedIn > 0
+            ? `, with the counts of ${outcome.carriedIn} earlier deployment(s) whose push had failed`
+            : '';
         return { ok: true, text: `Pushed to the Pushgateway ${url} group \`${group}\`${carried}` };
     }
     const kept = outcome.carriedOut
@@ -30406,7 +30553,10 @@ async function track_finish_finishTrack(ctx) {
     const deadline = t0 + POST_BUDGET_MS;
     const startedAt = Number(io.getState(State.StartedAt)) || t0;
     const service = io.getState(State.Service) || config.service;
-    const context = { ...trackContext(config, service), deploymentId: io.getState(State.DeploymentId) || trackContext(config).deploymentId };
+    const context = {
+        ...trackContext(config, service),
+        deploymentId: io.getState(State.DeploymentId) || trackContext(config).deploymentId,
+    };
     const notes = [];
     // 1. What steps reported through DEPLOY_METRICS_FILE.
     const reportPath = io.getState(State.MetricsReportFile) || env[ExportedEnv.MetricsFile];
@@ -30428,7 +30578,12 @@ async function track_finish_finishTrack(ctx) {
         problems.report('github-token is empty: the job\u2019s steps cannot be read, so stages are not reported');
     }
     else {
-        const client = new GitHubClient({ apiUrl: config.runner.apiUrl, token: config.githubToken, repository: config.runner.repository, clock });
+        const client = new GitHubClient({
+            apiUrl: config.runner.apiUrl,
+            token: config.githubToken,
+            repository: config.runner.repository,
+            clock,
+        });
         try {
             const found = await findCurrentJob({
                 client,
@@ -30494,7 +30649,10 @@ async function track_finish_finishTrack(ctx) {
         }
     }
     else {
-        delivery.push({ ok: true, text: 'No `pushgateway-url`: nothing pushed (counters in the metrics file are this deployment\u2019s own counts)' });
+        delivery.push({
+            ok: true,
+            text: 'No `pushgateway-url`: nothing pushed (counters in the metrics file are this deployment\u2019s own counts)',
+        });
     }
     // 5. The metrics file, pushed or not.
     const exposition = combinedExposition(outcomes);
@@ -30504,11 +30662,17 @@ async function track_finish_finishTrack(ctx) {
         delivery.push({ ok: true, text: `Metrics file: \`${config.metricsFile}\`` });
     }
     catch (error) {
-        delivery.push({ ok: false, text: `Metrics file \`${config.metricsFile}\` not written: ${error.message}` });
+        delivery.push({
+            ok: false,
+            text: `Metrics file \`${config.metricsFile}\` not written: ${error.message}`,
+        });
         problems.report(`metrics-file ${config.metricsFile} could not be written: ${error.message}`);
     }
     if (reported.series.length > 0)
-        delivery.push({ ok: true, text: `${reported.series.length} series reported by steps through DEPLOY_METRICS_FILE` });
+        delivery.push({
+            ok: true,
+            text: `${reported.series.length} series reported by steps through DEPLOY_METRICS_FILE`,
+        });
     // 6. Outputs.
     const stagesJson = deployment.stages.map((s) => ({
         service: s.service,
@@ -33600,6 +33764,8 @@ const systemClock = {
  */
 
 
+const INPUTS_CHECKED_STATE = 'inputs-checked';
+const DEFERRED_STATE = 'deferred-problems';
 /** Collects telemetry problems: each is a warning now, and fails the step at the end with fail-on-error. */
 class Problems {
     io;
@@ -33625,21 +33791,51 @@ function messageOf(error) {
 /** Runs one hook; never rejects. */
 async function runHook(name, body, io, env = process.env, clock = systemClock) {
     let failOnError = false;
+    let trackMode = true;
     const problems = new Problems(io);
     try {
         const { config, problems: inputProblems } = (0,inputs/* readConfig */.Xg)((n) => io.getInput(n), env);
         failOnError = config.failOnError;
+        trackMode = config.mode === 'track';
         for (const secret of config.secrets)
             io.setSecret(secret);
-        for (const p of inputProblems)
-            problems.report(p);
+        // Inputs are read in every phase; their problems are said once per instance (pre, or
+        // main when pre did not run), not three times.
+        if (io.getState(INPUTS_CHECKED_STATE) !== '1') {
+            for (const p of inputProblems)
+                problems.report(p);
+            if (name !== 'post')
+                io.saveState(INPUTS_CHECKED_STATE, '1');
+        }
         await body({ config, io, clock, env, problems });
     }
     catch (error) {
         problems.report(`deployment-observability ${name}: ${messageOf(error)}`);
     }
-    if (failOnError && problems.list.length > 0) {
-        io.setFailed(`deployment-observability ${name}: ${problems.list.length} telemetry problem(s) and fail-on-error is true. First: ${problems.list[0]}`);
+    if (!failOnError)
+        return;
+    // Track mode's pre (and main for a local action) run before the deployment: failing
+    // them would stop the deployment itself. Their problems wait for post, which fails.
+    const deferred = readDeferred(io);
+    if (name !== 'post' && trackMode) {
+        if (problems.list.length > 0) {
+            io.saveState(DEFERRED_STATE, JSON.stringify([...deferred, ...problems.list].slice(0, 20)));
+            io.info('fail-on-error is true: these problems will fail the post step, after the deployment has run.');
+        }
+        return;
+    }
+    const all = name === 'post' ? [...deferred, ...problems.list] : problems.list;
+    if (all.length > 0) {
+        io.setFailed(`deployment-observability ${name}: ${all.length} telemetry problem(s) and fail-on-error is true. First: ${all[0]}`);
+    }
+}
+function readDeferred(io) {
+    try {
+        const parsed = JSON.parse(io.getState(DEFERRED_STATE) || '[]');
+        return Array.isArray(parsed) ? parsed.map(String) : [];
+    }
+    catch {
+        return [];
     }
 }
 
@@ -33673,10 +33869,16 @@ const ERROR_TYPES = Object.freeze([
     'database_connection_error',
 ]);
 function tokens(name) {
-    return name.toLowerCase().split(/[^a-z0-9]+/).filter(Boolean);
+    return name
+        .toLowerCase()
+        .split(/[^a-z0-9]+/)
+        .filter(Boolean);
 }
 const SERVICE_WORDS = [
-    ['database', ['db', 'database', 'databases', 'migrate', 'migrations', 'migration', 'schema', 'postgres', 'alembic']],
+    [
+        'database',
+        ['db', 'database', 'databases', 'migrate', 'migrations', 'migration', 'schema', 'postgres', 'alembic'],
+    ],
     ['web', ['web', 'frontend', 'front', 'vercel', 'nextjs', 'next', 'site', 'ui']],
     ['api', ['api', 'backend', 'server', 'railway']],
 ];
@@ -33695,6 +33897,10 @@ function inferServiceFromName(name) {
  */
 function inferStageFromStep(stepName, service) {
     const name = stepName.toLowerCase();
+    // Tooling around a deployment, not a stage of it: setting up builders and CLIs,
+    // logins, caches, artifacts, notifications.
+    if (/^(set\s*up|setup)\b|buildx|\blogin\b|\bcache\b|artifact|notif|\bslack\b|install .*\bcli\b/.test(name))
+        return undefined;
     if (/roll\s*-?\s*back|revert deploy/.test(name))
         return 'rollback';
     if (/migrat|alembic|flyway|liquibase/.test(name)) {

@@ -82,7 +82,11 @@ function parseBoolean(value: string, name: string, fallback: boolean, problems: 
 }
 
 /** `stage=seconds` entries separated by spaces, commas or new lines. */
-export function parseThresholds(text: string, problems: string[], inputName: string = Inputs.Thresholds): Record<string, number> {
+export function parseThresholds(
+  text: string,
+  problems: string[],
+  inputName: string = Inputs.Thresholds,
+): Record<string, number> {
   const thresholds: Record<string, number> = { ...DEFAULT_THRESHOLDS };
   for (const entry of text.split(/[\s,]+/).filter(Boolean)) {
     const match = /^([a-zA-Z_][a-zA-Z0-9_]*)=(\d+(?:\.\d+)?)s?$/.exec(entry);
@@ -95,7 +99,11 @@ export function parseThresholds(text: string, problems: string[], inputName: str
   return Object.freeze(thresholds);
 }
 
-function parsePushgateway(read: InputReader, problems: string[]): PushgatewayConfig | undefined {
+function parsePushgateway(
+  read: InputReader,
+  problems: string[],
+  secrets: string[],
+): PushgatewayConfig | undefined {
   const raw = read(Inputs.PushgatewayUrl).trim();
   if (raw === '') return undefined;
   let url: URL;
@@ -109,15 +117,26 @@ function parsePushgateway(read: InputReader, problems: string[]): PushgatewayCon
     problems.push(`input ${Inputs.PushgatewayUrl}: only http and https URLs work; nothing will be pushed`);
     return undefined;
   }
+  let auth = read(Inputs.PushgatewayAuth);
   if (url.username || url.password) {
-    problems.push(`input ${Inputs.PushgatewayUrl}: put credentials in ${Inputs.PushgatewayAuth}, not in the URL`);
+    // fetch refuses URLs with credentials (and would print them in its error): move them to a header.
+    const user = decodeURIComponent(url.username);
+    const password = decodeURIComponent(url.password);
+    if (password) secrets.push(password);
+    secrets.push(Buffer.from(`${user}:${password}`).toString('base64'));
+    if (auth.trim() === '') auth = `${user}:${password}`;
+    url.username = '';
+    url.password = '';
+    problems.push(
+      `input ${Inputs.PushgatewayUrl}: credentials in the URL were moved to an Authorization header; put them in ${Inputs.PushgatewayAuth} (a secret) instead`,
+    );
   }
   const job = read(Inputs.PushgatewayJob).trim() || 'deployment';
-  return {
+  return Object.freeze({
     url: url.toString().replace(/\/+$/, ''),
-    authorization: authorization(read(Inputs.PushgatewayAuth)),
+    authorization: authorization(auth),
     job,
-  };
+  });
 }
 
 function authorization(auth: string): string | undefined {
@@ -180,10 +199,16 @@ export function readConfig(read: InputReader, env: NodeJS.ProcessEnv): ConfigRes
   const checkRunRaw = read(Inputs.CheckRunId).trim();
   let checkRunId: number | undefined;
   if (checkRunRaw !== '') {
-    if (/^\d+$/.test(checkRunRaw)) checkRunId = Number(checkRunRaw);
-    else problems.push(`input ${Inputs.CheckRunId}: "${checkRunRaw}" is not a job id; looking the job up instead`);
+    if (/^\d+$/.test(checkRunRaw) && Number.isSafeInteger(Number(checkRunRaw)))
+      checkRunId = Number(checkRunRaw);
+    else
+      problems.push(
+        `input ${Inputs.CheckRunId}: "${checkRunRaw}" is not a job id; looking the job up instead`,
+      );
   }
 
+  const secrets = secretsOf(read);
+  const pushgateway = parsePushgateway(read, problems, secrets);
   const metricsFileInput = read(Inputs.MetricsFile).trim();
   const metricsFile =
     metricsFileInput !== ''
@@ -198,7 +223,7 @@ export function readConfig(read: InputReader, env: NodeJS.ProcessEnv): ConfigRes
     serviceGiven: serviceInput !== '',
     stageRules: Object.freeze(rules),
     thresholds: parseThresholds(read(Inputs.Thresholds), problems),
-    pushgateway: parsePushgateway(read, problems),
+    pushgateway,
     metricsFile,
     jobStatus: read(Inputs.JobStatus).trim().toLowerCase(),
     checkRunId,
@@ -206,7 +231,7 @@ export function readConfig(read: InputReader, env: NodeJS.ProcessEnv): ConfigRes
     annotations: parseBoolean(read(Inputs.Annotations), Inputs.Annotations, true, problems),
     failOnError: parseBoolean(read(Inputs.FailOnError), Inputs.FailOnError, false, problems),
     runner,
-    secrets: Object.freeze(secretsOf(read)),
+    secrets: Object.freeze(secrets.filter((v, i) => secrets.indexOf(v) === i)),
   });
   return { config, problems };
 }

@@ -92,7 +92,11 @@ export class GitHubClient {
 
   /** `GET /repos/{owner}/{repo}/actions/jobs/{job_id}` */
   getJob(jobId: number, deadline: number): Promise<WorkflowJob> {
-    return this.getJson(`/repos/${this.options.repository}/actions/jobs/${jobId}`, `GET job ${jobId}`, deadline);
+    return this.getJson(
+      `/repos/${this.options.repository}/actions/jobs/${jobId}`,
+      `GET job ${jobId}`,
+      deadline,
+    );
   }
 
   /** One page of `GET /repos/{owner}/{repo}/actions/runs/{run_id}/attempts/{attempt}/jobs`. */

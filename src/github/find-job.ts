@@ -42,7 +42,12 @@ function jobMatches(job: WorkflowJob, runner: RunnerContext): number {
 async function lookUpJob(o: FindJobOptions): Promise<WorkflowJob> {
   const candidates: { job: WorkflowJob; score: number }[] = [];
   for (let page = 1; page <= MAX_PAGES; page++) {
-    const { totalCount, jobs } = await o.client.listAttemptJobs(o.runner.runId, o.runner.runAttempt, page, o.deadline);
+    const { totalCount, jobs } = await o.client.listAttemptJobs(
+      o.runner.runId,
+      o.runner.runAttempt,
+      page,
+      o.deadline,
+    );
     for (const job of jobs) {
       if (job.status !== 'in_progress') continue;
       const score = jobMatches(job, o.runner);
@@ -80,7 +85,9 @@ export async function findCurrentJob(o: FindJobOptions): Promise<FoundJob> {
   while (!settled(job)) {
     const waited = o.clock.now() - start;
     if (waited + delay > o.lagBudgetMs || o.clock.now() + delay >= o.deadline) {
-      o.logger.info(`The API still shows steps in progress after ${Math.round(waited / 100) / 10}s; using what it shows`);
+      o.logger.info(
+        `The API still shows steps in progress after ${Math.round(waited / 100) / 10}s; using what it shows`,
+      );
       return { job, settled: false, polls };
     }
     // Exponential backoff between polls: quick when the API is only a moment behind.

@@ -5,7 +5,9 @@ import { startTrack } from './track-start.js';
 import { finishTrack } from './track-finish.js';
 
 async function notYet(ctx: HookContext): Promise<void> {
-  ctx.problems.report(`mode ${ctx.config.mode} is not available in this version of the action; nothing was done`);
+  ctx.problems.report(
+    `mode ${ctx.config.mode} is not available in this version of the action; nothing was done`,
+  );
 }
 
 /** pre: track mode records the start; the other modes do their work in main. */

@@ -10,6 +10,9 @@ import type { ActionIO } from './io.js';
 
 export type HookName = 'pre' | 'main' | 'post';
 
+const INPUTS_CHECKED_STATE = 'inputs-checked';
+const DEFERRED_STATE = 'deferred-problems';
+
 /** Collects telemetry problems: each is a warning now, and fails the step at the end with fail-on-error. */
 export class Problems {
   readonly list: string[] = [];
@@ -48,19 +51,47 @@ export async function runHook(
   clock: Clock = systemClock,
 ): Promise<void> {
   let failOnError = false;
+  let trackMode = true;
   const problems = new Problems(io);
   try {
     const { config, problems: inputProblems } = readConfig((n) => io.getInput(n), env);
     failOnError = config.failOnError;
+    trackMode = config.mode === 'track';
     for (const secret of config.secrets) io.setSecret(secret);
-    for (const p of inputProblems) problems.report(p);
+    // Inputs are read in every phase; their problems are said once per instance (pre, or
+    // main when pre did not run), not three times.
+    if (io.getState(INPUTS_CHECKED_STATE) !== '1') {
+      for (const p of inputProblems) problems.report(p);
+      if (name !== 'post') io.saveState(INPUTS_CHECKED_STATE, '1');
+    }
     await body({ config, io, clock, env, problems });
   } catch (error) {
     problems.report(`deployment-observability ${name}: ${messageOf(error)}`);
   }
-  if (failOnError && problems.list.length > 0) {
+  if (!failOnError) return;
+  // Track mode's pre (and main for a local action) run before the deployment: failing
+  // them would stop the deployment itself. Their problems wait for post, which fails.
+  const deferred = readDeferred(io);
+  if (name !== 'post' && trackMode) {
+    if (problems.list.length > 0) {
+      io.saveState(DEFERRED_STATE, JSON.stringify([...deferred, ...problems.list].slice(0, 20)));
+      io.info('fail-on-error is true: these problems will fail the post step, after the deployment has run.');
+    }
+    return;
+  }
+  const all = name === 'post' ? [...deferred, ...problems.list] : problems.list;
+  if (all.length > 0) {
     io.setFailed(
-      `deployment-observability ${name}: ${problems.list.length} telemetry problem(s) and fail-on-error is true. First: ${problems.list[0]}`,
+      `deployment-observability ${name}: ${all.length} telemetry problem(s) and fail-on-error is true. First: ${all[0]}`,
     );
+  }
+}
+
+function readDeferred(io: ActionIO): string[] {
+  try {
+    const parsed = JSON.parse(io.getState(DEFERRED_STATE) || '[]') as unknown;
+    return Array.isArray(parsed) ? parsed.map(String) : [];
+  } catch {
+    return [];
   }
 }

@@ -44,7 +44,10 @@ async function readReportFile(path: string | undefined): Promise<{ text: string;
     const text = buffer.subarray(0, bytesRead).toString('utf8');
     // A cut line at the end would be reported as malformed: drop it, and say why.
     if (size > MAX_REPORT_BYTES) {
-      return { text: text.slice(0, text.lastIndexOf('\n') + 1), note: `DEPLOY_METRICS_FILE ${path} is ${size} bytes; only the first 1 MiB is read` };
+      return {
+        text: text.slice(0, text.lastIndexOf('\n') + 1),
+        note: `DEPLOY_METRICS_FILE ${path} is ${size} bytes; only the first 1 MiB is read`,
+      };
     }
     return { text };
   } finally {
@@ -55,7 +58,10 @@ async function readReportFile(path: string | undefined): Promise<{ text: string;
 function outcomeLine(outcome: GroupOutcome, url: string, store: string | undefined): DeliveryLine {
   const group = `{${describeGroup(outcome.key)}}`;
   if (outcome.pushed) {
-    const carried = outcome.carriedIn > 0 ? `, with the counts of ${outcome.carriedIn} earlier deployment(s) whose push had failed` : '';
+    const carried =
+      outcome.carriedIn > 0
+        ? `, with the counts of ${outcome.carriedIn} earlier deployment(s) whose push had failed`
+        : '';
     return { ok: true, text: `Pushed to the Pushgateway ${url} group \`${group}\`${carried}` };
   }
   const kept = outcome.carriedOut
@@ -74,17 +80,25 @@ export async function finishTrack(ctx: HookContext): Promise<void> {
   const deadline = t0 + POST_BUDGET_MS;
   const startedAt = Number(io.getState(State.StartedAt)) || t0;
   const service = io.getState(State.Service) || config.service;
-  const context = { ...trackContext(config, service), deploymentId: io.getState(State.DeploymentId) || trackContext(config).deploymentId };
+  const context = {
+    ...trackContext(config, service),
+    deploymentId: io.getState(State.DeploymentId) || trackContext(config).deploymentId,
+  };
   const notes: string[] = [];
 
   // 1. What steps reported through DEPLOY_METRICS_FILE.
   const reportPath = io.getState(State.MetricsReportFile) || env[ExportedEnv.MetricsFile];
   const { text, note } = await readReportFile(reportPath);
   if (note) problems.report(note);
-  const reported: ReportedMetrics = parseReportedMetrics(text, `DEPLOY_METRICS_FILE ${reportPath ?? ''}`.trim());
+  const reported: ReportedMetrics = parseReportedMetrics(
+    text,
+    `DEPLOY_METRICS_FILE ${reportPath ?? ''}`.trim(),
+  );
   reported.problems.slice(0, MAX_LINE_WARNINGS).forEach((p) => problems.report(p));
   if (reported.problems.length > MAX_LINE_WARNINGS) {
-    problems.report(`${reported.problems.length - MAX_LINE_WARNINGS} more lines of DEPLOY_METRICS_FILE were skipped (listed in the log and the summary)`);
+    problems.report(
+      `${reported.problems.length - MAX_LINE_WARNINGS} more lines of DEPLOY_METRICS_FILE were skipped (listed in the log and the summary)`,
+    );
     reported.problems.slice(MAX_LINE_WARNINGS).forEach((p) => io.info(p));
   }
   notes.push(...reported.problems);
@@ -96,7 +110,12 @@ export async function finishTrack(ctx: HookContext): Promise<void> {
   if (!config.githubToken) {
     problems.report('github-token is empty: the job\u2019s steps cannot be read, so stages are not reported');
   } else {
-    const client = new GitHubClient({ apiUrl: config.runner.apiUrl, token: config.githubToken, repository: config.runner.repository, clock });
+    const client = new GitHubClient({
+      apiUrl: config.runner.apiUrl,
+      token: config.githubToken,
+      repository: config.runner.repository,
+      clock,
+    });
     try {
       const found = await findCurrentJob({
         client,
@@ -109,7 +128,10 @@ export async function finishTrack(ctx: HookContext): Promise<void> {
       });
       job = found.job;
       stagesKnown = true;
-      if (!found.settled) notes.push('The API still showed steps in progress after the wait; their durations are lower bounds.');
+      if (!found.settled)
+        notes.push(
+          'The API still showed steps in progress after the wait; their durations are lower bounds.',
+        );
     } catch (error) {
       problems.report(
         `Could not read this job\u2019s steps from the GitHub API: ${(error as Error).message}. Stages are not reported; the outcome comes from job-status (${config.jobStatus || 'unknown'}).`,
@@ -137,7 +159,9 @@ export async function finishTrack(ctx: HookContext): Promise<void> {
       `${stage.status === 'success' ? '✓' : '✗'} ${stage.service}/${stage.stage} ${stage.status} in ${stage.durationSeconds}s${stage.slow ? ` (slow: over ${stage.thresholdSeconds}s)` : ''}`,
     );
   }
-  io.info(`Deployment ${context.deploymentId}: ${deployment.status} in ${deployment.durationSeconds}s${deployment.failedStage ? `, failed at ${deployment.failedStage.stage} (${deployment.errorType})` : ''}.`);
+  io.info(
+    `Deployment ${context.deploymentId}: ${deployment.status} in ${deployment.durationSeconds}s${deployment.failedStage ? `, failed at ${deployment.failedStage.stage} (${deployment.errorType})` : ''}.`,
+  );
 
   // 4. Metrics, pushed group by group (primary service first).
   const grouped = finishUpdates(context, deployment, reported, { startedAt, finishedAt: clock.now() });
@@ -163,7 +187,10 @@ export async function finishTrack(ctx: HookContext): Promise<void> {
       else io.info(line.text.replace(/`/g, ''));
     }
   } else {
-    delivery.push({ ok: true, text: 'No `pushgateway-url`: nothing pushed (counters in the metrics file are this deployment\u2019s own counts)' });
+    delivery.push({
+      ok: true,
+      text: 'No `pushgateway-url`: nothing pushed (counters in the metrics file are this deployment\u2019s own counts)',
+    });
   }
 
   // 5. The metrics file, pushed or not.
@@ -173,10 +200,17 @@ export async function finishTrack(ctx: HookContext): Promise<void> {
     await writeFile(config.metricsFile, exposition, 'utf8');
     delivery.push({ ok: true, text: `Metrics file: \`${config.metricsFile}\`` });
   } catch (error) {
-    delivery.push({ ok: false, text: `Metrics file \`${config.metricsFile}\` not written: ${(error as Error).message}` });
+    delivery.push({
+      ok: false,
+      text: `Metrics file \`${config.metricsFile}\` not written: ${(error as Error).message}`,
+    });
     problems.report(`metrics-file ${config.metricsFile} could not be written: ${(error as Error).message}`);
   }
-  if (reported.series.length > 0) delivery.push({ ok: true, text: `${reported.series.length} series reported by steps through DEPLOY_METRICS_FILE` });
+  if (reported.series.length > 0)
+    delivery.push({
+      ok: true,
+      text: `${reported.series.length} series reported by steps through DEPLOY_METRICS_FILE`,
+    });
 
   // 6. Outputs.
   const stagesJson = deployment.stages.map((s) => ({
@@ -206,9 +240,10 @@ export async function finishTrack(ctx: HookContext): Promise<void> {
 
   // 8. The job summary.
   if (config.writeSummary) {
-    const runUrl = config.runner.repository && config.runner.runId
-      ? `${config.runner.serverUrl}/${config.runner.repository}/actions/runs/${config.runner.runId}${config.runner.runAttempt > 1 ? `/attempts/${config.runner.runAttempt}` : ''}`
-      : undefined;
+    const runUrl =
+      config.runner.repository && config.runner.runId
+        ? `${config.runner.serverUrl}/${config.runner.repository}/actions/runs/${config.runner.runId}${config.runner.runAttempt > 1 ? `/attempts/${config.runner.runAttempt}` : ''}`
+        : undefined;
     try {
       await io.appendSummary(
         renderTrackSummary({

@@ -6,7 +6,13 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { ExportedEnv, State, STATE_DIR_ENV, TRACK_ROLE_OWNER, TRACK_ROLE_PASSIVE } from '../config/constants.js';
+import {
+  ExportedEnv,
+  State,
+  STATE_DIR_ENV,
+  TRACK_ROLE_OWNER,
+  TRACK_ROLE_PASSIVE,
+} from '../config/constants.js';
 import { deploymentIdOf, type Config } from '../config/inputs.js';
 import { PushgatewayClient, describeGroup, type GroupingKey } from '../metrics/pushgateway.js';
 import { publishGroups } from '../metrics/publish.js';
@@ -38,7 +44,8 @@ export function groupingKey(config: Config, service: string): GroupingKey {
 export function carryStoreOf(env: NodeJS.ProcessEnv): CarryStore | undefined {
   const explicit = env[STATE_DIR_ENV];
   if (explicit) return new FileCarryStore(explicit);
-  if (env.RUNNER_TOOL_CACHE) return new FileCarryStore(join(env.RUNNER_TOOL_CACHE, 'deployment-observability'));
+  if (env.RUNNER_TOOL_CACHE)
+    return new FileCarryStore(join(env.RUNNER_TOOL_CACHE, 'deployment-observability'));
   return undefined;
 }
 
@@ -72,7 +79,9 @@ export async function startTrack(ctx: HookContext): Promise<void> {
     io.exportVariable(ExportedEnv.MetricsFile, reportFile);
     io.saveState(State.MetricsReportFile, reportFile);
   } catch (error) {
-    ctx.problems.report(`Could not create DEPLOY_METRICS_FILE at ${reportFile}: ${(error as Error).message}; steps cannot report metrics`);
+    ctx.problems.report(
+      `Could not create DEPLOY_METRICS_FILE at ${reportFile}: ${(error as Error).message}; steps cannot report metrics`,
+    );
   }
   io.exportVariable(ExportedEnv.DeploymentId, deploymentId);
   io.info(`Tracking deployment ${deploymentId} of ${config.service} to ${config.environment}.`);
@@ -90,5 +99,8 @@ export async function startTrack(ctx: HookContext): Promise<void> {
     cumulative: false,
   });
   if (outcome?.pushed) io.info(`Pushed deployment_in_progress=1 to {${describeGroup(key)}}.`);
-  else ctx.problems.report(`deployment_in_progress was not pushed, so this deployment is not visible live: ${outcome?.problem ?? 'unknown problem'}`);
+  else
+    ctx.problems.report(
+      `deployment_in_progress was not pushed, so this deployment is not visible live: ${outcome?.problem ?? 'unknown problem'}`,
+    );
 }

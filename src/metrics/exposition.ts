@@ -110,7 +110,8 @@ export function parseExpositionLine(line: string): ParsedLine {
       if (text[i] !== '=') return { kind: 'error', message: `expected = after label ${labelName}` };
       i++;
       while (text[i] === ' ') i++;
-      if (text[i] !== '"') return { kind: 'error', message: `label ${labelName} value must be in double quotes` };
+      if (text[i] !== '"')
+        return { kind: 'error', message: `label ${labelName} value must be in double quotes` };
       i++;
       let value = '';
       for (;;) {
@@ -147,11 +148,13 @@ export function parseExpositionLine(line: string): ParsedLine {
       return { kind: 'error', message: `expected , or } after label ${labelName}` };
     }
   }
-  if (text[i] !== ' ' && text[i] !== '\t') return { kind: 'error', message: 'expected a space and a value after the name' };
+  if (text[i] !== ' ' && text[i] !== '\t')
+    return { kind: 'error', message: 'expected a space and a value after the name' };
   const rest = text.slice(i).trim().split(/\s+/);
-  if (rest.length > 2) return { kind: 'error', message: 'unexpected text after the value' };
   const value = parseValue(rest[0] ?? '');
-  if (value === undefined) return { kind: 'error', message: `"${rest[0] ?? ''}" is not a number` };
+  if (value === undefined)
+    return { kind: 'error', message: `"${(rest[0] ?? '').slice(0, 40)}" is not a number` };
+  if (rest.length > 2) return { kind: 'error', message: 'unexpected text after the value' };
   if (rest[1] !== undefined && !/^-?\d+$/.test(rest[1]))
     return { kind: 'error', message: `"${rest[1]}" is not a timestamp in milliseconds` };
   return { kind: 'sample', sample: { name, labels, value } };

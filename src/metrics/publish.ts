@@ -44,12 +44,18 @@ function markerOf(existing: ReadonlyMap<string, readonly Sample[]>): number | un
   return sample && Number.isFinite(sample.value) ? sample.value : undefined;
 }
 
-async function loadCarried(store: CarryStore | undefined, groupId: string, logger: Logger): Promise<CarriedEntry[]> {
+async function loadCarried(
+  store: CarryStore | undefined,
+  groupId: string,
+  logger: Logger,
+): Promise<CarriedEntry[]> {
   if (!store) return [];
   try {
     return await store.load(groupId);
   } catch (error) {
-    logger.warning(`Could not read counts carried from earlier failed pushes in ${store.description}: ${(error as Error).message}`);
+    logger.warning(
+      `Could not read counts carried from earlier failed pushes in ${store.description}: ${(error as Error).message}`,
+    );
     return [];
   }
 }
@@ -65,13 +71,18 @@ async function saveCarried(
     await store.save(groupId, entries);
     return true;
   } catch (error) {
-    logger.warning(`Could not keep counts for the next push in ${store.description}: ${(error as Error).message}`);
+    logger.warning(
+      `Could not keep counts for the next push in ${store.description}: ${(error as Error).message}`,
+    );
     return false;
   }
 }
 
 /** Publishes every group; never throws — problems are in the outcomes. */
-export async function publishGroups(plans: readonly GroupPlan[], options: PublishOptions): Promise<GroupOutcome[]> {
+export async function publishGroups(
+  plans: readonly GroupPlan[],
+  options: PublishOptions,
+): Promise<GroupOutcome[]> {
   const outcomes: GroupOutcome[] = [];
   for (const plan of plans) outcomes.push(await publishGroup(plan, options));
   return outcomes;
@@ -80,15 +91,39 @@ export async function publishGroups(plans: readonly GroupPlan[], options: Publis
 async function publishGroup(plan: GroupPlan, o: PublishOptions): Promise<GroupOutcome> {
   const groupId = describeGroup(plan.key);
   if (!o.client) {
-    return { key: plan.key, families: mergeUpdates(plan.updates, undefined), pushed: false, cumulative: false, carriedIn: 0, carriedOut: false, problem: undefined };
+    return {
+      key: plan.key,
+      families: mergeUpdates(plan.updates, undefined),
+      pushed: false,
+      cumulative: false,
+      carriedIn: 0,
+      carriedOut: false,
+      problem: undefined,
+    };
   }
   if (!o.cumulative) {
     const families = mergeUpdates(plan.updates, undefined);
     try {
       await o.client.push(plan.key, renderExposition(families), o.deadline);
-      return { key: plan.key, families, pushed: true, cumulative: false, carriedIn: 0, carriedOut: false, problem: undefined };
+      return {
+        key: plan.key,
+        families,
+        pushed: true,
+        cumulative: false,
+        carriedIn: 0,
+        carriedOut: false,
+        problem: undefined,
+      };
     } catch (error) {
-      return { key: plan.key, families, pushed: false, cumulative: false, carriedIn: 0, carriedOut: false, problem: (error as Error).message };
+      return {
+        key: plan.key,
+        families,
+        pushed: false,
+        cumulative: false,
+        carriedIn: 0,
+        carriedOut: false,
+        problem: (error as Error).message,
+      };
     }
   }
 
@@ -100,7 +135,11 @@ async function publishGroup(plan: GroupPlan, o: PublishOptions): Promise<GroupOu
   } catch (error) {
     readProblem = (error as Error).message;
   }
-  const mine: CarriedEntry = { deploymentId: o.deploymentId, recordedAt: o.clock.now(), updates: carriedUpdates(plan.updates) };
+  const mine: CarriedEntry = {
+    deploymentId: o.deploymentId,
+    recordedAt: o.clock.now(),
+    updates: carriedUpdates(plan.updates),
+  };
 
   if (!existing) {
     // Without the group's current values, pushing counters would reset them: push the
@@ -132,17 +171,38 @@ async function publishGroup(plan: GroupPlan, o: PublishOptions): Promise<GroupOu
   const updates: SeriesUpdate[] = [
     ...plan.updates,
     ...pending.flatMap((e) => e.updates),
-    { definition: METRICS.countersUpdated, name: METRICS.countersUpdated.name, labels: {}, value: nowSeconds },
+    {
+      definition: METRICS.countersUpdated,
+      name: METRICS.countersUpdated.name,
+      labels: {},
+      value: nowSeconds,
+    },
   ];
   const families = mergeUpdates(updates, existing);
   try {
     await o.client.push(plan.key, renderExposition(families), o.deadline);
   } catch (error) {
     const carriedOut = await saveCarried(o.store, groupId, [...pending, mine], o.logger);
-    return { key: plan.key, families, pushed: false, cumulative: true, carriedIn: 0, carriedOut, problem: (error as Error).message };
+    return {
+      key: plan.key,
+      families,
+      pushed: false,
+      cumulative: true,
+      carriedIn: 0,
+      carriedOut,
+      problem: (error as Error).message,
+    };
   }
   if (carriedAll.length > 0) await saveCarried(o.store, groupId, [], o.logger);
-  return { key: plan.key, families, pushed: true, cumulative: true, carriedIn: pending.length, carriedOut: false, problem: undefined };
+  return {
+    key: plan.key,
+    families,
+    pushed: true,
+    cumulative: true,
+    carriedIn: pending.length,
+    carriedOut: false,
+    problem: undefined,
+  };
 }
 
 /**
@@ -162,7 +222,8 @@ export function combinedExposition(outcomes: readonly GroupOutcome[]): string {
         byName.set(family.name, entry);
       }
       for (const s of family.samples) {
-        const labels = service !== undefined && s.labels.service === undefined && outcomes.length > 1 ? { ...s.labels, service } : s.labels;
+        const labels =
+          service !== undefined && s.labels.service === undefined ? { ...s.labels, service } : s.labels;
         entry.samples.push({ ...s, labels });
       }
     }

@@ -26,7 +26,8 @@ export function groupPath(key: GroupingKey): string {
     key
       .map(([label, value]) => {
         if (value === '') return `/${label}@base64/=`;
-        if (PLAIN_VALUE.test(value)) return `/${label}/${value}`;
+        // `.` and `..` are path segments URL parsing removes: they must be encoded too.
+        if (PLAIN_VALUE.test(value) && value !== '.' && value !== '..') return `/${label}/${value}`;
         return `/${label}@base64/${Buffer.from(value, 'utf8').toString('base64url')}`;
       })
       .join('')
@@ -71,7 +72,8 @@ export function samplesOfGroup(body: unknown, key: GroupingKey): ExistingSamples
     for (const m of metrics) {
       const labels = m.labels ?? {};
       if (m.buckets) {
-        for (const [le, v] of Object.entries(m.buckets)) samples.push({ name: `${family}_bucket`, labels: { ...labels, le }, value: Number(v) });
+        for (const [le, v] of Object.entries(m.buckets))
+          samples.push({ name: `${family}_bucket`, labels: { ...labels, le }, value: Number(v) });
         samples.push({ name: `${family}_sum`, labels, value: Number(m.sum ?? 0) });
         samples.push({ name: `${family}_count`, labels, value: Number(m.count ?? 0) });
       } else if (m.value !== undefined) {
@@ -101,12 +103,21 @@ export class PushgatewayClient {
   /** Everything one group holds; an empty map when the group does not exist yet. */
   async readGroup(key: GroupingKey, deadline: number): Promise<ExistingSamples> {
     const response = await request(
-      { url: `${this.config.url}/api/v1/metrics`, headers: this.headers({ accept: 'application/json' }), deadline, timeoutMs: 5000, attempts: 3, what: 'Reading the Pushgateway group' },
+      {
+        url: `${this.config.url}/api/v1/metrics`,
+        headers: this.headers({ accept: 'application/json' }),
+        deadline,
+        timeoutMs: 5000,
+        attempts: 3,
+        what: 'Reading the Pushgateway group',
+      },
       this.clock,
       this.fetchImpl,
     );
     if (response.status !== 200) {
-      throw new Error(`Reading the Pushgateway group failed: HTTP ${response.status} ${response.text.slice(0, 200)}`);
+      throw new Error(
+        `Reading the Pushgateway group failed: HTTP ${response.status} ${response.text.slice(0, 200)}`,
+      );
     }
     let body: unknown;
     try {

@@ -74,8 +74,13 @@ export function parseReportedMetrics(text: string, fileLabel: string): ReportedM
       problems.push(`${where}: ${name} is computed by the action and cannot be reported; line skipped`);
       return;
     }
-    if (!known && (!METRIC_NAME_RE.test(name) || /_(bucket|sum|count)$/.test(name) || name.startsWith('__'))) {
-      problems.push(`${where}: ${name} cannot be reported (histogram parts and reserved names are not accepted); line skipped`);
+    if (
+      !known &&
+      (!METRIC_NAME_RE.test(name) || /_(bucket|sum|count)$/.test(name) || name.startsWith('__'))
+    ) {
+      problems.push(
+        `${where}: ${name} cannot be reported (histogram parts and reserved names are not accepted); line skipped`,
+      );
       return;
     }
     const labels: Record<string, string> = {};
@@ -118,7 +123,12 @@ export function parseReportedMetrics(text: string, fileLabel: string): ReportedM
       problems.push(`${where}: ${name} is a counter and cannot go down (${value}); line skipped`);
       return;
     }
-    if (name === 'deployment_errors_total' && labels.stage && labels.error_type && !errorTypesByStage.has(labels.stage)) {
+    if (
+      name === 'deployment_errors_total' &&
+      labels.stage &&
+      labels.error_type &&
+      !errorTypesByStage.has(labels.stage)
+    ) {
       errorTypesByStage.set(labels.stage, labels.error_type);
     }
     const key = seriesKey(name, labels);

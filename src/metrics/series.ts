@@ -35,7 +35,8 @@ export function normalizeExistingLabels(labels: Labels, keep: ReadonlySet<string
 function orderLabels(labels: Labels, definition: MetricDefinition): Labels {
   const out: Record<string, string> = {};
   for (const name of definition.labels) if (labels[name] !== undefined) out[name] = labels[name] as string;
-  for (const name of Object.keys(labels).sort()) if (out[name] === undefined) out[name] = labels[name] as string;
+  for (const name of Object.keys(labels).sort())
+    if (out[name] === undefined) out[name] = labels[name] as string;
   return out;
 }
 
@@ -45,7 +46,10 @@ function orderLabels(labels: Labels, definition: MetricDefinition): Labels {
  * so everything else in the group (a last success on a failed deployment, a
  * verify run's counters) stays as it was.
  */
-export function mergeUpdates(updates: readonly SeriesUpdate[], existing: ExistingSamples | undefined): MetricFamily[] {
+export function mergeUpdates(
+  updates: readonly SeriesUpdate[],
+  existing: ExistingSamples | undefined,
+): MetricFamily[] {
   const families = new Map<string, { definition: MetricDefinition; samples: Map<string, Sample> }>();
   for (const update of updates) {
     const def = update.definition;
@@ -58,7 +62,11 @@ export function mergeUpdates(updates: readonly SeriesUpdate[], existing: Existin
         const keep = metricByName(def.name) === def ? new Set([...def.labels, 'le']) : undefined;
         for (const sample of existing.get(def.name) ?? []) {
           const labels = orderLabels(normalizeExistingLabels(sample.labels, keep), def);
-          family.samples.set(seriesKey(sample.name, labels), { name: sample.name, labels, value: sample.value });
+          family.samples.set(seriesKey(sample.name, labels), {
+            name: sample.name,
+            labels,
+            value: sample.value,
+          });
         }
       }
     }
@@ -68,9 +76,13 @@ export function mergeUpdates(updates: readonly SeriesUpdate[], existing: Existin
     let value = update.value;
     if (def.merge === 'sum') value = (current?.value ?? 0) + update.value;
     else if (def.merge === 'max') {
-      const before = existing?.get(def.name)?.find(
-        (s) => seriesKey(s.name, orderLabels(normalizeExistingLabels(s.labels, new Set(def.labels)), def)) === key,
-      );
+      const before = existing
+        ?.get(def.name)
+        ?.find(
+          (s) =>
+            seriesKey(s.name, orderLabels(normalizeExistingLabels(s.labels, new Set(def.labels)), def)) ===
+            key,
+        );
       value = Math.max(current?.value ?? -Infinity, before?.value ?? -Infinity, update.value);
     }
     family.samples.set(key, { name: update.name, labels, value });
@@ -84,7 +96,8 @@ export function mergeUpdates(updates: readonly SeriesUpdate[], existing: Existin
 }
 
 function sortSamples(samples: Sample[]): Sample[] {
-  const le = (s: Sample): number => (s.labels.le === undefined ? Infinity : s.labels.le === '+Inf' ? Infinity : Number(s.labels.le));
+  const le = (s: Sample): number =>
+    s.labels.le === undefined ? Infinity : s.labels.le === '+Inf' ? Infinity : Number(s.labels.le);
   return samples.sort((a, b) => {
     const ka = seriesKey('', { ...a.labels, le: '' });
     const kb = seriesKey('', { ...b.labels, le: '' });

@@ -46,10 +46,20 @@ export function startUpdates(ctx: TrackContext, startedAtMs: number): SeriesUpda
   return [
     update(
       METRICS.inProgress,
-      { environment: env, deployment_id: ctx.deploymentId, service: ctx.service, branch: ctx.branch, triggered_by: ctx.triggeredBy },
+      {
+        environment: env,
+        deployment_id: ctx.deploymentId,
+        service: ctx.service,
+        branch: ctx.branch,
+        triggered_by: ctx.triggeredBy,
+      },
       1,
     ),
-    update(METRICS.startTimestamp, { environment: env, deployment_id: ctx.deploymentId, service: ctx.service }, startedAtMs / 1000),
+    update(
+      METRICS.startTimestamp,
+      { environment: env, deployment_id: ctx.deploymentId, service: ctx.service },
+      startedAtMs / 1000,
+    ),
   ];
 }
 
@@ -80,14 +90,30 @@ export function finishUpdates(
     push(groups, service, update(def, labels, value));
 
   // Run-level metrics live in the primary group.
-  add(primary, METRICS.deploymentRunsTotal, { environment: env, service: primary, status: deployment.status }, 1);
+  add(
+    primary,
+    METRICS.deploymentRunsTotal,
+    { environment: env, service: primary, status: deployment.status },
+    1,
+  );
   add(
     primary,
     METRICS.inProgress,
-    { environment: env, deployment_id: id, service: primary, branch: ctx.branch, triggered_by: ctx.triggeredBy },
+    {
+      environment: env,
+      deployment_id: id,
+      service: primary,
+      branch: ctx.branch,
+      triggered_by: ctx.triggeredBy,
+    },
     0,
   );
-  add(primary, METRICS.startTimestamp, { environment: env, deployment_id: id, service: primary }, times.startedAt / 1000);
+  add(
+    primary,
+    METRICS.startTimestamp,
+    { environment: env, deployment_id: id, service: primary },
+    times.startedAt / 1000,
+  );
   add(
     primary,
     deployment.status === 'success' ? METRICS.lastSuccessTimestamp : METRICS.lastFailureTimestamp,
@@ -102,7 +128,12 @@ export function finishUpdates(
 
   for (const stage of deployment.stages) {
     const s = stage.service;
-    add(s, METRICS.deploymentTotal, { environment: env, service: s, stage: stage.stage, status: stage.status }, 1);
+    add(
+      s,
+      METRICS.deploymentTotal,
+      { environment: env, service: s, stage: stage.stage, status: stage.status },
+      1,
+    );
     add(
       s,
       METRICS.stageDuration,
@@ -113,35 +144,57 @@ export function finishUpdates(
 
   const failed = deployment.failedStage;
   if (failed && deployment.errorType && !reportedErrorStages.has(failed.stage)) {
-    add(failed.service, METRICS.deploymentErrorsTotal, {
-      environment: env,
-      service: failed.service,
-      stage: failed.stage,
-      error_type: deployment.errorType,
-    }, 1);
+    add(
+      failed.service,
+      METRICS.deploymentErrorsTotal,
+      {
+        environment: env,
+        service: failed.service,
+        stage: failed.stage,
+        error_type: deployment.errorType,
+      },
+      1,
+    );
   }
   const rollback = deployment.rollback;
   if (rollback) {
     if (!reportedErrorStages.has('rollback') && failed !== rollback) {
-      add(rollback.service, METRICS.deploymentErrorsTotal, {
-        environment: env,
-        service: rollback.service,
-        stage: 'rollback',
-        error_type: 'rollback_triggered',
-      }, 1);
+      add(
+        rollback.service,
+        METRICS.deploymentErrorsTotal,
+        {
+          environment: env,
+          service: rollback.service,
+          stage: 'rollback',
+          error_type: 'rollback_triggered',
+        },
+        1,
+      );
     }
     if (!reportedNames.has(METRICS.deploymentRollbackTotal.name)) {
-      add(rollback.service, METRICS.deploymentRollbackTotal, {
-        environment: env,
-        service: rollback.service,
-        reason: deployment.errorType && deployment.errorType !== 'rollback_triggered' ? deployment.errorType : 'manual',
-        status: rollback.status,
-      }, 1);
+      add(
+        rollback.service,
+        METRICS.deploymentRollbackTotal,
+        {
+          environment: env,
+          service: rollback.service,
+          reason:
+            deployment.errorType && deployment.errorType !== 'rollback_triggered'
+              ? deployment.errorType
+              : 'manual',
+          status: rollback.status,
+        },
+        1,
+      );
     }
   }
 
   const migration = deployment.stages.find((st) => MIGRATION_STAGES.has(st.stage));
-  if (migration && !reportedNames.has(METRICS.migrationSuccessTotal.name) && !reportedNames.has(METRICS.migrationFailureTotal.name)) {
+  if (
+    migration &&
+    !reportedNames.has(METRICS.migrationSuccessTotal.name) &&
+    !reportedNames.has(METRICS.migrationFailureTotal.name)
+  ) {
     add(
       migration.service,
       migration.status === 'success' ? METRICS.migrationSuccessTotal : METRICS.migrationFailureTotal,
@@ -151,7 +204,11 @@ export function finishUpdates(
   }
 
   const smoke = deployment.stages.find((st) => st.stage === 'smoke_test');
-  if (smoke && !reportedNames.has(METRICS.smokeTestTotal.name) && !reportedNames.has(METRICS.smokeTestFailuresTotal.name)) {
+  if (
+    smoke &&
+    !reportedNames.has(METRICS.smokeTestTotal.name) &&
+    !reportedNames.has(METRICS.smokeTestFailuresTotal.name)
+  ) {
     const labels = { environment: env, service: smoke.service, test_name: 'all' };
     add(smoke.service, METRICS.smokeTestTotal, labels, 1);
     if (smoke.status === 'failure') add(smoke.service, METRICS.smokeTestFailuresTotal, labels, 1);

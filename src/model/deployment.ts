@@ -116,7 +116,13 @@ interface StageAccumulator {
   order: number;
 }
 
-const CONCLUSION_RANK: Record<string, number> = { success: 0, neutral: 0, failure: 2, timed_out: 2, cancelled: 3 };
+const CONCLUSION_RANK: Record<string, number> = {
+  success: 0,
+  neutral: 0,
+  failure: 2,
+  timed_out: 2,
+  cancelled: 3,
+};
 
 function worse(a: string, b: string): string {
   return (CONCLUSION_RANK[b] ?? 0) > (CONCLUSION_RANK[a] ?? 0) ? b : a;
@@ -147,7 +153,11 @@ export function buildDeployment(input: DeploymentInput): DeploymentResult {
     if (!target || start === undefined) return;
     const service = target.service ?? input.service;
     const key = `${service}/${target.stage}`;
-    const conclusion = complete ? (step.conclusion ?? 'success') : input.jobStatus === 'cancelled' ? 'cancelled' : 'success';
+    const conclusion = complete
+      ? (step.conclusion ?? 'success')
+      : input.jobStatus === 'cancelled'
+        ? 'cancelled'
+        : 'success';
     const acc = byKey.get(key);
     if (acc) {
       acc.start = Math.min(acc.start, start);
@@ -256,13 +266,18 @@ export function buildDeployment(input: DeploymentInput): DeploymentResult {
  * with "deployment-observability" in it. Without this, inference would read
  * "deployment" in the action's name as a deploy stage.
  */
-export function ownStepNames(steps: readonly ApiStep[], actionRepository: string, actionRef: string): string[] {
+export function ownStepNames(
+  steps: readonly ApiStep[],
+  actionRepository: string,
+  actionRef: string,
+): string[] {
   const names = new Set<string>(['Run ./']);
   if (actionRepository) names.add(`Run ${actionRepository}@${actionRef}`);
   const all = steps.map((s) => s.name);
   all.forEach((name, index) => {
     if (name.startsWith('Pre ') && all.slice(index + 1).includes(name.slice(4))) names.add(name.slice(4));
-    if (/deployment[-_ ]observability/i.test(name) && !name.startsWith('Post ') && !name.startsWith('Pre ')) names.add(name);
+    if (/deployment[-_ ]observability/i.test(name) && !name.startsWith('Post ') && !name.startsWith('Pre '))
+      names.add(name);
   });
   return [...names];
 }

@@ -21,11 +21,17 @@ export const ERROR_TYPES = Object.freeze([
 ] as const);
 
 function tokens(name: string): string[] {
-  return name.toLowerCase().split(/[^a-z0-9]+/).filter(Boolean);
+  return name
+    .toLowerCase()
+    .split(/[^a-z0-9]+/)
+    .filter(Boolean);
 }
 
 const SERVICE_WORDS: readonly [string, readonly string[]][] = [
-  ['database', ['db', 'database', 'databases', 'migrate', 'migrations', 'migration', 'schema', 'postgres', 'alembic']],
+  [
+    'database',
+    ['db', 'database', 'databases', 'migrate', 'migrations', 'migration', 'schema', 'postgres', 'alembic'],
+  ],
   ['web', ['web', 'frontend', 'front', 'vercel', 'nextjs', 'next', 'site', 'ui']],
   ['api', ['api', 'backend', 'server', 'railway']],
 ];
@@ -45,11 +51,16 @@ export function inferServiceFromName(name: string): string | undefined {
  */
 export function inferStageFromStep(stepName: string, service: string): string | undefined {
   const name = stepName.toLowerCase();
+  // Tooling around a deployment, not a stage of it: setting up builders and CLIs,
+  // logins, caches, artifacts, notifications.
+  if (/^(set\s*up|setup)\b|buildx|\blogin\b|\bcache\b|artifact|notif|\bslack\b|install .*\bcli\b/.test(name))
+    return undefined;
   if (/roll\s*-?\s*back|revert deploy/.test(name)) return 'rollback';
   if (/migrat|alembic|flyway|liquibase/.test(name)) {
-    if (service === 'database') return /check|validat|pending|status|plan|dry|lint|verify/.test(name)
-      ? 'migration_check'
-      : 'migration_apply';
+    if (service === 'database')
+      return /check|validat|pending|status|plan|dry|lint|verify/.test(name)
+        ? 'migration_check'
+        : 'migration_apply';
     return 'migration';
   }
   if (/smoke/.test(name)) return 'smoke_test';

@@ -25,7 +25,25 @@ export interface StageMapParse {
 
 const NAME_RE = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 const SERVICE_RE = /^[a-zA-Z0-9_][a-zA-Z0-9_.-]*$/;
-const REGEX_RULE_RE = /^\/(.+)\/([dgimsuyv]*)$/;
+/** A `/pattern/flags` rule; unknown flags reach the RegExp constructor, which names them. */
+const REGEX_RULE_RE = /^\/(.+)\/([a-zA-Z]*)$/;
+const TARGET_RE = /^\s*(?:[a-zA-Z0-9_][a-zA-Z0-9_.-]*\/)?[a-zA-Z_][a-zA-Z0-9_]*\s*$/;
+
+/**
+ * The rule without a trailing ` # comment`. A `#` that follows a complete
+ * `=> target` starts a comment (which may itself contain `=>`); a `#` in a step
+ * name (`Deploy #2 => api/deploy_railway`) does not.
+ */
+function withoutComment(line: string): string {
+  for (const match of line.matchAll(/\s#/g)) {
+    const candidate = line.slice(0, match.index);
+    const arrow = candidate.lastIndexOf('=>');
+    if (arrow < 0) continue;
+    const target = candidate.slice(arrow + 2);
+    if (TARGET_RE.test(target) || target.trim() === '') return candidate;
+  }
+  return line;
+}
 const MAX_PATTERN = 1000;
 
 function shorten(text: string, max = 80): string {
@@ -43,13 +61,14 @@ export function parseStageMap(text: string, inputName = 'stages'): StageMapParse
     const trimmed = raw.trim();
     if (trimmed === '' || trimmed.startsWith('#')) return;
     const where = `input ${inputName}, line ${line} ("${shorten(trimmed)}")`;
-    const arrow = trimmed.lastIndexOf('=>');
+    const rule = withoutComment(trimmed);
+    const arrow = rule.lastIndexOf('=>');
     if (arrow < 0) {
       problems.push(`${where}: expected "<step name> => <service>/<stage>"; rule skipped`);
       return;
     }
-    const pattern = trimmed.slice(0, arrow).trim();
-    const target = trimmed.slice(arrow + 2).replace(/\s#.*$/, '').trim();
+    const pattern = rule.slice(0, arrow).trim();
+    const target = rule.slice(arrow + 2).trim();
     if (pattern === '') {
       problems.push(`${where}: no step name before "=>"; rule skipped`);
       return;
@@ -67,7 +86,9 @@ export function parseStageMap(text: string, inputName = 'stages'): StageMapParse
     const service = second === undefined ? undefined : first.trim();
     const stage = (second ?? first).trim();
     if (service !== undefined && !SERVICE_RE.test(service)) {
-      problems.push(`${where}: service "${shorten(service)}" may hold only letters, digits, _ . -; rule skipped`);
+      problems.push(
+        `${where}: service "${shorten(service)}" may hold only letters, digits, _ . -; rule skipped`,
+      );
       return;
     }
     if (!NAME_RE.test(stage)) {

@@ -19,7 +19,9 @@ export function deploymentAnnotations(d: DeploymentResult, service: string): Ann
   if (d.status === 'failure') {
     out.push({
       level: 'error',
-      title: d.failedStage ? `Deployment failed at ${d.failedStage.stage} (${d.failedStage.service})` : `Deployment of ${service} failed`,
+      title: d.failedStage
+        ? `Deployment failed at ${d.failedStage.stage} (${d.failedStage.service})`
+        : `Deployment of ${service} failed`,
       message: `${d.failureMessage ?? 'The deployment failed'}. Error type: ${d.errorType ?? 'unknown'}.`,
     });
   }
@@ -27,9 +29,14 @@ export function deploymentAnnotations(d: DeploymentResult, service: string): Ann
   const describe = (s: (typeof slow)[number]): string =>
     `${s.stage} (${s.service}) took ${formatDuration(s.durationSeconds)}, over its ${formatDuration(s.thresholdSeconds ?? 0)} threshold`;
   if (slow.length <= MAX_SLOW_ANNOTATIONS) {
-    for (const s of slow) out.push({ level: 'warning', title: `Slow stage: ${s.stage}`, message: describe(s) });
+    for (const s of slow)
+      out.push({ level: 'warning', title: `Slow stage: ${s.stage}`, message: describe(s) });
   } else {
-    out.push({ level: 'warning', title: `${slow.length} slow stages`, message: slow.map(describe).join('; ') });
+    out.push({
+      level: 'warning',
+      title: `${slow.length} slow stages`,
+      message: slow.map(describe).join('; '),
+    });
   }
   if (d.slow && d.totalThresholdSeconds !== undefined) {
     out.push({

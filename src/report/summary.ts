@@ -39,7 +39,13 @@ function gantt(input: TrackSummaryInput): string {
   const stages = input.deployment.stages.slice(0, 30);
   if (stages.length === 0) return '';
   const origin = Math.min(...stages.map((s) => s.startedAt));
-  const lines = ['```mermaid', 'gantt', `  title ${mermaidText(`${input.service} deployment ${input.deploymentId}`)}`, '  dateFormat X', '  axisFormat %H:%M:%S'];
+  const lines = [
+    '```mermaid',
+    'gantt',
+    `  title ${mermaidText(`${input.service} deployment ${input.deploymentId}`)}`,
+    '  dateFormat X',
+    '  axisFormat %H:%M:%S',
+  ];
   // Name each section once: repeated section names misplace labels in GitHub's Mermaid (FACTS.md).
   const services = [...new Set(stages.map((s) => s.service))];
   let n = 0;
@@ -48,7 +54,9 @@ function gantt(input: TrackSummaryInput): string {
     for (const stage of stages.filter((s) => s.service === service)) {
       const start = Math.round((stage.startedAt - origin) / 1000);
       const end = Math.max(start + 1, Math.round((stage.completedAt - origin) / 1000));
-      const tags = [stage.status === 'failure' ? 'crit' : stage.slow ? 'active' : 'done', `s${n++}`].join(', ');
+      const tags = [stage.status === 'failure' ? 'crit' : stage.slow ? 'active' : 'done', `s${n++}`].join(
+        ', ',
+      );
       lines.push(`  ${mermaidText(stage.stage)} :${tags}, ${start}, ${end}`);
     }
   }
@@ -70,12 +78,21 @@ export function renderTrackSummary(input: TrackSummaryInput): string {
       ? `${formatDuration(d.durationSeconds)} of ${formatDuration(d.totalThresholdSeconds)} allowed${d.slow ? ' 🐢 **over the SLO**' : ''}`
       : formatDuration(d.durationSeconds);
   const run = input.runUrl ? ` · [run](${input.runUrl})` : '';
-  out.push(`Deployment ${code(input.deploymentId)} · ${total} · branch ${code(input.branch || 'unknown')}${run}`, '');
+  out.push(
+    `Deployment ${code(input.deploymentId)} · ${total} · branch ${code(input.branch || 'unknown')}${run}`,
+    '',
+  );
 
   if (!input.stagesKnown) {
-    out.push('> Stages are not shown: the job\u2019s steps could not be read from the GitHub API (see the notes below).', '');
+    out.push(
+      '> Stages are not shown: the job\u2019s steps could not be read from the GitHub API (see the notes below).',
+      '',
+    );
   } else if (d.stages.length === 0) {
-    out.push('> No step of this job maps to a deployment stage. Name your steps (build, deploy, health check…) or set the `stages` input.', '');
+    out.push(
+      '> No step of this job maps to a deployment stage. Name your steps (build, deploy, health check…) or set the `stages` input.',
+      '',
+    );
   } else {
     out.push('| Stage | Service | Status | Duration | Threshold | Slow |', '|---|---|---|---:|---:|---|');
     for (const stage of d.stages.slice(0, MAX_ROWS)) {
@@ -91,10 +108,13 @@ export function renderTrackSummary(input: TrackSummaryInput): string {
 
   if (d.status === 'failure') {
     out.push('### Failure', '');
-    out.push(`- **Stage:** ${d.failedStage ? `${cell(d.failedStage.stage)} (${cell(d.failedStage.service)})` : 'none of the mapped stages'}`);
+    out.push(
+      `- **Stage:** ${d.failedStage ? `${cell(d.failedStage.stage)} (${cell(d.failedStage.service)})` : 'none of the mapped stages'}`,
+    );
     out.push(`- **Error type:** ${code(d.errorType ?? 'unknown')}`);
     if (d.failureMessage) out.push(`- **Message:** ${cell(d.failureMessage, 400)}`);
-    if (d.rollback) out.push(`- **Rollback:** ran, ${d.rollback.status} (${formatDuration(d.rollback.durationSeconds)})`);
+    if (d.rollback)
+      out.push(`- **Rollback:** ran, ${d.rollback.status} (${formatDuration(d.rollback.durationSeconds)})`);
     out.push('');
   }
 

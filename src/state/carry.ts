@@ -52,26 +52,50 @@ function toStored(entry: CarriedEntry): StoredEntry {
   return {
     deploymentId: entry.deploymentId,
     recordedAt: entry.recordedAt,
-    updates: entry.updates.map((u) => ({ name: u.name, family: u.definition.name, labels: { ...u.labels }, value: u.value })),
+    updates: entry.updates.map((u) => ({
+      name: u.name,
+      family: u.definition.name,
+      labels: { ...u.labels },
+      value: u.value,
+    })),
   };
 }
 
 function fromStored(stored: StoredEntry): CarriedEntry | undefined {
-  if (typeof stored?.deploymentId !== 'string' || typeof stored.recordedAt !== 'number' || !Array.isArray(stored.updates)) {
+  if (
+    typeof stored?.deploymentId !== 'string' ||
+    typeof stored.recordedAt !== 'number' ||
+    !Array.isArray(stored.updates)
+  ) {
     return undefined;
   }
   const updates: SeriesUpdate[] = [];
   for (const u of stored.updates) {
-    if (typeof u?.family !== 'string' || typeof u.value !== 'number' || typeof u.labels !== 'object') continue;
+    if (
+      typeof u?.family !== 'string' ||
+      typeof u.value !== 'number' ||
+      typeof u.labels !== 'object' ||
+      u.labels === null
+    )
+      continue;
     const definition =
-      metricByName(u.family) ?? customDefinition(u.family, Object.keys(u.labels).filter((l) => !ACTION_LABELS.has(l)).sort());
+      metricByName(u.family) ??
+      customDefinition(
+        u.family,
+        Object.keys(u.labels)
+          .filter((l) => !ACTION_LABELS.has(l))
+          .sort(),
+      );
     updates.push({ definition, name: u.name, labels: u.labels, value: u.value });
   }
   return { deploymentId: stored.deploymentId, recordedAt: stored.recordedAt, updates };
 }
 
 /** Entries a group's counters-updated marker (seconds) already includes are dropped. */
-export function pendingAfter(entries: readonly CarriedEntry[], markerSeconds: number | undefined): CarriedEntry[] {
+export function pendingAfter(
+  entries: readonly CarriedEntry[],
+  markerSeconds: number | undefined,
+): CarriedEntry[] {
   if (markerSeconds === undefined) return [...entries];
   return entries.filter((e) => e.recordedAt > markerSeconds * 1000);
 }

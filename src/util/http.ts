@@ -78,7 +78,11 @@ function snippet(text: string): string {
  * response for any status that is not retried (callers check `status`);
  * rejects with an HttpError when every attempt failed or time ran out.
  */
-export async function request(req: HttpRequest, clock: Clock, fetchImpl: FetchLike = fetch): Promise<HttpResponse> {
+export async function request(
+  req: HttpRequest,
+  clock: Clock,
+  fetchImpl: FetchLike = fetch,
+): Promise<HttpResponse> {
   const attempts = Math.max(1, req.attempts ?? DEFAULT_ATTEMPTS);
   const deadline = req.deadline ?? Infinity;
   let lastProblem = 'no attempt was made';
@@ -117,7 +121,8 @@ export async function request(req: HttpRequest, clock: Clock, fetchImpl: FetchLi
       }
     } catch (error) {
       const e = error as Error & { cause?: { code?: string; message?: string } };
-      if (e.name === 'TimeoutError' || e.name === 'AbortError') lastProblem = `no answer within ${timeoutMs} ms`;
+      if (e.name === 'TimeoutError' || e.name === 'AbortError')
+        lastProblem = `no answer within ${timeoutMs} ms`;
       else lastProblem = e.cause?.code ?? e.cause?.message ?? e.message;
       lastStatus = undefined;
       lastBody = undefined;
