@@ -15,7 +15,10 @@ export interface Bed {
 }
 
 export async function startBed(ghOptions: FakeGitHubOptions = {}): Promise<Bed> {
-  const [pg, gh] = await Promise.all([startPushgateway(), startFakeGitHub({ token: FAKE_TOKEN, ...ghOptions })]);
+  const [pg, gh] = await Promise.all([
+    startPushgateway(),
+    startFakeGitHub({ token: FAKE_TOKEN, ...ghOptions }),
+  ]);
   const stateDir = mkdtempSync(join(tmpdir(), 'deploy-obs-state-'));
   return {
     pg,
@@ -38,10 +41,15 @@ export function newRunId(): number {
  * Values the Pushgateway holds for `metric` in series whose labels include
  * all of `labels`, read from its own API (not through the action's code).
  */
-export async function gatewayValues(url: string, metric: string, labels: Record<string, string>): Promise<number[]> {
+export async function gatewayValues(
+  url: string,
+  metric: string,
+  labels: Record<string, string>,
+): Promise<number[]> {
   const values: number[] = [];
   for (const group of await pushgatewayMetrics(url)) {
-    const family = group[metric] as { metrics?: { labels: Record<string, string>; value?: string }[] } | undefined;
+    const family = group[metric] as
+      { metrics?: { labels: Record<string, string>; value?: string }[] } | undefined;
     for (const m of family?.metrics ?? []) {
       if (Object.entries(labels).every(([k, v]) => m.labels[k] === v)) values.push(Number(m.value));
     }
@@ -50,9 +58,16 @@ export async function gatewayValues(url: string, metric: string, labels: Record<
 }
 
 /** The single value of a series; fails the test when there is none or several. */
-export async function gatewayValue(url: string, metric: string, labels: Record<string, string>): Promise<number> {
+export async function gatewayValue(
+  url: string,
+  metric: string,
+  labels: Record<string, string>,
+): Promise<number> {
   const values = await gatewayValues(url, metric, labels);
-  if (values.length !== 1) throw new Error(`expected one ${metric}${JSON.stringify(labels)}, found ${values.length}: ${values.join(', ')}`);
+  if (values.length !== 1)
+    throw new Error(
+      `expected one ${metric}${JSON.stringify(labels)}, found ${values.length}: ${values.join(', ')}`,
+    );
   return values[0] as number;
 }
 
@@ -75,7 +90,9 @@ export function promtoolCheckMetrics(text: string): string {
   writeFileSync(file, text);
   let output: string;
   try {
-    output = execFileSync('bash', ['-c', `promtool check metrics < "${file}" 2>&1 || true`], { encoding: 'utf8' });
+    output = execFileSync('bash', ['-c', `promtool check metrics < "${file}" 2>&1 || true`], {
+      encoding: 'utf8',
+    });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -4,8 +4,21 @@
  * the Pushgateway's own API and asserted exactly.
  */
 import { readFileSync } from 'node:fs';
-import { apiSteps, API_STAGE_MAP, databaseSteps, runTrackedJob, webSteps } from '../../tools/scenarios/index.js';
-import { gatewayValue, gatewayValues, newRunId, promtoolCheckMetrics, startBed, type Bed } from './helpers.js';
+import {
+  apiSteps,
+  API_STAGE_MAP,
+  databaseSteps,
+  runTrackedJob,
+  webSteps,
+} from '../../tools/scenarios/index.js';
+import {
+  gatewayValue,
+  gatewayValues,
+  newRunId,
+  promtoolCheckMetrics,
+  startBed,
+  type Bed,
+} from './helpers.js';
 
 let bed: Bed;
 beforeAll(async () => {
@@ -63,17 +76,33 @@ test('API deployment that succeeds: stages, outputs, summary, metrics file and e
   for (const stage of ['build', 'push', 'deploy_railway', 'health_check', 'migration', 'smoke_test']) {
     expect(await gatewayValue(url, 'deployment_total', { ...group, stage, status: 'success' })).toBe(1);
   }
-  expect(await gatewayValue(url, 'deployment_stage_duration_seconds', { ...group, stage: 'deploy_railway', deployment_id: out['deployment-id'] as string })).toBe(150);
-  expect(await gatewayValue(url, 'deployment_in_progress', { ...group, deployment_id: out['deployment-id'] as string, branch: 'main' })).toBe(0);
+  expect(
+    await gatewayValue(url, 'deployment_stage_duration_seconds', {
+      ...group,
+      stage: 'deploy_railway',
+      deployment_id: out['deployment-id'] as string,
+    }),
+  ).toBe(150);
+  expect(
+    await gatewayValue(url, 'deployment_in_progress', {
+      ...group,
+      deployment_id: out['deployment-id'] as string,
+      branch: 'main',
+    }),
+  ).toBe(0);
   const lastSuccess = await gatewayValue(url, 'deployment_last_success_timestamp_seconds', group);
   expect(lastSuccess).toBeGreaterThanOrEqual(Math.floor(before));
   expect(lastSuccess).toBeLessThanOrEqual(Date.now() / 1000 + 1);
   expect(await gatewayValues(url, 'deployment_last_failure_timestamp_seconds', group)).toEqual([]);
   expect(await gatewayValue(url, 'api_health_check_latency_ms', { ...group, status: 'healthy' })).toBe(42);
-  expect(await gatewayValue(url, 'database_migration_lag_seconds', { ...group, migration_count: '5' })).toBe(23.4);
+  expect(await gatewayValue(url, 'database_migration_lag_seconds', { ...group, migration_count: '5' })).toBe(
+    23.4,
+  );
   expect(await gatewayValue(url, 'smoke_test_total', { ...group, test_name: '/health' })).toBe(1);
   expect(await gatewayValue(url, 'migration_success_total', group)).toBe(1);
-  expect(await gatewayValue(url, 'deployment_infrastructure_cost', { ...group, resource: 'railway_compute' })).toBe(2.5);
+  expect(
+    await gatewayValue(url, 'deployment_infrastructure_cost', { ...group, resource: 'railway_compute' }),
+  ).toBe(2.5);
   expect(await gatewayValue(url, 'railway_deployment_cpu_percent', group)).toBe(75.2);
 
   const summary = job.post?.summary ?? '';
@@ -83,7 +112,9 @@ test('API deployment that succeeds: stages, outputs, summary, metrics file and e
   expect(summary).toContain(`Pushed to the Pushgateway ${url}`);
 
   const metricsText = readFileSync(out['metrics-file'] as string, 'utf8');
-  expect(metricsText).toContain('deployment_runs_total{environment="e2e-success",service="api",status="success"} 1');
+  expect(metricsText).toContain(
+    'deployment_runs_total{environment="e2e-success",service="api",status="success"} 1',
+  );
   expect(() => promtoolCheckMetrics(metricsText)).not.toThrow();
 });
 
@@ -103,14 +134,23 @@ test('counters accumulate over a sequence of deployments; latest-deployment gaug
   }
   const group = { job: 'deployment', environment: 'e2e-sequence', service: 'api' };
   expect(await gatewayValue(bed.pg.url, 'deployment_runs_total', { ...group, status: 'success' })).toBe(3);
-  expect(await gatewayValue(bed.pg.url, 'deployment_total', { ...group, stage: 'build', status: 'success' })).toBe(3);
+  expect(
+    await gatewayValue(bed.pg.url, 'deployment_total', { ...group, stage: 'build', status: 'success' }),
+  ).toBe(3);
   expect(await gatewayValue(bed.pg.url, 'migration_success_total', group)).toBe(3);
   expect(await gatewayValue(bed.pg.url, 'smoke_test_total', { ...group, test_name: '/health' })).toBe(3);
   // Gauges of the latest deployment only: one series, with the last id.
   const inProgress = await gatewayValues(bed.pg.url, 'deployment_in_progress', group);
   expect(inProgress).toEqual([0]);
-  expect(await gatewayValue(bed.pg.url, 'deployment_in_progress', { ...group, deployment_id: ids[2] as string })).toBe(0);
-  expect(await gatewayValues(bed.pg.url, 'deployment_stage_duration_seconds', { ...group, deployment_id: ids[0] as string })).toEqual([]);
+  expect(
+    await gatewayValue(bed.pg.url, 'deployment_in_progress', { ...group, deployment_id: ids[2] as string }),
+  ).toBe(0);
+  expect(
+    await gatewayValues(bed.pg.url, 'deployment_stage_duration_seconds', {
+      ...group,
+      deployment_id: ids[0] as string,
+    }),
+  ).toEqual([]);
 });
 
 test('health-check failure followed by a rollback: failed stage, error type, rollback, timestamps', async () => {
@@ -126,7 +166,11 @@ test('health-check failure followed by a rollback: failed stage, error type, rol
   expect(job.result.status).toBe('failure');
   expect(job.post?.exitCode).toBe(0);
   const out = job.post?.outputs ?? {};
-  expect([out.status, out['failed-stage'], out['error-type']]).toEqual(['failure', 'health_check', 'health_check_failed']);
+  expect([out.status, out['failed-stage'], out['error-type']]).toEqual([
+    'failure',
+    'health_check',
+    'health_check_failed',
+  ]);
   const stages = JSON.parse(out['stages-json'] ?? '[]') as StageJson[];
   expect(stages.map((s) => `${s.stage}:${s.status}`)).toEqual([
     'build:success',
@@ -136,11 +180,29 @@ test('health-check failure followed by a rollback: failed stage, error type, rol
     'rollback:success',
   ]);
   expect(await gatewayValue(bed.pg.url, 'deployment_runs_total', { ...group, status: 'failure' })).toBe(1);
-  expect(await gatewayValue(bed.pg.url, 'deployment_errors_total', { ...group, stage: 'health_check', error_type: 'health_check_failed' })).toBe(1);
-  expect(await gatewayValue(bed.pg.url, 'deployment_errors_total', { ...group, stage: 'rollback', error_type: 'rollback_triggered' })).toBe(1);
+  expect(
+    await gatewayValue(bed.pg.url, 'deployment_errors_total', {
+      ...group,
+      stage: 'health_check',
+      error_type: 'health_check_failed',
+    }),
+  ).toBe(1);
+  expect(
+    await gatewayValue(bed.pg.url, 'deployment_errors_total', {
+      ...group,
+      stage: 'rollback',
+      error_type: 'rollback_triggered',
+    }),
+  ).toBe(1);
   // The step reported its rollback: counted once, not again by inference.
   expect(await gatewayValues(bed.pg.url, 'deployment_rollback_total', group)).toEqual([1]);
-  expect(await gatewayValue(bed.pg.url, 'deployment_rollback_total', { ...group, reason: 'health_check_failed', status: 'success' })).toBe(1);
+  expect(
+    await gatewayValue(bed.pg.url, 'deployment_rollback_total', {
+      ...group,
+      reason: 'health_check_failed',
+      status: 'success',
+    }),
+  ).toBe(1);
   const lastFailure = await gatewayValue(bed.pg.url, 'deployment_last_failure_timestamp_seconds', group);
   expect(await gatewayValues(bed.pg.url, 'deployment_last_success_timestamp_seconds', group)).toEqual([]);
   const errors = job.result.annotations.filter((a) => a.level === 'error');
@@ -158,8 +220,12 @@ test('health-check failure followed by a rollback: failed stage, error type, rol
     with: { ...base('e2e-rollback'), stages: API_STAGE_MAP },
   });
   expect(next.post?.outputs.status).toBe('success');
-  expect(await gatewayValue(bed.pg.url, 'deployment_last_failure_timestamp_seconds', group)).toBe(lastFailure);
-  expect(await gatewayValue(bed.pg.url, 'deployment_last_success_timestamp_seconds', group)).toBeGreaterThanOrEqual(lastFailure);
+  expect(await gatewayValue(bed.pg.url, 'deployment_last_failure_timestamp_seconds', group)).toBe(
+    lastFailure,
+  );
+  expect(
+    await gatewayValue(bed.pg.url, 'deployment_last_success_timestamp_seconds', group),
+  ).toBeGreaterThanOrEqual(lastFailure);
   expect(await gatewayValue(bed.pg.url, 'deployment_runs_total', { ...group, status: 'success' })).toBe(1);
   expect(await gatewayValue(bed.pg.url, 'deployment_runs_total', { ...group, status: 'failure' })).toBe(1);
 });
@@ -185,7 +251,13 @@ test('slow Vercel deploy of the web job: stages inferred, slow stage marked and 
   expect(warnings.map((a) => a.properties?.title)).toEqual(['Slow stage: deploy_vercel']);
   expect(warnings[0]?.message).toBe('deploy_vercel (web) took 4m 10s, over its 3m 00s threshold');
   expect(job.post?.summary).toContain('| deploy_vercel | web | ✅ success | 4m 10s | 3m 00s | 🐢 slow |');
-  expect(await gatewayValue(bed.pg.url, 'deployment_stage_duration_seconds', { environment: 'e2e-web', service: 'web', stage: 'deploy_vercel' })).toBe(250);
+  expect(
+    await gatewayValue(bed.pg.url, 'deployment_stage_duration_seconds', {
+      environment: 'e2e-web',
+      service: 'web',
+      stage: 'deploy_vercel',
+    }),
+  ).toBe(250);
 });
 
 test('migration failure in the database job: the step\u2019s reported error type, counted once', async () => {
@@ -199,7 +271,11 @@ test('migration failure in the database job: the step\u2019s reported error type
   });
   expect(job.post?.exitCode).toBe(0);
   const out = job.post?.outputs ?? {};
-  expect([out.status, out['failed-stage'], out['error-type']]).toEqual(['failure', 'migration_apply', 'migration_failed']);
+  expect([out.status, out['failed-stage'], out['error-type']]).toEqual([
+    'failure',
+    'migration_apply',
+    'migration_failed',
+  ]);
   const group = { environment: 'e2e-db', service: 'database' };
   expect(await gatewayValues(bed.pg.url, 'deployment_errors_total', group)).toEqual([1]);
   expect(await gatewayValue(bed.pg.url, 'migration_failure_total', group)).toBe(1);
@@ -218,8 +294,18 @@ test('a step cancelled by its timeout fails its stage with error type timeout', 
     with: { ...base('e2e-timeout'), stages: API_STAGE_MAP },
   });
   const out = job.post?.outputs ?? {};
-  expect([out.status, out['failed-stage'], out['error-type']]).toEqual(['failure', 'deploy_railway', 'timeout']);
-  expect(await gatewayValue(bed.pg.url, 'deployment_errors_total', { environment: 'e2e-timeout', stage: 'deploy_railway', error_type: 'timeout' })).toBe(1);
+  expect([out.status, out['failed-stage'], out['error-type']]).toEqual([
+    'failure',
+    'deploy_railway',
+    'timeout',
+  ]);
+  expect(
+    await gatewayValue(bed.pg.url, 'deployment_errors_total', {
+      environment: 'e2e-timeout',
+      stage: 'deploy_railway',
+      error_type: 'timeout',
+    }),
+  ).toBe(1);
 });
 
 test('API lag: post waits until the steps show completed, without a fixed sleep', async () => {
@@ -234,10 +320,15 @@ test('API lag: post waits until the steps show completed, without a fixed sleep'
       stateDir: bed.stateDir,
       with: { ...base('e2e-lag'), stages: API_STAGE_MAP },
     });
-    const jobRequests = bed.gh.requests.slice(before).filter((r) => r.path.includes(`/actions/jobs/${job.jobId}`));
+    const jobRequests = bed.gh.requests
+      .slice(before)
+      .filter((r) => r.path.includes(`/actions/jobs/${job.jobId}`));
     expect(jobRequests.length).toBe(3);
     const stages = JSON.parse(job.post?.outputs['stages-json'] ?? '[]') as StageJson[];
-    expect(stages.find((s) => s.stage === 'smoke_test')).toMatchObject({ status: 'success', duration_seconds: 52 });
+    expect(stages.find((s) => s.stage === 'smoke_test')).toMatchObject({
+      status: 'success',
+      duration_seconds: 52,
+    });
   } finally {
     bed.gh.lagPolls = 0;
   }

@@ -3,7 +3,14 @@
  * emulator against the fake GitHub API (and, when given, a real Pushgateway).
  * Shared by the end-to-end tests, `npm run demo` and `npm run bench`.
  */
-import { repoActionDir, runJob, type JobResult, type PhaseResult, type RunStep, type StepSpec } from '../runner-emulator/index.js';
+import {
+  repoActionDir,
+  runJob,
+  type JobResult,
+  type PhaseResult,
+  type RunStep,
+  type StepSpec,
+} from '../runner-emulator/index.js';
 import type { FakeGitHub } from '../fake-github/server.js';
 
 export const FAKE_TOKEN = 'ghs_EmulatedJobToken0123456789abcdefABCDEF';
@@ -28,15 +35,27 @@ export interface ApiJobOptions {
   readonly deploySeconds?: number;
 }
 
-const ok = (name: string, durationSeconds: number, script = 'true'): RunStep => ({ name, run: script, durationSeconds });
+const ok = (name: string, durationSeconds: number, script = 'true'): RunStep => ({
+  name,
+  run: script,
+  durationSeconds,
+});
 
 /** deploy-api: build → push → Railway → health check → migrations → smoke tests; rollback on failure. */
 export function apiSteps(o: ApiJobOptions = {}): StepSpec[] {
   return [
     ok('Run actions/checkout@v4', 2),
-    ok('Build Docker image', 95, `echo 'deployment_infrastructure_cost{resource="railway_compute"} 2.50' >> "$DEPLOY_METRICS_FILE"`),
+    ok(
+      'Build Docker image',
+      95,
+      `echo 'deployment_infrastructure_cost{resource="railway_compute"} 2.50' >> "$DEPLOY_METRICS_FILE"`,
+    ),
     ok('Push image to registry', 45),
-    ok('Deploy to Railway', o.deploySeconds ?? 150, `echo 'railway_deployment_memory_mb 512' >> "$DEPLOY_METRICS_FILE"; echo 'railway_deployment_cpu_percent 75.2' >> "$DEPLOY_METRICS_FILE"`),
+    ok(
+      'Deploy to Railway',
+      o.deploySeconds ?? 150,
+      `echo 'railway_deployment_memory_mb 512' >> "$DEPLOY_METRICS_FILE"; echo 'railway_deployment_cpu_percent 75.2' >> "$DEPLOY_METRICS_FILE"`,
+    ),
     {
       name: 'Wait for health check',
       durationSeconds: o.healthFails ? 45 : 8,
@@ -70,7 +89,11 @@ export function webSteps(o: { vercelSeconds?: number } = {}): StepSpec[] {
   return [
     ok('Run actions/checkout@v4', 2),
     ok('Install dependencies', 35),
-    ok('Build Next.js app', 90, `echo 'deployment_infrastructure_cost{resource="vercel_build"} 0.40' >> "$DEPLOY_METRICS_FILE"`),
+    ok(
+      'Build Next.js app',
+      90,
+      `echo 'deployment_infrastructure_cost{resource="vercel_build"} 0.40' >> "$DEPLOY_METRICS_FILE"`,
+    ),
     ok('Deploy to Vercel', o.vercelSeconds ?? 120),
     ok('Verify web app loads', 10),
   ];
@@ -161,11 +184,21 @@ export async function runTrackedJob(o: TrackedJobOptions): Promise<TrackedJob> {
     },
     steps: [
       ...(o.before ?? []),
-      { uses: repoActionDir(), id: 'track', label: o.local ? './' : ACTION_LABEL, local: o.local, with: { ...o.with } },
+      {
+        uses: repoActionDir(),
+        id: 'track',
+        label: o.local ? './' : ACTION_LABEL,
+        local: o.local,
+        with: { ...o.with },
+      },
       ...o.steps,
     ],
     onStepsChange: (view, job) =>
-      o.gh.setJobSteps(jobId, view, { status: job.status, conclusion: job.conclusion, completed_at: job.completed_at }),
+      o.gh.setJobSteps(jobId, view, {
+        status: job.status,
+        conclusion: job.conclusion,
+        completed_at: job.completed_at,
+      }),
   });
   const find = (phase: PhaseResult['phase']): PhaseResult | undefined =>
     result.phases.find((p) => p.id === 'track' && p.phase === phase && !p.skipped);
