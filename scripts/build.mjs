@@ -23,7 +23,9 @@ for (const hook of hooks) {
   for (const file of readdirSync(out)) {
     const path = join(out, file);
     if (statSync(path).isFile() && readFileSync(path, 'utf8').includes('webpackMissingModule')) {
-      console.error(`${path} contains webpackMissingModule: the bundle would throw "Cannot find module" on the runner`);
+      console.error(
+        `${path} contains webpackMissingModule: the bundle would throw "Cannot find module" on the runner`,
+      );
       process.exit(1);
     }
   }

@@ -29,7 +29,9 @@ const result = spawnSync(process.execPath, [jest, '--json', `--outputFile=${resu
 });
 if (existsSync(resultsFile)) {
   const r = JSON.parse(readFileSync(resultsFile, 'utf8'));
-  console.log(`\njest: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests + (r.numTodoTests ?? 0)} skipped`);
+  console.log(
+    `\njest: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests + (r.numTodoTests ?? 0)} skipped`,
+  );
   if (r.numTotalTests === 0) {
     console.error('no test ran');
     process.exitCode = 1;
