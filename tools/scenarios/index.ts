@@ -11,7 +11,7 @@ import {
   type RunStep,
   type StepSpec,
 } from '../runner-emulator/index.js';
-import type { FakeGitHub } from '../fake-github/server.js';
+import type { FakeGitHub, FakeJobInput } from '../fake-github/server.js';
 
 export const FAKE_TOKEN = 'ghs_EmulatedJobToken0123456789abcdefABCDEF';
 export const REPOSITORY = 'octo-org/octo-repo';
@@ -132,6 +132,8 @@ export interface TrackedJobOptions {
   readonly startTime?: Date;
   readonly env?: Record<string, string>;
   readonly runnerName?: string;
+  /** Fields of the job as the API shows it that differ from what the runner says (e.g. its runner_name). */
+  readonly apiJob?: Partial<FakeJobInput>;
   readonly killBeforePost?: boolean;
   /** Steps placed before the action (default none: the action is the first step). */
   readonly before?: readonly StepSpec[];
@@ -161,6 +163,7 @@ export async function runTrackedJob(o: TrackedJobOptions): Promise<TrackedJob> {
     completed_at: null,
     runner_name: runnerName,
     steps: [],
+    ...o.apiJob,
   });
   const result = await runJob({
     name: o.job,

@@ -1,0 +1,231 @@
+/**
+ * The hooks in-process, with a recording ActionIO in place of @actions/core,
+ * against the fake GitHub API and a real Pushgateway: each hook's effects on
+ * state, environment, outputs and the summary, and the wrapper's fail-open rules.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ActionIO } from '../../src/hooks/io.js';
+import { mainHook, postHook, preHook } from '../../src/hooks/hooks.js';
+import { runHook } from '../../src/hooks/run-wrapper.js';
+import { RecordingLogger } from '../../src/util/logger.js';
+import { startFakeGitHub, type FakeGitHub } from '../../tools/fake-github/server.js';
+import { pushgatewayMetrics, startPushgateway, type Service } from '../../tools/services/index.js';
+
+class RecordingIO extends RecordingLogger implements ActionIO {
+  readonly state = new Map<string, string>();
+  readonly outputs = new Map<string, string>();
+  readonly exported = new Map<string, string>();
+  readonly secrets: string[] = [];
+  failed: string | undefined;
+  summary = '';
+  constructor(readonly inputs: Record<string, string>) {
+    super();
+  }
+  getInput(name: string): string {
+    return this.inputs[name] ?? '';
+  }
+  getState(name: string): string {
+    return this.state.get(name) ?? '';
+  }
+  saveState(name: string, value: string): void {
+    this.state.set(name, value);
+  }
+  setOutput(name: string, value: string): void {
+    this.outputs.set(name, value);
+  }
+  exportVariable(name: string, value: string): void {
+    this.exported.set(name, value);
+  }
+  setSecret(value: string): void {
+    this.secrets.push(value);
+  }
+  setFailed(message: string): void {
+    this.failed = message;
+  }
+  async appendSummary(markdown: string): Promise<void> {
+    this.summary += markdown;
+  }
+}
+
+let gh: FakeGitHub;
+let pg: Service;
+let temp: string;
+beforeAll(async () => {
+  [gh, pg] = await Promise.all([startFakeGitHub({ token: 'ghs_hooks_token_123' }), startPushgateway()]);
+  temp = mkdtempSync(join(tmpdir(), 'hooks-'));
+});
+afterAll(async () => {
+  await Promise.all([gh?.close(), pg?.stop()]);
+  rmSync(temp, { recursive: true, force: true });
+});
+
+const at = (seconds: number): string =>
+  new Date(Date.UTC(2026, 10, 20, 10, 0, seconds)).toISOString().replace('.000Z', 'Z');
+
+function env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return {
+    GITHUB_REPOSITORY: 'octo-org/octo-repo',
+    GITHUB_RUN_ID: '4242',
+    GITHUB_RUN_ATTEMPT: '2',
+    GITHUB_JOB: 'deploy-web',
+    GITHUB_REF_NAME: 'main',
+    GITHUB_EVENT_NAME: 'workflow_dispatch',
+    GITHUB_API_URL: gh.url,
+    GITHUB_ACTION: '__acme_deployment-observability',
+    RUNNER_TEMP: temp,
+    DEPLOYMENT_OBSERVABILITY_STATE_DIR: join(temp, 'state'),
+    ...extra,
+  };
+}
+
+test('pre → main → post in one instance: start recorded once, stages from the API, outputs, summary, pushed group', async () => {
+  const jobId = gh.addJob({
+    run_id: 4242,
+    run_attempt: 2,
+    name: 'deploy-web',
+    status: 'in_progress',
+    started_at: at(0),
+    steps: [
+      {
+        name: 'Set up job',
+        status: 'completed',
+        conclusion: 'success',
+        started_at: at(0),
+        completed_at: at(1),
+      },
+      {
+        name: 'Pre Track deployment',
+        status: 'completed',
+        conclusion: 'success',
+        started_at: at(1),
+        completed_at: at(1),
+      },
+      {
+        name: 'Track deployment',
+        status: 'completed',
+        conclusion: 'success',
+        started_at: at(1),
+        completed_at: at(2),
+      },
+      {
+        name: 'Install dependencies',
+        status: 'completed',
+        conclusion: 'success',
+        started_at: at(2),
+        completed_at: at(30),
+      },
+      {
+        name: 'Deploy to Vercel',
+        status: 'completed',
+        conclusion: 'failure',
+        started_at: at(30),
+        completed_at: at(60),
+      },
+      {
+        name: 'Post Track deployment',
+        status: 'in_progress',
+        conclusion: null,
+        started_at: at(61),
+        completed_at: null,
+      },
+    ],
+  });
+  const io = new RecordingIO({
+    'github-token': 'ghs_hooks_token_123',
+    environment: 'hooks',
+    'pushgateway-url': pg.url,
+    'check-run-id': String(jobId),
+    'job-status': 'failure',
+    'metrics-file': join(temp, 'out', 'metrics.prom'),
+    summary: 'true',
+    annotations: 'true',
+  });
+  await runHook('pre', preHook, io, env());
+  expect(io.state.get('role')).toBe('owner');
+  expect(io.exported.get('DEPLOYMENT_ID')).toBe('4242-2');
+  expect(io.exported.get('DEPLOY_METRICS_FILE')).toMatch(/deploy-web-4242-2\.prom$/);
+  expect(io.secrets).toEqual(['ghs_hooks_token_123']);
+
+  await runHook(
+    'main',
+    mainHook,
+    io,
+    env({ DEPLOYMENT_OBSERVABILITY_OWNER: '__acme_deployment-observability' }),
+  );
+  expect(io.messages('info').filter((m) => m.startsWith('Tracking deployment'))).toHaveLength(1);
+
+  await runHook(
+    'post',
+    postHook,
+    io,
+    env({ DEPLOYMENT_OBSERVABILITY_OWNER: '__acme_deployment-observability' }),
+  );
+  expect(io.failed).toBeUndefined();
+  expect(Object.fromEntries(io.outputs)).toMatchObject({
+    'deployment-id': '4242-2',
+    status: 'failure',
+    'failed-stage': 'deploy_vercel',
+    'error-type': 'unknown',
+    'duration-seconds': '60',
+  });
+  expect(io.messages('error')).toEqual([
+    'Stage deploy_vercel (web) failed after 30s in step "Deploy to Vercel". Error type: unknown.',
+  ]);
+  expect(io.summary).toContain('## ❌ Deployment failed at deploy_vercel: web · hooks');
+  expect(readFileSync(join(temp, 'out', 'metrics.prom'), 'utf8')).toContain(
+    'deployment_in_progress{environment="hooks",deployment_id="4242-2",service="web",branch="main",triggered_by="manual"} 0',
+  );
+  const group = (await pushgatewayMetrics(pg.url)).find((g) => g.labels.environment === 'hooks');
+  expect(group?.labels).toEqual({ job: 'deployment', environment: 'hooks', service: 'web' });
+});
+
+test('a second instance in the same job stays passive in every phase', async () => {
+  const io = new RecordingIO({ environment: 'hooks-passive', 'pushgateway-url': pg.url });
+  const e = env({ DEPLOYMENT_OBSERVABILITY_OWNER: 'first-step', GITHUB_ACTION: 'second-step' });
+  await runHook('pre', preHook, io, e);
+  await runHook('post', postHook, io, e);
+  expect(io.state.get('role')).toBe('passive');
+  expect(io.outputs.size).toBe(0);
+  expect(io.exported.size).toBe(0);
+  expect((await pushgatewayMetrics(pg.url)).some((g) => g.labels.environment === 'hooks-passive')).toBe(
+    false,
+  );
+});
+
+describe('the wrapper', () => {
+  test.each([
+    ['an Error', new Error('boom'), 'deployment-observability post: boom'],
+    ['a string', 'plain string', 'deployment-observability post: plain string'],
+    ['an object', { code: 42 }, 'deployment-observability post: {"code":42}'],
+  ])('turns %s thrown by a hook into a warning; the step succeeds', async (_what, thrown, message) => {
+    const io = new RecordingIO({});
+    await runHook('post', () => Promise.reject(thrown), io, env());
+    expect(io.messages('warning')).toEqual([message]);
+    expect(io.failed).toBeUndefined();
+  });
+
+  test('fail-on-error: problems in pre wait for post, which fails with them', async () => {
+    const io = new RecordingIO({ 'fail-on-error': 'true', thresholds: 'build=oops' });
+    await runHook('pre', () => Promise.resolve(), io, env());
+    expect(io.failed).toBeUndefined();
+    expect(io.messages('warning')).toEqual([
+      'input thresholds: "build=oops" is not stage=seconds; entry skipped',
+    ]);
+    await runHook('post', () => Promise.resolve(), io, env());
+    expect(io.failed).toBe(
+      'deployment-observability post: 1 telemetry problem(s) and fail-on-error is true. First: input thresholds: "build=oops" is not stage=seconds; entry skipped',
+    );
+    // said once, in pre; not again in post
+    expect(io.messages('warning')).toHaveLength(1);
+  });
+
+  test('a mode that is not available warns and does nothing', async () => {
+    const io = new RecordingIO({ mode: 'verify' });
+    await runHook('main', mainHook, io, env());
+    expect(io.messages('warning')).toEqual([
+      'mode verify is not available in this version of the action; nothing was done',
+    ]);
+  });
+});
