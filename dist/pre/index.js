@@ -28435,7 +28435,7 @@ const TRACK_ROLE_PASSIVE = 'passive';
 
 /***/ }),
 
-/***/ 6360:
+/***/ 8108:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -28447,8 +28447,107 @@ __nccwpck_require__.d(__webpack_exports__, {
 
 // UNUSED EXPORTS: DEFAULT_THRESHOLDS, parseThresholds, readRunnerContext
 
-// EXTERNAL MODULE: ./src/model/infer.ts
-var infer = __nccwpck_require__(9033);
+;// CONCATENATED MODULE: ./src/model/infer.ts
+/**
+ * Stage and service inference for jobs that give no stage map: keywords in
+ * step and job names, mapped onto the design document's stages and services.
+ */
+const KNOWN_STAGES = Object.freeze({
+    api: ['build', 'push', 'deploy_railway', 'health_check', 'migration', 'smoke_test', 'rollback'],
+    web: ['install', 'build', 'deploy_vercel', 'verification'],
+    database: ['migration_check', 'migration_apply', 'verification'],
+});
+/** Error types of the design document's taxonomy. */
+const ERROR_TYPES = Object.freeze([
+    'timeout',
+    'health_check_failed',
+    'migration_failed',
+    'test_failed',
+    'rollback_triggered',
+    'api_unreachable',
+    'database_connection_error',
+]);
+function tokens(name) {
+    return name
+        .toLowerCase()
+        .split(/[^a-z0-9]+/)
+        .filter(Boolean);
+}
+const SERVICE_WORDS = [
+    [
+        'database',
+        ['db', 'database', 'databases', 'migrate', 'migrations', 'migration', 'schema', 'postgres', 'alembic'],
+    ],
+    ['web', ['web', 'frontend', 'front', 'vercel', 'nextjs', 'next', 'site', 'ui']],
+    ['api', ['api', 'backend', 'server', 'railway']],
+];
+/** `api`, `web` or `database` when a name says so, else undefined. */
+function inferServiceFromName(name) {
+    const words = new Set(tokens(name));
+    for (const [service, keywords] of SERVICE_WORDS) {
+        if (keywords.some((k) => words.has(k)))
+            return service;
+    }
+    return undefined;
+}
+/**
+ * The stage a step's name suggests, or undefined for steps that are not
+ * deployment stages (checkout, setup, the action itself).
+ */
+function inferStageFromStep(stepName, service) {
+    const name = stepName.toLowerCase();
+    // Tooling around a deployment, not a stage of it: setting up builders and CLIs,
+    // logins, caches, artifacts, notifications.
+    if (/^(set\s*up|setup)\b|buildx|\blogin\b|\bcache\b|artifact|notif|\bslack\b|install .*\bcli\b/.test(name))
+        return undefined;
+    if (/roll\s*-?\s*back|revert deploy/.test(name))
+        return 'rollback';
+    if (/migrat|alembic|flyway|liquibase/.test(name)) {
+        if (service === 'database')
+            return /check|validat|pending|status|plan|dry|lint|verify/.test(name)
+                ? 'migration_check'
+                : 'migration_apply';
+        return 'migration';
+    }
+    if (/smoke/.test(name))
+        return 'smoke_test';
+    if (/health/.test(name))
+        return 'health_check';
+    if (/verif|schema check|validate schema/.test(name))
+        return 'verification';
+    if (/vercel/.test(name))
+        return 'deploy_vercel';
+    if (/railway/.test(name))
+        return 'deploy_railway';
+    if (/\bdeploy/.test(name))
+        return service === 'web' ? 'deploy_vercel' : 'deploy_railway';
+    if (/\bbuild|compile|bundle/.test(name))
+        return 'build';
+    if (/\bpush|publish image|upload image/.test(name))
+        return 'push';
+    if (/\binstall|npm ci|pnpm i\b|yarn install|dependencies/.test(name))
+        return 'install';
+    return undefined;
+}
+/** The error type a failed stage implies when no step reported one. */
+function errorTypeForStage(stage) {
+    switch (stage) {
+        case 'health_check':
+            return 'health_check_failed';
+        case 'migration':
+        case 'migration_check':
+        case 'migration_apply':
+            return 'migration_failed';
+        case 'smoke_test':
+        case 'verification':
+            return 'test_failed';
+        case 'rollback':
+            return 'rollback_triggered';
+        default:
+            return 'unknown';
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/model/stage-map.ts
 /**
  * The `stages` input: one rule a line, `<step name> => <service>/<stage>` or
@@ -28714,7 +28813,7 @@ function readConfig(read, env) {
         mode,
         githubToken: read(constants/* Inputs */.G0.GitHubToken).trim(),
         environment: read(constants/* Inputs */.G0.Environment).trim() || 'production',
-        service: serviceInput || (0,infer/* inferServiceFromName */.Dl)(runner.jobId) || runner.jobId || 'deployment',
+        service: serviceInput || inferServiceFromName(runner.jobId) || runner.jobId || 'deployment',
         serviceGiven: serviceInput !== '',
         stageRules: Object.freeze(rules),
         thresholds: parseThresholds(read(constants/* Inputs */.G0.Thresholds), problems),
@@ -28744,2013 +28843,17 @@ function deploymentIdOf(runner) {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _hooks_io_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3921);
-/* harmony import */ var _hooks_hooks_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(5420);
+/* harmony import */ var _hooks_pre_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7666);
 /* harmony import */ var _hooks_run_wrapper_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(2890);
 
 
 
-await (0,_hooks_run_wrapper_js__WEBPACK_IMPORTED_MODULE_2__/* .runHook */ .D)('pre', _hooks_hooks_js__WEBPACK_IMPORTED_MODULE_1__/* .preHook */ .Fw, _hooks_io_js__WEBPACK_IMPORTED_MODULE_0__/* .coreIO */ .I);
+await (0,_hooks_run_wrapper_js__WEBPACK_IMPORTED_MODULE_2__/* .runHook */ .D)('pre', _hooks_pre_js__WEBPACK_IMPORTED_MODULE_1__/* .preHook */ .F, _hooks_io_js__WEBPACK_IMPORTED_MODULE_0__/* .coreIO */ .I);
+// Work a bounded call left behind (a timed-out request) must not stretch the step past its budget.
+process.exit();
 
 __webpack_async_result__();
 } catch(e) { __webpack_async_result__(e); } }, 1);
-
-/***/ }),
-
-/***/ 5420:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-
-// EXPORTS
-__nccwpck_require__.d(__webpack_exports__, {
-  Fw: () => (/* binding */ preHook)
-});
-
-// UNUSED EXPORTS: mainHook, postHook
-
-// EXTERNAL MODULE: ./src/config/constants.ts
-var constants = __nccwpck_require__(4687);
-;// CONCATENATED MODULE: external "node:fs/promises"
-const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
-;// CONCATENATED MODULE: external "node:path"
-const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
-// EXTERNAL MODULE: ./src/config/inputs.ts + 1 modules
-var inputs = __nccwpck_require__(6360);
-;// CONCATENATED MODULE: ./src/util/http.ts
-class HttpError extends Error {
-    status;
-    body;
-    constructor(message, status, body) {
-        super(message);
-        this.status = status;
-        this.body = body;
-        this.name = 'HttpError';
-    }
-}
-const DEFAULT_TIMEOUT_MS = 5000;
-const DEFAULT_ATTEMPTS = 3;
-const BASE_BACKOFF_MS = 250;
-const MAX_BODY_IN_MESSAGE = 300;
-function retryable(status, headers) {
-    if (status >= 500 || status === 429)
-        return true;
-    // GitHub answers 403 for both "no permission" and "rate limited"; only the latter is worth a retry.
-    return status === 403 && (headers.get('x-ratelimit-remaining') === '0' || headers.has('retry-after'));
-}
-/** How long the server asked us to wait, in ms, if it said so. */
-function requestedWaitMs(headers, now) {
-    const retryAfter = headers.get('retry-after');
-    if (retryAfter !== null) {
-        const seconds = Number(retryAfter);
-        if (Number.isFinite(seconds))
-            return Math.max(0, seconds * 1000);
-        const date = Date.parse(retryAfter);
-        if (Number.isFinite(date))
-            return Math.max(0, date - now);
-    }
-    const reset = headers.get('x-ratelimit-reset');
-    if (reset !== null && headers.get('x-ratelimit-remaining') === '0') {
-        const epoch = Number(reset);
-        if (Number.isFinite(epoch))
-            return Math.max(0, epoch * 1000 - now);
-    }
-    return undefined;
-}
-function snippet(text) {
-    const oneLine = text.replace(/\s+/g, ' ').trim();
-    return oneLine.length > MAX_BODY_IN_MESSAGE ? `${oneLine.slice(0, MAX_BODY_IN_MESSAGE)}…` : oneLine;
-}
-/**
- * Sends a request with timeout and bounded retries. Resolves with the final
- * response for any status that is not retried (callers check `status`);
- * rejects with an HttpError when every attempt failed or time ran out.
- */
-async function http_request(req, clock, fetchImpl = fetch) {
-    const attempts = Math.max(1, req.attempts ?? DEFAULT_ATTEMPTS);
-    const deadline = req.deadline ?? Infinity;
-    let lastProblem = 'no attempt was made';
-    let lastStatus;
-    let lastBody;
-    for (let attempt = 1; attempt <= attempts; attempt++) {
-        const remaining = deadline - clock.now();
-        if (remaining <= 0) {
-            lastProblem = `${lastProblem}; out of time`;
-            break;
-        }
-        const timeoutMs = Math.min(req.timeoutMs ?? DEFAULT_TIMEOUT_MS, remaining);
-        let waitMs = BASE_BACKOFF_MS * 2 ** (attempt - 1);
-        try {
-            const response = await fetchImpl(req.url, {
-                method: req.method ?? 'GET',
-                headers: req.headers,
-                body: req.body,
-                signal: AbortSignal.timeout(timeoutMs),
-            });
-            const text = await response.text();
-            if (!retryable(response.status, response.headers)) {
-                return { status: response.status, headers: response.headers, text };
-            }
-            lastStatus = response.status;
-            lastBody = text;
-            lastProblem = `HTTP ${response.status}${text ? `: ${snippet(text)}` : ''}`;
-            const asked = requestedWaitMs(response.headers, clock.now());
-            if (asked !== undefined) {
-                if (clock.now() + asked > deadline) {
-                    const until = new Date(clock.now() + asked).toISOString();
-                    lastProblem = `${lastProblem} (asked to wait until ${until}, past this step's time budget)`;
-                    break;
-                }
-                waitMs = Math.max(asked, 0);
-            }
-        }
-        catch (error) {
-            const e = error;
-            if (e.name === 'TimeoutError' || e.name === 'AbortError')
-                lastProblem = `no answer within ${timeoutMs} ms`;
-            else
-                lastProblem = e.cause?.code ?? e.cause?.message ?? e.message;
-            lastStatus = undefined;
-            lastBody = undefined;
-        }
-        if (attempt < attempts) {
-            if (clock.now() + waitMs >= deadline) {
-                lastProblem = `${lastProblem}; out of time`;
-                break;
-            }
-            await clock.sleep(waitMs);
-        }
-    }
-    throw new HttpError(`${req.what} failed: ${lastProblem}`, lastStatus, lastBody);
-}
-
-;// CONCATENATED MODULE: ./src/metrics/pushgateway.ts
-
-const PLAIN_VALUE = /^[A-Za-z0-9._~-]+$/;
-/**
- * `/metrics/job/<job>/<label>/<value>…`. Values that are empty or hold
- * anything but URL-safe characters use `<label>@base64/<base64url>` (empty:
- * `=`): `%2F` in a path gets HTTP 400 (FACTS.md, Pushgateway).
- */
-function groupPath(key) {
-    return ('/metrics' +
-        key
-            .map(([label, value]) => {
-            if (value === '')
-                return `/${label}@base64/=`;
-            // `.` and `..` are path segments URL parsing removes: they must be encoded too.
-            if (PLAIN_VALUE.test(value) && value !== '.' && value !== '..')
-                return `/${label}/${value}`;
-            return `/${label}@base64/${Buffer.from(value, 'utf8').toString('base64url')}`;
-        })
-            .join(''));
-}
-function pushgateway_describeGroup(key) {
-    return key.map(([l, v]) => `${l}="${v}"`).join(',');
-}
-function sameGroup(labels, key) {
-    if (!labels)
-        return false;
-    if (Object.keys(labels).length !== key.length)
-        return false;
-    return key.every(([l, v]) => (labels[l] ?? '') === v);
-}
-/** The samples of one group out of `GET /api/v1/metrics`. */
-function samplesOfGroup(body, key) {
-    const out = new Map();
-    const data = body?.data;
-    if (!Array.isArray(data))
-        throw new Error('the Pushgateway answered /api/v1/metrics without a data array');
-    const group = data.find((g) => sameGroup(g.labels, key));
-    if (!group)
-        return out;
-    for (const [family, content] of Object.entries(group)) {
-        if (family === 'labels' || typeof content !== 'object' || content === null)
-            continue;
-        const metrics = content.metrics;
-        if (!Array.isArray(metrics))
-            continue;
-        const samples = [];
-        for (const m of metrics) {
-            const labels = m.labels ?? {};
-            if (m.buckets) {
-                for (const [le, v] of Object.entries(m.buckets))
-                    samples.push({ name: `${family}_bucket`, labels: { ...labels, le }, value: Number(v) });
-                samples.push({ name: `${family}_sum`, labels, value: Number(m.sum ?? 0) });
-                samples.push({ name: `${family}_count`, labels, value: Number(m.count ?? 0) });
-            }
-            else if (m.value !== undefined) {
-                samples.push({ name: family, labels, value: Number(m.value) });
-            }
-        }
-        out.set(family, samples);
-    }
-    return out;
-}
-class pushgateway_PushgatewayClient {
-    config;
-    clock;
-    fetchImpl;
-    constructor(config, clock, fetchImpl = fetch) {
-        this.config = config;
-        this.clock = clock;
-        this.fetchImpl = fetchImpl;
-    }
-    headers(extra = {}) {
-        return {
-            'user-agent': 'deployment-observability-action',
-            ...(this.config.authorization ? { authorization: this.config.authorization } : {}),
-            ...extra,
-        };
-    }
-    /** Everything one group holds; an empty map when the group does not exist yet. */
-    async readGroup(key, deadline) {
-        const response = await http_request({
-            url: `${this.config.url}/api/v1/metrics`,
-            headers: this.headers({ accept: 'application/json' }),
-            deadline,
-            timeoutMs: 5000,
-            attempts: 3,
-            what: 'Reading the Pushgateway group',
-        }, this.clock, this.fetchImpl);
-        if (response.status !== 200) {
-            throw new Error(`Reading the Pushgateway group failed: HTTP ${response.status} ${response.text.slice(0, 200)}`);
-        }
-        let body;
-        try {
-            body = JSON.parse(response.text);
-        }
-        catch {
-            throw new Error('Reading the Pushgateway group failed: the answer is not JSON');
-        }
-        return samplesOfGroup(body, key);
-    }
-    /** POSTs exposition text into a group. Throws with the Pushgateway's message on failure. */
-    async push(key, text, deadline) {
-        const response = await http_request({
-            url: `${this.config.url}${groupPath(key)}`,
-            method: 'POST',
-            headers: this.headers({ 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }),
-            body: text,
-            deadline,
-            timeoutMs: 5000,
-            attempts: 3,
-            what: `Pushing to the Pushgateway group {${pushgateway_describeGroup(key)}}`,
-        }, this.clock, this.fetchImpl);
-        if (response.status < 200 || response.status >= 300) {
-            throw new Error(`Pushing to the Pushgateway group {${pushgateway_describeGroup(key)}} failed: HTTP ${response.status} ${response.text.trim().slice(0, 300)}`);
-        }
-    }
-}
-
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
-;// CONCATENATED MODULE: ./src/metrics/definitions.ts
-/**
- * The one table of metric definitions. Code (building, validation of what steps
- * report), docs and dashboards read names, types and labels from here; nothing
- * else spells a metric name.
- *
- * Semantics (see CONTRACT.md, "Metrics"): every job is a short-lived process
- * pushing to a Pushgateway, so counters are cumulative across deployments (the
- * action adds this deployment's counts to what the group already holds) and
- * carry no `deployment_id`; per-deployment values are gauges of the latest
- * deployment with `deployment_id`.
- */
-function def(d) {
-    return Object.freeze({ ...d, labels: Object.freeze([...d.labels]) });
-}
-/** Buckets of `time_to_deploy_seconds`, from the design document. */
-const TIME_TO_DEPLOY_BUCKETS = Object.freeze([60, 300, 600, 900, 1200, 1500, 1800]);
-const definitions_METRICS = Object.freeze({
-    deploymentTotal: def({
-        name: 'deployment_total',
-        type: 'counter',
-        help: 'Deployment stage completions, cumulative across deployments (one per stage that ran).',
-        labels: ['environment', 'service', 'stage', 'status'],
-        modes: ['track'],
-        source: 'action',
-        merge: 'sum',
-    }),
-    deploymentRunsTotal: def({
-        name: 'deployment_runs_total',
-        type: 'counter',
-        help: 'Whole deployments (one per tracked deploy job) by outcome, cumulative across deployments.',
-        labels: ['environment', 'service', 'status'],
-        modes: ['track'],
-        source: 'action',
-        merge: 'sum',
-    }),
-    deploymentErrorsTotal: def({
-        name: 'deployment_errors_total',
-        type: 'counter',
-        help: 'Failed deployment stages by error type, cumulative across deployments.',
-        labels: ['environment', 'service', 'stage', 'error_type'],
-        modes: ['track'],
-        source: 'both',
-        merge: 'sum',
-    }),
-    deploymentRollbackTotal: def({
-        name: 'deployment_rollback_total',
-        type: 'counter',
-        help: 'Rollbacks by reason and outcome, cumulative across deployments.',
-        labels: ['environment', 'service', 'reason', 'status'],
-        modes: ['track'],
-        source: 'both',
-        merge: 'sum',
-    }),
-    stageDuration: def({
-        name: 'deployment_stage_duration_seconds',
-        type: 'gauge',
-        help: 'Duration of each stage of the latest deployment, in seconds.',
-        labels: ['environment', 'deployment_id', 'service', 'stage', 'status'],
-        modes: ['track'],
-        source: 'action',
-        merge: 'replace',
-    }),
-    inProgress: def({
-        name: 'deployment_in_progress',
-        type: 'gauge',
-        help: '1 while the latest deployment runs, 0 once its job has finished.',
-        labels: ['environment', 'deployment_id', 'service', 'branch', 'triggered_by'],
-        modes: ['track'],
-        source: 'action',
-        merge: 'replace',
-    }),
-    startTimestamp: def({
-        name: 'deployment_start_timestamp_seconds',
-        type: 'gauge',
-        help: 'Unix time the latest deployment started.',
-        labels: ['environment', 'deployment_id', 'service'],
-        modes: ['track'],
-        source: 'action',
-        merge: 'replace',
-    }),
-    lastSuccessTimestamp: def({
-        name: 'deployment_last_success_timestamp_seconds',
-        type: 'gauge',
-        help: 'Unix time the last successful deployment finished; a failure never overwrites it.',
-        labels: ['environment', 'service'],
-        modes: ['track'],
-        source: 'action',
-        merge: 'max',
-    }),
-    lastFailureTimestamp: def({
-        name: 'deployment_last_failure_timestamp_seconds',
-        type: 'gauge',
-        help: 'Unix time the last failed deployment finished; alert on time() - x < window and changes(x[w]) > 0.',
-        labels: ['environment', 'service'],
-        modes: ['track'],
-        source: 'action',
-        merge: 'max',
-    }),
-    healthCheckLatency: def({
-        name: 'api_health_check_latency_ms',
-        type: 'gauge',
-        help: 'Health endpoint response time of the latest deployment, in milliseconds.',
-        labels: ['environment', 'deployment_id', 'status'],
-        modes: ['track', 'verify'],
-        source: 'both',
-        merge: 'replace',
-    }),
-    healthCheckTotal: def({
-        name: 'api_health_check_total',
-        type: 'counter',
-        help: 'Health checks made after deployments, cumulative.',
-        labels: ['environment', 'service'],
-        modes: ['track', 'verify'],
-        source: 'both',
-        merge: 'sum',
-    }),
-    healthCheckFailuresTotal: def({
-        name: 'api_health_check_failures_total',
-        type: 'counter',
-        help: 'Health checks that failed after deployments, cumulative.',
-        labels: ['environment', 'service'],
-        modes: ['track', 'verify'],
-        source: 'both',
-        merge: 'sum',
-    }),
-    postDeploymentErrorRate: def({
-        name: 'post_deployment_error_rate',
-        type: 'gauge',
-        help: 'Error ratio of the service in the window after the latest deployment.',
-        labels: ['environment', 'deployment_id', 'service'],
-        modes: ['track', 'verify'],
-        source: 'both',
-        merge: 'replace',
-    }),
-    migrationLag: def({
-        name: 'database_migration_lag_seconds',
-        type: 'gauge',
-        help: 'How long the latest deployment migrations took, in seconds.',
-        labels: ['environment', 'deployment_id', 'migration_count'],
-        modes: ['track'],
-        source: 'reported',
-        merge: 'replace',
-    }),
-    migrationSuccessTotal: def({
-        name: 'migration_success_total',
-        type: 'counter',
-        help: 'Successful database migration runs, cumulative.',
-        labels: ['environment'],
-        modes: ['track'],
-        source: 'both',
-        merge: 'sum',
-    }),
-    migrationFailureTotal: def({
-        name: 'migration_failure_total',
-        type: 'counter',
-        help: 'Failed database migration runs, cumulative.',
-        labels: ['environment'],
-        modes: ['track'],
-        source: 'both',
-        merge: 'sum',
-    }),
-    smokeTestTotal: def({
-        name: 'smoke_test_total',
-        type: 'counter',
-        help: 'Smoke tests run after deployments, cumulative.',
-        labels: ['environment', 'service', 'test_name'],
-        modes: ['track'],
-        source: 'both',
-        merge: 'sum',
-    }),
-    smokeTestFailuresTotal: def({
-        name: 'smoke_test_failures_total',
-        type: 'counter',
-        help: 'Smoke tests that failed after deployments, cumulative.',
-        labels: ['environment', 'service', 'test_name'],
-        modes: ['track'],
-        source: 'both',
-        merge: 'sum',
-    }),
-    timeToDeploy: def({
-        name: 'time_to_deploy_seconds',
-        type: 'histogram',
-        help: 'Time to deploy: workflow run trigger to its last deploy job finished, in seconds; cumulative.',
-        labels: ['environment'],
-        buckets: TIME_TO_DEPLOY_BUCKETS,
-        modes: ['summary'],
-        source: 'action',
-        merge: 'sum',
-    }),
-    actionDuration: def({
-        name: 'github_action_duration_seconds',
-        type: 'gauge',
-        help: 'Duration of the latest workflow run per workflow, branch and conclusion, in seconds.',
-        labels: ['workflow', 'repository', 'branch', 'conclusion'],
-        modes: ['summary'],
-        source: 'action',
-        merge: 'replace',
-    }),
-    workflowRunsTotal: def({
-        name: 'github_workflow_runs_total',
-        type: 'counter',
-        help: 'Workflow run attempts, cumulative; each attempt counted once.',
-        labels: ['workflow', 'repository', 'branch', 'conclusion'],
-        modes: ['summary'],
-        source: 'action',
-        merge: 'sum',
-    }),
-    deploymentFrequency: def({
-        name: 'deployment_frequency',
-        type: 'gauge',
-        help: 'Successful deployment runs completed within the period (DORA deployment frequency).',
-        labels: ['environment', 'service', 'period'],
-        modes: ['summary'],
-        source: 'action',
-        merge: 'replace',
-    }),
-    infrastructureCost: def({
-        name: 'deployment_infrastructure_cost',
-        type: 'gauge',
-        help: 'Cost incurred by the latest deployment per resource.',
-        labels: ['environment', 'deployment_id', 'resource'],
-        modes: ['track'],
-        source: 'reported',
-        merge: 'replace',
-    }),
-    railwayMemory: def({
-        name: 'railway_deployment_memory_mb',
-        type: 'gauge',
-        help: 'Peak memory of the latest deployment, in MB.',
-        labels: ['environment', 'deployment_id'],
-        modes: ['track'],
-        source: 'reported',
-        merge: 'replace',
-    }),
-    railwayCpu: def({
-        name: 'railway_deployment_cpu_percent',
-        type: 'gauge',
-        help: 'Peak CPU of the latest deployment, in percent.',
-        labels: ['environment', 'deployment_id'],
-        modes: ['track'],
-        source: 'reported',
-        merge: 'replace',
-    }),
-    countersUpdated: def({
-        name: 'deployment_observability_counters_updated_timestamp_seconds',
-        type: 'gauge',
-        help: 'Unix time this group\u2019s cumulative counters were last brought up to date by the action; ' +
-            'counts carried from an earlier failed push and recorded before it are included.',
-        labels: [],
-        modes: ['track', 'verify'],
-        source: 'action',
-        merge: 'replace',
-    }),
-});
-/** Every definition, in table order. */
-const ALL_METRICS = Object.freeze(Object.values(definitions_METRICS));
-const byName = new Map(ALL_METRICS.map((m) => [m.name, m]));
-/** The definition of a metric by its exposition name, if the table has it. */
-function definitions_metricByName(name) {
-    return byName.get(name);
-}
-/** Labels the action sets itself on what steps report; a step need not write them. */
-const STANDARD_LABELS = Object.freeze(['environment', 'deployment_id', 'service']);
-
-;// CONCATENATED MODULE: ./src/metrics/reported.ts
-/**
- * What steps append to DEPLOY_METRICS_FILE: Prometheus text-exposition lines,
- * validated one by one. A bad line is skipped with a message naming the file
- * and the line; every other line still counts (CONTRACT.md, "What steps can report").
- */
-
-
-const MAX_REPORT_LINES = 10000;
-const MAX_LABEL_VALUE = 1024;
-const MAX_CUSTOM_LABELS = 10;
-/** Set by the action on every reported series; a step's own value is replaced. */
-const ACTION_LABELS = new Set(['environment', 'deployment_id']);
-const RESERVED_LABELS = new Set(['job', 'instance', 'le', 'quantile']);
-function reported_customDefinition(name, labels) {
-    const counter = name.endsWith('_total');
-    const definition = {
-        name,
-        type: counter ? 'counter' : 'gauge',
-        help: counter
-            ? 'Reported by a deploy step through DEPLOY_METRICS_FILE; cumulative across deployments.'
-            : 'Reported by a deploy step through DEPLOY_METRICS_FILE; value of the latest deployment.',
-        labels: counter
-            ? ['environment', 'service', ...labels]
-            : ['environment', 'deployment_id', 'service', ...labels],
-        modes: ['track'],
-        source: 'reported',
-        merge: counter ? 'sum' : 'replace',
-    };
-    return Object.freeze(definition);
-}
-/** Parses and validates the file's text. Never throws. */
-function reported_parseReportedMetrics(text, fileLabel) {
-    const problems = [];
-    const merged = new Map();
-    const errorTypesByStage = new Map();
-    const lines = text.split(/\r?\n/);
-    if (lines.length > MAX_REPORT_LINES) {
-        problems.push(`${fileLabel}: ${lines.length} lines; only the first ${MAX_REPORT_LINES} are read`);
-    }
-    lines.slice(0, MAX_REPORT_LINES).forEach((line, index) => {
-        const where = `${fileLabel} line ${index + 1}`;
-        const parsed = parseExpositionLine(line);
-        if (parsed.kind === 'blank' || parsed.kind === 'comment')
-            return;
-        if (parsed.kind === 'error') {
-            problems.push(`${where}: ${parsed.message}; line skipped`);
-            return;
-        }
-        const { name, value } = parsed.sample;
-        const known = metricByName(name);
-        if (known && known.source === 'action') {
-            problems.push(`${where}: ${name} is computed by the action and cannot be reported; line skipped`);
-            return;
-        }
-        if (!known &&
-            (!METRIC_NAME_RE.test(name) || /_(bucket|sum|count)$/.test(name) || name.startsWith('__'))) {
-            problems.push(`${where}: ${name} cannot be reported (histogram parts and reserved names are not accepted); line skipped`);
-            return;
-        }
-        const labels = {};
-        for (const [label, labelValue] of Object.entries(parsed.sample.labels)) {
-            if (ACTION_LABELS.has(label))
-                continue;
-            if (RESERVED_LABELS.has(label)) {
-                problems.push(`${where}: label ${label} is reserved; line skipped`);
-                return;
-            }
-            if (labelValue.length > MAX_LABEL_VALUE) {
-                problems.push(`${where}: label ${label} is longer than ${MAX_LABEL_VALUE} characters; line skipped`);
-                return;
-            }
-            labels[label] = labelValue;
-        }
-        let definition;
-        if (known) {
-            const allowed = known.labels.filter((l) => !ACTION_LABELS.has(l));
-            const unknown = Object.keys(labels).filter((l) => !allowed.includes(l));
-            if (unknown.length > 0) {
-                problems.push(`${where}: ${name} has no label ${unknown.join(', ')} (it takes ${allowed.join(', ') || 'none'}); line skipped`);
-                return;
-            }
-            definition = known;
-        }
-        else {
-            const extra = Object.keys(labels).filter((l) => l !== 'service');
-            if (extra.length > MAX_CUSTOM_LABELS) {
-                problems.push(`${where}: more than ${MAX_CUSTOM_LABELS} labels; line skipped`);
-                return;
-            }
-            definition = reported_customDefinition(name, extra.sort());
-        }
-        if (!Number.isFinite(value)) {
-            problems.push(`${where}: value ${value} is not a finite number; line skipped`);
-            return;
-        }
-        if (definition.type === 'counter' && value < 0) {
-            problems.push(`${where}: ${name} is a counter and cannot go down (${value}); line skipped`);
-            return;
-        }
-        if (name === 'deployment_errors_total' &&
-            labels.stage &&
-            labels.error_type &&
-            !errorTypesByStage.has(labels.stage)) {
-            errorTypesByStage.set(labels.stage, labels.error_type);
-        }
-        const key = seriesKey(name, labels);
-        const previous = merged.get(key);
-        if (previous && definition.type !== previous.definition.type) {
-            problems.push(`${where}: ${name} was reported with another type before; line skipped`);
-            return;
-        }
-        merged.set(key, {
-            definition: previous?.definition ?? definition,
-            custom: !known,
-            labels,
-            value: previous && definition.merge === 'sum' ? previous.value + value : value,
-        });
-    });
-    return {
-        series: [...merged.values()],
-        problems,
-        errorTypesByStage,
-        lineCount: Math.min(lines.length, MAX_REPORT_LINES),
-    };
-}
-
-;// CONCATENATED MODULE: ./src/state/carry.ts
-/**
- * Counts a failed push could not deliver, kept until the next push of the
- * same group delivers them ("a push that failed is not lost", CONTRACT.md).
- *
- * Stored outside the job: a directory that outlives it (self-hosted runners,
- * the emulator) named by DEPLOYMENT_OBSERVABILITY_STATE_DIR, else
- * RUNNER_TOOL_CACHE, which persists on self-hosted runners. Entries are
- * dropped once the group's `deployment_observability_counters_updated_timestamp_seconds`
- * is newer than them: a later push already included them, even if clearing
- * the store afterwards failed. So a carried count is added once.
- */
-
-
-
-
-
-/** At most this many deployments wait in one group; older ones are dropped first. */
-const MAX_CARRIED_ENTRIES = 200;
-const carry_ACTION_LABELS = new Set(['environment', 'deployment_id', 'service']);
-function toStored(entry) {
-    return {
-        deploymentId: entry.deploymentId,
-        recordedAt: entry.recordedAt,
-        updates: entry.updates.map((u) => ({
-            name: u.name,
-            family: u.definition.name,
-            labels: { ...u.labels },
-            value: u.value,
-        })),
-    };
-}
-function fromStored(stored) {
-    if (typeof stored?.deploymentId !== 'string' ||
-        typeof stored.recordedAt !== 'number' ||
-        !Array.isArray(stored.updates)) {
-        return undefined;
-    }
-    const updates = [];
-    for (const u of stored.updates) {
-        if (typeof u?.family !== 'string' ||
-            typeof u.value !== 'number' ||
-            typeof u.labels !== 'object' ||
-            u.labels === null)
-            continue;
-        const definition = metricByName(u.family) ??
-            customDefinition(u.family, Object.keys(u.labels)
-                .filter((l) => !carry_ACTION_LABELS.has(l))
-                .sort());
-        updates.push({ definition, name: u.name, labels: u.labels, value: u.value });
-    }
-    return { deploymentId: stored.deploymentId, recordedAt: stored.recordedAt, updates };
-}
-/** Entries a group's counters-updated marker (seconds) already includes are dropped. */
-function pendingAfter(entries, markerSeconds) {
-    if (markerSeconds === undefined)
-        return [...entries];
-    return entries.filter((e) => e.recordedAt > markerSeconds * 1000);
-}
-class carry_FileCarryStore {
-    dir;
-    constructor(dir) {
-        this.dir = dir;
-    }
-    get description() {
-        return `the directory ${this.dir}`;
-    }
-    file(groupId) {
-        return join(this.dir, `carry-${createHash('sha256').update(groupId).digest('hex').slice(0, 32)}.json`);
-    }
-    async load(groupId) {
-        let text;
-        try {
-            text = await readFile(this.file(groupId), 'utf8');
-        }
-        catch (error) {
-            if (error.code === 'ENOENT')
-                return [];
-            throw error;
-        }
-        const parsed = JSON.parse(text);
-        return (parsed.entries ?? []).map(fromStored).filter((e) => e !== undefined);
-    }
-    async save(groupId, entries) {
-        await mkdir(this.dir, { recursive: true });
-        const file = this.file(groupId);
-        const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
-        const kept = entries.slice(-MAX_CARRIED_ENTRIES).map(toStored);
-        await writeFile(tmp, JSON.stringify({ group: groupId, entries: kept }) + '\n', 'utf8');
-        // rename is atomic: a concurrent reader sees the old file or the new one, never half of one.
-        await rename(tmp, file);
-    }
-}
-
-;// CONCATENATED MODULE: ./src/metrics/exposition.ts
-/** Metric names: https://prometheus.io/docs/concepts/data_model/#metric-names-and-labels */
-const exposition_METRIC_NAME_RE = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
-/** Label names; names starting with `__` are reserved for Prometheus. */
-const LABEL_NAME_RE = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
-function escapeLabelValue(value) {
-    return value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
-}
-function escapeHelp(help) {
-    return help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
-}
-/** Formats a sample value the way Prometheus parses it back (`+Inf`, `-Inf`, `NaN`). */
-function formatValue(value) {
-    if (Number.isNaN(value))
-        return 'NaN';
-    if (value === Infinity)
-        return '+Inf';
-    if (value === -Infinity)
-        return '-Inf';
-    return String(value);
-}
-function formatLabels(labels) {
-    const names = Object.keys(labels);
-    if (names.length === 0)
-        return '';
-    return `{${names.map((n) => `${n}="${escapeLabelValue(labels[n] ?? '')}"`).join(',')}}`;
-}
-/** One family as exposition text: HELP, TYPE, then its samples. */
-function renderFamily(family) {
-    const lines = [`# HELP ${family.name} ${escapeHelp(family.help)}`, `# TYPE ${family.name} ${family.type}`];
-    for (const s of family.samples)
-        lines.push(`${s.name}${formatLabels(s.labels)} ${formatValue(s.value)}`);
-    return lines.join('\n') + '\n';
-}
-/** Several families as one exposition document (families without samples are left out). */
-function exposition_renderExposition(families) {
-    return families
-        .filter((f) => f.samples.length > 0)
-        .map(renderFamily)
-        .join('');
-}
-const VALUE_RE = /^[+-]?(?:Inf|inf|NaN|nan|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)$/;
-function parseValue(text) {
-    if (!VALUE_RE.test(text))
-        return undefined;
-    const t = text.toLowerCase();
-    if (t === '+inf' || t === 'inf')
-        return Infinity;
-    if (t === '-inf')
-        return -Infinity;
-    if (t === 'nan' || t === '+nan' || t === '-nan')
-        return NaN;
-    return Number(text);
-}
-/**
- * Parses one line of text exposition. Never throws: a line it cannot read
- * comes back as `{kind:'error'}` with a message saying what is wrong.
- */
-function exposition_parseExpositionLine(line) {
-    const text = line.trim();
-    if (text === '')
-        return { kind: 'blank' };
-    if (text.startsWith('#'))
-        return { kind: 'comment' };
-    const nameMatch = /^[a-zA-Z_:][a-zA-Z0-9_:]*/.exec(text);
-    if (!nameMatch)
-        return { kind: 'error', message: 'does not start with a metric name' };
-    const name = nameMatch[0];
-    let i = name.length;
-    const labels = {};
-    if (text[i] === '{') {
-        i++;
-        for (;;) {
-            while (text[i] === ' ' || text[i] === '\t')
-                i++;
-            if (text[i] === '}') {
-                i++;
-                break;
-            }
-            const labelMatch = /^[a-zA-Z_][a-zA-Z0-9_]*/.exec(text.slice(i));
-            if (!labelMatch)
-                return { kind: 'error', message: `bad label name at column ${i + 1}` };
-            const labelName = labelMatch[0];
-            i += labelName.length;
-            while (text[i] === ' ')
-                i++;
-            if (text[i] !== '=')
-                return { kind: 'error', message: `expected = after label ${labelName}` };
-            i++;
-            while (text[i] === ' ')
-                i++;
-            if (text[i] !== '"')
-                return { kind: 'error', message: `label ${labelName} value must be in double quotes` };
-            i++;
-            let value = '';
-            for (;;) {
-                const c = text[i];
-                if (c === undefined)
-                    return { kind: 'error', message: `label ${labelName} value is not closed` };
-                if (c === '"') {
-                    i++;
-                    break;
-                }
-                if (c === '\\') {
-                    const n = text[i + 1];
-                    if (n === 'n')
-                        value += '\n';
-                    else if (n === '\\' || n === '"')
-                        value += n;
-                    else
-                        return { kind: 'error', message: `bad escape \\${n ?? ''} in label ${labelName}` };
-                    i += 2;
-                    continue;
-                }
-                value += c;
-                i++;
-            }
-            if (labelName.startsWith('__'))
-                return { kind: 'error', message: `label ${labelName} is reserved` };
-            if (Object.prototype.hasOwnProperty.call(labels, labelName))
-                return { kind: 'error', message: `label ${labelName} appears twice` };
-            labels[labelName] = value;
-            while (text[i] === ' ')
-                i++;
-            if (text[i] === ',') {
-                i++;
-                continue;
-            }
-            if (text[i] === '}') {
-                i++;
-                break;
-            }
-            return { kind: 'error', message: `expected , or } after label ${labelName}` };
-        }
-    }
-    if (text[i] !== ' ' && text[i] !== '\t')
-        return { kind: 'error', message: 'expected a space and a value after the name' };
-    const rest = text.slice(i).trim().split(/\s+/);
-    const value = parseValue(rest[0] ?? '');
-    if (value === undefined)
-        return { kind: 'error', message: `"${(rest[0] ?? '').slice(0, 40)}" is not a number` };
-    if (rest.length > 2)
-        return { kind: 'error', message: 'unexpected text after the value' };
-    if (rest[1] !== undefined && !/^-?\d+$/.test(rest[1]))
-        return { kind: 'error', message: `"${rest[1]}" is not a timestamp in milliseconds` };
-    return { kind: 'sample', sample: { name, labels, value } };
-}
-/** A stable key for a series: name plus labels sorted by name. */
-function exposition_seriesKey(name, labels) {
-    const names = Object.keys(labels).sort();
-    return `${name}{${names.map((n) => `${n}=${JSON.stringify(labels[n])}`).join(',')}}`;
-}
-
-;// CONCATENATED MODULE: ./src/metrics/series.ts
-/**
- * Series updates and how they merge with what a Pushgateway group already
- * holds: counters add (cumulative across deployments), `max` timestamps only
- * move forward, latest-deployment gauges replace. Pure.
- */
-
-
-/** Labels the Pushgateway adds to every sample of a group and that updates never carry. */
-const PUSHGATEWAY_LABELS = new Set(['job', 'instance']);
-/** Drops labels the Pushgateway added (job, instance, grouping labels the family does not have). */
-function normalizeExistingLabels(labels, keep) {
-    const out = {};
-    for (const [name, value] of Object.entries(labels)) {
-        if (PUSHGATEWAY_LABELS.has(name))
-            continue;
-        if (keep && !keep.has(name))
-            continue;
-        out[name] = value;
-    }
-    return out;
-}
-function orderLabels(labels, definition) {
-    const out = {};
-    for (const name of definition.labels)
-        if (labels[name] !== undefined)
-            out[name] = labels[name];
-    for (const name of Object.keys(labels).sort())
-        if (out[name] === undefined)
-            out[name] = labels[name];
-    return out;
-}
-/**
- * Merges updates with the group's existing samples into the families to push.
- * Only families that have an update are returned: a POST replaces just those,
- * so everything else in the group (a last success on a failed deployment, a
- * verify run's counters) stays as it was.
- */
-function mergeUpdates(updates, existing) {
-    const families = new Map();
-    for (const update of updates) {
-        const def = update.definition;
-        let family = families.get(def.name);
-        if (!family) {
-            family = { definition: def, samples: new Map() };
-            families.set(def.name, family);
-            if (def.merge === 'sum' && existing) {
-                // Table metrics drop the grouping labels they do not have; custom ones keep all but job/instance.
-                const keep = definitions_metricByName(def.name) === def ? new Set([...def.labels, 'le']) : undefined;
-                for (const sample of existing.get(def.name) ?? []) {
-                    const labels = orderLabels(normalizeExistingLabels(sample.labels, keep), def);
-                    family.samples.set(exposition_seriesKey(sample.name, labels), {
-                        name: sample.name,
-                        labels,
-                        value: sample.value,
-                    });
-                }
-            }
-        }
-        const labels = orderLabels(update.labels, def);
-        const key = exposition_seriesKey(update.name, labels);
-        const current = family.samples.get(key);
-        let value = update.value;
-        if (def.merge === 'sum')
-            value = (current?.value ?? 0) + update.value;
-        else if (def.merge === 'max') {
-            const before = existing
-                ?.get(def.name)
-                ?.find((s) => exposition_seriesKey(s.name, orderLabels(normalizeExistingLabels(s.labels, new Set(def.labels)), def)) ===
-                key);
-            value = Math.max(current?.value ?? -Infinity, before?.value ?? -Infinity, update.value);
-        }
-        family.samples.set(key, { name: update.name, labels, value });
-    }
-    return [...families.values()].map(({ definition, samples }) => ({
-        name: definition.name,
-        type: definition.type,
-        help: definition.help,
-        samples: sortSamples([...samples.values()]),
-    }));
-}
-function sortSamples(samples) {
-    const le = (s) => s.labels.le === undefined ? Infinity : s.labels.le === '+Inf' ? Infinity : Number(s.labels.le);
-    return samples.sort((a, b) => {
-        const ka = exposition_seriesKey('', { ...a.labels, le: '' });
-        const kb = exposition_seriesKey('', { ...b.labels, le: '' });
-        if (ka !== kb)
-            return ka < kb ? -1 : 1;
-        const rank = (s) => (s.name.endsWith('_bucket') ? 0 : s.name.endsWith('_sum') ? 1 : 2);
-        return rank(a) - rank(b) || le(a) - le(b);
-    });
-}
-/** Counter and timestamp updates only: what a failed push carries to the next one. */
-function carriedUpdates(updates) {
-    return updates.filter((u) => u.definition.merge === 'sum' || u.definition.merge === 'max');
-}
-
-;// CONCATENATED MODULE: ./src/metrics/publish.ts
-
-
-
-
-
-function markerOf(existing) {
-    const sample = existing.get(definitions_METRICS.countersUpdated.name)?.[0];
-    return sample && Number.isFinite(sample.value) ? sample.value : undefined;
-}
-async function loadCarried(store, groupId, logger) {
-    if (!store)
-        return [];
-    try {
-        return await store.load(groupId);
-    }
-    catch (error) {
-        logger.warning(`Could not read counts carried from earlier failed pushes in ${store.description}: ${error.message}`);
-        return [];
-    }
-}
-async function saveCarried(store, groupId, entries, logger) {
-    if (!store)
-        return false;
-    try {
-        await store.save(groupId, entries);
-        return true;
-    }
-    catch (error) {
-        logger.warning(`Could not keep counts for the next push in ${store.description}: ${error.message}`);
-        return false;
-    }
-}
-/** Publishes every group; never throws — problems are in the outcomes. */
-async function publish_publishGroups(plans, options) {
-    const outcomes = [];
-    for (const plan of plans)
-        outcomes.push(await publishGroup(plan, options));
-    return outcomes;
-}
-async function publishGroup(plan, o) {
-    const groupId = pushgateway_describeGroup(plan.key);
-    if (!o.client) {
-        return {
-            key: plan.key,
-            families: mergeUpdates(plan.updates, undefined),
-            pushed: false,
-            cumulative: false,
-            carriedIn: 0,
-            carriedOut: false,
-            problem: undefined,
-        };
-    }
-    if (!o.cumulative) {
-        const families = mergeUpdates(plan.updates, undefined);
-        try {
-            await o.client.push(plan.key, exposition_renderExposition(families), o.deadline);
-            return {
-                key: plan.key,
-                families,
-                pushed: true,
-                cumulative: false,
-                carriedIn: 0,
-                carriedOut: false,
-                problem: undefined,
-            };
-        }
-        catch (error) {
-            return {
-                key: plan.key,
-                families,
-                pushed: false,
-                cumulative: false,
-                carriedIn: 0,
-                carriedOut: false,
-                problem: error.message,
-            };
-        }
-    }
-    const carriedAll = await loadCarried(o.store, groupId, o.logger);
-    let existing;
-    let readProblem;
-    try {
-        existing = await o.client.readGroup(plan.key, o.deadline);
-    }
-    catch (error) {
-        readProblem = error.message;
-    }
-    const mine = {
-        deploymentId: o.deploymentId,
-        recordedAt: o.clock.now(),
-        updates: carriedUpdates(plan.updates),
-    };
-    if (!existing) {
-        // Without the group's current values, pushing counters would reset them: push the
-        // gauges only and keep the counts for the next push.
-        const gauges = plan.updates.filter((u) => u.definition.merge === 'replace');
-        const families = mergeUpdates(plan.updates, undefined);
-        let pushProblem;
-        if (gauges.length > 0) {
-            try {
-                await o.client.push(plan.key, exposition_renderExposition(mergeUpdates(gauges, undefined)), o.deadline);
-            }
-            catch (error) {
-                pushProblem = error.message;
-            }
-        }
-        const carriedOut = await saveCarried(o.store, groupId, [...carriedAll, mine], o.logger);
-        return {
-            key: plan.key,
-            families,
-            pushed: false,
-            cumulative: false,
-            carriedIn: 0,
-            carriedOut,
-            problem: [readProblem, pushProblem].filter(Boolean).join('; '),
-        };
-    }
-    const pending = pendingAfter(carriedAll, markerOf(existing));
-    const nowSeconds = o.clock.now() / 1000;
-    const updates = [
-        ...plan.updates,
-        ...pending.flatMap((e) => e.updates),
-        {
-            definition: definitions_METRICS.countersUpdated,
-            name: definitions_METRICS.countersUpdated.name,
-            labels: {},
-            value: nowSeconds,
-        },
-    ];
-    const families = mergeUpdates(updates, existing);
-    try {
-        await o.client.push(plan.key, exposition_renderExposition(families), o.deadline);
-    }
-    catch (error) {
-        const carriedOut = await saveCarried(o.store, groupId, [...pending, mine], o.logger);
-        return {
-            key: plan.key,
-            families,
-            pushed: false,
-            cumulative: true,
-            carriedIn: 0,
-            carriedOut,
-            problem: error.message,
-        };
-    }
-    if (carriedAll.length > 0)
-        await saveCarried(o.store, groupId, [], o.logger);
-    return {
-        key: plan.key,
-        families,
-        pushed: true,
-        cumulative: true,
-        carriedIn: pending.length,
-        carriedOut: false,
-        problem: undefined,
-    };
-}
-/**
- * All groups' families as one valid exposition document: families of the same
- * name are joined, and each sample gets its group's `service` when it has none
- * (as Prometheus will see it after scraping the Pushgateway).
- */
-function publish_combinedExposition(outcomes) {
-    const byName = new Map();
-    for (const outcome of outcomes) {
-        const service = outcome.key.find(([l]) => l === 'service')?.[1];
-        for (const family of outcome.families) {
-            if (family.name === METRICS.countersUpdated.name)
-                continue;
-            let entry = byName.get(family.name);
-            if (!entry) {
-                entry = { family, samples: [] };
-                byName.set(family.name, entry);
-            }
-            for (const s of family.samples) {
-                const labels = service !== undefined && s.labels.service === undefined ? { ...s.labels, service } : s.labels;
-                entry.samples.push({ ...s, labels });
-            }
-        }
-    }
-    return renderExposition([...byName.values()].map(({ family, samples }) => ({ ...family, samples })));
-}
-
-;// CONCATENATED MODULE: ./src/metrics/track.ts
-
-const MIGRATION_STAGES = new Set(['migration', 'migration_apply']);
-function update(def, labels, value) {
-    return { definition: def, name: def.name, labels, value };
-}
-function push(groups, service, u) {
-    const list = groups.get(service);
-    if (list)
-        list.push(u);
-    else
-        groups.set(service, [u]);
-}
-/** `triggered_by` as the design names it, from the event that started the run. */
-function triggeredBy(eventName) {
-    if (eventName === 'workflow_dispatch')
-        return 'manual';
-    if (eventName === 'repository_dispatch')
-        return 'webhook';
-    return 'github_actions';
-}
-/** The gauges pre pushes when the deployment starts: visible live, so a hung deployment shows. */
-function startUpdates(ctx, startedAtMs) {
-    const env = ctx.environment;
-    return [
-        update(definitions_METRICS.inProgress, {
-            environment: env,
-            deployment_id: ctx.deploymentId,
-            service: ctx.service,
-            branch: ctx.branch,
-            triggered_by: ctx.triggeredBy,
-        }, 1),
-        update(definitions_METRICS.startTimestamp, { environment: env, deployment_id: ctx.deploymentId, service: ctx.service }, startedAtMs / 1000),
-    ];
-}
-/** Everything post pushes for a finished deployment, grouped by service. */
-function track_finishUpdates(ctx, deployment, reported, times) {
-    const groups = new Map();
-    const env = ctx.environment;
-    const id = ctx.deploymentId;
-    const primary = ctx.service;
-    const add = (service, def, labels, value) => push(groups, service, update(def, labels, value));
-    // Run-level metrics live in the primary group.
-    add(primary, METRICS.deploymentRunsTotal, { environment: env, service: primary, status: deployment.status }, 1);
-    add(primary, METRICS.inProgress, {
-        environment: env,
-        deployment_id: id,
-        service: primary,
-        branch: ctx.branch,
-        triggered_by: ctx.triggeredBy,
-    }, 0);
-    add(primary, METRICS.startTimestamp, { environment: env, deployment_id: id, service: primary }, times.startedAt / 1000);
-    add(primary, deployment.status === 'success' ? METRICS.lastSuccessTimestamp : METRICS.lastFailureTimestamp, { environment: env, service: primary }, times.finishedAt / 1000);
-    const reportedNames = new Set(reported.series.map((s) => s.definition.name));
-    const reportedErrorStages = new Set(reported.series.filter((s) => s.definition === METRICS.deploymentErrorsTotal).map((s) => s.labels.stage));
-    for (const stage of deployment.stages) {
-        const s = stage.service;
-        add(s, METRICS.deploymentTotal, { environment: env, service: s, stage: stage.stage, status: stage.status }, 1);
-        add(s, METRICS.stageDuration, { environment: env, deployment_id: id, service: s, stage: stage.stage, status: stage.status }, Math.round(stage.durationSeconds * 1000) / 1000);
-    }
-    const failed = deployment.failedStage;
-    if (failed && deployment.errorType && !reportedErrorStages.has(failed.stage)) {
-        add(failed.service, METRICS.deploymentErrorsTotal, {
-            environment: env,
-            service: failed.service,
-            stage: failed.stage,
-            error_type: deployment.errorType,
-        }, 1);
-    }
-    const rollback = deployment.rollback;
-    if (rollback) {
-        if (!reportedErrorStages.has('rollback') && failed !== rollback) {
-            add(rollback.service, METRICS.deploymentErrorsTotal, {
-                environment: env,
-                service: rollback.service,
-                stage: 'rollback',
-                error_type: 'rollback_triggered',
-            }, 1);
-        }
-        if (!reportedNames.has(METRICS.deploymentRollbackTotal.name)) {
-            add(rollback.service, METRICS.deploymentRollbackTotal, {
-                environment: env,
-                service: rollback.service,
-                reason: deployment.errorType && deployment.errorType !== 'rollback_triggered'
-                    ? deployment.errorType
-                    : 'manual',
-                status: rollback.status,
-            }, 1);
-        }
-    }
-    const migration = deployment.stages.find((st) => MIGRATION_STAGES.has(st.stage));
-    if (migration &&
-        !reportedNames.has(METRICS.migrationSuccessTotal.name) &&
-        !reportedNames.has(METRICS.migrationFailureTotal.name)) {
-        add(migration.service, migration.status === 'success' ? METRICS.migrationSuccessTotal : METRICS.migrationFailureTotal, { environment: env }, 1);
-    }
-    const smoke = deployment.stages.find((st) => st.stage === 'smoke_test');
-    if (smoke &&
-        !reportedNames.has(METRICS.smokeTestTotal.name) &&
-        !reportedNames.has(METRICS.smokeTestFailuresTotal.name)) {
-        const labels = { environment: env, service: smoke.service, test_name: 'all' };
-        add(smoke.service, METRICS.smokeTestTotal, labels, 1);
-        if (smoke.status === 'failure')
-            add(smoke.service, METRICS.smokeTestFailuresTotal, labels, 1);
-    }
-    for (const series of reported.series) {
-        const def = series.definition;
-        const service = series.labels.service ?? primary;
-        const labels = { ...series.labels };
-        if (def.labels.includes('environment'))
-            labels.environment = env;
-        if (def.labels.includes('deployment_id'))
-            labels.deployment_id = id;
-        if (def.labels.includes('service'))
-            labels.service = service;
-        else
-            delete labels.service;
-        add(def.labels.includes('service') ? service : primary, def, labels, series.value);
-    }
-    return groups;
-}
-
-;// CONCATENATED MODULE: ./src/hooks/track-start.ts
-/**
- * Track mode's start (pre, or main when pre did not run because the action is
- * local): claim the job, record the start, export DEPLOY_METRICS_FILE and
- * DEPLOYMENT_ID, and push `deployment_in_progress=1` with the start timestamp
- * so a hung deployment is visible live.
- */
-
-
-
-
-
-
-
-
-/** Pre's push must never hold up the deployment: a short budget. */
-const START_BUDGET_MS = 8000;
-function track_start_trackContext(config, service = config.service) {
-    return {
-        environment: config.environment,
-        deploymentId: (0,inputs/* deploymentIdOf */.Y4)(config.runner),
-        service,
-        branch: config.runner.refName,
-        triggeredBy: triggeredBy(config.runner.eventName),
-    };
-}
-function track_start_groupingKey(config, service) {
-    return [
-        ['job', config.pushgateway?.job ?? 'deployment'],
-        ['environment', config.environment],
-        ['service', service],
-    ];
-}
-function track_start_carryStoreOf(env) {
-    const explicit = env[STATE_DIR_ENV];
-    if (explicit)
-        return new FileCarryStore(explicit);
-    if (env.RUNNER_TOOL_CACHE)
-        return new FileCarryStore(join(env.RUNNER_TOOL_CACHE, 'deployment-observability'));
-    return undefined;
-}
-/** Identity of this instance within the job: the step id the runner gives it. */
-function instanceId(env) {
-    return env.GITHUB_ACTION || 'deployment-observability';
-}
-async function track_start_startTrack(ctx) {
-    const { config, io, env, clock } = ctx;
-    const owner = env[constants/* ExportedEnv */.XL.Owner];
-    if (owner && owner !== instanceId(env)) {
-        io.saveState(constants/* State */.Uw.Role, constants/* TRACK_ROLE_PASSIVE */.jS);
-        io.info(`Another instance (step ${owner}) tracks this job already; this one stays passive.`);
-        return;
-    }
-    const startedAt = clock.now();
-    const deploymentId = (0,inputs/* deploymentIdOf */.Y4)(config.runner);
-    io.exportVariable(constants/* ExportedEnv */.XL.Owner, instanceId(env));
-    io.saveState(constants/* State */.Uw.Role, constants/* TRACK_ROLE_OWNER */.Be);
-    io.saveState(constants/* State */.Uw.StartedAt, String(startedAt));
-    io.saveState(constants/* State */.Uw.DeploymentId, deploymentId);
-    io.saveState(constants/* State */.Uw.Service, config.service);
-    const base = config.runner.runnerTemp || env.TMPDIR || '/tmp';
-    const safeJob = (config.runner.jobId || 'job').replace(/[^A-Za-z0-9_.-]/g, '_');
-    const reportFile = (0,external_node_path_namespaceObject.join)(base, 'deployment-observability', `${safeJob}-${deploymentId}.prom`);
-    try {
-        await (0,promises_namespaceObject.mkdir)((0,external_node_path_namespaceObject.dirname)(reportFile), { recursive: true });
-        await (0,promises_namespaceObject.writeFile)(reportFile, '', { flag: 'a' });
-        io.exportVariable(constants/* ExportedEnv */.XL.MetricsFile, reportFile);
-        io.saveState(constants/* State */.Uw.MetricsReportFile, reportFile);
-    }
-    catch (error) {
-        ctx.problems.report(`Could not create DEPLOY_METRICS_FILE at ${reportFile}: ${error.message}; steps cannot report metrics`);
-    }
-    io.exportVariable(constants/* ExportedEnv */.XL.DeploymentId, deploymentId);
-    io.info(`Tracking deployment ${deploymentId} of ${config.service} to ${config.environment}.`);
-    if (!config.pushgateway)
-        return;
-    const client = new pushgateway_PushgatewayClient(config.pushgateway, clock);
-    const key = track_start_groupingKey(config, config.service);
-    const [outcome] = await publish_publishGroups([{ key, updates: startUpdates(track_start_trackContext(config), startedAt) }], {
-        client,
-        store: undefined,
-        deploymentId,
-        deadline: startedAt + START_BUDGET_MS,
-        clock,
-        logger: io,
-        cumulative: false,
-    });
-    if (outcome?.pushed)
-        io.info(`Pushed deployment_in_progress=1 to {${pushgateway_describeGroup(key)}}.`);
-    else
-        ctx.problems.report(`deployment_in_progress was not pushed, so this deployment is not visible live: ${outcome?.problem ?? 'unknown problem'}`);
-}
-
-;// CONCATENATED MODULE: ./src/github/client.ts
-
-class GitHubApiError extends Error {
-    status;
-    constructor(message, status) {
-        super(message);
-        this.status = status;
-        this.name = 'GitHubApiError';
-    }
-}
-class client_GitHubClient {
-    options;
-    /** Requests sent (attempts included), for the benchmark and the summary. */
-    requestCount = 0;
-    constructor(options) {
-        this.options = options;
-    }
-    async getJson(path, what, deadline) {
-        const o = this.options;
-        const fetchImpl = (url, init) => {
-            this.requestCount++;
-            return (o.fetchImpl ?? fetch)(url, init);
-        };
-        const response = await request({
-            url: `${o.apiUrl}${path}`,
-            headers: {
-                accept: 'application/vnd.github+json',
-                'x-github-api-version': '2022-11-28',
-                'user-agent': 'deployment-observability-action',
-                ...(o.token ? { authorization: `Bearer ${o.token}` } : {}),
-            },
-            timeoutMs: 5000,
-            attempts: 3,
-            deadline,
-            what,
-        }, o.clock, fetchImpl);
-        if (response.status !== 200) {
-            let message = response.text.slice(0, 200);
-            try {
-                message = JSON.parse(response.text).message ?? message;
-            }
-            catch {
-                // not JSON: keep the text
-            }
-            const hint = response.status === 401
-                ? ' (is github-token valid?)'
-                : response.status === 403 || response.status === 404
-                    ? ' (the token needs `actions: read`: add `permissions: { actions: read }` to the job or workflow)'
-                    : '';
-            throw new GitHubApiError(`${what}: HTTP ${response.status} ${message}${hint}`, response.status);
-        }
-        try {
-            return JSON.parse(response.text);
-        }
-        catch {
-            throw new GitHubApiError(`${what}: the answer is not JSON`, response.status);
-        }
-    }
-    /** `GET /repos/{owner}/{repo}/actions/jobs/{job_id}` */
-    getJob(jobId, deadline) {
-        return this.getJson(`/repos/${this.options.repository}/actions/jobs/${jobId}`, `GET job ${jobId}`, deadline);
-    }
-    /** One page of `GET /repos/{owner}/{repo}/actions/runs/{run_id}/attempts/{attempt}/jobs`. */
-    async listAttemptJobs(runId, attempt, page, deadline) {
-        const body = await this.getJson(`/repos/${this.options.repository}/actions/runs/${runId}/attempts/${attempt}/jobs?per_page=100&page=${page}`, `GET jobs of run ${runId} attempt ${attempt} page ${page}`, deadline);
-        return { totalCount: body.total_count ?? 0, jobs: Array.isArray(body.jobs) ? body.jobs : [] };
-    }
-}
-
-// EXTERNAL MODULE: ./src/model/infer.ts
-var infer = __nccwpck_require__(9033);
-;// CONCATENATED MODULE: ./src/model/deployment.ts
-/**
- * From the job's steps (as the REST API shows them) to a deployment: stages
- * with start, end, duration, status and slow marks; the failed stage and its
- * error type; the overall outcome. Pure: the clock's `now` is a parameter.
- */
-
-
-
-const RUNNER_STEPS = new Set(['set up job', 'complete job']);
-const FAILED_CONCLUSIONS = new Set(['failure', 'cancelled', 'timed_out']);
-/**
- * The job's own main steps: the runner's "Set up job"/"Complete job", `Pre X`
- * steps (with a later X) and `Post X` steps (with an earlier X) left out.
- * Post steps are found by their main step, not by the prefix alone, so a user
- * step called "Post-deploy checks" or "Post results" stays a main step.
- */
-function deployment_mainStepsOf(steps, ownStepNames = []) {
-    const names = steps.map((s) => s.name);
-    const own = new Set(ownStepNames.map((n) => n.toLowerCase()));
-    return steps.filter((step, index) => {
-        const name = step.name;
-        if (RUNNER_STEPS.has(name.toLowerCase()))
-            return false;
-        if (own.has(name.toLowerCase()))
-            return false;
-        if (name.startsWith('Pre ') && names.slice(index + 1).includes(name.slice(4)))
-            return false;
-        if (name.startsWith('Post ') && names.slice(0, index).includes(name.slice(5)))
-            return false;
-        return true;
-    });
-}
-function ran(step) {
-    return step.conclusion !== 'skipped' && step.status !== 'queued' && step.started_at !== null;
-}
-const CONCLUSION_RANK = {
-    success: 0,
-    neutral: 0,
-    failure: 2,
-    timed_out: 2,
-    cancelled: 3,
-};
-function worse(a, b) {
-    return (CONCLUSION_RANK[b] ?? 0) > (CONCLUSION_RANK[a] ?? 0) ? b : a;
-}
-/** Builds the deployment from the job's steps. Never throws on odd API data. */
-function deployment_buildDeployment(input) {
-    const steps = input.job.steps ?? [];
-    const mainSteps = deployment_mainStepsOf(steps, input.ownStepNames);
-    const byKey = new Map();
-    let lastEnd;
-    mainSteps.forEach((step, order) => {
-        if (!ran(step))
-            return;
-        const start = parseTimestamp(step.started_at);
-        const completedAt = parseTimestamp(step.completed_at);
-        const complete = step.status === 'completed' && completedAt !== undefined;
-        // A step still in progress after the bounded wait ends "now": its duration is a lower bound.
-        const end = complete ? completedAt : input.now;
-        if (end !== undefined)
-            lastEnd = lastEnd === undefined ? end : Math.max(lastEnd, end);
-        const target = input.rules.length > 0
-            ? matchStage(input.rules, step.name)
-            : (() => {
-                const stage = inferStageFromStep(step.name, input.service);
-                return stage === undefined ? undefined : { service: undefined, stage };
-            })();
-        if (!target || start === undefined)
-            return;
-        const service = target.service ?? input.service;
-        const key = `${service}/${target.stage}`;
-        const conclusion = complete
-            ? (step.conclusion ?? 'success')
-            : input.jobStatus === 'cancelled'
-                ? 'cancelled'
-                : 'success';
-        const acc = byKey.get(key);
-        if (acc) {
-            acc.start = Math.min(acc.start, start);
-            acc.end = Math.max(acc.end, end, start);
-            acc.steps.push(step.name);
-            acc.conclusion = worse(acc.conclusion, conclusion);
-            acc.complete &&= complete;
-        }
-        else {
-            byKey.set(key, {
-                service,
-                stage: target.stage,
-                start,
-                end: Math.max(end, start),
-                steps: [step.name],
-                conclusion,
-                complete,
-                order,
-            });
-        }
-    });
-    const stages = [...byKey.values()]
-        .sort((a, b) => a.start - b.start || a.order - b.order)
-        .map((acc) => {
-        const duration = durationSeconds(acc.start, acc.end);
-        const threshold = input.thresholds[acc.stage];
-        return Object.freeze({
-            service: acc.service,
-            stage: acc.stage,
-            status: FAILED_CONCLUSIONS.has(acc.conclusion) ? 'failure' : 'success',
-            startedAt: acc.start,
-            completedAt: acc.end,
-            durationSeconds: duration,
-            thresholdSeconds: threshold,
-            slow: threshold !== undefined && duration > threshold,
-            steps: Object.freeze(acc.steps),
-            conclusion: acc.conclusion,
-            complete: acc.complete,
-        });
-    });
-    const failedSteps = mainSteps.filter((s) => ran(s) && FAILED_CONCLUSIONS.has(s.conclusion ?? ''));
-    const rollback = stages.find((s) => s.stage === 'rollback');
-    const failedCandidate = stages.find((s) => s.status === 'failure' && s.stage !== 'rollback') ??
-        stages.find((s) => s.status === 'failure');
-    let status;
-    if (input.jobStatus === 'success')
-        status = 'success';
-    else if (input.jobStatus === 'failure' || input.jobStatus === 'cancelled')
-        status = 'failure';
-    else
-        status = failedCandidate || failedSteps.length > 0 ? 'failure' : 'success';
-    // A stage that failed under continue-on-error does not fail a job that succeeded.
-    const failedStage = status === 'failure' ? failedCandidate : undefined;
-    let errorType;
-    let failureMessage;
-    if (status === 'failure') {
-        if (failedStage) {
-            errorType =
-                input.reportedErrorTypes.get(failedStage.stage) ??
-                    (failedStage.conclusion === 'cancelled' || failedStage.conclusion === 'timed_out'
-                        ? 'timeout'
-                        : errorTypeForStage(failedStage.stage));
-            const verb = failedStage.conclusion === 'cancelled' ? 'was cancelled' : 'failed';
-            failureMessage = `Stage ${failedStage.stage} (${failedStage.service}) ${verb} after ${Math.round(failedStage.durationSeconds)}s in step "${failedStage.steps.join('", "')}"`;
-        }
-        else if (failedSteps.length > 0) {
-            const step = failedSteps[0];
-            errorType = step.conclusion === 'cancelled' ? 'timeout' : 'unknown';
-            failureMessage = `Step "${step.name}" ${step.conclusion === 'cancelled' ? 'was cancelled' : 'failed'}; it is not mapped to a deployment stage`;
-        }
-        else {
-            errorType = input.jobStatus === 'cancelled' ? 'timeout' : 'unknown';
-            failureMessage =
-                input.jobStatus === 'cancelled'
-                    ? 'The job was cancelled'
-                    : 'The job failed, but no step shows a failure (see the job log)';
-        }
-    }
-    const jobStart = parseTimestamp(input.job.started_at);
-    const firstStepStart = steps.map((s) => parseTimestamp(s.started_at)).find((t) => t !== undefined);
-    const startedAt = jobStart ?? firstStepStart ?? input.fallbackStart;
-    const completedAt = lastEnd ?? input.now;
-    const duration = durationSeconds(startedAt, completedAt);
-    const totalThreshold = input.thresholds['total'];
-    return Object.freeze({
-        status,
-        stages: Object.freeze(stages),
-        failedStage,
-        errorType,
-        failureMessage,
-        startedAt,
-        completedAt,
-        durationSeconds: duration,
-        totalThresholdSeconds: totalThreshold,
-        slow: totalThreshold !== undefined && duration > totalThreshold,
-        rollback,
-        mainSteps: Object.freeze(mainSteps),
-    });
-}
-/**
- * Names of this action's own main step, never a stage: a step X with a
- * `Pre X` step (pre runs only for actions that declare it, as this one does),
- * `Run ./` (a local action has no pre), `Run <owner/repo>@<ref>`, and any name
- * with "deployment-observability" in it. Without this, inference would read
- * "deployment" in the action's name as a deploy stage.
- */
-function deployment_ownStepNames(steps, actionRepository, actionRef) {
-    const names = new Set(['Run ./']);
-    if (actionRepository)
-        names.add(`Run ${actionRepository}@${actionRef}`);
-    const all = steps.map((s) => s.name);
-    all.forEach((name, index) => {
-        if (name.startsWith('Pre ') && all.slice(index + 1).includes(name.slice(4)))
-            names.add(name.slice(4));
-        if (/deployment[-_ ]observability/i.test(name) && !name.startsWith('Post ') && !name.startsWith('Pre '))
-            names.add(name);
-    });
-    return [...names];
-}
-
-;// CONCATENATED MODULE: ./src/github/find-job.ts
-
-const MAX_PAGES = 10; // 1,000 jobs: GitHub's matrix limit is 256 per job, a run holds at most a few hundred.
-function jobMatches(job, runner) {
-    let score = 0;
-    if (runner.runnerName && job.runner_name === runner.runnerName)
-        score += 2;
-    const name = job.name ?? '';
-    if (runner.jobId && (name === runner.jobId || name.startsWith(`${runner.jobId} (`)))
-        score += 1;
-    return score;
-}
-/** Looks the job up among the run attempt's jobs (when `check-run-id` is empty, e.g. on GHES). */
-async function lookUpJob(o) {
-    const candidates = [];
-    for (let page = 1; page <= MAX_PAGES; page++) {
-        const { totalCount, jobs } = await o.client.listAttemptJobs(o.runner.runId, o.runner.runAttempt, page, o.deadline);
-        for (const job of jobs) {
-            if (job.status !== 'in_progress')
-                continue;
-            const score = jobMatches(job, o.runner);
-            // A runner runs one job at a time: an in-progress job on our runner is ours.
-            if (score >= 2)
-                return job;
-            if (score > 0)
-                candidates.push({ job, score });
-        }
-        if (jobs.length < 100 || page * 100 >= totalCount)
-            break;
-    }
-    if (candidates.length === 1)
-        return candidates[0].job;
-    if (candidates.length === 0) {
-        throw new Error(`no in-progress job of run ${o.runner.runId} attempt ${o.runner.runAttempt} matches job "${o.runner.jobId}" or runner "${o.runner.runnerName}"; pass check-run-id: \${{ job.check_run_id }}`);
-    }
-    throw new Error(`${candidates.length} in-progress jobs match job "${o.runner.jobId}" (a matrix?) and none runs on runner "${o.runner.runnerName}"; pass check-run-id: \${{ job.check_run_id }}`);
-}
-function settled(job) {
-    const steps = job.steps ?? [];
-    if (steps.length === 0)
-        return false;
-    // This action's own main step is over by now, so it needs no special case here.
-    return mainStepsOf(steps).every((s) => s.status === 'completed');
-}
-/** Finds the job and polls it until its main steps are completed or the lag budget is spent. */
-async function find_job_findCurrentJob(o) {
-    const start = o.clock.now();
-    let job = o.checkRunId !== undefined ? await o.client.getJob(o.checkRunId, o.deadline) : await lookUpJob(o);
-    const jobId = job.id;
-    let polls = 1;
-    let delay = 200;
-    while (!settled(job)) {
-        const waited = o.clock.now() - start;
-        if (waited + delay > o.lagBudgetMs || o.clock.now() + delay >= o.deadline) {
-            o.logger.info(`The API still shows steps in progress after ${Math.round(waited / 100) / 10}s; using what it shows`);
-            return { job, settled: false, polls };
-        }
-        // Exponential backoff between polls: quick when the API is only a moment behind.
-        await o.clock.sleep(delay);
-        delay = Math.min(delay * 2, 2000);
-        job = await o.client.getJob(jobId, o.deadline);
-        polls++;
-    }
-    return { job, settled: true, polls };
-}
-
-;// CONCATENATED MODULE: ./src/hooks/track-finish.ts
-/**
- * Track mode's post hook: read the job's steps from the API (waiting out its
- * lag, within a bound), build the deployment, push its metrics, write the
- * metrics file, outputs, annotations and the job summary. Post has a total
- * time budget: a hung GitHub API and a hung Pushgateway together cost at most
- * ~25 s.
- */
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-const POST_BUDGET_MS = 25000;
-const API_BUDGET_MS = 12000;
-const LAG_BUDGET_MS = 8000;
-const MAX_REPORT_BYTES = (/* unused pure expression or super */ null && (1024 * 1024));
-/** Only this many reported-line problems become annotations; the rest go to the log and summary. */
-const MAX_LINE_WARNINGS = 3;
-async function readReportFile(path) {
-    if (!path)
-        return { text: '' };
-    let handle;
-    try {
-        handle = await open(path, 'r');
-    }
-    catch (error) {
-        if (error.code === 'ENOENT')
-            return { text: '' };
-        return { text: '', note: `DEPLOY_METRICS_FILE ${path} could not be read: ${error.message}` };
-    }
-    try {
-        const buffer = Buffer.alloc(MAX_REPORT_BYTES);
-        const { bytesRead } = await handle.read(buffer, 0, MAX_REPORT_BYTES, 0);
-        const size = (await handle.stat()).size;
-        const text = buffer.subarray(0, bytesRead).toString('utf8');
-        // A cut line at the end would be reported as malformed: drop it, and say why.
-        if (size > MAX_REPORT_BYTES) {
-            return {
-                text: text.slice(0, text.lastIndexOf('\n') + 1),
-                note: `DEPLOY_METRICS_FILE ${path} is ${size} bytes; only the first 1 MiB is read`,
-            };
-        }
-        return { text };
-    }
-    finally {
-        await handle.close();
-    }
-}
-function outcomeLine(outcome, url, store) {
-    const group = `{${describeGroup(outcome.key)}}`;
-    if (outcome.pushed) {
-        const carried = outcome.carriedIn > 0
-            ? `, with the counts of ${outcome.carriedIn} earlier deployment(s) whose push had failed`
-            : '';
-        return { ok: true, text: `Pushed to the Pushgateway ${url} group \`${group}\`${carried}` };
-    }
-    const kept = outcome.carriedOut
-        ? `counts kept in ${store} for the next successful push`
-        : 'counts of this deployment are lost (no place to keep them)';
-    return { ok: false, text: `Not pushed to \`${group}\`: ${outcome.problem ?? 'unknown problem'}; ${kept}` };
-}
-async function track_finish_finishTrack(ctx) {
-    const { config, io, env, clock, problems } = ctx;
-    if (io.getState(State.Role) === TRACK_ROLE_PASSIVE) {
-        io.info('Another instance of the action tracks this job; this one has nothing to do.');
-        return;
-    }
-    const t0 = clock.now();
-    const deadline = t0 + POST_BUDGET_MS;
-    const startedAt = Number(io.getState(State.StartedAt)) || t0;
-    const service = io.getState(State.Service) || config.service;
-    const context = {
-        ...trackContext(config, service),
-        deploymentId: io.getState(State.DeploymentId) || trackContext(config).deploymentId,
-    };
-    const notes = [];
-    // 1. What steps reported through DEPLOY_METRICS_FILE.
-    const reportPath = io.getState(State.MetricsReportFile) || env[ExportedEnv.MetricsFile];
-    const { text, note } = await readReportFile(reportPath);
-    if (note)
-        problems.report(note);
-    const reported = parseReportedMetrics(text, `DEPLOY_METRICS_FILE ${reportPath ?? ''}`.trim());
-    reported.problems.slice(0, MAX_LINE_WARNINGS).forEach((p) => problems.report(p));
-    if (reported.problems.length > MAX_LINE_WARNINGS) {
-        problems.report(`${reported.problems.length - MAX_LINE_WARNINGS} more lines of DEPLOY_METRICS_FILE were skipped (listed in the log and the summary)`);
-        reported.problems.slice(MAX_LINE_WARNINGS).forEach((p) => io.info(p));
-    }
-    notes.push(...reported.problems);
-    // 2. The job's steps, from the API.
-    let job = { steps: [] };
-    let stagesKnown = false;
-    let apiRequests = 0;
-    if (!config.githubToken) {
-        problems.report('github-token is empty: the job\u2019s steps cannot be read, so stages are not reported');
-    }
-    else {
-        const client = new GitHubClient({
-            apiUrl: config.runner.apiUrl,
-            token: config.githubToken,
-            repository: config.runner.repository,
-            clock,
-        });
-        try {
-            const found = await findCurrentJob({
-                client,
-                runner: config.runner,
-                checkRunId: config.checkRunId,
-                clock,
-                logger: io,
-                deadline: t0 + API_BUDGET_MS,
-                lagBudgetMs: LAG_BUDGET_MS,
-            });
-            job = found.job;
-            stagesKnown = true;
-            if (!found.settled)
-                notes.push('The API still showed steps in progress after the wait; their durations are lower bounds.');
-        }
-        catch (error) {
-            problems.report(`Could not read this job\u2019s steps from the GitHub API: ${error.message}. Stages are not reported; the outcome comes from job-status (${config.jobStatus || 'unknown'}).`);
-        }
-        apiRequests = client.requestCount;
-    }
-    io.debug(`GitHub API requests: ${apiRequests}`);
-    // 3. The deployment.
-    const steps = job.steps ?? [];
-    const deployment = buildDeployment({
-        job,
-        service,
-        rules: config.stageRules,
-        thresholds: config.thresholds,
-        jobStatus: config.jobStatus,
-        reportedErrorTypes: reported.errorTypesByStage,
-        ownStepNames: ownStepNames(steps, config.runner.actionRepository, config.runner.actionRef),
-        fallbackStart: startedAt,
-        now: clock.now(),
-    });
-    for (const stage of deployment.stages) {
-        io.info(`${stage.status === 'success' ? '✓' : '✗'} ${stage.service}/${stage.stage} ${stage.status} in ${stage.durationSeconds}s${stage.slow ? ` (slow: over ${stage.thresholdSeconds}s)` : ''}`);
-    }
-    io.info(`Deployment ${context.deploymentId}: ${deployment.status} in ${deployment.durationSeconds}s${deployment.failedStage ? `, failed at ${deployment.failedStage.stage} (${deployment.errorType})` : ''}.`);
-    // 4. Metrics, pushed group by group (primary service first).
-    const grouped = finishUpdates(context, deployment, reported, { startedAt, finishedAt: clock.now() });
-    const plans = [...grouped.entries()]
-        .sort(([a], [b]) => (a === service ? -1 : b === service ? 1 : a.localeCompare(b)))
-        .map(([svc, updates]) => ({ key: groupingKey(config, svc), updates }));
-    const store = carryStoreOf(env);
-    const outcomes = await publishGroups(plans, {
-        client: config.pushgateway ? new PushgatewayClient(config.pushgateway, clock) : undefined,
-        store,
-        deploymentId: context.deploymentId,
-        deadline,
-        clock,
-        logger: io,
-        cumulative: true,
-    });
-    const delivery = [];
-    if (config.pushgateway) {
-        for (const outcome of outcomes) {
-            const line = outcomeLine(outcome, config.pushgateway.url, store?.description);
-            delivery.push(line);
-            if (!line.ok)
-                problems.report(line.text.replace(/`/g, ''));
-            else
-                io.info(line.text.replace(/`/g, ''));
-        }
-    }
-    else {
-        delivery.push({
-            ok: true,
-            text: 'No `pushgateway-url`: nothing pushed (counters in the metrics file are this deployment\u2019s own counts)',
-        });
-    }
-    // 5. The metrics file, pushed or not.
-    const exposition = combinedExposition(outcomes);
-    try {
-        await mkdir(dirname(config.metricsFile), { recursive: true });
-        await writeFile(config.metricsFile, exposition, 'utf8');
-        delivery.push({ ok: true, text: `Metrics file: \`${config.metricsFile}\`` });
-    }
-    catch (error) {
-        delivery.push({
-            ok: false,
-            text: `Metrics file \`${config.metricsFile}\` not written: ${error.message}`,
-        });
-        problems.report(`metrics-file ${config.metricsFile} could not be written: ${error.message}`);
-    }
-    if (reported.series.length > 0)
-        delivery.push({
-            ok: true,
-            text: `${reported.series.length} series reported by steps through DEPLOY_METRICS_FILE`,
-        });
-    // 6. Outputs.
-    const stagesJson = deployment.stages.map((s) => ({
-        service: s.service,
-        stage: s.stage,
-        status: s.status,
-        started_at: toIso(s.startedAt),
-        completed_at: toIso(s.completedAt),
-        duration_seconds: s.durationSeconds,
-        slow: s.slow,
-    }));
-    io.setOutput(Outputs.DeploymentId, context.deploymentId);
-    io.setOutput(Outputs.Status, deployment.status);
-    io.setOutput(Outputs.FailedStage, deployment.failedStage?.stage ?? '');
-    io.setOutput(Outputs.ErrorType, deployment.errorType ?? '');
-    io.setOutput(Outputs.DurationSeconds, String(deployment.durationSeconds));
-    io.setOutput(Outputs.MetricsFile, config.metricsFile);
-    io.setOutput(Outputs.StagesJson, JSON.stringify(stagesJson));
-    // 7. Annotations.
-    if (config.annotations) {
-        for (const a of deploymentAnnotations(deployment, service)) {
-            if (a.level === 'error')
-                io.error(a.message, { title: a.title });
-            else
-                io.warning(a.message, { title: a.title });
-        }
-    }
-    // 8. The job summary.
-    if (config.writeSummary) {
-        const runUrl = config.runner.repository && config.runner.runId
-            ? `${config.runner.serverUrl}/${config.runner.repository}/actions/runs/${config.runner.runId}${config.runner.runAttempt > 1 ? `/attempts/${config.runner.runAttempt}` : ''}`
-            : undefined;
-        try {
-            await io.appendSummary(renderTrackSummary({
-                deployment,
-                deploymentId: context.deploymentId,
-                environment: config.environment,
-                service,
-                branch: config.runner.refName,
-                runUrl,
-                delivery,
-                notes: [...notes, ...problems.list.filter((p) => !notes.includes(p))],
-                stagesKnown,
-            }));
-        }
-        catch (error) {
-            problems.report(`The job summary could not be written: ${error.message}`);
-        }
-    }
-}
-
-;// CONCATENATED MODULE: ./src/hooks/hooks.ts
-/** What each runner phase does in each mode. */
-
-
-
-async function notYet(ctx) {
-    ctx.problems.report(`mode ${ctx.config.mode} is not available in this version of the action; nothing was done`);
-}
-/** pre: track mode records the start; the other modes do their work in main. */
-async function preHook(ctx) {
-    if (ctx.config.mode === 'track')
-        await track_start_startTrack(ctx);
-}
-/** main: track mode does pre's work when pre did not run (a local action, `uses: ./`). */
-async function mainHook(ctx) {
-    if (ctx.config.mode === 'track') {
-        if (ctx.io.getState(State.Role) === '')
-            await startTrack(ctx);
-        return;
-    }
-    await notYet(ctx);
-}
-/** post: track mode reports the deployment. */
-async function postHook(ctx) {
-    if (ctx.config.mode === 'track')
-        await finishTrack(ctx);
-}
-
 
 /***/ }),
 
@@ -33736,6 +31839,1387 @@ const coreIO = {
 
 /***/ }),
 
+/***/ 7666:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  F: () => (/* binding */ preHook)
+});
+
+;// CONCATENATED MODULE: external "node:fs/promises"
+const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
+;// CONCATENATED MODULE: external "node:path"
+const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
+// EXTERNAL MODULE: ./src/config/constants.ts
+var constants = __nccwpck_require__(4687);
+// EXTERNAL MODULE: ./src/config/inputs.ts + 2 modules
+var inputs = __nccwpck_require__(8108);
+;// CONCATENATED MODULE: ./src/util/http.ts
+class HttpError extends Error {
+    status;
+    body;
+    constructor(message, status, body) {
+        super(message);
+        this.status = status;
+        this.body = body;
+        this.name = 'HttpError';
+    }
+}
+const DEFAULT_TIMEOUT_MS = 5000;
+const DEFAULT_ATTEMPTS = 3;
+const BASE_BACKOFF_MS = 250;
+const MAX_BODY_IN_MESSAGE = 300;
+function retryable(status, headers) {
+    if (status >= 500 || status === 429)
+        return true;
+    // GitHub answers 403 for both "no permission" and "rate limited"; only the latter is worth a retry.
+    return status === 403 && (headers.get('x-ratelimit-remaining') === '0' || headers.has('retry-after'));
+}
+/** How long the server asked us to wait, in ms, if it said so. */
+function requestedWaitMs(headers, now) {
+    const retryAfter = headers.get('retry-after');
+    if (retryAfter !== null) {
+        const seconds = Number(retryAfter);
+        if (Number.isFinite(seconds))
+            return Math.max(0, seconds * 1000);
+        const date = Date.parse(retryAfter);
+        if (Number.isFinite(date))
+            return Math.max(0, date - now);
+    }
+    const reset = headers.get('x-ratelimit-reset');
+    if (reset !== null && headers.get('x-ratelimit-remaining') === '0') {
+        const epoch = Number(reset);
+        if (Number.isFinite(epoch))
+            return Math.max(0, epoch * 1000 - now);
+    }
+    return undefined;
+}
+function snippet(text) {
+    const oneLine = text.replace(/\s+/g, ' ').trim();
+    return oneLine.length > MAX_BODY_IN_MESSAGE ? `${oneLine.slice(0, MAX_BODY_IN_MESSAGE)}…` : oneLine;
+}
+/**
+ * Sends a request with timeout and bounded retries. Resolves with the final
+ * response for any status that is not retried (callers check `status`);
+ * rejects with an HttpError when every attempt failed or time ran out.
+ */
+async function request(req, clock, fetchImpl = fetch) {
+    const attempts = Math.max(1, req.attempts ?? DEFAULT_ATTEMPTS);
+    const deadline = req.deadline ?? Infinity;
+    let lastProblem = 'no attempt was made';
+    let lastStatus;
+    let lastBody;
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+        const remaining = deadline - clock.now();
+        if (remaining <= 0) {
+            lastProblem = `${lastProblem}; out of time`;
+            break;
+        }
+        const timeoutMs = Math.min(req.timeoutMs ?? DEFAULT_TIMEOUT_MS, remaining);
+        let waitMs = BASE_BACKOFF_MS * 2 ** (attempt - 1);
+        try {
+            const response = await fetchImpl(req.url, {
+                method: req.method ?? 'GET',
+                headers: req.headers,
+                body: req.body,
+                signal: AbortSignal.timeout(timeoutMs),
+            });
+            const text = await response.text();
+            if (!retryable(response.status, response.headers)) {
+                return { status: response.status, headers: response.headers, text };
+            }
+            lastStatus = response.status;
+            lastBody = text;
+            lastProblem = `HTTP ${response.status}${text ? `: ${snippet(text)}` : ''}`;
+            const asked = requestedWaitMs(response.headers, clock.now());
+            if (asked !== undefined) {
+                if (clock.now() + asked > deadline) {
+                    const until = new Date(clock.now() + asked).toISOString();
+                    lastProblem = `${lastProblem} (asked to wait until ${until}, past this step's time budget)`;
+                    break;
+                }
+                waitMs = Math.max(asked, 0);
+            }
+        }
+        catch (error) {
+            const e = error;
+            if (e.name === 'TimeoutError' || e.name === 'AbortError')
+                lastProblem = `no answer within ${timeoutMs} ms`;
+            else
+                lastProblem = e.cause?.code ?? e.cause?.message ?? e.message;
+            lastStatus = undefined;
+            lastBody = undefined;
+        }
+        if (attempt < attempts) {
+            if (clock.now() + waitMs >= deadline) {
+                lastProblem = `${lastProblem}; out of time`;
+                break;
+            }
+            await clock.sleep(waitMs);
+        }
+    }
+    throw new HttpError(`${req.what} failed: ${lastProblem}`, lastStatus, lastBody);
+}
+
+;// CONCATENATED MODULE: ./src/metrics/pushgateway.ts
+
+const PLAIN_VALUE = /^[A-Za-z0-9._~-]+$/;
+/**
+ * `/metrics/job/<job>/<label>/<value>…`. Values that are empty or hold
+ * anything but URL-safe characters use `<label>@base64/<base64url>` (empty:
+ * `=`): `%2F` in a path gets HTTP 400 (FACTS.md, Pushgateway).
+ */
+function groupPath(key) {
+    return ('/metrics' +
+        key
+            .map(([label, value]) => {
+            if (value === '')
+                return `/${label}@base64/=`;
+            // `.` and `..` are path segments URL parsing removes: they must be encoded too.
+            if (PLAIN_VALUE.test(value) && value !== '.' && value !== '..')
+                return `/${label}/${value}`;
+            return `/${label}@base64/${Buffer.from(value, 'utf8').toString('base64url')}`;
+        })
+            .join(''));
+}
+function describeGroup(key) {
+    return key.map(([l, v]) => `${l}="${v}"`).join(',');
+}
+function sameGroup(labels, key) {
+    if (!labels)
+        return false;
+    if (Object.keys(labels).length !== key.length)
+        return false;
+    return key.every(([l, v]) => (labels[l] ?? '') === v);
+}
+/** The samples of one group out of `GET /api/v1/metrics`. */
+function samplesOfGroup(body, key) {
+    const out = new Map();
+    const data = body?.data;
+    if (!Array.isArray(data))
+        throw new Error('the Pushgateway answered /api/v1/metrics without a data array');
+    const group = data.find((g) => sameGroup(g.labels, key));
+    if (!group)
+        return out;
+    for (const [family, content] of Object.entries(group)) {
+        if (family === 'labels' || typeof content !== 'object' || content === null)
+            continue;
+        const metrics = content.metrics;
+        if (!Array.isArray(metrics))
+            continue;
+        const samples = [];
+        for (const m of metrics) {
+            const labels = m.labels ?? {};
+            if (m.buckets) {
+                for (const [le, v] of Object.entries(m.buckets))
+                    samples.push({ name: `${family}_bucket`, labels: { ...labels, le }, value: Number(v) });
+                samples.push({ name: `${family}_sum`, labels, value: Number(m.sum ?? 0) });
+                samples.push({ name: `${family}_count`, labels, value: Number(m.count ?? 0) });
+            }
+            else if (m.value !== undefined) {
+                samples.push({ name: family, labels, value: Number(m.value) });
+            }
+        }
+        out.set(family, samples);
+    }
+    return out;
+}
+class PushgatewayClient {
+    config;
+    clock;
+    fetchImpl;
+    constructor(config, clock, fetchImpl = fetch) {
+        this.config = config;
+        this.clock = clock;
+        this.fetchImpl = fetchImpl;
+    }
+    headers(extra = {}) {
+        return {
+            'user-agent': 'deployment-observability-action',
+            ...(this.config.authorization ? { authorization: this.config.authorization } : {}),
+            ...extra,
+        };
+    }
+    /** Everything one group holds; an empty map when the group does not exist yet. */
+    async readGroup(key, deadline) {
+        const response = await request({
+            url: `${this.config.url}/api/v1/metrics`,
+            headers: this.headers({ accept: 'application/json' }),
+            deadline,
+            timeoutMs: 5000,
+            attempts: 3,
+            what: 'Reading the Pushgateway group',
+        }, this.clock, this.fetchImpl);
+        if (response.status !== 200) {
+            throw new Error(`Reading the Pushgateway group failed: HTTP ${response.status} ${response.text.slice(0, 200)}`);
+        }
+        let body;
+        try {
+            body = JSON.parse(response.text);
+        }
+        catch {
+            throw new Error('Reading the Pushgateway group failed: the answer is not JSON');
+        }
+        return samplesOfGroup(body, key);
+    }
+    /** POSTs exposition text into a group. Throws with the Pushgateway's message on failure. */
+    async push(key, text, deadline) {
+        const response = await request({
+            url: `${this.config.url}${groupPath(key)}`,
+            method: 'POST',
+            headers: this.headers({ 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }),
+            body: text,
+            deadline,
+            timeoutMs: 5000,
+            attempts: 3,
+            what: `Pushing to the Pushgateway group {${describeGroup(key)}}`,
+        }, this.clock, this.fetchImpl);
+        if (response.status < 200 || response.status >= 300) {
+            throw new Error(`Pushing to the Pushgateway group {${describeGroup(key)}} failed: HTTP ${response.status} ${response.text.trim().slice(0, 300)}`);
+        }
+    }
+}
+
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
+;// CONCATENATED MODULE: ./src/metrics/definitions.ts
+/**
+ * The one table of metric definitions. Code (building, validation of what steps
+ * report), docs and dashboards read names, types and labels from here; nothing
+ * else spells a metric name.
+ *
+ * Semantics (see CONTRACT.md, "Metrics"): every job is a short-lived process
+ * pushing to a Pushgateway, so counters are cumulative across deployments (the
+ * action adds this deployment's counts to what the group already holds) and
+ * carry no `deployment_id`; per-deployment values are gauges of the latest
+ * deployment with `deployment_id`.
+ */
+function def(d) {
+    return Object.freeze({ ...d, labels: Object.freeze([...d.labels]) });
+}
+/** Buckets of `time_to_deploy_seconds`, from the design document. */
+const TIME_TO_DEPLOY_BUCKETS = Object.freeze([60, 300, 600, 900, 1200, 1500, 1800]);
+const definitions_METRICS = Object.freeze({
+    deploymentTotal: def({
+        name: 'deployment_total',
+        type: 'counter',
+        help: 'Deployment stage completions, cumulative across deployments (one per stage that ran).',
+        labels: ['environment', 'service', 'stage', 'status'],
+        modes: ['track'],
+        source: 'action',
+        merge: 'sum',
+    }),
+    deploymentRunsTotal: def({
+        name: 'deployment_runs_total',
+        type: 'counter',
+        help: 'Whole deployments (one per tracked deploy job) by outcome, cumulative across deployments.',
+        labels: ['environment', 'service', 'status'],
+        modes: ['track'],
+        source: 'action',
+        merge: 'sum',
+    }),
+    deploymentErrorsTotal: def({
+        name: 'deployment_errors_total',
+        type: 'counter',
+        help: 'Failed deployment stages by error type, cumulative across deployments.',
+        labels: ['environment', 'service', 'stage', 'error_type'],
+        modes: ['track'],
+        source: 'both',
+        merge: 'sum',
+    }),
+    deploymentRollbackTotal: def({
+        name: 'deployment_rollback_total',
+        type: 'counter',
+        help: 'Rollbacks by reason and outcome, cumulative across deployments.',
+        labels: ['environment', 'service', 'reason', 'status'],
+        modes: ['track'],
+        source: 'both',
+        merge: 'sum',
+    }),
+    stageDuration: def({
+        name: 'deployment_stage_duration_seconds',
+        type: 'gauge',
+        help: 'Duration of each stage of the latest deployment, in seconds.',
+        labels: ['environment', 'deployment_id', 'service', 'stage', 'status'],
+        modes: ['track'],
+        source: 'action',
+        merge: 'replace',
+    }),
+    inProgress: def({
+        name: 'deployment_in_progress',
+        type: 'gauge',
+        help: '1 while the latest deployment runs, 0 once its job has finished.',
+        labels: ['environment', 'deployment_id', 'service', 'branch', 'triggered_by'],
+        modes: ['track'],
+        source: 'action',
+        merge: 'replace',
+    }),
+    startTimestamp: def({
+        name: 'deployment_start_timestamp_seconds',
+        type: 'gauge',
+        help: 'Unix time the latest deployment started.',
+        labels: ['environment', 'deployment_id', 'service'],
+        modes: ['track'],
+        source: 'action',
+        merge: 'replace',
+    }),
+    lastSuccessTimestamp: def({
+        name: 'deployment_last_success_timestamp_seconds',
+        type: 'gauge',
+        help: 'Unix time the last successful deployment finished; a failure never overwrites it.',
+        labels: ['environment', 'service'],
+        modes: ['track'],
+        source: 'action',
+        merge: 'max',
+    }),
+    lastFailureTimestamp: def({
+        name: 'deployment_last_failure_timestamp_seconds',
+        type: 'gauge',
+        help: 'Unix time the last failed deployment finished; alert on time() - x < window and changes(x[w]) > 0.',
+        labels: ['environment', 'service'],
+        modes: ['track'],
+        source: 'action',
+        merge: 'max',
+    }),
+    healthCheckLatency: def({
+        name: 'api_health_check_latency_ms',
+        type: 'gauge',
+        help: 'Health endpoint response time of the latest deployment, in milliseconds.',
+        labels: ['environment', 'deployment_id', 'status'],
+        modes: ['track', 'verify'],
+        source: 'both',
+        merge: 'replace',
+    }),
+    healthCheckTotal: def({
+        name: 'api_health_check_total',
+        type: 'counter',
+        help: 'Health checks made after deployments, cumulative.',
+        labels: ['environment', 'service'],
+        modes: ['track', 'verify'],
+        source: 'both',
+        merge: 'sum',
+    }),
+    healthCheckFailuresTotal: def({
+        name: 'api_health_check_failures_total',
+        type: 'counter',
+        help: 'Health checks that failed after deployments, cumulative.',
+        labels: ['environment', 'service'],
+        modes: ['track', 'verify'],
+        source: 'both',
+        merge: 'sum',
+    }),
+    postDeploymentErrorRate: def({
+        name: 'post_deployment_error_rate',
+        type: 'gauge',
+        help: 'Error ratio of the service in the window after the latest deployment.',
+        labels: ['environment', 'deployment_id', 'service'],
+        modes: ['track', 'verify'],
+        source: 'both',
+        merge: 'replace',
+    }),
+    migrationLag: def({
+        name: 'database_migration_lag_seconds',
+        type: 'gauge',
+        help: 'How long the latest deployment migrations took, in seconds.',
+        labels: ['environment', 'deployment_id', 'migration_count'],
+        modes: ['track'],
+        source: 'reported',
+        merge: 'replace',
+    }),
+    migrationSuccessTotal: def({
+        name: 'migration_success_total',
+        type: 'counter',
+        help: 'Successful database migration runs, cumulative.',
+        labels: ['environment'],
+        modes: ['track'],
+        source: 'both',
+        merge: 'sum',
+    }),
+    migrationFailureTotal: def({
+        name: 'migration_failure_total',
+        type: 'counter',
+        help: 'Failed database migration runs, cumulative.',
+        labels: ['environment'],
+        modes: ['track'],
+        source: 'both',
+        merge: 'sum',
+    }),
+    smokeTestTotal: def({
+        name: 'smoke_test_total',
+        type: 'counter',
+        help: 'Smoke tests run after deployments, cumulative.',
+        labels: ['environment', 'service', 'test_name'],
+        modes: ['track'],
+        source: 'both',
+        merge: 'sum',
+    }),
+    smokeTestFailuresTotal: def({
+        name: 'smoke_test_failures_total',
+        type: 'counter',
+        help: 'Smoke tests that failed after deployments, cumulative.',
+        labels: ['environment', 'service', 'test_name'],
+        modes: ['track'],
+        source: 'both',
+        merge: 'sum',
+    }),
+    timeToDeploy: def({
+        name: 'time_to_deploy_seconds',
+        type: 'histogram',
+        help: 'Time to deploy: workflow run trigger to its last deploy job finished, in seconds; cumulative.',
+        labels: ['environment'],
+        buckets: TIME_TO_DEPLOY_BUCKETS,
+        modes: ['summary'],
+        source: 'action',
+        merge: 'sum',
+    }),
+    actionDuration: def({
+        name: 'github_action_duration_seconds',
+        type: 'gauge',
+        help: 'Duration of the latest workflow run per workflow, branch and conclusion, in seconds.',
+        labels: ['workflow', 'repository', 'branch', 'conclusion'],
+        modes: ['summary'],
+        source: 'action',
+        merge: 'replace',
+    }),
+    workflowRunsTotal: def({
+        name: 'github_workflow_runs_total',
+        type: 'counter',
+        help: 'Workflow run attempts, cumulative; each attempt counted once.',
+        labels: ['workflow', 'repository', 'branch', 'conclusion'],
+        modes: ['summary'],
+        source: 'action',
+        merge: 'sum',
+    }),
+    deploymentFrequency: def({
+        name: 'deployment_frequency',
+        type: 'gauge',
+        help: 'Successful deployment runs completed within the period (DORA deployment frequency).',
+        labels: ['environment', 'service', 'period'],
+        modes: ['summary'],
+        source: 'action',
+        merge: 'replace',
+    }),
+    infrastructureCost: def({
+        name: 'deployment_infrastructure_cost',
+        type: 'gauge',
+        help: 'Cost incurred by the latest deployment per resource.',
+        labels: ['environment', 'deployment_id', 'resource'],
+        modes: ['track'],
+        source: 'reported',
+        merge: 'replace',
+    }),
+    railwayMemory: def({
+        name: 'railway_deployment_memory_mb',
+        type: 'gauge',
+        help: 'Peak memory of the latest deployment, in MB.',
+        labels: ['environment', 'deployment_id'],
+        modes: ['track'],
+        source: 'reported',
+        merge: 'replace',
+    }),
+    railwayCpu: def({
+        name: 'railway_deployment_cpu_percent',
+        type: 'gauge',
+        help: 'Peak CPU of the latest deployment, in percent.',
+        labels: ['environment', 'deployment_id'],
+        modes: ['track'],
+        source: 'reported',
+        merge: 'replace',
+    }),
+    countersUpdated: def({
+        name: 'deployment_observability_counters_updated_timestamp_seconds',
+        type: 'gauge',
+        help: 'Unix time this group\u2019s cumulative counters were last brought up to date by the action; ' +
+            'counts carried from an earlier failed push and recorded before it are included.',
+        labels: [],
+        modes: ['track', 'verify'],
+        source: 'action',
+        merge: 'replace',
+    }),
+});
+/** Every definition, in table order. */
+const ALL_METRICS = Object.freeze(Object.values(definitions_METRICS));
+const byName = new Map(ALL_METRICS.map((m) => [m.name, m]));
+/** The definition of a metric by its exposition name, if the table has it. */
+function definitions_metricByName(name) {
+    return byName.get(name);
+}
+/** Labels the action sets itself on what steps report; a step need not write them. */
+const STANDARD_LABELS = Object.freeze(['environment', 'deployment_id', 'service']);
+
+;// CONCATENATED MODULE: ./src/metrics/reported.ts
+/**
+ * What steps append to DEPLOY_METRICS_FILE: Prometheus text-exposition lines,
+ * validated one by one. A bad line is skipped with a message naming the file
+ * and the line; every other line still counts (CONTRACT.md, "What steps can report").
+ */
+
+
+const MAX_REPORT_LINES = 10000;
+const MAX_LABEL_VALUE = 1024;
+const MAX_CUSTOM_LABELS = 10;
+/** Set by the action on every reported series; a step's own value is replaced. */
+const ACTION_LABELS = new Set(['environment', 'deployment_id']);
+const RESERVED_LABELS = new Set(['job', 'instance', 'le', 'quantile']);
+function reported_customDefinition(name, labels) {
+    const counter = name.endsWith('_total');
+    const definition = {
+        name,
+        type: counter ? 'counter' : 'gauge',
+        help: counter
+            ? 'Reported by a deploy step through DEPLOY_METRICS_FILE; cumulative across deployments.'
+            : 'Reported by a deploy step through DEPLOY_METRICS_FILE; value of the latest deployment.',
+        labels: counter
+            ? ['environment', 'service', ...labels]
+            : ['environment', 'deployment_id', 'service', ...labels],
+        modes: ['track'],
+        source: 'reported',
+        merge: counter ? 'sum' : 'replace',
+    };
+    return Object.freeze(definition);
+}
+/** Parses and validates the file's text. Never throws. */
+function parseReportedMetrics(text, fileLabel) {
+    const problems = [];
+    const merged = new Map();
+    const errorTypesByStage = new Map();
+    const lines = text.split(/\r?\n/);
+    if (lines.length > MAX_REPORT_LINES) {
+        problems.push(`${fileLabel}: ${lines.length} lines; only the first ${MAX_REPORT_LINES} are read`);
+    }
+    lines.slice(0, MAX_REPORT_LINES).forEach((line, index) => {
+        const where = `${fileLabel} line ${index + 1}`;
+        const parsed = parseExpositionLine(line);
+        if (parsed.kind === 'blank' || parsed.kind === 'comment')
+            return;
+        if (parsed.kind === 'error') {
+            problems.push(`${where}: ${parsed.message}; line skipped`);
+            return;
+        }
+        const { name, value } = parsed.sample;
+        const known = metricByName(name);
+        if (known && known.source === 'action') {
+            problems.push(`${where}: ${name} is computed by the action and cannot be reported; line skipped`);
+            return;
+        }
+        if (!known &&
+            (!METRIC_NAME_RE.test(name) || /_(bucket|sum|count)$/.test(name) || name.startsWith('__'))) {
+            problems.push(`${where}: ${name} cannot be reported (histogram parts and reserved names are not accepted); line skipped`);
+            return;
+        }
+        const labels = {};
+        for (const [label, labelValue] of Object.entries(parsed.sample.labels)) {
+            if (ACTION_LABELS.has(label))
+                continue;
+            if (RESERVED_LABELS.has(label)) {
+                problems.push(`${where}: label ${label} is reserved; line skipped`);
+                return;
+            }
+            if (labelValue.length > MAX_LABEL_VALUE) {
+                problems.push(`${where}: label ${label} is longer than ${MAX_LABEL_VALUE} characters; line skipped`);
+                return;
+            }
+            labels[label] = labelValue;
+        }
+        let definition;
+        if (known) {
+            const allowed = known.labels.filter((l) => !ACTION_LABELS.has(l));
+            const unknown = Object.keys(labels).filter((l) => !allowed.includes(l));
+            if (unknown.length > 0) {
+                problems.push(`${where}: ${name} has no label ${unknown.join(', ')} (it takes ${allowed.join(', ') || 'none'}); line skipped`);
+                return;
+            }
+            definition = known;
+        }
+        else {
+            const extra = Object.keys(labels).filter((l) => l !== 'service');
+            if (extra.length > MAX_CUSTOM_LABELS) {
+                problems.push(`${where}: more than ${MAX_CUSTOM_LABELS} labels; line skipped`);
+                return;
+            }
+            definition = reported_customDefinition(name, extra.sort());
+        }
+        if (!Number.isFinite(value)) {
+            problems.push(`${where}: value ${value} is not a finite number; line skipped`);
+            return;
+        }
+        if (definition.type === 'counter' && value < 0) {
+            problems.push(`${where}: ${name} is a counter and cannot go down (${value}); line skipped`);
+            return;
+        }
+        if (name === 'deployment_errors_total' &&
+            labels.stage &&
+            labels.error_type &&
+            !errorTypesByStage.has(labels.stage)) {
+            errorTypesByStage.set(labels.stage, labels.error_type);
+        }
+        const key = seriesKey(name, labels);
+        const previous = merged.get(key);
+        if (previous && definition.type !== previous.definition.type) {
+            problems.push(`${where}: ${name} was reported with another type before; line skipped`);
+            return;
+        }
+        merged.set(key, {
+            definition: previous?.definition ?? definition,
+            custom: !known,
+            labels,
+            value: previous && definition.merge === 'sum' ? previous.value + value : value,
+        });
+    });
+    return {
+        series: [...merged.values()],
+        problems,
+        errorTypesByStage,
+        lineCount: Math.min(lines.length, MAX_REPORT_LINES),
+    };
+}
+
+;// CONCATENATED MODULE: ./src/state/carry.ts
+/**
+ * Counts a failed push could not deliver, kept until the next push of the
+ * same group delivers them ("a push that failed is not lost", CONTRACT.md).
+ *
+ * Stored outside the job: a directory that outlives it (self-hosted runners,
+ * the emulator) named by DEPLOYMENT_OBSERVABILITY_STATE_DIR, else
+ * RUNNER_TOOL_CACHE, which persists on self-hosted runners. Entries are
+ * dropped once the group's `deployment_observability_counters_updated_timestamp_seconds`
+ * is newer than them: a later push already included them, even if clearing
+ * the store afterwards failed. So a carried count is added once.
+ */
+
+
+
+
+
+/** At most this many deployments wait in one group; older ones are dropped first. */
+const MAX_CARRIED_ENTRIES = 200;
+const carry_ACTION_LABELS = new Set(['environment', 'deployment_id', 'service']);
+function toStored(entry) {
+    return {
+        deploymentId: entry.deploymentId,
+        recordedAt: entry.recordedAt,
+        updates: entry.updates.map((u) => ({
+            name: u.name,
+            family: u.definition.name,
+            labels: { ...u.labels },
+            value: u.value,
+        })),
+    };
+}
+function fromStored(stored) {
+    if (typeof stored?.deploymentId !== 'string' ||
+        typeof stored.recordedAt !== 'number' ||
+        !Array.isArray(stored.updates)) {
+        return undefined;
+    }
+    const updates = [];
+    for (const u of stored.updates) {
+        if (typeof u?.family !== 'string' ||
+            typeof u.value !== 'number' ||
+            typeof u.labels !== 'object' ||
+            u.labels === null)
+            continue;
+        const definition = metricByName(u.family) ??
+            customDefinition(u.family, Object.keys(u.labels)
+                .filter((l) => !carry_ACTION_LABELS.has(l))
+                .sort());
+        updates.push({ definition, name: u.name, labels: u.labels, value: u.value });
+    }
+    return { deploymentId: stored.deploymentId, recordedAt: stored.recordedAt, updates };
+}
+/** Entries a group's counters-updated marker (seconds) already includes are dropped. */
+function pendingAfter(entries, markerSeconds) {
+    if (markerSeconds === undefined)
+        return [...entries];
+    return entries.filter((e) => e.recordedAt > markerSeconds * 1000);
+}
+class FileCarryStore {
+    dir;
+    constructor(dir) {
+        this.dir = dir;
+    }
+    get description() {
+        return `the directory ${this.dir}`;
+    }
+    file(groupId) {
+        return join(this.dir, `carry-${createHash('sha256').update(groupId).digest('hex').slice(0, 32)}.json`);
+    }
+    async load(groupId) {
+        let text;
+        try {
+            text = await readFile(this.file(groupId), 'utf8');
+        }
+        catch (error) {
+            if (error.code === 'ENOENT')
+                return [];
+            throw error;
+        }
+        const parsed = JSON.parse(text);
+        return (parsed.entries ?? []).map(fromStored).filter((e) => e !== undefined);
+    }
+    async save(groupId, entries) {
+        await mkdir(this.dir, { recursive: true });
+        const file = this.file(groupId);
+        const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
+        const kept = entries.slice(-MAX_CARRIED_ENTRIES).map(toStored);
+        await writeFile(tmp, JSON.stringify({ group: groupId, entries: kept }) + '\n', 'utf8');
+        // rename is atomic: a concurrent reader sees the old file or the new one, never half of one.
+        await rename(tmp, file);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/metrics/exposition.ts
+/** Metric names: https://prometheus.io/docs/concepts/data_model/#metric-names-and-labels */
+const exposition_METRIC_NAME_RE = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
+/** Label names; names starting with `__` are reserved for Prometheus. */
+const LABEL_NAME_RE = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+function escapeLabelValue(value) {
+    return value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
+}
+function escapeHelp(help) {
+    return help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
+}
+/** Formats a sample value the way Prometheus parses it back (`+Inf`, `-Inf`, `NaN`). */
+function formatValue(value) {
+    if (Number.isNaN(value))
+        return 'NaN';
+    if (value === Infinity)
+        return '+Inf';
+    if (value === -Infinity)
+        return '-Inf';
+    return String(value);
+}
+function formatLabels(labels) {
+    const names = Object.keys(labels);
+    if (names.length === 0)
+        return '';
+    return `{${names.map((n) => `${n}="${escapeLabelValue(labels[n] ?? '')}"`).join(',')}}`;
+}
+/** One family as exposition text: HELP, TYPE, then its samples. */
+function renderFamily(family) {
+    const lines = [`# HELP ${family.name} ${escapeHelp(family.help)}`, `# TYPE ${family.name} ${family.type}`];
+    for (const s of family.samples)
+        lines.push(`${s.name}${formatLabels(s.labels)} ${formatValue(s.value)}`);
+    return lines.join('\n') + '\n';
+}
+/** Several families as one exposition document (families without samples are left out). */
+function exposition_renderExposition(families) {
+    return families
+        .filter((f) => f.samples.length > 0)
+        .map(renderFamily)
+        .join('');
+}
+const VALUE_RE = /^[+-]?(?:Inf|inf|NaN|nan|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)$/;
+function parseValue(text) {
+    if (!VALUE_RE.test(text))
+        return undefined;
+    const t = text.toLowerCase();
+    if (t === '+inf' || t === 'inf')
+        return Infinity;
+    if (t === '-inf')
+        return -Infinity;
+    if (t === 'nan' || t === '+nan' || t === '-nan')
+        return NaN;
+    return Number(text);
+}
+/**
+ * Parses one line of text exposition. Never throws: a line it cannot read
+ * comes back as `{kind:'error'}` with a message saying what is wrong.
+ */
+function exposition_parseExpositionLine(line) {
+    const text = line.trim();
+    if (text === '')
+        return { kind: 'blank' };
+    if (text.startsWith('#'))
+        return { kind: 'comment' };
+    const nameMatch = /^[a-zA-Z_:][a-zA-Z0-9_:]*/.exec(text);
+    if (!nameMatch)
+        return { kind: 'error', message: 'does not start with a metric name' };
+    const name = nameMatch[0];
+    let i = name.length;
+    const labels = {};
+    if (text[i] === '{') {
+        i++;
+        for (;;) {
+            while (text[i] === ' ' || text[i] === '\t')
+                i++;
+            if (text[i] === '}') {
+                i++;
+                break;
+            }
+            const labelMatch = /^[a-zA-Z_][a-zA-Z0-9_]*/.exec(text.slice(i));
+            if (!labelMatch)
+                return { kind: 'error', message: `bad label name at column ${i + 1}` };
+            const labelName = labelMatch[0];
+            i += labelName.length;
+            while (text[i] === ' ')
+                i++;
+            if (text[i] !== '=')
+                return { kind: 'error', message: `expected = after label ${labelName}` };
+            i++;
+            while (text[i] === ' ')
+                i++;
+            if (text[i] !== '"')
+                return { kind: 'error', message: `label ${labelName} value must be in double quotes` };
+            i++;
+            let value = '';
+            for (;;) {
+                const c = text[i];
+                if (c === undefined)
+                    return { kind: 'error', message: `label ${labelName} value is not closed` };
+                if (c === '"') {
+                    i++;
+                    break;
+                }
+                if (c === '\\') {
+                    const n = text[i + 1];
+                    if (n === 'n')
+                        value += '\n';
+                    else if (n === '\\' || n === '"')
+                        value += n;
+                    else
+                        return { kind: 'error', message: `bad escape \\${n ?? ''} in label ${labelName}` };
+                    i += 2;
+                    continue;
+                }
+                value += c;
+                i++;
+            }
+            if (labelName.startsWith('__'))
+                return { kind: 'error', message: `label ${labelName} is reserved` };
+            if (Object.prototype.hasOwnProperty.call(labels, labelName))
+                return { kind: 'error', message: `label ${labelName} appears twice` };
+            labels[labelName] = value;
+            while (text[i] === ' ')
+                i++;
+            if (text[i] === ',') {
+                i++;
+                continue;
+            }
+            if (text[i] === '}') {
+                i++;
+                break;
+            }
+            return { kind: 'error', message: `expected , or } after label ${labelName}` };
+        }
+    }
+    if (text[i] !== ' ' && text[i] !== '\t')
+        return { kind: 'error', message: 'expected a space and a value after the name' };
+    const rest = text.slice(i).trim().split(/\s+/);
+    const value = parseValue(rest[0] ?? '');
+    if (value === undefined)
+        return { kind: 'error', message: `"${(rest[0] ?? '').slice(0, 40)}" is not a number` };
+    if (rest.length > 2)
+        return { kind: 'error', message: 'unexpected text after the value' };
+    if (rest[1] !== undefined && !/^-?\d+$/.test(rest[1]))
+        return { kind: 'error', message: `"${rest[1]}" is not a timestamp in milliseconds` };
+    return { kind: 'sample', sample: { name, labels, value } };
+}
+/** A stable key for a series: name plus labels sorted by name. */
+function exposition_seriesKey(name, labels) {
+    const names = Object.keys(labels).sort();
+    return `${name}{${names.map((n) => `${n}=${JSON.stringify(labels[n])}`).join(',')}}`;
+}
+
+;// CONCATENATED MODULE: ./src/metrics/series.ts
+/**
+ * Series updates and how they merge with what a Pushgateway group already
+ * holds: counters add (cumulative across deployments), `max` timestamps only
+ * move forward, latest-deployment gauges replace. Pure.
+ */
+
+
+/** Labels the Pushgateway adds to every sample of a group and that updates never carry. */
+const PUSHGATEWAY_LABELS = new Set(['job', 'instance']);
+/** Drops labels the Pushgateway added (job, instance, grouping labels the family does not have). */
+function normalizeExistingLabels(labels, keep) {
+    const out = {};
+    for (const [name, value] of Object.entries(labels)) {
+        if (PUSHGATEWAY_LABELS.has(name))
+            continue;
+        if (keep && !keep.has(name))
+            continue;
+        out[name] = value;
+    }
+    return out;
+}
+function orderLabels(labels, definition) {
+    const out = {};
+    for (const name of definition.labels)
+        if (labels[name] !== undefined)
+            out[name] = labels[name];
+    for (const name of Object.keys(labels).sort())
+        if (out[name] === undefined)
+            out[name] = labels[name];
+    return out;
+}
+/**
+ * Merges updates with the group's existing samples into the families to push.
+ * Only families that have an update are returned: a POST replaces just those,
+ * so everything else in the group (a last success on a failed deployment, a
+ * verify run's counters) stays as it was.
+ */
+function mergeUpdates(updates, existing) {
+    const families = new Map();
+    for (const update of updates) {
+        const def = update.definition;
+        let family = families.get(def.name);
+        if (!family) {
+            family = { definition: def, samples: new Map() };
+            families.set(def.name, family);
+            if (def.merge === 'sum' && existing) {
+                // Table metrics drop the grouping labels they do not have; custom ones keep all but job/instance.
+                const keep = definitions_metricByName(def.name) === def ? new Set([...def.labels, 'le']) : undefined;
+                for (const sample of existing.get(def.name) ?? []) {
+                    const labels = orderLabels(normalizeExistingLabels(sample.labels, keep), def);
+                    family.samples.set(exposition_seriesKey(sample.name, labels), {
+                        name: sample.name,
+                        labels,
+                        value: sample.value,
+                    });
+                }
+            }
+        }
+        const labels = orderLabels(update.labels, def);
+        const key = exposition_seriesKey(update.name, labels);
+        const current = family.samples.get(key);
+        let value = update.value;
+        if (def.merge === 'sum')
+            value = (current?.value ?? 0) + update.value;
+        else if (def.merge === 'max') {
+            const before = existing
+                ?.get(def.name)
+                ?.find((s) => exposition_seriesKey(s.name, orderLabels(normalizeExistingLabels(s.labels, new Set(def.labels)), def)) ===
+                key);
+            value = Math.max(current?.value ?? -Infinity, before?.value ?? -Infinity, update.value);
+        }
+        family.samples.set(key, { name: update.name, labels, value });
+    }
+    return [...families.values()].map(({ definition, samples }) => ({
+        name: definition.name,
+        type: definition.type,
+        help: definition.help,
+        samples: sortSamples([...samples.values()]),
+    }));
+}
+function sortSamples(samples) {
+    const le = (s) => s.labels.le === undefined ? Infinity : s.labels.le === '+Inf' ? Infinity : Number(s.labels.le);
+    return samples.sort((a, b) => {
+        const ka = exposition_seriesKey('', { ...a.labels, le: '' });
+        const kb = exposition_seriesKey('', { ...b.labels, le: '' });
+        if (ka !== kb)
+            return ka < kb ? -1 : 1;
+        const rank = (s) => (s.name.endsWith('_bucket') ? 0 : s.name.endsWith('_sum') ? 1 : 2);
+        return rank(a) - rank(b) || le(a) - le(b);
+    });
+}
+/** Counter and timestamp updates only: what a failed push carries to the next one. */
+function carriedUpdates(updates) {
+    return updates.filter((u) => u.definition.merge === 'sum' || u.definition.merge === 'max');
+}
+
+;// CONCATENATED MODULE: ./src/metrics/publish.ts
+
+
+
+
+
+function markerOf(existing) {
+    const sample = existing.get(definitions_METRICS.countersUpdated.name)?.[0];
+    return sample && Number.isFinite(sample.value) ? sample.value : undefined;
+}
+async function loadCarried(store, groupId, logger) {
+    if (!store)
+        return [];
+    try {
+        return await store.load(groupId);
+    }
+    catch (error) {
+        logger.warning(`Could not read counts carried from earlier failed pushes in ${store.description}: ${error.message}`);
+        return [];
+    }
+}
+async function saveCarried(store, groupId, entries, logger) {
+    if (!store)
+        return false;
+    try {
+        await store.save(groupId, entries);
+        return true;
+    }
+    catch (error) {
+        logger.warning(`Could not keep counts for the next push in ${store.description}: ${error.message}`);
+        return false;
+    }
+}
+/** Publishes every group; never throws — problems are in the outcomes. */
+async function publishGroups(plans, options) {
+    const outcomes = [];
+    for (const plan of plans)
+        outcomes.push(await publishGroup(plan, options));
+    return outcomes;
+}
+async function publishGroup(plan, o) {
+    const groupId = describeGroup(plan.key);
+    if (!o.client) {
+        return {
+            key: plan.key,
+            families: mergeUpdates(plan.updates, undefined),
+            pushed: false,
+            cumulative: false,
+            carriedIn: 0,
+            carriedOut: false,
+            problem: undefined,
+        };
+    }
+    if (!o.cumulative) {
+        const families = mergeUpdates(plan.updates, undefined);
+        try {
+            await o.client.push(plan.key, exposition_renderExposition(families), o.deadline);
+            return {
+                key: plan.key,
+                families,
+                pushed: true,
+                cumulative: false,
+                carriedIn: 0,
+                carriedOut: false,
+                problem: undefined,
+            };
+        }
+        catch (error) {
+            return {
+                key: plan.key,
+                families,
+                pushed: false,
+                cumulative: false,
+                carriedIn: 0,
+                carriedOut: false,
+                problem: error.message,
+            };
+        }
+    }
+    const carriedAll = await loadCarried(o.store, groupId, o.logger);
+    let existing;
+    let readProblem;
+    try {
+        existing = await o.client.readGroup(plan.key, o.deadline);
+    }
+    catch (error) {
+        readProblem = error.message;
+    }
+    const mine = {
+        deploymentId: o.deploymentId,
+        recordedAt: o.clock.now(),
+        updates: carriedUpdates(plan.updates),
+    };
+    if (!existing) {
+        // Without the group's current values, pushing counters would reset them: push the
+        // gauges only and keep the counts for the next push.
+        const gauges = plan.updates.filter((u) => u.definition.merge === 'replace');
+        const families = mergeUpdates(plan.updates, undefined);
+        let pushProblem;
+        if (gauges.length > 0) {
+            try {
+                await o.client.push(plan.key, exposition_renderExposition(mergeUpdates(gauges, undefined)), o.deadline);
+            }
+            catch (error) {
+                pushProblem = error.message;
+            }
+        }
+        const carriedOut = await saveCarried(o.store, groupId, [...carriedAll, mine], o.logger);
+        return {
+            key: plan.key,
+            families,
+            pushed: false,
+            cumulative: false,
+            carriedIn: 0,
+            carriedOut,
+            problem: [readProblem, pushProblem].filter(Boolean).join('; '),
+        };
+    }
+    const pending = pendingAfter(carriedAll, markerOf(existing));
+    const nowSeconds = o.clock.now() / 1000;
+    const updates = [
+        ...plan.updates,
+        ...pending.flatMap((e) => e.updates),
+        {
+            definition: definitions_METRICS.countersUpdated,
+            name: definitions_METRICS.countersUpdated.name,
+            labels: {},
+            value: nowSeconds,
+        },
+    ];
+    const families = mergeUpdates(updates, existing);
+    try {
+        await o.client.push(plan.key, exposition_renderExposition(families), o.deadline);
+    }
+    catch (error) {
+        const carriedOut = await saveCarried(o.store, groupId, [...pending, mine], o.logger);
+        return {
+            key: plan.key,
+            families,
+            pushed: false,
+            cumulative: true,
+            carriedIn: 0,
+            carriedOut,
+            problem: error.message,
+        };
+    }
+    if (carriedAll.length > 0)
+        await saveCarried(o.store, groupId, [], o.logger);
+    return {
+        key: plan.key,
+        families,
+        pushed: true,
+        cumulative: true,
+        carriedIn: pending.length,
+        carriedOut: false,
+        problem: undefined,
+    };
+}
+/**
+ * All groups' families as one valid exposition document: families of the same
+ * name are joined, and each sample gets its group's `service` when it has none
+ * (as Prometheus will see it after scraping the Pushgateway).
+ */
+function combinedExposition(outcomes) {
+    const byName = new Map();
+    for (const outcome of outcomes) {
+        const service = outcome.key.find(([l]) => l === 'service')?.[1];
+        for (const family of outcome.families) {
+            if (family.name === METRICS.countersUpdated.name)
+                continue;
+            let entry = byName.get(family.name);
+            if (!entry) {
+                entry = { family, samples: [] };
+                byName.set(family.name, entry);
+            }
+            for (const s of family.samples) {
+                const labels = service !== undefined && s.labels.service === undefined ? { ...s.labels, service } : s.labels;
+                entry.samples.push({ ...s, labels });
+            }
+        }
+    }
+    return renderExposition([...byName.values()].map(({ family, samples }) => ({ ...family, samples })));
+}
+
+;// CONCATENATED MODULE: ./src/metrics/track.ts
+
+const MIGRATION_STAGES = new Set(['migration', 'migration_apply']);
+function update(def, labels, value) {
+    return { definition: def, name: def.name, labels, value };
+}
+function push(groups, service, u) {
+    const list = groups.get(service);
+    if (list)
+        list.push(u);
+    else
+        groups.set(service, [u]);
+}
+/** `triggered_by` as the design names it, from the event that started the run. */
+function triggeredBy(eventName) {
+    if (eventName === 'workflow_dispatch')
+        return 'manual';
+    if (eventName === 'repository_dispatch')
+        return 'webhook';
+    return 'github_actions';
+}
+/** The gauges pre pushes when the deployment starts: visible live, so a hung deployment shows. */
+function startUpdates(ctx, startedAtMs) {
+    const env = ctx.environment;
+    return [
+        update(definitions_METRICS.inProgress, {
+            environment: env,
+            deployment_id: ctx.deploymentId,
+            service: ctx.service,
+            branch: ctx.branch,
+            triggered_by: ctx.triggeredBy,
+        }, 1),
+        update(definitions_METRICS.startTimestamp, { environment: env, deployment_id: ctx.deploymentId, service: ctx.service }, startedAtMs / 1000),
+    ];
+}
+/** Everything post pushes for a finished deployment, grouped by service. */
+function finishUpdates(ctx, deployment, reported, times) {
+    const groups = new Map();
+    const env = ctx.environment;
+    const id = ctx.deploymentId;
+    const primary = ctx.service;
+    const add = (service, def, labels, value) => push(groups, service, update(def, labels, value));
+    // Run-level metrics live in the primary group.
+    add(primary, METRICS.deploymentRunsTotal, { environment: env, service: primary, status: deployment.status }, 1);
+    add(primary, METRICS.inProgress, {
+        environment: env,
+        deployment_id: id,
+        service: primary,
+        branch: ctx.branch,
+        triggered_by: ctx.triggeredBy,
+    }, 0);
+    add(primary, METRICS.startTimestamp, { environment: env, deployment_id: id, service: primary }, times.startedAt / 1000);
+    add(primary, deployment.status === 'success' ? METRICS.lastSuccessTimestamp : METRICS.lastFailureTimestamp, { environment: env, service: primary }, times.finishedAt / 1000);
+    const reportedNames = new Set(reported.series.map((s) => s.definition.name));
+    const reportedErrorStages = new Set(reported.series.filter((s) => s.definition === METRICS.deploymentErrorsTotal).map((s) => s.labels.stage));
+    for (const stage of deployment.stages) {
+        const s = stage.service;
+        add(s, METRICS.deploymentTotal, { environment: env, service: s, stage: stage.stage, status: stage.status }, 1);
+        add(s, METRICS.stageDuration, { environment: env, deployment_id: id, service: s, stage: stage.stage, status: stage.status }, Math.round(stage.durationSeconds * 1000) / 1000);
+    }
+    const failed = deployment.failedStage;
+    if (failed && deployment.errorType && !reportedErrorStages.has(failed.stage)) {
+        add(failed.service, METRICS.deploymentErrorsTotal, {
+            environment: env,
+            service: failed.service,
+            stage: failed.stage,
+            error_type: deployment.errorType,
+        }, 1);
+    }
+    const rollback = deployment.rollback;
+    if (rollback) {
+        if (!reportedErrorStages.has('rollback') && failed !== rollback) {
+            add(rollback.service, METRICS.deploymentErrorsTotal, {
+                environment: env,
+                service: rollback.service,
+                stage: 'rollback',
+                error_type: 'rollback_triggered',
+            }, 1);
+        }
+        if (!reportedNames.has(METRICS.deploymentRollbackTotal.name)) {
+            add(rollback.service, METRICS.deploymentRollbackTotal, {
+                environment: env,
+                service: rollback.service,
+                reason: deployment.errorType && deployment.errorType !== 'rollback_triggered'
+                    ? deployment.errorType
+                    : 'manual',
+                status: rollback.status,
+            }, 1);
+        }
+    }
+    const migration = deployment.stages.find((st) => MIGRATION_STAGES.has(st.stage));
+    if (migration &&
+        !reportedNames.has(METRICS.migrationSuccessTotal.name) &&
+        !reportedNames.has(METRICS.migrationFailureTotal.name)) {
+        add(migration.service, migration.status === 'success' ? METRICS.migrationSuccessTotal : METRICS.migrationFailureTotal, { environment: env }, 1);
+    }
+    const smoke = deployment.stages.find((st) => st.stage === 'smoke_test');
+    if (smoke &&
+        !reportedNames.has(METRICS.smokeTestTotal.name) &&
+        !reportedNames.has(METRICS.smokeTestFailuresTotal.name)) {
+        const labels = { environment: env, service: smoke.service, test_name: 'all' };
+        add(smoke.service, METRICS.smokeTestTotal, labels, 1);
+        if (smoke.status === 'failure')
+            add(smoke.service, METRICS.smokeTestFailuresTotal, labels, 1);
+    }
+    for (const series of reported.series) {
+        const def = series.definition;
+        const service = series.labels.service ?? primary;
+        const labels = { ...series.labels };
+        if (def.labels.includes('environment'))
+            labels.environment = env;
+        if (def.labels.includes('deployment_id'))
+            labels.deployment_id = id;
+        if (def.labels.includes('service'))
+            labels.service = service;
+        else
+            delete labels.service;
+        add(def.labels.includes('service') ? service : primary, def, labels, series.value);
+    }
+    return groups;
+}
+
+;// CONCATENATED MODULE: ./src/hooks/track-start.ts
+/**
+ * Track mode's start (pre, or main when pre did not run because the action is
+ * local): claim the job, record the start, export DEPLOY_METRICS_FILE and
+ * DEPLOYMENT_ID, and push `deployment_in_progress=1` with the start timestamp
+ * so a hung deployment is visible live.
+ */
+
+
+
+
+
+
+
+/** Pre's push must never hold up the deployment: a short budget. */
+const START_BUDGET_MS = 8000;
+function trackContext(config, service = config.service) {
+    return {
+        environment: config.environment,
+        deploymentId: (0,inputs/* deploymentIdOf */.Y4)(config.runner),
+        service,
+        branch: config.runner.refName,
+        triggeredBy: triggeredBy(config.runner.eventName),
+    };
+}
+function groupingKey(config, service) {
+    return [
+        ['job', config.pushgateway?.job ?? 'deployment'],
+        ['environment', config.environment],
+        ['service', service],
+    ];
+}
+/** Identity of this instance within the job: the step id the runner gives it. */
+function instanceId(env) {
+    return env.GITHUB_ACTION || 'deployment-observability';
+}
+async function startTrack(ctx) {
+    const { config, io, env, clock } = ctx;
+    const owner = env[constants/* ExportedEnv */.XL.Owner];
+    if (owner && owner !== instanceId(env)) {
+        io.saveState(constants/* State */.Uw.Role, constants/* TRACK_ROLE_PASSIVE */.jS);
+        io.info(`Another instance (step ${owner}) tracks this job already; this one stays passive.`);
+        return;
+    }
+    const startedAt = clock.now();
+    const deploymentId = (0,inputs/* deploymentIdOf */.Y4)(config.runner);
+    io.exportVariable(constants/* ExportedEnv */.XL.Owner, instanceId(env));
+    io.saveState(constants/* State */.Uw.Role, constants/* TRACK_ROLE_OWNER */.Be);
+    io.saveState(constants/* State */.Uw.StartedAt, String(startedAt));
+    io.saveState(constants/* State */.Uw.DeploymentId, deploymentId);
+    io.saveState(constants/* State */.Uw.Service, config.service);
+    const base = config.runner.runnerTemp || env.TMPDIR || '/tmp';
+    const safeJob = (config.runner.jobId || 'job').replace(/[^A-Za-z0-9_.-]/g, '_');
+    const reportFile = (0,external_node_path_namespaceObject.join)(base, 'deployment-observability', `${safeJob}-${deploymentId}.prom`);
+    try {
+        await (0,promises_namespaceObject.mkdir)((0,external_node_path_namespaceObject.dirname)(reportFile), { recursive: true });
+        await (0,promises_namespaceObject.writeFile)(reportFile, '', { flag: 'a' });
+        io.exportVariable(constants/* ExportedEnv */.XL.MetricsFile, reportFile);
+        io.saveState(constants/* State */.Uw.MetricsReportFile, reportFile);
+    }
+    catch (error) {
+        ctx.problems.report(`Could not create DEPLOY_METRICS_FILE at ${reportFile}: ${error.message}; steps cannot report metrics`);
+    }
+    io.exportVariable(constants/* ExportedEnv */.XL.DeploymentId, deploymentId);
+    io.info(`Tracking deployment ${deploymentId} of ${config.service} to ${config.environment}.`);
+    if (!config.pushgateway)
+        return;
+    const client = new PushgatewayClient(config.pushgateway, clock);
+    const key = groupingKey(config, config.service);
+    const [outcome] = await publishGroups([{ key, updates: startUpdates(trackContext(config), startedAt) }], {
+        client,
+        store: undefined,
+        deploymentId,
+        deadline: startedAt + START_BUDGET_MS,
+        clock,
+        logger: io,
+        cumulative: false,
+    });
+    if (outcome?.pushed)
+        io.info(`Pushed deployment_in_progress=1 to {${describeGroup(key)}}.`);
+    else
+        ctx.problems.report(`deployment_in_progress was not pushed, so this deployment is not visible live: ${outcome?.problem ?? 'unknown problem'}`);
+}
+
+;// CONCATENATED MODULE: ./src/hooks/pre.ts
+
+async function preHook(ctx) {
+    if (ctx.config.mode === 'track')
+        await startTrack(ctx);
+}
+
+
+/***/ }),
+
 /***/ 2890:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
@@ -33747,8 +33231,8 @@ __nccwpck_require__.d(__webpack_exports__, {
 
 // UNUSED EXPORTS: Problems
 
-// EXTERNAL MODULE: ./src/config/inputs.ts + 1 modules
-var inputs = __nccwpck_require__(6360);
+// EXTERNAL MODULE: ./src/config/inputs.ts + 2 modules
+var inputs = __nccwpck_require__(8108);
 ;// CONCATENATED MODULE: ./src/util/clock.ts
 const systemClock = {
     now: () => Date.now(),
@@ -33836,116 +33320,6 @@ function readDeferred(io) {
     }
     catch {
         return [];
-    }
-}
-
-
-/***/ }),
-
-/***/ 9033:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   Dl: () => (/* binding */ inferServiceFromName)
-/* harmony export */ });
-/* unused harmony exports KNOWN_STAGES, ERROR_TYPES, inferStageFromStep, errorTypeForStage */
-/**
- * Stage and service inference for jobs that give no stage map: keywords in
- * step and job names, mapped onto the design document's stages and services.
- */
-const KNOWN_STAGES = Object.freeze({
-    api: ['build', 'push', 'deploy_railway', 'health_check', 'migration', 'smoke_test', 'rollback'],
-    web: ['install', 'build', 'deploy_vercel', 'verification'],
-    database: ['migration_check', 'migration_apply', 'verification'],
-});
-/** Error types of the design document's taxonomy. */
-const ERROR_TYPES = Object.freeze([
-    'timeout',
-    'health_check_failed',
-    'migration_failed',
-    'test_failed',
-    'rollback_triggered',
-    'api_unreachable',
-    'database_connection_error',
-]);
-function tokens(name) {
-    return name
-        .toLowerCase()
-        .split(/[^a-z0-9]+/)
-        .filter(Boolean);
-}
-const SERVICE_WORDS = [
-    [
-        'database',
-        ['db', 'database', 'databases', 'migrate', 'migrations', 'migration', 'schema', 'postgres', 'alembic'],
-    ],
-    ['web', ['web', 'frontend', 'front', 'vercel', 'nextjs', 'next', 'site', 'ui']],
-    ['api', ['api', 'backend', 'server', 'railway']],
-];
-/** `api`, `web` or `database` when a name says so, else undefined. */
-function inferServiceFromName(name) {
-    const words = new Set(tokens(name));
-    for (const [service, keywords] of SERVICE_WORDS) {
-        if (keywords.some((k) => words.has(k)))
-            return service;
-    }
-    return undefined;
-}
-/**
- * The stage a step's name suggests, or undefined for steps that are not
- * deployment stages (checkout, setup, the action itself).
- */
-function inferStageFromStep(stepName, service) {
-    const name = stepName.toLowerCase();
-    // Tooling around a deployment, not a stage of it: setting up builders and CLIs,
-    // logins, caches, artifacts, notifications.
-    if (/^(set\s*up|setup)\b|buildx|\blogin\b|\bcache\b|artifact|notif|\bslack\b|install .*\bcli\b/.test(name))
-        return undefined;
-    if (/roll\s*-?\s*back|revert deploy/.test(name))
-        return 'rollback';
-    if (/migrat|alembic|flyway|liquibase/.test(name)) {
-        if (service === 'database')
-            return /check|validat|pending|status|plan|dry|lint|verify/.test(name)
-                ? 'migration_check'
-                : 'migration_apply';
-        return 'migration';
-    }
-    if (/smoke/.test(name))
-        return 'smoke_test';
-    if (/health/.test(name))
-        return 'health_check';
-    if (/verif|schema check|validate schema/.test(name))
-        return 'verification';
-    if (/vercel/.test(name))
-        return 'deploy_vercel';
-    if (/railway/.test(name))
-        return 'deploy_railway';
-    if (/\bdeploy/.test(name))
-        return service === 'web' ? 'deploy_vercel' : 'deploy_railway';
-    if (/\bbuild|compile|bundle/.test(name))
-        return 'build';
-    if (/\bpush|publish image|upload image/.test(name))
-        return 'push';
-    if (/\binstall|npm ci|pnpm i\b|yarn install|dependencies/.test(name))
-        return 'install';
-    return undefined;
-}
-/** The error type a failed stage implies when no step reported one. */
-function errorTypeForStage(stage) {
-    switch (stage) {
-        case 'health_check':
-            return 'health_check_failed';
-        case 'migration':
-        case 'migration_check':
-        case 'migration_apply':
-            return 'migration_failed';
-        case 'smoke_test':
-        case 'verification':
-            return 'test_failed';
-        case 'rollback':
-            return 'rollback_triggered';
-        default:
-            return 'unknown';
     }
 }
 

@@ -18,7 +18,8 @@ import { parseReportedMetrics, type ReportedMetrics } from '../metrics/reported.
 import { finishUpdates } from '../metrics/track.js';
 import { deploymentAnnotations } from '../report/annotations.js';
 import { renderTrackSummary, type DeliveryLine } from '../report/summary.js';
-import { carryStoreOf, groupingKey, trackContext } from './track-start.js';
+import { carryStoreOf } from '../state/carry-store.js';
+import { groupingKey, trackContext } from './track-start.js';
 import type { HookContext } from './run-wrapper.js';
 
 export const POST_BUDGET_MS = 25000;

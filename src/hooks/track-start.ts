@@ -6,18 +6,11 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import {
-  ExportedEnv,
-  State,
-  STATE_DIR_ENV,
-  TRACK_ROLE_OWNER,
-  TRACK_ROLE_PASSIVE,
-} from '../config/constants.js';
+import { ExportedEnv, State, TRACK_ROLE_OWNER, TRACK_ROLE_PASSIVE } from '../config/constants.js';
 import { deploymentIdOf, type Config } from '../config/inputs.js';
 import { PushgatewayClient, describeGroup, type GroupingKey } from '../metrics/pushgateway.js';
 import { publishGroups } from '../metrics/publish.js';
 import { startUpdates, triggeredBy, type TrackContext } from '../metrics/track.js';
-import { FileCarryStore, type CarryStore } from '../state/carry.js';
 import type { HookContext } from './run-wrapper.js';
 
 /** Pre's push must never hold up the deployment: a short budget. */
@@ -39,14 +32,6 @@ export function groupingKey(config: Config, service: string): GroupingKey {
     ['environment', config.environment],
     ['service', service],
   ];
-}
-
-export function carryStoreOf(env: NodeJS.ProcessEnv): CarryStore | undefined {
-  const explicit = env[STATE_DIR_ENV];
-  if (explicit) return new FileCarryStore(explicit);
-  if (env.RUNNER_TOOL_CACHE)
-    return new FileCarryStore(join(env.RUNNER_TOOL_CACHE, 'deployment-observability'));
-  return undefined;
 }
 
 /** Identity of this instance within the job: the step id the runner gives it. */
