@@ -333,3 +333,49 @@ test('API lag: post waits until the steps show completed, without a fixed sleep'
     bed.gh.lagPolls = 0;
   }
 });
+
+test('a later instance (if: always()) sets the outputs in its main step, where later steps and jobs can read them', async () => {
+  const { repoActionDir } = await import('../../tools/runner-emulator/index.js');
+  const job = await runTrackedJob({
+    gh: bed.gh,
+    runId: newRunId(),
+    job: 'deploy-api',
+    steps: [
+      ...apiSteps({ healthFails: true }),
+      {
+        uses: repoActionDir(),
+        id: 'result',
+        name: 'Deployment result',
+        label: 'acme/deployment-observability@v1',
+        if: 'always',
+        with: { environment: 'e2e-outputs', stages: API_STAGE_MAP },
+      },
+      {
+        name: 'Use the outputs',
+        if: 'always',
+        run: 'echo "failed at ${{ steps.result.outputs.failed-stage }}"',
+      },
+    ],
+    stateDir: bed.stateDir,
+    with: { ...base('e2e-outputs'), stages: API_STAGE_MAP },
+  });
+  const outputs = job.result.outputs.result ?? {};
+  expect([outputs.status, outputs['failed-stage'], outputs['error-type']]).toEqual([
+    'failure',
+    'health_check',
+    'health_check_failed',
+  ]);
+  const stages = JSON.parse(outputs['stages-json'] ?? '[]') as StageJson[];
+  expect(stages.map((s) => s.stage)).toEqual(['build', 'push', 'deploy_railway', 'health_check', 'rollback']);
+  expect(job.result.log).toContain('failed at health_check');
+  // The owner still does the post work; the later instance pushes nothing.
+  expect(job.post?.outputs.status).toBe('failure');
+  expect(
+    await gatewayValue(bed.pg.url, 'deployment_runs_total', {
+      environment: 'e2e-outputs',
+      status: 'failure',
+    }),
+  ).toBe(1);
+  // The owner's main sets what it knows at the start.
+  expect(job.result.outputs.track?.['deployment-id']).toBe(job.post?.outputs['deployment-id']);
+});

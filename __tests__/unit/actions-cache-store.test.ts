@@ -72,8 +72,9 @@ afterEach(() => {
 test('a save on one runner is restored on another (the newest key wins), entries intact', async () => {
   const cache = new FakeCache();
   let clock = 1000;
-  const first = new ActionsCacheCarryStore(cache, temp(), '100-1-deploy', 5000, () => clock++);
+  const first = new ActionsCacheCarryStore(cache, temp(), '100-1-deploy', 5000, () => clock);
   await first.save('group-a', [entry('100', 10)]);
+  clock = 1001;
   await first.save('group-a', [entry('100', 10), entry('101', 20)]);
   expect(cache.entries.map((e) => e.key)).toEqual([
     expect.stringMatching(new RegExp(`^${CACHE_KEY_PREFIX}[0-9a-f]{24}-100-1-deploy-1000$`)),
@@ -100,6 +101,18 @@ test('a cache that hangs is cut off at the timeout with a message', async () => 
   await expect(store.load('g')).rejects.toThrow(
     'Restoring carried counts from the Actions cache: no answer within 30 ms',
   );
+});
+
+test('no cache call starts past the deadline (post\u2019s budget)', async () => {
+  const cache = new FakeCache();
+  const store = new ActionsCacheCarryStore(cache, temp(), '1-1-j', 5000, () => 2000, 1999);
+  await expect(store.load('g')).rejects.toThrow(
+    "Restoring carried counts from the Actions cache: no time left in this step's budget",
+  );
+  await expect(store.save('g', [entry('1', 1)])).rejects.toThrow(
+    "Saving carried counts to the Actions cache: no time left in this step's budget",
+  );
+  expect(cache.entries).toEqual([]);
 });
 
 test('a failing save (read-only token) rejects, so the caller can warn', async () => {

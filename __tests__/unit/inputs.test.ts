@@ -474,3 +474,12 @@ describe('never throws', () => {
     expect(() => read(inputs)).not.toThrow();
   });
 });
+
+test('remote-write-auth is masked like pushgateway-auth', () => {
+  const c = config({ 'remote-write-auth': 'tenant:rw-pass-9876' });
+  expect(c.secrets).toEqual([
+    'tenant:rw-pass-9876',
+    Buffer.from('tenant:rw-pass-9876').toString('base64'),
+    'rw-pass-9876',
+  ]);
+});

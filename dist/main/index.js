@@ -28378,9 +28378,10 @@ module.exports = {
 /* harmony export */   G0: () => (/* binding */ Inputs),
 /* harmony export */   Uw: () => (/* binding */ State),
 /* harmony export */   XL: () => (/* binding */ ExportedEnv),
-/* harmony export */   jS: () => (/* binding */ TRACK_ROLE_PASSIVE)
+/* harmony export */   jS: () => (/* binding */ TRACK_ROLE_PASSIVE),
+/* harmony export */   tY: () => (/* binding */ Outputs)
 /* harmony export */ });
-/* unused harmony exports Outputs, STATE_DIR_ENV */
+/* unused harmony export STATE_DIR_ENV */
 /** Names the action shares with the runner: inputs, outputs, saved state and environment. */
 const Inputs = {
     Mode: 'mode',
@@ -28435,226 +28436,17 @@ const TRACK_ROLE_PASSIVE = 'passive';
 
 /***/ }),
 
-/***/ 8108:
+/***/ 4389:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
-
-// EXPORTS
-__nccwpck_require__.d(__webpack_exports__, {
-  Y4: () => (/* binding */ deploymentIdOf),
-  Xg: () => (/* binding */ readConfig)
-});
-
-// UNUSED EXPORTS: DEFAULT_THRESHOLDS, parseThresholds, readRunnerContext
-
-;// CONCATENATED MODULE: ./src/model/infer.ts
-/**
- * Stage and service inference for jobs that give no stage map: keywords in
- * step and job names, mapped onto the design document's stages and services.
- */
-const KNOWN_STAGES = Object.freeze({
-    api: ['build', 'push', 'deploy_railway', 'health_check', 'migration', 'smoke_test', 'rollback'],
-    web: ['install', 'build', 'deploy_vercel', 'verification'],
-    database: ['migration_check', 'migration_apply', 'verification'],
-});
-/** Error types of the design document's taxonomy. */
-const ERROR_TYPES = Object.freeze([
-    'timeout',
-    'health_check_failed',
-    'migration_failed',
-    'test_failed',
-    'rollback_triggered',
-    'api_unreachable',
-    'database_connection_error',
-]);
-function tokens(name) {
-    return name
-        .toLowerCase()
-        .split(/[^a-z0-9]+/)
-        .filter(Boolean);
-}
-const SERVICE_WORDS = [
-    [
-        'database',
-        ['db', 'database', 'databases', 'migrate', 'migrations', 'migration', 'schema', 'postgres', 'alembic'],
-    ],
-    ['web', ['web', 'frontend', 'front', 'vercel', 'nextjs', 'next', 'site', 'ui']],
-    ['api', ['api', 'backend', 'server', 'railway']],
-];
-/** `api`, `web` or `database` when a name says so, else undefined. */
-function inferServiceFromName(name) {
-    const words = new Set(tokens(name));
-    for (const [service, keywords] of SERVICE_WORDS) {
-        if (keywords.some((k) => words.has(k)))
-            return service;
-    }
-    return undefined;
-}
-/**
- * The stage a step's name suggests, or undefined for steps that are not
- * deployment stages (checkout, setup, the action itself).
- */
-function inferStageFromStep(stepName, service) {
-    const name = stepName.toLowerCase();
-    // Tooling around a deployment, not a stage of it: setting up builders and CLIs,
-    // logins, caches, artifacts, notifications.
-    if (/^(set\s*up|setup)\b|buildx|\blogin\b|\bcache\b|artifact|notif|\bslack\b|install .*\bcli\b/.test(name))
-        return undefined;
-    if (/roll\s*-?\s*back|revert deploy/.test(name))
-        return 'rollback';
-    if (/migrat|alembic|flyway|liquibase/.test(name)) {
-        if (service === 'database')
-            return /check|validat|pending|status|plan|dry|lint|verify/.test(name)
-                ? 'migration_check'
-                : 'migration_apply';
-        return 'migration';
-    }
-    if (/smoke/.test(name))
-        return 'smoke_test';
-    if (/health/.test(name))
-        return 'health_check';
-    if (/verif|schema check|validate schema/.test(name))
-        return 'verification';
-    if (/vercel/.test(name))
-        return 'deploy_vercel';
-    if (/railway/.test(name))
-        return 'deploy_railway';
-    if (/\bdeploy/.test(name))
-        return service === 'web' ? 'deploy_vercel' : 'deploy_railway';
-    if (/\bbuild|compile|bundle/.test(name))
-        return 'build';
-    if (/\bpush|publish image|upload image/.test(name))
-        return 'push';
-    if (/\binstall|npm ci|pnpm i\b|yarn install|dependencies/.test(name))
-        return 'install';
-    return undefined;
-}
-/** The error type a failed stage implies when no step reported one. */
-function errorTypeForStage(stage) {
-    switch (stage) {
-        case 'health_check':
-            return 'health_check_failed';
-        case 'migration':
-        case 'migration_check':
-        case 'migration_apply':
-            return 'migration_failed';
-        case 'smoke_test':
-        case 'verification':
-            return 'test_failed';
-        case 'rollback':
-            return 'rollback_triggered';
-        default:
-            return 'unknown';
-    }
-}
-
-;// CONCATENATED MODULE: ./src/model/stage-map.ts
-/**
- * The `stages` input: one rule a line, `<step name> => <service>/<stage>` or
- * `/<regex>/<flags> => <service>/<stage>`; first match wins; a line starting
- * with `#` is a comment, and `#` after the target starts one. A bad line is
- * reported by number and skipped; the other rules still apply.
- */
-const NAME_RE = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
-const SERVICE_RE = /^[a-zA-Z0-9_][a-zA-Z0-9_.-]*$/;
-/** A `/pattern/flags` rule; unknown flags reach the RegExp constructor, which names them. */
-const REGEX_RULE_RE = /^\/(.+)\/([a-zA-Z]*)$/;
-const TARGET_RE = /^\s*(?:[a-zA-Z0-9_][a-zA-Z0-9_.-]*\/)?[a-zA-Z_][a-zA-Z0-9_]*\s*$/;
-/**
- * The rule without a trailing ` # comment`. A `#` that follows a complete
- * `=> target` starts a comment (which may itself contain `=>`); a `#` in a step
- * name (`Deploy #2 => api/deploy_railway`) does not.
- */
-function withoutComment(line) {
-    for (const match of line.matchAll(/\s#/g)) {
-        const candidate = line.slice(0, match.index);
-        const arrow = candidate.lastIndexOf('=>');
-        if (arrow < 0)
-            continue;
-        const target = candidate.slice(arrow + 2);
-        if (TARGET_RE.test(target) || target.trim() === '')
-            return candidate;
-    }
-    return line;
-}
-const MAX_PATTERN = 1000;
-function shorten(text, max = 80) {
-    const oneLine = text.replace(/[\r\n]+/g, ' ');
-    return oneLine.length > max ? `${oneLine.slice(0, max - 1)}…` : oneLine;
-}
-/** Parses the stage map. Never throws. */
-function parseStageMap(text, inputName = 'stages') {
-    const rules = [];
-    const problems = [];
-    const lines = text.split(/\r?\n/);
-    lines.forEach((raw, index) => {
-        const line = index + 1;
-        const trimmed = raw.trim();
-        if (trimmed === '' || trimmed.startsWith('#'))
-            return;
-        const where = `input ${inputName}, line ${line} ("${shorten(trimmed)}")`;
-        const rule = withoutComment(trimmed);
-        const arrow = rule.lastIndexOf('=>');
-        if (arrow < 0) {
-            problems.push(`${where}: expected "<step name> => <service>/<stage>"; rule skipped`);
-            return;
-        }
-        const pattern = rule.slice(0, arrow).trim();
-        const target = rule.slice(arrow + 2).trim();
-        if (pattern === '') {
-            problems.push(`${where}: no step name before "=>"; rule skipped`);
-            return;
-        }
-        if (pattern.length > MAX_PATTERN) {
-            problems.push(`${where}: step name longer than ${MAX_PATTERN} characters; rule skipped`);
-            return;
-        }
-        const parts = target.split('/');
-        if (parts.length > 2 || target === '') {
-            problems.push(`${where}: target "${shorten(target)}" is not "<service>/<stage>"; rule skipped`);
-            return;
-        }
-        const [first, second] = parts;
-        const service = second === undefined ? undefined : first.trim();
-        const stage = (second ?? first).trim();
-        if (service !== undefined && !SERVICE_RE.test(service)) {
-            problems.push(`${where}: service "${shorten(service)}" may hold only letters, digits, _ . -; rule skipped`);
-            return;
-        }
-        if (!NAME_RE.test(stage)) {
-            problems.push(`${where}: stage "${shorten(stage)}" must be a name like deploy_railway; rule skipped`);
-            return;
-        }
-        const regex = REGEX_RULE_RE.exec(pattern);
-        let matches;
-        if (regex) {
-            let compiled;
-            try {
-                // `g` and `y` make test() stateful; a rule must answer the same for every step.
-                compiled = new RegExp(regex[1] ?? '', (regex[2] ?? '').replace(/[gy]/g, ''));
-            }
-            catch (error) {
-                problems.push(`${where}: ${error instanceof Error ? error.message : String(error)}; rule skipped`);
-                return;
-            }
-            matches = (stepName) => compiled.test(stepName);
-        }
-        else {
-            const wanted = pattern.toLowerCase();
-            matches = (stepName) => stepName.trim().toLowerCase() === wanted;
-        }
-        rules.push(Object.freeze({ line, source: pattern, service, stage, matches }));
-    });
-    return { rules, problems };
-}
-/** The first rule that matches a step name. */
-function matchStage(rules, stepName) {
-    return rules.find((rule) => rule.matches(stepName));
-}
-
-// EXTERNAL MODULE: ./src/config/constants.ts
-var constants = __nccwpck_require__(4687);
-;// CONCATENATED MODULE: ./src/config/inputs.ts
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Xg: () => (/* binding */ readConfig),
+/* harmony export */   Y4: () => (/* binding */ deploymentIdOf)
+/* harmony export */ });
+/* unused harmony exports DEFAULT_THRESHOLDS, parseThresholds, readRunnerContext */
+/* harmony import */ var _model_infer_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9033);
+/* harmony import */ var _model_stage_map_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(2156);
+/* harmony import */ var _constants_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4687);
 /**
  * The one place that reads inputs and the runner's environment. Returns one
  * frozen, typed config built as a single literal, plus problems that each
@@ -28686,7 +28478,7 @@ function parseBoolean(value, name, fallback, problems) {
     return fallback;
 }
 /** `stage=seconds` entries separated by spaces, commas or new lines. */
-function parseThresholds(text, problems, inputName = constants/* Inputs */.G0.Thresholds) {
+function parseThresholds(text, problems, inputName = _constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.Thresholds) {
     const thresholds = { ...DEFAULT_THRESHOLDS };
     for (const entry of text.split(/[\s,]+/).filter(Boolean)) {
         const match = /^([a-zA-Z_][a-zA-Z0-9_]*)=(\d+(?:\.\d+)?)s?$/.exec(entry);
@@ -28699,7 +28491,7 @@ function parseThresholds(text, problems, inputName = constants/* Inputs */.G0.Th
     return Object.freeze(thresholds);
 }
 function parsePushgateway(read, problems, secrets) {
-    const raw = read(constants/* Inputs */.G0.PushgatewayUrl).trim();
+    const raw = read(_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.PushgatewayUrl).trim();
     if (raw === '')
         return undefined;
     let url;
@@ -28707,14 +28499,14 @@ function parsePushgateway(read, problems, secrets) {
         url = new URL(raw);
     }
     catch {
-        problems.push(`input ${constants/* Inputs */.G0.PushgatewayUrl}: "${raw}" is not a URL; nothing will be pushed`);
+        problems.push(`input ${_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.PushgatewayUrl}: "${raw}" is not a URL; nothing will be pushed`);
         return undefined;
     }
     if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-        problems.push(`input ${constants/* Inputs */.G0.PushgatewayUrl}: only http and https URLs work; nothing will be pushed`);
+        problems.push(`input ${_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.PushgatewayUrl}: only http and https URLs work; nothing will be pushed`);
         return undefined;
     }
-    let auth = read(constants/* Inputs */.G0.PushgatewayAuth);
+    let auth = read(_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.PushgatewayAuth);
     if (url.username || url.password) {
         // fetch refuses URLs with credentials (and would print them in its error): move them to a header.
         const user = decodeURIComponent(url.username);
@@ -28726,9 +28518,9 @@ function parsePushgateway(read, problems, secrets) {
             auth = `${user}:${password}`;
         url.username = '';
         url.password = '';
-        problems.push(`input ${constants/* Inputs */.G0.PushgatewayUrl}: credentials in the URL were moved to an Authorization header; put them in ${constants/* Inputs */.G0.PushgatewayAuth} (a secret) instead`);
+        problems.push(`input ${_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.PushgatewayUrl}: credentials in the URL were moved to an Authorization header; put them in ${_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.PushgatewayAuth} (a secret) instead`);
     }
-    const job = read(constants/* Inputs */.G0.PushgatewayJob).trim() || 'deployment';
+    const job = read(_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.PushgatewayJob).trim() || 'deployment';
     return Object.freeze({
         url: url.toString().replace(/\/+$/, ''),
         authorization: authorization(auth),
@@ -28749,11 +28541,13 @@ function authorization(auth) {
 }
 function secretsOf(read) {
     const secrets = [];
-    const token = read(constants/* Inputs */.G0.GitHubToken).trim();
+    const token = read(_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.GitHubToken).trim();
     if (token)
         secrets.push(token);
-    const auth = read(constants/* Inputs */.G0.PushgatewayAuth).trim();
-    if (auth) {
+    for (const name of [_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.PushgatewayAuth, 'remote-write-auth']) {
+        const auth = read(name).trim();
+        if (!auth)
+            continue;
         secrets.push(auth);
         const header = authorization(auth);
         if (header)
@@ -28786,44 +28580,44 @@ function readRunnerContext(env) {
 function readConfig(read, env) {
     const problems = [];
     const runner = readRunnerContext(env);
-    const modeRaw = read(constants/* Inputs */.G0.Mode).trim().toLowerCase() || 'track';
+    const modeRaw = read(_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.Mode).trim().toLowerCase() || 'track';
     let mode = 'track';
     if (modeRaw === 'track' || modeRaw === 'summary' || modeRaw === 'verify')
         mode = modeRaw;
     else
-        problems.push(`input ${constants/* Inputs */.G0.Mode}: "${modeRaw}" is not track, summary or verify; using track`);
-    const serviceInput = read(constants/* Inputs */.G0.Service).trim();
-    const { rules, problems: mapProblems } = parseStageMap(read(constants/* Inputs */.G0.Stages), constants/* Inputs */.G0.Stages);
+        problems.push(`input ${_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.Mode}: "${modeRaw}" is not track, summary or verify; using track`);
+    const serviceInput = read(_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.Service).trim();
+    const { rules, problems: mapProblems } = (0,_model_stage_map_js__WEBPACK_IMPORTED_MODULE_2__/* .parseStageMap */ .m)(read(_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.Stages), _constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.Stages);
     problems.push(...mapProblems);
-    const checkRunRaw = read(constants/* Inputs */.G0.CheckRunId).trim();
+    const checkRunRaw = read(_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.CheckRunId).trim();
     let checkRunId;
     if (checkRunRaw !== '') {
         if (/^\d+$/.test(checkRunRaw) && Number.isSafeInteger(Number(checkRunRaw)))
             checkRunId = Number(checkRunRaw);
         else
-            problems.push(`input ${constants/* Inputs */.G0.CheckRunId}: "${checkRunRaw}" is not a job id; looking the job up instead`);
+            problems.push(`input ${_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.CheckRunId}: "${checkRunRaw}" is not a job id; looking the job up instead`);
     }
     const secrets = secretsOf(read);
     const pushgateway = parsePushgateway(read, problems, secrets);
-    const metricsFileInput = read(constants/* Inputs */.G0.MetricsFile).trim();
+    const metricsFileInput = read(_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.MetricsFile).trim();
     const metricsFile = metricsFileInput !== ''
         ? metricsFileInput
         : `${runner.runnerTemp || (env.TMPDIR ?? '/tmp')}/deployment-metrics.prom`;
     const config = Object.freeze({
         mode,
-        githubToken: read(constants/* Inputs */.G0.GitHubToken).trim(),
-        environment: read(constants/* Inputs */.G0.Environment).trim() || 'production',
-        service: serviceInput || inferServiceFromName(runner.jobId) || runner.jobId || 'deployment',
+        githubToken: read(_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.GitHubToken).trim(),
+        environment: read(_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.Environment).trim() || 'production',
+        service: serviceInput || (0,_model_infer_js__WEBPACK_IMPORTED_MODULE_0__/* .inferServiceFromName */ .Dl)(runner.jobId) || runner.jobId || 'deployment',
         serviceGiven: serviceInput !== '',
         stageRules: Object.freeze(rules),
-        thresholds: parseThresholds(read(constants/* Inputs */.G0.Thresholds), problems),
+        thresholds: parseThresholds(read(_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.Thresholds), problems),
         pushgateway,
         metricsFile,
-        jobStatus: read(constants/* Inputs */.G0.JobStatus).trim().toLowerCase(),
+        jobStatus: read(_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.JobStatus).trim().toLowerCase(),
         checkRunId,
-        writeSummary: parseBoolean(read(constants/* Inputs */.G0.Summary), constants/* Inputs */.G0.Summary, true, problems),
-        annotations: parseBoolean(read(constants/* Inputs */.G0.Annotations), constants/* Inputs */.G0.Annotations, true, problems),
-        failOnError: parseBoolean(read(constants/* Inputs */.G0.FailOnError), constants/* Inputs */.G0.FailOnError, false, problems),
+        writeSummary: parseBoolean(read(_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.Summary), _constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.Summary, true, problems),
+        annotations: parseBoolean(read(_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.Annotations), _constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.Annotations, true, problems),
+        failOnError: parseBoolean(read(_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.FailOnError), _constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.FailOnError, false, problems),
         runner,
         secrets: Object.freeze(secrets.filter((v, i) => secrets.indexOf(v) === i)),
     });
@@ -28843,7 +28637,7 @@ function deploymentIdOf(runner) {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _hooks_io_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3921);
-/* harmony import */ var _hooks_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7252);
+/* harmony import */ var _hooks_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3852);
 /* harmony import */ var _hooks_run_wrapper_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(2890);
 
 
@@ -31839,7 +31633,7 @@ const coreIO = {
 
 /***/ }),
 
-/***/ 7252:
+/***/ 3852:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -31850,12 +31644,12 @@ __nccwpck_require__.d(__webpack_exports__, {
 
 // EXTERNAL MODULE: ./src/config/constants.ts
 var constants = __nccwpck_require__(4687);
+// EXTERNAL MODULE: ./src/config/inputs.ts
+var inputs = __nccwpck_require__(4389);
 ;// CONCATENATED MODULE: external "node:fs/promises"
 const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
 ;// CONCATENATED MODULE: external "node:path"
 const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
-// EXTERNAL MODULE: ./src/config/inputs.ts + 2 modules
-var inputs = __nccwpck_require__(8108);
 ;// CONCATENATED MODULE: ./src/util/http.ts
 class HttpError extends Error {
     status;
@@ -32349,6 +32143,159 @@ function definitions_metricByName(name) {
 /** Labels the action sets itself on what steps report; a step need not write them. */
 const STANDARD_LABELS = Object.freeze(['environment', 'deployment_id', 'service']);
 
+;// CONCATENATED MODULE: ./src/metrics/exposition.ts
+/** Metric names: https://prometheus.io/docs/concepts/data_model/#metric-names-and-labels */
+const METRIC_NAME_RE = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
+/** Label names; names starting with `__` are reserved for Prometheus. */
+const LABEL_NAME_RE = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+function escapeLabelValue(value) {
+    return value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
+}
+function escapeHelp(help) {
+    return help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
+}
+/** Formats a sample value the way Prometheus parses it back (`+Inf`, `-Inf`, `NaN`). */
+function formatValue(value) {
+    if (Number.isNaN(value))
+        return 'NaN';
+    if (value === Infinity)
+        return '+Inf';
+    if (value === -Infinity)
+        return '-Inf';
+    return String(value);
+}
+function formatLabels(labels) {
+    const names = Object.keys(labels);
+    if (names.length === 0)
+        return '';
+    return `{${names.map((n) => `${n}="${escapeLabelValue(labels[n] ?? '')}"`).join(',')}}`;
+}
+/** One family as exposition text: HELP, TYPE, then its samples. */
+function renderFamily(family) {
+    const lines = [`# HELP ${family.name} ${escapeHelp(family.help)}`, `# TYPE ${family.name} ${family.type}`];
+    for (const s of family.samples)
+        lines.push(`${s.name}${formatLabels(s.labels)} ${formatValue(s.value)}`);
+    return lines.join('\n') + '\n';
+}
+/** Several families as one exposition document (families without samples are left out). */
+function exposition_renderExposition(families) {
+    return families
+        .filter((f) => f.samples.length > 0)
+        .map(renderFamily)
+        .join('');
+}
+const VALUE_RE = /^[+-]?(?:Inf|inf|NaN|nan|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)$/;
+function parseValue(text) {
+    if (!VALUE_RE.test(text))
+        return undefined;
+    const t = text.toLowerCase();
+    if (t === '+inf' || t === 'inf')
+        return Infinity;
+    if (t === '-inf')
+        return -Infinity;
+    if (t === 'nan' || t === '+nan' || t === '-nan')
+        return NaN;
+    return Number(text);
+}
+/**
+ * Parses one line of text exposition. Never throws: a line it cannot read
+ * comes back as `{kind:'error'}` with a message saying what is wrong.
+ */
+function parseExpositionLine(line) {
+    const text = line.trim();
+    if (text === '')
+        return { kind: 'blank' };
+    if (text.startsWith('#'))
+        return { kind: 'comment' };
+    const nameMatch = /^[a-zA-Z_:][a-zA-Z0-9_:]*/.exec(text);
+    if (!nameMatch)
+        return { kind: 'error', message: 'does not start with a metric name' };
+    const name = nameMatch[0];
+    let i = name.length;
+    const labels = {};
+    if (text[i] === '{') {
+        i++;
+        for (;;) {
+            while (text[i] === ' ' || text[i] === '\t')
+                i++;
+            if (text[i] === '}') {
+                i++;
+                break;
+            }
+            const labelMatch = /^[a-zA-Z_][a-zA-Z0-9_]*/.exec(text.slice(i));
+            if (!labelMatch)
+                return { kind: 'error', message: `bad label name at column ${i + 1}` };
+            const labelName = labelMatch[0];
+            i += labelName.length;
+            while (text[i] === ' ')
+                i++;
+            if (text[i] !== '=')
+                return { kind: 'error', message: `expected = after label ${labelName}` };
+            i++;
+            while (text[i] === ' ')
+                i++;
+            if (text[i] !== '"')
+                return { kind: 'error', message: `label ${labelName} value must be in double quotes` };
+            i++;
+            let value = '';
+            for (;;) {
+                const c = text[i];
+                if (c === undefined)
+                    return { kind: 'error', message: `label ${labelName} value is not closed` };
+                if (c === '"') {
+                    i++;
+                    break;
+                }
+                if (c === '\\') {
+                    const n = text[i + 1];
+                    if (n === 'n')
+                        value += '\n';
+                    else if (n === '\\' || n === '"')
+                        value += n;
+                    else
+                        return { kind: 'error', message: `bad escape \\${n ?? ''} in label ${labelName}` };
+                    i += 2;
+                    continue;
+                }
+                value += c;
+                i++;
+            }
+            if (labelName.startsWith('__'))
+                return { kind: 'error', message: `label ${labelName} is reserved` };
+            if (Object.prototype.hasOwnProperty.call(labels, labelName))
+                return { kind: 'error', message: `label ${labelName} appears twice` };
+            labels[labelName] = value;
+            while (text[i] === ' ')
+                i++;
+            if (text[i] === ',') {
+                i++;
+                continue;
+            }
+            if (text[i] === '}') {
+                i++;
+                break;
+            }
+            return { kind: 'error', message: `expected , or } after label ${labelName}` };
+        }
+    }
+    if (text[i] !== ' ' && text[i] !== '\t')
+        return { kind: 'error', message: 'expected a space and a value after the name' };
+    const rest = text.slice(i).trim().split(/\s+/);
+    const value = parseValue(rest[0] ?? '');
+    if (value === undefined)
+        return { kind: 'error', message: `"${(rest[0] ?? '').slice(0, 40)}" is not a number` };
+    if (rest.length > 2)
+        return { kind: 'error', message: 'unexpected text after the value' };
+    if (rest[1] !== undefined && !/^-?\d+$/.test(rest[1]))
+        return { kind: 'error', message: `"${rest[1]}" is not a timestamp in milliseconds` };
+    return { kind: 'sample', sample: { name, labels, value } };
+}
+/** A stable key for a series: name plus labels sorted by name. */
+function seriesKey(name, labels) {
+    const names = Object.keys(labels).sort();
+    return `${name}{${names.map((n) => `${n}=${JSON.stringify(labels[n])}`).join(',')}}`;
+}
+
 ;// CONCATENATED MODULE: ./src/metrics/reported.ts
 /**
  * What steps append to DEPLOY_METRICS_FILE: Prometheus text-exposition lines,
@@ -32399,7 +32346,7 @@ function parseReportedMetrics(text, fileLabel) {
             return;
         }
         const { name, value } = parsed.sample;
-        const known = metricByName(name);
+        const known = definitions_metricByName(name);
         if (known && known.source === 'action') {
             problems.push(`${where}: ${name} is computed by the action and cannot be reported; line skipped`);
             return;
@@ -32570,159 +32517,6 @@ class FileCarryStore {
     }
 }
 
-;// CONCATENATED MODULE: ./src/metrics/exposition.ts
-/** Metric names: https://prometheus.io/docs/concepts/data_model/#metric-names-and-labels */
-const exposition_METRIC_NAME_RE = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
-/** Label names; names starting with `__` are reserved for Prometheus. */
-const LABEL_NAME_RE = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
-function escapeLabelValue(value) {
-    return value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
-}
-function escapeHelp(help) {
-    return help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
-}
-/** Formats a sample value the way Prometheus parses it back (`+Inf`, `-Inf`, `NaN`). */
-function formatValue(value) {
-    if (Number.isNaN(value))
-        return 'NaN';
-    if (value === Infinity)
-        return '+Inf';
-    if (value === -Infinity)
-        return '-Inf';
-    return String(value);
-}
-function formatLabels(labels) {
-    const names = Object.keys(labels);
-    if (names.length === 0)
-        return '';
-    return `{${names.map((n) => `${n}="${escapeLabelValue(labels[n] ?? '')}"`).join(',')}}`;
-}
-/** One family as exposition text: HELP, TYPE, then its samples. */
-function renderFamily(family) {
-    const lines = [`# HELP ${family.name} ${escapeHelp(family.help)}`, `# TYPE ${family.name} ${family.type}`];
-    for (const s of family.samples)
-        lines.push(`${s.name}${formatLabels(s.labels)} ${formatValue(s.value)}`);
-    return lines.join('\n') + '\n';
-}
-/** Several families as one exposition document (families without samples are left out). */
-function exposition_renderExposition(families) {
-    return families
-        .filter((f) => f.samples.length > 0)
-        .map(renderFamily)
-        .join('');
-}
-const VALUE_RE = /^[+-]?(?:Inf|inf|NaN|nan|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)$/;
-function parseValue(text) {
-    if (!VALUE_RE.test(text))
-        return undefined;
-    const t = text.toLowerCase();
-    if (t === '+inf' || t === 'inf')
-        return Infinity;
-    if (t === '-inf')
-        return -Infinity;
-    if (t === 'nan' || t === '+nan' || t === '-nan')
-        return NaN;
-    return Number(text);
-}
-/**
- * Parses one line of text exposition. Never throws: a line it cannot read
- * comes back as `{kind:'error'}` with a message saying what is wrong.
- */
-function exposition_parseExpositionLine(line) {
-    const text = line.trim();
-    if (text === '')
-        return { kind: 'blank' };
-    if (text.startsWith('#'))
-        return { kind: 'comment' };
-    const nameMatch = /^[a-zA-Z_:][a-zA-Z0-9_:]*/.exec(text);
-    if (!nameMatch)
-        return { kind: 'error', message: 'does not start with a metric name' };
-    const name = nameMatch[0];
-    let i = name.length;
-    const labels = {};
-    if (text[i] === '{') {
-        i++;
-        for (;;) {
-            while (text[i] === ' ' || text[i] === '\t')
-                i++;
-            if (text[i] === '}') {
-                i++;
-                break;
-            }
-            const labelMatch = /^[a-zA-Z_][a-zA-Z0-9_]*/.exec(text.slice(i));
-            if (!labelMatch)
-                return { kind: 'error', message: `bad label name at column ${i + 1}` };
-            const labelName = labelMatch[0];
-            i += labelName.length;
-            while (text[i] === ' ')
-                i++;
-            if (text[i] !== '=')
-                return { kind: 'error', message: `expected = after label ${labelName}` };
-            i++;
-            while (text[i] === ' ')
-                i++;
-            if (text[i] !== '"')
-                return { kind: 'error', message: `label ${labelName} value must be in double quotes` };
-            i++;
-            let value = '';
-            for (;;) {
-                const c = text[i];
-                if (c === undefined)
-                    return { kind: 'error', message: `label ${labelName} value is not closed` };
-                if (c === '"') {
-                    i++;
-                    break;
-                }
-                if (c === '\\') {
-                    const n = text[i + 1];
-                    if (n === 'n')
-                        value += '\n';
-                    else if (n === '\\' || n === '"')
-                        value += n;
-                    else
-                        return { kind: 'error', message: `bad escape \\${n ?? ''} in label ${labelName}` };
-                    i += 2;
-                    continue;
-                }
-                value += c;
-                i++;
-            }
-            if (labelName.startsWith('__'))
-                return { kind: 'error', message: `label ${labelName} is reserved` };
-            if (Object.prototype.hasOwnProperty.call(labels, labelName))
-                return { kind: 'error', message: `label ${labelName} appears twice` };
-            labels[labelName] = value;
-            while (text[i] === ' ')
-                i++;
-            if (text[i] === ',') {
-                i++;
-                continue;
-            }
-            if (text[i] === '}') {
-                i++;
-                break;
-            }
-            return { kind: 'error', message: `expected , or } after label ${labelName}` };
-        }
-    }
-    if (text[i] !== ' ' && text[i] !== '\t')
-        return { kind: 'error', message: 'expected a space and a value after the name' };
-    const rest = text.slice(i).trim().split(/\s+/);
-    const value = parseValue(rest[0] ?? '');
-    if (value === undefined)
-        return { kind: 'error', message: `"${(rest[0] ?? '').slice(0, 40)}" is not a number` };
-    if (rest.length > 2)
-        return { kind: 'error', message: 'unexpected text after the value' };
-    if (rest[1] !== undefined && !/^-?\d+$/.test(rest[1]))
-        return { kind: 'error', message: `"${rest[1]}" is not a timestamp in milliseconds` };
-    return { kind: 'sample', sample: { name, labels, value } };
-}
-/** A stable key for a series: name plus labels sorted by name. */
-function exposition_seriesKey(name, labels) {
-    const names = Object.keys(labels).sort();
-    return `${name}{${names.map((n) => `${n}=${JSON.stringify(labels[n])}`).join(',')}}`;
-}
-
 ;// CONCATENATED MODULE: ./src/metrics/series.ts
 /**
  * Series updates and how they merge with what a Pushgateway group already
@@ -32774,7 +32568,7 @@ function mergeUpdates(updates, existing) {
                 const keep = definitions_metricByName(def.name) === def ? new Set([...def.labels, 'le']) : undefined;
                 for (const sample of existing.get(def.name) ?? []) {
                     const labels = orderLabels(normalizeExistingLabels(sample.labels, keep), def);
-                    family.samples.set(exposition_seriesKey(sample.name, labels), {
+                    family.samples.set(seriesKey(sample.name, labels), {
                         name: sample.name,
                         labels,
                         value: sample.value,
@@ -32783,7 +32577,7 @@ function mergeUpdates(updates, existing) {
             }
         }
         const labels = orderLabels(update.labels, def);
-        const key = exposition_seriesKey(update.name, labels);
+        const key = seriesKey(update.name, labels);
         const current = family.samples.get(key);
         let value = update.value;
         if (def.merge === 'sum')
@@ -32791,7 +32585,7 @@ function mergeUpdates(updates, existing) {
         else if (def.merge === 'max') {
             const before = existing
                 ?.get(def.name)
-                ?.find((s) => exposition_seriesKey(s.name, orderLabels(normalizeExistingLabels(s.labels, new Set(def.labels)), def)) ===
+                ?.find((s) => seriesKey(s.name, orderLabels(normalizeExistingLabels(s.labels, new Set(def.labels)), def)) ===
                 key);
             value = Math.max(current?.value ?? -Infinity, before?.value ?? -Infinity, update.value);
         }
@@ -32807,8 +32601,8 @@ function mergeUpdates(updates, existing) {
 function sortSamples(samples) {
     const le = (s) => s.labels.le === undefined ? Infinity : s.labels.le === '+Inf' ? Infinity : Number(s.labels.le);
     return samples.sort((a, b) => {
-        const ka = exposition_seriesKey('', { ...a.labels, le: '' });
-        const kb = exposition_seriesKey('', { ...b.labels, le: '' });
+        const ka = seriesKey('', { ...a.labels, le: '' });
+        const kb = seriesKey('', { ...b.labels, le: '' });
         if (ka !== kb)
             return ka < kb ? -1 : 1;
         const rank = (s) => (s.name.endsWith('_bucket') ? 0 : s.name.endsWith('_sum') ? 1 : 2);
@@ -33162,13 +32956,14 @@ function groupingKey(config, service) {
 function instanceId(env) {
     return env.GITHUB_ACTION || 'deployment-observability';
 }
+/** Returns the role this instance took: `owner` (tracks the job) or `passive`. */
 async function startTrack(ctx) {
     const { config, io, env, clock } = ctx;
     const owner = env[constants/* ExportedEnv */.XL.Owner];
     if (owner && owner !== instanceId(env)) {
         io.saveState(constants/* State */.Uw.Role, constants/* TRACK_ROLE_PASSIVE */.jS);
         io.info(`Another instance (step ${owner}) tracks this job already; this one stays passive.`);
-        return;
+        return constants/* TRACK_ROLE_PASSIVE */.jS;
     }
     const startedAt = clock.now();
     const deploymentId = (0,inputs/* deploymentIdOf */.Y4)(config.runner);
@@ -33192,7 +32987,7 @@ async function startTrack(ctx) {
     io.exportVariable(constants/* ExportedEnv */.XL.DeploymentId, deploymentId);
     io.info(`Tracking deployment ${deploymentId} of ${config.service} to ${config.environment}.`);
     if (!config.pushgateway)
-        return;
+        return constants/* TRACK_ROLE_OWNER */.Be;
     const client = new PushgatewayClient(config.pushgateway, clock);
     const key = groupingKey(config, config.service);
     const [outcome] = await publishGroups([{ key, updates: startUpdates(trackContext(config), startedAt) }], {
@@ -33208,19 +33003,545 @@ async function startTrack(ctx) {
         io.info(`Pushed deployment_in_progress=1 to {${describeGroup(key)}}.`);
     else
         ctx.problems.report(`deployment_in_progress was not pushed, so this deployment is not visible live: ${outcome?.problem ?? 'unknown problem'}`);
+    return constants/* TRACK_ROLE_OWNER */.Be;
+}
+
+;// CONCATENATED MODULE: ./src/github/client.ts
+
+class GitHubApiError extends Error {
+    status;
+    constructor(message, status) {
+        super(message);
+        this.status = status;
+        this.name = 'GitHubApiError';
+    }
+}
+class GitHubClient {
+    options;
+    /** Requests sent (attempts included), for the benchmark and the summary. */
+    requestCount = 0;
+    constructor(options) {
+        this.options = options;
+    }
+    async getJson(path, what, deadline) {
+        const o = this.options;
+        const fetchImpl = (url, init) => {
+            this.requestCount++;
+            return (o.fetchImpl ?? fetch)(url, init);
+        };
+        const response = await request({
+            url: `${o.apiUrl}${path}`,
+            headers: {
+                accept: 'application/vnd.github+json',
+                'x-github-api-version': '2022-11-28',
+                'user-agent': 'deployment-observability-action',
+                ...(o.token ? { authorization: `Bearer ${o.token}` } : {}),
+            },
+            timeoutMs: 5000,
+            attempts: 3,
+            deadline,
+            what,
+        }, o.clock, fetchImpl);
+        if (response.status !== 200) {
+            let message = response.text.slice(0, 200);
+            try {
+                message = JSON.parse(response.text).message ?? message;
+            }
+            catch {
+                // not JSON: keep the text
+            }
+            const hint = response.status === 401
+                ? ' (is github-token valid?)'
+                : response.status === 403 || response.status === 404
+                    ? ' (the token needs `actions: read`: add `permissions: { actions: read }` to the job or workflow)'
+                    : '';
+            throw new GitHubApiError(`${what}: HTTP ${response.status} ${message}${hint}`, response.status);
+        }
+        try {
+            return JSON.parse(response.text);
+        }
+        catch {
+            throw new GitHubApiError(`${what}: the answer is not JSON`, response.status);
+        }
+    }
+    /** `GET /repos/{owner}/{repo}/actions/jobs/{job_id}` */
+    getJob(jobId, deadline) {
+        return this.getJson(`/repos/${this.options.repository}/actions/jobs/${jobId}`, `GET job ${jobId}`, deadline);
+    }
+    /** One page of `GET /repos/{owner}/{repo}/actions/runs/{run_id}/attempts/{attempt}/jobs`. */
+    async listAttemptJobs(runId, attempt, page, deadline) {
+        const body = await this.getJson(`/repos/${this.options.repository}/actions/runs/${runId}/attempts/${attempt}/jobs?per_page=100&page=${page}`, `GET jobs of run ${runId} attempt ${attempt} page ${page}`, deadline);
+        return { totalCount: body.total_count ?? 0, jobs: Array.isArray(body.jobs) ? body.jobs : [] };
+    }
+}
+
+// EXTERNAL MODULE: ./src/model/infer.ts
+var infer = __nccwpck_require__(9033);
+// EXTERNAL MODULE: ./src/model/stage-map.ts
+var stage_map = __nccwpck_require__(2156);
+;// CONCATENATED MODULE: ./src/model/timing.ts
+/**
+ * Timestamps from the REST API: 1 s resolution, mixed UTC offsets (`…Z` for
+ * jobs, `…-08:00` for steps), and `completed_at` that can precede `started_at`
+ * for skipped steps (FACTS.md, "The REST API"). Parse, never compare strings;
+ * clamp durations at 0.
+ */
+const ISO_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})$/i;
+/** Milliseconds since the epoch, or undefined for null, empty or malformed values. */
+function parseTimestamp(value) {
+    if (value === null || value === undefined || value === '')
+        return undefined;
+    if (!ISO_RE.test(value))
+        return undefined;
+    const ms = Date.parse(value);
+    return Number.isFinite(ms) ? ms : undefined;
+}
+/** Seconds between two instants, never negative. */
+function durationSeconds(startMs, endMs) {
+    return Math.max(0, (endMs - startMs) / 1000);
+}
+/** ISO 8601 in UTC with whole seconds, as the API writes them. */
+function toIso(ms) {
+    return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+/** "1m 05s", "42s", "1h 02m" — for summaries. */
+function formatDuration(seconds) {
+    const s = Math.round(seconds);
+    if (s < 60)
+        return `${s}s`;
+    if (s < 3600)
+        return `${Math.floor(s / 60)}m ${String(s % 60).padStart(2, '0')}s`;
+    return `${Math.floor(s / 3600)}h ${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+}
+
+;// CONCATENATED MODULE: ./src/model/deployment.ts
+/**
+ * From the job's steps (as the REST API shows them) to a deployment: stages
+ * with start, end, duration, status and slow marks; the failed stage and its
+ * error type; the overall outcome. Pure: the clock's `now` is a parameter.
+ */
+
+
+
+const RUNNER_STEPS = new Set(['set up job', 'complete job']);
+const FAILED_CONCLUSIONS = new Set(['failure', 'cancelled', 'timed_out']);
+/**
+ * The job's own main steps: the runner's "Set up job"/"Complete job", `Pre X`
+ * steps (with a later X) and `Post X` steps (with an earlier X) left out.
+ * Post steps are found by their main step, not by the prefix alone, so a user
+ * step called "Post-deploy checks" or "Post results" stays a main step.
+ */
+function mainStepsOf(steps, ownStepNames = []) {
+    const names = steps.map((s) => s.name);
+    const own = new Set(ownStepNames.map((n) => n.toLowerCase()));
+    return steps.filter((step, index) => {
+        const name = step.name;
+        if (RUNNER_STEPS.has(name.toLowerCase()))
+            return false;
+        if (own.has(name.toLowerCase()))
+            return false;
+        if (name.startsWith('Pre ') && names.slice(index + 1).includes(name.slice(4)))
+            return false;
+        if (name.startsWith('Post ') && names.slice(0, index).includes(name.slice(5)))
+            return false;
+        return true;
+    });
+}
+function ran(step) {
+    return step.conclusion !== 'skipped' && step.status !== 'queued' && step.started_at !== null;
+}
+const CONCLUSION_RANK = {
+    success: 0,
+    neutral: 0,
+    failure: 2,
+    timed_out: 2,
+    cancelled: 3,
+};
+function worse(a, b) {
+    return (CONCLUSION_RANK[b] ?? 0) > (CONCLUSION_RANK[a] ?? 0) ? b : a;
+}
+/** Builds the deployment from the job's steps. Never throws on odd API data. */
+function buildDeployment(input) {
+    const steps = input.job.steps ?? [];
+    const mainSteps = mainStepsOf(steps, input.ownStepNames);
+    const byKey = new Map();
+    let lastEnd;
+    mainSteps.forEach((step, order) => {
+        if (!ran(step))
+            return;
+        const start = parseTimestamp(step.started_at);
+        const completedAt = parseTimestamp(step.completed_at);
+        const complete = step.status === 'completed' && completedAt !== undefined;
+        // A step still in progress after the bounded wait ends "now": its duration is a lower bound.
+        const end = complete ? completedAt : input.now;
+        if (end !== undefined)
+            lastEnd = lastEnd === undefined ? end : Math.max(lastEnd, end);
+        const target = input.rules.length > 0
+            ? (0,stage_map/* matchStage */.k)(input.rules, step.name)
+            : (() => {
+                const stage = (0,infer/* inferStageFromStep */.$V)(step.name, input.service);
+                return stage === undefined ? undefined : { service: undefined, stage };
+            })();
+        if (!target || start === undefined)
+            return;
+        const service = target.service ?? input.service;
+        const key = `${service}/${target.stage}`;
+        const conclusion = complete
+            ? (step.conclusion ?? 'success')
+            : input.jobStatus === 'cancelled'
+                ? 'cancelled'
+                : 'success';
+        const acc = byKey.get(key);
+        if (acc) {
+            acc.start = Math.min(acc.start, start);
+            acc.end = Math.max(acc.end, end, start);
+            acc.steps.push(step.name);
+            acc.conclusion = worse(acc.conclusion, conclusion);
+            acc.complete &&= complete;
+        }
+        else {
+            byKey.set(key, {
+                service,
+                stage: target.stage,
+                start,
+                end: Math.max(end, start),
+                steps: [step.name],
+                conclusion,
+                complete,
+                order,
+            });
+        }
+    });
+    const stages = [...byKey.values()]
+        .sort((a, b) => a.start - b.start || a.order - b.order)
+        .map((acc) => {
+        const duration = durationSeconds(acc.start, acc.end);
+        const threshold = input.thresholds[acc.stage];
+        return Object.freeze({
+            service: acc.service,
+            stage: acc.stage,
+            status: FAILED_CONCLUSIONS.has(acc.conclusion) ? 'failure' : 'success',
+            startedAt: acc.start,
+            completedAt: acc.end,
+            durationSeconds: duration,
+            thresholdSeconds: threshold,
+            slow: threshold !== undefined && duration > threshold,
+            steps: Object.freeze(acc.steps),
+            conclusion: acc.conclusion,
+            complete: acc.complete,
+        });
+    });
+    const failedSteps = mainSteps.filter((s) => ran(s) && FAILED_CONCLUSIONS.has(s.conclusion ?? ''));
+    const rollback = stages.find((s) => s.stage === 'rollback');
+    const failedCandidate = stages.find((s) => s.status === 'failure' && s.stage !== 'rollback') ??
+        stages.find((s) => s.status === 'failure');
+    let status;
+    if (input.jobStatus === 'success')
+        status = 'success';
+    else if (input.jobStatus === 'failure' || input.jobStatus === 'cancelled')
+        status = 'failure';
+    else
+        status = failedCandidate || failedSteps.length > 0 ? 'failure' : 'success';
+    // A stage that failed under continue-on-error does not fail a job that succeeded.
+    const failedStage = status === 'failure' ? failedCandidate : undefined;
+    let errorType;
+    let failureMessage;
+    if (status === 'failure') {
+        if (failedStage) {
+            errorType =
+                input.reportedErrorTypes.get(failedStage.stage) ??
+                    (failedStage.conclusion === 'cancelled' || failedStage.conclusion === 'timed_out'
+                        ? 'timeout'
+                        : (0,infer/* errorTypeForStage */.wC)(failedStage.stage));
+            const verb = failedStage.conclusion === 'cancelled' ? 'was cancelled' : 'failed';
+            failureMessage = `Stage ${failedStage.stage} (${failedStage.service}) ${verb} after ${Math.round(failedStage.durationSeconds)}s in step "${failedStage.steps.join('", "')}"`;
+        }
+        else if (failedSteps.length > 0) {
+            const step = failedSteps[0];
+            errorType = step.conclusion === 'cancelled' ? 'timeout' : 'unknown';
+            failureMessage = `Step "${step.name}" ${step.conclusion === 'cancelled' ? 'was cancelled' : 'failed'}; it is not mapped to a deployment stage`;
+        }
+        else {
+            errorType = input.jobStatus === 'cancelled' ? 'timeout' : 'unknown';
+            failureMessage =
+                input.jobStatus === 'cancelled'
+                    ? 'The job was cancelled'
+                    : 'The job failed, but no step shows a failure (see the job log)';
+        }
+    }
+    const jobStart = parseTimestamp(input.job.started_at);
+    const firstStepStart = steps.map((s) => parseTimestamp(s.started_at)).find((t) => t !== undefined);
+    const startedAt = jobStart ?? firstStepStart ?? input.fallbackStart;
+    const completedAt = lastEnd ?? input.now;
+    const duration = durationSeconds(startedAt, completedAt);
+    const totalThreshold = input.thresholds['total'];
+    return Object.freeze({
+        status,
+        stages: Object.freeze(stages),
+        failedStage,
+        errorType,
+        failureMessage,
+        startedAt,
+        completedAt,
+        durationSeconds: duration,
+        totalThresholdSeconds: totalThreshold,
+        slow: totalThreshold !== undefined && duration > totalThreshold,
+        rollback,
+        mainSteps: Object.freeze(mainSteps),
+    });
+}
+/**
+ * Names of this action's own main step, never a stage: a step X with a
+ * `Pre X` step (pre runs only for actions that declare it, as this one does),
+ * `Run ./` (a local action has no pre), `Run <owner/repo>@<ref>`, and any name
+ * with "deployment-observability" in it. Without this, inference would read
+ * "deployment" in the action's name as a deploy stage.
+ */
+function ownStepNames(steps, actionRepository, actionRef) {
+    const names = new Set(['Run ./']);
+    if (actionRepository)
+        names.add(`Run ${actionRepository}@${actionRef}`);
+    const all = steps.map((s) => s.name);
+    all.forEach((name, index) => {
+        if (name.startsWith('Pre ') && all.slice(index + 1).includes(name.slice(4)))
+            names.add(name.slice(4));
+        if (/deployment[-_ ]observability/i.test(name) && !name.startsWith('Post ') && !name.startsWith('Pre '))
+            names.add(name);
+    });
+    return [...names];
+}
+
+;// CONCATENATED MODULE: ./src/github/find-job.ts
+
+const MAX_PAGES = 10; // 1,000 jobs: GitHub's matrix limit is 256 per job, a run holds at most a few hundred.
+function jobMatches(job, runner) {
+    let score = 0;
+    if (runner.runnerName && job.runner_name === runner.runnerName)
+        score += 2;
+    const name = job.name ?? '';
+    if (runner.jobId && (name === runner.jobId || name.startsWith(`${runner.jobId} (`)))
+        score += 1;
+    return score;
+}
+/** Looks the job up among the run attempt's jobs (when `check-run-id` is empty, e.g. on GHES). */
+async function lookUpJob(o) {
+    const candidates = [];
+    for (let page = 1; page <= MAX_PAGES; page++) {
+        const { totalCount, jobs } = await o.client.listAttemptJobs(o.runner.runId, o.runner.runAttempt, page, o.deadline);
+        for (const job of jobs) {
+            if (job.status !== 'in_progress')
+                continue;
+            const score = jobMatches(job, o.runner);
+            // A runner runs one job at a time: an in-progress job on our runner is ours.
+            if (score >= 2)
+                return job;
+            if (score > 0)
+                candidates.push({ job, score });
+        }
+        if (jobs.length < 100 || page * 100 >= totalCount)
+            break;
+    }
+    if (candidates.length === 1)
+        return candidates[0].job;
+    if (candidates.length === 0) {
+        throw new Error(`no in-progress job of run ${o.runner.runId} attempt ${o.runner.runAttempt} matches job "${o.runner.jobId}" or runner "${o.runner.runnerName}"; pass check-run-id: \${{ job.check_run_id }}`);
+    }
+    throw new Error(`${candidates.length} in-progress jobs match job "${o.runner.jobId}" (a matrix?) and none runs on runner "${o.runner.runnerName}"; pass check-run-id: \${{ job.check_run_id }}`);
+}
+function settled(job, phase) {
+    const steps = job.steps ?? [];
+    if (steps.length === 0)
+        return false;
+    // This action's own main step is over by post, so it needs no special case there.
+    const main = mainStepsOf(steps);
+    if (phase === 'post')
+        return main.every((s) => s.status === 'completed');
+    // In main: the running step is ours; everything before it must show completed, only
+    // queued steps may follow. Two steps in progress means the API still lags.
+    const open = main.findIndex((s) => s.status !== 'completed');
+    if (open < 0)
+        return true;
+    return main[open]?.status === 'in_progress' && main.slice(open + 1).every((s) => s.status === 'queued');
+}
+/** Finds the job and polls it until its main steps are completed or the lag budget is spent. */
+async function findCurrentJob(o) {
+    const start = o.clock.now();
+    let job = o.checkRunId !== undefined ? await o.client.getJob(o.checkRunId, o.deadline) : await lookUpJob(o);
+    const jobId = job.id;
+    let polls = 1;
+    let delay = 200;
+    while (!settled(job, o.phase ?? 'post')) {
+        const waited = o.clock.now() - start;
+        if (waited + delay > o.lagBudgetMs || o.clock.now() + delay >= o.deadline) {
+            o.logger.info(`The API still shows steps in progress after ${Math.round(waited / 100) / 10}s; using what it shows`);
+            return { job, settled: false, polls };
+        }
+        // Exponential backoff between polls: quick when the API is only a moment behind.
+        await o.clock.sleep(delay);
+        delay = Math.min(delay * 2, 2000);
+        job = await o.client.getJob(jobId, o.deadline);
+        polls++;
+    }
+    return { job, settled: true, polls };
+}
+
+;// CONCATENATED MODULE: ./src/metrics/report-file.ts
+/** Reading DEPLOY_METRICS_FILE: bounded, and a missing file is simply empty. */
+
+const MAX_REPORT_BYTES = 1024 * 1024;
+/** The file's text (at most 1 MiB, cut at a line end) and a note when something was left out. */
+async function readReportFile(path) {
+    if (!path)
+        return { text: '' };
+    let handle;
+    try {
+        handle = await (0,promises_namespaceObject.open)(path, 'r');
+    }
+    catch (error) {
+        if (error.code === 'ENOENT')
+            return { text: '' };
+        return { text: '', note: `DEPLOY_METRICS_FILE ${path} could not be read: ${error.message}` };
+    }
+    try {
+        const buffer = Buffer.alloc(MAX_REPORT_BYTES);
+        const { bytesRead } = await handle.read(buffer, 0, MAX_REPORT_BYTES, 0);
+        const size = (await handle.stat()).size;
+        const text = buffer.subarray(0, bytesRead).toString('utf8');
+        // A cut line at the end would be reported as malformed: drop it, and say why.
+        if (size > MAX_REPORT_BYTES) {
+            return {
+                text: text.slice(0, text.lastIndexOf('\n') + 1),
+                note: `DEPLOY_METRICS_FILE ${path} is ${size} bytes; only the first 1 MiB is read`,
+            };
+        }
+        return { text };
+    }
+    finally {
+        await handle.close();
+    }
+}
+
+;// CONCATENATED MODULE: ./src/report/outputs.ts
+/** The contract's outputs of a tracked deployment, set by post (and by a later instance's main). */
+
+
+/** `stages-json`: every stage with service, stage, status, started_at, completed_at, duration_seconds, slow. */
+function stagesJson(deployment) {
+    return JSON.stringify(deployment.stages.map((s) => ({
+        service: s.service,
+        stage: s.stage,
+        status: s.status,
+        started_at: toIso(s.startedAt),
+        completed_at: toIso(s.completedAt),
+        duration_seconds: s.durationSeconds,
+        slow: s.slow,
+    })));
+}
+function setDeploymentOutputs(io, deployment, deploymentId, metricsFile) {
+    io.setOutput(constants/* Outputs */.tY.DeploymentId, deploymentId);
+    io.setOutput(constants/* Outputs */.tY.Status, deployment.status);
+    io.setOutput(constants/* Outputs */.tY.FailedStage, deployment.failedStage?.stage ?? '');
+    io.setOutput(constants/* Outputs */.tY.ErrorType, deployment.errorType ?? '');
+    io.setOutput(constants/* Outputs */.tY.DurationSeconds, String(deployment.durationSeconds));
+    io.setOutput(constants/* Outputs */.tY.MetricsFile, metricsFile);
+    io.setOutput(constants/* Outputs */.tY.StagesJson, stagesJson(deployment));
+}
+
+;// CONCATENATED MODULE: ./src/hooks/track-snapshot.ts
+/**
+ * A later instance of the action in a tracked job sets the contract's outputs
+ * in its main step, from the job so far. GitHub ignores outputs set in a post
+ * step, so this is how later steps and jobs (`needs:`) read `status`,
+ * `failed-stage`, `error-type`, `stages-json`: place the action again after
+ * the deploy steps, with an `id` and `if: always()`.
+ */
+
+
+
+
+
+
+
+
+/** A main step runs inside the deployment: a tighter budget than post's. */
+const SNAPSHOT_BUDGET_MS = 10000;
+const SNAPSHOT_LAG_MS = 5000;
+async function snapshotTrack(ctx) {
+    const { config, io, env, clock, problems } = ctx;
+    const t0 = clock.now();
+    const deploymentId = env[constants/* ExportedEnv */.XL.DeploymentId] || (0,inputs/* deploymentIdOf */.Y4)(config.runner);
+    if (!config.githubToken) {
+        problems.report('github-token is empty: the job so far cannot be read, so no outputs are set');
+        return;
+    }
+    const client = new GitHubClient({
+        apiUrl: config.runner.apiUrl,
+        token: config.githubToken,
+        repository: config.runner.repository,
+        clock,
+    });
+    let found;
+    try {
+        found = await findCurrentJob({
+            client,
+            runner: config.runner,
+            checkRunId: config.checkRunId,
+            clock,
+            logger: io,
+            deadline: t0 + SNAPSHOT_BUDGET_MS,
+            lagBudgetMs: SNAPSHOT_LAG_MS,
+            phase: 'main',
+        });
+    }
+    catch (error) {
+        problems.report(`Could not read this job\u2019s steps from the GitHub API, so no outputs are set: ${error.message}`);
+        return;
+    }
+    const allSteps = found.job.steps ?? [];
+    // Only what has finished: the step running now is this one, later ones have not run.
+    const job = { ...found.job, steps: allSteps.filter((s) => s.status === 'completed') };
+    const { text } = await readReportFile(env[constants/* ExportedEnv */.XL.MetricsFile]);
+    const reported = parseReportedMetrics(text, 'DEPLOY_METRICS_FILE');
+    const deployment = buildDeployment({
+        job,
+        service: io.getState(constants/* State */.Uw.Service) || config.service,
+        rules: config.stageRules,
+        thresholds: config.thresholds,
+        jobStatus: config.jobStatus,
+        reportedErrorTypes: reported.errorTypesByStage,
+        ownStepNames: ownStepNames(allSteps, config.runner.actionRepository, config.runner.actionRef),
+        fallbackStart: t0,
+        now: clock.now(),
+    });
+    setDeploymentOutputs(io, deployment, deploymentId, config.metricsFile);
+    io.info(`Outputs set from the job so far: ${deployment.status}, ${deployment.stages.length} stage(s)${deployment.failedStage ? `, failed at ${deployment.failedStage.stage} (${deployment.errorType})` : ''}. The first instance of the action pushes the metrics in its post step.`);
 }
 
 ;// CONCATENATED MODULE: ./src/hooks/main.ts
-/** main: track mode does pre's work when pre did not run (a local action, `uses: ./`). */
+/**
+ * main, in track mode: does pre's work when pre did not run (a local action,
+ * `uses: ./`); in a later instance of the action, sets the outputs from the
+ * job so far (GitHub ignores outputs set in post).
+ */
+
+
 
 
 async function mainHook(ctx) {
-    if (ctx.config.mode === 'track') {
-        if (ctx.io.getState(constants/* State */.Uw.Role) === '')
-            await startTrack(ctx);
+    const { config, io } = ctx;
+    if (config.mode !== 'track') {
+        ctx.problems.report(`mode ${config.mode} is not available in this version of the action; nothing was done`);
         return;
     }
-    ctx.problems.report(`mode ${ctx.config.mode} is not available in this version of the action; nothing was done`);
+    // STATE_* holds what pre saved; what this process saves is not readable until post.
+    const role = io.getState(constants/* State */.Uw.Role) || (await startTrack(ctx));
+    if (role === constants/* TRACK_ROLE_PASSIVE */.jS) {
+        await snapshotTrack(ctx);
+        return;
+    }
+    // The owner knows these at the start; later steps can read them.
+    io.setOutput(constants/* Outputs */.tY.DeploymentId, io.getState(constants/* State */.Uw.DeploymentId) || (0,inputs/* deploymentIdOf */.Y4)(config.runner));
+    io.setOutput(constants/* Outputs */.tY.MetricsFile, config.metricsFile);
 }
 
 
@@ -33237,8 +33558,8 @@ __nccwpck_require__.d(__webpack_exports__, {
 
 // UNUSED EXPORTS: Problems
 
-// EXTERNAL MODULE: ./src/config/inputs.ts + 2 modules
-var inputs = __nccwpck_require__(8108);
+// EXTERNAL MODULE: ./src/config/inputs.ts
+var inputs = __nccwpck_require__(4389);
 ;// CONCATENATED MODULE: ./src/util/clock.ts
 const systemClock = {
     now: () => Date.now(),
@@ -33327,6 +33648,231 @@ function readDeferred(io) {
     catch {
         return [];
     }
+}
+
+
+/***/ }),
+
+/***/ 9033:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   $V: () => (/* binding */ inferStageFromStep),
+/* harmony export */   Dl: () => (/* binding */ inferServiceFromName),
+/* harmony export */   wC: () => (/* binding */ errorTypeForStage)
+/* harmony export */ });
+/* unused harmony exports KNOWN_STAGES, ERROR_TYPES */
+/**
+ * Stage and service inference for jobs that give no stage map: keywords in
+ * step and job names, mapped onto the design document's stages and services.
+ */
+const KNOWN_STAGES = Object.freeze({
+    api: ['build', 'push', 'deploy_railway', 'health_check', 'migration', 'smoke_test', 'rollback'],
+    web: ['install', 'build', 'deploy_vercel', 'verification'],
+    database: ['migration_check', 'migration_apply', 'verification'],
+});
+/** Error types of the design document's taxonomy. */
+const ERROR_TYPES = Object.freeze([
+    'timeout',
+    'health_check_failed',
+    'migration_failed',
+    'test_failed',
+    'rollback_triggered',
+    'api_unreachable',
+    'database_connection_error',
+]);
+function tokens(name) {
+    return name
+        .toLowerCase()
+        .split(/[^a-z0-9]+/)
+        .filter(Boolean);
+}
+const SERVICE_WORDS = [
+    [
+        'database',
+        ['db', 'database', 'databases', 'migrate', 'migrations', 'migration', 'schema', 'postgres', 'alembic'],
+    ],
+    ['web', ['web', 'frontend', 'front', 'vercel', 'nextjs', 'next', 'site', 'ui']],
+    ['api', ['api', 'backend', 'server', 'railway']],
+];
+/** `api`, `web` or `database` when a name says so, else undefined. */
+function inferServiceFromName(name) {
+    const words = new Set(tokens(name));
+    for (const [service, keywords] of SERVICE_WORDS) {
+        if (keywords.some((k) => words.has(k)))
+            return service;
+    }
+    return undefined;
+}
+/**
+ * The stage a step's name suggests, or undefined for steps that are not
+ * deployment stages (checkout, setup, the action itself).
+ */
+function inferStageFromStep(stepName, service) {
+    const name = stepName.toLowerCase();
+    // Tooling around a deployment, not a stage of it: setting up builders and CLIs,
+    // logins, caches, artifacts, notifications.
+    if (/^(set\s*up|setup)\b|buildx|\blogin\b|\bcache\b|artifact|notif|\bslack\b|install .*\bcli\b/.test(name))
+        return undefined;
+    if (/roll\s*-?\s*back|revert deploy/.test(name))
+        return 'rollback';
+    if (/migrat|alembic|flyway|liquibase/.test(name)) {
+        if (service === 'database')
+            return /check|validat|pending|status|plan|dry|lint|verify/.test(name)
+                ? 'migration_check'
+                : 'migration_apply';
+        return 'migration';
+    }
+    if (/smoke/.test(name))
+        return 'smoke_test';
+    if (/health/.test(name))
+        return 'health_check';
+    if (/verif|schema check|validate schema/.test(name))
+        return 'verification';
+    if (/vercel/.test(name))
+        return 'deploy_vercel';
+    if (/railway/.test(name))
+        return 'deploy_railway';
+    if (/\bdeploy/.test(name))
+        return service === 'web' ? 'deploy_vercel' : 'deploy_railway';
+    if (/\bbuild|compile|bundle/.test(name))
+        return 'build';
+    if (/\bpush|publish image|upload image/.test(name))
+        return 'push';
+    if (/\binstall|npm ci|pnpm i\b|yarn install|dependencies/.test(name))
+        return 'install';
+    return undefined;
+}
+/** The error type a failed stage implies when no step reported one. */
+function errorTypeForStage(stage) {
+    switch (stage) {
+        case 'health_check':
+            return 'health_check_failed';
+        case 'migration':
+        case 'migration_check':
+        case 'migration_apply':
+            return 'migration_failed';
+        case 'smoke_test':
+        case 'verification':
+            return 'test_failed';
+        case 'rollback':
+            return 'rollback_triggered';
+        default:
+            return 'unknown';
+    }
+}
+
+
+/***/ }),
+
+/***/ 2156:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   k: () => (/* binding */ matchStage),
+/* harmony export */   m: () => (/* binding */ parseStageMap)
+/* harmony export */ });
+/**
+ * The `stages` input: one rule a line, `<step name> => <service>/<stage>` or
+ * `/<regex>/<flags> => <service>/<stage>`; first match wins; a line starting
+ * with `#` is a comment, and `#` after the target starts one. A bad line is
+ * reported by number and skipped; the other rules still apply.
+ */
+const NAME_RE = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+const SERVICE_RE = /^[a-zA-Z0-9_][a-zA-Z0-9_.-]*$/;
+/** A `/pattern/flags` rule; unknown flags reach the RegExp constructor, which names them. */
+const REGEX_RULE_RE = /^\/(.+)\/([a-zA-Z]*)$/;
+const TARGET_RE = /^\s*(?:[a-zA-Z0-9_][a-zA-Z0-9_.-]*\/)?[a-zA-Z_][a-zA-Z0-9_]*\s*$/;
+/**
+ * The rule without a trailing ` # comment`. A `#` that follows a complete
+ * `=> target` starts a comment (which may itself contain `=>`); a `#` in a step
+ * name (`Deploy #2 => api/deploy_railway`) does not.
+ */
+function withoutComment(line) {
+    for (const match of line.matchAll(/\s#/g)) {
+        const candidate = line.slice(0, match.index);
+        const arrow = candidate.lastIndexOf('=>');
+        if (arrow < 0)
+            continue;
+        const target = candidate.slice(arrow + 2);
+        if (TARGET_RE.test(target) || target.trim() === '')
+            return candidate;
+    }
+    return line;
+}
+const MAX_PATTERN = 1000;
+function shorten(text, max = 80) {
+    const oneLine = text.replace(/[\r\n]+/g, ' ');
+    return oneLine.length > max ? `${oneLine.slice(0, max - 1)}…` : oneLine;
+}
+/** Parses the stage map. Never throws. */
+function parseStageMap(text, inputName = 'stages') {
+    const rules = [];
+    const problems = [];
+    const lines = text.split(/\r?\n/);
+    lines.forEach((raw, index) => {
+        const line = index + 1;
+        const trimmed = raw.trim();
+        if (trimmed === '' || trimmed.startsWith('#'))
+            return;
+        const where = `input ${inputName}, line ${line} ("${shorten(trimmed)}")`;
+        const rule = withoutComment(trimmed);
+        const arrow = rule.lastIndexOf('=>');
+        if (arrow < 0) {
+            problems.push(`${where}: expected "<step name> => <service>/<stage>"; rule skipped`);
+            return;
+        }
+        const pattern = rule.slice(0, arrow).trim();
+        const target = rule.slice(arrow + 2).trim();
+        if (pattern === '') {
+            problems.push(`${where}: no step name before "=>"; rule skipped`);
+            return;
+        }
+        if (pattern.length > MAX_PATTERN) {
+            problems.push(`${where}: step name longer than ${MAX_PATTERN} characters; rule skipped`);
+            return;
+        }
+        const parts = target.split('/');
+        if (parts.length > 2 || target === '') {
+            problems.push(`${where}: target "${shorten(target)}" is not "<service>/<stage>"; rule skipped`);
+            return;
+        }
+        const [first, second] = parts;
+        const service = second === undefined ? undefined : first.trim();
+        const stage = (second ?? first).trim();
+        if (service !== undefined && !SERVICE_RE.test(service)) {
+            problems.push(`${where}: service "${shorten(service)}" may hold only letters, digits, _ . -; rule skipped`);
+            return;
+        }
+        if (!NAME_RE.test(stage)) {
+            problems.push(`${where}: stage "${shorten(stage)}" must be a name like deploy_railway; rule skipped`);
+            return;
+        }
+        const regex = REGEX_RULE_RE.exec(pattern);
+        let matches;
+        if (regex) {
+            let compiled;
+            try {
+                // `g` and `y` make test() stateful; a rule must answer the same for every step.
+                compiled = new RegExp(regex[1] ?? '', (regex[2] ?? '').replace(/[gy]/g, ''));
+            }
+            catch (error) {
+                problems.push(`${where}: ${error instanceof Error ? error.message : String(error)}; rule skipped`);
+                return;
+            }
+            matches = (stepName) => compiled.test(stepName);
+        }
+        else {
+            const wanted = pattern.toLowerCase();
+            matches = (stepName) => stepName.trim().toLowerCase() === wanted;
+        }
+        rules.push(Object.freeze({ line, source: pattern, service, stage, matches }));
+    });
+    return { rules, problems };
+}
+/** The first rule that matches a step name. */
+function matchStage(rules, stepName) {
+    return rules.find((rule) => rule.matches(stepName));
 }
 
 

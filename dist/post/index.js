@@ -38574,8 +38574,10 @@ function secretsOf(read) {
     const token = read(_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.GitHubToken).trim();
     if (token)
         secrets.push(token);
-    const auth = read(_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.PushgatewayAuth).trim();
-    if (auth) {
+    for (const name of [_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.PushgatewayAuth, 'remote-write-auth']) {
+        const auth = read(name).trim();
+        if (!auth)
+            continue;
         secrets.push(auth);
         const header = authorization(auth);
         if (header)
@@ -38665,7 +38667,7 @@ function deploymentIdOf(runner) {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _hooks_io_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1438);
-/* harmony import */ var _hooks_post_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(9395);
+/* harmony import */ var _hooks_post_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(5665);
 /* harmony import */ var _hooks_run_wrapper_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(2890);
 
 
@@ -38713,7 +38715,7 @@ const coreIO = {
 
 /***/ }),
 
-/***/ 9395:
+/***/ 5665:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -39378,12 +39380,20 @@ async function lookUpJob(o) {
     }
     throw new Error(`${candidates.length} in-progress jobs match job "${o.runner.jobId}" (a matrix?) and none runs on runner "${o.runner.runnerName}"; pass check-run-id: \${{ job.check_run_id }}`);
 }
-function settled(job) {
+function settled(job, phase) {
     const steps = job.steps ?? [];
     if (steps.length === 0)
         return false;
-    // This action's own main step is over by now, so it needs no special case here.
-    return mainStepsOf(steps).every((s) => s.status === 'completed');
+    // This action's own main step is over by post, so it needs no special case there.
+    const main = mainStepsOf(steps);
+    if (phase === 'post')
+        return main.every((s) => s.status === 'completed');
+    // In main: the running step is ours; everything before it must show completed, only
+    // queued steps may follow. Two steps in progress means the API still lags.
+    const open = main.findIndex((s) => s.status !== 'completed');
+    if (open < 0)
+        return true;
+    return main[open]?.status === 'in_progress' && main.slice(open + 1).every((s) => s.status === 'queued');
 }
 /** Finds the job and polls it until its main steps are completed or the lag budget is spent. */
 async function findCurrentJob(o) {
@@ -39392,7 +39402,7 @@ async function findCurrentJob(o) {
     const jobId = job.id;
     let polls = 1;
     let delay = 200;
-    while (!settled(job)) {
+    while (!settled(job, o.phase ?? 'post')) {
         const waited = o.clock.now() - start;
         if (waited + delay > o.lagBudgetMs || o.clock.now() + delay >= o.deadline) {
             o.logger.info(`The API still shows steps in progress after ${Math.round(waited / 100) / 10}s; using what it shows`);
@@ -40448,6 +40458,42 @@ function combinedExposition(outcomes) {
     return renderExposition([...byName.values()].map(({ family, samples }) => ({ ...family, samples })));
 }
 
+;// CONCATENATED MODULE: ./src/metrics/report-file.ts
+/** Reading DEPLOY_METRICS_FILE: bounded, and a missing file is simply empty. */
+
+const MAX_REPORT_BYTES = 1024 * 1024;
+/** The file's text (at most 1 MiB, cut at a line end) and a note when something was left out. */
+async function readReportFile(path) {
+    if (!path)
+        return { text: '' };
+    let handle;
+    try {
+        handle = await (0,promises_namespaceObject.open)(path, 'r');
+    }
+    catch (error) {
+        if (error.code === 'ENOENT')
+            return { text: '' };
+        return { text: '', note: `DEPLOY_METRICS_FILE ${path} could not be read: ${error.message}` };
+    }
+    try {
+        const buffer = Buffer.alloc(MAX_REPORT_BYTES);
+        const { bytesRead } = await handle.read(buffer, 0, MAX_REPORT_BYTES, 0);
+        const size = (await handle.stat()).size;
+        const text = buffer.subarray(0, bytesRead).toString('utf8');
+        // A cut line at the end would be reported as malformed: drop it, and say why.
+        if (size > MAX_REPORT_BYTES) {
+            return {
+                text: text.slice(0, text.lastIndexOf('\n') + 1),
+                note: `DEPLOY_METRICS_FILE ${path} is ${size} bytes; only the first 1 MiB is read`,
+            };
+        }
+        return { text };
+    }
+    finally {
+        await handle.close();
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/metrics/track.ts
 
 const MIGRATION_STAGES = new Set(['migration', 'migration_apply']);
@@ -40605,6 +40651,32 @@ function deploymentAnnotations(d, service) {
         });
     }
     return out;
+}
+
+;// CONCATENATED MODULE: ./src/report/outputs.ts
+/** The contract's outputs of a tracked deployment, set by post (and by a later instance's main). */
+
+
+/** `stages-json`: every stage with service, stage, status, started_at, completed_at, duration_seconds, slow. */
+function stagesJson(deployment) {
+    return JSON.stringify(deployment.stages.map((s) => ({
+        service: s.service,
+        stage: s.stage,
+        status: s.status,
+        started_at: toIso(s.startedAt),
+        completed_at: toIso(s.completedAt),
+        duration_seconds: s.durationSeconds,
+        slow: s.slow,
+    })));
+}
+function setDeploymentOutputs(io, deployment, deploymentId, metricsFile) {
+    io.setOutput(constants/* Outputs */.tY.DeploymentId, deploymentId);
+    io.setOutput(constants/* Outputs */.tY.Status, deployment.status);
+    io.setOutput(constants/* Outputs */.tY.FailedStage, deployment.failedStage?.stage ?? '');
+    io.setOutput(constants/* Outputs */.tY.ErrorType, deployment.errorType ?? '');
+    io.setOutput(constants/* Outputs */.tY.DurationSeconds, String(deployment.durationSeconds));
+    io.setOutput(constants/* Outputs */.tY.MetricsFile, metricsFile);
+    io.setOutput(constants/* Outputs */.tY.StagesJson, stagesJson(deployment));
 }
 
 ;// CONCATENATED MODULE: ./src/report/markdown.ts
@@ -97464,17 +97536,28 @@ class ActionsCacheCarryStore {
     keySuffix;
     timeoutMs;
     now;
+    deadline;
     description = 'the Actions cache';
     /**
      * @param workDir where restored files land (the same path on every runner: the cache version hashes it)
      * @param keySuffix unique per job run, e.g. `<run id>-<attempt>-<job>`
      */
-    constructor(cache, workDir, keySuffix, timeoutMs = 5000, now = Date.now) {
+    constructor(cache, workDir, keySuffix, timeoutMs = 5000, now = Date.now, 
+    /** No cache call runs past this time (ms): post's total budget. */
+    deadline = Infinity) {
         this.cache = cache;
         this.workDir = workDir;
         this.keySuffix = keySuffix;
         this.timeoutMs = timeoutMs;
         this.now = now;
+        this.deadline = deadline;
+    }
+    /** The time a call may take: its own bound, and never past the deadline. */
+    budget(what) {
+        const left = this.deadline - this.now();
+        if (left <= 0)
+            throw new Error(`${what}: no time left in this step's budget`);
+        return Math.min(this.timeoutMs, left);
     }
     where(groupId) {
         const hash = (0,external_node_crypto_.createHash)('sha256').update(groupId).digest('hex').slice(0, 24);
@@ -97483,10 +97566,12 @@ class ActionsCacheCarryStore {
     async load(groupId) {
         const { dir, prefix } = this.where(groupId);
         await (0,promises_namespaceObject.mkdir)(dir, { recursive: true });
+        const what = 'Restoring carried counts from the Actions cache';
+        const ms = this.budget(what);
         const hit = await withTimeout(this.cache.restoreCache([dir], `${prefix}${this.keySuffix}`, [prefix], {
-            timeoutInMs: this.timeoutMs,
-            segmentTimeoutInMs: this.timeoutMs,
-        }), this.timeoutMs, 'Restoring carried counts from the Actions cache');
+            timeoutInMs: ms,
+            segmentTimeoutInMs: ms,
+        }), ms, what);
         if (hit === undefined)
             return [];
         return new FileCarryStore(dir).load(groupId);
@@ -97494,7 +97579,9 @@ class ActionsCacheCarryStore {
     async save(groupId, entries) {
         const { dir, prefix } = this.where(groupId);
         await new FileCarryStore(dir).save(groupId, entries);
-        await withTimeout(this.cache.saveCache([dir], `${prefix}${this.keySuffix}-${this.now()}`), this.timeoutMs, 'Saving carried counts to the Actions cache');
+        const what = 'Saving carried counts to the Actions cache';
+        const ms = this.budget(what);
+        await withTimeout(this.cache.saveCache([dir], `${prefix}${this.keySuffix}-${this.now()}`), ms, what);
     }
 }
 
@@ -97510,14 +97597,15 @@ class ActionsCacheCarryStore {
 
 
 
-function carryStoreOf(env, cache = lib_cache_namespaceObject) {
+/** `deadline` (ms) bounds every cache call: post's total budget. */
+function carryStoreOf(env, cache = lib_cache_namespaceObject, deadline = Infinity) {
     const explicit = env[constants/* STATE_DIR_ENV */.c2];
     if (explicit)
         return new FileCarryStore(explicit);
     if (cache.isFeatureAvailable()) {
         const temp = env.RUNNER_TEMP || '/tmp';
         const suffix = [env.GITHUB_RUN_ID, env.GITHUB_RUN_ATTEMPT, env.GITHUB_JOB].filter(Boolean).join('-') || 'local';
-        return new ActionsCacheCarryStore(cache, (0,external_node_path_namespaceObject.join)(temp, 'deployment-observability-carry'), suffix);
+        return new ActionsCacheCarryStore(cache, (0,external_node_path_namespaceObject.join)(temp, 'deployment-observability-carry'), suffix, 5000, Date.now, deadline);
     }
     if (env.RUNNER_TOOL_CACHE)
         return new FileCarryStore((0,external_node_path_namespaceObject.join)(env.RUNNER_TOOL_CACHE, 'deployment-observability'));
@@ -97562,13 +97650,14 @@ function groupingKey(config, service) {
 function instanceId(env) {
     return env.GITHUB_ACTION || 'deployment-observability';
 }
+/** Returns the role this instance took: `owner` (tracks the job) or `passive`. */
 async function startTrack(ctx) {
     const { config, io, env, clock } = ctx;
     const owner = env[ExportedEnv.Owner];
     if (owner && owner !== instanceId(env)) {
         io.saveState(State.Role, TRACK_ROLE_PASSIVE);
         io.info(`Another instance (step ${owner}) tracks this job already; this one stays passive.`);
-        return;
+        return TRACK_ROLE_PASSIVE;
     }
     const startedAt = clock.now();
     const deploymentId = deploymentIdOf(config.runner);
@@ -97592,7 +97681,7 @@ async function startTrack(ctx) {
     io.exportVariable(ExportedEnv.DeploymentId, deploymentId);
     io.info(`Tracking deployment ${deploymentId} of ${config.service} to ${config.environment}.`);
     if (!config.pushgateway)
-        return;
+        return TRACK_ROLE_OWNER;
     const client = new PushgatewayClient(config.pushgateway, clock);
     const key = groupingKey(config, config.service);
     const [outcome] = await publishGroups([{ key, updates: startUpdates(trackContext(config), startedAt) }], {
@@ -97608,6 +97697,7 @@ async function startTrack(ctx) {
         io.info(`Pushed deployment_in_progress=1 to {${describeGroup(key)}}.`);
     else
         ctx.problems.report(`deployment_in_progress was not pushed, so this deployment is not visible live: ${outcome?.problem ?? 'unknown problem'}`);
+    return TRACK_ROLE_OWNER;
 }
 
 ;// CONCATENATED MODULE: ./src/hooks/track-finish.ts
@@ -97633,42 +97723,14 @@ async function startTrack(ctx) {
 
 
 
+
 const POST_BUDGET_MS = 25000;
+/** Keeping counts a failed push could not deliver may use a little past the push deadline. */
+const CARRY_GRACE_MS = 3000;
 const API_BUDGET_MS = 12000;
 const LAG_BUDGET_MS = 8000;
-const MAX_REPORT_BYTES = 1024 * 1024;
 /** Only this many reported-line problems become annotations; the rest go to the log and summary. */
 const MAX_LINE_WARNINGS = 3;
-async function readReportFile(path) {
-    if (!path)
-        return { text: '' };
-    let handle;
-    try {
-        handle = await (0,promises_namespaceObject.open)(path, 'r');
-    }
-    catch (error) {
-        if (error.code === 'ENOENT')
-            return { text: '' };
-        return { text: '', note: `DEPLOY_METRICS_FILE ${path} could not be read: ${error.message}` };
-    }
-    try {
-        const buffer = Buffer.alloc(MAX_REPORT_BYTES);
-        const { bytesRead } = await handle.read(buffer, 0, MAX_REPORT_BYTES, 0);
-        const size = (await handle.stat()).size;
-        const text = buffer.subarray(0, bytesRead).toString('utf8');
-        // A cut line at the end would be reported as malformed: drop it, and say why.
-        if (size > MAX_REPORT_BYTES) {
-            return {
-                text: text.slice(0, text.lastIndexOf('\n') + 1),
-                note: `DEPLOY_METRICS_FILE ${path} is ${size} bytes; only the first 1 MiB is read`,
-            };
-        }
-        return { text };
-    }
-    finally {
-        await handle.close();
-    }
-}
 function outcomeLine(outcome, url, store) {
     const group = `{${pushgateway_describeGroup(outcome.key)}}`;
     if (outcome.pushed) {
@@ -97766,7 +97828,7 @@ async function finishTrack(ctx) {
     const plans = [...grouped.entries()]
         .sort(([a], [b]) => (a === service ? -1 : b === service ? 1 : a.localeCompare(b)))
         .map(([svc, updates]) => ({ key: groupingKey(config, svc), updates }));
-    const store = carryStoreOf(env);
+    const store = carryStoreOf(env, undefined, deadline + CARRY_GRACE_MS);
     const outcomes = await publish_publishGroups(plans, {
         client: config.pushgateway ? new pushgateway_PushgatewayClient(config.pushgateway, clock) : undefined,
         store,
@@ -97812,23 +97874,8 @@ async function finishTrack(ctx) {
             ok: true,
             text: `${reported.series.length} series reported by steps through DEPLOY_METRICS_FILE`,
         });
-    // 6. Outputs.
-    const stagesJson = deployment.stages.map((s) => ({
-        service: s.service,
-        stage: s.stage,
-        status: s.status,
-        started_at: toIso(s.startedAt),
-        completed_at: toIso(s.completedAt),
-        duration_seconds: s.durationSeconds,
-        slow: s.slow,
-    }));
-    io.setOutput(constants/* Outputs */.tY.DeploymentId, context.deploymentId);
-    io.setOutput(constants/* Outputs */.tY.Status, deployment.status);
-    io.setOutput(constants/* Outputs */.tY.FailedStage, deployment.failedStage?.stage ?? '');
-    io.setOutput(constants/* Outputs */.tY.ErrorType, deployment.errorType ?? '');
-    io.setOutput(constants/* Outputs */.tY.DurationSeconds, String(deployment.durationSeconds));
-    io.setOutput(constants/* Outputs */.tY.MetricsFile, config.metricsFile);
-    io.setOutput(constants/* Outputs */.tY.StagesJson, JSON.stringify(stagesJson));
+    // 6. Outputs (GitHub ignores outputs set in post; a later instance's main sets them too).
+    setDeploymentOutputs(io, deployment, context.deploymentId, config.metricsFile);
     // 7. Annotations.
     if (config.annotations) {
         for (const a of deploymentAnnotations(deployment, service)) {

@@ -28752,8 +28752,10 @@ function secretsOf(read) {
     const token = read(constants/* Inputs */.G0.GitHubToken).trim();
     if (token)
         secrets.push(token);
-    const auth = read(constants/* Inputs */.G0.PushgatewayAuth).trim();
-    if (auth) {
+    for (const name of [constants/* Inputs */.G0.PushgatewayAuth, 'remote-write-auth']) {
+        const auth = read(name).trim();
+        if (!auth)
+            continue;
         secrets.push(auth);
         const header = authorization(auth);
         if (header)
@@ -33162,13 +33164,14 @@ function groupingKey(config, service) {
 function instanceId(env) {
     return env.GITHUB_ACTION || 'deployment-observability';
 }
+/** Returns the role this instance took: `owner` (tracks the job) or `passive`. */
 async function startTrack(ctx) {
     const { config, io, env, clock } = ctx;
     const owner = env[constants/* ExportedEnv */.XL.Owner];
     if (owner && owner !== instanceId(env)) {
         io.saveState(constants/* State */.Uw.Role, constants/* TRACK_ROLE_PASSIVE */.jS);
         io.info(`Another instance (step ${owner}) tracks this job already; this one stays passive.`);
-        return;
+        return constants/* TRACK_ROLE_PASSIVE */.jS;
     }
     const startedAt = clock.now();
     const deploymentId = (0,inputs/* deploymentIdOf */.Y4)(config.runner);
@@ -33192,7 +33195,7 @@ async function startTrack(ctx) {
     io.exportVariable(constants/* ExportedEnv */.XL.DeploymentId, deploymentId);
     io.info(`Tracking deployment ${deploymentId} of ${config.service} to ${config.environment}.`);
     if (!config.pushgateway)
-        return;
+        return constants/* TRACK_ROLE_OWNER */.Be;
     const client = new PushgatewayClient(config.pushgateway, clock);
     const key = groupingKey(config, config.service);
     const [outcome] = await publishGroups([{ key, updates: startUpdates(trackContext(config), startedAt) }], {
@@ -33208,6 +33211,7 @@ async function startTrack(ctx) {
         io.info(`Pushed deployment_in_progress=1 to {${describeGroup(key)}}.`);
     else
         ctx.problems.report(`deployment_in_progress was not pushed, so this deployment is not visible live: ${outcome?.problem ?? 'unknown problem'}`);
+    return constants/* TRACK_ROLE_OWNER */.Be;
 }
 
 ;// CONCATENATED MODULE: ./src/hooks/pre.ts

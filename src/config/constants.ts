@@ -52,5 +52,5 @@ export const ExportedEnv = {
 /** Where counts of a failed push wait for the next push (self-hosted runners, tests). */
 export const STATE_DIR_ENV = 'DEPLOYMENT_OBSERVABILITY_STATE_DIR';
 
-export const TRACK_ROLE_OWNER = 'owner';
-export const TRACK_ROLE_PASSIVE = 'passive';
+export const TRACK_ROLE_OWNER = 'owner' as const;
+export const TRACK_ROLE_PASSIVE = 'passive' as const;

@@ -152,8 +152,9 @@ function secretsOf(read: InputReader): string[] {
   const secrets: string[] = [];
   const token = read(Inputs.GitHubToken).trim();
   if (token) secrets.push(token);
-  const auth = read(Inputs.PushgatewayAuth).trim();
-  if (auth) {
+  for (const name of [Inputs.PushgatewayAuth, 'remote-write-auth']) {
+    const auth = read(name).trim();
+    if (!auth) continue;
     secrets.push(auth);
     const header = authorization(auth);
     if (header) secrets.push(header.replace(/^(Bearer|Basic)\s+/i, ''));

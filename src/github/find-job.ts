@@ -19,6 +19,11 @@ export interface FindJobOptions {
   readonly deadline: number;
   /** How long to wait for lagging steps, at most (ms). */
   readonly lagBudgetMs: number;
+  /**
+   * `post` (default): every main step is over. `main`: every main step before
+   * the one running now is over (a later instance reading the job so far).
+   */
+  readonly phase?: 'main' | 'post';
 }
 
 export interface FoundJob {
@@ -68,11 +73,17 @@ async function lookUpJob(o: FindJobOptions): Promise<WorkflowJob> {
   );
 }
 
-function settled(job: WorkflowJob): boolean {
+function settled(job: WorkflowJob, phase: 'main' | 'post'): boolean {
   const steps = job.steps ?? [];
   if (steps.length === 0) return false;
-  // This action's own main step is over by now, so it needs no special case here.
-  return mainStepsOf(steps).every((s) => s.status === 'completed');
+  // This action's own main step is over by post, so it needs no special case there.
+  const main = mainStepsOf(steps);
+  if (phase === 'post') return main.every((s) => s.status === 'completed');
+  // In main: the running step is ours; everything before it must show completed, only
+  // queued steps may follow. Two steps in progress means the API still lags.
+  const open = main.findIndex((s) => s.status !== 'completed');
+  if (open < 0) return true;
+  return main[open]?.status === 'in_progress' && main.slice(open + 1).every((s) => s.status === 'queued');
 }
 
 /** Finds the job and polls it until its main steps are completed or the lag budget is spent. */
@@ -82,7 +93,7 @@ export async function findCurrentJob(o: FindJobOptions): Promise<FoundJob> {
   const jobId = job.id;
   let polls = 1;
   let delay = 200;
-  while (!settled(job)) {
+  while (!settled(job, o.phase ?? 'post')) {
     const waited = o.clock.now() - start;
     if (waited + delay > o.lagBudgetMs || o.clock.now() + delay >= o.deadline) {
       o.logger.info(

@@ -1,14 +1,29 @@
-/** main: track mode does pre's work when pre did not run (a local action, `uses: ./`). */
-import { State } from '../config/constants.js';
+/**
+ * main, in track mode: does pre's work when pre did not run (a local action,
+ * `uses: ./`); in a later instance of the action, sets the outputs from the
+ * job so far (GitHub ignores outputs set in post).
+ */
+import { Outputs, State, TRACK_ROLE_PASSIVE } from '../config/constants.js';
+import { deploymentIdOf } from '../config/inputs.js';
 import type { HookContext } from './run-wrapper.js';
 import { startTrack } from './track-start.js';
+import { snapshotTrack } from './track-snapshot.js';
 
 export async function mainHook(ctx: HookContext): Promise<void> {
-  if (ctx.config.mode === 'track') {
-    if (ctx.io.getState(State.Role) === '') await startTrack(ctx);
+  const { config, io } = ctx;
+  if (config.mode !== 'track') {
+    ctx.problems.report(
+      `mode ${config.mode} is not available in this version of the action; nothing was done`,
+    );
     return;
   }
-  ctx.problems.report(
-    `mode ${ctx.config.mode} is not available in this version of the action; nothing was done`,
-  );
+  // STATE_* holds what pre saved; what this process saves is not readable until post.
+  const role = io.getState(State.Role) || (await startTrack(ctx));
+  if (role === TRACK_ROLE_PASSIVE) {
+    await snapshotTrack(ctx);
+    return;
+  }
+  // The owner knows these at the start; later steps can read them.
+  io.setOutput(Outputs.DeploymentId, io.getState(State.DeploymentId) || deploymentIdOf(config.runner));
+  io.setOutput(Outputs.MetricsFile, config.metricsFile);
 }

@@ -5,56 +5,31 @@
  * time budget: a hung GitHub API and a hung Pushgateway together cost at most
  * ~25 s.
  */
-import { mkdir, open, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { ExportedEnv, Outputs, State, TRACK_ROLE_PASSIVE } from '../config/constants.js';
+import { ExportedEnv, State, TRACK_ROLE_PASSIVE } from '../config/constants.js';
 import { GitHubClient } from '../github/client.js';
 import { findCurrentJob } from '../github/find-job.js';
 import { buildDeployment, ownStepNames, type ApiJob, type DeploymentResult } from '../model/deployment.js';
-import { toIso } from '../model/timing.js';
 import { combinedExposition, publishGroups, type GroupOutcome } from '../metrics/publish.js';
 import { PushgatewayClient, describeGroup } from '../metrics/pushgateway.js';
+import { readReportFile } from '../metrics/report-file.js';
 import { parseReportedMetrics, type ReportedMetrics } from '../metrics/reported.js';
 import { finishUpdates } from '../metrics/track.js';
 import { deploymentAnnotations } from '../report/annotations.js';
+import { setDeploymentOutputs } from '../report/outputs.js';
 import { renderTrackSummary, type DeliveryLine } from '../report/summary.js';
 import { carryStoreOf } from '../state/carry-store.js';
 import { groupingKey, trackContext } from './track-start.js';
 import type { HookContext } from './run-wrapper.js';
 
 export const POST_BUDGET_MS = 25000;
+/** Keeping counts a failed push could not deliver may use a little past the push deadline. */
+const CARRY_GRACE_MS = 3000;
 const API_BUDGET_MS = 12000;
 const LAG_BUDGET_MS = 8000;
-const MAX_REPORT_BYTES = 1024 * 1024;
 /** Only this many reported-line problems become annotations; the rest go to the log and summary. */
 const MAX_LINE_WARNINGS = 3;
-
-async function readReportFile(path: string | undefined): Promise<{ text: string; note?: string }> {
-  if (!path) return { text: '' };
-  let handle;
-  try {
-    handle = await open(path, 'r');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { text: '' };
-    return { text: '', note: `DEPLOY_METRICS_FILE ${path} could not be read: ${(error as Error).message}` };
-  }
-  try {
-    const buffer = Buffer.alloc(MAX_REPORT_BYTES);
-    const { bytesRead } = await handle.read(buffer, 0, MAX_REPORT_BYTES, 0);
-    const size = (await handle.stat()).size;
-    const text = buffer.subarray(0, bytesRead).toString('utf8');
-    // A cut line at the end would be reported as malformed: drop it, and say why.
-    if (size > MAX_REPORT_BYTES) {
-      return {
-        text: text.slice(0, text.lastIndexOf('\n') + 1),
-        note: `DEPLOY_METRICS_FILE ${path} is ${size} bytes; only the first 1 MiB is read`,
-      };
-    }
-    return { text };
-  } finally {
-    await handle.close();
-  }
-}
 
 function outcomeLine(outcome: GroupOutcome, url: string, store: string | undefined): DeliveryLine {
   const group = `{${describeGroup(outcome.key)}}`;
@@ -169,7 +144,7 @@ export async function finishTrack(ctx: HookContext): Promise<void> {
   const plans = [...grouped.entries()]
     .sort(([a], [b]) => (a === service ? -1 : b === service ? 1 : a.localeCompare(b)))
     .map(([svc, updates]) => ({ key: groupingKey(config, svc), updates }));
-  const store = carryStoreOf(env);
+  const store = carryStoreOf(env, undefined, deadline + CARRY_GRACE_MS);
   const outcomes = await publishGroups(plans, {
     client: config.pushgateway ? new PushgatewayClient(config.pushgateway, clock) : undefined,
     store,
@@ -213,23 +188,8 @@ export async function finishTrack(ctx: HookContext): Promise<void> {
       text: `${reported.series.length} series reported by steps through DEPLOY_METRICS_FILE`,
     });
 
-  // 6. Outputs.
-  const stagesJson = deployment.stages.map((s) => ({
-    service: s.service,
-    stage: s.stage,
-    status: s.status,
-    started_at: toIso(s.startedAt),
-    completed_at: toIso(s.completedAt),
-    duration_seconds: s.durationSeconds,
-    slow: s.slow,
-  }));
-  io.setOutput(Outputs.DeploymentId, context.deploymentId);
-  io.setOutput(Outputs.Status, deployment.status);
-  io.setOutput(Outputs.FailedStage, deployment.failedStage?.stage ?? '');
-  io.setOutput(Outputs.ErrorType, deployment.errorType ?? '');
-  io.setOutput(Outputs.DurationSeconds, String(deployment.durationSeconds));
-  io.setOutput(Outputs.MetricsFile, config.metricsFile);
-  io.setOutput(Outputs.StagesJson, JSON.stringify(stagesJson));
+  // 6. Outputs (GitHub ignores outputs set in post; a later instance's main sets them too).
+  setDeploymentOutputs(io, deployment, context.deploymentId, config.metricsFile);
 
   // 7. Annotations.
   if (config.annotations) {

@@ -39,13 +39,14 @@ function instanceId(env: NodeJS.ProcessEnv): string {
   return env.GITHUB_ACTION || 'deployment-observability';
 }
 
-export async function startTrack(ctx: HookContext): Promise<void> {
+/** Returns the role this instance took: `owner` (tracks the job) or `passive`. */
+export async function startTrack(ctx: HookContext): Promise<'owner' | 'passive'> {
   const { config, io, env, clock } = ctx;
   const owner = env[ExportedEnv.Owner];
   if (owner && owner !== instanceId(env)) {
     io.saveState(State.Role, TRACK_ROLE_PASSIVE);
     io.info(`Another instance (step ${owner}) tracks this job already; this one stays passive.`);
-    return;
+    return TRACK_ROLE_PASSIVE;
   }
   const startedAt = clock.now();
   const deploymentId = deploymentIdOf(config.runner);
@@ -71,7 +72,7 @@ export async function startTrack(ctx: HookContext): Promise<void> {
   io.exportVariable(ExportedEnv.DeploymentId, deploymentId);
   io.info(`Tracking deployment ${deploymentId} of ${config.service} to ${config.environment}.`);
 
-  if (!config.pushgateway) return;
+  if (!config.pushgateway) return TRACK_ROLE_OWNER;
   const client = new PushgatewayClient(config.pushgateway, clock);
   const key = groupingKey(config, config.service);
   const [outcome] = await publishGroups([{ key, updates: startUpdates(trackContext(config), startedAt) }], {
@@ -88,4 +89,5 @@ export async function startTrack(ctx: HookContext): Promise<void> {
     ctx.problems.report(
       `deployment_in_progress was not pushed, so this deployment is not visible live: ${outcome?.problem ?? 'unknown problem'}`,
     );
+  return TRACK_ROLE_OWNER;
 }

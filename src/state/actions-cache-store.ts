@@ -37,7 +37,16 @@ export class ActionsCacheCarryStore implements CarryStore {
     private readonly keySuffix: string,
     private readonly timeoutMs = 5000,
     private readonly now: () => number = Date.now,
+    /** No cache call runs past this time (ms): post's total budget. */
+    private readonly deadline = Infinity,
   ) {}
+
+  /** The time a call may take: its own bound, and never past the deadline. */
+  private budget(what: string): number {
+    const left = this.deadline - this.now();
+    if (left <= 0) throw new Error(`${what}: no time left in this step's budget`);
+    return Math.min(this.timeoutMs, left);
+  }
 
   private where(groupId: string): { dir: string; prefix: string } {
     const hash = createHash('sha256').update(groupId).digest('hex').slice(0, 24);
@@ -47,13 +56,15 @@ export class ActionsCacheCarryStore implements CarryStore {
   async load(groupId: string): Promise<CarriedEntry[]> {
     const { dir, prefix } = this.where(groupId);
     await mkdir(dir, { recursive: true });
+    const what = 'Restoring carried counts from the Actions cache';
+    const ms = this.budget(what);
     const hit = await withTimeout(
       this.cache.restoreCache([dir], `${prefix}${this.keySuffix}`, [prefix], {
-        timeoutInMs: this.timeoutMs,
-        segmentTimeoutInMs: this.timeoutMs,
+        timeoutInMs: ms,
+        segmentTimeoutInMs: ms,
       }),
-      this.timeoutMs,
-      'Restoring carried counts from the Actions cache',
+      ms,
+      what,
     );
     if (hit === undefined) return [];
     return new FileCarryStore(dir).load(groupId);
@@ -62,10 +73,8 @@ export class ActionsCacheCarryStore implements CarryStore {
   async save(groupId: string, entries: readonly CarriedEntry[]): Promise<void> {
     const { dir, prefix } = this.where(groupId);
     await new FileCarryStore(dir).save(groupId, entries);
-    await withTimeout(
-      this.cache.saveCache([dir], `${prefix}${this.keySuffix}-${this.now()}`),
-      this.timeoutMs,
-      'Saving carried counts to the Actions cache',
-    );
+    const what = 'Saving carried counts to the Actions cache';
+    const ms = this.budget(what);
+    await withTimeout(this.cache.saveCache([dir], `${prefix}${this.keySuffix}-${this.now()}`), ms, what);
   }
 }
