@@ -5,24 +5,7 @@
 import { describe, expect, test } from '@jest/globals';
 import type { DeploymentResult, StageResult } from '../../src/model/deployment.js';
 import { deploymentAnnotations } from '../../src/report/annotations.js';
-
-const T0 = Date.UTC(2024, 0, 1, 10, 0, 0);
-
-function stage(over: Partial<StageResult> & Pick<StageResult, 'stage'>): StageResult {
-  return {
-    service: 'api',
-    status: 'success',
-    startedAt: T0,
-    completedAt: T0 + 10_000,
-    durationSeconds: 10,
-    thresholdSeconds: undefined,
-    slow: false,
-    steps: [over.stage],
-    conclusion: 'success',
-    complete: true,
-    ...over,
-  };
-}
+import { stage, T0 } from './builders.js';
 
 function deployment(stages: StageResult[], over: Partial<DeploymentResult> = {}): DeploymentResult {
   return {

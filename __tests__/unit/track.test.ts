@@ -23,8 +23,8 @@ import {
 } from '../../src/model/deployment.js';
 import { parseStageMap } from '../../src/model/stage-map.js';
 import { DEFAULT_THRESHOLDS } from '../../src/config/inputs.js';
+import { stage, T0 } from './builders.js';
 
-const T0 = Date.UTC(2024, 0, 1, 10, 0, 0);
 const CTX: TrackContext = {
   environment: 'production',
   deploymentId: '9876543210-2',
@@ -35,22 +35,6 @@ const CTX: TrackContext = {
 const NO_REPORT: ReportedMetrics = parseReportedMetrics('', 'file');
 /** The runner's clock: pre's recorded start and when post ran (not the API's step times). */
 const TIMES: RunnerTimes = { startedAt: T0 - 2_500, finishedAt: T0 + 307_000 };
-
-function stage(over: Partial<StageResult> & Pick<StageResult, 'stage'>): StageResult {
-  return {
-    service: 'api',
-    status: 'success',
-    startedAt: T0,
-    completedAt: T0 + 10_000,
-    durationSeconds: 10,
-    thresholdSeconds: undefined,
-    slow: false,
-    steps: [over.stage],
-    conclusion: over.status === 'failure' ? 'failure' : 'success',
-    complete: true,
-    ...over,
-  };
-}
 
 function deployment(stages: StageResult[], over: Partial<DeploymentResult> = {}): DeploymentResult {
   const failedStage =
