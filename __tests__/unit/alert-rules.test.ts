@@ -1,0 +1,231 @@
+/**
+ * Static checks of the shipped rules, their promtool tests, runbooks and
+ * docs: every alert the design names at its severity, a runbook for every
+ * alert and an alert for every runbook, a firing and a non-firing promtool
+ * case for every alert, an assertion for every recording rule, and rules that
+ * only read metrics the action (or the Pushgateway) exposes. promtool itself
+ * runs in __tests__/e2e/rules.e2e.test.ts.
+ */
+import { describe, expect, test } from '@jest/globals';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { ALL_METRICS } from '../../src/metrics/definitions.js';
+import {
+  alertRules,
+  readRuleTestFile,
+  recordNames,
+  REPO_ROOT,
+  ruleGroups,
+  RULE_FILES,
+  ruleTestFiles,
+  runbookNames,
+  RUNBOOKS_DIR,
+} from '../rule-files.js';
+
+/** The issue's alerts and severities, plus the SLO and pipeline alerts. */
+const EXPECTED_SEVERITIES: Record<string, string> = {
+  DeploymentFailed: 'critical',
+  HealthCheckFailuresPostDeploy: 'critical',
+  PostDeploymentErrorRateHigh: 'critical',
+  DatabaseMigrationFailed: 'critical',
+  DeploymentTakingTooLong: 'high',
+  DatabaseMigrationSlow: 'high',
+  SmokeTestsFailingPostDeploy: 'high',
+  RollbackTriggered: 'high',
+  DeploymentStageTooSlow: 'high',
+  DeploymentSlightlyBehindSchedule: 'medium',
+  HealthCheckLatencyHigh: 'medium',
+  DeploymentFrequencyLow: 'medium',
+  DeploymentStageSlow: 'low',
+  RollbackCompleted: 'low',
+  DeploymentErrorBudgetBurnFast: 'high',
+  DeploymentErrorBudgetBurnSlow: 'medium',
+  DeploymentErrorBudgetExhausted: 'medium',
+  DeploymentMetricsPushFailing: 'high',
+  DeploymentMetricsNotPushed: 'medium',
+  DeploymentPushgatewayDown: 'high',
+};
+
+const alerts = alertRules();
+const alertNames = alerts.map((a) => a.alert).sort();
+
+describe('alert rules', () => {
+  test('every alert of the design at its severity, and no other', () => {
+    expect(Object.fromEntries(alerts.map((a) => [a.alert, a.labels?.severity]))).toEqual(EXPECTED_SEVERITIES);
+    expect(new Set(alertNames).size).toBe(alertNames.length);
+  });
+
+  test.each(alerts.map((a) => [a.alert, a] as const))(
+    '%s has a summary, a description and its runbook_url',
+    (name, rule) => {
+      expect(rule.annotations?.summary?.trim()).toBeTruthy();
+      expect(rule.annotations?.description?.trim()).toBeTruthy();
+      expect(rule.annotations?.runbook_url).toBe(`docs/runbooks/${name}.md`);
+      expect(rule.labels?.component).toBeTruthy();
+    },
+  );
+});
+
+describe('runbooks', () => {
+  test('every alert has a runbook and every runbook an alert', () => {
+    const runbooks = runbookNames();
+    const alertsWithoutRunbook = alertNames.filter((a) => !runbooks.includes(a));
+    const runbooksWithoutAlert = runbooks.filter((r) => !alertNames.includes(r));
+    expect({ alertsWithoutRunbook, runbooksWithoutAlert }).toEqual({
+      alertsWithoutRunbook: [],
+      runbooksWithoutAlert: [],
+    });
+  });
+
+  test.each(alerts.map((a) => [a.alert, a.labels?.severity ?? ''] as const))(
+    '%s: meaning, PromQL checks, the run, rollback, resolution, escalation',
+    (name, severity) => {
+      const text = readFileSync(path.join(RUNBOOKS_DIR, `${name}.md`), 'utf8');
+      expect(text.startsWith(`# ${name}\n`)).toBe(true);
+      expect(text).toContain(`**Severity:** ${severity}`);
+      for (const heading of [
+        '## What it means',
+        '## First checks',
+        '## Find the run',
+        '## Roll back',
+        '## When it resolves',
+        '## Escalation',
+      ]) {
+        expect(text).toContain(`\n${heading}\n`);
+      }
+      expect(text).toContain('```promql');
+      // deployment_id → the run, attempts included
+      expect(text).toContain('/actions/runs/9876543210/attempts/2');
+    },
+  );
+
+  test('rollback steps for Railway, Vercel and Alembic are where a deployment can be rolled back', () => {
+    const text = readFileSync(path.join(RUNBOOKS_DIR, 'DeploymentFailed.md'), 'utf8');
+    expect(text).toContain('**Rollback**');
+    expect(text).toContain('vercel rollback');
+    expect(text).toContain('alembic downgrade -1');
+  });
+});
+
+describe('promtool test files', () => {
+  const files = ruleTestFiles().map(readRuleTestFile);
+  const groupsInOrder = ruleGroups().map((g) => g.name);
+  const recordingGroups = ruleGroups()
+    .filter((g) => g.rules.every((r) => r.record))
+    .map((g) => g.name);
+
+  test('there are test files', () => {
+    expect(files.length).toBeGreaterThan(0);
+  });
+
+  test.each(files.map((f) => [path.basename(f.file), f] as const))(
+    '%s loads both rule files and orders every group, recording groups first',
+    (_name, f) => {
+      expect(f.rule_files.map((r) => path.resolve(path.dirname(f.file), r)).sort()).toEqual(
+        [...RULE_FILES].sort(),
+      );
+      expect([...(f.group_eval_order ?? [])].sort()).toEqual([...groupsInOrder].sort());
+      const order = f.group_eval_order ?? [];
+      const lastRecording = Math.max(...recordingGroups.map((g) => order.indexOf(g)));
+      const firstAlerting = Math.min(
+        ...groupsInOrder.filter((g) => !recordingGroups.includes(g)).map((g) => order.indexOf(g)),
+      );
+      expect(lastRecording).toBeLessThan(firstAlerting);
+    },
+  );
+
+  const cases = files.flatMap((f) => f.tests.flatMap((t) => t.alert_rule_test ?? []));
+  test.each(alertNames)('%s has a case where it fires and one where it must not', (name) => {
+    const mine = cases.filter((c) => c.alertname === name);
+    expect(mine.filter((c) => (c.exp_alerts ?? []).length > 0).length).toBeGreaterThan(0);
+    expect(mine.filter((c) => (c.exp_alerts ?? []).length === 0).length).toBeGreaterThan(0);
+  });
+
+  const exprs = files.flatMap((f) => f.tests.flatMap((t) => (t.promql_expr_test ?? []).map((e) => e.expr)));
+  test.each(recordNames())('recording rule %s is asserted', (record) => {
+    const pattern = new RegExp(
+      `(^|[^a-z0-9_:])${record.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}($|[^a-z0-9_:])`,
+    );
+    expect(exprs.filter((e) => pattern.test(e))).not.toEqual([]);
+  });
+});
+
+/** Metric names an expression reads (functions, keywords, labels and strings removed). */
+function metricNames(expr: string): string[] {
+  const stripped = expr
+    .replace(/"(?:[^"\\]|\\.)*"/g, '""')
+    .replace(/\{[^}]*\}/g, '')
+    .replace(/\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/g, '')
+    .replace(/\[[^\]]*\]/g, '')
+    .replace(/(?<![\w:.])\d+(?:\.\d+)?(?:e[+-]?\d+)?(?:ms|[smhdwy])?\b/gi, '');
+  const keywords = new Set(['and', 'or', 'unless', 'offset', 'bool', 'inf', 'nan']);
+  const names: string[] = [];
+  for (const m of stripped.matchAll(/[a-zA-Z_:][a-zA-Z0-9_:]*/g)) {
+    const after = stripped.slice((m.index ?? 0) + m[0].length).trimStart();
+    if (after.startsWith('(') || keywords.has(m[0].toLowerCase())) continue;
+    names.push(m[0]);
+  }
+  return names;
+}
+
+describe('the rules read what exists', () => {
+  const pushed = new Set(
+    ALL_METRICS.flatMap((m) =>
+      m.type === 'histogram' ? [`${m.name}_bucket`, `${m.name}_sum`, `${m.name}_count`] : [m.name],
+    ),
+  );
+  const known = new Set([
+    ...pushed,
+    ...recordNames(),
+    // added by the Pushgateway to every group, and by Prometheus to every target
+    'push_time_seconds',
+    'push_failure_time_seconds',
+    'up',
+  ]);
+
+  test('the name extraction sees metric names only', () => {
+    expect(
+      metricNames(
+        'sum by (job, environment) (increase(x_total{a="b c"}[1h] offset 1d)) > on(stage) group_left() y and z',
+      ),
+    ).toEqual(['x_total', 'y', 'z']);
+  });
+
+  test.each(ruleGroups().flatMap((g) => g.rules.map((r) => [r.alert ?? r.record ?? '', r.expr] as const)))(
+    '%s reads only pushed, Pushgateway or recorded series',
+    (_name, expr) => {
+      expect(metricNames(expr).filter((n) => !known.has(n))).toEqual([]);
+    },
+  );
+});
+
+describe('docs/metrics.md', () => {
+  const doc = readFileSync(path.join(REPO_ROOT, 'docs', 'metrics.md'), 'utf8');
+  test.each(ALL_METRICS.map((m) => m.name))('documents %s', (name) => {
+    expect(doc).toContain(`\`${name}\``);
+  });
+  const sliRecords = [
+    'deployment:success_ratio:30d',
+    'deployment:error_budget_used:ratio30d',
+    'deployment:error_budget_remaining:ratio30d',
+    'deployment:time_to_deploy_seconds:p50_7d',
+    'deployment:time_to_deploy_seconds:p95_7d',
+    'deployment:time_to_deploy_seconds:p99_7d',
+    'deployment:stage_duration_seconds:avg7d',
+    'deployment:stage_duration_seconds:p95_7d',
+    'deployment:health_check_pass_ratio:30d',
+    'deployment:migration_success_ratio:30d',
+    'deployment:smoke_test_pass_ratio:30d',
+  ];
+  test.each(sliRecords)('gives the PromQL of the SLI recorded as %s', (record) => {
+    expect(recordNames()).toContain(record);
+    expect(doc).toContain(`\`${record}\``);
+  });
+  test('links the runbooks and the rule files', () => {
+    expect(existsSync(path.join(REPO_ROOT, 'deploy', 'prometheus', 'rules', 'deployment-alerts.yml'))).toBe(
+      true,
+    );
+    expect(doc).toContain('deploy/prometheus/rules/deployment-alerts.yml');
+    expect(doc).toContain('runbooks/');
+  });
+});
