@@ -1,0 +1,523 @@
+/**
+ * `npm run bench` — a measuring script, not a timed test: it runs deploy jobs
+ * through the real `dist/` bundles under the runner emulator, against the
+ * local fake GitHub API and a real Pushgateway, N times per case, and reports
+ * medians and p90s (never single timings):
+ *
+ * - a 12-step API job (apiSteps, with `check-run-id`): wall time of the
+ *   action's pre, main and post phases, and the GitHub API requests post made;
+ * - a 100-step job: post wall time;
+ * - a run with 250 in-progress jobs, the tracked one found WITHOUT
+ *   `check-run-id`: post wall time, API requests, peak RSS of the post process;
+ * - bundle sizes (raw and gzip) of dist/pre, dist/main, dist/post.
+ *
+ * Prints one Markdown table and replaces docs/performance.md with it.
+ *
+ * Usage: npx tsx scripts/bench.ts [--runs N] [--node <path to node>]
+ *   --runs  measured rounds (default 15), after one discarded warm-up round;
+ *           each round runs every case once
+ *   --node  Node binary that runs the bundles (default: the one running this
+ *           script), e.g. tools/node24/node_modules/.bin/node
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { gzipSync } from 'node:zlib';
+import { startFakeGitHub, type FakeGitHub } from '../tools/fake-github/server.js';
+import { loadActionManifest, repoActionDir, type RunStep } from '../tools/runner-emulator/index.js';
+import {
+  API_STAGE_MAP,
+  FAKE_TOKEN,
+  apiSteps,
+  runTrackedJob,
+  type TrackedJob,
+  type TrackedJobOptions,
+} from '../tools/scenarios/index.js';
+import { findBinary, startPushgateway, type Service } from '../tools/services/index.js';
+
+const ROOT = repoActionDir();
+const DOC = path.join(ROOT, 'docs', 'performance.md');
+const PHASES = ['pre', 'main', 'post'] as const;
+const OTHER_JOBS = 249;
+
+// ---------------------------------------------------------------------------------------------------
+// Command line and environment
+
+interface Options {
+  readonly runs: number;
+  /** Absolute path of the Node binary that runs the bundles. */
+  readonly node: string;
+}
+
+function parseOptions(): Options {
+  const { values } = parseArgs({
+    options: { runs: { type: 'string' }, node: { type: 'string' } },
+    allowPositionals: false,
+  });
+  const runs = values.runs === undefined ? 15 : Number(values.runs);
+  if (!Number.isInteger(runs) || runs < 1)
+    throw new Error(`--runs wants a positive integer, got ${values.runs}`);
+  // Resolved against the caller's directory, as a shell user would expect.
+  const node = values.node === undefined ? process.execPath : path.resolve(values.node);
+  if (!existsSync(node)) throw new Error(`--node ${values.node}: no such file`);
+  return { runs, node };
+}
+
+interface Machine {
+  readonly cpu: string;
+  readonly cores: number;
+  readonly nodeVersion: string;
+  readonly pushgatewayVersion: string;
+}
+
+function describeMachine(node: string, pushgatewayBinary: string): Machine {
+  const cpuinfo = readFileSync('/proc/cpuinfo', 'utf8');
+  const cpu = /^model name\s*:\s*(.+)$/m.exec(cpuinfo)?.[1]?.trim() ?? os.cpus()[0]?.model ?? 'unknown CPU';
+  // The version of the runtime that runs the bundles, not of the one running this script.
+  const nodeVersion = execFileSync(node, ['-p', 'process.version'], { encoding: 'utf8' }).trim();
+  // The Pushgateway prints its version to stderr; 2>&1 keeps this independent of that.
+  const pg = execFileSync('bash', ['-c', `"$0" --version 2>&1 | head -1`, pushgatewayBinary], {
+    encoding: 'utf8',
+  });
+  const pushgatewayVersion = /version (\S+)/.exec(pg)?.[1] ?? 'unknown';
+  return { cpu, cores: os.cpus().length, nodeVersion, pushgatewayVersion };
+}
+
+/**
+ * Every bundle action.yml names must exist. Returns a fingerprint (size and
+ * mtime of each) so a rebuild during the measurement can be detected.
+ */
+async function checkBundles(): Promise<string> {
+  const manifest = await loadActionManifest(ROOT);
+  const parts: string[] = [];
+  for (const bundle of [manifest.pre, manifest.main, manifest.post]) {
+    if (!bundle) continue;
+    const file = path.join(ROOT, bundle);
+    if (!existsSync(file)) throw new Error(`missing bundle ${bundle}: run \`npm run build\` first`);
+    const { size, mtimeMs } = statSync(file);
+    parts.push(`${bundle}:${size}:${mtimeMs}`);
+  }
+  return parts.join(' ');
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Statistics
+
+function sorted(values: readonly number[]): number[] {
+  return [...values].sort((a, b) => a - b);
+}
+
+function median(values: readonly number[]): number {
+  const s = sorted(values);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
+}
+
+/** Nearest-rank p90: the smallest value at least 90 % of the runs did not exceed. */
+function p90(values: readonly number[]): number {
+  const s = sorted(values);
+  return s[Math.max(0, Math.ceil(0.9 * s.length) - 1)] as number;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The test bed and one measured job
+
+interface Bed {
+  readonly gh: FakeGitHub;
+  readonly pg: Service;
+  readonly stateDir: string;
+  readonly node: string;
+}
+
+/** What one run of a case yields. */
+interface Sample {
+  readonly phaseMs: Record<(typeof PHASES)[number], number>;
+  /** GitHub API requests to this job's routes (only post calls the GitHub API). */
+  readonly apiRequests: number;
+}
+
+let nextRunId = 8_000_001;
+
+/** Requests recorded since `from` that hit the job itself or its run's job list. */
+function countJobRequests(gh: FakeGitHub, from: number, jobId: number, runId: number): number {
+  const job = new RegExp(`/actions/jobs/${jobId}(?:[/?]|$)`);
+  const run = new RegExp(`/actions/runs/${runId}(?:[/?]|$)`);
+  return gh.requests.slice(from).filter((r) => job.test(r.path) || run.test(r.path)).length;
+}
+
+/**
+ * Runs one tracked job and checks the action really did its work (post exit
+ * 0, stages read from the API): a timing of a broken run would be meaningless.
+ */
+async function measureJob(
+  bed: Bed,
+  o: Pick<TrackedJobOptions, 'job' | 'steps' | 'checkRunId' | 'with'> & {
+    nodePath?: string;
+    /** Called with the run id before the job starts (to add other jobs to the run). */
+    prepare?: (runId: number) => void;
+  },
+): Promise<Sample> {
+  const runId = nextRunId++;
+  o.prepare?.(runId);
+  const from = bed.gh.requests.length;
+  const tracked: TrackedJob = await runTrackedJob({
+    gh: bed.gh,
+    runId,
+    job: o.job,
+    steps: o.steps,
+    checkRunId: o.checkRunId,
+    stateDir: bed.stateDir,
+    nodePath: o.nodePath ?? bed.node,
+    with: { environment: 'bench', 'pushgateway-url': bed.pg.url, ...o.with },
+  });
+  try {
+    const { pre, main, post } = tracked;
+    if (!pre || !main || !post || post.exitCode !== 0) {
+      throw new Error(
+        `${o.job} (run ${runId}): a phase did not run or post exited ${post?.exitCode ?? 'never'}:\n${tracked.result.log.slice(-3000)}`,
+      );
+    }
+    const stages = JSON.parse(post.outputs['stages-json'] ?? '[]') as unknown[];
+    if (stages.length === 0) {
+      throw new Error(`${o.job} (run ${runId}): post reported no stages (job not found?):\n${post.stdout}`);
+    }
+    return {
+      phaseMs: { pre: pre.durationMs, main: main.durationMs, post: post.durationMs },
+      apiRequests: countJobRequests(bed.gh, from, tracked.jobId, runId),
+    };
+  } finally {
+    await tracked.result.cleanup();
+  }
+}
+
+/**
+ * Runs every case once per round: one discarded warm-up round (cold file
+ * cache, first spawns), then `runs` measured rounds. Interleaving the cases
+ * spreads any drift of the machine (another build, the Pushgateway warming
+ * up) over all of them instead of biasing whichever ran first.
+ */
+async function interleave<K extends string>(
+  runs: number,
+  cases: Partial<Record<K, () => Promise<Sample>>>,
+): Promise<Record<K, Sample[]>> {
+  const entries = Object.entries(cases) as [K, (() => Promise<Sample>) | undefined][];
+  const out = Object.fromEntries(entries.map(([n]) => [n, [] as Sample[]])) as Record<K, Sample[]>;
+  for (let round = 0; round <= runs; round++) {
+    process.stderr.write(round === 0 ? `rounds of ${Object.keys(cases).join(', ')}: warm-up` : ` ${round}`);
+    for (const [name, once] of entries) {
+      if (!once) continue;
+      const sample = await once();
+      if (round > 0) out[name].push(sample);
+    }
+  }
+  process.stderr.write('\n');
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The cases
+
+/** `count` run steps with stage-like names (build, push, deploy, health, migrate, smoke, in turn). */
+function manySteps(count: number): RunStep[] {
+  const kinds = [
+    ['Build Docker image', 40],
+    ['Push image to registry', 20],
+    ['Deploy to Railway', 60],
+    ['Wait for health check', 5],
+    ['Run database migrations', 15],
+    ['Run smoke tests', 25],
+  ] as const;
+  return Array.from({ length: count }, (_, i) => {
+    const [name, seconds] = kinds[i % kinds.length] as (typeof kinds)[number];
+    return { name: `${name} ${Math.floor(i / kinds.length) + 1}`, run: 'true', durationSeconds: seconds };
+  });
+}
+
+/** Adds `OTHER_JOBS` in-progress jobs on other runners to the run, like a wide matrix. */
+function addOtherJobs(gh: FakeGitHub, runId: number): void {
+  for (let n = 1; n <= OTHER_JOBS; n++) {
+    gh.addJob({
+      run_id: runId,
+      name: `deploy (${n})`,
+      status: 'in_progress',
+      runner_name: `other-${n}`,
+      steps: [],
+    });
+  }
+}
+
+/** `/usr/bin/time` when it is GNU time (BusyBox/BSD `time` have no `-f %M -o`), else why not. */
+function gnuTime(): { path: string } | { missing: string } {
+  const candidate = '/usr/bin/time';
+  if (!existsSync(candidate)) return { missing: 'GNU time is not installed (apt-get install time)' };
+  try {
+    const out = execFileSync(candidate, ['--version'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    if (/GNU/i.test(out)) return { path: candidate };
+  } catch {
+    // Not GNU: BSD/BusyBox time reject --version.
+  }
+  return { missing: 'the `time` found is not GNU time' };
+}
+
+const shellQuote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
+
+/**
+ * A bash script to use as the emulator's node: it runs the real node under GNU
+ * time, which appends "<max RSS in KiB> <command line>" per process to
+ * `rssFile`. Only used in a separate pass, so the timings never include it.
+ */
+async function rssWrapper(dir: string, time: string, node: string, rssFile: string): Promise<string> {
+  const wrapper = path.join(dir, 'node-under-time.sh');
+  await writeFile(
+    wrapper,
+    `#!/bin/bash\nexec ${shellQuote(time)} -a -o ${shellQuote(rssFile)} -f '%M %C' ${shellQuote(node)} "$@"\n`,
+  );
+  await chmod(wrapper, 0o755);
+  return wrapper;
+}
+
+/** Peak RSS (bytes) of every post process recorded in the GNU time file, in order. */
+async function postRssBytes(rssFile: string): Promise<number[]> {
+  const lines = (await readFile(rssFile, 'utf8')).split('\n');
+  return lines
+    .filter((l) => l.includes(`${path.sep}dist${path.sep}post${path.sep}`))
+    .map((l) => Number.parseInt(l, 10) * 1024);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Report
+
+type Verdict = '✅' | '❌' | '—';
+
+interface Row {
+  readonly metric: string;
+  readonly median: string;
+  readonly p90: string;
+  readonly target: string;
+  readonly verdict: Verdict;
+}
+
+const seconds = (ms: number): string => `${(ms / 1000).toFixed(3)} s`;
+const count = (n: number): string => (Number.isInteger(n) ? String(n) : n.toFixed(1));
+const megabytes = (bytes: number): string => `${(bytes / 1e6).toFixed(1)} MB`;
+const kib = (bytes: number): string => `${(bytes / 1024).toFixed(0)} KiB`;
+
+/** A row from samples; `limit` is the target on the median (inclusive), when there is one. */
+function row(metric: string, values: readonly number[], fmt: (n: number) => string, limit?: number): Row {
+  const m = median(values);
+  return {
+    metric,
+    median: fmt(m),
+    p90: fmt(p90(values)),
+    target: limit === undefined ? '—' : `≤ ${fmt(limit)}`,
+    verdict: limit === undefined ? '—' : m <= limit ? '✅' : '❌',
+  };
+}
+
+function bundleRows(): Row[] {
+  return PHASES.map((phase) => {
+    const file = path.join(ROOT, 'dist', phase, 'index.js');
+    const raw = readFileSync(file);
+    return {
+      metric: `bundle \`dist/${phase}/index.js\` (raw / gzip)`,
+      median: `${kib(raw.length)} / ${kib(gzipSync(raw).length)}`,
+      p90: '—',
+      target: '—',
+      verdict: '—',
+    };
+  });
+}
+
+function markdownTable(rows: readonly Row[]): string {
+  return [
+    '| metric | median | p90 | target | verdict |',
+    '| --- | ---: | ---: | ---: | :---: |',
+    ...rows.map((r) => `| ${r.metric} | ${r.median} | ${r.p90} | ${r.target} | ${r.verdict} |`),
+  ].join('\n');
+}
+
+function localDate(): string {
+  const d = new Date();
+  const pad = (n: number): string => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+}
+
+/** Wraps prose at `width` columns so the Markdown source stays readable; never inside a code span. */
+function wrap(text: string, width = 110): string {
+  const lines: string[] = [];
+  let line = '';
+  // A word is a run of non-space characters in which a `code span` counts as one character.
+  for (const word of text.match(/(?:[^\s`]|`[^`]*`)+/g) ?? []) {
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) lines.push(line);
+  return lines.join('\n');
+}
+
+/** The 1-minute load average before and after, so a busy machine is visible next to its figures. */
+interface Load {
+  readonly before: number;
+  readonly after: number;
+}
+
+function documentText(table: string, machine: Machine, runs: number, rssNote: string, load: Load): string {
+  const intro = [
+    'Figures from `scripts/bench.ts`, which replaces this whole file on each run. Regenerate them on Node 24, the',
+    'runtime `action.yml` declares, with `npx tsx scripts/bench.ts --node tools/node24/node_modules/.bin/node`',
+    '(`npm run bench` uses the Node that runs it; `--runs N` changes the repetitions).',
+  ];
+  const howMeasured = [
+    `**How measured.** ${runs} rounds after one discarded warm-up round, each round running every case once`,
+    '(interleaved, so drift of the machine spreads over all cases); the table gives the median and the',
+    'nearest-rank p90. Jobs run through the real `dist/` bundles under the runner emulator',
+    '(`tools/runner-emulator`), against the local fake GitHub API (`tools/fake-github`) and a real Pushgateway',
+    `${machine.pushgatewayVersion} on 127.0.0.1, so network latency to GitHub or a remote Pushgateway is not`,
+    'included: on a hosted runner every API request and push adds a round trip. A phase’s wall time is the',
+    'emulator’s `PhaseResult.durationMs`, from spawning `node dist/<phase>/index.js` until it exited and its',
+    'output was drained, so it includes Node’s start-up and loading the bundle. The 12-step job is',
+    '`apiSteps()` (12 steps in the API view post reads) with `check-run-id`, as `action.yml` wires it by',
+    'default; the 100-step job cycles build/push/deploy/health/migrate/smoke step names; the 250-job run has',
+    '249 other in-progress jobs and passes no `check-run-id`, so post pages through the run attempt’s jobs',
+    '(100 a page) until it meets the one on its runner. API requests are counted at the fake API on the job’s',
+    `and its run’s routes (only post calls the GitHub API). ${rssNote} Bundle sizes are single values:`,
+    '`index.js` bytes and its gzip size (zlib, default level).',
+    `The 1-minute load average was ${load.before.toFixed(2)} before and ${load.after.toFixed(2)} after the`,
+    `measurement (${machine.cores} cores): other work on the machine inflates the figures.`,
+  ];
+  return [
+    '# Performance',
+    '',
+    wrap(intro.join(' ')),
+    '',
+    `## ${localDate()} · ${machine.cpu}, ${machine.cores} cores · Node ${machine.nodeVersion}`,
+    '',
+    table,
+    '',
+    wrap(howMeasured.join(' ')),
+    '',
+  ].join('\n');
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Main
+
+let bed: Bed | undefined;
+let tempDir: string | undefined;
+
+async function shutdown(): Promise<void> {
+  const b = bed;
+  bed = undefined;
+  // stop() leaves the Pushgateway's temp directory (its log) behind: remove it too.
+  const stopPg = async (pg: Service): Promise<void> => {
+    await pg.stop();
+    await rm(pg.dataDir, { recursive: true, force: true });
+  };
+  await Promise.allSettled([b && stopPg(b.pg), b?.gh.close()]);
+  if (tempDir) await rm(tempDir, { recursive: true, force: true });
+  tempDir = undefined;
+}
+
+async function main(): Promise<void> {
+  const opts = parseOptions();
+  const pushgateway = findBinary(['prometheus-pushgateway', 'pushgateway']);
+  if (!pushgateway) {
+    throw new Error(
+      'the benchmark pushes to a real Pushgateway, and none is on PATH (prometheus-pushgateway or pushgateway). Install it with: sudo apt-get install -y prometheus-pushgateway',
+    );
+  }
+  const bundles = await checkBundles();
+  const machine = describeMachine(opts.node, pushgateway);
+  console.error(`Node ${machine.nodeVersion} · ${machine.cpu} (${machine.cores} cores) · ${opts.runs} runs`);
+  const loadBefore = os.loadavg()[0] ?? 0;
+  if (loadBefore > machine.cores / 2)
+    console.error(`warning: the machine is busy (load ${loadBefore.toFixed(2)}): timings will be inflated`);
+
+  tempDir = await mkdtemp(path.join(os.tmpdir(), 'deploy-obs-bench-'));
+  const [gh, pg] = await Promise.all([startFakeGitHub({ token: FAKE_TOKEN }), startPushgateway()]);
+  bed = { gh, pg, stateDir: path.join(tempDir, 'state'), node: opts.node };
+  const b = bed; // A const the closures below can use without re-checking `bed`.
+
+  const wide = {
+    job: 'deploy-api',
+    steps: apiSteps(),
+    with: { stages: API_STAGE_MAP },
+    checkRunId: false,
+    prepare: (runId: number) => addOtherJobs(b.gh, runId),
+  };
+  // Peak RSS comes from its own runs of the 250-job case: the GNU time wrapper
+  // adds its own start-up, which must not reach the timings.
+  const time = gnuTime();
+  const rssFile = path.join(tempDir, 'rss.txt');
+  const wrapper = 'path' in time ? await rssWrapper(tempDir, time.path, opts.node, rssFile) : undefined;
+  const samples = await interleave(opts.runs, {
+    api: () => measureJob(b, { job: 'deploy-api', steps: apiSteps(), with: { stages: API_STAGE_MAP } }),
+    hundred: () => measureJob(b, { job: 'deploy-api', steps: manySteps(100) }),
+    wide: () => measureJob(b, wide),
+    ...(wrapper ? { rss: () => measureJob(b, { ...wide, nodePath: wrapper }) } : {}),
+  });
+  const { api, hundred, wide: run250 } = samples;
+
+  let rssRow: Row;
+  let rssNote: string;
+  if (wrapper) {
+    const rss = (await postRssBytes(rssFile)).slice(1); // the first one is the warm-up round's
+    rssRow = row('peak RSS of post, 250-job run', rss, megabytes, 120e6);
+    rssNote = `Peak RSS is GNU time’s maximum resident set size of the post process (1 MB = 10⁶ bytes), from ${opts.runs} extra runs of the 250-job case with node started under GNU \`time\`, whose timings are not in the table.`;
+  } else {
+    rssRow = {
+      metric: 'peak RSS of post, 250-job run',
+      median: 'n/a',
+      p90: 'n/a',
+      target: '≤ 120 MB',
+      verdict: '—',
+    };
+    rssNote = `Peak RSS was not measured: ${'missing' in time ? time.missing : 'no GNU time'}.`;
+  }
+
+  const ms = (list: Sample[], phase: (typeof PHASES)[number]): number[] => list.map((s) => s.phaseMs[phase]);
+  const requests = (list: Sample[]): number[] => list.map((s) => s.apiRequests);
+  const rows: Row[] = [
+    row('`pre` wall time, 12-step api job', ms(api, 'pre'), seconds, 200),
+    row('`main` wall time, 12-step api job', ms(api, 'main'), seconds),
+    row('`post` wall time, 12-step api job (check-run-id)', ms(api, 'post'), seconds, 500),
+    row('GitHub API requests by post, 12-step api job', requests(api), count, 2),
+    row('`post` wall time, 100-step job (later target)', ms(hundred, 'post'), seconds, 800),
+    row('`post` wall time, 250-job run (no check-run-id)', ms(run250, 'post'), seconds),
+    row('GitHub API requests by post, 250-job run', requests(run250), count),
+    rssRow,
+    ...bundleRows(),
+  ];
+  // A build that ran meanwhile (npm run build in another terminal) mixes two bundles in one table.
+  if ((await checkBundles()) !== bundles) throw new Error('dist/ changed during the measurement: run again');
+  const table = markdownTable(rows);
+  console.log(`\n${table}\n`);
+  const load = { before: loadBefore, after: os.loadavg()[0] ?? 0 };
+  await mkdir(path.dirname(DOC), { recursive: true });
+  await writeFile(DOC, documentText(table, machine, opts.runs, rssNote, load));
+  console.log(`Written to ${path.relative(process.cwd(), DOC) || DOC}.`);
+}
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    console.error(`\n${signal}: stopping the services…`);
+    void shutdown().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+  });
+}
+
+try {
+  await main();
+} catch (error) {
+  console.error(`bench failed: ${(error as Error).message}`);
+  process.exitCode = 1;
+} finally {
+  await shutdown();
+}

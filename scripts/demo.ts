@@ -1,0 +1,332 @@
+/**
+ * `npm run demo`: a realistic deploy workflow, end to end, through the real
+ * `dist/` bundles under the runner emulator (tools/runner-emulator), against
+ * the fake GitHub API (tools/fake-github) and — when one is installed — a real
+ * Pushgateway (tools/services).
+ *
+ * It plays one `deploy-full-stack` run (deploy-api, deploy-web with a slow
+ * Vercel deploy, migrate), then a later run whose deploy-api fails its health
+ * check and rolls back, and writes what the action produced to `demo-output/`
+ * (wiped first): per job `summary.md`, `metrics.prom`, `outputs.json` and
+ * `log.txt`, the Pushgateway's `/metrics` when one ran, and a `README.md`
+ * index.
+ *
+ * Without `prometheus-pushgateway` (or `pushgateway`) on PATH — or with
+ * `--embedded` — the action runs with no `pushgateway-url`: it still writes
+ * the summary and the metrics file.
+ *
+ * Exits non-zero when a bundle is missing (run `npm run build`) or when any
+ * job's post phase did not exit 0. Every service it starts is stopped, also on
+ * error and Ctrl-C.
+ */
+import { access, copyFile, mkdir, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { startFakeGitHub, type FakeGitHub } from '../tools/fake-github/server.js';
+import { loadActionManifest, repoActionDir, type StepSpec } from '../tools/runner-emulator/index.js';
+import {
+  API_STAGE_MAP,
+  FAKE_TOKEN,
+  apiSteps,
+  databaseSteps,
+  runTrackedJob,
+  webSteps,
+} from '../tools/scenarios/index.js';
+import { findBinary, startPushgateway, type Service } from '../tools/services/index.js';
+
+const ROOT = repoActionDir();
+const OUT_NAME = 'demo-output';
+const OUT = path.join(ROOT, OUT_NAME);
+const STATE_DIR = path.join(OUT, 'state');
+const ENVIRONMENT = 'production';
+const PUSHGATEWAY_BINARIES = ['prometheus-pushgateway', 'pushgateway'];
+
+/** One job of the demo workflow. */
+interface DemoJob {
+  /** GITHUB_JOB. */
+  readonly job: string;
+  /** Which workflow run it belongs to (jobs of one run share the run id). */
+  readonly run: 'first' | 'second';
+  readonly steps: StepSpec[];
+  /** Extra action inputs (the stage map for the API job). */
+  readonly with?: Record<string, string>;
+  /** What the job shows, for the index. */
+  readonly story: string;
+}
+
+/** What one job left behind, for the progress line and the index. */
+interface JobReport {
+  readonly dir: string;
+  readonly job: string;
+  readonly runId: number;
+  readonly jobStatus: string;
+  readonly postExitCode: number | null;
+  readonly outputs: Record<string, string>;
+  readonly postMs: number | undefined;
+  readonly story: string;
+}
+
+const JOBS: readonly DemoJob[] = [
+  {
+    job: 'deploy-api',
+    run: 'first',
+    steps: apiSteps(),
+    with: { stages: API_STAGE_MAP },
+    story: 'API: build → push → Railway → health check → migrations → smoke tests, mapped by the stage map',
+  },
+  {
+    job: 'deploy-web',
+    run: 'first',
+    // 250 s is over deploy_vercel's 180 s threshold: a slow stage with its warning.
+    steps: webSteps({ vercelSeconds: 250 }),
+    story: 'Web: stages inferred from step names; the Vercel deploy takes 4m 10s and is marked slow',
+  },
+  {
+    job: 'migrate',
+    run: 'first',
+    steps: databaseSteps(),
+    story: 'Database: check → apply → verify',
+  },
+  {
+    job: 'deploy-api',
+    run: 'second',
+    steps: apiSteps({ healthFails: true }),
+    with: { stages: API_STAGE_MAP },
+    story: 'A later run: the API health check fails (HTTP 503) and the deployment is rolled back',
+  },
+];
+
+/** Run ids of the two workflow runs (the fake API is fresh each time, so fixed ids are fine). */
+const RUN_IDS = { first: 9_100_001, second: 9_100_002 } as const;
+
+/** Services started by this script; {@link shutdown} stops them exactly once. */
+const started: { gh?: FakeGitHub; pg?: Service } = {};
+let shuttingDown: Promise<void> | undefined;
+
+/** Stops the Pushgateway and removes its temp directory (its log), which stop() leaves behind. */
+async function stopPushgateway(pg: Service | undefined): Promise<void> {
+  if (!pg) return;
+  await pg.stop();
+  await rm(pg.dataDir, { recursive: true, force: true });
+}
+
+function shutdown(): Promise<void> {
+  shuttingDown ??= Promise.allSettled([stopPushgateway(started.pg), started.gh?.close()]).then(
+    () => undefined,
+  );
+  return shuttingDown;
+}
+
+/** Fails early, with the fix, when a bundle action.yml points at is missing. */
+async function checkBundles(): Promise<void> {
+  const manifest = await loadActionManifest(ROOT);
+  const bundles = [manifest.pre, manifest.main, manifest.post].filter((b): b is string => b !== undefined);
+  const missing: string[] = [];
+  for (const bundle of bundles) {
+    try {
+      await access(path.join(ROOT, bundle));
+    } catch {
+      missing.push(bundle);
+    }
+  }
+  if (missing.length > 0) {
+    throw new Error(`missing bundle(s): ${missing.join(', ')}. Run \`npm run build\` first.`);
+  }
+}
+
+/** Starts a real Pushgateway when one is installed (and not declined), else explains how to get one. */
+async function maybeStartPushgateway(embedded: boolean): Promise<Service | undefined> {
+  if (embedded) {
+    console.log('Embedded mode (--embedded): no Pushgateway, nothing is pushed.');
+    return undefined;
+  }
+  if (!findBinary(PUSHGATEWAY_BINARIES)) {
+    console.log(
+      'No Pushgateway on PATH: running embedded (no pushgateway-url; summaries and metrics files are still written). Get it with: sudo apt-get install -y prometheus-pushgateway',
+    );
+    return undefined;
+  }
+  const pg = await startPushgateway();
+  console.log(`Pushgateway started at ${pg.url} (pid ${pg.pid}).`);
+  return pg;
+}
+
+/** The job folder name: `<n>-<job>`, numbered in the order the jobs ran. */
+function jobDirName(index: number, job: string): string {
+  return `${index + 1}-${job}`;
+}
+
+/** Runs one job and writes its summary, metrics file copy, outputs and log. */
+async function runDemoJob(index: number, spec: DemoJob, gh: FakeGitHub, pg?: Service): Promise<JobReport> {
+  const dirName = jobDirName(index, spec.job);
+  const dir = path.join(OUT, dirName);
+  await mkdir(dir, { recursive: true });
+  const runId = RUN_IDS[spec.run];
+  const tracked = await runTrackedJob({
+    gh,
+    runId,
+    job: spec.job,
+    steps: spec.steps,
+    stateDir: STATE_DIR,
+    with: {
+      environment: ENVIRONMENT,
+      ...(pg ? { 'pushgateway-url': pg.url } : {}),
+      ...spec.with,
+    },
+  });
+  try {
+    const outputs = tracked.post?.outputs ?? {};
+    await writeFile(path.join(dir, 'summary.md'), tracked.post?.summary ?? '');
+    await writeFile(path.join(dir, 'outputs.json'), `${JSON.stringify(outputs, null, 2)}\n`);
+    await writeFile(path.join(dir, 'log.txt'), tracked.result.log);
+    // The metrics file lives in the job's RUNNER_TEMP, which cleanup() removes: copy it first.
+    const metricsFile = outputs['metrics-file'];
+    if (metricsFile) await copyFile(metricsFile, path.join(dir, 'metrics.prom'));
+    return {
+      dir: dirName,
+      job: spec.job,
+      runId,
+      jobStatus: tracked.result.status,
+      postExitCode: tracked.post?.exitCode ?? null,
+      outputs,
+      postMs: tracked.post?.durationMs,
+      story: spec.story,
+    };
+  } finally {
+    await tracked.result.cleanup();
+  }
+}
+
+/** Stages the action marked slow (from its `stages-json` output). */
+function slowStages(outputs: Record<string, string>): string[] {
+  try {
+    const stages = JSON.parse(outputs['stages-json'] ?? '[]') as { stage: string; slow: boolean }[];
+    return stages.filter((s) => s.slow).map((s) => s.stage);
+  } catch {
+    return []; // A malformed output shows up in outputs.json; the progress line stays short.
+  }
+}
+
+/** One progress line: job, status, failed stage / error type, duration, post wall time. */
+function progressLine(r: JobReport): string {
+  const ok = r.postExitCode === 0;
+  const status = r.outputs.status ?? `(no status output; job ${r.jobStatus})`;
+  const failure = r.outputs['failed-stage']
+    ? `failed at ${r.outputs['failed-stage']} (${r.outputs['error-type'] || 'no error type'})`
+    : 'no failed stage';
+  const duration = r.outputs['duration-seconds'] ? `${r.outputs['duration-seconds']} s` : 'n/a';
+  const post = r.postMs === undefined ? 'did not run' : `${(r.postMs / 1000).toFixed(2)} s`;
+  const slow = slowStages(r.outputs);
+  const extras = [
+    slow.length > 0 ? `slow: ${slow.join(', ')}` : '',
+    // Without it there is no metrics.prom to copy: say so rather than leave the folder short.
+    r.outputs['metrics-file'] ? '' : 'no metrics-file output',
+    ok ? '' : `POST EXIT ${r.postExitCode ?? 'none'}`,
+  ]
+    .filter(Boolean)
+    .join('  ');
+  return `${ok ? '✓' : '✗'} ${r.dir.padEnd(14)} ${status.padEnd(8)} ${failure.padEnd(44)} deployment ${duration.padStart(6)}  post ${post}${extras ? `  ${extras}` : ''}`;
+}
+
+/**
+ * The Pushgateway's own exposition without its Go runtime, process and
+ * `pushgateway_*` self-metrics: what is left is what was pushed (plus the
+ * per-group `push_time_seconds` / `push_failure_time_seconds`).
+ */
+async function pushedMetrics(pg: Service): Promise<string> {
+  const res = await fetch(`${pg.url}/metrics`, { signal: AbortSignal.timeout(5000) });
+  if (!res.ok) throw new Error(`Pushgateway /metrics: HTTP ${res.status}`);
+  const internal = /^(go_|process_|pushgateway_)/;
+  const kept = (await res.text()).split('\n').filter((line) => {
+    // `# HELP name …` / `# TYPE name …` belong to the family they name.
+    const name = line.startsWith('# ') ? (line.split(' ')[2] ?? '') : line;
+    return !internal.test(name);
+  });
+  return kept.join('\n');
+}
+
+/** The top-level index, with relative links only (no machine paths). */
+function indexMarkdown(reports: readonly JobReport[], pushgateway: boolean): string {
+  const rows = reports.map((r) => {
+    const f = (file: string): string => `[${file}](${r.dir}/${file})`;
+    const failure = r.outputs['failed-stage']
+      ? `${r.outputs['failed-stage']} / ${r.outputs['error-type'] ?? ''}`
+      : '';
+    return `| ${r.dir} | ${r.runId} | ${r.outputs.status ?? r.jobStatus} | ${failure} | ${r.story} | ${f('summary.md')} · ${f('metrics.prom')} · ${f('outputs.json')} · ${f('log.txt')} |`;
+  });
+  return [
+    '# Deployment observability demo',
+    '',
+    'Generated by `npm run demo`: each job ran through the real `dist/` bundles (pre, main, post) under the',
+    'runner emulator, against a local fake GitHub API. Re-running the demo replaces this folder.',
+    '',
+    pushgateway
+      ? 'Metrics were pushed to a real local Pushgateway: [pushgateway-metrics.txt](pushgateway-metrics.txt) is its `/metrics` after the last job (without its go_/process_/pushgateway_ self-metrics).'
+      : 'No Pushgateway ran (embedded mode): nothing was pushed; each job still wrote its summary and metrics file.',
+    '',
+    '| job | run id | status | failed stage / error type | what it shows | files |',
+    '| --- | --- | --- | --- | --- | --- |',
+    ...rows,
+    '',
+    'Per job: `summary.md` is the post phase’s job summary, `metrics.prom` a copy of the file named by the',
+    '`metrics-file` output, `outputs.json` the post phase’s outputs, `log.txt` the job log as the runner shows it.',
+    '`state/` is the action’s state directory (DEPLOYMENT_OBSERVABILITY_STATE_DIR).',
+    '',
+  ].join('\n');
+}
+
+async function main(): Promise<number> {
+  const embedded = process.argv.includes('--embedded');
+  await checkBundles();
+  await rm(OUT, { recursive: true, force: true });
+  await mkdir(STATE_DIR, { recursive: true });
+
+  started.gh = await startFakeGitHub({ token: FAKE_TOKEN });
+  started.pg = await maybeStartPushgateway(embedded);
+  const { gh, pg } = started;
+
+  const wallStart = performance.now();
+  const reports: JobReport[] = [];
+  for (const [i, spec] of JOBS.entries()) {
+    const report = await runDemoJob(i, spec, gh, pg);
+    console.log(progressLine(report));
+    reports.push(report);
+  }
+
+  if (pg) await writeFile(path.join(OUT, 'pushgateway-metrics.txt'), await pushedMetrics(pg));
+  await writeFile(path.join(OUT, 'README.md'), indexMarkdown(reports, pg !== undefined));
+
+  const seconds = ((performance.now() - wallStart) / 1000).toFixed(1);
+  console.log(`\n${reports.length} jobs in ${seconds} s. Everything is in ${OUT_NAME}/:`);
+  console.log(`  ${OUT_NAME}/README.md                 index of what follows`);
+  console.log(`  ${OUT_NAME}/<n>-<job>/summary.md      the job summary post wrote`);
+  console.log(`  ${OUT_NAME}/<n>-<job>/metrics.prom    the metrics file (exposition text)`);
+  console.log(`  ${OUT_NAME}/<n>-<job>/outputs.json    post's outputs`);
+  console.log(`  ${OUT_NAME}/<n>-<job>/log.txt         the job log`);
+  if (pg) console.log(`  ${OUT_NAME}/pushgateway-metrics.txt   what the Pushgateway holds`);
+
+  const failed = reports.filter((r) => r.postExitCode !== 0);
+  if (failed.length > 0) {
+    console.error(`\npost did not exit 0 in: ${failed.map((r) => r.dir).join(', ')} (see their log.txt)`);
+    return 1;
+  }
+  return 0;
+}
+
+// Ctrl-C / termination: stop the services before leaving. (Step processes run
+// in their own process groups; the emulator kills them when this process exits.)
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    console.error(`\n${signal}: stopping the services…`);
+    void shutdown().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+  });
+}
+
+let code = 1;
+try {
+  code = await main();
+} catch (error) {
+  console.error(`demo failed: ${(error as Error).message}`);
+} finally {
+  await shutdown();
+}
+process.exitCode = code;
