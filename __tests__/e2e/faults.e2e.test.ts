@@ -472,3 +472,31 @@ test('a user cancels the run mid-deploy: failure, error type timeout, rollback n
     'timeout',
   ]);
 });
+
+test('Actions cache service unavailable (GitHub-hosted runner, cache down): a warning, bounded, the push still made', async () => {
+  const down = `http://127.0.0.1:${await freePort()}/`;
+  const job = await runTrackedJob({
+    gh: bed.gh,
+    runId: newRunId(),
+    job: 'deploy-api',
+    steps: apiSteps(),
+    stateDir: bed.stateDir,
+    env: {
+      DEPLOYMENT_OBSERVABILITY_STATE_DIR: '',
+      ACTIONS_CACHE_URL: down,
+      ACTIONS_RUNTIME_TOKEN: 'runtime-token-for-test',
+    },
+    with: { environment: 'f-cache-down', 'pushgateway-url': bed.pg.url },
+  });
+  expect(job.post?.exitCode).toBe(0);
+  expect(job.post?.durationMs).toBeLessThan(15000);
+  expect(warningsOf(job)).toEqual([
+    expect.stringMatching(/^Could not read counts carried from earlier failed pushes in the Actions cache: /),
+  ]);
+  expect(
+    await gatewayValue(bed.pg.url, 'deployment_runs_total', {
+      environment: 'f-cache-down',
+      status: 'success',
+    }),
+  ).toBe(1);
+});

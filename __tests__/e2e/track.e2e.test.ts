@@ -379,3 +379,37 @@ test('a later instance (if: always()) sets the outputs in its main step, where l
   // The owner's main sets what it knows at the start.
   expect(job.result.outputs.track?.['deployment-id']).toBe(job.post?.outputs['deployment-id']);
 });
+
+test('a gauge a step reported for an earlier deployment does not pass for the next one', async () => {
+  const group = { environment: 'e2e-stale', service: 'api' };
+  const first = await runTrackedJob({
+    gh: bed.gh,
+    runId: newRunId(),
+    job: 'deploy-api',
+    steps: apiSteps(),
+    stateDir: bed.stateDir,
+    with: { ...base('e2e-stale'), stages: API_STAGE_MAP },
+  });
+  expect(
+    await gatewayValue(bed.pg.url, 'database_migration_lag_seconds', {
+      ...group,
+      deployment_id: first.post?.outputs['deployment-id'] as string,
+    }),
+  ).toBe(23.4);
+  // The next deployment fails its health check: migrations never run, nothing reports their lag.
+  await runTrackedJob({
+    gh: bed.gh,
+    runId: newRunId(),
+    job: 'deploy-api',
+    steps: apiSteps({ healthFails: true }),
+    stateDir: bed.stateDir,
+    with: { ...base('e2e-stale'), stages: API_STAGE_MAP },
+  });
+  expect(await gatewayValues(bed.pg.url, 'database_migration_lag_seconds', group)).toEqual([]);
+  // Everything cumulative is still there.
+  expect(
+    await gatewayValue(bed.pg.url, 'deployment_total', { ...group, stage: 'migration', status: 'success' }),
+  ).toBe(1);
+  expect(await gatewayValue(bed.pg.url, 'migration_success_total', group)).toBe(1);
+  expect(await gatewayValues(bed.pg.url, 'deployment_last_success_timestamp_seconds', group)).toHaveLength(1);
+});

@@ -144,17 +144,22 @@ describe('carryStoreOf', () => {
       false,
       'the directory /tc/deployment-observability',
     ],
-  ])('%s', (_what, env, available, description) => {
+  ])('%s', async (_what, env, available, description) => {
     cache.available = available;
-    expect(carryStoreOf(env, cache)?.description).toBe(description);
+    expect((await carryStoreOf(env, cache))?.description).toBe(description);
   });
-  test('nowhere to keep counts: undefined', () => {
+  test('nowhere to keep counts: undefined', async () => {
     cache.available = false;
-    expect(carryStoreOf({}, cache)).toBeUndefined();
+    expect(await carryStoreOf({}, cache)).toBeUndefined();
   });
-  test('a file store is a FileCarryStore', () => {
-    expect(carryStoreOf({ DEPLOYMENT_OBSERVABILITY_STATE_DIR: '/keep' }, cache)).toBeInstanceOf(
+  test('a file store is a FileCarryStore', async () => {
+    expect(await carryStoreOf({ DEPLOYMENT_OBSERVABILITY_STATE_DIR: '/keep' }, cache)).toBeInstanceOf(
       FileCarryStore,
+    );
+  });
+  test('without a cache service in the environment, nothing is loaded and the tool cache serves', async () => {
+    expect((await carryStoreOf({ RUNNER_TOOL_CACHE: '/tc' }))?.description).toBe(
+      'the directory /tc/deployment-observability',
     );
   });
 });

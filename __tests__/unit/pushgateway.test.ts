@@ -322,8 +322,9 @@ describe('PushgatewayClient with a fake fetch', () => {
       clock,
       fakeFetch(200, JSON.stringify(fixture)),
     );
-    const samples = await client.readGroup(API_GROUP, 2_000_000);
-    expect(samples.get('deployment_total')).toHaveLength(2);
+    const group = await client.readGroup(API_GROUP, 2_000_000);
+    expect(group.samples.get('deployment_total')).toHaveLength(2);
+    expect(group.types.get('deployment_total')?.type).toBe('COUNTER');
     expect(calls).toHaveLength(1);
     expect(calls[0]?.url).toBe('http://pg:9091/api/v1/metrics');
     expect(calls[0]?.init.headers).toMatchObject({

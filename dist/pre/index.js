@@ -31996,6 +31996,20 @@ function sameGroup(labels, key) {
         return false;
     return key.every(([l, v]) => (labels[l] ?? '') === v);
 }
+/** Type and help of each family of one group out of `GET /api/v1/metrics`. */
+function typesOfGroup(body, key) {
+    const out = new Map();
+    const data = body?.data;
+    const group = Array.isArray(data) ? data.find((g) => sameGroup(g.labels, key)) : undefined;
+    for (const [family, content] of Object.entries(group ?? {})) {
+        if (family === 'labels' || typeof content !== 'object' || content === null)
+            continue;
+        const { type, help } = content;
+        if (typeof type === 'string')
+            out.set(family, { type, help: help ?? '' });
+    }
+    return out;
+}
 /** The samples of one group out of `GET /api/v1/metrics`. */
 function samplesOfGroup(body, key) {
     const out = new Map();
@@ -32044,7 +32058,7 @@ class PushgatewayClient {
             ...extra,
         };
     }
-    /** Everything one group holds; an empty map when the group does not exist yet. */
+    /** Everything one group holds; empty when the group does not exist yet. */
     async readGroup(key, deadline) {
         const response = await request({
             url: `${this.config.url}/api/v1/metrics`,
@@ -32064,13 +32078,16 @@ class PushgatewayClient {
         catch {
             throw new Error('Reading the Pushgateway group failed: the answer is not JSON');
         }
-        return samplesOfGroup(body, key);
+        return { samples: samplesOfGroup(body, key), types: typesOfGroup(body, key) };
     }
-    /** POSTs exposition text into a group. Throws with the Pushgateway's message on failure. */
-    async push(key, text, deadline) {
+    /**
+     * Sends exposition text to a group: POST replaces the families it carries,
+     * PUT the whole group. Throws with the Pushgateway's message on failure.
+     */
+    async push(key, text, deadline, method = 'POST') {
         const response = await request({
             url: `${this.config.url}${groupPath(key)}`,
-            method: 'POST',
+            method,
             headers: this.headers({ 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }),
             body: text,
             deadline,
@@ -32733,6 +32750,45 @@ function exposition_seriesKey(name, labels) {
  */
 
 
+/** Families the Pushgateway keeps per group by itself. */
+const PUSHGATEWAY_FAMILIES = new Set(['push_time_seconds', 'push_failure_time_seconds']);
+const KEEPABLE_TYPES = new Set(['counter', 'gauge', 'histogram']);
+/**
+ * The whole group as it should be after this push: the updated families, every
+ * other family as it was, except latest-deployment gauges (a `deployment_id`
+ * other than this deployment's) that this deployment did not set — a value a
+ * step reported last time, or stage durations of a deployment whose stages this
+ * one could not read, must not pass for this deployment's. Undefined when the
+ * group holds a family type that cannot be written back (then POST, no clean-up).
+ */
+function wholeGroup(updated, existing, deploymentId) {
+    const names = new Set(updated.map((f) => f.name));
+    const families = [...updated];
+    const dropped = [];
+    for (const [name, { type, help }] of existing.types) {
+        if (names.has(name) || PUSHGATEWAY_FAMILIES.has(name))
+            continue;
+        const t = type.toLowerCase();
+        if (!KEEPABLE_TYPES.has(t))
+            return undefined;
+        const samples = (existing.samples.get(name) ?? []).map((s) => ({
+            ...s,
+            labels: normalizeExistingLabels(s.labels, undefined),
+        }));
+        if (t === 'gauge' &&
+            samples.some((s) => s.labels.deployment_id !== undefined && s.labels.deployment_id !== deploymentId)) {
+            dropped.push(name);
+            continue;
+        }
+        families.push({
+            name,
+            type: t,
+            help: help || definitions_metricByName(name)?.help || name,
+            samples,
+        });
+    }
+    return { families, dropped };
+}
 /** Labels the Pushgateway adds to every sample of a group and that updates never carry. */
 const PUSHGATEWAY_LABELS = new Set(['job', 'instance']);
 /** Drops labels the Pushgateway added (job, instance, grouping labels the family does not have). */
@@ -32940,7 +32996,7 @@ async function publishGroup(plan, o) {
             problem: [readProblem, pushProblem].filter(Boolean).join('; '),
         };
     }
-    const pending = pendingAfter(carriedAll, markerOf(existing));
+    const pending = pendingAfter(carriedAll, markerOf(existing.samples));
     const nowSeconds = o.clock.now() / 1000;
     const updates = [
         ...plan.updates,
@@ -32952,9 +33008,14 @@ async function publishGroup(plan, o) {
             value: nowSeconds,
         },
     ];
-    const families = mergeUpdates(updates, existing);
+    const families = mergeUpdates(updates, existing.samples);
+    // PUT the whole group so stale latest-deployment gauges go; POST when it cannot be written back whole.
+    const whole = wholeGroup(families, existing, o.deploymentId);
+    if (whole && whole.dropped.length > 0) {
+        o.logger.info(`Dropping gauges of an earlier deployment that this one did not set: ${whole.dropped.join(', ')}`);
+    }
     try {
-        await o.client.push(plan.key, exposition_renderExposition(families), o.deadline);
+        await o.client.push(plan.key, exposition_renderExposition(whole?.families ?? families), o.deadline, whole ? 'PUT' : 'POST');
     }
     catch (error) {
         const carriedOut = await saveCarried(o.store, groupId, [...pending, mine], o.logger);

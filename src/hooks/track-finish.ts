@@ -144,7 +144,7 @@ export async function finishTrack(ctx: HookContext): Promise<void> {
   const plans = [...grouped.entries()]
     .sort(([a], [b]) => (a === service ? -1 : b === service ? 1 : a.localeCompare(b)))
     .map(([svc, updates]) => ({ key: groupingKey(config, svc), updates }));
-  const store = carryStoreOf(env, undefined, deadline + CARRY_GRACE_MS);
+  const store = await carryStoreOf(env, undefined, deadline + CARRY_GRACE_MS);
   const outcomes = await publishGroups(plans, {
     client: config.pushgateway ? new PushgatewayClient(config.pushgateway, clock) : undefined,
     store,

@@ -10,7 +10,14 @@ import { pendingAfter, type CarriedEntry, type CarryStore } from '../state/carry
 import { METRICS } from './definitions.js';
 import { renderExposition, type MetricFamily, type Sample } from './exposition.js';
 import { describeGroup, type GroupingKey, type PushgatewayClient } from './pushgateway.js';
-import { carriedUpdates, mergeUpdates, type SeriesUpdate } from './series.js';
+import {
+  carriedUpdates,
+  mergeUpdates,
+  wholeGroup,
+  type ExistingGroup,
+  type ExistingSamples,
+  type SeriesUpdate,
+} from './series.js';
 
 export interface GroupPlan {
   readonly key: GroupingKey;
@@ -39,7 +46,7 @@ export interface PublishOptions {
   readonly cumulative: boolean;
 }
 
-function markerOf(existing: ReadonlyMap<string, readonly Sample[]>): number | undefined {
+function markerOf(existing: ExistingSamples): number | undefined {
   const sample = existing.get(METRICS.countersUpdated.name)?.[0];
   return sample && Number.isFinite(sample.value) ? sample.value : undefined;
 }
@@ -128,7 +135,7 @@ async function publishGroup(plan: GroupPlan, o: PublishOptions): Promise<GroupOu
   }
 
   const carriedAll = await loadCarried(o.store, groupId, o.logger);
-  let existing: ReadonlyMap<string, readonly Sample[]> | undefined;
+  let existing: ExistingGroup | undefined;
   let readProblem: string | undefined;
   try {
     existing = await o.client.readGroup(plan.key, o.deadline);
@@ -166,7 +173,7 @@ async function publishGroup(plan: GroupPlan, o: PublishOptions): Promise<GroupOu
     };
   }
 
-  const pending = pendingAfter(carriedAll, markerOf(existing));
+  const pending = pendingAfter(carriedAll, markerOf(existing.samples));
   const nowSeconds = o.clock.now() / 1000;
   const updates: SeriesUpdate[] = [
     ...plan.updates,
@@ -178,9 +185,21 @@ async function publishGroup(plan: GroupPlan, o: PublishOptions): Promise<GroupOu
       value: nowSeconds,
     },
   ];
-  const families = mergeUpdates(updates, existing);
+  const families = mergeUpdates(updates, existing.samples);
+  // PUT the whole group so stale latest-deployment gauges go; POST when it cannot be written back whole.
+  const whole = wholeGroup(families, existing, o.deploymentId);
+  if (whole && whole.dropped.length > 0) {
+    o.logger.info(
+      `Dropping gauges of an earlier deployment that this one did not set: ${whole.dropped.join(', ')}`,
+    );
+  }
   try {
-    await o.client.push(plan.key, renderExposition(families), o.deadline);
+    await o.client.push(
+      plan.key,
+      renderExposition(whole?.families ?? families),
+      o.deadline,
+      whole ? 'PUT' : 'POST',
+    );
   } catch (error) {
     const carriedOut = await saveCarried(o.store, groupId, [...pending, mine], o.logger);
     return {

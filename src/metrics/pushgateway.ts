@@ -8,7 +8,7 @@ import type { PushgatewayConfig } from '../config/inputs.js';
 import type { Clock } from '../util/clock.js';
 import { request, type FetchLike } from '../util/http.js';
 import type { Sample } from './exposition.js';
-import type { ExistingSamples } from './series.js';
+import type { ExistingGroup, ExistingSamples } from './series.js';
 
 /** Ordered grouping labels: `job` first. */
 export type GroupingKey = readonly (readonly [string, string])[];
@@ -57,6 +57,19 @@ function sameGroup(labels: Record<string, string> | undefined, key: GroupingKey)
   return key.every(([l, v]) => (labels[l] ?? '') === v);
 }
 
+/** Type and help of each family of one group out of `GET /api/v1/metrics`. */
+export function typesOfGroup(body: unknown, key: GroupingKey): Map<string, { type: string; help: string }> {
+  const out = new Map<string, { type: string; help: string }>();
+  const data = (body as { data?: unknown })?.data;
+  const group = Array.isArray(data) ? (data as ApiGroup[]).find((g) => sameGroup(g.labels, key)) : undefined;
+  for (const [family, content] of Object.entries(group ?? {})) {
+    if (family === 'labels' || typeof content !== 'object' || content === null) continue;
+    const { type, help } = content as { type?: string; help?: string };
+    if (typeof type === 'string') out.set(family, { type, help: help ?? '' });
+  }
+  return out;
+}
+
 /** The samples of one group out of `GET /api/v1/metrics`. */
 export function samplesOfGroup(body: unknown, key: GroupingKey): ExistingSamples {
   const out = new Map<string, Sample[]>();
@@ -100,8 +113,8 @@ export class PushgatewayClient {
     };
   }
 
-  /** Everything one group holds; an empty map when the group does not exist yet. */
-  async readGroup(key: GroupingKey, deadline: number): Promise<ExistingSamples> {
+  /** Everything one group holds; empty when the group does not exist yet. */
+  async readGroup(key: GroupingKey, deadline: number): Promise<ExistingGroup> {
     const response = await request(
       {
         url: `${this.config.url}/api/v1/metrics`,
@@ -125,15 +138,23 @@ export class PushgatewayClient {
     } catch {
       throw new Error('Reading the Pushgateway group failed: the answer is not JSON');
     }
-    return samplesOfGroup(body, key);
+    return { samples: samplesOfGroup(body, key), types: typesOfGroup(body, key) };
   }
 
-  /** POSTs exposition text into a group. Throws with the Pushgateway's message on failure. */
-  async push(key: GroupingKey, text: string, deadline: number): Promise<void> {
+  /**
+   * Sends exposition text to a group: POST replaces the families it carries,
+   * PUT the whole group. Throws with the Pushgateway's message on failure.
+   */
+  async push(
+    key: GroupingKey,
+    text: string,
+    deadline: number,
+    method: 'POST' | 'PUT' = 'POST',
+  ): Promise<void> {
     const response = await request(
       {
         url: `${this.config.url}${groupPath(key)}`,
-        method: 'POST',
+        method,
         headers: this.headers({ 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }),
         body: text,
         deadline,

@@ -15,8 +15,59 @@ export interface SeriesUpdate {
   readonly value: number;
 }
 
-/** Samples a group already holds, by family name (labels without `job`/`instance`). */
+/** Samples a group already holds, by family name (labels as the Pushgateway lists them). */
 export type ExistingSamples = ReadonlyMap<string, readonly Sample[]>;
+
+/** What a group holds: samples, and each family's type (`COUNTER`, `GAUGE`, …) and help. */
+export interface ExistingGroup {
+  readonly samples: ExistingSamples;
+  readonly types: ReadonlyMap<string, { readonly type: string; readonly help: string }>;
+}
+
+/** Families the Pushgateway keeps per group by itself. */
+const PUSHGATEWAY_FAMILIES = new Set(['push_time_seconds', 'push_failure_time_seconds']);
+const KEEPABLE_TYPES = new Set(['counter', 'gauge', 'histogram']);
+
+/**
+ * The whole group as it should be after this push: the updated families, every
+ * other family as it was, except latest-deployment gauges (a `deployment_id`
+ * other than this deployment's) that this deployment did not set — a value a
+ * step reported last time, or stage durations of a deployment whose stages this
+ * one could not read, must not pass for this deployment's. Undefined when the
+ * group holds a family type that cannot be written back (then POST, no clean-up).
+ */
+export function wholeGroup(
+  updated: readonly MetricFamily[],
+  existing: ExistingGroup,
+  deploymentId: string,
+): { families: MetricFamily[]; dropped: string[] } | undefined {
+  const names = new Set(updated.map((f) => f.name));
+  const families = [...updated];
+  const dropped: string[] = [];
+  for (const [name, { type, help }] of existing.types) {
+    if (names.has(name) || PUSHGATEWAY_FAMILIES.has(name)) continue;
+    const t = type.toLowerCase();
+    if (!KEEPABLE_TYPES.has(t)) return undefined;
+    const samples = (existing.samples.get(name) ?? []).map((s) => ({
+      ...s,
+      labels: normalizeExistingLabels(s.labels, undefined),
+    }));
+    if (
+      t === 'gauge' &&
+      samples.some((s) => s.labels.deployment_id !== undefined && s.labels.deployment_id !== deploymentId)
+    ) {
+      dropped.push(name);
+      continue;
+    }
+    families.push({
+      name,
+      type: t as MetricFamily['type'],
+      help: help || metricByName(name)?.help || name,
+      samples,
+    });
+  }
+  return { families, dropped };
+}
 
 /** Labels the Pushgateway adds to every sample of a group and that updates never carry. */
 const PUSHGATEWAY_LABELS = new Set(['job', 'instance']);

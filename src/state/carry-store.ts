@@ -4,26 +4,35 @@
  * self-hosted runner), the Actions cache (GitHub-hosted runners: nothing on
  * disk outlives the job), RUNNER_TOOL_CACHE (persists on self-hosted runners).
  */
-import * as actionsCache from '@actions/cache';
 import { join } from 'node:path';
 import { STATE_DIR_ENV } from '../config/constants.js';
 import { ActionsCacheCarryStore, type CacheApi } from './actions-cache-store.js';
 import { FileCarryStore, type CarryStore } from './carry.js';
 
+/**
+ * @actions/cache (and the Azure SDK under it) is loaded only where the runner
+ * offers a cache service: it more than triples post's bundle and start-up.
+ */
+async function loadActionsCache(env: NodeJS.ProcessEnv): Promise<CacheApi | undefined> {
+  if (!env.ACTIONS_CACHE_URL && !env.ACTIONS_RESULTS_URL) return undefined;
+  return (await import('@actions/cache')) as CacheApi;
+}
+
 /** `deadline` (ms) bounds every cache call: post's total budget. */
-export function carryStoreOf(
+export async function carryStoreOf(
   env: NodeJS.ProcessEnv,
-  cache: CacheApi = actionsCache,
+  cache?: CacheApi,
   deadline = Infinity,
-): CarryStore | undefined {
+): Promise<CarryStore | undefined> {
   const explicit = env[STATE_DIR_ENV];
   if (explicit) return new FileCarryStore(explicit);
-  if (cache.isFeatureAvailable()) {
+  const actionsCache = cache ?? (await loadActionsCache(env));
+  if (actionsCache?.isFeatureAvailable()) {
     const temp = env.RUNNER_TEMP || '/tmp';
     const suffix =
       [env.GITHUB_RUN_ID, env.GITHUB_RUN_ATTEMPT, env.GITHUB_JOB].filter(Boolean).join('-') || 'local';
     return new ActionsCacheCarryStore(
-      cache,
+      actionsCache,
       join(temp, 'deployment-observability-carry'),
       suffix,
       5000,
