@@ -28637,7 +28637,7 @@ function deploymentIdOf(runner) {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _hooks_io_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3921);
-/* harmony import */ var _hooks_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3852);
+/* harmony import */ var _hooks_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3869);
 /* harmony import */ var _hooks_run_wrapper_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(2890);
 
 
@@ -31633,7 +31633,7 @@ const coreIO = {
 
 /***/ }),
 
-/***/ 3852:
+/***/ 3869:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -31646,6 +31646,11 @@ __nccwpck_require__.d(__webpack_exports__, {
 var constants = __nccwpck_require__(4687);
 // EXTERNAL MODULE: ./src/config/inputs.ts
 var inputs = __nccwpck_require__(4389);
+;// CONCATENATED MODULE: ./src/hooks/summary.ts
+async function runSummary(ctx) {
+    ctx.problems.report('mode summary is not available in this version of the action; nothing was done');
+}
+
 ;// CONCATENATED MODULE: external "node:fs/promises"
 const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
 ;// CONCATENATED MODULE: external "node:path"
@@ -33578,9 +33583,14 @@ async function snapshotTrack(ctx) {
     io.info(`Outputs set from the job so far: ${deployment.status}, ${deployment.stages.length} stage(s)${deployment.failedStage ? `, failed at ${deployment.failedStage.stage} (${deployment.errorType})` : ''}. The first instance of the action pushes the metrics in its post step.`);
 }
 
+;// CONCATENATED MODULE: ./src/hooks/verify.ts
+async function runVerify(ctx) {
+    ctx.problems.report('mode verify is not available in this version of the action; nothing was done');
+}
+
 ;// CONCATENATED MODULE: ./src/hooks/main.ts
 /**
- * main, in track mode: does pre's work when pre did not run (a local action,
+ * main: summary and verify mode do their work here. In track mode: does pre's work when pre did not run (a local action,
  * `uses: ./`); in a later instance of the action, sets the outputs from the
  * job so far (GitHub ignores outputs set in post).
  */
@@ -33588,12 +33598,14 @@ async function snapshotTrack(ctx) {
 
 
 
+
+
 async function mainHook(ctx) {
     const { config, io } = ctx;
-    if (config.mode !== 'track') {
-        ctx.problems.report(`mode ${config.mode} is not available in this version of the action; nothing was done`);
-        return;
-    }
+    if (config.mode === 'summary')
+        return runSummary(ctx);
+    if (config.mode === 'verify')
+        return runVerify(ctx);
     // STATE_* holds what pre saved; what this process saves is not readable until post.
     const role = io.getState(constants/* State */.Uw.Role) || (await startTrack(ctx));
     if (role === constants/* TRACK_ROLE_PASSIVE */.jS) {

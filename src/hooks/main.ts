@@ -1,22 +1,20 @@
 /**
- * main, in track mode: does pre's work when pre did not run (a local action,
+ * main: summary and verify mode do their work here. In track mode: does pre's work when pre did not run (a local action,
  * `uses: ./`); in a later instance of the action, sets the outputs from the
  * job so far (GitHub ignores outputs set in post).
  */
 import { Outputs, State, TRACK_ROLE_PASSIVE } from '../config/constants.js';
 import { deploymentIdOf } from '../config/inputs.js';
 import type { HookContext } from './run-wrapper.js';
+import { runSummary } from './summary.js';
 import { startTrack } from './track-start.js';
 import { snapshotTrack } from './track-snapshot.js';
+import { runVerify } from './verify.js';
 
 export async function mainHook(ctx: HookContext): Promise<void> {
   const { config, io } = ctx;
-  if (config.mode !== 'track') {
-    ctx.problems.report(
-      `mode ${config.mode} is not available in this version of the action; nothing was done`,
-    );
-    return;
-  }
+  if (config.mode === 'summary') return runSummary(ctx);
+  if (config.mode === 'verify') return runVerify(ctx);
   // STATE_* holds what pre saved; what this process saves is not readable until post.
   const role = io.getState(State.Role) || (await startTrack(ctx));
   if (role === TRACK_ROLE_PASSIVE) {
