@@ -30231,7 +30231,7 @@ async function publishGroup(plan, o) {
     ];
     const families = mergeUpdates(updates, existing.samples);
     // PUT the whole group so stale latest-deployment gauges go; POST when it cannot be written back whole.
-    const whole = wholeGroup(families, existing, o.deploymentId);
+    const whole = o.replaceGroup ? wholeGroup(families, existing, o.deploymentId) : undefined;
     if (whole && whole.dropped.length > 0) {
         o.logger.info(`Dropping gauges of an earlier deployment that this one did not set: ${whole.dropped.join(', ')}`);
     }
@@ -30985,6 +30985,7 @@ async function finishTrack(ctx) {
         clock,
         logger: io,
         cumulative: true,
+        replaceGroup: true,
     });
     const delivery = [];
     if (config.pushgateway) {

@@ -153,6 +153,7 @@ export async function finishTrack(ctx: HookContext): Promise<void> {
     clock,
     logger: io,
     cumulative: true,
+    replaceGroup: true,
   });
   const delivery: DeliveryLine[] = [];
   if (config.pushgateway) {

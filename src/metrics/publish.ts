@@ -44,6 +44,12 @@ export interface PublishOptions {
   readonly logger: Logger;
   /** Read the group first and keep counters cumulative (post); false for pre's gauges-only push. */
   readonly cumulative: boolean;
+  /**
+   * Write the whole group back (PUT) so gauges of an earlier deployment that this
+   * one did not set go (track's post). False: POST only the updated families and
+   * leave everything else in the group as it is (verify mode, CONTRACT.md).
+   */
+  readonly replaceGroup?: boolean;
 }
 
 function markerOf(existing: ExistingSamples): number | undefined {
@@ -187,7 +193,7 @@ async function publishGroup(plan: GroupPlan, o: PublishOptions): Promise<GroupOu
   ];
   const families = mergeUpdates(updates, existing.samples);
   // PUT the whole group so stale latest-deployment gauges go; POST when it cannot be written back whole.
-  const whole = wholeGroup(families, existing, o.deploymentId);
+  const whole = o.replaceGroup ? wholeGroup(families, existing, o.deploymentId) : undefined;
   if (whole && whole.dropped.length > 0) {
     o.logger.info(
       `Dropping gauges of an earlier deployment that this one did not set: ${whole.dropped.join(', ')}`,
