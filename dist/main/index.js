@@ -28642,7 +28642,7 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 
 
 
-await (0,_hooks_run_wrapper_js__WEBPACK_IMPORTED_MODULE_2__/* .runHook */ .D)('main', _hooks_main_js__WEBPACK_IMPORTED_MODULE_1__/* .mainHook */ .t, _hooks_io_js__WEBPACK_IMPORTED_MODULE_0__/* .coreIO */ .I);
+await (0,_hooks_run_wrapper_js__WEBPACK_IMPORTED_MODULE_2__/* .runHook */ .DB)('main', _hooks_main_js__WEBPACK_IMPORTED_MODULE_1__/* .mainHook */ .t, _hooks_io_js__WEBPACK_IMPORTED_MODULE_0__/* .coreIO */ .I);
 // Work a bounded call left behind (a timed-out request) must not stretch the step past its budget.
 process.exit();
 
@@ -33626,10 +33626,10 @@ async function mainHook(ctx) {
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
-  D: () => (/* binding */ runHook)
+  DB: () => (/* binding */ runHook)
 });
 
-// UNUSED EXPORTS: Problems
+// UNUSED EXPORTS: Problems, problemLogger
 
 // EXTERNAL MODULE: ./src/config/inputs.ts
 var inputs = __nccwpck_require__(4389);
@@ -33661,6 +33661,16 @@ class Problems {
         this.list.push(message);
         this.io.warning(message);
     }
+}
+/** A Logger whose warnings are telemetry problems (so fail-on-error counts them). */
+function problemLogger(io, problems) {
+    return {
+        info: (m) => io.info(m),
+        debug: (m) => io.debug(m),
+        warning: (m) => problems.report(m),
+        error: (m, p) => io.error(m, p),
+        notice: (m, p) => io.notice(m, p),
+    };
 }
 function messageOf(error) {
     if (error instanceof Error)

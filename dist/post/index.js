@@ -28642,7 +28642,7 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 
 
 
-await (0,_hooks_run_wrapper_js__WEBPACK_IMPORTED_MODULE_2__/* .runHook */ .D)('post', _hooks_post_js__WEBPACK_IMPORTED_MODULE_1__/* .postHook */ .c, _hooks_io_js__WEBPACK_IMPORTED_MODULE_0__/* .coreIO */ .I);
+await (0,_hooks_run_wrapper_js__WEBPACK_IMPORTED_MODULE_2__/* .runHook */ .DB)('post', _hooks_post_js__WEBPACK_IMPORTED_MODULE_1__/* .postHook */ .c, _hooks_io_js__WEBPACK_IMPORTED_MODULE_0__/* .coreIO */ .I);
 // Work a bounded call left behind (a timed-out request) must not stretch the step past its budget.
 process.exit();
 
@@ -30848,6 +30848,8 @@ async function startTrack(ctx) {
     return TRACK_ROLE_OWNER;
 }
 
+// EXTERNAL MODULE: ./src/hooks/run-wrapper.ts + 1 modules
+var run_wrapper = __nccwpck_require__(2890);
 ;// CONCATENATED MODULE: ./src/hooks/track-finish.ts
 /**
  * Track mode's post hook: read the job's steps from the API (waiting out its
@@ -30856,6 +30858,7 @@ async function startTrack(ctx) {
  * time budget: a hung GitHub API and a hung Pushgateway together cost at most
  * ~25 s.
  */
+
 
 
 
@@ -30983,7 +30986,7 @@ async function finishTrack(ctx) {
         deploymentId: context.deploymentId,
         deadline,
         clock,
-        logger: io,
+        logger: (0,run_wrapper/* problemLogger */.Ex)(io, problems),
         cumulative: true,
         replaceGroup: true,
     });
@@ -31074,7 +31077,8 @@ async function postHook(ctx) {
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
-  D: () => (/* binding */ runHook)
+  Ex: () => (/* binding */ problemLogger),
+  DB: () => (/* binding */ runHook)
 });
 
 // UNUSED EXPORTS: Problems
@@ -31109,6 +31113,16 @@ class Problems {
         this.list.push(message);
         this.io.warning(message);
     }
+}
+/** A Logger whose warnings are telemetry problems (so fail-on-error counts them). */
+function problemLogger(io, problems) {
+    return {
+        info: (m) => io.info(m),
+        debug: (m) => io.debug(m),
+        warning: (m) => problems.report(m),
+        error: (m, p) => io.error(m, p),
+        notice: (m, p) => io.notice(m, p),
+    };
 }
 function messageOf(error) {
     if (error instanceof Error)

@@ -28850,7 +28850,7 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 
 
 
-await (0,_hooks_run_wrapper_js__WEBPACK_IMPORTED_MODULE_2__/* .runHook */ .D)('pre', _hooks_pre_js__WEBPACK_IMPORTED_MODULE_1__/* .preHook */ .F, _hooks_io_js__WEBPACK_IMPORTED_MODULE_0__/* .coreIO */ .I);
+await (0,_hooks_run_wrapper_js__WEBPACK_IMPORTED_MODULE_2__/* .runHook */ .DB)('pre', _hooks_pre_js__WEBPACK_IMPORTED_MODULE_1__/* .preHook */ .F, _hooks_io_js__WEBPACK_IMPORTED_MODULE_0__/* .coreIO */ .I);
 // Work a bounded call left behind (a timed-out request) must not stretch the step past its budget.
 process.exit();
 
@@ -33291,10 +33291,10 @@ async function preHook(ctx) {
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
-  D: () => (/* binding */ runHook)
+  DB: () => (/* binding */ runHook)
 });
 
-// UNUSED EXPORTS: Problems
+// UNUSED EXPORTS: Problems, problemLogger
 
 // EXTERNAL MODULE: ./src/config/inputs.ts + 2 modules
 var inputs = __nccwpck_require__(8108);
@@ -33326,6 +33326,16 @@ class Problems {
         this.list.push(message);
         this.io.warning(message);
     }
+}
+/** A Logger whose warnings are telemetry problems (so fail-on-error counts them). */
+function problemLogger(io, problems) {
+    return {
+        info: (m) => io.info(m),
+        debug: (m) => io.debug(m),
+        warning: (m) => problems.report(m),
+        error: (m, p) => io.error(m, p),
+        notice: (m, p) => io.notice(m, p),
+    };
 }
 function messageOf(error) {
     if (error instanceof Error)

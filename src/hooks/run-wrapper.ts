@@ -6,6 +6,7 @@
  */
 import { readConfig, type Config } from '../config/inputs.js';
 import { systemClock, type Clock } from '../util/clock.js';
+import type { Logger } from '../util/logger.js';
 import type { ActionIO } from './io.js';
 
 export type HookName = 'pre' | 'main' | 'post';
@@ -21,6 +22,17 @@ export class Problems {
     this.list.push(message);
     this.io.warning(message);
   }
+}
+
+/** A Logger whose warnings are telemetry problems (so fail-on-error counts them). */
+export function problemLogger(io: ActionIO, problems: Problems): Logger {
+  return {
+    info: (m) => io.info(m),
+    debug: (m) => io.debug(m),
+    warning: (m) => problems.report(m),
+    error: (m, p) => io.error(m, p),
+    notice: (m, p) => io.notice(m, p),
+  };
 }
 
 export interface HookContext {

@@ -21,7 +21,7 @@ import { setDeploymentOutputs } from '../report/outputs.js';
 import { renderTrackSummary, type DeliveryLine } from '../report/summary.js';
 import { carryStoreOf } from '../state/carry-store.js';
 import { groupingKey, trackContext } from './track-start.js';
-import type { HookContext } from './run-wrapper.js';
+import { problemLogger, type HookContext } from './run-wrapper.js';
 
 export const POST_BUDGET_MS = 25000;
 /** Keeping counts a failed push could not deliver may use a little past the push deadline. */
@@ -151,7 +151,7 @@ export async function finishTrack(ctx: HookContext): Promise<void> {
     deploymentId: context.deploymentId,
     deadline,
     clock,
-    logger: io,
+    logger: problemLogger(io, problems),
     cumulative: true,
     replaceGroup: true,
   });
