@@ -1,0 +1,440 @@
+/**
+ * The dashboards as code (dashboards/*.ts) and what they generate
+ * (deploy/grafana/dashboards/*.json), the Grafana provisioning files and the
+ * example stack (deploy/docker-compose.yml): the committed JSON is what the
+ * code generates, every query names only metrics of the one table or
+ * recording rules of the shipped rule files, the template variables exist and
+ * are used, thresholds follow action.yml, and every file the compose file
+ * mounts exists.
+ */
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { parse } from 'yaml';
+import {
+  dashboardQueries,
+  dashboards,
+  DASHBOARDS_DIR,
+  renderDashboards,
+  type DashboardQuery,
+} from '../../dashboards/index.js';
+import { ALL_METRICS, METRICS } from '../../src/metrics/definitions.js';
+import { PROMETHEUS_CONFIG, recordNames, REPO_ROOT, ruleGroups } from '../rule-files.js';
+
+interface PanelJson {
+  type: string;
+  title: string;
+  datasource?: { type?: string; uid?: string };
+  targets?: { expr?: string; datasource?: { uid?: string } }[];
+  panels?: PanelJson[];
+  fieldConfig?: {
+    defaults?: { thresholds?: { steps: { value: number | null; color: string }[] } };
+    overrides?: {
+      matcher: { id: string; options: string };
+      properties: { id: string; value: unknown }[];
+    }[];
+  };
+}
+interface DashboardJson {
+  uid: string;
+  title: string;
+  panels: PanelJson[];
+  templating: {
+    list: { name: string; type: string; query?: unknown; includeAll?: boolean; allValue?: string }[];
+  };
+  annotations: { list: { name: string; expr?: string }[] };
+}
+
+const committed = (): Map<string, DashboardJson> =>
+  new Map(
+    readdirSync(DASHBOARDS_DIR)
+      .filter((f) => f.endsWith('.json'))
+      .map((f) => [f, JSON.parse(readFileSync(path.join(DASHBOARDS_DIR, f), 'utf8')) as DashboardJson]),
+  );
+
+const allPanels = (panels: PanelJson[]): PanelJson[] =>
+  panels.flatMap((p) => [p, ...allPanels(p.panels ?? [])]);
+
+const byUid = (uid: string): DashboardJson => {
+  const d = [...committed().values()].find((x) => x.uid === uid);
+  if (!d) throw new Error(`no dashboard ${uid}`);
+  return d;
+};
+
+const panel = (uid: string, title: string): PanelJson => {
+  const p = allPanels(byUid(uid).panels).find((x) => x.title === title);
+  if (!p) throw new Error(`no panel "${title}" in ${uid}`);
+  return p;
+};
+
+/** The action's input defaults, read here independently of the dashboard code. */
+function actionDefault(input: string): string {
+  const action = parse(readFileSync(path.join(REPO_ROOT, 'action.yml'), 'utf8')) as {
+    inputs: Record<string, { default?: string }>;
+  };
+  return action.inputs[input]?.default ?? '';
+}
+const stageThresholds = (): [string, number][] =>
+  actionDefault('thresholds')
+    .split(/\s+/)
+    .filter(Boolean)
+    .map((pair) => pair.split('='))
+    .map(([stage, seconds]) => [stage ?? '', Number(seconds)]);
+
+const PROMQL_KEYWORDS = new Set([
+  'by',
+  'without',
+  'on',
+  'ignoring',
+  'group_left',
+  'group_right',
+  'offset',
+  'bool',
+  'and',
+  'or',
+  'unless',
+  'inf',
+  'nan',
+]);
+
+/**
+ * Metric names (and recording rule names) a PromQL expression selects: the
+ * identifiers left after removing strings, label matchers, range and
+ * subquery brackets, variables, grouping/matching label lists and function
+ * names.
+ */
+function selectedNames(expr: string): string[] {
+  const stripped = expr
+    .replace(/"(?:[^"\\]|\\.)*"/g, '""')
+    .replace(/\{[^}]*\}/g, ' ')
+    .replace(/\[[^\]]*\]/g, ' ')
+    .replace(/\$\{?\w+\}?/g, ' ')
+    .replace(/\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/g, ' ');
+  const names = [...stripped.matchAll(/(?<![\w:.])([a-zA-Z_:][\w:]*)(?![\w:]|\s*\()/g)]
+    .map((m) => m[1] as string)
+    .filter((n) => !PROMQL_KEYWORDS.has(n.toLowerCase()));
+  return [...new Set(names)];
+}
+
+describe('generated dashboards', () => {
+  test('the committed JSON is what the code generates (run `npm run dashboards` when this fails)', async () => {
+    const rendered = await renderDashboards();
+    for (const { file, path: p, text } of rendered) {
+      expect(existsSync(p) ? readFileSync(p, 'utf8') : `(missing ${file})`).toBe(text);
+    }
+    expect([...committed().keys()].sort()).toEqual(rendered.map((r) => r.file).sort());
+  });
+
+  test('the five dashboards of the design, at the design’s URLs', () => {
+    expect(
+      dashboards()
+        .map(({ dashboard }) => [dashboard.uid, dashboard.title])
+        .sort(),
+    ).toEqual(
+      [
+        ['database-migrations', 'Database Migrations'],
+        ['deployment-costs', 'Deployment Costs'],
+        ['deployment-pipeline', 'Deployment Pipeline'],
+        ['deployment-success-rate', 'Deployment Success Rate'],
+        ['post-deployment-health', 'Post-Deployment Health'],
+      ].sort(),
+    );
+  });
+
+  test('every panel but rows has PromQL on the datasource variable', () => {
+    for (const d of committed().values()) {
+      for (const p of allPanels(d.panels).filter((x) => x.type !== 'row')) {
+        expect({ panel: p.title, targets: (p.targets ?? []).length > 0 }).toEqual({
+          panel: p.title,
+          targets: true,
+        });
+        expect({ panel: p.title, datasource: p.datasource?.uid }).toEqual({
+          panel: p.title,
+          datasource: '${datasource}',
+        });
+        for (const t of p.targets ?? []) {
+          expect(t.expr?.trim()).toBeTruthy();
+          expect(t.datasource?.uid).toBe('${datasource}');
+        }
+      }
+    }
+  });
+});
+
+describe('panel queries name only metrics of the table or recording rules', () => {
+  const known = new Set<string>([
+    ...ALL_METRICS.flatMap((m) =>
+      m.type === 'histogram' ? [`${m.name}_bucket`, `${m.name}_sum`, `${m.name}_count`] : [m.name],
+    ),
+    ...recordNames(),
+  ]);
+  const queries = (): DashboardQuery[] => [...committed().values()].flatMap((d) => dashboardQueries(d));
+
+  test('the name parser finds metric names and only them', () => {
+    expect(
+      selectedNames(
+        'sum by (service) (increase(deployment_total{stage="build", x=~"$service"}[$__range])) / on(stage) group_left max(deployment:stage_threshold_seconds offset 1h) > bool 0.5',
+      ).sort(),
+    ).toEqual(['deployment:stage_threshold_seconds', 'deployment_total']);
+    expect(selectedNames('label_replace(x_total, "a", "b", "", "") * 1000 and time() - y')).toEqual([
+      'x_total',
+      'y',
+    ]);
+  });
+
+  test('every query selects at least one known name and no unknown one', () => {
+    const all = queries();
+    expect(all.length).toBeGreaterThan(40);
+    const unknown = all.flatMap((q) =>
+      selectedNames(q.expr)
+        .filter((n) => !known.has(n))
+        .map((n) => `${q.dashboard} / ${q.panel}: ${n}`),
+    );
+    expect(unknown).toEqual([]);
+    const nameless = all
+      .filter((q) => selectedNames(q.expr).length === 0)
+      .map((q) => `${q.dashboard} / ${q.panel}`);
+    expect(nameless).toEqual([]);
+  });
+
+  test('every metric a query names comes from the table, so a rename regenerates the panel', () => {
+    // Every metric of the table is on a dashboard, but the action's own bookkeeping.
+    const used = new Set(queries().flatMap((q) => selectedNames(q.expr)));
+    const unused = ALL_METRICS.filter(
+      (m) => !used.has(m.name) && !used.has(`${m.name}_bucket`) && m.name !== METRICS.countersUpdated.name,
+    ).map((m) => m.name);
+    expect(unused).toEqual([]);
+  });
+});
+
+describe('template variables', () => {
+  /** Metrics and rules without a service label (summary mode's, or aggregated per environment). */
+  const WITHOUT_SERVICE = new Set([
+    `${METRICS.timeToDeploy.name}_bucket`,
+    METRICS.actionDuration.name,
+    METRICS.workflowRunsTotal.name,
+    'deployment:migration_success_ratio:30d',
+    'deployment:time_to_deploy_seconds:p50_7d',
+    'deployment:time_to_deploy_seconds:p95_7d',
+    'deployment:time_to_deploy_seconds:p99_7d',
+  ]);
+  const WITHOUT_ENVIRONMENT = new Set([METRICS.actionDuration.name, METRICS.workflowRunsTotal.name]);
+  const threshold = new Set(['deployment:stage_threshold_seconds']);
+
+  test.each(dashboards().map(({ dashboard }) => [dashboard.uid ?? '']))(
+    '%s has environment and service',
+    (uid) => {
+      const d = byUid(uid);
+      const vars = Object.fromEntries(d.templating.list.map((v) => [v.name, v]));
+      expect(vars.datasource?.type).toBe('datasource');
+      expect(vars.environment).toMatchObject({ type: 'query' });
+      expect(String(vars.environment?.query)).toContain(METRICS.deploymentRunsTotal.name);
+      expect(vars.service).toMatchObject({ type: 'query', includeAll: true, allValue: '.*' });
+      expect(String(vars.service?.query)).toContain('$environment');
+    },
+  );
+
+  test('every query filters on $environment and $service unless its series have no such label', () => {
+    const missing = [...committed().values()]
+      .flatMap((d) => dashboardQueries(d))
+      .flatMap((q) => {
+        const names = selectedNames(q.expr).filter((n) => !threshold.has(n));
+        const out: string[] = [];
+        if (names.some((n) => !WITHOUT_ENVIRONMENT.has(n)) && !q.expr.includes('environment=~"$environment"'))
+          out.push(`${q.dashboard} / ${q.panel}: no $environment`);
+        if (names.some((n) => !WITHOUT_SERVICE.has(n)) && !/service=~"[^"]*\$service"/.test(q.expr))
+          out.push(`${q.dashboard} / ${q.panel}: no $service`);
+        return out;
+      });
+    expect(missing).toEqual([]);
+  });
+});
+
+describe('thresholds follow action.yml and the design', () => {
+  test('stage timeline: each stage of the thresholds input is orange from its threshold, red from twice it', () => {
+    const p = panel('deployment-pipeline', 'Stage timeline (latest deployment)');
+    const stages = stageThresholds().filter(([stage]) => stage !== 'total');
+    expect(stages.length).toBeGreaterThanOrEqual(7);
+    for (const [stage, seconds] of stages) {
+      const override = p.fieldConfig?.overrides?.find((o) => o.matcher.options === `^[^/]+/${stage}( .*)?$`);
+      expect({ stage, matcher: override?.matcher.id }).toEqual({ stage, matcher: 'byRegexp' });
+      const t = override?.properties.find((x) => x.id === 'thresholds')?.value as {
+        steps: { value: number | null; color: string }[];
+      };
+      expect(t.steps).toEqual([
+        { value: null, color: 'green' },
+        { value: seconds, color: 'orange' },
+        { value: 2 * seconds, color: 'red' },
+      ]);
+      // The display name the override matches is the panel's legend for that stage.
+      expect(new RegExp(override?.matcher.options ?? '').test(`api/${stage} (success)`)).toBe(true);
+    }
+  });
+
+  test('the recording rule deployment:stage_threshold_seconds has the same thresholds', () => {
+    const rules = ruleGroups()
+      .flatMap((g) => g.rules)
+      .filter((r) => r.record === 'deployment:stage_threshold_seconds')
+      .map((r) => [r.labels?.stage, Number(/vector\((\d+(?:\.\d+)?)\)/.exec(r.expr)?.[1])]);
+    expect(Object.fromEntries(rules)).toEqual(
+      Object.fromEntries(stageThresholds().filter(([stage]) => stage !== 'total')),
+    );
+  });
+
+  test('success rate: green from the SLO (slo-success-rate), error budget 1 - SLO', () => {
+    const slo = Number(actionDefault('slo-success-rate'));
+    expect(slo).toBe(0.995);
+    for (const title of ['Success rate (30 days)', 'Success rate vs SLO (30 days)']) {
+      expect(panel('deployment-success-rate', title).fieldConfig?.defaults?.thresholds?.steps).toEqual([
+        { value: null, color: 'red' },
+        { value: slo, color: 'green' },
+      ]);
+    }
+    const budget = panel('deployment-success-rate', 'Error budget remaining (30 days)');
+    expect(budget.targets?.[0]?.expr).toMatch(new RegExp(`/ ${(1 - slo).toFixed(3)}$`));
+  });
+
+  test('time to deploy: orange from the p95 SLO, red from the total threshold', () => {
+    const steps = panel('deployment-pipeline', 'TTD p50 / p95 / p99 (7 days)').fieldConfig?.defaults
+      ?.thresholds?.steps;
+    const total = stageThresholds().find(([s]) => s === 'total')?.[1];
+    expect(steps).toEqual([
+      { value: null, color: 'green' },
+      { value: Number(actionDefault('slo-ttd-p95-seconds')), color: 'orange' },
+      { value: total, color: 'red' },
+    ]);
+  });
+
+  test('migrations: orange from the migration threshold; post-deploy error rate 1 % and 5 %', () => {
+    const migration = stageThresholds().find(([s]) => s === 'migration')?.[1] ?? NaN;
+    expect(
+      panel('database-migrations', 'Latest migration duration').fieldConfig?.defaults?.thresholds?.steps,
+    ).toEqual([
+      { value: null, color: 'green' },
+      { value: migration, color: 'orange' },
+      { value: 2 * migration, color: 'red' },
+    ]);
+    expect(
+      panel('post-deployment-health', 'Error rate after deploy').fieldConfig?.defaults?.thresholds?.steps,
+    ).toEqual([
+      { value: null, color: 'green' },
+      { value: 0.01, color: 'orange' },
+      { value: 0.05, color: 'red' },
+    ]);
+  });
+});
+
+describe('example stack: deploy/docker-compose.yml and Grafana provisioning', () => {
+  const DEPLOY = path.join(REPO_ROOT, 'deploy');
+  interface ComposeService {
+    image: string;
+    command?: string[];
+    volumes?: string[];
+    ports?: string[];
+    depends_on?: string[];
+  }
+  const compose = (): { services: Record<string, ComposeService>; volumes?: Record<string, unknown> } =>
+    parse(readFileSync(path.join(DEPLOY, 'docker-compose.yml'), 'utf8'));
+  /** `source:target[:mode]` of a service's volumes. */
+  const mounts = (s: ComposeService): { source: string; target: string }[] =>
+    (s.volumes ?? []).map((v) => {
+      const [source = '', target = ''] = v.split(':');
+      return { source, target };
+    });
+
+  test('services prometheus, pushgateway, alertmanager and grafana, images pinned', () => {
+    const { services } = compose();
+    expect(Object.keys(services).sort()).toEqual(['alertmanager', 'grafana', 'prometheus', 'pushgateway']);
+    for (const s of Object.values(services)) expect(s.image).toMatch(/^[\w./-]+:v?\d+\.\d+\.\d+$/);
+  });
+
+  test('the Pushgateway persists its groups on a volume', () => {
+    const pg = compose().services.pushgateway as ComposeService;
+    const flag = pg.command?.find((c) => c.startsWith('--persistence.file='));
+    expect(flag).toBeDefined();
+    const file = flag?.slice('--persistence.file='.length) ?? '';
+    expect(file).not.toBe('');
+    expect(mounts(pg).some((m) => file.startsWith(`${m.target}/`) && !m.source.startsWith('.'))).toBe(true);
+  });
+
+  test('every bind-mounted path exists in the repository; named volumes are declared', () => {
+    const { services, volumes } = compose();
+    for (const [name, s] of Object.entries(services)) {
+      for (const { source, target } of mounts(s)) {
+        expect(target).toMatch(/^\//);
+        if (source.startsWith('.')) {
+          expect({ name, source, exists: existsSync(path.resolve(DEPLOY, source)) }).toEqual({
+            name,
+            source,
+            exists: true,
+          });
+        } else {
+          expect(Object.keys(volumes ?? {})).toContain(source);
+        }
+      }
+    }
+  });
+
+  test('Prometheus gets the shipped configuration and rules where prometheus.yml expects them', () => {
+    const prom = compose().services.prometheus as ComposeService;
+    const configFlag = prom.command?.find((c) => c.startsWith('--config.file='))?.split('=')[1] ?? '';
+    const configMount = mounts(prom).find((m) => m.target === configFlag);
+    expect(configMount?.source).toBe('./prometheus/prometheus.yml');
+    const config = parse(readFileSync(PROMETHEUS_CONFIG, 'utf8')) as {
+      rule_files: string[];
+      alerting: { alertmanagers: { static_configs: { targets: string[] }[] }[] };
+      scrape_configs: { job_name: string; honor_labels?: boolean; static_configs: { targets: string[] }[] }[];
+    };
+    // Rule files resolve relative to the configuration file, inside the rules mount.
+    const rulesMount = mounts(prom).find((m) => m.source === './prometheus/rules');
+    for (const f of config.rule_files) {
+      const inContainer = path.posix.join(path.posix.dirname(configFlag), f);
+      expect(inContainer.startsWith(`${rulesMount?.target}/`)).toBe(true);
+      expect(existsSync(path.join(DEPLOY, 'prometheus', f))).toBe(true);
+    }
+    // Host names are the compose services'.
+    const pushgateway = config.scrape_configs.find((s) => s.job_name === 'pushgateway');
+    expect(pushgateway?.honor_labels).toBe(true);
+    expect(pushgateway?.static_configs[0]?.targets).toEqual(['pushgateway:9091']);
+    expect(config.alerting.alertmanagers[0]?.static_configs[0]?.targets).toEqual(['alertmanager:9093']);
+    expect(prom.command).toContain('--storage.tsdb.retention.time=35d');
+  });
+
+  test('Alertmanager gets deploy/alertmanager/alertmanager.yml', () => {
+    const am = compose().services.alertmanager as ComposeService;
+    const configFlag = am.command?.find((c) => c.startsWith('--config.file='))?.split('=')[1] ?? '';
+    expect(mounts(am).find((m) => m.target === configFlag)?.source).toBe('./alertmanager/alertmanager.yml');
+  });
+
+  test('Grafana: provisioning mounted, datasource is the compose Prometheus, dashboards folder is the JSON', () => {
+    const grafana = compose().services.grafana as ComposeService;
+    const m = mounts(grafana);
+    const target = (source: string): string | undefined => m.find((x) => x.source === source)?.target;
+    expect(target('./grafana/provisioning/datasources')).toBe('/etc/grafana/provisioning/datasources');
+    expect(target('./grafana/provisioning/dashboards')).toBe('/etc/grafana/provisioning/dashboards');
+
+    const dir = (sub: string): string => path.join(DEPLOY, 'grafana', 'provisioning', sub);
+    const yamlFiles = (sub: string): string[] =>
+      readdirSync(dir(sub)).filter((f) => f.endsWith('.yml') && statSync(path.join(dir(sub), f)).isFile());
+    const datasources = yamlFiles('datasources').flatMap(
+      (f) =>
+        (
+          parse(readFileSync(path.join(dir('datasources'), f), 'utf8')) as {
+            datasources: { type: string; url: string }[];
+          }
+        ).datasources,
+    );
+    expect(datasources.map((d) => [d.type, d.url])).toEqual([['prometheus', 'http://prometheus:9090']]);
+
+    const providers = yamlFiles('dashboards').flatMap(
+      (f) =>
+        (
+          parse(readFileSync(path.join(dir('dashboards'), f), 'utf8')) as {
+            providers: { type: string; options: { path: string } }[];
+          }
+        ).providers,
+    );
+    expect(providers).toHaveLength(1);
+    expect(providers[0]?.type).toBe('file');
+    expect(target('./grafana/dashboards')).toBe(providers[0]?.options.path);
+  });
+});

@@ -1,0 +1,204 @@
+/**
+ * Shared pieces of the dashboards: the datasource and template variables, label
+ * selectors, PromQL helpers, and the thresholds read from action.yml (the
+ * action's own defaults), so a dashboard cannot drift from what the action
+ * marks as slow or what its SLO inputs say.
+ *
+ * Metric names come from the one metric table (src/metrics/definitions.ts);
+ * recording rules are named as deploy/prometheus/rules defines them (the unit
+ * test checks that every name a panel uses exists in one of the two).
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse } from 'yaml';
+import {
+  AnnotationQueryBuilder,
+  DatasourceVariableBuilder,
+  QueryVariableBuilder,
+  ThresholdsConfigBuilder,
+  ThresholdsMode,
+  VariableRefresh,
+  VariableSort,
+  type DashboardBuilder,
+  type ValueMapping,
+} from '@grafana/grafana-foundation-sdk/dashboard';
+import { MappingType } from '@grafana/grafana-foundation-sdk/dashboard';
+import { DataqueryBuilder, PromQueryFormat } from '@grafana/grafana-foundation-sdk/prometheus';
+import {
+  GraphThresholdsStyleConfigBuilder,
+  ReduceDataOptionsBuilder,
+  type GraphThresholdsStyleMode,
+} from '@grafana/grafana-foundation-sdk/common';
+import { METRICS, type MetricDefinition } from '../src/metrics/definitions.js';
+
+export { METRICS };
+
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+/** Panels query the Prometheus chosen in the `datasource` variable. */
+export const DATASOURCE = { type: 'prometheus', uid: '${datasource}' } as const;
+
+/** Label matchers of the two template variables. */
+export const ENV = 'environment=~"$environment"';
+export const ENV_SERVICE = `${ENV}, service=~"$service"`;
+
+/** `metric{environment=~"$environment", service=~"$service", extra}`. */
+export function sel(metric: MetricDefinition | string, extra = '', matchers = ENV_SERVICE): string {
+  const name = typeof metric === 'string' ? metric : metric.name;
+  return `${name}{${[matchers, extra].filter((s) => s !== '').join(', ')}}`;
+}
+
+/** `metric{environment=~"$environment", extra}`: for series without a `service` label. */
+export function selEnv(metric: MetricDefinition | string, extra = ''): string {
+  return sel(metric, extra, ENV);
+}
+
+/** The bucket series of a histogram in the table. */
+export function bucket(metric: MetricDefinition): string {
+  if (metric.type !== 'histogram') throw new Error(`${metric.name} is not a histogram`);
+  return `${metric.name}_bucket`;
+}
+
+/**
+ * Events a cumulative counter counted within `window`, as the shipped
+ * recording rules count them: what it grew by, plus the first value of a
+ * series that appeared within the window (increase() needs two samples, so a
+ * first-ever failure would otherwise count 0).
+ */
+export function events(series: string, by: string, window = '$__range'): string {
+  return (
+    `sum${by ? ` by (${by})` : ''} (\n` +
+    `    increase(${series}[${window}])\n` +
+    `  or\n` +
+    `    label_replace(min_over_time(${series}[${window}]) unless ${series} offset ${window}, "counted_as", "first_value", "", "")\n` +
+    `)`
+  );
+}
+
+/** The action's input defaults that the dashboards draw lines at. */
+export interface ActionDefaults {
+  /** Seconds per stage (and `total`), from the `thresholds` input. */
+  readonly thresholds: Readonly<Record<string, number>>;
+  /** `slo-success-rate`, e.g. 0.995. */
+  readonly sloSuccessRate: number;
+  /** `slo-ttd-p95-seconds`, e.g. 720. */
+  readonly sloTtdP95Seconds: number;
+}
+
+export function actionDefaults(file = path.join(REPO_ROOT, 'action.yml')): ActionDefaults {
+  const action = parse(readFileSync(file, 'utf8')) as { inputs: Record<string, { default?: string }> };
+  const input = (name: string): string => {
+    const value = action.inputs[name]?.default;
+    if (value === undefined) throw new Error(`action.yml has no default for the input ${name}`);
+    return value;
+  };
+  const thresholds: Record<string, number> = {};
+  for (const pair of input('thresholds').split(/\s+/).filter(Boolean)) {
+    const [stage, seconds] = pair.split('=');
+    if (!stage || !seconds || !Number.isFinite(Number(seconds)))
+      throw new Error(`action.yml: bad thresholds entry ${pair}`);
+    thresholds[stage] = Number(seconds);
+  }
+  return {
+    thresholds,
+    sloSuccessRate: Number(input('slo-success-rate')),
+    sloTtdP95Seconds: Number(input('slo-ttd-p95-seconds')),
+  };
+}
+
+/** The action's default threshold of a stage (or `total`), in seconds; throws when action.yml has none. */
+export function threshold(stage: string): number {
+  const seconds = actionDefaults().thresholds[stage];
+  if (seconds === undefined) throw new Error(`action.yml's thresholds input has no ${stage}`);
+  return seconds;
+}
+
+/** A PromQL target. `instant` for stats and tables of the current state. */
+export function query(
+  expr: string,
+  legend = '',
+  o: { instant?: boolean; table?: boolean; heatmap?: boolean; refId?: string } = {},
+): DataqueryBuilder {
+  const q = new DataqueryBuilder().expr(expr).datasource(DATASOURCE);
+  if (legend) q.legendFormat(legend);
+  if (o.instant || o.table) q.instant();
+  else q.range();
+  if (o.table) q.format(PromQueryFormat.Table);
+  if (o.heatmap) q.format(PromQueryFormat.Heatmap);
+  if (o.refId) q.refId(o.refId);
+  return q;
+}
+
+/** Threshold steps, lowest first: `[color, from]`; the first has no lower bound. */
+export function steps(...s: [string, number | null][]): ThresholdsConfigBuilder {
+  return new ThresholdsConfigBuilder()
+    .mode(ThresholdsMode.Absolute)
+    .steps(s.map(([color, value], i) => ({ color, value: i === 0 ? null : value })));
+}
+
+/** Value-to-text mappings for stat panels. */
+export function valueText(map: Record<string, [string, string]>): ValueMapping[] {
+  return [
+    {
+      type: MappingType.ValueToText,
+      options: Object.fromEntries(
+        Object.entries(map).map(([value, [text, color]], index) => [value, { text, color, index }]),
+      ),
+    },
+  ];
+}
+
+export const lastValue = (): ReduceDataOptionsBuilder =>
+  new ReduceDataOptionsBuilder().calcs(['lastNotNull']).values(false);
+
+/** Applies the variables every dashboard has: datasource, environment, service. */
+export function withVariables(d: DashboardBuilder): DashboardBuilder {
+  return d
+    .withVariable(new DatasourceVariableBuilder('datasource').label('Prometheus').type('prometheus'))
+    .withVariable(
+      new QueryVariableBuilder('environment')
+        .label('Environment')
+        .description('The environment label of the deployments (the action’s environment input).')
+        .datasource(DATASOURCE)
+        .query(`label_values(${METRICS.deploymentRunsTotal.name}, environment)`)
+        .definition(`label_values(${METRICS.deploymentRunsTotal.name}, environment)`)
+        .refresh(VariableRefresh.OnTimeRangeChanged)
+        .sort(VariableSort.AlphabeticalAsc),
+    )
+    .withVariable(
+      new QueryVariableBuilder('service')
+        .label('Service')
+        .description('The service label (api, web, database, …): the Pushgateway group of a deploy job.')
+        .datasource(DATASOURCE)
+        .query(`label_values(${METRICS.deploymentRunsTotal.name}{${ENV}}, service)`)
+        .definition(`label_values(${METRICS.deploymentRunsTotal.name}{${ENV}}, service)`)
+        .refresh(VariableRefresh.OnTimeRangeChanged)
+        .sort(VariableSort.AlphabeticalAsc)
+        .multi(true)
+        .includeAll(true)
+        .allValue('.*')
+        .current({ text: 'All', value: '$__all' }),
+    );
+}
+
+/**
+ * Deployment starts as annotations: the start timestamp gauge's value is the
+ * time (`useValueForTime`, milliseconds), one per deployment id.
+ */
+export function deploymentAnnotation(): AnnotationQueryBuilder {
+  return new AnnotationQueryBuilder()
+    .name('Deployments')
+    .datasource(DATASOURCE)
+    .enable(true)
+    .iconColor('blue')
+    .expr(`max by (service, deployment_id) (${sel(METRICS.startTimestamp)}) * 1000`)
+    .useValueForTime(true)
+    .step('60s')
+    .titleFormat('Deployment {{deployment_id}}')
+    .textFormat('{{service}} started');
+}
+
+/** Draws a time series panel's thresholds as lines or areas. */
+export const thresholdLines = (mode: GraphThresholdsStyleMode): GraphThresholdsStyleConfigBuilder =>
+  new GraphThresholdsStyleConfigBuilder().mode(mode);
