@@ -223,11 +223,12 @@ describe('the wrapper', () => {
     expect(io.messages('warning')).toHaveLength(1);
   });
 
-  test('a mode that is not available warns and does nothing', async () => {
-    const io = new RecordingIO({ mode: 'verify' });
-    await runHook('main', mainHook, io, env());
+  test('an unknown mode is named and track mode is used', async () => {
+    const io = new RecordingIO({ mode: 'deploy' });
+    await runHook('pre', preHook, io, env({ GITHUB_JOB: 'deploy-unknown-mode' }));
     expect(io.messages('warning')).toEqual([
-      'mode verify is not available in this version of the action; nothing was done',
+      'input mode: "deploy" is not track, summary or verify; using track',
     ]);
+    expect(io.state.get('role')).toBe('owner');
   });
 });

@@ -113,4 +113,120 @@ export class GitHubClient {
     );
     return { totalCount: body.total_count ?? 0, jobs: Array.isArray(body.jobs) ? body.jobs : [] };
   }
+
+  /** `GET /repos/{owner}/{repo}/actions/runs/{run_id}` (the latest attempt). */
+  getRun<T>(runId: string, deadline: number): Promise<T> {
+    return this.getJson(
+      `/repos/${this.options.repository}/actions/runs/${runId}`,
+      `GET run ${runId}`,
+      deadline,
+    );
+  }
+
+  /** `GET /repos/{owner}/{repo}/actions/runs/{run_id}/attempts/{attempt}`. */
+  getRunAttempt<T>(runId: string, attempt: number, deadline: number): Promise<T> {
+    return this.getJson(
+      `/repos/${this.options.repository}/actions/runs/${runId}/attempts/${attempt}`,
+      `GET run ${runId} attempt ${attempt}`,
+      deadline,
+    );
+  }
+
+  /** One page of `GET /repos/{owner}/{repo}/actions/workflows/{workflow_id}/runs?status=completed&created=>=…`. */
+  async listWorkflowRuns<T>(
+    workflowId: number,
+    createdSince: string,
+    page: number,
+    deadline: number,
+  ): Promise<{ totalCount: number; runs: T[] }> {
+    const body = await this.getJson<{ total_count?: number; workflow_runs?: T[] }>(
+      `/repos/${this.options.repository}/actions/workflows/${workflowId}/runs?status=completed&created=${encodeURIComponent(`>=${createdSince}`)}&per_page=100&page=${page}`,
+      `GET runs of workflow ${workflowId} page ${page}`,
+      deadline,
+    );
+    return {
+      totalCount: body.total_count ?? 0,
+      runs: Array.isArray(body.workflow_runs) ? body.workflow_runs : [],
+    };
+  }
+
+  /** `GET /repos/{owner}/{repo}/commits/{sha}/pulls`: the PRs a commit belongs to (fork PRs included). */
+  listPullsForCommit(sha: string, deadline: number): Promise<{ number: number; state?: string }[]> {
+    return this.getJson(
+      `/repos/${this.options.repository}/commits/${sha}/pulls`,
+      `GET pull requests of commit ${sha.slice(0, 12)}`,
+      deadline,
+    );
+  }
+
+  /** `POST /repos/{owner}/{repo}/check-runs` (needs `checks: write`). */
+  createCheckRun(body: unknown, deadline: number): Promise<{ id: number }> {
+    return this.sendJson(
+      'POST',
+      `/repos/${this.options.repository}/check-runs`,
+      body,
+      'POST check run',
+      deadline,
+    );
+  }
+
+  /** `PATCH /repos/{owner}/{repo}/check-runs/{id}`: appends `output.annotations`. */
+  updateCheckRun(id: number, body: unknown, deadline: number): Promise<{ id: number }> {
+    return this.sendJson(
+      'PATCH',
+      `/repos/${this.options.repository}/check-runs/${id}`,
+      body,
+      `PATCH check run ${id}`,
+      deadline,
+    );
+  }
+
+  private async sendJson<T>(
+    method: 'POST' | 'PATCH',
+    path: string,
+    payload: unknown,
+    what: string,
+    deadline: number,
+  ): Promise<T> {
+    const o = this.options;
+    const fetchImpl: FetchLike = (url, init) => {
+      this.requestCount++;
+      return (o.fetchImpl ?? fetch)(url, init);
+    };
+    const response = await request(
+      {
+        url: `${o.apiUrl}${path}`,
+        method,
+        headers: {
+          accept: 'application/vnd.github+json',
+          'content-type': 'application/json',
+          'x-github-api-version': '2022-11-28',
+          'user-agent': 'deployment-observability-action',
+          ...(o.token ? { authorization: `Bearer ${o.token}` } : {}),
+        },
+        body: JSON.stringify(payload),
+        timeoutMs: 5000,
+        // A POST that timed out may have created the check run: do not send it twice.
+        attempts: method === 'POST' ? 1 : 2,
+        deadline,
+        what,
+      },
+      o.clock,
+      fetchImpl,
+    );
+    if (response.status < 200 || response.status >= 300) {
+      let message = response.text.slice(0, 200);
+      try {
+        message = (JSON.parse(response.text) as { message?: string }).message ?? message;
+      } catch {
+        // not JSON: keep the text
+      }
+      throw new GitHubApiError(`${what}: HTTP ${response.status} ${message}`, response.status);
+    }
+    try {
+      return JSON.parse(response.text) as T;
+    } catch {
+      throw new GitHubApiError(`${what}: the answer is not JSON`, response.status);
+    }
+  }
 }

@@ -278,6 +278,15 @@ export const METRICS = Object.freeze({
     source: 'action',
     merge: 'replace',
   }),
+  summaryCountedAttempt: def({
+    name: 'deployment_observability_summary_counted_attempt',
+    type: 'gauge',
+    help: 'The last run attempt (run id * 1000 + attempt) whose counts summary mode added to this group.',
+    labels: [],
+    modes: ['summary'],
+    source: 'action',
+    merge: 'max',
+  }),
 } as const);
 
 export type MetricKey = keyof typeof METRICS;

@@ -240,7 +240,9 @@ export function combinedExposition(outcomes: readonly GroupOutcome[]): string {
   for (const outcome of outcomes) {
     const service = outcome.key.find(([l]) => l === 'service')?.[1];
     for (const family of outcome.families) {
-      if (family.name === METRICS.countersUpdated.name) continue;
+      // The action's own bookkeeping gauges are not part of this job's metrics.
+      if (family.name === METRICS.countersUpdated.name || family.name === METRICS.summaryCountedAttempt.name)
+        continue;
       let entry = byName.get(family.name);
       if (!entry) {
         entry = { family, samples: [] };

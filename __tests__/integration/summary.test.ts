@@ -1,0 +1,295 @@
+/**
+ * Summary mode in-process (runSummary through runHook), with a recording
+ * ActionIO, the fake GitHub API, a real Pushgateway and a fake cache behind the
+ * same interface as @actions/cache: history kept across summaries, bootstrap
+ * when the cache is empty, the API alone when the cache service is down, and
+ * check-run annotations appended in pages of 50.
+ */
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ActionIO } from '../../src/hooks/io.js';
+import { runHook } from '../../src/hooks/run-wrapper.js';
+import { runSummary } from '../../src/hooks/summary.js';
+import type { CacheApi } from '../../src/state/actions-cache-store.js';
+import { HISTORY_CACHE_PREFIX } from '../../src/summary/history-store.js';
+import { RecordingLogger } from '../../src/util/logger.js';
+import { startFakeGitHub, type FakeGitHub } from '../../tools/fake-github/server.js';
+import { pushgatewayMetrics, startPushgateway, type Service } from '../../tools/services/index.js';
+
+const TOKEN = 'ghs_summary_token_123';
+
+class RecordingIO extends RecordingLogger implements ActionIO {
+  readonly outputs = new Map<string, string>();
+  failed: string | undefined;
+  summary = '';
+  constructor(readonly inputs: Record<string, string>) {
+    super();
+  }
+  getInput(name: string): string {
+    return this.inputs[name] ?? '';
+  }
+  getState(): string {
+    return '';
+  }
+  saveState(): void {}
+  setOutput(name: string, value: string): void {
+    this.outputs.set(name, value);
+  }
+  exportVariable(): void {}
+  setSecret(): void {}
+  setFailed(message: string): void {
+    this.failed = message;
+  }
+  async appendSummary(markdown: string): Promise<void> {
+    this.summary += markdown;
+  }
+}
+
+/** An in-memory Actions cache: immutable keys, restore of the newest entry by prefix. */
+class FakeCache implements CacheApi {
+  readonly entries: { key: string; dir: string }[] = [];
+  available = true;
+  failRestore = false;
+  constructor(private readonly root: string) {}
+  isFeatureAvailable(): boolean {
+    return this.available;
+  }
+  async restoreCache(
+    paths: string[],
+    primaryKey: string,
+    restoreKeys: string[] = [],
+  ): Promise<string | undefined> {
+    if (this.failRestore) throw new Error('Cache service responded with 503');
+    const hit =
+      this.entries.find((e) => e.key === primaryKey) ??
+      [...this.entries].reverse().find((e) => restoreKeys.some((k) => e.key.startsWith(k)));
+    if (!hit) return undefined;
+    cpSync(hit.dir, paths[0] as string, { recursive: true });
+    return hit.key;
+  }
+  async saveCache(paths: string[], key: string): Promise<number> {
+    if (this.entries.some((e) => e.key === key)) throw new Error(`Unable to reserve cache with key ${key}`);
+    const dir = join(this.root, String(this.entries.length));
+    cpSync(paths[0] as string, dir, { recursive: true });
+    this.entries.push({ key, dir });
+    return this.entries.length;
+  }
+}
+
+let gh: FakeGitHub;
+let pg: Service;
+let temp: string;
+beforeAll(async () => {
+  [gh, pg] = await Promise.all([startFakeGitHub({ token: TOKEN }), startPushgateway()]);
+  temp = mkdtempSync(join(tmpdir(), 'summary-int-'));
+});
+afterAll(async () => {
+  await Promise.all([gh?.close(), pg?.stop()]);
+  rmSync(temp, { recursive: true, force: true });
+});
+
+const iso = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+const MIN = 60_000;
+let nextRun = 8_100_000;
+
+/** A completed run of `workflow`: `slowJobs` deploy jobs of 2 min each, finished 10 min ago. */
+function addRun(workflow: string, conclusion: string, slowJobs = 1, ageMin = 20): number {
+  const t0 = Date.now() - ageMin * MIN;
+  const id = gh.addRun({
+    id: nextRun++,
+    run_attempt: 1,
+    name: workflow,
+    path: `.github/workflows/${workflow}.yml`,
+    head_branch: 'main',
+    head_sha: `${nextRun.toString(16)}${'ab'.repeat(20)}`.slice(0, 40),
+    status: 'completed',
+    conclusion,
+    created_at: iso(t0),
+    run_started_at: iso(t0),
+    updated_at: iso(t0 + 10 * MIN),
+    workflow_id: 77_000 + workflow.length,
+  });
+  for (let i = 0; i < slowJobs; i++)
+    gh.addJob({
+      run_id: id,
+      name: `deploy-${i}`,
+      status: 'completed',
+      conclusion: i === 0 ? conclusion : 'success',
+      started_at: iso(t0 + MIN),
+      completed_at: iso(t0 + 3 * MIN),
+      steps: [],
+    });
+  return id;
+}
+
+async function summarise(
+  runId: number,
+  cache: FakeCache,
+  inputs: Record<string, string> = {},
+  extraEnv: NodeJS.ProcessEnv = {},
+): Promise<RecordingIO> {
+  const io = new RecordingIO({
+    mode: 'summary',
+    'github-token': TOKEN,
+    'run-id': String(runId),
+    'pushgateway-url': pg.url,
+    environment: 'int-summary',
+    ...inputs,
+  });
+  const env: NodeJS.ProcessEnv = {
+    GITHUB_REPOSITORY: 'octo-org/octo-repo',
+    GITHUB_RUN_ID: String(nextRun++),
+    GITHUB_RUN_ATTEMPT: '1',
+    GITHUB_JOB: 'summary',
+    GITHUB_API_URL: gh.url,
+    RUNNER_TEMP: join(temp, `runner-${nextRun}`),
+    ...extraEnv,
+  };
+  await runHook('main', (ctx) => runSummary(ctx, { cache }), io, env);
+  return io;
+}
+
+async function runsTotal(workflow: string): Promise<number> {
+  let total = 0;
+  for (const group of await pushgatewayMetrics(pg.url)) {
+    const family = group.github_workflow_runs_total as
+      { metrics?: { labels: Record<string, string>; value?: string }[] } | undefined;
+    for (const m of family?.metrics ?? []) if (m.labels.workflow === workflow) total += Number(m.value);
+  }
+  return total;
+}
+
+test('history in the Actions cache: bootstrapped once from the API, then kept; each attempt counted once', async () => {
+  const root = join(temp, 'cache-a');
+  mkdirSync(root, { recursive: true });
+  const cache = new FakeCache(root);
+  const workflow = 'int-history';
+  // Three older runs the bootstrap finds, then the one summarised.
+  addRun(workflow, 'success', 1, 300);
+  addRun(workflow, 'failure', 1, 200);
+  addRun(workflow, 'success', 1, 100);
+  const runId = addRun(workflow, 'success');
+  const before = gh.requests.length;
+  const first = await summarise(runId, cache);
+  expect(first.failed).toBeUndefined();
+  expect(first.entries.filter((e) => e.level === 'warning')).toEqual([]);
+  expect(first.summary).toContain(
+    'History bootstrapped from the GitHub API: 4 completed runs in 1 request(s)',
+  );
+  // Request budget: run, 1 job page, 1 bootstrap page, check run.
+  expect(gh.requests.length - before).toBe(4);
+  expect(cache.entries.map((e) => e.key.startsWith(HISTORY_CACHE_PREFIX))).toEqual([true]);
+  expect(await runsTotal(workflow)).toBe(1);
+
+  const second = await summarise(runId, cache);
+  expect(second.summary).not.toContain('bootstrapped');
+  expect(second.entries.some((e) => e.message.includes('was counted before'))).toBe(true);
+  expect(await runsTotal(workflow)).toBe(1);
+  expect(cache.entries).toHaveLength(2);
+  // The DORA table saw 4 runs, 1 failed, restored by the next success.
+  expect(second.summary).toMatch(/\| Change failure rate \| 25\.0% \|/);
+});
+
+test('cache service unavailable: works from the API alone and says so; counts once through the group marker', async () => {
+  const cache = new FakeCache(join(temp, 'cache-b'));
+  cache.available = false;
+  const workflow = 'int-nocache';
+  const runId = addRun(workflow, 'failure');
+  const io = await summarise(runId, cache);
+  expect(io.entries.filter((e) => e.level === 'warning').map((e) => e.message)).toEqual([
+    'No deployment history: the Actions cache service is not available to this job; the figures come from the GitHub API alone.',
+  ]);
+  await summarise(runId, cache);
+  expect(await runsTotal(workflow)).toBe(1);
+  expect(cache.entries).toEqual([]);
+});
+
+test('a cache that fails to restore is a warning; nothing is saved over the history', async () => {
+  const root = join(temp, 'cache-c');
+  mkdirSync(root, { recursive: true });
+  const cache = new FakeCache(root);
+  cache.failRestore = true;
+  const io = await summarise(addRun('int-cachefail', 'success'), cache);
+  expect(
+    io.entries.some((e) => e.level === 'warning' && e.message.includes('Cache service responded with 503')),
+  ).toBe(true);
+  expect(cache.entries).toEqual([]);
+  expect(io.failed).toBeUndefined();
+});
+
+test('check-run annotations go in pages of at most 50: POST then PATCHes', async () => {
+  const root = join(temp, 'cache-d');
+  mkdirSync(root, { recursive: true });
+  const runId = addRun('int-annotations', 'failure', 120);
+  const io = await summarise(runId, new FakeCache(root), { thresholds: 'total=60' });
+  expect(io.failed).toBeUndefined();
+  const check = gh.checkRuns.find((c) => c.external_id === `${runId}.1`);
+  expect(
+    check?.requests.map((r) => [
+      r.method,
+      (r.body as { output: { annotations: unknown[] } }).output.annotations.length,
+    ]),
+  ).toEqual([
+    ['POST', 50],
+    ['PATCH', 50],
+    ['PATCH', 22],
+  ]);
+  // 1 failed stage + 120 slow jobs + 1 success-rate SLO breach (TTD 3 min is within the SLO)
+  expect(check?.annotations).toHaveLength(122);
+  expect(check?.conclusion).toBe('failure');
+  expect(readdirSync(root).length).toBe(1);
+});
+
+test('inside the run (a last job with needs: and if: always()): the summary job is left out, the conclusion comes from the jobs', async () => {
+  const root = join(temp, 'cache-e');
+  mkdirSync(root, { recursive: true });
+  const runId = addRun('int-inrun', 'success', 2);
+  gh.updateRun(runId, { status: 'in_progress', conclusion: null });
+  const own = gh.addJob({
+    run_id: runId,
+    name: 'summary',
+    status: 'in_progress',
+    conclusion: null,
+    started_at: iso(Date.now() - MIN),
+    completed_at: null,
+    steps: [],
+  });
+  const io = await summarise(
+    runId,
+    new FakeCache(root),
+    { 'check-run-id': String(own) },
+    { GITHUB_RUN_ID: String(runId) },
+  );
+  expect(io.failed).toBeUndefined();
+  expect(io.outputs.get('status')).toBe('success');
+  expect(io.summary).toContain('| deploy-1 | success |');
+  expect(io.summary).not.toContain('| summary |');
+  expect(gh.checkRuns.find((c) => c.external_id === `${runId}.1`)?.conclusion).toBe('success');
+});
+
+test('a corrupt history file is a warning; the summary goes on from the API and does not overwrite it', async () => {
+  const stateDir = join(temp, 'state-corrupt');
+  const runId = addRun('int-corrupt', 'success');
+  const first = await summarise(
+    runId,
+    new FakeCache(join(temp, 'unused')),
+    {},
+    { DEPLOYMENT_OBSERVABILITY_STATE_DIR: stateDir },
+  );
+  expect(first.entries.filter((e) => e.level === 'warning')).toEqual([]);
+  const [scope] = readdirSync(join(stateDir, 'history'));
+  const file = join(stateDir, 'history', scope as string, 'history.json.gz');
+  writeFileSync(file, 'garbage');
+  const second = await summarise(
+    runId,
+    new FakeCache(join(temp, 'unused')),
+    {},
+    { DEPLOYMENT_OBSERVABILITY_STATE_DIR: stateDir },
+  );
+  expect(second.entries.some((e) => e.level === 'warning' && e.message.includes('could not be read'))).toBe(
+    true,
+  );
+  expect(second.failed).toBeUndefined();
+  expect(readFileSync(file, 'utf8')).toBe('garbage');
+});
