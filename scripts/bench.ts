@@ -19,6 +19,9 @@
  *   --node  Node binary that runs the bundles (default: the one running this
  *           script), e.g. tools/node24/node_modules/.bin/node
  */
+import { computeFigures } from '../src/summary/figures.js';
+import { encodeHistory } from '../src/summary/history.js';
+import type { RunRecord } from '../src/summary/record.js';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -320,6 +323,62 @@ function row(metric: string, values: readonly number[], fmt: (n: number) => stri
   };
 }
 
+/** A synthetic history: one deploy-run attempt every 10 minutes back from `now`, 1 in 17 failed. */
+function syntheticHistory(n: number, now: number): RunRecord[] {
+  return Array.from({ length: n }, (_, i) => ({
+    runId: 9_000_000_000 + i,
+    attempt: 1 + (i % 3),
+    triggeredAt: now - i * 600_000 - 700_000,
+    completedAt: now - i * 600_000,
+    conclusion: i % 17 === 0 ? 'failure' : 'success',
+    branch: 'main',
+    headSha: (i * 2654435761).toString(16).padStart(40, 'f'),
+    commitAt: now - i * 600_000 - 3_600_000,
+    ttdSeconds: 300 + (i % 400),
+    durationSeconds: 650 + (i % 50),
+    queueSeconds: i % 9,
+    failedStage: i % 17 === 0 ? 'deploy-api/Deploy to Railway' : undefined,
+    rollback: i % 34 === 0,
+    jobs: [
+      { name: 'deploy-api', conclusion: i % 17 === 0 ? 'failure' : 'success', seconds: 150 + (i % 60) },
+      { name: 'deploy-web', conclusion: 'success', seconds: 160 + (i % 70) },
+      { name: 'migrate', conclusion: 'success', seconds: 30 + (i % 40) },
+    ],
+  }));
+}
+
+/** Summary mode's figures over 1,000 and 10,000 history records, and the size of that history stored. */
+function summaryRows(runs: number): Row[] {
+  const now = Date.now();
+  const rows: Row[] = [];
+  for (const n of [1000, 10000]) {
+    const records = syntheticHistory(n, now);
+    const times: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      const t0 = performance.now();
+      computeFigures(records, now, 90, 0.995, 720);
+      times.push(performance.now() - t0);
+    }
+    rows.push(
+      row(
+        `summary figures over ${n.toLocaleString('en')} history records`,
+        times,
+        seconds,
+        n === 10000 ? 200 : undefined,
+      ),
+    );
+  }
+  rows.push(
+    row(
+      'history size, 10,000 records (gzip)',
+      [encodeHistory(syntheticHistory(10000, now)).length],
+      kib,
+      1024 * 1024,
+    ),
+  );
+  return rows;
+}
+
 function bundleRows(): Row[] {
   return PHASES.map((phase) => {
     const file = path.join(ROOT, 'dist', phase, 'index.js');
@@ -494,6 +553,7 @@ async function main(): Promise<void> {
     row('`post` wall time, 250-job run (no check-run-id)', ms(run250, 'post'), seconds),
     row('GitHub API requests by post, 250-job run', requests(run250), count),
     rssRow,
+    ...summaryRows(opts.runs),
     ...bundleRows(),
   ];
   // A build that ran meanwhile (npm run build in another terminal) mixes two bundles in one table.

@@ -4,7 +4,7 @@ import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 /***/ 770:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-/* unused reexport */ __nccwpck_require__(218);
+module.exports = __nccwpck_require__(218);
 
 
 /***/ }),
@@ -24,10 +24,10 @@ var assert = __nccwpck_require__(2613);
 var util = __nccwpck_require__(9023);
 
 
-__webpack_unused_export__ = httpOverHttp;
-__webpack_unused_export__ = httpsOverHttp;
-__webpack_unused_export__ = httpOverHttps;
-__webpack_unused_export__ = httpsOverHttps;
+exports.httpOverHttp = httpOverHttp;
+exports.httpsOverHttp = httpsOverHttp;
+exports.httpOverHttps = httpOverHttps;
+exports.httpsOverHttps = httpsOverHttps;
 
 
 function httpOverHttp(options) {
@@ -317,7 +317,7 @@ __webpack_unused_export__ = Client
 __webpack_unused_export__ = Pool
 __webpack_unused_export__ = BalancedPool
 __webpack_unused_export__ = Agent
-__webpack_unused_export__ = ProxyAgent
+module.exports.kT = ProxyAgent
 __webpack_unused_export__ = EnvHttpProxyAgent
 __webpack_unused_export__ = RetryAgent
 __webpack_unused_export__ = RetryHandler
@@ -28378,10 +28378,10 @@ module.exports = {
 /* harmony export */   G0: () => (/* binding */ Inputs),
 /* harmony export */   Uw: () => (/* binding */ State),
 /* harmony export */   XL: () => (/* binding */ ExportedEnv),
+/* harmony export */   c2: () => (/* binding */ STATE_DIR_ENV),
 /* harmony export */   jS: () => (/* binding */ TRACK_ROLE_PASSIVE),
 /* harmony export */   tY: () => (/* binding */ Outputs)
 /* harmony export */ });
-/* unused harmony export STATE_DIR_ENV */
 /** Names the action shares with the runner: inputs, outputs, saved state and environment. */
 const Inputs = {
     Mode: 'mode',
@@ -28636,8 +28636,8 @@ function deploymentIdOf(runner) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _hooks_io_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3921);
-/* harmony import */ var _hooks_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3869);
+/* harmony import */ var _hooks_io_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1438);
+/* harmony import */ var _hooks_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8431);
 /* harmony import */ var _hooks_run_wrapper_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(2890);
 
 
@@ -28651,2961 +28651,13 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 3921:
+/***/ 1438:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
-
-// EXPORTS
-__nccwpck_require__.d(__webpack_exports__, {
-  I: () => (/* binding */ coreIO)
-});
-
-;// CONCATENATED MODULE: external "os"
-const external_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("os");
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/utils.js
-// We use any as a valid input type
-/* eslint-disable @typescript-eslint/no-explicit-any */
-/**
- * Sanitizes an input into a string so it can be passed into issueCommand safely
- * @param input input to sanitize into a string
- */
-function toCommandValue(input) {
-    if (input === null || input === undefined) {
-        return '';
-    }
-    else if (typeof input === 'string' || input instanceof String) {
-        return input;
-    }
-    return JSON.stringify(input);
-}
-/**
- *
- * @param annotationProperties
- * @returns The command properties to send with the actual annotation command
- * See IssueCommandProperties: https://github.com/actions/runner/blob/main/src/Runner.Worker/ActionCommandManager.cs#L646
- */
-function toCommandProperties(annotationProperties) {
-    if (!Object.keys(annotationProperties).length) {
-        return {};
-    }
-    return {
-        title: annotationProperties.title,
-        file: annotationProperties.file,
-        line: annotationProperties.startLine,
-        endLine: annotationProperties.endLine,
-        col: annotationProperties.startColumn,
-        endColumn: annotationProperties.endColumn
-    };
-}
-//# sourceMappingURL=utils.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/command.js
-
-
-/**
- * Issues a command to the GitHub Actions runner
- *
- * @param command - The command name to issue
- * @param properties - Additional properties for the command (key-value pairs)
- * @param message - The message to include with the command
- * @remarks
- * This function outputs a specially formatted string to stdout that the Actions
- * runner interprets as a command. These commands can control workflow behavior,
- * set outputs, create annotations, mask values, and more.
- *
- * Command Format:
- *   ::name key=value,key=value::message
- *
- * @example
- * ```typescript
- * // Issue a warning annotation
- * issueCommand('warning', {}, 'This is a warning message');
- * // Output: ::warning::This is a warning message
- *
- * // Set an environment variable
- * issueCommand('set-env', { name: 'MY_VAR' }, 'some value');
- * // Output: ::set-env name=MY_VAR::some value
- *
- * // Add a secret mask
- * issueCommand('add-mask', {}, 'secretValue123');
- * // Output: ::add-mask::secretValue123
- * ```
- *
- * @internal
- * This is an internal utility function that powers the public API functions
- * such as setSecret, warning, error, and exportVariable.
- */
-function command_issueCommand(command, properties, message) {
-    const cmd = new Command(command, properties, message);
-    process.stdout.write(cmd.toString() + external_os_namespaceObject.EOL);
-}
-function command_issue(name, message = '') {
-    command_issueCommand(name, {}, message);
-}
-const CMD_STRING = '::';
-class Command {
-    constructor(command, properties, message) {
-        if (!command) {
-            command = 'missing.command';
-        }
-        this.command = command;
-        this.properties = properties;
-        this.message = message;
-    }
-    toString() {
-        let cmdStr = CMD_STRING + this.command;
-        if (this.properties && Object.keys(this.properties).length > 0) {
-            cmdStr += ' ';
-            let first = true;
-            for (const key in this.properties) {
-                if (this.properties.hasOwnProperty(key)) {
-                    const val = this.properties[key];
-                    if (val) {
-                        if (first) {
-                            first = false;
-                        }
-                        else {
-                            cmdStr += ',';
-                        }
-                        cmdStr += `${key}=${escapeProperty(val)}`;
-                    }
-                }
-            }
-        }
-        cmdStr += `${CMD_STRING}${escapeData(this.message)}`;
-        return cmdStr;
-    }
-}
-function escapeData(s) {
-    return toCommandValue(s)
-        .replace(/%/g, '%25')
-        .replace(/\r/g, '%0D')
-        .replace(/\n/g, '%0A');
-}
-function escapeProperty(s) {
-    return toCommandValue(s)
-        .replace(/%/g, '%25')
-        .replace(/\r/g, '%0D')
-        .replace(/\n/g, '%0A')
-        .replace(/:/g, '%3A')
-        .replace(/,/g, '%2C');
-}
-//# sourceMappingURL=command.js.map
-;// CONCATENATED MODULE: external "crypto"
-const external_crypto_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("crypto");
-;// CONCATENATED MODULE: external "fs"
-const external_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("fs");
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/file-command.js
-// For internal use, subject to change.
-// We use any as a valid input type
-/* eslint-disable @typescript-eslint/no-explicit-any */
-
-
-
-
-function file_command_issueFileCommand(command, message) {
-    const filePath = process.env[`GITHUB_${command}`];
-    if (!filePath) {
-        throw new Error(`Unable to find environment variable for file command ${command}`);
-    }
-    if (!external_fs_namespaceObject.existsSync(filePath)) {
-        throw new Error(`Missing file at path: ${filePath}`);
-    }
-    external_fs_namespaceObject.appendFileSync(filePath, `${toCommandValue(message)}${external_os_namespaceObject.EOL}`, {
-        encoding: 'utf8'
-    });
-}
-function prepareKeyValueMessage(key, value) {
-    const delimiter = `ghadelimiter_${external_crypto_namespaceObject.randomUUID()}`;
-    const convertedValue = toCommandValue(value);
-    // These should realistically never happen, but just in case someone finds a
-    // way to exploit uuid generation let's not allow keys or values that contain
-    // the delimiter.
-    if (key.includes(delimiter)) {
-        throw new Error(`Unexpected input: name should not contain the delimiter "${delimiter}"`);
-    }
-    if (convertedValue.includes(delimiter)) {
-        throw new Error(`Unexpected input: value should not contain the delimiter "${delimiter}"`);
-    }
-    return `${key}<<${delimiter}${external_os_namespaceObject.EOL}${convertedValue}${external_os_namespaceObject.EOL}${delimiter}`;
-}
-//# sourceMappingURL=file-command.js.map
-;// CONCATENATED MODULE: external "path"
-const external_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("path");
-// EXTERNAL MODULE: external "http"
-var external_http_ = __nccwpck_require__(8611);
-// EXTERNAL MODULE: external "https"
-var external_https_ = __nccwpck_require__(5692);
-;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/proxy.js
-function getProxyUrl(reqUrl) {
-    const usingSsl = reqUrl.protocol === 'https:';
-    if (checkBypass(reqUrl)) {
-        return undefined;
-    }
-    const proxyVar = (() => {
-        if (usingSsl) {
-            return process.env['https_proxy'] || process.env['HTTPS_PROXY'];
-        }
-        else {
-            return process.env['http_proxy'] || process.env['HTTP_PROXY'];
-        }
-    })();
-    if (proxyVar) {
-        try {
-            return new DecodedURL(proxyVar);
-        }
-        catch (_a) {
-            if (!proxyVar.startsWith('http://') && !proxyVar.startsWith('https://'))
-                return new DecodedURL(`http://${proxyVar}`);
-        }
-    }
-    else {
-        return undefined;
-    }
-}
-function checkBypass(reqUrl) {
-    if (!reqUrl.hostname) {
-        return false;
-    }
-    const reqHost = reqUrl.hostname;
-    if (isLoopbackAddress(reqHost)) {
-        return true;
-    }
-    const noProxy = process.env['no_proxy'] || process.env['NO_PROXY'] || '';
-    if (!noProxy) {
-        return false;
-    }
-    // Determine the request port
-    let reqPort;
-    if (reqUrl.port) {
-        reqPort = Number(reqUrl.port);
-    }
-    else if (reqUrl.protocol === 'http:') {
-        reqPort = 80;
-    }
-    else if (reqUrl.protocol === 'https:') {
-        reqPort = 443;
-    }
-    // Format the request hostname and hostname with port
-    const upperReqHosts = [reqUrl.hostname.toUpperCase()];
-    if (typeof reqPort === 'number') {
-        upperReqHosts.push(`${upperReqHosts[0]}:${reqPort}`);
-    }
-    // Compare request host against noproxy
-    for (const upperNoProxyItem of noProxy
-        .split(',')
-        .map(x => x.trim().toUpperCase())
-        .filter(x => x)) {
-        if (upperNoProxyItem === '*' ||
-            upperReqHosts.some(x => x === upperNoProxyItem ||
-                x.endsWith(`.${upperNoProxyItem}`) ||
-                (upperNoProxyItem.startsWith('.') &&
-                    x.endsWith(`${upperNoProxyItem}`)))) {
-            return true;
-        }
-    }
-    return false;
-}
-function isLoopbackAddress(host) {
-    const hostLower = host.toLowerCase();
-    return (hostLower === 'localhost' ||
-        hostLower.startsWith('127.') ||
-        hostLower.startsWith('[::1]') ||
-        hostLower.startsWith('[0:0:0:0:0:0:0:1]'));
-}
-class DecodedURL extends URL {
-    constructor(url, base) {
-        super(url, base);
-        this._decodedUsername = decodeURIComponent(super.username);
-        this._decodedPassword = decodeURIComponent(super.password);
-    }
-    get username() {
-        return this._decodedUsername;
-    }
-    get password() {
-        return this._decodedPassword;
-    }
-}
-//# sourceMappingURL=proxy.js.map
-// EXTERNAL MODULE: ./node_modules/tunnel/index.js
-var node_modules_tunnel = __nccwpck_require__(770);
-// EXTERNAL MODULE: ./node_modules/undici/index.js
-var undici = __nccwpck_require__(6752);
-;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/index.js
-/* eslint-disable @typescript-eslint/no-explicit-any */
-var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-
-
-
-var HttpCodes;
-(function (HttpCodes) {
-    HttpCodes[HttpCodes["OK"] = 200] = "OK";
-    HttpCodes[HttpCodes["MultipleChoices"] = 300] = "MultipleChoices";
-    HttpCodes[HttpCodes["MovedPermanently"] = 301] = "MovedPermanently";
-    HttpCodes[HttpCodes["ResourceMoved"] = 302] = "ResourceMoved";
-    HttpCodes[HttpCodes["SeeOther"] = 303] = "SeeOther";
-    HttpCodes[HttpCodes["NotModified"] = 304] = "NotModified";
-    HttpCodes[HttpCodes["UseProxy"] = 305] = "UseProxy";
-    HttpCodes[HttpCodes["SwitchProxy"] = 306] = "SwitchProxy";
-    HttpCodes[HttpCodes["TemporaryRedirect"] = 307] = "TemporaryRedirect";
-    HttpCodes[HttpCodes["PermanentRedirect"] = 308] = "PermanentRedirect";
-    HttpCodes[HttpCodes["BadRequest"] = 400] = "BadRequest";
-    HttpCodes[HttpCodes["Unauthorized"] = 401] = "Unauthorized";
-    HttpCodes[HttpCodes["PaymentRequired"] = 402] = "PaymentRequired";
-    HttpCodes[HttpCodes["Forbidden"] = 403] = "Forbidden";
-    HttpCodes[HttpCodes["NotFound"] = 404] = "NotFound";
-    HttpCodes[HttpCodes["MethodNotAllowed"] = 405] = "MethodNotAllowed";
-    HttpCodes[HttpCodes["NotAcceptable"] = 406] = "NotAcceptable";
-    HttpCodes[HttpCodes["ProxyAuthenticationRequired"] = 407] = "ProxyAuthenticationRequired";
-    HttpCodes[HttpCodes["RequestTimeout"] = 408] = "RequestTimeout";
-    HttpCodes[HttpCodes["Conflict"] = 409] = "Conflict";
-    HttpCodes[HttpCodes["Gone"] = 410] = "Gone";
-    HttpCodes[HttpCodes["TooManyRequests"] = 429] = "TooManyRequests";
-    HttpCodes[HttpCodes["InternalServerError"] = 500] = "InternalServerError";
-    HttpCodes[HttpCodes["NotImplemented"] = 501] = "NotImplemented";
-    HttpCodes[HttpCodes["BadGateway"] = 502] = "BadGateway";
-    HttpCodes[HttpCodes["ServiceUnavailable"] = 503] = "ServiceUnavailable";
-    HttpCodes[HttpCodes["GatewayTimeout"] = 504] = "GatewayTimeout";
-})(HttpCodes || (HttpCodes = {}));
-var Headers;
-(function (Headers) {
-    Headers["Accept"] = "accept";
-    Headers["ContentType"] = "content-type";
-})(Headers || (Headers = {}));
-var MediaTypes;
-(function (MediaTypes) {
-    MediaTypes["ApplicationJson"] = "application/json";
-})(MediaTypes || (MediaTypes = {}));
-/**
- * Returns the proxy URL, depending upon the supplied url and proxy environment variables.
- * @param serverUrl  The server URL where the request will be sent. For example, https://api.github.com
- */
-function lib_getProxyUrl(serverUrl) {
-    const proxyUrl = pm.getProxyUrl(new URL(serverUrl));
-    return proxyUrl ? proxyUrl.href : '';
-}
-const HttpRedirectCodes = [
-    HttpCodes.MovedPermanently,
-    HttpCodes.ResourceMoved,
-    HttpCodes.SeeOther,
-    HttpCodes.TemporaryRedirect,
-    HttpCodes.PermanentRedirect
-];
-const HttpResponseRetryCodes = [
-    HttpCodes.BadGateway,
-    HttpCodes.ServiceUnavailable,
-    HttpCodes.GatewayTimeout
-];
-const RetryableHttpVerbs = (/* unused pure expression or super */ null && (['OPTIONS', 'GET', 'DELETE', 'HEAD']));
-const ExponentialBackoffCeiling = 10;
-const ExponentialBackoffTimeSlice = 5;
-class HttpClientError extends Error {
-    constructor(message, statusCode) {
-        super(message);
-        this.name = 'HttpClientError';
-        this.statusCode = statusCode;
-        Object.setPrototypeOf(this, HttpClientError.prototype);
-    }
-}
-class HttpClientResponse {
-    constructor(message) {
-        this.message = message;
-    }
-    readBody() {
-        return __awaiter(this, void 0, void 0, function* () {
-            return new Promise((resolve) => __awaiter(this, void 0, void 0, function* () {
-                let output = Buffer.alloc(0);
-                this.message.on('data', (chunk) => {
-                    output = Buffer.concat([output, chunk]);
-                });
-                this.message.on('end', () => {
-                    resolve(output.toString());
-                });
-            }));
-        });
-    }
-    readBodyBuffer() {
-        return __awaiter(this, void 0, void 0, function* () {
-            return new Promise((resolve) => __awaiter(this, void 0, void 0, function* () {
-                const chunks = [];
-                this.message.on('data', (chunk) => {
-                    chunks.push(chunk);
-                });
-                this.message.on('end', () => {
-                    resolve(Buffer.concat(chunks));
-                });
-            }));
-        });
-    }
-}
-function isHttps(requestUrl) {
-    const parsedUrl = new URL(requestUrl);
-    return parsedUrl.protocol === 'https:';
-}
-class lib_HttpClient {
-    constructor(userAgent, handlers, requestOptions) {
-        this._ignoreSslError = false;
-        this._allowRedirects = true;
-        this._allowRedirectDowngrade = false;
-        this._maxRedirects = 50;
-        this._allowRetries = false;
-        this._maxRetries = 1;
-        this._keepAlive = false;
-        this._disposed = false;
-        this.userAgent = this._getUserAgentWithOrchestrationId(userAgent);
-        this.handlers = handlers || [];
-        this.requestOptions = requestOptions;
-        if (requestOptions) {
-            if (requestOptions.ignoreSslError != null) {
-                this._ignoreSslError = requestOptions.ignoreSslError;
-            }
-            this._socketTimeout = requestOptions.socketTimeout;
-            if (requestOptions.allowRedirects != null) {
-                this._allowRedirects = requestOptions.allowRedirects;
-            }
-            if (requestOptions.allowRedirectDowngrade != null) {
-                this._allowRedirectDowngrade = requestOptions.allowRedirectDowngrade;
-            }
-            if (requestOptions.maxRedirects != null) {
-                this._maxRedirects = Math.max(requestOptions.maxRedirects, 0);
-            }
-            if (requestOptions.keepAlive != null) {
-                this._keepAlive = requestOptions.keepAlive;
-            }
-            if (requestOptions.allowRetries != null) {
-                this._allowRetries = requestOptions.allowRetries;
-            }
-            if (requestOptions.maxRetries != null) {
-                this._maxRetries = requestOptions.maxRetries;
-            }
-        }
-    }
-    options(requestUrl, additionalHeaders) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return this.request('OPTIONS', requestUrl, null, additionalHeaders || {});
-        });
-    }
-    get(requestUrl, additionalHeaders) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return this.request('GET', requestUrl, null, additionalHeaders || {});
-        });
-    }
-    del(requestUrl, additionalHeaders) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return this.request('DELETE', requestUrl, null, additionalHeaders || {});
-        });
-    }
-    post(requestUrl, data, additionalHeaders) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return this.request('POST', requestUrl, data, additionalHeaders || {});
-        });
-    }
-    patch(requestUrl, data, additionalHeaders) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return this.request('PATCH', requestUrl, data, additionalHeaders || {});
-        });
-    }
-    put(requestUrl, data, additionalHeaders) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return this.request('PUT', requestUrl, data, additionalHeaders || {});
-        });
-    }
-    head(requestUrl, additionalHeaders) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return this.request('HEAD', requestUrl, null, additionalHeaders || {});
-        });
-    }
-    sendStream(verb, requestUrl, stream, additionalHeaders) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return this.request(verb, requestUrl, stream, additionalHeaders);
-        });
-    }
-    /**
-     * Gets a typed object from an endpoint
-     * Be aware that not found returns a null.  Other errors (4xx, 5xx) reject the promise
-     */
-    getJson(requestUrl_1) {
-        return __awaiter(this, arguments, void 0, function* (requestUrl, additionalHeaders = {}) {
-            additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
-            const res = yield this.get(requestUrl, additionalHeaders);
-            return this._processResponse(res, this.requestOptions);
-        });
-    }
-    postJson(requestUrl_1, obj_1) {
-        return __awaiter(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
-            const data = JSON.stringify(obj, null, 2);
-            additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
-            additionalHeaders[Headers.ContentType] =
-                this._getExistingOrDefaultContentTypeHeader(additionalHeaders, MediaTypes.ApplicationJson);
-            const res = yield this.post(requestUrl, data, additionalHeaders);
-            return this._processResponse(res, this.requestOptions);
-        });
-    }
-    putJson(requestUrl_1, obj_1) {
-        return __awaiter(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
-            const data = JSON.stringify(obj, null, 2);
-            additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
-            additionalHeaders[Headers.ContentType] =
-                this._getExistingOrDefaultContentTypeHeader(additionalHeaders, MediaTypes.ApplicationJson);
-            const res = yield this.put(requestUrl, data, additionalHeaders);
-            return this._processResponse(res, this.requestOptions);
-        });
-    }
-    patchJson(requestUrl_1, obj_1) {
-        return __awaiter(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
-            const data = JSON.stringify(obj, null, 2);
-            additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
-            additionalHeaders[Headers.ContentType] =
-                this._getExistingOrDefaultContentTypeHeader(additionalHeaders, MediaTypes.ApplicationJson);
-            const res = yield this.patch(requestUrl, data, additionalHeaders);
-            return this._processResponse(res, this.requestOptions);
-        });
-    }
-    /**
-     * Makes a raw http request.
-     * All other methods such as get, post, patch, and request ultimately call this.
-     * Prefer get, del, post and patch
-     */
-    request(verb, requestUrl, data, headers) {
-        return __awaiter(this, void 0, void 0, function* () {
-            if (this._disposed) {
-                throw new Error('Client has already been disposed.');
-            }
-            const parsedUrl = new URL(requestUrl);
-            let info = this._prepareRequest(verb, parsedUrl, headers);
-            // Only perform retries on reads since writes may not be idempotent.
-            const maxTries = this._allowRetries && RetryableHttpVerbs.includes(verb)
-                ? this._maxRetries + 1
-                : 1;
-            let numTries = 0;
-            let response;
-            do {
-                response = yield this.requestRaw(info, data);
-                // Check if it's an authentication challenge
-                if (response &&
-                    response.message &&
-                    response.message.statusCode === HttpCodes.Unauthorized) {
-                    let authenticationHandler;
-                    for (const handler of this.handlers) {
-                        if (handler.canHandleAuthentication(response)) {
-                            authenticationHandler = handler;
-                            break;
-                        }
-                    }
-                    if (authenticationHandler) {
-                        return authenticationHandler.handleAuthentication(this, info, data);
-                    }
-                    else {
-                        // We have received an unauthorized response but have no handlers to handle it.
-                        // Let the response return to the caller.
-                        return response;
-                    }
-                }
-                let redirectsRemaining = this._maxRedirects;
-                while (response.message.statusCode &&
-                    HttpRedirectCodes.includes(response.message.statusCode) &&
-                    this._allowRedirects &&
-                    redirectsRemaining > 0) {
-                    const redirectUrl = response.message.headers['location'];
-                    if (!redirectUrl) {
-                        // if there's no location to redirect to, we won't
-                        break;
-                    }
-                    const parsedRedirectUrl = new URL(redirectUrl);
-                    if (parsedUrl.protocol === 'https:' &&
-                        parsedUrl.protocol !== parsedRedirectUrl.protocol &&
-                        !this._allowRedirectDowngrade) {
-                        throw new Error('Redirect from HTTPS to HTTP protocol. This downgrade is not allowed for security reasons. If you want to allow this behavior, set the allowRedirectDowngrade option to true.');
-                    }
-                    // we need to finish reading the response before reassigning response
-                    // which will leak the open socket.
-                    yield response.readBody();
-                    // strip authorization header if redirected to a different hostname
-                    if (parsedRedirectUrl.hostname !== parsedUrl.hostname) {
-                        for (const header in headers) {
-                            // header names are case insensitive
-                            if (header.toLowerCase() === 'authorization') {
-                                delete headers[header];
-                            }
-                        }
-                    }
-                    // let's make the request with the new redirectUrl
-                    info = this._prepareRequest(verb, parsedRedirectUrl, headers);
-                    response = yield this.requestRaw(info, data);
-                    redirectsRemaining--;
-                }
-                if (!response.message.statusCode ||
-                    !HttpResponseRetryCodes.includes(response.message.statusCode)) {
-                    // If not a retry code, return immediately instead of retrying
-                    return response;
-                }
-                numTries += 1;
-                if (numTries < maxTries) {
-                    yield response.readBody();
-                    yield this._performExponentialBackoff(numTries);
-                }
-            } while (numTries < maxTries);
-            return response;
-        });
-    }
-    /**
-     * Needs to be called if keepAlive is set to true in request options.
-     */
-    dispose() {
-        if (this._agent) {
-            this._agent.destroy();
-        }
-        this._disposed = true;
-    }
-    /**
-     * Raw request.
-     * @param info
-     * @param data
-     */
-    requestRaw(info, data) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return new Promise((resolve, reject) => {
-                function callbackForResult(err, res) {
-                    if (err) {
-                        reject(err);
-                    }
-                    else if (!res) {
-                        // If `err` is not passed, then `res` must be passed.
-                        reject(new Error('Unknown error'));
-                    }
-                    else {
-                        resolve(res);
-                    }
-                }
-                this.requestRawWithCallback(info, data, callbackForResult);
-            });
-        });
-    }
-    /**
-     * Raw request with callback.
-     * @param info
-     * @param data
-     * @param onResult
-     */
-    requestRawWithCallback(info, data, onResult) {
-        if (typeof data === 'string') {
-            if (!info.options.headers) {
-                info.options.headers = {};
-            }
-            info.options.headers['Content-Length'] = Buffer.byteLength(data, 'utf8');
-        }
-        let callbackCalled = false;
-        function handleResult(err, res) {
-            if (!callbackCalled) {
-                callbackCalled = true;
-                onResult(err, res);
-            }
-        }
-        const req = info.httpModule.request(info.options, (msg) => {
-            const res = new HttpClientResponse(msg);
-            handleResult(undefined, res);
-        });
-        let socket;
-        req.on('socket', sock => {
-            socket = sock;
-        });
-        // If we ever get disconnected, we want the socket to timeout eventually
-        req.setTimeout(this._socketTimeout || 3 * 60000, () => {
-            if (socket) {
-                socket.end();
-            }
-            handleResult(new Error(`Request timeout: ${info.options.path}`));
-        });
-        req.on('error', function (err) {
-            // err has statusCode property
-            // res should have headers
-            handleResult(err);
-        });
-        if (data && typeof data === 'string') {
-            req.write(data, 'utf8');
-        }
-        if (data && typeof data !== 'string') {
-            data.on('close', function () {
-                req.end();
-            });
-            data.pipe(req);
-        }
-        else {
-            req.end();
-        }
-    }
-    /**
-     * Gets an http agent. This function is useful when you need an http agent that handles
-     * routing through a proxy server - depending upon the url and proxy environment variables.
-     * @param serverUrl  The server URL where the request will be sent. For example, https://api.github.com
-     */
-    getAgent(serverUrl) {
-        const parsedUrl = new URL(serverUrl);
-        return this._getAgent(parsedUrl);
-    }
-    getAgentDispatcher(serverUrl) {
-        const parsedUrl = new URL(serverUrl);
-        const proxyUrl = pm.getProxyUrl(parsedUrl);
-        const useProxy = proxyUrl && proxyUrl.hostname;
-        if (!useProxy) {
-            return;
-        }
-        return this._getProxyAgentDispatcher(parsedUrl, proxyUrl);
-    }
-    _prepareRequest(method, requestUrl, headers) {
-        const info = {};
-        info.parsedUrl = requestUrl;
-        const usingSsl = info.parsedUrl.protocol === 'https:';
-        info.httpModule = usingSsl ? https : http;
-        const defaultPort = usingSsl ? 443 : 80;
-        info.options = {};
-        info.options.host = info.parsedUrl.hostname;
-        info.options.port = info.parsedUrl.port
-            ? parseInt(info.parsedUrl.port)
-            : defaultPort;
-        info.options.path =
-            (info.parsedUrl.pathname || '') + (info.parsedUrl.search || '');
-        info.options.method = method;
-        info.options.headers = this._mergeHeaders(headers);
-        if (this.userAgent != null) {
-            info.options.headers['user-agent'] = this.userAgent;
-        }
-        info.options.agent = this._getAgent(info.parsedUrl);
-        // gives handlers an opportunity to participate
-        if (this.handlers) {
-            for (const handler of this.handlers) {
-                handler.prepareRequest(info.options);
-            }
-        }
-        return info;
-    }
-    _mergeHeaders(headers) {
-        if (this.requestOptions && this.requestOptions.headers) {
-            return Object.assign({}, lowercaseKeys(this.requestOptions.headers), lowercaseKeys(headers || {}));
-        }
-        return lowercaseKeys(headers || {});
-    }
-    /**
-     * Gets an existing header value or returns a default.
-     * Handles converting number header values to strings since HTTP headers must be strings.
-     * Note: This returns string | string[] since some headers can have multiple values.
-     * For headers that must always be a single string (like Content-Type), use the
-     * specialized _getExistingOrDefaultContentTypeHeader method instead.
-     */
-    _getExistingOrDefaultHeader(additionalHeaders, header, _default) {
-        let clientHeader;
-        if (this.requestOptions && this.requestOptions.headers) {
-            const headerValue = lowercaseKeys(this.requestOptions.headers)[header];
-            if (headerValue) {
-                clientHeader =
-                    typeof headerValue === 'number' ? headerValue.toString() : headerValue;
-            }
-        }
-        const additionalValue = additionalHeaders[header];
-        if (additionalValue !== undefined) {
-            return typeof additionalValue === 'number'
-                ? additionalValue.toString()
-                : additionalValue;
-        }
-        if (clientHeader !== undefined) {
-            return clientHeader;
-        }
-        return _default;
-    }
-    /**
-     * Specialized version of _getExistingOrDefaultHeader for Content-Type header.
-     * Always returns a single string (not an array) since Content-Type should be a single value.
-     * Converts arrays to comma-separated strings and numbers to strings to ensure type safety.
-     * This was split from _getExistingOrDefaultHeader to provide stricter typing for callers
-     * that assign the result to places expecting a string (e.g., additionalHeaders[Headers.ContentType]).
-     */
-    _getExistingOrDefaultContentTypeHeader(additionalHeaders, _default) {
-        let clientHeader;
-        if (this.requestOptions && this.requestOptions.headers) {
-            const headerValue = lowercaseKeys(this.requestOptions.headers)[Headers.ContentType];
-            if (headerValue) {
-                if (typeof headerValue === 'number') {
-                    clientHeader = String(headerValue);
-                }
-                else if (Array.isArray(headerValue)) {
-                    clientHeader = headerValue.join(', ');
-                }
-                else {
-                    clientHeader = headerValue;
-                }
-            }
-        }
-        const additionalValue = additionalHeaders[Headers.ContentType];
-        // Return the first non-undefined value, converting numbers or arrays to strings if necessary
-        if (additionalValue !== undefined) {
-            if (typeof additionalValue === 'number') {
-                return String(additionalValue);
-            }
-            else if (Array.isArray(additionalValue)) {
-                return additionalValue.join(', ');
-            }
-            else {
-                return additionalValue;
-            }
-        }
-        if (clientHeader !== undefined) {
-            return clientHeader;
-        }
-        return _default;
-    }
-    _getAgent(parsedUrl) {
-        let agent;
-        const proxyUrl = pm.getProxyUrl(parsedUrl);
-        const useProxy = proxyUrl && proxyUrl.hostname;
-        if (this._keepAlive && useProxy) {
-            agent = this._proxyAgent;
-        }
-        if (!useProxy) {
-            agent = this._agent;
-        }
-        // if agent is already assigned use that agent.
-        if (agent) {
-            return agent;
-        }
-        const usingSsl = parsedUrl.protocol === 'https:';
-        let maxSockets = 100;
-        if (this.requestOptions) {
-            maxSockets = this.requestOptions.maxSockets || http.globalAgent.maxSockets;
-        }
-        // This is `useProxy` again, but we need to check `proxyURl` directly for TypeScripts's flow analysis.
-        if (proxyUrl && proxyUrl.hostname) {
-            const agentOptions = {
-                maxSockets,
-                keepAlive: this._keepAlive,
-                proxy: Object.assign(Object.assign({}, ((proxyUrl.username || proxyUrl.password) && {
-                    proxyAuth: `${proxyUrl.username}:${proxyUrl.password}`
-                })), { host: proxyUrl.hostname, port: proxyUrl.port })
-            };
-            let tunnelAgent;
-            const overHttps = proxyUrl.protocol === 'https:';
-            if (usingSsl) {
-                tunnelAgent = overHttps ? tunnel.httpsOverHttps : tunnel.httpsOverHttp;
-            }
-            else {
-                tunnelAgent = overHttps ? tunnel.httpOverHttps : tunnel.httpOverHttp;
-            }
-            agent = tunnelAgent(agentOptions);
-            this._proxyAgent = agent;
-        }
-        // if tunneling agent isn't assigned create a new agent
-        if (!agent) {
-            const options = { keepAlive: this._keepAlive, maxSockets };
-            agent = usingSsl ? new https.Agent(options) : new http.Agent(options);
-            this._agent = agent;
-        }
-        if (usingSsl && this._ignoreSslError) {
-            // we don't want to set NODE_TLS_REJECT_UNAUTHORIZED=0 since that will affect request for entire process
-            // http.RequestOptions doesn't expose a way to modify RequestOptions.agent.options
-            // we have to cast it to any and change it directly
-            agent.options = Object.assign(agent.options || {}, {
-                rejectUnauthorized: false
-            });
-        }
-        return agent;
-    }
-    _getProxyAgentDispatcher(parsedUrl, proxyUrl) {
-        let proxyAgent;
-        if (this._keepAlive) {
-            proxyAgent = this._proxyAgentDispatcher;
-        }
-        // if agent is already assigned use that agent.
-        if (proxyAgent) {
-            return proxyAgent;
-        }
-        const usingSsl = parsedUrl.protocol === 'https:';
-        proxyAgent = new ProxyAgent(Object.assign({ uri: proxyUrl.href, pipelining: !this._keepAlive ? 0 : 1 }, ((proxyUrl.username || proxyUrl.password) && {
-            token: `Basic ${Buffer.from(`${proxyUrl.username}:${proxyUrl.password}`).toString('base64')}`
-        })));
-        this._proxyAgentDispatcher = proxyAgent;
-        if (usingSsl && this._ignoreSslError) {
-            // we don't want to set NODE_TLS_REJECT_UNAUTHORIZED=0 since that will affect request for entire process
-            // http.RequestOptions doesn't expose a way to modify RequestOptions.agent.options
-            // we have to cast it to any and change it directly
-            proxyAgent.options = Object.assign(proxyAgent.options.requestTls || {}, {
-                rejectUnauthorized: false
-            });
-        }
-        return proxyAgent;
-    }
-    _getUserAgentWithOrchestrationId(userAgent) {
-        const baseUserAgent = userAgent || 'actions/http-client';
-        const orchId = process.env['ACTIONS_ORCHESTRATION_ID'];
-        if (orchId) {
-            // Sanitize the orchestration ID to ensure it contains only valid characters
-            // Valid characters: 0-9, a-z, _, -, .
-            const sanitizedId = orchId.replace(/[^a-z0-9_.-]/gi, '_');
-            return `${baseUserAgent} actions_orchestration_id/${sanitizedId}`;
-        }
-        return baseUserAgent;
-    }
-    _performExponentialBackoff(retryNumber) {
-        return __awaiter(this, void 0, void 0, function* () {
-            retryNumber = Math.min(ExponentialBackoffCeiling, retryNumber);
-            const ms = ExponentialBackoffTimeSlice * Math.pow(2, retryNumber);
-            return new Promise(resolve => setTimeout(() => resolve(), ms));
-        });
-    }
-    _processResponse(res, options) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return new Promise((resolve, reject) => __awaiter(this, void 0, void 0, function* () {
-                const statusCode = res.message.statusCode || 0;
-                const response = {
-                    statusCode,
-                    result: null,
-                    headers: {}
-                };
-                // not found leads to null obj returned
-                if (statusCode === HttpCodes.NotFound) {
-                    resolve(response);
-                }
-                // get the result from the body
-                function dateTimeDeserializer(key, value) {
-                    if (typeof value === 'string') {
-                        const a = new Date(value);
-                        if (!isNaN(a.valueOf())) {
-                            return a;
-                        }
-                    }
-                    return value;
-                }
-                let obj;
-                let contents;
-                try {
-                    contents = yield res.readBody();
-                    if (contents && contents.length > 0) {
-                        if (options && options.deserializeDates) {
-                            obj = JSON.parse(contents, dateTimeDeserializer);
-                        }
-                        else {
-                            obj = JSON.parse(contents);
-                        }
-                        response.result = obj;
-                    }
-                    response.headers = res.message.headers;
-                }
-                catch (err) {
-                    // Invalid resource (contents not json);  leaving result obj null
-                }
-                // note that 3xx redirects are handled by the http layer.
-                if (statusCode > 299) {
-                    let msg;
-                    // if exception/error in body, attempt to get better error
-                    if (obj && obj.message) {
-                        msg = obj.message;
-                    }
-                    else if (contents && contents.length > 0) {
-                        // it may be the case that the exception is in the body message as string
-                        msg = contents;
-                    }
-                    else {
-                        msg = `Failed request: (${statusCode})`;
-                    }
-                    const err = new HttpClientError(msg, statusCode);
-                    err.result = response.result;
-                    reject(err);
-                }
-                else {
-                    resolve(response);
-                }
-            }));
-        });
-    }
-}
-const lowercaseKeys = (obj) => Object.keys(obj).reduce((c, k) => ((c[k.toLowerCase()] = obj[k]), c), {});
-//# sourceMappingURL=index.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/auth.js
-var auth_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-class BasicCredentialHandler {
-    constructor(username, password) {
-        this.username = username;
-        this.password = password;
-    }
-    prepareRequest(options) {
-        if (!options.headers) {
-            throw Error('The request has no headers');
-        }
-        options.headers['Authorization'] = `Basic ${Buffer.from(`${this.username}:${this.password}`).toString('base64')}`;
-    }
-    // This handler cannot handle 401
-    canHandleAuthentication() {
-        return false;
-    }
-    handleAuthentication() {
-        return auth_awaiter(this, void 0, void 0, function* () {
-            throw new Error('not implemented');
-        });
-    }
-}
-class auth_BearerCredentialHandler {
-    constructor(token) {
-        this.token = token;
-    }
-    // currently implements pre-authorization
-    // TODO: support preAuth = false where it hooks on 401
-    prepareRequest(options) {
-        if (!options.headers) {
-            throw Error('The request has no headers');
-        }
-        options.headers['Authorization'] = `Bearer ${this.token}`;
-    }
-    // This handler cannot handle 401
-    canHandleAuthentication() {
-        return false;
-    }
-    handleAuthentication() {
-        return auth_awaiter(this, void 0, void 0, function* () {
-            throw new Error('not implemented');
-        });
-    }
-}
-class PersonalAccessTokenCredentialHandler {
-    constructor(token) {
-        this.token = token;
-    }
-    // currently implements pre-authorization
-    // TODO: support preAuth = false where it hooks on 401
-    prepareRequest(options) {
-        if (!options.headers) {
-            throw Error('The request has no headers');
-        }
-        options.headers['Authorization'] = `Basic ${Buffer.from(`PAT:${this.token}`).toString('base64')}`;
-    }
-    // This handler cannot handle 401
-    canHandleAuthentication() {
-        return false;
-    }
-    handleAuthentication() {
-        return auth_awaiter(this, void 0, void 0, function* () {
-            throw new Error('not implemented');
-        });
-    }
-}
-//# sourceMappingURL=auth.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/oidc-utils.js
-var oidc_utils_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-
-class oidc_utils_OidcClient {
-    static createHttpClient(allowRetry = true, maxRetry = 10) {
-        const requestOptions = {
-            allowRetries: allowRetry,
-            maxRetries: maxRetry
-        };
-        return new HttpClient('actions/oidc-client', [new BearerCredentialHandler(oidc_utils_OidcClient.getRequestToken())], requestOptions);
-    }
-    static getRequestToken() {
-        const token = process.env['ACTIONS_ID_TOKEN_REQUEST_TOKEN'];
-        if (!token) {
-            throw new Error('Unable to get ACTIONS_ID_TOKEN_REQUEST_TOKEN env variable');
-        }
-        return token;
-    }
-    static getIDTokenUrl() {
-        const runtimeUrl = process.env['ACTIONS_ID_TOKEN_REQUEST_URL'];
-        if (!runtimeUrl) {
-            throw new Error('Unable to get ACTIONS_ID_TOKEN_REQUEST_URL env variable');
-        }
-        return runtimeUrl;
-    }
-    static getCall(id_token_url) {
-        return oidc_utils_awaiter(this, void 0, void 0, function* () {
-            var _a;
-            const httpclient = oidc_utils_OidcClient.createHttpClient();
-            const res = yield httpclient
-                .getJson(id_token_url)
-                .catch(error => {
-                throw new Error(`Failed to get ID Token. \n 
-        Error Code : ${error.statusCode}\n 
-        Error Message: ${error.message}`);
-            });
-            const id_token = (_a = res.result) === null || _a === void 0 ? void 0 : _a.value;
-            if (!id_token) {
-                throw new Error('Response json body do not have ID Token field');
-            }
-            return id_token;
-        });
-    }
-    static getIDToken(audience) {
-        return oidc_utils_awaiter(this, void 0, void 0, function* () {
-            try {
-                // New ID Token is requested from action service
-                let id_token_url = oidc_utils_OidcClient.getIDTokenUrl();
-                if (audience) {
-                    const encodedAudience = encodeURIComponent(audience);
-                    id_token_url = `${id_token_url}&audience=${encodedAudience}`;
-                }
-                debug(`ID token url is ${id_token_url}`);
-                const id_token = yield oidc_utils_OidcClient.getCall(id_token_url);
-                setSecret(id_token);
-                return id_token;
-            }
-            catch (error) {
-                throw new Error(`Error message: ${error.message}`);
-            }
-        });
-    }
-}
-//# sourceMappingURL=oidc-utils.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/summary.js
-var summary_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-const { access, appendFile, writeFile } = external_fs_namespaceObject.promises;
-const SUMMARY_ENV_VAR = 'GITHUB_STEP_SUMMARY';
-const SUMMARY_DOCS_URL = 'https://docs.github.com/actions/using-workflows/workflow-commands-for-github-actions#adding-a-job-summary';
-class Summary {
-    constructor() {
-        this._buffer = '';
-    }
-    /**
-     * Finds the summary file path from the environment, rejects if env var is not found or file does not exist
-     * Also checks r/w permissions.
-     *
-     * @returns step summary file path
-     */
-    filePath() {
-        return summary_awaiter(this, void 0, void 0, function* () {
-            if (this._filePath) {
-                return this._filePath;
-            }
-            const pathFromEnv = process.env[SUMMARY_ENV_VAR];
-            if (!pathFromEnv) {
-                throw new Error(`Unable to find environment variable for $${SUMMARY_ENV_VAR}. Check if your runtime environment supports job summaries.`);
-            }
-            try {
-                yield access(pathFromEnv, external_fs_namespaceObject.constants.R_OK | external_fs_namespaceObject.constants.W_OK);
-            }
-            catch (_a) {
-                throw new Error(`Unable to access summary file: '${pathFromEnv}'. Check if the file has correct read/write permissions.`);
-            }
-            this._filePath = pathFromEnv;
-            return this._filePath;
-        });
-    }
-    /**
-     * Wraps content in an HTML tag, adding any HTML attributes
-     *
-     * @param {string} tag HTML tag to wrap
-     * @param {string | null} content content within the tag
-     * @param {[attribute: string]: string} attrs key-value list of HTML attributes to add
-     *
-     * @returns {string} content wrapped in HTML element
-     */
-    wrap(tag, content, attrs = {}) {
-        const htmlAttrs = Object.entries(attrs)
-            .map(([key, value]) => ` ${key}="${value}"`)
-            .join('');
-        if (!content) {
-            return `<${tag}${htmlAttrs}>`;
-        }
-        return `<${tag}${htmlAttrs}>${content}</${tag}>`;
-    }
-    /**
-     * Writes text in the buffer to the summary buffer file and empties buffer. Will append by default.
-     *
-     * @param {SummaryWriteOptions} [options] (optional) options for write operation
-     *
-     * @returns {Promise<Summary>} summary instance
-     */
-    write(options) {
-        return summary_awaiter(this, void 0, void 0, function* () {
-            const overwrite = !!(options === null || options === void 0 ? void 0 : options.overwrite);
-            const filePath = yield this.filePath();
-            const writeFunc = overwrite ? writeFile : appendFile;
-            yield writeFunc(filePath, this._buffer, { encoding: 'utf8' });
-            return this.emptyBuffer();
-        });
-    }
-    /**
-     * Clears the summary buffer and wipes the summary file
-     *
-     * @returns {Summary} summary instance
-     */
-    clear() {
-        return summary_awaiter(this, void 0, void 0, function* () {
-            return this.emptyBuffer().write({ overwrite: true });
-        });
-    }
-    /**
-     * Returns the current summary buffer as a string
-     *
-     * @returns {string} string of summary buffer
-     */
-    stringify() {
-        return this._buffer;
-    }
-    /**
-     * If the summary buffer is empty
-     *
-     * @returns {boolen} true if the buffer is empty
-     */
-    isEmptyBuffer() {
-        return this._buffer.length === 0;
-    }
-    /**
-     * Resets the summary buffer without writing to summary file
-     *
-     * @returns {Summary} summary instance
-     */
-    emptyBuffer() {
-        this._buffer = '';
-        return this;
-    }
-    /**
-     * Adds raw text to the summary buffer
-     *
-     * @param {string} text content to add
-     * @param {boolean} [addEOL=false] (optional) append an EOL to the raw text (default: false)
-     *
-     * @returns {Summary} summary instance
-     */
-    addRaw(text, addEOL = false) {
-        this._buffer += text;
-        return addEOL ? this.addEOL() : this;
-    }
-    /**
-     * Adds the operating system-specific end-of-line marker to the buffer
-     *
-     * @returns {Summary} summary instance
-     */
-    addEOL() {
-        return this.addRaw(external_os_namespaceObject.EOL);
-    }
-    /**
-     * Adds an HTML codeblock to the summary buffer
-     *
-     * @param {string} code content to render within fenced code block
-     * @param {string} lang (optional) language to syntax highlight code
-     *
-     * @returns {Summary} summary instance
-     */
-    addCodeBlock(code, lang) {
-        const attrs = Object.assign({}, (lang && { lang }));
-        const element = this.wrap('pre', this.wrap('code', code), attrs);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML list to the summary buffer
-     *
-     * @param {string[]} items list of items to render
-     * @param {boolean} [ordered=false] (optional) if the rendered list should be ordered or not (default: false)
-     *
-     * @returns {Summary} summary instance
-     */
-    addList(items, ordered = false) {
-        const tag = ordered ? 'ol' : 'ul';
-        const listItems = items.map(item => this.wrap('li', item)).join('');
-        const element = this.wrap(tag, listItems);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML table to the summary buffer
-     *
-     * @param {SummaryTableCell[]} rows table rows
-     *
-     * @returns {Summary} summary instance
-     */
-    addTable(rows) {
-        const tableBody = rows
-            .map(row => {
-            const cells = row
-                .map(cell => {
-                if (typeof cell === 'string') {
-                    return this.wrap('td', cell);
-                }
-                const { header, data, colspan, rowspan } = cell;
-                const tag = header ? 'th' : 'td';
-                const attrs = Object.assign(Object.assign({}, (colspan && { colspan })), (rowspan && { rowspan }));
-                return this.wrap(tag, data, attrs);
-            })
-                .join('');
-            return this.wrap('tr', cells);
-        })
-            .join('');
-        const element = this.wrap('table', tableBody);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds a collapsable HTML details element to the summary buffer
-     *
-     * @param {string} label text for the closed state
-     * @param {string} content collapsable content
-     *
-     * @returns {Summary} summary instance
-     */
-    addDetails(label, content) {
-        const element = this.wrap('details', this.wrap('summary', label) + content);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML image tag to the summary buffer
-     *
-     * @param {string} src path to the image you to embed
-     * @param {string} alt text description of the image
-     * @param {SummaryImageOptions} options (optional) addition image attributes
-     *
-     * @returns {Summary} summary instance
-     */
-    addImage(src, alt, options) {
-        const { width, height } = options || {};
-        const attrs = Object.assign(Object.assign({}, (width && { width })), (height && { height }));
-        const element = this.wrap('img', null, Object.assign({ src, alt }, attrs));
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML section heading element
-     *
-     * @param {string} text heading text
-     * @param {number | string} [level=1] (optional) the heading level, default: 1
-     *
-     * @returns {Summary} summary instance
-     */
-    addHeading(text, level) {
-        const tag = `h${level}`;
-        const allowedTag = ['h1', 'h2', 'h3', 'h4', 'h5', 'h6'].includes(tag)
-            ? tag
-            : 'h1';
-        const element = this.wrap(allowedTag, text);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML thematic break (<hr>) to the summary buffer
-     *
-     * @returns {Summary} summary instance
-     */
-    addSeparator() {
-        const element = this.wrap('hr', null);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML line break (<br>) to the summary buffer
-     *
-     * @returns {Summary} summary instance
-     */
-    addBreak() {
-        const element = this.wrap('br', null);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML blockquote to the summary buffer
-     *
-     * @param {string} text quote text
-     * @param {string} cite (optional) citation url
-     *
-     * @returns {Summary} summary instance
-     */
-    addQuote(text, cite) {
-        const attrs = Object.assign({}, (cite && { cite }));
-        const element = this.wrap('blockquote', text, attrs);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML anchor tag to the summary buffer
-     *
-     * @param {string} text link text/content
-     * @param {string} href hyperlink
-     *
-     * @returns {Summary} summary instance
-     */
-    addLink(text, href) {
-        const element = this.wrap('a', text, { href });
-        return this.addRaw(element).addEOL();
-    }
-}
-const _summary = new Summary();
-/**
- * @deprecated use `core.summary`
- */
-const markdownSummary = (/* unused pure expression or super */ null && (_summary));
-const summary = _summary;
-//# sourceMappingURL=summary.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/path-utils.js
-
-/**
- * toPosixPath converts the given path to the posix form. On Windows, \\ will be
- * replaced with /.
- *
- * @param pth. Path to transform.
- * @return string Posix path.
- */
-function toPosixPath(pth) {
-    return pth.replace(/[\\]/g, '/');
-}
-/**
- * toWin32Path converts the given path to the win32 form. On Linux, / will be
- * replaced with \\.
- *
- * @param pth. Path to transform.
- * @return string Win32 path.
- */
-function toWin32Path(pth) {
-    return pth.replace(/[/]/g, '\\');
-}
-/**
- * toPlatformPath converts the given path to a platform-specific path. It does
- * this by replacing instances of / and \ with the platform-specific path
- * separator.
- *
- * @param pth The path to platformize.
- * @return string The platform-specific path.
- */
-function toPlatformPath(pth) {
-    return pth.replace(/[/\\]/g, path.sep);
-}
-//# sourceMappingURL=path-utils.js.map
-// EXTERNAL MODULE: external "string_decoder"
-var external_string_decoder_ = __nccwpck_require__(3193);
-// EXTERNAL MODULE: external "events"
-var external_events_ = __nccwpck_require__(4434);
-;// CONCATENATED MODULE: external "child_process"
-const external_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("child_process");
-// EXTERNAL MODULE: external "assert"
-var external_assert_ = __nccwpck_require__(2613);
-;// CONCATENATED MODULE: ./node_modules/@actions/io/lib/io-util.js
-var io_util_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-const { chmod, copyFile, lstat, mkdir, open: io_util_open, readdir, rename, rm, rmdir, stat, symlink, unlink } = external_fs_namespaceObject.promises;
-// export const {open} = 'fs'
-const IS_WINDOWS = process.platform === 'win32';
-/**
- * Custom implementation of readlink to ensure Windows junctions
- * maintain trailing backslash for backward compatibility with Node.js < 24
- *
- * In Node.js 20, Windows junctions (directory symlinks) always returned paths
- * with trailing backslashes. Node.js 24 removed this behavior, which breaks
- * code that relied on this format for path operations.
- *
- * This implementation restores the Node 20 behavior by adding a trailing
- * backslash to all junction results on Windows.
- */
-function readlink(fsPath) {
-    return io_util_awaiter(this, void 0, void 0, function* () {
-        const result = yield fs.promises.readlink(fsPath);
-        // On Windows, restore Node 20 behavior: add trailing backslash to all results
-        // since junctions on Windows are always directory links
-        if (IS_WINDOWS && !result.endsWith('\\')) {
-            return `${result}\\`;
-        }
-        return result;
-    });
-}
-// See https://github.com/nodejs/node/blob/d0153aee367422d0858105abec186da4dff0a0c5/deps/uv/include/uv/win.h#L691
-const UV_FS_O_EXLOCK = 0x10000000;
-const READONLY = external_fs_namespaceObject.constants.O_RDONLY;
-function exists(fsPath) {
-    return io_util_awaiter(this, void 0, void 0, function* () {
-        try {
-            yield stat(fsPath);
-        }
-        catch (err) {
-            if (err.code === 'ENOENT') {
-                return false;
-            }
-            throw err;
-        }
-        return true;
-    });
-}
-function isDirectory(fsPath_1) {
-    return io_util_awaiter(this, arguments, void 0, function* (fsPath, useStat = false) {
-        const stats = useStat ? yield stat(fsPath) : yield lstat(fsPath);
-        return stats.isDirectory();
-    });
-}
-/**
- * On OSX/Linux, true if path starts with '/'. On Windows, true for paths like:
- * \, \hello, \\hello\share, C:, and C:\hello (and corresponding alternate separator cases).
- */
-function isRooted(p) {
-    p = normalizeSeparators(p);
-    if (!p) {
-        throw new Error('isRooted() parameter "p" cannot be empty');
-    }
-    if (IS_WINDOWS) {
-        return (p.startsWith('\\') || /^[A-Z]:/i.test(p) // e.g. \ or \hello or \\hello
-        ); // e.g. C: or C:\hello
-    }
-    return p.startsWith('/');
-}
-/**
- * Best effort attempt to determine whether a file exists and is executable.
- * @param filePath    file path to check
- * @param extensions  additional file extensions to try
- * @return if file exists and is executable, returns the file path. otherwise empty string.
- */
-function tryGetExecutablePath(filePath, extensions) {
-    return io_util_awaiter(this, void 0, void 0, function* () {
-        let stats = undefined;
-        try {
-            // test file exists
-            stats = yield stat(filePath);
-        }
-        catch (err) {
-            if (err.code !== 'ENOENT') {
-                // eslint-disable-next-line no-console
-                console.log(`Unexpected error attempting to determine if executable file exists '${filePath}': ${err}`);
-            }
-        }
-        if (stats && stats.isFile()) {
-            if (IS_WINDOWS) {
-                // on Windows, test for valid extension
-                const upperExt = external_path_namespaceObject.extname(filePath).toUpperCase();
-                if (extensions.some(validExt => validExt.toUpperCase() === upperExt)) {
-                    return filePath;
-                }
-            }
-            else {
-                if (isUnixExecutable(stats)) {
-                    return filePath;
-                }
-            }
-        }
-        // try each extension
-        const originalFilePath = filePath;
-        for (const extension of extensions) {
-            filePath = originalFilePath + extension;
-            stats = undefined;
-            try {
-                stats = yield stat(filePath);
-            }
-            catch (err) {
-                if (err.code !== 'ENOENT') {
-                    // eslint-disable-next-line no-console
-                    console.log(`Unexpected error attempting to determine if executable file exists '${filePath}': ${err}`);
-                }
-            }
-            if (stats && stats.isFile()) {
-                if (IS_WINDOWS) {
-                    // preserve the case of the actual file (since an extension was appended)
-                    try {
-                        const directory = external_path_namespaceObject.dirname(filePath);
-                        const upperName = external_path_namespaceObject.basename(filePath).toUpperCase();
-                        for (const actualName of yield readdir(directory)) {
-                            if (upperName === actualName.toUpperCase()) {
-                                filePath = external_path_namespaceObject.join(directory, actualName);
-                                break;
-                            }
-                        }
-                    }
-                    catch (err) {
-                        // eslint-disable-next-line no-console
-                        console.log(`Unexpected error attempting to determine the actual case of the file '${filePath}': ${err}`);
-                    }
-                    return filePath;
-                }
-                else {
-                    if (isUnixExecutable(stats)) {
-                        return filePath;
-                    }
-                }
-            }
-        }
-        return '';
-    });
-}
-function normalizeSeparators(p) {
-    p = p || '';
-    if (IS_WINDOWS) {
-        // convert slashes on Windows
-        p = p.replace(/\//g, '\\');
-        // remove redundant slashes
-        return p.replace(/\\\\+/g, '\\');
-    }
-    // remove redundant slashes
-    return p.replace(/\/\/+/g, '/');
-}
-// on Mac/Linux, test the execute bit
-//     R   W  X  R  W X R W X
-//   256 128 64 32 16 8 4 2 1
-function isUnixExecutable(stats) {
-    return ((stats.mode & 1) > 0 ||
-        ((stats.mode & 8) > 0 &&
-            process.getgid !== undefined &&
-            stats.gid === process.getgid()) ||
-        ((stats.mode & 64) > 0 &&
-            process.getuid !== undefined &&
-            stats.uid === process.getuid()));
-}
-// Get the path of cmd.exe in windows
-function getCmdPath() {
-    var _a;
-    return (_a = process.env['COMSPEC']) !== null && _a !== void 0 ? _a : `cmd.exe`;
-}
-//# sourceMappingURL=io-util.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/io/lib/io.js
-var io_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-
-/**
- * Copies a file or folder.
- * Based off of shelljs - https://github.com/shelljs/shelljs/blob/9237f66c52e5daa40458f94f9565e18e8132f5a6/src/cp.js
- *
- * @param     source    source path
- * @param     dest      destination path
- * @param     options   optional. See CopyOptions.
- */
-function cp(source_1, dest_1) {
-    return io_awaiter(this, arguments, void 0, function* (source, dest, options = {}) {
-        const { force, recursive, copySourceDirectory } = readCopyOptions(options);
-        const destStat = (yield ioUtil.exists(dest)) ? yield ioUtil.stat(dest) : null;
-        // Dest is an existing file, but not forcing
-        if (destStat && destStat.isFile() && !force) {
-            return;
-        }
-        // If dest is an existing directory, should copy inside.
-        const newDest = destStat && destStat.isDirectory() && copySourceDirectory
-            ? path.join(dest, path.basename(source))
-            : dest;
-        if (!(yield ioUtil.exists(source))) {
-            throw new Error(`no such file or directory: ${source}`);
-        }
-        const sourceStat = yield ioUtil.stat(source);
-        if (sourceStat.isDirectory()) {
-            if (!recursive) {
-                throw new Error(`Failed to copy. ${source} is a directory, but tried to copy without recursive flag.`);
-            }
-            else {
-                yield cpDirRecursive(source, newDest, 0, force);
-            }
-        }
-        else {
-            if (path.relative(source, newDest) === '') {
-                // a file cannot be copied to itself
-                throw new Error(`'${newDest}' and '${source}' are the same file`);
-            }
-            yield io_copyFile(source, newDest, force);
-        }
-    });
-}
-/**
- * Moves a path.
- *
- * @param     source    source path
- * @param     dest      destination path
- * @param     options   optional. See MoveOptions.
- */
-function mv(source_1, dest_1) {
-    return io_awaiter(this, arguments, void 0, function* (source, dest, options = {}) {
-        if (yield ioUtil.exists(dest)) {
-            let destExists = true;
-            if (yield ioUtil.isDirectory(dest)) {
-                // If dest is directory copy src into dest
-                dest = path.join(dest, path.basename(source));
-                destExists = yield ioUtil.exists(dest);
-            }
-            if (destExists) {
-                if (options.force == null || options.force) {
-                    yield rmRF(dest);
-                }
-                else {
-                    throw new Error('Destination already exists');
-                }
-            }
-        }
-        yield mkdirP(path.dirname(dest));
-        yield ioUtil.rename(source, dest);
-    });
-}
-/**
- * Remove a path recursively with force
- *
- * @param inputPath path to remove
- */
-function rmRF(inputPath) {
-    return io_awaiter(this, void 0, void 0, function* () {
-        if (ioUtil.IS_WINDOWS) {
-            // Check for invalid characters
-            // https://docs.microsoft.com/en-us/windows/win32/fileio/naming-a-file
-            if (/[*"<>|]/.test(inputPath)) {
-                throw new Error('File path must not contain `*`, `"`, `<`, `>` or `|` on Windows');
-            }
-        }
-        try {
-            // note if path does not exist, error is silent
-            yield ioUtil.rm(inputPath, {
-                force: true,
-                maxRetries: 3,
-                recursive: true,
-                retryDelay: 300
-            });
-        }
-        catch (err) {
-            throw new Error(`File was unable to be removed ${err}`);
-        }
-    });
-}
-/**
- * Make a directory.  Creates the full path with folders in between
- * Will throw if it fails
- *
- * @param   fsPath        path to create
- * @returns Promise<void>
- */
-function mkdirP(fsPath) {
-    return io_awaiter(this, void 0, void 0, function* () {
-        ok(fsPath, 'a path argument must be provided');
-        yield ioUtil.mkdir(fsPath, { recursive: true });
-    });
-}
-/**
- * Returns path of a tool had the tool actually been invoked.  Resolves via paths.
- * If you check and the tool does not exist, it will throw.
- *
- * @param     tool              name of the tool
- * @param     check             whether to check if tool exists
- * @returns   Promise<string>   path to tool
- */
-function which(tool, check) {
-    return io_awaiter(this, void 0, void 0, function* () {
-        if (!tool) {
-            throw new Error("parameter 'tool' is required");
-        }
-        // recursive when check=true
-        if (check) {
-            const result = yield which(tool, false);
-            if (!result) {
-                if (IS_WINDOWS) {
-                    throw new Error(`Unable to locate executable file: ${tool}. Please verify either the file path exists or the file can be found within a directory specified by the PATH environment variable. Also verify the file has a valid extension for an executable file.`);
-                }
-                else {
-                    throw new Error(`Unable to locate executable file: ${tool}. Please verify either the file path exists or the file can be found within a directory specified by the PATH environment variable. Also check the file mode to verify the file is executable.`);
-                }
-            }
-            return result;
-        }
-        const matches = yield findInPath(tool);
-        if (matches && matches.length > 0) {
-            return matches[0];
-        }
-        return '';
-    });
-}
-/**
- * Returns a list of all occurrences of the given tool on the system path.
- *
- * @returns   Promise<string[]>  the paths of the tool
- */
-function findInPath(tool) {
-    return io_awaiter(this, void 0, void 0, function* () {
-        if (!tool) {
-            throw new Error("parameter 'tool' is required");
-        }
-        // build the list of extensions to try
-        const extensions = [];
-        if (IS_WINDOWS && process.env['PATHEXT']) {
-            for (const extension of process.env['PATHEXT'].split(external_path_namespaceObject.delimiter)) {
-                if (extension) {
-                    extensions.push(extension);
-                }
-            }
-        }
-        // if it's rooted, return it if exists. otherwise return empty.
-        if (isRooted(tool)) {
-            const filePath = yield tryGetExecutablePath(tool, extensions);
-            if (filePath) {
-                return [filePath];
-            }
-            return [];
-        }
-        // if any path separators, return empty
-        if (tool.includes(external_path_namespaceObject.sep)) {
-            return [];
-        }
-        // build the list of directories
-        //
-        // Note, technically "where" checks the current directory on Windows. From a toolkit perspective,
-        // it feels like we should not do this. Checking the current directory seems like more of a use
-        // case of a shell, and the which() function exposed by the toolkit should strive for consistency
-        // across platforms.
-        const directories = [];
-        if (process.env.PATH) {
-            for (const p of process.env.PATH.split(external_path_namespaceObject.delimiter)) {
-                if (p) {
-                    directories.push(p);
-                }
-            }
-        }
-        // find all matches
-        const matches = [];
-        for (const directory of directories) {
-            const filePath = yield tryGetExecutablePath(external_path_namespaceObject.join(directory, tool), extensions);
-            if (filePath) {
-                matches.push(filePath);
-            }
-        }
-        return matches;
-    });
-}
-function readCopyOptions(options) {
-    const force = options.force == null ? true : options.force;
-    const recursive = Boolean(options.recursive);
-    const copySourceDirectory = options.copySourceDirectory == null
-        ? true
-        : Boolean(options.copySourceDirectory);
-    return { force, recursive, copySourceDirectory };
-}
-function cpDirRecursive(sourceDir, destDir, currentDepth, force) {
-    return io_awaiter(this, void 0, void 0, function* () {
-        // Ensure there is not a run away recursive copy
-        if (currentDepth >= 255)
-            return;
-        currentDepth++;
-        yield mkdirP(destDir);
-        const files = yield ioUtil.readdir(sourceDir);
-        for (const fileName of files) {
-            const srcFile = `${sourceDir}/${fileName}`;
-            const destFile = `${destDir}/${fileName}`;
-            const srcFileStat = yield ioUtil.lstat(srcFile);
-            if (srcFileStat.isDirectory()) {
-                // Recurse
-                yield cpDirRecursive(srcFile, destFile, currentDepth, force);
-            }
-            else {
-                yield io_copyFile(srcFile, destFile, force);
-            }
-        }
-        // Change the mode for the newly created directory
-        yield ioUtil.chmod(destDir, (yield ioUtil.stat(sourceDir)).mode);
-    });
-}
-// Buffered file copy
-function io_copyFile(srcFile, destFile, force) {
-    return io_awaiter(this, void 0, void 0, function* () {
-        if ((yield ioUtil.lstat(srcFile)).isSymbolicLink()) {
-            // unlink/re-link it
-            try {
-                yield ioUtil.lstat(destFile);
-                yield ioUtil.unlink(destFile);
-            }
-            catch (e) {
-                // Try to override file permission
-                if (e.code === 'EPERM') {
-                    yield ioUtil.chmod(destFile, '0666');
-                    yield ioUtil.unlink(destFile);
-                }
-                // other errors = it doesn't exist, no work to do
-            }
-            // Copy over symlink
-            const symlinkFull = yield ioUtil.readlink(srcFile);
-            yield ioUtil.symlink(symlinkFull, destFile, ioUtil.IS_WINDOWS ? 'junction' : null);
-        }
-        else if (!(yield ioUtil.exists(destFile)) || force) {
-            yield ioUtil.copyFile(srcFile, destFile);
-        }
-    });
-}
-//# sourceMappingURL=io.js.map
-;// CONCATENATED MODULE: external "timers"
-const external_timers_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("timers");
-;// CONCATENATED MODULE: ./node_modules/@actions/exec/lib/toolrunner.js
-var toolrunner_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-
-
-
-
-
-/* eslint-disable @typescript-eslint/unbound-method */
-const toolrunner_IS_WINDOWS = process.platform === 'win32';
-/*
- * Class for running command line tools. Handles quoting and arg parsing in a platform agnostic way.
- */
-class ToolRunner extends external_events_.EventEmitter {
-    constructor(toolPath, args, options) {
-        super();
-        if (!toolPath) {
-            throw new Error("Parameter 'toolPath' cannot be null or empty.");
-        }
-        this.toolPath = toolPath;
-        this.args = args || [];
-        this.options = options || {};
-    }
-    _debug(message) {
-        if (this.options.listeners && this.options.listeners.debug) {
-            this.options.listeners.debug(message);
-        }
-    }
-    _getCommandString(options, noPrefix) {
-        const toolPath = this._getSpawnFileName();
-        const args = this._getSpawnArgs(options);
-        let cmd = noPrefix ? '' : '[command]'; // omit prefix when piped to a second tool
-        if (toolrunner_IS_WINDOWS) {
-            // Windows + cmd file
-            if (this._isCmdFile()) {
-                cmd += toolPath;
-                for (const a of args) {
-                    cmd += ` ${a}`;
-                }
-            }
-            // Windows + verbatim
-            else if (options.windowsVerbatimArguments) {
-                cmd += `"${toolPath}"`;
-                for (const a of args) {
-                    cmd += ` ${a}`;
-                }
-            }
-            // Windows (regular)
-            else {
-                cmd += this._windowsQuoteCmdArg(toolPath);
-                for (const a of args) {
-                    cmd += ` ${this._windowsQuoteCmdArg(a)}`;
-                }
-            }
-        }
-        else {
-            // OSX/Linux - this can likely be improved with some form of quoting.
-            // creating processes on Unix is fundamentally different than Windows.
-            // on Unix, execvp() takes an arg array.
-            cmd += toolPath;
-            for (const a of args) {
-                cmd += ` ${a}`;
-            }
-        }
-        return cmd;
-    }
-    _processLineBuffer(data, strBuffer, onLine) {
-        try {
-            let s = strBuffer + data.toString();
-            let n = s.indexOf(external_os_namespaceObject.EOL);
-            while (n > -1) {
-                const line = s.substring(0, n);
-                onLine(line);
-                // the rest of the string ...
-                s = s.substring(n + external_os_namespaceObject.EOL.length);
-                n = s.indexOf(external_os_namespaceObject.EOL);
-            }
-            return s;
-        }
-        catch (err) {
-            // streaming lines to console is best effort.  Don't fail a build.
-            this._debug(`error processing line. Failed with error ${err}`);
-            return '';
-        }
-    }
-    _getSpawnFileName() {
-        if (toolrunner_IS_WINDOWS) {
-            if (this._isCmdFile()) {
-                return process.env['COMSPEC'] || 'cmd.exe';
-            }
-        }
-        return this.toolPath;
-    }
-    _getSpawnArgs(options) {
-        if (toolrunner_IS_WINDOWS) {
-            if (this._isCmdFile()) {
-                let argline = `/D /S /C "${this._windowsQuoteCmdArg(this.toolPath)}`;
-                for (const a of this.args) {
-                    argline += ' ';
-                    argline += options.windowsVerbatimArguments
-                        ? a
-                        : this._windowsQuoteCmdArg(a);
-                }
-                argline += '"';
-                return [argline];
-            }
-        }
-        return this.args;
-    }
-    _endsWith(str, end) {
-        return str.endsWith(end);
-    }
-    _isCmdFile() {
-        const upperToolPath = this.toolPath.toUpperCase();
-        return (this._endsWith(upperToolPath, '.CMD') ||
-            this._endsWith(upperToolPath, '.BAT'));
-    }
-    _windowsQuoteCmdArg(arg) {
-        // for .exe, apply the normal quoting rules that libuv applies
-        if (!this._isCmdFile()) {
-            return this._uvQuoteCmdArg(arg);
-        }
-        // otherwise apply quoting rules specific to the cmd.exe command line parser.
-        // the libuv rules are generic and are not designed specifically for cmd.exe
-        // command line parser.
-        //
-        // for a detailed description of the cmd.exe command line parser, refer to
-        // http://stackoverflow.com/questions/4094699/how-does-the-windows-command-interpreter-cmd-exe-parse-scripts/7970912#7970912
-        // need quotes for empty arg
-        if (!arg) {
-            return '""';
-        }
-        // determine whether the arg needs to be quoted
-        const cmdSpecialChars = [
-            ' ',
-            '\t',
-            '&',
-            '(',
-            ')',
-            '[',
-            ']',
-            '{',
-            '}',
-            '^',
-            '=',
-            ';',
-            '!',
-            "'",
-            '+',
-            ',',
-            '`',
-            '~',
-            '|',
-            '<',
-            '>',
-            '"'
-        ];
-        let needsQuotes = false;
-        for (const char of arg) {
-            if (cmdSpecialChars.some(x => x === char)) {
-                needsQuotes = true;
-                break;
-            }
-        }
-        // short-circuit if quotes not needed
-        if (!needsQuotes) {
-            return arg;
-        }
-        // the following quoting rules are very similar to the rules that by libuv applies.
-        //
-        // 1) wrap the string in quotes
-        //
-        // 2) double-up quotes - i.e. " => ""
-        //
-        //    this is different from the libuv quoting rules. libuv replaces " with \", which unfortunately
-        //    doesn't work well with a cmd.exe command line.
-        //
-        //    note, replacing " with "" also works well if the arg is passed to a downstream .NET console app.
-        //    for example, the command line:
-        //          foo.exe "myarg:""my val"""
-        //    is parsed by a .NET console app into an arg array:
-        //          [ "myarg:\"my val\"" ]
-        //    which is the same end result when applying libuv quoting rules. although the actual
-        //    command line from libuv quoting rules would look like:
-        //          foo.exe "myarg:\"my val\""
-        //
-        // 3) double-up slashes that precede a quote,
-        //    e.g.  hello \world    => "hello \world"
-        //          hello\"world    => "hello\\""world"
-        //          hello\\"world   => "hello\\\\""world"
-        //          hello world\    => "hello world\\"
-        //
-        //    technically this is not required for a cmd.exe command line, or the batch argument parser.
-        //    the reasons for including this as a .cmd quoting rule are:
-        //
-        //    a) this is optimized for the scenario where the argument is passed from the .cmd file to an
-        //       external program. many programs (e.g. .NET console apps) rely on the slash-doubling rule.
-        //
-        //    b) it's what we've been doing previously (by deferring to node default behavior) and we
-        //       haven't heard any complaints about that aspect.
-        //
-        // note, a weakness of the quoting rules chosen here, is that % is not escaped. in fact, % cannot be
-        // escaped when used on the command line directly - even though within a .cmd file % can be escaped
-        // by using %%.
-        //
-        // the saving grace is, on the command line, %var% is left as-is if var is not defined. this contrasts
-        // the line parsing rules within a .cmd file, where if var is not defined it is replaced with nothing.
-        //
-        // one option that was explored was replacing % with ^% - i.e. %var% => ^%var^%. this hack would
-        // often work, since it is unlikely that var^ would exist, and the ^ character is removed when the
-        // variable is used. the problem, however, is that ^ is not removed when %* is used to pass the args
-        // to an external program.
-        //
-        // an unexplored potential solution for the % escaping problem, is to create a wrapper .cmd file.
-        // % can be escaped within a .cmd file.
-        let reverse = '"';
-        let quoteHit = true;
-        for (let i = arg.length; i > 0; i--) {
-            // walk the string in reverse
-            reverse += arg[i - 1];
-            if (quoteHit && arg[i - 1] === '\\') {
-                reverse += '\\'; // double the slash
-            }
-            else if (arg[i - 1] === '"') {
-                quoteHit = true;
-                reverse += '"'; // double the quote
-            }
-            else {
-                quoteHit = false;
-            }
-        }
-        reverse += '"';
-        return reverse.split('').reverse().join('');
-    }
-    _uvQuoteCmdArg(arg) {
-        // Tool runner wraps child_process.spawn() and needs to apply the same quoting as
-        // Node in certain cases where the undocumented spawn option windowsVerbatimArguments
-        // is used.
-        //
-        // Since this function is a port of quote_cmd_arg from Node 4.x (technically, lib UV,
-        // see https://github.com/nodejs/node/blob/v4.x/deps/uv/src/win/process.c for details),
-        // pasting copyright notice from Node within this function:
-        //
-        //      Copyright Joyent, Inc. and other Node contributors. All rights reserved.
-        //
-        //      Permission is hereby granted, free of charge, to any person obtaining a copy
-        //      of this software and associated documentation files (the "Software"), to
-        //      deal in the Software without restriction, including without limitation the
-        //      rights to use, copy, modify, merge, publish, distribute, sublicense, and/or
-        //      sell copies of the Software, and to permit persons to whom the Software is
-        //      furnished to do so, subject to the following conditions:
-        //
-        //      The above copyright notice and this permission notice shall be included in
-        //      all copies or substantial portions of the Software.
-        //
-        //      THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR
-        //      IMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY,
-        //      FITNESS FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE
-        //      AUTHORS OR COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM, DAMAGES OR OTHER
-        //      LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING
-        //      FROM, OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS
-        //      IN THE SOFTWARE.
-        if (!arg) {
-            // Need double quotation for empty argument
-            return '""';
-        }
-        if (!arg.includes(' ') && !arg.includes('\t') && !arg.includes('"')) {
-            // No quotation needed
-            return arg;
-        }
-        if (!arg.includes('"') && !arg.includes('\\')) {
-            // No embedded double quotes or backslashes, so I can just wrap
-            // quote marks around the whole thing.
-            return `"${arg}"`;
-        }
-        // Expected input/output:
-        //   input : hello"world
-        //   output: "hello\"world"
-        //   input : hello""world
-        //   output: "hello\"\"world"
-        //   input : hello\world
-        //   output: hello\world
-        //   input : hello\\world
-        //   output: hello\\world
-        //   input : hello\"world
-        //   output: "hello\\\"world"
-        //   input : hello\\"world
-        //   output: "hello\\\\\"world"
-        //   input : hello world\
-        //   output: "hello world\\" - note the comment in libuv actually reads "hello world\"
-        //                             but it appears the comment is wrong, it should be "hello world\\"
-        let reverse = '"';
-        let quoteHit = true;
-        for (let i = arg.length; i > 0; i--) {
-            // walk the string in reverse
-            reverse += arg[i - 1];
-            if (quoteHit && arg[i - 1] === '\\') {
-                reverse += '\\';
-            }
-            else if (arg[i - 1] === '"') {
-                quoteHit = true;
-                reverse += '\\';
-            }
-            else {
-                quoteHit = false;
-            }
-        }
-        reverse += '"';
-        return reverse.split('').reverse().join('');
-    }
-    _cloneExecOptions(options) {
-        options = options || {};
-        const result = {
-            cwd: options.cwd || process.cwd(),
-            env: options.env || process.env,
-            silent: options.silent || false,
-            windowsVerbatimArguments: options.windowsVerbatimArguments || false,
-            failOnStdErr: options.failOnStdErr || false,
-            ignoreReturnCode: options.ignoreReturnCode || false,
-            delay: options.delay || 10000
-        };
-        result.outStream = options.outStream || process.stdout;
-        result.errStream = options.errStream || process.stderr;
-        return result;
-    }
-    _getSpawnOptions(options, toolPath) {
-        options = options || {};
-        const result = {};
-        result.cwd = options.cwd;
-        result.env = options.env;
-        result['windowsVerbatimArguments'] =
-            options.windowsVerbatimArguments || this._isCmdFile();
-        if (options.windowsVerbatimArguments) {
-            result.argv0 = `"${toolPath}"`;
-        }
-        return result;
-    }
-    /**
-     * Exec a tool.
-     * Output will be streamed to the live console.
-     * Returns promise with return code
-     *
-     * @param     tool     path to tool to exec
-     * @param     options  optional exec options.  See ExecOptions
-     * @returns   number
-     */
-    exec() {
-        return toolrunner_awaiter(this, void 0, void 0, function* () {
-            // root the tool path if it is unrooted and contains relative pathing
-            if (!isRooted(this.toolPath) &&
-                (this.toolPath.includes('/') ||
-                    (toolrunner_IS_WINDOWS && this.toolPath.includes('\\')))) {
-                // prefer options.cwd if it is specified, however options.cwd may also need to be rooted
-                this.toolPath = external_path_namespaceObject.resolve(process.cwd(), this.options.cwd || process.cwd(), this.toolPath);
-            }
-            // if the tool is only a file name, then resolve it from the PATH
-            // otherwise verify it exists (add extension on Windows if necessary)
-            this.toolPath = yield which(this.toolPath, true);
-            return new Promise((resolve, reject) => toolrunner_awaiter(this, void 0, void 0, function* () {
-                this._debug(`exec tool: ${this.toolPath}`);
-                this._debug('arguments:');
-                for (const arg of this.args) {
-                    this._debug(`   ${arg}`);
-                }
-                const optionsNonNull = this._cloneExecOptions(this.options);
-                if (!optionsNonNull.silent && optionsNonNull.outStream) {
-                    optionsNonNull.outStream.write(this._getCommandString(optionsNonNull) + external_os_namespaceObject.EOL);
-                }
-                const state = new ExecState(optionsNonNull, this.toolPath);
-                state.on('debug', (message) => {
-                    this._debug(message);
-                });
-                if (this.options.cwd && !(yield exists(this.options.cwd))) {
-                    return reject(new Error(`The cwd: ${this.options.cwd} does not exist!`));
-                }
-                const fileName = this._getSpawnFileName();
-                const cp = external_child_process_namespaceObject.spawn(fileName, this._getSpawnArgs(optionsNonNull), this._getSpawnOptions(this.options, fileName));
-                let stdbuffer = '';
-                if (cp.stdout) {
-                    cp.stdout.on('data', (data) => {
-                        if (this.options.listeners && this.options.listeners.stdout) {
-                            this.options.listeners.stdout(data);
-                        }
-                        if (!optionsNonNull.silent && optionsNonNull.outStream) {
-                            optionsNonNull.outStream.write(data);
-                        }
-                        stdbuffer = this._processLineBuffer(data, stdbuffer, (line) => {
-                            if (this.options.listeners && this.options.listeners.stdline) {
-                                this.options.listeners.stdline(line);
-                            }
-                        });
-                    });
-                }
-                let errbuffer = '';
-                if (cp.stderr) {
-                    cp.stderr.on('data', (data) => {
-                        state.processStderr = true;
-                        if (this.options.listeners && this.options.listeners.stderr) {
-                            this.options.listeners.stderr(data);
-                        }
-                        if (!optionsNonNull.silent &&
-                            optionsNonNull.errStream &&
-                            optionsNonNull.outStream) {
-                            const s = optionsNonNull.failOnStdErr
-                                ? optionsNonNull.errStream
-                                : optionsNonNull.outStream;
-                            s.write(data);
-                        }
-                        errbuffer = this._processLineBuffer(data, errbuffer, (line) => {
-                            if (this.options.listeners && this.options.listeners.errline) {
-                                this.options.listeners.errline(line);
-                            }
-                        });
-                    });
-                }
-                cp.on('error', (err) => {
-                    state.processError = err.message;
-                    state.processExited = true;
-                    state.processClosed = true;
-                    state.CheckComplete();
-                });
-                cp.on('exit', (code) => {
-                    state.processExitCode = code;
-                    state.processExited = true;
-                    this._debug(`Exit code ${code} received from tool '${this.toolPath}'`);
-                    state.CheckComplete();
-                });
-                cp.on('close', (code) => {
-                    state.processExitCode = code;
-                    state.processExited = true;
-                    state.processClosed = true;
-                    this._debug(`STDIO streams have closed for tool '${this.toolPath}'`);
-                    state.CheckComplete();
-                });
-                state.on('done', (error, exitCode) => {
-                    if (stdbuffer.length > 0) {
-                        this.emit('stdline', stdbuffer);
-                    }
-                    if (errbuffer.length > 0) {
-                        this.emit('errline', errbuffer);
-                    }
-                    cp.removeAllListeners();
-                    if (error) {
-                        reject(error);
-                    }
-                    else {
-                        resolve(exitCode);
-                    }
-                });
-                if (this.options.input) {
-                    if (!cp.stdin) {
-                        throw new Error('child process missing stdin');
-                    }
-                    cp.stdin.end(this.options.input);
-                }
-            }));
-        });
-    }
-}
-/**
- * Convert an arg string to an array of args. Handles escaping
- *
- * @param    argString   string of arguments
- * @returns  string[]    array of arguments
- */
-function argStringToArray(argString) {
-    const args = [];
-    let inQuotes = false;
-    let escaped = false;
-    let arg = '';
-    function append(c) {
-        // we only escape double quotes.
-        if (escaped && c !== '"') {
-            arg += '\\';
-        }
-        arg += c;
-        escaped = false;
-    }
-    for (let i = 0; i < argString.length; i++) {
-        const c = argString.charAt(i);
-        if (c === '"') {
-            if (!escaped) {
-                inQuotes = !inQuotes;
-            }
-            else {
-                append(c);
-            }
-            continue;
-        }
-        if (c === '\\' && escaped) {
-            append(c);
-            continue;
-        }
-        if (c === '\\' && inQuotes) {
-            escaped = true;
-            continue;
-        }
-        if (c === ' ' && !inQuotes) {
-            if (arg.length > 0) {
-                args.push(arg);
-                arg = '';
-            }
-            continue;
-        }
-        append(c);
-    }
-    if (arg.length > 0) {
-        args.push(arg.trim());
-    }
-    return args;
-}
-class ExecState extends external_events_.EventEmitter {
-    constructor(options, toolPath) {
-        super();
-        this.processClosed = false; // tracks whether the process has exited and stdio is closed
-        this.processError = '';
-        this.processExitCode = 0;
-        this.processExited = false; // tracks whether the process has exited
-        this.processStderr = false; // tracks whether stderr was written to
-        this.delay = 10000; // 10 seconds
-        this.done = false;
-        this.timeout = null;
-        if (!toolPath) {
-            throw new Error('toolPath must not be empty');
-        }
-        this.options = options;
-        this.toolPath = toolPath;
-        if (options.delay) {
-            this.delay = options.delay;
-        }
-    }
-    CheckComplete() {
-        if (this.done) {
-            return;
-        }
-        if (this.processClosed) {
-            this._setResult();
-        }
-        else if (this.processExited) {
-            this.timeout = (0,external_timers_namespaceObject.setTimeout)(ExecState.HandleTimeout, this.delay, this);
-        }
-    }
-    _debug(message) {
-        this.emit('debug', message);
-    }
-    _setResult() {
-        // determine whether there is an error
-        let error;
-        if (this.processExited) {
-            if (this.processError) {
-                error = new Error(`There was an error when attempting to execute the process '${this.toolPath}'. This may indicate the process failed to start. Error: ${this.processError}`);
-            }
-            else if (this.processExitCode !== 0 && !this.options.ignoreReturnCode) {
-                error = new Error(`The process '${this.toolPath}' failed with exit code ${this.processExitCode}`);
-            }
-            else if (this.processStderr && this.options.failOnStdErr) {
-                error = new Error(`The process '${this.toolPath}' failed because one or more lines were written to the STDERR stream`);
-            }
-        }
-        // clear the timeout
-        if (this.timeout) {
-            clearTimeout(this.timeout);
-            this.timeout = null;
-        }
-        this.done = true;
-        this.emit('done', error, this.processExitCode);
-    }
-    static HandleTimeout(state) {
-        if (state.done) {
-            return;
-        }
-        if (!state.processClosed && state.processExited) {
-            const message = `The STDIO streams did not close within ${state.delay / 1000} seconds of the exit event from process '${state.toolPath}'. This may indicate a child process inherited the STDIO streams and has not yet exited.`;
-            state._debug(message);
-        }
-        state._setResult();
-    }
-}
-//# sourceMappingURL=toolrunner.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/exec/lib/exec.js
-var exec_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-/**
- * Exec a command.
- * Output will be streamed to the live console.
- * Returns promise with return code
- *
- * @param     commandLine        command to execute (can include additional args). Must be correctly escaped.
- * @param     args               optional arguments for tool. Escaping is handled by the lib.
- * @param     options            optional exec options.  See ExecOptions
- * @returns   Promise<number>    exit code
- */
-function exec_exec(commandLine, args, options) {
-    return exec_awaiter(this, void 0, void 0, function* () {
-        const commandArgs = tr.argStringToArray(commandLine);
-        if (commandArgs.length === 0) {
-            throw new Error(`Parameter 'commandLine' cannot be null or empty.`);
-        }
-        // Path to tool to execute should be first arg
-        const toolPath = commandArgs[0];
-        args = commandArgs.slice(1).concat(args || []);
-        const runner = new tr.ToolRunner(toolPath, args, options);
-        return runner.exec();
-    });
-}
-/**
- * Exec a command and get the output.
- * Output will be streamed to the live console.
- * Returns promise with the exit code and collected stdout and stderr
- *
- * @param     commandLine           command to execute (can include additional args). Must be correctly escaped.
- * @param     args                  optional arguments for tool. Escaping is handled by the lib.
- * @param     options               optional exec options.  See ExecOptions
- * @returns   Promise<ExecOutput>   exit code, stdout, and stderr
- */
-function getExecOutput(commandLine, args, options) {
-    return exec_awaiter(this, void 0, void 0, function* () {
-        var _a, _b;
-        let stdout = '';
-        let stderr = '';
-        //Using string decoder covers the case where a mult-byte character is split
-        const stdoutDecoder = new StringDecoder('utf8');
-        const stderrDecoder = new StringDecoder('utf8');
-        const originalStdoutListener = (_a = options === null || options === void 0 ? void 0 : options.listeners) === null || _a === void 0 ? void 0 : _a.stdout;
-        const originalStdErrListener = (_b = options === null || options === void 0 ? void 0 : options.listeners) === null || _b === void 0 ? void 0 : _b.stderr;
-        const stdErrListener = (data) => {
-            stderr += stderrDecoder.write(data);
-            if (originalStdErrListener) {
-                originalStdErrListener(data);
-            }
-        };
-        const stdOutListener = (data) => {
-            stdout += stdoutDecoder.write(data);
-            if (originalStdoutListener) {
-                originalStdoutListener(data);
-            }
-        };
-        const listeners = Object.assign(Object.assign({}, options === null || options === void 0 ? void 0 : options.listeners), { stdout: stdOutListener, stderr: stdErrListener });
-        const exitCode = yield exec_exec(commandLine, args, Object.assign(Object.assign({}, options), { listeners }));
-        //flush any remaining characters
-        stdout += stdoutDecoder.end();
-        stderr += stderrDecoder.end();
-        return {
-            exitCode,
-            stdout,
-            stderr
-        };
-    });
-}
-//# sourceMappingURL=exec.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/platform.js
-var platform_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-const getWindowsInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
-    const { stdout: version } = yield exec.getExecOutput('powershell -command "(Get-CimInstance -ClassName Win32_OperatingSystem).Version"', undefined, {
-        silent: true
-    });
-    const { stdout: name } = yield exec.getExecOutput('powershell -command "(Get-CimInstance -ClassName Win32_OperatingSystem).Caption"', undefined, {
-        silent: true
-    });
-    return {
-        name: name.trim(),
-        version: version.trim()
-    };
-});
-const getMacOsInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
-    var _a, _b, _c, _d;
-    const { stdout } = yield exec.getExecOutput('sw_vers', undefined, {
-        silent: true
-    });
-    const version = (_b = (_a = stdout.match(/ProductVersion:\s*(.+)/)) === null || _a === void 0 ? void 0 : _a[1]) !== null && _b !== void 0 ? _b : '';
-    const name = (_d = (_c = stdout.match(/ProductName:\s*(.+)/)) === null || _c === void 0 ? void 0 : _c[1]) !== null && _d !== void 0 ? _d : '';
-    return {
-        name,
-        version
-    };
-});
-const getLinuxInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
-    const { stdout } = yield exec.getExecOutput('lsb_release', ['-i', '-r', '-s'], {
-        silent: true
-    });
-    const [name, version] = stdout.trim().split('\n');
-    return {
-        name,
-        version
-    };
-});
-const platform = external_os_namespaceObject.platform();
-const arch = external_os_namespaceObject.arch();
-const isWindows = platform === 'win32';
-const isMacOS = platform === 'darwin';
-const isLinux = platform === 'linux';
-function getDetails() {
-    return platform_awaiter(this, void 0, void 0, function* () {
-        return Object.assign(Object.assign({}, (yield (isWindows
-            ? getWindowsInfo()
-            : isMacOS
-                ? getMacOsInfo()
-                : getLinuxInfo()))), { platform,
-            arch,
-            isWindows,
-            isMacOS,
-            isLinux });
-    });
-}
-//# sourceMappingURL=platform.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/core.js
-var core_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-
-
-
-
-/**
- * The code to exit an action
- */
-var ExitCode;
-(function (ExitCode) {
-    /**
-     * A code indicating that the action was successful
-     */
-    ExitCode[ExitCode["Success"] = 0] = "Success";
-    /**
-     * A code indicating that the action was a failure
-     */
-    ExitCode[ExitCode["Failure"] = 1] = "Failure";
-})(ExitCode || (ExitCode = {}));
-//-----------------------------------------------------------------------
-// Variables
-//-----------------------------------------------------------------------
-/**
- * Sets env variable for this action and future actions in the job
- * @param name the name of the variable to set
- * @param val the value of the variable. Non-string values will be converted to a string via JSON.stringify
- */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-function exportVariable(name, val) {
-    const convertedVal = toCommandValue(val);
-    process.env[name] = convertedVal;
-    const filePath = process.env['GITHUB_ENV'] || '';
-    if (filePath) {
-        return file_command_issueFileCommand('ENV', prepareKeyValueMessage(name, val));
-    }
-    command_issueCommand('set-env', { name }, convertedVal);
-}
-/**
- * Registers a secret which will get masked from logs
- *
- * @param secret - Value of the secret to be masked
- * @remarks
- * This function instructs the Actions runner to mask the specified value in any
- * logs produced during the workflow run. Once registered, the secret value will
- * be replaced with asterisks (***) whenever it appears in console output, logs,
- * or error messages.
- *
- * This is useful for protecting sensitive information such as:
- * - API keys
- * - Access tokens
- * - Authentication credentials
- * - URL parameters containing signatures (SAS tokens)
- *
- * Note that masking only affects future logs; any previous appearances of the
- * secret in logs before calling this function will remain unmasked.
- *
- * @example
- * ```typescript
- * // Register an API token as a secret
- * const apiToken = "abc123xyz456";
- * setSecret(apiToken);
- *
- * // Now any logs containing this value will show *** instead
- * console.log(`Using token: ${apiToken}`); // Outputs: "Using token: ***"
- * ```
- */
-function core_setSecret(secret) {
-    command_issueCommand('add-mask', {}, secret);
-}
-/**
- * Prepends inputPath to the PATH (for this action and future actions)
- * @param inputPath
- */
-function addPath(inputPath) {
-    const filePath = process.env['GITHUB_PATH'] || '';
-    if (filePath) {
-        issueFileCommand('PATH', inputPath);
-    }
-    else {
-        issueCommand('add-path', {}, inputPath);
-    }
-    process.env['PATH'] = `${inputPath}${path.delimiter}${process.env['PATH']}`;
-}
-/**
- * Gets the value of an input.
- * Unless trimWhitespace is set to false in InputOptions, the value is also trimmed.
- * Returns an empty string if the value is not defined.
- *
- * @param     name     name of the input to get
- * @param     options  optional. See InputOptions.
- * @returns   string
- */
-function getInput(name, options) {
-    const val = process.env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] || '';
-    if (options && options.required && !val) {
-        throw new Error(`Input required and not supplied: ${name}`);
-    }
-    if (options && options.trimWhitespace === false) {
-        return val;
-    }
-    return val.trim();
-}
-/**
- * Gets the values of an multiline input.  Each value is also trimmed.
- *
- * @param     name     name of the input to get
- * @param     options  optional. See InputOptions.
- * @returns   string[]
- *
- */
-function getMultilineInput(name, options) {
-    const inputs = getInput(name, options)
-        .split('\n')
-        .filter(x => x !== '');
-    if (options && options.trimWhitespace === false) {
-        return inputs;
-    }
-    return inputs.map(input => input.trim());
-}
-/**
- * Gets the input value of the boolean type in the YAML 1.2 "core schema" specification.
- * Support boolean input list: `true | True | TRUE | false | False | FALSE` .
- * The return value is also in boolean type.
- * ref: https://yaml.org/spec/1.2/spec.html#id2804923
- *
- * @param     name     name of the input to get
- * @param     options  optional. See InputOptions.
- * @returns   boolean
- */
-function getBooleanInput(name, options) {
-    const trueValue = ['true', 'True', 'TRUE'];
-    const falseValue = ['false', 'False', 'FALSE'];
-    const val = getInput(name, options);
-    if (trueValue.includes(val))
-        return true;
-    if (falseValue.includes(val))
-        return false;
-    throw new TypeError(`Input does not meet YAML 1.2 "Core Schema" specification: ${name}\n` +
-        `Support boolean input list: \`true | True | TRUE | false | False | FALSE\``);
-}
-/**
- * Sets the value of an output.
- *
- * @param     name     name of the output to set
- * @param     value    value to store. Non-string values will be converted to a string via JSON.stringify
- */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-function setOutput(name, value) {
-    const filePath = process.env['GITHUB_OUTPUT'] || '';
-    if (filePath) {
-        return file_command_issueFileCommand('OUTPUT', prepareKeyValueMessage(name, value));
-    }
-    process.stdout.write(external_os_namespaceObject.EOL);
-    command_issueCommand('set-output', { name }, toCommandValue(value));
-}
-/**
- * Enables or disables the echoing of commands into stdout for the rest of the step.
- * Echoing is disabled by default if ACTIONS_STEP_DEBUG is not set.
- *
- */
-function setCommandEcho(enabled) {
-    issue('echo', enabled ? 'on' : 'off');
-}
-//-----------------------------------------------------------------------
-// Results
-//-----------------------------------------------------------------------
-/**
- * Sets the action status to failed.
- * When the action exits it will be with an exit code of 1
- * @param message add error issue message
- */
-function setFailed(message) {
-    process.exitCode = ExitCode.Failure;
-    error(message);
-}
-//-----------------------------------------------------------------------
-// Logging Commands
-//-----------------------------------------------------------------------
-/**
- * Gets whether Actions Step Debug is on or not
- */
-function isDebug() {
-    return process.env['RUNNER_DEBUG'] === '1';
-}
-/**
- * Writes debug message to user log
- * @param message debug message
- */
-function core_debug(message) {
-    command_issueCommand('debug', {}, message);
-}
-/**
- * Adds an error issue
- * @param message error issue message. Errors will be converted to string via toString()
- * @param properties optional properties to add to the annotation.
- */
-function error(message, properties = {}) {
-    command_issueCommand('error', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
-}
-/**
- * Adds a warning issue
- * @param message warning issue message. Errors will be converted to string via toString()
- * @param properties optional properties to add to the annotation.
- */
-function warning(message, properties = {}) {
-    command_issueCommand('warning', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
-}
-/**
- * Adds a notice issue
- * @param message notice issue message. Errors will be converted to string via toString()
- * @param properties optional properties to add to the annotation.
- */
-function notice(message, properties = {}) {
-    command_issueCommand('notice', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
-}
-/**
- * Writes info to log with console.log.
- * @param message info message
- */
-function info(message) {
-    process.stdout.write(message + external_os_namespaceObject.EOL);
-}
-/**
- * Begin an output group.
- *
- * Output until the next `groupEnd` will be foldable in this group
- *
- * @param name The name of the output group
- */
-function startGroup(name) {
-    issue('group', name);
-}
-/**
- * End an output group.
- */
-function endGroup() {
-    issue('endgroup');
-}
-/**
- * Wrap an asynchronous function call in a group.
- *
- * Returns the same type as the function itself.
- *
- * @param name The name of the group
- * @param fn The function to wrap in the group
- */
-function group(name, fn) {
-    return core_awaiter(this, void 0, void 0, function* () {
-        startGroup(name);
-        let result;
-        try {
-            result = yield fn();
-        }
-        finally {
-            endGroup();
-        }
-        return result;
-    });
-}
-//-----------------------------------------------------------------------
-// Wrapper action state
-//-----------------------------------------------------------------------
-/**
- * Saves state for current action, the state can only be retrieved by this action's post job execution.
- *
- * @param     name     name of the state to store
- * @param     value    value to store. Non-string values will be converted to a string via JSON.stringify
- */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-function saveState(name, value) {
-    const filePath = process.env['GITHUB_STATE'] || '';
-    if (filePath) {
-        return file_command_issueFileCommand('STATE', prepareKeyValueMessage(name, value));
-    }
-    command_issueCommand('save-state', { name }, toCommandValue(value));
-}
-/**
- * Gets the value of an state set by this action's main execution.
- *
- * @param     name     name of the state to get
- * @returns   string
- */
-function getState(name) {
-    return process.env[`STATE_${name}`] || '';
-}
-function getIDToken(aud) {
-    return core_awaiter(this, void 0, void 0, function* () {
-        return yield OidcClient.getIDToken(aud);
-    });
-}
-/**
- * Summary exports
- */
-
-/**
- * @deprecated use core.summary
- */
-
-/**
- * Path exports
- */
-
-/**
- * Platform utilities exports
- */
-
-//# sourceMappingURL=core.js.map
-;// CONCATENATED MODULE: ./src/hooks/io.ts
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   I: () => (/* binding */ coreIO)
+/* harmony export */ });
+/* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3838);
 /**
  * The runner-facing edge, behind one interface so hooks can be driven by
  * @actions/core on a runner or by a recording fake in tests.
@@ -31613,27 +28665,27 @@ function getIDToken(aud) {
 
 /** The real runner, through @actions/core (file commands, workflow commands). */
 const coreIO = {
-    getInput: (name) => getInput(name),
-    getState: (name) => getState(name),
-    saveState: (name, value) => saveState(name, value),
-    setOutput: (name, value) => setOutput(name, value),
-    exportVariable: (name, value) => exportVariable(name, value),
-    setSecret: (value) => core_setSecret(value),
-    setFailed: (message) => setFailed(message),
-    info: (message) => info(message),
-    debug: (message) => core_debug(message),
-    warning: (message, properties) => warning(message, properties),
-    error: (message, properties) => error(message, properties),
-    notice: (message, properties) => notice(message, properties),
+    getInput: (name) => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4(name),
+    getState: (name) => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getState */ .Gu(name),
+    saveState: (name, value) => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .saveState */ .LZ(name, value),
+    setOutput: (name, value) => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH(name, value),
+    exportVariable: (name, value) => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .exportVariable */ .dN(name, value),
+    setSecret: (value) => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setSecret */ .Pq(value),
+    setFailed: (message) => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setFailed */ .C1(message),
+    info: (message) => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .info */ .pq(message),
+    debug: (message) => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .debug */ .Yz(message),
+    warning: (message, properties) => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .warning */ .$e(message, properties),
+    error: (message, properties) => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .error */ .z3(message, properties),
+    notice: (message, properties) => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .notice */ .lm(message, properties),
     appendSummary: async (markdown) => {
-        await summary.addRaw(markdown, true).write();
+        await _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .summary */ .z.addRaw(markdown, true).write();
     },
 };
 
 
 /***/ }),
 
-/***/ 3869:
+/***/ 8431:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -31646,15 +28698,60 @@ __nccwpck_require__.d(__webpack_exports__, {
 var constants = __nccwpck_require__(4687);
 // EXTERNAL MODULE: ./src/config/inputs.ts
 var inputs = __nccwpck_require__(4389);
-;// CONCATENATED MODULE: ./src/hooks/summary.ts
-async function runSummary(ctx) {
-    ctx.problems.report('mode summary is not available in this version of the action; nothing was done');
-}
-
 ;// CONCATENATED MODULE: external "node:fs/promises"
 const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
-;// CONCATENATED MODULE: external "node:path"
-const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
+;// CONCATENATED MODULE: ./src/config/summary-inputs.ts
+/**
+ * Summary mode's own inputs (action.yml): read once into a frozen, typed
+ * object built as one literal. A bad value falls back to its default with a
+ * problem that names the input.
+ */
+const SUMMARY_DEFAULTS = Object.freeze({
+    runId: '',
+    history: true,
+    historyDays: 90,
+    sloSuccessRate: 0.995,
+    sloTtdP95Seconds: 720,
+});
+/** The longest history kept: the Actions cache evicts after 7 days unused anyway, the API lists 400 days. */
+const MAX_HISTORY_DAYS = 400;
+function numberInput(read, name, fallback, valid, expected, problems) {
+    const raw = read(name).trim();
+    if (raw === '')
+        return fallback;
+    const n = Number(raw);
+    if (Number.isFinite(n) && valid(n))
+        return n;
+    problems.push(`input ${name}: "${raw}" is not ${expected}; using ${fallback}`);
+    return fallback;
+}
+/** Reads the summary inputs; `fallbackRunId` is GITHUB_RUN_ID. */
+function readSummaryInputs(read, fallbackRunId) {
+    const problems = [];
+    const rawRunId = read('run-id').trim();
+    let runId = rawRunId || fallbackRunId;
+    if (runId !== '' && !/^\d+$/.test(runId)) {
+        problems.push(`input run-id: "${rawRunId}" is not a workflow run id; using the current run ${fallbackRunId || '(none)'}`);
+        runId = fallbackRunId;
+    }
+    const rawHistory = read('history').trim().toLowerCase();
+    let history = SUMMARY_DEFAULTS.history;
+    if (['false', 'no', '0', 'off'].includes(rawHistory))
+        history = false;
+    else if (rawHistory !== '' && !['true', 'yes', '1', 'on'].includes(rawHistory))
+        problems.push(`input history: "${rawHistory}" is not true or false; using true`);
+    const inputs = Object.freeze({
+        runId,
+        history,
+        historyDays: numberInput(read, 'history-days', SUMMARY_DEFAULTS.historyDays, (n) => Number.isInteger(n) && n >= 1 && n <= MAX_HISTORY_DAYS, `a whole number of days from 1 to ${MAX_HISTORY_DAYS}`, problems),
+        sloSuccessRate: numberInput(read, 'slo-success-rate', SUMMARY_DEFAULTS.sloSuccessRate, (n) => n > 0 && n < 1, 'a ratio between 0 and 1 (e.g. 0.995)', problems),
+        sloTtdP95Seconds: numberInput(read, 'slo-ttd-p95-seconds', SUMMARY_DEFAULTS.sloTtdP95Seconds, (n) => n > 0, 'a positive number of seconds', problems),
+    });
+    return { inputs, problems };
+}
+
 ;// CONCATENATED MODULE: ./src/util/http.ts
 class HttpError extends Error {
     status;
@@ -31762,144 +28859,162 @@ async function request(req, clock, fetchImpl = fetch) {
     throw new HttpError(`${req.what} failed: ${lastProblem}`, lastStatus, lastBody);
 }
 
-;// CONCATENATED MODULE: ./src/metrics/pushgateway.ts
+;// CONCATENATED MODULE: ./src/github/client.ts
 
-const PLAIN_VALUE = /^[A-Za-z0-9._~-]+$/;
-/**
- * `/metrics/job/<job>/<label>/<value>…`. Values that are empty or hold
- * anything but URL-safe characters use `<label>@base64/<base64url>` (empty:
- * `=`): `%2F` in a path gets HTTP 400 (FACTS.md, Pushgateway).
- */
-function groupPath(key) {
-    return ('/metrics' +
-        key
-            .map(([label, value]) => {
-            if (value === '')
-                return `/${label}@base64/=`;
-            // `.` and `..` are path segments URL parsing removes: they must be encoded too.
-            if (PLAIN_VALUE.test(value) && value !== '.' && value !== '..')
-                return `/${label}/${value}`;
-            return `/${label}@base64/${Buffer.from(value, 'utf8').toString('base64url')}`;
-        })
-            .join(''));
-}
-function describeGroup(key) {
-    return key.map(([l, v]) => `${l}="${v}"`).join(',');
-}
-function sameGroup(labels, key) {
-    if (!labels)
-        return false;
-    if (Object.keys(labels).length !== key.length)
-        return false;
-    return key.every(([l, v]) => (labels[l] ?? '') === v);
-}
-/** Type and help of each family of one group out of `GET /api/v1/metrics`. */
-function typesOfGroup(body, key) {
-    const out = new Map();
-    const data = body?.data;
-    const group = Array.isArray(data) ? data.find((g) => sameGroup(g.labels, key)) : undefined;
-    for (const [family, content] of Object.entries(group ?? {})) {
-        if (family === 'labels' || typeof content !== 'object' || content === null)
-            continue;
-        const { type, help } = content;
-        if (typeof type === 'string')
-            out.set(family, { type, help: help ?? '' });
+class GitHubApiError extends Error {
+    status;
+    constructor(message, status) {
+        super(message);
+        this.status = status;
+        this.name = 'GitHubApiError';
     }
-    return out;
 }
-/** The samples of one group out of `GET /api/v1/metrics`. */
-function samplesOfGroup(body, key) {
-    const out = new Map();
-    const data = body?.data;
-    if (!Array.isArray(data))
-        throw new Error('the Pushgateway answered /api/v1/metrics without a data array');
-    const group = data.find((g) => sameGroup(g.labels, key));
-    if (!group)
-        return out;
-    for (const [family, content] of Object.entries(group)) {
-        if (family === 'labels' || typeof content !== 'object' || content === null)
-            continue;
-        const metrics = content.metrics;
-        if (!Array.isArray(metrics))
-            continue;
-        const samples = [];
-        for (const m of metrics) {
-            const labels = m.labels ?? {};
-            if (m.buckets) {
-                for (const [le, v] of Object.entries(m.buckets))
-                    samples.push({ name: `${family}_bucket`, labels: { ...labels, le }, value: Number(v) });
-                samples.push({ name: `${family}_sum`, labels, value: Number(m.sum ?? 0) });
-                samples.push({ name: `${family}_count`, labels, value: Number(m.count ?? 0) });
-            }
-            else if (m.value !== undefined) {
-                samples.push({ name: family, labels, value: Number(m.value) });
-            }
-        }
-        out.set(family, samples);
+class GitHubClient {
+    options;
+    /** Requests sent (attempts included), for the benchmark and the summary. */
+    requestCount = 0;
+    constructor(options) {
+        this.options = options;
     }
-    return out;
-}
-class PushgatewayClient {
-    config;
-    clock;
-    fetchImpl;
-    constructor(config, clock, fetchImpl = fetch) {
-        this.config = config;
-        this.clock = clock;
-        this.fetchImpl = fetchImpl;
-    }
-    headers(extra = {}) {
-        return {
-            'user-agent': 'deployment-observability-action',
-            ...(this.config.authorization ? { authorization: this.config.authorization } : {}),
-            ...extra,
+    async getJson(path, what, deadline) {
+        const o = this.options;
+        const fetchImpl = (url, init) => {
+            this.requestCount++;
+            return (o.fetchImpl ?? fetch)(url, init);
         };
-    }
-    /** Everything one group holds; empty when the group does not exist yet. */
-    async readGroup(key, deadline) {
         const response = await request({
-            url: `${this.config.url}/api/v1/metrics`,
-            headers: this.headers({ accept: 'application/json' }),
-            deadline,
+            url: `${o.apiUrl}${path}`,
+            headers: {
+                accept: 'application/vnd.github+json',
+                'x-github-api-version': '2022-11-28',
+                'user-agent': 'deployment-observability-action',
+                ...(o.token ? { authorization: `Bearer ${o.token}` } : {}),
+            },
             timeoutMs: 5000,
             attempts: 3,
-            what: 'Reading the Pushgateway group',
-        }, this.clock, this.fetchImpl);
+            deadline,
+            what,
+        }, o.clock, fetchImpl);
         if (response.status !== 200) {
-            throw new Error(`Reading the Pushgateway group failed: HTTP ${response.status} ${response.text.slice(0, 200)}`);
+            let message = response.text.slice(0, 200);
+            try {
+                message = JSON.parse(response.text).message ?? message;
+            }
+            catch {
+                // not JSON: keep the text
+            }
+            const hint = response.status === 401
+                ? ' (is github-token valid?)'
+                : response.status === 403 || response.status === 404
+                    ? ' (the token needs `actions: read`: add `permissions: { actions: read }` to the job or workflow)'
+                    : '';
+            throw new GitHubApiError(`${what}: HTTP ${response.status} ${message}${hint}`, response.status);
         }
-        let body;
         try {
-            body = JSON.parse(response.text);
+            return JSON.parse(response.text);
         }
         catch {
-            throw new Error('Reading the Pushgateway group failed: the answer is not JSON');
+            throw new GitHubApiError(`${what}: the answer is not JSON`, response.status);
         }
-        return { samples: samplesOfGroup(body, key), types: typesOfGroup(body, key) };
     }
-    /**
-     * Sends exposition text to a group: POST replaces the families it carries,
-     * PUT the whole group. Throws with the Pushgateway's message on failure.
-     */
-    async push(key, text, deadline, method = 'POST') {
+    /** `GET /repos/{owner}/{repo}/actions/jobs/{job_id}` */
+    getJob(jobId, deadline) {
+        return this.getJson(`/repos/${this.options.repository}/actions/jobs/${jobId}`, `GET job ${jobId}`, deadline);
+    }
+    /** One page of `GET /repos/{owner}/{repo}/actions/runs/{run_id}/attempts/{attempt}/jobs`. */
+    async listAttemptJobs(runId, attempt, page, deadline) {
+        const body = await this.getJson(`/repos/${this.options.repository}/actions/runs/${runId}/attempts/${attempt}/jobs?per_page=100&page=${page}`, `GET jobs of run ${runId} attempt ${attempt} page ${page}`, deadline);
+        return { totalCount: body.total_count ?? 0, jobs: Array.isArray(body.jobs) ? body.jobs : [] };
+    }
+    /** `GET /repos/{owner}/{repo}/actions/runs/{run_id}` (the latest attempt). */
+    getRun(runId, deadline) {
+        return this.getJson(`/repos/${this.options.repository}/actions/runs/${runId}`, `GET run ${runId}`, deadline);
+    }
+    /** `GET /repos/{owner}/{repo}/actions/runs/{run_id}/attempts/{attempt}`. */
+    getRunAttempt(runId, attempt, deadline) {
+        return this.getJson(`/repos/${this.options.repository}/actions/runs/${runId}/attempts/${attempt}`, `GET run ${runId} attempt ${attempt}`, deadline);
+    }
+    /** One page of `GET /repos/{owner}/{repo}/actions/workflows/{workflow_id}/runs?status=completed&created=>=…`. */
+    async listWorkflowRuns(workflowId, createdSince, page, deadline) {
+        const body = await this.getJson(`/repos/${this.options.repository}/actions/workflows/${workflowId}/runs?status=completed&created=${encodeURIComponent(`>=${createdSince}`)}&per_page=100&page=${page}`, `GET runs of workflow ${workflowId} page ${page}`, deadline);
+        return {
+            totalCount: body.total_count ?? 0,
+            runs: Array.isArray(body.workflow_runs) ? body.workflow_runs : [],
+        };
+    }
+    /** `GET /repos/{owner}/{repo}/commits/{sha}/pulls`: the PRs a commit belongs to (fork PRs included). */
+    listPullsForCommit(sha, deadline) {
+        return this.getJson(`/repos/${this.options.repository}/commits/${sha}/pulls`, `GET pull requests of commit ${sha.slice(0, 12)}`, deadline);
+    }
+    /** `POST /repos/{owner}/{repo}/check-runs` (needs `checks: write`). */
+    createCheckRun(body, deadline) {
+        return this.sendJson('POST', `/repos/${this.options.repository}/check-runs`, body, 'POST check run', deadline);
+    }
+    /** `PATCH /repos/{owner}/{repo}/check-runs/{id}`: appends `output.annotations`. */
+    updateCheckRun(id, body, deadline) {
+        return this.sendJson('PATCH', `/repos/${this.options.repository}/check-runs/${id}`, body, `PATCH check run ${id}`, deadline);
+    }
+    async sendJson(method, path, payload, what, deadline) {
+        const o = this.options;
+        const fetchImpl = (url, init) => {
+            this.requestCount++;
+            return (o.fetchImpl ?? fetch)(url, init);
+        };
         const response = await request({
-            url: `${this.config.url}${groupPath(key)}`,
+            url: `${o.apiUrl}${path}`,
             method,
-            headers: this.headers({ 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }),
-            body: text,
-            deadline,
+            headers: {
+                accept: 'application/vnd.github+json',
+                'content-type': 'application/json',
+                'x-github-api-version': '2022-11-28',
+                'user-agent': 'deployment-observability-action',
+                ...(o.token ? { authorization: `Bearer ${o.token}` } : {}),
+            },
+            body: JSON.stringify(payload),
             timeoutMs: 5000,
-            attempts: 3,
-            what: `Pushing to the Pushgateway group {${describeGroup(key)}}`,
-        }, this.clock, this.fetchImpl);
+            // A POST that timed out may have created the check run: do not send it twice.
+            attempts: method === 'POST' ? 1 : 2,
+            deadline,
+            what,
+        }, o.clock, fetchImpl);
         if (response.status < 200 || response.status >= 300) {
-            throw new Error(`Pushing to the Pushgateway group {${describeGroup(key)}} failed: HTTP ${response.status} ${response.text.trim().slice(0, 300)}`);
+            let message = response.text.slice(0, 200);
+            try {
+                message = JSON.parse(response.text).message ?? message;
+            }
+            catch {
+                // not JSON: keep the text
+            }
+            throw new GitHubApiError(`${what}: HTTP ${response.status} ${message}`, response.status);
+        }
+        try {
+            return JSON.parse(response.text);
+        }
+        catch {
+            throw new GitHubApiError(`${what}: the answer is not JSON`, response.status);
         }
     }
 }
 
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
+;// CONCATENATED MODULE: ./src/github/runs.ts
+/** At most this many job pages are read (10,000 jobs). */
+const MAX_JOB_PAGES = 100;
+/** The run's latest attempt (or `attempt`), with every job of that attempt. */
+async function readRunAttempt(client, runId, deadline, attempt) {
+    const run = attempt === undefined
+        ? await client.getRun(runId, deadline)
+        : await client.getRunAttempt(runId, attempt, deadline);
+    const n = run.run_attempt ?? attempt ?? 1;
+    const jobs = [];
+    for (let page = 1; page <= MAX_JOB_PAGES; page++) {
+        const { totalCount, jobs: pageJobs } = await client.listAttemptJobs(runId, n, page, deadline);
+        jobs.push(...pageJobs);
+        if (pageJobs.length < 100 || jobs.length >= totalCount)
+            break;
+    }
+    return { run: { ...run, run_attempt: n }, jobs };
+}
+
 ;// CONCATENATED MODULE: ./src/metrics/definitions.ts
 /**
  * The one table of metric definitions. Code (building, validation of what steps
@@ -32154,17 +29269,28 @@ const definitions_METRICS = Object.freeze({
         source: 'action',
         merge: 'replace',
     }),
+    summaryCountedAttempt: def({
+        name: 'deployment_observability_summary_counted_attempt',
+        type: 'gauge',
+        help: 'The last run attempt (run id * 1000 + attempt) whose counts summary mode added to this group.',
+        labels: [],
+        modes: ['summary'],
+        source: 'action',
+        merge: 'max',
+    }),
 });
 /** Every definition, in table order. */
 const ALL_METRICS = Object.freeze(Object.values(definitions_METRICS));
 const byName = new Map(ALL_METRICS.map((m) => [m.name, m]));
 /** The definition of a metric by its exposition name, if the table has it. */
-function definitions_metricByName(name) {
+function metricByName(name) {
     return byName.get(name);
 }
 /** Labels the action sets itself on what steps report; a step need not write them. */
 const STANDARD_LABELS = Object.freeze(['environment', 'deployment_id', 'service']);
 
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
 ;// CONCATENATED MODULE: ./src/metrics/exposition.ts
 /** Metric names: https://prometheus.io/docs/concepts/data_model/#metric-names-and-labels */
 const METRIC_NAME_RE = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
@@ -32200,7 +29326,7 @@ function renderFamily(family) {
     return lines.join('\n') + '\n';
 }
 /** Several families as one exposition document (families without samples are left out). */
-function exposition_renderExposition(families) {
+function renderExposition(families) {
     return families
         .filter((f) => f.samples.length > 0)
         .map(renderFamily)
@@ -32332,7 +29458,7 @@ const MAX_CUSTOM_LABELS = 10;
 /** Set by the action on every reported series; a step's own value is replaced. */
 const ACTION_LABELS = new Set(['environment', 'deployment_id']);
 const RESERVED_LABELS = new Set(['job', 'instance', 'le', 'quantile']);
-function reported_customDefinition(name, labels) {
+function customDefinition(name, labels) {
     const counter = name.endsWith('_total');
     const definition = {
         name,
@@ -32368,7 +29494,7 @@ function parseReportedMetrics(text, fileLabel) {
             return;
         }
         const { name, value } = parsed.sample;
-        const known = definitions_metricByName(name);
+        const known = metricByName(name);
         if (known && known.source === 'action') {
             problems.push(`${where}: ${name} is computed by the action and cannot be reported; line skipped`);
             return;
@@ -32408,7 +29534,7 @@ function parseReportedMetrics(text, fileLabel) {
                 problems.push(`${where}: more than ${MAX_CUSTOM_LABELS} labels; line skipped`);
                 return;
             }
-            definition = reported_customDefinition(name, extra.sort());
+            definition = customDefinition(name, extra.sort());
         }
         if (!Number.isFinite(value)) {
             problems.push(`${where}: value ${value} is not a finite number; line skipped`);
@@ -32513,12 +29639,12 @@ class FileCarryStore {
         return `the directory ${this.dir}`;
     }
     file(groupId) {
-        return join(this.dir, `carry-${createHash('sha256').update(groupId).digest('hex').slice(0, 32)}.json`);
+        return (0,external_node_path_.join)(this.dir, `carry-${(0,external_node_crypto_.createHash)('sha256').update(groupId).digest('hex').slice(0, 32)}.json`);
     }
     async load(groupId) {
         let text;
         try {
-            text = await readFile(this.file(groupId), 'utf8');
+            text = await (0,promises_namespaceObject.readFile)(this.file(groupId), 'utf8');
         }
         catch (error) {
             if (error.code === 'ENOENT')
@@ -32529,13 +29655,149 @@ class FileCarryStore {
         return (parsed.entries ?? []).map(fromStored).filter((e) => e !== undefined);
     }
     async save(groupId, entries) {
-        await mkdir(this.dir, { recursive: true });
+        await (0,promises_namespaceObject.mkdir)(this.dir, { recursive: true });
         const file = this.file(groupId);
         const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
         const kept = entries.slice(-MAX_CARRIED_ENTRIES).map(toStored);
-        await writeFile(tmp, JSON.stringify({ group: groupId, entries: kept }) + '\n', 'utf8');
+        await (0,promises_namespaceObject.writeFile)(tmp, JSON.stringify({ group: groupId, entries: kept }) + '\n', 'utf8');
         // rename is atomic: a concurrent reader sees the old file or the new one, never half of one.
-        await rename(tmp, file);
+        await (0,promises_namespaceObject.rename)(tmp, file);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/metrics/pushgateway.ts
+
+const PLAIN_VALUE = /^[A-Za-z0-9._~-]+$/;
+/**
+ * `/metrics/job/<job>/<label>/<value>…`. Values that are empty or hold
+ * anything but URL-safe characters use `<label>@base64/<base64url>` (empty:
+ * `=`): `%2F` in a path gets HTTP 400 (FACTS.md, Pushgateway).
+ */
+function groupPath(key) {
+    return ('/metrics' +
+        key
+            .map(([label, value]) => {
+            if (value === '')
+                return `/${label}@base64/=`;
+            // `.` and `..` are path segments URL parsing removes: they must be encoded too.
+            if (PLAIN_VALUE.test(value) && value !== '.' && value !== '..')
+                return `/${label}/${value}`;
+            return `/${label}@base64/${Buffer.from(value, 'utf8').toString('base64url')}`;
+        })
+            .join(''));
+}
+function describeGroup(key) {
+    return key.map(([l, v]) => `${l}="${v}"`).join(',');
+}
+function sameGroup(labels, key) {
+    if (!labels)
+        return false;
+    if (Object.keys(labels).length !== key.length)
+        return false;
+    return key.every(([l, v]) => (labels[l] ?? '') === v);
+}
+/** Type and help of each family of one group out of `GET /api/v1/metrics`. */
+function typesOfGroup(body, key) {
+    const out = new Map();
+    const data = body?.data;
+    const group = Array.isArray(data) ? data.find((g) => sameGroup(g.labels, key)) : undefined;
+    for (const [family, content] of Object.entries(group ?? {})) {
+        if (family === 'labels' || typeof content !== 'object' || content === null)
+            continue;
+        const { type, help } = content;
+        if (typeof type === 'string')
+            out.set(family, { type, help: help ?? '' });
+    }
+    return out;
+}
+/** The samples of one group out of `GET /api/v1/metrics`. */
+function samplesOfGroup(body, key) {
+    const out = new Map();
+    const data = body?.data;
+    if (!Array.isArray(data))
+        throw new Error('the Pushgateway answered /api/v1/metrics without a data array');
+    const group = data.find((g) => sameGroup(g.labels, key));
+    if (!group)
+        return out;
+    for (const [family, content] of Object.entries(group)) {
+        if (family === 'labels' || typeof content !== 'object' || content === null)
+            continue;
+        const metrics = content.metrics;
+        if (!Array.isArray(metrics))
+            continue;
+        const samples = [];
+        for (const m of metrics) {
+            const labels = m.labels ?? {};
+            if (m.buckets) {
+                for (const [le, v] of Object.entries(m.buckets))
+                    samples.push({ name: `${family}_bucket`, labels: { ...labels, le }, value: Number(v) });
+                samples.push({ name: `${family}_sum`, labels, value: Number(m.sum ?? 0) });
+                samples.push({ name: `${family}_count`, labels, value: Number(m.count ?? 0) });
+            }
+            else if (m.value !== undefined) {
+                samples.push({ name: family, labels, value: Number(m.value) });
+            }
+        }
+        out.set(family, samples);
+    }
+    return out;
+}
+class PushgatewayClient {
+    config;
+    clock;
+    fetchImpl;
+    constructor(config, clock, fetchImpl = fetch) {
+        this.config = config;
+        this.clock = clock;
+        this.fetchImpl = fetchImpl;
+    }
+    headers(extra = {}) {
+        return {
+            'user-agent': 'deployment-observability-action',
+            ...(this.config.authorization ? { authorization: this.config.authorization } : {}),
+            ...extra,
+        };
+    }
+    /** Everything one group holds; empty when the group does not exist yet. */
+    async readGroup(key, deadline) {
+        const response = await request({
+            url: `${this.config.url}/api/v1/metrics`,
+            headers: this.headers({ accept: 'application/json' }),
+            deadline,
+            timeoutMs: 5000,
+            attempts: 3,
+            what: 'Reading the Pushgateway group',
+        }, this.clock, this.fetchImpl);
+        if (response.status !== 200) {
+            throw new Error(`Reading the Pushgateway group failed: HTTP ${response.status} ${response.text.slice(0, 200)}`);
+        }
+        let body;
+        try {
+            body = JSON.parse(response.text);
+        }
+        catch {
+            throw new Error('Reading the Pushgateway group failed: the answer is not JSON');
+        }
+        return { samples: samplesOfGroup(body, key), types: typesOfGroup(body, key) };
+    }
+    /**
+     * Sends exposition text to a group: POST replaces the families it carries,
+     * PUT the whole group. Throws with the Pushgateway's message on failure.
+     */
+    async push(key, text, deadline, method = 'POST') {
+        const response = await request({
+            url: `${this.config.url}${groupPath(key)}`,
+            method,
+            headers: this.headers({ 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }),
+            body: text,
+            deadline,
+            timeoutMs: 5000,
+            attempts: 3,
+            what: `Pushing to the Pushgateway group {${describeGroup(key)}}`,
+        }, this.clock, this.fetchImpl);
+        if (response.status < 200 || response.status >= 300) {
+            throw new Error(`Pushing to the Pushgateway group {${describeGroup(key)}} failed: HTTP ${response.status} ${response.text.trim().slice(0, 300)}`);
+        }
     }
 }
 
@@ -32580,7 +29842,7 @@ function wholeGroup(updated, existing, deploymentId) {
         families.push({
             name,
             type: t,
-            help: help || definitions_metricByName(name)?.help || name,
+            help: help || metricByName(name)?.help || name,
             samples,
         });
     }
@@ -32626,7 +29888,7 @@ function mergeUpdates(updates, existing) {
             families.set(def.name, family);
             if (def.merge === 'sum' && existing) {
                 // Table metrics drop the grouping labels they do not have; custom ones keep all but job/instance.
-                const keep = definitions_metricByName(def.name) === def ? new Set([...def.labels, 'le']) : undefined;
+                const keep = metricByName(def.name) === def ? new Set([...def.labels, 'le']) : undefined;
                 for (const sample of existing.get(def.name) ?? []) {
                     const labels = orderLabels(normalizeExistingLabels(sample.labels, keep), def);
                     family.samples.set(seriesKey(sample.name, labels), {
@@ -32731,7 +29993,7 @@ async function publishGroup(plan, o) {
     if (!o.cumulative) {
         const families = mergeUpdates(plan.updates, undefined);
         try {
-            await o.client.push(plan.key, exposition_renderExposition(families), o.deadline);
+            await o.client.push(plan.key, renderExposition(families), o.deadline);
             return {
                 key: plan.key,
                 families,
@@ -32776,7 +30038,7 @@ async function publishGroup(plan, o) {
         let pushProblem;
         if (gauges.length > 0) {
             try {
-                await o.client.push(plan.key, exposition_renderExposition(mergeUpdates(gauges, undefined)), o.deadline);
+                await o.client.push(plan.key, renderExposition(mergeUpdates(gauges, undefined)), o.deadline);
             }
             catch (error) {
                 pushProblem = error.message;
@@ -32812,7 +30074,7 @@ async function publishGroup(plan, o) {
         o.logger.info(`Dropping gauges of an earlier deployment that this one did not set: ${whole.dropped.join(', ')}`);
     }
     try {
-        await o.client.push(plan.key, exposition_renderExposition(whole?.families ?? families), o.deadline, whole ? 'PUT' : 'POST');
+        await o.client.push(plan.key, renderExposition(whole?.families ?? families), o.deadline, whole ? 'PUT' : 'POST');
     }
     catch (error) {
         const carriedOut = await saveCarried(o.store, groupId, [...pending, mine], o.logger);
@@ -32848,7 +30110,8 @@ function combinedExposition(outcomes) {
     for (const outcome of outcomes) {
         const service = outcome.key.find(([l]) => l === 'service')?.[1];
         for (const family of outcome.families) {
-            if (family.name === METRICS.countersUpdated.name)
+            // The action's own bookkeeping gauges are not part of this job's metrics.
+            if (family.name === definitions_METRICS.countersUpdated.name || family.name === definitions_METRICS.summaryCountedAttempt.name)
                 continue;
             let entry = byName.get(family.name);
             if (!entry) {
@@ -32862,6 +30125,1357 @@ function combinedExposition(outcomes) {
         }
     }
     return renderExposition([...byName.values()].map(({ family, samples }) => ({ ...family, samples })));
+}
+
+;// CONCATENATED MODULE: ./src/util/timeout.ts
+/**
+ * Bounds a promise we cannot cancel (e.g. a library call with its own long
+ * timeouts). The entry points end the process when the hook is done, so work
+ * left running after a timeout cannot stretch the step past its budget.
+ */
+class TimeoutError extends Error {
+    constructor(message) {
+        super(message);
+        this.name = 'TimeoutError';
+    }
+}
+async function withTimeout(promise, ms, what) {
+    let timer;
+    const timeout = new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new TimeoutError(`${what}: no answer within ${ms} ms`)), Math.max(0, ms));
+        timer.unref();
+    });
+    try {
+        return await Promise.race([promise, timeout]);
+    }
+    finally {
+        clearTimeout(timer);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/state/actions-cache-store.ts
+/**
+ * Carried counts in the GitHub Actions cache, for GitHub-hosted runners where
+ * nothing on disk outlives the job. Cache keys are immutable, so every save
+ * writes a new key and a load restores the newest by prefix (FACTS.md,
+ * `@actions/cache`). Each call is bounded: the cache must never hold post up.
+ */
+
+
+
+
+
+const CACHE_KEY_PREFIX = 'deployment-observability-carry-v1-';
+class ActionsCacheCarryStore {
+    cache;
+    workDir;
+    keySuffix;
+    timeoutMs;
+    now;
+    deadline;
+    description = 'the Actions cache';
+    /**
+     * @param workDir where restored files land (the same path on every runner: the cache version hashes it)
+     * @param keySuffix unique per job run, e.g. `<run id>-<attempt>-<job>`
+     */
+    constructor(cache, workDir, keySuffix, timeoutMs = 5000, now = Date.now, 
+    /** No cache call runs past this time (ms): post's total budget. */
+    deadline = Infinity) {
+        this.cache = cache;
+        this.workDir = workDir;
+        this.keySuffix = keySuffix;
+        this.timeoutMs = timeoutMs;
+        this.now = now;
+        this.deadline = deadline;
+    }
+    /** The time a call may take: its own bound, and never past the deadline. */
+    budget(what) {
+        const left = this.deadline - this.now();
+        if (left <= 0)
+            throw new Error(`${what}: no time left in this step's budget`);
+        return Math.min(this.timeoutMs, left);
+    }
+    where(groupId) {
+        const hash = (0,external_node_crypto_.createHash)('sha256').update(groupId).digest('hex').slice(0, 24);
+        return { dir: (0,external_node_path_.join)(this.workDir, hash), prefix: `${CACHE_KEY_PREFIX}${hash}-` };
+    }
+    async load(groupId) {
+        const { dir, prefix } = this.where(groupId);
+        await (0,promises_namespaceObject.mkdir)(dir, { recursive: true });
+        const what = 'Restoring carried counts from the Actions cache';
+        const ms = this.budget(what);
+        const hit = await withTimeout(this.cache.restoreCache([dir], `${prefix}${this.keySuffix}`, [prefix], {
+            timeoutInMs: ms,
+            segmentTimeoutInMs: ms,
+        }), ms, what);
+        if (hit === undefined)
+            return [];
+        return new FileCarryStore(dir).load(groupId);
+    }
+    async save(groupId, entries) {
+        const { dir, prefix } = this.where(groupId);
+        await new FileCarryStore(dir).save(groupId, entries);
+        const what = 'Saving carried counts to the Actions cache';
+        const ms = this.budget(what);
+        await withTimeout(this.cache.saveCache([dir], `${prefix}${this.keySuffix}-${this.now()}`), ms, what);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/state/carry-store.ts
+/**
+ * Where counts of a failed push wait for the next push, in order of preference:
+ * DEPLOYMENT_OBSERVABILITY_STATE_DIR (a directory the user keeps, e.g. on a
+ * self-hosted runner), the Actions cache (GitHub-hosted runners: nothing on
+ * disk outlives the job), RUNNER_TOOL_CACHE (persists on self-hosted runners).
+ */
+
+
+
+
+/**
+ * @actions/cache (and the Azure SDK under it) is loaded only where the runner
+ * offers a cache service: it more than triples post's bundle and start-up.
+ */
+async function loadActionsCache(env) {
+    if (!env.ACTIONS_CACHE_URL && !env.ACTIONS_RESULTS_URL)
+        return undefined;
+    return (await __nccwpck_require__.e(/* import() */ 641).then(__nccwpck_require__.bind(__nccwpck_require__, 2641)));
+}
+/** `deadline` (ms) bounds every cache call: post's total budget. */
+async function carryStoreOf(env, cache, deadline = Infinity) {
+    const explicit = env[constants/* STATE_DIR_ENV */.c2];
+    if (explicit)
+        return new FileCarryStore(explicit);
+    const actionsCache = cache ?? (await loadActionsCache(env));
+    if (actionsCache?.isFeatureAvailable()) {
+        const temp = env.RUNNER_TEMP || '/tmp';
+        const suffix = [env.GITHUB_RUN_ID, env.GITHUB_RUN_ATTEMPT, env.GITHUB_JOB].filter(Boolean).join('-') || 'local';
+        return new ActionsCacheCarryStore(actionsCache, (0,external_node_path_.join)(temp, 'deployment-observability-carry'), suffix, 5000, Date.now, deadline);
+    }
+    if (env.RUNNER_TOOL_CACHE)
+        return new FileCarryStore((0,external_node_path_.join)(env.RUNNER_TOOL_CACHE, 'deployment-observability'));
+    return undefined;
+}
+
+// EXTERNAL MODULE: ./src/model/infer.ts
+var infer = __nccwpck_require__(9033);
+;// CONCATENATED MODULE: ./src/summary/figures.ts
+/**
+ * The figures of summary mode, from the history alone and the clock passed in.
+ * Pure; definitions in docs/summary-mode.md.
+ */
+
+const HOUR = 3600;
+const DAY = 24 * HOUR;
+const WEEK = 7 * DAY;
+const MONTH = 30 * DAY;
+/** The design's TTD targets (seconds): p50 < 8 min, p95 < 12 min, p99 < 15 min. */
+const TTD_TARGETS = Object.freeze({ p50: 480, p95: 720, p99: 900 });
+/** Deployment frequency periods (`deployment_frequency{period}`), in seconds. */
+const FREQUENCY_PERIODS = Object.freeze({ '1d': DAY, '7d': WEEK, '30d': MONTH });
+const LEVEL_ORDER = ['elite', 'high', 'medium', 'low'];
+/** Nearest-rank percentile (p in 0..1) of values; undefined for none. */
+function percentile(values, p) {
+    if (values.length === 0)
+        return undefined;
+    const sorted = [...values].sort((a, b) => a - b);
+    const rank = Math.max(1, Math.ceil(p * sorted.length));
+    return sorted[Math.min(rank, sorted.length) - 1];
+}
+function median(values) {
+    return percentile(values, 0.5);
+}
+const isSuccess = (r) => r.conclusion === 'success';
+const isFailure = (r) => r.conclusion === 'failure' || r.conclusion === 'timed_out' || r.conclusion === 'startup_failure';
+/** Start of the UTC calendar month that holds `now` (ms). */
+function monthStart(now) {
+    const d = new Date(now);
+    return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
+}
+function budgetOf(failures, deployments, slo) {
+    const allowed = (1 - slo) * deployments;
+    const used = failures === 0 ? 0 : allowed > 0 ? failures / allowed : Infinity;
+    return { used, left: Math.max(0, 1 - used) };
+}
+/** Success rate and error budget of the UTC calendar month holding `now`. */
+function errorBudget(records, now, slo) {
+    const start = monthStart(now);
+    const month = records.filter((r) => r.completedAt >= start && r.completedAt <= now);
+    const decided = month.filter((r) => isSuccess(r) || isFailure(r));
+    const failures = decided.filter(isFailure).length;
+    const { used, left } = budgetOf(failures, decided.length, slo);
+    const weeks = Math.floor((now - start) / (WEEK * 1000)) + 1;
+    const burndown = Array.from({ length: weeks }, (_, i) => {
+        const end = start + (i + 1) * WEEK * 1000;
+        const sofar = decided.filter((r) => r.completedAt < end);
+        return { week: i + 1, left: budgetOf(sofar.filter(isFailure).length, sofar.length, slo).left };
+    });
+    const successRate = decided.length > 0 ? (decided.length - failures) / decided.length : undefined;
+    return {
+        deployments: decided.length,
+        failures,
+        successRate,
+        allowedFailures: (1 - slo) * decided.length,
+        used,
+        left,
+        burndown,
+        met: successRate === undefined || successRate >= slo,
+    };
+}
+/**
+ * DORA deployment frequency: distinct runs with a successful attempt that
+ * completed within the period before `now`.
+ */
+function deploymentFrequency(records, now) {
+    const out = {};
+    for (const [period, seconds] of Object.entries(FREQUENCY_PERIODS)) {
+        const since = now - seconds * 1000;
+        out[period] = new Set(records
+            .filter((r) => isSuccess(r) && r.completedAt > since && r.completedAt <= now)
+            .map((r) => r.runId)).size;
+    }
+    return out;
+}
+/** TTD percentiles of successful attempts completed within `days` before `now`. */
+function ttdFigures(records, now, days, sloP95Seconds) {
+    const since = now - days * DAY * 1000;
+    const values = records
+        .filter((r) => isSuccess(r) && r.completedAt >= since && r.completedAt <= now)
+        .map((r) => r.ttdSeconds)
+        .filter((v) => v !== undefined);
+    const p50 = percentile(values, 0.5);
+    const p95 = percentile(values, 0.95);
+    const p99 = percentile(values, 0.99);
+    const within = (v, target) => v === undefined || v < target;
+    return {
+        count: values.length,
+        p50,
+        p95,
+        p99,
+        withinTargets: {
+            p50: within(p50, TTD_TARGETS.p50),
+            p95: within(p95, TTD_TARGETS.p95),
+            p99: within(p99, TTD_TARGETS.p99),
+        },
+        sloMet: p95 === undefined || p95 <= sloP95Seconds,
+    };
+}
+/** Thresholds of the DORA levels (State of DevOps 2023): first match wins, else `low`. */
+const DORA_LEVELS = Object.freeze({
+    /** deployments per day at least */
+    frequency: { elite: 1, high: 1 / 7, medium: 1 / 30 },
+    /** seconds below */
+    leadTime: { elite: DAY, high: WEEK, medium: MONTH },
+    /** ratio at most */
+    changeFailureRate: { elite: 0.05, high: 0.1, medium: 0.15 },
+    /** seconds below */
+    timeToRestore: { elite: HOUR, high: DAY, medium: WEEK },
+});
+function levelBelow(value, t) {
+    return value < t.elite ? 'elite' : value < t.high ? 'high' : value < t.medium ? 'medium' : 'low';
+}
+/** DORA's four keys over the `days` before `now`. */
+function doraFigures(records, now, days) {
+    const since = now - days * DAY * 1000;
+    const window = records
+        .filter((r) => r.completedAt >= since && r.completedAt <= now)
+        .sort((a, b) => a.completedAt - b.completedAt);
+    const successes = window.filter(isSuccess);
+    const failures = window.filter(isFailure);
+    const successfulRuns = new Set(successes.map((r) => r.runId)).size;
+    const deploymentsPerDay = successfulRuns / days;
+    const leadTimes = successes
+        .filter((r) => r.commitAt !== undefined)
+        .map((r) => Math.max(0, Math.round((r.completedAt - r.commitAt) / 1000)));
+    const leadTimeSeconds = median(leadTimes);
+    const decided = successes.length + failures.length;
+    const changeFailureRate = decided > 0 ? failures.length / decided : undefined;
+    const restores = [];
+    let failingSince;
+    for (const r of window) {
+        if (isFailure(r) && failingSince === undefined)
+            failingSince = r.completedAt;
+        else if (isSuccess(r) && failingSince !== undefined) {
+            restores.push(Math.max(0, Math.round((r.completedAt - failingSince) / 1000)));
+            failingSince = undefined;
+        }
+    }
+    const timeToRestoreSeconds = median(restores);
+    const t = DORA_LEVELS;
+    const f = t.frequency;
+    const frequency = deploymentsPerDay >= f.elite
+        ? 'elite'
+        : deploymentsPerDay >= f.high
+            ? 'high'
+            : deploymentsPerDay >= f.medium
+                ? 'medium'
+                : 'low';
+    const cfr = t.changeFailureRate;
+    const levels = {
+        frequency,
+        leadTime: leadTimeSeconds === undefined ? undefined : levelBelow(leadTimeSeconds, t.leadTime),
+        changeFailureRate: changeFailureRate === undefined
+            ? undefined
+            : changeFailureRate <= cfr.elite
+                ? 'elite'
+                : changeFailureRate <= cfr.high
+                    ? 'high'
+                    : changeFailureRate <= cfr.medium
+                        ? 'medium'
+                        : 'low',
+        timeToRestore: timeToRestoreSeconds === undefined ? undefined : levelBelow(timeToRestoreSeconds, t.timeToRestore),
+    };
+    const measured = Object.values(levels).filter((l) => l !== undefined);
+    const overall = LEVEL_ORDER[Math.max(...measured.map((l) => LEVEL_ORDER.indexOf(l)))] ?? 'low';
+    return { deploymentsPerDay, leadTimeSeconds, changeFailureRate, timeToRestoreSeconds, levels, overall };
+}
+/** Per-job durations (avg/p95/max) over the last `last` attempts that have jobs. */
+function stageStats(records, last = 10) {
+    const recent = records.filter((r) => r.jobs.length > 0).slice(-last);
+    const byName = new Map();
+    for (const r of recent)
+        for (const j of r.jobs) {
+            if (j.conclusion === 'skipped')
+                continue;
+            byName.set(j.name, [...(byName.get(j.name) ?? []), j.seconds]);
+        }
+    return [...byName.entries()].map(([name, v]) => ({
+        name,
+        count: v.length,
+        avg: Math.round(v.reduce((a, b) => a + b, 0) / v.length),
+        p95: percentile(v, 0.95) ?? 0,
+        max: Math.max(...v),
+    }));
+}
+/**
+ * The design's error type of a failed stage (`<job>/<step>`): the stage its
+ * step (else job) name suggests, mapped as track mode does; a timed-out attempt is `timeout`.
+ */
+function errorTypeOf(record) {
+    if (record.conclusion === 'timed_out')
+        return 'timeout';
+    const [job = '', step = job] = (record.failedStage ?? '').split('/');
+    const service = (0,infer/* inferServiceFromName */.Dl)(job) ?? job;
+    // The step's name first; a step named only "Apply" leaves it to the job's ("migrate").
+    const stage = (0,infer/* inferStageFromStep */.$V)(step, service) ?? (0,infer/* inferStageFromStep */.$V)(job, service);
+    return stage ? (0,infer/* errorTypeForStage */.wC)(stage) : 'unknown';
+}
+/** Failures by error type, most frequent first, with the failed stages behind each. */
+function failureCauses(records) {
+    const byType = new Map();
+    for (const r of records) {
+        if (!isFailure(r))
+            continue;
+        const type = errorTypeOf(r);
+        const stages = byType.get(type) ?? new Map();
+        const stage = r.failedStage ?? 'unknown';
+        stages.set(stage, (stages.get(stage) ?? 0) + 1);
+        byType.set(type, stages);
+    }
+    const order = (a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1);
+    return [...byType.entries()]
+        .map(([errorType, stages]) => ({
+        errorType,
+        count: [...stages.values()].reduce((x, y) => x + y, 0),
+        stages: [...stages.entries()]
+            .sort(order)
+            .slice(0, 3)
+            .map(([stage]) => stage),
+    }))
+        .sort((a, b) => b.count - a.count || (a.errorType < b.errorType ? -1 : 1));
+}
+/**
+ * The runner's clock may lag GitHub's: a record that completed up to this long
+ * after `now` counts as completed now rather than falling out of every window.
+ */
+const CLOCK_SKEW_TOLERANCE_MS = 5 * 60_000;
+/** `now`, moved forward to the latest completion within {@link CLOCK_SKEW_TOLERANCE_MS} of it. */
+function effectiveNow(records, now) {
+    let out = now;
+    for (const r of records)
+        if (r.completedAt > out && r.completedAt <= now + CLOCK_SKEW_TOLERANCE_MS)
+            out = r.completedAt;
+    return out;
+}
+/** Every figure at once; `clockNow` is corrected for skew ({@link effectiveNow}). */
+function computeFigures(records, clockNow, days, sloSuccessRate, sloTtdP95Seconds) {
+    const now = effectiveNow(records, clockNow);
+    const since = now - days * DAY * 1000;
+    const window = records.filter((r) => r.completedAt >= since && r.completedAt <= now);
+    return {
+        now,
+        days,
+        records: window.length,
+        budget: errorBudget(window, now, sloSuccessRate),
+        frequency: deploymentFrequency(window, now),
+        ttd: ttdFigures(window, now, days, sloTtdP95Seconds),
+        dora: doraFigures(window, now, days),
+        stages: stageStats(window),
+        causes: failureCauses(window),
+        rollbacks: window.filter((r) => r.rollback).length,
+        ttdValues: window
+            .filter(isSuccess)
+            .map((r) => r.ttdSeconds)
+            .filter((v) => v !== undefined),
+    };
+}
+
+// EXTERNAL MODULE: external "node:zlib"
+var external_node_zlib_ = __nccwpck_require__(8522);
+;// CONCATENATED MODULE: ./src/summary/record.ts
+/**
+ * One workflow run attempt as summary mode keeps it: built from the run and
+ * the attempt's jobs as the REST API returns them. Pure.
+ *
+ * Definitions (docs/summary-mode.md):
+ * - trigger: the run's `created_at` for attempt 1; for a re-run, `run_started_at`
+ *   (it resets on re-run while `created_at` does not; FACTS.md, "The REST API").
+ * - deploy jobs: jobs whose name matches {@link DEPLOY_JOB_RE} and not
+ *   {@link ROLLBACK_JOB_RE}; when no job matches, every job that ran.
+ * - time to deploy: trigger → the last deploy job's `completed_at`.
+ * - completion: the latest `completed_at` of the attempt's jobs that were not skipped, else `updated_at`.
+ * - lead time: the head commit's timestamp (`head_commit.timestamp`) → completion.
+ */
+/** Jobs that deploy something. */
+const DEPLOY_JOB_RE = /deploy|migrat|release|rollout|publish/i;
+/** Jobs that roll a deployment back: not deploy jobs; a successful one counts as a rollback. */
+const ROLLBACK_JOB_RE = /rollback|roll-back|revert/i;
+/** At most this many jobs of a record are stored in the history (bounds its size). */
+const MAX_JOBS_PER_RECORD = 20;
+/** Parses an API timestamp (any offset); undefined when absent or invalid. */
+function parseTime(value) {
+    if (!value)
+        return undefined;
+    const ms = Date.parse(value);
+    return Number.isFinite(ms) ? ms : undefined;
+}
+const seconds = (from, to) => from === undefined || to === undefined ? 0 : Math.max(0, Math.round((to - from) / 1000));
+/** A run conclusion from the jobs, for a summary that runs inside the run (it is not completed yet). */
+function conclusionOfJobs(jobs) {
+    const done = jobs.filter((j) => j.status === 'completed');
+    if (done.some((j) => j.conclusion === 'failure' || j.conclusion === 'timed_out'))
+        return 'failure';
+    if (done.some((j) => j.conclusion === 'cancelled'))
+        return 'cancelled';
+    return 'success';
+}
+/** Deploy jobs of an attempt (see the module comment). */
+function deployJobsOf(jobs) {
+    const ran = jobs.filter((j) => j.conclusion !== 'skipped');
+    const named = ran.filter((j) => DEPLOY_JOB_RE.test(j.name) && !ROLLBACK_JOB_RE.test(j.name));
+    return named.length > 0 ? named : ran.filter((j) => !ROLLBACK_JOB_RE.test(j.name));
+}
+function firstFailure(jobs) {
+    const failed = jobs
+        .filter((j) => j.conclusion === 'failure' || j.conclusion === 'timed_out')
+        .sort((a, b) => (parseTime(a.completed_at) ?? 0) - (parseTime(b.completed_at) ?? 0))[0];
+    if (!failed)
+        return undefined;
+    const step = (failed.steps ?? []).find((s) => s.conclusion === 'failure');
+    return step ? `${failed.name}/${step.name}` : failed.name;
+}
+/**
+ * The record of one attempt. `ownJobId`: the job running the summary (inside
+ * the run), left out of every figure.
+ */
+function buildRecord(run, jobs, ownJobId) {
+    const attempt = run.run_attempt ?? 1;
+    const others = jobs.filter((j) => j.id !== ownJobId);
+    const created = parseTime(run.created_at) ?? 0;
+    const triggeredAt = attempt > 1 ? (parseTime(run.run_started_at) ?? created) : created;
+    const startedAt = parseTime(run.run_started_at) ?? triggeredAt;
+    // Skipped jobs did no work: their timestamps say when they were skipped (FACTS.md).
+    const completions = others
+        .filter((j) => j.conclusion !== 'skipped')
+        .map((j) => parseTime(j.completed_at))
+        .filter((t) => t !== undefined);
+    const completedAt = completions.length > 0 ? Math.max(...completions) : (parseTime(run.updated_at) ?? startedAt);
+    const deployEnds = deployJobsOf(others)
+        .map((j) => parseTime(j.completed_at))
+        .filter((t) => t !== undefined);
+    const firstStart = others.map((j) => parseTime(j.started_at)).filter((t) => t !== undefined);
+    const conclusion = run.status === 'completed' && run.conclusion ? run.conclusion : conclusionOfJobs(others);
+    return {
+        runId: run.id,
+        attempt,
+        triggeredAt,
+        completedAt,
+        conclusion,
+        branch: run.head_branch ?? '',
+        headSha: run.head_sha,
+        commitAt: parseTime(run.head_commit?.timestamp),
+        ttdSeconds: deployEnds.length > 0 ? seconds(triggeredAt, Math.max(...deployEnds)) : undefined,
+        durationSeconds: seconds(startedAt, completedAt),
+        queueSeconds: firstStart.length > 0 ? seconds(triggeredAt, Math.min(...firstStart)) : 0,
+        failedStage: firstFailure(others),
+        rollback: others.some((j) => ROLLBACK_JOB_RE.test(j.name) && j.conclusion === 'success'),
+        jobs: others
+            .filter((j) => j.conclusion !== 'skipped')
+            .map((j) => ({
+            name: j.name,
+            conclusion: j.conclusion ?? j.status,
+            seconds: seconds(parseTime(j.started_at), parseTime(j.completed_at)),
+        })),
+    };
+}
+/** A record from the run alone (history bootstrap: no jobs read); TTD is trigger → `updated_at`. */
+function recordFromRunOnly(run) {
+    const created = parseTime(run.created_at) ?? 0;
+    const attempt = run.run_attempt ?? 1;
+    const triggeredAt = attempt > 1 ? (parseTime(run.run_started_at) ?? created) : created;
+    const completedAt = parseTime(run.updated_at) ?? triggeredAt;
+    return {
+        runId: run.id,
+        attempt,
+        triggeredAt,
+        completedAt,
+        conclusion: run.conclusion ?? 'unknown',
+        branch: run.head_branch ?? '',
+        headSha: run.head_sha,
+        commitAt: parseTime(run.head_commit?.timestamp),
+        ttdSeconds: seconds(triggeredAt, completedAt),
+        durationSeconds: seconds(parseTime(run.run_started_at) ?? triggeredAt, completedAt),
+        queueSeconds: 0,
+        failedStage: undefined,
+        rollback: false,
+        jobs: [],
+    };
+}
+/** `<run id>.<attempt>`: the identity of a record. */
+function recordKey(r) {
+    return `${r.runId}.${r.attempt}`;
+}
+
+;// CONCATENATED MODULE: ./src/summary/history.ts
+/**
+ * The rolling history: one record per run attempt, keyed by `<run id>.<attempt>`
+ * so summarising the same attempt twice keeps one record, bounded by
+ * `history-days`, merged by key when two summaries raced, and stored in a
+ * compact encoding (a string table, times as offsets in seconds, gzip): about
+ * 30 bytes a record, far below 1 MB for 10,000 records (at most
+ * {@link MAX_JOBS_PER_RECORD} jobs of a record are stored). Pure.
+ */
+
+
+const HISTORY_FORMAT_VERSION = 1;
+/** A hard bound whatever `history-days` says: the newest records are kept. */
+const MAX_HISTORY_RECORDS = 20000;
+const DAY_MS = 86_400_000;
+/** Characters of a head SHA kept in history (the full SHA is only needed for the current run). */
+const SHA_CHARS = 12;
+/**
+ * Merges record sets by key. For the same attempt the record read later wins
+ * (the one with more jobs, then the later completion): a summary that ran
+ * inside the run saw fewer finished jobs than one triggered by `workflow_run`.
+ */
+function mergeHistory(...sets) {
+    const byKey = new Map();
+    for (const set of sets) {
+        for (const record of set) {
+            const key = recordKey(record);
+            const current = byKey.get(key);
+            if (!current ||
+                record.jobs.length > current.jobs.length ||
+                (record.jobs.length === current.jobs.length && record.completedAt >= current.completedAt))
+                byKey.set(key, record);
+        }
+    }
+    return [...byKey.values()].sort((a, b) => a.completedAt - b.completedAt || a.runId - b.runId);
+}
+/** Drops records that completed more than `days` before `now`, and the oldest past {@link MAX_HISTORY_RECORDS}. */
+function pruneHistory(records, now, days) {
+    const since = now - days * DAY_MS;
+    const kept = records.filter((r) => r.completedAt >= since);
+    return kept.length > MAX_HISTORY_RECORDS ? kept.slice(kept.length - MAX_HISTORY_RECORDS) : kept;
+}
+/** Gzipped compact JSON of the records. */
+function encodeHistory(records) {
+    const strings = [];
+    const index = new Map();
+    const s = (value) => {
+        let i = index.get(value);
+        if (i === undefined) {
+            i = strings.length;
+            strings.push(value);
+            index.set(value, i);
+        }
+        return i;
+    };
+    const base = records.length > 0 ? Math.floor(Math.min(...records.map((r) => r.triggeredAt)) / 1000) : 0;
+    const sec = (ms) => Math.round(ms / 1000);
+    const encoded = {
+        v: HISTORY_FORMAT_VERSION,
+        base,
+        strings,
+        records: records.map((r) => [
+            r.runId,
+            r.attempt,
+            sec(r.triggeredAt) - base,
+            sec(r.completedAt - r.triggeredAt),
+            s(r.conclusion),
+            s(r.branch),
+            r.headSha.slice(0, SHA_CHARS),
+            r.commitAt === undefined ? null : sec(r.triggeredAt - r.commitAt),
+            r.ttdSeconds ?? null,
+            r.durationSeconds,
+            r.queueSeconds,
+            r.failedStage === undefined ? null : s(r.failedStage),
+            r.rollback ? 1 : 0,
+            r.jobs.slice(0, MAX_JOBS_PER_RECORD).map((j) => [s(j.name), s(j.conclusion), j.seconds]),
+        ]),
+    };
+    return (0,external_node_zlib_.gzipSync)(JSON.stringify(encoded), { level: 9 });
+}
+/** Records out of {@link encodeHistory}'s bytes; throws on anything else (the caller starts afresh). */
+function decodeHistory(bytes) {
+    const parsed = JSON.parse((0,external_node_zlib_.gunzipSync)(bytes).toString('utf8'));
+    if (parsed?.v !== HISTORY_FORMAT_VERSION ||
+        !Array.isArray(parsed.records) ||
+        !Array.isArray(parsed.strings))
+        throw new Error(`not a version ${HISTORY_FORMAT_VERSION} history`);
+    const str = (i) => {
+        const v = parsed.strings[i];
+        if (typeof v !== 'string')
+            throw new Error(`history: string ${i} is missing`);
+        return v;
+    };
+    return parsed.records.map((e) => {
+        const triggeredAt = (parsed.base + e[2]) * 1000;
+        return {
+            runId: e[0],
+            attempt: e[1],
+            triggeredAt,
+            completedAt: triggeredAt + e[3] * 1000,
+            conclusion: str(e[4]),
+            branch: str(e[5]),
+            headSha: e[6],
+            commitAt: e[7] === null ? undefined : triggeredAt - e[7] * 1000,
+            ttdSeconds: e[8] ?? undefined,
+            durationSeconds: e[9],
+            queueSeconds: e[10],
+            failedStage: e[11] === null ? undefined : str(e[11]),
+            rollback: e[12] === 1,
+            jobs: e[13].map((j) => ({ name: str(j[0]), conclusion: str(j[1]), seconds: j[2] })),
+        };
+    });
+}
+
+;// CONCATENATED MODULE: ./src/summary/history-store.ts
+/**
+ * Where the history lives between summaries: a directory when
+ * DEPLOYMENT_OBSERVABILITY_STATE_DIR is set (self-hosted runners, tests),
+ * else the Actions cache. Cache keys are immutable, so every save writes a new
+ * key and a load restores the newest by prefix (FACTS.md, `@actions/cache`).
+ * Every cache call is bounded.
+ */
+
+
+
+
+
+
+const HISTORY_CACHE_PREFIX = 'deployment-observability-history-v1-';
+const FILE_NAME = 'history.json.gz';
+/** A short stable id of the history's scope (repository, workflow, environment). */
+function historyScope(parts) {
+    return (0,external_node_crypto_.createHash)('sha256').update(parts.join('\n')).digest('hex').slice(0, 24);
+}
+async function readIfPresent(path) {
+    let bytes;
+    try {
+        bytes = await (0,promises_namespaceObject.readFile)(path);
+    }
+    catch (error) {
+        if (error.code === 'ENOENT')
+            return [];
+        throw error;
+    }
+    return decodeHistory(bytes);
+}
+async function writeAtomically(dir, records) {
+    await (0,promises_namespaceObject.mkdir)(dir, { recursive: true });
+    const tmp = (0,external_node_path_.join)(dir, `${FILE_NAME}.${process.pid}.tmp`);
+    await (0,promises_namespaceObject.writeFile)(tmp, encodeHistory(records));
+    await (0,promises_namespaceObject.rename)(tmp, (0,external_node_path_.join)(dir, FILE_NAME));
+}
+/** One file per scope in a directory. */
+class FileHistoryStore {
+    description;
+    dir;
+    constructor(root, scope) {
+        this.dir = (0,external_node_path_.join)(root, 'history', scope);
+        this.description = `${this.dir}`;
+    }
+    load() {
+        return readIfPresent((0,external_node_path_.join)(this.dir, FILE_NAME));
+    }
+    save(records) {
+        return writeAtomically(this.dir, records);
+    }
+}
+/** The Actions cache, one new key per save, newest restored by prefix. */
+class ActionsCacheHistoryStore {
+    cache;
+    workDir;
+    scope;
+    keySuffix;
+    deadline;
+    now;
+    timeoutMs;
+    description = 'the Actions cache';
+    constructor(cache, workDir, scope, 
+    /** Unique per summary, e.g. `<run id>-<attempt>-<job>`. */
+    keySuffix, deadline, now = Date.now, timeoutMs = 10_000) {
+        this.cache = cache;
+        this.workDir = workDir;
+        this.scope = scope;
+        this.keySuffix = keySuffix;
+        this.deadline = deadline;
+        this.now = now;
+        this.timeoutMs = timeoutMs;
+    }
+    budget(what) {
+        const left = this.deadline - this.now();
+        if (left <= 0)
+            throw new Error(`${what}: no time left in this step's budget`);
+        return Math.min(this.timeoutMs, left);
+    }
+    get prefix() {
+        return `${HISTORY_CACHE_PREFIX}${this.scope}-`;
+    }
+    async load() {
+        await (0,promises_namespaceObject.mkdir)(this.workDir, { recursive: true });
+        const what = 'Restoring the deployment history from the Actions cache';
+        const ms = this.budget(what);
+        const hit = await withTimeout(this.cache.restoreCache([this.workDir], `${this.prefix}${this.keySuffix}`, [this.prefix], {
+            timeoutInMs: ms,
+            segmentTimeoutInMs: ms,
+        }), ms, what);
+        return hit === undefined ? [] : readIfPresent((0,external_node_path_.join)(this.workDir, FILE_NAME));
+    }
+    async save(records) {
+        await writeAtomically(this.workDir, records);
+        const what = 'Saving the deployment history to the Actions cache';
+        const ms = this.budget(what);
+        await withTimeout(this.cache.saveCache([this.workDir], `${this.prefix}${this.keySuffix}-${this.now()}`), ms, what);
+    }
+}
+/** @actions/cache is loaded only where the runner offers a cache service (it is large). */
+async function history_store_loadActionsCache(env) {
+    if (!env.ACTIONS_CACHE_URL && !env.ACTIONS_RESULTS_URL)
+        return undefined;
+    return (await __nccwpck_require__.e(/* import() */ 641).then(__nccwpck_require__.bind(__nccwpck_require__, 2641)));
+}
+/**
+ * The history store for this scope, or a reason there is none (the summary
+ * then works from the API alone and says so).
+ */
+async function historyStoreOf(env, scope, deadline, cache) {
+    const dir = env[constants/* STATE_DIR_ENV */.c2];
+    if (dir)
+        return { store: new FileHistoryStore(dir, scope) };
+    let api;
+    try {
+        api = cache ?? (await history_store_loadActionsCache(env));
+    }
+    catch (error) {
+        return { store: undefined, reason: `the Actions cache could not be loaded: ${error.message}` };
+    }
+    if (!api?.isFeatureAvailable())
+        return { store: undefined, reason: 'the Actions cache service is not available to this job' };
+    const suffix = [env.GITHUB_RUN_ID, env.GITHUB_RUN_ATTEMPT, env.GITHUB_JOB].filter(Boolean).join('-') || 'local';
+    return {
+        store: new ActionsCacheHistoryStore(api, (0,external_node_path_.join)(env.RUNNER_TEMP || '/tmp', 'deployment-observability-history', scope), scope, suffix, deadline),
+    };
+}
+
+;// CONCATENATED MODULE: ./src/summary/metrics.ts
+/**
+ * The series summary mode pushes into the `job`/`repository`/`workflow` group
+ * (CONTRACT.md, "Metrics"). Pure.
+ *
+ * Counters (`github_workflow_runs_total`, the `time_to_deploy_seconds`
+ * histogram) are added only for an attempt not counted before; the caller
+ * decides that from the history, or from {@link COUNTED_MARKER} when there is
+ * no history.
+ */
+
+/**
+ * The last attempt whose counters this group holds, as `run id × 1000 + attempt`
+ * (exact below 2^53 for any run id GitHub hands out). Only moves forward (`max`).
+ * Used when the history is unavailable: an attempt at or below it is not
+ * counted again. Defined in the one metric table.
+ */
+const COUNTED_MARKER = definitions_METRICS.summaryCountedAttempt;
+function markerValue(r) {
+    return r.runId * 1000 + Math.min(r.attempt, 999);
+}
+/** Histogram bucket deltas of one observation: cumulative `_bucket{le}`, `_sum`, `_count`. */
+function histogramObservation(definition, labels, value) {
+    const buckets = definition.buckets ?? TIME_TO_DEPLOY_BUCKETS;
+    return [
+        ...[...buckets.map(String), '+Inf'].map((le, i) => ({
+            definition,
+            name: `${definition.name}_bucket`,
+            labels: { ...labels, le },
+            value: i === buckets.length || value <= buckets[i] ? 1 : 0,
+        })),
+        { definition, name: `${definition.name}_sum`, labels, value },
+        { definition, name: `${definition.name}_count`, labels, value: 1 },
+    ];
+}
+/**
+ * The updates of one summary: the latest duration, frequency gauges, the
+ * marker, and — when `count` — this attempt's counters.
+ * `otherDurations`: the group's current `github_action_duration_seconds`
+ * samples, kept (a POST replaces the whole family).
+ */
+function summaryUpdates(record, labels, frequency, count, otherDurations = []) {
+    const runLabels = {
+        workflow: labels.workflow,
+        repository: labels.repository,
+        branch: record.branch,
+        conclusion: record.conclusion,
+    };
+    const d = definitions_METRICS.actionDuration;
+    const mine = JSON.stringify(runLabels);
+    const kept = otherDurations
+        .map((s) => ({
+        definition: d,
+        name: d.name,
+        labels: Object.fromEntries(d.labels.map((l) => [l, s.labels[l] ?? ''])),
+        value: s.value,
+    }))
+        .filter((u) => JSON.stringify(u.labels) !== mine);
+    const updates = [
+        ...kept,
+        { definition: d, name: d.name, labels: runLabels, value: record.durationSeconds },
+        ...Object.entries(frequency).map(([period, value]) => ({
+            definition: definitions_METRICS.deploymentFrequency,
+            name: definitions_METRICS.deploymentFrequency.name,
+            labels: { environment: labels.environment, service: 'all', period },
+            value,
+        })),
+        { definition: COUNTED_MARKER, name: COUNTED_MARKER.name, labels: {}, value: markerValue(record) },
+    ];
+    if (count) {
+        updates.push({
+            definition: definitions_METRICS.workflowRunsTotal,
+            name: definitions_METRICS.workflowRunsTotal.name,
+            labels: runLabels,
+            value: 1,
+        });
+        if (record.ttdSeconds !== undefined)
+            updates.push(...histogramObservation(definitions_METRICS.timeToDeploy, { environment: labels.environment }, record.ttdSeconds));
+    }
+    return updates;
+}
+
+;// CONCATENATED MODULE: ./src/report/markdown.ts
+/** Making untrusted text (step names, messages) safe inside Markdown and Mermaid. */
+/** One table cell: no pipes or new lines breaking the row, bounded length. */
+function cell(text, max = 120) {
+    const oneLine = text
+        .replace(/[\r\n]+/g, ' ')
+        .replace(/\|/g, '\\|')
+        .replace(/</g, '&lt;')
+        .replace(/>/g, '&gt;');
+    return oneLine.length > max ? `${oneLine.slice(0, max - 1)}…` : oneLine;
+}
+/** Inline code that cannot be closed early by backticks in the text. */
+function code(text, max = 200) {
+    const oneLine = text.replace(/[\r\n]+/g, ' ');
+    const bounded = oneLine.length > max ? `${oneLine.slice(0, max - 1)}…` : oneLine;
+    if (!bounded.includes('`'))
+        return `\`${bounded}\``;
+    // CommonMark: a code span's fence is longer than any backtick run inside it.
+    const longest = Math.max(...(bounded.match(/`+/g) ?? ['']).map((run) => run.length));
+    const fence = '`'.repeat(longest + 1);
+    return `${fence} ${bounded} ${fence}`;
+}
+/** A Mermaid gantt task or section name: Mermaid treats `:` `;` `#` and new lines as syntax. */
+function mermaidText(text, max = 60) {
+    const safe = text
+        .replace(/[:;#\r\n"`{}<>]/g, ' ')
+        .replace(/\s+/g, ' ')
+        .trim() || 'stage';
+    return safe.length > max ? `${safe.slice(0, max - 1)}…` : safe;
+}
+
+;// CONCATENATED MODULE: ./src/summary/render.ts
+/**
+ * What people read: the job summary (GitHub-flavoured Markdown with Mermaid
+ * `xychart-beta` charts, FACTS.md) and the check run's output and annotations.
+ * Pure. Sizes are bounded whatever the history holds: tables list at most
+ * {@link MAX_TABLE_ROWS} rows, charts a fixed number of points.
+ */
+
+
+
+/** A job summary is at most 1 MiB per step (FACTS.md); stay well under it. */
+const MAX_SUMMARY_BYTES = 512 * 1024;
+/** A check run's `summary`/`text` is at most 65,535 characters (FACTS.md). */
+const MAX_CHECK_TEXT = 65_535;
+/** Annotations per check-run request (FACTS.md). */
+const ANNOTATIONS_PER_REQUEST = 50;
+const MAX_TABLE_ROWS = 20;
+function formatSeconds(s) {
+    if (s === undefined)
+        return '–';
+    if (s < 120)
+        return `${s}s`;
+    if (s < 7200)
+        return `${(s / 60).toFixed(1)} min`;
+    if (s < 172_800)
+        return `${(s / 3600).toFixed(1)} h`;
+    return `${(s / 86_400).toFixed(1)} d`;
+}
+const pct = (v, digits = 1) => v === undefined ? '–' : Number.isFinite(v) ? `${(v * 100).toFixed(digits)}%` : '∞';
+const mark = (ok) => (ok ? '✅' : '⚠️');
+const LEVEL_LABEL = { elite: 'Elite', high: 'High', medium: 'Medium', low: 'Low' };
+const level = (l) => (l ? LEVEL_LABEL[l] : '–');
+function ttdChart(values) {
+    const edges = [...TIME_TO_DEPLOY_BUCKETS];
+    const labels = edges.map((e) => `≤${e / 60}m`).concat(`>${(edges.at(-1) ?? 0) / 60}m`);
+    const counts = labels.map(() => 0);
+    for (const v of values) {
+        const i = edges.findIndex((e) => v <= e);
+        counts[i === -1 ? edges.length : i] += 1;
+    }
+    return [
+        '```mermaid',
+        'xychart-beta',
+        '  title "Time to deploy (successful runs)"',
+        `  x-axis [${labels.map((l) => `"${l}"`).join(', ')}]`,
+        '  y-axis "runs"',
+        `  bar [${counts.join(', ')}]`,
+        '```',
+    ].join('\n');
+}
+function burndownChart(figures) {
+    const weeks = figures.budget.burndown;
+    return [
+        '```mermaid',
+        'xychart-beta',
+        '  title "Error budget left this month"',
+        `  x-axis [${weeks.map((w) => `"week ${w.week}"`).join(', ')}]`,
+        '  y-axis "budget left (%)" 0 --> 100',
+        `  line [${weeks.map((w) => Math.round(w.left * 100)).join(', ')}]`,
+        '```',
+    ].join('\n');
+}
+/** The job summary: stat cards, this run, stage durations, TTD, causes, burndown, DORA. */
+function renderJobSummary(c) {
+    const { record: r, figures: f } = c;
+    const b = f.budget;
+    const icon = r.conclusion === 'success' ? '✅' : r.conclusion === 'failure' ? '❌' : '⚪';
+    const lines = [
+        `## ${icon} Deployment observability: ${cell(c.workflow)} run ${c.runUrl ? `[${r.runId}](${c.runUrl})` : r.runId}` +
+            (r.attempt > 1 ? ` (attempt ${r.attempt})` : ''),
+        '',
+        ...c.notes.map((n) => `> [!NOTE]\n> ${cell(n, 400)}\n`),
+        '| Success rate (month) | Rollbacks | Error budget left | TTD p95 | Deploys 1d / 7d / 30d |',
+        '| :-: | :-: | :-: | :-: | :-: |',
+        `| ${mark(b.met)} ${pct(b.successRate)} (SLO ${pct(c.sloSuccessRate)}) | ${f.rollbacks} | ${pct(b.left, 0)} (used ${pct(b.used, 0)}) | ${mark(f.ttd.sloMet)} ${formatSeconds(f.ttd.p95)} (SLO ${formatSeconds(c.sloTtdP95Seconds)}) | ${f.frequency['1d']} / ${f.frequency['7d']} / ${f.frequency['30d']} |`,
+        '',
+        '### This run',
+        '',
+        '| Conclusion | Branch | Time to deploy | Queue | Duration | Failed stage |',
+        '| --- | --- | --- | --- | --- | --- |',
+        `| ${cell(r.conclusion)} | ${cell(r.branch)}${c.pullRequest ? ` (PR #${c.pullRequest})` : ''} | ${formatSeconds(r.ttdSeconds)} | ${formatSeconds(r.queueSeconds)} | ${formatSeconds(r.durationSeconds)} | ${r.failedStage ? code(r.failedStage) : '–'} |`,
+        '',
+    ];
+    if (r.jobs.length > 0) {
+        if (r.jobs.length > MAX_TABLE_ROWS)
+            lines.push(`The first ${MAX_TABLE_ROWS} of ${r.jobs.length} jobs:`, '');
+        lines.push('| Job | Conclusion | Duration |', '| --- | --- | --- |');
+        for (const j of r.jobs.slice(0, MAX_TABLE_ROWS))
+            lines.push(`| ${cell(j.name)} | ${cell(j.conclusion)} | ${formatSeconds(j.seconds)}${j.seconds > c.slowJobSeconds ? ' 🐢' : ''} |`);
+        lines.push('');
+    }
+    lines.push(`### Stage durations (last 10 deployments)`, '');
+    if (f.stages.length === 0)
+        lines.push('No deployments with job timings yet.', '');
+    else {
+        lines.push('| Stage | Runs | avg | p95 | max |', '| --- | --: | --: | --: | --: |');
+        for (const s of f.stages.slice(0, MAX_TABLE_ROWS))
+            lines.push(`| ${cell(s.name)} | ${s.count} | ${formatSeconds(s.avg)} | ${formatSeconds(s.p95)} | ${formatSeconds(s.max)} |`);
+        lines.push('');
+    }
+    const t = f.ttd;
+    lines.push(`### Time to deploy (last ${f.days} days, ${t.count} successful runs)`, '', '| | value | design target |', '| --- | --: | --: |', `| p50 | ${formatSeconds(t.p50)} | ${mark(t.withinTargets.p50)} < ${formatSeconds(TTD_TARGETS.p50)} |`, `| p95 | ${formatSeconds(t.p95)} | ${mark(t.withinTargets.p95)} < ${formatSeconds(TTD_TARGETS.p95)} |`, `| p99 | ${formatSeconds(t.p99)} | ${mark(t.withinTargets.p99)} < ${formatSeconds(TTD_TARGETS.p99)} |`, '');
+    if (f.ttdValues.length > 0)
+        lines.push(ttdChart(f.ttdValues), '');
+    lines.push('### Failure root causes', '');
+    if (f.causes.length === 0)
+        lines.push('No failed deployments in the window.', '');
+    else {
+        lines.push('| Error type | Failures | Failed stages |', '| --- | --: | --- |');
+        for (const cause of f.causes.slice(0, MAX_TABLE_ROWS))
+            lines.push(`| ${cell(cause.errorType)} | ${cause.count} | ${cause.stages.map((s) => code(s, 80)).join(', ')} |`);
+        lines.push('');
+    }
+    lines.push(`### Error budget (this month: ${b.deployments} deployments, ${b.failures} failed, ${b.allowedFailures.toFixed(2)} allowed)`, '', burndownChart(f), '');
+    const d = f.dora;
+    lines.push(`### DORA (last ${f.days} days): ${level(d.overall)}`, '', '| Key | Value | Level |', '| --- | --: | --- |', `| Deployment frequency | ${d.deploymentsPerDay.toFixed(2)} / day | ${level(d.levels.frequency)} |`, `| Lead time for changes | ${formatSeconds(d.leadTimeSeconds)} | ${level(d.levels.leadTime)} |`, `| Change failure rate | ${pct(d.changeFailureRate)} | ${level(d.levels.changeFailureRate)} |`, `| Time to restore | ${formatSeconds(d.timeToRestoreSeconds)} | ${level(d.levels.timeToRestore)} |`, '', `<sub>${f.records} run attempts in history window. Definitions: docs/summary-mode.md.</sub>`, '');
+    const text = lines.join('\n');
+    return Buffer.byteLength(text) > MAX_SUMMARY_BYTES
+        ? `${text.slice(0, MAX_SUMMARY_BYTES / 4)}\n\n…(cut to stay under the job summary limit)\n`
+        : text;
+}
+/** Annotations for the failed stage, slow stages and SLO breaches, on the workflow file. */
+function checkAnnotations(c, workflowPath) {
+    const at = { path: workflowPath || '.github', start_line: 1, end_line: 1 };
+    const out = [];
+    const r = c.record;
+    if (r.failedStage)
+        out.push({
+            ...at,
+            annotation_level: 'failure',
+            title: 'Deployment failed',
+            message: `Failed stage: ${r.failedStage}`,
+        });
+    for (const j of r.jobs)
+        if (j.seconds > c.slowJobSeconds)
+            out.push({
+                ...at,
+                annotation_level: 'warning',
+                title: 'Slow stage',
+                message: `${j.name} took ${formatSeconds(j.seconds)} (threshold ${formatSeconds(c.slowJobSeconds)})`,
+            });
+    if (r.ttdSeconds !== undefined && r.ttdSeconds > c.sloTtdP95Seconds)
+        out.push({
+            ...at,
+            annotation_level: 'warning',
+            title: 'Time to deploy over SLO',
+            message: `This run took ${formatSeconds(r.ttdSeconds)} to deploy; the p95 SLO is ${formatSeconds(c.sloTtdP95Seconds)}`,
+        });
+    if (!c.figures.ttd.sloMet)
+        out.push({
+            ...at,
+            annotation_level: 'warning',
+            title: 'TTD p95 SLO breached',
+            message: `TTD p95 is ${formatSeconds(c.figures.ttd.p95)} over ${c.figures.days} days (SLO ${formatSeconds(c.sloTtdP95Seconds)})`,
+        });
+    if (!c.figures.budget.met)
+        out.push({
+            ...at,
+            annotation_level: 'warning',
+            title: 'Success-rate SLO breached',
+            message: `Success rate this month is ${pct(c.figures.budget.successRate)} (SLO ${pct(c.sloSuccessRate)}); error budget used ${pct(c.figures.budget.used, 0)}`,
+        });
+    return out;
+}
+/** Splits annotations into request pages of at most 50. */
+function annotationPages(annotations) {
+    const pages = [];
+    for (let i = 0; i < annotations.length; i += ANNOTATIONS_PER_REQUEST)
+        pages.push(annotations.slice(i, i + ANNOTATIONS_PER_REQUEST));
+    return pages;
+}
+/** Check conclusions GitHub accepts; anything else (e.g. `startup_failure`) maps to failure or neutral. */
+function checkConclusion(runConclusion) {
+    const accepted = [
+        'success',
+        'failure',
+        'cancelled',
+        'neutral',
+        'skipped',
+        'timed_out',
+        'action_required',
+        'stale',
+    ];
+    if (accepted.includes(runConclusion))
+        return runConclusion;
+    return runConclusion === 'startup_failure' ? 'failure' : 'neutral';
+}
+/** The check run's output: title, summary (≤ 65,535 characters). */
+function checkOutput(c) {
+    const r = c.record;
+    const title = `${r.conclusion}: TTD ${formatSeconds(r.ttdSeconds)}, success rate ${pct(c.figures.budget.successRate)}, DORA ${level(c.figures.dora.overall)}`;
+    const full = renderJobSummary({ ...c, notes: [] });
+    const summary = full.length > MAX_CHECK_TEXT ? `${full.slice(0, MAX_CHECK_TEXT - 40)}\n\n…(cut)` : full;
+    return { title: title.slice(0, 255), summary };
+}
+
+;// CONCATENATED MODULE: ./src/hooks/summary.ts
+/**
+ * Summary mode (main): reads the whole run attempt-aware, keeps the rolling
+ * history, pushes the run's metrics into the `job`/`repository`/`workflow`
+ * group, writes the dashboard-like job summary and the "Deployment
+ * observability" check run on the head commit. Fail-open: every problem is a
+ * warning (the wrapper honours fail-on-error), every call is bounded by
+ * {@link SUMMARY_BUDGET_MS}.
+ */
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+/** The whole summary step's time budget. */
+const SUMMARY_BUDGET_MS = 45_000;
+/** Reading the run and its jobs, and the bootstrap, end by then. */
+const API_BUDGET_MS = 20_000;
+/**
+ * History bootstrap when the history is empty: at most this many pages of 100
+ * completed runs of the workflow (`GET /actions/workflows/{id}/runs`), so a
+ * summary sends at most 1 (run) + 1 per 100 jobs + 3 (bootstrap) + 1 (PR by
+ * head_sha) + 1 + 2 (check run and its annotation pages) requests.
+ */
+const BOOTSTRAP_PAGES = 3;
+/** Annotations sent on the check run: three requests of 50 at most. */
+const MAX_ANNOTATIONS = 150;
+/** Workflow-command annotations show at most 10 warnings and 10 errors per step (FACTS.md). */
+const MAX_COMMAND_ANNOTATIONS = 10;
+const message = (error) => (error instanceof Error ? error.message : String(error));
+async function bootstrap(client, workflowId, inputs, now, deadline) {
+    const since = new Date(now - inputs.historyDays * 86_400_000).toISOString().slice(0, 10);
+    const records = [];
+    for (let page = 1; page <= BOOTSTRAP_PAGES; page++) {
+        const { totalCount, runs } = await client.listWorkflowRuns(workflowId, since, page, deadline);
+        records.push(...runs.filter((r) => r.conclusion).map(recordFromRunOnly));
+        if (runs.length < 100 || page * 100 >= totalCount)
+            break;
+    }
+    return records;
+}
+async function loadHistory(ctx, inputs, scope, deadline, deps, notes) {
+    if (!inputs.history) {
+        notes.push('history is false: the figures come from the GitHub API alone.');
+        return { store: undefined, stored: [], loaded: false };
+    }
+    const found = await historyStoreOf(ctx.env, scope, deadline, deps.cache);
+    if (!found.store) {
+        const note = `No deployment history: ${found.reason}; the figures come from the GitHub API alone.`;
+        notes.push(note);
+        ctx.io.warning(note);
+        return { store: undefined, stored: [], loaded: false };
+    }
+    try {
+        return { store: found.store, stored: await found.store.load(), loaded: true };
+    }
+    catch (error) {
+        const note = `The deployment history in ${found.store.description} could not be read (${message(error)}); the figures come from the GitHub API alone.`;
+        notes.push(note);
+        ctx.io.warning(note);
+        return { store: found.store, stored: [], loaded: false };
+    }
+}
+/** The Pushgateway group's counted marker and `github_action_duration_seconds` samples. */
+async function readGroupState(client, key, deadline) {
+    if (!client)
+        return { marker: undefined, durations: [], problem: undefined };
+    try {
+        const group = await client.readGroup(key, deadline);
+        const marker = group.samples.get(COUNTED_MARKER.name)?.[0]?.value;
+        return {
+            marker: marker !== undefined && Number.isFinite(marker) ? marker : undefined,
+            durations: group.samples.get(definitions_METRICS.actionDuration.name) ?? [],
+            problem: undefined,
+        };
+    }
+    catch (error) {
+        return { marker: undefined, durations: [], problem: message(error) };
+    }
+}
+async function publishCheckRun(ctx, client, run, summary, deadline) {
+    const workflowPath = (run.path ?? '').replace(/@.*$/, '');
+    const annotations = checkAnnotations(summary, workflowPath).slice(0, MAX_ANNOTATIONS);
+    const pages = annotationPages(annotations);
+    const output = checkOutput(summary);
+    const now = new Date(ctx.clock.now()).toISOString();
+    try {
+        const created = await client.createCheckRun({
+            name: 'Deployment observability',
+            head_sha: run.head_sha,
+            status: 'completed',
+            conclusion: checkConclusion(summary.record.conclusion),
+            completed_at: now,
+            external_id: recordKey(summary.record),
+            details_url: run.html_url,
+            output: { ...output, annotations: pages[0] ?? [] },
+        }, deadline);
+        for (const page of pages.slice(1))
+            await client.updateCheckRun(created.id, { output: { ...output, annotations: page } }, deadline);
+        ctx.io.info(`Check run "Deployment observability" ${created.id} on ${run.head_sha.slice(0, 12)} with ${annotations.length} annotation(s).`);
+    }
+    catch (error) {
+        if (error instanceof GitHubApiError && (error.status === 403 || error.status === 404)) {
+            // Fork PRs' tokens are read-only; without `checks: write` the check run cannot be created (FACTS.md).
+            ctx.io.warning(`The check run could not be created (${error.message}): the token needs \`checks: write\` ` +
+                '(a `workflow_run`-triggered job has it even for fork PRs). The findings are workflow-command annotations on this job instead.');
+            commandAnnotations(ctx, annotations);
+            return;
+        }
+        ctx.problems.report(`The check run could not be written: ${message(error)}`);
+    }
+}
+function commandAnnotations(ctx, annotations) {
+    let errors = 0;
+    let warnings = 0;
+    for (const a of annotations) {
+        const properties = { title: a.title, file: a.path, startLine: a.start_line };
+        if (a.annotation_level === 'failure' && errors++ < MAX_COMMAND_ANNOTATIONS)
+            ctx.io.error(a.message, properties);
+        else if (a.annotation_level === 'warning' && warnings++ < MAX_COMMAND_ANNOTATIONS - 1)
+            ctx.io.warning(a.message, properties);
+        else if (a.annotation_level === 'notice')
+            ctx.io.notice(a.message, properties);
+    }
+}
+async function runSummary(ctx, deps = {}) {
+    const { config, io, clock, problems } = ctx;
+    const t0 = clock.now();
+    const deadline = t0 + SUMMARY_BUDGET_MS;
+    const apiDeadline = t0 + API_BUDGET_MS;
+    const runner = config.runner;
+    const { inputs, problems: inputProblems } = readSummaryInputs((n) => io.getInput(n), runner.runId);
+    inputProblems.forEach((p) => problems.report(p));
+    if (!runner.repository || !inputs.runId) {
+        problems.report('summary mode needs GITHUB_REPOSITORY and a run-id: nothing to summarise');
+        return;
+    }
+    if (!config.githubToken) {
+        problems.report('github-token is empty: the run cannot be read, so nothing is summarised');
+        return;
+    }
+    const github = new GitHubClient({
+        apiUrl: runner.apiUrl,
+        token: config.githubToken,
+        repository: runner.repository,
+        clock,
+        fetchImpl: deps.fetchImpl,
+    });
+    let attempt;
+    try {
+        attempt = await readRunAttempt(github, inputs.runId, apiDeadline);
+    }
+    catch (error) {
+        problems.report(`The run ${inputs.runId} could not be read: ${message(error)}`);
+        return;
+    }
+    const { run, jobs } = attempt;
+    // Inside the run (a last job with `needs:`), the summary job itself is left out.
+    const ownJobId = inputs.runId === runner.runId ? config.checkRunId : undefined;
+    const record = buildRecord(run, jobs, ownJobId);
+    const workflow = run.name || runner.workflow || 'workflow';
+    const notes = [];
+    const scope = historyScope([runner.repository, String(run.workflow_id ?? workflow), config.environment]);
+    const history = await loadHistory(ctx, inputs, scope, deadline, deps, notes);
+    let bootstrapped = [];
+    if (history.stored.length === 0 && run.workflow_id !== undefined) {
+        const before = github.requestCount;
+        try {
+            bootstrapped = await bootstrap(github, run.workflow_id, inputs, t0, apiDeadline);
+            notes.push(`History bootstrapped from the GitHub API: ${bootstrapped.length} completed runs in ${github.requestCount - before} request(s) (at most ${BOOTSTRAP_PAGES}); their stage timings are not known.`);
+        }
+        catch (error) {
+            io.warning(`The history could not be bootstrapped from the GitHub API: ${message(error)}`);
+        }
+    }
+    const pgClient = config.pushgateway ? new PushgatewayClient(config.pushgateway, clock) : undefined;
+    const groupKey = [
+        ['job', config.pushgateway?.job ?? 'deployment'],
+        ['repository', runner.repository],
+        ['workflow', workflow],
+    ];
+    const group = await readGroupState(pgClient, groupKey, deadline);
+    const key = markerValue(record);
+    const inStored = history.stored.some((r) => recordKey(r) === recordKey(record));
+    // Each attempt is counted once (CONTRACT.md). The history says which attempts were counted;
+    // without it, the group's marker (the last counted attempt) does: ids only grow.
+    let count;
+    if (history.loaded)
+        count = !inStored && group.marker !== key;
+    else if (group.problem === undefined)
+        count = group.marker === undefined || key > group.marker;
+    else
+        count = false;
+    if (!history.loaded && group.problem !== undefined && pgClient)
+        problems.report(`Neither the history nor the Pushgateway group {${describeGroup(groupKey)}} could be read (${group.problem}): this attempt's counters are not added, so it is never counted twice`);
+    if (!count)
+        io.info(`Run ${run.id} attempt ${record.attempt} was counted before: its counters are not added again.`);
+    const merged = pruneHistory(mergeHistory(bootstrapped, history.stored, [record]), t0, inputs.historyDays);
+    const figures = computeFigures(merged, t0, inputs.historyDays, inputs.sloSuccessRate, inputs.sloTtdP95Seconds);
+    const updates = summaryUpdates(record, { workflow, repository: runner.repository, environment: config.environment }, figures.frequency, count, group.durations);
+    const deploymentId = record.attempt > 1 ? `${run.id}-${record.attempt}` : String(run.id);
+    const outcomes = await publishGroups([{ key: groupKey, updates }], {
+        client: pgClient,
+        store: pgClient ? await carryStoreOf(ctx.env, undefined, deadline) : undefined,
+        deploymentId,
+        deadline,
+        clock,
+        logger: io,
+        cumulative: true,
+        replaceGroup: false,
+    });
+    for (const o of outcomes)
+        if (o.problem)
+            problems.report(`Not pushed to {${describeGroup(o.key)}}: ${o.problem}${o.carriedOut ? '; the counts are kept for the next push' : ''}`);
+    try {
+        await (0,promises_namespaceObject.mkdir)((0,external_node_path_.dirname)(config.metricsFile), { recursive: true });
+        await (0,promises_namespaceObject.writeFile)(config.metricsFile, combinedExposition(outcomes), 'utf8');
+    }
+    catch (error) {
+        problems.report(`metrics-file ${config.metricsFile} could not be written: ${message(error)}`);
+    }
+    if (history.store && history.loaded) {
+        try {
+            await history.store.save(merged);
+        }
+        catch (error) {
+            problems.report(`The deployment history could not be saved to ${history.store.description}: ${message(error)}`);
+        }
+    }
+    let pullRequest = run.pull_requests?.[0]?.number;
+    if (pullRequest === undefined && (run.event ?? '').startsWith('pull_request')) {
+        // Fork PRs leave `pull_requests` empty: find the PR by the head commit (FACTS.md).
+        try {
+            pullRequest = (await github.listPullsForCommit(run.head_sha, apiDeadline))[0]?.number;
+        }
+        catch (error) {
+            io.info(`The pull request of ${run.head_sha.slice(0, 12)} could not be found: ${message(error)}`);
+        }
+    }
+    const summary = {
+        record,
+        figures,
+        workflow,
+        repository: runner.repository,
+        runUrl: run.html_url,
+        sloSuccessRate: inputs.sloSuccessRate,
+        sloTtdP95Seconds: inputs.sloTtdP95Seconds,
+        slowJobSeconds: config.thresholds.total ?? 900,
+        notes,
+        pullRequest,
+    };
+    io.setOutput(constants/* Outputs */.tY.DeploymentId, deploymentId);
+    io.setOutput(constants/* Outputs */.tY.Status, record.conclusion === 'success' ? 'success' : 'failure');
+    io.setOutput(constants/* Outputs */.tY.DurationSeconds, String(record.durationSeconds));
+    io.setOutput(constants/* Outputs */.tY.FailedStage, record.failedStage ?? '');
+    io.setOutput(constants/* Outputs */.tY.MetricsFile, config.metricsFile);
+    if (config.writeSummary) {
+        try {
+            await io.appendSummary(renderJobSummary(summary));
+        }
+        catch (error) {
+            problems.report(`The job summary could not be written: ${message(error)}`);
+        }
+    }
+    if (config.annotations)
+        await publishCheckRun(ctx, github, run, summary, deadline);
+    io.info(`Summary of run ${run.id} attempt ${record.attempt}: ${github.requestCount} GitHub API request(s).`);
 }
 
 ;// CONCATENATED MODULE: ./src/metrics/track.ts
@@ -33040,9 +31654,9 @@ async function startTrack(ctx) {
     io.saveState(constants/* State */.Uw.Service, config.service);
     const base = config.runner.runnerTemp || env.TMPDIR || '/tmp';
     const safeJob = (config.runner.jobId || 'job').replace(/[^A-Za-z0-9_.-]/g, '_');
-    const reportFile = (0,external_node_path_namespaceObject.join)(base, 'deployment-observability', `${safeJob}-${deploymentId}.prom`);
+    const reportFile = (0,external_node_path_.join)(base, 'deployment-observability', `${safeJob}-${deploymentId}.prom`);
     try {
-        await (0,promises_namespaceObject.mkdir)((0,external_node_path_namespaceObject.dirname)(reportFile), { recursive: true });
+        await (0,promises_namespaceObject.mkdir)((0,external_node_path_.dirname)(reportFile), { recursive: true });
         await (0,promises_namespaceObject.writeFile)(reportFile, '', { flag: 'a' });
         io.exportVariable(constants/* ExportedEnv */.XL.MetricsFile, reportFile);
         io.saveState(constants/* State */.Uw.MetricsReportFile, reportFile);
@@ -33072,77 +31686,6 @@ async function startTrack(ctx) {
     return constants/* TRACK_ROLE_OWNER */.Be;
 }
 
-;// CONCATENATED MODULE: ./src/github/client.ts
-
-class GitHubApiError extends Error {
-    status;
-    constructor(message, status) {
-        super(message);
-        this.status = status;
-        this.name = 'GitHubApiError';
-    }
-}
-class GitHubClient {
-    options;
-    /** Requests sent (attempts included), for the benchmark and the summary. */
-    requestCount = 0;
-    constructor(options) {
-        this.options = options;
-    }
-    async getJson(path, what, deadline) {
-        const o = this.options;
-        const fetchImpl = (url, init) => {
-            this.requestCount++;
-            return (o.fetchImpl ?? fetch)(url, init);
-        };
-        const response = await request({
-            url: `${o.apiUrl}${path}`,
-            headers: {
-                accept: 'application/vnd.github+json',
-                'x-github-api-version': '2022-11-28',
-                'user-agent': 'deployment-observability-action',
-                ...(o.token ? { authorization: `Bearer ${o.token}` } : {}),
-            },
-            timeoutMs: 5000,
-            attempts: 3,
-            deadline,
-            what,
-        }, o.clock, fetchImpl);
-        if (response.status !== 200) {
-            let message = response.text.slice(0, 200);
-            try {
-                message = JSON.parse(response.text).message ?? message;
-            }
-            catch {
-                // not JSON: keep the text
-            }
-            const hint = response.status === 401
-                ? ' (is github-token valid?)'
-                : response.status === 403 || response.status === 404
-                    ? ' (the token needs `actions: read`: add `permissions: { actions: read }` to the job or workflow)'
-                    : '';
-            throw new GitHubApiError(`${what}: HTTP ${response.status} ${message}${hint}`, response.status);
-        }
-        try {
-            return JSON.parse(response.text);
-        }
-        catch {
-            throw new GitHubApiError(`${what}: the answer is not JSON`, response.status);
-        }
-    }
-    /** `GET /repos/{owner}/{repo}/actions/jobs/{job_id}` */
-    getJob(jobId, deadline) {
-        return this.getJson(`/repos/${this.options.repository}/actions/jobs/${jobId}`, `GET job ${jobId}`, deadline);
-    }
-    /** One page of `GET /repos/{owner}/{repo}/actions/runs/{run_id}/attempts/{attempt}/jobs`. */
-    async listAttemptJobs(runId, attempt, page, deadline) {
-        const body = await this.getJson(`/repos/${this.options.repository}/actions/runs/${runId}/attempts/${attempt}/jobs?per_page=100&page=${page}`, `GET jobs of run ${runId} attempt ${attempt} page ${page}`, deadline);
-        return { totalCount: body.total_count ?? 0, jobs: Array.isArray(body.jobs) ? body.jobs : [] };
-    }
-}
-
-// EXTERNAL MODULE: ./src/model/infer.ts
-var infer = __nccwpck_require__(9033);
 // EXTERNAL MODULE: ./src/model/stage-map.ts
 var stage_map = __nccwpck_require__(2156);
 ;// CONCATENATED MODULE: ./src/model/timing.ts
@@ -33583,9 +32126,1071 @@ async function snapshotTrack(ctx) {
     io.info(`Outputs set from the job so far: ${deployment.status}, ${deployment.stages.length} stage(s)${deployment.failedStage ? `, failed at ${deployment.failedStage.stage} (${deployment.errorType})` : ''}. The first instance of the action pushes the metrics in its post step.`);
 }
 
+;// CONCATENATED MODULE: ./src/config/verify-inputs.ts
+const VerifyInputs = {
+    HealthUrls: 'health-urls',
+    PrometheusUrl: 'prometheus-url',
+    ErrorRateQuery: 'error-rate-query',
+    WindowSeconds: 'verify-window-seconds',
+    FailOnUnhealthy: 'fail-on-unhealthy',
+};
+const DEFAULT_WINDOW_SECONDS = 300;
+const MIN_WINDOW_SECONDS = 10;
+/** GitHub ends a job after 6 hours; an hour of watching is plenty. */
+const MAX_WINDOW_SECONDS = 3600;
+const MAX_HEALTH_URLS = 10;
+/** An http(s) URL with its credentials moved out; a string saying what is wrong otherwise. */
+function parseHttpUrl(raw, secrets) {
+    let url;
+    try {
+        url = new URL(raw);
+    }
+    catch {
+        return 'is not a URL';
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:')
+        return `is not http or https (${url.protocol})`;
+    let authorization;
+    if (url.username || url.password) {
+        const user = decodeURIComponent(url.username);
+        const password = decodeURIComponent(url.password);
+        const basic = Buffer.from(`${user}:${password}`).toString('base64');
+        if (password.length >= 4)
+            secrets.push(password);
+        secrets.push(basic);
+        authorization = `Basic ${basic}`;
+        url.username = '';
+        url.password = '';
+    }
+    const display = `${url.origin}${url.pathname === '/' ? '' : url.pathname}${url.search ? '?…' : ''}`;
+    return { url: url.toString(), display, authorization };
+}
+const NAME = /^[A-Za-z0-9_.-]{1,64}$/;
+function parseTargets(text, problems, secrets) {
+    const targets = [];
+    const lines = text.split(/\r?\n/);
+    lines.forEach((line, index) => {
+        const entry = line.trim();
+        if (entry === '' || entry.startsWith('#'))
+            return;
+        const where = `input ${VerifyInputs.HealthUrls} line ${index + 1}`;
+        // `name=url`: the part before the first `=` is a name only if it looks like one (a URL's query has `=` too).
+        const eq = entry.indexOf('=');
+        const maybeName = eq > 0 ? entry.slice(0, eq).trim() : '';
+        const named = maybeName !== '' && NAME.test(maybeName);
+        const rawUrl = named ? entry.slice(eq + 1).trim() : entry;
+        const parsed = parseHttpUrl(rawUrl, secrets);
+        if (typeof parsed === 'string') {
+            problems.push(`${where}: "${rawUrl.replace(/\/\/[^/@]*@/, '//…@')}" ${parsed}; line skipped`);
+            return;
+        }
+        if (targets.length >= MAX_HEALTH_URLS) {
+            problems.push(`${where}: more than ${MAX_HEALTH_URLS} URLs; line skipped`);
+            return;
+        }
+        let name = named ? maybeName : parsed.display.replace(/^https?:\/\//, '');
+        if (targets.some((t) => t.name === name)) {
+            const unique = `${name}#${targets.length + 1}`;
+            problems.push(`${where}: the name "${name}" is used twice; this one is called "${unique}"`);
+            name = unique;
+        }
+        targets.push(Object.freeze({ name, ...parsed }));
+    });
+    return targets;
+}
+function parseWindow(raw, problems) {
+    const text = raw.trim();
+    if (text === '')
+        return DEFAULT_WINDOW_SECONDS;
+    const match = /^(\d+(?:\.\d+)?)\s*s?$/.exec(text);
+    if (!match) {
+        problems.push(`input ${VerifyInputs.WindowSeconds}: "${raw}" is not a number of seconds; using ${DEFAULT_WINDOW_SECONDS}`);
+        return DEFAULT_WINDOW_SECONDS;
+    }
+    const seconds = Number(match[1]);
+    if (seconds < MIN_WINDOW_SECONDS || seconds > MAX_WINDOW_SECONDS) {
+        const clamped = Math.min(MAX_WINDOW_SECONDS, Math.max(MIN_WINDOW_SECONDS, seconds));
+        problems.push(`input ${VerifyInputs.WindowSeconds}: ${seconds} is outside ${MIN_WINDOW_SECONDS}–${MAX_WINDOW_SECONDS} seconds; using ${clamped}`);
+        return clamped;
+    }
+    return seconds;
+}
+function parseBoolean(raw, name, problems) {
+    const v = raw.trim().toLowerCase();
+    if (v === '')
+        return false;
+    if (['true', 'yes', '1', 'on'].includes(v))
+        return true;
+    if (['false', 'no', '0', 'off'].includes(v))
+        return false;
+    problems.push(`input ${name}: "${raw}" is not true or false; using false`);
+    return false;
+}
+/** Reads verify mode's inputs. Never throws. */
+function readVerifyConfig(read) {
+    const problems = [];
+    const secrets = [];
+    const targets = parseTargets(read(VerifyInputs.HealthUrls), problems, secrets);
+    let prometheus;
+    const promRaw = read(VerifyInputs.PrometheusUrl).trim();
+    if (promRaw !== '') {
+        const parsed = parseHttpUrl(promRaw, secrets);
+        if (typeof parsed === 'string')
+            problems.push(`input ${VerifyInputs.PrometheusUrl}: "${promRaw.replace(/\/\/[^/@]*@/, '//…@')}" ${parsed}; the error rate is not checked`);
+        else
+            prometheus = Object.freeze({
+                url: parsed.url.replace(/\/+$/, ''),
+                authorization: parsed.authorization,
+            });
+    }
+    let errorRateQuery = read(VerifyInputs.ErrorRateQuery).trim() || undefined;
+    if (errorRateQuery && !promRaw) {
+        problems.push(`input ${VerifyInputs.ErrorRateQuery} is set but ${VerifyInputs.PrometheusUrl} is empty; the error rate is not checked`);
+    }
+    if (promRaw && !errorRateQuery) {
+        problems.push(`input ${VerifyInputs.PrometheusUrl} is set but ${VerifyInputs.ErrorRateQuery} is empty; the error rate is not checked`);
+    }
+    if (!prometheus)
+        errorRateQuery = undefined;
+    const config = Object.freeze({
+        targets: Object.freeze(targets),
+        prometheus: errorRateQuery ? prometheus : undefined,
+        errorRateQuery,
+        windowSeconds: parseWindow(read(VerifyInputs.WindowSeconds), problems),
+        failOnUnhealthy: parseBoolean(read(VerifyInputs.FailOnUnhealthy), VerifyInputs.FailOnUnhealthy, problems),
+    });
+    return { config, problems, secrets: secrets.filter((s, i) => secrets.indexOf(s) === i) };
+}
+
+;// CONCATENATED MODULE: ./src/verify/schedule.ts
+/**
+ * Verify mode's timing (CONTRACT.md, "Verify mode's timing"): samples every
+ * `min(30 s, window / 10)`; the design's gates (error rate over 5 % for 2
+ * minutes, health checks failing for 5 minutes) hold after
+ * `min(design duration, window / 2)` of consecutive bad samples, so short
+ * windows still decide. Pure.
+ */
+/** The design's sampling interval: every 30 s after the deploy. */
+const DESIGN_INTERVAL_MS = 30_000;
+/** Post-deploy error spike: over 5 % for 2 minutes → rollback. */
+const DESIGN_ERROR_GATE_MS = 120_000;
+/** Health check failure: failing for over 5 minutes post-deploy → rollback. */
+const DESIGN_HEALTH_GATE_MS = 300_000;
+/** The design's thresholds. */
+const ERROR_RATE_ROLLBACK = 0.05;
+const ERROR_RATE_HEALTHY = 0.01;
+const DEGRADED_LATENCY_MS = 1000;
+/** Probe attempts (the design: "should retry 3-5x"). */
+const PROBE_ATTEMPTS = 3;
+/** Time left to push and write the summary after the window, on top of an in-flight sample's grace. */
+const PUSH_BUDGET_MS = 10_000;
+/** The schedule of a window of `windowSeconds`. */
+function verifySchedule(windowSeconds) {
+    const windowMs = Math.round(windowSeconds * 1000);
+    const intervalMs = Math.min(DESIGN_INTERVAL_MS, Math.round(windowMs / 10));
+    const attemptTimeoutMs = Math.min(10_000, Math.max(2000, Math.round(intervalMs / 3)));
+    return Object.freeze({
+        windowMs,
+        intervalMs,
+        errorGateMs: Math.min(DESIGN_ERROR_GATE_MS, Math.round(windowMs / 2)),
+        healthGateMs: Math.min(DESIGN_HEALTH_GATE_MS, Math.round(windowMs / 2)),
+        attemptTimeoutMs,
+        graceMs: attemptTimeoutMs,
+    });
+}
+/** `90s`, `2m`, `2m30s`: durations as the summary and messages show them. */
+function formatMs(ms) {
+    const seconds = Math.round(ms / 100) / 10;
+    if (seconds < 60)
+        return `${seconds}s`;
+    const m = Math.floor(seconds / 60);
+    const s = Math.round(seconds - m * 60);
+    return s === 0 ? `${m}m` : `${m}m${s}s`;
+}
+
+;// CONCATENATED MODULE: ./src/verify/decision.ts
+/**
+ * The design's gates and the verdict, over a timeline of samples. Pure: the
+ * same timeline always gives the same decision, so the decision loop and its
+ * tests share it.
+ *
+ * - Error-rate gate: error rate over 5 % in consecutive samples spanning the
+ *   error gate (2 minutes, or half the window). A sample without data breaks
+ *   the run, as a Prometheus `for:` resets when its expression is empty.
+ * - Health gate: one health URL unhealthy in consecutive probes spanning the
+ *   health gate (5 minutes, or half the window). A degraded (slow) probe is
+ *   not a failing one.
+ * - A gate "holds" at the sample that completes the span: `at - first bad at ≥ gate`.
+ */
+
+function percent(v) {
+    return `${(Math.round(v * 10000) / 100).toFixed(2)} %`;
+}
+/** The first time a run of `bad` samples spans `gateMs`, if it does. */
+function firstHold(samples, gateMs, bad) {
+    let run = [];
+    for (const s of [...samples].sort((a, b) => a.at - b.at)) {
+        if (!bad(s)) {
+            run = [];
+            continue;
+        }
+        run.push(s);
+        const since = run[0].at;
+        if (s.at - since >= gateMs)
+            return { since, heldAt: s.at, run };
+    }
+    return undefined;
+}
+function bySource(samples) {
+    const out = new Map();
+    for (const s of samples) {
+        const list = out.get(s.source);
+        if (list)
+            list.push(s);
+        else
+            out.set(s.source, [s]);
+    }
+    return out;
+}
+const isProbe = (s) => s.kind === 'probe';
+const isErrorRate = (s) => s.kind === 'error_rate';
+/** Every gate that holds on this timeline, earliest first. */
+function gatesHeld(timeline, schedule) {
+    const holds = [];
+    const rates = timeline.filter(isErrorRate);
+    const errorHold = firstHold(rates, schedule.errorGateMs, (s) => s.value !== undefined && s.value > ERROR_RATE_ROLLBACK);
+    if (errorHold) {
+        const peak = Math.max(...errorHold.run.map((s) => s.value ?? 0));
+        holds.push({
+            gate: 'error_rate',
+            source: 'error rate',
+            since: errorHold.since,
+            heldAt: errorHold.heldAt,
+            message: `error rate over 5 % for ${formatMs(errorHold.heldAt - errorHold.since)} (gate ${formatMs(schedule.errorGateMs)}; peak ${percent(peak)})`,
+        });
+    }
+    for (const [source, probes] of bySource(timeline.filter(isProbe))) {
+        const hold = firstHold(probes, schedule.healthGateMs, (s) => s.status === 'unhealthy');
+        if (!hold)
+            continue;
+        const last = hold.run[hold.run.length - 1];
+        holds.push({
+            gate: 'health_check',
+            source,
+            since: hold.since,
+            heldAt: hold.heldAt,
+            message: `health checks of ${source} failing for ${formatMs(hold.heldAt - hold.since)} (gate ${formatMs(schedule.healthGateMs)}; last: ${last?.problem ?? 'unhealthy'})`,
+        });
+    }
+    return holds.sort((a, b) => a.heldAt - b.heldAt);
+}
+/**
+ * The verdict over a timeline:
+ * - `unhealthy` (rollback recommended) when a gate held;
+ * - `degraded` when none held but the window missed the design's
+ *   per-deployment objectives: a health check failed (health check pass rate
+ *   99.9 %), a URL's latest probe is degraded or unhealthy, or the latest error
+ *   rate is 1 % or more;
+ * - `unknown` when a configured check produced no data at all (Prometheus
+ *   down, an empty result, no probe finished);
+ * - `healthy` otherwise.
+ */
+function decide(timeline, schedule, options) {
+    const gates = gatesHeld(timeline, schedule);
+    if (gates.length > 0) {
+        return {
+            verdict: 'unhealthy',
+            healthy: false,
+            rollbackRecommended: true,
+            gates,
+            reasons: gates.map((g) => g.message),
+        };
+    }
+    const degraded = [];
+    const unknown = [];
+    const probes = bySource(timeline.filter(isProbe));
+    for (const source of options.probeSources) {
+        const list = (probes.get(source) ?? []).sort((a, b) => a.at - b.at);
+        const last = list[list.length - 1];
+        if (!last) {
+            unknown.push(`no probe of ${source} finished`);
+            continue;
+        }
+        const failed = list.filter((s) => s.status === 'unhealthy').length;
+        if (failed > 0)
+            degraded.push(`${source}: ${failed} of ${list.length} health checks failed (objective 99.9 %)`);
+        if (last.status === 'degraded')
+            degraded.push(`${source}: latest probe took ${Math.round(last.latencyMs)} ms (over 1000 ms)`);
+        else if (last.status === 'unhealthy' && failed === 0)
+            degraded.push(`${source}: latest probe unhealthy`);
+    }
+    if (options.errorRate) {
+        const valid = timeline.filter(isErrorRate).filter((s) => s.value !== undefined);
+        const last = valid.sort((a, b) => a.at - b.at)[valid.length - 1];
+        if (!last || last.value === undefined)
+            unknown.push('the error rate could not be read (no data)');
+        else if (last.value >= ERROR_RATE_HEALTHY)
+            degraded.push(`latest error rate ${percent(last.value)} (healthy under 1 %)`);
+    }
+    if (degraded.length > 0)
+        return {
+            verdict: 'degraded',
+            healthy: false,
+            rollbackRecommended: false,
+            gates,
+            reasons: [...degraded, ...unknown],
+        };
+    if (unknown.length > 0)
+        return { verdict: 'unknown', healthy: false, rollbackRecommended: false, gates, reasons: unknown };
+    return {
+        verdict: 'healthy',
+        healthy: true,
+        rollbackRecommended: false,
+        gates,
+        reasons: [
+            ...(options.probeSources.length > 0 ? ['every health check passed'] : []),
+            ...(options.errorRate ? ['error rate under 1 %'] : []),
+        ],
+    };
+}
+
+;// CONCATENATED MODULE: ./src/verify/loop.ts
+
+/** How far past the window and its grace the wall-clock guard lets the loop run. */
+const GUARD_SLACK_MS = 5000;
+/** Runs the sources until a gate holds or the window ends. Never rejects. */
+async function runDecisionLoop(o) {
+    const { schedule, clock } = o;
+    const startedAt = clock.now();
+    const windowEnd = startedAt + schedule.windowMs;
+    const deadline = windowEnd + schedule.graceMs;
+    const timeline = [];
+    let decidedBy;
+    /** Set when the loop has ended: sources still running stop at their next step. */
+    let stopped = false;
+    let decide = () => undefined;
+    const decided = new Promise((resolve) => (decide = resolve));
+    const runSource = async (source) => {
+        let k = 0;
+        for (;;) {
+            const tick = startedAt + k * schedule.intervalMs;
+            if (tick > windowEnd || decidedBy || stopped)
+                return;
+            const wait = tick - clock.now();
+            if (wait > 0)
+                await clock.sleep(wait);
+            if (decidedBy || stopped)
+                return;
+            let sample;
+            try {
+                sample = await source.sample(deadline);
+            }
+            catch {
+                sample = undefined; // samplers resolve with their problem; this is a last resort
+            }
+            if (decidedBy || stopped)
+                return;
+            if (sample) {
+                timeline.push(sample);
+                o.onSample?.(sample, startedAt);
+                const holds = gatesHeld(timeline, schedule);
+                if (holds.length > 0) {
+                    decidedBy = holds[0];
+                    decide();
+                    return;
+                }
+            }
+            if (source.finished?.())
+                return;
+            // The next tick at or after now: ticks a slow sample overran are skipped.
+            k = Math.max(k + 1, Math.ceil((clock.now() - startedAt) / schedule.intervalMs));
+        }
+    };
+    // A last guard on the wall clock, should a sampler ever ignore its deadline: the step must
+    // not outlive the window by more than its grace and a few seconds.
+    let guard;
+    const guarded = new Promise((resolve) => {
+        guard = setTimeout(resolve, schedule.windowMs + schedule.graceMs + GUARD_SLACK_MS);
+        guard.unref();
+    });
+    await Promise.race([Promise.all(o.sources.map(runSource)), decided, guarded]);
+    clearTimeout(guard);
+    stopped = true;
+    const endedAt = clock.now();
+    return {
+        startedAt,
+        endedAt,
+        timeline: [...timeline].sort((a, b) => a.at - b.at),
+        decidedBy,
+        early: decidedBy !== undefined && endedAt < windowEnd,
+    };
+}
+
+;// CONCATENATED MODULE: ./src/verify/probe-status.ts
+/** Probe classification (the design: over 1000 ms is degraded). Pure. */
+
+/**
+ * `healthy`: a 2xx answer within 1000 ms; `degraded`: a 2xx answer slower than
+ * that; `unhealthy`: any other answer, or none (refused, timed out, TLS).
+ */
+function classifyProbe(httpStatus, latencyMs) {
+    if (httpStatus === undefined || httpStatus < 200 || httpStatus >= 300)
+        return 'unhealthy';
+    return latencyMs > DEGRADED_LATENCY_MS ? 'degraded' : 'healthy';
+}
+const RANK = { healthy: 0, degraded: 1, unhealthy: 2 };
+/** The worse of two statuses. */
+function worseStatus(a, b) {
+    return RANK[a] >= RANK[b] ? a : b;
+}
+const CERTIFICATE_CODES = /^(CERT_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_(GET|VERIFY)_|ERR_TLS_CERT_ALTNAME_INVALID|HOSTNAME_MISMATCH)/;
+const HANDSHAKE_CODES = /^(ERR_SSL_|ERR_TLS_|EPROTO$)/;
+/** A network error code as a sentence a user can act on. */
+function describeNetworkError(code) {
+    if (CERTIFICATE_CODES.test(code))
+        return `TLS error: ${code} (the server\u2019s certificate is not trusted)`;
+    if (HANDSHAKE_CODES.test(code))
+        return `TLS error: ${code} (the TLS handshake failed: is it an https endpoint?)`;
+    switch (code) {
+        case 'ECONNREFUSED':
+            return 'connection refused (ECONNREFUSED): nothing listens there';
+        case 'ENOTFOUND':
+        case 'EAI_AGAIN':
+            return `host not found (${code})`;
+        case 'ECONNRESET':
+        case 'UND_ERR_SOCKET':
+            return `connection reset (${code})`;
+        case 'EHOSTUNREACH':
+        case 'ENETUNREACH':
+            return `host unreachable (${code})`;
+        default:
+            return code;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/verify/metrics.ts
+/**
+ * What verify mode pushes, as series updates for the track group
+ * (job/environment/service) — only these families, POSTed, so track's metrics
+ * in the group stay as they are (CONTRACT.md). Pure.
+ *
+ * - `api_health_check_latency_ms{status}`: one series, the latest state of the
+ *   health URLs — the worst status among each URL's latest probe, with the
+ *   highest latency among those. A push replaces the family, so a status seen
+ *   earlier in the window does not linger (alerts on `> 1000` see the present).
+ * - `api_health_check_total` / `api_health_check_failures_total`: cumulative,
+ *   + every probe / every unhealthy probe of this window.
+ * - `post_deployment_error_rate`: the latest error rate read (not pushed when
+ *   none was).
+ */
+
+
+function metrics_update(def, labels, value) {
+    return { definition: def, name: def.name, labels, value };
+}
+/** Each source's latest probe. */
+function latestProbes(timeline) {
+    const latest = new Map();
+    for (const s of timeline) {
+        if (s.kind !== 'probe')
+            continue;
+        const seen = latest.get(s.source);
+        if (!seen || s.at >= seen.at)
+            latest.set(s.source, s);
+    }
+    return [...latest.values()];
+}
+/** The latest state of the health URLs: worst status, and the highest latency with it. */
+function latestHealth(timeline) {
+    const latest = latestProbes(timeline);
+    if (latest.length === 0)
+        return undefined;
+    const status = latest.map((s) => s.status).reduce(worseStatus);
+    const latencyMs = Math.max(...latest.filter((s) => s.status === status).map((s) => s.latencyMs));
+    return { status, latencyMs };
+}
+/** The latest error rate read, if any. */
+function latestErrorRate(timeline) {
+    let value;
+    let at = -Infinity;
+    for (const s of timeline) {
+        if (s.kind === 'error_rate' && s.value !== undefined && s.at >= at) {
+            value = s.value;
+            at = s.at;
+        }
+    }
+    return value;
+}
+function verifyUpdates(ctx, timeline) {
+    const updates = [];
+    const env = ctx.environment;
+    const probes = timeline.filter((s) => s.kind === 'probe');
+    const health = latestHealth(timeline);
+    if (health) {
+        updates.push(metrics_update(definitions_METRICS.healthCheckLatency, { environment: env, deployment_id: ctx.deploymentId, status: health.status }, Math.round(health.latencyMs)), metrics_update(definitions_METRICS.healthCheckTotal, { environment: env, service: ctx.service }, probes.length), metrics_update(definitions_METRICS.healthCheckFailuresTotal, { environment: env, service: ctx.service }, probes.filter((p) => p.status === 'unhealthy').length));
+    }
+    const rate = latestErrorRate(timeline);
+    if (rate !== undefined) {
+        updates.push(metrics_update(definitions_METRICS.postDeploymentErrorRate, { environment: env, deployment_id: ctx.deploymentId, service: ctx.service }, rate));
+    }
+    return updates;
+}
+
+;// CONCATENATED MODULE: ./src/verify/probe.ts
+
+
+
+/** Probes `target` once (up to 3 attempts), within `deadline`. */
+async function probeTarget(target, deadline, o) {
+    const { clock } = o;
+    const at = clock.now();
+    let attempts = 0;
+    let attemptStart = at;
+    let lastCode;
+    const fetchImpl = o.fetchImpl ?? fetch;
+    const counted = async (url, init) => {
+        attempts++;
+        attemptStart = clock.now();
+        lastCode = undefined;
+        try {
+            return await fetchImpl(url, { ...init, redirect: 'follow' });
+        }
+        catch (error) {
+            const e = error;
+            lastCode = e.cause?.code;
+            throw error;
+        }
+    };
+    try {
+        const response = await request({
+            url: target.url,
+            headers: {
+                'user-agent': 'deployment-observability-action (verify)',
+                accept: '*/*',
+                ...(target.authorization ? { authorization: target.authorization } : {}),
+            },
+            timeoutMs: o.attemptTimeoutMs,
+            attempts: PROBE_ATTEMPTS,
+            deadline,
+            what: `Probe of ${target.display}`,
+        }, clock, counted);
+        const latencyMs = clock.now() - attemptStart;
+        const status = classifyProbe(response.status, latencyMs);
+        return {
+            kind: 'probe',
+            source: target.name,
+            at,
+            status,
+            latencyMs,
+            httpStatus: response.status,
+            attempts,
+            ...(status === 'unhealthy' ? { problem: `HTTP ${response.status}` } : {}),
+        };
+    }
+    catch (error) {
+        const latencyMs = clock.now() - attemptStart;
+        const httpStatus = error instanceof HttpError ? error.status : undefined;
+        const raw = error.message.replace(/^Probe of \S+ failed: /, '');
+        const problem = httpStatus !== undefined
+            ? `HTTP ${httpStatus} after ${attempts} attempt(s)`
+            : lastCode
+                ? `${describeNetworkError(lastCode)} after ${attempts} attempt(s)`
+                : attempts === 0
+                    ? 'out of time before the first attempt'
+                    : `${raw} (${attempts} attempt(s))`;
+        return {
+            kind: 'probe',
+            source: target.name,
+            at,
+            status: 'unhealthy',
+            latencyMs,
+            ...(httpStatus !== undefined ? { httpStatus } : {}),
+            attempts,
+            problem,
+        };
+    }
+}
+
+;// CONCATENATED MODULE: ./src/verify/prometheus.ts
+
+
+/**
+ * The query cannot work as written (Prometheus rejected it, or its result is
+ * not one number): asking again will not help.
+ */
+class QueryRejected extends Error {
+    constructor(message) {
+        super(message);
+        this.name = 'QueryRejected';
+    }
+}
+function numberOf(text) {
+    const v = Number(text);
+    return Number.isFinite(v) ? v : undefined;
+}
+/** The ratio out of a query answer's data; throws QueryRejected when it is not one number. */
+function ratioOf(data) {
+    const type = data?.resultType;
+    if (type === 'scalar') {
+        const [, v] = data?.result ?? [];
+        return { value: numberOf(v) };
+    }
+    if (type === 'vector') {
+        const result = data?.result ?? [];
+        const values = result.map((r) => numberOf(r.value?.[1])).filter((v) => v !== undefined);
+        if (values.length === 0)
+            return { value: undefined };
+        const value = Math.max(...values);
+        const notes = [];
+        if (result.length > 1)
+            notes.push(`error-rate-query returns ${result.length} series; the highest is used. Aggregate it (sum(...) / sum(...)) to get one ratio`);
+        if (value > 1)
+            notes.push(`error-rate-query returned ${value}, more than 1: it must be a ratio (0.05 = 5 %)`);
+        return notes.length > 0 ? { value, note: notes.join('; ') } : { value };
+    }
+    throw new QueryRejected(`error-rate-query returns a ${type ?? 'missing'} result; it must give one number (an instant vector or a scalar), e.g. sum(rate(errors[1m])) / sum(rate(requests[1m]))`);
+}
+class PrometheusClient {
+    target;
+    clock;
+    attemptTimeoutMs;
+    fetchImpl;
+    constructor(target, clock, attemptTimeoutMs, fetchImpl = fetch) {
+        this.target = target;
+        this.clock = clock;
+        this.attemptTimeoutMs = attemptTimeoutMs;
+        this.fetchImpl = fetchImpl;
+    }
+    /**
+     * Evaluates `query` now. Throws QueryRejected when Prometheus refuses it
+     * (bad PromQL, 4xx) or its result is not one number, and an Error with a
+     * clear message when Prometheus cannot be reached.
+     */
+    async ratio(query, deadline) {
+        let lastCode;
+        const fetchImpl = this.fetchImpl;
+        const counted = async (url, init) => {
+            lastCode = undefined;
+            try {
+                return await fetchImpl(url, init);
+            }
+            catch (error) {
+                lastCode = error.cause?.code;
+                throw error;
+            }
+        };
+        let response;
+        try {
+            response = await request({
+                url: `${this.target.url}/api/v1/query`,
+                method: 'POST',
+                headers: {
+                    'user-agent': 'deployment-observability-action (verify)',
+                    accept: 'application/json',
+                    'content-type': 'application/x-www-form-urlencoded',
+                    ...(this.target.authorization ? { authorization: this.target.authorization } : {}),
+                },
+                body: new URLSearchParams({ query }).toString(),
+                timeoutMs: this.attemptTimeoutMs,
+                attempts: 3,
+                deadline,
+                what: `Prometheus query at ${this.target.url}`,
+            }, this.clock, counted);
+        }
+        catch (error) {
+            if (lastCode)
+                throw new Error(`Prometheus at ${this.target.url} is unreachable: ${describeNetworkError(lastCode)}`);
+            const status = error instanceof HttpError ? error.status : undefined;
+            const answer = status !== undefined ? parseAnswer(error instanceof HttpError ? error.body : undefined) : undefined;
+            if (answer?.error)
+                throw new Error(`Prometheus at ${this.target.url} answered HTTP ${status}: ${answer.error}`);
+            throw new Error(error.message);
+        }
+        const answer = parseAnswer(response.text);
+        if (response.status >= 400 && response.status < 500) {
+            if (answer?.error)
+                throw new QueryRejected(`Prometheus rejected error-rate-query (${answer.errorType ?? `HTTP ${response.status}`}): ${answer.error}`);
+            throw new QueryRejected(`Prometheus at ${this.target.url} answered HTTP ${response.status} to /api/v1/query${response.status === 401 || response.status === 403 ? ' (check the credentials in prometheus-url)' : ' (is prometheus-url the base URL of the Prometheus HTTP API?)'}`);
+        }
+        if (!answer || answer.status !== 'success') {
+            throw new Error(`Prometheus at ${this.target.url} answered HTTP ${response.status} without a query result${answer?.error ? `: ${answer.error}` : ''}`);
+        }
+        return ratioOf(answer.data);
+    }
+}
+function parseAnswer(text) {
+    if (!text)
+        return undefined;
+    try {
+        const parsed = JSON.parse(text);
+        return typeof parsed === 'object' && parsed !== null ? parsed : undefined;
+    }
+    catch {
+        return undefined;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/verify/summary.ts
+/**
+ * Verify mode's job summary: the verdict and why, the gates, the probe
+ * timeline, the error-rate series (a small Mermaid `xychart-beta`, which
+ * GitHub's Mermaid renders — FACTS.md), and where the metrics went. Pure.
+ */
+
+
+/** Rows of the timeline table; a summary must stay far below GitHub's 1 MiB. */
+const MAX_ROWS = 120;
+/** Points of the chart: Mermaid diagrams have a text size limit (FACTS.md). */
+const MAX_POINTS = 60;
+const HEADLINE = {
+    healthy: '✅ Verified healthy',
+    degraded: '⚠️ Degraded, no rollback gate held',
+    unhealthy: '❌ Rollback recommended',
+    unknown: '❔ Health could not be confirmed',
+};
+function summary_pct(v) {
+    return `${(Math.round(v * 10000) / 100).toFixed(2)} %`;
+}
+function probeCell(s) {
+    const ms = `${Math.round(s.latencyMs)} ms`;
+    if (s.status === 'healthy')
+        return `✅ ${ms}`;
+    if (s.status === 'degraded')
+        return `🐢 ${ms}`;
+    return `❌ ${cell(s.problem ?? 'unhealthy', 60)}`;
+}
+function rateCell(s) {
+    if (s.value === undefined)
+        return s.problem ? `⚠️ ${cell(s.problem, 60)}` : 'no data';
+    const icon = s.value > 0.05 ? '❌' : s.value >= 0.01 ? '⚠️' : '✅';
+    return `${icon} ${summary_pct(s.value)}`;
+}
+function timelineTable(input) {
+    const { timeline, schedule, startedAt } = input;
+    if (timeline.length === 0)
+        return ['No sample was taken.', ''];
+    const columns = [...input.targets.map((t) => t.name), ...(input.errorRateQuery ? ['error rate'] : [])];
+    // One row per tick of the schedule; each source's sample sits in the row of the tick it started at.
+    const rows = new Map();
+    for (const s of timeline) {
+        const tick = Math.round((s.at - startedAt) / schedule.intervalMs);
+        let row = rows.get(tick);
+        if (!row)
+            rows.set(tick, (row = new Map()));
+        row.set(s.source, s);
+    }
+    const ticks = [...rows.keys()].sort((a, b) => a - b);
+    const out = [
+        `| time | ${columns.map((c) => cell(c, 40)).join(' | ')} |`,
+        `|---:|${columns.map(() => '---').join('|')}|`,
+    ];
+    for (const tick of ticks.slice(0, MAX_ROWS)) {
+        const row = rows.get(tick);
+        const cells = columns.map((c) => {
+            const s = row.get(c);
+            if (!s)
+                return '—';
+            return s.kind === 'probe' ? probeCell(s) : rateCell(s);
+        });
+        out.push(`| +${formatMs(tick * schedule.intervalMs)} | ${cells.join(' | ')} |`);
+    }
+    if (ticks.length > MAX_ROWS)
+        out.push(`| … ${ticks.length - MAX_ROWS} more | ${columns.map(() => '').join(' | ')} |`);
+    out.push('');
+    return out;
+}
+/** A small xychart-beta of the error rate (percent) with the 5 % gate, or nothing without data. */
+function errorRateChart(input) {
+    const points = input.timeline
+        .filter((s) => s.kind === 'error_rate' && s.value !== undefined)
+        .sort((a, b) => a.at - b.at)
+        .slice(-MAX_POINTS);
+    if (points.length < 2)
+        return '';
+    const xs = points.map((p) => Math.round((p.at - input.startedAt) / 1000));
+    const ys = points.map((p) => Math.round(p.value * 10000) / 100);
+    const top = Math.max(6, Math.ceil(Math.max(...ys) * 1.1));
+    return [
+        '```mermaid',
+        'xychart-beta',
+        '  title "Error rate after the deploy (%), gate at 5 %"',
+        `  x-axis "seconds" [${xs.join(', ')}]`,
+        `  y-axis "error rate (%)" 0 --> ${top}`,
+        `  line [${ys.join(', ')}]`,
+        `  line [${ys.map(() => 5).join(', ')}]`,
+        '```',
+        '',
+    ].join('\n');
+}
+function probeTotals(input) {
+    if (input.targets.length === 0)
+        return [];
+    const out = [
+        '| health URL | checks | failed | degraded | latest | latency (latest) |',
+        '|---|---:|---:|---:|---|---:|',
+    ];
+    for (const t of input.targets) {
+        const probes = input.timeline
+            .filter((s) => s.kind === 'probe' && s.source === t.name)
+            .sort((a, b) => a.at - b.at);
+        const last = probes[probes.length - 1];
+        out.push(`| ${cell(t.name, 40)} ${code(t.display, 100)} | ${probes.length} | ${probes.filter((p) => p.status === 'unhealthy').length} | ${probes.filter((p) => p.status === 'degraded').length} | ${last ? last.status : '—'} | ${last ? `${Math.round(last.latencyMs)} ms` : '—'} |`);
+    }
+    out.push('');
+    return out;
+}
+function renderVerifySummary(input) {
+    const d = input.decision;
+    const s = input.schedule;
+    const out = [];
+    out.push(`## ${HEADLINE[d.verdict]}: ${cell(input.service)} · ${cell(input.environment)}`, '');
+    const watched = formatMs(input.endedAt - input.startedAt);
+    out.push(`Deployment ${code(input.deploymentId)} · watched ${watched} of ${formatMs(s.windowMs)}${input.early ? ' (**ended early**: a gate held)' : ''} · a sample every ${formatMs(s.intervalMs)}`, '');
+    out.push(`| output | value |`, `|---|---|`, `| \`healthy\` | \`${d.healthy}\` |`, `| \`rollback-recommended\` | \`${d.rollbackRecommended}\` |`, '');
+    if (d.reasons.length > 0) {
+        out.push(...d.reasons.map((r) => `- ${cell(r, 300)}`), '');
+    }
+    out.push(`Gates: error rate over 5 % for ${formatMs(s.errorGateMs)}; a health URL failing for ${formatMs(s.healthGateMs)} (the design's 2 and 5 minutes, at most half the window). Healthy: every check passed, latest error rate under 1 %.`, '');
+    out.push(...probeTotals(input));
+    out.push('### Timeline', '', ...timelineTable(input));
+    if (input.errorRateQuery) {
+        out.push('### Error rate', '', `Query: ${code(input.errorRateQuery, 400)}`, '');
+        const chart = errorRateChart(input);
+        if (chart)
+            out.push(chart);
+    }
+    if (input.delivery.length > 0) {
+        out.push('### Metrics', '', ...input.delivery.map((l) => `- ${l.ok ? '✅' : '⚠️'} ${l.text}`), '');
+    }
+    if (input.notes.length > 0) {
+        out.push('### Notes', '', ...input.notes.slice(0, 20).map((n) => `- ${cell(n, 400)}`), '');
+    }
+    return out.join('\n');
+}
+
+;// CONCATENATED MODULE: ./src/verify/timeline.ts
+/** What verify mode observes: probe and error-rate samples over the window. Plain data. */
+const ERROR_RATE_SOURCE = 'error rate';
+
 ;// CONCATENATED MODULE: ./src/hooks/verify.ts
+/**
+ * Verify mode (main): probes the health URLs and evaluates the error-rate
+ * query every interval of the window, decides by the design's gates (ending
+ * early as soon as one holds), pushes the health metrics into the track group
+ * (POST: track's metrics there stay intact), and sets `healthy` and
+ * `rollback-recommended`. The step succeeds unless `fail-on-unhealthy` is true
+ * and the verdict is unhealthy; telemetry problems follow `fail-on-error`.
+ */
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+const VerifyOutputs = {
+    Healthy: 'healthy',
+    RollbackRecommended: 'rollback-recommended',
+};
+/** Keeping counts a failed push could not deliver may use a little past the push deadline. */
+const CARRY_GRACE_MS = 3000;
+/** The error-rate source: says each kind of fault once, stops asking after Prometheus rejected the query. */
+function errorRateSource(config, schedule, clock, problems, notes) {
+    if (!config.prometheus || !config.errorRateQuery)
+        return undefined;
+    const client = new PrometheusClient(config.prometheus, clock, schedule.attemptTimeoutMs);
+    const query = config.errorRateQuery;
+    let rejected = false;
+    let faults = 0;
+    const said = new Set();
+    const sample = async (deadline) => {
+        if (rejected)
+            return undefined;
+        const at = clock.now();
+        try {
+            const { value, note } = await client.ratio(query, deadline);
+            if (note && !said.has(note)) {
+                said.add(note);
+                notes.push(note);
+            }
+            return { kind: 'error_rate', source: ERROR_RATE_SOURCE, at, value };
+        }
+        catch (error) {
+            const message = error.message;
+            if (error instanceof QueryRejected) {
+                rejected = true;
+                problems.report(`${message}; the error rate is not checked`);
+            }
+            else {
+                faults++;
+                if (faults === 1)
+                    problems.report(`${message}; the error rate is missing for this sample (asked again every ${formatMs(schedule.intervalMs)})`);
+            }
+            return { kind: 'error_rate', source: ERROR_RATE_SOURCE, at, value: undefined, problem: message };
+        }
+    };
+    return { source: { name: ERROR_RATE_SOURCE, sample, finished: () => rejected }, faults: () => faults };
+}
+function logSample(io, sample, startedAt) {
+    const when = `+${formatMs(sample.at - startedAt)}`;
+    if (sample.kind === 'probe') {
+        io.info(`${when} ${sample.source}: ${sample.status} in ${Math.round(sample.latencyMs)} ms${sample.problem ? ` (${sample.problem})` : ''}`);
+    }
+    else {
+        io.info(`${when} error rate: ${sample.value === undefined ? (sample.problem ?? 'no data') : `${(sample.value * 100).toFixed(2)} %`}`);
+    }
+}
+function annotate(ctx, decision, service) {
+    if (!ctx.config.annotations)
+        return;
+    const reasons = decision.reasons.join('; ');
+    if (decision.verdict === 'unhealthy')
+        ctx.io.error(`Rollback recommended: ${reasons}`, { title: `Deployment of ${service} is unhealthy` });
+    else if (decision.verdict === 'degraded')
+        ctx.io.warning(`Deployment of ${service} is degraded: ${reasons}`, {
+            title: `Deployment of ${service} degraded`,
+        });
+    else if (decision.verdict === 'unknown')
+        ctx.io.warning(`Health of ${service} could not be confirmed: ${reasons}`, {
+            title: `Deployment of ${service} not verified`,
+        });
+}
 async function runVerify(ctx) {
-    ctx.problems.report('mode verify is not available in this version of the action; nothing was done');
+    const { config: base, io, clock, env, problems } = ctx;
+    const { config, problems: inputProblems, secrets } = readVerifyConfig((name) => io.getInput(name));
+    for (const secret of secrets)
+        io.setSecret(secret);
+    for (const p of inputProblems)
+        problems.report(p);
+    const deploymentId = env[constants/* ExportedEnv */.XL.DeploymentId] || (0,inputs/* deploymentIdOf */.Y4)(base.runner);
+    const service = base.service;
+    io.setOutput(constants/* Outputs */.tY.DeploymentId, deploymentId);
+    const notes = [];
+    const schedule = verifySchedule(config.windowSeconds);
+    const rate = errorRateSource(config, schedule, clock, problems, notes);
+    if (config.targets.length === 0 && !rate) {
+        problems.report('verify mode has nothing to check: set health-urls, or prometheus-url and error-rate-query; nothing was verified');
+        io.setOutput(VerifyOutputs.Healthy, 'false');
+        io.setOutput(VerifyOutputs.RollbackRecommended, 'false');
+        return;
+    }
+    io.info(`Verifying deployment ${deploymentId} of ${service} in ${base.environment} for ${formatMs(schedule.windowMs)}: a sample every ${formatMs(schedule.intervalMs)}; gates: error rate over 5 % for ${formatMs(schedule.errorGateMs)}, health checks failing for ${formatMs(schedule.healthGateMs)}.`);
+    const sources = config.targets.map((target) => ({
+        name: target.name,
+        sample: (deadline) => probeTarget(target, deadline, { clock, attemptTimeoutMs: schedule.attemptTimeoutMs }),
+    }));
+    if (rate)
+        sources.push(rate.source);
+    // 1. Watch until a gate holds or the window ends.
+    const loop = await runDecisionLoop({
+        schedule,
+        clock,
+        sources,
+        onSample: (sample, startedAt) => logSample(io, sample, startedAt),
+    });
+    if (rate && rate.faults() > 1)
+        notes.push(`${rate.faults()} error-rate queries failed`);
+    const decision = decide(loop.timeline, schedule, {
+        probeSources: config.targets.map((t) => t.name),
+        errorRate: rate !== undefined,
+    });
+    io.info(`Verdict: ${decision.verdict}${loop.early ? ` (decided after ${formatMs(loop.endedAt - loop.startedAt)})` : ''}. ${decision.reasons.join('; ')}`);
+    // 2. Outputs and annotations first: the rollback job keys on them, whatever happens to the push.
+    io.setOutput(VerifyOutputs.Healthy, String(decision.healthy));
+    io.setOutput(VerifyOutputs.RollbackRecommended, String(decision.rollbackRecommended));
+    annotate(ctx, decision, service);
+    // 3. Metrics into the track group: POST only verify's families, counters cumulative.
+    const updates = verifyUpdates({ environment: base.environment, deploymentId, service }, loop.timeline);
+    const delivery = [];
+    const pushDeadline = clock.now() + PUSH_BUDGET_MS;
+    const key = groupingKey(base, service);
+    const store = base.pushgateway
+        ? await carryStoreOf(env, undefined, pushDeadline + CARRY_GRACE_MS)
+        : undefined;
+    const outcomes = updates.length === 0
+        ? []
+        : await publishGroups([{ key, updates }], {
+            client: base.pushgateway ? new PushgatewayClient(base.pushgateway, clock) : undefined,
+            store,
+            deploymentId,
+            deadline: pushDeadline,
+            clock,
+            logger: io,
+            cumulative: true,
+            replaceGroup: false,
+        });
+    if (updates.length === 0) {
+        delivery.push({ ok: false, text: 'Nothing to push: no sample was taken' });
+    }
+    else if (base.pushgateway) {
+        for (const outcome of outcomes) {
+            const group = `{${describeGroup(outcome.key)}}`;
+            if (outcome.pushed) {
+                const text = `Pushed to the Pushgateway ${base.pushgateway.url} group \`${group}\``;
+                delivery.push({ ok: true, text });
+                io.info(text.replace(/`/g, ''));
+            }
+            else {
+                const kept = outcome.carriedOut
+                    ? `counts kept in ${store?.description ?? 'the carry store'} for the next successful push`
+                    : 'the counts of this verification are lost (no place to keep them)';
+                const text = `Not pushed to \`${group}\`: ${outcome.problem ?? 'unknown problem'}; ${kept}`;
+                delivery.push({ ok: false, text });
+                problems.report(text.replace(/`/g, ''));
+            }
+        }
+    }
+    else {
+        delivery.push({ ok: true, text: 'No `pushgateway-url`: nothing pushed' });
+    }
+    if (outcomes.length > 0) {
+        try {
+            await (0,promises_namespaceObject.mkdir)((0,external_node_path_.dirname)(base.metricsFile), { recursive: true });
+            await (0,promises_namespaceObject.writeFile)(base.metricsFile, combinedExposition(outcomes), 'utf8');
+            delivery.push({ ok: true, text: `Metrics file: \`${base.metricsFile}\`` });
+            io.setOutput(constants/* Outputs */.tY.MetricsFile, base.metricsFile);
+        }
+        catch (error) {
+            problems.report(`metrics-file ${base.metricsFile} could not be written: ${error.message}`);
+        }
+    }
+    // 4. The job summary.
+    if (base.writeSummary) {
+        try {
+            await io.appendSummary(renderVerifySummary({
+                decision,
+                schedule,
+                service,
+                environment: base.environment,
+                deploymentId,
+                startedAt: loop.startedAt,
+                endedAt: loop.endedAt,
+                early: loop.early,
+                timeline: loop.timeline,
+                targets: config.targets,
+                errorRateQuery: rate ? config.errorRateQuery : undefined,
+                delivery,
+                notes: [...notes, ...problems.list],
+            }));
+        }
+        catch (error) {
+            problems.report(`The job summary could not be written: ${error.message}`);
+        }
+    }
+    // 5. The step fails on an unhealthy verdict only when asked to.
+    if (config.failOnUnhealthy && decision.verdict === 'unhealthy') {
+        io.setFailed(`Deployment of ${service} is unhealthy (fail-on-unhealthy): ${decision.reasons.join('; ')}`);
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/hooks/main.ts
@@ -33968,10 +33573,31 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("assert");
 
 /***/ }),
 
+/***/ 181:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("buffer");
+
+/***/ }),
+
+/***/ 6982:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("crypto");
+
+/***/ }),
+
 /***/ 4434:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("events");
+
+/***/ }),
+
+/***/ 9896:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("fs");
 
 /***/ }),
 
@@ -34052,6 +33678,13 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:events"
 
 /***/ }),
 
+/***/ 3024:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
+
+/***/ }),
+
 /***/ 7067:
 /***/ ((module) => {
 
@@ -34066,6 +33699,20 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:http2")
 
 /***/ }),
 
+/***/ 4708:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:https");
+
+/***/ }),
+
+/***/ 8995:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:module");
+
+/***/ }),
+
 /***/ 7030:
 /***/ ((module) => {
 
@@ -34073,10 +33720,31 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:net");
 
 /***/ }),
 
+/***/ 8161:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
+
+/***/ }),
+
+/***/ 6760:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
+
+/***/ }),
+
 /***/ 643:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:perf_hooks");
+
+/***/ }),
+
+/***/ 1708:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:process");
 
 /***/ }),
 
@@ -34136,6 +33804,27 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:zlib");
 
 /***/ }),
 
+/***/ 857:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("os");
+
+/***/ }),
+
+/***/ 6928:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("path");
+
+/***/ }),
+
+/***/ 2203:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("stream");
+
+/***/ }),
+
 /***/ 3193:
 /***/ ((module) => {
 
@@ -34150,10 +33839,3079 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("tls");
 
 /***/ }),
 
+/***/ 2018:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("tty");
+
+/***/ }),
+
+/***/ 7016:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("url");
+
+/***/ }),
+
 /***/ 9023:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
+
+/***/ }),
+
+/***/ 3838:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  Yz: () => (/* binding */ core_debug),
+  z3: () => (/* binding */ error),
+  dN: () => (/* binding */ exportVariable),
+  V4: () => (/* binding */ getInput),
+  Gu: () => (/* binding */ getState),
+  pq: () => (/* binding */ info),
+  _o: () => (/* binding */ isDebug),
+  lm: () => (/* binding */ notice),
+  LZ: () => (/* binding */ saveState),
+  C1: () => (/* binding */ setFailed),
+  uH: () => (/* binding */ setOutput),
+  Pq: () => (/* binding */ core_setSecret),
+  z: () => (/* reexport */ summary),
+  $e: () => (/* binding */ warning)
+});
+
+// UNUSED EXPORTS: ExitCode, addPath, endGroup, getBooleanInput, getIDToken, getMultilineInput, group, markdownSummary, platform, setCommandEcho, startGroup, toPlatformPath, toPosixPath, toWin32Path
+
+// EXTERNAL MODULE: external "os"
+var external_os_ = __nccwpck_require__(857);
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/utils.js
+// We use any as a valid input type
+/* eslint-disable @typescript-eslint/no-explicit-any */
+/**
+ * Sanitizes an input into a string so it can be passed into issueCommand safely
+ * @param input input to sanitize into a string
+ */
+function toCommandValue(input) {
+    if (input === null || input === undefined) {
+        return '';
+    }
+    else if (typeof input === 'string' || input instanceof String) {
+        return input;
+    }
+    return JSON.stringify(input);
+}
+/**
+ *
+ * @param annotationProperties
+ * @returns The command properties to send with the actual annotation command
+ * See IssueCommandProperties: https://github.com/actions/runner/blob/main/src/Runner.Worker/ActionCommandManager.cs#L646
+ */
+function toCommandProperties(annotationProperties) {
+    if (!Object.keys(annotationProperties).length) {
+        return {};
+    }
+    return {
+        title: annotationProperties.title,
+        file: annotationProperties.file,
+        line: annotationProperties.startLine,
+        endLine: annotationProperties.endLine,
+        col: annotationProperties.startColumn,
+        endColumn: annotationProperties.endColumn
+    };
+}
+//# sourceMappingURL=utils.js.map
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/command.js
+
+
+/**
+ * Issues a command to the GitHub Actions runner
+ *
+ * @param command - The command name to issue
+ * @param properties - Additional properties for the command (key-value pairs)
+ * @param message - The message to include with the command
+ * @remarks
+ * This function outputs a specially formatted string to stdout that the Actions
+ * runner interprets as a command. These commands can control workflow behavior,
+ * set outputs, create annotations, mask values, and more.
+ *
+ * Command Format:
+ *   ::name key=value,key=value::message
+ *
+ * @example
+ * ```typescript
+ * // Issue a warning annotation
+ * issueCommand('warning', {}, 'This is a warning message');
+ * // Output: ::warning::This is a warning message
+ *
+ * // Set an environment variable
+ * issueCommand('set-env', { name: 'MY_VAR' }, 'some value');
+ * // Output: ::set-env name=MY_VAR::some value
+ *
+ * // Add a secret mask
+ * issueCommand('add-mask', {}, 'secretValue123');
+ * // Output: ::add-mask::secretValue123
+ * ```
+ *
+ * @internal
+ * This is an internal utility function that powers the public API functions
+ * such as setSecret, warning, error, and exportVariable.
+ */
+function command_issueCommand(command, properties, message) {
+    const cmd = new Command(command, properties, message);
+    process.stdout.write(cmd.toString() + external_os_.EOL);
+}
+function command_issue(name, message = '') {
+    command_issueCommand(name, {}, message);
+}
+const CMD_STRING = '::';
+class Command {
+    constructor(command, properties, message) {
+        if (!command) {
+            command = 'missing.command';
+        }
+        this.command = command;
+        this.properties = properties;
+        this.message = message;
+    }
+    toString() {
+        let cmdStr = CMD_STRING + this.command;
+        if (this.properties && Object.keys(this.properties).length > 0) {
+            cmdStr += ' ';
+            let first = true;
+            for (const key in this.properties) {
+                if (this.properties.hasOwnProperty(key)) {
+                    const val = this.properties[key];
+                    if (val) {
+                        if (first) {
+                            first = false;
+                        }
+                        else {
+                            cmdStr += ',';
+                        }
+                        cmdStr += `${key}=${escapeProperty(val)}`;
+                    }
+                }
+            }
+        }
+        cmdStr += `${CMD_STRING}${escapeData(this.message)}`;
+        return cmdStr;
+    }
+}
+function escapeData(s) {
+    return toCommandValue(s)
+        .replace(/%/g, '%25')
+        .replace(/\r/g, '%0D')
+        .replace(/\n/g, '%0A');
+}
+function escapeProperty(s) {
+    return toCommandValue(s)
+        .replace(/%/g, '%25')
+        .replace(/\r/g, '%0D')
+        .replace(/\n/g, '%0A')
+        .replace(/:/g, '%3A')
+        .replace(/,/g, '%2C');
+}
+//# sourceMappingURL=command.js.map
+// EXTERNAL MODULE: external "crypto"
+var external_crypto_ = __nccwpck_require__(6982);
+// EXTERNAL MODULE: external "fs"
+var external_fs_ = __nccwpck_require__(9896);
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/file-command.js
+// For internal use, subject to change.
+// We use any as a valid input type
+/* eslint-disable @typescript-eslint/no-explicit-any */
+
+
+
+
+function file_command_issueFileCommand(command, message) {
+    const filePath = process.env[`GITHUB_${command}`];
+    if (!filePath) {
+        throw new Error(`Unable to find environment variable for file command ${command}`);
+    }
+    if (!external_fs_.existsSync(filePath)) {
+        throw new Error(`Missing file at path: ${filePath}`);
+    }
+    external_fs_.appendFileSync(filePath, `${toCommandValue(message)}${external_os_.EOL}`, {
+        encoding: 'utf8'
+    });
+}
+function prepareKeyValueMessage(key, value) {
+    const delimiter = `ghadelimiter_${external_crypto_.randomUUID()}`;
+    const convertedValue = toCommandValue(value);
+    // These should realistically never happen, but just in case someone finds a
+    // way to exploit uuid generation let's not allow keys or values that contain
+    // the delimiter.
+    if (key.includes(delimiter)) {
+        throw new Error(`Unexpected input: name should not contain the delimiter "${delimiter}"`);
+    }
+    if (convertedValue.includes(delimiter)) {
+        throw new Error(`Unexpected input: value should not contain the delimiter "${delimiter}"`);
+    }
+    return `${key}<<${delimiter}${external_os_.EOL}${convertedValue}${external_os_.EOL}${delimiter}`;
+}
+//# sourceMappingURL=file-command.js.map
+// EXTERNAL MODULE: external "path"
+var external_path_ = __nccwpck_require__(6928);
+// EXTERNAL MODULE: ./node_modules/@actions/http-client/lib/index.js + 1 modules
+var lib = __nccwpck_require__(4942);
+// EXTERNAL MODULE: ./node_modules/@actions/http-client/lib/auth.js
+var auth = __nccwpck_require__(2145);
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/oidc-utils.js
+var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+
+class oidc_utils_OidcClient {
+    static createHttpClient(allowRetry = true, maxRetry = 10) {
+        const requestOptions = {
+            allowRetries: allowRetry,
+            maxRetries: maxRetry
+        };
+        return new HttpClient('actions/oidc-client', [new BearerCredentialHandler(oidc_utils_OidcClient.getRequestToken())], requestOptions);
+    }
+    static getRequestToken() {
+        const token = process.env['ACTIONS_ID_TOKEN_REQUEST_TOKEN'];
+        if (!token) {
+            throw new Error('Unable to get ACTIONS_ID_TOKEN_REQUEST_TOKEN env variable');
+        }
+        return token;
+    }
+    static getIDTokenUrl() {
+        const runtimeUrl = process.env['ACTIONS_ID_TOKEN_REQUEST_URL'];
+        if (!runtimeUrl) {
+            throw new Error('Unable to get ACTIONS_ID_TOKEN_REQUEST_URL env variable');
+        }
+        return runtimeUrl;
+    }
+    static getCall(id_token_url) {
+        return __awaiter(this, void 0, void 0, function* () {
+            var _a;
+            const httpclient = oidc_utils_OidcClient.createHttpClient();
+            const res = yield httpclient
+                .getJson(id_token_url)
+                .catch(error => {
+                throw new Error(`Failed to get ID Token. \n 
+        Error Code : ${error.statusCode}\n 
+        Error Message: ${error.message}`);
+            });
+            const id_token = (_a = res.result) === null || _a === void 0 ? void 0 : _a.value;
+            if (!id_token) {
+                throw new Error('Response json body do not have ID Token field');
+            }
+            return id_token;
+        });
+    }
+    static getIDToken(audience) {
+        return __awaiter(this, void 0, void 0, function* () {
+            try {
+                // New ID Token is requested from action service
+                let id_token_url = oidc_utils_OidcClient.getIDTokenUrl();
+                if (audience) {
+                    const encodedAudience = encodeURIComponent(audience);
+                    id_token_url = `${id_token_url}&audience=${encodedAudience}`;
+                }
+                debug(`ID token url is ${id_token_url}`);
+                const id_token = yield oidc_utils_OidcClient.getCall(id_token_url);
+                setSecret(id_token);
+                return id_token;
+            }
+            catch (error) {
+                throw new Error(`Error message: ${error.message}`);
+            }
+        });
+    }
+}
+//# sourceMappingURL=oidc-utils.js.map
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/summary.js
+var summary_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+const { access, appendFile, writeFile } = external_fs_.promises;
+const SUMMARY_ENV_VAR = 'GITHUB_STEP_SUMMARY';
+const SUMMARY_DOCS_URL = 'https://docs.github.com/actions/using-workflows/workflow-commands-for-github-actions#adding-a-job-summary';
+class Summary {
+    constructor() {
+        this._buffer = '';
+    }
+    /**
+     * Finds the summary file path from the environment, rejects if env var is not found or file does not exist
+     * Also checks r/w permissions.
+     *
+     * @returns step summary file path
+     */
+    filePath() {
+        return summary_awaiter(this, void 0, void 0, function* () {
+            if (this._filePath) {
+                return this._filePath;
+            }
+            const pathFromEnv = process.env[SUMMARY_ENV_VAR];
+            if (!pathFromEnv) {
+                throw new Error(`Unable to find environment variable for $${SUMMARY_ENV_VAR}. Check if your runtime environment supports job summaries.`);
+            }
+            try {
+                yield access(pathFromEnv, external_fs_.constants.R_OK | external_fs_.constants.W_OK);
+            }
+            catch (_a) {
+                throw new Error(`Unable to access summary file: '${pathFromEnv}'. Check if the file has correct read/write permissions.`);
+            }
+            this._filePath = pathFromEnv;
+            return this._filePath;
+        });
+    }
+    /**
+     * Wraps content in an HTML tag, adding any HTML attributes
+     *
+     * @param {string} tag HTML tag to wrap
+     * @param {string | null} content content within the tag
+     * @param {[attribute: string]: string} attrs key-value list of HTML attributes to add
+     *
+     * @returns {string} content wrapped in HTML element
+     */
+    wrap(tag, content, attrs = {}) {
+        const htmlAttrs = Object.entries(attrs)
+            .map(([key, value]) => ` ${key}="${value}"`)
+            .join('');
+        if (!content) {
+            return `<${tag}${htmlAttrs}>`;
+        }
+        return `<${tag}${htmlAttrs}>${content}</${tag}>`;
+    }
+    /**
+     * Writes text in the buffer to the summary buffer file and empties buffer. Will append by default.
+     *
+     * @param {SummaryWriteOptions} [options] (optional) options for write operation
+     *
+     * @returns {Promise<Summary>} summary instance
+     */
+    write(options) {
+        return summary_awaiter(this, void 0, void 0, function* () {
+            const overwrite = !!(options === null || options === void 0 ? void 0 : options.overwrite);
+            const filePath = yield this.filePath();
+            const writeFunc = overwrite ? writeFile : appendFile;
+            yield writeFunc(filePath, this._buffer, { encoding: 'utf8' });
+            return this.emptyBuffer();
+        });
+    }
+    /**
+     * Clears the summary buffer and wipes the summary file
+     *
+     * @returns {Summary} summary instance
+     */
+    clear() {
+        return summary_awaiter(this, void 0, void 0, function* () {
+            return this.emptyBuffer().write({ overwrite: true });
+        });
+    }
+    /**
+     * Returns the current summary buffer as a string
+     *
+     * @returns {string} string of summary buffer
+     */
+    stringify() {
+        return this._buffer;
+    }
+    /**
+     * If the summary buffer is empty
+     *
+     * @returns {boolen} true if the buffer is empty
+     */
+    isEmptyBuffer() {
+        return this._buffer.length === 0;
+    }
+    /**
+     * Resets the summary buffer without writing to summary file
+     *
+     * @returns {Summary} summary instance
+     */
+    emptyBuffer() {
+        this._buffer = '';
+        return this;
+    }
+    /**
+     * Adds raw text to the summary buffer
+     *
+     * @param {string} text content to add
+     * @param {boolean} [addEOL=false] (optional) append an EOL to the raw text (default: false)
+     *
+     * @returns {Summary} summary instance
+     */
+    addRaw(text, addEOL = false) {
+        this._buffer += text;
+        return addEOL ? this.addEOL() : this;
+    }
+    /**
+     * Adds the operating system-specific end-of-line marker to the buffer
+     *
+     * @returns {Summary} summary instance
+     */
+    addEOL() {
+        return this.addRaw(external_os_.EOL);
+    }
+    /**
+     * Adds an HTML codeblock to the summary buffer
+     *
+     * @param {string} code content to render within fenced code block
+     * @param {string} lang (optional) language to syntax highlight code
+     *
+     * @returns {Summary} summary instance
+     */
+    addCodeBlock(code, lang) {
+        const attrs = Object.assign({}, (lang && { lang }));
+        const element = this.wrap('pre', this.wrap('code', code), attrs);
+        return this.addRaw(element).addEOL();
+    }
+    /**
+     * Adds an HTML list to the summary buffer
+     *
+     * @param {string[]} items list of items to render
+     * @param {boolean} [ordered=false] (optional) if the rendered list should be ordered or not (default: false)
+     *
+     * @returns {Summary} summary instance
+     */
+    addList(items, ordered = false) {
+        const tag = ordered ? 'ol' : 'ul';
+        const listItems = items.map(item => this.wrap('li', item)).join('');
+        const element = this.wrap(tag, listItems);
+        return this.addRaw(element).addEOL();
+    }
+    /**
+     * Adds an HTML table to the summary buffer
+     *
+     * @param {SummaryTableCell[]} rows table rows
+     *
+     * @returns {Summary} summary instance
+     */
+    addTable(rows) {
+        const tableBody = rows
+            .map(row => {
+            const cells = row
+                .map(cell => {
+                if (typeof cell === 'string') {
+                    return this.wrap('td', cell);
+                }
+                const { header, data, colspan, rowspan } = cell;
+                const tag = header ? 'th' : 'td';
+                const attrs = Object.assign(Object.assign({}, (colspan && { colspan })), (rowspan && { rowspan }));
+                return this.wrap(tag, data, attrs);
+            })
+                .join('');
+            return this.wrap('tr', cells);
+        })
+            .join('');
+        const element = this.wrap('table', tableBody);
+        return this.addRaw(element).addEOL();
+    }
+    /**
+     * Adds a collapsable HTML details element to the summary buffer
+     *
+     * @param {string} label text for the closed state
+     * @param {string} content collapsable content
+     *
+     * @returns {Summary} summary instance
+     */
+    addDetails(label, content) {
+        const element = this.wrap('details', this.wrap('summary', label) + content);
+        return this.addRaw(element).addEOL();
+    }
+    /**
+     * Adds an HTML image tag to the summary buffer
+     *
+     * @param {string} src path to the image you to embed
+     * @param {string} alt text description of the image
+     * @param {SummaryImageOptions} options (optional) addition image attributes
+     *
+     * @returns {Summary} summary instance
+     */
+    addImage(src, alt, options) {
+        const { width, height } = options || {};
+        const attrs = Object.assign(Object.assign({}, (width && { width })), (height && { height }));
+        const element = this.wrap('img', null, Object.assign({ src, alt }, attrs));
+        return this.addRaw(element).addEOL();
+    }
+    /**
+     * Adds an HTML section heading element
+     *
+     * @param {string} text heading text
+     * @param {number | string} [level=1] (optional) the heading level, default: 1
+     *
+     * @returns {Summary} summary instance
+     */
+    addHeading(text, level) {
+        const tag = `h${level}`;
+        const allowedTag = ['h1', 'h2', 'h3', 'h4', 'h5', 'h6'].includes(tag)
+            ? tag
+            : 'h1';
+        const element = this.wrap(allowedTag, text);
+        return this.addRaw(element).addEOL();
+    }
+    /**
+     * Adds an HTML thematic break (<hr>) to the summary buffer
+     *
+     * @returns {Summary} summary instance
+     */
+    addSeparator() {
+        const element = this.wrap('hr', null);
+        return this.addRaw(element).addEOL();
+    }
+    /**
+     * Adds an HTML line break (<br>) to the summary buffer
+     *
+     * @returns {Summary} summary instance
+     */
+    addBreak() {
+        const element = this.wrap('br', null);
+        return this.addRaw(element).addEOL();
+    }
+    /**
+     * Adds an HTML blockquote to the summary buffer
+     *
+     * @param {string} text quote text
+     * @param {string} cite (optional) citation url
+     *
+     * @returns {Summary} summary instance
+     */
+    addQuote(text, cite) {
+        const attrs = Object.assign({}, (cite && { cite }));
+        const element = this.wrap('blockquote', text, attrs);
+        return this.addRaw(element).addEOL();
+    }
+    /**
+     * Adds an HTML anchor tag to the summary buffer
+     *
+     * @param {string} text link text/content
+     * @param {string} href hyperlink
+     *
+     * @returns {Summary} summary instance
+     */
+    addLink(text, href) {
+        const element = this.wrap('a', text, { href });
+        return this.addRaw(element).addEOL();
+    }
+}
+const _summary = new Summary();
+/**
+ * @deprecated use `core.summary`
+ */
+const markdownSummary = (/* unused pure expression or super */ null && (_summary));
+const summary = _summary;
+//# sourceMappingURL=summary.js.map
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/path-utils.js
+
+/**
+ * toPosixPath converts the given path to the posix form. On Windows, \\ will be
+ * replaced with /.
+ *
+ * @param pth. Path to transform.
+ * @return string Posix path.
+ */
+function toPosixPath(pth) {
+    return pth.replace(/[\\]/g, '/');
+}
+/**
+ * toWin32Path converts the given path to the win32 form. On Linux, / will be
+ * replaced with \\.
+ *
+ * @param pth. Path to transform.
+ * @return string Win32 path.
+ */
+function toWin32Path(pth) {
+    return pth.replace(/[/]/g, '\\');
+}
+/**
+ * toPlatformPath converts the given path to a platform-specific path. It does
+ * this by replacing instances of / and \ with the platform-specific path
+ * separator.
+ *
+ * @param pth The path to platformize.
+ * @return string The platform-specific path.
+ */
+function toPlatformPath(pth) {
+    return pth.replace(/[/\\]/g, path.sep);
+}
+//# sourceMappingURL=path-utils.js.map
+// EXTERNAL MODULE: ./node_modules/@actions/exec/lib/exec.js + 3 modules
+var lib_exec = __nccwpck_require__(7187);
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/platform.js
+var platform_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+const getWindowsInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
+    const { stdout: version } = yield exec.getExecOutput('powershell -command "(Get-CimInstance -ClassName Win32_OperatingSystem).Version"', undefined, {
+        silent: true
+    });
+    const { stdout: name } = yield exec.getExecOutput('powershell -command "(Get-CimInstance -ClassName Win32_OperatingSystem).Caption"', undefined, {
+        silent: true
+    });
+    return {
+        name: name.trim(),
+        version: version.trim()
+    };
+});
+const getMacOsInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
+    var _a, _b, _c, _d;
+    const { stdout } = yield exec.getExecOutput('sw_vers', undefined, {
+        silent: true
+    });
+    const version = (_b = (_a = stdout.match(/ProductVersion:\s*(.+)/)) === null || _a === void 0 ? void 0 : _a[1]) !== null && _b !== void 0 ? _b : '';
+    const name = (_d = (_c = stdout.match(/ProductName:\s*(.+)/)) === null || _c === void 0 ? void 0 : _c[1]) !== null && _d !== void 0 ? _d : '';
+    return {
+        name,
+        version
+    };
+});
+const getLinuxInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
+    const { stdout } = yield exec.getExecOutput('lsb_release', ['-i', '-r', '-s'], {
+        silent: true
+    });
+    const [name, version] = stdout.trim().split('\n');
+    return {
+        name,
+        version
+    };
+});
+const platform = external_os_.platform();
+const arch = external_os_.arch();
+const isWindows = platform === 'win32';
+const isMacOS = platform === 'darwin';
+const isLinux = platform === 'linux';
+function getDetails() {
+    return platform_awaiter(this, void 0, void 0, function* () {
+        return Object.assign(Object.assign({}, (yield (isWindows
+            ? getWindowsInfo()
+            : isMacOS
+                ? getMacOsInfo()
+                : getLinuxInfo()))), { platform,
+            arch,
+            isWindows,
+            isMacOS,
+            isLinux });
+    });
+}
+//# sourceMappingURL=platform.js.map
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/core.js
+var core_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+
+
+
+
+/**
+ * The code to exit an action
+ */
+var ExitCode;
+(function (ExitCode) {
+    /**
+     * A code indicating that the action was successful
+     */
+    ExitCode[ExitCode["Success"] = 0] = "Success";
+    /**
+     * A code indicating that the action was a failure
+     */
+    ExitCode[ExitCode["Failure"] = 1] = "Failure";
+})(ExitCode || (ExitCode = {}));
+//-----------------------------------------------------------------------
+// Variables
+//-----------------------------------------------------------------------
+/**
+ * Sets env variable for this action and future actions in the job
+ * @param name the name of the variable to set
+ * @param val the value of the variable. Non-string values will be converted to a string via JSON.stringify
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function exportVariable(name, val) {
+    const convertedVal = toCommandValue(val);
+    process.env[name] = convertedVal;
+    const filePath = process.env['GITHUB_ENV'] || '';
+    if (filePath) {
+        return file_command_issueFileCommand('ENV', prepareKeyValueMessage(name, val));
+    }
+    command_issueCommand('set-env', { name }, convertedVal);
+}
+/**
+ * Registers a secret which will get masked from logs
+ *
+ * @param secret - Value of the secret to be masked
+ * @remarks
+ * This function instructs the Actions runner to mask the specified value in any
+ * logs produced during the workflow run. Once registered, the secret value will
+ * be replaced with asterisks (***) whenever it appears in console output, logs,
+ * or error messages.
+ *
+ * This is useful for protecting sensitive information such as:
+ * - API keys
+ * - Access tokens
+ * - Authentication credentials
+ * - URL parameters containing signatures (SAS tokens)
+ *
+ * Note that masking only affects future logs; any previous appearances of the
+ * secret in logs before calling this function will remain unmasked.
+ *
+ * @example
+ * ```typescript
+ * // Register an API token as a secret
+ * const apiToken = "abc123xyz456";
+ * setSecret(apiToken);
+ *
+ * // Now any logs containing this value will show *** instead
+ * console.log(`Using token: ${apiToken}`); // Outputs: "Using token: ***"
+ * ```
+ */
+function core_setSecret(secret) {
+    command_issueCommand('add-mask', {}, secret);
+}
+/**
+ * Prepends inputPath to the PATH (for this action and future actions)
+ * @param inputPath
+ */
+function addPath(inputPath) {
+    const filePath = process.env['GITHUB_PATH'] || '';
+    if (filePath) {
+        issueFileCommand('PATH', inputPath);
+    }
+    else {
+        issueCommand('add-path', {}, inputPath);
+    }
+    process.env['PATH'] = `${inputPath}${path.delimiter}${process.env['PATH']}`;
+}
+/**
+ * Gets the value of an input.
+ * Unless trimWhitespace is set to false in InputOptions, the value is also trimmed.
+ * Returns an empty string if the value is not defined.
+ *
+ * @param     name     name of the input to get
+ * @param     options  optional. See InputOptions.
+ * @returns   string
+ */
+function getInput(name, options) {
+    const val = process.env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] || '';
+    if (options && options.required && !val) {
+        throw new Error(`Input required and not supplied: ${name}`);
+    }
+    if (options && options.trimWhitespace === false) {
+        return val;
+    }
+    return val.trim();
+}
+/**
+ * Gets the values of an multiline input.  Each value is also trimmed.
+ *
+ * @param     name     name of the input to get
+ * @param     options  optional. See InputOptions.
+ * @returns   string[]
+ *
+ */
+function getMultilineInput(name, options) {
+    const inputs = getInput(name, options)
+        .split('\n')
+        .filter(x => x !== '');
+    if (options && options.trimWhitespace === false) {
+        return inputs;
+    }
+    return inputs.map(input => input.trim());
+}
+/**
+ * Gets the input value of the boolean type in the YAML 1.2 "core schema" specification.
+ * Support boolean input list: `true | True | TRUE | false | False | FALSE` .
+ * The return value is also in boolean type.
+ * ref: https://yaml.org/spec/1.2/spec.html#id2804923
+ *
+ * @param     name     name of the input to get
+ * @param     options  optional. See InputOptions.
+ * @returns   boolean
+ */
+function getBooleanInput(name, options) {
+    const trueValue = ['true', 'True', 'TRUE'];
+    const falseValue = ['false', 'False', 'FALSE'];
+    const val = getInput(name, options);
+    if (trueValue.includes(val))
+        return true;
+    if (falseValue.includes(val))
+        return false;
+    throw new TypeError(`Input does not meet YAML 1.2 "Core Schema" specification: ${name}\n` +
+        `Support boolean input list: \`true | True | TRUE | false | False | FALSE\``);
+}
+/**
+ * Sets the value of an output.
+ *
+ * @param     name     name of the output to set
+ * @param     value    value to store. Non-string values will be converted to a string via JSON.stringify
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function setOutput(name, value) {
+    const filePath = process.env['GITHUB_OUTPUT'] || '';
+    if (filePath) {
+        return file_command_issueFileCommand('OUTPUT', prepareKeyValueMessage(name, value));
+    }
+    process.stdout.write(external_os_.EOL);
+    command_issueCommand('set-output', { name }, toCommandValue(value));
+}
+/**
+ * Enables or disables the echoing of commands into stdout for the rest of the step.
+ * Echoing is disabled by default if ACTIONS_STEP_DEBUG is not set.
+ *
+ */
+function setCommandEcho(enabled) {
+    issue('echo', enabled ? 'on' : 'off');
+}
+//-----------------------------------------------------------------------
+// Results
+//-----------------------------------------------------------------------
+/**
+ * Sets the action status to failed.
+ * When the action exits it will be with an exit code of 1
+ * @param message add error issue message
+ */
+function setFailed(message) {
+    process.exitCode = ExitCode.Failure;
+    error(message);
+}
+//-----------------------------------------------------------------------
+// Logging Commands
+//-----------------------------------------------------------------------
+/**
+ * Gets whether Actions Step Debug is on or not
+ */
+function isDebug() {
+    return process.env['RUNNER_DEBUG'] === '1';
+}
+/**
+ * Writes debug message to user log
+ * @param message debug message
+ */
+function core_debug(message) {
+    command_issueCommand('debug', {}, message);
+}
+/**
+ * Adds an error issue
+ * @param message error issue message. Errors will be converted to string via toString()
+ * @param properties optional properties to add to the annotation.
+ */
+function error(message, properties = {}) {
+    command_issueCommand('error', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+}
+/**
+ * Adds a warning issue
+ * @param message warning issue message. Errors will be converted to string via toString()
+ * @param properties optional properties to add to the annotation.
+ */
+function warning(message, properties = {}) {
+    command_issueCommand('warning', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+}
+/**
+ * Adds a notice issue
+ * @param message notice issue message. Errors will be converted to string via toString()
+ * @param properties optional properties to add to the annotation.
+ */
+function notice(message, properties = {}) {
+    command_issueCommand('notice', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+}
+/**
+ * Writes info to log with console.log.
+ * @param message info message
+ */
+function info(message) {
+    process.stdout.write(message + external_os_.EOL);
+}
+/**
+ * Begin an output group.
+ *
+ * Output until the next `groupEnd` will be foldable in this group
+ *
+ * @param name The name of the output group
+ */
+function startGroup(name) {
+    issue('group', name);
+}
+/**
+ * End an output group.
+ */
+function endGroup() {
+    issue('endgroup');
+}
+/**
+ * Wrap an asynchronous function call in a group.
+ *
+ * Returns the same type as the function itself.
+ *
+ * @param name The name of the group
+ * @param fn The function to wrap in the group
+ */
+function group(name, fn) {
+    return core_awaiter(this, void 0, void 0, function* () {
+        startGroup(name);
+        let result;
+        try {
+            result = yield fn();
+        }
+        finally {
+            endGroup();
+        }
+        return result;
+    });
+}
+//-----------------------------------------------------------------------
+// Wrapper action state
+//-----------------------------------------------------------------------
+/**
+ * Saves state for current action, the state can only be retrieved by this action's post job execution.
+ *
+ * @param     name     name of the state to store
+ * @param     value    value to store. Non-string values will be converted to a string via JSON.stringify
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function saveState(name, value) {
+    const filePath = process.env['GITHUB_STATE'] || '';
+    if (filePath) {
+        return file_command_issueFileCommand('STATE', prepareKeyValueMessage(name, value));
+    }
+    command_issueCommand('save-state', { name }, toCommandValue(value));
+}
+/**
+ * Gets the value of an state set by this action's main execution.
+ *
+ * @param     name     name of the state to get
+ * @returns   string
+ */
+function getState(name) {
+    return process.env[`STATE_${name}`] || '';
+}
+function getIDToken(aud) {
+    return core_awaiter(this, void 0, void 0, function* () {
+        return yield OidcClient.getIDToken(aud);
+    });
+}
+/**
+ * Summary exports
+ */
+
+/**
+ * @deprecated use core.summary
+ */
+
+/**
+ * Path exports
+ */
+
+/**
+ * Platform utilities exports
+ */
+
+//# sourceMappingURL=core.js.map
+
+/***/ }),
+
+/***/ 7187:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  m: () => (/* binding */ exec)
+});
+
+// UNUSED EXPORTS: getExecOutput
+
+// EXTERNAL MODULE: external "string_decoder"
+var external_string_decoder_ = __nccwpck_require__(3193);
+// EXTERNAL MODULE: external "os"
+var external_os_ = __nccwpck_require__(857);
+// EXTERNAL MODULE: external "events"
+var external_events_ = __nccwpck_require__(4434);
+;// CONCATENATED MODULE: external "child_process"
+const external_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("child_process");
+// EXTERNAL MODULE: external "path"
+var external_path_ = __nccwpck_require__(6928);
+// EXTERNAL MODULE: ./node_modules/@actions/io/lib/io.js
+var io = __nccwpck_require__(8701);
+// EXTERNAL MODULE: ./node_modules/@actions/io/lib/io-util.js
+var io_util = __nccwpck_require__(90);
+;// CONCATENATED MODULE: external "timers"
+const external_timers_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("timers");
+;// CONCATENATED MODULE: ./node_modules/@actions/exec/lib/toolrunner.js
+var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+
+
+
+
+
+/* eslint-disable @typescript-eslint/unbound-method */
+const IS_WINDOWS = process.platform === 'win32';
+/*
+ * Class for running command line tools. Handles quoting and arg parsing in a platform agnostic way.
+ */
+class ToolRunner extends external_events_.EventEmitter {
+    constructor(toolPath, args, options) {
+        super();
+        if (!toolPath) {
+            throw new Error("Parameter 'toolPath' cannot be null or empty.");
+        }
+        this.toolPath = toolPath;
+        this.args = args || [];
+        this.options = options || {};
+    }
+    _debug(message) {
+        if (this.options.listeners && this.options.listeners.debug) {
+            this.options.listeners.debug(message);
+        }
+    }
+    _getCommandString(options, noPrefix) {
+        const toolPath = this._getSpawnFileName();
+        const args = this._getSpawnArgs(options);
+        let cmd = noPrefix ? '' : '[command]'; // omit prefix when piped to a second tool
+        if (IS_WINDOWS) {
+            // Windows + cmd file
+            if (this._isCmdFile()) {
+                cmd += toolPath;
+                for (const a of args) {
+                    cmd += ` ${a}`;
+                }
+            }
+            // Windows + verbatim
+            else if (options.windowsVerbatimArguments) {
+                cmd += `"${toolPath}"`;
+                for (const a of args) {
+                    cmd += ` ${a}`;
+                }
+            }
+            // Windows (regular)
+            else {
+                cmd += this._windowsQuoteCmdArg(toolPath);
+                for (const a of args) {
+                    cmd += ` ${this._windowsQuoteCmdArg(a)}`;
+                }
+            }
+        }
+        else {
+            // OSX/Linux - this can likely be improved with some form of quoting.
+            // creating processes on Unix is fundamentally different than Windows.
+            // on Unix, execvp() takes an arg array.
+            cmd += toolPath;
+            for (const a of args) {
+                cmd += ` ${a}`;
+            }
+        }
+        return cmd;
+    }
+    _processLineBuffer(data, strBuffer, onLine) {
+        try {
+            let s = strBuffer + data.toString();
+            let n = s.indexOf(external_os_.EOL);
+            while (n > -1) {
+                const line = s.substring(0, n);
+                onLine(line);
+                // the rest of the string ...
+                s = s.substring(n + external_os_.EOL.length);
+                n = s.indexOf(external_os_.EOL);
+            }
+            return s;
+        }
+        catch (err) {
+            // streaming lines to console is best effort.  Don't fail a build.
+            this._debug(`error processing line. Failed with error ${err}`);
+            return '';
+        }
+    }
+    _getSpawnFileName() {
+        if (IS_WINDOWS) {
+            if (this._isCmdFile()) {
+                return process.env['COMSPEC'] || 'cmd.exe';
+            }
+        }
+        return this.toolPath;
+    }
+    _getSpawnArgs(options) {
+        if (IS_WINDOWS) {
+            if (this._isCmdFile()) {
+                let argline = `/D /S /C "${this._windowsQuoteCmdArg(this.toolPath)}`;
+                for (const a of this.args) {
+                    argline += ' ';
+                    argline += options.windowsVerbatimArguments
+                        ? a
+                        : this._windowsQuoteCmdArg(a);
+                }
+                argline += '"';
+                return [argline];
+            }
+        }
+        return this.args;
+    }
+    _endsWith(str, end) {
+        return str.endsWith(end);
+    }
+    _isCmdFile() {
+        const upperToolPath = this.toolPath.toUpperCase();
+        return (this._endsWith(upperToolPath, '.CMD') ||
+            this._endsWith(upperToolPath, '.BAT'));
+    }
+    _windowsQuoteCmdArg(arg) {
+        // for .exe, apply the normal quoting rules that libuv applies
+        if (!this._isCmdFile()) {
+            return this._uvQuoteCmdArg(arg);
+        }
+        // otherwise apply quoting rules specific to the cmd.exe command line parser.
+        // the libuv rules are generic and are not designed specifically for cmd.exe
+        // command line parser.
+        //
+        // for a detailed description of the cmd.exe command line parser, refer to
+        // http://stackoverflow.com/questions/4094699/how-does-the-windows-command-interpreter-cmd-exe-parse-scripts/7970912#7970912
+        // need quotes for empty arg
+        if (!arg) {
+            return '""';
+        }
+        // determine whether the arg needs to be quoted
+        const cmdSpecialChars = [
+            ' ',
+            '\t',
+            '&',
+            '(',
+            ')',
+            '[',
+            ']',
+            '{',
+            '}',
+            '^',
+            '=',
+            ';',
+            '!',
+            "'",
+            '+',
+            ',',
+            '`',
+            '~',
+            '|',
+            '<',
+            '>',
+            '"'
+        ];
+        let needsQuotes = false;
+        for (const char of arg) {
+            if (cmdSpecialChars.some(x => x === char)) {
+                needsQuotes = true;
+                break;
+            }
+        }
+        // short-circuit if quotes not needed
+        if (!needsQuotes) {
+            return arg;
+        }
+        // the following quoting rules are very similar to the rules that by libuv applies.
+        //
+        // 1) wrap the string in quotes
+        //
+        // 2) double-up quotes - i.e. " => ""
+        //
+        //    this is different from the libuv quoting rules. libuv replaces " with \", which unfortunately
+        //    doesn't work well with a cmd.exe command line.
+        //
+        //    note, replacing " with "" also works well if the arg is passed to a downstream .NET console app.
+        //    for example, the command line:
+        //          foo.exe "myarg:""my val"""
+        //    is parsed by a .NET console app into an arg array:
+        //          [ "myarg:\"my val\"" ]
+        //    which is the same end result when applying libuv quoting rules. although the actual
+        //    command line from libuv quoting rules would look like:
+        //          foo.exe "myarg:\"my val\""
+        //
+        // 3) double-up slashes that precede a quote,
+        //    e.g.  hello \world    => "hello \world"
+        //          hello\"world    => "hello\\""world"
+        //          hello\\"world   => "hello\\\\""world"
+        //          hello world\    => "hello world\\"
+        //
+        //    technically this is not required for a cmd.exe command line, or the batch argument parser.
+        //    the reasons for including this as a .cmd quoting rule are:
+        //
+        //    a) this is optimized for the scenario where the argument is passed from the .cmd file to an
+        //       external program. many programs (e.g. .NET console apps) rely on the slash-doubling rule.
+        //
+        //    b) it's what we've been doing previously (by deferring to node default behavior) and we
+        //       haven't heard any complaints about that aspect.
+        //
+        // note, a weakness of the quoting rules chosen here, is that % is not escaped. in fact, % cannot be
+        // escaped when used on the command line directly - even though within a .cmd file % can be escaped
+        // by using %%.
+        //
+        // the saving grace is, on the command line, %var% is left as-is if var is not defined. this contrasts
+        // the line parsing rules within a .cmd file, where if var is not defined it is replaced with nothing.
+        //
+        // one option that was explored was replacing % with ^% - i.e. %var% => ^%var^%. this hack would
+        // often work, since it is unlikely that var^ would exist, and the ^ character is removed when the
+        // variable is used. the problem, however, is that ^ is not removed when %* is used to pass the args
+        // to an external program.
+        //
+        // an unexplored potential solution for the % escaping problem, is to create a wrapper .cmd file.
+        // % can be escaped within a .cmd file.
+        let reverse = '"';
+        let quoteHit = true;
+        for (let i = arg.length; i > 0; i--) {
+            // walk the string in reverse
+            reverse += arg[i - 1];
+            if (quoteHit && arg[i - 1] === '\\') {
+                reverse += '\\'; // double the slash
+            }
+            else if (arg[i - 1] === '"') {
+                quoteHit = true;
+                reverse += '"'; // double the quote
+            }
+            else {
+                quoteHit = false;
+            }
+        }
+        reverse += '"';
+        return reverse.split('').reverse().join('');
+    }
+    _uvQuoteCmdArg(arg) {
+        // Tool runner wraps child_process.spawn() and needs to apply the same quoting as
+        // Node in certain cases where the undocumented spawn option windowsVerbatimArguments
+        // is used.
+        //
+        // Since this function is a port of quote_cmd_arg from Node 4.x (technically, lib UV,
+        // see https://github.com/nodejs/node/blob/v4.x/deps/uv/src/win/process.c for details),
+        // pasting copyright notice from Node within this function:
+        //
+        //      Copyright Joyent, Inc. and other Node contributors. All rights reserved.
+        //
+        //      Permission is hereby granted, free of charge, to any person obtaining a copy
+        //      of this software and associated documentation files (the "Software"), to
+        //      deal in the Software without restriction, including without limitation the
+        //      rights to use, copy, modify, merge, publish, distribute, sublicense, and/or
+        //      sell copies of the Software, and to permit persons to whom the Software is
+        //      furnished to do so, subject to the following conditions:
+        //
+        //      The above copyright notice and this permission notice shall be included in
+        //      all copies or substantial portions of the Software.
+        //
+        //      THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR
+        //      IMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY,
+        //      FITNESS FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE
+        //      AUTHORS OR COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM, DAMAGES OR OTHER
+        //      LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING
+        //      FROM, OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS
+        //      IN THE SOFTWARE.
+        if (!arg) {
+            // Need double quotation for empty argument
+            return '""';
+        }
+        if (!arg.includes(' ') && !arg.includes('\t') && !arg.includes('"')) {
+            // No quotation needed
+            return arg;
+        }
+        if (!arg.includes('"') && !arg.includes('\\')) {
+            // No embedded double quotes or backslashes, so I can just wrap
+            // quote marks around the whole thing.
+            return `"${arg}"`;
+        }
+        // Expected input/output:
+        //   input : hello"world
+        //   output: "hello\"world"
+        //   input : hello""world
+        //   output: "hello\"\"world"
+        //   input : hello\world
+        //   output: hello\world
+        //   input : hello\\world
+        //   output: hello\\world
+        //   input : hello\"world
+        //   output: "hello\\\"world"
+        //   input : hello\\"world
+        //   output: "hello\\\\\"world"
+        //   input : hello world\
+        //   output: "hello world\\" - note the comment in libuv actually reads "hello world\"
+        //                             but it appears the comment is wrong, it should be "hello world\\"
+        let reverse = '"';
+        let quoteHit = true;
+        for (let i = arg.length; i > 0; i--) {
+            // walk the string in reverse
+            reverse += arg[i - 1];
+            if (quoteHit && arg[i - 1] === '\\') {
+                reverse += '\\';
+            }
+            else if (arg[i - 1] === '"') {
+                quoteHit = true;
+                reverse += '\\';
+            }
+            else {
+                quoteHit = false;
+            }
+        }
+        reverse += '"';
+        return reverse.split('').reverse().join('');
+    }
+    _cloneExecOptions(options) {
+        options = options || {};
+        const result = {
+            cwd: options.cwd || process.cwd(),
+            env: options.env || process.env,
+            silent: options.silent || false,
+            windowsVerbatimArguments: options.windowsVerbatimArguments || false,
+            failOnStdErr: options.failOnStdErr || false,
+            ignoreReturnCode: options.ignoreReturnCode || false,
+            delay: options.delay || 10000
+        };
+        result.outStream = options.outStream || process.stdout;
+        result.errStream = options.errStream || process.stderr;
+        return result;
+    }
+    _getSpawnOptions(options, toolPath) {
+        options = options || {};
+        const result = {};
+        result.cwd = options.cwd;
+        result.env = options.env;
+        result['windowsVerbatimArguments'] =
+            options.windowsVerbatimArguments || this._isCmdFile();
+        if (options.windowsVerbatimArguments) {
+            result.argv0 = `"${toolPath}"`;
+        }
+        return result;
+    }
+    /**
+     * Exec a tool.
+     * Output will be streamed to the live console.
+     * Returns promise with return code
+     *
+     * @param     tool     path to tool to exec
+     * @param     options  optional exec options.  See ExecOptions
+     * @returns   number
+     */
+    exec() {
+        return __awaiter(this, void 0, void 0, function* () {
+            // root the tool path if it is unrooted and contains relative pathing
+            if (!io_util/* isRooted */.Qh(this.toolPath) &&
+                (this.toolPath.includes('/') ||
+                    (IS_WINDOWS && this.toolPath.includes('\\')))) {
+                // prefer options.cwd if it is specified, however options.cwd may also need to be rooted
+                this.toolPath = external_path_.resolve(process.cwd(), this.options.cwd || process.cwd(), this.toolPath);
+            }
+            // if the tool is only a file name, then resolve it from the PATH
+            // otherwise verify it exists (add extension on Windows if necessary)
+            this.toolPath = yield io/* which */.K7(this.toolPath, true);
+            return new Promise((resolve, reject) => __awaiter(this, void 0, void 0, function* () {
+                this._debug(`exec tool: ${this.toolPath}`);
+                this._debug('arguments:');
+                for (const arg of this.args) {
+                    this._debug(`   ${arg}`);
+                }
+                const optionsNonNull = this._cloneExecOptions(this.options);
+                if (!optionsNonNull.silent && optionsNonNull.outStream) {
+                    optionsNonNull.outStream.write(this._getCommandString(optionsNonNull) + external_os_.EOL);
+                }
+                const state = new ExecState(optionsNonNull, this.toolPath);
+                state.on('debug', (message) => {
+                    this._debug(message);
+                });
+                if (this.options.cwd && !(yield io_util/* exists */.t2(this.options.cwd))) {
+                    return reject(new Error(`The cwd: ${this.options.cwd} does not exist!`));
+                }
+                const fileName = this._getSpawnFileName();
+                const cp = external_child_process_namespaceObject.spawn(fileName, this._getSpawnArgs(optionsNonNull), this._getSpawnOptions(this.options, fileName));
+                let stdbuffer = '';
+                if (cp.stdout) {
+                    cp.stdout.on('data', (data) => {
+                        if (this.options.listeners && this.options.listeners.stdout) {
+                            this.options.listeners.stdout(data);
+                        }
+                        if (!optionsNonNull.silent && optionsNonNull.outStream) {
+                            optionsNonNull.outStream.write(data);
+                        }
+                        stdbuffer = this._processLineBuffer(data, stdbuffer, (line) => {
+                            if (this.options.listeners && this.options.listeners.stdline) {
+                                this.options.listeners.stdline(line);
+                            }
+                        });
+                    });
+                }
+                let errbuffer = '';
+                if (cp.stderr) {
+                    cp.stderr.on('data', (data) => {
+                        state.processStderr = true;
+                        if (this.options.listeners && this.options.listeners.stderr) {
+                            this.options.listeners.stderr(data);
+                        }
+                        if (!optionsNonNull.silent &&
+                            optionsNonNull.errStream &&
+                            optionsNonNull.outStream) {
+                            const s = optionsNonNull.failOnStdErr
+                                ? optionsNonNull.errStream
+                                : optionsNonNull.outStream;
+                            s.write(data);
+                        }
+                        errbuffer = this._processLineBuffer(data, errbuffer, (line) => {
+                            if (this.options.listeners && this.options.listeners.errline) {
+                                this.options.listeners.errline(line);
+                            }
+                        });
+                    });
+                }
+                cp.on('error', (err) => {
+                    state.processError = err.message;
+                    state.processExited = true;
+                    state.processClosed = true;
+                    state.CheckComplete();
+                });
+                cp.on('exit', (code) => {
+                    state.processExitCode = code;
+                    state.processExited = true;
+                    this._debug(`Exit code ${code} received from tool '${this.toolPath}'`);
+                    state.CheckComplete();
+                });
+                cp.on('close', (code) => {
+                    state.processExitCode = code;
+                    state.processExited = true;
+                    state.processClosed = true;
+                    this._debug(`STDIO streams have closed for tool '${this.toolPath}'`);
+                    state.CheckComplete();
+                });
+                state.on('done', (error, exitCode) => {
+                    if (stdbuffer.length > 0) {
+                        this.emit('stdline', stdbuffer);
+                    }
+                    if (errbuffer.length > 0) {
+                        this.emit('errline', errbuffer);
+                    }
+                    cp.removeAllListeners();
+                    if (error) {
+                        reject(error);
+                    }
+                    else {
+                        resolve(exitCode);
+                    }
+                });
+                if (this.options.input) {
+                    if (!cp.stdin) {
+                        throw new Error('child process missing stdin');
+                    }
+                    cp.stdin.end(this.options.input);
+                }
+            }));
+        });
+    }
+}
+/**
+ * Convert an arg string to an array of args. Handles escaping
+ *
+ * @param    argString   string of arguments
+ * @returns  string[]    array of arguments
+ */
+function argStringToArray(argString) {
+    const args = [];
+    let inQuotes = false;
+    let escaped = false;
+    let arg = '';
+    function append(c) {
+        // we only escape double quotes.
+        if (escaped && c !== '"') {
+            arg += '\\';
+        }
+        arg += c;
+        escaped = false;
+    }
+    for (let i = 0; i < argString.length; i++) {
+        const c = argString.charAt(i);
+        if (c === '"') {
+            if (!escaped) {
+                inQuotes = !inQuotes;
+            }
+            else {
+                append(c);
+            }
+            continue;
+        }
+        if (c === '\\' && escaped) {
+            append(c);
+            continue;
+        }
+        if (c === '\\' && inQuotes) {
+            escaped = true;
+            continue;
+        }
+        if (c === ' ' && !inQuotes) {
+            if (arg.length > 0) {
+                args.push(arg);
+                arg = '';
+            }
+            continue;
+        }
+        append(c);
+    }
+    if (arg.length > 0) {
+        args.push(arg.trim());
+    }
+    return args;
+}
+class ExecState extends external_events_.EventEmitter {
+    constructor(options, toolPath) {
+        super();
+        this.processClosed = false; // tracks whether the process has exited and stdio is closed
+        this.processError = '';
+        this.processExitCode = 0;
+        this.processExited = false; // tracks whether the process has exited
+        this.processStderr = false; // tracks whether stderr was written to
+        this.delay = 10000; // 10 seconds
+        this.done = false;
+        this.timeout = null;
+        if (!toolPath) {
+            throw new Error('toolPath must not be empty');
+        }
+        this.options = options;
+        this.toolPath = toolPath;
+        if (options.delay) {
+            this.delay = options.delay;
+        }
+    }
+    CheckComplete() {
+        if (this.done) {
+            return;
+        }
+        if (this.processClosed) {
+            this._setResult();
+        }
+        else if (this.processExited) {
+            this.timeout = (0,external_timers_namespaceObject.setTimeout)(ExecState.HandleTimeout, this.delay, this);
+        }
+    }
+    _debug(message) {
+        this.emit('debug', message);
+    }
+    _setResult() {
+        // determine whether there is an error
+        let error;
+        if (this.processExited) {
+            if (this.processError) {
+                error = new Error(`There was an error when attempting to execute the process '${this.toolPath}'. This may indicate the process failed to start. Error: ${this.processError}`);
+            }
+            else if (this.processExitCode !== 0 && !this.options.ignoreReturnCode) {
+                error = new Error(`The process '${this.toolPath}' failed with exit code ${this.processExitCode}`);
+            }
+            else if (this.processStderr && this.options.failOnStdErr) {
+                error = new Error(`The process '${this.toolPath}' failed because one or more lines were written to the STDERR stream`);
+            }
+        }
+        // clear the timeout
+        if (this.timeout) {
+            clearTimeout(this.timeout);
+            this.timeout = null;
+        }
+        this.done = true;
+        this.emit('done', error, this.processExitCode);
+    }
+    static HandleTimeout(state) {
+        if (state.done) {
+            return;
+        }
+        if (!state.processClosed && state.processExited) {
+            const message = `The STDIO streams did not close within ${state.delay / 1000} seconds of the exit event from process '${state.toolPath}'. This may indicate a child process inherited the STDIO streams and has not yet exited.`;
+            state._debug(message);
+        }
+        state._setResult();
+    }
+}
+//# sourceMappingURL=toolrunner.js.map
+;// CONCATENATED MODULE: ./node_modules/@actions/exec/lib/exec.js
+var exec_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+/**
+ * Exec a command.
+ * Output will be streamed to the live console.
+ * Returns promise with return code
+ *
+ * @param     commandLine        command to execute (can include additional args). Must be correctly escaped.
+ * @param     args               optional arguments for tool. Escaping is handled by the lib.
+ * @param     options            optional exec options.  See ExecOptions
+ * @returns   Promise<number>    exit code
+ */
+function exec(commandLine, args, options) {
+    return exec_awaiter(this, void 0, void 0, function* () {
+        const commandArgs = argStringToArray(commandLine);
+        if (commandArgs.length === 0) {
+            throw new Error(`Parameter 'commandLine' cannot be null or empty.`);
+        }
+        // Path to tool to execute should be first arg
+        const toolPath = commandArgs[0];
+        args = commandArgs.slice(1).concat(args || []);
+        const runner = new ToolRunner(toolPath, args, options);
+        return runner.exec();
+    });
+}
+/**
+ * Exec a command and get the output.
+ * Output will be streamed to the live console.
+ * Returns promise with the exit code and collected stdout and stderr
+ *
+ * @param     commandLine           command to execute (can include additional args). Must be correctly escaped.
+ * @param     args                  optional arguments for tool. Escaping is handled by the lib.
+ * @param     options               optional exec options.  See ExecOptions
+ * @returns   Promise<ExecOutput>   exit code, stdout, and stderr
+ */
+function getExecOutput(commandLine, args, options) {
+    return exec_awaiter(this, void 0, void 0, function* () {
+        var _a, _b;
+        let stdout = '';
+        let stderr = '';
+        //Using string decoder covers the case where a mult-byte character is split
+        const stdoutDecoder = new StringDecoder('utf8');
+        const stderrDecoder = new StringDecoder('utf8');
+        const originalStdoutListener = (_a = options === null || options === void 0 ? void 0 : options.listeners) === null || _a === void 0 ? void 0 : _a.stdout;
+        const originalStdErrListener = (_b = options === null || options === void 0 ? void 0 : options.listeners) === null || _b === void 0 ? void 0 : _b.stderr;
+        const stdErrListener = (data) => {
+            stderr += stderrDecoder.write(data);
+            if (originalStdErrListener) {
+                originalStdErrListener(data);
+            }
+        };
+        const stdOutListener = (data) => {
+            stdout += stdoutDecoder.write(data);
+            if (originalStdoutListener) {
+                originalStdoutListener(data);
+            }
+        };
+        const listeners = Object.assign(Object.assign({}, options === null || options === void 0 ? void 0 : options.listeners), { stdout: stdOutListener, stderr: stdErrListener });
+        const exitCode = yield exec(commandLine, args, Object.assign(Object.assign({}, options), { listeners }));
+        //flush any remaining characters
+        stdout += stdoutDecoder.end();
+        stderr += stderrDecoder.end();
+        return {
+            exitCode,
+            stdout,
+            stderr
+        };
+    });
+}
+//# sourceMappingURL=exec.js.map
+
+/***/ }),
+
+/***/ 2145:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   tZ: () => (/* binding */ BearerCredentialHandler)
+/* harmony export */ });
+/* unused harmony exports BasicCredentialHandler, PersonalAccessTokenCredentialHandler */
+var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+class BasicCredentialHandler {
+    constructor(username, password) {
+        this.username = username;
+        this.password = password;
+    }
+    prepareRequest(options) {
+        if (!options.headers) {
+            throw Error('The request has no headers');
+        }
+        options.headers['Authorization'] = `Basic ${Buffer.from(`${this.username}:${this.password}`).toString('base64')}`;
+    }
+    // This handler cannot handle 401
+    canHandleAuthentication() {
+        return false;
+    }
+    handleAuthentication() {
+        return __awaiter(this, void 0, void 0, function* () {
+            throw new Error('not implemented');
+        });
+    }
+}
+class BearerCredentialHandler {
+    constructor(token) {
+        this.token = token;
+    }
+    // currently implements pre-authorization
+    // TODO: support preAuth = false where it hooks on 401
+    prepareRequest(options) {
+        if (!options.headers) {
+            throw Error('The request has no headers');
+        }
+        options.headers['Authorization'] = `Bearer ${this.token}`;
+    }
+    // This handler cannot handle 401
+    canHandleAuthentication() {
+        return false;
+    }
+    handleAuthentication() {
+        return __awaiter(this, void 0, void 0, function* () {
+            throw new Error('not implemented');
+        });
+    }
+}
+class PersonalAccessTokenCredentialHandler {
+    constructor(token) {
+        this.token = token;
+    }
+    // currently implements pre-authorization
+    // TODO: support preAuth = false where it hooks on 401
+    prepareRequest(options) {
+        if (!options.headers) {
+            throw Error('The request has no headers');
+        }
+        options.headers['Authorization'] = `Basic ${Buffer.from(`PAT:${this.token}`).toString('base64')}`;
+    }
+    // This handler cannot handle 401
+    canHandleAuthentication() {
+        return false;
+    }
+    handleAuthentication() {
+        return __awaiter(this, void 0, void 0, function* () {
+            throw new Error('not implemented');
+        });
+    }
+}
+//# sourceMappingURL=auth.js.map
+
+/***/ }),
+
+/***/ 4942:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  Qq: () => (/* binding */ HttpClient),
+  Kg: () => (/* binding */ HttpClientError),
+  Hv: () => (/* binding */ HttpCodes)
+});
+
+// UNUSED EXPORTS: Headers, HttpClientResponse, MediaTypes, getProxyUrl, isHttps
+
+// EXTERNAL MODULE: external "http"
+var external_http_ = __nccwpck_require__(8611);
+var external_http_namespaceObject = /*#__PURE__*/__nccwpck_require__.t(external_http_, 2);
+// EXTERNAL MODULE: external "https"
+var external_https_ = __nccwpck_require__(5692);
+var external_https_namespaceObject = /*#__PURE__*/__nccwpck_require__.t(external_https_, 2);
+;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/proxy.js
+function getProxyUrl(reqUrl) {
+    const usingSsl = reqUrl.protocol === 'https:';
+    if (checkBypass(reqUrl)) {
+        return undefined;
+    }
+    const proxyVar = (() => {
+        if (usingSsl) {
+            return process.env['https_proxy'] || process.env['HTTPS_PROXY'];
+        }
+        else {
+            return process.env['http_proxy'] || process.env['HTTP_PROXY'];
+        }
+    })();
+    if (proxyVar) {
+        try {
+            return new DecodedURL(proxyVar);
+        }
+        catch (_a) {
+            if (!proxyVar.startsWith('http://') && !proxyVar.startsWith('https://'))
+                return new DecodedURL(`http://${proxyVar}`);
+        }
+    }
+    else {
+        return undefined;
+    }
+}
+function checkBypass(reqUrl) {
+    if (!reqUrl.hostname) {
+        return false;
+    }
+    const reqHost = reqUrl.hostname;
+    if (isLoopbackAddress(reqHost)) {
+        return true;
+    }
+    const noProxy = process.env['no_proxy'] || process.env['NO_PROXY'] || '';
+    if (!noProxy) {
+        return false;
+    }
+    // Determine the request port
+    let reqPort;
+    if (reqUrl.port) {
+        reqPort = Number(reqUrl.port);
+    }
+    else if (reqUrl.protocol === 'http:') {
+        reqPort = 80;
+    }
+    else if (reqUrl.protocol === 'https:') {
+        reqPort = 443;
+    }
+    // Format the request hostname and hostname with port
+    const upperReqHosts = [reqUrl.hostname.toUpperCase()];
+    if (typeof reqPort === 'number') {
+        upperReqHosts.push(`${upperReqHosts[0]}:${reqPort}`);
+    }
+    // Compare request host against noproxy
+    for (const upperNoProxyItem of noProxy
+        .split(',')
+        .map(x => x.trim().toUpperCase())
+        .filter(x => x)) {
+        if (upperNoProxyItem === '*' ||
+            upperReqHosts.some(x => x === upperNoProxyItem ||
+                x.endsWith(`.${upperNoProxyItem}`) ||
+                (upperNoProxyItem.startsWith('.') &&
+                    x.endsWith(`${upperNoProxyItem}`)))) {
+            return true;
+        }
+    }
+    return false;
+}
+function isLoopbackAddress(host) {
+    const hostLower = host.toLowerCase();
+    return (hostLower === 'localhost' ||
+        hostLower.startsWith('127.') ||
+        hostLower.startsWith('[::1]') ||
+        hostLower.startsWith('[0:0:0:0:0:0:0:1]'));
+}
+class DecodedURL extends URL {
+    constructor(url, base) {
+        super(url, base);
+        this._decodedUsername = decodeURIComponent(super.username);
+        this._decodedPassword = decodeURIComponent(super.password);
+    }
+    get username() {
+        return this._decodedUsername;
+    }
+    get password() {
+        return this._decodedPassword;
+    }
+}
+//# sourceMappingURL=proxy.js.map
+// EXTERNAL MODULE: ./node_modules/tunnel/index.js
+var tunnel = __nccwpck_require__(770);
+// EXTERNAL MODULE: ./node_modules/undici/index.js
+var undici = __nccwpck_require__(6752);
+;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/index.js
+/* eslint-disable @typescript-eslint/no-explicit-any */
+var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+
+
+
+var HttpCodes;
+(function (HttpCodes) {
+    HttpCodes[HttpCodes["OK"] = 200] = "OK";
+    HttpCodes[HttpCodes["MultipleChoices"] = 300] = "MultipleChoices";
+    HttpCodes[HttpCodes["MovedPermanently"] = 301] = "MovedPermanently";
+    HttpCodes[HttpCodes["ResourceMoved"] = 302] = "ResourceMoved";
+    HttpCodes[HttpCodes["SeeOther"] = 303] = "SeeOther";
+    HttpCodes[HttpCodes["NotModified"] = 304] = "NotModified";
+    HttpCodes[HttpCodes["UseProxy"] = 305] = "UseProxy";
+    HttpCodes[HttpCodes["SwitchProxy"] = 306] = "SwitchProxy";
+    HttpCodes[HttpCodes["TemporaryRedirect"] = 307] = "TemporaryRedirect";
+    HttpCodes[HttpCodes["PermanentRedirect"] = 308] = "PermanentRedirect";
+    HttpCodes[HttpCodes["BadRequest"] = 400] = "BadRequest";
+    HttpCodes[HttpCodes["Unauthorized"] = 401] = "Unauthorized";
+    HttpCodes[HttpCodes["PaymentRequired"] = 402] = "PaymentRequired";
+    HttpCodes[HttpCodes["Forbidden"] = 403] = "Forbidden";
+    HttpCodes[HttpCodes["NotFound"] = 404] = "NotFound";
+    HttpCodes[HttpCodes["MethodNotAllowed"] = 405] = "MethodNotAllowed";
+    HttpCodes[HttpCodes["NotAcceptable"] = 406] = "NotAcceptable";
+    HttpCodes[HttpCodes["ProxyAuthenticationRequired"] = 407] = "ProxyAuthenticationRequired";
+    HttpCodes[HttpCodes["RequestTimeout"] = 408] = "RequestTimeout";
+    HttpCodes[HttpCodes["Conflict"] = 409] = "Conflict";
+    HttpCodes[HttpCodes["Gone"] = 410] = "Gone";
+    HttpCodes[HttpCodes["TooManyRequests"] = 429] = "TooManyRequests";
+    HttpCodes[HttpCodes["InternalServerError"] = 500] = "InternalServerError";
+    HttpCodes[HttpCodes["NotImplemented"] = 501] = "NotImplemented";
+    HttpCodes[HttpCodes["BadGateway"] = 502] = "BadGateway";
+    HttpCodes[HttpCodes["ServiceUnavailable"] = 503] = "ServiceUnavailable";
+    HttpCodes[HttpCodes["GatewayTimeout"] = 504] = "GatewayTimeout";
+})(HttpCodes || (HttpCodes = {}));
+var Headers;
+(function (Headers) {
+    Headers["Accept"] = "accept";
+    Headers["ContentType"] = "content-type";
+})(Headers || (Headers = {}));
+var MediaTypes;
+(function (MediaTypes) {
+    MediaTypes["ApplicationJson"] = "application/json";
+})(MediaTypes || (MediaTypes = {}));
+/**
+ * Returns the proxy URL, depending upon the supplied url and proxy environment variables.
+ * @param serverUrl  The server URL where the request will be sent. For example, https://api.github.com
+ */
+function lib_getProxyUrl(serverUrl) {
+    const proxyUrl = pm.getProxyUrl(new URL(serverUrl));
+    return proxyUrl ? proxyUrl.href : '';
+}
+const HttpRedirectCodes = [
+    HttpCodes.MovedPermanently,
+    HttpCodes.ResourceMoved,
+    HttpCodes.SeeOther,
+    HttpCodes.TemporaryRedirect,
+    HttpCodes.PermanentRedirect
+];
+const HttpResponseRetryCodes = [
+    HttpCodes.BadGateway,
+    HttpCodes.ServiceUnavailable,
+    HttpCodes.GatewayTimeout
+];
+const RetryableHttpVerbs = ['OPTIONS', 'GET', 'DELETE', 'HEAD'];
+const ExponentialBackoffCeiling = 10;
+const ExponentialBackoffTimeSlice = 5;
+class HttpClientError extends Error {
+    constructor(message, statusCode) {
+        super(message);
+        this.name = 'HttpClientError';
+        this.statusCode = statusCode;
+        Object.setPrototypeOf(this, HttpClientError.prototype);
+    }
+}
+class HttpClientResponse {
+    constructor(message) {
+        this.message = message;
+    }
+    readBody() {
+        return __awaiter(this, void 0, void 0, function* () {
+            return new Promise((resolve) => __awaiter(this, void 0, void 0, function* () {
+                let output = Buffer.alloc(0);
+                this.message.on('data', (chunk) => {
+                    output = Buffer.concat([output, chunk]);
+                });
+                this.message.on('end', () => {
+                    resolve(output.toString());
+                });
+            }));
+        });
+    }
+    readBodyBuffer() {
+        return __awaiter(this, void 0, void 0, function* () {
+            return new Promise((resolve) => __awaiter(this, void 0, void 0, function* () {
+                const chunks = [];
+                this.message.on('data', (chunk) => {
+                    chunks.push(chunk);
+                });
+                this.message.on('end', () => {
+                    resolve(Buffer.concat(chunks));
+                });
+            }));
+        });
+    }
+}
+function isHttps(requestUrl) {
+    const parsedUrl = new URL(requestUrl);
+    return parsedUrl.protocol === 'https:';
+}
+class HttpClient {
+    constructor(userAgent, handlers, requestOptions) {
+        this._ignoreSslError = false;
+        this._allowRedirects = true;
+        this._allowRedirectDowngrade = false;
+        this._maxRedirects = 50;
+        this._allowRetries = false;
+        this._maxRetries = 1;
+        this._keepAlive = false;
+        this._disposed = false;
+        this.userAgent = this._getUserAgentWithOrchestrationId(userAgent);
+        this.handlers = handlers || [];
+        this.requestOptions = requestOptions;
+        if (requestOptions) {
+            if (requestOptions.ignoreSslError != null) {
+                this._ignoreSslError = requestOptions.ignoreSslError;
+            }
+            this._socketTimeout = requestOptions.socketTimeout;
+            if (requestOptions.allowRedirects != null) {
+                this._allowRedirects = requestOptions.allowRedirects;
+            }
+            if (requestOptions.allowRedirectDowngrade != null) {
+                this._allowRedirectDowngrade = requestOptions.allowRedirectDowngrade;
+            }
+            if (requestOptions.maxRedirects != null) {
+                this._maxRedirects = Math.max(requestOptions.maxRedirects, 0);
+            }
+            if (requestOptions.keepAlive != null) {
+                this._keepAlive = requestOptions.keepAlive;
+            }
+            if (requestOptions.allowRetries != null) {
+                this._allowRetries = requestOptions.allowRetries;
+            }
+            if (requestOptions.maxRetries != null) {
+                this._maxRetries = requestOptions.maxRetries;
+            }
+        }
+    }
+    options(requestUrl, additionalHeaders) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return this.request('OPTIONS', requestUrl, null, additionalHeaders || {});
+        });
+    }
+    get(requestUrl, additionalHeaders) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return this.request('GET', requestUrl, null, additionalHeaders || {});
+        });
+    }
+    del(requestUrl, additionalHeaders) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return this.request('DELETE', requestUrl, null, additionalHeaders || {});
+        });
+    }
+    post(requestUrl, data, additionalHeaders) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return this.request('POST', requestUrl, data, additionalHeaders || {});
+        });
+    }
+    patch(requestUrl, data, additionalHeaders) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return this.request('PATCH', requestUrl, data, additionalHeaders || {});
+        });
+    }
+    put(requestUrl, data, additionalHeaders) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return this.request('PUT', requestUrl, data, additionalHeaders || {});
+        });
+    }
+    head(requestUrl, additionalHeaders) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return this.request('HEAD', requestUrl, null, additionalHeaders || {});
+        });
+    }
+    sendStream(verb, requestUrl, stream, additionalHeaders) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return this.request(verb, requestUrl, stream, additionalHeaders);
+        });
+    }
+    /**
+     * Gets a typed object from an endpoint
+     * Be aware that not found returns a null.  Other errors (4xx, 5xx) reject the promise
+     */
+    getJson(requestUrl_1) {
+        return __awaiter(this, arguments, void 0, function* (requestUrl, additionalHeaders = {}) {
+            additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
+            const res = yield this.get(requestUrl, additionalHeaders);
+            return this._processResponse(res, this.requestOptions);
+        });
+    }
+    postJson(requestUrl_1, obj_1) {
+        return __awaiter(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
+            const data = JSON.stringify(obj, null, 2);
+            additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
+            additionalHeaders[Headers.ContentType] =
+                this._getExistingOrDefaultContentTypeHeader(additionalHeaders, MediaTypes.ApplicationJson);
+            const res = yield this.post(requestUrl, data, additionalHeaders);
+            return this._processResponse(res, this.requestOptions);
+        });
+    }
+    putJson(requestUrl_1, obj_1) {
+        return __awaiter(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
+            const data = JSON.stringify(obj, null, 2);
+            additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
+            additionalHeaders[Headers.ContentType] =
+                this._getExistingOrDefaultContentTypeHeader(additionalHeaders, MediaTypes.ApplicationJson);
+            const res = yield this.put(requestUrl, data, additionalHeaders);
+            return this._processResponse(res, this.requestOptions);
+        });
+    }
+    patchJson(requestUrl_1, obj_1) {
+        return __awaiter(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
+            const data = JSON.stringify(obj, null, 2);
+            additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
+            additionalHeaders[Headers.ContentType] =
+                this._getExistingOrDefaultContentTypeHeader(additionalHeaders, MediaTypes.ApplicationJson);
+            const res = yield this.patch(requestUrl, data, additionalHeaders);
+            return this._processResponse(res, this.requestOptions);
+        });
+    }
+    /**
+     * Makes a raw http request.
+     * All other methods such as get, post, patch, and request ultimately call this.
+     * Prefer get, del, post and patch
+     */
+    request(verb, requestUrl, data, headers) {
+        return __awaiter(this, void 0, void 0, function* () {
+            if (this._disposed) {
+                throw new Error('Client has already been disposed.');
+            }
+            const parsedUrl = new URL(requestUrl);
+            let info = this._prepareRequest(verb, parsedUrl, headers);
+            // Only perform retries on reads since writes may not be idempotent.
+            const maxTries = this._allowRetries && RetryableHttpVerbs.includes(verb)
+                ? this._maxRetries + 1
+                : 1;
+            let numTries = 0;
+            let response;
+            do {
+                response = yield this.requestRaw(info, data);
+                // Check if it's an authentication challenge
+                if (response &&
+                    response.message &&
+                    response.message.statusCode === HttpCodes.Unauthorized) {
+                    let authenticationHandler;
+                    for (const handler of this.handlers) {
+                        if (handler.canHandleAuthentication(response)) {
+                            authenticationHandler = handler;
+                            break;
+                        }
+                    }
+                    if (authenticationHandler) {
+                        return authenticationHandler.handleAuthentication(this, info, data);
+                    }
+                    else {
+                        // We have received an unauthorized response but have no handlers to handle it.
+                        // Let the response return to the caller.
+                        return response;
+                    }
+                }
+                let redirectsRemaining = this._maxRedirects;
+                while (response.message.statusCode &&
+                    HttpRedirectCodes.includes(response.message.statusCode) &&
+                    this._allowRedirects &&
+                    redirectsRemaining > 0) {
+                    const redirectUrl = response.message.headers['location'];
+                    if (!redirectUrl) {
+                        // if there's no location to redirect to, we won't
+                        break;
+                    }
+                    const parsedRedirectUrl = new URL(redirectUrl);
+                    if (parsedUrl.protocol === 'https:' &&
+                        parsedUrl.protocol !== parsedRedirectUrl.protocol &&
+                        !this._allowRedirectDowngrade) {
+                        throw new Error('Redirect from HTTPS to HTTP protocol. This downgrade is not allowed for security reasons. If you want to allow this behavior, set the allowRedirectDowngrade option to true.');
+                    }
+                    // we need to finish reading the response before reassigning response
+                    // which will leak the open socket.
+                    yield response.readBody();
+                    // strip authorization header if redirected to a different hostname
+                    if (parsedRedirectUrl.hostname !== parsedUrl.hostname) {
+                        for (const header in headers) {
+                            // header names are case insensitive
+                            if (header.toLowerCase() === 'authorization') {
+                                delete headers[header];
+                            }
+                        }
+                    }
+                    // let's make the request with the new redirectUrl
+                    info = this._prepareRequest(verb, parsedRedirectUrl, headers);
+                    response = yield this.requestRaw(info, data);
+                    redirectsRemaining--;
+                }
+                if (!response.message.statusCode ||
+                    !HttpResponseRetryCodes.includes(response.message.statusCode)) {
+                    // If not a retry code, return immediately instead of retrying
+                    return response;
+                }
+                numTries += 1;
+                if (numTries < maxTries) {
+                    yield response.readBody();
+                    yield this._performExponentialBackoff(numTries);
+                }
+            } while (numTries < maxTries);
+            return response;
+        });
+    }
+    /**
+     * Needs to be called if keepAlive is set to true in request options.
+     */
+    dispose() {
+        if (this._agent) {
+            this._agent.destroy();
+        }
+        this._disposed = true;
+    }
+    /**
+     * Raw request.
+     * @param info
+     * @param data
+     */
+    requestRaw(info, data) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return new Promise((resolve, reject) => {
+                function callbackForResult(err, res) {
+                    if (err) {
+                        reject(err);
+                    }
+                    else if (!res) {
+                        // If `err` is not passed, then `res` must be passed.
+                        reject(new Error('Unknown error'));
+                    }
+                    else {
+                        resolve(res);
+                    }
+                }
+                this.requestRawWithCallback(info, data, callbackForResult);
+            });
+        });
+    }
+    /**
+     * Raw request with callback.
+     * @param info
+     * @param data
+     * @param onResult
+     */
+    requestRawWithCallback(info, data, onResult) {
+        if (typeof data === 'string') {
+            if (!info.options.headers) {
+                info.options.headers = {};
+            }
+            info.options.headers['Content-Length'] = Buffer.byteLength(data, 'utf8');
+        }
+        let callbackCalled = false;
+        function handleResult(err, res) {
+            if (!callbackCalled) {
+                callbackCalled = true;
+                onResult(err, res);
+            }
+        }
+        const req = info.httpModule.request(info.options, (msg) => {
+            const res = new HttpClientResponse(msg);
+            handleResult(undefined, res);
+        });
+        let socket;
+        req.on('socket', sock => {
+            socket = sock;
+        });
+        // If we ever get disconnected, we want the socket to timeout eventually
+        req.setTimeout(this._socketTimeout || 3 * 60000, () => {
+            if (socket) {
+                socket.end();
+            }
+            handleResult(new Error(`Request timeout: ${info.options.path}`));
+        });
+        req.on('error', function (err) {
+            // err has statusCode property
+            // res should have headers
+            handleResult(err);
+        });
+        if (data && typeof data === 'string') {
+            req.write(data, 'utf8');
+        }
+        if (data && typeof data !== 'string') {
+            data.on('close', function () {
+                req.end();
+            });
+            data.pipe(req);
+        }
+        else {
+            req.end();
+        }
+    }
+    /**
+     * Gets an http agent. This function is useful when you need an http agent that handles
+     * routing through a proxy server - depending upon the url and proxy environment variables.
+     * @param serverUrl  The server URL where the request will be sent. For example, https://api.github.com
+     */
+    getAgent(serverUrl) {
+        const parsedUrl = new URL(serverUrl);
+        return this._getAgent(parsedUrl);
+    }
+    getAgentDispatcher(serverUrl) {
+        const parsedUrl = new URL(serverUrl);
+        const proxyUrl = getProxyUrl(parsedUrl);
+        const useProxy = proxyUrl && proxyUrl.hostname;
+        if (!useProxy) {
+            return;
+        }
+        return this._getProxyAgentDispatcher(parsedUrl, proxyUrl);
+    }
+    _prepareRequest(method, requestUrl, headers) {
+        const info = {};
+        info.parsedUrl = requestUrl;
+        const usingSsl = info.parsedUrl.protocol === 'https:';
+        info.httpModule = usingSsl ? external_https_namespaceObject : external_http_namespaceObject;
+        const defaultPort = usingSsl ? 443 : 80;
+        info.options = {};
+        info.options.host = info.parsedUrl.hostname;
+        info.options.port = info.parsedUrl.port
+            ? parseInt(info.parsedUrl.port)
+            : defaultPort;
+        info.options.path =
+            (info.parsedUrl.pathname || '') + (info.parsedUrl.search || '');
+        info.options.method = method;
+        info.options.headers = this._mergeHeaders(headers);
+        if (this.userAgent != null) {
+            info.options.headers['user-agent'] = this.userAgent;
+        }
+        info.options.agent = this._getAgent(info.parsedUrl);
+        // gives handlers an opportunity to participate
+        if (this.handlers) {
+            for (const handler of this.handlers) {
+                handler.prepareRequest(info.options);
+            }
+        }
+        return info;
+    }
+    _mergeHeaders(headers) {
+        if (this.requestOptions && this.requestOptions.headers) {
+            return Object.assign({}, lowercaseKeys(this.requestOptions.headers), lowercaseKeys(headers || {}));
+        }
+        return lowercaseKeys(headers || {});
+    }
+    /**
+     * Gets an existing header value or returns a default.
+     * Handles converting number header values to strings since HTTP headers must be strings.
+     * Note: This returns string | string[] since some headers can have multiple values.
+     * For headers that must always be a single string (like Content-Type), use the
+     * specialized _getExistingOrDefaultContentTypeHeader method instead.
+     */
+    _getExistingOrDefaultHeader(additionalHeaders, header, _default) {
+        let clientHeader;
+        if (this.requestOptions && this.requestOptions.headers) {
+            const headerValue = lowercaseKeys(this.requestOptions.headers)[header];
+            if (headerValue) {
+                clientHeader =
+                    typeof headerValue === 'number' ? headerValue.toString() : headerValue;
+            }
+        }
+        const additionalValue = additionalHeaders[header];
+        if (additionalValue !== undefined) {
+            return typeof additionalValue === 'number'
+                ? additionalValue.toString()
+                : additionalValue;
+        }
+        if (clientHeader !== undefined) {
+            return clientHeader;
+        }
+        return _default;
+    }
+    /**
+     * Specialized version of _getExistingOrDefaultHeader for Content-Type header.
+     * Always returns a single string (not an array) since Content-Type should be a single value.
+     * Converts arrays to comma-separated strings and numbers to strings to ensure type safety.
+     * This was split from _getExistingOrDefaultHeader to provide stricter typing for callers
+     * that assign the result to places expecting a string (e.g., additionalHeaders[Headers.ContentType]).
+     */
+    _getExistingOrDefaultContentTypeHeader(additionalHeaders, _default) {
+        let clientHeader;
+        if (this.requestOptions && this.requestOptions.headers) {
+            const headerValue = lowercaseKeys(this.requestOptions.headers)[Headers.ContentType];
+            if (headerValue) {
+                if (typeof headerValue === 'number') {
+                    clientHeader = String(headerValue);
+                }
+                else if (Array.isArray(headerValue)) {
+                    clientHeader = headerValue.join(', ');
+                }
+                else {
+                    clientHeader = headerValue;
+                }
+            }
+        }
+        const additionalValue = additionalHeaders[Headers.ContentType];
+        // Return the first non-undefined value, converting numbers or arrays to strings if necessary
+        if (additionalValue !== undefined) {
+            if (typeof additionalValue === 'number') {
+                return String(additionalValue);
+            }
+            else if (Array.isArray(additionalValue)) {
+                return additionalValue.join(', ');
+            }
+            else {
+                return additionalValue;
+            }
+        }
+        if (clientHeader !== undefined) {
+            return clientHeader;
+        }
+        return _default;
+    }
+    _getAgent(parsedUrl) {
+        let agent;
+        const proxyUrl = getProxyUrl(parsedUrl);
+        const useProxy = proxyUrl && proxyUrl.hostname;
+        if (this._keepAlive && useProxy) {
+            agent = this._proxyAgent;
+        }
+        if (!useProxy) {
+            agent = this._agent;
+        }
+        // if agent is already assigned use that agent.
+        if (agent) {
+            return agent;
+        }
+        const usingSsl = parsedUrl.protocol === 'https:';
+        let maxSockets = 100;
+        if (this.requestOptions) {
+            maxSockets = this.requestOptions.maxSockets || external_http_.globalAgent.maxSockets;
+        }
+        // This is `useProxy` again, but we need to check `proxyURl` directly for TypeScripts's flow analysis.
+        if (proxyUrl && proxyUrl.hostname) {
+            const agentOptions = {
+                maxSockets,
+                keepAlive: this._keepAlive,
+                proxy: Object.assign(Object.assign({}, ((proxyUrl.username || proxyUrl.password) && {
+                    proxyAuth: `${proxyUrl.username}:${proxyUrl.password}`
+                })), { host: proxyUrl.hostname, port: proxyUrl.port })
+            };
+            let tunnelAgent;
+            const overHttps = proxyUrl.protocol === 'https:';
+            if (usingSsl) {
+                tunnelAgent = overHttps ? tunnel.httpsOverHttps : tunnel.httpsOverHttp;
+            }
+            else {
+                tunnelAgent = overHttps ? tunnel.httpOverHttps : tunnel.httpOverHttp;
+            }
+            agent = tunnelAgent(agentOptions);
+            this._proxyAgent = agent;
+        }
+        // if tunneling agent isn't assigned create a new agent
+        if (!agent) {
+            const options = { keepAlive: this._keepAlive, maxSockets };
+            agent = usingSsl ? new external_https_.Agent(options) : new external_http_.Agent(options);
+            this._agent = agent;
+        }
+        if (usingSsl && this._ignoreSslError) {
+            // we don't want to set NODE_TLS_REJECT_UNAUTHORIZED=0 since that will affect request for entire process
+            // http.RequestOptions doesn't expose a way to modify RequestOptions.agent.options
+            // we have to cast it to any and change it directly
+            agent.options = Object.assign(agent.options || {}, {
+                rejectUnauthorized: false
+            });
+        }
+        return agent;
+    }
+    _getProxyAgentDispatcher(parsedUrl, proxyUrl) {
+        let proxyAgent;
+        if (this._keepAlive) {
+            proxyAgent = this._proxyAgentDispatcher;
+        }
+        // if agent is already assigned use that agent.
+        if (proxyAgent) {
+            return proxyAgent;
+        }
+        const usingSsl = parsedUrl.protocol === 'https:';
+        proxyAgent = new undici/* ProxyAgent */.kT(Object.assign({ uri: proxyUrl.href, pipelining: !this._keepAlive ? 0 : 1 }, ((proxyUrl.username || proxyUrl.password) && {
+            token: `Basic ${Buffer.from(`${proxyUrl.username}:${proxyUrl.password}`).toString('base64')}`
+        })));
+        this._proxyAgentDispatcher = proxyAgent;
+        if (usingSsl && this._ignoreSslError) {
+            // we don't want to set NODE_TLS_REJECT_UNAUTHORIZED=0 since that will affect request for entire process
+            // http.RequestOptions doesn't expose a way to modify RequestOptions.agent.options
+            // we have to cast it to any and change it directly
+            proxyAgent.options = Object.assign(proxyAgent.options.requestTls || {}, {
+                rejectUnauthorized: false
+            });
+        }
+        return proxyAgent;
+    }
+    _getUserAgentWithOrchestrationId(userAgent) {
+        const baseUserAgent = userAgent || 'actions/http-client';
+        const orchId = process.env['ACTIONS_ORCHESTRATION_ID'];
+        if (orchId) {
+            // Sanitize the orchestration ID to ensure it contains only valid characters
+            // Valid characters: 0-9, a-z, _, -, .
+            const sanitizedId = orchId.replace(/[^a-z0-9_.-]/gi, '_');
+            return `${baseUserAgent} actions_orchestration_id/${sanitizedId}`;
+        }
+        return baseUserAgent;
+    }
+    _performExponentialBackoff(retryNumber) {
+        return __awaiter(this, void 0, void 0, function* () {
+            retryNumber = Math.min(ExponentialBackoffCeiling, retryNumber);
+            const ms = ExponentialBackoffTimeSlice * Math.pow(2, retryNumber);
+            return new Promise(resolve => setTimeout(() => resolve(), ms));
+        });
+    }
+    _processResponse(res, options) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return new Promise((resolve, reject) => __awaiter(this, void 0, void 0, function* () {
+                const statusCode = res.message.statusCode || 0;
+                const response = {
+                    statusCode,
+                    result: null,
+                    headers: {}
+                };
+                // not found leads to null obj returned
+                if (statusCode === HttpCodes.NotFound) {
+                    resolve(response);
+                }
+                // get the result from the body
+                function dateTimeDeserializer(key, value) {
+                    if (typeof value === 'string') {
+                        const a = new Date(value);
+                        if (!isNaN(a.valueOf())) {
+                            return a;
+                        }
+                    }
+                    return value;
+                }
+                let obj;
+                let contents;
+                try {
+                    contents = yield res.readBody();
+                    if (contents && contents.length > 0) {
+                        if (options && options.deserializeDates) {
+                            obj = JSON.parse(contents, dateTimeDeserializer);
+                        }
+                        else {
+                            obj = JSON.parse(contents);
+                        }
+                        response.result = obj;
+                    }
+                    response.headers = res.message.headers;
+                }
+                catch (err) {
+                    // Invalid resource (contents not json);  leaving result obj null
+                }
+                // note that 3xx redirects are handled by the http layer.
+                if (statusCode > 299) {
+                    let msg;
+                    // if exception/error in body, attempt to get better error
+                    if (obj && obj.message) {
+                        msg = obj.message;
+                    }
+                    else if (contents && contents.length > 0) {
+                        // it may be the case that the exception is in the body message as string
+                        msg = contents;
+                    }
+                    else {
+                        msg = `Failed request: (${statusCode})`;
+                    }
+                    const err = new HttpClientError(msg, statusCode);
+                    err.result = response.result;
+                    reject(err);
+                }
+                else {
+                    resolve(response);
+                }
+            }));
+        });
+    }
+}
+const lowercaseKeys = (obj) => Object.keys(obj).reduce((c, k) => ((c[k.toLowerCase()] = obj[k]), c), {});
+//# sourceMappingURL=index.js.map
+
+/***/ }),
+
+/***/ 90:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Ck: () => (/* binding */ mkdir),
+/* harmony export */   H8: () => (/* binding */ IS_WINDOWS),
+/* harmony export */   Qh: () => (/* binding */ isRooted),
+/* harmony export */   rm: () => (/* binding */ rm),
+/* harmony export */   t2: () => (/* binding */ exists),
+/* harmony export */   vr: () => (/* binding */ tryGetExecutablePath)
+/* harmony export */ });
+/* unused harmony exports chmod, copyFile, lstat, open, readdir, rename, rmdir, stat, symlink, unlink, readlink, UV_FS_O_EXLOCK, READONLY, isDirectory, getCmdPath */
+/* harmony import */ var fs__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9896);
+/* harmony import */ var path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6928);
+var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+const { chmod, copyFile, lstat, mkdir, open, readdir, rename, rm, rmdir, stat, symlink, unlink } = fs__WEBPACK_IMPORTED_MODULE_0__.promises;
+// export const {open} = 'fs'
+const IS_WINDOWS = process.platform === 'win32';
+/**
+ * Custom implementation of readlink to ensure Windows junctions
+ * maintain trailing backslash for backward compatibility with Node.js < 24
+ *
+ * In Node.js 20, Windows junctions (directory symlinks) always returned paths
+ * with trailing backslashes. Node.js 24 removed this behavior, which breaks
+ * code that relied on this format for path operations.
+ *
+ * This implementation restores the Node 20 behavior by adding a trailing
+ * backslash to all junction results on Windows.
+ */
+function readlink(fsPath) {
+    return __awaiter(this, void 0, void 0, function* () {
+        const result = yield fs.promises.readlink(fsPath);
+        // On Windows, restore Node 20 behavior: add trailing backslash to all results
+        // since junctions on Windows are always directory links
+        if (IS_WINDOWS && !result.endsWith('\\')) {
+            return `${result}\\`;
+        }
+        return result;
+    });
+}
+// See https://github.com/nodejs/node/blob/d0153aee367422d0858105abec186da4dff0a0c5/deps/uv/include/uv/win.h#L691
+const UV_FS_O_EXLOCK = 0x10000000;
+const READONLY = fs__WEBPACK_IMPORTED_MODULE_0__.constants.O_RDONLY;
+function exists(fsPath) {
+    return __awaiter(this, void 0, void 0, function* () {
+        try {
+            yield stat(fsPath);
+        }
+        catch (err) {
+            if (err.code === 'ENOENT') {
+                return false;
+            }
+            throw err;
+        }
+        return true;
+    });
+}
+function isDirectory(fsPath_1) {
+    return __awaiter(this, arguments, void 0, function* (fsPath, useStat = false) {
+        const stats = useStat ? yield stat(fsPath) : yield lstat(fsPath);
+        return stats.isDirectory();
+    });
+}
+/**
+ * On OSX/Linux, true if path starts with '/'. On Windows, true for paths like:
+ * \, \hello, \\hello\share, C:, and C:\hello (and corresponding alternate separator cases).
+ */
+function isRooted(p) {
+    p = normalizeSeparators(p);
+    if (!p) {
+        throw new Error('isRooted() parameter "p" cannot be empty');
+    }
+    if (IS_WINDOWS) {
+        return (p.startsWith('\\') || /^[A-Z]:/i.test(p) // e.g. \ or \hello or \\hello
+        ); // e.g. C: or C:\hello
+    }
+    return p.startsWith('/');
+}
+/**
+ * Best effort attempt to determine whether a file exists and is executable.
+ * @param filePath    file path to check
+ * @param extensions  additional file extensions to try
+ * @return if file exists and is executable, returns the file path. otherwise empty string.
+ */
+function tryGetExecutablePath(filePath, extensions) {
+    return __awaiter(this, void 0, void 0, function* () {
+        let stats = undefined;
+        try {
+            // test file exists
+            stats = yield stat(filePath);
+        }
+        catch (err) {
+            if (err.code !== 'ENOENT') {
+                // eslint-disable-next-line no-console
+                console.log(`Unexpected error attempting to determine if executable file exists '${filePath}': ${err}`);
+            }
+        }
+        if (stats && stats.isFile()) {
+            if (IS_WINDOWS) {
+                // on Windows, test for valid extension
+                const upperExt = path__WEBPACK_IMPORTED_MODULE_1__.extname(filePath).toUpperCase();
+                if (extensions.some(validExt => validExt.toUpperCase() === upperExt)) {
+                    return filePath;
+                }
+            }
+            else {
+                if (isUnixExecutable(stats)) {
+                    return filePath;
+                }
+            }
+        }
+        // try each extension
+        const originalFilePath = filePath;
+        for (const extension of extensions) {
+            filePath = originalFilePath + extension;
+            stats = undefined;
+            try {
+                stats = yield stat(filePath);
+            }
+            catch (err) {
+                if (err.code !== 'ENOENT') {
+                    // eslint-disable-next-line no-console
+                    console.log(`Unexpected error attempting to determine if executable file exists '${filePath}': ${err}`);
+                }
+            }
+            if (stats && stats.isFile()) {
+                if (IS_WINDOWS) {
+                    // preserve the case of the actual file (since an extension was appended)
+                    try {
+                        const directory = path__WEBPACK_IMPORTED_MODULE_1__.dirname(filePath);
+                        const upperName = path__WEBPACK_IMPORTED_MODULE_1__.basename(filePath).toUpperCase();
+                        for (const actualName of yield readdir(directory)) {
+                            if (upperName === actualName.toUpperCase()) {
+                                filePath = path__WEBPACK_IMPORTED_MODULE_1__.join(directory, actualName);
+                                break;
+                            }
+                        }
+                    }
+                    catch (err) {
+                        // eslint-disable-next-line no-console
+                        console.log(`Unexpected error attempting to determine the actual case of the file '${filePath}': ${err}`);
+                    }
+                    return filePath;
+                }
+                else {
+                    if (isUnixExecutable(stats)) {
+                        return filePath;
+                    }
+                }
+            }
+        }
+        return '';
+    });
+}
+function normalizeSeparators(p) {
+    p = p || '';
+    if (IS_WINDOWS) {
+        // convert slashes on Windows
+        p = p.replace(/\//g, '\\');
+        // remove redundant slashes
+        return p.replace(/\\\\+/g, '\\');
+    }
+    // remove redundant slashes
+    return p.replace(/\/\/+/g, '/');
+}
+// on Mac/Linux, test the execute bit
+//     R   W  X  R  W X R W X
+//   256 128 64 32 16 8 4 2 1
+function isUnixExecutable(stats) {
+    return ((stats.mode & 1) > 0 ||
+        ((stats.mode & 8) > 0 &&
+            process.getgid !== undefined &&
+            stats.gid === process.getgid()) ||
+        ((stats.mode & 64) > 0 &&
+            process.getuid !== undefined &&
+            stats.uid === process.getuid()));
+}
+// Get the path of cmd.exe in windows
+function getCmdPath() {
+    var _a;
+    return (_a = process.env['COMSPEC']) !== null && _a !== void 0 ? _a : `cmd.exe`;
+}
+//# sourceMappingURL=io-util.js.map
+
+/***/ }),
+
+/***/ 8701:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   K7: () => (/* binding */ which),
+/* harmony export */   U$: () => (/* binding */ mkdirP),
+/* harmony export */   Yz: () => (/* binding */ rmRF)
+/* harmony export */ });
+/* unused harmony exports cp, mv, findInPath */
+/* harmony import */ var assert__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2613);
+/* harmony import */ var path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6928);
+/* harmony import */ var _io_util_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(90);
+var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+
+/**
+ * Copies a file or folder.
+ * Based off of shelljs - https://github.com/shelljs/shelljs/blob/9237f66c52e5daa40458f94f9565e18e8132f5a6/src/cp.js
+ *
+ * @param     source    source path
+ * @param     dest      destination path
+ * @param     options   optional. See CopyOptions.
+ */
+function cp(source_1, dest_1) {
+    return __awaiter(this, arguments, void 0, function* (source, dest, options = {}) {
+        const { force, recursive, copySourceDirectory } = readCopyOptions(options);
+        const destStat = (yield ioUtil.exists(dest)) ? yield ioUtil.stat(dest) : null;
+        // Dest is an existing file, but not forcing
+        if (destStat && destStat.isFile() && !force) {
+            return;
+        }
+        // If dest is an existing directory, should copy inside.
+        const newDest = destStat && destStat.isDirectory() && copySourceDirectory
+            ? path.join(dest, path.basename(source))
+            : dest;
+        if (!(yield ioUtil.exists(source))) {
+            throw new Error(`no such file or directory: ${source}`);
+        }
+        const sourceStat = yield ioUtil.stat(source);
+        if (sourceStat.isDirectory()) {
+            if (!recursive) {
+                throw new Error(`Failed to copy. ${source} is a directory, but tried to copy without recursive flag.`);
+            }
+            else {
+                yield cpDirRecursive(source, newDest, 0, force);
+            }
+        }
+        else {
+            if (path.relative(source, newDest) === '') {
+                // a file cannot be copied to itself
+                throw new Error(`'${newDest}' and '${source}' are the same file`);
+            }
+            yield copyFile(source, newDest, force);
+        }
+    });
+}
+/**
+ * Moves a path.
+ *
+ * @param     source    source path
+ * @param     dest      destination path
+ * @param     options   optional. See MoveOptions.
+ */
+function mv(source_1, dest_1) {
+    return __awaiter(this, arguments, void 0, function* (source, dest, options = {}) {
+        if (yield ioUtil.exists(dest)) {
+            let destExists = true;
+            if (yield ioUtil.isDirectory(dest)) {
+                // If dest is directory copy src into dest
+                dest = path.join(dest, path.basename(source));
+                destExists = yield ioUtil.exists(dest);
+            }
+            if (destExists) {
+                if (options.force == null || options.force) {
+                    yield rmRF(dest);
+                }
+                else {
+                    throw new Error('Destination already exists');
+                }
+            }
+        }
+        yield mkdirP(path.dirname(dest));
+        yield ioUtil.rename(source, dest);
+    });
+}
+/**
+ * Remove a path recursively with force
+ *
+ * @param inputPath path to remove
+ */
+function rmRF(inputPath) {
+    return __awaiter(this, void 0, void 0, function* () {
+        if (_io_util_js__WEBPACK_IMPORTED_MODULE_2__/* .IS_WINDOWS */ .H8) {
+            // Check for invalid characters
+            // https://docs.microsoft.com/en-us/windows/win32/fileio/naming-a-file
+            if (/[*"<>|]/.test(inputPath)) {
+                throw new Error('File path must not contain `*`, `"`, `<`, `>` or `|` on Windows');
+            }
+        }
+        try {
+            // note if path does not exist, error is silent
+            yield _io_util_js__WEBPACK_IMPORTED_MODULE_2__.rm(inputPath, {
+                force: true,
+                maxRetries: 3,
+                recursive: true,
+                retryDelay: 300
+            });
+        }
+        catch (err) {
+            throw new Error(`File was unable to be removed ${err}`);
+        }
+    });
+}
+/**
+ * Make a directory.  Creates the full path with folders in between
+ * Will throw if it fails
+ *
+ * @param   fsPath        path to create
+ * @returns Promise<void>
+ */
+function mkdirP(fsPath) {
+    return __awaiter(this, void 0, void 0, function* () {
+        (0,assert__WEBPACK_IMPORTED_MODULE_0__.ok)(fsPath, 'a path argument must be provided');
+        yield _io_util_js__WEBPACK_IMPORTED_MODULE_2__/* .mkdir */ .Ck(fsPath, { recursive: true });
+    });
+}
+/**
+ * Returns path of a tool had the tool actually been invoked.  Resolves via paths.
+ * If you check and the tool does not exist, it will throw.
+ *
+ * @param     tool              name of the tool
+ * @param     check             whether to check if tool exists
+ * @returns   Promise<string>   path to tool
+ */
+function which(tool, check) {
+    return __awaiter(this, void 0, void 0, function* () {
+        if (!tool) {
+            throw new Error("parameter 'tool' is required");
+        }
+        // recursive when check=true
+        if (check) {
+            const result = yield which(tool, false);
+            if (!result) {
+                if (_io_util_js__WEBPACK_IMPORTED_MODULE_2__/* .IS_WINDOWS */ .H8) {
+                    throw new Error(`Unable to locate executable file: ${tool}. Please verify either the file path exists or the file can be found within a directory specified by the PATH environment variable. Also verify the file has a valid extension for an executable file.`);
+                }
+                else {
+                    throw new Error(`Unable to locate executable file: ${tool}. Please verify either the file path exists or the file can be found within a directory specified by the PATH environment variable. Also check the file mode to verify the file is executable.`);
+                }
+            }
+            return result;
+        }
+        const matches = yield findInPath(tool);
+        if (matches && matches.length > 0) {
+            return matches[0];
+        }
+        return '';
+    });
+}
+/**
+ * Returns a list of all occurrences of the given tool on the system path.
+ *
+ * @returns   Promise<string[]>  the paths of the tool
+ */
+function findInPath(tool) {
+    return __awaiter(this, void 0, void 0, function* () {
+        if (!tool) {
+            throw new Error("parameter 'tool' is required");
+        }
+        // build the list of extensions to try
+        const extensions = [];
+        if (_io_util_js__WEBPACK_IMPORTED_MODULE_2__/* .IS_WINDOWS */ .H8 && process.env['PATHEXT']) {
+            for (const extension of process.env['PATHEXT'].split(path__WEBPACK_IMPORTED_MODULE_1__.delimiter)) {
+                if (extension) {
+                    extensions.push(extension);
+                }
+            }
+        }
+        // if it's rooted, return it if exists. otherwise return empty.
+        if (_io_util_js__WEBPACK_IMPORTED_MODULE_2__/* .isRooted */ .Qh(tool)) {
+            const filePath = yield _io_util_js__WEBPACK_IMPORTED_MODULE_2__/* .tryGetExecutablePath */ .vr(tool, extensions);
+            if (filePath) {
+                return [filePath];
+            }
+            return [];
+        }
+        // if any path separators, return empty
+        if (tool.includes(path__WEBPACK_IMPORTED_MODULE_1__.sep)) {
+            return [];
+        }
+        // build the list of directories
+        //
+        // Note, technically "where" checks the current directory on Windows. From a toolkit perspective,
+        // it feels like we should not do this. Checking the current directory seems like more of a use
+        // case of a shell, and the which() function exposed by the toolkit should strive for consistency
+        // across platforms.
+        const directories = [];
+        if (process.env.PATH) {
+            for (const p of process.env.PATH.split(path__WEBPACK_IMPORTED_MODULE_1__.delimiter)) {
+                if (p) {
+                    directories.push(p);
+                }
+            }
+        }
+        // find all matches
+        const matches = [];
+        for (const directory of directories) {
+            const filePath = yield _io_util_js__WEBPACK_IMPORTED_MODULE_2__/* .tryGetExecutablePath */ .vr(path__WEBPACK_IMPORTED_MODULE_1__.join(directory, tool), extensions);
+            if (filePath) {
+                matches.push(filePath);
+            }
+        }
+        return matches;
+    });
+}
+function readCopyOptions(options) {
+    const force = options.force == null ? true : options.force;
+    const recursive = Boolean(options.recursive);
+    const copySourceDirectory = options.copySourceDirectory == null
+        ? true
+        : Boolean(options.copySourceDirectory);
+    return { force, recursive, copySourceDirectory };
+}
+function cpDirRecursive(sourceDir, destDir, currentDepth, force) {
+    return __awaiter(this, void 0, void 0, function* () {
+        // Ensure there is not a run away recursive copy
+        if (currentDepth >= 255)
+            return;
+        currentDepth++;
+        yield mkdirP(destDir);
+        const files = yield ioUtil.readdir(sourceDir);
+        for (const fileName of files) {
+            const srcFile = `${sourceDir}/${fileName}`;
+            const destFile = `${destDir}/${fileName}`;
+            const srcFileStat = yield ioUtil.lstat(srcFile);
+            if (srcFileStat.isDirectory()) {
+                // Recurse
+                yield cpDirRecursive(srcFile, destFile, currentDepth, force);
+            }
+            else {
+                yield copyFile(srcFile, destFile, force);
+            }
+        }
+        // Change the mode for the newly created directory
+        yield ioUtil.chmod(destDir, (yield ioUtil.stat(sourceDir)).mode);
+    });
+}
+// Buffered file copy
+function copyFile(srcFile, destFile, force) {
+    return __awaiter(this, void 0, void 0, function* () {
+        if ((yield ioUtil.lstat(srcFile)).isSymbolicLink()) {
+            // unlink/re-link it
+            try {
+                yield ioUtil.lstat(destFile);
+                yield ioUtil.unlink(destFile);
+            }
+            catch (e) {
+                // Try to override file permission
+                if (e.code === 'EPERM') {
+                    yield ioUtil.chmod(destFile, '0666');
+                    yield ioUtil.unlink(destFile);
+                }
+                // other errors = it doesn't exist, no work to do
+            }
+            // Copy over symlink
+            const symlinkFull = yield ioUtil.readlink(srcFile);
+            yield ioUtil.symlink(symlinkFull, destFile, ioUtil.IS_WINDOWS ? 'junction' : null);
+        }
+        else if (!(yield ioUtil.exists(destFile)) || force) {
+            yield ioUtil.copyFile(srcFile, destFile);
+        }
+    });
+}
+//# sourceMappingURL=io.js.map
 
 /***/ })
 
@@ -34179,7 +36937,7 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
 /******/ 	// Execute the module function
 /******/ 	var threw = true;
 /******/ 	try {
-/******/ 		__webpack_modules__[moduleId](module, module.exports, __nccwpck_require__);
+/******/ 		__webpack_modules__[moduleId].call(module.exports, module, module.exports, __nccwpck_require__);
 /******/ 		threw = false;
 /******/ 	} finally {
 /******/ 		if(threw) delete __webpack_module_cache__[moduleId];
@@ -34188,6 +36946,9 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
 /******/ 	// Return the exports of the module
 /******/ 	return module.exports;
 /******/ }
+/******/ 
+/******/ // expose the modules object (__webpack_modules__)
+/******/ __nccwpck_require__.m = __webpack_modules__;
 /******/ 
 /************************************************************************/
 /******/ /* webpack/runtime/async module */
@@ -34259,6 +37020,36 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
 /******/ 	};
 /******/ })();
 /******/ 
+/******/ /* webpack/runtime/create fake namespace object */
+/******/ (() => {
+/******/ 	var getProto = Object.getPrototypeOf ? (obj) => (Object.getPrototypeOf(obj)) : (obj) => (obj.__proto__);
+/******/ 	var leafPrototypes;
+/******/ 	// create a fake namespace object
+/******/ 	// mode & 1: value is a module id, require it
+/******/ 	// mode & 2: merge all properties of value into the ns
+/******/ 	// mode & 4: return value when already ns object
+/******/ 	// mode & 16: return value when it's Promise-like
+/******/ 	// mode & 8|1: behave like require
+/******/ 	__nccwpck_require__.t = function(value, mode) {
+/******/ 		if(mode & 1) value = this(value);
+/******/ 		if(mode & 8) return value;
+/******/ 		if(typeof value === 'object' && value) {
+/******/ 			if((mode & 4) && value.__esModule) return value;
+/******/ 			if((mode & 16) && typeof value.then === 'function') return value;
+/******/ 		}
+/******/ 		var ns = Object.create(null);
+/******/ 		__nccwpck_require__.r(ns);
+/******/ 		var def = {};
+/******/ 		leafPrototypes = leafPrototypes || [null, getProto({}), getProto([]), getProto(getProto)];
+/******/ 		for(var current = mode & 2 && value; typeof current == 'object' && !~leafPrototypes.indexOf(current); current = getProto(current)) {
+/******/ 			Object.getOwnPropertyNames(current).forEach((key) => (def[key] = () => (value[key])));
+/******/ 		}
+/******/ 		def['default'] = () => (value);
+/******/ 		__nccwpck_require__.d(ns, def);
+/******/ 		return ns;
+/******/ 	};
+/******/ })();
+/******/ 
 /******/ /* webpack/runtime/define property getters */
 /******/ (() => {
 /******/ 	// define getter functions for harmony exports
@@ -34271,14 +37062,110 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
 /******/ 	};
 /******/ })();
 /******/ 
+/******/ /* webpack/runtime/ensure chunk */
+/******/ (() => {
+/******/ 	__nccwpck_require__.f = {};
+/******/ 	// This file contains only the entry chunk.
+/******/ 	// The chunk loading function for additional chunks
+/******/ 	__nccwpck_require__.e = (chunkId) => {
+/******/ 		return Promise.all(Object.keys(__nccwpck_require__.f).reduce((promises, key) => {
+/******/ 			__nccwpck_require__.f[key](chunkId, promises);
+/******/ 			return promises;
+/******/ 		}, []));
+/******/ 	};
+/******/ })();
+/******/ 
+/******/ /* webpack/runtime/get javascript chunk filename */
+/******/ (() => {
+/******/ 	// This function allow to reference async chunks
+/******/ 	__nccwpck_require__.u = (chunkId) => {
+/******/ 		// return url for filenames based on template
+/******/ 		return "" + chunkId + ".index.js";
+/******/ 	};
+/******/ })();
+/******/ 
 /******/ /* webpack/runtime/hasOwnProperty shorthand */
 /******/ (() => {
 /******/ 	__nccwpck_require__.o = (obj, prop) => (Object.prototype.hasOwnProperty.call(obj, prop))
 /******/ })();
 /******/ 
+/******/ /* webpack/runtime/make namespace object */
+/******/ (() => {
+/******/ 	// define __esModule on exports
+/******/ 	__nccwpck_require__.r = (exports) => {
+/******/ 		if(typeof Symbol !== 'undefined' && Symbol.toStringTag) {
+/******/ 			Object.defineProperty(exports, Symbol.toStringTag, { value: 'Module' });
+/******/ 		}
+/******/ 		Object.defineProperty(exports, '__esModule', { value: true });
+/******/ 	};
+/******/ })();
+/******/ 
 /******/ /* webpack/runtime/compat */
 /******/ 
 /******/ if (typeof __nccwpck_require__ !== 'undefined') __nccwpck_require__.ab = new URL('.', import.meta.url).pathname.slice(import.meta.url.match(/^file:\/\/\/\w:/) ? 1 : 0, -1) + "/";
+/******/ 
+/******/ /* webpack/runtime/import chunk loading */
+/******/ (() => {
+/******/ 	// no baseURI
+/******/ 	
+/******/ 	// object to store loaded and loading chunks
+/******/ 	// undefined = chunk not loaded, null = chunk preloaded/prefetched
+/******/ 	// [resolve, Promise] = chunk loading, 0 = chunk loaded
+/******/ 	var installedChunks = {
+/******/ 		792: 0
+/******/ 	};
+/******/ 	
+/******/ 	var installChunk = (data) => {
+/******/ 		var {ids, modules, runtime} = data;
+/******/ 		// add "modules" to the modules object,
+/******/ 		// then flag all "ids" as loaded and fire callback
+/******/ 		var moduleId, chunkId, i = 0;
+/******/ 		for(moduleId in modules) {
+/******/ 			if(__nccwpck_require__.o(modules, moduleId)) {
+/******/ 				__nccwpck_require__.m[moduleId] = modules[moduleId];
+/******/ 			}
+/******/ 		}
+/******/ 		if(runtime) runtime(__nccwpck_require__);
+/******/ 		for(;i < ids.length; i++) {
+/******/ 			chunkId = ids[i];
+/******/ 			if(__nccwpck_require__.o(installedChunks, chunkId) && installedChunks[chunkId]) {
+/******/ 				installedChunks[chunkId][0]();
+/******/ 			}
+/******/ 			installedChunks[ids[i]] = 0;
+/******/ 		}
+/******/ 	
+/******/ 	}
+/******/ 	
+/******/ 	__nccwpck_require__.f.j = (chunkId, promises) => {
+/******/ 			// import() chunk loading for javascript
+/******/ 			var installedChunkData = __nccwpck_require__.o(installedChunks, chunkId) ? installedChunks[chunkId] : undefined;
+/******/ 			if(installedChunkData !== 0) { // 0 means "already installed".
+/******/ 	
+/******/ 				// a Promise means "currently loading".
+/******/ 				if(installedChunkData) {
+/******/ 					promises.push(installedChunkData[1]);
+/******/ 				} else {
+/******/ 					if(true) { // all chunks have JS
+/******/ 						// setup Promise in chunk cache
+/******/ 						var promise = import("./" + __nccwpck_require__.u(chunkId)).then(installChunk, (e) => {
+/******/ 							if(installedChunks[chunkId] !== 0) installedChunks[chunkId] = undefined;
+/******/ 							throw e;
+/******/ 						});
+/******/ 						var promise = Promise.race([promise, new Promise((resolve) => (installedChunkData = installedChunks[chunkId] = [resolve]))])
+/******/ 						promises.push(installedChunkData[1] = promise);
+/******/ 					}
+/******/ 				}
+/******/ 			}
+/******/ 	};
+/******/ 	
+/******/ 	// no prefetching
+/******/ 	
+/******/ 	// no preloaded
+/******/ 	
+/******/ 	// no external install chunk
+/******/ 	
+/******/ 	// no on chunks loaded
+/******/ })();
 /******/ 
 /************************************************************************/
 /******/ 

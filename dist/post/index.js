@@ -28874,6 +28874,74 @@ class GitHubClient {
         const body = await this.getJson(`/repos/${this.options.repository}/actions/runs/${runId}/attempts/${attempt}/jobs?per_page=100&page=${page}`, `GET jobs of run ${runId} attempt ${attempt} page ${page}`, deadline);
         return { totalCount: body.total_count ?? 0, jobs: Array.isArray(body.jobs) ? body.jobs : [] };
     }
+    /** `GET /repos/{owner}/{repo}/actions/runs/{run_id}` (the latest attempt). */
+    getRun(runId, deadline) {
+        return this.getJson(`/repos/${this.options.repository}/actions/runs/${runId}`, `GET run ${runId}`, deadline);
+    }
+    /** `GET /repos/{owner}/{repo}/actions/runs/{run_id}/attempts/{attempt}`. */
+    getRunAttempt(runId, attempt, deadline) {
+        return this.getJson(`/repos/${this.options.repository}/actions/runs/${runId}/attempts/${attempt}`, `GET run ${runId} attempt ${attempt}`, deadline);
+    }
+    /** One page of `GET /repos/{owner}/{repo}/actions/workflows/{workflow_id}/runs?status=completed&created=>=…`. */
+    async listWorkflowRuns(workflowId, createdSince, page, deadline) {
+        const body = await this.getJson(`/repos/${this.options.repository}/actions/workflows/${workflowId}/runs?status=completed&created=${encodeURIComponent(`>=${createdSince}`)}&per_page=100&page=${page}`, `GET runs of workflow ${workflowId} page ${page}`, deadline);
+        return {
+            totalCount: body.total_count ?? 0,
+            runs: Array.isArray(body.workflow_runs) ? body.workflow_runs : [],
+        };
+    }
+    /** `GET /repos/{owner}/{repo}/commits/{sha}/pulls`: the PRs a commit belongs to (fork PRs included). */
+    listPullsForCommit(sha, deadline) {
+        return this.getJson(`/repos/${this.options.repository}/commits/${sha}/pulls`, `GET pull requests of commit ${sha.slice(0, 12)}`, deadline);
+    }
+    /** `POST /repos/{owner}/{repo}/check-runs` (needs `checks: write`). */
+    createCheckRun(body, deadline) {
+        return this.sendJson('POST', `/repos/${this.options.repository}/check-runs`, body, 'POST check run', deadline);
+    }
+    /** `PATCH /repos/{owner}/{repo}/check-runs/{id}`: appends `output.annotations`. */
+    updateCheckRun(id, body, deadline) {
+        return this.sendJson('PATCH', `/repos/${this.options.repository}/check-runs/${id}`, body, `PATCH check run ${id}`, deadline);
+    }
+    async sendJson(method, path, payload, what, deadline) {
+        const o = this.options;
+        const fetchImpl = (url, init) => {
+            this.requestCount++;
+            return (o.fetchImpl ?? fetch)(url, init);
+        };
+        const response = await request({
+            url: `${o.apiUrl}${path}`,
+            method,
+            headers: {
+                accept: 'application/vnd.github+json',
+                'content-type': 'application/json',
+                'x-github-api-version': '2022-11-28',
+                'user-agent': 'deployment-observability-action',
+                ...(o.token ? { authorization: `Bearer ${o.token}` } : {}),
+            },
+            body: JSON.stringify(payload),
+            timeoutMs: 5000,
+            // A POST that timed out may have created the check run: do not send it twice.
+            attempts: method === 'POST' ? 1 : 2,
+            deadline,
+            what,
+        }, o.clock, fetchImpl);
+        if (response.status < 200 || response.status >= 300) {
+            let message = response.text.slice(0, 200);
+            try {
+                message = JSON.parse(response.text).message ?? message;
+            }
+            catch {
+                // not JSON: keep the text
+            }
+            throw new GitHubApiError(`${what}: HTTP ${response.status} ${message}`, response.status);
+        }
+        try {
+            return JSON.parse(response.text);
+        }
+        catch {
+            throw new GitHubApiError(`${what}: the answer is not JSON`, response.status);
+        }
+    }
 }
 
 // EXTERNAL MODULE: ./src/model/infer.ts
@@ -29441,6 +29509,15 @@ const definitions_METRICS = Object.freeze({
         modes: ['track', 'verify'],
         source: 'action',
         merge: 'replace',
+    }),
+    summaryCountedAttempt: def({
+        name: 'deployment_observability_summary_counted_attempt',
+        type: 'gauge',
+        help: 'The last run attempt (run id * 1000 + attempt) whose counts summary mode added to this group.',
+        labels: [],
+        modes: ['summary'],
+        source: 'action',
+        merge: 'max',
     }),
 });
 /** Every definition, in table order. */
@@ -30272,7 +30349,8 @@ function combinedExposition(outcomes) {
     for (const outcome of outcomes) {
         const service = outcome.key.find(([l]) => l === 'service')?.[1];
         for (const family of outcome.families) {
-            if (family.name === definitions_METRICS.countersUpdated.name)
+            // The action's own bookkeeping gauges are not part of this job's metrics.
+            if (family.name === definitions_METRICS.countersUpdated.name || family.name === definitions_METRICS.summaryCountedAttempt.name)
                 continue;
             let entry = byName.get(family.name);
             if (!entry) {

@@ -32357,6 +32357,15 @@ const definitions_METRICS = Object.freeze({
         source: 'action',
         merge: 'replace',
     }),
+    summaryCountedAttempt: def({
+        name: 'deployment_observability_summary_counted_attempt',
+        type: 'gauge',
+        help: 'The last run attempt (run id * 1000 + attempt) whose counts summary mode added to this group.',
+        labels: [],
+        modes: ['summary'],
+        source: 'action',
+        merge: 'max',
+    }),
 });
 /** Every definition, in table order. */
 const ALL_METRICS = Object.freeze(Object.values(definitions_METRICS));
@@ -33051,7 +33060,8 @@ function combinedExposition(outcomes) {
     for (const outcome of outcomes) {
         const service = outcome.key.find(([l]) => l === 'service')?.[1];
         for (const family of outcome.families) {
-            if (family.name === METRICS.countersUpdated.name)
+            // The action's own bookkeeping gauges are not part of this job's metrics.
+            if (family.name === METRICS.countersUpdated.name || family.name === METRICS.summaryCountedAttempt.name)
                 continue;
             let entry = byName.get(family.name);
             if (!entry) {

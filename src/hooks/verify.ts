@@ -1,6 +1,242 @@
-/** Verify mode (main): post-deployment health probes, error rate and a rollback signal. */
-import type { HookContext } from './run-wrapper.js';
+/**
+ * Verify mode (main): probes the health URLs and evaluates the error-rate
+ * query every interval of the window, decides by the design's gates (ending
+ * early as soon as one holds), pushes the health metrics into the track group
+ * (POST: track's metrics there stay intact), and sets `healthy` and
+ * `rollback-recommended`. The step succeeds unless `fail-on-unhealthy` is true
+ * and the verdict is unhealthy; telemetry problems follow `fail-on-error`.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { ExportedEnv, Outputs } from '../config/constants.js';
+import { deploymentIdOf } from '../config/inputs.js';
+import { readVerifyConfig, type VerifyConfig } from '../config/verify-inputs.js';
+import { combinedExposition, publishGroups } from '../metrics/publish.js';
+import { PushgatewayClient, describeGroup } from '../metrics/pushgateway.js';
+import type { DeliveryLine } from '../report/summary.js';
+import { carryStoreOf } from '../state/carry-store.js';
+import type { Clock } from '../util/clock.js';
+import { decide, type Decision } from '../verify/decision.js';
+import { runDecisionLoop, type VerifySource } from '../verify/loop.js';
+import { verifyUpdates } from '../verify/metrics.js';
+import { probeTarget } from '../verify/probe.js';
+import { PrometheusClient, QueryRejected } from '../verify/prometheus.js';
+import { formatMs, PUSH_BUDGET_MS, verifySchedule, type VerifySchedule } from '../verify/schedule.js';
+import { renderVerifySummary } from '../verify/summary.js';
+import { ERROR_RATE_SOURCE, type ErrorRateSample, type Sample } from '../verify/timeline.js';
+import type { HookContext, Problems } from './run-wrapper.js';
+import { groupingKey } from './track-start.js';
+
+export const VerifyOutputs = {
+  Healthy: 'healthy',
+  RollbackRecommended: 'rollback-recommended',
+} as const;
+
+/** Keeping counts a failed push could not deliver may use a little past the push deadline. */
+const CARRY_GRACE_MS = 3000;
+
+/** The error-rate source: says each kind of fault once, stops asking after Prometheus rejected the query. */
+function errorRateSource(
+  config: VerifyConfig,
+  schedule: VerifySchedule,
+  clock: Clock,
+  problems: Problems,
+  notes: string[],
+): { source: VerifySource; faults: () => number } | undefined {
+  if (!config.prometheus || !config.errorRateQuery) return undefined;
+  const client = new PrometheusClient(config.prometheus, clock, schedule.attemptTimeoutMs);
+  const query = config.errorRateQuery;
+  let rejected = false;
+  let faults = 0;
+  const said = new Set<string>();
+  const sample = async (deadline: number): Promise<Sample | undefined> => {
+    if (rejected) return undefined;
+    const at = clock.now();
+    try {
+      const { value, note } = await client.ratio(query, deadline);
+      if (note && !said.has(note)) {
+        said.add(note);
+        notes.push(note);
+      }
+      return { kind: 'error_rate', source: ERROR_RATE_SOURCE, at, value } satisfies ErrorRateSample;
+    } catch (error) {
+      const message = (error as Error).message;
+      if (error instanceof QueryRejected) {
+        rejected = true;
+        problems.report(`${message}; the error rate is not checked`);
+      } else {
+        faults++;
+        if (faults === 1)
+          problems.report(
+            `${message}; the error rate is missing for this sample (asked again every ${formatMs(schedule.intervalMs)})`,
+          );
+      }
+      return { kind: 'error_rate', source: ERROR_RATE_SOURCE, at, value: undefined, problem: message };
+    }
+  };
+  return { source: { name: ERROR_RATE_SOURCE, sample, finished: () => rejected }, faults: () => faults };
+}
+
+function logSample(io: HookContext['io'], sample: Sample, startedAt: number): void {
+  const when = `+${formatMs(sample.at - startedAt)}`;
+  if (sample.kind === 'probe') {
+    io.info(
+      `${when} ${sample.source}: ${sample.status} in ${Math.round(sample.latencyMs)} ms${sample.problem ? ` (${sample.problem})` : ''}`,
+    );
+  } else {
+    io.info(
+      `${when} error rate: ${sample.value === undefined ? (sample.problem ?? 'no data') : `${(sample.value * 100).toFixed(2)} %`}`,
+    );
+  }
+}
+
+function annotate(ctx: HookContext, decision: Decision, service: string): void {
+  if (!ctx.config.annotations) return;
+  const reasons = decision.reasons.join('; ');
+  if (decision.verdict === 'unhealthy')
+    ctx.io.error(`Rollback recommended: ${reasons}`, { title: `Deployment of ${service} is unhealthy` });
+  else if (decision.verdict === 'degraded')
+    ctx.io.warning(`Deployment of ${service} is degraded: ${reasons}`, {
+      title: `Deployment of ${service} degraded`,
+    });
+  else if (decision.verdict === 'unknown')
+    ctx.io.warning(`Health of ${service} could not be confirmed: ${reasons}`, {
+      title: `Deployment of ${service} not verified`,
+    });
+}
 
 export async function runVerify(ctx: HookContext): Promise<void> {
-  ctx.problems.report('mode verify is not available in this version of the action; nothing was done');
+  const { config: base, io, clock, env, problems } = ctx;
+  const { config, problems: inputProblems, secrets } = readVerifyConfig((name) => io.getInput(name));
+  for (const secret of secrets) io.setSecret(secret);
+  for (const p of inputProblems) problems.report(p);
+  const deploymentId = env[ExportedEnv.DeploymentId] || deploymentIdOf(base.runner);
+  const service = base.service;
+  io.setOutput(Outputs.DeploymentId, deploymentId);
+
+  const notes: string[] = [];
+  const schedule = verifySchedule(config.windowSeconds);
+  const rate = errorRateSource(config, schedule, clock, problems, notes);
+  if (config.targets.length === 0 && !rate) {
+    problems.report(
+      'verify mode has nothing to check: set health-urls, or prometheus-url and error-rate-query; nothing was verified',
+    );
+    io.setOutput(VerifyOutputs.Healthy, 'false');
+    io.setOutput(VerifyOutputs.RollbackRecommended, 'false');
+    return;
+  }
+
+  io.info(
+    `Verifying deployment ${deploymentId} of ${service} in ${base.environment} for ${formatMs(schedule.windowMs)}: a sample every ${formatMs(schedule.intervalMs)}; gates: error rate over 5 % for ${formatMs(schedule.errorGateMs)}, health checks failing for ${formatMs(schedule.healthGateMs)}.`,
+  );
+  const sources: VerifySource[] = config.targets.map((target) => ({
+    name: target.name,
+    sample: (deadline) =>
+      probeTarget(target, deadline, { clock, attemptTimeoutMs: schedule.attemptTimeoutMs }),
+  }));
+  if (rate) sources.push(rate.source);
+
+  // 1. Watch until a gate holds or the window ends.
+  const loop = await runDecisionLoop({
+    schedule,
+    clock,
+    sources,
+    onSample: (sample, startedAt) => logSample(io, sample, startedAt),
+  });
+  if (rate && rate.faults() > 1) notes.push(`${rate.faults()} error-rate queries failed`);
+  const decision = decide(loop.timeline, schedule, {
+    probeSources: config.targets.map((t) => t.name),
+    errorRate: rate !== undefined,
+  });
+  io.info(
+    `Verdict: ${decision.verdict}${loop.early ? ` (decided after ${formatMs(loop.endedAt - loop.startedAt)})` : ''}. ${decision.reasons.join('; ')}`,
+  );
+
+  // 2. Outputs and annotations first: the rollback job keys on them, whatever happens to the push.
+  io.setOutput(VerifyOutputs.Healthy, String(decision.healthy));
+  io.setOutput(VerifyOutputs.RollbackRecommended, String(decision.rollbackRecommended));
+  annotate(ctx, decision, service);
+
+  // 3. Metrics into the track group: POST only verify's families, counters cumulative.
+  const updates = verifyUpdates({ environment: base.environment, deploymentId, service }, loop.timeline);
+  const delivery: DeliveryLine[] = [];
+  const pushDeadline = clock.now() + PUSH_BUDGET_MS;
+  const key = groupingKey(base, service);
+  const store = base.pushgateway
+    ? await carryStoreOf(env, undefined, pushDeadline + CARRY_GRACE_MS)
+    : undefined;
+  const outcomes =
+    updates.length === 0
+      ? []
+      : await publishGroups([{ key, updates }], {
+          client: base.pushgateway ? new PushgatewayClient(base.pushgateway, clock) : undefined,
+          store,
+          deploymentId,
+          deadline: pushDeadline,
+          clock,
+          logger: io,
+          cumulative: true,
+          replaceGroup: false,
+        });
+  if (updates.length === 0) {
+    delivery.push({ ok: false, text: 'Nothing to push: no sample was taken' });
+  } else if (base.pushgateway) {
+    for (const outcome of outcomes) {
+      const group = `{${describeGroup(outcome.key)}}`;
+      if (outcome.pushed) {
+        const text = `Pushed to the Pushgateway ${base.pushgateway.url} group \`${group}\``;
+        delivery.push({ ok: true, text });
+        io.info(text.replace(/`/g, ''));
+      } else {
+        const kept = outcome.carriedOut
+          ? `counts kept in ${store?.description ?? 'the carry store'} for the next successful push`
+          : 'the counts of this verification are lost (no place to keep them)';
+        const text = `Not pushed to \`${group}\`: ${outcome.problem ?? 'unknown problem'}; ${kept}`;
+        delivery.push({ ok: false, text });
+        problems.report(text.replace(/`/g, ''));
+      }
+    }
+  } else {
+    delivery.push({ ok: true, text: 'No `pushgateway-url`: nothing pushed' });
+  }
+  if (outcomes.length > 0) {
+    try {
+      await mkdir(dirname(base.metricsFile), { recursive: true });
+      await writeFile(base.metricsFile, combinedExposition(outcomes), 'utf8');
+      delivery.push({ ok: true, text: `Metrics file: \`${base.metricsFile}\`` });
+      io.setOutput(Outputs.MetricsFile, base.metricsFile);
+    } catch (error) {
+      problems.report(`metrics-file ${base.metricsFile} could not be written: ${(error as Error).message}`);
+    }
+  }
+
+  // 4. The job summary.
+  if (base.writeSummary) {
+    try {
+      await io.appendSummary(
+        renderVerifySummary({
+          decision,
+          schedule,
+          service,
+          environment: base.environment,
+          deploymentId,
+          startedAt: loop.startedAt,
+          endedAt: loop.endedAt,
+          early: loop.early,
+          timeline: loop.timeline,
+          targets: config.targets,
+          errorRateQuery: rate ? config.errorRateQuery : undefined,
+          delivery,
+          notes: [...notes, ...problems.list],
+        }),
+      );
+    } catch (error) {
+      problems.report(`The job summary could not be written: ${(error as Error).message}`);
+    }
+  }
+
+  // 5. The step fails on an unhealthy verdict only when asked to.
+  if (config.failOnUnhealthy && decision.verdict === 'unhealthy') {
+    io.setFailed(`Deployment of ${service} is unhealthy (fail-on-unhealthy): ${decision.reasons.join('; ')}`);
+  }
 }

@@ -1,0 +1,177 @@
+/**
+ * Verify mode's inputs, read into one frozen, typed object built as a single
+ * literal. Every problem names its input (and, for health-urls, the line); a
+ * bad entry is skipped or falls back to its default, nothing else is lost.
+ * Credentials written into a URL are moved to an Authorization header and
+ * returned as secrets to mask.
+ */
+import type { HealthTarget } from '../verify/probe.js';
+import type { PrometheusTarget } from '../verify/prometheus.js';
+
+export const VerifyInputs = {
+  HealthUrls: 'health-urls',
+  PrometheusUrl: 'prometheus-url',
+  ErrorRateQuery: 'error-rate-query',
+  WindowSeconds: 'verify-window-seconds',
+  FailOnUnhealthy: 'fail-on-unhealthy',
+} as const;
+
+export const DEFAULT_WINDOW_SECONDS = 300;
+export const MIN_WINDOW_SECONDS = 10;
+/** GitHub ends a job after 6 hours; an hour of watching is plenty. */
+export const MAX_WINDOW_SECONDS = 3600;
+export const MAX_HEALTH_URLS = 10;
+
+export interface VerifyConfig {
+  readonly targets: readonly HealthTarget[];
+  readonly prometheus: PrometheusTarget | undefined;
+  readonly errorRateQuery: string | undefined;
+  readonly windowSeconds: number;
+  readonly failOnUnhealthy: boolean;
+}
+
+export interface VerifyConfigResult {
+  readonly config: VerifyConfig;
+  readonly problems: readonly string[];
+  /** Credentials found in URLs: mask them before anything is printed. */
+  readonly secrets: readonly string[];
+}
+
+type Read = (name: string) => string;
+
+interface ParsedUrl {
+  readonly url: string;
+  readonly display: string;
+  readonly authorization: string | undefined;
+}
+
+/** An http(s) URL with its credentials moved out; a string saying what is wrong otherwise. */
+function parseHttpUrl(raw: string, secrets: string[]): ParsedUrl | string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return 'is not a URL';
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return `is not http or https (${url.protocol})`;
+  let authorization: string | undefined;
+  if (url.username || url.password) {
+    const user = decodeURIComponent(url.username);
+    const password = decodeURIComponent(url.password);
+    const basic = Buffer.from(`${user}:${password}`).toString('base64');
+    if (password.length >= 4) secrets.push(password);
+    secrets.push(basic);
+    authorization = `Basic ${basic}`;
+    url.username = '';
+    url.password = '';
+  }
+  const display = `${url.origin}${url.pathname === '/' ? '' : url.pathname}${url.search ? '?…' : ''}`;
+  return { url: url.toString(), display, authorization };
+}
+
+const NAME = /^[A-Za-z0-9_.-]{1,64}$/;
+
+function parseTargets(text: string, problems: string[], secrets: string[]): HealthTarget[] {
+  const targets: HealthTarget[] = [];
+  const lines = text.split(/\r?\n/);
+  lines.forEach((line, index) => {
+    const entry = line.trim();
+    if (entry === '' || entry.startsWith('#')) return;
+    const where = `input ${VerifyInputs.HealthUrls} line ${index + 1}`;
+    // `name=url`: the part before the first `=` is a name only if it looks like one (a URL's query has `=` too).
+    const eq = entry.indexOf('=');
+    const maybeName = eq > 0 ? entry.slice(0, eq).trim() : '';
+    const named = maybeName !== '' && NAME.test(maybeName);
+    const rawUrl = named ? entry.slice(eq + 1).trim() : entry;
+    const parsed = parseHttpUrl(rawUrl, secrets);
+    if (typeof parsed === 'string') {
+      problems.push(`${where}: "${rawUrl.replace(/\/\/[^/@]*@/, '//…@')}" ${parsed}; line skipped`);
+      return;
+    }
+    if (targets.length >= MAX_HEALTH_URLS) {
+      problems.push(`${where}: more than ${MAX_HEALTH_URLS} URLs; line skipped`);
+      return;
+    }
+    let name = named ? maybeName : parsed.display.replace(/^https?:\/\//, '');
+    if (targets.some((t) => t.name === name)) {
+      const unique = `${name}#${targets.length + 1}`;
+      problems.push(`${where}: the name "${name}" is used twice; this one is called "${unique}"`);
+      name = unique;
+    }
+    targets.push(Object.freeze({ name, ...parsed }));
+  });
+  return targets;
+}
+
+function parseWindow(raw: string, problems: string[]): number {
+  const text = raw.trim();
+  if (text === '') return DEFAULT_WINDOW_SECONDS;
+  const match = /^(\d+(?:\.\d+)?)\s*s?$/.exec(text);
+  if (!match) {
+    problems.push(
+      `input ${VerifyInputs.WindowSeconds}: "${raw}" is not a number of seconds; using ${DEFAULT_WINDOW_SECONDS}`,
+    );
+    return DEFAULT_WINDOW_SECONDS;
+  }
+  const seconds = Number(match[1]);
+  if (seconds < MIN_WINDOW_SECONDS || seconds > MAX_WINDOW_SECONDS) {
+    const clamped = Math.min(MAX_WINDOW_SECONDS, Math.max(MIN_WINDOW_SECONDS, seconds));
+    problems.push(
+      `input ${VerifyInputs.WindowSeconds}: ${seconds} is outside ${MIN_WINDOW_SECONDS}–${MAX_WINDOW_SECONDS} seconds; using ${clamped}`,
+    );
+    return clamped;
+  }
+  return seconds;
+}
+
+function parseBoolean(raw: string, name: string, problems: string[]): boolean {
+  const v = raw.trim().toLowerCase();
+  if (v === '') return false;
+  if (['true', 'yes', '1', 'on'].includes(v)) return true;
+  if (['false', 'no', '0', 'off'].includes(v)) return false;
+  problems.push(`input ${name}: "${raw}" is not true or false; using false`);
+  return false;
+}
+
+/** Reads verify mode's inputs. Never throws. */
+export function readVerifyConfig(read: Read): VerifyConfigResult {
+  const problems: string[] = [];
+  const secrets: string[] = [];
+  const targets = parseTargets(read(VerifyInputs.HealthUrls), problems, secrets);
+
+  let prometheus: PrometheusTarget | undefined;
+  const promRaw = read(VerifyInputs.PrometheusUrl).trim();
+  if (promRaw !== '') {
+    const parsed = parseHttpUrl(promRaw, secrets);
+    if (typeof parsed === 'string')
+      problems.push(
+        `input ${VerifyInputs.PrometheusUrl}: "${promRaw.replace(/\/\/[^/@]*@/, '//…@')}" ${parsed}; the error rate is not checked`,
+      );
+    else
+      prometheus = Object.freeze({
+        url: parsed.url.replace(/\/+$/, ''),
+        authorization: parsed.authorization,
+      });
+  }
+  let errorRateQuery: string | undefined = read(VerifyInputs.ErrorRateQuery).trim() || undefined;
+  if (errorRateQuery && !promRaw) {
+    problems.push(
+      `input ${VerifyInputs.ErrorRateQuery} is set but ${VerifyInputs.PrometheusUrl} is empty; the error rate is not checked`,
+    );
+  }
+  if (promRaw && !errorRateQuery) {
+    problems.push(
+      `input ${VerifyInputs.PrometheusUrl} is set but ${VerifyInputs.ErrorRateQuery} is empty; the error rate is not checked`,
+    );
+  }
+  if (!prometheus) errorRateQuery = undefined;
+
+  const config: VerifyConfig = Object.freeze({
+    targets: Object.freeze(targets),
+    prometheus: errorRateQuery ? prometheus : undefined,
+    errorRateQuery,
+    windowSeconds: parseWindow(read(VerifyInputs.WindowSeconds), problems),
+    failOnUnhealthy: parseBoolean(read(VerifyInputs.FailOnUnhealthy), VerifyInputs.FailOnUnhealthy, problems),
+  });
+  return { config, problems, secrets: secrets.filter((s, i) => secrets.indexOf(s) === i) };
+}
