@@ -20,7 +20,7 @@ import {
   ThresholdsMode,
   VariableRefresh,
   VariableSort,
-  type DashboardBuilder,
+  DashboardBuilder,
   type ValueMapping,
 } from '@grafana/grafana-foundation-sdk/dashboard';
 import { MappingType } from '@grafana/grafana-foundation-sdk/dashboard';
@@ -202,3 +202,27 @@ export function deploymentAnnotation(): AnnotationQueryBuilder {
 /** Draws a time series panel's thresholds as lines or areas. */
 export const thresholdLines = (mode: GraphThresholdsStyleMode): GraphThresholdsStyleConfigBuilder =>
   new GraphThresholdsStyleConfigBuilder().mode(mode);
+
+/** What sets one dashboard apart from the others in its header. */
+export interface DashboardHeader {
+  readonly title: string;
+  readonly uid: string;
+  readonly description: string;
+  readonly tags: string[];
+  /** Start of the default time range, e.g. `now-30d`; it always ends `now`. */
+  readonly from: string;
+  readonly refresh: string;
+}
+
+/** A dashboard with the shared variables and the deployment-start annotation. */
+export function deploymentDashboard(h: DashboardHeader): DashboardBuilder {
+  return withVariables(
+    new DashboardBuilder(h.title)
+      .uid(h.uid)
+      .description(h.description)
+      .tags(h.tags)
+      .time({ from: h.from, to: 'now' })
+      .refresh(h.refresh)
+      .annotation(deploymentAnnotation()),
+  );
+}

@@ -4,13 +4,14 @@
  * deployment_infrastructure_cost that steps report through DEPLOY_METRICS_FILE,
  * with the Railway peak memory and CPU.
  */
-import { DashboardBuilder, RowBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
+import type { DashboardBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
+import { RowBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
 import { PanelBuilder as StatPanel } from '@grafana/grafana-foundation-sdk/stat';
 import { PanelBuilder as TablePanel } from '@grafana/grafana-foundation-sdk/table';
 import { PanelBuilder as PiePanel, PieChartType } from '@grafana/grafana-foundation-sdk/piechart';
 import { PanelBuilder as TimeseriesPanel } from '@grafana/grafana-foundation-sdk/timeseries';
 import { BigValueGraphMode } from '@grafana/grafana-foundation-sdk/common';
-import { deploymentAnnotation, lastValue, METRICS, query, sel, withVariables, DATASOURCE } from './common.js';
+import { lastValue, METRICS, query, sel, DATASOURCE, deploymentDashboard } from './common.js';
 
 /**
  * One value per deployment, service and resource within `window`: the cost
@@ -23,17 +24,15 @@ export function costPerDeployment(window = '$__range'): string {
 
 export function costsDashboard(): DashboardBuilder {
   const perDeployment = costPerDeployment();
-  return withVariables(
-    new DashboardBuilder('Deployment Costs')
-      .uid('deployment-costs')
-      .description(
-        'Infrastructure cost of deployments as steps report it (deployment_infrastructure_cost{resource=…}), summed per deployment within the time range.',
-      )
-      .tags(['deployment', 'cost'])
-      .time({ from: 'now-30d', to: 'now' })
-      .refresh('5m')
-      .annotation(deploymentAnnotation()),
-  )
+  return deploymentDashboard({
+    title: 'Deployment Costs',
+    uid: 'deployment-costs',
+    description:
+      'Infrastructure cost of deployments as steps report it (deployment_infrastructure_cost{resource=…}), summed per deployment within the time range.',
+    tags: ['deployment', 'cost'],
+    from: 'now-30d',
+    refresh: '5m',
+  })
     .withRow(new RowBuilder('Cost summary'))
     .withPanel(
       new StatPanel()

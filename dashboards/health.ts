@@ -3,7 +3,8 @@
  * each service after its latest deployment, the error rate around the deploy
  * point, latency percentiles, health checks and smoke tests per service.
  */
-import { DashboardBuilder, RowBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
+import type { DashboardBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
+import { RowBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
 import { PanelBuilder as StatPanel } from '@grafana/grafana-foundation-sdk/stat';
 import { PanelBuilder as TablePanel } from '@grafana/grafana-foundation-sdk/table';
 import { PanelBuilder as BarGaugePanel } from '@grafana/grafana-foundation-sdk/bargauge';
@@ -16,7 +17,6 @@ import {
   VizOrientation,
 } from '@grafana/grafana-foundation-sdk/common';
 import {
-  deploymentAnnotation,
   events,
   lastValue,
   METRICS,
@@ -24,8 +24,8 @@ import {
   sel,
   steps,
   thresholdLines,
-  withVariables,
   DATASOURCE,
+  deploymentDashboard,
 } from './common.js';
 
 /** Health-check latency: the design's p95 target (500 ms) and HealthCheckLatencyHigh (1000 ms). */
@@ -37,17 +37,15 @@ export const ERROR_RATE_STEPS = (): ReturnType<typeof steps> =>
 
 export function healthDashboard(): DashboardBuilder {
   const latency = sel(METRICS.healthCheckLatency);
-  return withVariables(
-    new DashboardBuilder('Post-Deployment Health')
-      .uid('post-deployment-health')
-      .description(
-        'Health after each deployment: health checks (verify mode or steps), error rate, smoke tests. The action measures its own health checks and the error-rate query you give verify mode; dependencies it does not probe are not shown.',
-      )
-      .tags(['deployment', 'health'])
-      .time({ from: 'now-6h', to: 'now' })
-      .refresh('30s')
-      .annotation(deploymentAnnotation()),
-  )
+  return deploymentDashboard({
+    title: 'Post-Deployment Health',
+    uid: 'post-deployment-health',
+    description:
+      'Health after each deployment: health checks (verify mode or steps), error rate, smoke tests. The action measures its own health checks and the error-rate query you give verify mode; dependencies it does not probe are not shown.',
+    tags: ['deployment', 'health'],
+    from: 'now-6h',
+    refresh: '30s',
+  })
     .withRow(new RowBuilder('Health status (latest deployment)'))
     .withPanel(
       new StatPanel()

@@ -3,7 +3,8 @@
  * history, the duration trend against the migration threshold, and the
  * migration success rate.
  */
-import { DashboardBuilder, RowBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
+import type { DashboardBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
+import { RowBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
 import { PanelBuilder as StatPanel } from '@grafana/grafana-foundation-sdk/stat';
 import { PanelBuilder as TablePanel } from '@grafana/grafana-foundation-sdk/table';
 import { PanelBuilder as TimeseriesPanel } from '@grafana/grafana-foundation-sdk/timeseries';
@@ -13,7 +14,6 @@ import {
   GraphThresholdsStyleMode,
 } from '@grafana/grafana-foundation-sdk/common';
 import {
-  deploymentAnnotation,
   events,
   lastValue,
   METRICS,
@@ -23,8 +23,8 @@ import {
   steps,
   threshold,
   thresholdLines,
-  withVariables,
   DATASOURCE,
+  deploymentDashboard,
 } from './common.js';
 
 /** Stages that run migrations: the API job's `migration`, the database job's `migration_apply`. */
@@ -38,17 +38,14 @@ export function migrationsDashboard(): DashboardBuilder {
   const lag = sel(METRICS.migrationLag);
   const stages = sel(METRICS.stageDuration, MIGRATION_STAGES);
 
-  return withVariables(
-    new DashboardBuilder('Database Migrations')
-      .uid('database-migrations')
-      .description(
-        `Migration performance and success: database_migration_lag_seconds (reported by steps), the migration stages, migration_success_total / migration_failure_total. Threshold ${migration} s (the thresholds input’s migration).`,
-      )
-      .tags(['deployment', 'database'])
-      .time({ from: 'now-30d', to: 'now' })
-      .refresh('1m')
-      .annotation(deploymentAnnotation()),
-  )
+  return deploymentDashboard({
+    title: 'Database Migrations',
+    uid: 'database-migrations',
+    description: `Migration performance and success: database_migration_lag_seconds (reported by steps), the migration stages, migration_success_total / migration_failure_total. Threshold ${migration} s (the thresholds input’s migration).`,
+    tags: ['deployment', 'database'],
+    from: 'now-30d',
+    refresh: '1m',
+  })
     .withRow(new RowBuilder('Current migration'))
     .withPanel(
       new StatPanel()

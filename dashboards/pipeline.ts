@@ -3,7 +3,8 @@
  * stage timeline against the stage thresholds, stage durations over the last
  * 10 deployments, failure details and the time-to-deploy distribution.
  */
-import { DashboardBuilder, RowBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
+import type { DashboardBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
+import { RowBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
 import { PanelBuilder as StatPanel } from '@grafana/grafana-foundation-sdk/stat';
 import { PanelBuilder as TablePanel } from '@grafana/grafana-foundation-sdk/table';
 import { PanelBuilder as BarGaugePanel } from '@grafana/grafana-foundation-sdk/bargauge';
@@ -19,7 +20,6 @@ import {
 import {
   actionDefaults,
   bucket,
-  deploymentAnnotation,
   events,
   lastValue,
   METRICS,
@@ -30,8 +30,8 @@ import {
   threshold,
   thresholdLines,
   valueText,
-  withVariables,
   DATASOURCE,
+  deploymentDashboard,
 } from './common.js';
 
 /** The stages the `thresholds` input names (all but `total`). */
@@ -59,17 +59,15 @@ export function pipelineDashboard(): DashboardBuilder {
     return b;
   };
 
-  return withVariables(
-    new DashboardBuilder('Deployment Pipeline')
-      .uid('deployment-pipeline')
-      .description(
-        'Real-time deployment status: current deployment, stages, durations, failures, time to deploy.',
-      )
-      .tags(['deployment', 'pipeline'])
-      .time({ from: 'now-7d', to: 'now' })
-      .refresh('30s')
-      .annotation(deploymentAnnotation()),
-  )
+  return deploymentDashboard({
+    title: 'Deployment Pipeline',
+    uid: 'deployment-pipeline',
+    description:
+      'Real-time deployment status: current deployment, stages, durations, failures, time to deploy.',
+    tags: ['deployment', 'pipeline'],
+    from: 'now-7d',
+    refresh: '30s',
+  })
     .withRow(new RowBuilder('Current deployment'))
     .withPanel(
       new StatPanel()

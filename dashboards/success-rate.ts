@@ -3,7 +3,8 @@
  * the SLO, rollbacks, error budget, the success/failure split, failure root
  * causes and the error-budget burndown.
  */
-import { DashboardBuilder, RowBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
+import type { DashboardBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
+import { RowBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
 import { PanelBuilder as StatPanel } from '@grafana/grafana-foundation-sdk/stat';
 import { PanelBuilder as PiePanel, PieChartType } from '@grafana/grafana-foundation-sdk/piechart';
 import { PanelBuilder as BarGaugePanel } from '@grafana/grafana-foundation-sdk/bargauge';
@@ -16,7 +17,6 @@ import {
 } from '@grafana/grafana-foundation-sdk/common';
 import {
   actionDefaults,
-  deploymentAnnotation,
   events,
   lastValue,
   METRICS,
@@ -24,8 +24,8 @@ import {
   sel,
   steps,
   thresholdLines,
-  withVariables,
   DATASOURCE,
+  deploymentDashboard,
 } from './common.js';
 
 export function successRateDashboard(): DashboardBuilder {
@@ -34,17 +34,14 @@ export function successRateDashboard(): DashboardBuilder {
   const runs30d = (status = ''): string =>
     `sum(${sel('deployment:runs:increase30d', status ? `status="${status}"` : '')})`;
 
-  return withVariables(
-    new DashboardBuilder('Deployment Success Rate')
-      .uid('deployment-success-rate')
-      .description(
-        `Deployment reliability against the ${sloSuccessRate * 100} % success SLO (30 days): whole deployments (deployment_runs_total), rollbacks, error budget.`,
-      )
-      .tags(['deployment', 'slo'])
-      .time({ from: 'now-30d', to: 'now' })
-      .refresh('1m')
-      .annotation(deploymentAnnotation()),
-  )
+  return deploymentDashboard({
+    title: 'Deployment Success Rate',
+    uid: 'deployment-success-rate',
+    description: `Deployment reliability against the ${sloSuccessRate * 100} % success SLO (30 days): whole deployments (deployment_runs_total), rollbacks, error budget.`,
+    tags: ['deployment', 'slo'],
+    from: 'now-30d',
+    refresh: '1m',
+  })
     .withRow(new RowBuilder('Success metrics'))
     .withPanel(
       new StatPanel()
