@@ -454,3 +454,11 @@ describe('never throws on garbage', () => {
     expect(() => parse(nasty.join('\n'))).not.toThrow();
   });
 });
+
+test('a counter whose lines add up past the largest number: the overflowing line is skipped and named', () => {
+  const r = parseReportedMetrics('x_total 1e308\nx_total 1e308\n', 'DEPLOY_METRICS_FILE f');
+  expect(r.series.map((s) => s.value)).toEqual([1e308]);
+  expect(r.problems).toEqual([
+    'DEPLOY_METRICS_FILE f line 2: x_total would add up past the largest number; line skipped',
+  ]);
+});

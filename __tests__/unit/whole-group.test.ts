@@ -116,3 +116,14 @@ test.each(['SUMMARY', 'UNTYPED'])(
     ).toBeUndefined();
   },
 );
+
+test('an add that would overflow a cumulative counter leaves it as it was (never +Inf)', async () => {
+  const { mergeUpdates } = await import('../../src/metrics/series.js');
+  const { METRICS } = await import('../../src/metrics/definitions.js');
+  const labels = { environment: 'production', service: 'api', status: 'success' };
+  const families = mergeUpdates(
+    [{ definition: METRICS.deploymentRunsTotal, name: 'deployment_runs_total', labels, value: 1e308 }],
+    new Map([['deployment_runs_total', [sample('deployment_runs_total', { status: 'success' }, 1.5e308)]]]),
+  );
+  expect(families[0]?.samples.map((s) => s.value)).toEqual([1.5e308]);
+});

@@ -29795,11 +29795,16 @@ function parseReportedMetrics(text, fileLabel) {
             problems.push(`${where}: ${name} was reported with another type before; line skipped`);
             return;
         }
+        const total = previous && definition.merge === 'sum' ? previous.value + value : value;
+        if (!Number.isFinite(total)) {
+            problems.push(`${where}: ${name} would add up past the largest number; line skipped`);
+            return;
+        }
         merged.set(key, {
             definition: previous?.definition ?? definition,
             custom: !known,
             labels,
-            value: previous && definition.merge === 'sum' ? previous.value + value : value,
+            value: total,
         });
     });
     return {
@@ -30142,8 +30147,11 @@ function mergeUpdates(updates, existing) {
         const key = seriesKey(update.name, labels);
         const current = family.samples.get(key);
         let value = update.value;
-        if (def.merge === 'sum')
-            value = (current?.value ?? 0) + update.value;
+        if (def.merge === 'sum') {
+            // A cumulative counter pushed as +Inf would stay +Inf for good: an overflowing add is left out.
+            const sum = (current?.value ?? 0) + update.value;
+            value = Number.isFinite(sum) ? sum : (current?.value ?? update.value);
+        }
         else if (def.merge === 'max') {
             const before = existing
                 ?.get(def.name)

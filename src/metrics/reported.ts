@@ -137,11 +137,16 @@ export function parseReportedMetrics(text: string, fileLabel: string): ReportedM
       problems.push(`${where}: ${name} was reported with another type before; line skipped`);
       return;
     }
+    const total = previous && definition.merge === 'sum' ? previous.value + value : value;
+    if (!Number.isFinite(total)) {
+      problems.push(`${where}: ${name} would add up past the largest number; line skipped`);
+      return;
+    }
     merged.set(key, {
       definition: previous?.definition ?? definition,
       custom: !known,
       labels,
-      value: previous && definition.merge === 'sum' ? previous.value + value : value,
+      value: total,
     });
   });
   return {

@@ -125,8 +125,11 @@ export function mergeUpdates(
     const key = seriesKey(update.name, labels);
     const current = family.samples.get(key);
     let value = update.value;
-    if (def.merge === 'sum') value = (current?.value ?? 0) + update.value;
-    else if (def.merge === 'max') {
+    if (def.merge === 'sum') {
+      // A cumulative counter pushed as +Inf would stay +Inf for good: an overflowing add is left out.
+      const sum = (current?.value ?? 0) + update.value;
+      value = Number.isFinite(sum) ? sum : (current?.value ?? update.value);
+    } else if (def.merge === 'max') {
       const before = existing
         ?.get(def.name)
         ?.find(

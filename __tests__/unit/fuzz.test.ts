@@ -1,0 +1,330 @@
+/**
+ * Property tests (fast-check) of the parsers that read user input and of the
+ * text the action writes: the stage map, DEPLOY_METRICS_FILE, label escaping and
+ * Pushgateway grouping paths. Never throws; every problem names its line; every
+ * exposition the action would write is accepted by a real parser (`promtool`).
+ */
+import { describe, expect, test } from '@jest/globals';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { parseExpositionLine, renderExposition } from '../../src/metrics/exposition.js';
+import { groupPath } from '../../src/metrics/pushgateway.js';
+import { metricByName } from '../../src/metrics/definitions.js';
+import { parseReportedMetrics } from '../../src/metrics/reported.js';
+import { mergeUpdates } from '../../src/metrics/series.js';
+import { finishUpdates, type TrackContext } from '../../src/metrics/track.js';
+import type { DeploymentResult } from '../../src/model/deployment.js';
+import { parseStageMap } from '../../src/model/stage-map.js';
+import { stage, T0 } from './builders.js';
+
+/** Characters that matter to the parsers, mixed with arbitrary unicode. */
+const PIECES = [
+  '=>',
+  '/',
+  '#',
+  ' # ',
+  '\n',
+  '\r\n',
+  ' ',
+  '\t',
+  '"',
+  '\\',
+  '{',
+  '}',
+  ',',
+  '=',
+  'api/',
+  'build',
+  'deploy_railway',
+  '/health/i',
+  '/(/',
+  '/a/gyz',
+  'Deploy #2',
+  '_total',
+  'le',
+  'job',
+  '1',
+  '-1',
+  'NaN',
+  '+Inf',
+  '1e300',
+];
+const messy = (maxLength: number): fc.Arbitrary<string> =>
+  fc
+    .array(fc.oneof(fc.constantFrom(...PIECES), fc.string({ unit: 'grapheme', maxLength: 6 })), {
+      maxLength,
+    })
+    .map((parts) => parts.join(''));
+
+describe('stage map parser', () => {
+  test('never throws on arbitrary text; every problem names its input and line', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.string({ unit: 'grapheme', maxLength: 200 }), messy(40)), (text) => {
+        const parsed = parseStageMap(text);
+        const lineCount = text.split(/\r?\n/).length;
+        for (const problem of parsed.problems) {
+          const m = /^input stages, line (\d+) /.exec(problem);
+          expect(m).not.toBeNull();
+          const n = Number(m?.[1]);
+          expect(n).toBeGreaterThanOrEqual(1);
+          expect(n).toBeLessThanOrEqual(lineCount);
+        }
+        for (const rule of parsed.rules) {
+          expect(rule.stage).toMatch(/^[A-Za-z_][A-Za-z0-9_]*$/);
+          // A rule answers without throwing, whatever the step name.
+          expect(typeof rule.matches('Deploy to Railway')).toBe('boolean');
+        }
+        // Every non-blank, non-comment line is either a rule or a problem.
+        const meaningful = text
+          .split(/\r?\n/)
+          .filter((l) => l.trim() !== '' && !l.trim().startsWith('#')).length;
+        expect(parsed.rules.length + parsed.problems.length).toBe(meaningful);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+});
+
+const CTX: TrackContext = {
+  environment: 'production',
+  deploymentId: '123-2',
+  service: 'api',
+  branch: 'main',
+  triggeredBy: 'github_actions',
+};
+
+function deployment(failed: boolean): DeploymentResult {
+  const stages = [
+    stage({ stage: 'build' }),
+    stage({ stage: 'deploy_railway', status: failed ? 'failure' : 'success' }),
+    stage({ stage: 'rollback' }),
+  ];
+  return {
+    status: failed ? 'failure' : 'success',
+    stages,
+    failedStage: failed ? stages[1] : undefined,
+    errorType: failed ? 'unknown' : undefined,
+    failureMessage: undefined,
+    startedAt: T0,
+    completedAt: T0 + 300_000,
+    durationSeconds: 300,
+    totalThresholdSeconds: 900,
+    slow: false,
+    rollback: stages[2],
+    mainSteps: [],
+  };
+}
+
+const labelName = fc.oneof(
+  fc.constantFrom('status', 'stage', 'error_type', 'service', 'reason', 'resource', 'test_name', 'x'),
+  fc.stringMatching(/^[a-z_][a-z0-9_]{0,8}$/),
+);
+const metricName = fc.oneof(
+  fc.constantFrom(
+    'deployment_errors_total',
+    'deployment_rollback_total',
+    'api_health_check_latency_ms',
+    'smoke_test_total',
+    'deployment_infrastructure_cost',
+    'railway_deployment_memory_mb',
+    'database_migration_lag_seconds',
+    'deployment_total',
+    'my_custom_total',
+    'my_custom_gauge',
+  ),
+  fc.stringMatching(/^[a-zA-Z_:][a-zA-Z0-9_:]{0,12}$/),
+);
+const labelValue = fc.oneof(
+  fc.string({ unit: 'grapheme', maxLength: 12 }),
+  fc.constantFrom('"', '\\', '\n', 'a"b\\c\nd', ''),
+);
+const escape = (v: string): string => v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
+/** A plausible exposition line: mostly well-formed, sometimes broken. */
+const reportLine = fc.oneof(
+  fc
+    .tuple(
+      metricName,
+      fc.uniqueArray(fc.tuple(labelName, labelValue), { maxLength: 4, selector: ([n]) => n }),
+      fc.oneof(
+        // Bounded so that summing a dozen lines stays finite (non-finite single values come from the constants).
+        fc.double({ min: -1e300, max: 1e300, noNaN: true }).map(String),
+        fc.integer({ min: -5, max: 1000 }).map(String),
+        fc.constantFrom('NaN', '+Inf', '-Inf', '1e400', '0x10', ''),
+      ),
+      fc.constantFrom('', ' 1700000000000', ' abc'),
+    )
+    .map(
+      ([name, labels, value, ts]) =>
+        `${name}${labels.length ? `{${labels.map(([n, v]) => `${n}="${escape(v)}"`).join(',')}}` : ''} ${value}${ts}`,
+    ),
+  messy(10),
+);
+const reportFile = fc.array(reportLine, { maxLength: 12 }).map((lines) => lines.join('\n'));
+
+describe('DEPLOY_METRICS_FILE parser', () => {
+  test('never throws; every problem names the file and line; accepted series render to exposition promtool accepts', () => {
+    const documents: string[] = [];
+    let accepted = 0;
+    fc.assert(
+      fc.property(reportFile, fc.boolean(), (text, failed) => {
+        const reported = parseReportedMetrics(text, 'DEPLOY_METRICS_FILE /tmp/m.prom');
+        for (const problem of reported.problems)
+          expect(problem).toMatch(/^DEPLOY_METRICS_FILE \/tmp\/m\.prom line \d+: .*; line skipped$/s);
+        for (const s of reported.series) expect(Number.isFinite(s.value)).toBe(true);
+        accepted += reported.series.length;
+        const groups = finishUpdates(CTX, deployment(failed), reported, {
+          startedAt: T0,
+          finishedAt: T0 + 300_000,
+        });
+        // One document per group, as pushed to a fresh group.
+        expect(groups.size).toBeGreaterThan(0);
+        for (const updates of groups.values())
+          documents.push(renderExposition(mergeUpdates(updates, undefined)));
+      }),
+      { numRuns: 400 },
+    );
+    // A control: the checker does catch a document promtool rejects (and promtool is there).
+    expect(() => checkMany(['# TYPE x gauge\nx{a="\\q"} 1\n'])).toThrow(/parsing error/);
+    // The generator reaches the interesting part: many lines are accepted.
+    expect(accepted).toBeGreaterThan(200);
+    // Every document as pushed (one per group), checked in a few shell calls.
+    for (let i = 0; i < documents.length; i += 250) checkMany(documents.slice(i, i + 250));
+  }, 20_000);
+});
+
+/** Lint findings promtool makes on the contract's fixed names (as in e2e/helpers.ts). */
+const CONTRACT_NAME_LINTS = new Set([
+  'api_health_check_latency_ms metric names should not contain abbreviated units',
+  'railway_deployment_memory_mb metric names should not contain abbreviated units',
+]);
+
+/**
+ * `promtool check metrics` on many documents in one shell process. A parse error
+ * fails; so does a lint finding on a name the action defines (other than the
+ * contract's two). Lint findings on a step's own custom name (`x_ms`, `a:b`) are
+ * the step author's naming choice and are allowed.
+ */
+function checkMany(documents: string[]): void {
+  const dir = mkdtempSync(join(tmpdir(), 'fuzz-promtool-'));
+  try {
+    documents.forEach((doc, i) => writeFileSync(join(dir, `${i}.prom`), doc));
+    // Two promtool processes at a time (a 2-core machine); each writes its findings next to its document.
+    execFileSync(
+      'bash',
+      ['-c', 'cd "$D" && ls | xargs -P 2 -I{} sh -c \'promtool check metrics < {} > {}.out 2>&1; true\''],
+      { encoding: 'utf8', env: { ...process.env, D: dir } },
+    );
+    const output = documents
+      .map((_, i) => `@@doc ${i}\n${readFileSync(join(dir, `${i}.prom.out`), 'utf8')}`)
+      .join('\n');
+    let current = -1;
+    for (const raw of output.split('\n')) {
+      const line = raw.trim();
+      const marker = /^@@doc (\d+)$/.exec(line);
+      if (marker) {
+        current = Number(marker[1]);
+        continue;
+      }
+      if (line === '' || CONTRACT_NAME_LINTS.has(line)) continue;
+      const lint = /^([a-zA-Z_:][a-zA-Z0-9_:]*) (.+)$/.exec(line);
+      if (lint && !line.startsWith('error') && metricByName(lint[1] as string) === undefined) continue;
+      throw new Error(`promtool check metrics: ${line}\n--- document ---\n${documents[current] ?? ''}`);
+    }
+    expect(output.match(/^@@doc /gm)).toHaveLength(documents.length);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+describe('label escaping', () => {
+  test('parseExpositionLine(render(sample)) gives back name, labels and value for arbitrary unicode', () => {
+    fc.assert(
+      fc.property(
+        fc.stringMatching(/^[a-zA-Z_:][a-zA-Z0-9_:]{0,15}$/),
+        fc.uniqueArray(
+          fc.tuple(
+            fc.stringMatching(/^[a-zA-Z][a-zA-Z0-9_]{0,8}$/),
+            fc.oneof(
+              fc.string({ unit: 'grapheme', maxLength: 20 }),
+              fc.string({ unit: 'binary', maxLength: 20 }),
+              messy(8),
+            ),
+          ),
+          { maxLength: 5, selector: ([n]) => n },
+        ),
+        fc.oneof(fc.double({ noNaN: true }), fc.integer()),
+        (name, labelPairs, value) => {
+          const labels = Object.fromEntries(labelPairs);
+          const text = renderExposition([
+            { name, type: 'gauge', help: 'h\\elp\nx', samples: [{ name, labels, value }] },
+          ]);
+          const lines = text.split('\n');
+          expect(lines).toHaveLength(4); // HELP, TYPE, sample, ''
+          const parsed = parseExpositionLine(lines[2] as string);
+          expect(parsed.kind).toBe('sample');
+          if (parsed.kind !== 'sample') return;
+          expect(parsed.sample.name).toBe(name);
+          expect(parsed.sample.labels).toEqual(labels);
+          if (Number.isNaN(value)) expect(parsed.sample.value).toBeNaN();
+          else expect(parsed.sample.value).toBe(value === 0 ? 0 : value);
+        },
+      ),
+      { numRuns: 1000 },
+    );
+  });
+});
+
+/** Decodes one grouping-path value: plain or `@base64` (base64url, `=` for empty). */
+function decodeSegments(path: string): [string, string][] {
+  expect(path.startsWith('/metrics/')).toBe(true);
+  const parts = path.slice('/metrics/'.length).split('/');
+  const out: [string, string][] = [];
+  for (let i = 0; i < parts.length; i += 2) {
+    const label = parts[i] as string;
+    const value = parts[i + 1] as string;
+    if (label.endsWith('@base64')) {
+      expect(value).toMatch(/^(=|[A-Za-z0-9_-]+)$/);
+      out.push([
+        label.slice(0, -'@base64'.length),
+        value === '=' ? '' : Buffer.from(value, 'base64url').toString('utf8'),
+      ]);
+    } else {
+      out.push([label, value]);
+    }
+  }
+  return out;
+}
+
+describe('grouping paths', () => {
+  test('every value decodes back; no `/` inside a value and no %2F', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.tuple(
+            fc.constantFrom('job', 'environment', 'service'),
+            fc.oneof(
+              fc.string({ unit: 'grapheme', maxLength: 16 }),
+              fc.constantFrom('', '.', '..', '/', 'a/b', '%2F', 'prod uction', 'api', 'ü', '~a-b.c_d'),
+              messy(5),
+            ),
+          ),
+          { minLength: 1, maxLength: 3 },
+        ),
+        (key) => {
+          const path = groupPath(key);
+          expect(path.toUpperCase()).not.toContain('%2F');
+          // Segment count: exactly one label and one value per pair, so no value holds a `/`.
+          expect(path.split('/').length).toBe(2 + key.length * 2);
+          expect(decodeSegments(path)).toEqual(key.map(([l, v]) => [l, v]));
+          for (const segment of path.split('/')) expect(segment === '.' || segment === '..').toBe(false);
+          // A URL parser keeps the path as written (no dot-segment removal, no re-encoding).
+          expect(new URL(`http://x${path}`).pathname).toBe(path);
+        },
+      ),
+      { numRuns: 1000 },
+    );
+  });
+});
