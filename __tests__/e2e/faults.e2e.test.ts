@@ -3,7 +3,7 @@
  * code, the warning it gives, post's time budget, and no wrong number pushed.
  */
 import { createServer, type Server, type Socket } from 'node:net';
-import { badCredentials, notAccessible, serverError } from '../../tools/fake-github/server.js';
+import { badCredentials, notAccessible, notFound, serverError } from '../../tools/fake-github/server.js';
 import { apiSteps, API_STAGE_MAP, FAKE_TOKEN, runTrackedJob } from '../../tools/scenarios/index.js';
 import { freePort, startPushgateway } from '../../tools/services/index.js';
 import { gatewayValue, gatewayValues, newRunId, startBed, type Bed } from './helpers.js';
@@ -64,6 +64,16 @@ describe('GitHub API faults', () => {
       '401 bad credentials',
       badCredentials({ route: '/actions/jobs/' }),
       'HTTP 401 Bad credentials (is github-token valid?)',
+    ],
+    [
+      '404 not found',
+      notFound({ route: '/actions/jobs/' }),
+      'HTTP 404 Not Found (the token needs `actions: read`',
+    ],
+    [
+      'connection reset on every attempt',
+      { kind: 'reset' as const, route: '/actions/jobs/' },
+      'failed: connection',
     ],
   ])(
     '%s: a warning that says what to do; the outcome still counted from job-status',

@@ -324,17 +324,20 @@ describe('request: deadline and errors', () => {
     expect(error.message).toBe('x failed: no answer within 800 ms');
   });
 
-  test.each(['ECONNREFUSED', 'ENOTFOUND', 'ECONNRESET'])(
-    'connection error %s: the cause code is the message',
-    async (code) => {
-      const clock = new FakeClock();
-      const fetch = scriptedFetch([{ error: connectionError(code) }], clock);
-      const error = await failure(request({ url: 'http://h/', what: 'POST group' }, clock, fetch));
-      expect(fetch.calls).toHaveLength(3);
-      expect(clock.sleeps).toEqual([250, 500]);
-      expect(error.message).toBe(`POST group failed: ${code}`);
-    },
-  );
+  test.each([
+    ['ECONNREFUSED', 'connection refused (ECONNREFUSED)'],
+    ['ENOTFOUND', 'host not found (ENOTFOUND)'],
+    ['ECONNRESET', 'connection reset (ECONNRESET)'],
+    ['UND_ERR_SOCKET', 'connection closed by the server (UND_ERR_SOCKET)'],
+    ['EWHATEVER', 'EWHATEVER'],
+  ])('connection error %s: what it means, with the code', async (code, message) => {
+    const clock = new FakeClock();
+    const fetch = scriptedFetch([{ error: connectionError(code) }], clock);
+    const error = await failure(request({ url: 'http://h/', what: 'POST group' }, clock, fetch));
+    expect(fetch.calls).toHaveLength(3);
+    expect(clock.sleeps).toEqual([250, 500]);
+    expect(error.message).toBe(`POST group failed: ${message}`);
+  });
 
   test('an error without cause: its own message', async () => {
     const clock = new FakeClock();

@@ -28773,6 +28773,22 @@ function retryable(status, headers) {
     // GitHub answers 403 for both "no permission" and "rate limited"; only the latter is worth a retry.
     return status === 403 && (headers.get('x-ratelimit-remaining') === '0' || headers.has('retry-after'));
 }
+const NETWORK_ERRORS = {
+    ECONNREFUSED: 'connection refused',
+    ECONNRESET: 'connection reset',
+    UND_ERR_SOCKET: 'connection closed by the server',
+    ENOTFOUND: 'host not found',
+    EAI_AGAIN: 'host name lookup failed',
+    ETIMEDOUT: 'connection timed out',
+    EHOSTUNREACH: 'host unreachable',
+};
+/** "connection refused (ECONNREFUSED)": what a fetch failure's code means, keeping the code. */
+function describeNetworkError(code) {
+    if (!code)
+        return undefined;
+    const meaning = NETWORK_ERRORS[code];
+    return meaning ? `${meaning} (${code})` : code;
+}
 /** How long the server asked us to wait, in ms, if it said so. */
 function requestedWaitMs(headers, now) {
     const retryAfter = headers.get('retry-after');
@@ -28844,7 +28860,7 @@ async function request(req, clock, fetchImpl = fetch) {
             if (e.name === 'TimeoutError' || e.name === 'AbortError')
                 lastProblem = `no answer within ${timeoutMs} ms`;
             else
-                lastProblem = e.cause?.code ?? e.cause?.message ?? e.message;
+                lastProblem = describeNetworkError(e.cause?.code) ?? e.cause?.message ?? e.message;
             lastStatus = undefined;
             lastBody = undefined;
         }
@@ -32554,7 +32570,7 @@ function worseStatus(a, b) {
 const CERTIFICATE_CODES = /^(CERT_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_(GET|VERIFY)_|ERR_TLS_CERT_ALTNAME_INVALID|HOSTNAME_MISMATCH)/;
 const HANDSHAKE_CODES = /^(ERR_SSL_|ERR_TLS_|EPROTO$)/;
 /** A network error code as a sentence a user can act on. */
-function describeNetworkError(code) {
+function probe_status_describeNetworkError(code) {
     if (CERTIFICATE_CODES.test(code))
         return `TLS error: ${code} (the server\u2019s certificate is not trusted)`;
     if (HANDSHAKE_CODES.test(code))
@@ -32702,7 +32718,7 @@ async function probeTarget(target, deadline, o) {
         const problem = httpStatus !== undefined
             ? `HTTP ${httpStatus} after ${attempts} attempt(s)`
             : lastCode
-                ? `${describeNetworkError(lastCode)} after ${attempts} attempt(s)`
+                ? `${probe_status_describeNetworkError(lastCode)} after ${attempts} attempt(s)`
                 : attempts === 0
                     ? 'out of time before the first attempt'
                     : `${raw} (${attempts} attempt(s))`;
@@ -32807,7 +32823,7 @@ class PrometheusClient {
         }
         catch (error) {
             if (lastCode)
-                throw new Error(`Prometheus at ${this.target.url} is unreachable: ${describeNetworkError(lastCode)}`);
+                throw new Error(`Prometheus at ${this.target.url} is unreachable: ${probe_status_describeNetworkError(lastCode)}`);
             const status = error instanceof HttpError ? error.status : undefined;
             const answer = status !== undefined ? parseAnswer(error instanceof HttpError ? error.body : undefined) : undefined;
             if (answer?.error)

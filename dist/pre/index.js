@@ -31879,6 +31879,22 @@ function retryable(status, headers) {
     // GitHub answers 403 for both "no permission" and "rate limited"; only the latter is worth a retry.
     return status === 403 && (headers.get('x-ratelimit-remaining') === '0' || headers.has('retry-after'));
 }
+const NETWORK_ERRORS = {
+    ECONNREFUSED: 'connection refused',
+    ECONNRESET: 'connection reset',
+    UND_ERR_SOCKET: 'connection closed by the server',
+    ENOTFOUND: 'host not found',
+    EAI_AGAIN: 'host name lookup failed',
+    ETIMEDOUT: 'connection timed out',
+    EHOSTUNREACH: 'host unreachable',
+};
+/** "connection refused (ECONNREFUSED)": what a fetch failure's code means, keeping the code. */
+function describeNetworkError(code) {
+    if (!code)
+        return undefined;
+    const meaning = NETWORK_ERRORS[code];
+    return meaning ? `${meaning} (${code})` : code;
+}
 /** How long the server asked us to wait, in ms, if it said so. */
 function requestedWaitMs(headers, now) {
     const retryAfter = headers.get('retry-after');
@@ -31950,7 +31966,7 @@ async function request(req, clock, fetchImpl = fetch) {
             if (e.name === 'TimeoutError' || e.name === 'AbortError')
                 lastProblem = `no answer within ${timeoutMs} ms`;
             else
-                lastProblem = e.cause?.code ?? e.cause?.message ?? e.message;
+                lastProblem = describeNetworkError(e.cause?.code) ?? e.cause?.message ?? e.message;
             lastStatus = undefined;
             lastBody = undefined;
         }

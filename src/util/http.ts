@@ -51,6 +51,23 @@ function retryable(status: number, headers: Headers): boolean {
   return status === 403 && (headers.get('x-ratelimit-remaining') === '0' || headers.has('retry-after'));
 }
 
+const NETWORK_ERRORS: Record<string, string> = {
+  ECONNREFUSED: 'connection refused',
+  ECONNRESET: 'connection reset',
+  UND_ERR_SOCKET: 'connection closed by the server',
+  ENOTFOUND: 'host not found',
+  EAI_AGAIN: 'host name lookup failed',
+  ETIMEDOUT: 'connection timed out',
+  EHOSTUNREACH: 'host unreachable',
+};
+
+/** "connection refused (ECONNREFUSED)": what a fetch failure's code means, keeping the code. */
+export function describeNetworkError(code: string | undefined): string | undefined {
+  if (!code) return undefined;
+  const meaning = NETWORK_ERRORS[code];
+  return meaning ? `${meaning} (${code})` : code;
+}
+
 /** How long the server asked us to wait, in ms, if it said so. */
 export function requestedWaitMs(headers: Headers, now: number): number | undefined {
   const retryAfter = headers.get('retry-after');
@@ -123,7 +140,7 @@ export async function request(
       const e = error as Error & { cause?: { code?: string; message?: string } };
       if (e.name === 'TimeoutError' || e.name === 'AbortError')
         lastProblem = `no answer within ${timeoutMs} ms`;
-      else lastProblem = e.cause?.code ?? e.cause?.message ?? e.message;
+      else lastProblem = describeNetworkError(e.cause?.code) ?? e.cause?.message ?? e.message;
       lastStatus = undefined;
       lastBody = undefined;
     }
