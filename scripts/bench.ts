@@ -275,8 +275,14 @@ const shellQuote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
  * time, which appends "<max RSS in KiB> <command line>" per process to
  * `rssFile`. Only used in a separate pass, so the timings never include it.
  */
-async function rssWrapper(dir: string, time: string, node: string, rssFile: string): Promise<string> {
-  const wrapper = path.join(dir, 'node-under-time.sh');
+async function rssWrapper(
+  dir: string,
+  name: string,
+  time: string,
+  node: string,
+  rssFile: string,
+): Promise<string> {
+  const wrapper = path.join(dir, `node-under-time-${name}.sh`);
   await writeFile(
     wrapper,
     `#!/bin/bash\nexec ${shellQuote(time)} -a -o ${shellQuote(rssFile)} -f '%M %C' ${shellQuote(node)} "$@"\n`,
@@ -285,11 +291,11 @@ async function rssWrapper(dir: string, time: string, node: string, rssFile: stri
   return wrapper;
 }
 
-/** Peak RSS (bytes) of every post process recorded in the GNU time file, in order. */
-async function postRssBytes(rssFile: string): Promise<number[]> {
+/** Peak RSS (bytes) of every process of one phase recorded in the GNU time file, in order. */
+async function phaseRssBytes(rssFile: string, phase: (typeof PHASES)[number]): Promise<number[]> {
   const lines = (await readFile(rssFile, 'utf8')).split('\n');
   return lines
-    .filter((l) => l.includes(`${path.sep}dist${path.sep}post${path.sep}`))
+    .filter((l) => l.includes(`${path.sep}dist${path.sep}${phase}${path.sep}`))
     .map((l) => Number.parseInt(l, 10) * 1024);
 }
 
@@ -512,33 +518,60 @@ async function main(): Promise<void> {
     checkRunId: false,
     prepare: (runId: number) => addOtherJobs(b.gh, runId),
   };
-  // Peak RSS comes from its own runs of the 250-job case: the GNU time wrapper
-  // adds its own start-up, which must not reach the timings.
+  // Peak RSS comes from separate runs of each case: the GNU time wrapper adds
+  // its own start-up, which must not reach the timings.
   const time = gnuTime();
-  const rssFile = path.join(tempDir, 'rss.txt');
-  const wrapper = 'path' in time ? await rssWrapper(tempDir, time.path, opts.node, rssFile) : undefined;
+  const cases = {
+    api: { job: 'deploy-api', steps: apiSteps(), with: { stages: API_STAGE_MAP } },
+    hundred: { job: 'deploy-api', steps: manySteps(100) },
+    wide,
+  };
+  const rssCases = { api: '12-step api job', hundred: '100-step job', wide: '250-job run' } as const;
+  const rssFiles = Object.fromEntries(
+    Object.keys(rssCases).map((k) => [k, path.join(tempDir as string, `rss-${k}.txt`)]),
+  ) as Record<keyof typeof rssCases, string>;
+  const wrappers =
+    'path' in time
+      ? {
+          api: await rssWrapper(tempDir, 'api', time.path, opts.node, rssFiles.api),
+          hundred: await rssWrapper(tempDir, 'hundred', time.path, opts.node, rssFiles.hundred),
+          wide: await rssWrapper(tempDir, 'wide', time.path, opts.node, rssFiles.wide),
+        }
+      : undefined;
   const samples = await interleave(opts.runs, {
-    api: () => measureJob(b, { job: 'deploy-api', steps: apiSteps(), with: { stages: API_STAGE_MAP } }),
-    hundred: () => measureJob(b, { job: 'deploy-api', steps: manySteps(100) }),
-    wide: () => measureJob(b, wide),
-    ...(wrapper ? { rss: () => measureJob(b, { ...wide, nodePath: wrapper }) } : {}),
+    api: () => measureJob(b, cases.api),
+    hundred: () => measureJob(b, cases.hundred),
+    wide: () => measureJob(b, cases.wide),
+    ...(wrappers
+      ? {
+          rssApi: () => measureJob(b, { ...cases.api, nodePath: wrappers.api }),
+          rssHundred: () => measureJob(b, { ...cases.hundred, nodePath: wrappers.hundred }),
+          rssWide: () => measureJob(b, { ...cases.wide, nodePath: wrappers.wide }),
+        }
+      : {}),
   });
   const { api, hundred, wide: run250 } = samples;
 
-  let rssRow: Row;
+  const rssRows: Row[] = [];
   let rssNote: string;
-  if (wrapper) {
-    const rss = (await postRssBytes(rssFile)).slice(1); // the first one is the warm-up round's
-    rssRow = row('peak RSS of post, 250-job run', rss, megabytes, 120e6);
-    rssNote = `Peak RSS is GNU time’s maximum resident set size of the post process (1 MB = 10⁶ bytes), from ${opts.runs} extra runs of the 250-job case with node started under GNU \`time\`, whose timings are not in the table.`;
+  if (wrappers) {
+    for (const [key, label] of Object.entries(rssCases) as [keyof typeof rssCases, string][]) {
+      for (const phase of PHASES) {
+        // The first process of each phase is the warm-up round's.
+        const rss = (await phaseRssBytes(rssFiles[key], phase)).slice(1);
+        const limit = key === 'wide' && phase === 'post' ? 120e6 : undefined;
+        rssRows.push(row(`peak RSS of \`${phase}\`, ${label}`, rss, megabytes, limit));
+      }
+    }
+    rssNote = `Peak RSS is GNU time’s maximum resident set size of each process (1 MB = 10⁶ bytes), from ${opts.runs} extra runs of each case with node started under GNU \`time\`, whose timings are not in the table.`;
   } else {
-    rssRow = {
+    rssRows.push({
       metric: 'peak RSS of post, 250-job run',
       median: 'n/a',
       p90: 'n/a',
       target: '≤ 120 MB',
       verdict: '—',
-    };
+    });
     rssNote = `Peak RSS was not measured: ${'missing' in time ? time.missing : 'no GNU time'}.`;
   }
 
@@ -552,7 +585,7 @@ async function main(): Promise<void> {
     row('`post` wall time, 100-step job (later target)', ms(hundred, 'post'), seconds, 800),
     row('`post` wall time, 250-job run (no check-run-id)', ms(run250, 'post'), seconds),
     row('GitHub API requests by post, 250-job run', requests(run250), count),
-    rssRow,
+    ...rssRows,
     ...summaryRows(opts.runs),
     ...bundleRows(),
   ];
