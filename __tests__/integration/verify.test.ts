@@ -145,7 +145,7 @@ test('503 without fail-on-unhealthy: the step succeeds, the output says roll bac
   const io = await verify({ service: 'down2', 'health-urls': `${base}/health` });
   expect(io.outputs.get('rollback-recommended')).toBe('true');
   expect(io.failed).toBeUndefined();
-  expect(io.summary).toContain('No `pushgateway-url`: nothing pushed');
+  expect(io.summary).toContain('No `pushgateway-url` or `remote-write-url`: nothing pushed');
 });
 
 test('Prometheus down with fail-on-error: a telemetry problem, the step fails', async () => {

@@ -29,6 +29,7 @@ const key = (service: string): GroupingKey => [
 function outcome(service: string, updates: SeriesUpdate[]): GroupOutcome {
   return {
     key: key(service),
+    sink: undefined,
     families: mergeUpdates(updates, undefined),
     pushed: false,
     cumulative: false,

@@ -28393,6 +28393,10 @@ const Inputs = {
     PushgatewayUrl: 'pushgateway-url',
     PushgatewayAuth: 'pushgateway-auth',
     PushgatewayJob: 'pushgateway-job',
+    RemoteWriteUrl: 'remote-write-url',
+    RemoteWriteAuth: 'remote-write-auth',
+    RemoteWriteHeaders: 'remote-write-headers',
+    RemoteWriteQueryUrl: 'remote-write-query-url',
     MetricsFile: 'metrics-file',
     JobStatus: 'job-status',
     CheckRunId: 'check-run-id',
@@ -28443,7 +28447,7 @@ const TRACK_ROLE_PASSIVE = 'passive';
 /* harmony export */   Xg: () => (/* binding */ readConfig),
 /* harmony export */   Y4: () => (/* binding */ deploymentIdOf)
 /* harmony export */ });
-/* unused harmony exports DEFAULT_THRESHOLDS, parseThresholds, readRunnerContext */
+/* unused harmony exports DEFAULT_THRESHOLDS, parseThresholds, parseHeaders, deriveQueryUrl, readRunnerContext */
 /* harmony import */ var _model_infer_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9033);
 /* harmony import */ var _model_stage_map_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(2156);
 /* harmony import */ var _constants_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4687);
@@ -28527,6 +28531,126 @@ function parsePushgateway(read, problems, secrets) {
         job,
     });
 }
+/** Header names remote write sets itself (the protocol's, and what fetch owns). */
+const RESERVED_HEADERS = new Set([
+    'content-encoding',
+    'content-type',
+    'content-length',
+    'x-prometheus-remote-write-version',
+    'host',
+]);
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const SECRET_HEADER = /auth|token|key|secret|passw|cookie/i;
+/** `remote-write-headers`: one `Name: value` a line; `#` lines and blank lines are skipped. */
+function parseHeaders(text, input, problems, secrets) {
+    const headers = {};
+    text.split(/\r?\n/).forEach((raw, index) => {
+        const line = raw.trim();
+        if (line === '' || line.startsWith('#'))
+            return;
+        const colon = line.indexOf(':');
+        const name = colon > 0 ? line.slice(0, colon).trim() : '';
+        const value = colon > 0 ? line.slice(colon + 1).trim() : '';
+        if (!HEADER_NAME.test(name) || value === '' || /[\0\r\n]/.test(value)) {
+            problems.push(`input ${input}, line ${index + 1}: expected "Name: value"; the line is ignored`);
+            return;
+        }
+        const lower = name.toLowerCase();
+        if (RESERVED_HEADERS.has(lower)) {
+            problems.push(`input ${input}, line ${index + 1}: ${name} is set by the remote-write protocol and cannot be changed; the line is ignored`);
+            return;
+        }
+        if (SECRET_HEADER.test(lower))
+            secrets.push(value.replace(/^(Bearer|Basic)\s+/i, ''), value);
+        headers[lower] = value;
+    });
+    return headers;
+}
+/**
+ * The query API that holds what remote write wrote, for the well-known write
+ * paths: Prometheus and VictoriaMetrics (`/api/v1/write`) answer queries on the
+ * same base, Mimir and Cortex (`/api/v1/push`) under `/prometheus`, Grafana
+ * Cloud and older Cortex (`/api/prom/push`) under `/api/prom`. Thanos Receive
+ * and VictoriaMetrics cluster (vminsert) have no query API of their own.
+ */
+function deriveQueryUrl(writeUrl) {
+    const url = new URL(writeUrl);
+    const path = url.pathname.replace(/\/+$/, '');
+    const base = (suffix, add) => {
+        url.pathname = path.slice(0, path.length - suffix.length) + add;
+        url.search = '';
+        return url.toString().replace(/\/+$/, '');
+    };
+    if (path.startsWith('/insert/'))
+        return undefined;
+    if (path.endsWith('/api/v1/write'))
+        return base('/api/v1/write', '');
+    if (path.endsWith('/api/prom/push'))
+        return base('/api/prom/push', '/api/prom');
+    if (path.endsWith('/api/v1/push'))
+        return base('/api/v1/push', '/prometheus');
+    return undefined;
+}
+function httpUrl(raw, input, problems, secrets, consequence) {
+    let url;
+    try {
+        url = new URL(raw);
+    }
+    catch {
+        problems.push(`input ${input}: "${raw}" is not a URL; ${consequence}`);
+        return undefined;
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+        problems.push(`input ${input}: only http and https URLs work; ${consequence}`);
+        return undefined;
+    }
+    let credentials;
+    if (url.username || url.password) {
+        const user = decodeURIComponent(url.username);
+        const password = decodeURIComponent(url.password);
+        if (password)
+            secrets.push(password);
+        secrets.push(Buffer.from(`${user}:${password}`).toString('base64'));
+        credentials = `${user}:${password}`;
+        url.username = '';
+        url.password = '';
+    }
+    return { url, credentials };
+}
+function parseRemoteWrite(read, problems, secrets) {
+    const raw = read(_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.RemoteWriteUrl).trim();
+    if (raw === '')
+        return undefined;
+    const parsed = httpUrl(raw, _constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.RemoteWriteUrl, problems, secrets, 'nothing will be remote-written');
+    if (!parsed)
+        return undefined;
+    let auth = read(_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.RemoteWriteAuth);
+    if (parsed.credentials !== undefined) {
+        if (auth.trim() === '')
+            auth = parsed.credentials;
+        problems.push(`input ${_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.RemoteWriteUrl}: credentials in the URL were moved to an Authorization header; put them in ${_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.RemoteWriteAuth} (a secret) instead`);
+    }
+    const url = parsed.url.toString();
+    const headers = parseHeaders(read(_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.RemoteWriteHeaders), _constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.RemoteWriteHeaders, problems, secrets);
+    const queryRaw = read(_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.RemoteWriteQueryUrl).trim();
+    let queryUrl;
+    if (queryRaw !== '') {
+        const q = httpUrl(queryRaw, _constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.RemoteWriteQueryUrl, problems, secrets, 'counter totals cannot be read, so counters are carried instead of written');
+        if (q)
+            queryUrl = q.url.toString().replace(/\/+$/, '').replace(/\/api\/v1\/query$/, '');
+    }
+    else {
+        queryUrl = deriveQueryUrl(url);
+        if (!queryUrl)
+            problems.push(`input ${_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.RemoteWriteQueryUrl}: cannot tell where ${url} is queried (e.g. Thanos Receive is queried through Thanos Query); set it, or counters are carried instead of written`);
+    }
+    return Object.freeze({
+        url,
+        authorization: authorization(auth),
+        headers: Object.freeze(headers),
+        queryUrl,
+    });
+}
 function authorization(auth) {
     const value = auth.trim();
     if (value === '')
@@ -28544,7 +28668,7 @@ function secretsOf(read) {
     const token = read(_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.GitHubToken).trim();
     if (token)
         secrets.push(token);
-    for (const name of [_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.PushgatewayAuth, 'remote-write-auth']) {
+    for (const name of [_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.PushgatewayAuth, _constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.RemoteWriteAuth]) {
         const auth = read(name).trim();
         if (!auth)
             continue;
@@ -28599,6 +28723,7 @@ function readConfig(read, env) {
     }
     const secrets = secretsOf(read);
     const pushgateway = parsePushgateway(read, problems, secrets);
+    const remoteWrite = parseRemoteWrite(read, problems, secrets);
     const metricsFileInput = read(_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.MetricsFile).trim();
     const metricsFile = metricsFileInput !== ''
         ? metricsFileInput
@@ -28612,6 +28737,8 @@ function readConfig(read, env) {
         stageRules: Object.freeze(rules),
         thresholds: parseThresholds(read(_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.Thresholds), problems),
         pushgateway,
+        remoteWrite,
+        metricsJob: read(_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.PushgatewayJob).trim() || 'deployment',
         metricsFile,
         jobStatus: read(_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.JobStatus).trim().toLowerCase(),
         checkRunId,
@@ -28637,7 +28764,7 @@ function deploymentIdOf(runner) {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _hooks_io_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1438);
-/* harmony import */ var _hooks_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8431);
+/* harmony import */ var _hooks_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7744);
 /* harmony import */ var _hooks_run_wrapper_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(2890);
 
 
@@ -28685,7 +28812,7 @@ const coreIO = {
 
 /***/ }),
 
-/***/ 8431:
+/***/ 7744:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -28752,129 +28879,8 @@ function readSummaryInputs(read, fallbackRunId) {
     return { inputs, problems };
 }
 
-;// CONCATENATED MODULE: ./src/util/http.ts
-class HttpError extends Error {
-    status;
-    body;
-    constructor(message, status, body) {
-        super(message);
-        this.status = status;
-        this.body = body;
-        this.name = 'HttpError';
-    }
-}
-const DEFAULT_TIMEOUT_MS = 5000;
-const DEFAULT_ATTEMPTS = 3;
-const BASE_BACKOFF_MS = 250;
-const MAX_BODY_IN_MESSAGE = 300;
-function retryable(status, headers) {
-    if (status >= 500 || status === 429)
-        return true;
-    // GitHub answers 403 for both "no permission" and "rate limited"; only the latter is worth a retry.
-    return status === 403 && (headers.get('x-ratelimit-remaining') === '0' || headers.has('retry-after'));
-}
-const NETWORK_ERRORS = {
-    ECONNREFUSED: 'connection refused',
-    ECONNRESET: 'connection reset',
-    UND_ERR_SOCKET: 'connection closed by the server',
-    ENOTFOUND: 'host not found',
-    EAI_AGAIN: 'host name lookup failed',
-    ETIMEDOUT: 'connection timed out',
-    EHOSTUNREACH: 'host unreachable',
-};
-/** "connection refused (ECONNREFUSED)": what a fetch failure's code means, keeping the code. */
-function describeNetworkError(code) {
-    if (!code)
-        return undefined;
-    const meaning = NETWORK_ERRORS[code];
-    return meaning ? `${meaning} (${code})` : code;
-}
-/** How long the server asked us to wait, in ms, if it said so. */
-function requestedWaitMs(headers, now) {
-    const retryAfter = headers.get('retry-after');
-    if (retryAfter !== null) {
-        const seconds = Number(retryAfter);
-        if (Number.isFinite(seconds))
-            return Math.max(0, seconds * 1000);
-        const date = Date.parse(retryAfter);
-        if (Number.isFinite(date))
-            return Math.max(0, date - now);
-    }
-    const reset = headers.get('x-ratelimit-reset');
-    if (reset !== null && headers.get('x-ratelimit-remaining') === '0') {
-        const epoch = Number(reset);
-        if (Number.isFinite(epoch))
-            return Math.max(0, epoch * 1000 - now);
-    }
-    return undefined;
-}
-function snippet(text) {
-    const oneLine = text.replace(/\s+/g, ' ').trim();
-    return oneLine.length > MAX_BODY_IN_MESSAGE ? `${oneLine.slice(0, MAX_BODY_IN_MESSAGE)}…` : oneLine;
-}
-/**
- * Sends a request with timeout and bounded retries. Resolves with the final
- * response for any status that is not retried (callers check `status`);
- * rejects with an HttpError when every attempt failed or time ran out.
- */
-async function request(req, clock, fetchImpl = fetch) {
-    const attempts = Math.max(1, req.attempts ?? DEFAULT_ATTEMPTS);
-    const deadline = req.deadline ?? Infinity;
-    let lastProblem = 'no attempt was made';
-    let lastStatus;
-    let lastBody;
-    for (let attempt = 1; attempt <= attempts; attempt++) {
-        const remaining = deadline - clock.now();
-        if (remaining <= 0) {
-            lastProblem = `${lastProblem}; out of time`;
-            break;
-        }
-        const timeoutMs = Math.min(req.timeoutMs ?? DEFAULT_TIMEOUT_MS, remaining);
-        let waitMs = BASE_BACKOFF_MS * 2 ** (attempt - 1);
-        try {
-            const response = await fetchImpl(req.url, {
-                method: req.method ?? 'GET',
-                headers: req.headers,
-                body: req.body,
-                signal: AbortSignal.timeout(timeoutMs),
-            });
-            const text = await response.text();
-            if (!retryable(response.status, response.headers)) {
-                return { status: response.status, headers: response.headers, text };
-            }
-            lastStatus = response.status;
-            lastBody = text;
-            lastProblem = `HTTP ${response.status}${text ? `: ${snippet(text)}` : ''}`;
-            const asked = requestedWaitMs(response.headers, clock.now());
-            if (asked !== undefined) {
-                if (clock.now() + asked > deadline) {
-                    const until = new Date(clock.now() + asked).toISOString();
-                    lastProblem = `${lastProblem} (asked to wait until ${until}, past this step's time budget)`;
-                    break;
-                }
-                waitMs = Math.max(asked, 0);
-            }
-        }
-        catch (error) {
-            const e = error;
-            if (e.name === 'TimeoutError' || e.name === 'AbortError')
-                lastProblem = `no answer within ${timeoutMs} ms`;
-            else
-                lastProblem = describeNetworkError(e.cause?.code) ?? e.cause?.message ?? e.message;
-            lastStatus = undefined;
-            lastBody = undefined;
-        }
-        if (attempt < attempts) {
-            if (clock.now() + waitMs >= deadline) {
-                lastProblem = `${lastProblem}; out of time`;
-                break;
-            }
-            await clock.sleep(waitMs);
-        }
-    }
-    throw new HttpError(`${req.what} failed: ${lastProblem}`, lastStatus, lastBody);
-}
-
+// EXTERNAL MODULE: ./src/util/http.ts
+var http = __nccwpck_require__(4098);
 ;// CONCATENATED MODULE: ./src/github/client.ts
 
 class GitHubApiError extends Error {
@@ -28898,7 +28904,7 @@ class GitHubClient {
             this.requestCount++;
             return (o.fetchImpl ?? fetch)(url, init);
         };
-        const response = await request({
+        const response = await (0,http/* request */.Em)({
             url: `${o.apiUrl}${path}`,
             headers: {
                 accept: 'application/vnd.github+json',
@@ -28976,7 +28982,7 @@ class GitHubClient {
             this.requestCount++;
             return (o.fetchImpl ?? fetch)(url, init);
         };
-        const response = await request({
+        const response = await (0,http/* request */.Em)({
             url: `${o.apiUrl}${path}`,
             method,
             headers: {
@@ -29031,435 +29037,12 @@ async function readRunAttempt(client, runId, deadline, attempt) {
     return { run: { ...run, run_attempt: n }, jobs };
 }
 
-;// CONCATENATED MODULE: ./src/metrics/definitions.ts
-/**
- * The one table of metric definitions. Code (building, validation of what steps
- * report), docs and dashboards read names, types and labels from here; nothing
- * else spells a metric name.
- *
- * Semantics (see CONTRACT.md, "Metrics"): every job is a short-lived process
- * pushing to a Pushgateway, so counters are cumulative across deployments (the
- * action adds this deployment's counts to what the group already holds) and
- * carry no `deployment_id`; per-deployment values are gauges of the latest
- * deployment with `deployment_id`.
- */
-function def(d) {
-    return Object.freeze({ ...d, labels: Object.freeze([...d.labels]) });
-}
-/** Buckets of `time_to_deploy_seconds`, from the design document. */
-const TIME_TO_DEPLOY_BUCKETS = Object.freeze([60, 300, 600, 900, 1200, 1500, 1800]);
-const definitions_METRICS = Object.freeze({
-    deploymentTotal: def({
-        name: 'deployment_total',
-        type: 'counter',
-        help: 'Deployment stage completions, cumulative across deployments (one per stage that ran).',
-        labels: ['environment', 'service', 'stage', 'status'],
-        modes: ['track'],
-        source: 'action',
-        merge: 'sum',
-    }),
-    deploymentRunsTotal: def({
-        name: 'deployment_runs_total',
-        type: 'counter',
-        help: 'Whole deployments (one per tracked deploy job) by outcome, cumulative across deployments.',
-        labels: ['environment', 'service', 'status'],
-        modes: ['track'],
-        source: 'action',
-        merge: 'sum',
-    }),
-    deploymentErrorsTotal: def({
-        name: 'deployment_errors_total',
-        type: 'counter',
-        help: 'Failed deployment stages by error type, cumulative across deployments.',
-        labels: ['environment', 'service', 'stage', 'error_type'],
-        modes: ['track'],
-        source: 'both',
-        merge: 'sum',
-    }),
-    deploymentRollbackTotal: def({
-        name: 'deployment_rollback_total',
-        type: 'counter',
-        help: 'Rollbacks by reason and outcome, cumulative across deployments.',
-        labels: ['environment', 'service', 'reason', 'status'],
-        modes: ['track'],
-        source: 'both',
-        merge: 'sum',
-    }),
-    stageDuration: def({
-        name: 'deployment_stage_duration_seconds',
-        type: 'gauge',
-        help: 'Duration of each stage of the latest deployment, in seconds.',
-        labels: ['environment', 'deployment_id', 'service', 'stage', 'status'],
-        modes: ['track'],
-        source: 'action',
-        merge: 'replace',
-    }),
-    inProgress: def({
-        name: 'deployment_in_progress',
-        type: 'gauge',
-        help: '1 while the latest deployment runs, 0 once its job has finished.',
-        labels: ['environment', 'deployment_id', 'service', 'branch', 'triggered_by'],
-        modes: ['track'],
-        source: 'action',
-        merge: 'replace',
-    }),
-    startTimestamp: def({
-        name: 'deployment_start_timestamp_seconds',
-        type: 'gauge',
-        help: 'Unix time the latest deployment started.',
-        labels: ['environment', 'deployment_id', 'service'],
-        modes: ['track'],
-        source: 'action',
-        merge: 'replace',
-    }),
-    lastSuccessTimestamp: def({
-        name: 'deployment_last_success_timestamp_seconds',
-        type: 'gauge',
-        help: 'Unix time the last successful deployment finished; a failure never overwrites it.',
-        labels: ['environment', 'service'],
-        modes: ['track'],
-        source: 'action',
-        merge: 'max',
-    }),
-    lastFailureTimestamp: def({
-        name: 'deployment_last_failure_timestamp_seconds',
-        type: 'gauge',
-        help: 'Unix time the last failed deployment finished; alert on time() - x < window and changes(x[w]) > 0.',
-        labels: ['environment', 'service'],
-        modes: ['track'],
-        source: 'action',
-        merge: 'max',
-    }),
-    healthCheckLatency: def({
-        name: 'api_health_check_latency_ms',
-        type: 'gauge',
-        help: 'Health endpoint response time of the latest deployment, in milliseconds.',
-        labels: ['environment', 'deployment_id', 'status'],
-        modes: ['track', 'verify'],
-        source: 'both',
-        merge: 'replace',
-    }),
-    healthCheckTotal: def({
-        name: 'api_health_check_total',
-        type: 'counter',
-        help: 'Health checks made after deployments, cumulative.',
-        labels: ['environment', 'service'],
-        modes: ['track', 'verify'],
-        source: 'both',
-        merge: 'sum',
-    }),
-    healthCheckFailuresTotal: def({
-        name: 'api_health_check_failures_total',
-        type: 'counter',
-        help: 'Health checks that failed after deployments, cumulative.',
-        labels: ['environment', 'service'],
-        modes: ['track', 'verify'],
-        source: 'both',
-        merge: 'sum',
-    }),
-    postDeploymentErrorRate: def({
-        name: 'post_deployment_error_rate',
-        type: 'gauge',
-        help: 'Error ratio of the service in the window after the latest deployment.',
-        labels: ['environment', 'deployment_id', 'service'],
-        modes: ['track', 'verify'],
-        source: 'both',
-        merge: 'replace',
-    }),
-    migrationLag: def({
-        name: 'database_migration_lag_seconds',
-        type: 'gauge',
-        help: 'How long the latest deployment migrations took, in seconds.',
-        labels: ['environment', 'deployment_id', 'migration_count'],
-        modes: ['track'],
-        source: 'reported',
-        merge: 'replace',
-    }),
-    migrationSuccessTotal: def({
-        name: 'migration_success_total',
-        type: 'counter',
-        help: 'Successful database migration runs, cumulative.',
-        labels: ['environment'],
-        modes: ['track'],
-        source: 'both',
-        merge: 'sum',
-    }),
-    migrationFailureTotal: def({
-        name: 'migration_failure_total',
-        type: 'counter',
-        help: 'Failed database migration runs, cumulative.',
-        labels: ['environment'],
-        modes: ['track'],
-        source: 'both',
-        merge: 'sum',
-    }),
-    smokeTestTotal: def({
-        name: 'smoke_test_total',
-        type: 'counter',
-        help: 'Smoke tests run after deployments, cumulative.',
-        labels: ['environment', 'service', 'test_name'],
-        modes: ['track'],
-        source: 'both',
-        merge: 'sum',
-    }),
-    smokeTestFailuresTotal: def({
-        name: 'smoke_test_failures_total',
-        type: 'counter',
-        help: 'Smoke tests that failed after deployments, cumulative.',
-        labels: ['environment', 'service', 'test_name'],
-        modes: ['track'],
-        source: 'both',
-        merge: 'sum',
-    }),
-    timeToDeploy: def({
-        name: 'time_to_deploy_seconds',
-        type: 'histogram',
-        help: 'Time to deploy: workflow run trigger to its last deploy job finished, in seconds; cumulative.',
-        labels: ['environment'],
-        buckets: TIME_TO_DEPLOY_BUCKETS,
-        modes: ['summary'],
-        source: 'action',
-        merge: 'sum',
-    }),
-    actionDuration: def({
-        name: 'github_action_duration_seconds',
-        type: 'gauge',
-        help: 'Duration of the latest workflow run per workflow, branch and conclusion, in seconds.',
-        labels: ['workflow', 'repository', 'branch', 'conclusion'],
-        modes: ['summary'],
-        source: 'action',
-        merge: 'replace',
-    }),
-    workflowRunsTotal: def({
-        name: 'github_workflow_runs_total',
-        type: 'counter',
-        help: 'Workflow run attempts, cumulative; each attempt counted once.',
-        labels: ['workflow', 'repository', 'branch', 'conclusion'],
-        modes: ['summary'],
-        source: 'action',
-        merge: 'sum',
-    }),
-    deploymentFrequency: def({
-        name: 'deployment_frequency',
-        type: 'gauge',
-        help: 'Successful deployment runs completed within the period (DORA deployment frequency).',
-        labels: ['environment', 'service', 'period'],
-        modes: ['summary'],
-        source: 'action',
-        merge: 'replace',
-    }),
-    infrastructureCost: def({
-        name: 'deployment_infrastructure_cost',
-        type: 'gauge',
-        help: 'Cost incurred by the latest deployment per resource.',
-        labels: ['environment', 'deployment_id', 'resource'],
-        modes: ['track'],
-        source: 'reported',
-        merge: 'replace',
-    }),
-    railwayMemory: def({
-        name: 'railway_deployment_memory_mb',
-        type: 'gauge',
-        help: 'Peak memory of the latest deployment, in MB.',
-        labels: ['environment', 'deployment_id'],
-        modes: ['track'],
-        source: 'reported',
-        merge: 'replace',
-    }),
-    railwayCpu: def({
-        name: 'railway_deployment_cpu_percent',
-        type: 'gauge',
-        help: 'Peak CPU of the latest deployment, in percent.',
-        labels: ['environment', 'deployment_id'],
-        modes: ['track'],
-        source: 'reported',
-        merge: 'replace',
-    }),
-    countersUpdated: def({
-        name: 'deployment_observability_counters_updated_timestamp_seconds',
-        type: 'gauge',
-        help: 'Unix time this group\u2019s cumulative counters were last brought up to date by the action; ' +
-            'counts carried from an earlier failed push and recorded before it are included.',
-        labels: [],
-        modes: ['track', 'verify'],
-        source: 'action',
-        merge: 'replace',
-    }),
-    summaryCountedAttempt: def({
-        name: 'deployment_observability_summary_counted_attempt',
-        type: 'gauge',
-        help: 'The last run attempt (run id * 1000 + attempt) whose counts summary mode added to this group.',
-        labels: [],
-        modes: ['summary'],
-        source: 'action',
-        merge: 'max',
-    }),
-});
-/** Every definition, in table order. */
-const ALL_METRICS = Object.freeze(Object.values(definitions_METRICS));
-const byName = new Map(ALL_METRICS.map((m) => [m.name, m]));
-/** The definition of a metric by its exposition name, if the table has it. */
-function metricByName(name) {
-    return byName.get(name);
-}
-/** Labels the action sets itself on what steps report; a step need not write them. */
-const STANDARD_LABELS = Object.freeze(['environment', 'deployment_id', 'service']);
-
+// EXTERNAL MODULE: ./src/metrics/definitions.ts
+var definitions = __nccwpck_require__(6511);
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
-;// CONCATENATED MODULE: ./src/metrics/exposition.ts
-/** Metric names: https://prometheus.io/docs/concepts/data_model/#metric-names-and-labels */
-const METRIC_NAME_RE = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
-/** Label names; names starting with `__` are reserved for Prometheus. */
-const LABEL_NAME_RE = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
-function escapeLabelValue(value) {
-    return value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
-}
-function escapeHelp(help) {
-    return help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
-}
-/** Formats a sample value the way Prometheus parses it back (`+Inf`, `-Inf`, `NaN`). */
-function formatValue(value) {
-    if (Number.isNaN(value))
-        return 'NaN';
-    if (value === Infinity)
-        return '+Inf';
-    if (value === -Infinity)
-        return '-Inf';
-    return String(value);
-}
-function formatLabels(labels) {
-    const names = Object.keys(labels);
-    if (names.length === 0)
-        return '';
-    return `{${names.map((n) => `${n}="${escapeLabelValue(labels[n] ?? '')}"`).join(',')}}`;
-}
-/** One family as exposition text: HELP, TYPE, then its samples. */
-function renderFamily(family) {
-    const lines = [`# HELP ${family.name} ${escapeHelp(family.help)}`, `# TYPE ${family.name} ${family.type}`];
-    for (const s of family.samples)
-        lines.push(`${s.name}${formatLabels(s.labels)} ${formatValue(s.value)}`);
-    return lines.join('\n') + '\n';
-}
-/** Several families as one exposition document (families without samples are left out). */
-function renderExposition(families) {
-    return families
-        .filter((f) => f.samples.length > 0)
-        .map(renderFamily)
-        .join('');
-}
-const VALUE_RE = /^[+-]?(?:Inf|inf|NaN|nan|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)$/;
-function parseValue(text) {
-    if (!VALUE_RE.test(text))
-        return undefined;
-    const t = text.toLowerCase();
-    if (t === '+inf' || t === 'inf')
-        return Infinity;
-    if (t === '-inf')
-        return -Infinity;
-    if (t === 'nan' || t === '+nan' || t === '-nan')
-        return NaN;
-    return Number(text);
-}
-/**
- * Parses one line of text exposition. Never throws: a line it cannot read
- * comes back as `{kind:'error'}` with a message saying what is wrong.
- */
-function parseExpositionLine(line) {
-    const text = line.trim();
-    if (text === '')
-        return { kind: 'blank' };
-    if (text.startsWith('#'))
-        return { kind: 'comment' };
-    const nameMatch = /^[a-zA-Z_:][a-zA-Z0-9_:]*/.exec(text);
-    if (!nameMatch)
-        return { kind: 'error', message: 'does not start with a metric name' };
-    const name = nameMatch[0];
-    let i = name.length;
-    const labels = {};
-    if (text[i] === '{') {
-        i++;
-        for (;;) {
-            while (text[i] === ' ' || text[i] === '\t')
-                i++;
-            if (text[i] === '}') {
-                i++;
-                break;
-            }
-            const labelMatch = /^[a-zA-Z_][a-zA-Z0-9_]*/.exec(text.slice(i));
-            if (!labelMatch)
-                return { kind: 'error', message: `bad label name at column ${i + 1}` };
-            const labelName = labelMatch[0];
-            i += labelName.length;
-            while (text[i] === ' ')
-                i++;
-            if (text[i] !== '=')
-                return { kind: 'error', message: `expected = after label ${labelName}` };
-            i++;
-            while (text[i] === ' ')
-                i++;
-            if (text[i] !== '"')
-                return { kind: 'error', message: `label ${labelName} value must be in double quotes` };
-            i++;
-            let value = '';
-            for (;;) {
-                const c = text[i];
-                if (c === undefined)
-                    return { kind: 'error', message: `label ${labelName} value is not closed` };
-                if (c === '"') {
-                    i++;
-                    break;
-                }
-                if (c === '\\') {
-                    const n = text[i + 1];
-                    if (n === 'n')
-                        value += '\n';
-                    else if (n === '\\' || n === '"')
-                        value += n;
-                    else
-                        return { kind: 'error', message: `bad escape \\${n ?? ''} in label ${labelName}` };
-                    i += 2;
-                    continue;
-                }
-                value += c;
-                i++;
-            }
-            if (labelName.startsWith('__'))
-                return { kind: 'error', message: `label ${labelName} is reserved` };
-            if (Object.prototype.hasOwnProperty.call(labels, labelName))
-                return { kind: 'error', message: `label ${labelName} appears twice` };
-            labels[labelName] = value;
-            while (text[i] === ' ')
-                i++;
-            if (text[i] === ',') {
-                i++;
-                continue;
-            }
-            if (text[i] === '}') {
-                i++;
-                break;
-            }
-            return { kind: 'error', message: `expected , or } after label ${labelName}` };
-        }
-    }
-    if (text[i] !== ' ' && text[i] !== '\t')
-        return { kind: 'error', message: 'expected a space and a value after the name' };
-    const rest = text.slice(i).trim().split(/\s+/);
-    const value = parseValue(rest[0] ?? '');
-    if (value === undefined)
-        return { kind: 'error', message: `"${(rest[0] ?? '').slice(0, 40)}" is not a number` };
-    if (rest.length > 2)
-        return { kind: 'error', message: 'unexpected text after the value' };
-    if (rest[1] !== undefined && !/^-?\d+$/.test(rest[1]))
-        return { kind: 'error', message: `"${rest[1]}" is not a timestamp in milliseconds` };
-    return { kind: 'sample', sample: { name, labels, value } };
-}
-/** A stable key for a series: name plus labels sorted by name. */
-function seriesKey(name, labels) {
-    const names = Object.keys(labels).sort();
-    return `${name}{${names.map((n) => `${n}=${JSON.stringify(labels[n])}`).join(',')}}`;
-}
-
+// EXTERNAL MODULE: ./src/metrics/exposition.ts
+var exposition = __nccwpck_require__(2019);
 ;// CONCATENATED MODULE: ./src/metrics/reported.ts
 /**
  * What steps append to DEPLOY_METRICS_FILE: Prometheus text-exposition lines,
@@ -29502,7 +29085,7 @@ function parseReportedMetrics(text, fileLabel) {
     }
     lines.slice(0, MAX_REPORT_LINES).forEach((line, index) => {
         const where = `${fileLabel} line ${index + 1}`;
-        const parsed = parseExpositionLine(line);
+        const parsed = (0,exposition/* parseExpositionLine */.iw)(line);
         if (parsed.kind === 'blank' || parsed.kind === 'comment')
             return;
         if (parsed.kind === 'error') {
@@ -29510,13 +29093,13 @@ function parseReportedMetrics(text, fileLabel) {
             return;
         }
         const { name, value } = parsed.sample;
-        const known = metricByName(name);
+        const known = (0,definitions/* metricByName */.tX)(name);
         if (known && known.source === 'action') {
             problems.push(`${where}: ${name} is computed by the action and cannot be reported; line skipped`);
             return;
         }
         if (!known &&
-            (!METRIC_NAME_RE.test(name) || /_(bucket|sum|count)$/.test(name) || name.startsWith('__'))) {
+            (!exposition/* METRIC_NAME_RE */.fy.test(name) || /_(bucket|sum|count)$/.test(name) || name.startsWith('__'))) {
             problems.push(`${where}: ${name} cannot be reported (histogram parts and reserved names are not accepted); line skipped`);
             return;
         }
@@ -29566,7 +29149,7 @@ function parseReportedMetrics(text, fileLabel) {
             !errorTypesByStage.has(labels.stage)) {
             errorTypesByStage.set(labels.stage, labels.error_type);
         }
-        const key = seriesKey(name, labels);
+        const key = (0,exposition/* seriesKey */.Xk)(name, labels);
         const previous = merged.get(key);
         if (previous && definition.type !== previous.definition.type) {
             problems.push(`${where}: ${name} was reported with another type before; line skipped`);
@@ -29637,7 +29220,7 @@ function fromStored(stored) {
             typeof u.labels !== 'object' ||
             u.labels === null)
             continue;
-        const definition = metricByName(u.family) ??
+        const definition = (0,definitions/* metricByName */.tX)(u.family) ??
             customDefinition(u.family, Object.keys(u.labels)
                 .filter((l) => !carry_ACTION_LABELS.has(l))
                 .sort());
@@ -29686,142 +29269,8 @@ class FileCarryStore {
     }
 }
 
-;// CONCATENATED MODULE: ./src/metrics/pushgateway.ts
-
-const PLAIN_VALUE = /^[A-Za-z0-9._~-]+$/;
-/**
- * `/metrics/job/<job>/<label>/<value>…`. Values that are empty or hold
- * anything but URL-safe characters use `<label>@base64/<base64url>` (empty:
- * `=`): `%2F` in a path gets HTTP 400 (FACTS.md, Pushgateway).
- */
-function groupPath(key) {
-    return ('/metrics' +
-        key
-            .map(([label, value]) => {
-            if (value === '')
-                return `/${label}@base64/=`;
-            // `.` and `..` are path segments URL parsing removes: they must be encoded too.
-            if (PLAIN_VALUE.test(value) && value !== '.' && value !== '..')
-                return `/${label}/${value}`;
-            return `/${label}@base64/${Buffer.from(value, 'utf8').toString('base64url')}`;
-        })
-            .join(''));
-}
-function describeGroup(key) {
-    return key.map(([l, v]) => `${l}="${v}"`).join(',');
-}
-function sameGroup(labels, key) {
-    if (!labels)
-        return false;
-    if (Object.keys(labels).length !== key.length)
-        return false;
-    return key.every(([l, v]) => (labels[l] ?? '') === v);
-}
-/** Type and help of each family of one group out of `GET /api/v1/metrics`. */
-function typesOfGroup(body, key) {
-    const out = new Map();
-    const data = body?.data;
-    const group = Array.isArray(data) ? data.find((g) => sameGroup(g.labels, key)) : undefined;
-    for (const [family, content] of Object.entries(group ?? {})) {
-        if (family === 'labels' || typeof content !== 'object' || content === null)
-            continue;
-        const { type, help } = content;
-        if (typeof type === 'string')
-            out.set(family, { type, help: help ?? '' });
-    }
-    return out;
-}
-/** The samples of one group out of `GET /api/v1/metrics`. */
-function samplesOfGroup(body, key) {
-    const out = new Map();
-    const data = body?.data;
-    if (!Array.isArray(data))
-        throw new Error('the Pushgateway answered /api/v1/metrics without a data array');
-    const group = data.find((g) => sameGroup(g.labels, key));
-    if (!group)
-        return out;
-    for (const [family, content] of Object.entries(group)) {
-        if (family === 'labels' || typeof content !== 'object' || content === null)
-            continue;
-        const metrics = content.metrics;
-        if (!Array.isArray(metrics))
-            continue;
-        const samples = [];
-        for (const m of metrics) {
-            const labels = m.labels ?? {};
-            if (m.buckets) {
-                for (const [le, v] of Object.entries(m.buckets))
-                    samples.push({ name: `${family}_bucket`, labels: { ...labels, le }, value: Number(v) });
-                samples.push({ name: `${family}_sum`, labels, value: Number(m.sum ?? 0) });
-                samples.push({ name: `${family}_count`, labels, value: Number(m.count ?? 0) });
-            }
-            else if (m.value !== undefined) {
-                samples.push({ name: family, labels, value: Number(m.value) });
-            }
-        }
-        out.set(family, samples);
-    }
-    return out;
-}
-class PushgatewayClient {
-    config;
-    clock;
-    fetchImpl;
-    constructor(config, clock, fetchImpl = fetch) {
-        this.config = config;
-        this.clock = clock;
-        this.fetchImpl = fetchImpl;
-    }
-    headers(extra = {}) {
-        return {
-            'user-agent': 'deployment-observability-action',
-            ...(this.config.authorization ? { authorization: this.config.authorization } : {}),
-            ...extra,
-        };
-    }
-    /** Everything one group holds; empty when the group does not exist yet. */
-    async readGroup(key, deadline) {
-        const response = await request({
-            url: `${this.config.url}/api/v1/metrics`,
-            headers: this.headers({ accept: 'application/json' }),
-            deadline,
-            timeoutMs: 5000,
-            attempts: 3,
-            what: 'Reading the Pushgateway group',
-        }, this.clock, this.fetchImpl);
-        if (response.status !== 200) {
-            throw new Error(`Reading the Pushgateway group failed: HTTP ${response.status} ${response.text.slice(0, 200)}`);
-        }
-        let body;
-        try {
-            body = JSON.parse(response.text);
-        }
-        catch {
-            throw new Error('Reading the Pushgateway group failed: the answer is not JSON');
-        }
-        return { samples: samplesOfGroup(body, key), types: typesOfGroup(body, key) };
-    }
-    /**
-     * Sends exposition text to a group: POST replaces the families it carries,
-     * PUT the whole group. Throws with the Pushgateway's message on failure.
-     */
-    async push(key, text, deadline, method = 'POST') {
-        const response = await request({
-            url: `${this.config.url}${groupPath(key)}`,
-            method,
-            headers: this.headers({ 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }),
-            body: text,
-            deadline,
-            timeoutMs: 5000,
-            attempts: 3,
-            what: `Pushing to the Pushgateway group {${describeGroup(key)}}`,
-        }, this.clock, this.fetchImpl);
-        if (response.status < 200 || response.status >= 300) {
-            throw new Error(`Pushing to the Pushgateway group {${describeGroup(key)}} failed: HTTP ${response.status} ${response.text.trim().slice(0, 300)}`);
-        }
-    }
-}
-
+// EXTERNAL MODULE: ./src/metrics/pushgateway.ts
+var pushgateway = __nccwpck_require__(5715);
 ;// CONCATENATED MODULE: ./src/metrics/series.ts
 /**
  * Series updates and how they merge with what a Pushgateway group already
@@ -29863,7 +29312,7 @@ function wholeGroup(updated, existing, deploymentId) {
         families.push({
             name,
             type: t,
-            help: help || metricByName(name)?.help || name,
+            help: help || (0,definitions/* metricByName */.tX)(name)?.help || name,
             samples,
         });
     }
@@ -29909,10 +29358,10 @@ function mergeUpdates(updates, existing) {
             families.set(def.name, family);
             if (def.merge === 'sum' && existing) {
                 // Table metrics drop the grouping labels they do not have; custom ones keep all but job/instance.
-                const keep = metricByName(def.name) === def ? new Set([...def.labels, 'le']) : undefined;
+                const keep = (0,definitions/* metricByName */.tX)(def.name) === def ? new Set([...def.labels, 'le']) : undefined;
                 for (const sample of existing.get(def.name) ?? []) {
                     const labels = orderLabels(normalizeExistingLabels(sample.labels, keep), def);
-                    family.samples.set(seriesKey(sample.name, labels), {
+                    family.samples.set((0,exposition/* seriesKey */.Xk)(sample.name, labels), {
                         name: sample.name,
                         labels,
                         value: sample.value,
@@ -29921,7 +29370,7 @@ function mergeUpdates(updates, existing) {
             }
         }
         const labels = orderLabels(update.labels, def);
-        const key = seriesKey(update.name, labels);
+        const key = (0,exposition/* seriesKey */.Xk)(update.name, labels);
         const current = family.samples.get(key);
         let value = update.value;
         if (def.merge === 'sum') {
@@ -29932,11 +29381,13 @@ function mergeUpdates(updates, existing) {
         else if (def.merge === 'max') {
             const before = existing
                 ?.get(def.name)
-                ?.find((s) => seriesKey(s.name, orderLabels(normalizeExistingLabels(s.labels, new Set(def.labels)), def)) ===
+                ?.find((s) => (0,exposition/* seriesKey */.Xk)(s.name, orderLabels(normalizeExistingLabels(s.labels, new Set(def.labels)), def)) ===
                 key);
             value = Math.max(current?.value ?? -Infinity, before?.value ?? -Infinity, update.value);
         }
-        family.samples.set(key, { name: update.name, labels, value });
+        family.samples.set(key, update.at !== undefined && def.merge === 'replace'
+            ? { name: update.name, labels, value, timestampMs: update.at }
+            : { name: update.name, labels, value });
     }
     return [...families.values()].map(({ definition, samples }) => ({
         name: definition.name,
@@ -29948,8 +29399,8 @@ function mergeUpdates(updates, existing) {
 function sortSamples(samples) {
     const le = (s) => s.labels.le === undefined ? Infinity : s.labels.le === '+Inf' ? Infinity : Number(s.labels.le);
     return samples.sort((a, b) => {
-        const ka = seriesKey('', { ...a.labels, le: '' });
-        const kb = seriesKey('', { ...b.labels, le: '' });
+        const ka = (0,exposition/* seriesKey */.Xk)('', { ...a.labels, le: '' });
+        const kb = (0,exposition/* seriesKey */.Xk)('', { ...b.labels, le: '' });
         if (ka !== kb)
             return ka < kb ? -1 : 1;
         const rank = (s) => (s.name.endsWith('_bucket') ? 0 : s.name.endsWith('_sum') ? 1 : 2);
@@ -29968,7 +29419,7 @@ function carriedUpdates(updates) {
 
 
 function markerOf(existing) {
-    const sample = existing.get(definitions_METRICS.countersUpdated.name)?.[0];
+    const sample = existing.get(definitions/* METRICS */.Cb.countersUpdated.name)?.[0];
     return sample && Number.isFinite(sample.value) ? sample.value : undefined;
 }
 async function loadCarried(store, groupId, logger) {
@@ -30002,10 +29453,13 @@ async function publishGroups(plans, options) {
     return outcomes;
 }
 async function publishGroup(plan, o) {
-    const groupId = describeGroup(plan.key);
-    if (!o.client) {
+    const sink = o.client;
+    const groupId = `${sink?.carryPrefix ?? ''}${(0,pushgateway/* describeGroup */.N3)(plan.key)}`;
+    const at = o.at ?? o.clock.now();
+    if (!sink) {
         return {
             key: plan.key,
+            sink,
             families: mergeUpdates(plan.updates, undefined),
             pushed: false,
             cumulative: false,
@@ -30017,9 +29471,10 @@ async function publishGroup(plan, o) {
     if (!o.cumulative) {
         const families = mergeUpdates(plan.updates, undefined);
         try {
-            await o.client.push(plan.key, renderExposition(families), o.deadline);
+            await sink.write(plan.key, families, o.deadline, { method: 'POST', at });
             return {
                 key: plan.key,
+                sink,
                 families,
                 pushed: true,
                 cumulative: false,
@@ -30031,6 +29486,7 @@ async function publishGroup(plan, o) {
         catch (error) {
             return {
                 key: plan.key,
+                sink,
                 families,
                 pushed: false,
                 cumulative: false,
@@ -30044,7 +29500,7 @@ async function publishGroup(plan, o) {
     let existing;
     let readProblem;
     try {
-        existing = await o.client.readGroup(plan.key, o.deadline);
+        existing = await sink.readGroup(plan.key, o.deadline);
     }
     catch (error) {
         readProblem = error.message;
@@ -30062,7 +29518,7 @@ async function publishGroup(plan, o) {
         let pushProblem;
         if (gauges.length > 0) {
             try {
-                await o.client.push(plan.key, renderExposition(mergeUpdates(gauges, undefined)), o.deadline);
+                await sink.write(plan.key, mergeUpdates(gauges, undefined), o.deadline, { method: 'POST', at });
             }
             catch (error) {
                 pushProblem = error.message;
@@ -30071,6 +29527,7 @@ async function publishGroup(plan, o) {
         const carriedOut = await saveCarried(o.store, groupId, [...carriedAll, mine], o.logger);
         return {
             key: plan.key,
+            sink,
             families,
             pushed: false,
             cumulative: false,
@@ -30079,31 +29536,38 @@ async function publishGroup(plan, o) {
             problem: [readProblem, pushProblem].filter(Boolean).join('; '),
         };
     }
-    const pending = pendingAfter(carriedAll, markerOf(existing.samples));
-    const nowSeconds = o.clock.now() / 1000;
+    const marker = markerOf(existing.samples);
+    const pending = pendingAfter(carriedAll, marker);
+    // Cumulative series must move forward in time: never at or before the group's last write.
+    const writeAt = marker !== undefined ? Math.max(at, Math.floor(marker * 1000) + 1) : at;
     const updates = [
         ...plan.updates,
         ...pending.flatMap((e) => e.updates),
         {
-            definition: definitions_METRICS.countersUpdated,
-            name: definitions_METRICS.countersUpdated.name,
+            definition: definitions/* METRICS */.Cb.countersUpdated,
+            name: definitions/* METRICS */.Cb.countersUpdated.name,
             labels: {},
-            value: nowSeconds,
+            // Not before now: carried counts recorded up to this push are delivered by it.
+            value: Math.max(o.clock.now(), writeAt) / 1000,
         },
     ];
     const families = mergeUpdates(updates, existing.samples);
     // PUT the whole group so stale latest-deployment gauges go; POST when it cannot be written back whole.
-    const whole = o.replaceGroup ? wholeGroup(families, existing, o.deploymentId) : undefined;
+    const whole = o.replaceGroup && sink.replacesGroups ? wholeGroup(families, existing, o.deploymentId) : undefined;
     if (whole && whole.dropped.length > 0) {
         o.logger.info(`Dropping gauges of an earlier deployment that this one did not set: ${whole.dropped.join(', ')}`);
     }
     try {
-        await o.client.push(plan.key, renderExposition(whole?.families ?? families), o.deadline, whole ? 'PUT' : 'POST');
+        await sink.write(plan.key, whole?.families ?? families, o.deadline, {
+            method: whole ? 'PUT' : 'POST',
+            at: writeAt,
+        });
     }
     catch (error) {
         const carriedOut = await saveCarried(o.store, groupId, [...pending, mine], o.logger);
         return {
             key: plan.key,
+            sink,
             families,
             pushed: false,
             cumulative: true,
@@ -30116,6 +29580,7 @@ async function publishGroup(plan, o) {
         await saveCarried(o.store, groupId, [], o.logger);
     return {
         key: plan.key,
+        sink,
         families,
         pushed: true,
         cumulative: true,
@@ -30135,7 +29600,7 @@ function combinedExposition(outcomes) {
         const service = outcome.key.find(([l]) => l === 'service')?.[1];
         for (const family of outcome.families) {
             // The action's own bookkeeping gauges are not part of this job's metrics.
-            if (family.name === definitions_METRICS.countersUpdated.name || family.name === definitions_METRICS.summaryCountedAttempt.name)
+            if (family.name === definitions/* METRICS */.Cb.countersUpdated.name || family.name === definitions/* METRICS */.Cb.summaryCountedAttempt.name)
                 continue;
             let entry = byName.get(family.name);
             if (!entry) {
@@ -30148,7 +29613,56 @@ function combinedExposition(outcomes) {
             }
         }
     }
-    return renderExposition([...byName.values()].map(({ family, samples }) => ({ ...family, samples })));
+    return (0,exposition/* renderExposition */.fw)([...byName.values()].map(({ family, samples }) => ({ ...family, samples })));
+}
+
+;// CONCATENATED MODULE: ./src/metrics/deliver.ts
+
+
+/**
+ * The sinks the inputs ask for: the Pushgateway first, then remote write. The
+ * remote-write client (protobuf, snappy) is loaded only when it is used: it
+ * would grow every bundle, and start-up, by a third.
+ */
+async function metricsSinks(config, clock) {
+    const sinks = [];
+    if (config.pushgateway)
+        sinks.push(new pushgateway/* PushgatewayClient */.MK(config.pushgateway, clock));
+    if (config.remoteWrite) {
+        const { RemoteWriteClient } = await Promise.all(/* import() */[__nccwpck_require__.e(222), __nccwpck_require__.e(736)]).then(__nccwpck_require__.bind(__nccwpck_require__, 2736));
+        sinks.push(new RemoteWriteClient(config.remoteWrite, clock));
+    }
+    return sinks;
+}
+/** Publishes to every sink at once (a hung one does not hold the other up). Never throws. */
+async function deliverGroups(plans, sinks, options) {
+    if (sinks.length === 0) {
+        const primary = await publishGroups(plans, { ...options, client: undefined });
+        return { all: [], primary };
+    }
+    const perSink = await Promise.all(sinks.map((sink) => publishGroups(plans, { ...options, client: sink })));
+    return { all: perSink.flat(), primary: perSink[0] ?? [] };
+}
+/** One line per group and sink for the job summary and the log. */
+function outcomeText(outcome, store) {
+    const group = `{${(0,pushgateway/* describeGroup */.N3)(outcome.key)}}`;
+    const sink = outcome.sink;
+    const verb = sink?.name === 'remote write' ? 'Remote-written' : 'Pushed';
+    const where = sink ? `${sink.name} ${sink.target}` : 'nowhere';
+    if (outcome.pushed) {
+        const carried = outcome.carriedIn > 0
+            ? `, with the counts of ${outcome.carriedIn} earlier deployment(s) whose push had failed`
+            : '';
+        return { ok: true, text: `${verb} to ${where} group \`${group}\`${carried}` };
+    }
+    const kept = outcome.carriedOut
+        ? `counts kept in ${store} for the next successful push`
+        : 'counts of this deployment are lost (no place to keep them)';
+    const target = sink?.name === 'remote write' ? `remote-written to ${where} group` : 'pushed to';
+    return {
+        ok: false,
+        text: `Not ${target} \`${group}\`: ${outcome.problem ?? 'unknown problem'}; ${kept}`,
+    };
 }
 
 ;// CONCATENATED MODULE: ./src/util/timeout.ts
@@ -30930,13 +30444,13 @@ async function historyStoreOf(env, scope, deadline, cache) {
  * Used when the history is unavailable: an attempt at or below it is not
  * counted again. Defined in the one metric table.
  */
-const COUNTED_MARKER = definitions_METRICS.summaryCountedAttempt;
+const COUNTED_MARKER = definitions/* METRICS */.Cb.summaryCountedAttempt;
 function markerValue(r) {
     return r.runId * 1000 + Math.min(r.attempt, 999);
 }
 /** Histogram bucket deltas of one observation: cumulative `_bucket{le}`, `_sum`, `_count`. */
 function histogramObservation(definition, labels, value) {
-    const buckets = definition.buckets ?? TIME_TO_DEPLOY_BUCKETS;
+    const buckets = definition.buckets ?? definitions/* TIME_TO_DEPLOY_BUCKETS */.Y;
     return [
         ...[...buckets.map(String), '+Inf'].map((le, i) => ({
             definition,
@@ -30961,7 +30475,7 @@ function summaryUpdates(record, labels, frequency, count, otherDurations = []) {
         branch: record.branch,
         conclusion: record.conclusion,
     };
-    const d = definitions_METRICS.actionDuration;
+    const d = definitions/* METRICS */.Cb.actionDuration;
     const mine = JSON.stringify(runLabels);
     const kept = otherDurations
         .map((s) => ({
@@ -30975,8 +30489,8 @@ function summaryUpdates(record, labels, frequency, count, otherDurations = []) {
         ...kept,
         { definition: d, name: d.name, labels: runLabels, value: record.durationSeconds },
         ...Object.entries(frequency).map(([period, value]) => ({
-            definition: definitions_METRICS.deploymentFrequency,
-            name: definitions_METRICS.deploymentFrequency.name,
+            definition: definitions/* METRICS */.Cb.deploymentFrequency,
+            name: definitions/* METRICS */.Cb.deploymentFrequency.name,
             labels: { environment: labels.environment, service: 'all', period },
             value,
         })),
@@ -30984,13 +30498,13 @@ function summaryUpdates(record, labels, frequency, count, otherDurations = []) {
     ];
     if (count) {
         updates.push({
-            definition: definitions_METRICS.workflowRunsTotal,
-            name: definitions_METRICS.workflowRunsTotal.name,
+            definition: definitions/* METRICS */.Cb.workflowRunsTotal,
+            name: definitions/* METRICS */.Cb.workflowRunsTotal.name,
             labels: runLabels,
             value: 1,
         });
         if (record.ttdSeconds !== undefined)
-            updates.push(...histogramObservation(definitions_METRICS.timeToDeploy, { environment: labels.environment }, record.ttdSeconds));
+            updates.push(...histogramObservation(definitions/* METRICS */.Cb.timeToDeploy, { environment: labels.environment }, record.ttdSeconds));
     }
     return updates;
 }
@@ -31059,7 +30573,7 @@ const mark = (ok) => (ok ? '✅' : '⚠️');
 const LEVEL_LABEL = { elite: 'Elite', high: 'High', medium: 'Medium', low: 'Low' };
 const level = (l) => (l ? LEVEL_LABEL[l] : '–');
 function ttdChart(values) {
-    const edges = [...TIME_TO_DEPLOY_BUCKETS];
+    const edges = [...definitions/* TIME_TO_DEPLOY_BUCKETS */.Y];
     const labels = edges.map((e) => `≤${e / 60}m`).concat(`>${(edges.at(-1) ?? 0) / 60}m`);
     const counts = labels.map(() => 0);
     for (const v of values) {
@@ -31247,6 +30761,7 @@ function checkOutput(c) {
 
 
 
+
 /** The whole summary step's time budget. */
 const SUMMARY_BUDGET_MS = 45_000;
 /** Reading the run and its jobs, and the bootstrap, end by then. */
@@ -31305,7 +30820,7 @@ async function readGroupState(client, key, deadline) {
         const marker = group.samples.get(COUNTED_MARKER.name)?.[0]?.value;
         return {
             marker: marker !== undefined && Number.isFinite(marker) ? marker : undefined,
-            durations: group.samples.get(definitions_METRICS.actionDuration.name) ?? [],
+            durations: group.samples.get(definitions/* METRICS */.Cb.actionDuration.name) ?? [],
             problem: undefined,
         };
     }
@@ -31408,9 +30923,11 @@ async function runSummary(ctx, deps = {}) {
             io.warning(`The history could not be bootstrapped from the GitHub API: ${message(error)}`);
         }
     }
-    const pgClient = config.pushgateway ? new PushgatewayClient(config.pushgateway, clock) : undefined;
+    const sinks = await metricsSinks(config, clock);
+    // The first sink's group decides whether this attempt was counted (when there is no history).
+    const pgClient = sinks[0];
     const groupKey = [
-        ['job', config.pushgateway?.job ?? 'deployment'],
+        ['job', config.metricsJob],
         ['repository', runner.repository],
         ['workflow', workflow],
     ];
@@ -31427,15 +30944,14 @@ async function runSummary(ctx, deps = {}) {
     else
         count = false;
     if (!history.loaded && group.problem !== undefined && pgClient)
-        problems.report(`Neither the history nor the Pushgateway group {${describeGroup(groupKey)}} could be read (${group.problem}): this attempt's counters are not added, so it is never counted twice`);
+        problems.report(`Neither the history nor the group {${(0,pushgateway/* describeGroup */.N3)(groupKey)}} (${pgClient.name}) could be read (${group.problem}): this attempt's counters are not added, so it is never counted twice`);
     if (!count)
         io.info(`Run ${run.id} attempt ${record.attempt} was counted before: its counters are not added again.`);
     const merged = pruneHistory(mergeHistory(bootstrapped, history.stored, [record]), t0, inputs.historyDays);
     const figures = computeFigures(merged, t0, inputs.historyDays, inputs.sloSuccessRate, inputs.sloTtdP95Seconds);
     const updates = summaryUpdates(record, { workflow, repository: runner.repository, environment: config.environment }, figures.frequency, count, group.durations);
     const deploymentId = record.attempt > 1 ? `${run.id}-${record.attempt}` : String(run.id);
-    const outcomes = await publishGroups([{ key: groupKey, updates }], {
-        client: pgClient,
+    const { all: outcomes, primary } = await deliverGroups([{ key: groupKey, updates }], sinks, {
         store: pgClient ? await carryStoreOf(ctx.env, undefined, deadline) : undefined,
         deploymentId,
         deadline,
@@ -31443,13 +30959,15 @@ async function runSummary(ctx, deps = {}) {
         logger: io,
         cumulative: true,
         replaceGroup: false,
+        // Remote write puts time_to_deploy_seconds where the run finished.
+        at: Math.min(record.completedAt, clock.now()),
     });
     for (const o of outcomes)
         if (o.problem)
-            problems.report(`Not pushed to {${describeGroup(o.key)}}: ${o.problem}${o.carriedOut ? '; the counts are kept for the next push' : ''}`);
+            problems.report(`Not ${o.sink?.name === 'remote write' ? 'remote-written' : 'pushed'} to {${(0,pushgateway/* describeGroup */.N3)(o.key)}}: ${o.problem}${o.carriedOut ? '; the counts are kept for the next push' : ''}`);
     try {
         await (0,promises_namespaceObject.mkdir)((0,external_node_path_.dirname)(config.metricsFile), { recursive: true });
-        await (0,promises_namespaceObject.writeFile)(config.metricsFile, combinedExposition(outcomes), 'utf8');
+        await (0,promises_namespaceObject.writeFile)(config.metricsFile, combinedExposition(primary), 'utf8');
     }
     catch (error) {
         problems.report(`metrics-file ${config.metricsFile} could not be written: ${message(error)}`);
@@ -31505,8 +31023,10 @@ async function runSummary(ctx, deps = {}) {
 ;// CONCATENATED MODULE: ./src/metrics/track.ts
 
 const MIGRATION_STAGES = new Set(['migration', 'migration_apply']);
-function update(def, labels, value) {
-    return { definition: def, name: def.name, labels, value };
+function update(def, labels, value, at) {
+    return at === undefined
+        ? { definition: def, name: def.name, labels, value }
+        : { definition: def, name: def.name, labels, value, at };
 }
 function push(groups, service, u) {
     const list = groups.get(service);
@@ -31527,14 +31047,14 @@ function triggeredBy(eventName) {
 function startUpdates(ctx, startedAtMs) {
     const env = ctx.environment;
     return [
-        update(definitions_METRICS.inProgress, {
+        update(definitions/* METRICS */.Cb.inProgress, {
             environment: env,
             deployment_id: ctx.deploymentId,
             service: ctx.service,
             branch: ctx.branch,
             triggered_by: ctx.triggeredBy,
         }, 1),
-        update(definitions_METRICS.startTimestamp, { environment: env, deployment_id: ctx.deploymentId, service: ctx.service }, startedAtMs / 1000),
+        update(definitions/* METRICS */.Cb.startTimestamp, { environment: env, deployment_id: ctx.deploymentId, service: ctx.service }, startedAtMs / 1000),
     ];
 }
 /** Everything post pushes for a finished deployment, grouped by service. */
@@ -31543,7 +31063,7 @@ function finishUpdates(ctx, deployment, reported, times) {
     const env = ctx.environment;
     const id = ctx.deploymentId;
     const primary = ctx.service;
-    const add = (service, def, labels, value) => push(groups, service, update(def, labels, value));
+    const add = (service, def, labels, value, at) => push(groups, service, update(def, labels, value, at));
     // Run-level metrics live in the primary group.
     add(primary, METRICS.deploymentRunsTotal, { environment: env, service: primary, status: deployment.status }, 1);
     add(primary, METRICS.inProgress, {
@@ -31560,7 +31080,9 @@ function finishUpdates(ctx, deployment, reported, times) {
     for (const stage of deployment.stages) {
         const s = stage.service;
         add(s, METRICS.deploymentTotal, { environment: env, service: s, stage: stage.stage, status: stage.status }, 1);
-        add(s, METRICS.stageDuration, { environment: env, deployment_id: id, service: s, stage: stage.stage, status: stage.status }, Math.round(stage.durationSeconds * 1000) / 1000);
+        add(s, METRICS.stageDuration, { environment: env, deployment_id: id, service: s, stage: stage.stage, status: stage.status }, Math.round(stage.durationSeconds * 1000) / 1000, 
+        // Remote write puts the duration where the stage ended, not where post ran.
+        stage.completedAt);
     }
     const failed = deployment.failedStage;
     if (failed && deployment.errorType && !reportedErrorStages.has(failed.stage)) {
@@ -31651,7 +31173,7 @@ function trackContext(config, service = config.service) {
 }
 function groupingKey(config, service) {
     return [
-        ['job', config.pushgateway?.job ?? 'deployment'],
+        ['job', config.metricsJob],
         ['environment', config.environment],
         ['service', service],
     ];
@@ -31690,23 +31212,26 @@ async function startTrack(ctx) {
     }
     io.exportVariable(constants/* ExportedEnv */.XL.DeploymentId, deploymentId);
     io.info(`Tracking deployment ${deploymentId} of ${config.service} to ${config.environment}.`);
-    if (!config.pushgateway)
+    const sinks = await metricsSinks(config, clock);
+    if (sinks.length === 0)
         return constants/* TRACK_ROLE_OWNER */.Be;
-    const client = new PushgatewayClient(config.pushgateway, clock);
     const key = groupingKey(config, config.service);
-    const [outcome] = await publishGroups([{ key, updates: startUpdates(trackContext(config), startedAt) }], {
-        client,
+    const { all } = await deliverGroups([{ key, updates: startUpdates(trackContext(config), startedAt) }], sinks, {
         store: undefined,
         deploymentId,
         deadline: startedAt + START_BUDGET_MS,
         clock,
         logger: io,
         cumulative: false,
+        at: startedAt,
     });
-    if (outcome?.pushed)
-        io.info(`Pushed deployment_in_progress=1 to {${describeGroup(key)}}.`);
-    else
-        ctx.problems.report(`deployment_in_progress was not pushed, so this deployment is not visible live: ${outcome?.problem ?? 'unknown problem'}`);
+    for (const outcome of all) {
+        const via = outcome.sink?.name === 'remote write' ? ' by remote write' : '';
+        if (outcome.pushed)
+            io.info(`Pushed deployment_in_progress=1 to {${(0,pushgateway/* describeGroup */.N3)(key)}}${via}.`);
+        else
+            ctx.problems.report(`deployment_in_progress was not pushed${via}, so this deployment is not visible live: ${outcome.problem ?? 'unknown problem'}`);
+    }
     return constants/* TRACK_ROLE_OWNER */.Be;
 }
 
@@ -32570,7 +32095,7 @@ function worseStatus(a, b) {
 const CERTIFICATE_CODES = /^(CERT_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_(GET|VERIFY)_|ERR_TLS_CERT_ALTNAME_INVALID|HOSTNAME_MISMATCH)/;
 const HANDSHAKE_CODES = /^(ERR_SSL_|ERR_TLS_|EPROTO$)/;
 /** A network error code as a sentence a user can act on. */
-function probe_status_describeNetworkError(code) {
+function describeNetworkError(code) {
     if (CERTIFICATE_CODES.test(code))
         return `TLS error: ${code} (the server\u2019s certificate is not trusted)`;
     if (HANDSHAKE_CODES.test(code))
@@ -32651,11 +32176,11 @@ function verifyUpdates(ctx, timeline) {
     const probes = timeline.filter((s) => s.kind === 'probe');
     const health = latestHealth(timeline);
     if (health) {
-        updates.push(metrics_update(definitions_METRICS.healthCheckLatency, { environment: env, deployment_id: ctx.deploymentId, status: health.status }, Math.round(health.latencyMs)), metrics_update(definitions_METRICS.healthCheckTotal, { environment: env, service: ctx.service }, probes.length), metrics_update(definitions_METRICS.healthCheckFailuresTotal, { environment: env, service: ctx.service }, probes.filter((p) => p.status === 'unhealthy').length));
+        updates.push(metrics_update(definitions/* METRICS */.Cb.healthCheckLatency, { environment: env, deployment_id: ctx.deploymentId, status: health.status }, Math.round(health.latencyMs)), metrics_update(definitions/* METRICS */.Cb.healthCheckTotal, { environment: env, service: ctx.service }, probes.length), metrics_update(definitions/* METRICS */.Cb.healthCheckFailuresTotal, { environment: env, service: ctx.service }, probes.filter((p) => p.status === 'unhealthy').length));
     }
     const rate = latestErrorRate(timeline);
     if (rate !== undefined) {
-        updates.push(metrics_update(definitions_METRICS.postDeploymentErrorRate, { environment: env, deployment_id: ctx.deploymentId, service: ctx.service }, rate));
+        updates.push(metrics_update(definitions/* METRICS */.Cb.postDeploymentErrorRate, { environment: env, deployment_id: ctx.deploymentId, service: ctx.service }, rate));
     }
     return updates;
 }
@@ -32686,7 +32211,7 @@ async function probeTarget(target, deadline, o) {
         }
     };
     try {
-        const response = await request({
+        const response = await (0,http/* request */.Em)({
             url: target.url,
             headers: {
                 'user-agent': 'deployment-observability-action (verify)',
@@ -32713,12 +32238,12 @@ async function probeTarget(target, deadline, o) {
     }
     catch (error) {
         const latencyMs = clock.now() - attemptStart;
-        const httpStatus = error instanceof HttpError ? error.status : undefined;
+        const httpStatus = error instanceof http/* HttpError */.j$ ? error.status : undefined;
         const raw = error.message.replace(/^Probe of \S+ failed: /, '');
         const problem = httpStatus !== undefined
             ? `HTTP ${httpStatus} after ${attempts} attempt(s)`
             : lastCode
-                ? `${probe_status_describeNetworkError(lastCode)} after ${attempts} attempt(s)`
+                ? `${describeNetworkError(lastCode)} after ${attempts} attempt(s)`
                 : attempts === 0
                     ? 'out of time before the first attempt'
                     : `${raw} (${attempts} attempt(s))`;
@@ -32805,7 +32330,7 @@ class PrometheusClient {
         };
         let response;
         try {
-            response = await request({
+            response = await (0,http/* request */.Em)({
                 url: `${this.target.url}/api/v1/query`,
                 method: 'POST',
                 headers: {
@@ -32823,9 +32348,9 @@ class PrometheusClient {
         }
         catch (error) {
             if (lastCode)
-                throw new Error(`Prometheus at ${this.target.url} is unreachable: ${probe_status_describeNetworkError(lastCode)}`);
-            const status = error instanceof HttpError ? error.status : undefined;
-            const answer = status !== undefined ? parseAnswer(error instanceof HttpError ? error.body : undefined) : undefined;
+                throw new Error(`Prometheus at ${this.target.url} is unreachable: ${describeNetworkError(lastCode)}`);
+            const status = error instanceof http/* HttpError */.j$ ? error.status : undefined;
+            const answer = status !== undefined ? parseAnswer(error instanceof http/* HttpError */.j$ ? error.body : undefined) : undefined;
             if (answer?.error)
                 throw new Error(`Prometheus at ${this.target.url} answered HTTP ${status}: ${answer.error}`);
             throw new Error(error.message);
@@ -33138,13 +32663,11 @@ async function runVerify(ctx) {
     const delivery = [];
     const pushDeadline = clock.now() + PUSH_BUDGET_MS;
     const key = groupingKey(base, service);
-    const store = base.pushgateway
-        ? await carryStoreOf(env, undefined, pushDeadline + CARRY_GRACE_MS)
-        : undefined;
-    const outcomes = updates.length === 0
-        ? []
-        : await publishGroups([{ key, updates }], {
-            client: base.pushgateway ? new PushgatewayClient(base.pushgateway, clock) : undefined,
+    const sinks = await metricsSinks(base, clock);
+    const store = sinks.length > 0 ? await carryStoreOf(env, undefined, pushDeadline + CARRY_GRACE_MS) : undefined;
+    const { all, primary: outcomes } = updates.length === 0
+        ? { all: [], primary: [] }
+        : await deliverGroups([{ key, updates }], sinks, {
             store,
             deploymentId,
             deadline: pushDeadline,
@@ -33156,26 +32679,18 @@ async function runVerify(ctx) {
     if (updates.length === 0) {
         delivery.push({ ok: false, text: 'Nothing to push: no sample was taken' });
     }
-    else if (base.pushgateway) {
-        for (const outcome of outcomes) {
-            const group = `{${describeGroup(outcome.key)}}`;
-            if (outcome.pushed) {
-                const text = `Pushed to the Pushgateway ${base.pushgateway.url} group \`${group}\``;
-                delivery.push({ ok: true, text });
-                io.info(text.replace(/`/g, ''));
-            }
-            else {
-                const kept = outcome.carriedOut
-                    ? `counts kept in ${store?.description ?? 'the carry store'} for the next successful push`
-                    : 'the counts of this verification are lost (no place to keep them)';
-                const text = `Not pushed to \`${group}\`: ${outcome.problem ?? 'unknown problem'}; ${kept}`;
-                delivery.push({ ok: false, text });
-                problems.report(text.replace(/`/g, ''));
-            }
+    else if (sinks.length > 0) {
+        for (const outcome of all) {
+            const line = outcomeText(outcome, store?.description ?? 'the carry store');
+            delivery.push(line);
+            if (line.ok)
+                io.info(line.text.replace(/`/g, ''));
+            else
+                problems.report(line.text.replace(/`/g, ''));
         }
     }
     else {
-        delivery.push({ ok: true, text: 'No `pushgateway-url`: nothing pushed' });
+        delivery.push({ ok: true, text: 'No `pushgateway-url` or `remote-write-url`: nothing pushed' });
     }
     if (outcomes.length > 0) {
         try {
@@ -33359,6 +32874,616 @@ function readDeferred(io) {
     }
     catch {
         return [];
+    }
+}
+
+
+/***/ }),
+
+/***/ 6511:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Cb: () => (/* binding */ METRICS),
+/* harmony export */   Y: () => (/* binding */ TIME_TO_DEPLOY_BUCKETS),
+/* harmony export */   tX: () => (/* binding */ metricByName)
+/* harmony export */ });
+/* unused harmony exports ALL_METRICS, STANDARD_LABELS */
+/**
+ * The one table of metric definitions. Code (building, validation of what steps
+ * report), docs and dashboards read names, types and labels from here; nothing
+ * else spells a metric name.
+ *
+ * Semantics (see CONTRACT.md, "Metrics"): every job is a short-lived process
+ * pushing to a Pushgateway, so counters are cumulative across deployments (the
+ * action adds this deployment's counts to what the group already holds) and
+ * carry no `deployment_id`; per-deployment values are gauges of the latest
+ * deployment with `deployment_id`.
+ */
+function def(d) {
+    return Object.freeze({ ...d, labels: Object.freeze([...d.labels]) });
+}
+/** Buckets of `time_to_deploy_seconds`, from the design document. */
+const TIME_TO_DEPLOY_BUCKETS = Object.freeze([60, 300, 600, 900, 1200, 1500, 1800]);
+const METRICS = Object.freeze({
+    deploymentTotal: def({
+        name: 'deployment_total',
+        type: 'counter',
+        help: 'Deployment stage completions, cumulative across deployments (one per stage that ran).',
+        labels: ['environment', 'service', 'stage', 'status'],
+        modes: ['track'],
+        source: 'action',
+        merge: 'sum',
+    }),
+    deploymentRunsTotal: def({
+        name: 'deployment_runs_total',
+        type: 'counter',
+        help: 'Whole deployments (one per tracked deploy job) by outcome, cumulative across deployments.',
+        labels: ['environment', 'service', 'status'],
+        modes: ['track'],
+        source: 'action',
+        merge: 'sum',
+    }),
+    deploymentErrorsTotal: def({
+        name: 'deployment_errors_total',
+        type: 'counter',
+        help: 'Failed deployment stages by error type, cumulative across deployments.',
+        labels: ['environment', 'service', 'stage', 'error_type'],
+        modes: ['track'],
+        source: 'both',
+        merge: 'sum',
+    }),
+    deploymentRollbackTotal: def({
+        name: 'deployment_rollback_total',
+        type: 'counter',
+        help: 'Rollbacks by reason and outcome, cumulative across deployments.',
+        labels: ['environment', 'service', 'reason', 'status'],
+        modes: ['track'],
+        source: 'both',
+        merge: 'sum',
+    }),
+    stageDuration: def({
+        name: 'deployment_stage_duration_seconds',
+        type: 'gauge',
+        help: 'Duration of each stage of the latest deployment, in seconds.',
+        labels: ['environment', 'deployment_id', 'service', 'stage', 'status'],
+        modes: ['track'],
+        source: 'action',
+        merge: 'replace',
+    }),
+    inProgress: def({
+        name: 'deployment_in_progress',
+        type: 'gauge',
+        help: '1 while the latest deployment runs, 0 once its job has finished.',
+        labels: ['environment', 'deployment_id', 'service', 'branch', 'triggered_by'],
+        modes: ['track'],
+        source: 'action',
+        merge: 'replace',
+    }),
+    startTimestamp: def({
+        name: 'deployment_start_timestamp_seconds',
+        type: 'gauge',
+        help: 'Unix time the latest deployment started.',
+        labels: ['environment', 'deployment_id', 'service'],
+        modes: ['track'],
+        source: 'action',
+        merge: 'replace',
+    }),
+    lastSuccessTimestamp: def({
+        name: 'deployment_last_success_timestamp_seconds',
+        type: 'gauge',
+        help: 'Unix time the last successful deployment finished; a failure never overwrites it.',
+        labels: ['environment', 'service'],
+        modes: ['track'],
+        source: 'action',
+        merge: 'max',
+    }),
+    lastFailureTimestamp: def({
+        name: 'deployment_last_failure_timestamp_seconds',
+        type: 'gauge',
+        help: 'Unix time the last failed deployment finished; alert on time() - x < window and changes(x[w]) > 0.',
+        labels: ['environment', 'service'],
+        modes: ['track'],
+        source: 'action',
+        merge: 'max',
+    }),
+    healthCheckLatency: def({
+        name: 'api_health_check_latency_ms',
+        type: 'gauge',
+        help: 'Health endpoint response time of the latest deployment, in milliseconds.',
+        labels: ['environment', 'deployment_id', 'status'],
+        modes: ['track', 'verify'],
+        source: 'both',
+        merge: 'replace',
+    }),
+    healthCheckTotal: def({
+        name: 'api_health_check_total',
+        type: 'counter',
+        help: 'Health checks made after deployments, cumulative.',
+        labels: ['environment', 'service'],
+        modes: ['track', 'verify'],
+        source: 'both',
+        merge: 'sum',
+    }),
+    healthCheckFailuresTotal: def({
+        name: 'api_health_check_failures_total',
+        type: 'counter',
+        help: 'Health checks that failed after deployments, cumulative.',
+        labels: ['environment', 'service'],
+        modes: ['track', 'verify'],
+        source: 'both',
+        merge: 'sum',
+    }),
+    postDeploymentErrorRate: def({
+        name: 'post_deployment_error_rate',
+        type: 'gauge',
+        help: 'Error ratio of the service in the window after the latest deployment.',
+        labels: ['environment', 'deployment_id', 'service'],
+        modes: ['track', 'verify'],
+        source: 'both',
+        merge: 'replace',
+    }),
+    migrationLag: def({
+        name: 'database_migration_lag_seconds',
+        type: 'gauge',
+        help: 'How long the latest deployment migrations took, in seconds.',
+        labels: ['environment', 'deployment_id', 'migration_count'],
+        modes: ['track'],
+        source: 'reported',
+        merge: 'replace',
+    }),
+    migrationSuccessTotal: def({
+        name: 'migration_success_total',
+        type: 'counter',
+        help: 'Successful database migration runs, cumulative.',
+        labels: ['environment'],
+        modes: ['track'],
+        source: 'both',
+        merge: 'sum',
+    }),
+    migrationFailureTotal: def({
+        name: 'migration_failure_total',
+        type: 'counter',
+        help: 'Failed database migration runs, cumulative.',
+        labels: ['environment'],
+        modes: ['track'],
+        source: 'both',
+        merge: 'sum',
+    }),
+    smokeTestTotal: def({
+        name: 'smoke_test_total',
+        type: 'counter',
+        help: 'Smoke tests run after deployments, cumulative.',
+        labels: ['environment', 'service', 'test_name'],
+        modes: ['track'],
+        source: 'both',
+        merge: 'sum',
+    }),
+    smokeTestFailuresTotal: def({
+        name: 'smoke_test_failures_total',
+        type: 'counter',
+        help: 'Smoke tests that failed after deployments, cumulative.',
+        labels: ['environment', 'service', 'test_name'],
+        modes: ['track'],
+        source: 'both',
+        merge: 'sum',
+    }),
+    timeToDeploy: def({
+        name: 'time_to_deploy_seconds',
+        type: 'histogram',
+        help: 'Time to deploy: workflow run trigger to its last deploy job finished, in seconds; cumulative.',
+        labels: ['environment'],
+        buckets: TIME_TO_DEPLOY_BUCKETS,
+        modes: ['summary'],
+        source: 'action',
+        merge: 'sum',
+    }),
+    actionDuration: def({
+        name: 'github_action_duration_seconds',
+        type: 'gauge',
+        help: 'Duration of the latest workflow run per workflow, branch and conclusion, in seconds.',
+        labels: ['workflow', 'repository', 'branch', 'conclusion'],
+        modes: ['summary'],
+        source: 'action',
+        merge: 'replace',
+    }),
+    workflowRunsTotal: def({
+        name: 'github_workflow_runs_total',
+        type: 'counter',
+        help: 'Workflow run attempts, cumulative; each attempt counted once.',
+        labels: ['workflow', 'repository', 'branch', 'conclusion'],
+        modes: ['summary'],
+        source: 'action',
+        merge: 'sum',
+    }),
+    deploymentFrequency: def({
+        name: 'deployment_frequency',
+        type: 'gauge',
+        help: 'Successful deployment runs completed within the period (DORA deployment frequency).',
+        labels: ['environment', 'service', 'period'],
+        modes: ['summary'],
+        source: 'action',
+        merge: 'replace',
+    }),
+    infrastructureCost: def({
+        name: 'deployment_infrastructure_cost',
+        type: 'gauge',
+        help: 'Cost incurred by the latest deployment per resource.',
+        labels: ['environment', 'deployment_id', 'resource'],
+        modes: ['track'],
+        source: 'reported',
+        merge: 'replace',
+    }),
+    railwayMemory: def({
+        name: 'railway_deployment_memory_mb',
+        type: 'gauge',
+        help: 'Peak memory of the latest deployment, in MB.',
+        labels: ['environment', 'deployment_id'],
+        modes: ['track'],
+        source: 'reported',
+        merge: 'replace',
+    }),
+    railwayCpu: def({
+        name: 'railway_deployment_cpu_percent',
+        type: 'gauge',
+        help: 'Peak CPU of the latest deployment, in percent.',
+        labels: ['environment', 'deployment_id'],
+        modes: ['track'],
+        source: 'reported',
+        merge: 'replace',
+    }),
+    countersUpdated: def({
+        name: 'deployment_observability_counters_updated_timestamp_seconds',
+        type: 'gauge',
+        help: 'Unix time this group\u2019s cumulative counters were last brought up to date by the action; ' +
+            'counts carried from an earlier failed push and recorded before it are included.',
+        labels: [],
+        modes: ['track', 'verify'],
+        source: 'action',
+        merge: 'replace',
+    }),
+    summaryCountedAttempt: def({
+        name: 'deployment_observability_summary_counted_attempt',
+        type: 'gauge',
+        help: 'The last run attempt (run id * 1000 + attempt) whose counts summary mode added to this group.',
+        labels: [],
+        modes: ['summary'],
+        source: 'action',
+        merge: 'max',
+    }),
+});
+/** Every definition, in table order. */
+const ALL_METRICS = Object.freeze(Object.values(METRICS));
+const byName = new Map(ALL_METRICS.map((m) => [m.name, m]));
+/** The definition of a metric by its exposition name, if the table has it. */
+function metricByName(name) {
+    return byName.get(name);
+}
+/** Labels the action sets itself on what steps report; a step need not write them. */
+const STANDARD_LABELS = Object.freeze(['environment', 'deployment_id', 'service']);
+
+
+/***/ }),
+
+/***/ 2019:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Xk: () => (/* binding */ seriesKey),
+/* harmony export */   fw: () => (/* binding */ renderExposition),
+/* harmony export */   fy: () => (/* binding */ METRIC_NAME_RE),
+/* harmony export */   iw: () => (/* binding */ parseExpositionLine)
+/* harmony export */ });
+/* unused harmony exports LABEL_NAME_RE, escapeLabelValue, formatValue, formatLabels, renderFamily */
+/** Metric names: https://prometheus.io/docs/concepts/data_model/#metric-names-and-labels */
+const METRIC_NAME_RE = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
+/** Label names; names starting with `__` are reserved for Prometheus. */
+const LABEL_NAME_RE = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+function escapeLabelValue(value) {
+    return value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
+}
+function escapeHelp(help) {
+    return help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
+}
+/** Formats a sample value the way Prometheus parses it back (`+Inf`, `-Inf`, `NaN`). */
+function formatValue(value) {
+    if (Number.isNaN(value))
+        return 'NaN';
+    if (value === Infinity)
+        return '+Inf';
+    if (value === -Infinity)
+        return '-Inf';
+    return String(value);
+}
+function formatLabels(labels) {
+    const names = Object.keys(labels);
+    if (names.length === 0)
+        return '';
+    return `{${names.map((n) => `${n}="${escapeLabelValue(labels[n] ?? '')}"`).join(',')}}`;
+}
+/** One family as exposition text: HELP, TYPE, then its samples. */
+function renderFamily(family) {
+    const lines = [`# HELP ${family.name} ${escapeHelp(family.help)}`, `# TYPE ${family.name} ${family.type}`];
+    for (const s of family.samples)
+        lines.push(`${s.name}${formatLabels(s.labels)} ${formatValue(s.value)}`);
+    return lines.join('\n') + '\n';
+}
+/** Several families as one exposition document (families without samples are left out). */
+function renderExposition(families) {
+    return families
+        .filter((f) => f.samples.length > 0)
+        .map(renderFamily)
+        .join('');
+}
+const VALUE_RE = /^[+-]?(?:Inf|inf|NaN|nan|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)$/;
+function parseValue(text) {
+    if (!VALUE_RE.test(text))
+        return undefined;
+    const t = text.toLowerCase();
+    if (t === '+inf' || t === 'inf')
+        return Infinity;
+    if (t === '-inf')
+        return -Infinity;
+    if (t === 'nan' || t === '+nan' || t === '-nan')
+        return NaN;
+    return Number(text);
+}
+/**
+ * Parses one line of text exposition. Never throws: a line it cannot read
+ * comes back as `{kind:'error'}` with a message saying what is wrong.
+ */
+function parseExpositionLine(line) {
+    const text = line.trim();
+    if (text === '')
+        return { kind: 'blank' };
+    if (text.startsWith('#'))
+        return { kind: 'comment' };
+    const nameMatch = /^[a-zA-Z_:][a-zA-Z0-9_:]*/.exec(text);
+    if (!nameMatch)
+        return { kind: 'error', message: 'does not start with a metric name' };
+    const name = nameMatch[0];
+    let i = name.length;
+    const labels = {};
+    if (text[i] === '{') {
+        i++;
+        for (;;) {
+            while (text[i] === ' ' || text[i] === '\t')
+                i++;
+            if (text[i] === '}') {
+                i++;
+                break;
+            }
+            const labelMatch = /^[a-zA-Z_][a-zA-Z0-9_]*/.exec(text.slice(i));
+            if (!labelMatch)
+                return { kind: 'error', message: `bad label name at column ${i + 1}` };
+            const labelName = labelMatch[0];
+            i += labelName.length;
+            while (text[i] === ' ')
+                i++;
+            if (text[i] !== '=')
+                return { kind: 'error', message: `expected = after label ${labelName}` };
+            i++;
+            while (text[i] === ' ')
+                i++;
+            if (text[i] !== '"')
+                return { kind: 'error', message: `label ${labelName} value must be in double quotes` };
+            i++;
+            let value = '';
+            for (;;) {
+                const c = text[i];
+                if (c === undefined)
+                    return { kind: 'error', message: `label ${labelName} value is not closed` };
+                if (c === '"') {
+                    i++;
+                    break;
+                }
+                if (c === '\\') {
+                    const n = text[i + 1];
+                    if (n === 'n')
+                        value += '\n';
+                    else if (n === '\\' || n === '"')
+                        value += n;
+                    else
+                        return { kind: 'error', message: `bad escape \\${n ?? ''} in label ${labelName}` };
+                    i += 2;
+                    continue;
+                }
+                value += c;
+                i++;
+            }
+            if (labelName.startsWith('__'))
+                return { kind: 'error', message: `label ${labelName} is reserved` };
+            if (Object.prototype.hasOwnProperty.call(labels, labelName))
+                return { kind: 'error', message: `label ${labelName} appears twice` };
+            labels[labelName] = value;
+            while (text[i] === ' ')
+                i++;
+            if (text[i] === ',') {
+                i++;
+                continue;
+            }
+            if (text[i] === '}') {
+                i++;
+                break;
+            }
+            return { kind: 'error', message: `expected , or } after label ${labelName}` };
+        }
+    }
+    if (text[i] !== ' ' && text[i] !== '\t')
+        return { kind: 'error', message: 'expected a space and a value after the name' };
+    const rest = text.slice(i).trim().split(/\s+/);
+    const value = parseValue(rest[0] ?? '');
+    if (value === undefined)
+        return { kind: 'error', message: `"${(rest[0] ?? '').slice(0, 40)}" is not a number` };
+    if (rest.length > 2)
+        return { kind: 'error', message: 'unexpected text after the value' };
+    if (rest[1] !== undefined && !/^-?\d+$/.test(rest[1]))
+        return { kind: 'error', message: `"${rest[1]}" is not a timestamp in milliseconds` };
+    return { kind: 'sample', sample: { name, labels, value } };
+}
+/** A stable key for a series: name plus labels sorted by name. */
+function seriesKey(name, labels) {
+    const names = Object.keys(labels).sort();
+    return `${name}{${names.map((n) => `${n}=${JSON.stringify(labels[n])}`).join(',')}}`;
+}
+
+
+/***/ }),
+
+/***/ 5715:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   MK: () => (/* binding */ PushgatewayClient),
+/* harmony export */   N3: () => (/* binding */ describeGroup)
+/* harmony export */ });
+/* unused harmony exports groupPath, typesOfGroup, samplesOfGroup */
+/* harmony import */ var _util_http_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4098);
+/* harmony import */ var _exposition_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(2019);
+
+
+const PLAIN_VALUE = /^[A-Za-z0-9._~-]+$/;
+/**
+ * `/metrics/job/<job>/<label>/<value>…`. Values that are empty or hold
+ * anything but URL-safe characters use `<label>@base64/<base64url>` (empty:
+ * `=`): `%2F` in a path gets HTTP 400 (FACTS.md, Pushgateway).
+ */
+function groupPath(key) {
+    return ('/metrics' +
+        key
+            .map(([label, value]) => {
+            if (value === '')
+                return `/${label}@base64/=`;
+            // `.` and `..` are path segments URL parsing removes: they must be encoded too.
+            if (PLAIN_VALUE.test(value) && value !== '.' && value !== '..')
+                return `/${label}/${value}`;
+            return `/${label}@base64/${Buffer.from(value, 'utf8').toString('base64url')}`;
+        })
+            .join(''));
+}
+function describeGroup(key) {
+    return key.map(([l, v]) => `${l}="${v}"`).join(',');
+}
+function sameGroup(labels, key) {
+    if (!labels)
+        return false;
+    if (Object.keys(labels).length !== key.length)
+        return false;
+    return key.every(([l, v]) => (labels[l] ?? '') === v);
+}
+/** Type and help of each family of one group out of `GET /api/v1/metrics`. */
+function typesOfGroup(body, key) {
+    const out = new Map();
+    const data = body?.data;
+    const group = Array.isArray(data) ? data.find((g) => sameGroup(g.labels, key)) : undefined;
+    for (const [family, content] of Object.entries(group ?? {})) {
+        if (family === 'labels' || typeof content !== 'object' || content === null)
+            continue;
+        const { type, help } = content;
+        if (typeof type === 'string')
+            out.set(family, { type, help: help ?? '' });
+    }
+    return out;
+}
+/** The samples of one group out of `GET /api/v1/metrics`. */
+function samplesOfGroup(body, key) {
+    const out = new Map();
+    const data = body?.data;
+    if (!Array.isArray(data))
+        throw new Error('the Pushgateway answered /api/v1/metrics without a data array');
+    const group = data.find((g) => sameGroup(g.labels, key));
+    if (!group)
+        return out;
+    for (const [family, content] of Object.entries(group)) {
+        if (family === 'labels' || typeof content !== 'object' || content === null)
+            continue;
+        const metrics = content.metrics;
+        if (!Array.isArray(metrics))
+            continue;
+        const samples = [];
+        for (const m of metrics) {
+            const labels = m.labels ?? {};
+            if (m.buckets) {
+                for (const [le, v] of Object.entries(m.buckets))
+                    samples.push({ name: `${family}_bucket`, labels: { ...labels, le }, value: Number(v) });
+                samples.push({ name: `${family}_sum`, labels, value: Number(m.sum ?? 0) });
+                samples.push({ name: `${family}_count`, labels, value: Number(m.count ?? 0) });
+            }
+            else if (m.value !== undefined) {
+                samples.push({ name: family, labels, value: Number(m.value) });
+            }
+        }
+        out.set(family, samples);
+    }
+    return out;
+}
+class PushgatewayClient {
+    config;
+    clock;
+    fetchImpl;
+    name = 'the Pushgateway';
+    replacesGroups = true;
+    // Carried counts of the Pushgateway keep the ids they had before remote write existed.
+    carryPrefix = '';
+    constructor(config, clock, fetchImpl = fetch) {
+        this.config = config;
+        this.clock = clock;
+        this.fetchImpl = fetchImpl;
+    }
+    get target() {
+        return this.config.url;
+    }
+    /** The families as exposition text (no timestamps: the Pushgateway refuses them). */
+    async write(key, families, deadline, options) {
+        await this.push(key, (0,_exposition_js__WEBPACK_IMPORTED_MODULE_1__/* .renderExposition */ .fw)(families), deadline, options.method);
+    }
+    headers(extra = {}) {
+        return {
+            'user-agent': 'deployment-observability-action',
+            ...(this.config.authorization ? { authorization: this.config.authorization } : {}),
+            ...extra,
+        };
+    }
+    /** Everything one group holds; empty when the group does not exist yet. */
+    async readGroup(key, deadline) {
+        const response = await (0,_util_http_js__WEBPACK_IMPORTED_MODULE_0__/* .request */ .Em)({
+            url: `${this.config.url}/api/v1/metrics`,
+            headers: this.headers({ accept: 'application/json' }),
+            deadline,
+            timeoutMs: 5000,
+            attempts: 3,
+            what: 'Reading the Pushgateway group',
+        }, this.clock, this.fetchImpl);
+        if (response.status !== 200) {
+            throw new Error(`Reading the Pushgateway group failed: HTTP ${response.status} ${response.text.slice(0, 200)}`);
+        }
+        let body;
+        try {
+            body = JSON.parse(response.text);
+        }
+        catch {
+            throw new Error('Reading the Pushgateway group failed: the answer is not JSON');
+        }
+        return { samples: samplesOfGroup(body, key), types: typesOfGroup(body, key) };
+    }
+    /**
+     * Sends exposition text to a group: POST replaces the families it carries,
+     * PUT the whole group. Throws with the Pushgateway's message on failure.
+     */
+    async push(key, text, deadline, method = 'POST') {
+        const response = await (0,_util_http_js__WEBPACK_IMPORTED_MODULE_0__/* .request */ .Em)({
+            url: `${this.config.url}${groupPath(key)}`,
+            method,
+            headers: this.headers({ 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }),
+            body: text,
+            deadline,
+            timeoutMs: 5000,
+            attempts: 3,
+            what: `Pushing to the Pushgateway group {${describeGroup(key)}}`,
+        }, this.clock, this.fetchImpl);
+        if (response.status < 200 || response.status >= 300) {
+            throw new Error(`Pushing to the Pushgateway group {${describeGroup(key)}} failed: HTTP ${response.status} ${response.text.trim().slice(0, 300)}`);
+        }
     }
 }
 
@@ -33585,6 +33710,139 @@ function parseStageMap(text, inputName = 'stages') {
 /** The first rule that matches a step name. */
 function matchStage(rules, stepName) {
     return rules.find((rule) => rule.matches(stepName));
+}
+
+
+/***/ }),
+
+/***/ 4098:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Em: () => (/* binding */ request),
+/* harmony export */   j$: () => (/* binding */ HttpError)
+/* harmony export */ });
+/* unused harmony exports describeNetworkError, requestedWaitMs */
+class HttpError extends Error {
+    status;
+    body;
+    constructor(message, status, body) {
+        super(message);
+        this.status = status;
+        this.body = body;
+        this.name = 'HttpError';
+    }
+}
+const DEFAULT_TIMEOUT_MS = 5000;
+const DEFAULT_ATTEMPTS = 3;
+const BASE_BACKOFF_MS = 250;
+const MAX_BODY_IN_MESSAGE = 300;
+function retryable(status, headers) {
+    if (status >= 500 || status === 429)
+        return true;
+    // GitHub answers 403 for both "no permission" and "rate limited"; only the latter is worth a retry.
+    return status === 403 && (headers.get('x-ratelimit-remaining') === '0' || headers.has('retry-after'));
+}
+const NETWORK_ERRORS = {
+    ECONNREFUSED: 'connection refused',
+    ECONNRESET: 'connection reset',
+    UND_ERR_SOCKET: 'connection closed by the server',
+    ENOTFOUND: 'host not found',
+    EAI_AGAIN: 'host name lookup failed',
+    ETIMEDOUT: 'connection timed out',
+    EHOSTUNREACH: 'host unreachable',
+};
+/** "connection refused (ECONNREFUSED)": what a fetch failure's code means, keeping the code. */
+function describeNetworkError(code) {
+    if (!code)
+        return undefined;
+    const meaning = NETWORK_ERRORS[code];
+    return meaning ? `${meaning} (${code})` : code;
+}
+/** How long the server asked us to wait, in ms, if it said so. */
+function requestedWaitMs(headers, now) {
+    const retryAfter = headers.get('retry-after');
+    if (retryAfter !== null) {
+        const seconds = Number(retryAfter);
+        if (Number.isFinite(seconds))
+            return Math.max(0, seconds * 1000);
+        const date = Date.parse(retryAfter);
+        if (Number.isFinite(date))
+            return Math.max(0, date - now);
+    }
+    const reset = headers.get('x-ratelimit-reset');
+    if (reset !== null && headers.get('x-ratelimit-remaining') === '0') {
+        const epoch = Number(reset);
+        if (Number.isFinite(epoch))
+            return Math.max(0, epoch * 1000 - now);
+    }
+    return undefined;
+}
+function snippet(text) {
+    const oneLine = text.replace(/\s+/g, ' ').trim();
+    return oneLine.length > MAX_BODY_IN_MESSAGE ? `${oneLine.slice(0, MAX_BODY_IN_MESSAGE)}…` : oneLine;
+}
+/**
+ * Sends a request with timeout and bounded retries. Resolves with the final
+ * response for any status that is not retried (callers check `status`);
+ * rejects with an HttpError when every attempt failed or time ran out.
+ */
+async function request(req, clock, fetchImpl = fetch) {
+    const attempts = Math.max(1, req.attempts ?? DEFAULT_ATTEMPTS);
+    const deadline = req.deadline ?? Infinity;
+    let lastProblem = 'no attempt was made';
+    let lastStatus;
+    let lastBody;
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+        const remaining = deadline - clock.now();
+        if (remaining <= 0) {
+            lastProblem = `${lastProblem}; out of time`;
+            break;
+        }
+        const timeoutMs = Math.min(req.timeoutMs ?? DEFAULT_TIMEOUT_MS, remaining);
+        let waitMs = BASE_BACKOFF_MS * 2 ** (attempt - 1);
+        try {
+            const response = await fetchImpl(req.url, {
+                method: req.method ?? 'GET',
+                headers: req.headers,
+                body: req.body,
+                signal: AbortSignal.timeout(timeoutMs),
+            });
+            const text = await response.text();
+            if (!(req.retryOn ?? retryable)(response.status, response.headers)) {
+                return { status: response.status, headers: response.headers, text };
+            }
+            lastStatus = response.status;
+            lastBody = text;
+            lastProblem = `HTTP ${response.status}${text ? `: ${snippet(text)}` : ''}`;
+            const asked = requestedWaitMs(response.headers, clock.now());
+            if (asked !== undefined) {
+                if (clock.now() + asked > deadline) {
+                    const until = new Date(clock.now() + asked).toISOString();
+                    lastProblem = `${lastProblem} (asked to wait until ${until}, past this step's time budget)`;
+                    break;
+                }
+                waitMs = Math.max(asked, 0);
+            }
+        }
+        catch (error) {
+            const e = error;
+            if (e.name === 'TimeoutError' || e.name === 'AbortError')
+                lastProblem = `no answer within ${timeoutMs} ms`;
+            else
+                lastProblem = describeNetworkError(e.cause?.code) ?? e.cause?.message ?? e.message;
+            lastStatus = undefined;
+            lastBody = undefined;
+        }
+        if (attempt < attempts) {
+            if (clock.now() + waitMs >= deadline) {
+                lastProblem = `${lastProblem}; out of time`;
+                break;
+            }
+            await clock.sleep(waitMs);
+        }
+    }
+    throw new HttpError(`${req.what} failed: ${lastProblem}`, lastStatus, lastBody);
 }
 
 
@@ -33863,7 +34121,7 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("tls");
 
 /***/ }),
 
-/***/ 2018:
+/***/ 9637:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("tty");
@@ -37041,6 +37299,18 @@ function copyFile(srcFile, destFile, force) {
 /******/ 			return fn.r ? promise : getResult();
 /******/ 		}, (err) => ((err ? reject(promise[webpackError] = err) : outerResolve(exports)), resolveQueue(queue)));
 /******/ 		queue && queue.d < 0 && (queue.d = 0);
+/******/ 	};
+/******/ })();
+/******/ 
+/******/ /* webpack/runtime/compat get default export */
+/******/ (() => {
+/******/ 	// getDefaultExport function for compatibility with non-harmony modules
+/******/ 	__nccwpck_require__.n = (module) => {
+/******/ 		var getter = module && module.__esModule ?
+/******/ 			() => (module['default']) :
+/******/ 			() => (module);
+/******/ 		__nccwpck_require__.d(getter, { a: getter });
+/******/ 		return getter;
 /******/ 	};
 /******/ })();
 /******/ 

@@ -8996,7 +8996,7 @@ if (typeof process === 'undefined' || process.type === 'renderer' || process.bro
  * Module dependencies.
  */
 
-const tty = __webpack_require__(2018);
+const tty = __webpack_require__(9637);
 const util = __webpack_require__(9023);
 
 /**
@@ -9895,7 +9895,7 @@ function plural(ms, msAbs, n, name) {
 
 
 const os = __webpack_require__(857);
-const tty = __webpack_require__(2018);
+const tty = __webpack_require__(9637);
 const hasFlag = __webpack_require__(3813);
 
 const {env} = process;

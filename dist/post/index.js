@@ -28393,6 +28393,10 @@ const Inputs = {
     PushgatewayUrl: 'pushgateway-url',
     PushgatewayAuth: 'pushgateway-auth',
     PushgatewayJob: 'pushgateway-job',
+    RemoteWriteUrl: 'remote-write-url',
+    RemoteWriteAuth: 'remote-write-auth',
+    RemoteWriteHeaders: 'remote-write-headers',
+    RemoteWriteQueryUrl: 'remote-write-query-url',
     MetricsFile: 'metrics-file',
     JobStatus: 'job-status',
     CheckRunId: 'check-run-id',
@@ -28443,7 +28447,7 @@ const TRACK_ROLE_PASSIVE = 'passive';
 /* harmony export */   Xg: () => (/* binding */ readConfig),
 /* harmony export */   Y4: () => (/* binding */ deploymentIdOf)
 /* harmony export */ });
-/* unused harmony exports DEFAULT_THRESHOLDS, parseThresholds, readRunnerContext */
+/* unused harmony exports DEFAULT_THRESHOLDS, parseThresholds, parseHeaders, deriveQueryUrl, readRunnerContext */
 /* harmony import */ var _model_infer_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9033);
 /* harmony import */ var _model_stage_map_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(2156);
 /* harmony import */ var _constants_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4687);
@@ -28527,6 +28531,126 @@ function parsePushgateway(read, problems, secrets) {
         job,
     });
 }
+/** Header names remote write sets itself (the protocol's, and what fetch owns). */
+const RESERVED_HEADERS = new Set([
+    'content-encoding',
+    'content-type',
+    'content-length',
+    'x-prometheus-remote-write-version',
+    'host',
+]);
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const SECRET_HEADER = /auth|token|key|secret|passw|cookie/i;
+/** `remote-write-headers`: one `Name: value` a line; `#` lines and blank lines are skipped. */
+function parseHeaders(text, input, problems, secrets) {
+    const headers = {};
+    text.split(/\r?\n/).forEach((raw, index) => {
+        const line = raw.trim();
+        if (line === '' || line.startsWith('#'))
+            return;
+        const colon = line.indexOf(':');
+        const name = colon > 0 ? line.slice(0, colon).trim() : '';
+        const value = colon > 0 ? line.slice(colon + 1).trim() : '';
+        if (!HEADER_NAME.test(name) || value === '' || /[\0\r\n]/.test(value)) {
+            problems.push(`input ${input}, line ${index + 1}: expected "Name: value"; the line is ignored`);
+            return;
+        }
+        const lower = name.toLowerCase();
+        if (RESERVED_HEADERS.has(lower)) {
+            problems.push(`input ${input}, line ${index + 1}: ${name} is set by the remote-write protocol and cannot be changed; the line is ignored`);
+            return;
+        }
+        if (SECRET_HEADER.test(lower))
+            secrets.push(value.replace(/^(Bearer|Basic)\s+/i, ''), value);
+        headers[lower] = value;
+    });
+    return headers;
+}
+/**
+ * The query API that holds what remote write wrote, for the well-known write
+ * paths: Prometheus and VictoriaMetrics (`/api/v1/write`) answer queries on the
+ * same base, Mimir and Cortex (`/api/v1/push`) under `/prometheus`, Grafana
+ * Cloud and older Cortex (`/api/prom/push`) under `/api/prom`. Thanos Receive
+ * and VictoriaMetrics cluster (vminsert) have no query API of their own.
+ */
+function deriveQueryUrl(writeUrl) {
+    const url = new URL(writeUrl);
+    const path = url.pathname.replace(/\/+$/, '');
+    const base = (suffix, add) => {
+        url.pathname = path.slice(0, path.length - suffix.length) + add;
+        url.search = '';
+        return url.toString().replace(/\/+$/, '');
+    };
+    if (path.startsWith('/insert/'))
+        return undefined;
+    if (path.endsWith('/api/v1/write'))
+        return base('/api/v1/write', '');
+    if (path.endsWith('/api/prom/push'))
+        return base('/api/prom/push', '/api/prom');
+    if (path.endsWith('/api/v1/push'))
+        return base('/api/v1/push', '/prometheus');
+    return undefined;
+}
+function httpUrl(raw, input, problems, secrets, consequence) {
+    let url;
+    try {
+        url = new URL(raw);
+    }
+    catch {
+        problems.push(`input ${input}: "${raw}" is not a URL; ${consequence}`);
+        return undefined;
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+        problems.push(`input ${input}: only http and https URLs work; ${consequence}`);
+        return undefined;
+    }
+    let credentials;
+    if (url.username || url.password) {
+        const user = decodeURIComponent(url.username);
+        const password = decodeURIComponent(url.password);
+        if (password)
+            secrets.push(password);
+        secrets.push(Buffer.from(`${user}:${password}`).toString('base64'));
+        credentials = `${user}:${password}`;
+        url.username = '';
+        url.password = '';
+    }
+    return { url, credentials };
+}
+function parseRemoteWrite(read, problems, secrets) {
+    const raw = read(_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.RemoteWriteUrl).trim();
+    if (raw === '')
+        return undefined;
+    const parsed = httpUrl(raw, _constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.RemoteWriteUrl, problems, secrets, 'nothing will be remote-written');
+    if (!parsed)
+        return undefined;
+    let auth = read(_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.RemoteWriteAuth);
+    if (parsed.credentials !== undefined) {
+        if (auth.trim() === '')
+            auth = parsed.credentials;
+        problems.push(`input ${_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.RemoteWriteUrl}: credentials in the URL were moved to an Authorization header; put them in ${_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.RemoteWriteAuth} (a secret) instead`);
+    }
+    const url = parsed.url.toString();
+    const headers = parseHeaders(read(_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.RemoteWriteHeaders), _constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.RemoteWriteHeaders, problems, secrets);
+    const queryRaw = read(_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.RemoteWriteQueryUrl).trim();
+    let queryUrl;
+    if (queryRaw !== '') {
+        const q = httpUrl(queryRaw, _constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.RemoteWriteQueryUrl, problems, secrets, 'counter totals cannot be read, so counters are carried instead of written');
+        if (q)
+            queryUrl = q.url.toString().replace(/\/+$/, '').replace(/\/api\/v1\/query$/, '');
+    }
+    else {
+        queryUrl = deriveQueryUrl(url);
+        if (!queryUrl)
+            problems.push(`input ${_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.RemoteWriteQueryUrl}: cannot tell where ${url} is queried (e.g. Thanos Receive is queried through Thanos Query); set it, or counters are carried instead of written`);
+    }
+    return Object.freeze({
+        url,
+        authorization: authorization(auth),
+        headers: Object.freeze(headers),
+        queryUrl,
+    });
+}
 function authorization(auth) {
     const value = auth.trim();
     if (value === '')
@@ -28544,7 +28668,7 @@ function secretsOf(read) {
     const token = read(_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.GitHubToken).trim();
     if (token)
         secrets.push(token);
-    for (const name of [_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.PushgatewayAuth, 'remote-write-auth']) {
+    for (const name of [_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.PushgatewayAuth, _constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.RemoteWriteAuth]) {
         const auth = read(name).trim();
         if (!auth)
             continue;
@@ -28599,6 +28723,7 @@ function readConfig(read, env) {
     }
     const secrets = secretsOf(read);
     const pushgateway = parsePushgateway(read, problems, secrets);
+    const remoteWrite = parseRemoteWrite(read, problems, secrets);
     const metricsFileInput = read(_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.MetricsFile).trim();
     const metricsFile = metricsFileInput !== ''
         ? metricsFileInput
@@ -28612,6 +28737,8 @@ function readConfig(read, env) {
         stageRules: Object.freeze(rules),
         thresholds: parseThresholds(read(_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.Thresholds), problems),
         pushgateway,
+        remoteWrite,
+        metricsJob: read(_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.PushgatewayJob).trim() || 'deployment',
         metricsFile,
         jobStatus: read(_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.JobStatus).trim().toLowerCase(),
         checkRunId,
@@ -28637,7 +28764,7 @@ function deploymentIdOf(runner) {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _hooks_io_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1438);
-/* harmony import */ var _hooks_post_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6772);
+/* harmony import */ var _hooks_post_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7088);
 /* harmony import */ var _hooks_run_wrapper_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(2890);
 
 
@@ -28685,7 +28812,7 @@ const coreIO = {
 
 /***/ }),
 
-/***/ 6772:
+/***/ 7088:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -28700,129 +28827,8 @@ const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.ur
 var external_node_path_ = __nccwpck_require__(6760);
 // EXTERNAL MODULE: ./src/config/constants.ts
 var constants = __nccwpck_require__(4687);
-;// CONCATENATED MODULE: ./src/util/http.ts
-class HttpError extends Error {
-    status;
-    body;
-    constructor(message, status, body) {
-        super(message);
-        this.status = status;
-        this.body = body;
-        this.name = 'HttpError';
-    }
-}
-const DEFAULT_TIMEOUT_MS = 5000;
-const DEFAULT_ATTEMPTS = 3;
-const BASE_BACKOFF_MS = 250;
-const MAX_BODY_IN_MESSAGE = 300;
-function retryable(status, headers) {
-    if (status >= 500 || status === 429)
-        return true;
-    // GitHub answers 403 for both "no permission" and "rate limited"; only the latter is worth a retry.
-    return status === 403 && (headers.get('x-ratelimit-remaining') === '0' || headers.has('retry-after'));
-}
-const NETWORK_ERRORS = {
-    ECONNREFUSED: 'connection refused',
-    ECONNRESET: 'connection reset',
-    UND_ERR_SOCKET: 'connection closed by the server',
-    ENOTFOUND: 'host not found',
-    EAI_AGAIN: 'host name lookup failed',
-    ETIMEDOUT: 'connection timed out',
-    EHOSTUNREACH: 'host unreachable',
-};
-/** "connection refused (ECONNREFUSED)": what a fetch failure's code means, keeping the code. */
-function describeNetworkError(code) {
-    if (!code)
-        return undefined;
-    const meaning = NETWORK_ERRORS[code];
-    return meaning ? `${meaning} (${code})` : code;
-}
-/** How long the server asked us to wait, in ms, if it said so. */
-function requestedWaitMs(headers, now) {
-    const retryAfter = headers.get('retry-after');
-    if (retryAfter !== null) {
-        const seconds = Number(retryAfter);
-        if (Number.isFinite(seconds))
-            return Math.max(0, seconds * 1000);
-        const date = Date.parse(retryAfter);
-        if (Number.isFinite(date))
-            return Math.max(0, date - now);
-    }
-    const reset = headers.get('x-ratelimit-reset');
-    if (reset !== null && headers.get('x-ratelimit-remaining') === '0') {
-        const epoch = Number(reset);
-        if (Number.isFinite(epoch))
-            return Math.max(0, epoch * 1000 - now);
-    }
-    return undefined;
-}
-function snippet(text) {
-    const oneLine = text.replace(/\s+/g, ' ').trim();
-    return oneLine.length > MAX_BODY_IN_MESSAGE ? `${oneLine.slice(0, MAX_BODY_IN_MESSAGE)}…` : oneLine;
-}
-/**
- * Sends a request with timeout and bounded retries. Resolves with the final
- * response for any status that is not retried (callers check `status`);
- * rejects with an HttpError when every attempt failed or time ran out.
- */
-async function request(req, clock, fetchImpl = fetch) {
-    const attempts = Math.max(1, req.attempts ?? DEFAULT_ATTEMPTS);
-    const deadline = req.deadline ?? Infinity;
-    let lastProblem = 'no attempt was made';
-    let lastStatus;
-    let lastBody;
-    for (let attempt = 1; attempt <= attempts; attempt++) {
-        const remaining = deadline - clock.now();
-        if (remaining <= 0) {
-            lastProblem = `${lastProblem}; out of time`;
-            break;
-        }
-        const timeoutMs = Math.min(req.timeoutMs ?? DEFAULT_TIMEOUT_MS, remaining);
-        let waitMs = BASE_BACKOFF_MS * 2 ** (attempt - 1);
-        try {
-            const response = await fetchImpl(req.url, {
-                method: req.method ?? 'GET',
-                headers: req.headers,
-                body: req.body,
-                signal: AbortSignal.timeout(timeoutMs),
-            });
-            const text = await response.text();
-            if (!retryable(response.status, response.headers)) {
-                return { status: response.status, headers: response.headers, text };
-            }
-            lastStatus = response.status;
-            lastBody = text;
-            lastProblem = `HTTP ${response.status}${text ? `: ${snippet(text)}` : ''}`;
-            const asked = requestedWaitMs(response.headers, clock.now());
-            if (asked !== undefined) {
-                if (clock.now() + asked > deadline) {
-                    const until = new Date(clock.now() + asked).toISOString();
-                    lastProblem = `${lastProblem} (asked to wait until ${until}, past this step's time budget)`;
-                    break;
-                }
-                waitMs = Math.max(asked, 0);
-            }
-        }
-        catch (error) {
-            const e = error;
-            if (e.name === 'TimeoutError' || e.name === 'AbortError')
-                lastProblem = `no answer within ${timeoutMs} ms`;
-            else
-                lastProblem = describeNetworkError(e.cause?.code) ?? e.cause?.message ?? e.message;
-            lastStatus = undefined;
-            lastBody = undefined;
-        }
-        if (attempt < attempts) {
-            if (clock.now() + waitMs >= deadline) {
-                lastProblem = `${lastProblem}; out of time`;
-                break;
-            }
-            await clock.sleep(waitMs);
-        }
-    }
-    throw new HttpError(`${req.what} failed: ${lastProblem}`, lastStatus, lastBody);
-}
-
+// EXTERNAL MODULE: ./src/util/http.ts
+var http = __nccwpck_require__(4098);
 ;// CONCATENATED MODULE: ./src/github/client.ts
 
 class GitHubApiError extends Error {
@@ -28846,7 +28852,7 @@ class GitHubClient {
             this.requestCount++;
             return (o.fetchImpl ?? fetch)(url, init);
         };
-        const response = await request({
+        const response = await (0,http/* request */.Em)({
             url: `${o.apiUrl}${path}`,
             headers: {
                 accept: 'application/vnd.github+json',
@@ -28924,7 +28930,7 @@ class GitHubClient {
             this.requestCount++;
             return (o.fetchImpl ?? fetch)(url, init);
         };
-        const response = await request({
+        const response = await (0,http/* request */.Em)({
             url: `${o.apiUrl}${path}`,
             method,
             headers: {
@@ -29272,433 +29278,10 @@ async function findCurrentJob(o) {
 
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
-;// CONCATENATED MODULE: ./src/metrics/definitions.ts
-/**
- * The one table of metric definitions. Code (building, validation of what steps
- * report), docs and dashboards read names, types and labels from here; nothing
- * else spells a metric name.
- *
- * Semantics (see CONTRACT.md, "Metrics"): every job is a short-lived process
- * pushing to a Pushgateway, so counters are cumulative across deployments (the
- * action adds this deployment's counts to what the group already holds) and
- * carry no `deployment_id`; per-deployment values are gauges of the latest
- * deployment with `deployment_id`.
- */
-function def(d) {
-    return Object.freeze({ ...d, labels: Object.freeze([...d.labels]) });
-}
-/** Buckets of `time_to_deploy_seconds`, from the design document. */
-const TIME_TO_DEPLOY_BUCKETS = Object.freeze([60, 300, 600, 900, 1200, 1500, 1800]);
-const definitions_METRICS = Object.freeze({
-    deploymentTotal: def({
-        name: 'deployment_total',
-        type: 'counter',
-        help: 'Deployment stage completions, cumulative across deployments (one per stage that ran).',
-        labels: ['environment', 'service', 'stage', 'status'],
-        modes: ['track'],
-        source: 'action',
-        merge: 'sum',
-    }),
-    deploymentRunsTotal: def({
-        name: 'deployment_runs_total',
-        type: 'counter',
-        help: 'Whole deployments (one per tracked deploy job) by outcome, cumulative across deployments.',
-        labels: ['environment', 'service', 'status'],
-        modes: ['track'],
-        source: 'action',
-        merge: 'sum',
-    }),
-    deploymentErrorsTotal: def({
-        name: 'deployment_errors_total',
-        type: 'counter',
-        help: 'Failed deployment stages by error type, cumulative across deployments.',
-        labels: ['environment', 'service', 'stage', 'error_type'],
-        modes: ['track'],
-        source: 'both',
-        merge: 'sum',
-    }),
-    deploymentRollbackTotal: def({
-        name: 'deployment_rollback_total',
-        type: 'counter',
-        help: 'Rollbacks by reason and outcome, cumulative across deployments.',
-        labels: ['environment', 'service', 'reason', 'status'],
-        modes: ['track'],
-        source: 'both',
-        merge: 'sum',
-    }),
-    stageDuration: def({
-        name: 'deployment_stage_duration_seconds',
-        type: 'gauge',
-        help: 'Duration of each stage of the latest deployment, in seconds.',
-        labels: ['environment', 'deployment_id', 'service', 'stage', 'status'],
-        modes: ['track'],
-        source: 'action',
-        merge: 'replace',
-    }),
-    inProgress: def({
-        name: 'deployment_in_progress',
-        type: 'gauge',
-        help: '1 while the latest deployment runs, 0 once its job has finished.',
-        labels: ['environment', 'deployment_id', 'service', 'branch', 'triggered_by'],
-        modes: ['track'],
-        source: 'action',
-        merge: 'replace',
-    }),
-    startTimestamp: def({
-        name: 'deployment_start_timestamp_seconds',
-        type: 'gauge',
-        help: 'Unix time the latest deployment started.',
-        labels: ['environment', 'deployment_id', 'service'],
-        modes: ['track'],
-        source: 'action',
-        merge: 'replace',
-    }),
-    lastSuccessTimestamp: def({
-        name: 'deployment_last_success_timestamp_seconds',
-        type: 'gauge',
-        help: 'Unix time the last successful deployment finished; a failure never overwrites it.',
-        labels: ['environment', 'service'],
-        modes: ['track'],
-        source: 'action',
-        merge: 'max',
-    }),
-    lastFailureTimestamp: def({
-        name: 'deployment_last_failure_timestamp_seconds',
-        type: 'gauge',
-        help: 'Unix time the last failed deployment finished; alert on time() - x < window and changes(x[w]) > 0.',
-        labels: ['environment', 'service'],
-        modes: ['track'],
-        source: 'action',
-        merge: 'max',
-    }),
-    healthCheckLatency: def({
-        name: 'api_health_check_latency_ms',
-        type: 'gauge',
-        help: 'Health endpoint response time of the latest deployment, in milliseconds.',
-        labels: ['environment', 'deployment_id', 'status'],
-        modes: ['track', 'verify'],
-        source: 'both',
-        merge: 'replace',
-    }),
-    healthCheckTotal: def({
-        name: 'api_health_check_total',
-        type: 'counter',
-        help: 'Health checks made after deployments, cumulative.',
-        labels: ['environment', 'service'],
-        modes: ['track', 'verify'],
-        source: 'both',
-        merge: 'sum',
-    }),
-    healthCheckFailuresTotal: def({
-        name: 'api_health_check_failures_total',
-        type: 'counter',
-        help: 'Health checks that failed after deployments, cumulative.',
-        labels: ['environment', 'service'],
-        modes: ['track', 'verify'],
-        source: 'both',
-        merge: 'sum',
-    }),
-    postDeploymentErrorRate: def({
-        name: 'post_deployment_error_rate',
-        type: 'gauge',
-        help: 'Error ratio of the service in the window after the latest deployment.',
-        labels: ['environment', 'deployment_id', 'service'],
-        modes: ['track', 'verify'],
-        source: 'both',
-        merge: 'replace',
-    }),
-    migrationLag: def({
-        name: 'database_migration_lag_seconds',
-        type: 'gauge',
-        help: 'How long the latest deployment migrations took, in seconds.',
-        labels: ['environment', 'deployment_id', 'migration_count'],
-        modes: ['track'],
-        source: 'reported',
-        merge: 'replace',
-    }),
-    migrationSuccessTotal: def({
-        name: 'migration_success_total',
-        type: 'counter',
-        help: 'Successful database migration runs, cumulative.',
-        labels: ['environment'],
-        modes: ['track'],
-        source: 'both',
-        merge: 'sum',
-    }),
-    migrationFailureTotal: def({
-        name: 'migration_failure_total',
-        type: 'counter',
-        help: 'Failed database migration runs, cumulative.',
-        labels: ['environment'],
-        modes: ['track'],
-        source: 'both',
-        merge: 'sum',
-    }),
-    smokeTestTotal: def({
-        name: 'smoke_test_total',
-        type: 'counter',
-        help: 'Smoke tests run after deployments, cumulative.',
-        labels: ['environment', 'service', 'test_name'],
-        modes: ['track'],
-        source: 'both',
-        merge: 'sum',
-    }),
-    smokeTestFailuresTotal: def({
-        name: 'smoke_test_failures_total',
-        type: 'counter',
-        help: 'Smoke tests that failed after deployments, cumulative.',
-        labels: ['environment', 'service', 'test_name'],
-        modes: ['track'],
-        source: 'both',
-        merge: 'sum',
-    }),
-    timeToDeploy: def({
-        name: 'time_to_deploy_seconds',
-        type: 'histogram',
-        help: 'Time to deploy: workflow run trigger to its last deploy job finished, in seconds; cumulative.',
-        labels: ['environment'],
-        buckets: TIME_TO_DEPLOY_BUCKETS,
-        modes: ['summary'],
-        source: 'action',
-        merge: 'sum',
-    }),
-    actionDuration: def({
-        name: 'github_action_duration_seconds',
-        type: 'gauge',
-        help: 'Duration of the latest workflow run per workflow, branch and conclusion, in seconds.',
-        labels: ['workflow', 'repository', 'branch', 'conclusion'],
-        modes: ['summary'],
-        source: 'action',
-        merge: 'replace',
-    }),
-    workflowRunsTotal: def({
-        name: 'github_workflow_runs_total',
-        type: 'counter',
-        help: 'Workflow run attempts, cumulative; each attempt counted once.',
-        labels: ['workflow', 'repository', 'branch', 'conclusion'],
-        modes: ['summary'],
-        source: 'action',
-        merge: 'sum',
-    }),
-    deploymentFrequency: def({
-        name: 'deployment_frequency',
-        type: 'gauge',
-        help: 'Successful deployment runs completed within the period (DORA deployment frequency).',
-        labels: ['environment', 'service', 'period'],
-        modes: ['summary'],
-        source: 'action',
-        merge: 'replace',
-    }),
-    infrastructureCost: def({
-        name: 'deployment_infrastructure_cost',
-        type: 'gauge',
-        help: 'Cost incurred by the latest deployment per resource.',
-        labels: ['environment', 'deployment_id', 'resource'],
-        modes: ['track'],
-        source: 'reported',
-        merge: 'replace',
-    }),
-    railwayMemory: def({
-        name: 'railway_deployment_memory_mb',
-        type: 'gauge',
-        help: 'Peak memory of the latest deployment, in MB.',
-        labels: ['environment', 'deployment_id'],
-        modes: ['track'],
-        source: 'reported',
-        merge: 'replace',
-    }),
-    railwayCpu: def({
-        name: 'railway_deployment_cpu_percent',
-        type: 'gauge',
-        help: 'Peak CPU of the latest deployment, in percent.',
-        labels: ['environment', 'deployment_id'],
-        modes: ['track'],
-        source: 'reported',
-        merge: 'replace',
-    }),
-    countersUpdated: def({
-        name: 'deployment_observability_counters_updated_timestamp_seconds',
-        type: 'gauge',
-        help: 'Unix time this group\u2019s cumulative counters were last brought up to date by the action; ' +
-            'counts carried from an earlier failed push and recorded before it are included.',
-        labels: [],
-        modes: ['track', 'verify'],
-        source: 'action',
-        merge: 'replace',
-    }),
-    summaryCountedAttempt: def({
-        name: 'deployment_observability_summary_counted_attempt',
-        type: 'gauge',
-        help: 'The last run attempt (run id * 1000 + attempt) whose counts summary mode added to this group.',
-        labels: [],
-        modes: ['summary'],
-        source: 'action',
-        merge: 'max',
-    }),
-});
-/** Every definition, in table order. */
-const ALL_METRICS = Object.freeze(Object.values(definitions_METRICS));
-const byName = new Map(ALL_METRICS.map((m) => [m.name, m]));
-/** The definition of a metric by its exposition name, if the table has it. */
-function metricByName(name) {
-    return byName.get(name);
-}
-/** Labels the action sets itself on what steps report; a step need not write them. */
-const STANDARD_LABELS = Object.freeze(['environment', 'deployment_id', 'service']);
-
-;// CONCATENATED MODULE: ./src/metrics/exposition.ts
-/** Metric names: https://prometheus.io/docs/concepts/data_model/#metric-names-and-labels */
-const METRIC_NAME_RE = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
-/** Label names; names starting with `__` are reserved for Prometheus. */
-const LABEL_NAME_RE = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
-function escapeLabelValue(value) {
-    return value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
-}
-function escapeHelp(help) {
-    return help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
-}
-/** Formats a sample value the way Prometheus parses it back (`+Inf`, `-Inf`, `NaN`). */
-function formatValue(value) {
-    if (Number.isNaN(value))
-        return 'NaN';
-    if (value === Infinity)
-        return '+Inf';
-    if (value === -Infinity)
-        return '-Inf';
-    return String(value);
-}
-function formatLabels(labels) {
-    const names = Object.keys(labels);
-    if (names.length === 0)
-        return '';
-    return `{${names.map((n) => `${n}="${escapeLabelValue(labels[n] ?? '')}"`).join(',')}}`;
-}
-/** One family as exposition text: HELP, TYPE, then its samples. */
-function renderFamily(family) {
-    const lines = [`# HELP ${family.name} ${escapeHelp(family.help)}`, `# TYPE ${family.name} ${family.type}`];
-    for (const s of family.samples)
-        lines.push(`${s.name}${formatLabels(s.labels)} ${formatValue(s.value)}`);
-    return lines.join('\n') + '\n';
-}
-/** Several families as one exposition document (families without samples are left out). */
-function renderExposition(families) {
-    return families
-        .filter((f) => f.samples.length > 0)
-        .map(renderFamily)
-        .join('');
-}
-const VALUE_RE = /^[+-]?(?:Inf|inf|NaN|nan|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)$/;
-function parseValue(text) {
-    if (!VALUE_RE.test(text))
-        return undefined;
-    const t = text.toLowerCase();
-    if (t === '+inf' || t === 'inf')
-        return Infinity;
-    if (t === '-inf')
-        return -Infinity;
-    if (t === 'nan' || t === '+nan' || t === '-nan')
-        return NaN;
-    return Number(text);
-}
-/**
- * Parses one line of text exposition. Never throws: a line it cannot read
- * comes back as `{kind:'error'}` with a message saying what is wrong.
- */
-function parseExpositionLine(line) {
-    const text = line.trim();
-    if (text === '')
-        return { kind: 'blank' };
-    if (text.startsWith('#'))
-        return { kind: 'comment' };
-    const nameMatch = /^[a-zA-Z_:][a-zA-Z0-9_:]*/.exec(text);
-    if (!nameMatch)
-        return { kind: 'error', message: 'does not start with a metric name' };
-    const name = nameMatch[0];
-    let i = name.length;
-    const labels = {};
-    if (text[i] === '{') {
-        i++;
-        for (;;) {
-            while (text[i] === ' ' || text[i] === '\t')
-                i++;
-            if (text[i] === '}') {
-                i++;
-                break;
-            }
-            const labelMatch = /^[a-zA-Z_][a-zA-Z0-9_]*/.exec(text.slice(i));
-            if (!labelMatch)
-                return { kind: 'error', message: `bad label name at column ${i + 1}` };
-            const labelName = labelMatch[0];
-            i += labelName.length;
-            while (text[i] === ' ')
-                i++;
-            if (text[i] !== '=')
-                return { kind: 'error', message: `expected = after label ${labelName}` };
-            i++;
-            while (text[i] === ' ')
-                i++;
-            if (text[i] !== '"')
-                return { kind: 'error', message: `label ${labelName} value must be in double quotes` };
-            i++;
-            let value = '';
-            for (;;) {
-                const c = text[i];
-                if (c === undefined)
-                    return { kind: 'error', message: `label ${labelName} value is not closed` };
-                if (c === '"') {
-                    i++;
-                    break;
-                }
-                if (c === '\\') {
-                    const n = text[i + 1];
-                    if (n === 'n')
-                        value += '\n';
-                    else if (n === '\\' || n === '"')
-                        value += n;
-                    else
-                        return { kind: 'error', message: `bad escape \\${n ?? ''} in label ${labelName}` };
-                    i += 2;
-                    continue;
-                }
-                value += c;
-                i++;
-            }
-            if (labelName.startsWith('__'))
-                return { kind: 'error', message: `label ${labelName} is reserved` };
-            if (Object.prototype.hasOwnProperty.call(labels, labelName))
-                return { kind: 'error', message: `label ${labelName} appears twice` };
-            labels[labelName] = value;
-            while (text[i] === ' ')
-                i++;
-            if (text[i] === ',') {
-                i++;
-                continue;
-            }
-            if (text[i] === '}') {
-                i++;
-                break;
-            }
-            return { kind: 'error', message: `expected , or } after label ${labelName}` };
-        }
-    }
-    if (text[i] !== ' ' && text[i] !== '\t')
-        return { kind: 'error', message: 'expected a space and a value after the name' };
-    const rest = text.slice(i).trim().split(/\s+/);
-    const value = parseValue(rest[0] ?? '');
-    if (value === undefined)
-        return { kind: 'error', message: `"${(rest[0] ?? '').slice(0, 40)}" is not a number` };
-    if (rest.length > 2)
-        return { kind: 'error', message: 'unexpected text after the value' };
-    if (rest[1] !== undefined && !/^-?\d+$/.test(rest[1]))
-        return { kind: 'error', message: `"${rest[1]}" is not a timestamp in milliseconds` };
-    return { kind: 'sample', sample: { name, labels, value } };
-}
-/** A stable key for a series: name plus labels sorted by name. */
-function seriesKey(name, labels) {
-    const names = Object.keys(labels).sort();
-    return `${name}{${names.map((n) => `${n}=${JSON.stringify(labels[n])}`).join(',')}}`;
-}
-
+// EXTERNAL MODULE: ./src/metrics/definitions.ts
+var definitions = __nccwpck_require__(6511);
+// EXTERNAL MODULE: ./src/metrics/exposition.ts
+var exposition = __nccwpck_require__(2019);
 ;// CONCATENATED MODULE: ./src/metrics/reported.ts
 /**
  * What steps append to DEPLOY_METRICS_FILE: Prometheus text-exposition lines,
@@ -29741,7 +29324,7 @@ function parseReportedMetrics(text, fileLabel) {
     }
     lines.slice(0, MAX_REPORT_LINES).forEach((line, index) => {
         const where = `${fileLabel} line ${index + 1}`;
-        const parsed = parseExpositionLine(line);
+        const parsed = (0,exposition/* parseExpositionLine */.iw)(line);
         if (parsed.kind === 'blank' || parsed.kind === 'comment')
             return;
         if (parsed.kind === 'error') {
@@ -29749,13 +29332,13 @@ function parseReportedMetrics(text, fileLabel) {
             return;
         }
         const { name, value } = parsed.sample;
-        const known = metricByName(name);
+        const known = (0,definitions/* metricByName */.tX)(name);
         if (known && known.source === 'action') {
             problems.push(`${where}: ${name} is computed by the action and cannot be reported; line skipped`);
             return;
         }
         if (!known &&
-            (!METRIC_NAME_RE.test(name) || /_(bucket|sum|count)$/.test(name) || name.startsWith('__'))) {
+            (!exposition/* METRIC_NAME_RE */.fy.test(name) || /_(bucket|sum|count)$/.test(name) || name.startsWith('__'))) {
             problems.push(`${where}: ${name} cannot be reported (histogram parts and reserved names are not accepted); line skipped`);
             return;
         }
@@ -29805,7 +29388,7 @@ function parseReportedMetrics(text, fileLabel) {
             !errorTypesByStage.has(labels.stage)) {
             errorTypesByStage.set(labels.stage, labels.error_type);
         }
-        const key = seriesKey(name, labels);
+        const key = (0,exposition/* seriesKey */.Xk)(name, labels);
         const previous = merged.get(key);
         if (previous && definition.type !== previous.definition.type) {
             problems.push(`${where}: ${name} was reported with another type before; line skipped`);
@@ -29876,7 +29459,7 @@ function fromStored(stored) {
             typeof u.labels !== 'object' ||
             u.labels === null)
             continue;
-        const definition = metricByName(u.family) ??
+        const definition = (0,definitions/* metricByName */.tX)(u.family) ??
             customDefinition(u.family, Object.keys(u.labels)
                 .filter((l) => !carry_ACTION_LABELS.has(l))
                 .sort());
@@ -29925,142 +29508,8 @@ class FileCarryStore {
     }
 }
 
-;// CONCATENATED MODULE: ./src/metrics/pushgateway.ts
-
-const PLAIN_VALUE = /^[A-Za-z0-9._~-]+$/;
-/**
- * `/metrics/job/<job>/<label>/<value>…`. Values that are empty or hold
- * anything but URL-safe characters use `<label>@base64/<base64url>` (empty:
- * `=`): `%2F` in a path gets HTTP 400 (FACTS.md, Pushgateway).
- */
-function groupPath(key) {
-    return ('/metrics' +
-        key
-            .map(([label, value]) => {
-            if (value === '')
-                return `/${label}@base64/=`;
-            // `.` and `..` are path segments URL parsing removes: they must be encoded too.
-            if (PLAIN_VALUE.test(value) && value !== '.' && value !== '..')
-                return `/${label}/${value}`;
-            return `/${label}@base64/${Buffer.from(value, 'utf8').toString('base64url')}`;
-        })
-            .join(''));
-}
-function pushgateway_describeGroup(key) {
-    return key.map(([l, v]) => `${l}="${v}"`).join(',');
-}
-function sameGroup(labels, key) {
-    if (!labels)
-        return false;
-    if (Object.keys(labels).length !== key.length)
-        return false;
-    return key.every(([l, v]) => (labels[l] ?? '') === v);
-}
-/** Type and help of each family of one group out of `GET /api/v1/metrics`. */
-function typesOfGroup(body, key) {
-    const out = new Map();
-    const data = body?.data;
-    const group = Array.isArray(data) ? data.find((g) => sameGroup(g.labels, key)) : undefined;
-    for (const [family, content] of Object.entries(group ?? {})) {
-        if (family === 'labels' || typeof content !== 'object' || content === null)
-            continue;
-        const { type, help } = content;
-        if (typeof type === 'string')
-            out.set(family, { type, help: help ?? '' });
-    }
-    return out;
-}
-/** The samples of one group out of `GET /api/v1/metrics`. */
-function samplesOfGroup(body, key) {
-    const out = new Map();
-    const data = body?.data;
-    if (!Array.isArray(data))
-        throw new Error('the Pushgateway answered /api/v1/metrics without a data array');
-    const group = data.find((g) => sameGroup(g.labels, key));
-    if (!group)
-        return out;
-    for (const [family, content] of Object.entries(group)) {
-        if (family === 'labels' || typeof content !== 'object' || content === null)
-            continue;
-        const metrics = content.metrics;
-        if (!Array.isArray(metrics))
-            continue;
-        const samples = [];
-        for (const m of metrics) {
-            const labels = m.labels ?? {};
-            if (m.buckets) {
-                for (const [le, v] of Object.entries(m.buckets))
-                    samples.push({ name: `${family}_bucket`, labels: { ...labels, le }, value: Number(v) });
-                samples.push({ name: `${family}_sum`, labels, value: Number(m.sum ?? 0) });
-                samples.push({ name: `${family}_count`, labels, value: Number(m.count ?? 0) });
-            }
-            else if (m.value !== undefined) {
-                samples.push({ name: family, labels, value: Number(m.value) });
-            }
-        }
-        out.set(family, samples);
-    }
-    return out;
-}
-class pushgateway_PushgatewayClient {
-    config;
-    clock;
-    fetchImpl;
-    constructor(config, clock, fetchImpl = fetch) {
-        this.config = config;
-        this.clock = clock;
-        this.fetchImpl = fetchImpl;
-    }
-    headers(extra = {}) {
-        return {
-            'user-agent': 'deployment-observability-action',
-            ...(this.config.authorization ? { authorization: this.config.authorization } : {}),
-            ...extra,
-        };
-    }
-    /** Everything one group holds; empty when the group does not exist yet. */
-    async readGroup(key, deadline) {
-        const response = await request({
-            url: `${this.config.url}/api/v1/metrics`,
-            headers: this.headers({ accept: 'application/json' }),
-            deadline,
-            timeoutMs: 5000,
-            attempts: 3,
-            what: 'Reading the Pushgateway group',
-        }, this.clock, this.fetchImpl);
-        if (response.status !== 200) {
-            throw new Error(`Reading the Pushgateway group failed: HTTP ${response.status} ${response.text.slice(0, 200)}`);
-        }
-        let body;
-        try {
-            body = JSON.parse(response.text);
-        }
-        catch {
-            throw new Error('Reading the Pushgateway group failed: the answer is not JSON');
-        }
-        return { samples: samplesOfGroup(body, key), types: typesOfGroup(body, key) };
-    }
-    /**
-     * Sends exposition text to a group: POST replaces the families it carries,
-     * PUT the whole group. Throws with the Pushgateway's message on failure.
-     */
-    async push(key, text, deadline, method = 'POST') {
-        const response = await request({
-            url: `${this.config.url}${groupPath(key)}`,
-            method,
-            headers: this.headers({ 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }),
-            body: text,
-            deadline,
-            timeoutMs: 5000,
-            attempts: 3,
-            what: `Pushing to the Pushgateway group {${pushgateway_describeGroup(key)}}`,
-        }, this.clock, this.fetchImpl);
-        if (response.status < 200 || response.status >= 300) {
-            throw new Error(`Pushing to the Pushgateway group {${pushgateway_describeGroup(key)}} failed: HTTP ${response.status} ${response.text.trim().slice(0, 300)}`);
-        }
-    }
-}
-
+// EXTERNAL MODULE: ./src/metrics/pushgateway.ts
+var pushgateway = __nccwpck_require__(5715);
 ;// CONCATENATED MODULE: ./src/metrics/series.ts
 /**
  * Series updates and how they merge with what a Pushgateway group already
@@ -30102,7 +29551,7 @@ function wholeGroup(updated, existing, deploymentId) {
         families.push({
             name,
             type: t,
-            help: help || metricByName(name)?.help || name,
+            help: help || (0,definitions/* metricByName */.tX)(name)?.help || name,
             samples,
         });
     }
@@ -30148,10 +29597,10 @@ function mergeUpdates(updates, existing) {
             families.set(def.name, family);
             if (def.merge === 'sum' && existing) {
                 // Table metrics drop the grouping labels they do not have; custom ones keep all but job/instance.
-                const keep = metricByName(def.name) === def ? new Set([...def.labels, 'le']) : undefined;
+                const keep = (0,definitions/* metricByName */.tX)(def.name) === def ? new Set([...def.labels, 'le']) : undefined;
                 for (const sample of existing.get(def.name) ?? []) {
                     const labels = orderLabels(normalizeExistingLabels(sample.labels, keep), def);
-                    family.samples.set(seriesKey(sample.name, labels), {
+                    family.samples.set((0,exposition/* seriesKey */.Xk)(sample.name, labels), {
                         name: sample.name,
                         labels,
                         value: sample.value,
@@ -30160,7 +29609,7 @@ function mergeUpdates(updates, existing) {
             }
         }
         const labels = orderLabels(update.labels, def);
-        const key = seriesKey(update.name, labels);
+        const key = (0,exposition/* seriesKey */.Xk)(update.name, labels);
         const current = family.samples.get(key);
         let value = update.value;
         if (def.merge === 'sum') {
@@ -30171,11 +29620,13 @@ function mergeUpdates(updates, existing) {
         else if (def.merge === 'max') {
             const before = existing
                 ?.get(def.name)
-                ?.find((s) => seriesKey(s.name, orderLabels(normalizeExistingLabels(s.labels, new Set(def.labels)), def)) ===
+                ?.find((s) => (0,exposition/* seriesKey */.Xk)(s.name, orderLabels(normalizeExistingLabels(s.labels, new Set(def.labels)), def)) ===
                 key);
             value = Math.max(current?.value ?? -Infinity, before?.value ?? -Infinity, update.value);
         }
-        family.samples.set(key, { name: update.name, labels, value });
+        family.samples.set(key, update.at !== undefined && def.merge === 'replace'
+            ? { name: update.name, labels, value, timestampMs: update.at }
+            : { name: update.name, labels, value });
     }
     return [...families.values()].map(({ definition, samples }) => ({
         name: definition.name,
@@ -30187,8 +29638,8 @@ function mergeUpdates(updates, existing) {
 function sortSamples(samples) {
     const le = (s) => s.labels.le === undefined ? Infinity : s.labels.le === '+Inf' ? Infinity : Number(s.labels.le);
     return samples.sort((a, b) => {
-        const ka = seriesKey('', { ...a.labels, le: '' });
-        const kb = seriesKey('', { ...b.labels, le: '' });
+        const ka = (0,exposition/* seriesKey */.Xk)('', { ...a.labels, le: '' });
+        const kb = (0,exposition/* seriesKey */.Xk)('', { ...b.labels, le: '' });
         if (ka !== kb)
             return ka < kb ? -1 : 1;
         const rank = (s) => (s.name.endsWith('_bucket') ? 0 : s.name.endsWith('_sum') ? 1 : 2);
@@ -30207,7 +29658,7 @@ function carriedUpdates(updates) {
 
 
 function markerOf(existing) {
-    const sample = existing.get(definitions_METRICS.countersUpdated.name)?.[0];
+    const sample = existing.get(definitions/* METRICS */.Cb.countersUpdated.name)?.[0];
     return sample && Number.isFinite(sample.value) ? sample.value : undefined;
 }
 async function loadCarried(store, groupId, logger) {
@@ -30234,17 +29685,20 @@ async function saveCarried(store, groupId, entries, logger) {
     }
 }
 /** Publishes every group; never throws — problems are in the outcomes. */
-async function publish_publishGroups(plans, options) {
+async function publishGroups(plans, options) {
     const outcomes = [];
     for (const plan of plans)
         outcomes.push(await publishGroup(plan, options));
     return outcomes;
 }
 async function publishGroup(plan, o) {
-    const groupId = pushgateway_describeGroup(plan.key);
-    if (!o.client) {
+    const sink = o.client;
+    const groupId = `${sink?.carryPrefix ?? ''}${(0,pushgateway/* describeGroup */.N3)(plan.key)}`;
+    const at = o.at ?? o.clock.now();
+    if (!sink) {
         return {
             key: plan.key,
+            sink,
             families: mergeUpdates(plan.updates, undefined),
             pushed: false,
             cumulative: false,
@@ -30256,9 +29710,10 @@ async function publishGroup(plan, o) {
     if (!o.cumulative) {
         const families = mergeUpdates(plan.updates, undefined);
         try {
-            await o.client.push(plan.key, renderExposition(families), o.deadline);
+            await sink.write(plan.key, families, o.deadline, { method: 'POST', at });
             return {
                 key: plan.key,
+                sink,
                 families,
                 pushed: true,
                 cumulative: false,
@@ -30270,6 +29725,7 @@ async function publishGroup(plan, o) {
         catch (error) {
             return {
                 key: plan.key,
+                sink,
                 families,
                 pushed: false,
                 cumulative: false,
@@ -30283,7 +29739,7 @@ async function publishGroup(plan, o) {
     let existing;
     let readProblem;
     try {
-        existing = await o.client.readGroup(plan.key, o.deadline);
+        existing = await sink.readGroup(plan.key, o.deadline);
     }
     catch (error) {
         readProblem = error.message;
@@ -30301,7 +29757,7 @@ async function publishGroup(plan, o) {
         let pushProblem;
         if (gauges.length > 0) {
             try {
-                await o.client.push(plan.key, renderExposition(mergeUpdates(gauges, undefined)), o.deadline);
+                await sink.write(plan.key, mergeUpdates(gauges, undefined), o.deadline, { method: 'POST', at });
             }
             catch (error) {
                 pushProblem = error.message;
@@ -30310,6 +29766,7 @@ async function publishGroup(plan, o) {
         const carriedOut = await saveCarried(o.store, groupId, [...carriedAll, mine], o.logger);
         return {
             key: plan.key,
+            sink,
             families,
             pushed: false,
             cumulative: false,
@@ -30318,31 +29775,38 @@ async function publishGroup(plan, o) {
             problem: [readProblem, pushProblem].filter(Boolean).join('; '),
         };
     }
-    const pending = pendingAfter(carriedAll, markerOf(existing.samples));
-    const nowSeconds = o.clock.now() / 1000;
+    const marker = markerOf(existing.samples);
+    const pending = pendingAfter(carriedAll, marker);
+    // Cumulative series must move forward in time: never at or before the group's last write.
+    const writeAt = marker !== undefined ? Math.max(at, Math.floor(marker * 1000) + 1) : at;
     const updates = [
         ...plan.updates,
         ...pending.flatMap((e) => e.updates),
         {
-            definition: definitions_METRICS.countersUpdated,
-            name: definitions_METRICS.countersUpdated.name,
+            definition: definitions/* METRICS */.Cb.countersUpdated,
+            name: definitions/* METRICS */.Cb.countersUpdated.name,
             labels: {},
-            value: nowSeconds,
+            // Not before now: carried counts recorded up to this push are delivered by it.
+            value: Math.max(o.clock.now(), writeAt) / 1000,
         },
     ];
     const families = mergeUpdates(updates, existing.samples);
     // PUT the whole group so stale latest-deployment gauges go; POST when it cannot be written back whole.
-    const whole = o.replaceGroup ? wholeGroup(families, existing, o.deploymentId) : undefined;
+    const whole = o.replaceGroup && sink.replacesGroups ? wholeGroup(families, existing, o.deploymentId) : undefined;
     if (whole && whole.dropped.length > 0) {
         o.logger.info(`Dropping gauges of an earlier deployment that this one did not set: ${whole.dropped.join(', ')}`);
     }
     try {
-        await o.client.push(plan.key, renderExposition(whole?.families ?? families), o.deadline, whole ? 'PUT' : 'POST');
+        await sink.write(plan.key, whole?.families ?? families, o.deadline, {
+            method: whole ? 'PUT' : 'POST',
+            at: writeAt,
+        });
     }
     catch (error) {
         const carriedOut = await saveCarried(o.store, groupId, [...pending, mine], o.logger);
         return {
             key: plan.key,
+            sink,
             families,
             pushed: false,
             cumulative: true,
@@ -30355,6 +29819,7 @@ async function publishGroup(plan, o) {
         await saveCarried(o.store, groupId, [], o.logger);
     return {
         key: plan.key,
+        sink,
         families,
         pushed: true,
         cumulative: true,
@@ -30374,7 +29839,7 @@ function combinedExposition(outcomes) {
         const service = outcome.key.find(([l]) => l === 'service')?.[1];
         for (const family of outcome.families) {
             // The action's own bookkeeping gauges are not part of this job's metrics.
-            if (family.name === definitions_METRICS.countersUpdated.name || family.name === definitions_METRICS.summaryCountedAttempt.name)
+            if (family.name === definitions/* METRICS */.Cb.countersUpdated.name || family.name === definitions/* METRICS */.Cb.summaryCountedAttempt.name)
                 continue;
             let entry = byName.get(family.name);
             if (!entry) {
@@ -30387,7 +29852,56 @@ function combinedExposition(outcomes) {
             }
         }
     }
-    return renderExposition([...byName.values()].map(({ family, samples }) => ({ ...family, samples })));
+    return (0,exposition/* renderExposition */.fw)([...byName.values()].map(({ family, samples }) => ({ ...family, samples })));
+}
+
+;// CONCATENATED MODULE: ./src/metrics/deliver.ts
+
+
+/**
+ * The sinks the inputs ask for: the Pushgateway first, then remote write. The
+ * remote-write client (protobuf, snappy) is loaded only when it is used: it
+ * would grow every bundle, and start-up, by a third.
+ */
+async function deliver_metricsSinks(config, clock) {
+    const sinks = [];
+    if (config.pushgateway)
+        sinks.push(new pushgateway/* PushgatewayClient */.MK(config.pushgateway, clock));
+    if (config.remoteWrite) {
+        const { RemoteWriteClient } = await Promise.all(/* import() */[__nccwpck_require__.e(222), __nccwpck_require__.e(736)]).then(__nccwpck_require__.bind(__nccwpck_require__, 2736));
+        sinks.push(new RemoteWriteClient(config.remoteWrite, clock));
+    }
+    return sinks;
+}
+/** Publishes to every sink at once (a hung one does not hold the other up). Never throws. */
+async function deliver_deliverGroups(plans, sinks, options) {
+    if (sinks.length === 0) {
+        const primary = await publishGroups(plans, { ...options, client: undefined });
+        return { all: [], primary };
+    }
+    const perSink = await Promise.all(sinks.map((sink) => publishGroups(plans, { ...options, client: sink })));
+    return { all: perSink.flat(), primary: perSink[0] ?? [] };
+}
+/** One line per group and sink for the job summary and the log. */
+function outcomeText(outcome, store) {
+    const group = `{${(0,pushgateway/* describeGroup */.N3)(outcome.key)}}`;
+    const sink = outcome.sink;
+    const verb = sink?.name === 'remote write' ? 'Remote-written' : 'Pushed';
+    const where = sink ? `${sink.name} ${sink.target}` : 'nowhere';
+    if (outcome.pushed) {
+        const carried = outcome.carriedIn > 0
+            ? `, with the counts of ${outcome.carriedIn} earlier deployment(s) whose push had failed`
+            : '';
+        return { ok: true, text: `${verb} to ${where} group \`${group}\`${carried}` };
+    }
+    const kept = outcome.carriedOut
+        ? `counts kept in ${store} for the next successful push`
+        : 'counts of this deployment are lost (no place to keep them)';
+    const target = sink?.name === 'remote write' ? `remote-written to ${where} group` : 'pushed to';
+    return {
+        ok: false,
+        text: `Not ${target} \`${group}\`: ${outcome.problem ?? 'unknown problem'}; ${kept}`,
+    };
 }
 
 ;// CONCATENATED MODULE: ./src/metrics/report-file.ts
@@ -30429,8 +29943,10 @@ async function readReportFile(path) {
 ;// CONCATENATED MODULE: ./src/metrics/track.ts
 
 const MIGRATION_STAGES = new Set(['migration', 'migration_apply']);
-function update(def, labels, value) {
-    return { definition: def, name: def.name, labels, value };
+function update(def, labels, value, at) {
+    return at === undefined
+        ? { definition: def, name: def.name, labels, value }
+        : { definition: def, name: def.name, labels, value, at };
 }
 function push(groups, service, u) {
     const list = groups.get(service);
@@ -30467,28 +29983,30 @@ function finishUpdates(ctx, deployment, reported, times) {
     const env = ctx.environment;
     const id = ctx.deploymentId;
     const primary = ctx.service;
-    const add = (service, def, labels, value) => push(groups, service, update(def, labels, value));
+    const add = (service, def, labels, value, at) => push(groups, service, update(def, labels, value, at));
     // Run-level metrics live in the primary group.
-    add(primary, definitions_METRICS.deploymentRunsTotal, { environment: env, service: primary, status: deployment.status }, 1);
-    add(primary, definitions_METRICS.inProgress, {
+    add(primary, definitions/* METRICS */.Cb.deploymentRunsTotal, { environment: env, service: primary, status: deployment.status }, 1);
+    add(primary, definitions/* METRICS */.Cb.inProgress, {
         environment: env,
         deployment_id: id,
         service: primary,
         branch: ctx.branch,
         triggered_by: ctx.triggeredBy,
     }, 0);
-    add(primary, definitions_METRICS.startTimestamp, { environment: env, deployment_id: id, service: primary }, times.startedAt / 1000);
-    add(primary, deployment.status === 'success' ? definitions_METRICS.lastSuccessTimestamp : definitions_METRICS.lastFailureTimestamp, { environment: env, service: primary }, times.finishedAt / 1000);
+    add(primary, definitions/* METRICS */.Cb.startTimestamp, { environment: env, deployment_id: id, service: primary }, times.startedAt / 1000);
+    add(primary, deployment.status === 'success' ? definitions/* METRICS */.Cb.lastSuccessTimestamp : definitions/* METRICS */.Cb.lastFailureTimestamp, { environment: env, service: primary }, times.finishedAt / 1000);
     const reportedNames = new Set(reported.series.map((s) => s.definition.name));
-    const reportedErrorStages = new Set(reported.series.filter((s) => s.definition === definitions_METRICS.deploymentErrorsTotal).map((s) => s.labels.stage));
+    const reportedErrorStages = new Set(reported.series.filter((s) => s.definition === definitions/* METRICS */.Cb.deploymentErrorsTotal).map((s) => s.labels.stage));
     for (const stage of deployment.stages) {
         const s = stage.service;
-        add(s, definitions_METRICS.deploymentTotal, { environment: env, service: s, stage: stage.stage, status: stage.status }, 1);
-        add(s, definitions_METRICS.stageDuration, { environment: env, deployment_id: id, service: s, stage: stage.stage, status: stage.status }, Math.round(stage.durationSeconds * 1000) / 1000);
+        add(s, definitions/* METRICS */.Cb.deploymentTotal, { environment: env, service: s, stage: stage.stage, status: stage.status }, 1);
+        add(s, definitions/* METRICS */.Cb.stageDuration, { environment: env, deployment_id: id, service: s, stage: stage.stage, status: stage.status }, Math.round(stage.durationSeconds * 1000) / 1000, 
+        // Remote write puts the duration where the stage ended, not where post ran.
+        stage.completedAt);
     }
     const failed = deployment.failedStage;
     if (failed && deployment.errorType && !reportedErrorStages.has(failed.stage)) {
-        add(failed.service, definitions_METRICS.deploymentErrorsTotal, {
+        add(failed.service, definitions/* METRICS */.Cb.deploymentErrorsTotal, {
             environment: env,
             service: failed.service,
             stage: failed.stage,
@@ -30498,15 +30016,15 @@ function finishUpdates(ctx, deployment, reported, times) {
     const rollback = deployment.rollback;
     if (rollback) {
         if (!reportedErrorStages.has('rollback') && failed !== rollback) {
-            add(rollback.service, definitions_METRICS.deploymentErrorsTotal, {
+            add(rollback.service, definitions/* METRICS */.Cb.deploymentErrorsTotal, {
                 environment: env,
                 service: rollback.service,
                 stage: 'rollback',
                 error_type: 'rollback_triggered',
             }, 1);
         }
-        if (!reportedNames.has(definitions_METRICS.deploymentRollbackTotal.name)) {
-            add(rollback.service, definitions_METRICS.deploymentRollbackTotal, {
+        if (!reportedNames.has(definitions/* METRICS */.Cb.deploymentRollbackTotal.name)) {
+            add(rollback.service, definitions/* METRICS */.Cb.deploymentRollbackTotal, {
                 environment: env,
                 service: rollback.service,
                 reason: deployment.errorType && deployment.errorType !== 'rollback_triggered'
@@ -30518,18 +30036,18 @@ function finishUpdates(ctx, deployment, reported, times) {
     }
     const migration = deployment.stages.find((st) => MIGRATION_STAGES.has(st.stage));
     if (migration &&
-        !reportedNames.has(definitions_METRICS.migrationSuccessTotal.name) &&
-        !reportedNames.has(definitions_METRICS.migrationFailureTotal.name)) {
-        add(migration.service, migration.status === 'success' ? definitions_METRICS.migrationSuccessTotal : definitions_METRICS.migrationFailureTotal, { environment: env }, 1);
+        !reportedNames.has(definitions/* METRICS */.Cb.migrationSuccessTotal.name) &&
+        !reportedNames.has(definitions/* METRICS */.Cb.migrationFailureTotal.name)) {
+        add(migration.service, migration.status === 'success' ? definitions/* METRICS */.Cb.migrationSuccessTotal : definitions/* METRICS */.Cb.migrationFailureTotal, { environment: env }, 1);
     }
     const smoke = deployment.stages.find((st) => st.stage === 'smoke_test');
     if (smoke &&
-        !reportedNames.has(definitions_METRICS.smokeTestTotal.name) &&
-        !reportedNames.has(definitions_METRICS.smokeTestFailuresTotal.name)) {
+        !reportedNames.has(definitions/* METRICS */.Cb.smokeTestTotal.name) &&
+        !reportedNames.has(definitions/* METRICS */.Cb.smokeTestFailuresTotal.name)) {
         const labels = { environment: env, service: smoke.service, test_name: 'all' };
-        add(smoke.service, definitions_METRICS.smokeTestTotal, labels, 1);
+        add(smoke.service, definitions/* METRICS */.Cb.smokeTestTotal, labels, 1);
         if (smoke.status === 'failure')
-            add(smoke.service, definitions_METRICS.smokeTestFailuresTotal, labels, 1);
+            add(smoke.service, definitions/* METRICS */.Cb.smokeTestFailuresTotal, labels, 1);
     }
     for (const series of reported.series) {
         const def = series.definition;
@@ -30891,7 +30409,7 @@ function trackContext(config, service = config.service) {
 }
 function groupingKey(config, service) {
     return [
-        ['job', config.pushgateway?.job ?? 'deployment'],
+        ['job', config.metricsJob],
         ['environment', config.environment],
         ['service', service],
     ];
@@ -30930,23 +30448,26 @@ async function startTrack(ctx) {
     }
     io.exportVariable(ExportedEnv.DeploymentId, deploymentId);
     io.info(`Tracking deployment ${deploymentId} of ${config.service} to ${config.environment}.`);
-    if (!config.pushgateway)
+    const sinks = await metricsSinks(config, clock);
+    if (sinks.length === 0)
         return TRACK_ROLE_OWNER;
-    const client = new PushgatewayClient(config.pushgateway, clock);
     const key = groupingKey(config, config.service);
-    const [outcome] = await publishGroups([{ key, updates: startUpdates(trackContext(config), startedAt) }], {
-        client,
+    const { all } = await deliverGroups([{ key, updates: startUpdates(trackContext(config), startedAt) }], sinks, {
         store: undefined,
         deploymentId,
         deadline: startedAt + START_BUDGET_MS,
         clock,
         logger: io,
         cumulative: false,
+        at: startedAt,
     });
-    if (outcome?.pushed)
-        io.info(`Pushed deployment_in_progress=1 to {${describeGroup(key)}}.`);
-    else
-        ctx.problems.report(`deployment_in_progress was not pushed, so this deployment is not visible live: ${outcome?.problem ?? 'unknown problem'}`);
+    for (const outcome of all) {
+        const via = outcome.sink?.name === 'remote write' ? ' by remote write' : '';
+        if (outcome.pushed)
+            io.info(`Pushed deployment_in_progress=1 to {${describeGroup(key)}}${via}.`);
+        else
+            ctx.problems.report(`deployment_in_progress was not pushed${via}, so this deployment is not visible live: ${outcome.problem ?? 'unknown problem'}`);
+    }
     return TRACK_ROLE_OWNER;
 }
 
@@ -30984,19 +30505,6 @@ const API_BUDGET_MS = 12000;
 const LAG_BUDGET_MS = 8000;
 /** Only this many reported-line problems become annotations; the rest go to the log and summary. */
 const MAX_LINE_WARNINGS = 3;
-function outcomeLine(outcome, url, store) {
-    const group = `{${pushgateway_describeGroup(outcome.key)}}`;
-    if (outcome.pushed) {
-        const carried = outcome.carriedIn > 0
-            ? `, with the counts of ${outcome.carriedIn} earlier deployment(s) whose push had failed`
-            : '';
-        return { ok: true, text: `Pushed to the Pushgateway ${url} group \`${group}\`${carried}` };
-    }
-    const kept = outcome.carriedOut
-        ? `counts kept in ${store} for the next successful push`
-        : 'counts of this deployment are lost (no place to keep them)';
-    return { ok: false, text: `Not pushed to \`${group}\`: ${outcome.problem ?? 'unknown problem'}; ${kept}` };
-}
 async function finishTrack(ctx) {
     const { config, io, env, clock, problems } = ctx;
     if (io.getState(constants/* State */.Uw.Role) === constants/* TRACK_ROLE_PASSIVE */.jS) {
@@ -31077,13 +30585,14 @@ async function finishTrack(ctx) {
     }
     io.info(`Deployment ${context.deploymentId}: ${deployment.status} in ${deployment.durationSeconds}s${deployment.failedStage ? `, failed at ${deployment.failedStage.stage} (${deployment.errorType})` : ''}.`);
     // 4. Metrics, pushed group by group (primary service first).
-    const grouped = finishUpdates(context, deployment, reported, { startedAt, finishedAt: clock.now() });
+    const finishedAt = clock.now();
+    const grouped = finishUpdates(context, deployment, reported, { startedAt, finishedAt });
     const plans = [...grouped.entries()]
         .sort(([a], [b]) => (a === service ? -1 : b === service ? 1 : a.localeCompare(b)))
         .map(([svc, updates]) => ({ key: groupingKey(config, svc), updates }));
     const store = await carryStoreOf(env, undefined, deadline + CARRY_GRACE_MS);
-    const outcomes = await publish_publishGroups(plans, {
-        client: config.pushgateway ? new pushgateway_PushgatewayClient(config.pushgateway, clock) : undefined,
+    const sinks = await deliver_metricsSinks(config, clock);
+    const { all: outcomes, primary } = await deliver_deliverGroups(plans, sinks, {
         store,
         deploymentId: context.deploymentId,
         deadline,
@@ -31091,11 +30600,12 @@ async function finishTrack(ctx) {
         logger: (0,run_wrapper/* problemLogger */.Ex)(io, problems),
         cumulative: true,
         replaceGroup: true,
+        at: finishedAt,
     });
     const delivery = [];
-    if (config.pushgateway) {
+    if (sinks.length > 0) {
         for (const outcome of outcomes) {
-            const line = outcomeLine(outcome, config.pushgateway.url, store?.description);
+            const line = outcomeText(outcome, store?.description);
             delivery.push(line);
             if (!line.ok)
                 problems.report(line.text.replace(/`/g, ''));
@@ -31106,11 +30616,11 @@ async function finishTrack(ctx) {
     else {
         delivery.push({
             ok: true,
-            text: 'No `pushgateway-url`: nothing pushed (counters in the metrics file are this deployment\u2019s own counts)',
+            text: 'No `pushgateway-url` or `remote-write-url`: nothing pushed (counters in the metrics file are this deployment\u2019s own counts)',
         });
     }
     // 5. The metrics file, pushed or not.
-    const exposition = combinedExposition(outcomes);
+    const exposition = combinedExposition(primary);
     try {
         await (0,promises_namespaceObject.mkdir)((0,external_node_path_.dirname)(config.metricsFile), { recursive: true });
         await (0,promises_namespaceObject.writeFile)(config.metricsFile, exposition, 'utf8');
@@ -31284,6 +30794,615 @@ function readDeferred(io) {
     }
     catch {
         return [];
+    }
+}
+
+
+/***/ }),
+
+/***/ 6511:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Cb: () => (/* binding */ METRICS),
+/* harmony export */   tX: () => (/* binding */ metricByName)
+/* harmony export */ });
+/* unused harmony exports TIME_TO_DEPLOY_BUCKETS, ALL_METRICS, STANDARD_LABELS */
+/**
+ * The one table of metric definitions. Code (building, validation of what steps
+ * report), docs and dashboards read names, types and labels from here; nothing
+ * else spells a metric name.
+ *
+ * Semantics (see CONTRACT.md, "Metrics"): every job is a short-lived process
+ * pushing to a Pushgateway, so counters are cumulative across deployments (the
+ * action adds this deployment's counts to what the group already holds) and
+ * carry no `deployment_id`; per-deployment values are gauges of the latest
+ * deployment with `deployment_id`.
+ */
+function def(d) {
+    return Object.freeze({ ...d, labels: Object.freeze([...d.labels]) });
+}
+/** Buckets of `time_to_deploy_seconds`, from the design document. */
+const TIME_TO_DEPLOY_BUCKETS = Object.freeze([60, 300, 600, 900, 1200, 1500, 1800]);
+const METRICS = Object.freeze({
+    deploymentTotal: def({
+        name: 'deployment_total',
+        type: 'counter',
+        help: 'Deployment stage completions, cumulative across deployments (one per stage that ran).',
+        labels: ['environment', 'service', 'stage', 'status'],
+        modes: ['track'],
+        source: 'action',
+        merge: 'sum',
+    }),
+    deploymentRunsTotal: def({
+        name: 'deployment_runs_total',
+        type: 'counter',
+        help: 'Whole deployments (one per tracked deploy job) by outcome, cumulative across deployments.',
+        labels: ['environment', 'service', 'status'],
+        modes: ['track'],
+        source: 'action',
+        merge: 'sum',
+    }),
+    deploymentErrorsTotal: def({
+        name: 'deployment_errors_total',
+        type: 'counter',
+        help: 'Failed deployment stages by error type, cumulative across deployments.',
+        labels: ['environment', 'service', 'stage', 'error_type'],
+        modes: ['track'],
+        source: 'both',
+        merge: 'sum',
+    }),
+    deploymentRollbackTotal: def({
+        name: 'deployment_rollback_total',
+        type: 'counter',
+        help: 'Rollbacks by reason and outcome, cumulative across deployments.',
+        labels: ['environment', 'service', 'reason', 'status'],
+        modes: ['track'],
+        source: 'both',
+        merge: 'sum',
+    }),
+    stageDuration: def({
+        name: 'deployment_stage_duration_seconds',
+        type: 'gauge',
+        help: 'Duration of each stage of the latest deployment, in seconds.',
+        labels: ['environment', 'deployment_id', 'service', 'stage', 'status'],
+        modes: ['track'],
+        source: 'action',
+        merge: 'replace',
+    }),
+    inProgress: def({
+        name: 'deployment_in_progress',
+        type: 'gauge',
+        help: '1 while the latest deployment runs, 0 once its job has finished.',
+        labels: ['environment', 'deployment_id', 'service', 'branch', 'triggered_by'],
+        modes: ['track'],
+        source: 'action',
+        merge: 'replace',
+    }),
+    startTimestamp: def({
+        name: 'deployment_start_timestamp_seconds',
+        type: 'gauge',
+        help: 'Unix time the latest deployment started.',
+        labels: ['environment', 'deployment_id', 'service'],
+        modes: ['track'],
+        source: 'action',
+        merge: 'replace',
+    }),
+    lastSuccessTimestamp: def({
+        name: 'deployment_last_success_timestamp_seconds',
+        type: 'gauge',
+        help: 'Unix time the last successful deployment finished; a failure never overwrites it.',
+        labels: ['environment', 'service'],
+        modes: ['track'],
+        source: 'action',
+        merge: 'max',
+    }),
+    lastFailureTimestamp: def({
+        name: 'deployment_last_failure_timestamp_seconds',
+        type: 'gauge',
+        help: 'Unix time the last failed deployment finished; alert on time() - x < window and changes(x[w]) > 0.',
+        labels: ['environment', 'service'],
+        modes: ['track'],
+        source: 'action',
+        merge: 'max',
+    }),
+    healthCheckLatency: def({
+        name: 'api_health_check_latency_ms',
+        type: 'gauge',
+        help: 'Health endpoint response time of the latest deployment, in milliseconds.',
+        labels: ['environment', 'deployment_id', 'status'],
+        modes: ['track', 'verify'],
+        source: 'both',
+        merge: 'replace',
+    }),
+    healthCheckTotal: def({
+        name: 'api_health_check_total',
+        type: 'counter',
+        help: 'Health checks made after deployments, cumulative.',
+        labels: ['environment', 'service'],
+        modes: ['track', 'verify'],
+        source: 'both',
+        merge: 'sum',
+    }),
+    healthCheckFailuresTotal: def({
+        name: 'api_health_check_failures_total',
+        type: 'counter',
+        help: 'Health checks that failed after deployments, cumulative.',
+        labels: ['environment', 'service'],
+        modes: ['track', 'verify'],
+        source: 'both',
+        merge: 'sum',
+    }),
+    postDeploymentErrorRate: def({
+        name: 'post_deployment_error_rate',
+        type: 'gauge',
+        help: 'Error ratio of the service in the window after the latest deployment.',
+        labels: ['environment', 'deployment_id', 'service'],
+        modes: ['track', 'verify'],
+        source: 'both',
+        merge: 'replace',
+    }),
+    migrationLag: def({
+        name: 'database_migration_lag_seconds',
+        type: 'gauge',
+        help: 'How long the latest deployment migrations took, in seconds.',
+        labels: ['environment', 'deployment_id', 'migration_count'],
+        modes: ['track'],
+        source: 'reported',
+        merge: 'replace',
+    }),
+    migrationSuccessTotal: def({
+        name: 'migration_success_total',
+        type: 'counter',
+        help: 'Successful database migration runs, cumulative.',
+        labels: ['environment'],
+        modes: ['track'],
+        source: 'both',
+        merge: 'sum',
+    }),
+    migrationFailureTotal: def({
+        name: 'migration_failure_total',
+        type: 'counter',
+        help: 'Failed database migration runs, cumulative.',
+        labels: ['environment'],
+        modes: ['track'],
+        source: 'both',
+        merge: 'sum',
+    }),
+    smokeTestTotal: def({
+        name: 'smoke_test_total',
+        type: 'counter',
+        help: 'Smoke tests run after deployments, cumulative.',
+        labels: ['environment', 'service', 'test_name'],
+        modes: ['track'],
+        source: 'both',
+        merge: 'sum',
+    }),
+    smokeTestFailuresTotal: def({
+        name: 'smoke_test_failures_total',
+        type: 'counter',
+        help: 'Smoke tests that failed after deployments, cumulative.',
+        labels: ['environment', 'service', 'test_name'],
+        modes: ['track'],
+        source: 'both',
+        merge: 'sum',
+    }),
+    timeToDeploy: def({
+        name: 'time_to_deploy_seconds',
+        type: 'histogram',
+        help: 'Time to deploy: workflow run trigger to its last deploy job finished, in seconds; cumulative.',
+        labels: ['environment'],
+        buckets: TIME_TO_DEPLOY_BUCKETS,
+        modes: ['summary'],
+        source: 'action',
+        merge: 'sum',
+    }),
+    actionDuration: def({
+        name: 'github_action_duration_seconds',
+        type: 'gauge',
+        help: 'Duration of the latest workflow run per workflow, branch and conclusion, in seconds.',
+        labels: ['workflow', 'repository', 'branch', 'conclusion'],
+        modes: ['summary'],
+        source: 'action',
+        merge: 'replace',
+    }),
+    workflowRunsTotal: def({
+        name: 'github_workflow_runs_total',
+        type: 'counter',
+        help: 'Workflow run attempts, cumulative; each attempt counted once.',
+        labels: ['workflow', 'repository', 'branch', 'conclusion'],
+        modes: ['summary'],
+        source: 'action',
+        merge: 'sum',
+    }),
+    deploymentFrequency: def({
+        name: 'deployment_frequency',
+        type: 'gauge',
+        help: 'Successful deployment runs completed within the period (DORA deployment frequency).',
+        labels: ['environment', 'service', 'period'],
+        modes: ['summary'],
+        source: 'action',
+        merge: 'replace',
+    }),
+    infrastructureCost: def({
+        name: 'deployment_infrastructure_cost',
+        type: 'gauge',
+        help: 'Cost incurred by the latest deployment per resource.',
+        labels: ['environment', 'deployment_id', 'resource'],
+        modes: ['track'],
+        source: 'reported',
+        merge: 'replace',
+    }),
+    railwayMemory: def({
+        name: 'railway_deployment_memory_mb',
+        type: 'gauge',
+        help: 'Peak memory of the latest deployment, in MB.',
+        labels: ['environment', 'deployment_id'],
+        modes: ['track'],
+        source: 'reported',
+        merge: 'replace',
+    }),
+    railwayCpu: def({
+        name: 'railway_deployment_cpu_percent',
+        type: 'gauge',
+        help: 'Peak CPU of the latest deployment, in percent.',
+        labels: ['environment', 'deployment_id'],
+        modes: ['track'],
+        source: 'reported',
+        merge: 'replace',
+    }),
+    countersUpdated: def({
+        name: 'deployment_observability_counters_updated_timestamp_seconds',
+        type: 'gauge',
+        help: 'Unix time this group\u2019s cumulative counters were last brought up to date by the action; ' +
+            'counts carried from an earlier failed push and recorded before it are included.',
+        labels: [],
+        modes: ['track', 'verify'],
+        source: 'action',
+        merge: 'replace',
+    }),
+    summaryCountedAttempt: def({
+        name: 'deployment_observability_summary_counted_attempt',
+        type: 'gauge',
+        help: 'The last run attempt (run id * 1000 + attempt) whose counts summary mode added to this group.',
+        labels: [],
+        modes: ['summary'],
+        source: 'action',
+        merge: 'max',
+    }),
+});
+/** Every definition, in table order. */
+const ALL_METRICS = Object.freeze(Object.values(METRICS));
+const byName = new Map(ALL_METRICS.map((m) => [m.name, m]));
+/** The definition of a metric by its exposition name, if the table has it. */
+function metricByName(name) {
+    return byName.get(name);
+}
+/** Labels the action sets itself on what steps report; a step need not write them. */
+const STANDARD_LABELS = Object.freeze(['environment', 'deployment_id', 'service']);
+
+
+/***/ }),
+
+/***/ 2019:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Xk: () => (/* binding */ seriesKey),
+/* harmony export */   fw: () => (/* binding */ renderExposition),
+/* harmony export */   fy: () => (/* binding */ METRIC_NAME_RE),
+/* harmony export */   iw: () => (/* binding */ parseExpositionLine)
+/* harmony export */ });
+/* unused harmony exports LABEL_NAME_RE, escapeLabelValue, formatValue, formatLabels, renderFamily */
+/** Metric names: https://prometheus.io/docs/concepts/data_model/#metric-names-and-labels */
+const METRIC_NAME_RE = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
+/** Label names; names starting with `__` are reserved for Prometheus. */
+const LABEL_NAME_RE = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+function escapeLabelValue(value) {
+    return value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
+}
+function escapeHelp(help) {
+    return help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
+}
+/** Formats a sample value the way Prometheus parses it back (`+Inf`, `-Inf`, `NaN`). */
+function formatValue(value) {
+    if (Number.isNaN(value))
+        return 'NaN';
+    if (value === Infinity)
+        return '+Inf';
+    if (value === -Infinity)
+        return '-Inf';
+    return String(value);
+}
+function formatLabels(labels) {
+    const names = Object.keys(labels);
+    if (names.length === 0)
+        return '';
+    return `{${names.map((n) => `${n}="${escapeLabelValue(labels[n] ?? '')}"`).join(',')}}`;
+}
+/** One family as exposition text: HELP, TYPE, then its samples. */
+function renderFamily(family) {
+    const lines = [`# HELP ${family.name} ${escapeHelp(family.help)}`, `# TYPE ${family.name} ${family.type}`];
+    for (const s of family.samples)
+        lines.push(`${s.name}${formatLabels(s.labels)} ${formatValue(s.value)}`);
+    return lines.join('\n') + '\n';
+}
+/** Several families as one exposition document (families without samples are left out). */
+function renderExposition(families) {
+    return families
+        .filter((f) => f.samples.length > 0)
+        .map(renderFamily)
+        .join('');
+}
+const VALUE_RE = /^[+-]?(?:Inf|inf|NaN|nan|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)$/;
+function parseValue(text) {
+    if (!VALUE_RE.test(text))
+        return undefined;
+    const t = text.toLowerCase();
+    if (t === '+inf' || t === 'inf')
+        return Infinity;
+    if (t === '-inf')
+        return -Infinity;
+    if (t === 'nan' || t === '+nan' || t === '-nan')
+        return NaN;
+    return Number(text);
+}
+/**
+ * Parses one line of text exposition. Never throws: a line it cannot read
+ * comes back as `{kind:'error'}` with a message saying what is wrong.
+ */
+function parseExpositionLine(line) {
+    const text = line.trim();
+    if (text === '')
+        return { kind: 'blank' };
+    if (text.startsWith('#'))
+        return { kind: 'comment' };
+    const nameMatch = /^[a-zA-Z_:][a-zA-Z0-9_:]*/.exec(text);
+    if (!nameMatch)
+        return { kind: 'error', message: 'does not start with a metric name' };
+    const name = nameMatch[0];
+    let i = name.length;
+    const labels = {};
+    if (text[i] === '{') {
+        i++;
+        for (;;) {
+            while (text[i] === ' ' || text[i] === '\t')
+                i++;
+            if (text[i] === '}') {
+                i++;
+                break;
+            }
+            const labelMatch = /^[a-zA-Z_][a-zA-Z0-9_]*/.exec(text.slice(i));
+            if (!labelMatch)
+                return { kind: 'error', message: `bad label name at column ${i + 1}` };
+            const labelName = labelMatch[0];
+            i += labelName.length;
+            while (text[i] === ' ')
+                i++;
+            if (text[i] !== '=')
+                return { kind: 'error', message: `expected = after label ${labelName}` };
+            i++;
+            while (text[i] === ' ')
+                i++;
+            if (text[i] !== '"')
+                return { kind: 'error', message: `label ${labelName} value must be in double quotes` };
+            i++;
+            let value = '';
+            for (;;) {
+                const c = text[i];
+                if (c === undefined)
+                    return { kind: 'error', message: `label ${labelName} value is not closed` };
+                if (c === '"') {
+                    i++;
+                    break;
+                }
+                if (c === '\\') {
+                    const n = text[i + 1];
+                    if (n === 'n')
+                        value += '\n';
+                    else if (n === '\\' || n === '"')
+                        value += n;
+                    else
+                        return { kind: 'error', message: `bad escape \\${n ?? ''} in label ${labelName}` };
+                    i += 2;
+                    continue;
+                }
+                value += c;
+                i++;
+            }
+            if (labelName.startsWith('__'))
+                return { kind: 'error', message: `label ${labelName} is reserved` };
+            if (Object.prototype.hasOwnProperty.call(labels, labelName))
+                return { kind: 'error', message: `label ${labelName} appears twice` };
+            labels[labelName] = value;
+            while (text[i] === ' ')
+                i++;
+            if (text[i] === ',') {
+                i++;
+                continue;
+            }
+            if (text[i] === '}') {
+                i++;
+                break;
+            }
+            return { kind: 'error', message: `expected , or } after label ${labelName}` };
+        }
+    }
+    if (text[i] !== ' ' && text[i] !== '\t')
+        return { kind: 'error', message: 'expected a space and a value after the name' };
+    const rest = text.slice(i).trim().split(/\s+/);
+    const value = parseValue(rest[0] ?? '');
+    if (value === undefined)
+        return { kind: 'error', message: `"${(rest[0] ?? '').slice(0, 40)}" is not a number` };
+    if (rest.length > 2)
+        return { kind: 'error', message: 'unexpected text after the value' };
+    if (rest[1] !== undefined && !/^-?\d+$/.test(rest[1]))
+        return { kind: 'error', message: `"${rest[1]}" is not a timestamp in milliseconds` };
+    return { kind: 'sample', sample: { name, labels, value } };
+}
+/** A stable key for a series: name plus labels sorted by name. */
+function seriesKey(name, labels) {
+    const names = Object.keys(labels).sort();
+    return `${name}{${names.map((n) => `${n}=${JSON.stringify(labels[n])}`).join(',')}}`;
+}
+
+
+/***/ }),
+
+/***/ 5715:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   MK: () => (/* binding */ PushgatewayClient),
+/* harmony export */   N3: () => (/* binding */ describeGroup)
+/* harmony export */ });
+/* unused harmony exports groupPath, typesOfGroup, samplesOfGroup */
+/* harmony import */ var _util_http_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4098);
+/* harmony import */ var _exposition_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(2019);
+
+
+const PLAIN_VALUE = /^[A-Za-z0-9._~-]+$/;
+/**
+ * `/metrics/job/<job>/<label>/<value>…`. Values that are empty or hold
+ * anything but URL-safe characters use `<label>@base64/<base64url>` (empty:
+ * `=`): `%2F` in a path gets HTTP 400 (FACTS.md, Pushgateway).
+ */
+function groupPath(key) {
+    return ('/metrics' +
+        key
+            .map(([label, value]) => {
+            if (value === '')
+                return `/${label}@base64/=`;
+            // `.` and `..` are path segments URL parsing removes: they must be encoded too.
+            if (PLAIN_VALUE.test(value) && value !== '.' && value !== '..')
+                return `/${label}/${value}`;
+            return `/${label}@base64/${Buffer.from(value, 'utf8').toString('base64url')}`;
+        })
+            .join(''));
+}
+function describeGroup(key) {
+    return key.map(([l, v]) => `${l}="${v}"`).join(',');
+}
+function sameGroup(labels, key) {
+    if (!labels)
+        return false;
+    if (Object.keys(labels).length !== key.length)
+        return false;
+    return key.every(([l, v]) => (labels[l] ?? '') === v);
+}
+/** Type and help of each family of one group out of `GET /api/v1/metrics`. */
+function typesOfGroup(body, key) {
+    const out = new Map();
+    const data = body?.data;
+    const group = Array.isArray(data) ? data.find((g) => sameGroup(g.labels, key)) : undefined;
+    for (const [family, content] of Object.entries(group ?? {})) {
+        if (family === 'labels' || typeof content !== 'object' || content === null)
+            continue;
+        const { type, help } = content;
+        if (typeof type === 'string')
+            out.set(family, { type, help: help ?? '' });
+    }
+    return out;
+}
+/** The samples of one group out of `GET /api/v1/metrics`. */
+function samplesOfGroup(body, key) {
+    const out = new Map();
+    const data = body?.data;
+    if (!Array.isArray(data))
+        throw new Error('the Pushgateway answered /api/v1/metrics without a data array');
+    const group = data.find((g) => sameGroup(g.labels, key));
+    if (!group)
+        return out;
+    for (const [family, content] of Object.entries(group)) {
+        if (family === 'labels' || typeof content !== 'object' || content === null)
+            continue;
+        const metrics = content.metrics;
+        if (!Array.isArray(metrics))
+            continue;
+        const samples = [];
+        for (const m of metrics) {
+            const labels = m.labels ?? {};
+            if (m.buckets) {
+                for (const [le, v] of Object.entries(m.buckets))
+                    samples.push({ name: `${family}_bucket`, labels: { ...labels, le }, value: Number(v) });
+                samples.push({ name: `${family}_sum`, labels, value: Number(m.sum ?? 0) });
+                samples.push({ name: `${family}_count`, labels, value: Number(m.count ?? 0) });
+            }
+            else if (m.value !== undefined) {
+                samples.push({ name: family, labels, value: Number(m.value) });
+            }
+        }
+        out.set(family, samples);
+    }
+    return out;
+}
+class PushgatewayClient {
+    config;
+    clock;
+    fetchImpl;
+    name = 'the Pushgateway';
+    replacesGroups = true;
+    // Carried counts of the Pushgateway keep the ids they had before remote write existed.
+    carryPrefix = '';
+    constructor(config, clock, fetchImpl = fetch) {
+        this.config = config;
+        this.clock = clock;
+        this.fetchImpl = fetchImpl;
+    }
+    get target() {
+        return this.config.url;
+    }
+    /** The families as exposition text (no timestamps: the Pushgateway refuses them). */
+    async write(key, families, deadline, options) {
+        await this.push(key, (0,_exposition_js__WEBPACK_IMPORTED_MODULE_1__/* .renderExposition */ .fw)(families), deadline, options.method);
+    }
+    headers(extra = {}) {
+        return {
+            'user-agent': 'deployment-observability-action',
+            ...(this.config.authorization ? { authorization: this.config.authorization } : {}),
+            ...extra,
+        };
+    }
+    /** Everything one group holds; empty when the group does not exist yet. */
+    async readGroup(key, deadline) {
+        const response = await (0,_util_http_js__WEBPACK_IMPORTED_MODULE_0__/* .request */ .Em)({
+            url: `${this.config.url}/api/v1/metrics`,
+            headers: this.headers({ accept: 'application/json' }),
+            deadline,
+            timeoutMs: 5000,
+            attempts: 3,
+            what: 'Reading the Pushgateway group',
+        }, this.clock, this.fetchImpl);
+        if (response.status !== 200) {
+            throw new Error(`Reading the Pushgateway group failed: HTTP ${response.status} ${response.text.slice(0, 200)}`);
+        }
+        let body;
+        try {
+            body = JSON.parse(response.text);
+        }
+        catch {
+            throw new Error('Reading the Pushgateway group failed: the answer is not JSON');
+        }
+        return { samples: samplesOfGroup(body, key), types: typesOfGroup(body, key) };
+    }
+    /**
+     * Sends exposition text to a group: POST replaces the families it carries,
+     * PUT the whole group. Throws with the Pushgateway's message on failure.
+     */
+    async push(key, text, deadline, method = 'POST') {
+        const response = await (0,_util_http_js__WEBPACK_IMPORTED_MODULE_0__/* .request */ .Em)({
+            url: `${this.config.url}${groupPath(key)}`,
+            method,
+            headers: this.headers({ 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }),
+            body: text,
+            deadline,
+            timeoutMs: 5000,
+            attempts: 3,
+            what: `Pushing to the Pushgateway group {${describeGroup(key)}}`,
+        }, this.clock, this.fetchImpl);
+        if (response.status < 200 || response.status >= 300) {
+            throw new Error(`Pushing to the Pushgateway group {${describeGroup(key)}} failed: HTTP ${response.status} ${response.text.trim().slice(0, 300)}`);
+        }
     }
 }
 
@@ -31510,6 +31629,138 @@ function parseStageMap(text, inputName = 'stages') {
 /** The first rule that matches a step name. */
 function matchStage(rules, stepName) {
     return rules.find((rule) => rule.matches(stepName));
+}
+
+
+/***/ }),
+
+/***/ 4098:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Em: () => (/* binding */ request)
+/* harmony export */ });
+/* unused harmony exports HttpError, describeNetworkError, requestedWaitMs */
+class HttpError extends Error {
+    status;
+    body;
+    constructor(message, status, body) {
+        super(message);
+        this.status = status;
+        this.body = body;
+        this.name = 'HttpError';
+    }
+}
+const DEFAULT_TIMEOUT_MS = 5000;
+const DEFAULT_ATTEMPTS = 3;
+const BASE_BACKOFF_MS = 250;
+const MAX_BODY_IN_MESSAGE = 300;
+function retryable(status, headers) {
+    if (status >= 500 || status === 429)
+        return true;
+    // GitHub answers 403 for both "no permission" and "rate limited"; only the latter is worth a retry.
+    return status === 403 && (headers.get('x-ratelimit-remaining') === '0' || headers.has('retry-after'));
+}
+const NETWORK_ERRORS = {
+    ECONNREFUSED: 'connection refused',
+    ECONNRESET: 'connection reset',
+    UND_ERR_SOCKET: 'connection closed by the server',
+    ENOTFOUND: 'host not found',
+    EAI_AGAIN: 'host name lookup failed',
+    ETIMEDOUT: 'connection timed out',
+    EHOSTUNREACH: 'host unreachable',
+};
+/** "connection refused (ECONNREFUSED)": what a fetch failure's code means, keeping the code. */
+function describeNetworkError(code) {
+    if (!code)
+        return undefined;
+    const meaning = NETWORK_ERRORS[code];
+    return meaning ? `${meaning} (${code})` : code;
+}
+/** How long the server asked us to wait, in ms, if it said so. */
+function requestedWaitMs(headers, now) {
+    const retryAfter = headers.get('retry-after');
+    if (retryAfter !== null) {
+        const seconds = Number(retryAfter);
+        if (Number.isFinite(seconds))
+            return Math.max(0, seconds * 1000);
+        const date = Date.parse(retryAfter);
+        if (Number.isFinite(date))
+            return Math.max(0, date - now);
+    }
+    const reset = headers.get('x-ratelimit-reset');
+    if (reset !== null && headers.get('x-ratelimit-remaining') === '0') {
+        const epoch = Number(reset);
+        if (Number.isFinite(epoch))
+            return Math.max(0, epoch * 1000 - now);
+    }
+    return undefined;
+}
+function snippet(text) {
+    const oneLine = text.replace(/\s+/g, ' ').trim();
+    return oneLine.length > MAX_BODY_IN_MESSAGE ? `${oneLine.slice(0, MAX_BODY_IN_MESSAGE)}…` : oneLine;
+}
+/**
+ * Sends a request with timeout and bounded retries. Resolves with the final
+ * response for any status that is not retried (callers check `status`);
+ * rejects with an HttpError when every attempt failed or time ran out.
+ */
+async function request(req, clock, fetchImpl = fetch) {
+    const attempts = Math.max(1, req.attempts ?? DEFAULT_ATTEMPTS);
+    const deadline = req.deadline ?? Infinity;
+    let lastProblem = 'no attempt was made';
+    let lastStatus;
+    let lastBody;
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+        const remaining = deadline - clock.now();
+        if (remaining <= 0) {
+            lastProblem = `${lastProblem}; out of time`;
+            break;
+        }
+        const timeoutMs = Math.min(req.timeoutMs ?? DEFAULT_TIMEOUT_MS, remaining);
+        let waitMs = BASE_BACKOFF_MS * 2 ** (attempt - 1);
+        try {
+            const response = await fetchImpl(req.url, {
+                method: req.method ?? 'GET',
+                headers: req.headers,
+                body: req.body,
+                signal: AbortSignal.timeout(timeoutMs),
+            });
+            const text = await response.text();
+            if (!(req.retryOn ?? retryable)(response.status, response.headers)) {
+                return { status: response.status, headers: response.headers, text };
+            }
+            lastStatus = response.status;
+            lastBody = text;
+            lastProblem = `HTTP ${response.status}${text ? `: ${snippet(text)}` : ''}`;
+            const asked = requestedWaitMs(response.headers, clock.now());
+            if (asked !== undefined) {
+                if (clock.now() + asked > deadline) {
+                    const until = new Date(clock.now() + asked).toISOString();
+                    lastProblem = `${lastProblem} (asked to wait until ${until}, past this step's time budget)`;
+                    break;
+                }
+                waitMs = Math.max(asked, 0);
+            }
+        }
+        catch (error) {
+            const e = error;
+            if (e.name === 'TimeoutError' || e.name === 'AbortError')
+                lastProblem = `no answer within ${timeoutMs} ms`;
+            else
+                lastProblem = describeNetworkError(e.cause?.code) ?? e.cause?.message ?? e.message;
+            lastStatus = undefined;
+            lastBody = undefined;
+        }
+        if (attempt < attempts) {
+            if (clock.now() + waitMs >= deadline) {
+                lastProblem = `${lastProblem}; out of time`;
+                break;
+            }
+            await clock.sleep(waitMs);
+        }
+    }
+    throw new HttpError(`${req.what} failed: ${lastProblem}`, lastStatus, lastBody);
 }
 
 
@@ -31788,7 +32039,7 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("tls");
 
 /***/ }),
 
-/***/ 2018:
+/***/ 9637:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("tty");
@@ -34966,6 +35217,18 @@ function copyFile(srcFile, destFile, force) {
 /******/ 			return fn.r ? promise : getResult();
 /******/ 		}, (err) => ((err ? reject(promise[webpackError] = err) : outerResolve(exports)), resolveQueue(queue)));
 /******/ 		queue && queue.d < 0 && (queue.d = 0);
+/******/ 	};
+/******/ })();
+/******/ 
+/******/ /* webpack/runtime/compat get default export */
+/******/ (() => {
+/******/ 	// getDefaultExport function for compatibility with non-harmony modules
+/******/ 	__nccwpck_require__.n = (module) => {
+/******/ 		var getter = module && module.__esModule ?
+/******/ 			() => (module['default']) :
+/******/ 			() => (module);
+/******/ 		__nccwpck_require__.d(getter, { a: getter });
+/******/ 		return getter;
 /******/ 	};
 /******/ })();
 /******/ 

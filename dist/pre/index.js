@@ -28392,6 +28392,10 @@ const Inputs = {
     PushgatewayUrl: 'pushgateway-url',
     PushgatewayAuth: 'pushgateway-auth',
     PushgatewayJob: 'pushgateway-job',
+    RemoteWriteUrl: 'remote-write-url',
+    RemoteWriteAuth: 'remote-write-auth',
+    RemoteWriteHeaders: 'remote-write-headers',
+    RemoteWriteQueryUrl: 'remote-write-query-url',
     MetricsFile: 'metrics-file',
     JobStatus: 'job-status',
     CheckRunId: 'check-run-id',
@@ -28445,7 +28449,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   Xg: () => (/* binding */ readConfig)
 });
 
-// UNUSED EXPORTS: DEFAULT_THRESHOLDS, parseThresholds, readRunnerContext
+// UNUSED EXPORTS: DEFAULT_THRESHOLDS, deriveQueryUrl, parseHeaders, parseThresholds, readRunnerContext
 
 ;// CONCATENATED MODULE: ./src/model/infer.ts
 /**
@@ -28735,6 +28739,126 @@ function parsePushgateway(read, problems, secrets) {
         job,
     });
 }
+/** Header names remote write sets itself (the protocol's, and what fetch owns). */
+const RESERVED_HEADERS = new Set([
+    'content-encoding',
+    'content-type',
+    'content-length',
+    'x-prometheus-remote-write-version',
+    'host',
+]);
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const SECRET_HEADER = /auth|token|key|secret|passw|cookie/i;
+/** `remote-write-headers`: one `Name: value` a line; `#` lines and blank lines are skipped. */
+function parseHeaders(text, input, problems, secrets) {
+    const headers = {};
+    text.split(/\r?\n/).forEach((raw, index) => {
+        const line = raw.trim();
+        if (line === '' || line.startsWith('#'))
+            return;
+        const colon = line.indexOf(':');
+        const name = colon > 0 ? line.slice(0, colon).trim() : '';
+        const value = colon > 0 ? line.slice(colon + 1).trim() : '';
+        if (!HEADER_NAME.test(name) || value === '' || /[\0\r\n]/.test(value)) {
+            problems.push(`input ${input}, line ${index + 1}: expected "Name: value"; the line is ignored`);
+            return;
+        }
+        const lower = name.toLowerCase();
+        if (RESERVED_HEADERS.has(lower)) {
+            problems.push(`input ${input}, line ${index + 1}: ${name} is set by the remote-write protocol and cannot be changed; the line is ignored`);
+            return;
+        }
+        if (SECRET_HEADER.test(lower))
+            secrets.push(value.replace(/^(Bearer|Basic)\s+/i, ''), value);
+        headers[lower] = value;
+    });
+    return headers;
+}
+/**
+ * The query API that holds what remote write wrote, for the well-known write
+ * paths: Prometheus and VictoriaMetrics (`/api/v1/write`) answer queries on the
+ * same base, Mimir and Cortex (`/api/v1/push`) under `/prometheus`, Grafana
+ * Cloud and older Cortex (`/api/prom/push`) under `/api/prom`. Thanos Receive
+ * and VictoriaMetrics cluster (vminsert) have no query API of their own.
+ */
+function deriveQueryUrl(writeUrl) {
+    const url = new URL(writeUrl);
+    const path = url.pathname.replace(/\/+$/, '');
+    const base = (suffix, add) => {
+        url.pathname = path.slice(0, path.length - suffix.length) + add;
+        url.search = '';
+        return url.toString().replace(/\/+$/, '');
+    };
+    if (path.startsWith('/insert/'))
+        return undefined;
+    if (path.endsWith('/api/v1/write'))
+        return base('/api/v1/write', '');
+    if (path.endsWith('/api/prom/push'))
+        return base('/api/prom/push', '/api/prom');
+    if (path.endsWith('/api/v1/push'))
+        return base('/api/v1/push', '/prometheus');
+    return undefined;
+}
+function httpUrl(raw, input, problems, secrets, consequence) {
+    let url;
+    try {
+        url = new URL(raw);
+    }
+    catch {
+        problems.push(`input ${input}: "${raw}" is not a URL; ${consequence}`);
+        return undefined;
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+        problems.push(`input ${input}: only http and https URLs work; ${consequence}`);
+        return undefined;
+    }
+    let credentials;
+    if (url.username || url.password) {
+        const user = decodeURIComponent(url.username);
+        const password = decodeURIComponent(url.password);
+        if (password)
+            secrets.push(password);
+        secrets.push(Buffer.from(`${user}:${password}`).toString('base64'));
+        credentials = `${user}:${password}`;
+        url.username = '';
+        url.password = '';
+    }
+    return { url, credentials };
+}
+function parseRemoteWrite(read, problems, secrets) {
+    const raw = read(constants/* Inputs */.G0.RemoteWriteUrl).trim();
+    if (raw === '')
+        return undefined;
+    const parsed = httpUrl(raw, constants/* Inputs */.G0.RemoteWriteUrl, problems, secrets, 'nothing will be remote-written');
+    if (!parsed)
+        return undefined;
+    let auth = read(constants/* Inputs */.G0.RemoteWriteAuth);
+    if (parsed.credentials !== undefined) {
+        if (auth.trim() === '')
+            auth = parsed.credentials;
+        problems.push(`input ${constants/* Inputs */.G0.RemoteWriteUrl}: credentials in the URL were moved to an Authorization header; put them in ${constants/* Inputs */.G0.RemoteWriteAuth} (a secret) instead`);
+    }
+    const url = parsed.url.toString();
+    const headers = parseHeaders(read(constants/* Inputs */.G0.RemoteWriteHeaders), constants/* Inputs */.G0.RemoteWriteHeaders, problems, secrets);
+    const queryRaw = read(constants/* Inputs */.G0.RemoteWriteQueryUrl).trim();
+    let queryUrl;
+    if (queryRaw !== '') {
+        const q = httpUrl(queryRaw, constants/* Inputs */.G0.RemoteWriteQueryUrl, problems, secrets, 'counter totals cannot be read, so counters are carried instead of written');
+        if (q)
+            queryUrl = q.url.toString().replace(/\/+$/, '').replace(/\/api\/v1\/query$/, '');
+    }
+    else {
+        queryUrl = deriveQueryUrl(url);
+        if (!queryUrl)
+            problems.push(`input ${constants/* Inputs */.G0.RemoteWriteQueryUrl}: cannot tell where ${url} is queried (e.g. Thanos Receive is queried through Thanos Query); set it, or counters are carried instead of written`);
+    }
+    return Object.freeze({
+        url,
+        authorization: authorization(auth),
+        headers: Object.freeze(headers),
+        queryUrl,
+    });
+}
 function authorization(auth) {
     const value = auth.trim();
     if (value === '')
@@ -28752,7 +28876,7 @@ function secretsOf(read) {
     const token = read(constants/* Inputs */.G0.GitHubToken).trim();
     if (token)
         secrets.push(token);
-    for (const name of [constants/* Inputs */.G0.PushgatewayAuth, 'remote-write-auth']) {
+    for (const name of [constants/* Inputs */.G0.PushgatewayAuth, constants/* Inputs */.G0.RemoteWriteAuth]) {
         const auth = read(name).trim();
         if (!auth)
             continue;
@@ -28807,6 +28931,7 @@ function readConfig(read, env) {
     }
     const secrets = secretsOf(read);
     const pushgateway = parsePushgateway(read, problems, secrets);
+    const remoteWrite = parseRemoteWrite(read, problems, secrets);
     const metricsFileInput = read(constants/* Inputs */.G0.MetricsFile).trim();
     const metricsFile = metricsFileInput !== ''
         ? metricsFileInput
@@ -28820,6 +28945,8 @@ function readConfig(read, env) {
         stageRules: Object.freeze(rules),
         thresholds: parseThresholds(read(constants/* Inputs */.G0.Thresholds), problems),
         pushgateway,
+        remoteWrite,
+        metricsJob: read(constants/* Inputs */.G0.PushgatewayJob).trim() || 'deployment',
         metricsFile,
         jobStatus: read(constants/* Inputs */.G0.JobStatus).trim().toLowerCase(),
         checkRunId,
@@ -28844,8 +28971,8 @@ function deploymentIdOf(runner) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _hooks_io_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3921);
-/* harmony import */ var _hooks_pre_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7666);
+/* harmony import */ var _hooks_io_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3392);
+/* harmony import */ var _hooks_pre_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7297);
 /* harmony import */ var _hooks_run_wrapper_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(2890);
 
 
@@ -28859,7 +28986,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 3921:
+/***/ 3392:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -29000,8 +29127,8 @@ function escapeProperty(s) {
 //# sourceMappingURL=command.js.map
 ;// CONCATENATED MODULE: external "crypto"
 const external_crypto_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("crypto");
-;// CONCATENATED MODULE: external "fs"
-const external_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("fs");
+// EXTERNAL MODULE: external "fs"
+var external_fs_ = __nccwpck_require__(9896);
 ;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/file-command.js
 // For internal use, subject to change.
 // We use any as a valid input type
@@ -29015,10 +29142,10 @@ function file_command_issueFileCommand(command, message) {
     if (!filePath) {
         throw new Error(`Unable to find environment variable for file command ${command}`);
     }
-    if (!external_fs_namespaceObject.existsSync(filePath)) {
+    if (!external_fs_.existsSync(filePath)) {
         throw new Error(`Missing file at path: ${filePath}`);
     }
-    external_fs_namespaceObject.appendFileSync(filePath, `${toCommandValue(message)}${external_os_namespaceObject.EOL}`, {
+    external_fs_.appendFileSync(filePath, `${toCommandValue(message)}${external_os_namespaceObject.EOL}`, {
         encoding: 'utf8'
     });
 }
@@ -29997,7 +30124,7 @@ var summary_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _
 };
 
 
-const { access, appendFile, writeFile } = external_fs_namespaceObject.promises;
+const { access, appendFile, writeFile } = external_fs_.promises;
 const SUMMARY_ENV_VAR = 'GITHUB_STEP_SUMMARY';
 const SUMMARY_DOCS_URL = 'https://docs.github.com/actions/using-workflows/workflow-commands-for-github-actions#adding-a-job-summary';
 class Summary {
@@ -30020,7 +30147,7 @@ class Summary {
                 throw new Error(`Unable to find environment variable for $${SUMMARY_ENV_VAR}. Check if your runtime environment supports job summaries.`);
             }
             try {
-                yield access(pathFromEnv, external_fs_namespaceObject.constants.R_OK | external_fs_namespaceObject.constants.W_OK);
+                yield access(pathFromEnv, external_fs_.constants.R_OK | external_fs_.constants.W_OK);
             }
             catch (_a) {
                 throw new Error(`Unable to access summary file: '${pathFromEnv}'. Check if the file has correct read/write permissions.`);
@@ -30320,7 +30447,7 @@ var io_util_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _
 };
 
 
-const { chmod, copyFile, lstat, mkdir, open: io_util_open, readdir, rename, rm, rmdir, stat, symlink, unlink } = external_fs_namespaceObject.promises;
+const { chmod, copyFile, lstat, mkdir, open: io_util_open, readdir, rename, rm, rmdir, stat, symlink, unlink } = external_fs_.promises;
 // export const {open} = 'fs'
 const IS_WINDOWS = process.platform === 'win32';
 /**
@@ -30347,7 +30474,7 @@ function readlink(fsPath) {
 }
 // See https://github.com/nodejs/node/blob/d0153aee367422d0858105abec186da4dff0a0c5/deps/uv/include/uv/win.h#L691
 const UV_FS_O_EXLOCK = 0x10000000;
-const READONLY = external_fs_namespaceObject.constants.O_RDONLY;
+const READONLY = external_fs_.constants.O_RDONLY;
 function exists(fsPath) {
     return io_util_awaiter(this, void 0, void 0, function* () {
         try {
@@ -31841,7 +31968,7 @@ const coreIO = {
 
 /***/ }),
 
-/***/ 7666:
+/***/ 7297:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -31858,268 +31985,983 @@ const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(impo
 var constants = __nccwpck_require__(4687);
 // EXTERNAL MODULE: ./src/config/inputs.ts + 2 modules
 var inputs = __nccwpck_require__(8108);
-;// CONCATENATED MODULE: ./src/util/http.ts
-class HttpError extends Error {
-    status;
-    body;
-    constructor(message, status, body) {
-        super(message);
-        this.status = status;
-        this.body = body;
-        this.name = 'HttpError';
-    }
-}
-const DEFAULT_TIMEOUT_MS = 5000;
-const DEFAULT_ATTEMPTS = 3;
-const BASE_BACKOFF_MS = 250;
-const MAX_BODY_IN_MESSAGE = 300;
-function retryable(status, headers) {
-    if (status >= 500 || status === 429)
-        return true;
-    // GitHub answers 403 for both "no permission" and "rate limited"; only the latter is worth a retry.
-    return status === 403 && (headers.get('x-ratelimit-remaining') === '0' || headers.has('retry-after'));
-}
-const NETWORK_ERRORS = {
-    ECONNREFUSED: 'connection refused',
-    ECONNRESET: 'connection reset',
-    UND_ERR_SOCKET: 'connection closed by the server',
-    ENOTFOUND: 'host not found',
-    EAI_AGAIN: 'host name lookup failed',
-    ETIMEDOUT: 'connection timed out',
-    EHOSTUNREACH: 'host unreachable',
-};
-/** "connection refused (ECONNREFUSED)": what a fetch failure's code means, keeping the code. */
-function describeNetworkError(code) {
-    if (!code)
-        return undefined;
-    const meaning = NETWORK_ERRORS[code];
-    return meaning ? `${meaning} (${code})` : code;
-}
-/** How long the server asked us to wait, in ms, if it said so. */
-function requestedWaitMs(headers, now) {
-    const retryAfter = headers.get('retry-after');
-    if (retryAfter !== null) {
-        const seconds = Number(retryAfter);
-        if (Number.isFinite(seconds))
-            return Math.max(0, seconds * 1000);
-        const date = Date.parse(retryAfter);
-        if (Number.isFinite(date))
-            return Math.max(0, date - now);
-    }
-    const reset = headers.get('x-ratelimit-reset');
-    if (reset !== null && headers.get('x-ratelimit-remaining') === '0') {
-        const epoch = Number(reset);
-        if (Number.isFinite(epoch))
-            return Math.max(0, epoch * 1000 - now);
-    }
-    return undefined;
-}
-function snippet(text) {
-    const oneLine = text.replace(/\s+/g, ' ').trim();
-    return oneLine.length > MAX_BODY_IN_MESSAGE ? `${oneLine.slice(0, MAX_BODY_IN_MESSAGE)}…` : oneLine;
-}
-/**
- * Sends a request with timeout and bounded retries. Resolves with the final
- * response for any status that is not retried (callers check `status`);
- * rejects with an HttpError when every attempt failed or time ran out.
- */
-async function request(req, clock, fetchImpl = fetch) {
-    const attempts = Math.max(1, req.attempts ?? DEFAULT_ATTEMPTS);
-    const deadline = req.deadline ?? Infinity;
-    let lastProblem = 'no attempt was made';
-    let lastStatus;
-    let lastBody;
-    for (let attempt = 1; attempt <= attempts; attempt++) {
-        const remaining = deadline - clock.now();
-        if (remaining <= 0) {
-            lastProblem = `${lastProblem}; out of time`;
-            break;
-        }
-        const timeoutMs = Math.min(req.timeoutMs ?? DEFAULT_TIMEOUT_MS, remaining);
-        let waitMs = BASE_BACKOFF_MS * 2 ** (attempt - 1);
-        try {
-            const response = await fetchImpl(req.url, {
-                method: req.method ?? 'GET',
-                headers: req.headers,
-                body: req.body,
-                signal: AbortSignal.timeout(timeoutMs),
-            });
-            const text = await response.text();
-            if (!retryable(response.status, response.headers)) {
-                return { status: response.status, headers: response.headers, text };
-            }
-            lastStatus = response.status;
-            lastBody = text;
-            lastProblem = `HTTP ${response.status}${text ? `: ${snippet(text)}` : ''}`;
-            const asked = requestedWaitMs(response.headers, clock.now());
-            if (asked !== undefined) {
-                if (clock.now() + asked > deadline) {
-                    const until = new Date(clock.now() + asked).toISOString();
-                    lastProblem = `${lastProblem} (asked to wait until ${until}, past this step's time budget)`;
-                    break;
-                }
-                waitMs = Math.max(asked, 0);
-            }
-        }
-        catch (error) {
-            const e = error;
-            if (e.name === 'TimeoutError' || e.name === 'AbortError')
-                lastProblem = `no answer within ${timeoutMs} ms`;
-            else
-                lastProblem = describeNetworkError(e.cause?.code) ?? e.cause?.message ?? e.message;
-            lastStatus = undefined;
-            lastBody = undefined;
-        }
-        if (attempt < attempts) {
-            if (clock.now() + waitMs >= deadline) {
-                lastProblem = `${lastProblem}; out of time`;
-                break;
-            }
-            await clock.sleep(waitMs);
-        }
-    }
-    throw new HttpError(`${req.what} failed: ${lastProblem}`, lastStatus, lastBody);
-}
-
-;// CONCATENATED MODULE: ./src/metrics/pushgateway.ts
-
-const PLAIN_VALUE = /^[A-Za-z0-9._~-]+$/;
-/**
- * `/metrics/job/<job>/<label>/<value>…`. Values that are empty or hold
- * anything but URL-safe characters use `<label>@base64/<base64url>` (empty:
- * `=`): `%2F` in a path gets HTTP 400 (FACTS.md, Pushgateway).
- */
-function groupPath(key) {
-    return ('/metrics' +
-        key
-            .map(([label, value]) => {
-            if (value === '')
-                return `/${label}@base64/=`;
-            // `.` and `..` are path segments URL parsing removes: they must be encoded too.
-            if (PLAIN_VALUE.test(value) && value !== '.' && value !== '..')
-                return `/${label}/${value}`;
-            return `/${label}@base64/${Buffer.from(value, 'utf8').toString('base64url')}`;
-        })
-            .join(''));
-}
-function describeGroup(key) {
-    return key.map(([l, v]) => `${l}="${v}"`).join(',');
-}
-function sameGroup(labels, key) {
-    if (!labels)
-        return false;
-    if (Object.keys(labels).length !== key.length)
-        return false;
-    return key.every(([l, v]) => (labels[l] ?? '') === v);
-}
-/** Type and help of each family of one group out of `GET /api/v1/metrics`. */
-function typesOfGroup(body, key) {
-    const out = new Map();
-    const data = body?.data;
-    const group = Array.isArray(data) ? data.find((g) => sameGroup(g.labels, key)) : undefined;
-    for (const [family, content] of Object.entries(group ?? {})) {
-        if (family === 'labels' || typeof content !== 'object' || content === null)
-            continue;
-        const { type, help } = content;
-        if (typeof type === 'string')
-            out.set(family, { type, help: help ?? '' });
-    }
-    return out;
-}
-/** The samples of one group out of `GET /api/v1/metrics`. */
-function samplesOfGroup(body, key) {
-    const out = new Map();
-    const data = body?.data;
-    if (!Array.isArray(data))
-        throw new Error('the Pushgateway answered /api/v1/metrics without a data array');
-    const group = data.find((g) => sameGroup(g.labels, key));
-    if (!group)
-        return out;
-    for (const [family, content] of Object.entries(group)) {
-        if (family === 'labels' || typeof content !== 'object' || content === null)
-            continue;
-        const metrics = content.metrics;
-        if (!Array.isArray(metrics))
-            continue;
-        const samples = [];
-        for (const m of metrics) {
-            const labels = m.labels ?? {};
-            if (m.buckets) {
-                for (const [le, v] of Object.entries(m.buckets))
-                    samples.push({ name: `${family}_bucket`, labels: { ...labels, le }, value: Number(v) });
-                samples.push({ name: `${family}_sum`, labels, value: Number(m.sum ?? 0) });
-                samples.push({ name: `${family}_count`, labels, value: Number(m.count ?? 0) });
-            }
-            else if (m.value !== undefined) {
-                samples.push({ name: family, labels, value: Number(m.value) });
-            }
-        }
-        out.set(family, samples);
-    }
-    return out;
-}
-class PushgatewayClient {
-    config;
-    clock;
-    fetchImpl;
-    constructor(config, clock, fetchImpl = fetch) {
-        this.config = config;
-        this.clock = clock;
-        this.fetchImpl = fetchImpl;
-    }
-    headers(extra = {}) {
-        return {
-            'user-agent': 'deployment-observability-action',
-            ...(this.config.authorization ? { authorization: this.config.authorization } : {}),
-            ...extra,
-        };
-    }
-    /** Everything one group holds; empty when the group does not exist yet. */
-    async readGroup(key, deadline) {
-        const response = await request({
-            url: `${this.config.url}/api/v1/metrics`,
-            headers: this.headers({ accept: 'application/json' }),
-            deadline,
-            timeoutMs: 5000,
-            attempts: 3,
-            what: 'Reading the Pushgateway group',
-        }, this.clock, this.fetchImpl);
-        if (response.status !== 200) {
-            throw new Error(`Reading the Pushgateway group failed: HTTP ${response.status} ${response.text.slice(0, 200)}`);
-        }
-        let body;
-        try {
-            body = JSON.parse(response.text);
-        }
-        catch {
-            throw new Error('Reading the Pushgateway group failed: the answer is not JSON');
-        }
-        return { samples: samplesOfGroup(body, key), types: typesOfGroup(body, key) };
-    }
-    /**
-     * Sends exposition text to a group: POST replaces the families it carries,
-     * PUT the whole group. Throws with the Pushgateway's message on failure.
-     */
-    async push(key, text, deadline, method = 'POST') {
-        const response = await request({
-            url: `${this.config.url}${groupPath(key)}`,
-            method,
-            headers: this.headers({ 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }),
-            body: text,
-            deadline,
-            timeoutMs: 5000,
-            attempts: 3,
-            what: `Pushing to the Pushgateway group {${describeGroup(key)}}`,
-        }, this.clock, this.fetchImpl);
-        if (response.status < 200 || response.status >= 300) {
-            throw new Error(`Pushing to the Pushgateway group {${describeGroup(key)}} failed: HTTP ${response.status} ${response.text.trim().slice(0, 300)}`);
-        }
-    }
-}
-
+// EXTERNAL MODULE: ./src/metrics/pushgateway.ts
+var pushgateway = __nccwpck_require__(5715);
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
-;// CONCATENATED MODULE: ./src/metrics/definitions.ts
+// EXTERNAL MODULE: ./src/metrics/definitions.ts
+var definitions = __nccwpck_require__(6511);
+;// CONCATENATED MODULE: ./src/metrics/reported.ts
+/**
+ * What steps append to DEPLOY_METRICS_FILE: Prometheus text-exposition lines,
+ * validated one by one. A bad line is skipped with a message naming the file
+ * and the line; every other line still counts (CONTRACT.md, "What steps can report").
+ */
+
+
+const MAX_REPORT_LINES = 10000;
+const MAX_LABEL_VALUE = 1024;
+const MAX_CUSTOM_LABELS = 10;
+/** Set by the action on every reported series; a step's own value is replaced. */
+const ACTION_LABELS = new Set(['environment', 'deployment_id']);
+const RESERVED_LABELS = new Set(['job', 'instance', 'le', 'quantile']);
+function reported_customDefinition(name, labels) {
+    const counter = name.endsWith('_total');
+    const definition = {
+        name,
+        type: counter ? 'counter' : 'gauge',
+        help: counter
+            ? 'Reported by a deploy step through DEPLOY_METRICS_FILE; cumulative across deployments.'
+            : 'Reported by a deploy step through DEPLOY_METRICS_FILE; value of the latest deployment.',
+        labels: counter
+            ? ['environment', 'service', ...labels]
+            : ['environment', 'deployment_id', 'service', ...labels],
+        modes: ['track'],
+        source: 'reported',
+        merge: counter ? 'sum' : 'replace',
+    };
+    return Object.freeze(definition);
+}
+/** Parses and validates the file's text. Never throws. */
+function parseReportedMetrics(text, fileLabel) {
+    const problems = [];
+    const merged = new Map();
+    const errorTypesByStage = new Map();
+    const lines = text.split(/\r?\n/);
+    if (lines.length > MAX_REPORT_LINES) {
+        problems.push(`${fileLabel}: ${lines.length} lines; only the first ${MAX_REPORT_LINES} are read`);
+    }
+    lines.slice(0, MAX_REPORT_LINES).forEach((line, index) => {
+        const where = `${fileLabel} line ${index + 1}`;
+        const parsed = parseExpositionLine(line);
+        if (parsed.kind === 'blank' || parsed.kind === 'comment')
+            return;
+        if (parsed.kind === 'error') {
+            problems.push(`${where}: ${parsed.message}; line skipped`);
+            return;
+        }
+        const { name, value } = parsed.sample;
+        const known = metricByName(name);
+        if (known && known.source === 'action') {
+            problems.push(`${where}: ${name} is computed by the action and cannot be reported; line skipped`);
+            return;
+        }
+        if (!known &&
+            (!METRIC_NAME_RE.test(name) || /_(bucket|sum|count)$/.test(name) || name.startsWith('__'))) {
+            problems.push(`${where}: ${name} cannot be reported (histogram parts and reserved names are not accepted); line skipped`);
+            return;
+        }
+        const labels = {};
+        for (const [label, labelValue] of Object.entries(parsed.sample.labels)) {
+            if (ACTION_LABELS.has(label))
+                continue;
+            if (RESERVED_LABELS.has(label)) {
+                problems.push(`${where}: label ${label} is reserved; line skipped`);
+                return;
+            }
+            if (labelValue.length > MAX_LABEL_VALUE) {
+                problems.push(`${where}: label ${label} is longer than ${MAX_LABEL_VALUE} characters; line skipped`);
+                return;
+            }
+            labels[label] = labelValue;
+        }
+        let definition;
+        if (known) {
+            const allowed = known.labels.filter((l) => !ACTION_LABELS.has(l));
+            const unknown = Object.keys(labels).filter((l) => !allowed.includes(l));
+            if (unknown.length > 0) {
+                problems.push(`${where}: ${name} has no label ${unknown.join(', ')} (it takes ${allowed.join(', ') || 'none'}); line skipped`);
+                return;
+            }
+            definition = known;
+        }
+        else {
+            const extra = Object.keys(labels).filter((l) => l !== 'service');
+            if (extra.length > MAX_CUSTOM_LABELS) {
+                problems.push(`${where}: more than ${MAX_CUSTOM_LABELS} labels; line skipped`);
+                return;
+            }
+            definition = reported_customDefinition(name, extra.sort());
+        }
+        if (!Number.isFinite(value)) {
+            problems.push(`${where}: value ${value} is not a finite number; line skipped`);
+            return;
+        }
+        if (definition.type === 'counter' && value < 0) {
+            problems.push(`${where}: ${name} is a counter and cannot go down (${value}); line skipped`);
+            return;
+        }
+        if (name === 'deployment_errors_total' &&
+            labels.stage &&
+            labels.error_type &&
+            !errorTypesByStage.has(labels.stage)) {
+            errorTypesByStage.set(labels.stage, labels.error_type);
+        }
+        const key = seriesKey(name, labels);
+        const previous = merged.get(key);
+        if (previous && definition.type !== previous.definition.type) {
+            problems.push(`${where}: ${name} was reported with another type before; line skipped`);
+            return;
+        }
+        const total = previous && definition.merge === 'sum' ? previous.value + value : value;
+        if (!Number.isFinite(total)) {
+            problems.push(`${where}: ${name} would add up past the largest number; line skipped`);
+            return;
+        }
+        merged.set(key, {
+            definition: previous?.definition ?? definition,
+            custom: !known,
+            labels,
+            value: total,
+        });
+    });
+    return {
+        series: [...merged.values()],
+        problems,
+        errorTypesByStage,
+        lineCount: Math.min(lines.length, MAX_REPORT_LINES),
+    };
+}
+
+;// CONCATENATED MODULE: ./src/state/carry.ts
+/**
+ * Counts a failed push could not deliver, kept until the next push of the
+ * same group delivers them ("a push that failed is not lost", CONTRACT.md).
+ *
+ * Stored outside the job: a directory that outlives it (self-hosted runners,
+ * the emulator) named by DEPLOYMENT_OBSERVABILITY_STATE_DIR, else
+ * RUNNER_TOOL_CACHE, which persists on self-hosted runners. Entries are
+ * dropped once the group's `deployment_observability_counters_updated_timestamp_seconds`
+ * is newer than them: a later push already included them, even if clearing
+ * the store afterwards failed. So a carried count is added once.
+ */
+
+
+
+
+
+/** At most this many deployments wait in one group; older ones are dropped first. */
+const MAX_CARRIED_ENTRIES = 200;
+const carry_ACTION_LABELS = new Set(['environment', 'deployment_id', 'service']);
+function toStored(entry) {
+    return {
+        deploymentId: entry.deploymentId,
+        recordedAt: entry.recordedAt,
+        updates: entry.updates.map((u) => ({
+            name: u.name,
+            family: u.definition.name,
+            labels: { ...u.labels },
+            value: u.value,
+        })),
+    };
+}
+function fromStored(stored) {
+    if (typeof stored?.deploymentId !== 'string' ||
+        typeof stored.recordedAt !== 'number' ||
+        !Array.isArray(stored.updates)) {
+        return undefined;
+    }
+    const updates = [];
+    for (const u of stored.updates) {
+        if (typeof u?.family !== 'string' ||
+            typeof u.value !== 'number' ||
+            typeof u.labels !== 'object' ||
+            u.labels === null)
+            continue;
+        const definition = metricByName(u.family) ??
+            customDefinition(u.family, Object.keys(u.labels)
+                .filter((l) => !carry_ACTION_LABELS.has(l))
+                .sort());
+        updates.push({ definition, name: u.name, labels: u.labels, value: u.value });
+    }
+    return { deploymentId: stored.deploymentId, recordedAt: stored.recordedAt, updates };
+}
+/** Entries a group's counters-updated marker (seconds) already includes are dropped. */
+function pendingAfter(entries, markerSeconds) {
+    if (markerSeconds === undefined)
+        return [...entries];
+    return entries.filter((e) => e.recordedAt > markerSeconds * 1000);
+}
+class FileCarryStore {
+    dir;
+    constructor(dir) {
+        this.dir = dir;
+    }
+    get description() {
+        return `the directory ${this.dir}`;
+    }
+    file(groupId) {
+        return join(this.dir, `carry-${createHash('sha256').update(groupId).digest('hex').slice(0, 32)}.json`);
+    }
+    async load(groupId) {
+        let text;
+        try {
+            text = await readFile(this.file(groupId), 'utf8');
+        }
+        catch (error) {
+            if (error.code === 'ENOENT')
+                return [];
+            throw error;
+        }
+        const parsed = JSON.parse(text);
+        return (parsed.entries ?? []).map(fromStored).filter((e) => e !== undefined);
+    }
+    async save(groupId, entries) {
+        await mkdir(this.dir, { recursive: true });
+        const file = this.file(groupId);
+        const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
+        const kept = entries.slice(-MAX_CARRIED_ENTRIES).map(toStored);
+        await writeFile(tmp, JSON.stringify({ group: groupId, entries: kept }) + '\n', 'utf8');
+        // rename is atomic: a concurrent reader sees the old file or the new one, never half of one.
+        await rename(tmp, file);
+    }
+}
+
+// EXTERNAL MODULE: ./src/metrics/exposition.ts
+var exposition = __nccwpck_require__(2019);
+;// CONCATENATED MODULE: ./src/metrics/series.ts
+/**
+ * Series updates and how they merge with what a Pushgateway group already
+ * holds: counters add (cumulative across deployments), `max` timestamps only
+ * move forward, latest-deployment gauges replace. Pure.
+ */
+
+
+/** Families the Pushgateway keeps per group by itself. */
+const PUSHGATEWAY_FAMILIES = new Set(['push_time_seconds', 'push_failure_time_seconds']);
+const KEEPABLE_TYPES = new Set(['counter', 'gauge', 'histogram']);
+/**
+ * The whole group as it should be after this push: the updated families, every
+ * other family as it was, except latest-deployment gauges (a `deployment_id`
+ * other than this deployment's) that this deployment did not set — a value a
+ * step reported last time, or stage durations of a deployment whose stages this
+ * one could not read, must not pass for this deployment's. Undefined when the
+ * group holds a family type that cannot be written back (then POST, no clean-up).
+ */
+function wholeGroup(updated, existing, deploymentId) {
+    const names = new Set(updated.map((f) => f.name));
+    const families = [...updated];
+    const dropped = [];
+    for (const [name, { type, help }] of existing.types) {
+        if (names.has(name) || PUSHGATEWAY_FAMILIES.has(name))
+            continue;
+        const t = type.toLowerCase();
+        if (!KEEPABLE_TYPES.has(t))
+            return undefined;
+        const samples = (existing.samples.get(name) ?? []).map((s) => ({
+            ...s,
+            labels: normalizeExistingLabels(s.labels, undefined),
+        }));
+        if (t === 'gauge' &&
+            samples.some((s) => s.labels.deployment_id !== undefined && s.labels.deployment_id !== deploymentId)) {
+            dropped.push(name);
+            continue;
+        }
+        families.push({
+            name,
+            type: t,
+            help: help || (0,definitions/* metricByName */.tX)(name)?.help || name,
+            samples,
+        });
+    }
+    return { families, dropped };
+}
+/** Labels the Pushgateway adds to every sample of a group and that updates never carry. */
+const PUSHGATEWAY_LABELS = new Set(['job', 'instance']);
+/** Drops labels the Pushgateway added (job, instance, grouping labels the family does not have). */
+function normalizeExistingLabels(labels, keep) {
+    const out = {};
+    for (const [name, value] of Object.entries(labels)) {
+        if (PUSHGATEWAY_LABELS.has(name))
+            continue;
+        if (keep && !keep.has(name))
+            continue;
+        out[name] = value;
+    }
+    return out;
+}
+function orderLabels(labels, definition) {
+    const out = {};
+    for (const name of definition.labels)
+        if (labels[name] !== undefined)
+            out[name] = labels[name];
+    for (const name of Object.keys(labels).sort())
+        if (out[name] === undefined)
+            out[name] = labels[name];
+    return out;
+}
+/**
+ * Merges updates with the group's existing samples into the families to push.
+ * Only families that have an update are returned: a POST replaces just those,
+ * so everything else in the group (a last success on a failed deployment, a
+ * verify run's counters) stays as it was.
+ */
+function mergeUpdates(updates, existing) {
+    const families = new Map();
+    for (const update of updates) {
+        const def = update.definition;
+        let family = families.get(def.name);
+        if (!family) {
+            family = { definition: def, samples: new Map() };
+            families.set(def.name, family);
+            if (def.merge === 'sum' && existing) {
+                // Table metrics drop the grouping labels they do not have; custom ones keep all but job/instance.
+                const keep = (0,definitions/* metricByName */.tX)(def.name) === def ? new Set([...def.labels, 'le']) : undefined;
+                for (const sample of existing.get(def.name) ?? []) {
+                    const labels = orderLabels(normalizeExistingLabels(sample.labels, keep), def);
+                    family.samples.set((0,exposition/* seriesKey */.Xk)(sample.name, labels), {
+                        name: sample.name,
+                        labels,
+                        value: sample.value,
+                    });
+                }
+            }
+        }
+        const labels = orderLabels(update.labels, def);
+        const key = (0,exposition/* seriesKey */.Xk)(update.name, labels);
+        const current = family.samples.get(key);
+        let value = update.value;
+        if (def.merge === 'sum') {
+            // A cumulative counter pushed as +Inf would stay +Inf for good: an overflowing add is left out.
+            const sum = (current?.value ?? 0) + update.value;
+            value = Number.isFinite(sum) ? sum : (current?.value ?? update.value);
+        }
+        else if (def.merge === 'max') {
+            const before = existing
+                ?.get(def.name)
+                ?.find((s) => (0,exposition/* seriesKey */.Xk)(s.name, orderLabels(normalizeExistingLabels(s.labels, new Set(def.labels)), def)) ===
+                key);
+            value = Math.max(current?.value ?? -Infinity, before?.value ?? -Infinity, update.value);
+        }
+        family.samples.set(key, update.at !== undefined && def.merge === 'replace'
+            ? { name: update.name, labels, value, timestampMs: update.at }
+            : { name: update.name, labels, value });
+    }
+    return [...families.values()].map(({ definition, samples }) => ({
+        name: definition.name,
+        type: definition.type,
+        help: definition.help,
+        samples: sortSamples([...samples.values()]),
+    }));
+}
+function sortSamples(samples) {
+    const le = (s) => s.labels.le === undefined ? Infinity : s.labels.le === '+Inf' ? Infinity : Number(s.labels.le);
+    return samples.sort((a, b) => {
+        const ka = (0,exposition/* seriesKey */.Xk)('', { ...a.labels, le: '' });
+        const kb = (0,exposition/* seriesKey */.Xk)('', { ...b.labels, le: '' });
+        if (ka !== kb)
+            return ka < kb ? -1 : 1;
+        const rank = (s) => (s.name.endsWith('_bucket') ? 0 : s.name.endsWith('_sum') ? 1 : 2);
+        return rank(a) - rank(b) || le(a) - le(b);
+    });
+}
+/** Counter and timestamp updates only: what a failed push carries to the next one. */
+function carriedUpdates(updates) {
+    return updates.filter((u) => u.definition.merge === 'sum' || u.definition.merge === 'max');
+}
+
+;// CONCATENATED MODULE: ./src/metrics/publish.ts
+
+
+
+
+
+function markerOf(existing) {
+    const sample = existing.get(definitions/* METRICS */.Cb.countersUpdated.name)?.[0];
+    return sample && Number.isFinite(sample.value) ? sample.value : undefined;
+}
+async function loadCarried(store, groupId, logger) {
+    if (!store)
+        return [];
+    try {
+        return await store.load(groupId);
+    }
+    catch (error) {
+        logger.warning(`Could not read counts carried from earlier failed pushes in ${store.description}: ${error.message}`);
+        return [];
+    }
+}
+async function saveCarried(store, groupId, entries, logger) {
+    if (!store)
+        return false;
+    try {
+        await store.save(groupId, entries);
+        return true;
+    }
+    catch (error) {
+        logger.warning(`Could not keep counts for the next push in ${store.description}: ${error.message}`);
+        return false;
+    }
+}
+/** Publishes every group; never throws — problems are in the outcomes. */
+async function publishGroups(plans, options) {
+    const outcomes = [];
+    for (const plan of plans)
+        outcomes.push(await publishGroup(plan, options));
+    return outcomes;
+}
+async function publishGroup(plan, o) {
+    const sink = o.client;
+    const groupId = `${sink?.carryPrefix ?? ''}${(0,pushgateway/* describeGroup */.N3)(plan.key)}`;
+    const at = o.at ?? o.clock.now();
+    if (!sink) {
+        return {
+            key: plan.key,
+            sink,
+            families: mergeUpdates(plan.updates, undefined),
+            pushed: false,
+            cumulative: false,
+            carriedIn: 0,
+            carriedOut: false,
+            problem: undefined,
+        };
+    }
+    if (!o.cumulative) {
+        const families = mergeUpdates(plan.updates, undefined);
+        try {
+            await sink.write(plan.key, families, o.deadline, { method: 'POST', at });
+            return {
+                key: plan.key,
+                sink,
+                families,
+                pushed: true,
+                cumulative: false,
+                carriedIn: 0,
+                carriedOut: false,
+                problem: undefined,
+            };
+        }
+        catch (error) {
+            return {
+                key: plan.key,
+                sink,
+                families,
+                pushed: false,
+                cumulative: false,
+                carriedIn: 0,
+                carriedOut: false,
+                problem: error.message,
+            };
+        }
+    }
+    const carriedAll = await loadCarried(o.store, groupId, o.logger);
+    let existing;
+    let readProblem;
+    try {
+        existing = await sink.readGroup(plan.key, o.deadline);
+    }
+    catch (error) {
+        readProblem = error.message;
+    }
+    const mine = {
+        deploymentId: o.deploymentId,
+        recordedAt: o.clock.now(),
+        updates: carriedUpdates(plan.updates),
+    };
+    if (!existing) {
+        // Without the group's current values, pushing counters would reset them: push the
+        // gauges only and keep the counts for the next push.
+        const gauges = plan.updates.filter((u) => u.definition.merge === 'replace');
+        const families = mergeUpdates(plan.updates, undefined);
+        let pushProblem;
+        if (gauges.length > 0) {
+            try {
+                await sink.write(plan.key, mergeUpdates(gauges, undefined), o.deadline, { method: 'POST', at });
+            }
+            catch (error) {
+                pushProblem = error.message;
+            }
+        }
+        const carriedOut = await saveCarried(o.store, groupId, [...carriedAll, mine], o.logger);
+        return {
+            key: plan.key,
+            sink,
+            families,
+            pushed: false,
+            cumulative: false,
+            carriedIn: 0,
+            carriedOut,
+            problem: [readProblem, pushProblem].filter(Boolean).join('; '),
+        };
+    }
+    const marker = markerOf(existing.samples);
+    const pending = pendingAfter(carriedAll, marker);
+    // Cumulative series must move forward in time: never at or before the group's last write.
+    const writeAt = marker !== undefined ? Math.max(at, Math.floor(marker * 1000) + 1) : at;
+    const updates = [
+        ...plan.updates,
+        ...pending.flatMap((e) => e.updates),
+        {
+            definition: definitions/* METRICS */.Cb.countersUpdated,
+            name: definitions/* METRICS */.Cb.countersUpdated.name,
+            labels: {},
+            // Not before now: carried counts recorded up to this push are delivered by it.
+            value: Math.max(o.clock.now(), writeAt) / 1000,
+        },
+    ];
+    const families = mergeUpdates(updates, existing.samples);
+    // PUT the whole group so stale latest-deployment gauges go; POST when it cannot be written back whole.
+    const whole = o.replaceGroup && sink.replacesGroups ? wholeGroup(families, existing, o.deploymentId) : undefined;
+    if (whole && whole.dropped.length > 0) {
+        o.logger.info(`Dropping gauges of an earlier deployment that this one did not set: ${whole.dropped.join(', ')}`);
+    }
+    try {
+        await sink.write(plan.key, whole?.families ?? families, o.deadline, {
+            method: whole ? 'PUT' : 'POST',
+            at: writeAt,
+        });
+    }
+    catch (error) {
+        const carriedOut = await saveCarried(o.store, groupId, [...pending, mine], o.logger);
+        return {
+            key: plan.key,
+            sink,
+            families,
+            pushed: false,
+            cumulative: true,
+            carriedIn: 0,
+            carriedOut,
+            problem: error.message,
+        };
+    }
+    if (carriedAll.length > 0)
+        await saveCarried(o.store, groupId, [], o.logger);
+    return {
+        key: plan.key,
+        sink,
+        families,
+        pushed: true,
+        cumulative: true,
+        carriedIn: pending.length,
+        carriedOut: false,
+        problem: undefined,
+    };
+}
+/**
+ * All groups' families as one valid exposition document: families of the same
+ * name are joined, and each sample gets its group's `service` when it has none
+ * (as Prometheus will see it after scraping the Pushgateway).
+ */
+function combinedExposition(outcomes) {
+    const byName = new Map();
+    for (const outcome of outcomes) {
+        const service = outcome.key.find(([l]) => l === 'service')?.[1];
+        for (const family of outcome.families) {
+            // The action's own bookkeeping gauges are not part of this job's metrics.
+            if (family.name === METRICS.countersUpdated.name || family.name === METRICS.summaryCountedAttempt.name)
+                continue;
+            let entry = byName.get(family.name);
+            if (!entry) {
+                entry = { family, samples: [] };
+                byName.set(family.name, entry);
+            }
+            for (const s of family.samples) {
+                const labels = service !== undefined && s.labels.service === undefined ? { ...s.labels, service } : s.labels;
+                entry.samples.push({ ...s, labels });
+            }
+        }
+    }
+    return renderExposition([...byName.values()].map(({ family, samples }) => ({ ...family, samples })));
+}
+
+;// CONCATENATED MODULE: ./src/metrics/deliver.ts
+
+
+/**
+ * The sinks the inputs ask for: the Pushgateway first, then remote write. The
+ * remote-write client (protobuf, snappy) is loaded only when it is used: it
+ * would grow every bundle, and start-up, by a third.
+ */
+async function metricsSinks(config, clock) {
+    const sinks = [];
+    if (config.pushgateway)
+        sinks.push(new pushgateway/* PushgatewayClient */.MK(config.pushgateway, clock));
+    if (config.remoteWrite) {
+        const { RemoteWriteClient } = await Promise.all(/* import() */[__nccwpck_require__.e(222), __nccwpck_require__.e(736)]).then(__nccwpck_require__.bind(__nccwpck_require__, 2736));
+        sinks.push(new RemoteWriteClient(config.remoteWrite, clock));
+    }
+    return sinks;
+}
+/** Publishes to every sink at once (a hung one does not hold the other up). Never throws. */
+async function deliverGroups(plans, sinks, options) {
+    if (sinks.length === 0) {
+        const primary = await publishGroups(plans, { ...options, client: undefined });
+        return { all: [], primary };
+    }
+    const perSink = await Promise.all(sinks.map((sink) => publishGroups(plans, { ...options, client: sink })));
+    return { all: perSink.flat(), primary: perSink[0] ?? [] };
+}
+/** One line per group and sink for the job summary and the log. */
+function outcomeText(outcome, store) {
+    const group = `{${describeGroup(outcome.key)}}`;
+    const sink = outcome.sink;
+    const verb = sink?.name === 'remote write' ? 'Remote-written' : 'Pushed';
+    const where = sink ? `${sink.name} ${sink.target}` : 'nowhere';
+    if (outcome.pushed) {
+        const carried = outcome.carriedIn > 0
+            ? `, with the counts of ${outcome.carriedIn} earlier deployment(s) whose push had failed`
+            : '';
+        return { ok: true, text: `${verb} to ${where} group \`${group}\`${carried}` };
+    }
+    const kept = outcome.carriedOut
+        ? `counts kept in ${store} for the next successful push`
+        : 'counts of this deployment are lost (no place to keep them)';
+    const target = sink?.name === 'remote write' ? `remote-written to ${where} group` : 'pushed to';
+    return {
+        ok: false,
+        text: `Not ${target} \`${group}\`: ${outcome.problem ?? 'unknown problem'}; ${kept}`,
+    };
+}
+
+;// CONCATENATED MODULE: ./src/metrics/track.ts
+
+const MIGRATION_STAGES = new Set(['migration', 'migration_apply']);
+function update(def, labels, value, at) {
+    return at === undefined
+        ? { definition: def, name: def.name, labels, value }
+        : { definition: def, name: def.name, labels, value, at };
+}
+function push(groups, service, u) {
+    const list = groups.get(service);
+    if (list)
+        list.push(u);
+    else
+        groups.set(service, [u]);
+}
+/** `triggered_by` as the design names it, from the event that started the run. */
+function triggeredBy(eventName) {
+    if (eventName === 'workflow_dispatch')
+        return 'manual';
+    if (eventName === 'repository_dispatch')
+        return 'webhook';
+    return 'github_actions';
+}
+/** The gauges pre pushes when the deployment starts: visible live, so a hung deployment shows. */
+function startUpdates(ctx, startedAtMs) {
+    const env = ctx.environment;
+    return [
+        update(definitions/* METRICS */.Cb.inProgress, {
+            environment: env,
+            deployment_id: ctx.deploymentId,
+            service: ctx.service,
+            branch: ctx.branch,
+            triggered_by: ctx.triggeredBy,
+        }, 1),
+        update(definitions/* METRICS */.Cb.startTimestamp, { environment: env, deployment_id: ctx.deploymentId, service: ctx.service }, startedAtMs / 1000),
+    ];
+}
+/** Everything post pushes for a finished deployment, grouped by service. */
+function finishUpdates(ctx, deployment, reported, times) {
+    const groups = new Map();
+    const env = ctx.environment;
+    const id = ctx.deploymentId;
+    const primary = ctx.service;
+    const add = (service, def, labels, value, at) => push(groups, service, update(def, labels, value, at));
+    // Run-level metrics live in the primary group.
+    add(primary, METRICS.deploymentRunsTotal, { environment: env, service: primary, status: deployment.status }, 1);
+    add(primary, METRICS.inProgress, {
+        environment: env,
+        deployment_id: id,
+        service: primary,
+        branch: ctx.branch,
+        triggered_by: ctx.triggeredBy,
+    }, 0);
+    add(primary, METRICS.startTimestamp, { environment: env, deployment_id: id, service: primary }, times.startedAt / 1000);
+    add(primary, deployment.status === 'success' ? METRICS.lastSuccessTimestamp : METRICS.lastFailureTimestamp, { environment: env, service: primary }, times.finishedAt / 1000);
+    const reportedNames = new Set(reported.series.map((s) => s.definition.name));
+    const reportedErrorStages = new Set(reported.series.filter((s) => s.definition === METRICS.deploymentErrorsTotal).map((s) => s.labels.stage));
+    for (const stage of deployment.stages) {
+        const s = stage.service;
+        add(s, METRICS.deploymentTotal, { environment: env, service: s, stage: stage.stage, status: stage.status }, 1);
+        add(s, METRICS.stageDuration, { environment: env, deployment_id: id, service: s, stage: stage.stage, status: stage.status }, Math.round(stage.durationSeconds * 1000) / 1000, 
+        // Remote write puts the duration where the stage ended, not where post ran.
+        stage.completedAt);
+    }
+    const failed = deployment.failedStage;
+    if (failed && deployment.errorType && !reportedErrorStages.has(failed.stage)) {
+        add(failed.service, METRICS.deploymentErrorsTotal, {
+            environment: env,
+            service: failed.service,
+            stage: failed.stage,
+            error_type: deployment.errorType,
+        }, 1);
+    }
+    const rollback = deployment.rollback;
+    if (rollback) {
+        if (!reportedErrorStages.has('rollback') && failed !== rollback) {
+            add(rollback.service, METRICS.deploymentErrorsTotal, {
+                environment: env,
+                service: rollback.service,
+                stage: 'rollback',
+                error_type: 'rollback_triggered',
+            }, 1);
+        }
+        if (!reportedNames.has(METRICS.deploymentRollbackTotal.name)) {
+            add(rollback.service, METRICS.deploymentRollbackTotal, {
+                environment: env,
+                service: rollback.service,
+                reason: deployment.errorType && deployment.errorType !== 'rollback_triggered'
+                    ? deployment.errorType
+                    : 'manual',
+                status: rollback.status,
+            }, 1);
+        }
+    }
+    const migration = deployment.stages.find((st) => MIGRATION_STAGES.has(st.stage));
+    if (migration &&
+        !reportedNames.has(METRICS.migrationSuccessTotal.name) &&
+        !reportedNames.has(METRICS.migrationFailureTotal.name)) {
+        add(migration.service, migration.status === 'success' ? METRICS.migrationSuccessTotal : METRICS.migrationFailureTotal, { environment: env }, 1);
+    }
+    const smoke = deployment.stages.find((st) => st.stage === 'smoke_test');
+    if (smoke &&
+        !reportedNames.has(METRICS.smokeTestTotal.name) &&
+        !reportedNames.has(METRICS.smokeTestFailuresTotal.name)) {
+        const labels = { environment: env, service: smoke.service, test_name: 'all' };
+        add(smoke.service, METRICS.smokeTestTotal, labels, 1);
+        if (smoke.status === 'failure')
+            add(smoke.service, METRICS.smokeTestFailuresTotal, labels, 1);
+    }
+    for (const series of reported.series) {
+        const def = series.definition;
+        const service = series.labels.service ?? primary;
+        const labels = { ...series.labels };
+        if (def.labels.includes('environment'))
+            labels.environment = env;
+        if (def.labels.includes('deployment_id'))
+            labels.deployment_id = id;
+        if (def.labels.includes('service'))
+            labels.service = service;
+        else
+            delete labels.service;
+        add(def.labels.includes('service') ? service : primary, def, labels, series.value);
+    }
+    return groups;
+}
+
+;// CONCATENATED MODULE: ./src/hooks/track-start.ts
+/**
+ * Track mode's start (pre, or main when pre did not run because the action is
+ * local): claim the job, record the start, export DEPLOY_METRICS_FILE and
+ * DEPLOYMENT_ID, and push `deployment_in_progress=1` with the start timestamp
+ * so a hung deployment is visible live.
+ */
+
+
+
+
+
+
+
+/** Pre's push must never hold up the deployment: a short budget. */
+const START_BUDGET_MS = 8000;
+function trackContext(config, service = config.service) {
+    return {
+        environment: config.environment,
+        deploymentId: (0,inputs/* deploymentIdOf */.Y4)(config.runner),
+        service,
+        branch: config.runner.refName,
+        triggeredBy: triggeredBy(config.runner.eventName),
+    };
+}
+function groupingKey(config, service) {
+    return [
+        ['job', config.metricsJob],
+        ['environment', config.environment],
+        ['service', service],
+    ];
+}
+/** Identity of this instance within the job: the step id the runner gives it. */
+function instanceId(env) {
+    return env.GITHUB_ACTION || 'deployment-observability';
+}
+/** Returns the role this instance took: `owner` (tracks the job) or `passive`. */
+async function startTrack(ctx) {
+    const { config, io, env, clock } = ctx;
+    const owner = env[constants/* ExportedEnv */.XL.Owner];
+    if (owner && owner !== instanceId(env)) {
+        io.saveState(constants/* State */.Uw.Role, constants/* TRACK_ROLE_PASSIVE */.jS);
+        io.info(`Another instance (step ${owner}) tracks this job already; this one stays passive.`);
+        return constants/* TRACK_ROLE_PASSIVE */.jS;
+    }
+    const startedAt = clock.now();
+    const deploymentId = (0,inputs/* deploymentIdOf */.Y4)(config.runner);
+    io.exportVariable(constants/* ExportedEnv */.XL.Owner, instanceId(env));
+    io.saveState(constants/* State */.Uw.Role, constants/* TRACK_ROLE_OWNER */.Be);
+    io.saveState(constants/* State */.Uw.StartedAt, String(startedAt));
+    io.saveState(constants/* State */.Uw.DeploymentId, deploymentId);
+    io.saveState(constants/* State */.Uw.Service, config.service);
+    const base = config.runner.runnerTemp || env.TMPDIR || '/tmp';
+    const safeJob = (config.runner.jobId || 'job').replace(/[^A-Za-z0-9_.-]/g, '_');
+    const reportFile = (0,external_node_path_namespaceObject.join)(base, 'deployment-observability', `${safeJob}-${deploymentId}.prom`);
+    try {
+        await (0,promises_namespaceObject.mkdir)((0,external_node_path_namespaceObject.dirname)(reportFile), { recursive: true });
+        await (0,promises_namespaceObject.writeFile)(reportFile, '', { flag: 'a' });
+        io.exportVariable(constants/* ExportedEnv */.XL.MetricsFile, reportFile);
+        io.saveState(constants/* State */.Uw.MetricsReportFile, reportFile);
+    }
+    catch (error) {
+        ctx.problems.report(`Could not create DEPLOY_METRICS_FILE at ${reportFile}: ${error.message}; steps cannot report metrics`);
+    }
+    io.exportVariable(constants/* ExportedEnv */.XL.DeploymentId, deploymentId);
+    io.info(`Tracking deployment ${deploymentId} of ${config.service} to ${config.environment}.`);
+    const sinks = await metricsSinks(config, clock);
+    if (sinks.length === 0)
+        return constants/* TRACK_ROLE_OWNER */.Be;
+    const key = groupingKey(config, config.service);
+    const { all } = await deliverGroups([{ key, updates: startUpdates(trackContext(config), startedAt) }], sinks, {
+        store: undefined,
+        deploymentId,
+        deadline: startedAt + START_BUDGET_MS,
+        clock,
+        logger: io,
+        cumulative: false,
+        at: startedAt,
+    });
+    for (const outcome of all) {
+        const via = outcome.sink?.name === 'remote write' ? ' by remote write' : '';
+        if (outcome.pushed)
+            io.info(`Pushed deployment_in_progress=1 to {${(0,pushgateway/* describeGroup */.N3)(key)}}${via}.`);
+        else
+            ctx.problems.report(`deployment_in_progress was not pushed${via}, so this deployment is not visible live: ${outcome.problem ?? 'unknown problem'}`);
+    }
+    return constants/* TRACK_ROLE_OWNER */.Be;
+}
+
+;// CONCATENATED MODULE: ./src/hooks/pre.ts
+
+async function preHook(ctx) {
+    if (ctx.config.mode === 'track')
+        await startTrack(ctx);
+}
+
+
+/***/ }),
+
+/***/ 2890:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  DB: () => (/* binding */ runHook)
+});
+
+// UNUSED EXPORTS: Problems, problemLogger
+
+// EXTERNAL MODULE: ./src/config/inputs.ts + 2 modules
+var inputs = __nccwpck_require__(8108);
+;// CONCATENATED MODULE: ./src/util/clock.ts
+const systemClock = {
+    now: () => Date.now(),
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms))),
+};
+
+;// CONCATENATED MODULE: ./src/hooks/run-wrapper.ts
+/**
+ * Every hook runs through here: inputs are read once, secrets masked before
+ * anything is printed, and any thrown value (Error or not) becomes a warning —
+ * or, with `fail-on-error: true`, a failed step. Telemetry never breaks a
+ * deployment unless the user asks it to.
+ */
+
+
+const INPUTS_CHECKED_STATE = 'inputs-checked';
+const DEFERRED_STATE = 'deferred-problems';
+/** Collects telemetry problems: each is a warning now, and fails the step at the end with fail-on-error. */
+class Problems {
+    io;
+    list = [];
+    constructor(io) {
+        this.io = io;
+    }
+    report(message) {
+        this.list.push(message);
+        this.io.warning(message);
+    }
+}
+/** A Logger whose warnings are telemetry problems (so fail-on-error counts them). */
+function problemLogger(io, problems) {
+    return {
+        info: (m) => io.info(m),
+        debug: (m) => io.debug(m),
+        warning: (m) => problems.report(m),
+        error: (m, p) => io.error(m, p),
+        notice: (m, p) => io.notice(m, p),
+    };
+}
+function messageOf(error) {
+    if (error instanceof Error)
+        return error.message;
+    try {
+        return typeof error === 'string' ? error : JSON.stringify(error);
+    }
+    catch {
+        return String(error);
+    }
+}
+/** Runs one hook; never rejects. */
+async function runHook(name, body, io, env = process.env, clock = systemClock) {
+    let failOnError = false;
+    let trackMode = true;
+    const problems = new Problems(io);
+    try {
+        const { config, problems: inputProblems } = (0,inputs/* readConfig */.Xg)((n) => io.getInput(n), env);
+        failOnError = config.failOnError;
+        trackMode = config.mode === 'track';
+        for (const secret of config.secrets)
+            io.setSecret(secret);
+        // Inputs are read in every phase; their problems are said once per instance (pre, or
+        // main when pre did not run), not three times.
+        if (io.getState(INPUTS_CHECKED_STATE) !== '1') {
+            for (const p of inputProblems)
+                problems.report(p);
+            if (name !== 'post')
+                io.saveState(INPUTS_CHECKED_STATE, '1');
+        }
+        await body({ config, io, clock, env, problems });
+    }
+    catch (error) {
+        problems.report(`deployment-observability ${name}: ${messageOf(error)}`);
+    }
+    if (!failOnError)
+        return;
+    // Track mode's pre (and main for a local action) run before the deployment: failing
+    // them would stop the deployment itself. Their problems wait for post, which fails.
+    const deferred = readDeferred(io);
+    if (name !== 'post' && trackMode) {
+        if (problems.list.length > 0) {
+            io.saveState(DEFERRED_STATE, JSON.stringify([...deferred, ...problems.list].slice(0, 20)));
+            io.info('fail-on-error is true: these problems will fail the post step, after the deployment has run.');
+        }
+        return;
+    }
+    const all = name === 'post' ? [...deferred, ...problems.list] : problems.list;
+    if (all.length > 0) {
+        io.setFailed(`deployment-observability ${name}: ${all.length} telemetry problem(s) and fail-on-error is true. First: ${all[0]}`);
+    }
+}
+function readDeferred(io) {
+    try {
+        const parsed = JSON.parse(io.getState(DEFERRED_STATE) || '[]');
+        return Array.isArray(parsed) ? parsed.map(String) : [];
+    }
+    catch {
+        return [];
+    }
+}
+
+
+/***/ }),
+
+/***/ 6511:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Cb: () => (/* binding */ METRICS),
+/* harmony export */   tX: () => (/* binding */ metricByName)
+/* harmony export */ });
+/* unused harmony exports TIME_TO_DEPLOY_BUCKETS, ALL_METRICS, STANDARD_LABELS */
 /**
  * The one table of metric definitions. Code (building, validation of what steps
  * report), docs and dashboards read names, types and labels from here; nothing
@@ -32136,7 +32978,7 @@ function def(d) {
 }
 /** Buckets of `time_to_deploy_seconds`, from the design document. */
 const TIME_TO_DEPLOY_BUCKETS = Object.freeze([60, 300, 600, 900, 1200, 1500, 1800]);
-const definitions_METRICS = Object.freeze({
+const METRICS = Object.freeze({
     deploymentTotal: def({
         name: 'deployment_total',
         type: 'counter',
@@ -32384,244 +33226,28 @@ const definitions_METRICS = Object.freeze({
     }),
 });
 /** Every definition, in table order. */
-const ALL_METRICS = Object.freeze(Object.values(definitions_METRICS));
+const ALL_METRICS = Object.freeze(Object.values(METRICS));
 const byName = new Map(ALL_METRICS.map((m) => [m.name, m]));
 /** The definition of a metric by its exposition name, if the table has it. */
-function definitions_metricByName(name) {
+function metricByName(name) {
     return byName.get(name);
 }
 /** Labels the action sets itself on what steps report; a step need not write them. */
 const STANDARD_LABELS = Object.freeze(['environment', 'deployment_id', 'service']);
 
-;// CONCATENATED MODULE: ./src/metrics/reported.ts
-/**
- * What steps append to DEPLOY_METRICS_FILE: Prometheus text-exposition lines,
- * validated one by one. A bad line is skipped with a message naming the file
- * and the line; every other line still counts (CONTRACT.md, "What steps can report").
- */
 
+/***/ }),
 
-const MAX_REPORT_LINES = 10000;
-const MAX_LABEL_VALUE = 1024;
-const MAX_CUSTOM_LABELS = 10;
-/** Set by the action on every reported series; a step's own value is replaced. */
-const ACTION_LABELS = new Set(['environment', 'deployment_id']);
-const RESERVED_LABELS = new Set(['job', 'instance', 'le', 'quantile']);
-function reported_customDefinition(name, labels) {
-    const counter = name.endsWith('_total');
-    const definition = {
-        name,
-        type: counter ? 'counter' : 'gauge',
-        help: counter
-            ? 'Reported by a deploy step through DEPLOY_METRICS_FILE; cumulative across deployments.'
-            : 'Reported by a deploy step through DEPLOY_METRICS_FILE; value of the latest deployment.',
-        labels: counter
-            ? ['environment', 'service', ...labels]
-            : ['environment', 'deployment_id', 'service', ...labels],
-        modes: ['track'],
-        source: 'reported',
-        merge: counter ? 'sum' : 'replace',
-    };
-    return Object.freeze(definition);
-}
-/** Parses and validates the file's text. Never throws. */
-function parseReportedMetrics(text, fileLabel) {
-    const problems = [];
-    const merged = new Map();
-    const errorTypesByStage = new Map();
-    const lines = text.split(/\r?\n/);
-    if (lines.length > MAX_REPORT_LINES) {
-        problems.push(`${fileLabel}: ${lines.length} lines; only the first ${MAX_REPORT_LINES} are read`);
-    }
-    lines.slice(0, MAX_REPORT_LINES).forEach((line, index) => {
-        const where = `${fileLabel} line ${index + 1}`;
-        const parsed = parseExpositionLine(line);
-        if (parsed.kind === 'blank' || parsed.kind === 'comment')
-            return;
-        if (parsed.kind === 'error') {
-            problems.push(`${where}: ${parsed.message}; line skipped`);
-            return;
-        }
-        const { name, value } = parsed.sample;
-        const known = metricByName(name);
-        if (known && known.source === 'action') {
-            problems.push(`${where}: ${name} is computed by the action and cannot be reported; line skipped`);
-            return;
-        }
-        if (!known &&
-            (!METRIC_NAME_RE.test(name) || /_(bucket|sum|count)$/.test(name) || name.startsWith('__'))) {
-            problems.push(`${where}: ${name} cannot be reported (histogram parts and reserved names are not accepted); line skipped`);
-            return;
-        }
-        const labels = {};
-        for (const [label, labelValue] of Object.entries(parsed.sample.labels)) {
-            if (ACTION_LABELS.has(label))
-                continue;
-            if (RESERVED_LABELS.has(label)) {
-                problems.push(`${where}: label ${label} is reserved; line skipped`);
-                return;
-            }
-            if (labelValue.length > MAX_LABEL_VALUE) {
-                problems.push(`${where}: label ${label} is longer than ${MAX_LABEL_VALUE} characters; line skipped`);
-                return;
-            }
-            labels[label] = labelValue;
-        }
-        let definition;
-        if (known) {
-            const allowed = known.labels.filter((l) => !ACTION_LABELS.has(l));
-            const unknown = Object.keys(labels).filter((l) => !allowed.includes(l));
-            if (unknown.length > 0) {
-                problems.push(`${where}: ${name} has no label ${unknown.join(', ')} (it takes ${allowed.join(', ') || 'none'}); line skipped`);
-                return;
-            }
-            definition = known;
-        }
-        else {
-            const extra = Object.keys(labels).filter((l) => l !== 'service');
-            if (extra.length > MAX_CUSTOM_LABELS) {
-                problems.push(`${where}: more than ${MAX_CUSTOM_LABELS} labels; line skipped`);
-                return;
-            }
-            definition = reported_customDefinition(name, extra.sort());
-        }
-        if (!Number.isFinite(value)) {
-            problems.push(`${where}: value ${value} is not a finite number; line skipped`);
-            return;
-        }
-        if (definition.type === 'counter' && value < 0) {
-            problems.push(`${where}: ${name} is a counter and cannot go down (${value}); line skipped`);
-            return;
-        }
-        if (name === 'deployment_errors_total' &&
-            labels.stage &&
-            labels.error_type &&
-            !errorTypesByStage.has(labels.stage)) {
-            errorTypesByStage.set(labels.stage, labels.error_type);
-        }
-        const key = seriesKey(name, labels);
-        const previous = merged.get(key);
-        if (previous && definition.type !== previous.definition.type) {
-            problems.push(`${where}: ${name} was reported with another type before; line skipped`);
-            return;
-        }
-        const total = previous && definition.merge === 'sum' ? previous.value + value : value;
-        if (!Number.isFinite(total)) {
-            problems.push(`${where}: ${name} would add up past the largest number; line skipped`);
-            return;
-        }
-        merged.set(key, {
-            definition: previous?.definition ?? definition,
-            custom: !known,
-            labels,
-            value: total,
-        });
-    });
-    return {
-        series: [...merged.values()],
-        problems,
-        errorTypesByStage,
-        lineCount: Math.min(lines.length, MAX_REPORT_LINES),
-    };
-}
+/***/ 2019:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
-;// CONCATENATED MODULE: ./src/state/carry.ts
-/**
- * Counts a failed push could not deliver, kept until the next push of the
- * same group delivers them ("a push that failed is not lost", CONTRACT.md).
- *
- * Stored outside the job: a directory that outlives it (self-hosted runners,
- * the emulator) named by DEPLOYMENT_OBSERVABILITY_STATE_DIR, else
- * RUNNER_TOOL_CACHE, which persists on self-hosted runners. Entries are
- * dropped once the group's `deployment_observability_counters_updated_timestamp_seconds`
- * is newer than them: a later push already included them, even if clearing
- * the store afterwards failed. So a carried count is added once.
- */
-
-
-
-
-
-/** At most this many deployments wait in one group; older ones are dropped first. */
-const MAX_CARRIED_ENTRIES = 200;
-const carry_ACTION_LABELS = new Set(['environment', 'deployment_id', 'service']);
-function toStored(entry) {
-    return {
-        deploymentId: entry.deploymentId,
-        recordedAt: entry.recordedAt,
-        updates: entry.updates.map((u) => ({
-            name: u.name,
-            family: u.definition.name,
-            labels: { ...u.labels },
-            value: u.value,
-        })),
-    };
-}
-function fromStored(stored) {
-    if (typeof stored?.deploymentId !== 'string' ||
-        typeof stored.recordedAt !== 'number' ||
-        !Array.isArray(stored.updates)) {
-        return undefined;
-    }
-    const updates = [];
-    for (const u of stored.updates) {
-        if (typeof u?.family !== 'string' ||
-            typeof u.value !== 'number' ||
-            typeof u.labels !== 'object' ||
-            u.labels === null)
-            continue;
-        const definition = metricByName(u.family) ??
-            customDefinition(u.family, Object.keys(u.labels)
-                .filter((l) => !carry_ACTION_LABELS.has(l))
-                .sort());
-        updates.push({ definition, name: u.name, labels: u.labels, value: u.value });
-    }
-    return { deploymentId: stored.deploymentId, recordedAt: stored.recordedAt, updates };
-}
-/** Entries a group's counters-updated marker (seconds) already includes are dropped. */
-function pendingAfter(entries, markerSeconds) {
-    if (markerSeconds === undefined)
-        return [...entries];
-    return entries.filter((e) => e.recordedAt > markerSeconds * 1000);
-}
-class FileCarryStore {
-    dir;
-    constructor(dir) {
-        this.dir = dir;
-    }
-    get description() {
-        return `the directory ${this.dir}`;
-    }
-    file(groupId) {
-        return join(this.dir, `carry-${createHash('sha256').update(groupId).digest('hex').slice(0, 32)}.json`);
-    }
-    async load(groupId) {
-        let text;
-        try {
-            text = await readFile(this.file(groupId), 'utf8');
-        }
-        catch (error) {
-            if (error.code === 'ENOENT')
-                return [];
-            throw error;
-        }
-        const parsed = JSON.parse(text);
-        return (parsed.entries ?? []).map(fromStored).filter((e) => e !== undefined);
-    }
-    async save(groupId, entries) {
-        await mkdir(this.dir, { recursive: true });
-        const file = this.file(groupId);
-        const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
-        const kept = entries.slice(-MAX_CARRIED_ENTRIES).map(toStored);
-        await writeFile(tmp, JSON.stringify({ group: groupId, entries: kept }) + '\n', 'utf8');
-        // rename is atomic: a concurrent reader sees the old file or the new one, never half of one.
-        await rename(tmp, file);
-    }
-}
-
-;// CONCATENATED MODULE: ./src/metrics/exposition.ts
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Xk: () => (/* binding */ seriesKey),
+/* harmony export */   fw: () => (/* binding */ renderExposition)
+/* harmony export */ });
+/* unused harmony exports METRIC_NAME_RE, LABEL_NAME_RE, escapeLabelValue, formatValue, formatLabels, renderFamily, parseExpositionLine */
 /** Metric names: https://prometheus.io/docs/concepts/data_model/#metric-names-and-labels */
-const exposition_METRIC_NAME_RE = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
+const METRIC_NAME_RE = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 /** Label names; names starting with `__` are reserved for Prometheus. */
 const LABEL_NAME_RE = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 function escapeLabelValue(value) {
@@ -32654,7 +33280,7 @@ function renderFamily(family) {
     return lines.join('\n') + '\n';
 }
 /** Several families as one exposition document (families without samples are left out). */
-function exposition_renderExposition(families) {
+function renderExposition(families) {
     return families
         .filter((f) => f.samples.length > 0)
         .map(renderFamily)
@@ -32677,7 +33303,7 @@ function parseValue(text) {
  * Parses one line of text exposition. Never throws: a line it cannot read
  * comes back as `{kind:'error'}` with a message saying what is wrong.
  */
-function exposition_parseExpositionLine(line) {
+function parseExpositionLine(line) {
     const text = line.trim();
     if (text === '')
         return { kind: 'blank' };
@@ -32767,669 +33393,301 @@ function exposition_parseExpositionLine(line) {
     return { kind: 'sample', sample: { name, labels, value } };
 }
 /** A stable key for a series: name plus labels sorted by name. */
-function exposition_seriesKey(name, labels) {
+function seriesKey(name, labels) {
     const names = Object.keys(labels).sort();
     return `${name}{${names.map((n) => `${n}=${JSON.stringify(labels[n])}`).join(',')}}`;
-}
-
-;// CONCATENATED MODULE: ./src/metrics/series.ts
-/**
- * Series updates and how they merge with what a Pushgateway group already
- * holds: counters add (cumulative across deployments), `max` timestamps only
- * move forward, latest-deployment gauges replace. Pure.
- */
-
-
-/** Families the Pushgateway keeps per group by itself. */
-const PUSHGATEWAY_FAMILIES = new Set(['push_time_seconds', 'push_failure_time_seconds']);
-const KEEPABLE_TYPES = new Set(['counter', 'gauge', 'histogram']);
-/**
- * The whole group as it should be after this push: the updated families, every
- * other family as it was, except latest-deployment gauges (a `deployment_id`
- * other than this deployment's) that this deployment did not set — a value a
- * step reported last time, or stage durations of a deployment whose stages this
- * one could not read, must not pass for this deployment's. Undefined when the
- * group holds a family type that cannot be written back (then POST, no clean-up).
- */
-function wholeGroup(updated, existing, deploymentId) {
-    const names = new Set(updated.map((f) => f.name));
-    const families = [...updated];
-    const dropped = [];
-    for (const [name, { type, help }] of existing.types) {
-        if (names.has(name) || PUSHGATEWAY_FAMILIES.has(name))
-            continue;
-        const t = type.toLowerCase();
-        if (!KEEPABLE_TYPES.has(t))
-            return undefined;
-        const samples = (existing.samples.get(name) ?? []).map((s) => ({
-            ...s,
-            labels: normalizeExistingLabels(s.labels, undefined),
-        }));
-        if (t === 'gauge' &&
-            samples.some((s) => s.labels.deployment_id !== undefined && s.labels.deployment_id !== deploymentId)) {
-            dropped.push(name);
-            continue;
-        }
-        families.push({
-            name,
-            type: t,
-            help: help || definitions_metricByName(name)?.help || name,
-            samples,
-        });
-    }
-    return { families, dropped };
-}
-/** Labels the Pushgateway adds to every sample of a group and that updates never carry. */
-const PUSHGATEWAY_LABELS = new Set(['job', 'instance']);
-/** Drops labels the Pushgateway added (job, instance, grouping labels the family does not have). */
-function normalizeExistingLabels(labels, keep) {
-    const out = {};
-    for (const [name, value] of Object.entries(labels)) {
-        if (PUSHGATEWAY_LABELS.has(name))
-            continue;
-        if (keep && !keep.has(name))
-            continue;
-        out[name] = value;
-    }
-    return out;
-}
-function orderLabels(labels, definition) {
-    const out = {};
-    for (const name of definition.labels)
-        if (labels[name] !== undefined)
-            out[name] = labels[name];
-    for (const name of Object.keys(labels).sort())
-        if (out[name] === undefined)
-            out[name] = labels[name];
-    return out;
-}
-/**
- * Merges updates with the group's existing samples into the families to push.
- * Only families that have an update are returned: a POST replaces just those,
- * so everything else in the group (a last success on a failed deployment, a
- * verify run's counters) stays as it was.
- */
-function mergeUpdates(updates, existing) {
-    const families = new Map();
-    for (const update of updates) {
-        const def = update.definition;
-        let family = families.get(def.name);
-        if (!family) {
-            family = { definition: def, samples: new Map() };
-            families.set(def.name, family);
-            if (def.merge === 'sum' && existing) {
-                // Table metrics drop the grouping labels they do not have; custom ones keep all but job/instance.
-                const keep = definitions_metricByName(def.name) === def ? new Set([...def.labels, 'le']) : undefined;
-                for (const sample of existing.get(def.name) ?? []) {
-                    const labels = orderLabels(normalizeExistingLabels(sample.labels, keep), def);
-                    family.samples.set(exposition_seriesKey(sample.name, labels), {
-                        name: sample.name,
-                        labels,
-                        value: sample.value,
-                    });
-                }
-            }
-        }
-        const labels = orderLabels(update.labels, def);
-        const key = exposition_seriesKey(update.name, labels);
-        const current = family.samples.get(key);
-        let value = update.value;
-        if (def.merge === 'sum') {
-            // A cumulative counter pushed as +Inf would stay +Inf for good: an overflowing add is left out.
-            const sum = (current?.value ?? 0) + update.value;
-            value = Number.isFinite(sum) ? sum : (current?.value ?? update.value);
-        }
-        else if (def.merge === 'max') {
-            const before = existing
-                ?.get(def.name)
-                ?.find((s) => exposition_seriesKey(s.name, orderLabels(normalizeExistingLabels(s.labels, new Set(def.labels)), def)) ===
-                key);
-            value = Math.max(current?.value ?? -Infinity, before?.value ?? -Infinity, update.value);
-        }
-        family.samples.set(key, { name: update.name, labels, value });
-    }
-    return [...families.values()].map(({ definition, samples }) => ({
-        name: definition.name,
-        type: definition.type,
-        help: definition.help,
-        samples: sortSamples([...samples.values()]),
-    }));
-}
-function sortSamples(samples) {
-    const le = (s) => s.labels.le === undefined ? Infinity : s.labels.le === '+Inf' ? Infinity : Number(s.labels.le);
-    return samples.sort((a, b) => {
-        const ka = exposition_seriesKey('', { ...a.labels, le: '' });
-        const kb = exposition_seriesKey('', { ...b.labels, le: '' });
-        if (ka !== kb)
-            return ka < kb ? -1 : 1;
-        const rank = (s) => (s.name.endsWith('_bucket') ? 0 : s.name.endsWith('_sum') ? 1 : 2);
-        return rank(a) - rank(b) || le(a) - le(b);
-    });
-}
-/** Counter and timestamp updates only: what a failed push carries to the next one. */
-function carriedUpdates(updates) {
-    return updates.filter((u) => u.definition.merge === 'sum' || u.definition.merge === 'max');
-}
-
-;// CONCATENATED MODULE: ./src/metrics/publish.ts
-
-
-
-
-
-function markerOf(existing) {
-    const sample = existing.get(definitions_METRICS.countersUpdated.name)?.[0];
-    return sample && Number.isFinite(sample.value) ? sample.value : undefined;
-}
-async function loadCarried(store, groupId, logger) {
-    if (!store)
-        return [];
-    try {
-        return await store.load(groupId);
-    }
-    catch (error) {
-        logger.warning(`Could not read counts carried from earlier failed pushes in ${store.description}: ${error.message}`);
-        return [];
-    }
-}
-async function saveCarried(store, groupId, entries, logger) {
-    if (!store)
-        return false;
-    try {
-        await store.save(groupId, entries);
-        return true;
-    }
-    catch (error) {
-        logger.warning(`Could not keep counts for the next push in ${store.description}: ${error.message}`);
-        return false;
-    }
-}
-/** Publishes every group; never throws — problems are in the outcomes. */
-async function publishGroups(plans, options) {
-    const outcomes = [];
-    for (const plan of plans)
-        outcomes.push(await publishGroup(plan, options));
-    return outcomes;
-}
-async function publishGroup(plan, o) {
-    const groupId = describeGroup(plan.key);
-    if (!o.client) {
-        return {
-            key: plan.key,
-            families: mergeUpdates(plan.updates, undefined),
-            pushed: false,
-            cumulative: false,
-            carriedIn: 0,
-            carriedOut: false,
-            problem: undefined,
-        };
-    }
-    if (!o.cumulative) {
-        const families = mergeUpdates(plan.updates, undefined);
-        try {
-            await o.client.push(plan.key, exposition_renderExposition(families), o.deadline);
-            return {
-                key: plan.key,
-                families,
-                pushed: true,
-                cumulative: false,
-                carriedIn: 0,
-                carriedOut: false,
-                problem: undefined,
-            };
-        }
-        catch (error) {
-            return {
-                key: plan.key,
-                families,
-                pushed: false,
-                cumulative: false,
-                carriedIn: 0,
-                carriedOut: false,
-                problem: error.message,
-            };
-        }
-    }
-    const carriedAll = await loadCarried(o.store, groupId, o.logger);
-    let existing;
-    let readProblem;
-    try {
-        existing = await o.client.readGroup(plan.key, o.deadline);
-    }
-    catch (error) {
-        readProblem = error.message;
-    }
-    const mine = {
-        deploymentId: o.deploymentId,
-        recordedAt: o.clock.now(),
-        updates: carriedUpdates(plan.updates),
-    };
-    if (!existing) {
-        // Without the group's current values, pushing counters would reset them: push the
-        // gauges only and keep the counts for the next push.
-        const gauges = plan.updates.filter((u) => u.definition.merge === 'replace');
-        const families = mergeUpdates(plan.updates, undefined);
-        let pushProblem;
-        if (gauges.length > 0) {
-            try {
-                await o.client.push(plan.key, exposition_renderExposition(mergeUpdates(gauges, undefined)), o.deadline);
-            }
-            catch (error) {
-                pushProblem = error.message;
-            }
-        }
-        const carriedOut = await saveCarried(o.store, groupId, [...carriedAll, mine], o.logger);
-        return {
-            key: plan.key,
-            families,
-            pushed: false,
-            cumulative: false,
-            carriedIn: 0,
-            carriedOut,
-            problem: [readProblem, pushProblem].filter(Boolean).join('; '),
-        };
-    }
-    const pending = pendingAfter(carriedAll, markerOf(existing.samples));
-    const nowSeconds = o.clock.now() / 1000;
-    const updates = [
-        ...plan.updates,
-        ...pending.flatMap((e) => e.updates),
-        {
-            definition: definitions_METRICS.countersUpdated,
-            name: definitions_METRICS.countersUpdated.name,
-            labels: {},
-            value: nowSeconds,
-        },
-    ];
-    const families = mergeUpdates(updates, existing.samples);
-    // PUT the whole group so stale latest-deployment gauges go; POST when it cannot be written back whole.
-    const whole = o.replaceGroup ? wholeGroup(families, existing, o.deploymentId) : undefined;
-    if (whole && whole.dropped.length > 0) {
-        o.logger.info(`Dropping gauges of an earlier deployment that this one did not set: ${whole.dropped.join(', ')}`);
-    }
-    try {
-        await o.client.push(plan.key, exposition_renderExposition(whole?.families ?? families), o.deadline, whole ? 'PUT' : 'POST');
-    }
-    catch (error) {
-        const carriedOut = await saveCarried(o.store, groupId, [...pending, mine], o.logger);
-        return {
-            key: plan.key,
-            families,
-            pushed: false,
-            cumulative: true,
-            carriedIn: 0,
-            carriedOut,
-            problem: error.message,
-        };
-    }
-    if (carriedAll.length > 0)
-        await saveCarried(o.store, groupId, [], o.logger);
-    return {
-        key: plan.key,
-        families,
-        pushed: true,
-        cumulative: true,
-        carriedIn: pending.length,
-        carriedOut: false,
-        problem: undefined,
-    };
-}
-/**
- * All groups' families as one valid exposition document: families of the same
- * name are joined, and each sample gets its group's `service` when it has none
- * (as Prometheus will see it after scraping the Pushgateway).
- */
-function combinedExposition(outcomes) {
-    const byName = new Map();
-    for (const outcome of outcomes) {
-        const service = outcome.key.find(([l]) => l === 'service')?.[1];
-        for (const family of outcome.families) {
-            // The action's own bookkeeping gauges are not part of this job's metrics.
-            if (family.name === METRICS.countersUpdated.name || family.name === METRICS.summaryCountedAttempt.name)
-                continue;
-            let entry = byName.get(family.name);
-            if (!entry) {
-                entry = { family, samples: [] };
-                byName.set(family.name, entry);
-            }
-            for (const s of family.samples) {
-                const labels = service !== undefined && s.labels.service === undefined ? { ...s.labels, service } : s.labels;
-                entry.samples.push({ ...s, labels });
-            }
-        }
-    }
-    return renderExposition([...byName.values()].map(({ family, samples }) => ({ ...family, samples })));
-}
-
-;// CONCATENATED MODULE: ./src/metrics/track.ts
-
-const MIGRATION_STAGES = new Set(['migration', 'migration_apply']);
-function update(def, labels, value) {
-    return { definition: def, name: def.name, labels, value };
-}
-function push(groups, service, u) {
-    const list = groups.get(service);
-    if (list)
-        list.push(u);
-    else
-        groups.set(service, [u]);
-}
-/** `triggered_by` as the design names it, from the event that started the run. */
-function triggeredBy(eventName) {
-    if (eventName === 'workflow_dispatch')
-        return 'manual';
-    if (eventName === 'repository_dispatch')
-        return 'webhook';
-    return 'github_actions';
-}
-/** The gauges pre pushes when the deployment starts: visible live, so a hung deployment shows. */
-function startUpdates(ctx, startedAtMs) {
-    const env = ctx.environment;
-    return [
-        update(definitions_METRICS.inProgress, {
-            environment: env,
-            deployment_id: ctx.deploymentId,
-            service: ctx.service,
-            branch: ctx.branch,
-            triggered_by: ctx.triggeredBy,
-        }, 1),
-        update(definitions_METRICS.startTimestamp, { environment: env, deployment_id: ctx.deploymentId, service: ctx.service }, startedAtMs / 1000),
-    ];
-}
-/** Everything post pushes for a finished deployment, grouped by service. */
-function finishUpdates(ctx, deployment, reported, times) {
-    const groups = new Map();
-    const env = ctx.environment;
-    const id = ctx.deploymentId;
-    const primary = ctx.service;
-    const add = (service, def, labels, value) => push(groups, service, update(def, labels, value));
-    // Run-level metrics live in the primary group.
-    add(primary, METRICS.deploymentRunsTotal, { environment: env, service: primary, status: deployment.status }, 1);
-    add(primary, METRICS.inProgress, {
-        environment: env,
-        deployment_id: id,
-        service: primary,
-        branch: ctx.branch,
-        triggered_by: ctx.triggeredBy,
-    }, 0);
-    add(primary, METRICS.startTimestamp, { environment: env, deployment_id: id, service: primary }, times.startedAt / 1000);
-    add(primary, deployment.status === 'success' ? METRICS.lastSuccessTimestamp : METRICS.lastFailureTimestamp, { environment: env, service: primary }, times.finishedAt / 1000);
-    const reportedNames = new Set(reported.series.map((s) => s.definition.name));
-    const reportedErrorStages = new Set(reported.series.filter((s) => s.definition === METRICS.deploymentErrorsTotal).map((s) => s.labels.stage));
-    for (const stage of deployment.stages) {
-        const s = stage.service;
-        add(s, METRICS.deploymentTotal, { environment: env, service: s, stage: stage.stage, status: stage.status }, 1);
-        add(s, METRICS.stageDuration, { environment: env, deployment_id: id, service: s, stage: stage.stage, status: stage.status }, Math.round(stage.durationSeconds * 1000) / 1000);
-    }
-    const failed = deployment.failedStage;
-    if (failed && deployment.errorType && !reportedErrorStages.has(failed.stage)) {
-        add(failed.service, METRICS.deploymentErrorsTotal, {
-            environment: env,
-            service: failed.service,
-            stage: failed.stage,
-            error_type: deployment.errorType,
-        }, 1);
-    }
-    const rollback = deployment.rollback;
-    if (rollback) {
-        if (!reportedErrorStages.has('rollback') && failed !== rollback) {
-            add(rollback.service, METRICS.deploymentErrorsTotal, {
-                environment: env,
-                service: rollback.service,
-                stage: 'rollback',
-                error_type: 'rollback_triggered',
-            }, 1);
-        }
-        if (!reportedNames.has(METRICS.deploymentRollbackTotal.name)) {
-            add(rollback.service, METRICS.deploymentRollbackTotal, {
-                environment: env,
-                service: rollback.service,
-                reason: deployment.errorType && deployment.errorType !== 'rollback_triggered'
-                    ? deployment.errorType
-                    : 'manual',
-                status: rollback.status,
-            }, 1);
-        }
-    }
-    const migration = deployment.stages.find((st) => MIGRATION_STAGES.has(st.stage));
-    if (migration &&
-        !reportedNames.has(METRICS.migrationSuccessTotal.name) &&
-        !reportedNames.has(METRICS.migrationFailureTotal.name)) {
-        add(migration.service, migration.status === 'success' ? METRICS.migrationSuccessTotal : METRICS.migrationFailureTotal, { environment: env }, 1);
-    }
-    const smoke = deployment.stages.find((st) => st.stage === 'smoke_test');
-    if (smoke &&
-        !reportedNames.has(METRICS.smokeTestTotal.name) &&
-        !reportedNames.has(METRICS.smokeTestFailuresTotal.name)) {
-        const labels = { environment: env, service: smoke.service, test_name: 'all' };
-        add(smoke.service, METRICS.smokeTestTotal, labels, 1);
-        if (smoke.status === 'failure')
-            add(smoke.service, METRICS.smokeTestFailuresTotal, labels, 1);
-    }
-    for (const series of reported.series) {
-        const def = series.definition;
-        const service = series.labels.service ?? primary;
-        const labels = { ...series.labels };
-        if (def.labels.includes('environment'))
-            labels.environment = env;
-        if (def.labels.includes('deployment_id'))
-            labels.deployment_id = id;
-        if (def.labels.includes('service'))
-            labels.service = service;
-        else
-            delete labels.service;
-        add(def.labels.includes('service') ? service : primary, def, labels, series.value);
-    }
-    return groups;
-}
-
-;// CONCATENATED MODULE: ./src/hooks/track-start.ts
-/**
- * Track mode's start (pre, or main when pre did not run because the action is
- * local): claim the job, record the start, export DEPLOY_METRICS_FILE and
- * DEPLOYMENT_ID, and push `deployment_in_progress=1` with the start timestamp
- * so a hung deployment is visible live.
- */
-
-
-
-
-
-
-
-/** Pre's push must never hold up the deployment: a short budget. */
-const START_BUDGET_MS = 8000;
-function trackContext(config, service = config.service) {
-    return {
-        environment: config.environment,
-        deploymentId: (0,inputs/* deploymentIdOf */.Y4)(config.runner),
-        service,
-        branch: config.runner.refName,
-        triggeredBy: triggeredBy(config.runner.eventName),
-    };
-}
-function groupingKey(config, service) {
-    return [
-        ['job', config.pushgateway?.job ?? 'deployment'],
-        ['environment', config.environment],
-        ['service', service],
-    ];
-}
-/** Identity of this instance within the job: the step id the runner gives it. */
-function instanceId(env) {
-    return env.GITHUB_ACTION || 'deployment-observability';
-}
-/** Returns the role this instance took: `owner` (tracks the job) or `passive`. */
-async function startTrack(ctx) {
-    const { config, io, env, clock } = ctx;
-    const owner = env[constants/* ExportedEnv */.XL.Owner];
-    if (owner && owner !== instanceId(env)) {
-        io.saveState(constants/* State */.Uw.Role, constants/* TRACK_ROLE_PASSIVE */.jS);
-        io.info(`Another instance (step ${owner}) tracks this job already; this one stays passive.`);
-        return constants/* TRACK_ROLE_PASSIVE */.jS;
-    }
-    const startedAt = clock.now();
-    const deploymentId = (0,inputs/* deploymentIdOf */.Y4)(config.runner);
-    io.exportVariable(constants/* ExportedEnv */.XL.Owner, instanceId(env));
-    io.saveState(constants/* State */.Uw.Role, constants/* TRACK_ROLE_OWNER */.Be);
-    io.saveState(constants/* State */.Uw.StartedAt, String(startedAt));
-    io.saveState(constants/* State */.Uw.DeploymentId, deploymentId);
-    io.saveState(constants/* State */.Uw.Service, config.service);
-    const base = config.runner.runnerTemp || env.TMPDIR || '/tmp';
-    const safeJob = (config.runner.jobId || 'job').replace(/[^A-Za-z0-9_.-]/g, '_');
-    const reportFile = (0,external_node_path_namespaceObject.join)(base, 'deployment-observability', `${safeJob}-${deploymentId}.prom`);
-    try {
-        await (0,promises_namespaceObject.mkdir)((0,external_node_path_namespaceObject.dirname)(reportFile), { recursive: true });
-        await (0,promises_namespaceObject.writeFile)(reportFile, '', { flag: 'a' });
-        io.exportVariable(constants/* ExportedEnv */.XL.MetricsFile, reportFile);
-        io.saveState(constants/* State */.Uw.MetricsReportFile, reportFile);
-    }
-    catch (error) {
-        ctx.problems.report(`Could not create DEPLOY_METRICS_FILE at ${reportFile}: ${error.message}; steps cannot report metrics`);
-    }
-    io.exportVariable(constants/* ExportedEnv */.XL.DeploymentId, deploymentId);
-    io.info(`Tracking deployment ${deploymentId} of ${config.service} to ${config.environment}.`);
-    if (!config.pushgateway)
-        return constants/* TRACK_ROLE_OWNER */.Be;
-    const client = new PushgatewayClient(config.pushgateway, clock);
-    const key = groupingKey(config, config.service);
-    const [outcome] = await publishGroups([{ key, updates: startUpdates(trackContext(config), startedAt) }], {
-        client,
-        store: undefined,
-        deploymentId,
-        deadline: startedAt + START_BUDGET_MS,
-        clock,
-        logger: io,
-        cumulative: false,
-    });
-    if (outcome?.pushed)
-        io.info(`Pushed deployment_in_progress=1 to {${describeGroup(key)}}.`);
-    else
-        ctx.problems.report(`deployment_in_progress was not pushed, so this deployment is not visible live: ${outcome?.problem ?? 'unknown problem'}`);
-    return constants/* TRACK_ROLE_OWNER */.Be;
-}
-
-;// CONCATENATED MODULE: ./src/hooks/pre.ts
-
-async function preHook(ctx) {
-    if (ctx.config.mode === 'track')
-        await startTrack(ctx);
 }
 
 
 /***/ }),
 
-/***/ 2890:
+/***/ 5715:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   MK: () => (/* binding */ PushgatewayClient),
+/* harmony export */   N3: () => (/* binding */ describeGroup)
+/* harmony export */ });
+/* unused harmony exports groupPath, typesOfGroup, samplesOfGroup */
+/* harmony import */ var _util_http_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4098);
+/* harmony import */ var _exposition_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(2019);
 
-// EXPORTS
-__nccwpck_require__.d(__webpack_exports__, {
-  DB: () => (/* binding */ runHook)
-});
 
-// UNUSED EXPORTS: Problems, problemLogger
-
-// EXTERNAL MODULE: ./src/config/inputs.ts + 2 modules
-var inputs = __nccwpck_require__(8108);
-;// CONCATENATED MODULE: ./src/util/clock.ts
-const systemClock = {
-    now: () => Date.now(),
-    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms))),
-};
-
-;// CONCATENATED MODULE: ./src/hooks/run-wrapper.ts
+const PLAIN_VALUE = /^[A-Za-z0-9._~-]+$/;
 /**
- * Every hook runs through here: inputs are read once, secrets masked before
- * anything is printed, and any thrown value (Error or not) becomes a warning —
- * or, with `fail-on-error: true`, a failed step. Telemetry never breaks a
- * deployment unless the user asks it to.
+ * `/metrics/job/<job>/<label>/<value>…`. Values that are empty or hold
+ * anything but URL-safe characters use `<label>@base64/<base64url>` (empty:
+ * `=`): `%2F` in a path gets HTTP 400 (FACTS.md, Pushgateway).
  */
+function groupPath(key) {
+    return ('/metrics' +
+        key
+            .map(([label, value]) => {
+            if (value === '')
+                return `/${label}@base64/=`;
+            // `.` and `..` are path segments URL parsing removes: they must be encoded too.
+            if (PLAIN_VALUE.test(value) && value !== '.' && value !== '..')
+                return `/${label}/${value}`;
+            return `/${label}@base64/${Buffer.from(value, 'utf8').toString('base64url')}`;
+        })
+            .join(''));
+}
+function describeGroup(key) {
+    return key.map(([l, v]) => `${l}="${v}"`).join(',');
+}
+function sameGroup(labels, key) {
+    if (!labels)
+        return false;
+    if (Object.keys(labels).length !== key.length)
+        return false;
+    return key.every(([l, v]) => (labels[l] ?? '') === v);
+}
+/** Type and help of each family of one group out of `GET /api/v1/metrics`. */
+function typesOfGroup(body, key) {
+    const out = new Map();
+    const data = body?.data;
+    const group = Array.isArray(data) ? data.find((g) => sameGroup(g.labels, key)) : undefined;
+    for (const [family, content] of Object.entries(group ?? {})) {
+        if (family === 'labels' || typeof content !== 'object' || content === null)
+            continue;
+        const { type, help } = content;
+        if (typeof type === 'string')
+            out.set(family, { type, help: help ?? '' });
+    }
+    return out;
+}
+/** The samples of one group out of `GET /api/v1/metrics`. */
+function samplesOfGroup(body, key) {
+    const out = new Map();
+    const data = body?.data;
+    if (!Array.isArray(data))
+        throw new Error('the Pushgateway answered /api/v1/metrics without a data array');
+    const group = data.find((g) => sameGroup(g.labels, key));
+    if (!group)
+        return out;
+    for (const [family, content] of Object.entries(group)) {
+        if (family === 'labels' || typeof content !== 'object' || content === null)
+            continue;
+        const metrics = content.metrics;
+        if (!Array.isArray(metrics))
+            continue;
+        const samples = [];
+        for (const m of metrics) {
+            const labels = m.labels ?? {};
+            if (m.buckets) {
+                for (const [le, v] of Object.entries(m.buckets))
+                    samples.push({ name: `${family}_bucket`, labels: { ...labels, le }, value: Number(v) });
+                samples.push({ name: `${family}_sum`, labels, value: Number(m.sum ?? 0) });
+                samples.push({ name: `${family}_count`, labels, value: Number(m.count ?? 0) });
+            }
+            else if (m.value !== undefined) {
+                samples.push({ name: family, labels, value: Number(m.value) });
+            }
+        }
+        out.set(family, samples);
+    }
+    return out;
+}
+class PushgatewayClient {
+    config;
+    clock;
+    fetchImpl;
+    name = 'the Pushgateway';
+    replacesGroups = true;
+    // Carried counts of the Pushgateway keep the ids they had before remote write existed.
+    carryPrefix = '';
+    constructor(config, clock, fetchImpl = fetch) {
+        this.config = config;
+        this.clock = clock;
+        this.fetchImpl = fetchImpl;
+    }
+    get target() {
+        return this.config.url;
+    }
+    /** The families as exposition text (no timestamps: the Pushgateway refuses them). */
+    async write(key, families, deadline, options) {
+        await this.push(key, (0,_exposition_js__WEBPACK_IMPORTED_MODULE_1__/* .renderExposition */ .fw)(families), deadline, options.method);
+    }
+    headers(extra = {}) {
+        return {
+            'user-agent': 'deployment-observability-action',
+            ...(this.config.authorization ? { authorization: this.config.authorization } : {}),
+            ...extra,
+        };
+    }
+    /** Everything one group holds; empty when the group does not exist yet. */
+    async readGroup(key, deadline) {
+        const response = await (0,_util_http_js__WEBPACK_IMPORTED_MODULE_0__/* .request */ .Em)({
+            url: `${this.config.url}/api/v1/metrics`,
+            headers: this.headers({ accept: 'application/json' }),
+            deadline,
+            timeoutMs: 5000,
+            attempts: 3,
+            what: 'Reading the Pushgateway group',
+        }, this.clock, this.fetchImpl);
+        if (response.status !== 200) {
+            throw new Error(`Reading the Pushgateway group failed: HTTP ${response.status} ${response.text.slice(0, 200)}`);
+        }
+        let body;
+        try {
+            body = JSON.parse(response.text);
+        }
+        catch {
+            throw new Error('Reading the Pushgateway group failed: the answer is not JSON');
+        }
+        return { samples: samplesOfGroup(body, key), types: typesOfGroup(body, key) };
+    }
+    /**
+     * Sends exposition text to a group: POST replaces the families it carries,
+     * PUT the whole group. Throws with the Pushgateway's message on failure.
+     */
+    async push(key, text, deadline, method = 'POST') {
+        const response = await (0,_util_http_js__WEBPACK_IMPORTED_MODULE_0__/* .request */ .Em)({
+            url: `${this.config.url}${groupPath(key)}`,
+            method,
+            headers: this.headers({ 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }),
+            body: text,
+            deadline,
+            timeoutMs: 5000,
+            attempts: 3,
+            what: `Pushing to the Pushgateway group {${describeGroup(key)}}`,
+        }, this.clock, this.fetchImpl);
+        if (response.status < 200 || response.status >= 300) {
+            throw new Error(`Pushing to the Pushgateway group {${describeGroup(key)}} failed: HTTP ${response.status} ${response.text.trim().slice(0, 300)}`);
+        }
+    }
+}
 
 
-const INPUTS_CHECKED_STATE = 'inputs-checked';
-const DEFERRED_STATE = 'deferred-problems';
-/** Collects telemetry problems: each is a warning now, and fails the step at the end with fail-on-error. */
-class Problems {
-    io;
-    list = [];
-    constructor(io) {
-        this.io = io;
-    }
-    report(message) {
-        this.list.push(message);
-        this.io.warning(message);
-    }
-}
-/** A Logger whose warnings are telemetry problems (so fail-on-error counts them). */
-function problemLogger(io, problems) {
-    return {
-        info: (m) => io.info(m),
-        debug: (m) => io.debug(m),
-        warning: (m) => problems.report(m),
-        error: (m, p) => io.error(m, p),
-        notice: (m, p) => io.notice(m, p),
-    };
-}
-function messageOf(error) {
-    if (error instanceof Error)
-        return error.message;
-    try {
-        return typeof error === 'string' ? error : JSON.stringify(error);
-    }
-    catch {
-        return String(error);
+/***/ }),
+
+/***/ 4098:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Em: () => (/* binding */ request)
+/* harmony export */ });
+/* unused harmony exports HttpError, describeNetworkError, requestedWaitMs */
+class HttpError extends Error {
+    status;
+    body;
+    constructor(message, status, body) {
+        super(message);
+        this.status = status;
+        this.body = body;
+        this.name = 'HttpError';
     }
 }
-/** Runs one hook; never rejects. */
-async function runHook(name, body, io, env = process.env, clock = systemClock) {
-    let failOnError = false;
-    let trackMode = true;
-    const problems = new Problems(io);
-    try {
-        const { config, problems: inputProblems } = (0,inputs/* readConfig */.Xg)((n) => io.getInput(n), env);
-        failOnError = config.failOnError;
-        trackMode = config.mode === 'track';
-        for (const secret of config.secrets)
-            io.setSecret(secret);
-        // Inputs are read in every phase; their problems are said once per instance (pre, or
-        // main when pre did not run), not three times.
-        if (io.getState(INPUTS_CHECKED_STATE) !== '1') {
-            for (const p of inputProblems)
-                problems.report(p);
-            if (name !== 'post')
-                io.saveState(INPUTS_CHECKED_STATE, '1');
+const DEFAULT_TIMEOUT_MS = 5000;
+const DEFAULT_ATTEMPTS = 3;
+const BASE_BACKOFF_MS = 250;
+const MAX_BODY_IN_MESSAGE = 300;
+function retryable(status, headers) {
+    if (status >= 500 || status === 429)
+        return true;
+    // GitHub answers 403 for both "no permission" and "rate limited"; only the latter is worth a retry.
+    return status === 403 && (headers.get('x-ratelimit-remaining') === '0' || headers.has('retry-after'));
+}
+const NETWORK_ERRORS = {
+    ECONNREFUSED: 'connection refused',
+    ECONNRESET: 'connection reset',
+    UND_ERR_SOCKET: 'connection closed by the server',
+    ENOTFOUND: 'host not found',
+    EAI_AGAIN: 'host name lookup failed',
+    ETIMEDOUT: 'connection timed out',
+    EHOSTUNREACH: 'host unreachable',
+};
+/** "connection refused (ECONNREFUSED)": what a fetch failure's code means, keeping the code. */
+function describeNetworkError(code) {
+    if (!code)
+        return undefined;
+    const meaning = NETWORK_ERRORS[code];
+    return meaning ? `${meaning} (${code})` : code;
+}
+/** How long the server asked us to wait, in ms, if it said so. */
+function requestedWaitMs(headers, now) {
+    const retryAfter = headers.get('retry-after');
+    if (retryAfter !== null) {
+        const seconds = Number(retryAfter);
+        if (Number.isFinite(seconds))
+            return Math.max(0, seconds * 1000);
+        const date = Date.parse(retryAfter);
+        if (Number.isFinite(date))
+            return Math.max(0, date - now);
+    }
+    const reset = headers.get('x-ratelimit-reset');
+    if (reset !== null && headers.get('x-ratelimit-remaining') === '0') {
+        const epoch = Number(reset);
+        if (Number.isFinite(epoch))
+            return Math.max(0, epoch * 1000 - now);
+    }
+    return undefined;
+}
+function snippet(text) {
+    const oneLine = text.replace(/\s+/g, ' ').trim();
+    return oneLine.length > MAX_BODY_IN_MESSAGE ? `${oneLine.slice(0, MAX_BODY_IN_MESSAGE)}…` : oneLine;
+}
+/**
+ * Sends a request with timeout and bounded retries. Resolves with the final
+ * response for any status that is not retried (callers check `status`);
+ * rejects with an HttpError when every attempt failed or time ran out.
+ */
+async function request(req, clock, fetchImpl = fetch) {
+    const attempts = Math.max(1, req.attempts ?? DEFAULT_ATTEMPTS);
+    const deadline = req.deadline ?? Infinity;
+    let lastProblem = 'no attempt was made';
+    let lastStatus;
+    let lastBody;
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+        const remaining = deadline - clock.now();
+        if (remaining <= 0) {
+            lastProblem = `${lastProblem}; out of time`;
+            break;
         }
-        await body({ config, io, clock, env, problems });
-    }
-    catch (error) {
-        problems.report(`deployment-observability ${name}: ${messageOf(error)}`);
-    }
-    if (!failOnError)
-        return;
-    // Track mode's pre (and main for a local action) run before the deployment: failing
-    // them would stop the deployment itself. Their problems wait for post, which fails.
-    const deferred = readDeferred(io);
-    if (name !== 'post' && trackMode) {
-        if (problems.list.length > 0) {
-            io.saveState(DEFERRED_STATE, JSON.stringify([...deferred, ...problems.list].slice(0, 20)));
-            io.info('fail-on-error is true: these problems will fail the post step, after the deployment has run.');
+        const timeoutMs = Math.min(req.timeoutMs ?? DEFAULT_TIMEOUT_MS, remaining);
+        let waitMs = BASE_BACKOFF_MS * 2 ** (attempt - 1);
+        try {
+            const response = await fetchImpl(req.url, {
+                method: req.method ?? 'GET',
+                headers: req.headers,
+                body: req.body,
+                signal: AbortSignal.timeout(timeoutMs),
+            });
+            const text = await response.text();
+            if (!(req.retryOn ?? retryable)(response.status, response.headers)) {
+                return { status: response.status, headers: response.headers, text };
+            }
+            lastStatus = response.status;
+            lastBody = text;
+            lastProblem = `HTTP ${response.status}${text ? `: ${snippet(text)}` : ''}`;
+            const asked = requestedWaitMs(response.headers, clock.now());
+            if (asked !== undefined) {
+                if (clock.now() + asked > deadline) {
+                    const until = new Date(clock.now() + asked).toISOString();
+                    lastProblem = `${lastProblem} (asked to wait until ${until}, past this step's time budget)`;
+                    break;
+                }
+                waitMs = Math.max(asked, 0);
+            }
         }
-        return;
+        catch (error) {
+            const e = error;
+            if (e.name === 'TimeoutError' || e.name === 'AbortError')
+                lastProblem = `no answer within ${timeoutMs} ms`;
+            else
+                lastProblem = describeNetworkError(e.cause?.code) ?? e.cause?.message ?? e.message;
+            lastStatus = undefined;
+            lastBody = undefined;
+        }
+        if (attempt < attempts) {
+            if (clock.now() + waitMs >= deadline) {
+                lastProblem = `${lastProblem}; out of time`;
+                break;
+            }
+            await clock.sleep(waitMs);
+        }
     }
-    const all = name === 'post' ? [...deferred, ...problems.list] : problems.list;
-    if (all.length > 0) {
-        io.setFailed(`deployment-observability ${name}: ${all.length} telemetry problem(s) and fail-on-error is true. First: ${all[0]}`);
-    }
-}
-function readDeferred(io) {
-    try {
-        const parsed = JSON.parse(io.getState(DEFERRED_STATE) || '[]');
-        return Array.isArray(parsed) ? parsed.map(String) : [];
-    }
-    catch {
-        return [];
-    }
+    throw new HttpError(`${req.what} failed: ${lastProblem}`, lastStatus, lastBody);
 }
 
 
@@ -33446,6 +33704,13 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("assert");
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("events");
+
+/***/ }),
+
+/***/ 9896:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("fs");
 
 /***/ }),
 
@@ -33653,7 +33918,7 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
 /******/ 	// Execute the module function
 /******/ 	var threw = true;
 /******/ 	try {
-/******/ 		__webpack_modules__[moduleId](module, module.exports, __nccwpck_require__);
+/******/ 		__webpack_modules__[moduleId].call(module.exports, module, module.exports, __nccwpck_require__);
 /******/ 		threw = false;
 /******/ 	} finally {
 /******/ 		if(threw) delete __webpack_module_cache__[moduleId];
@@ -33662,6 +33927,9 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
 /******/ 	// Return the exports of the module
 /******/ 	return module.exports;
 /******/ }
+/******/ 
+/******/ // expose the modules object (__webpack_modules__)
+/******/ __nccwpck_require__.m = __webpack_modules__;
 /******/ 
 /************************************************************************/
 /******/ /* webpack/runtime/async module */
@@ -33733,6 +34001,18 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
 /******/ 	};
 /******/ })();
 /******/ 
+/******/ /* webpack/runtime/compat get default export */
+/******/ (() => {
+/******/ 	// getDefaultExport function for compatibility with non-harmony modules
+/******/ 	__nccwpck_require__.n = (module) => {
+/******/ 		var getter = module && module.__esModule ?
+/******/ 			() => (module['default']) :
+/******/ 			() => (module);
+/******/ 		__nccwpck_require__.d(getter, { a: getter });
+/******/ 		return getter;
+/******/ 	};
+/******/ })();
+/******/ 
 /******/ /* webpack/runtime/define property getters */
 /******/ (() => {
 /******/ 	// define getter functions for harmony exports
@@ -33745,6 +34025,28 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
 /******/ 	};
 /******/ })();
 /******/ 
+/******/ /* webpack/runtime/ensure chunk */
+/******/ (() => {
+/******/ 	__nccwpck_require__.f = {};
+/******/ 	// This file contains only the entry chunk.
+/******/ 	// The chunk loading function for additional chunks
+/******/ 	__nccwpck_require__.e = (chunkId) => {
+/******/ 		return Promise.all(Object.keys(__nccwpck_require__.f).reduce((promises, key) => {
+/******/ 			__nccwpck_require__.f[key](chunkId, promises);
+/******/ 			return promises;
+/******/ 		}, []));
+/******/ 	};
+/******/ })();
+/******/ 
+/******/ /* webpack/runtime/get javascript chunk filename */
+/******/ (() => {
+/******/ 	// This function allow to reference async chunks
+/******/ 	__nccwpck_require__.u = (chunkId) => {
+/******/ 		// return url for filenames based on template
+/******/ 		return "" + chunkId + ".index.js";
+/******/ 	};
+/******/ })();
+/******/ 
 /******/ /* webpack/runtime/hasOwnProperty shorthand */
 /******/ (() => {
 /******/ 	__nccwpck_require__.o = (obj, prop) => (Object.prototype.hasOwnProperty.call(obj, prop))
@@ -33753,6 +34055,69 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
 /******/ /* webpack/runtime/compat */
 /******/ 
 /******/ if (typeof __nccwpck_require__ !== 'undefined') __nccwpck_require__.ab = new URL('.', import.meta.url).pathname.slice(import.meta.url.match(/^file:\/\/\/\w:/) ? 1 : 0, -1) + "/";
+/******/ 
+/******/ /* webpack/runtime/import chunk loading */
+/******/ (() => {
+/******/ 	// no baseURI
+/******/ 	
+/******/ 	// object to store loaded and loading chunks
+/******/ 	// undefined = chunk not loaded, null = chunk preloaded/prefetched
+/******/ 	// [resolve, Promise] = chunk loading, 0 = chunk loaded
+/******/ 	var installedChunks = {
+/******/ 		792: 0
+/******/ 	};
+/******/ 	
+/******/ 	var installChunk = (data) => {
+/******/ 		var {ids, modules, runtime} = data;
+/******/ 		// add "modules" to the modules object,
+/******/ 		// then flag all "ids" as loaded and fire callback
+/******/ 		var moduleId, chunkId, i = 0;
+/******/ 		for(moduleId in modules) {
+/******/ 			if(__nccwpck_require__.o(modules, moduleId)) {
+/******/ 				__nccwpck_require__.m[moduleId] = modules[moduleId];
+/******/ 			}
+/******/ 		}
+/******/ 		if(runtime) runtime(__nccwpck_require__);
+/******/ 		for(;i < ids.length; i++) {
+/******/ 			chunkId = ids[i];
+/******/ 			if(__nccwpck_require__.o(installedChunks, chunkId) && installedChunks[chunkId]) {
+/******/ 				installedChunks[chunkId][0]();
+/******/ 			}
+/******/ 			installedChunks[ids[i]] = 0;
+/******/ 		}
+/******/ 	
+/******/ 	}
+/******/ 	
+/******/ 	__nccwpck_require__.f.j = (chunkId, promises) => {
+/******/ 			// import() chunk loading for javascript
+/******/ 			var installedChunkData = __nccwpck_require__.o(installedChunks, chunkId) ? installedChunks[chunkId] : undefined;
+/******/ 			if(installedChunkData !== 0) { // 0 means "already installed".
+/******/ 	
+/******/ 				// a Promise means "currently loading".
+/******/ 				if(installedChunkData) {
+/******/ 					promises.push(installedChunkData[1]);
+/******/ 				} else {
+/******/ 					if(true) { // all chunks have JS
+/******/ 						// setup Promise in chunk cache
+/******/ 						var promise = import("./" + __nccwpck_require__.u(chunkId)).then(installChunk, (e) => {
+/******/ 							if(installedChunks[chunkId] !== 0) installedChunks[chunkId] = undefined;
+/******/ 							throw e;
+/******/ 						});
+/******/ 						var promise = Promise.race([promise, new Promise((resolve) => (installedChunkData = installedChunks[chunkId] = [resolve]))])
+/******/ 						promises.push(installedChunkData[1] = promise);
+/******/ 					}
+/******/ 				}
+/******/ 			}
+/******/ 	};
+/******/ 	
+/******/ 	// no prefetching
+/******/ 	
+/******/ 	// no preloaded
+/******/ 	
+/******/ 	// no external install chunk
+/******/ 	
+/******/ 	// no on chunks loaded
+/******/ })();
 /******/ 
 /************************************************************************/
 /******/ 

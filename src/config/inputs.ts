@@ -6,6 +6,7 @@
  */
 import { inferServiceFromName } from '../model/infer.js';
 import { parseStageMap, type StageRule } from '../model/stage-map.js';
+import type { RemoteWriteConfig } from '../remote-write/client.js';
 import { Inputs } from './constants.js';
 
 export type Mode = 'track' | 'summary' | 'verify';
@@ -43,6 +44,9 @@ export interface Config {
   readonly stageRules: readonly StageRule[];
   readonly thresholds: Readonly<Record<string, number>>;
   readonly pushgateway: PushgatewayConfig | undefined;
+  readonly remoteWrite: RemoteWriteConfig | undefined;
+  /** The `job` label of every group (pushgateway-job), whichever way metrics go. */
+  readonly metricsJob: string;
   readonly metricsFile: string;
   readonly jobStatus: string;
   readonly checkRunId: number | undefined;
@@ -139,6 +143,145 @@ function parsePushgateway(
   });
 }
 
+/** Header names remote write sets itself (the protocol's, and what fetch owns). */
+const RESERVED_HEADERS = new Set([
+  'content-encoding',
+  'content-type',
+  'content-length',
+  'x-prometheus-remote-write-version',
+  'host',
+]);
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const SECRET_HEADER = /auth|token|key|secret|passw|cookie/i;
+
+/** `remote-write-headers`: one `Name: value` a line; `#` lines and blank lines are skipped. */
+export function parseHeaders(
+  text: string,
+  input: string,
+  problems: string[],
+  secrets: string[],
+): Record<string, string> {
+  const headers: Record<string, string> = {};
+  text.split(/\r?\n/).forEach((raw, index) => {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#')) return;
+    const colon = line.indexOf(':');
+    const name = colon > 0 ? line.slice(0, colon).trim() : '';
+    const value = colon > 0 ? line.slice(colon + 1).trim() : '';
+    if (!HEADER_NAME.test(name) || value === '' || /[\0\r\n]/.test(value)) {
+      problems.push(`input ${input}, line ${index + 1}: expected "Name: value"; the line is ignored`);
+      return;
+    }
+    const lower = name.toLowerCase();
+    if (RESERVED_HEADERS.has(lower)) {
+      problems.push(
+        `input ${input}, line ${index + 1}: ${name} is set by the remote-write protocol and cannot be changed; the line is ignored`,
+      );
+      return;
+    }
+    if (SECRET_HEADER.test(lower)) secrets.push(value.replace(/^(Bearer|Basic)\s+/i, ''), value);
+    headers[lower] = value;
+  });
+  return headers;
+}
+
+/**
+ * The query API that holds what remote write wrote, for the well-known write
+ * paths: Prometheus and VictoriaMetrics (`/api/v1/write`) answer queries on the
+ * same base, Mimir and Cortex (`/api/v1/push`) under `/prometheus`, Grafana
+ * Cloud and older Cortex (`/api/prom/push`) under `/api/prom`. Thanos Receive
+ * and VictoriaMetrics cluster (vminsert) have no query API of their own.
+ */
+export function deriveQueryUrl(writeUrl: string): string | undefined {
+  const url = new URL(writeUrl);
+  const path = url.pathname.replace(/\/+$/, '');
+  const base = (suffix: string, add: string): string => {
+    url.pathname = path.slice(0, path.length - suffix.length) + add;
+    url.search = '';
+    return url.toString().replace(/\/+$/, '');
+  };
+  if (path.startsWith('/insert/')) return undefined;
+  if (path.endsWith('/api/v1/write')) return base('/api/v1/write', '');
+  if (path.endsWith('/api/prom/push')) return base('/api/prom/push', '/api/prom');
+  if (path.endsWith('/api/v1/push')) return base('/api/v1/push', '/prometheus');
+  return undefined;
+}
+
+function httpUrl(
+  raw: string,
+  input: string,
+  problems: string[],
+  secrets: string[],
+  consequence: string,
+): { url: URL; credentials: string | undefined } | undefined {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    problems.push(`input ${input}: "${raw}" is not a URL; ${consequence}`);
+    return undefined;
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    problems.push(`input ${input}: only http and https URLs work; ${consequence}`);
+    return undefined;
+  }
+  let credentials: string | undefined;
+  if (url.username || url.password) {
+    const user = decodeURIComponent(url.username);
+    const password = decodeURIComponent(url.password);
+    if (password) secrets.push(password);
+    secrets.push(Buffer.from(`${user}:${password}`).toString('base64'));
+    credentials = `${user}:${password}`;
+    url.username = '';
+    url.password = '';
+  }
+  return { url, credentials };
+}
+
+function parseRemoteWrite(
+  read: InputReader,
+  problems: string[],
+  secrets: string[],
+): RemoteWriteConfig | undefined {
+  const raw = read(Inputs.RemoteWriteUrl).trim();
+  if (raw === '') return undefined;
+  const parsed = httpUrl(raw, Inputs.RemoteWriteUrl, problems, secrets, 'nothing will be remote-written');
+  if (!parsed) return undefined;
+  let auth = read(Inputs.RemoteWriteAuth);
+  if (parsed.credentials !== undefined) {
+    if (auth.trim() === '') auth = parsed.credentials;
+    problems.push(
+      `input ${Inputs.RemoteWriteUrl}: credentials in the URL were moved to an Authorization header; put them in ${Inputs.RemoteWriteAuth} (a secret) instead`,
+    );
+  }
+  const url = parsed.url.toString();
+  const headers = parseHeaders(read(Inputs.RemoteWriteHeaders), Inputs.RemoteWriteHeaders, problems, secrets);
+  const queryRaw = read(Inputs.RemoteWriteQueryUrl).trim();
+  let queryUrl: string | undefined;
+  if (queryRaw !== '') {
+    const q = httpUrl(
+      queryRaw,
+      Inputs.RemoteWriteQueryUrl,
+      problems,
+      secrets,
+      'counter totals cannot be read, so counters are carried instead of written',
+    );
+    if (q) queryUrl = q.url.toString().replace(/\/+$/, '').replace(/\/api\/v1\/query$/, '');
+  } else {
+    queryUrl = deriveQueryUrl(url);
+    if (!queryUrl)
+      problems.push(
+        `input ${Inputs.RemoteWriteQueryUrl}: cannot tell where ${url} is queried (e.g. Thanos Receive is queried through Thanos Query); set it, or counters are carried instead of written`,
+      );
+  }
+  return Object.freeze({
+    url,
+    authorization: authorization(auth),
+    headers: Object.freeze(headers),
+    queryUrl,
+  });
+}
+
 function authorization(auth: string): string | undefined {
   const value = auth.trim();
   if (value === '') return undefined;
@@ -152,7 +295,7 @@ function secretsOf(read: InputReader): string[] {
   const secrets: string[] = [];
   const token = read(Inputs.GitHubToken).trim();
   if (token) secrets.push(token);
-  for (const name of [Inputs.PushgatewayAuth, 'remote-write-auth']) {
+  for (const name of [Inputs.PushgatewayAuth, Inputs.RemoteWriteAuth]) {
     const auth = read(name).trim();
     if (!auth) continue;
     secrets.push(auth);
@@ -210,6 +353,7 @@ export function readConfig(read: InputReader, env: NodeJS.ProcessEnv): ConfigRes
 
   const secrets = secretsOf(read);
   const pushgateway = parsePushgateway(read, problems, secrets);
+  const remoteWrite = parseRemoteWrite(read, problems, secrets);
   const metricsFileInput = read(Inputs.MetricsFile).trim();
   const metricsFile =
     metricsFileInput !== ''
@@ -225,6 +369,8 @@ export function readConfig(read: InputReader, env: NodeJS.ProcessEnv): ConfigRes
     stageRules: Object.freeze(rules),
     thresholds: parseThresholds(read(Inputs.Thresholds), problems),
     pushgateway,
+    remoteWrite,
+    metricsJob: read(Inputs.PushgatewayJob).trim() || 'deployment',
     metricsFile,
     jobStatus: read(Inputs.JobStatus).trim().toLowerCase(),
     checkRunId,

@@ -14,8 +14,10 @@ import { GitHubApiError, GitHubClient } from '../github/client.js';
 import { readRunAttempt } from '../github/runs.js';
 import { METRICS } from '../metrics/definitions.js';
 import type { Sample } from '../metrics/exposition.js';
-import { combinedExposition, publishGroups } from '../metrics/publish.js';
-import { PushgatewayClient, describeGroup, type GroupingKey } from '../metrics/pushgateway.js';
+import { deliverGroups, metricsSinks } from '../metrics/deliver.js';
+import { combinedExposition } from '../metrics/publish.js';
+import type { MetricsSink } from '../metrics/sink.js';
+import { describeGroup, type GroupingKey } from '../metrics/pushgateway.js';
 import type { CacheApi } from '../state/actions-cache-store.js';
 import { carryStoreOf } from '../state/carry-store.js';
 import { computeFigures } from '../summary/figures.js';
@@ -113,7 +115,7 @@ async function loadHistory(
 
 /** The Pushgateway group's counted marker and `github_action_duration_seconds` samples. */
 async function readGroupState(
-  client: PushgatewayClient | undefined,
+  client: MetricsSink | undefined,
   key: GroupingKey,
   deadline: number,
 ): Promise<{ marker: number | undefined; durations: readonly Sample[]; problem: string | undefined }> {
@@ -242,9 +244,11 @@ export async function runSummary(ctx: HookContext, deps: SummaryDeps = {}): Prom
     }
   }
 
-  const pgClient = config.pushgateway ? new PushgatewayClient(config.pushgateway, clock) : undefined;
+  const sinks = await metricsSinks(config, clock);
+  // The first sink's group decides whether this attempt was counted (when there is no history).
+  const pgClient = sinks[0];
   const groupKey: GroupingKey = [
-    ['job', config.pushgateway?.job ?? 'deployment'],
+    ['job', config.metricsJob],
     ['repository', runner.repository],
     ['workflow', workflow],
   ];
@@ -259,7 +263,7 @@ export async function runSummary(ctx: HookContext, deps: SummaryDeps = {}): Prom
   else count = false;
   if (!history.loaded && group.problem !== undefined && pgClient)
     problems.report(
-      `Neither the history nor the Pushgateway group {${describeGroup(groupKey)}} could be read (${group.problem}): this attempt's counters are not added, so it is never counted twice`,
+      `Neither the history nor the group {${describeGroup(groupKey)}} (${pgClient.name}) could be read (${group.problem}): this attempt's counters are not added, so it is never counted twice`,
     );
   if (!count)
     io.info(`Run ${run.id} attempt ${record.attempt} was counted before: its counters are not added again.`);
@@ -281,8 +285,7 @@ export async function runSummary(ctx: HookContext, deps: SummaryDeps = {}): Prom
     group.durations,
   );
   const deploymentId = record.attempt > 1 ? `${run.id}-${record.attempt}` : String(run.id);
-  const outcomes = await publishGroups([{ key: groupKey, updates }], {
-    client: pgClient,
+  const { all: outcomes, primary } = await deliverGroups([{ key: groupKey, updates }], sinks, {
     store: pgClient ? await carryStoreOf(ctx.env, undefined, deadline) : undefined,
     deploymentId,
     deadline,
@@ -290,15 +293,17 @@ export async function runSummary(ctx: HookContext, deps: SummaryDeps = {}): Prom
     logger: io,
     cumulative: true,
     replaceGroup: false,
+    // Remote write puts time_to_deploy_seconds where the run finished.
+    at: Math.min(record.completedAt, clock.now()),
   });
   for (const o of outcomes)
     if (o.problem)
       problems.report(
-        `Not pushed to {${describeGroup(o.key)}}: ${o.problem}${o.carriedOut ? '; the counts are kept for the next push' : ''}`,
+        `Not ${o.sink?.name === 'remote write' ? 'remote-written' : 'pushed'} to {${describeGroup(o.key)}}: ${o.problem}${o.carriedOut ? '; the counts are kept for the next push' : ''}`,
       );
   try {
     await mkdir(dirname(config.metricsFile), { recursive: true });
-    await writeFile(config.metricsFile, combinedExposition(outcomes), 'utf8');
+    await writeFile(config.metricsFile, combinedExposition(primary), 'utf8');
   } catch (error) {
     problems.report(`metrics-file ${config.metricsFile} could not be written: ${message(error)}`);
   }

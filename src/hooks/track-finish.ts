@@ -11,8 +11,8 @@ import { ExportedEnv, State, TRACK_ROLE_PASSIVE } from '../config/constants.js';
 import { GitHubClient } from '../github/client.js';
 import { findCurrentJob } from '../github/find-job.js';
 import { buildDeployment, ownStepNames, type ApiJob, type DeploymentResult } from '../model/deployment.js';
-import { combinedExposition, publishGroups, type GroupOutcome } from '../metrics/publish.js';
-import { PushgatewayClient, describeGroup } from '../metrics/pushgateway.js';
+import { deliverGroups, metricsSinks, outcomeText } from '../metrics/deliver.js';
+import { combinedExposition } from '../metrics/publish.js';
 import { readReportFile } from '../metrics/report-file.js';
 import { parseReportedMetrics, type ReportedMetrics } from '../metrics/reported.js';
 import { finishUpdates } from '../metrics/track.js';
@@ -30,21 +30,6 @@ const API_BUDGET_MS = 12000;
 const LAG_BUDGET_MS = 8000;
 /** Only this many reported-line problems become annotations; the rest go to the log and summary. */
 const MAX_LINE_WARNINGS = 3;
-
-function outcomeLine(outcome: GroupOutcome, url: string, store: string | undefined): DeliveryLine {
-  const group = `{${describeGroup(outcome.key)}}`;
-  if (outcome.pushed) {
-    const carried =
-      outcome.carriedIn > 0
-        ? `, with the counts of ${outcome.carriedIn} earlier deployment(s) whose push had failed`
-        : '';
-    return { ok: true, text: `Pushed to the Pushgateway ${url} group \`${group}\`${carried}` };
-  }
-  const kept = outcome.carriedOut
-    ? `counts kept in ${store} for the next successful push`
-    : 'counts of this deployment are lost (no place to keep them)';
-  return { ok: false, text: `Not pushed to \`${group}\`: ${outcome.problem ?? 'unknown problem'}; ${kept}` };
-}
 
 export async function finishTrack(ctx: HookContext): Promise<void> {
   const { config, io, env, clock, problems } = ctx;
@@ -140,13 +125,14 @@ export async function finishTrack(ctx: HookContext): Promise<void> {
   );
 
   // 4. Metrics, pushed group by group (primary service first).
-  const grouped = finishUpdates(context, deployment, reported, { startedAt, finishedAt: clock.now() });
+  const finishedAt = clock.now();
+  const grouped = finishUpdates(context, deployment, reported, { startedAt, finishedAt });
   const plans = [...grouped.entries()]
     .sort(([a], [b]) => (a === service ? -1 : b === service ? 1 : a.localeCompare(b)))
     .map(([svc, updates]) => ({ key: groupingKey(config, svc), updates }));
   const store = await carryStoreOf(env, undefined, deadline + CARRY_GRACE_MS);
-  const outcomes = await publishGroups(plans, {
-    client: config.pushgateway ? new PushgatewayClient(config.pushgateway, clock) : undefined,
+  const sinks = await metricsSinks(config, clock);
+  const { all: outcomes, primary } = await deliverGroups(plans, sinks, {
     store,
     deploymentId: context.deploymentId,
     deadline,
@@ -154,11 +140,12 @@ export async function finishTrack(ctx: HookContext): Promise<void> {
     logger: problemLogger(io, problems),
     cumulative: true,
     replaceGroup: true,
+    at: finishedAt,
   });
   const delivery: DeliveryLine[] = [];
-  if (config.pushgateway) {
+  if (sinks.length > 0) {
     for (const outcome of outcomes) {
-      const line = outcomeLine(outcome, config.pushgateway.url, store?.description);
+      const line = outcomeText(outcome, store?.description);
       delivery.push(line);
       if (!line.ok) problems.report(line.text.replace(/`/g, ''));
       else io.info(line.text.replace(/`/g, ''));
@@ -166,12 +153,12 @@ export async function finishTrack(ctx: HookContext): Promise<void> {
   } else {
     delivery.push({
       ok: true,
-      text: 'No `pushgateway-url`: nothing pushed (counters in the metrics file are this deployment\u2019s own counts)',
+      text: 'No `pushgateway-url` or `remote-write-url`: nothing pushed (counters in the metrics file are this deployment\u2019s own counts)',
     });
   }
 
   // 5. The metrics file, pushed or not.
-  const exposition = combinedExposition(outcomes);
+  const exposition = combinedExposition(primary);
   try {
     await mkdir(dirname(config.metricsFile), { recursive: true });
     await writeFile(config.metricsFile, exposition, 'utf8');

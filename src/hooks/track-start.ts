@@ -8,8 +8,8 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { ExportedEnv, State, TRACK_ROLE_OWNER, TRACK_ROLE_PASSIVE } from '../config/constants.js';
 import { deploymentIdOf, type Config } from '../config/inputs.js';
-import { PushgatewayClient, describeGroup, type GroupingKey } from '../metrics/pushgateway.js';
-import { publishGroups } from '../metrics/publish.js';
+import { describeGroup, type GroupingKey } from '../metrics/pushgateway.js';
+import { deliverGroups, metricsSinks } from '../metrics/deliver.js';
 import { startUpdates, triggeredBy, type TrackContext } from '../metrics/track.js';
 import type { HookContext } from './run-wrapper.js';
 
@@ -28,7 +28,7 @@ export function trackContext(config: Config, service: string = config.service): 
 
 export function groupingKey(config: Config, service: string): GroupingKey {
   return [
-    ['job', config.pushgateway?.job ?? 'deployment'],
+    ['job', config.metricsJob],
     ['environment', config.environment],
     ['service', service],
   ];
@@ -72,22 +72,25 @@ export async function startTrack(ctx: HookContext): Promise<'owner' | 'passive'>
   io.exportVariable(ExportedEnv.DeploymentId, deploymentId);
   io.info(`Tracking deployment ${deploymentId} of ${config.service} to ${config.environment}.`);
 
-  if (!config.pushgateway) return TRACK_ROLE_OWNER;
-  const client = new PushgatewayClient(config.pushgateway, clock);
+  const sinks = await metricsSinks(config, clock);
+  if (sinks.length === 0) return TRACK_ROLE_OWNER;
   const key = groupingKey(config, config.service);
-  const [outcome] = await publishGroups([{ key, updates: startUpdates(trackContext(config), startedAt) }], {
-    client,
+  const { all } = await deliverGroups([{ key, updates: startUpdates(trackContext(config), startedAt) }], sinks, {
     store: undefined,
     deploymentId,
     deadline: startedAt + START_BUDGET_MS,
     clock,
     logger: io,
     cumulative: false,
+    at: startedAt,
   });
-  if (outcome?.pushed) io.info(`Pushed deployment_in_progress=1 to {${describeGroup(key)}}.`);
-  else
-    ctx.problems.report(
-      `deployment_in_progress was not pushed, so this deployment is not visible live: ${outcome?.problem ?? 'unknown problem'}`,
-    );
+  for (const outcome of all) {
+    const via = outcome.sink?.name === 'remote write' ? ' by remote write' : '';
+    if (outcome.pushed) io.info(`Pushed deployment_in_progress=1 to {${describeGroup(key)}}${via}.`);
+    else
+      ctx.problems.report(
+        `deployment_in_progress was not pushed${via}, so this deployment is not visible live: ${outcome.problem ?? 'unknown problem'}`,
+      );
+  }
   return TRACK_ROLE_OWNER;
 }

@@ -11,8 +11,8 @@ import { dirname } from 'node:path';
 import { ExportedEnv, Outputs } from '../config/constants.js';
 import { deploymentIdOf } from '../config/inputs.js';
 import { readVerifyConfig, type VerifyConfig } from '../config/verify-inputs.js';
-import { combinedExposition, publishGroups } from '../metrics/publish.js';
-import { PushgatewayClient, describeGroup } from '../metrics/pushgateway.js';
+import { deliverGroups, metricsSinks, outcomeText } from '../metrics/deliver.js';
+import { combinedExposition } from '../metrics/publish.js';
 import type { DeliveryLine } from '../report/summary.js';
 import { carryStoreOf } from '../state/carry-store.js';
 import type { Clock } from '../util/clock.js';
@@ -162,14 +162,13 @@ export async function runVerify(ctx: HookContext): Promise<void> {
   const delivery: DeliveryLine[] = [];
   const pushDeadline = clock.now() + PUSH_BUDGET_MS;
   const key = groupingKey(base, service);
-  const store = base.pushgateway
-    ? await carryStoreOf(env, undefined, pushDeadline + CARRY_GRACE_MS)
-    : undefined;
-  const outcomes =
+  const sinks = await metricsSinks(base, clock);
+  const store =
+    sinks.length > 0 ? await carryStoreOf(env, undefined, pushDeadline + CARRY_GRACE_MS) : undefined;
+  const { all, primary: outcomes } =
     updates.length === 0
-      ? []
-      : await publishGroups([{ key, updates }], {
-          client: base.pushgateway ? new PushgatewayClient(base.pushgateway, clock) : undefined,
+      ? { all: [], primary: [] }
+      : await deliverGroups([{ key, updates }], sinks, {
           store,
           deploymentId,
           deadline: pushDeadline,
@@ -180,24 +179,15 @@ export async function runVerify(ctx: HookContext): Promise<void> {
         });
   if (updates.length === 0) {
     delivery.push({ ok: false, text: 'Nothing to push: no sample was taken' });
-  } else if (base.pushgateway) {
-    for (const outcome of outcomes) {
-      const group = `{${describeGroup(outcome.key)}}`;
-      if (outcome.pushed) {
-        const text = `Pushed to the Pushgateway ${base.pushgateway.url} group \`${group}\``;
-        delivery.push({ ok: true, text });
-        io.info(text.replace(/`/g, ''));
-      } else {
-        const kept = outcome.carriedOut
-          ? `counts kept in ${store?.description ?? 'the carry store'} for the next successful push`
-          : 'the counts of this verification are lost (no place to keep them)';
-        const text = `Not pushed to \`${group}\`: ${outcome.problem ?? 'unknown problem'}; ${kept}`;
-        delivery.push({ ok: false, text });
-        problems.report(text.replace(/`/g, ''));
-      }
+  } else if (sinks.length > 0) {
+    for (const outcome of all) {
+      const line = outcomeText(outcome, store?.description ?? 'the carry store');
+      delivery.push(line);
+      if (line.ok) io.info(line.text.replace(/`/g, ''));
+      else problems.report(line.text.replace(/`/g, ''));
     }
   } else {
-    delivery.push({ ok: true, text: 'No `pushgateway-url`: nothing pushed' });
+    delivery.push({ ok: true, text: 'No `pushgateway-url` or `remote-write-url`: nothing pushed' });
   }
   if (outcomes.length > 0) {
     try {

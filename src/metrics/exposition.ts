@@ -13,6 +13,12 @@ export interface Sample {
   readonly name: string;
   readonly labels: Labels;
   readonly value: number;
+  /**
+   * When the value was true (ms), for series of one deployment such as a stage's
+   * duration. Remote write sends it; exposition text never carries it (the
+   * Pushgateway rejects timestamps).
+   */
+  readonly timestampMs?: number;
 }
 
 export interface MetricFamily {

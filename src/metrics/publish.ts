@@ -9,7 +9,8 @@ import type { Logger } from '../util/logger.js';
 import { pendingAfter, type CarriedEntry, type CarryStore } from '../state/carry.js';
 import { METRICS } from './definitions.js';
 import { renderExposition, type MetricFamily, type Sample } from './exposition.js';
-import { describeGroup, type GroupingKey, type PushgatewayClient } from './pushgateway.js';
+import { describeGroup, type GroupingKey } from './pushgateway.js';
+import type { MetricsSink } from './sink.js';
 import {
   carriedUpdates,
   mergeUpdates,
@@ -26,6 +27,8 @@ export interface GroupPlan {
 
 export interface GroupOutcome {
   readonly key: GroupingKey;
+  /** Where it went (undefined: no sink configured). */
+  readonly sink: MetricsSink | undefined;
   readonly families: readonly MetricFamily[];
   readonly pushed: boolean;
   /** Counters were merged with the group's current values (else they are this deployment's own counts). */
@@ -36,7 +39,7 @@ export interface GroupOutcome {
 }
 
 export interface PublishOptions {
-  readonly client: PushgatewayClient | undefined;
+  readonly client: MetricsSink | undefined;
   readonly store: CarryStore | undefined;
   readonly deploymentId: string;
   readonly deadline: number;
@@ -50,6 +53,11 @@ export interface PublishOptions {
    * leave everything else in the group as it is (verify mode, CONTRACT.md).
    */
   readonly replaceGroup?: boolean;
+  /**
+   * When the deployment happened (ms; default now): remote write timestamps the
+   * group's series with it. Pushgateway samples carry no timestamps.
+   */
+  readonly at?: number;
 }
 
 function markerOf(existing: ExistingSamples): number | undefined {
@@ -102,10 +110,13 @@ export async function publishGroups(
 }
 
 async function publishGroup(plan: GroupPlan, o: PublishOptions): Promise<GroupOutcome> {
-  const groupId = describeGroup(plan.key);
-  if (!o.client) {
+  const sink = o.client;
+  const groupId = `${sink?.carryPrefix ?? ''}${describeGroup(plan.key)}`;
+  const at = o.at ?? o.clock.now();
+  if (!sink) {
     return {
       key: plan.key,
+      sink,
       families: mergeUpdates(plan.updates, undefined),
       pushed: false,
       cumulative: false,
@@ -117,9 +128,10 @@ async function publishGroup(plan: GroupPlan, o: PublishOptions): Promise<GroupOu
   if (!o.cumulative) {
     const families = mergeUpdates(plan.updates, undefined);
     try {
-      await o.client.push(plan.key, renderExposition(families), o.deadline);
+      await sink.write(plan.key, families, o.deadline, { method: 'POST', at });
       return {
         key: plan.key,
+        sink,
         families,
         pushed: true,
         cumulative: false,
@@ -130,6 +142,7 @@ async function publishGroup(plan: GroupPlan, o: PublishOptions): Promise<GroupOu
     } catch (error) {
       return {
         key: plan.key,
+        sink,
         families,
         pushed: false,
         cumulative: false,
@@ -144,7 +157,7 @@ async function publishGroup(plan: GroupPlan, o: PublishOptions): Promise<GroupOu
   let existing: ExistingGroup | undefined;
   let readProblem: string | undefined;
   try {
-    existing = await o.client.readGroup(plan.key, o.deadline);
+    existing = await sink.readGroup(plan.key, o.deadline);
   } catch (error) {
     readProblem = (error as Error).message;
   }
@@ -162,7 +175,7 @@ async function publishGroup(plan: GroupPlan, o: PublishOptions): Promise<GroupOu
     let pushProblem: string | undefined;
     if (gauges.length > 0) {
       try {
-        await o.client.push(plan.key, renderExposition(mergeUpdates(gauges, undefined)), o.deadline);
+        await sink.write(plan.key, mergeUpdates(gauges, undefined), o.deadline, { method: 'POST', at });
       } catch (error) {
         pushProblem = (error as Error).message;
       }
@@ -170,6 +183,7 @@ async function publishGroup(plan: GroupPlan, o: PublishOptions): Promise<GroupOu
     const carriedOut = await saveCarried(o.store, groupId, [...carriedAll, mine], o.logger);
     return {
       key: plan.key,
+      sink,
       families,
       pushed: false,
       cumulative: false,
@@ -179,8 +193,10 @@ async function publishGroup(plan: GroupPlan, o: PublishOptions): Promise<GroupOu
     };
   }
 
-  const pending = pendingAfter(carriedAll, markerOf(existing.samples));
-  const nowSeconds = o.clock.now() / 1000;
+  const marker = markerOf(existing.samples);
+  const pending = pendingAfter(carriedAll, marker);
+  // Cumulative series must move forward in time: never at or before the group's last write.
+  const writeAt = marker !== undefined ? Math.max(at, Math.floor(marker * 1000) + 1) : at;
   const updates: SeriesUpdate[] = [
     ...plan.updates,
     ...pending.flatMap((e) => e.updates),
@@ -188,28 +204,28 @@ async function publishGroup(plan: GroupPlan, o: PublishOptions): Promise<GroupOu
       definition: METRICS.countersUpdated,
       name: METRICS.countersUpdated.name,
       labels: {},
-      value: nowSeconds,
+      // Not before now: carried counts recorded up to this push are delivered by it.
+      value: Math.max(o.clock.now(), writeAt) / 1000,
     },
   ];
   const families = mergeUpdates(updates, existing.samples);
   // PUT the whole group so stale latest-deployment gauges go; POST when it cannot be written back whole.
-  const whole = o.replaceGroup ? wholeGroup(families, existing, o.deploymentId) : undefined;
+  const whole = o.replaceGroup && sink.replacesGroups ? wholeGroup(families, existing, o.deploymentId) : undefined;
   if (whole && whole.dropped.length > 0) {
     o.logger.info(
       `Dropping gauges of an earlier deployment that this one did not set: ${whole.dropped.join(', ')}`,
     );
   }
   try {
-    await o.client.push(
-      plan.key,
-      renderExposition(whole?.families ?? families),
-      o.deadline,
-      whole ? 'PUT' : 'POST',
-    );
+    await sink.write(plan.key, whole?.families ?? families, o.deadline, {
+      method: whole ? 'PUT' : 'POST',
+      at: writeAt,
+    });
   } catch (error) {
     const carriedOut = await saveCarried(o.store, groupId, [...pending, mine], o.logger);
     return {
       key: plan.key,
+      sink,
       families,
       pushed: false,
       cumulative: true,
@@ -221,6 +237,7 @@ async function publishGroup(plan: GroupPlan, o: PublishOptions): Promise<GroupOu
   if (carriedAll.length > 0) await saveCarried(o.store, groupId, [], o.logger);
   return {
     key: plan.key,
+    sink,
     families,
     pushed: true,
     cumulative: true,

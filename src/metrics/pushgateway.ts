@@ -7,8 +7,9 @@
 import type { PushgatewayConfig } from '../config/inputs.js';
 import type { Clock } from '../util/clock.js';
 import { request, type FetchLike } from '../util/http.js';
-import type { Sample } from './exposition.js';
+import { renderExposition, type MetricFamily, type Sample } from './exposition.js';
 import type { ExistingGroup, ExistingSamples } from './series.js';
+import type { MetricsSink, WriteOptions } from './sink.js';
 
 /** Ordered grouping labels: `job` first. */
 export type GroupingKey = readonly (readonly [string, string])[];
@@ -98,12 +99,31 @@ export function samplesOfGroup(body: unknown, key: GroupingKey): ExistingSamples
   return out;
 }
 
-export class PushgatewayClient {
+export class PushgatewayClient implements MetricsSink {
+  readonly name = 'the Pushgateway';
+  readonly replacesGroups = true;
+  // Carried counts of the Pushgateway keep the ids they had before remote write existed.
+  readonly carryPrefix = '';
+
   constructor(
     private readonly config: PushgatewayConfig,
     private readonly clock: Clock,
     private readonly fetchImpl: FetchLike = fetch,
   ) {}
+
+  get target(): string {
+    return this.config.url;
+  }
+
+  /** The families as exposition text (no timestamps: the Pushgateway refuses them). */
+  async write(
+    key: GroupingKey,
+    families: readonly MetricFamily[],
+    deadline: number,
+    options: WriteOptions,
+  ): Promise<void> {
+    await this.push(key, renderExposition(families), deadline, options.method);
+  }
 
   private headers(extra: Record<string, string> = {}): Record<string, string> {
     return {

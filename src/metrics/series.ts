@@ -13,6 +13,8 @@ export interface SeriesUpdate {
   readonly labels: Labels;
   /** sum: the amount to add; max/replace: the value. */
   readonly value: number;
+  /** When a latest-deployment gauge's value was true (ms); remote write sends it. */
+  readonly at?: number;
 }
 
 /** Samples a group already holds, by family name (labels as the Pushgateway lists them). */
@@ -139,7 +141,12 @@ export function mergeUpdates(
         );
       value = Math.max(current?.value ?? -Infinity, before?.value ?? -Infinity, update.value);
     }
-    family.samples.set(key, { name: update.name, labels, value });
+    family.samples.set(
+      key,
+      update.at !== undefined && def.merge === 'replace'
+        ? { name: update.name, labels, value, timestampMs: update.at }
+        : { name: update.name, labels, value },
+    );
   }
   return [...families.values()].map(({ definition, samples }) => ({
     name: definition.name,

@@ -23,8 +23,10 @@ export type GroupedUpdates = Map<string, SeriesUpdate[]>;
 
 const MIGRATION_STAGES = new Set(['migration', 'migration_apply']);
 
-function update(def: MetricDefinition, labels: Labels, value: number): SeriesUpdate {
-  return { definition: def, name: def.name, labels, value };
+function update(def: MetricDefinition, labels: Labels, value: number, at?: number): SeriesUpdate {
+  return at === undefined
+    ? { definition: def, name: def.name, labels, value }
+    : { definition: def, name: def.name, labels, value, at };
 }
 
 function push(groups: GroupedUpdates, service: string, u: SeriesUpdate): void {
@@ -86,8 +88,8 @@ export function finishUpdates(
   const env = ctx.environment;
   const id = ctx.deploymentId;
   const primary = ctx.service;
-  const add = (service: string, def: MetricDefinition, labels: Labels, value: number): void =>
-    push(groups, service, update(def, labels, value));
+  const add = (service: string, def: MetricDefinition, labels: Labels, value: number, at?: number): void =>
+    push(groups, service, update(def, labels, value, at));
 
   // Run-level metrics live in the primary group.
   add(
@@ -139,6 +141,8 @@ export function finishUpdates(
       METRICS.stageDuration,
       { environment: env, deployment_id: id, service: s, stage: stage.stage, status: stage.status },
       Math.round(stage.durationSeconds * 1000) / 1000,
+      // Remote write puts the duration where the stage ended, not where post ran.
+      stage.completedAt,
     );
   }
 

@@ -16,7 +16,7 @@ export interface HttpRequest {
   readonly url: string;
   readonly method?: string;
   readonly headers?: Record<string, string>;
-  readonly body?: string;
+  readonly body?: string | Uint8Array;
   /** Per-attempt timeout in ms. */
   readonly timeoutMs?: number;
   /** Attempts in all (1 = no retry). */
@@ -25,6 +25,8 @@ export interface HttpRequest {
   readonly deadline?: number;
   /** Describes the call in error messages, e.g. "GET job 42". */
   readonly what: string;
+  /** Which answers are worth another attempt (default: 5xx, 429, and GitHub's rate-limit 403). */
+  readonly retryOn?: (status: number, headers: Headers) => boolean;
 }
 
 export type FetchLike = (url: string, init: RequestInit) => Promise<Response>;
@@ -121,7 +123,7 @@ export async function request(
         signal: AbortSignal.timeout(timeoutMs),
       });
       const text = await response.text();
-      if (!retryable(response.status, response.headers)) {
+      if (!(req.retryOn ?? retryable)(response.status, response.headers)) {
         return { status: response.status, headers: response.headers, text };
       }
       lastStatus = response.status;
