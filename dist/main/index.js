@@ -28637,7 +28637,10 @@ function parseRemoteWrite(read, problems, secrets) {
     if (queryRaw !== '') {
         const q = httpUrl(queryRaw, _constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.RemoteWriteQueryUrl, problems, secrets, 'counter totals cannot be read, so counters are carried instead of written');
         if (q)
-            queryUrl = q.url.toString().replace(/\/+$/, '').replace(/\/api\/v1\/query$/, '');
+            queryUrl = q.url
+                .toString()
+                .replace(/\/+$/, '')
+                .replace(/\/api\/v1\/query$/, '');
     }
     else {
         queryUrl = deriveQueryUrl(url);

@@ -28845,7 +28845,10 @@ function parseRemoteWrite(read, problems, secrets) {
     if (queryRaw !== '') {
         const q = httpUrl(queryRaw, constants/* Inputs */.G0.RemoteWriteQueryUrl, problems, secrets, 'counter totals cannot be read, so counters are carried instead of written');
         if (q)
-            queryUrl = q.url.toString().replace(/\/+$/, '').replace(/\/api\/v1\/query$/, '');
+            queryUrl = q.url
+                .toString()
+                .replace(/\/+$/, '')
+                .replace(/\/api\/v1\/query$/, '');
     }
     else {
         queryUrl = deriveQueryUrl(url);

@@ -266,7 +266,11 @@ function parseRemoteWrite(
       secrets,
       'counter totals cannot be read, so counters are carried instead of written',
     );
-    if (q) queryUrl = q.url.toString().replace(/\/+$/, '').replace(/\/api\/v1\/query$/, '');
+    if (q)
+      queryUrl = q.url
+        .toString()
+        .replace(/\/+$/, '')
+        .replace(/\/api\/v1\/query$/, '');
   } else {
     queryUrl = deriveQueryUrl(url);
     if (!queryUrl)

@@ -75,15 +75,19 @@ export async function startTrack(ctx: HookContext): Promise<'owner' | 'passive'>
   const sinks = await metricsSinks(config, clock);
   if (sinks.length === 0) return TRACK_ROLE_OWNER;
   const key = groupingKey(config, config.service);
-  const { all } = await deliverGroups([{ key, updates: startUpdates(trackContext(config), startedAt) }], sinks, {
-    store: undefined,
-    deploymentId,
-    deadline: startedAt + START_BUDGET_MS,
-    clock,
-    logger: io,
-    cumulative: false,
-    at: startedAt,
-  });
+  const { all } = await deliverGroups(
+    [{ key, updates: startUpdates(trackContext(config), startedAt) }],
+    sinks,
+    {
+      store: undefined,
+      deploymentId,
+      deadline: startedAt + START_BUDGET_MS,
+      clock,
+      logger: io,
+      cumulative: false,
+      at: startedAt,
+    },
+  );
   for (const outcome of all) {
     const via = outcome.sink?.name === 'remote write' ? ' by remote write' : '';
     if (outcome.pushed) io.info(`Pushed deployment_in_progress=1 to {${describeGroup(key)}}${via}.`);

@@ -210,7 +210,8 @@ async function publishGroup(plan: GroupPlan, o: PublishOptions): Promise<GroupOu
   ];
   const families = mergeUpdates(updates, existing.samples);
   // PUT the whole group so stale latest-deployment gauges go; POST when it cannot be written back whole.
-  const whole = o.replaceGroup && sink.replacesGroups ? wholeGroup(families, existing, o.deploymentId) : undefined;
+  const whole =
+    o.replaceGroup && sink.replacesGroups ? wholeGroup(families, existing, o.deploymentId) : undefined;
   if (whole && whole.dropped.length > 0) {
     o.logger.info(
       `Dropping gauges of an earlier deployment that this one did not set: ${whole.dropped.join(', ')}`,

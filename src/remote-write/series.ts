@@ -129,4 +129,3 @@ export function existingFromQuery(body: unknown): ExistingGroup {
   }
   return { samples, types: new Map() };
 }
-
