@@ -249,6 +249,19 @@ test('three deployments remote-written: exact cumulative counters, latest gauges
   }
 });
 
+test('hostile label values (slash, quotes, backslash, unicode) are read back through the query: counts stay exact', async () => {
+  const environment = 'staging/eu "blue" \\ é';
+  const service = 'release/1.2';
+  for (let i = 0; i < 2; i++) {
+    const job = await deploy(environment, { with: { service } });
+    expect(job.post?.exitCode).toBe(0);
+    expect(warningsOf(job)).toEqual([]);
+  }
+  expect(
+    await last('deployment_runs_total', { job: 'deployment', environment, service, status: 'success' }),
+  ).toBe(2);
+});
+
 test('a 500 after the write landed: the retry sends the same bytes and nothing is counted twice', async () => {
   const env = 'rw-retry';
   const group = { job: 'deployment', environment: env, service: 'api' };

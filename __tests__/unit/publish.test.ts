@@ -13,6 +13,7 @@ import {
   type GroupPlan,
 } from '../../src/metrics/publish.js';
 import { PushgatewayClient, type GroupingKey } from '../../src/metrics/pushgateway.js';
+import type { MetricsSink } from '../../src/metrics/sink.js';
 import { mergeUpdates, type SeriesUpdate } from '../../src/metrics/series.js';
 import type { CarriedEntry, CarryStore } from '../../src/state/carry.js';
 import type { Clock } from '../../src/util/clock.js';
@@ -387,5 +388,75 @@ describe('publishGroups', () => {
     });
     expect(out?.pushed).toBe(true);
     expect(pg.posts).toHaveLength(1);
+  });
+});
+
+describe('write times (remote write timestamps the group’s series)', () => {
+  /** A sink that holds one group in memory and records every write. */
+  function memorySink(
+    marker: number | undefined,
+  ): MetricsSink & { writes: { at: number; families: readonly MetricFamily[] }[] } {
+    const writes: { at: number; families: readonly MetricFamily[] }[] = [];
+    return {
+      name: 'remote write',
+      target: 'http://rw.example/api/v1/write',
+      replacesGroups: false,
+      carryPrefix: 'remote-write ',
+      writes,
+      readGroup: async () => ({
+        samples: new Map(
+          marker === undefined
+            ? []
+            : [
+                [
+                  METRICS.countersUpdated.name,
+                  [{ name: METRICS.countersUpdated.name, labels: {}, value: marker }],
+                ],
+              ],
+        ),
+        types: new Map(),
+      }),
+      write: async (_key, families, _deadline, options) => {
+        writes.push({ at: options.at, families });
+      },
+    };
+  }
+  const update: SeriesUpdate = {
+    definition: METRICS.deploymentRunsTotal,
+    name: METRICS.deploymentRunsTotal.name,
+    labels: { environment: 'production', service: 'api', status: 'success' },
+    value: 1,
+  };
+  const run = (sink: MetricsSink, at: number) =>
+    publishGroups([{ key: [['job', 'deployment']], updates: [update] }], {
+      client: sink,
+      store: undefined,
+      deploymentId: '9',
+      deadline: T0 + 25_000,
+      clock: new FakeClock(T0),
+      logger: new RecordingLogger(),
+      cumulative: true,
+      at,
+    });
+  const markerOf = (families: readonly MetricFamily[]): number | undefined =>
+    families.find((f) => f.name === METRICS.countersUpdated.name)?.samples[0]?.value;
+
+  test('the deployment’s own time when it is after the group’s last write; the marker says now', async () => {
+    const sink = memorySink((T0 - 600_000) / 1000);
+    await run(sink, T0 - 120_000);
+    expect(sink.writes[0]?.at).toBe(T0 - 120_000);
+    expect(markerOf(sink.writes[0]?.families ?? [])).toBe(T0 / 1000);
+  });
+
+  test('an older deployment written after a newer one moves just past the group’s last write (samples stay in order)', async () => {
+    const sink = memorySink((T0 - 60_000) / 1000);
+    await run(sink, T0 - 120_000);
+    expect(sink.writes[0]?.at).toBe(T0 - 60_000 + 1);
+  });
+
+  test('no earlier write: the deployment’s time as given', async () => {
+    const sink = memorySink(undefined);
+    await run(sink, T0 - 5_000);
+    expect(sink.writes[0]?.at).toBe(T0 - 5_000);
   });
 });
