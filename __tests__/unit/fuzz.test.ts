@@ -1,7 +1,7 @@
 /**
  * Property tests (fast-check) of the parsers that read user input and of the
  * text the action writes: the stage map, DEPLOY_METRICS_FILE, label escaping and
- * Pushgateway grouping paths. Never throws; every problem names its line; every
+ * Pushgateway grouping paths, remote-write requests. Never throws; every problem names its line; every
  * exposition the action would write is accepted by a real parser (`promtool`).
  */
 import { describe, expect, test } from '@jest/globals';
@@ -18,6 +18,8 @@ import { mergeUpdates } from '../../src/metrics/series.js';
 import { finishUpdates, type TrackContext } from '../../src/metrics/track.js';
 import type { DeploymentResult } from '../../src/model/deployment.js';
 import { parseStageMap } from '../../src/model/stage-map.js';
+import { MAX_SAMPLE_AGE_MS, toWriteRequest } from '../../src/remote-write/series.js';
+import { decodeWriteRequest, encodeWriteRequest } from '../../src/remote-write/wire.js';
 import { stage, T0 } from './builders.js';
 
 /** Characters that matter to the parsers, mixed with arbitrary unicode. */
@@ -325,6 +327,90 @@ describe('grouping paths', () => {
         },
       ),
       { numRuns: 1000 },
+    );
+  });
+});
+
+describe('remote-write requests', () => {
+  test('any families and grouping key: sorted unique labels, no empty values, each series once, values and times kept', () => {
+    const labelName = fc.stringMatching(/^[a-zA-Z_][a-zA-Z0-9_]{0,8}$/).filter((n) => !n.startsWith('__'));
+    const value = fc.oneof(fc.string({ unit: 'grapheme', maxLength: 12 }), messy(6), fc.constant(''));
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(fc.tuple(labelName, value), { maxLength: 3, selector: ([n]) => n }),
+        fc.array(
+          fc.record({
+            name: fc.stringMatching(/^[a-zA-Z_:][a-zA-Z0-9_:]{0,12}$/),
+            labels: fc.uniqueArray(fc.tuple(labelName, value), { maxLength: 4, selector: ([n]) => n }),
+            value: fc.oneof(fc.double(), fc.integer()),
+            ago: fc.option(fc.integer({ min: -3_600_000, max: 6 * 3_600_000 }), { nil: undefined }),
+          }),
+          { maxLength: 8 },
+        ),
+        (keyPairs, raw) => {
+          const key = [['job', 'deployment'] as const, ...keyPairs];
+          const now = T0 + 10 * 3_600_000;
+          const at = now - 1000;
+          const families = raw.map((r, i) => ({
+            name: r.name,
+            type: (['counter', 'gauge', 'histogram'] as const)[i % 3] as 'counter' | 'gauge' | 'histogram',
+            help: 'h',
+            samples: [
+              {
+                name: r.name,
+                labels: Object.fromEntries(r.labels),
+                value: r.value,
+                ...(r.ago === undefined ? {} : { timestampMs: now - r.ago }),
+              },
+            ],
+          }));
+          const request = decodeWriteRequest(encodeWriteRequest(toWriteRequest(key, families, { at, now })));
+          const seen = new Set<string>();
+          for (const series of request.timeseries) {
+            const names = series.labels.map((l) => l.name);
+            expect([...names].sort()).toEqual(names);
+            expect(new Set(names).size).toBe(names.length);
+            expect(series.labels.every((l) => l.value !== '')).toBe(true);
+            expect(names).toContain('__name__');
+            const id = JSON.stringify(series.labels);
+            expect(seen.has(id)).toBe(false);
+            seen.add(id);
+            for (const [name, v] of key)
+              if (v !== '') expect(series.labels).toContainEqual({ name, value: v });
+            expect(series.samples).toHaveLength(1);
+            const t = series.samples[0]?.timestamp as number;
+            expect(t).toBeLessThanOrEqual(at);
+            expect(t).toBeGreaterThanOrEqual(now - MAX_SAMPLE_AGE_MS);
+          }
+          // Every distinct series of the input is there, with its (last) value.
+          const expected = new Map<string, number>();
+          for (const f of families)
+            for (const s of f.samples) {
+              const labels: Record<string, string> = { ...s.labels };
+              for (const [name, v] of key) labels[name] = v;
+              labels.__name__ = s.name;
+              const id = Object.keys(labels)
+                .filter((n) => labels[n] !== '')
+                .sort()
+                .map((n) => `${n}=${labels[n]}`)
+                .join(',');
+              expected.set(id, s.value);
+            }
+          const got = new Map(
+            request.timeseries.map((s) => [
+              s.labels.map((l) => `${l.name}=${l.value}`).join(','),
+              s.samples[0]?.value as number,
+            ]),
+          );
+          expect(got.size).toBe(expected.size);
+          for (const [id, v] of expected) {
+            expect(got.has(id)).toBe(true);
+            if (Number.isNaN(v)) expect(got.get(id)).toBeNaN();
+            else expect(got.get(id)).toBe(v);
+          }
+        },
+      ),
+      { numRuns: 500 },
     );
   });
 });
