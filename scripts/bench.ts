@@ -23,7 +23,7 @@ import { computeFigures } from '../src/summary/figures.js';
 import { encodeHistory } from '../src/summary/history.js';
 import type { RunRecord } from '../src/summary/record.js';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -39,7 +39,7 @@ import {
   type TrackedJob,
   type TrackedJobOptions,
 } from '../tools/scenarios/index.js';
-import { findBinary, startPushgateway, type Service } from '../tools/services/index.js';
+import { findBinary, startPrometheus, startPushgateway, type Service } from '../tools/services/index.js';
 
 const ROOT = repoActionDir();
 const DOC = path.join(ROOT, 'docs', 'performance.md');
@@ -131,6 +131,8 @@ function p90(values: readonly number[]): number {
 interface Bed {
   readonly gh: FakeGitHub;
   readonly pg: Service;
+  /** Prometheus with its remote-write receiver, when `prometheus` is installed. */
+  readonly prom: Service | undefined;
   readonly stateDir: string;
   readonly node: string;
 }
@@ -385,7 +387,66 @@ function summaryRows(runs: number): Row[] {
   return rows;
 }
 
+/**
+ * The remote-write case against the same job pushed to the Pushgateway: its
+ * wall times and the ratio of medians (the chunk with protobuf and snappy is
+ * loaded only in this case).
+ */
+function remoteWriteRows(pushed: readonly Sample[], written: readonly Sample[] | undefined): Row[] {
+  const ms = (list: readonly Sample[], phase: (typeof PHASES)[number]): number[] =>
+    list.map((s) => s.phaseMs[phase]);
+  if (!written || written.length === 0) {
+    return [
+      {
+        metric: '`post` wall time, remote write',
+        median: 'n/a (no prometheus)',
+        p90: '—',
+        target: '—',
+        verdict: '—',
+      },
+    ];
+  }
+  const ratio = (phase: (typeof PHASES)[number]): Row => ({
+    metric: `\`${phase}\` remote write ÷ Pushgateway, 12-step api job (ratio of medians)`,
+    median: (median(ms(written, phase)) / median(ms(pushed, phase))).toFixed(2),
+    p90: '—',
+    target: '—',
+    verdict: '—',
+  });
+  return [
+    row('`pre` wall time, 12-step api job, remote write', ms(written, 'pre'), seconds, 200),
+    row('`post` wall time, 12-step api job, remote write', ms(written, 'post'), seconds, 500),
+    ratio('pre'),
+    ratio('post'),
+  ];
+}
+
+/** What a lazily loaded chunk holds, by a marker in its text. */
+const CHUNKS: readonly [string, string][] = [
+  ['ACTIONS_CACHE', '`@actions/cache`, loaded only where the runner has a cache service'],
+  ['prometheus.WriteRequest', 'the remote-write client and snappyjs, loaded only with `remote-write-url`'],
+  ['fromJSON', 'protobufjs, loaded with the remote-write client'],
+];
+
 function bundleRows(): Row[] {
+  const dir = path.join(ROOT, 'dist', 'post');
+  const chunks = readdirSync(dir)
+    .filter((f) => /^\d+\.index\.js$/.test(f))
+    .map((f): Row => {
+      const raw = readFileSync(path.join(dir, f));
+      const what = CHUNKS.find(([marker]) => raw.includes(marker))?.[1] ?? 'other lazily loaded code';
+      return {
+        metric: `chunk \`dist/post/${f}\` (raw / gzip): ${what}`,
+        median: `${kib(raw.length)} / ${kib(gzipSync(raw).length)}`,
+        p90: '—',
+        target: '—',
+        verdict: '—',
+      };
+    });
+  return [...bundleIndexRows(), ...chunks];
+}
+
+function bundleIndexRows(): Row[] {
   return PHASES.map((phase) => {
     const file = path.join(ROOT, 'dist', phase, 'index.js');
     const raw = readFileSync(file);
@@ -486,7 +547,7 @@ async function shutdown(): Promise<void> {
     await pg.stop();
     await rm(pg.dataDir, { recursive: true, force: true });
   };
-  await Promise.allSettled([b && stopPg(b.pg), b?.gh.close()]);
+  await Promise.allSettled([b && stopPg(b.pg), b?.prom && stopPg(b.prom), b?.gh.close()]);
   if (tempDir) await rm(tempDir, { recursive: true, force: true });
   tempDir = undefined;
 }
@@ -507,8 +568,12 @@ async function main(): Promise<void> {
     console.error(`warning: the machine is busy (load ${loadBefore.toFixed(2)}): timings will be inflated`);
 
   tempDir = await mkdtemp(path.join(os.tmpdir(), 'deploy-obs-bench-'));
-  const [gh, pg] = await Promise.all([startFakeGitHub({ token: FAKE_TOKEN }), startPushgateway()]);
-  bed = { gh, pg, stateDir: path.join(tempDir, 'state'), node: opts.node };
+  const [gh, pg, prom] = await Promise.all([
+    startFakeGitHub({ token: FAKE_TOKEN }),
+    startPushgateway(),
+    findBinary(['prometheus']) ? startPrometheus({ remoteWriteReceiver: true }) : undefined,
+  ]);
+  bed = { gh, pg, prom, stateDir: path.join(tempDir, 'state'), node: opts.node };
   const b = bed; // A const the closures below can use without re-checking `bed`.
 
   const wide = {
@@ -525,6 +590,18 @@ async function main(): Promise<void> {
     api: { job: 'deploy-api', steps: apiSteps(), with: { stages: API_STAGE_MAP } },
     hundred: { job: 'deploy-api', steps: manySteps(100) },
     wide,
+    // The same api job, remote-written instead of pushed (reads the totals back, then writes).
+    remoteWrite: prom
+      ? {
+          job: 'deploy-api',
+          steps: apiSteps(),
+          with: {
+            stages: API_STAGE_MAP,
+            'pushgateway-url': '',
+            'remote-write-url': `${prom.url}/api/v1/write`,
+          },
+        }
+      : undefined,
   };
   const rssCases = { api: '12-step api job', hundred: '100-step job', wide: '250-job run' } as const;
   const rssFiles = Object.fromEntries(
@@ -542,6 +619,9 @@ async function main(): Promise<void> {
     api: () => measureJob(b, cases.api),
     hundred: () => measureJob(b, cases.hundred),
     wide: () => measureJob(b, cases.wide),
+    ...(cases.remoteWrite
+      ? { remoteWrite: () => measureJob(b, cases.remoteWrite as NonNullable<typeof cases.remoteWrite>) }
+      : {}),
     ...(wrappers
       ? {
           rssApi: () => measureJob(b, { ...cases.api, nodePath: wrappers.api }),
@@ -550,7 +630,7 @@ async function main(): Promise<void> {
         }
       : {}),
   });
-  const { api, hundred, wide: run250 } = samples;
+  const { api, hundred, wide: run250, remoteWrite } = samples;
 
   const rssRows: Row[] = [];
   let rssNote: string;
@@ -585,6 +665,7 @@ async function main(): Promise<void> {
     row('`post` wall time, 100-step job (later target)', ms(hundred, 'post'), seconds, 800),
     row('`post` wall time, 250-job run (no check-run-id)', ms(run250, 'post'), seconds),
     row('GitHub API requests by post, 250-job run', requests(run250), count),
+    ...remoteWriteRows(api, remoteWrite),
     ...rssRows,
     ...summaryRows(opts.runs),
     ...bundleRows(),
