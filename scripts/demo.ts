@@ -13,7 +13,9 @@
  *
  * Without `prometheus-pushgateway` (or `pushgateway`) on PATH — or with
  * `--embedded` — the action runs with no `pushgateway-url`: it still writes
- * the summary and the metrics file.
+ * the summary and the metrics file. When `prometheus` is on PATH too, the jobs
+ * also remote-write to a Prometheus started with its remote-write receiver,
+ * and `remote-write-queries.txt` shows what PromQL reads back from it.
  *
  * Exits non-zero when a bundle is missing (run `npm run build`) or when any
  * job's post phase did not exit 0. Every service it starts is stopped, also on
@@ -31,7 +33,13 @@ import {
   runTrackedJob,
   webSteps,
 } from '../tools/scenarios/index.js';
-import { findBinary, startPushgateway, type Service } from '../tools/services/index.js';
+import {
+  findBinary,
+  queryPrometheus,
+  startPrometheus,
+  startPushgateway,
+  type Service,
+} from '../tools/services/index.js';
 
 const ROOT = repoActionDir();
 const OUT_NAME = 'demo-output';
@@ -99,7 +107,7 @@ const JOBS: readonly DemoJob[] = [
 const RUN_IDS = { first: 9_100_001, second: 9_100_002 } as const;
 
 /** Services started by this script; {@link shutdown} stops them exactly once. */
-const started: { gh?: FakeGitHub; pg?: Service } = {};
+const started: { gh?: FakeGitHub; pg?: Service; prom?: Service } = {};
 let shuttingDown: Promise<void> | undefined;
 
 /** Stops the Pushgateway and removes its temp directory (its log), which stop() leaves behind. */
@@ -110,9 +118,11 @@ async function stopPushgateway(pg: Service | undefined): Promise<void> {
 }
 
 function shutdown(): Promise<void> {
-  shuttingDown ??= Promise.allSettled([stopPushgateway(started.pg), started.gh?.close()]).then(
-    () => undefined,
-  );
+  shuttingDown ??= Promise.allSettled([
+    stopPushgateway(started.pg),
+    stopPushgateway(started.prom),
+    started.gh?.close(),
+  ]).then(() => undefined);
   return shuttingDown;
 }
 
@@ -150,13 +160,61 @@ async function maybeStartPushgateway(embedded: boolean): Promise<Service | undef
   return pg;
 }
 
+/** Prometheus with its remote-write receiver, when installed and not declined. */
+async function maybeStartPrometheus(embedded: boolean): Promise<Service | undefined> {
+  if (embedded) return undefined;
+  if (!findBinary(['prometheus'])) {
+    console.log(
+      'No prometheus on PATH: the jobs do not remote-write. Get it with: sudo apt-get install -y prometheus',
+    );
+    return undefined;
+  }
+  const prom = await startPrometheus({ remoteWriteReceiver: true });
+  console.log(`Prometheus (remote-write receiver) started at ${prom.url} (pid ${prom.pid}).`);
+  return prom;
+}
+
+/** Questions a user asks of remote-written data, with PromQL's answers. */
+const REMOTE_WRITE_QUERIES = [
+  'last_over_time(deployment_runs_total[1h])',
+  'last_over_time(deployment_total{status="failure"}[1h])',
+  'last_over_time(deployment_rollback_total[1h])',
+  'last_over_time(deployment_last_failure_timestamp_seconds[1h])',
+  'max by (service, stage) (last_over_time(deployment_stage_duration_seconds[1h]))',
+];
+
+async function remoteWrittenAnswers(prom: Service): Promise<string> {
+  const out = [
+    '# What PromQL reads back from the remote-written data (Prometheus HTTP API, instant queries)',
+    '',
+  ];
+  for (const query of REMOTE_WRITE_QUERIES) {
+    out.push(`## ${query}`, '');
+    for (const s of await queryPrometheus(prom.url, query)) {
+      const { __name__: name = '', ...labels } = s.metric;
+      const text = Object.entries(labels)
+        .map(([k, v]) => `${k}="${v}"`)
+        .join(',');
+      out.push(`${name}{${text}} ${s.value[1]}`);
+    }
+    out.push('');
+  }
+  return out.join('\n');
+}
+
 /** The job folder name: `<n>-<job>`, numbered in the order the jobs ran. */
 function jobDirName(index: number, job: string): string {
   return `${index + 1}-${job}`;
 }
 
 /** Runs one job and writes its summary, metrics file copy, outputs and log. */
-async function runDemoJob(index: number, spec: DemoJob, gh: FakeGitHub, pg?: Service): Promise<JobReport> {
+async function runDemoJob(
+  index: number,
+  spec: DemoJob,
+  gh: FakeGitHub,
+  pg?: Service,
+  prom?: Service,
+): Promise<JobReport> {
   const dirName = jobDirName(index, spec.job);
   const dir = path.join(OUT, dirName);
   await mkdir(dir, { recursive: true });
@@ -170,6 +228,7 @@ async function runDemoJob(index: number, spec: DemoJob, gh: FakeGitHub, pg?: Ser
     with: {
       environment: ENVIRONMENT,
       ...(pg ? { 'pushgateway-url': pg.url } : {}),
+      ...(prom ? { 'remote-write-url': `${prom.url}/api/v1/write` } : {}),
       ...spec.with,
     },
   });
@@ -245,7 +304,7 @@ async function pushedMetrics(pg: Service): Promise<string> {
 }
 
 /** The top-level index, with relative links only (no machine paths). */
-function indexMarkdown(reports: readonly JobReport[], pushgateway: boolean): string {
+function indexMarkdown(reports: readonly JobReport[], pushgateway: boolean, remoteWrite: boolean): string {
   const rows = reports.map((r) => {
     const f = (file: string): string => `[${file}](${r.dir}/${file})`;
     const failure = r.outputs['failed-stage']
@@ -263,6 +322,12 @@ function indexMarkdown(reports: readonly JobReport[], pushgateway: boolean): str
       ? 'Metrics were pushed to a real local Pushgateway: [pushgateway-metrics.txt](pushgateway-metrics.txt) is its `/metrics` after the last job (without its go_/process_/pushgateway_ self-metrics).'
       : 'No Pushgateway ran (embedded mode): nothing was pushed; each job still wrote its summary and metrics file.',
     '',
+    ...(remoteWrite
+      ? [
+          'The jobs also remote-wrote the same metrics to a local Prometheus (`--web.enable-remote-write-receiver`): [remote-write-queries.txt](remote-write-queries.txt) is what PromQL reads back.',
+          '',
+        ]
+      : []),
     '| job | run id | status | failed stage / error type | what it shows | files |',
     '| --- | --- | --- | --- | --- | --- |',
     ...rows,
@@ -282,18 +347,20 @@ async function main(): Promise<number> {
 
   started.gh = await startFakeGitHub({ token: FAKE_TOKEN });
   started.pg = await maybeStartPushgateway(embedded);
-  const { gh, pg } = started;
+  started.prom = await maybeStartPrometheus(embedded);
+  const { gh, pg, prom } = started;
 
   const wallStart = performance.now();
   const reports: JobReport[] = [];
   for (const [i, spec] of JOBS.entries()) {
-    const report = await runDemoJob(i, spec, gh, pg);
+    const report = await runDemoJob(i, spec, gh, pg, prom);
     console.log(progressLine(report));
     reports.push(report);
   }
 
   if (pg) await writeFile(path.join(OUT, 'pushgateway-metrics.txt'), await pushedMetrics(pg));
-  await writeFile(path.join(OUT, 'README.md'), indexMarkdown(reports, pg !== undefined));
+  if (prom) await writeFile(path.join(OUT, 'remote-write-queries.txt'), await remoteWrittenAnswers(prom));
+  await writeFile(path.join(OUT, 'README.md'), indexMarkdown(reports, pg !== undefined, prom !== undefined));
 
   const seconds = ((performance.now() - wallStart) / 1000).toFixed(1);
   console.log(`\n${reports.length} jobs in ${seconds} s. Everything is in ${OUT_NAME}/:`);
@@ -303,6 +370,7 @@ async function main(): Promise<number> {
   console.log(`  ${OUT_NAME}/<n>-<job>/outputs.json    post's outputs`);
   console.log(`  ${OUT_NAME}/<n>-<job>/log.txt         the job log`);
   if (pg) console.log(`  ${OUT_NAME}/pushgateway-metrics.txt   what the Pushgateway holds`);
+  if (prom) console.log(`  ${OUT_NAME}/remote-write-queries.txt  PromQL over the remote-written data`);
 
   const failed = reports.filter((r) => r.postExitCode !== 0);
   if (failed.length > 0) {
