@@ -479,7 +479,30 @@ describe('RemoteWriteClient over a fake fetch', () => {
     ]);
     const group = await new RemoteWriteClient(config, clock, f.fetch).readGroup(KEY, NOW + 10_000);
     expect(group.samples.get('deployment_runs_total')?.[0]?.value).toBe(5);
-    expect(new URLSearchParams(String(f.calls[1]?.init.body)).get('query')).toBe(groupTotalsQuery(KEY, true));
+    // raw samples over the shorter window: they can be many
+    expect(new URLSearchParams(String(f.calls[1]?.init.body)).get('query')).toBe(
+      groupTotalsQuery(KEY, true, 7),
+    );
+  });
+
+  test('readGroup: a backend that refuses a 90-day query (query-length limit) is asked for 7 days', async () => {
+    const answer = {
+      status: 'success',
+      data: {
+        resultType: 'vector',
+        result: [{ metric: { __name__: 'deployment_runs_total' }, value: [1, '3'] }],
+      },
+    };
+    const f = fake([
+      [422, '{"status":"error","errorType":"execution","error":"the query time range exceeds the limit"}'],
+      [200, JSON.stringify(answer)],
+    ]);
+    const group = await new RemoteWriteClient(config, clock, f.fetch).readGroup(KEY, NOW + 10_000);
+    expect(group.samples.get('deployment_runs_total')?.[0]?.value).toBe(3);
+    expect(f.calls.map((c) => new URLSearchParams(String(c.init.body)).get('query'))).toEqual([
+      groupTotalsQuery(KEY, false, 90),
+      groupTotalsQuery(KEY, false, 7),
+    ]);
   });
 
   test('readGroup: no query URL, or an error answer → a clear error (counters are then carried, not reset)', async () => {

@@ -96,8 +96,13 @@ function decodeWriteRequest(body) {
  * a deployment written later than this is written at now minus this.
  */
 const MAX_SAMPLE_AGE_MS = 50 * 60 * 1000;
-/** How far back the group's last counter totals are looked up. */
-const TOTALS_LOOKBACK_DAYS = 90;
+/**
+ * How far back the group's last counter totals are looked up: 90 days, or 7
+ * when the backend refuses that long a query (query-length limits). A group
+ * quiet for longer starts its counters again from this deployment, which
+ * `increase()` and `rate()` read as a counter reset.
+ */
+const TOTALS_LOOKBACK_DAYS = [90, 7];
 function sortedLabels(labels) {
     return Object.keys(labels)
         .filter((name) => labels[name] !== '')
@@ -145,11 +150,11 @@ function promqlString(value) {
 /**
  * The query that reads back a group's counters, timestamps and marker: the
  * last value of each of its series that has no `deployment_id` (those are the
- * cumulative ones), over {@link TOTALS_LOOKBACK_DAYS} days.
+ * cumulative ones), over `days` days ({@link TOTALS_LOOKBACK_DAYS}).
  */
-function groupTotalsQuery(key, rangeOnly = false) {
+function groupTotalsQuery(key, rangeOnly = false, days = TOTALS_LOOKBACK_DAYS[0]) {
     const matchers = key.map(([name, value]) => `${name}=${promqlString(value)}`);
-    const selector = `{${[...matchers, 'deployment_id=""'].join(',')}}[${TOTALS_LOOKBACK_DAYS}d]`;
+    const selector = `{${[...matchers, 'deployment_id=""'].join(',')}}[${days}d]`;
     return rangeOnly ? selector : `last_over_time(${selector})`;
 }
 /** The family a series belongs to: a table histogram's `_bucket`/`_sum`/`_count` are its family's. */
@@ -241,6 +246,9 @@ class RemoteWriteClient {
             throw new Error(`no query API is known for ${this.config.url}, so the previous counter totals cannot be read; set remote-write-query-url`);
         }
         const what = `Reading the counter totals of {${(0,pushgateway/* describeGroup */.N3)(key)}} from ${base}`;
+        /** A query the backend refused as such (400, 422: e.g. past its query-length limit). */
+        class Refused extends Error {
+        }
         const ask = async (query) => {
             const response = await (0,http/* request */.Em)({
                 url: `${base}/api/v1/query`,
@@ -257,7 +265,8 @@ class RemoteWriteClient {
                 retryOn: worthRetrying,
             }, this.clock, this.fetchImpl);
             if (response.status !== 200) {
-                throw new Error(`${what} failed: HTTP ${response.status} ${response.text.trim().slice(0, 300)}`);
+                const message = `${what} failed: HTTP ${response.status} ${response.text.trim().slice(0, 300)}`;
+                throw response.status === 400 || response.status === 422 ? new Refused(message) : new Error(message);
             }
             try {
                 return JSON.parse(response.text);
@@ -266,15 +275,26 @@ class RemoteWriteClient {
                 throw new Error(`${what} failed: the answer is not JSON`);
             }
         };
+        const [longest, shorter] = TOTALS_LOOKBACK_DAYS;
+        let answer;
         try {
-            return existingFromQuery(await ask(groupTotalsQuery(key)));
+            answer = await ask(groupTotalsQuery(key, false, longest));
+        }
+        catch (error) {
+            if (!(error instanceof Refused))
+                throw error;
+            // A backend that limits how far a query reaches: look back less far.
+            answer = await ask(groupTotalsQuery(key, false, shorter));
+        }
+        try {
+            return existingFromQuery(answer);
         }
         catch (error) {
             if (!(error instanceof QueryAnswerError))
                 throw error;
             // Engines that drop the metric name from last_over_time: read the raw samples instead.
             try {
-                return existingFromQuery(await ask(groupTotalsQuery(key, true)));
+                return existingFromQuery(await ask(groupTotalsQuery(key, true, shorter)));
             }
             catch (again) {
                 if (again instanceof QueryAnswerError)

@@ -11,7 +11,13 @@ import type { MetricFamily } from '../metrics/exposition.js';
 import { describeGroup, type GroupingKey } from '../metrics/pushgateway.js';
 import type { ExistingGroup } from '../metrics/series.js';
 import type { MetricsSink, WriteOptions } from '../metrics/sink.js';
-import { existingFromQuery, groupTotalsQuery, QueryAnswerError, toWriteRequest } from './series.js';
+import {
+  existingFromQuery,
+  groupTotalsQuery,
+  QueryAnswerError,
+  toWriteRequest,
+  TOTALS_LOOKBACK_DAYS,
+} from './series.js';
 import { encodeWriteRequest } from './wire.js';
 
 export interface RemoteWriteConfig {
@@ -75,6 +81,8 @@ export class RemoteWriteClient implements MetricsSink {
       );
     }
     const what = `Reading the counter totals of {${describeGroup(key)}} from ${base}`;
+    /** A query the backend refused as such (400, 422: e.g. past its query-length limit). */
+    class Refused extends Error {}
     const ask = async (query: string): Promise<unknown> => {
       const response = await request(
         {
@@ -95,7 +103,8 @@ export class RemoteWriteClient implements MetricsSink {
         this.fetchImpl,
       );
       if (response.status !== 200) {
-        throw new Error(`${what} failed: HTTP ${response.status} ${response.text.trim().slice(0, 300)}`);
+        const message = `${what} failed: HTTP ${response.status} ${response.text.trim().slice(0, 300)}`;
+        throw response.status === 400 || response.status === 422 ? new Refused(message) : new Error(message);
       }
       try {
         return JSON.parse(response.text) as unknown;
@@ -103,13 +112,22 @@ export class RemoteWriteClient implements MetricsSink {
         throw new Error(`${what} failed: the answer is not JSON`);
       }
     };
+    const [longest, shorter] = TOTALS_LOOKBACK_DAYS;
+    let answer: unknown;
     try {
-      return existingFromQuery(await ask(groupTotalsQuery(key)));
+      answer = await ask(groupTotalsQuery(key, false, longest));
+    } catch (error) {
+      if (!(error instanceof Refused)) throw error;
+      // A backend that limits how far a query reaches: look back less far.
+      answer = await ask(groupTotalsQuery(key, false, shorter));
+    }
+    try {
+      return existingFromQuery(answer);
     } catch (error) {
       if (!(error instanceof QueryAnswerError)) throw error;
       // Engines that drop the metric name from last_over_time: read the raw samples instead.
       try {
-        return existingFromQuery(await ask(groupTotalsQuery(key, true)));
+        return existingFromQuery(await ask(groupTotalsQuery(key, true, shorter)));
       } catch (again) {
         if (again instanceof QueryAnswerError) throw new Error(`${what} failed: ${again.message}`);
         throw again;

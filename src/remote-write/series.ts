@@ -18,8 +18,13 @@ import { METADATA_TYPE, type WireLabel, type WireSeries, type WriteRequest } fro
  */
 export const MAX_SAMPLE_AGE_MS = 50 * 60 * 1000;
 
-/** How far back the group's last counter totals are looked up. */
-export const TOTALS_LOOKBACK_DAYS = 90;
+/**
+ * How far back the group's last counter totals are looked up: 90 days, or 7
+ * when the backend refuses that long a query (query-length limits). A group
+ * quiet for longer starts its counters again from this deployment, which
+ * `increase()` and `rate()` read as a counter reset.
+ */
+export const TOTALS_LOOKBACK_DAYS = [90, 7] as const;
 
 export interface WriteTimes {
   /** When the group's own series (counters, timestamps, marker) are written, in ms. */
@@ -80,11 +85,15 @@ function promqlString(value: string): string {
 /**
  * The query that reads back a group's counters, timestamps and marker: the
  * last value of each of its series that has no `deployment_id` (those are the
- * cumulative ones), over {@link TOTALS_LOOKBACK_DAYS} days.
+ * cumulative ones), over `days` days ({@link TOTALS_LOOKBACK_DAYS}).
  */
-export function groupTotalsQuery(key: GroupingKey, rangeOnly = false): string {
+export function groupTotalsQuery(
+  key: GroupingKey,
+  rangeOnly = false,
+  days: number = TOTALS_LOOKBACK_DAYS[0],
+): string {
   const matchers = key.map(([name, value]) => `${name}=${promqlString(value)}`);
-  const selector = `{${[...matchers, 'deployment_id=""'].join(',')}}[${TOTALS_LOOKBACK_DAYS}d]`;
+  const selector = `{${[...matchers, 'deployment_id=""'].join(',')}}[${days}d]`;
   return rangeOnly ? selector : `last_over_time(${selector})`;
 }
 
