@@ -21,7 +21,8 @@ import {
   REPOSITORY,
   runTrackedJob,
 } from '../../tools/scenarios/index.js';
-import { queryPrometheus, startPrometheus, type Service } from '../../tools/services/index.js';
+import { queryPrometheus, startPrometheus, waitFor, type Service } from '../../tools/services/index.js';
+import { REMOTE_WRITE_RULE_FILES } from '../rule-files.js';
 import { newRunId } from './helpers.js';
 
 interface RecordedWrite {
@@ -110,7 +111,8 @@ let gh: FakeGitHub;
 let stateDir: string;
 beforeAll(async () => {
   [prom, gh] = await Promise.all([
-    startPrometheus({ remoteWriteReceiver: true }),
+    // The remote-write variant of the rules loaded, so the last test sees the alerts the bundles' data raises.
+    startPrometheus({ remoteWriteReceiver: true, ruleFiles: REMOTE_WRITE_RULE_FILES }),
     startFakeGitHub({ token: FAKE_TOKEN }),
   ]);
   proxy = await startProxy(prom.url);
@@ -498,4 +500,45 @@ test('summary mode: time_to_deploy_seconds buckets exact, counted once, written 
     ['failure', 1],
     ['success', 1],
   ]);
+});
+
+// --------------------------------------------------------------------------------------- alerts
+
+interface PromAlert {
+  labels: Record<string, string>;
+  state: string;
+}
+
+test('the remote-write rules raise DeploymentFailed and RollbackTriggered from what the bundles wrote', async () => {
+  const environment = 'rw-alerts';
+  const job = await deploy(environment, { steps: apiSteps({ healthFails: true }) });
+  expect(job.post?.outputs.status).toBe('failure');
+  const id = job.post?.outputs['deployment-id'] as string;
+  const active = async (): Promise<PromAlert[]> => {
+    const res = await fetch(`${prom.url}/api/v1/alerts`, { signal: AbortSignal.timeout(5000) });
+    const body = (await res.json()) as { data: { alerts: PromAlert[] } };
+    return body.data.alerts.filter((a) => a.labels.environment === environment);
+  };
+  const failed = await waitFor(
+    async () => (await active()).find((a) => a.labels.alertname === 'DeploymentFailed'),
+    { timeoutMs: 30_000, description: 'DeploymentFailed for rw-alerts' },
+  );
+  expect(failed.labels).toMatchObject({
+    severity: 'critical',
+    service: 'api',
+    deployment_id: id,
+    stage: 'health_check',
+  });
+  const rollback = await waitFor(
+    async () => (await active()).find((a) => a.labels.alertname === 'RollbackTriggered'),
+    { timeoutMs: 30_000, description: 'RollbackTriggered for rw-alerts' },
+  );
+  expect(rollback.labels).toMatchObject({ reason: 'health_check_failed', service: 'api' });
+  // The alert reads the densified series, which go on after the raw sample's 5-minute lookback
+  // (shown with samples dated 20 minutes back in remote-write-rules.e2e.test.ts).
+  const dense = await queryPrometheus(
+    prom.url,
+    `remote_write:deployment_last_failure_timestamp_seconds{environment="${environment}"}`,
+  );
+  expect(dense).toHaveLength(1);
 });
