@@ -12,6 +12,7 @@ import path from 'node:path';
 import { ALL_METRICS } from '../../src/metrics/definitions.js';
 import {
   alertRules,
+  metricNames,
   readRuleTestFile,
   recordNames,
   REPO_ROOT,
@@ -149,24 +150,6 @@ describe('promtool test files', () => {
     expect(exprs.filter((e) => pattern.test(e))).not.toEqual([]);
   });
 });
-
-/** Metric names an expression reads (functions, keywords, labels and strings removed). */
-function metricNames(expr: string): string[] {
-  const stripped = expr
-    .replace(/"(?:[^"\\]|\\.)*"/g, '""')
-    .replace(/\{[^}]*\}/g, '')
-    .replace(/\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/g, '')
-    .replace(/\[[^\]]*\]/g, '')
-    .replace(/(?<![\w:.])\d+(?:\.\d+)?(?:e[+-]?\d+)?(?:ms|[smhdwy])?\b/gi, '');
-  const keywords = new Set(['and', 'or', 'unless', 'offset', 'bool', 'inf', 'nan']);
-  const names: string[] = [];
-  for (const m of stripped.matchAll(/[a-zA-Z_:][a-zA-Z0-9_:]*/g)) {
-    const after = stripped.slice((m.index ?? 0) + m[0].length).trimStart();
-    if (after.startsWith('(') || keywords.has(m[0].toLowerCase())) continue;
-    names.push(m[0]);
-  }
-  return names;
-}
 
 describe('the rules read what exists', () => {
   const pushed = new Set(

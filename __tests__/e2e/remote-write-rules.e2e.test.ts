@@ -1,0 +1,235 @@
+/**
+ * The remote-write variant of the rules (deploy/prometheus/remote-write/),
+ * proven with promtool as __tests__/e2e/rules.e2e.test.ts proves the shipped
+ * ones: `promtool check rules` on the three generated files, and
+ * `promtool test rules` on every test file in deploy/prometheus/remote-write/tests
+ * (sparse, remote-written input series; one of them feeds the same data to
+ * the shipped rules, which stop firing after the 5-minute lookback). Then a
+ * real Prometheus with its remote-write receiver on and the variant loaded
+ * (1 s evaluation), sent a deployment that failed 20 minutes ago and one whose
+ * runner died 20 minutes ago, as the action writes them (one sample per
+ * series, at the deployment's times): an instant query sees none of the raw
+ * series, yet DeploymentFailed, RollbackTriggered and DeploymentTakingTooLong
+ * are active.
+ */
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { REMOTE_WRITE_HEADERS } from '../../src/remote-write/client.js';
+import { encodeWriteRequest, type WireSeries } from '../../src/remote-write/wire.js';
+import {
+  findBinary,
+  queryPrometheus,
+  startPrometheus,
+  waitFor,
+  type Service,
+} from '../../tools/services/index.js';
+import { REMOTE_WRITE_RULE_FILES, remoteWriteRuleTestFiles, REPO_ROOT } from '../rule-files.js';
+
+interface CommandResult {
+  readonly command: string;
+  readonly code: number;
+  readonly output: string;
+}
+
+function promtool(): string {
+  const binary = findBinary(['promtool']);
+  if (!binary) {
+    throw new Error(
+      'promtool is not installed: apt-get install -y prometheus (or run scripts/setup-test-deps.sh)',
+    );
+  }
+  return binary;
+}
+
+/** Runs a command; resolves with its exit code and its stdout and stderr together. */
+function run(binary: string, args: readonly string[]): Promise<CommandResult> {
+  const command = [path.basename(binary), ...args.map((a) => path.relative(REPO_ROOT, a) || a)].join(' ');
+  return new Promise((resolve) => {
+    execFile(binary, args, { cwd: REPO_ROOT, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+      resolve({ command, code, output: `${stdout}${stderr}`.trim() });
+    });
+  });
+}
+
+describe('promtool on the remote-write variant', () => {
+  test('promtool check rules: the densify, recording and alert files', async () => {
+    const result = await run(promtool(), ['check', 'rules', ...REMOTE_WRITE_RULE_FILES]);
+    if (result.code !== 0)
+      throw new Error(`\`${result.command}\` exited with ${result.code}:\n${result.output}`);
+    for (const name of ['deployment-densify', 'deployment-recording', 'deployment-alerts']) {
+      expect(result.output).toMatch(new RegExp(`${name}\\.yml\\s+SUCCESS: \\d+ rules found`));
+    }
+  });
+
+  test('promtool test rules: every test file in deploy/prometheus/remote-write/tests', async () => {
+    const files = remoteWriteRuleTestFiles();
+    expect(files.length).toBeGreaterThan(0);
+    // One promtool per file, concurrently: failures report every failing file with its output.
+    const results = await Promise.all(files.map((f) => run(promtool(), ['test', 'rules', f])));
+    const failures = results.filter((r) => r.code !== 0);
+    if (failures.length > 0) {
+      throw new Error(
+        failures.map((r) => `\`${r.command}\` exited with ${r.code}:\n${r.output}`).join('\n\n'),
+      );
+    }
+    for (const r of results) expect(r.output).toContain('SUCCESS');
+  }, 120_000);
+});
+
+interface PromAlert {
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  state: 'pending' | 'firing' | 'inactive';
+}
+
+describe('a real Prometheus receiving remote writes, with the variant loaded', () => {
+  const ENV_FAILED = 'rw-rules-e2e-failed';
+  const ENV_STUCK = 'rw-rules-e2e-stuck';
+  let prom: Service;
+  let failedAt: number;
+
+  /** One write request, one sample per series at `at` (ms), as the action sends it. */
+  async function write(at: number, series: [Record<string, string>, number][]): Promise<void> {
+    const timeseries: WireSeries[] = series.map(([labels, value]) => ({
+      labels: Object.keys(labels)
+        .sort()
+        .map((name) => ({ name, value: labels[name] as string })),
+      samples: [{ value, timestamp: at }],
+    }));
+    const res = await fetch(`${prom.url}/api/v1/write`, {
+      method: 'POST',
+      headers: { ...REMOTE_WRITE_HEADERS },
+      body: encodeWriteRequest({ timeseries, metadata: [] }),
+      signal: AbortSignal.timeout(5000),
+    });
+    if (res.status !== 204) throw new Error(`remote write: HTTP ${res.status} ${await res.text()}`);
+  }
+
+  async function alerts(): Promise<PromAlert[]> {
+    const res = await fetch(`${prom.url}/api/v1/alerts`, { signal: AbortSignal.timeout(5000) });
+    return ((await res.json()) as { data: { alerts: PromAlert[] } }).data.alerts;
+  }
+
+  function activeAlert(alertname: string, environment: string): Promise<PromAlert> {
+    return waitFor(
+      async () =>
+        (await alerts()).find(
+          (a) =>
+            a.labels.alertname === alertname &&
+            a.labels.environment === environment &&
+            (a.state === 'pending' || a.state === 'firing'),
+        ),
+      { timeoutMs: 60_000, description: `${alertname} pending or firing for ${environment}` },
+    );
+  }
+
+  beforeAll(async () => {
+    prom = await startPrometheus({
+      ruleFiles: REMOTE_WRITE_RULE_FILES,
+      remoteWriteReceiver: true,
+      evaluationIntervalSeconds: 1,
+    });
+    const group = { job: 'deployment', service: 'api' };
+    const now = Date.now();
+    // ENV_FAILED: deployment 9001 started 25 minutes ago and failed its health check 20 minutes ago.
+    const started = now - 25 * 60_000;
+    failedAt = now - 20 * 60_000;
+    const failed = { ...group, environment: ENV_FAILED };
+    const run = { ...failed, deployment_id: '9001' };
+    await write(started, [
+      [{ __name__: 'deployment_start_timestamp_seconds', ...run }, started / 1000],
+      [{ __name__: 'deployment_in_progress', ...run, branch: 'main', triggered_by: 'github_actions' }, 1],
+    ]);
+    await write(failedAt, [
+      [{ __name__: 'deployment_in_progress', ...run, branch: 'main', triggered_by: 'github_actions' }, 0],
+      [
+        { __name__: 'deployment_stage_duration_seconds', ...run, stage: 'health_check', status: 'failure' },
+        45,
+      ],
+      [{ __name__: 'deployment_last_failure_timestamp_seconds', ...failed }, failedAt / 1000],
+      [{ __name__: 'deployment_runs_total', ...failed, status: 'failure' }, 1],
+      [
+        {
+          __name__: 'deployment_errors_total',
+          ...failed,
+          stage: 'health_check',
+          error_type: 'health_check_failed',
+        },
+        1,
+      ],
+      [
+        {
+          __name__: 'deployment_rollback_total',
+          ...failed,
+          reason: 'health_check_failed',
+          status: 'success',
+        },
+        1,
+      ],
+      [
+        { __name__: 'deployment_observability_counters_updated_timestamp_seconds', ...failed },
+        failedAt / 1000,
+      ],
+    ]);
+    // ENV_STUCK: deployment 9002 started 20 minutes ago; its runner died, nothing else came.
+    const stuck = { ...group, environment: ENV_STUCK, deployment_id: '9002' };
+    await write(failedAt, [
+      [{ __name__: 'deployment_start_timestamp_seconds', ...stuck }, failedAt / 1000],
+      [{ __name__: 'deployment_in_progress', ...stuck, branch: 'main', triggered_by: 'manual' }, 1],
+    ]);
+  }, 60_000);
+
+  afterAll(async () => {
+    await prom?.stop();
+  });
+
+  test('the raw series are sparse: an instant query sees none of them 20 minutes later', async () => {
+    for (const env of [ENV_FAILED, ENV_STUCK]) {
+      expect(await queryPrometheus(prom.url, `{job="deployment",environment="${env}"}`)).toEqual([]);
+      expect(
+        await queryPrometheus(prom.url, `count(last_over_time({job="deployment",environment="${env}"}[1h]))`),
+      ).not.toEqual([]);
+    }
+  });
+
+  test('DeploymentFailed is active for the failure written 20 minutes ago, with its deployment and stage', async () => {
+    const alert = await activeAlert('DeploymentFailed', ENV_FAILED);
+    expect(alert.labels).toMatchObject({
+      severity: 'critical',
+      job: 'deployment',
+      service: 'api',
+      deployment_id: '9001',
+      stage: 'health_check',
+    });
+    expect(alert.annotations.description).toContain(
+      `Deployment 9001 of api to ${ENV_FAILED} failed at stage health_check (error type: health_check_failed)`,
+    );
+    const [densified] = await queryPrometheus(
+      prom.url,
+      `remote_write:deployment_last_failure_timestamp_seconds{environment="${ENV_FAILED}"}`,
+    );
+    expect(Number(densified?.value[1])).toBe(failedAt / 1000);
+  }, 70_000);
+
+  test('RollbackTriggered is active for the first-ever rollback', async () => {
+    const alert = await activeAlert('RollbackTriggered', ENV_FAILED);
+    expect(alert.labels).toMatchObject({
+      severity: 'high',
+      reason: 'health_check_failed',
+      status: 'success',
+    });
+    expect(alert.annotations.description).toContain('in deployment 9001.');
+  }, 70_000);
+
+  test('DeploymentTakingTooLong is active for the deployment whose runner died', async () => {
+    const alert = await activeAlert('DeploymentTakingTooLong', ENV_STUCK);
+    expect(alert.labels).toMatchObject({ severity: 'high', deployment_id: '9002', triggered_by: 'manual' });
+    // the failed deployment finished (in_progress 0): nothing for it
+    expect(
+      (await alerts()).filter(
+        (a) => a.labels.alertname === 'DeploymentTakingTooLong' && a.labels.environment === ENV_FAILED,
+      ),
+    ).toEqual([]);
+  }, 70_000);
+});
