@@ -31060,7 +31060,7 @@ const METRICS = Object.freeze({
         help: 'Unix time this group\u2019s cumulative counters were last brought up to date by the action; ' +
             'counts carried from an earlier failed push and recorded before it are included.',
         labels: [],
-        modes: ['track', 'verify'],
+        modes: ['track', 'verify', 'summary'],
         source: 'action',
         merge: 'replace',
     }),
