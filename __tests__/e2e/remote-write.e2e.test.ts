@@ -233,6 +233,11 @@ test('three deployments remote-written: exact cumulative counters, latest gauges
   const lastFailure = await last('deployment_last_failure_timestamp_seconds', group);
   expect(lastFailure as number).toBeGreaterThan(lastSuccess as number);
 
+  // The job summary says where the metrics went.
+  expect(third.post?.summary).toContain(
+    `Remote-written to ${writeUrl()} group \`{job="deployment",environment="${env}",service="api"}\``,
+  );
+
   // What went over the wire: the protocol's headers, sorted labels, one sample per series.
   const post = proxy.writes.at(-1);
   expect(post?.status).toBe(204);
@@ -307,7 +312,9 @@ test('500 on every attempt: a warning, the counts are carried and arrive once wi
   expect(proxy.writes.slice(before).map((w) => w.status)).toEqual([204, 500, 500, 500]);
   expect(job.post?.exitCode).toBe(0);
   const warning = warningsOf(job).find((w) => w.includes('remote-written'));
-  expect(warning).toMatch(/Not remote-written to remote write .* HTTP 500: receiver unavailable/);
+  expect(warning).toMatch(
+    /^Not remote-written to http:\/\/127\.0\.0\.1:\d+\/api\/v1\/write group \{job="deployment",environment="rw-carry",service="api"\}: .*HTTP 500: receiver unavailable/,
+  );
   expect(warning).toContain('counts kept in');
   expect(await last('deployment_runs_total', { ...group, status: 'success' })).toBe(1);
 

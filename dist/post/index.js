@@ -29889,8 +29889,10 @@ async function deliver_deliverGroups(plans, sinks, options) {
 function outcomeText(outcome, store) {
     const group = `{${(0,pushgateway/* describeGroup */.N3)(outcome.key)}}`;
     const sink = outcome.sink;
-    const verb = sink?.name === 'remote write' ? 'Remote-written' : 'Pushed';
-    const where = sink ? `${sink.name} ${sink.target}` : 'nowhere';
+    const remote = sink?.name === 'remote write';
+    const verb = remote ? 'Remote-written' : 'Pushed';
+    // "Pushed to the Pushgateway http://…", "Remote-written to https://…/api/v1/push".
+    const where = sink ? (remote ? sink.target : `${sink.name} ${sink.target}`) : 'nowhere';
     if (outcome.pushed) {
         const carried = outcome.carriedIn > 0
             ? `, with the counts of ${outcome.carriedIn} earlier deployment(s) whose push had failed`
@@ -29900,7 +29902,7 @@ function outcomeText(outcome, store) {
     const kept = outcome.carriedOut
         ? `counts kept in ${store} for the next successful push`
         : 'counts of this deployment are lost (no place to keep them)';
-    const target = sink?.name === 'remote write' ? `remote-written to ${where} group` : 'pushed to';
+    const target = remote ? `remote-written to ${where} group` : 'pushed to';
     return {
         ok: false,
         text: `Not ${target} \`${group}\`: ${outcome.problem ?? 'unknown problem'}; ${kept}`,
