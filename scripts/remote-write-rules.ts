@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { format, resolveConfig } from 'prettier';
 import { isMap, isScalar, isSeq, parseDocument, visit, type Document, type YAMLMap } from 'yaml';
 import { ALL_METRICS, METRICS, type MetricDefinition } from '../src/metrics/definitions.js';
+import { densifiedByDashboards } from '../dashboards/index.js';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const SHIPPED_RULES_DIR = path.join(REPO_ROOT, 'deploy', 'prometheus', 'rules');
@@ -377,7 +378,9 @@ const RECORDING_HEADER = (): string =>
  scraped history.`;
 
 const DENSIFY_HEADER = (): string =>
-  `${GENERATED('the metrics the shipped rules read, by their type in src/metrics/definitions.ts')}
+  `${GENERATED(
+    'the metrics the shipped rules and the remote-write dashboards read, by their type in\n src/metrics/definitions.ts',
+  )}
  docs/remote-write-rules.md explains this variant.
 
  Remote-written deployment metrics are sparse: one sample per series per write, nothing re-sent
@@ -404,6 +407,11 @@ const DENSIFY_HEADER = (): string =>
    group, the series of the latest deployment (greatest start) that wrote the gauge, for
    ${WINDOWS.GAUGE} after its sample: long enough for the alerts that consider them for 2 h after
    the start and for DeploymentFailed's stage (1 h after the failure).
+
+ The rules at the end, after the comment that says so, are for the remote-write flavour of the
+ Grafana dashboards (deploy/grafana/dashboards-remote-write/): metrics their panels read that no
+ rule reads, densified the same way by their type. The dashboards code decides which
+ (dashboards/common.ts); \`npm run rules\` adds them here.
 
  Evaluate it at the global interval (15 s in deploy/prometheus/prometheus.yml); it must stay well
  under ${WINDOWS.CHAIN}. Rules of a group run in order, so each reads this evaluation's values of the
@@ -442,6 +450,25 @@ export async function renderRemoteWriteRules(): Promise<RenderedFile[]> {
   const recording = rewrite('deployment-recording.yml', {});
   const densified = new Set([...alerts.densified, ...recording.densified]);
   const { rules, comments } = densifyRules(densified);
+  // The dashboards' metrics that the rules do not read, after the rules' own (which stay as they are).
+  const forDashboards = densifyRules(new Set([...densified, ...densifiedByDashboards()]));
+  const recorded = new Set(rules.map((r) => r.record));
+  const extra = forDashboards.rules.filter((r) => !recorded.has(r.record));
+  if (extra[0]) {
+    const first = extra[0].record;
+    const own = forDashboards.comments.get(first);
+    comments.set(
+      first,
+      ' For the remote-write dashboards (deploy/grafana/dashboards-remote-write/): metrics their\n' +
+        ' panels read that no rule above records (dashboards/index.ts densifiedByDashboards()).' +
+        (own ? `\n\n${own}` : ''),
+    );
+    for (const r of extra.slice(1)) {
+      const c = forDashboards.comments.get(r.record);
+      if (c) comments.set(r.record, c);
+    }
+    rules.push(...extra);
+  }
 
   const densifyDoc = parseDocument(`groups:\n  - name: ${DENSIFY_GROUP}\n    rules: []\n`) as Document.Parsed;
   const seq = densifyDoc.getIn(['groups', 0, 'rules']);
