@@ -30,9 +30,75 @@ import {
   ReduceDataOptionsBuilder,
   type GraphThresholdsStyleMode,
 } from '@grafana/grafana-foundation-sdk/common';
-import { METRICS, type MetricDefinition } from '../src/metrics/definitions.js';
+import { ALL_METRICS, METRICS, type MetricDefinition } from '../src/metrics/definitions.js';
 
 export { METRICS };
+
+/**
+ * Which data the dashboards are generated for:
+ * - `pushgateway`: metrics scraped from a Pushgateway (dense series), in
+ *   deploy/grafana/dashboards/;
+ * - `remote-write`: metrics delivered by Prometheus remote write (sparse: one
+ *   sample per series per write), in deploy/grafana/dashboards-remote-write/.
+ *   The same panels, each raw metric read as its densified series
+ *   `remote_write:<metric>` (recorded by the densify group of
+ *   deploy/prometheus/remote-write/rules/, which scripts/remote-write-rules.ts
+ *   extends with every metric these dashboards read), except the range reads
+ *   of per-deployment series that are right on sparse data ({@link selRaw}).
+ */
+export type Flavour = 'pushgateway' | 'remote-write';
+export const FLAVOURS: readonly Flavour[] = ['pushgateway', 'remote-write'];
+
+/** Prefix of the densified series (scripts/remote-write-rules.ts records them with the same one). */
+export const REMOTE_WRITE_PREFIX = 'remote_write:';
+
+/** Where a flavour's JSON goes (relative to deploy/grafana/dashboards/: the remote-write flavour beside it, outside the folder the example stack's provider reads), and how its uids and titles differ. */
+export const FLAVOUR_OUTPUT: Readonly<
+  Record<Flavour, { subdir: string; uidSuffix: string; titleSuffix: string; tags: string[] }>
+> = {
+  pushgateway: { subdir: '', uidSuffix: '', titleSuffix: '', tags: [] },
+  'remote-write': {
+    subdir: '../dashboards-remote-write',
+    uidSuffix: '-remote-write',
+    titleSuffix: ' (remote write)',
+    tags: ['remote-write'],
+  },
+};
+
+let current: Flavour = 'pushgateway';
+
+/** The flavour being built (see {@link withFlavour}). */
+export function flavour(): Flavour {
+  return current;
+}
+
+/** Builds dashboards for `f`: every selector made inside `build` reads that flavour's series. */
+export function withFlavour<T>(f: Flavour, build: () => T): T {
+  const previous = current;
+  current = f;
+  try {
+    return build();
+  } finally {
+    current = previous;
+  }
+}
+
+/** Exposition names of the metric table (a histogram has three): the raw series the action writes. */
+export const RAW_NAMES: ReadonlySet<string> = new Set(
+  ALL_METRICS.flatMap((m) =>
+    m.type === 'histogram' ? [`${m.name}_bucket`, `${m.name}_sum`, `${m.name}_count`] : [m.name],
+  ),
+);
+
+/**
+ * The series a panel reads for a metric of the table in the current flavour:
+ * the raw name for the Pushgateway, `remote_write:<name>` for remote write.
+ * Recording rules (`deployment:*`) are the same in both.
+ */
+export function metric(m: MetricDefinition | string): string {
+  const name = typeof m === 'string' ? m : m.name;
+  return current === 'remote-write' && RAW_NAMES.has(name) ? `${REMOTE_WRITE_PREFIX}${name}` : name;
+}
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -44,14 +110,27 @@ export const ENV = 'environment=~"$environment"';
 export const ENV_SERVICE = `${ENV}, service=~"$service"`;
 
 /** `metric{environment=~"$environment", service=~"$service", extra}`. */
-export function sel(metric: MetricDefinition | string, extra = '', matchers = ENV_SERVICE): string {
-  const name = typeof metric === 'string' ? metric : metric.name;
-  return `${name}{${[matchers, extra].filter((s) => s !== '').join(', ')}}`;
+export function sel(m: MetricDefinition | string, extra = '', matchers = ENV_SERVICE): string {
+  return `${metric(m)}{${[matchers, extra].filter((s) => s !== '').join(', ')}}`;
+}
+
+/**
+ * The raw series of a per-deployment gauge (one with a `deployment_id`) in
+ * every flavour, for a range function over it (`last_over_time(…[$__range])`,
+ * `quantile_over_time`): each deployment keeps its own series, so the range
+ * reads each deployment's value whether the series is scraped (dense) or
+ * remote-written (one sample per deployment). Do not use it for an instant
+ * read: a remote-written sample is visible to one for 5 minutes only.
+ */
+export function selRaw(m: MetricDefinition, extra = '', matchers = ENV_SERVICE): string {
+  if (!m.labels.includes('deployment_id'))
+    throw new Error(`${m.name} has no deployment_id: read it with sel(), not as a raw range`);
+  return `${m.name}{${[matchers, extra].filter((s) => s !== '').join(', ')}}`;
 }
 
 /** `metric{environment=~"$environment", extra}`: for series without a `service` label. */
-export function selEnv(metric: MetricDefinition | string, extra = ''): string {
-  return sel(metric, extra, ENV);
+export function selEnv(m: MetricDefinition | string, extra = ''): string {
+  return sel(m, extra, ENV);
 }
 
 /** The bucket series of a histogram in the table. */
@@ -161,8 +240,8 @@ export function withVariables(d: DashboardBuilder): DashboardBuilder {
         .label('Environment')
         .description('The environment label of the deployments (the action’s environment input).')
         .datasource(DATASOURCE)
-        .query(`label_values(${METRICS.deploymentRunsTotal.name}, environment)`)
-        .definition(`label_values(${METRICS.deploymentRunsTotal.name}, environment)`)
+        .query(`label_values(${metric(METRICS.deploymentRunsTotal)}, environment)`)
+        .definition(`label_values(${metric(METRICS.deploymentRunsTotal)}, environment)`)
         .refresh(VariableRefresh.OnTimeRangeChanged)
         .sort(VariableSort.AlphabeticalAsc),
     )
@@ -171,8 +250,8 @@ export function withVariables(d: DashboardBuilder): DashboardBuilder {
         .label('Service')
         .description('The service label (api, web, database, …): the Pushgateway group of a deploy job.')
         .datasource(DATASOURCE)
-        .query(`label_values(${METRICS.deploymentRunsTotal.name}{${ENV}}, service)`)
-        .definition(`label_values(${METRICS.deploymentRunsTotal.name}{${ENV}}, service)`)
+        .query(`label_values(${metric(METRICS.deploymentRunsTotal)}{${ENV}}, service)`)
+        .definition(`label_values(${metric(METRICS.deploymentRunsTotal)}{${ENV}}, service)`)
         .refresh(VariableRefresh.OnTimeRangeChanged)
         .sort(VariableSort.AlphabeticalAsc)
         .multi(true)
@@ -214,13 +293,21 @@ export interface DashboardHeader {
   readonly refresh: string;
 }
 
-/** A dashboard with the shared variables and the deployment-start annotation. */
+/** What the remote-write flavour adds to each dashboard's description. */
+export const REMOTE_WRITE_DESCRIPTION =
+  ' For metrics delivered by remote write: panels read the densified remote_write:<metric> series of deploy/prometheus/remote-write/rules/ (load those rules, not deploy/prometheus/rules/).';
+
+/**
+ * A dashboard with the shared variables and the deployment-start annotation;
+ * in the remote-write flavour, its uid and title suffixed.
+ */
 export function deploymentDashboard(h: DashboardHeader): DashboardBuilder {
+  const out = FLAVOUR_OUTPUT[current];
   return withVariables(
-    new DashboardBuilder(h.title)
-      .uid(h.uid)
-      .description(h.description)
-      .tags(h.tags)
+    new DashboardBuilder(`${h.title}${out.titleSuffix}`)
+      .uid(`${h.uid}${out.uidSuffix}`)
+      .description(current === 'remote-write' ? `${h.description}${REMOTE_WRITE_DESCRIPTION}` : h.description)
+      .tags([...h.tags, ...out.tags])
       .time({ from: h.from, to: 'now' })
       .refresh(h.refresh)
       .annotation(deploymentAnnotation()),

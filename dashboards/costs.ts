@@ -11,7 +11,7 @@ import { PanelBuilder as TablePanel } from '@grafana/grafana-foundation-sdk/tabl
 import { PanelBuilder as PiePanel, PieChartType } from '@grafana/grafana-foundation-sdk/piechart';
 import { PanelBuilder as TimeseriesPanel } from '@grafana/grafana-foundation-sdk/timeseries';
 import { BigValueGraphMode } from '@grafana/grafana-foundation-sdk/common';
-import { lastValue, METRICS, query, sel, DATASOURCE, deploymentDashboard } from './common.js';
+import { lastValue, METRICS, query, sel, selRaw, DATASOURCE, deploymentDashboard } from './common.js';
 
 /**
  * One value per deployment, service and resource within `window`: the cost
@@ -19,7 +19,7 @@ import { lastValue, METRICS, query, sel, DATASOURCE, deploymentDashboard } from 
  * series (deployment_id).
  */
 export function costPerDeployment(window = '$__range'): string {
-  return `max by (service, deployment_id, resource) (last_over_time(${sel(METRICS.infrastructureCost)}[${window}]))`;
+  return `max by (service, deployment_id, resource) (last_over_time(${selRaw(METRICS.infrastructureCost)}[${window}]))`;
 }
 
 export function costsDashboard(): DashboardBuilder {

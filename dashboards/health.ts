@@ -22,6 +22,7 @@ import {
   METRICS,
   query,
   sel,
+  selRaw,
   steps,
   thresholdLines,
   DATASOURCE,
@@ -37,6 +38,8 @@ export const ERROR_RATE_STEPS = (): ReturnType<typeof steps> =>
 
 export function healthDashboard(): DashboardBuilder {
   const latency = sel(METRICS.healthCheckLatency);
+  // Percentiles over the range read each deployment's own raw series (right on sparse data too).
+  const latencyRange = selRaw(METRICS.healthCheckLatency);
   return deploymentDashboard({
     title: 'Post-Deployment Health',
     uid: 'post-deployment-health',
@@ -151,10 +154,18 @@ export function healthDashboard(): DashboardBuilder {
         .datasource(DATASOURCE)
         .title('Health check latency percentiles')
         .description('p50, p75, p95 and p99 of the health check latency within the time range.')
-        .withTarget(query(`max(quantile_over_time(0.50, ${latency}[$__range]))`, 'p50', { instant: true }))
-        .withTarget(query(`max(quantile_over_time(0.75, ${latency}[$__range]))`, 'p75', { instant: true }))
-        .withTarget(query(`max(quantile_over_time(0.95, ${latency}[$__range]))`, 'p95', { instant: true }))
-        .withTarget(query(`max(quantile_over_time(0.99, ${latency}[$__range]))`, 'p99', { instant: true }))
+        .withTarget(
+          query(`max(quantile_over_time(0.50, ${latencyRange}[$__range]))`, 'p50', { instant: true }),
+        )
+        .withTarget(
+          query(`max(quantile_over_time(0.75, ${latencyRange}[$__range]))`, 'p75', { instant: true }),
+        )
+        .withTarget(
+          query(`max(quantile_over_time(0.95, ${latencyRange}[$__range]))`, 'p95', { instant: true }),
+        )
+        .withTarget(
+          query(`max(quantile_over_time(0.99, ${latencyRange}[$__range]))`, 'p99', { instant: true }),
+        )
         .unit('ms')
         .min(0)
         .thresholds(LATENCY_STEPS())

@@ -1,12 +1,23 @@
 /**
  * The five dashboards of the design document, as code, and their JSON as
  * committed in deploy/grafana/dashboards/ (`npm run dashboards` writes it,
- * `npm run dashboards -- --check` fails when it is stale).
+ * `npm run dashboards -- --check` fails when it is stale), in two flavours:
+ * for scraped Pushgateway data (deploy/grafana/dashboards/*.json) and for
+ * remote-written data (deploy/grafana/dashboards-remote-write/*.json, see
+ * `Flavour` in common.ts).
  */
 import path from 'node:path';
 import { format, resolveConfig } from 'prettier';
 import type { Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
-import { REPO_ROOT } from './common.js';
+import {
+  FLAVOUR_OUTPUT,
+  FLAVOURS,
+  RAW_NAMES,
+  REMOTE_WRITE_PREFIX,
+  REPO_ROOT,
+  withFlavour,
+  type Flavour,
+} from './common.js';
 import { costsDashboard } from './costs.js';
 import { healthDashboard } from './health.js';
 import { migrationsDashboard } from './migrations.js';
@@ -14,19 +25,24 @@ import { pipelineDashboard } from './pipeline.js';
 import { successRateDashboard } from './success-rate.js';
 
 export const DASHBOARDS_DIR = path.join(REPO_ROOT, 'deploy', 'grafana', 'dashboards');
+/** The remote-write flavour's JSON. */
+export const REMOTE_WRITE_DASHBOARDS_DIR = path.join(DASHBOARDS_DIR, FLAVOUR_OUTPUT['remote-write'].subdir);
 
-/** File name (in DASHBOARDS_DIR) and model of each dashboard. */
-export function dashboards(): { file: string; dashboard: Dashboard }[] {
-  return [
-    pipelineDashboard(),
-    successRateDashboard(),
-    healthDashboard(),
-    migrationsDashboard(),
-    costsDashboard(),
-  ].map((builder) => {
-    const dashboard = builder.build();
-    return { file: `${dashboard.uid}.json`, dashboard };
-  });
+/** File name (relative to DASHBOARDS_DIR: `../dashboards-remote-write/…` for that flavour) and model of each dashboard. */
+export function dashboards(flavour: Flavour = 'pushgateway'): { file: string; dashboard: Dashboard }[] {
+  const { subdir } = FLAVOUR_OUTPUT[flavour];
+  return withFlavour(flavour, () =>
+    [
+      pipelineDashboard(),
+      successRateDashboard(),
+      healthDashboard(),
+      migrationsDashboard(),
+      costsDashboard(),
+    ].map((builder) => {
+      const dashboard = builder.build();
+      return { file: path.posix.join(subdir, `${dashboard.uid}.json`), dashboard };
+    }),
+  );
 }
 
 /** The committed text of a dashboard: JSON, formatted as the repository's Prettier formats it. */
@@ -36,15 +52,44 @@ export async function renderDashboard(dashboard: Dashboard, file: string): Promi
   return format(JSON.stringify(dashboard, null, 2), { ...options, filepath: target });
 }
 
-/** Every dashboard file with its text, as `npm run dashboards` writes them. */
-export async function renderDashboards(): Promise<{ file: string; path: string; text: string }[]> {
+/** Every dashboard file of the given flavours (default both) with its text, as `npm run dashboards` writes them. */
+export async function renderDashboards(
+  flavours: readonly Flavour[] = FLAVOURS,
+): Promise<{ file: string; path: string; text: string }[]> {
   return Promise.all(
-    dashboards().map(async ({ file, dashboard }) => ({
-      file,
-      path: path.join(DASHBOARDS_DIR, file),
-      text: await renderDashboard(dashboard, file),
-    })),
+    flavours
+      .flatMap((f) => dashboards(f))
+      .map(async ({ file, dashboard }) => ({
+        file,
+        path: path.join(DASHBOARDS_DIR, file),
+        text: await renderDashboard(dashboard, file),
+      })),
   );
+}
+
+/**
+ * Raw metrics the remote-write dashboards read densified (`remote_write:<metric>`
+ * in a panel, an annotation or a variable), sorted: what the densify group of
+ * the remote-write rules must record for them (scripts/remote-write-rules.ts
+ * reads this, so the dashboards code is the one place that decides it).
+ */
+export function densifiedByDashboards(): string[] {
+  const names = new Set<string>();
+  for (const { dashboard } of dashboards('remote-write')) {
+    const texts = [
+      ...dashboardQueries(dashboard as Parameters<typeof dashboardQueries>[0]).map((q) => q.expr),
+      ...(dashboard.templating?.list ?? []).map((v) => JSON.stringify(v.query ?? '')),
+    ];
+    for (const text of texts) {
+      for (const m of text.matchAll(new RegExp(`${REMOTE_WRITE_PREFIX}([A-Za-z_][A-Za-z0-9_:]*)`, 'g'))) {
+        const name = m[1] as string;
+        if (!RAW_NAMES.has(name))
+          throw new Error(`${dashboard.uid} reads ${m[0]}: not a metric of the table`);
+        names.add(name);
+      }
+    }
+  }
+  return [...names].sort();
 }
 
 /** A PromQL expression of a dashboard: a panel target's or an annotation's. */

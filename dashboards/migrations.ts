@@ -20,6 +20,7 @@ import {
   query,
   sel,
   selEnv,
+  selRaw,
   steps,
   threshold,
   thresholdLines,
@@ -37,6 +38,9 @@ export function migrationsDashboard(): DashboardBuilder {
     steps(['green', null], ['orange', migration], ['red', 2 * migration]);
   const lag = sel(METRICS.migrationLag);
   const stages = sel(METRICS.stageDuration, MIGRATION_STAGES);
+  // The history tables read each deployment's own raw series over the range (right on sparse data too).
+  const lagRange = selRaw(METRICS.migrationLag);
+  const stagesRange = selRaw(METRICS.stageDuration, MIGRATION_STAGES);
 
   return deploymentDashboard({
     title: 'Database Migrations',
@@ -108,9 +112,13 @@ export function migrationsDashboard(): DashboardBuilder {
         .title('Migration history')
         .description('Every deployment’s migration stage within the time range: duration and status.')
         .withTarget(
-          query(`max by (service, deployment_id, stage, status) (last_over_time(${stages}[$__range]))`, '', {
-            table: true,
-          }),
+          query(
+            `max by (service, deployment_id, stage, status) (last_over_time(${stagesRange}[$__range]))`,
+            '',
+            {
+              table: true,
+            },
+          ),
         )
         .withTransformation({
           id: 'organize',
@@ -128,9 +136,13 @@ export function migrationsDashboard(): DashboardBuilder {
           'database_migration_lag_seconds as each deployment’s steps reported it, within the time range.',
         )
         .withTarget(
-          query(`max by (service, deployment_id, migration_count) (last_over_time(${lag}[$__range]))`, '', {
-            table: true,
-          }),
+          query(
+            `max by (service, deployment_id, migration_count) (last_over_time(${lagRange}[$__range]))`,
+            '',
+            {
+              table: true,
+            },
+          ),
         )
         .withTransformation({
           id: 'organize',

@@ -22,10 +22,12 @@ import {
   bucket,
   events,
   lastValue,
+  metric,
   METRICS,
   query,
   sel,
   selEnv,
+  selRaw,
   steps,
   threshold,
   thresholdLines,
@@ -40,8 +42,8 @@ export function stageThresholds(): [string, number][] {
 }
 
 /** The last 10 deployment ids (by start time) seen within the range. */
-const LAST_10 = `topk(10, max by (deployment_id) (last_over_time(${sel(METRICS.startTimestamp)}[$__range])))`;
-const STAGE_IN_LAST_10 = `last_over_time(${sel(METRICS.stageDuration)}[$__range]) and on(deployment_id) ${LAST_10}`;
+const LAST_10 = `topk(10, max by (deployment_id) (last_over_time(${selRaw(METRICS.startTimestamp)}[$__range])))`;
+const STAGE_IN_LAST_10 = `last_over_time(${selRaw(METRICS.stageDuration)}[$__range]) and on(deployment_id) ${LAST_10}`;
 
 export function pipelineDashboard(): DashboardBuilder {
   const { sloTtdP95Seconds } = actionDefaults();
@@ -261,7 +263,7 @@ export function pipelineDashboard(): DashboardBuilder {
         .description('Every failed stage of a deployment within the time range, with its duration.')
         .withTarget(
           query(
-            `max by (service, deployment_id, stage) (last_over_time(${sel(METRICS.stageDuration, 'status="failure"')}[$__range]))`,
+            `max by (service, deployment_id, stage) (last_over_time(${selRaw(METRICS.stageDuration, 'status="failure"')}[$__range]))`,
             '',
             { table: true },
           ),
@@ -352,7 +354,7 @@ export function pipelineDashboard(): DashboardBuilder {
         .description('Duration of the latest run per workflow, branch and conclusion (summary mode).')
         .withTarget(
           query(
-            `max by (workflow, branch, conclusion) (${METRICS.actionDuration.name})`,
+            `max by (workflow, branch, conclusion) (${metric(METRICS.actionDuration)})`,
             '{{workflow}} {{branch}} {{conclusion}}',
           ),
         )
@@ -372,7 +374,7 @@ export function pipelineDashboard(): DashboardBuilder {
         )
         .withTarget(
           query(
-            events(METRICS.workflowRunsTotal.name, 'workflow, conclusion'),
+            events(metric(METRICS.workflowRunsTotal), 'workflow, conclusion'),
             '{{workflow}} {{conclusion}}',
             { instant: true },
           ),

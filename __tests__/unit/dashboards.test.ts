@@ -5,7 +5,10 @@
  * code generates, every query names only metrics of the one table or
  * recording rules of the shipped rule files, the template variables exist and
  * are used, thresholds follow action.yml, and every file the compose file
- * mounts exists.
+ * mounts exists. The remote-write flavour (deploy/grafana/dashboards-remote-write/)
+ * is the same dashboards with every raw metric read densified
+ * (remote_write:<metric>, recorded by the generated densify group), but for
+ * range reads of per-deployment series, which are right on sparse data.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -14,11 +17,22 @@ import {
   dashboardQueries,
   dashboards,
   DASHBOARDS_DIR,
+  densifiedByDashboards,
+  REMOTE_WRITE_DASHBOARDS_DIR,
   renderDashboards,
   type DashboardQuery,
 } from '../../dashboards/index.js';
-import { ALL_METRICS, METRICS } from '../../src/metrics/definitions.js';
-import { PROMETHEUS_CONFIG, recordNames, REPO_ROOT, ruleGroups } from '../rule-files.js';
+import { REMOTE_WRITE_DESCRIPTION, REMOTE_WRITE_PREFIX, selRaw } from '../../dashboards/common.js';
+import { DENSIFY_GROUP, PREFIX } from '../../scripts/remote-write-rules.js';
+import { ALL_METRICS, METRICS, metricByName } from '../../src/metrics/definitions.js';
+import {
+  PROMETHEUS_CONFIG,
+  recordNames,
+  REMOTE_WRITE_RULE_FILES,
+  REPO_ROOT,
+  ruleGroups,
+  ruleGroupsOf,
+} from '../rule-files.js';
 
 interface PanelJson {
   type: string;
@@ -42,14 +56,18 @@ interface DashboardJson {
     list: { name: string; type: string; query?: unknown; includeAll?: boolean; allValue?: string }[];
   };
   annotations: { list: { name: string; expr?: string }[] };
+  description?: string;
+  tags?: string[];
 }
 
-const committed = (): Map<string, DashboardJson> =>
+/** The committed dashboards of a folder (default: the Pushgateway flavour's), by file name. */
+const committed = (dir = DASHBOARDS_DIR): Map<string, DashboardJson> =>
   new Map(
-    readdirSync(DASHBOARDS_DIR)
+    readdirSync(dir)
       .filter((f) => f.endsWith('.json'))
-      .map((f) => [f, JSON.parse(readFileSync(path.join(DASHBOARDS_DIR, f), 'utf8')) as DashboardJson]),
+      .map((f) => [f, JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as DashboardJson]),
   );
+const committedRemoteWrite = (): Map<string, DashboardJson> => committed(REMOTE_WRITE_DASHBOARDS_DIR);
 
 const allPanels = (panels: PanelJson[]): PanelJson[] =>
   panels.flatMap((p) => [p, ...allPanels(p.panels ?? [])]);
@@ -119,9 +137,19 @@ describe('generated dashboards', () => {
   test('the committed JSON is what the code generates (run `npm run dashboards` when this fails)', async () => {
     const rendered = await renderDashboards();
     for (const { file, path: p, text } of rendered) {
-      expect(existsSync(p) ? readFileSync(p, 'utf8') : `(missing ${file})`).toBe(text);
+      expect({ file, text: existsSync(p) ? readFileSync(p, 'utf8') : `(missing ${file})` }).toEqual({
+        file,
+        text,
+      });
     }
-    expect([...committed().keys()].sort()).toEqual(rendered.map((r) => r.file).sort());
+    // Both flavours, and no JSON without code in either folder.
+    expect(
+      [
+        ...[...committed().keys()],
+        ...[...committedRemoteWrite().keys()].map((f) => path.posix.join('../dashboards-remote-write', f)),
+      ].sort(),
+    ).toEqual(rendered.map((r) => r.file).sort());
+    expect(rendered.filter((r) => r.file.startsWith('../dashboards-remote-write/'))).toHaveLength(5);
   });
 
   test('the five dashboards of the design, at the design’s URLs', () => {
@@ -141,7 +169,7 @@ describe('generated dashboards', () => {
   });
 
   test('every panel but rows has PromQL on the datasource variable', () => {
-    for (const d of committed().values()) {
+    for (const d of [...committed().values(), ...committedRemoteWrite().values()]) {
       for (const p of allPanels(d.panels).filter((x) => x.type !== 'row')) {
         expect({ panel: p.title, targets: (p.targets ?? []).length > 0 }).toEqual({
           panel: p.title,
@@ -238,10 +266,12 @@ describe('template variables', () => {
   );
 
   test('every query filters on $environment and $service unless its series have no such label', () => {
-    const missing = [...committed().values()]
+    const missing = [...committed().values(), ...committedRemoteWrite().values()]
       .flatMap((d) => dashboardQueries(d))
       .flatMap((q) => {
-        const names = selectedNames(q.expr).filter((n) => !threshold.has(n));
+        const names = selectedNames(q.expr)
+          .map((n) => (n.startsWith(REMOTE_WRITE_PREFIX) ? n.slice(REMOTE_WRITE_PREFIX.length) : n))
+          .filter((n) => !threshold.has(n));
         const out: string[] = [];
         if (names.some((n) => !WITHOUT_ENVIRONMENT.has(n)) && !q.expr.includes('environment=~"$environment"'))
           out.push(`${q.dashboard} / ${q.panel}: no $environment`);
@@ -324,6 +354,152 @@ describe('thresholds follow action.yml and the design', () => {
       { value: 0.01, color: 'orange' },
       { value: 0.05, color: 'red' },
     ]);
+  });
+});
+
+describe('the remote-write flavour (deploy/grafana/dashboards-remote-write/)', () => {
+  /** The densify group of the remote-write rules, as generated. */
+  const densifyRecords = (): Set<string> =>
+    new Set(
+      ruleGroupsOf(REMOTE_WRITE_RULE_FILES)
+        .filter((g) => g.name === DENSIFY_GROUP)
+        .flatMap((g) => g.rules.flatMap((r) => (r.record ? [r.record] : []))),
+    );
+  /** Recording rules of the remote-write variant other than the densify group (deployment:*). */
+  const variantRecords = (): Set<string> =>
+    new Set(
+      ruleGroupsOf(REMOTE_WRITE_RULE_FILES)
+        .filter((g) => g.name !== DENSIFY_GROUP)
+        .flatMap((g) => g.rules.flatMap((r) => (r.record ? [r.record] : []))),
+    );
+  const raw = new Set(
+    ALL_METRICS.flatMap((m) =>
+      m.type === 'histogram' ? [`${m.name}_bucket`, `${m.name}_sum`, `${m.name}_count`] : [m.name],
+    ),
+  );
+  const pairs = (): [DashboardJson, DashboardJson][] =>
+    [...committed().values()].map((pg) => {
+      const rw = [...committedRemoteWrite().values()].find((d) => d.uid === `${pg.uid}-remote-write`);
+      if (!rw) throw new Error(`no remote-write flavour of ${pg.uid}`);
+      return [pg, rw];
+    });
+
+  test('the five dashboards, uids suffixed -remote-write, titles suffixed " (remote write)"', () => {
+    expect([...committedRemoteWrite().entries()].map(([f, d]) => [f, d.uid, d.title]).sort()).toEqual(
+      [...committed().values()]
+        .map((d) => [`${d.uid}-remote-write.json`, `${d.uid}-remote-write`, `${d.title} (remote write)`])
+        .sort(),
+    );
+    expect(dashboards('remote-write').map((d) => d.file)).toEqual(
+      dashboards().map(
+        (d) => `../dashboards-remote-write/${d.file.replace(/\.json$/, '-remote-write.json')}`,
+      ),
+    );
+    for (const d of committedRemoteWrite().values()) expect(d.tags).toContain('remote-write');
+  });
+
+  test('the same panels, annotations and variables: only remote_write: prefixes differ', () => {
+    const strip = (x: unknown): string => JSON.stringify(x).split(REMOTE_WRITE_PREFIX).join('');
+    for (const [pg, rw] of pairs()) {
+      expect(strip(rw.panels)).toBe(JSON.stringify(pg.panels));
+      expect(strip(rw.annotations)).toBe(JSON.stringify(pg.annotations));
+      expect(strip(rw.templating)).toBe(JSON.stringify(pg.templating));
+      expect(rw.description).toBe(`${pg.description}${REMOTE_WRITE_DESCRIPTION}`);
+      // and the Pushgateway flavour reads no densified series
+      expect(JSON.stringify(pg)).not.toContain(REMOTE_WRITE_PREFIX);
+    }
+  });
+
+  test('the variables read the densified deployment_runs_total', () => {
+    for (const d of committedRemoteWrite().values()) {
+      const vars = Object.fromEntries(d.templating.list.map((v) => [v.name, String(v.query)]));
+      expect(vars.environment).toBe(
+        `label_values(${PREFIX}${METRICS.deploymentRunsTotal.name}, environment)`,
+      );
+      expect(vars.service).toContain(`${PREFIX}${METRICS.deploymentRunsTotal.name}{`);
+    }
+  });
+
+  /**
+   * Where a raw metric may appear in a remote-write query: as the series of a
+   * range function that reads values (last_over_time, quantile_over_time) of a
+   * per-deployment gauge (deployment_id): each deployment keeps its own series,
+   * so one sample per deployment reads right.
+   */
+  const SPARSE_SAFE = /(?:last_over_time\(\s*|quantile_over_time\(\s*[\d.]+\s*,\s*)$/;
+  const rawMisreads = (expr: string): string[] => {
+    const out: string[] = [];
+    for (const n of raw) {
+      for (const m of expr.matchAll(new RegExp(`(?<![A-Za-z0-9_:])${n}(?![A-Za-z0-9_:])`, 'g'))) {
+        const before = expr.slice(0, m.index);
+        const after = expr.slice((m.index ?? 0) + n.length);
+        const ok =
+          SPARSE_SAFE.test(before) &&
+          /^\s*(\{[^}]*\})?\s*\[[^\]]+\]/.test(after) &&
+          (metricByName(n)?.labels.includes('deployment_id') ?? false);
+        if (!ok) out.push(`${n} at ${m.index}`);
+      }
+    }
+    return out;
+  };
+
+  test('the check of raw reads tells a sparse-safe range read from an instant or a counter read', () => {
+    expect(rawMisreads('max(last_over_time(deployment_infrastructure_cost{a="b"}[$__range]))')).toEqual([]);
+    expect(rawMisreads('max(quantile_over_time(0.95, api_health_check_latency_ms{a="b"}[1h]))')).toEqual([]);
+    expect(rawMisreads('max(deployment_infrastructure_cost{a="b"})')).toHaveLength(1);
+    expect(rawMisreads('last_over_time(deployment_runs_total[1h])')).toHaveLength(1);
+    expect(rawMisreads('increase(deployment_stage_duration_seconds[1h])')).toHaveLength(1);
+    expect(rawMisreads('remote_write:deployment_runs_total')).toEqual([]);
+    expect(() => selRaw(METRICS.deploymentRunsTotal)).toThrow(/no deployment_id/);
+  });
+
+  test('every query reads only densified series, recording rules, or raw per-deployment gauges over a range', () => {
+    const densified = densifyRecords();
+    const records = variantRecords();
+    const queries = [...committedRemoteWrite().values()].flatMap((d) => dashboardQueries(d));
+    expect(queries.length).toBeGreaterThan(40);
+    const wrong = queries.flatMap((q) => [
+      ...selectedNames(q.expr)
+        .filter((n) =>
+          n.startsWith(REMOTE_WRITE_PREFIX)
+            ? !densified.has(n) // a densified series the densify group does not record
+            : !records.has(n) && !raw.has(n),
+        )
+        .map((n) => `${q.dashboard} / ${q.panel}: ${n} is not recorded`),
+      ...rawMisreads(q.expr).map((m) => `${q.dashboard} / ${q.panel}: raw ${m} not sparse-safe`),
+    ]);
+    expect(wrong).toEqual([]);
+  });
+
+  test('every raw metric a Pushgateway panel reads instantly is read densified in the remote-write flavour', () => {
+    // e.g. the status, outcome, elapsed, latest-deployment, counters (increase) and cost panels
+    const densifiedNames = new Set(densifiedByDashboards());
+    for (const n of [
+      METRICS.inProgress.name,
+      METRICS.lastSuccessTimestamp.name,
+      METRICS.lastFailureTimestamp.name,
+      METRICS.startTimestamp.name,
+      METRICS.stageDuration.name,
+      METRICS.deploymentTotal.name,
+      METRICS.deploymentRunsTotal.name,
+      METRICS.deploymentRollbackTotal.name,
+      METRICS.infrastructureCost.name,
+      METRICS.railwayMemory.name,
+      METRICS.railwayCpu.name,
+      METRICS.deploymentFrequency.name,
+      METRICS.actionDuration.name,
+      METRICS.workflowRunsTotal.name,
+      `${METRICS.timeToDeploy.name}_bucket`,
+    ])
+      expect({ n, densified: densifiedNames.has(n) }).toEqual({ n, densified: true });
+  });
+
+  test('the densify group records every metric the remote-write dashboards read (scripts/remote-write-rules.ts)', () => {
+    expect(PREFIX).toBe(REMOTE_WRITE_PREFIX);
+    const recorded = densifyRecords();
+    const needed = densifiedByDashboards();
+    expect(needed.length).toBeGreaterThan(10);
+    expect(needed.filter((n) => !recorded.has(`${PREFIX}${n}`))).toEqual([]);
   });
 });
 
@@ -440,5 +616,36 @@ describe('example stack: deploy/docker-compose.yml and Grafana provisioning', ()
     expect(providers).toHaveLength(1);
     expect(providers[0]?.type).toBe('file');
     expect(target('./grafana/dashboards')).toBe(providers[0]?.options.path);
+    // The stack is the Pushgateway one: the remote-write flavour is in a folder of its own,
+    // outside the one the provider reads (it reads subfolders too), and not mounted.
+    expect(path.relative(DASHBOARDS_DIR, REMOTE_WRITE_DASHBOARDS_DIR)).toBe('../dashboards-remote-write');
+    expect(JSON.stringify(grafana)).not.toContain('dashboards-remote-write');
+  });
+
+  test('Grafana: a provider for the remote-write flavour, in its own folder, not mounted by the stack', () => {
+    const dir = path.join(DEPLOY, 'grafana', 'provisioning', 'dashboards-remote-write');
+    const files = readdirSync(dir).filter((f) => f.endsWith('.yml'));
+    expect(files).toEqual(['deployment-observability-remote-write.yml']);
+    const { providers } = parse(readFileSync(path.join(dir, files[0] as string), 'utf8')) as {
+      providers: { name: string; folder: string; type: string; options: { path: string } }[];
+    };
+    const pushgateway = (
+      parse(
+        readFileSync(
+          path.join(DEPLOY, 'grafana', 'provisioning', 'dashboards', 'deployment-observability.yml'),
+          'utf8',
+        ),
+      ) as { providers: { name: string; folder: string; options: { path: string } }[] }
+    ).providers[0];
+    expect(providers).toHaveLength(1);
+    expect(providers[0]).toMatchObject({ type: 'file', folder: 'Deployments (remote write)' });
+    expect(providers[0]?.name).not.toBe(pushgateway?.name);
+    expect(providers[0]?.folder).not.toBe(pushgateway?.folder);
+    // Its path is not inside the Pushgateway provider's (which would load the flavour twice).
+    expect(providers[0]?.options.path.startsWith(`${pushgateway?.options.path}/`)).toBe(false);
+    const grafana = compose().services.grafana as ComposeService;
+    expect(mounts(grafana).map((m) => m.source)).not.toContain(
+      './grafana/provisioning/dashboards-remote-write',
+    );
   });
 });
