@@ -40,8 +40,11 @@ export const PREFIX = 'remote_write:';
  * - START: how far back deployment starts (and deployment_in_progress) are
  *   read from the raw samples.
  * - GAUGE: how long a latest-deployment gauge sample is considered.
+ * - WRITTEN_STEP: the step of the subquery that finds each gauge series' last
+ *   sample time (timestamp() at every step, over GAUGE). Must stay under the
+ *   query lookback (5 minutes by default) so no sample falls between steps.
  */
-export const WINDOWS = { RAW: '35d', CHAIN: '1h', START: '1d', GAUGE: '3h' } as const;
+export const WINDOWS = { RAW: '35d', CHAIN: '1h', START: '1d', GAUGE: '3h', WRITTEN_STEP: '1m' } as const;
 
 /** The raw metric whose value is the time of the group's last write (replaces push_time_seconds). */
 const MARKER = METRICS.countersUpdated.name;
@@ -78,6 +81,30 @@ export interface RenderedFile {
 }
 
 type Kind = 'cumulative' | 'latest-start' | 'in-progress' | 'deployment-gauge';
+
+/** The labels that identify a deployment's write: the grouping labels and deployment_id. */
+const DEPLOYMENT_LABELS = ['job', 'environment', 'service', 'deployment_id'] as const;
+
+/**
+ * Per-deployment gauges whose samples carry their own time rather than the
+ * write's: post stamps each stage duration with its stage's end, so the
+ * series of one write have different times, and "the series written last"
+ * would keep the last stage only. Each deployment_id (run id and attempt)
+ * writes them once, in post's write, so there is nothing stale to drop.
+ */
+const OWN_SAMPLE_TIME: ReadonlySet<string> = new Set([METRICS.stageDuration.name]);
+
+/**
+ * Whether a per-deployment gauge keeps only the series its deployment wrote
+ * last (a Pushgateway push replaces the whole family): only when it can have
+ * several series per deployment (labels beyond the deployment's own) and its
+ * sample times are write times.
+ */
+function keepsLastWrite(m: MetricDefinition): boolean {
+  if (OWN_SAMPLE_TIME.has(m.name)) return false;
+  const own = new Set<string>(DEPLOYMENT_LABELS);
+  return m.labels.some((l) => !own.has(l));
+}
 
 function kindOf(m: MetricDefinition): Kind {
   if (m.name === START) return 'latest-start';
@@ -243,7 +270,7 @@ function densifyRules(densified: ReadonlySet<string>): {
 } {
   const rules: DensifyRule[] = [];
   const comments = new Map<string, string>();
-  const { RAW, CHAIN, START: W_START, GAUGE } = WINDOWS;
+  const { RAW, CHAIN, START: W_START, GAUGE, WRITTEN_STEP } = WINDOWS;
   const wanted = RAW_METRICS.filter((m) => densified.has(m.name));
   const kinds = new Map(wanted.map((m) => [m.name, kindOf(m.definition)]));
   const has = (k: Kind): boolean => [...kinds.values()].includes(k);
@@ -313,21 +340,63 @@ function densifyRules(densified: ReadonlySet<string>): {
           `  + on(job, environment, deployment_id) group_left()\n` +
           `${byDeployment}\n`,
       });
+      const latest =
+        `(\n` +
+        `  ${helper}\n` +
+        `    == on(job, environment, service) group_left()\n` +
+        `  max by (job, environment, service) (${helper})\n` +
+        `)\n`;
+      if (!keepsLastWrite(g.definition)) {
+        comments.set(
+          `${PREFIX}${g.name}`,
+          ` ${g.name} of the latest deployment (greatest start) of each group that\n` +
+            ` wrote it, for ${GAUGE} after its sample: a Pushgateway group holds only the latest one's.` +
+            (OWN_SAMPLE_TIME.has(g.name)
+              ? "\n Every series of that deployment: each is stamped with its stage's end, and post writes\n" +
+                ' them once per deployment_id.'
+              : ''),
+        );
+        rules.push({
+          record: `${PREFIX}${g.name}`,
+          expr: `last_over_time(${g.name}[${GAUGE}])\n  and on(job, environment, service, deployment_id)\n${latest}`,
+        });
+        continue;
+      }
+      const written = `${PREFIX}${g.name}:written`;
+      const by = DEPLOYMENT_LABELS.join(', ');
+      comments.set(
+        written,
+        ` ${g.name}: the time of each raw series' last sample in the last ${GAUGE}\n` +
+          ` (timestamp() gives a sample's own time while it is within the lookback: now, and at every\n` +
+          ` ${WRITTEN_STEP} step of the subquery, which also sees samples that arrived late).`,
+      );
+      rules.push({
+        record: written,
+        expr:
+          `timestamp(${g.name})\n` +
+          `  or\n` +
+          `max_over_time(timestamp(${g.name})[${GAUGE}:${WRITTEN_STEP}])\n`,
+      });
       comments.set(
         `${PREFIX}${g.name}`,
         ` ${g.name} of the latest deployment (greatest start) of each group that\n` +
-          ` wrote it, for ${GAUGE} after its sample: a Pushgateway group holds only the latest one's.`,
+          ` wrote it, for ${GAUGE} after its sample: a Pushgateway group holds only the latest one's.\n` +
+          ` Of that deployment, only the series it wrote last (a push replaces the family): a series\n` +
+          ' written before another of the same deployment is dropped; series of one write (same time)\n' +
+          ' all stay, and a series without a written time stays.',
       );
       rules.push({
         record: `${PREFIX}${g.name}`,
         expr:
-          `last_over_time(${g.name}[${GAUGE}])\n` +
-          `  and on(job, environment, service, deployment_id)\n` +
           `(\n` +
-          `  ${helper}\n` +
-          `    == on(job, environment, service) group_left()\n` +
-          `  max by (job, environment, service) (${helper})\n` +
-          `)\n`,
+          `    last_over_time(${g.name}[${GAUGE}])\n` +
+          `  unless\n` +
+          `    ${written}\n` +
+          `      < on(${by}) group_left()\n` +
+          `    max by (${by}) (${written})\n` +
+          `)\n` +
+          `  and on(${by})\n` +
+          latest,
       });
     }
   }
@@ -406,7 +475,12 @@ const DENSIFY_HEADER = (): string =>
  - Gauges with a deployment_id (stage durations, health latency, error rate, migration lag): per
    group, the series of the latest deployment (greatest start) that wrote the gauge, for
    ${WINDOWS.GAUGE} after its sample: long enough for the alerts that consider them for 2 h after
-   the start and for DeploymentFailed's stage (1 h after the failure).
+   the start and for DeploymentFailed's stage (1 h after the failure). Of that deployment, a gauge
+   with labels of its own (latency status, migration count, cost resource) keeps only the series
+   written last, as a push replaces the family: each raw series' last sample time is recorded as
+   remote_write:<metric>:written, and a series written before another of its deployment is
+   dropped (series of one write share the time and all stay; one without a written time stays).
+   Stage durations keep every stage: each is stamped with its stage's end, written once.
 
  The rules at the end, after the comment that says so, are for the remote-write flavour of the
  Grafana dashboards (deploy/grafana/dashboards-remote-write/): metrics their panels read that no
