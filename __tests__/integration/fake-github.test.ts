@@ -114,6 +114,19 @@ describe('fake GitHub API', () => {
       });
     });
 
+    it('head_commit: the run’s head sha, and the timestamp given (else the example’s)', async () => {
+      const given = gh.addRun({
+        head_sha: 'b'.repeat(40),
+        head_commit_timestamp: '2026-11-27T09:15:00.250Z',
+      });
+      const fallback = gh.addRun({ head_sha: 'c'.repeat(40) });
+      const commitOf = async (id: number): Promise<Json> =>
+        ((await (await get(`${REPO}/actions/runs/${id}`)).json()) as { head_commit: Json }).head_commit;
+      expect(await commitOf(given)).toMatchObject({ id: 'b'.repeat(40), timestamp: '2026-11-27T09:15:00Z' });
+      const example = fixture<{ head_commit: Json }>('workflow-run').head_commit;
+      expect(await commitOf(fallback)).toMatchObject({ id: 'c'.repeat(40), timestamp: example.timestamp });
+    });
+
     it('serves runs, attempts and lists in the examples’ shapes', async () => {
       const runId = gh.addRun({ run_attempt: 1, created_at: '2024-03-01T10:00:00Z' });
       const run = await getJson(`${REPO}/actions/runs/${runId}`);

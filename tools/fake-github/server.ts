@@ -150,6 +150,8 @@ export interface FakeRunInput {
   updated_at?: string;
   pull_requests?: FakeRunPullRequest[];
   workflow_id?: number;
+  /** `head_commit.timestamp` (lead time's start); default: the example's. */
+  head_commit_timestamp?: string;
 }
 
 /** A pull request for `GET /repos/{o}/{r}/commits/{sha}/pulls`. */
@@ -356,6 +358,7 @@ interface RunFields {
   updated_at: string;
   pull_requests: FakeRunPullRequest[];
   workflow_id: number;
+  head_commit_timestamp: string | undefined;
 }
 
 interface RunRecord {
@@ -653,6 +656,9 @@ class FakeGitHubServer implements FakeGitHub {
       updated_at: input.updated_at ? formatJobTime(parseTimestamp(input.updated_at)) : created,
       pull_requests: input.pull_requests ?? [],
       workflow_id: input.workflow_id ?? Number(f.workflow_id),
+      head_commit_timestamp: input.head_commit_timestamp
+        ? new Date(parseTimestamp(input.head_commit_timestamp)).toISOString().replace(/\.\d{3}Z$/, 'Z')
+        : undefined,
     };
     this.runs.set(id, { current: fields, attempts: new Map() });
     return id;
@@ -990,8 +996,10 @@ class FakeGitHubServer implements FakeGitHub {
       previous_attempt_url: fields.run_attempt > 1 ? `${runUrl}/attempts/${fields.run_attempt - 1}` : null,
       workflow_url: `${this.api}/actions/workflows/${fields.workflow_id}`,
     });
-    if (out.head_commit && typeof out.head_commit === 'object')
+    if (out.head_commit && typeof out.head_commit === 'object') {
       (out.head_commit as Json).id = fields.head_sha;
+      if (fields.head_commit_timestamp) (out.head_commit as Json).timestamp = fields.head_commit_timestamp;
+    }
     this.patchRepository(out.repository);
     this.patchRepository(out.head_repository);
     return out;
