@@ -6,7 +6,8 @@
  *
  * It plays one `deploy-full-stack` run (deploy-api, deploy-web with a slow
  * Vercel deploy, migrate), then a later run whose deploy-api fails its health
- * check and rolls back, and writes what the action produced to `demo-output/`
+ * check and rolls back, then the summary workflow (`mode: summary`, on
+ * `workflow_run`) for that run, and writes what the action produced to `demo-output/`
  * (wiped first): per job `summary.md`, `metrics.prom`, `outputs.json` and
  * `log.txt`, the Pushgateway's `/metrics` when one ran, and a `README.md`
  * index.
@@ -24,10 +25,12 @@
 import { access, copyFile, mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { startFakeGitHub, type FakeGitHub } from '../tools/fake-github/server.js';
-import { loadActionManifest, repoActionDir, type StepSpec } from '../tools/runner-emulator/index.js';
+import { loadActionManifest, repoActionDir, runJob, type StepSpec } from '../tools/runner-emulator/index.js';
 import {
+  ACTION_LABEL,
   API_STAGE_MAP,
   FAKE_TOKEN,
+  REPOSITORY,
   apiSteps,
   databaseSteps,
   runTrackedJob,
@@ -105,6 +108,121 @@ const JOBS: readonly DemoJob[] = [
 
 /** Run ids of the two workflow runs (the fake API is fresh each time, so fixed ids are fine). */
 const RUN_IDS = { first: 9_100_001, second: 9_100_002 } as const;
+/**
+ * When each run's jobs start: in the past, so every step has finished by
+ * now in the API's timestamps (the emulator dates steps by their durations),
+ * as when the summary workflow runs after the deploy workflow.
+ */
+const MINUTE = 60_000;
+const DEMO_START = Date.now();
+const RUN_STARTS = { first: DEMO_START - 45 * MINUTE, second: DEMO_START - 20 * MINUTE } as const;
+
+/** How each workflow run ends (with the status of its last job). */
+const RUN_CONCLUSIONS: ReadonlyMap<DemoJob['run'], string> = new Map([
+  ['first', 'success'],
+  ['second', 'failure'],
+]);
+const WORKFLOW_ID = 4242;
+
+const apiTime = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+/** The deploy workflow run the jobs belong to, as the API shows it while it runs. */
+function addWorkflowRun(gh: FakeGitHub, run: DemoJob['run']): void {
+  const start = RUN_STARTS[run];
+  gh.addRun({
+    id: RUN_IDS[run],
+    run_attempt: 1,
+    name: 'deploy-full-stack',
+    path: '.github/workflows/deploy-full-stack.yml',
+    head_branch: 'main',
+    head_sha: `${run === 'first' ? 'a1' : 'b2'}${'c0ffee'.repeat(7)}`.slice(0, 40),
+    event: 'push',
+    status: 'in_progress',
+    conclusion: null,
+    created_at: apiTime(start - 20_000), // queued 20 s
+    run_started_at: apiTime(start - 20_000),
+    updated_at: apiTime(start),
+    pull_requests: [],
+    workflow_id: WORKFLOW_ID,
+    // Merged 12 minutes before the deploy workflow started: DORA's lead time starts here.
+    head_commit_timestamp: apiTime(start - 12 * MINUTE),
+  });
+}
+
+function completeWorkflowRun(gh: FakeGitHub, run: DemoJob['run'], conclusion: string | undefined): void {
+  // The longest job (deploy-web, 6.5 min) ends the first run; the second ends with deploy-api.
+  gh.updateRun(RUN_IDS[run], {
+    status: 'completed',
+    conclusion: conclusion ?? 'success',
+    updated_at: apiTime(RUN_STARTS[run] + 7 * MINUTE),
+  });
+}
+
+/**
+ * The summary job: `mode: summary` in a workflow triggered by `workflow_run`
+ * of the deploy workflow, reporting the second run (attempt-aware, with the
+ * history, DORA and SLO figures, and a check run on its head commit).
+ */
+async function runSummaryJob(
+  index: number,
+  gh: FakeGitHub,
+  pg?: Service,
+  prom?: Service,
+): Promise<JobReport> {
+  const dirName = jobDirName(index, 'summary');
+  const dir = path.join(OUT, dirName);
+  await mkdir(dir, { recursive: true });
+  const result = await runJob({
+    name: 'summary',
+    env: {
+      GITHUB_API_URL: gh.url,
+      GITHUB_REPOSITORY: REPOSITORY,
+      GITHUB_RUN_ID: String(RUN_IDS.second + 1),
+      GITHUB_RUN_ATTEMPT: '1',
+      GITHUB_REF_NAME: 'main',
+      GITHUB_WORKFLOW: 'deploy-summary',
+      GITHUB_EVENT_NAME: 'workflow_run',
+      DEPLOYMENT_OBSERVABILITY_STATE_DIR: STATE_DIR,
+    },
+    context: { github: { token: FAKE_TOKEN }, job: { check_run_id: '' } },
+    steps: [
+      {
+        uses: repoActionDir(),
+        id: 'summary',
+        label: ACTION_LABEL,
+        with: {
+          mode: 'summary',
+          'run-id': String(RUN_IDS.second),
+          environment: ENVIRONMENT,
+          ...(pg ? { 'pushgateway-url': pg.url } : {}),
+          ...(prom ? { 'remote-write-url': `${prom.url}/api/v1/write` } : {}),
+        },
+      },
+    ],
+  });
+  try {
+    const main = result.phases.find((p) => p.id === 'summary' && p.phase === 'main' && !p.skipped);
+    const outputs = main?.outputs ?? {};
+    await writeFile(path.join(dir, 'summary.md'), main?.summary ?? '');
+    await writeFile(path.join(dir, 'outputs.json'), `${JSON.stringify(outputs, null, 2)}\n`);
+    await writeFile(path.join(dir, 'log.txt'), result.log);
+    const metricsFile = outputs['metrics-file'];
+    if (metricsFile) await copyFile(metricsFile, path.join(dir, 'metrics.prom'));
+    return {
+      dir: dirName,
+      job: 'summary',
+      runId: RUN_IDS.second,
+      jobStatus: result.status,
+      postExitCode: main?.exitCode ?? null,
+      outputs,
+      postMs: main?.durationMs,
+      story:
+        'The summary workflow (on: workflow_run) reports the second run: success rate, error budget, TTD, DORA, a check run',
+    };
+  } finally {
+    await result.cleanup();
+  }
+}
 
 /** Services started by this script; {@link shutdown} stops them exactly once. */
 const started: { gh?: FakeGitHub; pg?: Service; prom?: Service } = {};
@@ -181,6 +299,7 @@ const REMOTE_WRITE_QUERIES = [
   'last_over_time(deployment_rollback_total[1h])',
   'last_over_time(deployment_last_failure_timestamp_seconds[1h])',
   'max by (service, stage) (last_over_time(deployment_stage_duration_seconds[1h]))',
+  'last_over_time(time_to_deploy_seconds_count[1h])',
 ];
 
 async function remoteWrittenAnswers(prom: Service): Promise<string> {
@@ -225,6 +344,7 @@ async function runDemoJob(
     job: spec.job,
     steps: spec.steps,
     stateDir: STATE_DIR,
+    startTime: new Date(RUN_STARTS[spec.run]),
     with: {
       environment: ENVIRONMENT,
       ...(pg ? { 'pushgateway-url': pg.url } : {}),
@@ -353,10 +473,18 @@ async function main(): Promise<number> {
   const wallStart = performance.now();
   const reports: JobReport[] = [];
   for (const [i, spec] of JOBS.entries()) {
+    // The run starts with its first job.
+    if (JOBS[i - 1]?.run !== spec.run) addWorkflowRun(gh, spec.run);
     const report = await runDemoJob(i, spec, gh, pg, prom);
     console.log(progressLine(report));
     reports.push(report);
+    // The run completes with its last job.
+    if (JOBS[i + 1]?.run !== spec.run) completeWorkflowRun(gh, spec.run, RUN_CONCLUSIONS.get(spec.run));
   }
+  // Then the summary workflow (on: workflow_run) reports the second run as a whole.
+  const summary = await runSummaryJob(reports.length, gh, pg, prom);
+  console.log(progressLine(summary));
+  reports.push(summary);
 
   if (pg) await writeFile(path.join(OUT, 'pushgateway-metrics.txt'), await pushedMetrics(pg));
   if (prom) await writeFile(path.join(OUT, 'remote-write-queries.txt'), await remoteWrittenAnswers(prom));
