@@ -175,7 +175,7 @@ test('history in the Actions cache: bootstrapped once from the API, then kept; e
   expect(first.failed).toBeUndefined();
   expect(first.entries.filter((e) => e.level === 'warning')).toEqual([]);
   expect(first.summary).toContain(
-    'History bootstrapped from the GitHub API: 4 completed runs in 1 request(s)',
+    'History bootstrapped from the GitHub API: 3 completed runs in 1 request(s)',
   );
   // Request budget: run, 1 job page, 1 bootstrap page, check run.
   expect(gh.requests.length - before).toBe(4);

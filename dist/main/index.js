@@ -30921,7 +30921,9 @@ async function runSummary(ctx, deps = {}) {
     if (history.stored.length === 0 && run.workflow_id !== undefined) {
         const before = github.requestCount;
         try {
-            bootstrapped = await bootstrap(github, run.workflow_id, inputs, t0, apiDeadline);
+            // Only runs older than this one: a newer run that has finished already gets its own summary
+            // next, and must be counted then, not taken for history now.
+            bootstrapped = (await bootstrap(github, run.workflow_id, inputs, t0, apiDeadline)).filter((r) => r.runId < run.id);
             notes.push(`History bootstrapped from the GitHub API: ${bootstrapped.length} completed runs in ${github.requestCount - before} request(s) (at most ${BOOTSTRAP_PAGES}); their stage timings are not known.`);
         }
         catch (error) {
