@@ -20,6 +20,8 @@ export const Inputs = {
   Summary: 'summary',
   Annotations: 'annotations',
   FailOnError: 'fail-on-error',
+  Live: 'live',
+  LiveIntervalSeconds: 'live-interval-seconds',
 } as const;
 
 export const Outputs = {

@@ -53,6 +53,10 @@ export interface Config {
   readonly writeSummary: boolean;
   readonly annotations: boolean;
   readonly failOnError: boolean;
+  /** Track mode: start the live reporter beside the job (needs a sink). */
+  readonly live: boolean;
+  /** Track mode: seconds between the live reporter's looks at the job (at least {@link MIN_LIVE_INTERVAL_SECONDS}). */
+  readonly liveIntervalSeconds: number;
   readonly runner: RunnerContext;
   /** The secrets to mask: token, Pushgateway credentials (and their encoded forms). */
   readonly secrets: readonly string[];
@@ -75,6 +79,30 @@ export const DEFAULT_THRESHOLDS: Readonly<Record<string, number>> = Object.freez
   smoke_test: 90,
   total: 900,
 });
+
+/** The live reporter looks at the job at most this often: GitHub's API lags the runner by seconds anyway. */
+export const MIN_LIVE_INTERVAL_SECONDS = 5;
+export const DEFAULT_LIVE_INTERVAL_SECONDS = 10;
+
+/** `live-interval-seconds`: a number of seconds, at least the minimum; anything else falls back to the default. */
+export function parseLiveInterval(value: string, problems: string[]): number {
+  const v = value.trim().replace(/s$/, '');
+  if (v === '') return DEFAULT_LIVE_INTERVAL_SECONDS;
+  const n = Number(v);
+  if (!Number.isFinite(n) || !/^\d+(\.\d+)?$/.test(v)) {
+    problems.push(
+      `input ${Inputs.LiveIntervalSeconds}: "${value.slice(0, 40)}" is not a number of seconds; using ${DEFAULT_LIVE_INTERVAL_SECONDS}`,
+    );
+    return DEFAULT_LIVE_INTERVAL_SECONDS;
+  }
+  if (n < MIN_LIVE_INTERVAL_SECONDS) {
+    problems.push(
+      `input ${Inputs.LiveIntervalSeconds}: ${v} is below the minimum of ${MIN_LIVE_INTERVAL_SECONDS} seconds; using ${DEFAULT_LIVE_INTERVAL_SECONDS}`,
+    );
+    return DEFAULT_LIVE_INTERVAL_SECONDS;
+  }
+  return n;
+}
 
 function parseBoolean(value: string, name: string, fallback: boolean, problems: string[]): boolean {
   const v = value.trim().toLowerCase();
@@ -381,6 +409,11 @@ export function readConfig(read: InputReader, env: NodeJS.ProcessEnv): ConfigRes
     writeSummary: parseBoolean(read(Inputs.Summary), Inputs.Summary, true, problems),
     annotations: parseBoolean(read(Inputs.Annotations), Inputs.Annotations, true, problems),
     failOnError: parseBoolean(read(Inputs.FailOnError), Inputs.FailOnError, false, problems),
+    live: mode === 'track' ? parseBoolean(read(Inputs.Live), Inputs.Live, true, problems) : false,
+    liveIntervalSeconds:
+      mode === 'track'
+        ? parseLiveInterval(read(Inputs.LiveIntervalSeconds), problems)
+        : DEFAULT_LIVE_INTERVAL_SECONDS,
     runner,
     secrets: Object.freeze(secrets.filter((v, i) => secrets.indexOf(v) === i)),
   });
