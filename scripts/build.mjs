@@ -6,7 +6,8 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 
-const hooks = ['pre', 'main', 'post'];
+// live: the reporter process pre starts beside the job (src/live).
+const hooks = ['pre', 'main', 'post', 'live'];
 const ncc = join('node_modules', '@vercel', 'ncc', 'dist', 'ncc', 'cli.js');
 
 for (const hook of hooks) {

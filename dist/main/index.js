@@ -28403,6 +28403,8 @@ const Inputs = {
     Summary: 'summary',
     Annotations: 'annotations',
     FailOnError: 'fail-on-error',
+    Live: 'live',
+    LiveIntervalSeconds: 'live-interval-seconds',
 };
 const Outputs = {
     DeploymentId: 'deployment-id',
@@ -28420,6 +28422,10 @@ const State = {
     DeploymentId: 'deployment-id',
     Service: 'service',
     MetricsReportFile: 'report-file',
+    /** The live reporter's pid, its bundle and its status file (post stops it and reads what it did). */
+    LivePid: 'live-pid',
+    LiveScript: 'live-script',
+    LiveStatusFile: 'live-status-file',
 };
 /** Environment the action exports to later steps of the job (GITHUB_ENV). */
 const ExportedEnv = {
@@ -28447,7 +28453,7 @@ const TRACK_ROLE_PASSIVE = 'passive';
 /* harmony export */   Xg: () => (/* binding */ readConfig),
 /* harmony export */   Y4: () => (/* binding */ deploymentIdOf)
 /* harmony export */ });
-/* unused harmony exports DEFAULT_THRESHOLDS, parseThresholds, parseHeaders, deriveQueryUrl, readRunnerContext */
+/* unused harmony exports DEFAULT_THRESHOLDS, MIN_LIVE_INTERVAL_SECONDS, DEFAULT_LIVE_INTERVAL_SECONDS, parseLiveInterval, parseThresholds, parseHeaders, deriveQueryUrl, readRunnerContext */
 /* harmony import */ var _model_infer_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9033);
 /* harmony import */ var _model_stage_map_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(2156);
 /* harmony import */ var _constants_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4687);
@@ -28470,6 +28476,25 @@ const DEFAULT_THRESHOLDS = Object.freeze({
     smoke_test: 90,
     total: 900,
 });
+/** The live reporter looks at the job at most this often: GitHub's API lags the runner by seconds anyway. */
+const MIN_LIVE_INTERVAL_SECONDS = 5;
+const DEFAULT_LIVE_INTERVAL_SECONDS = 10;
+/** `live-interval-seconds`: a number of seconds, at least the minimum; anything else falls back to the default. */
+function parseLiveInterval(value, problems) {
+    const v = value.trim().replace(/s$/, '');
+    if (v === '')
+        return DEFAULT_LIVE_INTERVAL_SECONDS;
+    const n = Number(v);
+    if (!Number.isFinite(n) || !/^\d+(\.\d+)?$/.test(v)) {
+        problems.push(`input ${_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.LiveIntervalSeconds}: "${value.slice(0, 40)}" is not a number of seconds; using ${DEFAULT_LIVE_INTERVAL_SECONDS}`);
+        return DEFAULT_LIVE_INTERVAL_SECONDS;
+    }
+    if (n < MIN_LIVE_INTERVAL_SECONDS) {
+        problems.push(`input ${_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.LiveIntervalSeconds}: ${v} is below the minimum of ${MIN_LIVE_INTERVAL_SECONDS} seconds; using ${DEFAULT_LIVE_INTERVAL_SECONDS}`);
+        return DEFAULT_LIVE_INTERVAL_SECONDS;
+    }
+    return n;
+}
 function parseBoolean(value, name, fallback, problems) {
     const v = value.trim().toLowerCase();
     if (v === '')
@@ -28748,6 +28773,10 @@ function readConfig(read, env) {
         writeSummary: parseBoolean(read(_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.Summary), _constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.Summary, true, problems),
         annotations: parseBoolean(read(_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.Annotations), _constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.Annotations, true, problems),
         failOnError: parseBoolean(read(_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.FailOnError), _constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.FailOnError, false, problems),
+        live: mode === 'track' ? parseBoolean(read(_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.Live), _constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.Live, true, problems) : false,
+        liveIntervalSeconds: mode === 'track'
+            ? parseLiveInterval(read(_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.LiveIntervalSeconds), problems)
+            : DEFAULT_LIVE_INTERVAL_SECONDS,
         runner,
         secrets: Object.freeze(secrets.filter((v, i) => secrets.indexOf(v) === i)),
     });
@@ -28767,7 +28796,7 @@ function deploymentIdOf(runner) {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _hooks_io_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1438);
-/* harmony import */ var _hooks_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7744);
+/* harmony import */ var _hooks_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4433);
 /* harmony import */ var _hooks_run_wrapper_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(2890);
 
 
@@ -28815,7 +28844,7 @@ const coreIO = {
 
 /***/ }),
 
-/***/ 7744:
+/***/ 4433:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -28888,9 +28917,11 @@ var http = __nccwpck_require__(4098);
 
 class GitHubApiError extends Error {
     status;
-    constructor(message, status) {
+    headers;
+    constructor(message, status, headers) {
         super(message);
         this.status = status;
+        this.headers = headers;
         this.name = 'GitHubApiError';
     }
 }
@@ -28945,6 +28976,52 @@ class GitHubClient {
     /** `GET /repos/{owner}/{repo}/actions/jobs/{job_id}` */
     getJob(jobId, deadline) {
         return this.getJson(`/repos/${this.options.repository}/actions/jobs/${jobId}`, `GET job ${jobId}`, deadline);
+    }
+    /**
+     * `GET /repos/{owner}/{repo}/actions/jobs/{job_id}` as a conditional request:
+     * with the last answer's ETag in `If-None-Match`, GitHub answers 304 when the
+     * job has not changed, and an authorised 304 does not count against the rate
+     * limit. One attempt: the live reporter's loop decides when to try again.
+     */
+    async getJobIfChanged(jobId, etag, deadline) {
+        const o = this.options;
+        this.requestCount++;
+        const response = await (0,http/* request */.Em)({
+            url: `${o.apiUrl}/repos/${o.repository}/actions/jobs/${jobId}`,
+            headers: {
+                accept: 'application/vnd.github+json',
+                'x-github-api-version': '2022-11-28',
+                'user-agent': 'deployment-observability-action',
+                ...(o.token ? { authorization: `Bearer ${o.token}` } : {}),
+                ...(etag ? { 'if-none-match': etag } : {}),
+            },
+            timeoutMs: 5000,
+            attempts: 1,
+            deadline,
+            what: `GET job ${jobId}`,
+            retryOn: () => false,
+        }, o.clock, o.fetchImpl ?? fetch);
+        const remaining = Number(response.headers.get('x-ratelimit-remaining') ?? NaN);
+        const rate = Number.isFinite(remaining) ? remaining : undefined;
+        if (response.status === 304)
+            return { status: 304, etag, rateRemaining: rate, headers: response.headers };
+        if (response.status !== 200) {
+            throw new GitHubApiError(`GET job ${jobId}: HTTP ${response.status} ${response.text.slice(0, 200).replace(/\s+/g, ' ')}`, response.status, response.headers);
+        }
+        let job;
+        try {
+            job = JSON.parse(response.text);
+        }
+        catch {
+            throw new GitHubApiError(`GET job ${jobId}: the answer is not JSON`, response.status, response.headers);
+        }
+        return {
+            status: 200,
+            job,
+            etag: response.headers.get('etag') ?? undefined,
+            rateRemaining: rate,
+            headers: response.headers,
+        };
     }
     /** One page of `GET /repos/{owner}/{repo}/actions/runs/{run_id}/attempts/{attempt}/jobs`. */
     async listAttemptJobs(runId, attempt, page, deadline) {
@@ -29632,7 +29709,7 @@ async function metricsSinks(config, clock) {
     if (config.pushgateway)
         sinks.push(new pushgateway/* PushgatewayClient */.MK(config.pushgateway, clock));
     if (config.remoteWrite) {
-        const { RemoteWriteClient } = await Promise.all(/* import() */[__nccwpck_require__.e(222), __nccwpck_require__.e(736)]).then(__nccwpck_require__.bind(__nccwpck_require__, 2736));
+        const { RemoteWriteClient } = await Promise.all(/* import() */[__nccwpck_require__.e(222), __nccwpck_require__.e(857)]).then(__nccwpck_require__.bind(__nccwpck_require__, 5857));
         sinks.push(new RemoteWriteClient(config.remoteWrite, clock));
     }
     return sinks;
@@ -31051,9 +31128,10 @@ function triggeredBy(eventName) {
     return 'github_actions';
 }
 /** The gauges pre pushes when the deployment starts: visible live, so a hung deployment shows. */
-function startUpdates(ctx, startedAtMs) {
+function startUpdates(ctx, startedAtMs, thresholds = {}) {
     const env = ctx.environment;
     return [
+        ...thresholdUpdates(ctx, ctx.service, thresholds),
         update(definitions/* METRICS */.Cb.inProgress, {
             environment: env,
             deployment_id: ctx.deploymentId,
@@ -31136,21 +31214,194 @@ function finishUpdates(ctx, deployment, reported, times) {
         if (smoke.status === 'failure')
             add(smoke.service, METRICS.smokeTestFailuresTotal, labels, 1);
     }
-    for (const series of reported.series) {
-        const def = series.definition;
-        const service = series.labels.service ?? primary;
-        const labels = { ...series.labels };
+    addReported(groups, ctx, reported.series);
+    for (const u of stageStateUpdates(ctx, times.stageStates ?? []))
+        push(groups, u.service, u.update);
+    // Every group this deployment writes carries the thresholds its stages are judged by.
+    for (const service of groups.keys())
+        for (const u of thresholdUpdates(ctx, service, times.thresholds ?? {}))
+            push(groups, service, u);
+    return groups;
+}
+/**
+ * What steps reported, with the standard labels set, into the group of the
+ * series' own `service` (else the job's). `only` keeps the series for which it
+ * returns true (the live reporter pushes gauges only).
+ */
+function addReported(groups, ctx, series, only = () => true) {
+    for (const s of series) {
+        if (!only(s))
+            continue;
+        const def = s.definition;
+        const service = s.labels.service ?? ctx.service;
+        const labels = { ...s.labels };
         if (def.labels.includes('environment'))
-            labels.environment = env;
+            labels.environment = ctx.environment;
         if (def.labels.includes('deployment_id'))
-            labels.deployment_id = id;
+            labels.deployment_id = ctx.deploymentId;
         if (def.labels.includes('service'))
             labels.service = service;
         else
             delete labels.service;
-        add(def.labels.includes('service') ? service : primary, def, labels, series.value);
+        push(groups, def.labels.includes('service') ? service : ctx.service, update(def, labels, s.value));
     }
-    return groups;
+}
+/**
+ * `deployment_stage_state` (1 on the stage's current state) and
+ * `deployment_stage_start_timestamp_seconds` of every stage, each for its
+ * service's group.
+ */
+function stageStateUpdates(ctx, stages) {
+    const out = [];
+    for (const p of stages) {
+        const base = { environment: ctx.environment, deployment_id: ctx.deploymentId, service: p.service };
+        out.push({
+            service: p.service,
+            update: update(METRICS.stageState, { ...base, stage: p.stage, state: p.state }, 1),
+        });
+        if (p.startedAt !== undefined)
+            out.push({
+                service: p.service,
+                update: update(METRICS.stageStartTimestamp, { ...base, stage: p.stage }, p.startedAt / 1000),
+            });
+    }
+    return out;
+}
+/** `deployment_stage_threshold_seconds` of every stage in the `thresholds` input, for one group. */
+function thresholdUpdates(ctx, service, thresholds) {
+    return Object.entries(thresholds).map(([stage, seconds]) => update(definitions/* METRICS */.Cb.stageThreshold, { environment: ctx.environment, service, stage }, seconds));
+}
+
+;// CONCATENATED MODULE: external "node:child_process"
+const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(3024);
+;// CONCATENATED MODULE: ./src/live/control.ts
+/**
+ * Starting and stopping the live reporter, a detached process of the
+ * action's own `dist/live` bundle.
+ *
+ * Why detached with no stdio: the runner ends a step when its process exits,
+ * but while a child still holds the step's stdout/stderr it waits up to 5 s
+ * more and then drops what the child writes. So the reporter gets its own
+ * process group and `stdio: 'ignore'`, and pre does not wait for it. It keeps
+ * the step's environment, `RUNNER_TRACKING_ID` included: the runner kills
+ * every process carrying that id when the job ends, so nothing outlives the
+ * job even if post never runs.
+ */
+
+
+
+/** The environment variable that hands the reporter what pre knows. */
+const LIVE_SETTINGS_ENV = 'DEPLOYMENT_OBSERVABILITY_LIVE';
+/** The reporter bundle beside the running hook's bundle: dist/<hook>/index.js → dist/live/index.js. */
+function liveScriptPath(hookScript = process.argv[1]) {
+    if (!hookScript)
+        return undefined;
+    const script = (0,external_node_path_.join)((0,external_node_path_.dirname)(hookScript), '..', 'live', 'index.js');
+    return (0,external_node_fs_.existsSync)(script) ? script : undefined;
+}
+/** Starts the reporter detached and returns its pid; pre does not wait for it. */
+function launchLiveReporter(script, settings, env, spawnImpl = external_node_child_process_namespaceObject.spawn) {
+    const child = spawnImpl(process.execPath, [script], {
+        detached: true,
+        stdio: 'ignore',
+        env: { ...env, [LIVE_SETTINGS_ENV]: JSON.stringify(settings) },
+    });
+    // A spawn failure arrives as an event; post then finds no reporter and says so.
+    child.on('error', () => undefined);
+    child.unref();
+    return child.pid;
+}
+/** The process's state letter from /proc (Linux), undefined elsewhere or when it is gone. */
+function procState(pid) {
+    try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    }
+    catch {
+        return undefined;
+    }
+}
+/** Whether the process runs (a zombie, dead but not yet reaped, does not). */
+function processAlive(pid) {
+    try {
+        process.kill(pid, 0);
+    }
+    catch (error) {
+        if (error.code !== 'EPERM')
+            return false;
+    }
+    const state = procState(pid);
+    return state !== 'Z' && state !== 'X';
+}
+/** Whether the pid is still our reporter (pids are reused): its command line names the live bundle. */
+function isReporter(pid, script) {
+    let cmdline;
+    try {
+        cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    }
+    catch {
+        return existsSync('/proc/self') ? false : true;
+    }
+    return script ? cmdline.includes(script) : /live[\\/]index\.js/.test(cmdline);
+}
+/** Writes the status atomically (a reader never sees half a file). */
+function writeLiveStatus(file, status) {
+    const tmp = `${file}.${process.pid}.tmp`;
+    writeFileSync(tmp, JSON.stringify(status));
+    renameSync(tmp, file);
+}
+function readLiveStatus(file) {
+    try {
+        return JSON.parse(readFileSync(file, 'utf8'));
+    }
+    catch {
+        return undefined;
+    }
+}
+/**
+ * Stops the reporter before post reads the job, so no live push can land
+ * after post's final one: SIGTERM (it saves its status and exits at once),
+ * then SIGKILL if it is still there after `graceMs`. Bounded; never throws.
+ */
+async function stopLiveReporter(pid, statusFile, script, clock, graceMs = 3000) {
+    const t0 = clock.now();
+    const done = (how) => ({
+        status: readLiveStatus(statusFile),
+        how,
+        waitedMs: clock.now() - t0,
+    });
+    if (!processAlive(pid) || !isReporter(pid, script)) {
+        const status = readLiveStatus(statusFile);
+        return { status, how: status?.stoppedBecause ? 'ended by itself' : 'not running', waitedMs: 0 };
+    }
+    const waitGone = async (ms) => {
+        const until = clock.now() + ms;
+        while (processAlive(pid)) {
+            if (clock.now() >= until)
+                return false;
+            // Polling with a bound: it exits within milliseconds of the signal.
+            await clock.sleep(20);
+        }
+        return true;
+    };
+    try {
+        process.kill(pid, 'SIGTERM');
+    }
+    catch {
+        return done('ended by itself');
+    }
+    if (await waitGone(graceMs))
+        return done('stopped');
+    try {
+        process.kill(pid, 'SIGKILL');
+    }
+    catch {
+        // gone meanwhile
+    }
+    await waitGone(1000);
+    return done('killed');
 }
 
 ;// CONCATENATED MODULE: ./src/hooks/track-start.ts
@@ -31160,6 +31411,7 @@ function finishUpdates(ctx, deployment, reported, times) {
  * DEPLOYMENT_ID, and push `deployment_in_progress=1` with the start timestamp
  * so a hung deployment is visible live.
  */
+
 
 
 
@@ -31189,6 +31441,36 @@ function groupingKey(config, service) {
 function instanceId(env) {
     return env.GITHUB_ACTION || 'deployment-observability';
 }
+/**
+ * Starts the live reporter beside the job (live: true, a sink, a token). pre
+ * does not wait for it; its pid goes to post, which stops it.
+ */
+function startLive(ctx, settings) {
+    const { config, io, env } = ctx;
+    if (!config.live) {
+        io.info('Live tracking is off (live: false): post reports the deployment when the job ends.');
+        return;
+    }
+    if (!config.githubToken)
+        return; // post says the steps cannot be read
+    const script = ctx.liveScript ?? liveScriptPath();
+    if (!script) {
+        ctx.problems.report('The live reporter (dist/live/index.js) is missing from the action; only post will report');
+        return;
+    }
+    try {
+        const pid = launchLiveReporter(script, settings, env, ctx.spawn);
+        if (pid === undefined)
+            throw new Error('no process id');
+        io.saveState(constants/* State */.Uw.LivePid, String(pid));
+        io.saveState(constants/* State */.Uw.LiveScript, script);
+        io.saveState(constants/* State */.Uw.LiveStatusFile, settings.statusFile);
+        io.info(`Live tracking: a reporter (pid ${pid}) looks at this job every ${config.liveIntervalSeconds}s and pushes each stage as it ends.`);
+    }
+    catch (error) {
+        ctx.problems.report(`The live reporter could not be started, so only post will report: ${error.message}`);
+    }
+}
 /** Returns the role this instance took: `owner` (tracks the job) or `passive`. */
 async function startTrack(ctx) {
     const { config, io, env, clock } = ctx;
@@ -31208,11 +31490,13 @@ async function startTrack(ctx) {
     const base = config.runner.runnerTemp || env.TMPDIR || '/tmp';
     const safeJob = (config.runner.jobId || 'job').replace(/[^A-Za-z0-9_.-]/g, '_');
     const reportFile = (0,external_node_path_.join)(base, 'deployment-observability', `${safeJob}-${deploymentId}.prom`);
+    let reportFileMade;
     try {
         await (0,promises_namespaceObject.mkdir)((0,external_node_path_.dirname)(reportFile), { recursive: true });
         await (0,promises_namespaceObject.writeFile)(reportFile, '', { flag: 'a' });
         io.exportVariable(constants/* ExportedEnv */.XL.MetricsFile, reportFile);
         io.saveState(constants/* State */.Uw.MetricsReportFile, reportFile);
+        reportFileMade = reportFile;
     }
     catch (error) {
         ctx.problems.report(`Could not create DEPLOY_METRICS_FILE at ${reportFile}: ${error.message}; steps cannot report metrics`);
@@ -31220,10 +31504,21 @@ async function startTrack(ctx) {
     io.exportVariable(constants/* ExportedEnv */.XL.DeploymentId, deploymentId);
     io.info(`Tracking deployment ${deploymentId} of ${config.service} to ${config.environment}.`);
     const sinks = await metricsSinks(config, clock);
-    if (sinks.length === 0)
+    if (sinks.length === 0) {
+        if (config.live)
+            io.info('Live tracking is off: there is no pushgateway-url or remote-write-url to push to.');
         return constants/* TRACK_ROLE_OWNER */.Be;
+    }
+    startLive(ctx, {
+        deploymentId,
+        service: config.service,
+        startedAt,
+        reportFile: reportFileMade,
+        statusFile: (0,external_node_path_.join)(base, 'deployment-observability', `live-${safeJob}-${deploymentId}.json`),
+        runnerPid: process.ppid > 1 ? process.ppid : undefined,
+    });
     const key = groupingKey(config, config.service);
-    const { all } = await deliverGroups([{ key, updates: startUpdates(trackContext(config), startedAt) }], sinks, {
+    const { all } = await deliverGroups([{ key, updates: startUpdates(trackContext(config), startedAt, config.thresholds) }], sinks, {
         store: undefined,
         deploymentId,
         deadline: startedAt + START_BUDGET_MS,
@@ -31242,240 +31537,8 @@ async function startTrack(ctx) {
     return constants/* TRACK_ROLE_OWNER */.Be;
 }
 
-// EXTERNAL MODULE: ./src/model/stage-map.ts
-var stage_map = __nccwpck_require__(2156);
-;// CONCATENATED MODULE: ./src/model/timing.ts
-/**
- * Timestamps from the REST API: 1 s resolution, mixed UTC offsets (`…Z` for
- * jobs, `…-08:00` for steps), and `completed_at` that can precede `started_at`
- * for skipped steps (FACTS.md, "The REST API"). Parse, never compare strings;
- * clamp durations at 0.
- */
-const ISO_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})$/i;
-/** Milliseconds since the epoch, or undefined for null, empty or malformed values. */
-function parseTimestamp(value) {
-    if (value === null || value === undefined || value === '')
-        return undefined;
-    if (!ISO_RE.test(value))
-        return undefined;
-    const ms = Date.parse(value);
-    return Number.isFinite(ms) ? ms : undefined;
-}
-/** Seconds between two instants, never negative. */
-function durationSeconds(startMs, endMs) {
-    return Math.max(0, (endMs - startMs) / 1000);
-}
-/** ISO 8601 in UTC with whole seconds, as the API writes them. */
-function toIso(ms) {
-    return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
-/** "1m 05s", "42s", "1h 02m" — for summaries. */
-function formatDuration(seconds) {
-    const s = Math.round(seconds);
-    if (s < 60)
-        return `${s}s`;
-    if (s < 3600)
-        return `${Math.floor(s / 60)}m ${String(s % 60).padStart(2, '0')}s`;
-    return `${Math.floor(s / 3600)}h ${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
-}
-
-;// CONCATENATED MODULE: ./src/model/deployment.ts
-/**
- * From the job's steps (as the REST API shows them) to a deployment: stages
- * with start, end, duration, status and slow marks; the failed stage and its
- * error type; the overall outcome. Pure: the clock's `now` is a parameter.
- */
-
-
-
-const RUNNER_STEPS = new Set(['set up job', 'complete job']);
-const FAILED_CONCLUSIONS = new Set(['failure', 'cancelled', 'timed_out']);
-/**
- * The job's own main steps: the runner's "Set up job"/"Complete job", `Pre X`
- * steps (with a later X) and `Post X` steps (with an earlier X) left out.
- * Post steps are found by their main step, not by the prefix alone, so a user
- * step called "Post-deploy checks" or "Post results" stays a main step.
- */
-function mainStepsOf(steps, ownStepNames = []) {
-    const names = steps.map((s) => s.name);
-    const own = new Set(ownStepNames.map((n) => n.toLowerCase()));
-    return steps.filter((step, index) => {
-        const name = step.name;
-        if (RUNNER_STEPS.has(name.toLowerCase()))
-            return false;
-        if (own.has(name.toLowerCase()))
-            return false;
-        if (name.startsWith('Pre ') && names.slice(index + 1).includes(name.slice(4)))
-            return false;
-        if (name.startsWith('Post ') && names.slice(0, index).includes(name.slice(5)))
-            return false;
-        return true;
-    });
-}
-function ran(step) {
-    return step.conclusion !== 'skipped' && step.status !== 'queued' && step.started_at !== null;
-}
-const CONCLUSION_RANK = {
-    success: 0,
-    neutral: 0,
-    failure: 2,
-    timed_out: 2,
-    cancelled: 3,
-};
-function worse(a, b) {
-    return (CONCLUSION_RANK[b] ?? 0) > (CONCLUSION_RANK[a] ?? 0) ? b : a;
-}
-/** Builds the deployment from the job's steps. Never throws on odd API data. */
-function buildDeployment(input) {
-    const steps = input.job.steps ?? [];
-    const mainSteps = mainStepsOf(steps, input.ownStepNames);
-    const byKey = new Map();
-    let lastEnd;
-    mainSteps.forEach((step, order) => {
-        if (!ran(step))
-            return;
-        const start = parseTimestamp(step.started_at);
-        const completedAt = parseTimestamp(step.completed_at);
-        const complete = step.status === 'completed' && completedAt !== undefined;
-        // A step still in progress after the bounded wait ends "now": its duration is a lower bound.
-        const end = complete ? completedAt : input.now;
-        if (end !== undefined)
-            lastEnd = lastEnd === undefined ? end : Math.max(lastEnd, end);
-        const target = input.rules.length > 0
-            ? (0,stage_map/* matchStage */.k)(input.rules, step.name)
-            : (() => {
-                const stage = (0,infer/* inferStageFromStep */.$V)(step.name, input.service);
-                return stage === undefined ? undefined : { service: undefined, stage };
-            })();
-        if (!target || start === undefined)
-            return;
-        const service = target.service ?? input.service;
-        const key = `${service}/${target.stage}`;
-        const conclusion = complete
-            ? (step.conclusion ?? 'success')
-            : input.jobStatus === 'cancelled'
-                ? 'cancelled'
-                : 'success';
-        const acc = byKey.get(key);
-        if (acc) {
-            acc.start = Math.min(acc.start, start);
-            acc.end = Math.max(acc.end, end, start);
-            acc.steps.push(step.name);
-            acc.conclusion = worse(acc.conclusion, conclusion);
-            acc.complete &&= complete;
-        }
-        else {
-            byKey.set(key, {
-                service,
-                stage: target.stage,
-                start,
-                end: Math.max(end, start),
-                steps: [step.name],
-                conclusion,
-                complete,
-                order,
-            });
-        }
-    });
-    const stages = [...byKey.values()]
-        .sort((a, b) => a.start - b.start || a.order - b.order)
-        .map((acc) => {
-        const duration = durationSeconds(acc.start, acc.end);
-        const threshold = input.thresholds[acc.stage];
-        return Object.freeze({
-            service: acc.service,
-            stage: acc.stage,
-            status: FAILED_CONCLUSIONS.has(acc.conclusion) ? 'failure' : 'success',
-            startedAt: acc.start,
-            completedAt: acc.end,
-            durationSeconds: duration,
-            thresholdSeconds: threshold,
-            slow: threshold !== undefined && duration > threshold,
-            steps: Object.freeze(acc.steps),
-            conclusion: acc.conclusion,
-            complete: acc.complete,
-        });
-    });
-    const failedSteps = mainSteps.filter((s) => ran(s) && FAILED_CONCLUSIONS.has(s.conclusion ?? ''));
-    const rollback = stages.find((s) => s.stage === 'rollback');
-    const failedCandidate = stages.find((s) => s.status === 'failure' && s.stage !== 'rollback') ??
-        stages.find((s) => s.status === 'failure');
-    let status;
-    if (input.jobStatus === 'success')
-        status = 'success';
-    else if (input.jobStatus === 'failure' || input.jobStatus === 'cancelled')
-        status = 'failure';
-    else
-        status = failedCandidate || failedSteps.length > 0 ? 'failure' : 'success';
-    // A stage that failed under continue-on-error does not fail a job that succeeded.
-    const failedStage = status === 'failure' ? failedCandidate : undefined;
-    let errorType;
-    let failureMessage;
-    if (status === 'failure') {
-        if (failedStage) {
-            errorType =
-                input.reportedErrorTypes.get(failedStage.stage) ??
-                    (failedStage.conclusion === 'cancelled' || failedStage.conclusion === 'timed_out'
-                        ? 'timeout'
-                        : (0,infer/* errorTypeForStage */.wC)(failedStage.stage));
-            const verb = failedStage.conclusion === 'cancelled' ? 'was cancelled' : 'failed';
-            failureMessage = `Stage ${failedStage.stage} (${failedStage.service}) ${verb} after ${Math.round(failedStage.durationSeconds)}s in step "${failedStage.steps.join('", "')}"`;
-        }
-        else if (failedSteps.length > 0) {
-            const step = failedSteps[0];
-            errorType = step.conclusion === 'cancelled' ? 'timeout' : 'unknown';
-            failureMessage = `Step "${step.name}" ${step.conclusion === 'cancelled' ? 'was cancelled' : 'failed'}; it is not mapped to a deployment stage`;
-        }
-        else {
-            errorType = input.jobStatus === 'cancelled' ? 'timeout' : 'unknown';
-            failureMessage =
-                input.jobStatus === 'cancelled'
-                    ? 'The job was cancelled'
-                    : 'The job failed, but no step shows a failure (see the job log)';
-        }
-    }
-    const jobStart = parseTimestamp(input.job.started_at);
-    const firstStepStart = steps.map((s) => parseTimestamp(s.started_at)).find((t) => t !== undefined);
-    const startedAt = jobStart ?? firstStepStart ?? input.fallbackStart;
-    const completedAt = lastEnd ?? input.now;
-    const duration = durationSeconds(startedAt, completedAt);
-    const totalThreshold = input.thresholds['total'];
-    return Object.freeze({
-        status,
-        stages: Object.freeze(stages),
-        failedStage,
-        errorType,
-        failureMessage,
-        startedAt,
-        completedAt,
-        durationSeconds: duration,
-        totalThresholdSeconds: totalThreshold,
-        slow: totalThreshold !== undefined && duration > totalThreshold,
-        rollback,
-        mainSteps: Object.freeze(mainSteps),
-    });
-}
-/**
- * Names of this action's own main step, never a stage: a step X with a
- * `Pre X` step (pre runs only for actions that declare it, as this one does),
- * `Run ./` (a local action has no pre), `Run <owner/repo>@<ref>`, and any name
- * with "deployment-observability" in it. Without this, inference would read
- * "deployment" in the action's name as a deploy stage.
- */
-function ownStepNames(steps, actionRepository, actionRef) {
-    const names = new Set(['Run ./']);
-    if (actionRepository)
-        names.add(`Run ${actionRepository}@${actionRef}`);
-    const all = steps.map((s) => s.name);
-    all.forEach((name, index) => {
-        if (name.startsWith('Pre ') && all.slice(index + 1).includes(name.slice(4)))
-            names.add(name.slice(4));
-        if (/deployment[-_ ]observability/i.test(name) && !name.startsWith('Post ') && !name.startsWith('Pre '))
-            names.add(name);
-    });
-    return [...names];
-}
-
+// EXTERNAL MODULE: ./src/model/deployment.ts
+var model_deployment = __nccwpck_require__(958);
 ;// CONCATENATED MODULE: ./src/github/find-job.ts
 
 const MAX_PAGES = 10; // 1,000 jobs: GitHub's matrix limit is 256 per job, a run holds at most a few hundred.
@@ -31518,7 +31581,7 @@ function settled(job, phase) {
     if (steps.length === 0)
         return false;
     // This action's own main step is over by post, so it needs no special case there.
-    const main = mainStepsOf(steps);
+    const main = (0,model_deployment/* mainStepsOf */.Gh)(steps);
     if (phase === 'post')
         return main.every((s) => s.status === 'completed');
     // In main: the running step is ours; everything before it must show completed, only
@@ -31586,6 +31649,8 @@ async function readReportFile(path) {
     }
 }
 
+// EXTERNAL MODULE: ./src/model/timing.ts
+var timing = __nccwpck_require__(4483);
 ;// CONCATENATED MODULE: ./src/report/outputs.ts
 /** The contract's outputs of a tracked deployment, set by post (and by a later instance's main). */
 
@@ -31596,8 +31661,8 @@ function stagesJson(deployment) {
         service: s.service,
         stage: s.stage,
         status: s.status,
-        started_at: toIso(s.startedAt),
-        completed_at: toIso(s.completedAt),
+        started_at: (0,timing/* toIso */.tK)(s.startedAt),
+        completed_at: (0,timing/* toIso */.tK)(s.completedAt),
         duration_seconds: s.durationSeconds,
         slow: s.slow,
     })));
@@ -31667,14 +31732,14 @@ async function snapshotTrack(ctx) {
     const job = { ...found.job, steps: allSteps.filter((s) => s.status === 'completed') };
     const { text } = await readReportFile(env[constants/* ExportedEnv */.XL.MetricsFile]);
     const reported = parseReportedMetrics(text, 'DEPLOY_METRICS_FILE');
-    const deployment = buildDeployment({
+    const deployment = (0,model_deployment/* buildDeployment */.A$)({
         job,
         service: io.getState(constants/* State */.Uw.Service) || config.service,
         rules: config.stageRules,
         thresholds: config.thresholds,
         jobStatus: config.jobStatus,
         reportedErrorTypes: reported.errorTypesByStage,
-        ownStepNames: ownStepNames(allSteps, config.runner.actionRepository, config.runner.actionRef),
+        ownStepNames: (0,model_deployment/* ownStepNames */.xD)(allSteps, config.runner.actionRepository, config.runner.actionRef),
         fallbackStart: t0,
         now: clock.now(),
     });
@@ -32958,6 +33023,33 @@ const METRICS = Object.freeze({
         source: 'action',
         merge: 'replace',
     }),
+    stageState: def({
+        name: 'deployment_stage_state',
+        type: 'gauge',
+        help: 'Current state of each stage of the latest deployment: 1 on the series whose state label is waiting, running, success, failure or skipped.',
+        labels: ['environment', 'deployment_id', 'service', 'stage', 'state'],
+        modes: ['track'],
+        source: 'action',
+        merge: 'replace',
+    }),
+    stageStartTimestamp: def({
+        name: 'deployment_stage_start_timestamp_seconds',
+        type: 'gauge',
+        help: 'Unix time each started stage of the latest deployment began (elapsed of a running stage: time() minus it).',
+        labels: ['environment', 'deployment_id', 'service', 'stage'],
+        modes: ['track'],
+        source: 'action',
+        merge: 'replace',
+    }),
+    stageThreshold: def({
+        name: 'deployment_stage_threshold_seconds',
+        type: 'gauge',
+        help: 'The thresholds input in force: seconds a stage may take before it is slow (stage="total": the whole deployment).',
+        labels: ['environment', 'service', 'stage'],
+        modes: ['track'],
+        source: 'action',
+        merge: 'replace',
+    }),
     inProgress: def({
         name: 'deployment_in_progress',
         type: 'gauge',
@@ -33497,6 +33589,216 @@ class PushgatewayClient {
 
 /***/ }),
 
+/***/ 958:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   A$: () => (/* binding */ buildDeployment),
+/* harmony export */   Gh: () => (/* binding */ mainStepsOf),
+/* harmony export */   xD: () => (/* binding */ ownStepNames)
+/* harmony export */ });
+/* harmony import */ var _infer_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9033);
+/* harmony import */ var _stage_map_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(2156);
+/* harmony import */ var _timing_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4483);
+/**
+ * From the job's steps (as the REST API shows them) to a deployment: stages
+ * with start, end, duration, status and slow marks; the failed stage and its
+ * error type; the overall outcome. Pure: the clock's `now` is a parameter.
+ */
+
+
+
+const RUNNER_STEPS = new Set(['set up job', 'complete job']);
+const FAILED_CONCLUSIONS = new Set(['failure', 'cancelled', 'timed_out']);
+/**
+ * The job's own main steps: the runner's "Set up job"/"Complete job", `Pre X`
+ * steps (with a later X) and `Post X` steps (with an earlier X) left out.
+ * Post steps are found by their main step, not by the prefix alone, so a user
+ * step called "Post-deploy checks" or "Post results" stays a main step.
+ */
+function mainStepsOf(steps, ownStepNames = []) {
+    const names = steps.map((s) => s.name);
+    const own = new Set(ownStepNames.map((n) => n.toLowerCase()));
+    return steps.filter((step, index) => {
+        const name = step.name;
+        if (RUNNER_STEPS.has(name.toLowerCase()))
+            return false;
+        if (own.has(name.toLowerCase()))
+            return false;
+        if (name.startsWith('Pre ') && names.slice(index + 1).includes(name.slice(4)))
+            return false;
+        if (name.startsWith('Post ') && names.slice(0, index).includes(name.slice(5)))
+            return false;
+        return true;
+    });
+}
+function ran(step) {
+    return step.conclusion !== 'skipped' && step.status !== 'queued' && step.started_at !== null;
+}
+const CONCLUSION_RANK = {
+    success: 0,
+    neutral: 0,
+    failure: 2,
+    timed_out: 2,
+    cancelled: 3,
+};
+function worse(a, b) {
+    return (CONCLUSION_RANK[b] ?? 0) > (CONCLUSION_RANK[a] ?? 0) ? b : a;
+}
+/** Builds the deployment from the job's steps. Never throws on odd API data. */
+function buildDeployment(input) {
+    const steps = input.job.steps ?? [];
+    const mainSteps = mainStepsOf(steps, input.ownStepNames);
+    const byKey = new Map();
+    let lastEnd;
+    mainSteps.forEach((step, order) => {
+        if (!ran(step))
+            return;
+        const start = (0,_timing_js__WEBPACK_IMPORTED_MODULE_1__/* .parseTimestamp */ .EH)(step.started_at);
+        const completedAt = (0,_timing_js__WEBPACK_IMPORTED_MODULE_1__/* .parseTimestamp */ .EH)(step.completed_at);
+        const complete = step.status === 'completed' && completedAt !== undefined;
+        // A step still in progress after the bounded wait ends "now": its duration is a lower bound.
+        const end = complete ? completedAt : input.now;
+        if (end !== undefined)
+            lastEnd = lastEnd === undefined ? end : Math.max(lastEnd, end);
+        const target = input.rules.length > 0
+            ? (0,_stage_map_js__WEBPACK_IMPORTED_MODULE_2__/* .matchStage */ .k)(input.rules, step.name)
+            : (() => {
+                const stage = (0,_infer_js__WEBPACK_IMPORTED_MODULE_0__/* .inferStageFromStep */ .$V)(step.name, input.service);
+                return stage === undefined ? undefined : { service: undefined, stage };
+            })();
+        if (!target || start === undefined)
+            return;
+        const service = target.service ?? input.service;
+        const key = `${service}/${target.stage}`;
+        const conclusion = complete
+            ? (step.conclusion ?? 'success')
+            : input.jobStatus === 'cancelled'
+                ? 'cancelled'
+                : 'success';
+        const acc = byKey.get(key);
+        if (acc) {
+            acc.start = Math.min(acc.start, start);
+            acc.end = Math.max(acc.end, end, start);
+            acc.steps.push(step.name);
+            acc.conclusion = worse(acc.conclusion, conclusion);
+            acc.complete &&= complete;
+        }
+        else {
+            byKey.set(key, {
+                service,
+                stage: target.stage,
+                start,
+                end: Math.max(end, start),
+                steps: [step.name],
+                conclusion,
+                complete,
+                order,
+            });
+        }
+    });
+    const stages = [...byKey.values()]
+        .sort((a, b) => a.start - b.start || a.order - b.order)
+        .map((acc) => {
+        const duration = (0,_timing_js__WEBPACK_IMPORTED_MODULE_1__/* .durationSeconds */ .o8)(acc.start, acc.end);
+        const threshold = input.thresholds[acc.stage];
+        return Object.freeze({
+            service: acc.service,
+            stage: acc.stage,
+            status: FAILED_CONCLUSIONS.has(acc.conclusion) ? 'failure' : 'success',
+            startedAt: acc.start,
+            completedAt: acc.end,
+            durationSeconds: duration,
+            thresholdSeconds: threshold,
+            slow: threshold !== undefined && duration > threshold,
+            steps: Object.freeze(acc.steps),
+            conclusion: acc.conclusion,
+            complete: acc.complete,
+        });
+    });
+    const failedSteps = mainSteps.filter((s) => ran(s) && FAILED_CONCLUSIONS.has(s.conclusion ?? ''));
+    const rollback = stages.find((s) => s.stage === 'rollback');
+    const failedCandidate = stages.find((s) => s.status === 'failure' && s.stage !== 'rollback') ??
+        stages.find((s) => s.status === 'failure');
+    let status;
+    if (input.jobStatus === 'success')
+        status = 'success';
+    else if (input.jobStatus === 'failure' || input.jobStatus === 'cancelled')
+        status = 'failure';
+    else
+        status = failedCandidate || failedSteps.length > 0 ? 'failure' : 'success';
+    // A stage that failed under continue-on-error does not fail a job that succeeded.
+    const failedStage = status === 'failure' ? failedCandidate : undefined;
+    let errorType;
+    let failureMessage;
+    if (status === 'failure') {
+        if (failedStage) {
+            errorType =
+                input.reportedErrorTypes.get(failedStage.stage) ??
+                    (failedStage.conclusion === 'cancelled' || failedStage.conclusion === 'timed_out'
+                        ? 'timeout'
+                        : (0,_infer_js__WEBPACK_IMPORTED_MODULE_0__/* .errorTypeForStage */ .wC)(failedStage.stage));
+            const verb = failedStage.conclusion === 'cancelled' ? 'was cancelled' : 'failed';
+            failureMessage = `Stage ${failedStage.stage} (${failedStage.service}) ${verb} after ${Math.round(failedStage.durationSeconds)}s in step "${failedStage.steps.join('", "')}"`;
+        }
+        else if (failedSteps.length > 0) {
+            const step = failedSteps[0];
+            errorType = step.conclusion === 'cancelled' ? 'timeout' : 'unknown';
+            failureMessage = `Step "${step.name}" ${step.conclusion === 'cancelled' ? 'was cancelled' : 'failed'}; it is not mapped to a deployment stage`;
+        }
+        else {
+            errorType = input.jobStatus === 'cancelled' ? 'timeout' : 'unknown';
+            failureMessage =
+                input.jobStatus === 'cancelled'
+                    ? 'The job was cancelled'
+                    : 'The job failed, but no step shows a failure (see the job log)';
+        }
+    }
+    const jobStart = (0,_timing_js__WEBPACK_IMPORTED_MODULE_1__/* .parseTimestamp */ .EH)(input.job.started_at);
+    const firstStepStart = steps.map((s) => (0,_timing_js__WEBPACK_IMPORTED_MODULE_1__/* .parseTimestamp */ .EH)(s.started_at)).find((t) => t !== undefined);
+    const startedAt = jobStart ?? firstStepStart ?? input.fallbackStart;
+    const completedAt = lastEnd ?? input.now;
+    const duration = (0,_timing_js__WEBPACK_IMPORTED_MODULE_1__/* .durationSeconds */ .o8)(startedAt, completedAt);
+    const totalThreshold = input.thresholds['total'];
+    return Object.freeze({
+        status,
+        stages: Object.freeze(stages),
+        failedStage,
+        errorType,
+        failureMessage,
+        startedAt,
+        completedAt,
+        durationSeconds: duration,
+        totalThresholdSeconds: totalThreshold,
+        slow: totalThreshold !== undefined && duration > totalThreshold,
+        rollback,
+        mainSteps: Object.freeze(mainSteps),
+    });
+}
+/**
+ * Names of this action's own main step, never a stage: a step X with a
+ * `Pre X` step (pre runs only for actions that declare it, as this one does),
+ * `Run ./` (a local action has no pre), `Run <owner/repo>@<ref>`, and any name
+ * with "deployment-observability" in it. Without this, inference would read
+ * "deployment" in the action's name as a deploy stage.
+ */
+function ownStepNames(steps, actionRepository, actionRef) {
+    const names = new Set(['Run ./']);
+    if (actionRepository)
+        names.add(`Run ${actionRepository}@${actionRef}`);
+    const all = steps.map((s) => s.name);
+    all.forEach((name, index) => {
+        if (name.startsWith('Pre ') && all.slice(index + 1).includes(name.slice(4)))
+            names.add(name.slice(4));
+        if (/deployment[-_ ]observability/i.test(name) && !name.startsWith('Post ') && !name.startsWith('Pre '))
+            names.add(name);
+    });
+    return [...names];
+}
+
+
+/***/ }),
+
 /***/ 9033:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
@@ -33717,6 +34019,52 @@ function parseStageMap(text, inputName = 'stages') {
 /** The first rule that matches a step name. */
 function matchStage(rules, stepName) {
     return rules.find((rule) => rule.matches(stepName));
+}
+
+
+/***/ }),
+
+/***/ 4483:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   EH: () => (/* binding */ parseTimestamp),
+/* harmony export */   o8: () => (/* binding */ durationSeconds),
+/* harmony export */   tK: () => (/* binding */ toIso)
+/* harmony export */ });
+/* unused harmony export formatDuration */
+/**
+ * Timestamps from the REST API: 1 s resolution, mixed UTC offsets (`…Z` for
+ * jobs, `…-08:00` for steps), and `completed_at` that can precede `started_at`
+ * for skipped steps (FACTS.md, "The REST API"). Parse, never compare strings;
+ * clamp durations at 0.
+ */
+const ISO_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})$/i;
+/** Milliseconds since the epoch, or undefined for null, empty or malformed values. */
+function parseTimestamp(value) {
+    if (value === null || value === undefined || value === '')
+        return undefined;
+    if (!ISO_RE.test(value))
+        return undefined;
+    const ms = Date.parse(value);
+    return Number.isFinite(ms) ? ms : undefined;
+}
+/** Seconds between two instants, never negative. */
+function durationSeconds(startMs, endMs) {
+    return Math.max(0, (endMs - startMs) / 1000);
+}
+/** ISO 8601 in UTC with whole seconds, as the API writes them. */
+function toIso(ms) {
+    return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+/** "1m 05s", "42s", "1h 02m" — for summaries. */
+function formatDuration(seconds) {
+    const s = Math.round(seconds);
+    if (s < 60)
+        return `${s}s`;
+    if (s < 3600)
+        return `${Math.floor(s / 60)}m ${String(s % 60).padStart(2, '0')}s`;
+    return `${Math.floor(s / 3600)}h ${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
 }
 
 

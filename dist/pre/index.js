@@ -28402,6 +28402,8 @@ const Inputs = {
     Summary: 'summary',
     Annotations: 'annotations',
     FailOnError: 'fail-on-error',
+    Live: 'live',
+    LiveIntervalSeconds: 'live-interval-seconds',
 };
 const Outputs = {
     DeploymentId: 'deployment-id',
@@ -28419,6 +28421,10 @@ const State = {
     DeploymentId: 'deployment-id',
     Service: 'service',
     MetricsReportFile: 'report-file',
+    /** The live reporter's pid, its bundle and its status file (post stops it and reads what it did). */
+    LivePid: 'live-pid',
+    LiveScript: 'live-script',
+    LiveStatusFile: 'live-status-file',
 };
 /** Environment the action exports to later steps of the job (GITHUB_ENV). */
 const ExportedEnv = {
@@ -28439,7 +28445,7 @@ const TRACK_ROLE_PASSIVE = 'passive';
 
 /***/ }),
 
-/***/ 8108:
+/***/ 6360:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -28449,109 +28455,10 @@ __nccwpck_require__.d(__webpack_exports__, {
   Xg: () => (/* binding */ readConfig)
 });
 
-// UNUSED EXPORTS: DEFAULT_THRESHOLDS, deriveQueryUrl, parseHeaders, parseThresholds, readRunnerContext
+// UNUSED EXPORTS: DEFAULT_LIVE_INTERVAL_SECONDS, DEFAULT_THRESHOLDS, MIN_LIVE_INTERVAL_SECONDS, deriveQueryUrl, parseHeaders, parseLiveInterval, parseThresholds, readRunnerContext
 
-;// CONCATENATED MODULE: ./src/model/infer.ts
-/**
- * Stage and service inference for jobs that give no stage map: keywords in
- * step and job names, mapped onto the design document's stages and services.
- */
-const KNOWN_STAGES = Object.freeze({
-    api: ['build', 'push', 'deploy_railway', 'health_check', 'migration', 'smoke_test', 'rollback'],
-    web: ['install', 'build', 'deploy_vercel', 'verification'],
-    database: ['migration_check', 'migration_apply', 'verification'],
-});
-/** Error types of the design document's taxonomy. */
-const ERROR_TYPES = Object.freeze([
-    'timeout',
-    'health_check_failed',
-    'migration_failed',
-    'test_failed',
-    'rollback_triggered',
-    'api_unreachable',
-    'database_connection_error',
-]);
-function tokens(name) {
-    return name
-        .toLowerCase()
-        .split(/[^a-z0-9]+/)
-        .filter(Boolean);
-}
-const SERVICE_WORDS = [
-    [
-        'database',
-        ['db', 'database', 'databases', 'migrate', 'migrations', 'migration', 'schema', 'postgres', 'alembic'],
-    ],
-    ['web', ['web', 'frontend', 'front', 'vercel', 'nextjs', 'next', 'site', 'ui']],
-    ['api', ['api', 'backend', 'server', 'railway']],
-];
-/** `api`, `web` or `database` when a name says so, else undefined. */
-function inferServiceFromName(name) {
-    const words = new Set(tokens(name));
-    for (const [service, keywords] of SERVICE_WORDS) {
-        if (keywords.some((k) => words.has(k)))
-            return service;
-    }
-    return undefined;
-}
-/**
- * The stage a step's name suggests, or undefined for steps that are not
- * deployment stages (checkout, setup, the action itself).
- */
-function inferStageFromStep(stepName, service) {
-    const name = stepName.toLowerCase();
-    // Tooling around a deployment, not a stage of it: setting up builders and CLIs,
-    // logins, caches, artifacts, notifications.
-    if (/^(set\s*up|setup)\b|buildx|\blogin\b|\bcache\b|artifact|notif|\bslack\b|install .*\bcli\b/.test(name))
-        return undefined;
-    if (/roll\s*-?\s*back|revert deploy/.test(name))
-        return 'rollback';
-    if (/migrat|alembic|flyway|liquibase/.test(name)) {
-        if (service === 'database')
-            return /check|validat|pending|status|plan|dry|lint|verify/.test(name)
-                ? 'migration_check'
-                : 'migration_apply';
-        return 'migration';
-    }
-    if (/smoke/.test(name))
-        return 'smoke_test';
-    if (/health/.test(name))
-        return 'health_check';
-    if (/verif|schema check|validate schema/.test(name))
-        return 'verification';
-    if (/vercel/.test(name))
-        return 'deploy_vercel';
-    if (/railway/.test(name))
-        return 'deploy_railway';
-    if (/\bdeploy/.test(name))
-        return service === 'web' ? 'deploy_vercel' : 'deploy_railway';
-    if (/\bbuild|compile|bundle/.test(name))
-        return 'build';
-    if (/\bpush|publish image|upload image/.test(name))
-        return 'push';
-    if (/\binstall|npm ci|pnpm i\b|yarn install|dependencies/.test(name))
-        return 'install';
-    return undefined;
-}
-/** The error type a failed stage implies when no step reported one. */
-function errorTypeForStage(stage) {
-    switch (stage) {
-        case 'health_check':
-            return 'health_check_failed';
-        case 'migration':
-        case 'migration_check':
-        case 'migration_apply':
-            return 'migration_failed';
-        case 'smoke_test':
-        case 'verification':
-            return 'test_failed';
-        case 'rollback':
-            return 'rollback_triggered';
-        default:
-            return 'unknown';
-    }
-}
-
+// EXTERNAL MODULE: ./src/model/infer.ts
+var infer = __nccwpck_require__(9033);
 ;// CONCATENATED MODULE: ./src/model/stage-map.ts
 /**
  * The `stages` input: one rule a line, `<step name> => <service>/<stage>` or
@@ -28678,6 +28585,25 @@ const DEFAULT_THRESHOLDS = Object.freeze({
     smoke_test: 90,
     total: 900,
 });
+/** The live reporter looks at the job at most this often: GitHub's API lags the runner by seconds anyway. */
+const MIN_LIVE_INTERVAL_SECONDS = 5;
+const DEFAULT_LIVE_INTERVAL_SECONDS = 10;
+/** `live-interval-seconds`: a number of seconds, at least the minimum; anything else falls back to the default. */
+function parseLiveInterval(value, problems) {
+    const v = value.trim().replace(/s$/, '');
+    if (v === '')
+        return DEFAULT_LIVE_INTERVAL_SECONDS;
+    const n = Number(v);
+    if (!Number.isFinite(n) || !/^\d+(\.\d+)?$/.test(v)) {
+        problems.push(`input ${constants/* Inputs */.G0.LiveIntervalSeconds}: "${value.slice(0, 40)}" is not a number of seconds; using ${DEFAULT_LIVE_INTERVAL_SECONDS}`);
+        return DEFAULT_LIVE_INTERVAL_SECONDS;
+    }
+    if (n < MIN_LIVE_INTERVAL_SECONDS) {
+        problems.push(`input ${constants/* Inputs */.G0.LiveIntervalSeconds}: ${v} is below the minimum of ${MIN_LIVE_INTERVAL_SECONDS} seconds; using ${DEFAULT_LIVE_INTERVAL_SECONDS}`);
+        return DEFAULT_LIVE_INTERVAL_SECONDS;
+    }
+    return n;
+}
 function parseBoolean(value, name, fallback, problems) {
     const v = value.trim().toLowerCase();
     if (v === '')
@@ -28943,7 +28869,7 @@ function readConfig(read, env) {
         mode,
         githubToken: read(constants/* Inputs */.G0.GitHubToken).trim(),
         environment: read(constants/* Inputs */.G0.Environment).trim() || 'production',
-        service: serviceInput || inferServiceFromName(runner.jobId) || runner.jobId || 'deployment',
+        service: serviceInput || (0,infer/* inferServiceFromName */.Dl)(runner.jobId) || runner.jobId || 'deployment',
         serviceGiven: serviceInput !== '',
         stageRules: Object.freeze(rules),
         thresholds: parseThresholds(read(constants/* Inputs */.G0.Thresholds), problems),
@@ -28956,6 +28882,10 @@ function readConfig(read, env) {
         writeSummary: parseBoolean(read(constants/* Inputs */.G0.Summary), constants/* Inputs */.G0.Summary, true, problems),
         annotations: parseBoolean(read(constants/* Inputs */.G0.Annotations), constants/* Inputs */.G0.Annotations, true, problems),
         failOnError: parseBoolean(read(constants/* Inputs */.G0.FailOnError), constants/* Inputs */.G0.FailOnError, false, problems),
+        live: mode === 'track' ? parseBoolean(read(constants/* Inputs */.G0.Live), constants/* Inputs */.G0.Live, true, problems) : false,
+        liveIntervalSeconds: mode === 'track'
+            ? parseLiveInterval(read(constants/* Inputs */.G0.LiveIntervalSeconds), problems)
+            : DEFAULT_LIVE_INTERVAL_SECONDS,
         runner,
         secrets: Object.freeze(secrets.filter((v, i) => secrets.indexOf(v) === i)),
     });
@@ -28975,7 +28905,7 @@ function deploymentIdOf(runner) {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _hooks_io_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3392);
-/* harmony import */ var _hooks_pre_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7297);
+/* harmony import */ var _hooks_pre_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8334);
 /* harmony import */ var _hooks_run_wrapper_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(2890);
 
 
@@ -31971,7 +31901,7 @@ const coreIO = {
 
 /***/ }),
 
-/***/ 7297:
+/***/ 8334:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -31986,8 +31916,8 @@ const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.ur
 const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
 // EXTERNAL MODULE: ./src/config/constants.ts
 var constants = __nccwpck_require__(4687);
-// EXTERNAL MODULE: ./src/config/inputs.ts + 2 modules
-var inputs = __nccwpck_require__(8108);
+// EXTERNAL MODULE: ./src/config/inputs.ts + 1 modules
+var inputs = __nccwpck_require__(6360);
 // EXTERNAL MODULE: ./src/metrics/pushgateway.ts
 var pushgateway = __nccwpck_require__(5715);
 // EXTERNAL MODULE: external "node:crypto"
@@ -32580,7 +32510,7 @@ async function metricsSinks(config, clock) {
     if (config.pushgateway)
         sinks.push(new pushgateway/* PushgatewayClient */.MK(config.pushgateway, clock));
     if (config.remoteWrite) {
-        const { RemoteWriteClient } = await Promise.all(/* import() */[__nccwpck_require__.e(222), __nccwpck_require__.e(736)]).then(__nccwpck_require__.bind(__nccwpck_require__, 2736));
+        const { RemoteWriteClient } = await Promise.all(/* import() */[__nccwpck_require__.e(222), __nccwpck_require__.e(987)]).then(__nccwpck_require__.bind(__nccwpck_require__, 6987));
         sinks.push(new RemoteWriteClient(config.remoteWrite, clock));
     }
     return sinks;
@@ -32642,9 +32572,10 @@ function triggeredBy(eventName) {
     return 'github_actions';
 }
 /** The gauges pre pushes when the deployment starts: visible live, so a hung deployment shows. */
-function startUpdates(ctx, startedAtMs) {
+function startUpdates(ctx, startedAtMs, thresholds = {}) {
     const env = ctx.environment;
     return [
+        ...thresholdUpdates(ctx, ctx.service, thresholds),
         update(definitions/* METRICS */.Cb.inProgress, {
             environment: env,
             deployment_id: ctx.deploymentId,
@@ -32727,21 +32658,194 @@ function finishUpdates(ctx, deployment, reported, times) {
         if (smoke.status === 'failure')
             add(smoke.service, METRICS.smokeTestFailuresTotal, labels, 1);
     }
-    for (const series of reported.series) {
-        const def = series.definition;
-        const service = series.labels.service ?? primary;
-        const labels = { ...series.labels };
+    addReported(groups, ctx, reported.series);
+    for (const u of stageStateUpdates(ctx, times.stageStates ?? []))
+        push(groups, u.service, u.update);
+    // Every group this deployment writes carries the thresholds its stages are judged by.
+    for (const service of groups.keys())
+        for (const u of thresholdUpdates(ctx, service, times.thresholds ?? {}))
+            push(groups, service, u);
+    return groups;
+}
+/**
+ * What steps reported, with the standard labels set, into the group of the
+ * series' own `service` (else the job's). `only` keeps the series for which it
+ * returns true (the live reporter pushes gauges only).
+ */
+function addReported(groups, ctx, series, only = () => true) {
+    for (const s of series) {
+        if (!only(s))
+            continue;
+        const def = s.definition;
+        const service = s.labels.service ?? ctx.service;
+        const labels = { ...s.labels };
         if (def.labels.includes('environment'))
-            labels.environment = env;
+            labels.environment = ctx.environment;
         if (def.labels.includes('deployment_id'))
-            labels.deployment_id = id;
+            labels.deployment_id = ctx.deploymentId;
         if (def.labels.includes('service'))
             labels.service = service;
         else
             delete labels.service;
-        add(def.labels.includes('service') ? service : primary, def, labels, series.value);
+        push(groups, def.labels.includes('service') ? service : ctx.service, update(def, labels, s.value));
     }
-    return groups;
+}
+/**
+ * `deployment_stage_state` (1 on the stage's current state) and
+ * `deployment_stage_start_timestamp_seconds` of every stage, each for its
+ * service's group.
+ */
+function stageStateUpdates(ctx, stages) {
+    const out = [];
+    for (const p of stages) {
+        const base = { environment: ctx.environment, deployment_id: ctx.deploymentId, service: p.service };
+        out.push({
+            service: p.service,
+            update: update(METRICS.stageState, { ...base, stage: p.stage, state: p.state }, 1),
+        });
+        if (p.startedAt !== undefined)
+            out.push({
+                service: p.service,
+                update: update(METRICS.stageStartTimestamp, { ...base, stage: p.stage }, p.startedAt / 1000),
+            });
+    }
+    return out;
+}
+/** `deployment_stage_threshold_seconds` of every stage in the `thresholds` input, for one group. */
+function thresholdUpdates(ctx, service, thresholds) {
+    return Object.entries(thresholds).map(([stage, seconds]) => update(definitions/* METRICS */.Cb.stageThreshold, { environment: ctx.environment, service, stage }, seconds));
+}
+
+;// CONCATENATED MODULE: external "node:child_process"
+const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
+;// CONCATENATED MODULE: external "node:fs"
+const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
+;// CONCATENATED MODULE: ./src/live/control.ts
+/**
+ * Starting and stopping the live reporter, a detached process of the
+ * action's own `dist/live` bundle.
+ *
+ * Why detached with no stdio: the runner ends a step when its process exits,
+ * but while a child still holds the step's stdout/stderr it waits up to 5 s
+ * more and then drops what the child writes. So the reporter gets its own
+ * process group and `stdio: 'ignore'`, and pre does not wait for it. It keeps
+ * the step's environment, `RUNNER_TRACKING_ID` included: the runner kills
+ * every process carrying that id when the job ends, so nothing outlives the
+ * job even if post never runs.
+ */
+
+
+
+/** The environment variable that hands the reporter what pre knows. */
+const LIVE_SETTINGS_ENV = 'DEPLOYMENT_OBSERVABILITY_LIVE';
+/** The reporter bundle beside the running hook's bundle: dist/<hook>/index.js → dist/live/index.js. */
+function liveScriptPath(hookScript = process.argv[1]) {
+    if (!hookScript)
+        return undefined;
+    const script = (0,external_node_path_namespaceObject.join)((0,external_node_path_namespaceObject.dirname)(hookScript), '..', 'live', 'index.js');
+    return (0,external_node_fs_namespaceObject.existsSync)(script) ? script : undefined;
+}
+/** Starts the reporter detached and returns its pid; pre does not wait for it. */
+function launchLiveReporter(script, settings, env, spawnImpl = external_node_child_process_namespaceObject.spawn) {
+    const child = spawnImpl(process.execPath, [script], {
+        detached: true,
+        stdio: 'ignore',
+        env: { ...env, [LIVE_SETTINGS_ENV]: JSON.stringify(settings) },
+    });
+    // A spawn failure arrives as an event; post then finds no reporter and says so.
+    child.on('error', () => undefined);
+    child.unref();
+    return child.pid;
+}
+/** The process's state letter from /proc (Linux), undefined elsewhere or when it is gone. */
+function procState(pid) {
+    try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    }
+    catch {
+        return undefined;
+    }
+}
+/** Whether the process runs (a zombie, dead but not yet reaped, does not). */
+function processAlive(pid) {
+    try {
+        process.kill(pid, 0);
+    }
+    catch (error) {
+        if (error.code !== 'EPERM')
+            return false;
+    }
+    const state = procState(pid);
+    return state !== 'Z' && state !== 'X';
+}
+/** Whether the pid is still our reporter (pids are reused): its command line names the live bundle. */
+function isReporter(pid, script) {
+    let cmdline;
+    try {
+        cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    }
+    catch {
+        return existsSync('/proc/self') ? false : true;
+    }
+    return script ? cmdline.includes(script) : /live[\\/]index\.js/.test(cmdline);
+}
+/** Writes the status atomically (a reader never sees half a file). */
+function writeLiveStatus(file, status) {
+    const tmp = `${file}.${process.pid}.tmp`;
+    writeFileSync(tmp, JSON.stringify(status));
+    renameSync(tmp, file);
+}
+function readLiveStatus(file) {
+    try {
+        return JSON.parse(readFileSync(file, 'utf8'));
+    }
+    catch {
+        return undefined;
+    }
+}
+/**
+ * Stops the reporter before post reads the job, so no live push can land
+ * after post's final one: SIGTERM (it saves its status and exits at once),
+ * then SIGKILL if it is still there after `graceMs`. Bounded; never throws.
+ */
+async function stopLiveReporter(pid, statusFile, script, clock, graceMs = 3000) {
+    const t0 = clock.now();
+    const done = (how) => ({
+        status: readLiveStatus(statusFile),
+        how,
+        waitedMs: clock.now() - t0,
+    });
+    if (!processAlive(pid) || !isReporter(pid, script)) {
+        const status = readLiveStatus(statusFile);
+        return { status, how: status?.stoppedBecause ? 'ended by itself' : 'not running', waitedMs: 0 };
+    }
+    const waitGone = async (ms) => {
+        const until = clock.now() + ms;
+        while (processAlive(pid)) {
+            if (clock.now() >= until)
+                return false;
+            // Polling with a bound: it exits within milliseconds of the signal.
+            await clock.sleep(20);
+        }
+        return true;
+    };
+    try {
+        process.kill(pid, 'SIGTERM');
+    }
+    catch {
+        return done('ended by itself');
+    }
+    if (await waitGone(graceMs))
+        return done('stopped');
+    try {
+        process.kill(pid, 'SIGKILL');
+    }
+    catch {
+        // gone meanwhile
+    }
+    await waitGone(1000);
+    return done('killed');
 }
 
 ;// CONCATENATED MODULE: ./src/hooks/track-start.ts
@@ -32751,6 +32855,7 @@ function finishUpdates(ctx, deployment, reported, times) {
  * DEPLOYMENT_ID, and push `deployment_in_progress=1` with the start timestamp
  * so a hung deployment is visible live.
  */
+
 
 
 
@@ -32780,6 +32885,36 @@ function groupingKey(config, service) {
 function instanceId(env) {
     return env.GITHUB_ACTION || 'deployment-observability';
 }
+/**
+ * Starts the live reporter beside the job (live: true, a sink, a token). pre
+ * does not wait for it; its pid goes to post, which stops it.
+ */
+function startLive(ctx, settings) {
+    const { config, io, env } = ctx;
+    if (!config.live) {
+        io.info('Live tracking is off (live: false): post reports the deployment when the job ends.');
+        return;
+    }
+    if (!config.githubToken)
+        return; // post says the steps cannot be read
+    const script = ctx.liveScript ?? liveScriptPath();
+    if (!script) {
+        ctx.problems.report('The live reporter (dist/live/index.js) is missing from the action; only post will report');
+        return;
+    }
+    try {
+        const pid = launchLiveReporter(script, settings, env, ctx.spawn);
+        if (pid === undefined)
+            throw new Error('no process id');
+        io.saveState(constants/* State */.Uw.LivePid, String(pid));
+        io.saveState(constants/* State */.Uw.LiveScript, script);
+        io.saveState(constants/* State */.Uw.LiveStatusFile, settings.statusFile);
+        io.info(`Live tracking: a reporter (pid ${pid}) looks at this job every ${config.liveIntervalSeconds}s and pushes each stage as it ends.`);
+    }
+    catch (error) {
+        ctx.problems.report(`The live reporter could not be started, so only post will report: ${error.message}`);
+    }
+}
 /** Returns the role this instance took: `owner` (tracks the job) or `passive`. */
 async function startTrack(ctx) {
     const { config, io, env, clock } = ctx;
@@ -32799,11 +32934,13 @@ async function startTrack(ctx) {
     const base = config.runner.runnerTemp || env.TMPDIR || '/tmp';
     const safeJob = (config.runner.jobId || 'job').replace(/[^A-Za-z0-9_.-]/g, '_');
     const reportFile = (0,external_node_path_namespaceObject.join)(base, 'deployment-observability', `${safeJob}-${deploymentId}.prom`);
+    let reportFileMade;
     try {
         await (0,promises_namespaceObject.mkdir)((0,external_node_path_namespaceObject.dirname)(reportFile), { recursive: true });
         await (0,promises_namespaceObject.writeFile)(reportFile, '', { flag: 'a' });
         io.exportVariable(constants/* ExportedEnv */.XL.MetricsFile, reportFile);
         io.saveState(constants/* State */.Uw.MetricsReportFile, reportFile);
+        reportFileMade = reportFile;
     }
     catch (error) {
         ctx.problems.report(`Could not create DEPLOY_METRICS_FILE at ${reportFile}: ${error.message}; steps cannot report metrics`);
@@ -32811,10 +32948,21 @@ async function startTrack(ctx) {
     io.exportVariable(constants/* ExportedEnv */.XL.DeploymentId, deploymentId);
     io.info(`Tracking deployment ${deploymentId} of ${config.service} to ${config.environment}.`);
     const sinks = await metricsSinks(config, clock);
-    if (sinks.length === 0)
+    if (sinks.length === 0) {
+        if (config.live)
+            io.info('Live tracking is off: there is no pushgateway-url or remote-write-url to push to.');
         return constants/* TRACK_ROLE_OWNER */.Be;
+    }
+    startLive(ctx, {
+        deploymentId,
+        service: config.service,
+        startedAt,
+        reportFile: reportFileMade,
+        statusFile: (0,external_node_path_namespaceObject.join)(base, 'deployment-observability', `live-${safeJob}-${deploymentId}.json`),
+        runnerPid: process.ppid > 1 ? process.ppid : undefined,
+    });
     const key = groupingKey(config, config.service);
-    const { all } = await deliverGroups([{ key, updates: startUpdates(trackContext(config), startedAt) }], sinks, {
+    const { all } = await deliverGroups([{ key, updates: startUpdates(trackContext(config), startedAt, config.thresholds) }], sinks, {
         store: undefined,
         deploymentId,
         deadline: startedAt + START_BUDGET_MS,
@@ -32854,8 +33002,8 @@ __nccwpck_require__.d(__webpack_exports__, {
 
 // UNUSED EXPORTS: Problems, problemLogger
 
-// EXTERNAL MODULE: ./src/config/inputs.ts + 2 modules
-var inputs = __nccwpck_require__(8108);
+// EXTERNAL MODULE: ./src/config/inputs.ts + 1 modules
+var inputs = __nccwpck_require__(6360);
 ;// CONCATENATED MODULE: ./src/util/clock.ts
 const systemClock = {
     now: () => Date.now(),
@@ -33025,6 +33173,33 @@ const METRICS = Object.freeze({
         type: 'gauge',
         help: 'Duration of each stage of the latest deployment, in seconds.',
         labels: ['environment', 'deployment_id', 'service', 'stage', 'status'],
+        modes: ['track'],
+        source: 'action',
+        merge: 'replace',
+    }),
+    stageState: def({
+        name: 'deployment_stage_state',
+        type: 'gauge',
+        help: 'Current state of each stage of the latest deployment: 1 on the series whose state label is waiting, running, success, failure or skipped.',
+        labels: ['environment', 'deployment_id', 'service', 'stage', 'state'],
+        modes: ['track'],
+        source: 'action',
+        merge: 'replace',
+    }),
+    stageStartTimestamp: def({
+        name: 'deployment_stage_start_timestamp_seconds',
+        type: 'gauge',
+        help: 'Unix time each started stage of the latest deployment began (elapsed of a running stage: time() minus it).',
+        labels: ['environment', 'deployment_id', 'service', 'stage'],
+        modes: ['track'],
+        source: 'action',
+        merge: 'replace',
+    }),
+    stageThreshold: def({
+        name: 'deployment_stage_threshold_seconds',
+        type: 'gauge',
+        help: 'The thresholds input in force: seconds a stage may take before it is slow (stage="total": the whole deployment).',
+        labels: ['environment', 'service', 'stage'],
         modes: ['track'],
         source: 'action',
         merge: 'replace',
@@ -33560,6 +33735,116 @@ class PushgatewayClient {
         if (response.status < 200 || response.status >= 300) {
             throw new Error(`Pushing to the Pushgateway group {${describeGroup(key)}} failed: HTTP ${response.status} ${response.text.trim().slice(0, 300)}`);
         }
+    }
+}
+
+
+/***/ }),
+
+/***/ 9033:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Dl: () => (/* binding */ inferServiceFromName)
+/* harmony export */ });
+/* unused harmony exports KNOWN_STAGES, ERROR_TYPES, inferStageFromStep, errorTypeForStage */
+/**
+ * Stage and service inference for jobs that give no stage map: keywords in
+ * step and job names, mapped onto the design document's stages and services.
+ */
+const KNOWN_STAGES = Object.freeze({
+    api: ['build', 'push', 'deploy_railway', 'health_check', 'migration', 'smoke_test', 'rollback'],
+    web: ['install', 'build', 'deploy_vercel', 'verification'],
+    database: ['migration_check', 'migration_apply', 'verification'],
+});
+/** Error types of the design document's taxonomy. */
+const ERROR_TYPES = Object.freeze([
+    'timeout',
+    'health_check_failed',
+    'migration_failed',
+    'test_failed',
+    'rollback_triggered',
+    'api_unreachable',
+    'database_connection_error',
+]);
+function tokens(name) {
+    return name
+        .toLowerCase()
+        .split(/[^a-z0-9]+/)
+        .filter(Boolean);
+}
+const SERVICE_WORDS = [
+    [
+        'database',
+        ['db', 'database', 'databases', 'migrate', 'migrations', 'migration', 'schema', 'postgres', 'alembic'],
+    ],
+    ['web', ['web', 'frontend', 'front', 'vercel', 'nextjs', 'next', 'site', 'ui']],
+    ['api', ['api', 'backend', 'server', 'railway']],
+];
+/** `api`, `web` or `database` when a name says so, else undefined. */
+function inferServiceFromName(name) {
+    const words = new Set(tokens(name));
+    for (const [service, keywords] of SERVICE_WORDS) {
+        if (keywords.some((k) => words.has(k)))
+            return service;
+    }
+    return undefined;
+}
+/**
+ * The stage a step's name suggests, or undefined for steps that are not
+ * deployment stages (checkout, setup, the action itself).
+ */
+function inferStageFromStep(stepName, service) {
+    const name = stepName.toLowerCase();
+    // Tooling around a deployment, not a stage of it: setting up builders and CLIs,
+    // logins, caches, artifacts, notifications.
+    if (/^(set\s*up|setup)\b|buildx|\blogin\b|\bcache\b|artifact|notif|\bslack\b|install .*\bcli\b/.test(name))
+        return undefined;
+    if (/roll\s*-?\s*back|revert deploy/.test(name))
+        return 'rollback';
+    if (/migrat|alembic|flyway|liquibase/.test(name)) {
+        if (service === 'database')
+            return /check|validat|pending|status|plan|dry|lint|verify/.test(name)
+                ? 'migration_check'
+                : 'migration_apply';
+        return 'migration';
+    }
+    if (/smoke/.test(name))
+        return 'smoke_test';
+    if (/health/.test(name))
+        return 'health_check';
+    if (/verif|schema check|validate schema/.test(name))
+        return 'verification';
+    if (/vercel/.test(name))
+        return 'deploy_vercel';
+    if (/railway/.test(name))
+        return 'deploy_railway';
+    if (/\bdeploy/.test(name))
+        return service === 'web' ? 'deploy_vercel' : 'deploy_railway';
+    if (/\bbuild|compile|bundle/.test(name))
+        return 'build';
+    if (/\bpush|publish image|upload image/.test(name))
+        return 'push';
+    if (/\binstall|npm ci|pnpm i\b|yarn install|dependencies/.test(name))
+        return 'install';
+    return undefined;
+}
+/** The error type a failed stage implies when no step reported one. */
+function errorTypeForStage(stage) {
+    switch (stage) {
+        case 'health_check':
+            return 'health_check_failed';
+        case 'migration':
+        case 'migration_check':
+        case 'migration_apply':
+            return 'migration_failed';
+        case 'smoke_test':
+        case 'verification':
+            return 'test_failed';
+        case 'rollback':
+            return 'rollback_triggered';
+        default:
+            return 'unknown';
     }
 }
 

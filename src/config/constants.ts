@@ -41,6 +41,10 @@ export const State = {
   DeploymentId: 'deployment-id',
   Service: 'service',
   MetricsReportFile: 'report-file',
+  /** The live reporter's pid, its bundle and its status file (post stops it and reads what it did). */
+  LivePid: 'live-pid',
+  LiveScript: 'live-script',
+  LiveStatusFile: 'live-status-file',
 } as const;
 
 /** Environment the action exports to later steps of the job (GITHUB_ENV). */

@@ -29,10 +29,21 @@ export interface GitHubClientOptions {
   readonly fetchImpl?: FetchLike;
 }
 
+/** A conditional job read: 200 with the job and its ETag, or 304 (unchanged). */
+export interface ConditionalJob {
+  readonly status: 200 | 304;
+  readonly job?: WorkflowJob;
+  readonly etag: string | undefined;
+  /** `x-ratelimit-remaining`, when the answer said. */
+  readonly rateRemaining: number | undefined;
+  readonly headers: Headers;
+}
+
 export class GitHubApiError extends Error {
   constructor(
     message: string,
     readonly status: number,
+    readonly headers?: Headers,
   ) {
     super(message);
     this.name = 'GitHubApiError';
@@ -97,6 +108,59 @@ export class GitHubClient {
       `GET job ${jobId}`,
       deadline,
     );
+  }
+
+  /**
+   * `GET /repos/{owner}/{repo}/actions/jobs/{job_id}` as a conditional request:
+   * with the last answer's ETag in `If-None-Match`, GitHub answers 304 when the
+   * job has not changed, and an authorised 304 does not count against the rate
+   * limit. One attempt: the live reporter's loop decides when to try again.
+   */
+  async getJobIfChanged(jobId: number, etag: string | undefined, deadline: number): Promise<ConditionalJob> {
+    const o = this.options;
+    this.requestCount++;
+    const response = await request(
+      {
+        url: `${o.apiUrl}/repos/${o.repository}/actions/jobs/${jobId}`,
+        headers: {
+          accept: 'application/vnd.github+json',
+          'x-github-api-version': '2022-11-28',
+          'user-agent': 'deployment-observability-action',
+          ...(o.token ? { authorization: `Bearer ${o.token}` } : {}),
+          ...(etag ? { 'if-none-match': etag } : {}),
+        },
+        timeoutMs: 5000,
+        attempts: 1,
+        deadline,
+        what: `GET job ${jobId}`,
+        retryOn: () => false,
+      },
+      o.clock,
+      o.fetchImpl ?? fetch,
+    );
+    const remaining = Number(response.headers.get('x-ratelimit-remaining') ?? NaN);
+    const rate = Number.isFinite(remaining) ? remaining : undefined;
+    if (response.status === 304) return { status: 304, etag, rateRemaining: rate, headers: response.headers };
+    if (response.status !== 200) {
+      throw new GitHubApiError(
+        `GET job ${jobId}: HTTP ${response.status} ${response.text.slice(0, 200).replace(/\s+/g, ' ')}`,
+        response.status,
+        response.headers,
+      );
+    }
+    let job: WorkflowJob;
+    try {
+      job = JSON.parse(response.text) as WorkflowJob;
+    } catch {
+      throw new GitHubApiError(`GET job ${jobId}: the answer is not JSON`, response.status, response.headers);
+    }
+    return {
+      status: 200,
+      job,
+      etag: response.headers.get('etag') ?? undefined,
+      rateRemaining: rate,
+      headers: response.headers,
+    };
   }
 
   /** One page of `GET /repos/{owner}/{repo}/actions/runs/{run_id}/attempts/{attempt}/jobs`. */

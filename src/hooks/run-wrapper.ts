@@ -7,6 +7,7 @@
 import { readConfig, type Config } from '../config/inputs.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
+import type { SpawnLike } from '../live/control.js';
 import type { ActionIO } from './io.js';
 
 export type HookName = 'pre' | 'main' | 'post';
@@ -41,6 +42,10 @@ export interface HookContext {
   readonly clock: Clock;
   readonly env: NodeJS.ProcessEnv;
   readonly problems: Problems;
+  /** The live reporter's bundle (default: dist/live beside the running hook's bundle). */
+  readonly liveScript?: string;
+  /** How the live reporter is spawned (tests pass their own). */
+  readonly spawn?: SpawnLike;
 }
 
 export type HookBody = (ctx: HookContext) => Promise<void>;

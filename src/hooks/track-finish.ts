@@ -20,6 +20,9 @@ import { deploymentAnnotations } from '../report/annotations.js';
 import { setDeploymentOutputs } from '../report/outputs.js';
 import { renderTrackSummary, type DeliveryLine } from '../report/summary.js';
 import { carryStoreOf } from '../state/carry-store.js';
+import { stopLiveReporter } from '../live/control.js';
+import { describeLive } from '../report/live.js';
+import { finalStates, stageProgress } from '../model/stage-state.js';
 import { groupingKey, trackContext } from './track-start.js';
 import { problemLogger, type HookContext } from './run-wrapper.js';
 
@@ -64,7 +67,11 @@ export async function finishTrack(ctx: HookContext): Promise<void> {
   }
   notes.push(...reported.problems);
 
-  // 2. The job's steps, from the API.
+  // 2. The live reporter stops first: no live push may land after post's final word.
+  const live = await stopLive(ctx);
+  if (live.note) notes.push(live.note);
+
+  // 3. The job's steps, from the API.
   let job: ApiJob = { steps: [] };
   let stagesKnown = false;
   let apiRequests = 0;
@@ -102,7 +109,7 @@ export async function finishTrack(ctx: HookContext): Promise<void> {
   }
   io.debug(`GitHub API requests: ${apiRequests}`);
 
-  // 3. The deployment.
+  // 4. The deployment.
   const steps = job.steps ?? [];
   const deployment: DeploymentResult = buildDeployment({
     job,
@@ -124,9 +131,21 @@ export async function finishTrack(ctx: HookContext): Promise<void> {
     `Deployment ${context.deploymentId}: ${deployment.status} in ${deployment.durationSeconds}s${deployment.failedStage ? `, failed at ${deployment.failedStage.stage} (${deployment.errorType})` : ''}.`,
   );
 
-  // 4. Metrics, pushed group by group (primary service first).
+  // 5. Metrics, pushed group by group (primary service first).
   const finishedAt = clock.now();
-  const grouped = finishUpdates(context, deployment, reported, { startedAt, finishedAt });
+  const ownNames = ownStepNames(steps, config.runner.actionRepository, config.runner.actionRef);
+  const stageStates = stagesKnown
+    ? finalStates(
+        stageProgress({ steps, service, rules: config.stageRules, ownStepNames: ownNames }),
+        (svc, stage) => deployment.stages.find((st) => st.service === svc && st.stage === stage)?.status,
+      )
+    : [];
+  const grouped = finishUpdates(context, deployment, reported, {
+    startedAt,
+    finishedAt,
+    stageStates,
+    thresholds: config.thresholds,
+  });
   const plans = [...grouped.entries()]
     .sort(([a], [b]) => (a === service ? -1 : b === service ? 1 : a.localeCompare(b)))
     .map(([svc, updates]) => ({ key: groupingKey(config, svc), updates }));
@@ -157,7 +176,7 @@ export async function finishTrack(ctx: HookContext): Promise<void> {
     });
   }
 
-  // 5. The metrics file, pushed or not.
+  // 6. The metrics file, pushed or not.
   const exposition = combinedExposition(primary);
   try {
     await mkdir(dirname(config.metricsFile), { recursive: true });
@@ -176,10 +195,10 @@ export async function finishTrack(ctx: HookContext): Promise<void> {
       text: `${reported.series.length} series reported by steps through DEPLOY_METRICS_FILE`,
     });
 
-  // 6. Outputs (GitHub ignores outputs set in post; a later instance's main sets them too).
+  // 7. Outputs (GitHub ignores outputs set in post; a later instance's main sets them too).
   setDeploymentOutputs(io, deployment, context.deploymentId, config.metricsFile);
 
-  // 7. Annotations.
+  // 8. Annotations.
   if (config.annotations) {
     for (const a of deploymentAnnotations(deployment, service)) {
       if (a.level === 'error') io.error(a.message, { title: a.title });
@@ -187,7 +206,7 @@ export async function finishTrack(ctx: HookContext): Promise<void> {
     }
   }
 
-  // 8. The job summary.
+  // 9. The job summary.
   if (config.writeSummary) {
     const runUrl =
       config.runner.repository && config.runner.runId
@@ -203,6 +222,7 @@ export async function finishTrack(ctx: HookContext): Promise<void> {
           branch: config.runner.refName,
           runUrl,
           delivery,
+          live: live.line,
           notes: [...notes, ...problems.list.filter((p) => !notes.includes(p))],
           stagesKnown,
         }),
@@ -211,4 +231,37 @@ export async function finishTrack(ctx: HookContext): Promise<void> {
       problems.report(`The job summary could not be written: ${(error as Error).message}`);
     }
   }
+}
+
+/** What post says about live tracking: one summary line, and a note when something went wrong. */
+interface LiveOutcome {
+  readonly line: string | undefined;
+  readonly note: string | undefined;
+}
+
+/** Stops the live reporter pre started (if any) and describes what it did. */
+async function stopLive(ctx: HookContext): Promise<LiveOutcome> {
+  const { config, io, clock } = ctx;
+  const pid = Number(io.getState(State.LivePid));
+  if (!Number.isInteger(pid) || pid <= 0) {
+    return {
+      line: config.live ? undefined : 'Live tracking: off (`live: false`); everything was reported by post.',
+      note: undefined,
+    };
+  }
+  const stopped = await stopLiveReporter(
+    pid,
+    io.getState(State.LiveStatusFile),
+    io.getState(State.LiveScript) || undefined,
+    clock,
+  );
+  io.debug(`Live reporter ${pid}: ${stopped.how} after ${stopped.waitedMs} ms`);
+  const text = describeLive(stopped.status, stopped.how, config.liveIntervalSeconds);
+  const note =
+    stopped.how === 'not running'
+      ? `The live reporter (pid ${pid}) was not running when post started (killed?); post reported everything.`
+      : stopped.status?.lastProblem && (stopped.status.errors > 0 || stopped.status.pushFailures > 0)
+        ? `Live tracking had problems (post reported everything): ${stopped.status.lastProblem}`
+        : undefined;
+  return { line: text, note };
 }

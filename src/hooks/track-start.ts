@@ -11,6 +11,7 @@ import { deploymentIdOf, type Config } from '../config/inputs.js';
 import { describeGroup, type GroupingKey } from '../metrics/pushgateway.js';
 import { deliverGroups, metricsSinks } from '../metrics/deliver.js';
 import { startUpdates, triggeredBy, type TrackContext } from '../metrics/track.js';
+import { launchLiveReporter, liveScriptPath, type LiveSettings } from '../live/control.js';
 import type { HookContext } from './run-wrapper.js';
 
 /** Pre's push must never hold up the deployment: a short budget. */
@@ -39,6 +40,40 @@ function instanceId(env: NodeJS.ProcessEnv): string {
   return env.GITHUB_ACTION || 'deployment-observability';
 }
 
+/**
+ * Starts the live reporter beside the job (live: true, a sink, a token). pre
+ * does not wait for it; its pid goes to post, which stops it.
+ */
+function startLive(ctx: HookContext, settings: LiveSettings): void {
+  const { config, io, env } = ctx;
+  if (!config.live) {
+    io.info('Live tracking is off (live: false): post reports the deployment when the job ends.');
+    return;
+  }
+  if (!config.githubToken) return; // post says the steps cannot be read
+  const script = ctx.liveScript ?? liveScriptPath();
+  if (!script) {
+    ctx.problems.report(
+      'The live reporter (dist/live/index.js) is missing from the action; only post will report',
+    );
+    return;
+  }
+  try {
+    const pid = launchLiveReporter(script, settings, env, ctx.spawn);
+    if (pid === undefined) throw new Error('no process id');
+    io.saveState(State.LivePid, String(pid));
+    io.saveState(State.LiveScript, script);
+    io.saveState(State.LiveStatusFile, settings.statusFile);
+    io.info(
+      `Live tracking: a reporter (pid ${pid}) looks at this job every ${config.liveIntervalSeconds}s and pushes each stage as it ends.`,
+    );
+  } catch (error) {
+    ctx.problems.report(
+      `The live reporter could not be started, so only post will report: ${(error as Error).message}`,
+    );
+  }
+}
+
 /** Returns the role this instance took: `owner` (tracks the job) or `passive`. */
 export async function startTrack(ctx: HookContext): Promise<'owner' | 'passive'> {
   const { config, io, env, clock } = ctx;
@@ -59,11 +94,13 @@ export async function startTrack(ctx: HookContext): Promise<'owner' | 'passive'>
   const base = config.runner.runnerTemp || env.TMPDIR || '/tmp';
   const safeJob = (config.runner.jobId || 'job').replace(/[^A-Za-z0-9_.-]/g, '_');
   const reportFile = join(base, 'deployment-observability', `${safeJob}-${deploymentId}.prom`);
+  let reportFileMade: string | undefined;
   try {
     await mkdir(dirname(reportFile), { recursive: true });
     await writeFile(reportFile, '', { flag: 'a' });
     io.exportVariable(ExportedEnv.MetricsFile, reportFile);
     io.saveState(State.MetricsReportFile, reportFile);
+    reportFileMade = reportFile;
   } catch (error) {
     ctx.problems.report(
       `Could not create DEPLOY_METRICS_FILE at ${reportFile}: ${(error as Error).message}; steps cannot report metrics`,
@@ -73,10 +110,22 @@ export async function startTrack(ctx: HookContext): Promise<'owner' | 'passive'>
   io.info(`Tracking deployment ${deploymentId} of ${config.service} to ${config.environment}.`);
 
   const sinks = await metricsSinks(config, clock);
-  if (sinks.length === 0) return TRACK_ROLE_OWNER;
+  if (sinks.length === 0) {
+    if (config.live)
+      io.info('Live tracking is off: there is no pushgateway-url or remote-write-url to push to.');
+    return TRACK_ROLE_OWNER;
+  }
+  startLive(ctx, {
+    deploymentId,
+    service: config.service,
+    startedAt,
+    reportFile: reportFileMade,
+    statusFile: join(base, 'deployment-observability', `live-${safeJob}-${deploymentId}.json`),
+    runnerPid: process.ppid > 1 ? process.ppid : undefined,
+  });
   const key = groupingKey(config, config.service);
   const { all } = await deliverGroups(
-    [{ key, updates: startUpdates(trackContext(config), startedAt) }],
+    [{ key, updates: startUpdates(trackContext(config), startedAt, config.thresholds) }],
     sinks,
     {
       store: undefined,

@@ -4,6 +4,7 @@
  * reported, and the run's context.
  */
 import type { DeploymentResult } from '../model/deployment.js';
+import type { StageProgress } from '../model/stage-state.js';
 import { METRICS, type MetricDefinition } from './definitions.js';
 import type { Labels } from './exposition.js';
 import type { ReportedMetrics } from './reported.js';
@@ -43,9 +44,14 @@ export function triggeredBy(eventName: string): string {
 }
 
 /** The gauges pre pushes when the deployment starts: visible live, so a hung deployment shows. */
-export function startUpdates(ctx: TrackContext, startedAtMs: number): SeriesUpdate[] {
+export function startUpdates(
+  ctx: TrackContext,
+  startedAtMs: number,
+  thresholds: Readonly<Record<string, number>> = {},
+): SeriesUpdate[] {
   const env = ctx.environment;
   return [
+    ...thresholdUpdates(ctx, ctx.service, thresholds),
     update(
       METRICS.inProgress,
       {
@@ -75,6 +81,10 @@ export interface RunnerTimes {
   readonly startedAt: number;
   /** When post ran: the deployment's last step had finished. */
   readonly finishedAt: number;
+  /** Every stage's final state (post's final word on `deployment_stage_state`). */
+  readonly stageStates?: readonly StageProgress[];
+  /** The `thresholds` input, written to every group the deployment writes. */
+  readonly thresholds?: Readonly<Record<string, number>>;
 }
 
 /** Everything post pushes for a finished deployment, grouped by service. */
@@ -218,16 +228,71 @@ export function finishUpdates(
     if (smoke.status === 'failure') add(smoke.service, METRICS.smokeTestFailuresTotal, labels, 1);
   }
 
-  for (const series of reported.series) {
-    const def = series.definition;
-    const service = series.labels.service ?? primary;
-    const labels: Record<string, string> = { ...series.labels };
-    if (def.labels.includes('environment')) labels.environment = env;
-    if (def.labels.includes('deployment_id')) labels.deployment_id = id;
-    if (def.labels.includes('service')) labels.service = service;
-    else delete labels.service;
-    add(def.labels.includes('service') ? service : primary, def, labels, series.value);
-  }
+  addReported(groups, ctx, reported.series);
+  for (const u of stageStateUpdates(ctx, times.stageStates ?? [])) push(groups, u.service, u.update);
+  // Every group this deployment writes carries the thresholds its stages are judged by.
+  for (const service of groups.keys())
+    for (const u of thresholdUpdates(ctx, service, times.thresholds ?? {})) push(groups, service, u);
 
   return groups;
+}
+
+/**
+ * What steps reported, with the standard labels set, into the group of the
+ * series' own `service` (else the job's). `only` keeps the series for which it
+ * returns true (the live reporter pushes gauges only).
+ */
+export function addReported(
+  groups: GroupedUpdates,
+  ctx: TrackContext,
+  series: ReportedMetrics['series'],
+  only: (s: ReportedMetrics['series'][number]) => boolean = () => true,
+): void {
+  for (const s of series) {
+    if (!only(s)) continue;
+    const def = s.definition;
+    const service = s.labels.service ?? ctx.service;
+    const labels: Record<string, string> = { ...s.labels };
+    if (def.labels.includes('environment')) labels.environment = ctx.environment;
+    if (def.labels.includes('deployment_id')) labels.deployment_id = ctx.deploymentId;
+    if (def.labels.includes('service')) labels.service = service;
+    else delete labels.service;
+    push(groups, def.labels.includes('service') ? service : ctx.service, update(def, labels, s.value));
+  }
+}
+
+/**
+ * `deployment_stage_state` (1 on the stage's current state) and
+ * `deployment_stage_start_timestamp_seconds` of every stage, each for its
+ * service's group.
+ */
+export function stageStateUpdates(
+  ctx: TrackContext,
+  stages: readonly StageProgress[],
+): { service: string; update: SeriesUpdate }[] {
+  const out: { service: string; update: SeriesUpdate }[] = [];
+  for (const p of stages) {
+    const base = { environment: ctx.environment, deployment_id: ctx.deploymentId, service: p.service };
+    out.push({
+      service: p.service,
+      update: update(METRICS.stageState, { ...base, stage: p.stage, state: p.state }, 1),
+    });
+    if (p.startedAt !== undefined)
+      out.push({
+        service: p.service,
+        update: update(METRICS.stageStartTimestamp, { ...base, stage: p.stage }, p.startedAt / 1000),
+      });
+  }
+  return out;
+}
+
+/** `deployment_stage_threshold_seconds` of every stage in the `thresholds` input, for one group. */
+export function thresholdUpdates(
+  ctx: TrackContext,
+  service: string,
+  thresholds: Readonly<Record<string, number>>,
+): SeriesUpdate[] {
+  return Object.entries(thresholds).map(([stage, seconds]) =>
+    update(METRICS.stageThreshold, { environment: ctx.environment, service, stage }, seconds),
+  );
 }

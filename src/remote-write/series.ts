@@ -5,7 +5,8 @@
  * and the backend's answer to the group's query becomes the same
  * {@link ExistingGroup} a Pushgateway read gives, so counters merge the same way.
  */
-import { metricByName } from '../metrics/definitions.js';
+import { METRICS, metricByName } from '../metrics/definitions.js';
+import { STAGE_STATES } from '../model/stage-state.js';
 import type { MetricFamily, Sample } from '../metrics/exposition.js';
 import type { GroupingKey } from '../metrics/pushgateway.js';
 import type { ExistingGroup } from '../metrics/series.js';
@@ -63,7 +64,7 @@ export function toWriteRequest(
       help: family.help,
       unit: '',
     });
-    for (const sample of family.samples) {
+    for (const sample of withStateZeros(family)) {
       const labels: Record<string, string> = { ...sample.labels };
       // The grouping key wins, as it does on the Pushgateway.
       for (const [name, value] of key) labels[name] = value;
@@ -75,6 +76,30 @@ export function toWriteRequest(
     }
   }
   return { timeseries: [...series.values()], metadata };
+}
+
+/**
+ * `deployment_stage_state` is one series per stage on the Pushgateway (its
+ * family is replaced whole). Remote-written series are never replaced: a
+ * stage that went from running to success would keep its `running` series at
+ * 1 until it goes stale. So each write also sets the stage's other states to
+ * 0, and the latest sample of every state series is right.
+ */
+function withStateZeros(family: MetricFamily): readonly Sample[] {
+  if (family.name !== METRICS.stageState.name) return family.samples;
+  const written = new Set(family.samples.map((s) => JSON.stringify(Object.entries(s.labels).sort())));
+  const out: Sample[] = [...family.samples];
+  for (const sample of family.samples) {
+    if (sample.value !== 1) continue;
+    for (const state of STAGE_STATES) {
+      const labels = { ...sample.labels, state };
+      const id = JSON.stringify(Object.entries(labels).sort());
+      if (written.has(id)) continue;
+      written.add(id);
+      out.push({ ...sample, labels, value: 0 });
+    }
+  }
+  return out;
 }
 
 function promqlString(value: string): string {

@@ -21,6 +21,8 @@ export interface TrackSummaryInput {
   readonly runUrl: string | undefined;
   /** Where the metrics went (Pushgateway groups, metrics file, carried counts). */
   readonly delivery: readonly DeliveryLine[];
+  /** What live tracking did (one line), when it ran or was turned off. */
+  readonly live?: string;
   /** Problems met on the way (API, reported lines), shown so nothing is silently lost. */
   readonly notes: readonly string[];
   /** False when the API's steps could not be read. */
@@ -119,6 +121,7 @@ export function renderTrackSummary(input: TrackSummaryInput): string {
   }
 
   out.push('### Metrics', '');
+  if (input.live) out.push(`- 📡 ${input.live}`);
   for (const line of input.delivery) out.push(`- ${line.ok ? '✔' : '⚠️'} ${line.text}`);
   out.push('');
   if (input.notes.length > 0) {

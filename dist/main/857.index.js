@@ -1,8 +1,8 @@
-export const id = 736;
-export const ids = [736];
+export const id = 857;
+export const ids = [857];
 export const modules = {
 
-/***/ 2736:
+/***/ 5857:
 /***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
 
 
@@ -19,6 +19,127 @@ var http = __webpack_require__(4098);
 var pushgateway = __webpack_require__(5715);
 // EXTERNAL MODULE: ./src/metrics/definitions.ts
 var definitions = __webpack_require__(6511);
+// EXTERNAL MODULE: ./src/model/deployment.ts
+var deployment = __webpack_require__(958);
+// EXTERNAL MODULE: ./src/model/infer.ts
+var infer = __webpack_require__(9033);
+;// CONCATENATED MODULE: ./src/model/stage-state.ts
+/**
+ * Where each stage of a deployment stands, from the job's steps as the REST
+ * API shows them while the job runs: finished steps `completed`, the current
+ * one `in_progress`, later ones (post steps included) `queued`. Pure: the live
+ * reporter reads it every interval and post writes its final form.
+ */
+
+
+
+
+const STAGE_STATES = Object.freeze([
+    'waiting',
+    'running',
+    'success',
+    'failure',
+    'skipped',
+]);
+/** Conclusions that fail a step (and its stage): the model's rule for a failed stage. */
+const FAILED = new Set(['failure', 'cancelled', 'timed_out']);
+function stepState(step) {
+    if (step.status === 'queued' || step.status === 'waiting' || step.status === 'pending')
+        return 'waiting';
+    if (step.status !== 'completed')
+        return 'running';
+    if (step.conclusion === 'skipped')
+        return 'skipped';
+    return FAILED.has(step.conclusion ?? '') ? 'failure' : 'success';
+}
+/**
+ * A stage's state from its steps' states: a failed step fails it at once
+ * (whatever else still runs); else a running step, or finished and waiting
+ * steps together, make it running; all waiting is waiting; all skipped is
+ * skipped; else it succeeded.
+ */
+function combineStates(states) {
+    if (states.includes('failure'))
+        return 'failure';
+    if (states.includes('running'))
+        return 'running';
+    if (states.every((s) => s === 'waiting'))
+        return 'waiting';
+    if (states.includes('waiting'))
+        return 'running';
+    if (states.every((s) => s === 'skipped'))
+        return 'skipped';
+    return 'success';
+}
+/** Every stage the job's main steps map to, finished, running or still waiting, in step order. */
+function stageProgress(input) {
+    const byKey = new Map();
+    mainStepsOf(input.steps, input.ownStepNames).forEach((step, order) => {
+        const target = input.rules.length > 0
+            ? matchStage(input.rules, step.name)
+            : (() => {
+                const stage = inferStageFromStep(step.name, input.service);
+                return stage === undefined ? undefined : { service: undefined, stage };
+            })();
+        if (!target)
+            return;
+        const service = target.service ?? input.service;
+        const key = `${service}/${target.stage}`;
+        const state = stepState(step);
+        const ran = state !== 'waiting' && state !== 'skipped';
+        const start = ran ? parseTimestamp(step.started_at) : undefined;
+        const end = state === 'success' || state === 'failure' ? parseTimestamp(step.completed_at) : undefined;
+        let acc = byKey.get(key);
+        if (!acc) {
+            acc = {
+                service,
+                stage: target.stage,
+                states: [],
+                startedAt: undefined,
+                completedAt: undefined,
+                failedAt: undefined,
+                order,
+            };
+            byKey.set(key, acc);
+        }
+        acc.states.push(state);
+        if (start !== undefined)
+            acc.startedAt = Math.min(acc.startedAt ?? start, start);
+        if (end !== undefined)
+            acc.completedAt = Math.max(acc.completedAt ?? end, end);
+        if (state === 'failure' && end !== undefined)
+            acc.failedAt = Math.min(acc.failedAt ?? end, end);
+    });
+    return [...byKey.values()]
+        .sort((a, b) => a.order - b.order)
+        .map((acc) => {
+        const state = combineStates(acc.states);
+        const final = state === 'success' || state === 'failure' || state === 'skipped';
+        return Object.freeze({
+            service: acc.service,
+            stage: acc.stage,
+            state,
+            startedAt: acc.startedAt,
+            completedAt: final ? acc.completedAt : undefined,
+            failedAt: state === 'failure' ? acc.failedAt : undefined,
+        });
+    });
+}
+/**
+ * The states post writes as its final word: once the job is over nothing
+ * waits or runs any more, so a stage still shown running (the API lagging
+ * past post's wait) takes its outcome, and one still waiting never ran.
+ */
+function finalStates(progress, outcomeOf) {
+    return progress.map((p) => {
+        if (p.state === 'waiting')
+            return { ...p, state: 'skipped' };
+        if (p.state === 'running')
+            return { ...p, state: outcomeOf(p.service, p.stage) ?? 'success' };
+        return p;
+    });
+}
+
 // EXTERNAL MODULE: ./node_modules/protobufjs/light.js
 var light = __webpack_require__(365);
 var light_default = /*#__PURE__*/__webpack_require__.n(light);
@@ -90,6 +211,7 @@ function decodeWriteRequest(body) {
  */
 
 
+
 /**
  * How far back a sample may be timestamped. Receivers refuse samples older than
  * their head block allows (Prometheus: "out of bounds" past about an hour);
@@ -129,7 +251,7 @@ function toWriteRequest(key, families, times) {
             help: family.help,
             unit: '',
         });
-        for (const sample of family.samples) {
+        for (const sample of withStateZeros(family)) {
             const labels = { ...sample.labels };
             // The grouping key wins, as it does on the Pushgateway.
             for (const [name, value] of key)
@@ -142,6 +264,32 @@ function toWriteRequest(key, families, times) {
         }
     }
     return { timeseries: [...series.values()], metadata };
+}
+/**
+ * `deployment_stage_state` is one series per stage on the Pushgateway (its
+ * family is replaced whole). Remote-written series are never replaced: a
+ * stage that went from running to success would keep its `running` series at
+ * 1 until it goes stale. So each write also sets the stage's other states to
+ * 0, and the latest sample of every state series is right.
+ */
+function withStateZeros(family) {
+    if (family.name !== definitions/* METRICS */.Cb.stageState.name)
+        return family.samples;
+    const written = new Set(family.samples.map((s) => JSON.stringify(Object.entries(s.labels).sort())));
+    const out = [...family.samples];
+    for (const sample of family.samples) {
+        if (sample.value !== 1)
+            continue;
+        for (const state of STAGE_STATES) {
+            const labels = { ...sample.labels, state };
+            const id = JSON.stringify(Object.entries(labels).sort());
+            if (written.has(id))
+                continue;
+            written.add(id);
+            out.push({ ...sample, labels, value: 0 });
+        }
+    }
+    return out;
 }
 function promqlString(value) {
     // JSON string escapes are valid PromQL (Go) string escapes.

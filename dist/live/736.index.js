@@ -19,6 +19,8 @@ var http = __webpack_require__(4098);
 var pushgateway = __webpack_require__(5715);
 // EXTERNAL MODULE: ./src/metrics/definitions.ts
 var definitions = __webpack_require__(6511);
+// EXTERNAL MODULE: ./src/model/stage-state.ts
+var stage_state = __webpack_require__(3891);
 // EXTERNAL MODULE: ./node_modules/protobufjs/light.js
 var light = __webpack_require__(365);
 var light_default = /*#__PURE__*/__webpack_require__.n(light);
@@ -90,6 +92,7 @@ function decodeWriteRequest(body) {
  */
 
 
+
 /**
  * How far back a sample may be timestamped. Receivers refuse samples older than
  * their head block allows (Prometheus: "out of bounds" past about an hour);
@@ -129,7 +132,7 @@ function toWriteRequest(key, families, times) {
             help: family.help,
             unit: '',
         });
-        for (const sample of family.samples) {
+        for (const sample of withStateZeros(family)) {
             const labels = { ...sample.labels };
             // The grouping key wins, as it does on the Pushgateway.
             for (const [name, value] of key)
@@ -142,6 +145,32 @@ function toWriteRequest(key, families, times) {
         }
     }
     return { timeseries: [...series.values()], metadata };
+}
+/**
+ * `deployment_stage_state` is one series per stage on the Pushgateway (its
+ * family is replaced whole). Remote-written series are never replaced: a
+ * stage that went from running to success would keep its `running` series at
+ * 1 until it goes stale. So each write also sets the stage's other states to
+ * 0, and the latest sample of every state series is right.
+ */
+function withStateZeros(family) {
+    if (family.name !== definitions/* METRICS */.Cb.stageState.name)
+        return family.samples;
+    const written = new Set(family.samples.map((s) => JSON.stringify(Object.entries(s.labels).sort())));
+    const out = [...family.samples];
+    for (const sample of family.samples) {
+        if (sample.value !== 1)
+            continue;
+        for (const state of stage_state/* STAGE_STATES */.cP) {
+            const labels = { ...sample.labels, state };
+            const id = JSON.stringify(Object.entries(labels).sort());
+            if (written.has(id))
+                continue;
+            written.add(id);
+            out.push({ ...sample, labels, value: 0 });
+        }
+    }
+    return out;
 }
 function promqlString(value) {
     // JSON string escapes are valid PromQL (Go) string escapes.

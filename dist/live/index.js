@@ -1,0 +1,3645 @@
+import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
+/******/ var __webpack_modules__ = ({
+
+/***/ 1557:
+/***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
+
+__nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
+/* harmony import */ var _live_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9788);
+
+await (0,_live_main_js__WEBPACK_IMPORTED_MODULE_0__/* .runLiveProcess */ .T)();
+// Work a bounded call left behind (a timed-out request) must not keep the reporter alive.
+process.exit();
+
+__webpack_async_result__();
+} catch(e) { __webpack_async_result__(e); } }, 1);
+
+/***/ }),
+
+/***/ 9788:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  T: () => (/* binding */ runLiveProcess)
+});
+
+// EXTERNAL MODULE: ./src/model/infer.ts
+var infer = __nccwpck_require__(9033);
+// EXTERNAL MODULE: ./src/model/stage-map.ts
+var stage_map = __nccwpck_require__(2156);
+;// CONCATENATED MODULE: ./src/config/constants.ts
+/** Names the action shares with the runner: inputs, outputs, saved state and environment. */
+const Inputs = {
+    Mode: 'mode',
+    GitHubToken: 'github-token',
+    Environment: 'environment',
+    Service: 'service',
+    Stages: 'stages',
+    Thresholds: 'thresholds',
+    PushgatewayUrl: 'pushgateway-url',
+    PushgatewayAuth: 'pushgateway-auth',
+    PushgatewayJob: 'pushgateway-job',
+    RemoteWriteUrl: 'remote-write-url',
+    RemoteWriteAuth: 'remote-write-auth',
+    RemoteWriteHeaders: 'remote-write-headers',
+    RemoteWriteQueryUrl: 'remote-write-query-url',
+    MetricsFile: 'metrics-file',
+    JobStatus: 'job-status',
+    CheckRunId: 'check-run-id',
+    Summary: 'summary',
+    Annotations: 'annotations',
+    FailOnError: 'fail-on-error',
+    Live: 'live',
+    LiveIntervalSeconds: 'live-interval-seconds',
+};
+const Outputs = {
+    DeploymentId: 'deployment-id',
+    Status: 'status',
+    FailedStage: 'failed-stage',
+    ErrorType: 'error-type',
+    DurationSeconds: 'duration-seconds',
+    MetricsFile: 'metrics-file',
+    StagesJson: 'stages-json',
+};
+/** Saved with core.saveState in pre/main, read back as STATE_<name> by the same instance's post. */
+const State = {
+    Role: 'role',
+    StartedAt: 'started-at',
+    DeploymentId: 'deployment-id',
+    Service: 'service',
+    MetricsReportFile: 'report-file',
+    /** The live reporter's pid, its bundle and its status file (post stops it and reads what it did). */
+    LivePid: 'live-pid',
+    LiveScript: 'live-script',
+    LiveStatusFile: 'live-status-file',
+};
+/** Environment the action exports to later steps of the job (GITHUB_ENV). */
+const ExportedEnv = {
+    MetricsFile: 'DEPLOY_METRICS_FILE',
+    DeploymentId: 'DEPLOYMENT_ID',
+    /**
+     * Set by the first track instance of a job: later instances see it and stay
+     * passive, so exactly one instance (the first one in the job, whose post runs
+     * last) does the post work.
+     */
+    Owner: 'DEPLOYMENT_OBSERVABILITY_OWNER',
+};
+/** Where counts of a failed push wait for the next push (self-hosted runners, tests). */
+const STATE_DIR_ENV = 'DEPLOYMENT_OBSERVABILITY_STATE_DIR';
+const TRACK_ROLE_OWNER = 'owner';
+const TRACK_ROLE_PASSIVE = 'passive';
+
+;// CONCATENATED MODULE: ./src/config/inputs.ts
+/**
+ * The one place that reads inputs and the runner's environment. Returns one
+ * frozen, typed config built as a single literal, plus problems that each
+ * name the input; a bad input falls back to its default and nothing else is
+ * lost (the hook turns problems into warnings).
+ */
+
+
+
+const DEFAULT_THRESHOLDS = Object.freeze({
+    build: 120,
+    push: 60,
+    deploy_railway: 180,
+    health_check: 30,
+    migration: 60,
+    deploy_vercel: 180,
+    smoke_test: 90,
+    total: 900,
+});
+/** The live reporter looks at the job at most this often: GitHub's API lags the runner by seconds anyway. */
+const MIN_LIVE_INTERVAL_SECONDS = 5;
+const DEFAULT_LIVE_INTERVAL_SECONDS = 10;
+/** `live-interval-seconds`: a number of seconds, at least the minimum; anything else falls back to the default. */
+function parseLiveInterval(value, problems) {
+    const v = value.trim().replace(/s$/, '');
+    if (v === '')
+        return DEFAULT_LIVE_INTERVAL_SECONDS;
+    const n = Number(v);
+    if (!Number.isFinite(n) || !/^\d+(\.\d+)?$/.test(v)) {
+        problems.push(`input ${Inputs.LiveIntervalSeconds}: "${value.slice(0, 40)}" is not a number of seconds; using ${DEFAULT_LIVE_INTERVAL_SECONDS}`);
+        return DEFAULT_LIVE_INTERVAL_SECONDS;
+    }
+    if (n < MIN_LIVE_INTERVAL_SECONDS) {
+        problems.push(`input ${Inputs.LiveIntervalSeconds}: ${v} is below the minimum of ${MIN_LIVE_INTERVAL_SECONDS} seconds; using ${DEFAULT_LIVE_INTERVAL_SECONDS}`);
+        return DEFAULT_LIVE_INTERVAL_SECONDS;
+    }
+    return n;
+}
+function parseBoolean(value, name, fallback, problems) {
+    const v = value.trim().toLowerCase();
+    if (v === '')
+        return fallback;
+    if (['true', 'yes', '1', 'on'].includes(v))
+        return true;
+    if (['false', 'no', '0', 'off'].includes(v))
+        return false;
+    problems.push(`input ${name}: "${value}" is not true or false; using ${fallback}`);
+    return fallback;
+}
+/** `stage=seconds` entries separated by spaces, commas or new lines. */
+function parseThresholds(text, problems, inputName = Inputs.Thresholds) {
+    const thresholds = { ...DEFAULT_THRESHOLDS };
+    for (const entry of text.split(/[\s,]+/).filter(Boolean)) {
+        const match = /^([a-zA-Z_][a-zA-Z0-9_]*)=(\d+(?:\.\d+)?)s?$/.exec(entry);
+        if (!match) {
+            problems.push(`input ${inputName}: "${entry}" is not stage=seconds; entry skipped`);
+            continue;
+        }
+        thresholds[match[1]] = Number(match[2]);
+    }
+    return Object.freeze(thresholds);
+}
+function parsePushgateway(read, problems, secrets) {
+    const raw = read(Inputs.PushgatewayUrl).trim();
+    if (raw === '')
+        return undefined;
+    let url;
+    try {
+        url = new URL(raw);
+    }
+    catch {
+        problems.push(`input ${Inputs.PushgatewayUrl}: "${raw}" is not a URL; nothing will be pushed`);
+        return undefined;
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+        problems.push(`input ${Inputs.PushgatewayUrl}: only http and https URLs work; nothing will be pushed`);
+        return undefined;
+    }
+    let auth = read(Inputs.PushgatewayAuth);
+    if (url.username || url.password) {
+        // fetch refuses URLs with credentials (and would print them in its error): move them to a header.
+        const user = decodeURIComponent(url.username);
+        const password = decodeURIComponent(url.password);
+        if (password)
+            secrets.push(password);
+        secrets.push(Buffer.from(`${user}:${password}`).toString('base64'));
+        if (auth.trim() === '')
+            auth = `${user}:${password}`;
+        url.username = '';
+        url.password = '';
+        problems.push(`input ${Inputs.PushgatewayUrl}: credentials in the URL were moved to an Authorization header; put them in ${Inputs.PushgatewayAuth} (a secret) instead`);
+    }
+    const job = read(Inputs.PushgatewayJob).trim() || 'deployment';
+    return Object.freeze({
+        url: url.toString().replace(/\/+$/, ''),
+        authorization: authorization(auth),
+        job,
+    });
+}
+/** Header names remote write sets itself (the protocol's, and what fetch owns). */
+const RESERVED_HEADERS = new Set([
+    'content-encoding',
+    'content-type',
+    'content-length',
+    'x-prometheus-remote-write-version',
+    'host',
+]);
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const SECRET_HEADER = /auth|token|key|secret|passw|cookie/i;
+/** `remote-write-headers`: one `Name: value` a line; `#` lines and blank lines are skipped. */
+function parseHeaders(text, input, problems, secrets) {
+    const headers = {};
+    text.split(/\r?\n/).forEach((raw, index) => {
+        const line = raw.trim();
+        if (line === '' || line.startsWith('#'))
+            return;
+        const colon = line.indexOf(':');
+        const name = colon > 0 ? line.slice(0, colon).trim() : '';
+        const value = colon > 0 ? line.slice(colon + 1).trim() : '';
+        if (!HEADER_NAME.test(name) || value === '' || /[\0\r\n]/.test(value)) {
+            problems.push(`input ${input}, line ${index + 1}: expected "Name: value"; the line is ignored`);
+            return;
+        }
+        const lower = name.toLowerCase();
+        if (RESERVED_HEADERS.has(lower)) {
+            problems.push(`input ${input}, line ${index + 1}: ${name} is set by the remote-write protocol and cannot be changed; the line is ignored`);
+            return;
+        }
+        if (SECRET_HEADER.test(lower))
+            secrets.push(value.replace(/^(Bearer|Basic)\s+/i, ''), value);
+        headers[lower] = value;
+    });
+    return headers;
+}
+/**
+ * The query API that holds what remote write wrote, for the well-known write
+ * paths: Prometheus and VictoriaMetrics (`/api/v1/write`) answer queries on the
+ * same base, Mimir and Cortex (`/api/v1/push`) under `/prometheus`, Grafana
+ * Cloud and older Cortex (`/api/prom/push`) under `/api/prom`. Thanos Receive
+ * and VictoriaMetrics cluster (vminsert) have no query API of their own.
+ */
+function deriveQueryUrl(writeUrl) {
+    const url = new URL(writeUrl);
+    const path = url.pathname.replace(/\/+$/, '');
+    const base = (suffix, add) => {
+        url.pathname = path.slice(0, path.length - suffix.length) + add;
+        url.search = '';
+        return url.toString().replace(/\/+$/, '');
+    };
+    if (path.startsWith('/insert/'))
+        return undefined;
+    if (path.endsWith('/api/v1/write'))
+        return base('/api/v1/write', '');
+    if (path.endsWith('/api/prom/push'))
+        return base('/api/prom/push', '/api/prom');
+    if (path.endsWith('/api/v1/push'))
+        return base('/api/v1/push', '/prometheus');
+    return undefined;
+}
+function httpUrl(raw, input, problems, secrets, consequence) {
+    let url;
+    try {
+        url = new URL(raw);
+    }
+    catch {
+        problems.push(`input ${input}: "${raw}" is not a URL; ${consequence}`);
+        return undefined;
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+        problems.push(`input ${input}: only http and https URLs work; ${consequence}`);
+        return undefined;
+    }
+    let credentials;
+    if (url.username || url.password) {
+        const user = decodeURIComponent(url.username);
+        const password = decodeURIComponent(url.password);
+        if (password)
+            secrets.push(password);
+        secrets.push(Buffer.from(`${user}:${password}`).toString('base64'));
+        credentials = `${user}:${password}`;
+        url.username = '';
+        url.password = '';
+    }
+    return { url, credentials };
+}
+function parseRemoteWrite(read, problems, secrets) {
+    const raw = read(Inputs.RemoteWriteUrl).trim();
+    if (raw === '')
+        return undefined;
+    const parsed = httpUrl(raw, Inputs.RemoteWriteUrl, problems, secrets, 'nothing will be remote-written');
+    if (!parsed)
+        return undefined;
+    let auth = read(Inputs.RemoteWriteAuth);
+    if (parsed.credentials !== undefined) {
+        if (auth.trim() === '')
+            auth = parsed.credentials;
+        problems.push(`input ${Inputs.RemoteWriteUrl}: credentials in the URL were moved to an Authorization header; put them in ${Inputs.RemoteWriteAuth} (a secret) instead`);
+    }
+    const url = parsed.url.toString();
+    const headers = parseHeaders(read(Inputs.RemoteWriteHeaders), Inputs.RemoteWriteHeaders, problems, secrets);
+    const queryRaw = read(Inputs.RemoteWriteQueryUrl).trim();
+    let queryUrl;
+    if (queryRaw !== '') {
+        const q = httpUrl(queryRaw, Inputs.RemoteWriteQueryUrl, problems, secrets, 'counter totals cannot be read, so counters are carried instead of written');
+        if (q)
+            queryUrl = q.url
+                .toString()
+                .replace(/\/+$/, '')
+                .replace(/\/api\/v1\/query$/, '');
+    }
+    else {
+        queryUrl = deriveQueryUrl(url);
+        if (!queryUrl)
+            problems.push(`input ${Inputs.RemoteWriteQueryUrl}: cannot tell where ${url} is queried (e.g. Thanos Receive is queried through Thanos Query); set it, or counters are carried instead of written`);
+    }
+    return Object.freeze({
+        url,
+        authorization: authorization(auth),
+        headers: Object.freeze(headers),
+        queryUrl,
+    });
+}
+function authorization(auth) {
+    const value = auth.trim();
+    if (value === '')
+        return undefined;
+    if (/^bearer\s+/i.test(value))
+        return `Bearer ${value.replace(/^bearer\s+/i, '')}`;
+    if (/^basic\s+/i.test(value))
+        return value;
+    if (value.includes(':'))
+        return `Basic ${Buffer.from(value).toString('base64')}`;
+    return `Bearer ${value}`;
+}
+function secretsOf(read) {
+    const secrets = [];
+    const token = read(Inputs.GitHubToken).trim();
+    if (token)
+        secrets.push(token);
+    for (const name of [Inputs.PushgatewayAuth, Inputs.RemoteWriteAuth]) {
+        const auth = read(name).trim();
+        if (!auth)
+            continue;
+        secrets.push(auth);
+        const header = authorization(auth);
+        if (header)
+            secrets.push(header.replace(/^(Bearer|Basic)\s+/i, ''));
+        if (!/^bearer\s+/i.test(auth) && auth.includes(':'))
+            secrets.push(auth.slice(auth.indexOf(':') + 1));
+    }
+    return secrets.filter((s) => s.length >= 4);
+}
+/** Reads the runner's environment. */
+function readRunnerContext(env) {
+    const attempt = Number(env.GITHUB_RUN_ATTEMPT ?? '1');
+    return Object.freeze({
+        repository: env.GITHUB_REPOSITORY ?? '',
+        runId: env.GITHUB_RUN_ID ?? '',
+        runAttempt: Number.isInteger(attempt) && attempt > 0 ? attempt : 1,
+        jobId: env.GITHUB_JOB ?? '',
+        workflow: env.GITHUB_WORKFLOW ?? '',
+        refName: env.GITHUB_REF_NAME ?? '',
+        eventName: env.GITHUB_EVENT_NAME ?? '',
+        apiUrl: (env.GITHUB_API_URL ?? 'https://api.github.com').replace(/\/+$/, ''),
+        serverUrl: (env.GITHUB_SERVER_URL ?? 'https://github.com').replace(/\/+$/, ''),
+        runnerName: env.RUNNER_NAME ?? '',
+        runnerTemp: env.RUNNER_TEMP ?? '',
+        actionRepository: env.GITHUB_ACTION_REPOSITORY ?? '',
+        actionRef: env.GITHUB_ACTION_REF ?? '',
+    });
+}
+/** Reads every input into one frozen config. Never throws. */
+function readConfig(read, env) {
+    const problems = [];
+    const runner = readRunnerContext(env);
+    const modeRaw = read(Inputs.Mode).trim().toLowerCase() || 'track';
+    let mode = 'track';
+    if (modeRaw === 'track' || modeRaw === 'summary' || modeRaw === 'verify')
+        mode = modeRaw;
+    else
+        problems.push(`input ${Inputs.Mode}: "${modeRaw}" is not track, summary or verify; using track`);
+    const serviceInput = read(Inputs.Service).trim();
+    const { rules, problems: mapProblems } = (0,stage_map/* parseStageMap */.m)(read(Inputs.Stages), Inputs.Stages);
+    problems.push(...mapProblems);
+    const checkRunRaw = read(Inputs.CheckRunId).trim();
+    let checkRunId;
+    if (checkRunRaw !== '') {
+        if (/^\d+$/.test(checkRunRaw) && Number.isSafeInteger(Number(checkRunRaw)))
+            checkRunId = Number(checkRunRaw);
+        else
+            problems.push(`input ${Inputs.CheckRunId}: "${checkRunRaw}" is not a job id; looking the job up instead`);
+    }
+    const secrets = secretsOf(read);
+    const pushgateway = parsePushgateway(read, problems, secrets);
+    const remoteWrite = parseRemoteWrite(read, problems, secrets);
+    const metricsFileInput = read(Inputs.MetricsFile).trim();
+    const metricsFile = metricsFileInput !== ''
+        ? metricsFileInput
+        : `${runner.runnerTemp || (env.TMPDIR ?? '/tmp')}/deployment-metrics.prom`;
+    const config = Object.freeze({
+        mode,
+        githubToken: read(Inputs.GitHubToken).trim(),
+        environment: read(Inputs.Environment).trim() || 'production',
+        service: serviceInput || (0,infer/* inferServiceFromName */.Dl)(runner.jobId) || runner.jobId || 'deployment',
+        serviceGiven: serviceInput !== '',
+        stageRules: Object.freeze(rules),
+        thresholds: parseThresholds(read(Inputs.Thresholds), problems),
+        pushgateway,
+        remoteWrite,
+        metricsJob: read(Inputs.PushgatewayJob).trim() || 'deployment',
+        metricsFile,
+        jobStatus: read(Inputs.JobStatus).trim().toLowerCase(),
+        checkRunId,
+        writeSummary: parseBoolean(read(Inputs.Summary), Inputs.Summary, true, problems),
+        annotations: parseBoolean(read(Inputs.Annotations), Inputs.Annotations, true, problems),
+        failOnError: parseBoolean(read(Inputs.FailOnError), Inputs.FailOnError, false, problems),
+        live: mode === 'track' ? parseBoolean(read(Inputs.Live), Inputs.Live, true, problems) : false,
+        liveIntervalSeconds: mode === 'track'
+            ? parseLiveInterval(read(Inputs.LiveIntervalSeconds), problems)
+            : DEFAULT_LIVE_INTERVAL_SECONDS,
+        runner,
+        secrets: Object.freeze(secrets.filter((v, i) => secrets.indexOf(v) === i)),
+    });
+    return { config, problems };
+}
+/** The deployment id: the run id, with `-<attempt>` for re-runs (CONTRACT.md). */
+function deploymentIdOf(runner) {
+    const runId = runner.runId || 'local';
+    return runner.runAttempt > 1 ? `${runId}-${runner.runAttempt}` : runId;
+}
+
+// EXTERNAL MODULE: ./src/util/http.ts
+var http = __nccwpck_require__(4098);
+;// CONCATENATED MODULE: ./src/github/client.ts
+
+class GitHubApiError extends Error {
+    status;
+    headers;
+    constructor(message, status, headers) {
+        super(message);
+        this.status = status;
+        this.headers = headers;
+        this.name = 'GitHubApiError';
+    }
+}
+class GitHubClient {
+    options;
+    /** Requests sent (attempts included), for the benchmark and the summary. */
+    requestCount = 0;
+    constructor(options) {
+        this.options = options;
+    }
+    async getJson(path, what, deadline) {
+        const o = this.options;
+        const fetchImpl = (url, init) => {
+            this.requestCount++;
+            return (o.fetchImpl ?? fetch)(url, init);
+        };
+        const response = await (0,http/* request */.Em)({
+            url: `${o.apiUrl}${path}`,
+            headers: {
+                accept: 'application/vnd.github+json',
+                'x-github-api-version': '2022-11-28',
+                'user-agent': 'deployment-observability-action',
+                ...(o.token ? { authorization: `Bearer ${o.token}` } : {}),
+            },
+            timeoutMs: 5000,
+            attempts: 3,
+            deadline,
+            what,
+        }, o.clock, fetchImpl);
+        if (response.status !== 200) {
+            let message = response.text.slice(0, 200);
+            try {
+                message = JSON.parse(response.text).message ?? message;
+            }
+            catch {
+                // not JSON: keep the text
+            }
+            const hint = response.status === 401
+                ? ' (is github-token valid?)'
+                : response.status === 403 || response.status === 404
+                    ? ' (the token needs `actions: read`: add `permissions: { actions: read }` to the job or workflow)'
+                    : '';
+            throw new GitHubApiError(`${what}: HTTP ${response.status} ${message}${hint}`, response.status);
+        }
+        try {
+            return JSON.parse(response.text);
+        }
+        catch {
+            throw new GitHubApiError(`${what}: the answer is not JSON`, response.status);
+        }
+    }
+    /** `GET /repos/{owner}/{repo}/actions/jobs/{job_id}` */
+    getJob(jobId, deadline) {
+        return this.getJson(`/repos/${this.options.repository}/actions/jobs/${jobId}`, `GET job ${jobId}`, deadline);
+    }
+    /**
+     * `GET /repos/{owner}/{repo}/actions/jobs/{job_id}` as a conditional request:
+     * with the last answer's ETag in `If-None-Match`, GitHub answers 304 when the
+     * job has not changed, and an authorised 304 does not count against the rate
+     * limit. One attempt: the live reporter's loop decides when to try again.
+     */
+    async getJobIfChanged(jobId, etag, deadline) {
+        const o = this.options;
+        this.requestCount++;
+        const response = await (0,http/* request */.Em)({
+            url: `${o.apiUrl}/repos/${o.repository}/actions/jobs/${jobId}`,
+            headers: {
+                accept: 'application/vnd.github+json',
+                'x-github-api-version': '2022-11-28',
+                'user-agent': 'deployment-observability-action',
+                ...(o.token ? { authorization: `Bearer ${o.token}` } : {}),
+                ...(etag ? { 'if-none-match': etag } : {}),
+            },
+            timeoutMs: 5000,
+            attempts: 1,
+            deadline,
+            what: `GET job ${jobId}`,
+            retryOn: () => false,
+        }, o.clock, o.fetchImpl ?? fetch);
+        const remaining = Number(response.headers.get('x-ratelimit-remaining') ?? NaN);
+        const rate = Number.isFinite(remaining) ? remaining : undefined;
+        if (response.status === 304)
+            return { status: 304, etag, rateRemaining: rate, headers: response.headers };
+        if (response.status !== 200) {
+            throw new GitHubApiError(`GET job ${jobId}: HTTP ${response.status} ${response.text.slice(0, 200).replace(/\s+/g, ' ')}`, response.status, response.headers);
+        }
+        let job;
+        try {
+            job = JSON.parse(response.text);
+        }
+        catch {
+            throw new GitHubApiError(`GET job ${jobId}: the answer is not JSON`, response.status, response.headers);
+        }
+        return {
+            status: 200,
+            job,
+            etag: response.headers.get('etag') ?? undefined,
+            rateRemaining: rate,
+            headers: response.headers,
+        };
+    }
+    /** One page of `GET /repos/{owner}/{repo}/actions/runs/{run_id}/attempts/{attempt}/jobs`. */
+    async listAttemptJobs(runId, attempt, page, deadline) {
+        const body = await this.getJson(`/repos/${this.options.repository}/actions/runs/${runId}/attempts/${attempt}/jobs?per_page=100&page=${page}`, `GET jobs of run ${runId} attempt ${attempt} page ${page}`, deadline);
+        return { totalCount: body.total_count ?? 0, jobs: Array.isArray(body.jobs) ? body.jobs : [] };
+    }
+    /** `GET /repos/{owner}/{repo}/actions/runs/{run_id}` (the latest attempt). */
+    getRun(runId, deadline) {
+        return this.getJson(`/repos/${this.options.repository}/actions/runs/${runId}`, `GET run ${runId}`, deadline);
+    }
+    /** `GET /repos/{owner}/{repo}/actions/runs/{run_id}/attempts/{attempt}`. */
+    getRunAttempt(runId, attempt, deadline) {
+        return this.getJson(`/repos/${this.options.repository}/actions/runs/${runId}/attempts/${attempt}`, `GET run ${runId} attempt ${attempt}`, deadline);
+    }
+    /** One page of `GET /repos/{owner}/{repo}/actions/workflows/{workflow_id}/runs?status=completed&created=>=…`. */
+    async listWorkflowRuns(workflowId, createdSince, page, deadline) {
+        const body = await this.getJson(`/repos/${this.options.repository}/actions/workflows/${workflowId}/runs?status=completed&created=${encodeURIComponent(`>=${createdSince}`)}&per_page=100&page=${page}`, `GET runs of workflow ${workflowId} page ${page}`, deadline);
+        return {
+            totalCount: body.total_count ?? 0,
+            runs: Array.isArray(body.workflow_runs) ? body.workflow_runs : [],
+        };
+    }
+    /** `GET /repos/{owner}/{repo}/commits/{sha}/pulls`: the PRs a commit belongs to (fork PRs included). */
+    listPullsForCommit(sha, deadline) {
+        return this.getJson(`/repos/${this.options.repository}/commits/${sha}/pulls`, `GET pull requests of commit ${sha.slice(0, 12)}`, deadline);
+    }
+    /** `POST /repos/{owner}/{repo}/check-runs` (needs `checks: write`). */
+    createCheckRun(body, deadline) {
+        return this.sendJson('POST', `/repos/${this.options.repository}/check-runs`, body, 'POST check run', deadline);
+    }
+    /** `PATCH /repos/{owner}/{repo}/check-runs/{id}`: appends `output.annotations`. */
+    updateCheckRun(id, body, deadline) {
+        return this.sendJson('PATCH', `/repos/${this.options.repository}/check-runs/${id}`, body, `PATCH check run ${id}`, deadline);
+    }
+    async sendJson(method, path, payload, what, deadline) {
+        const o = this.options;
+        const fetchImpl = (url, init) => {
+            this.requestCount++;
+            return (o.fetchImpl ?? fetch)(url, init);
+        };
+        const response = await (0,http/* request */.Em)({
+            url: `${o.apiUrl}${path}`,
+            method,
+            headers: {
+                accept: 'application/vnd.github+json',
+                'content-type': 'application/json',
+                'x-github-api-version': '2022-11-28',
+                'user-agent': 'deployment-observability-action',
+                ...(o.token ? { authorization: `Bearer ${o.token}` } : {}),
+            },
+            body: JSON.stringify(payload),
+            timeoutMs: 5000,
+            // A POST that timed out may have created the check run: do not send it twice.
+            attempts: method === 'POST' ? 1 : 2,
+            deadline,
+            what,
+        }, o.clock, fetchImpl);
+        if (response.status < 200 || response.status >= 300) {
+            let message = response.text.slice(0, 200);
+            try {
+                message = JSON.parse(response.text).message ?? message;
+            }
+            catch {
+                // not JSON: keep the text
+            }
+            throw new GitHubApiError(`${what}: HTTP ${response.status} ${message}`, response.status);
+        }
+        try {
+            return JSON.parse(response.text);
+        }
+        catch {
+            throw new GitHubApiError(`${what}: the answer is not JSON`, response.status);
+        }
+    }
+}
+
+// EXTERNAL MODULE: ./src/model/deployment.ts
+var deployment = __nccwpck_require__(958);
+;// CONCATENATED MODULE: ./src/github/find-job.ts
+
+const MAX_PAGES = 10; // 1,000 jobs: GitHub's matrix limit is 256 per job, a run holds at most a few hundred.
+function jobMatches(job, runner) {
+    let score = 0;
+    if (runner.runnerName && job.runner_name === runner.runnerName)
+        score += 2;
+    const name = job.name ?? '';
+    if (runner.jobId && (name === runner.jobId || name.startsWith(`${runner.jobId} (`)))
+        score += 1;
+    return score;
+}
+/** Looks the job up among the run attempt's jobs (when `check-run-id` is empty, e.g. on GHES). */
+async function lookUpJob(o) {
+    const candidates = [];
+    for (let page = 1; page <= MAX_PAGES; page++) {
+        const { totalCount, jobs } = await o.client.listAttemptJobs(o.runner.runId, o.runner.runAttempt, page, o.deadline);
+        for (const job of jobs) {
+            if (job.status !== 'in_progress')
+                continue;
+            const score = jobMatches(job, o.runner);
+            // A runner runs one job at a time: an in-progress job on our runner is ours.
+            if (score >= 2)
+                return job;
+            if (score > 0)
+                candidates.push({ job, score });
+        }
+        if (jobs.length < 100 || page * 100 >= totalCount)
+            break;
+    }
+    if (candidates.length === 1)
+        return candidates[0].job;
+    if (candidates.length === 0) {
+        throw new Error(`no in-progress job of run ${o.runner.runId} attempt ${o.runner.runAttempt} matches job "${o.runner.jobId}" or runner "${o.runner.runnerName}"; pass check-run-id: \${{ job.check_run_id }}`);
+    }
+    throw new Error(`${candidates.length} in-progress jobs match job "${o.runner.jobId}" (a matrix?) and none runs on runner "${o.runner.runnerName}"; pass check-run-id: \${{ job.check_run_id }}`);
+}
+function settled(job, phase) {
+    const steps = job.steps ?? [];
+    if (steps.length === 0)
+        return false;
+    // This action's own main step is over by post, so it needs no special case there.
+    const main = (0,deployment/* mainStepsOf */.Gh)(steps);
+    if (phase === 'post')
+        return main.every((s) => s.status === 'completed');
+    // In main: the running step is ours; everything before it must show completed, only
+    // queued steps may follow. Two steps in progress means the API still lags.
+    const open = main.findIndex((s) => s.status !== 'completed');
+    if (open < 0)
+        return true;
+    return main[open]?.status === 'in_progress' && main.slice(open + 1).every((s) => s.status === 'queued');
+}
+/** Finds the job and polls it until its main steps are completed or the lag budget is spent. */
+async function findCurrentJob(o) {
+    const start = o.clock.now();
+    let job = o.checkRunId !== undefined ? await o.client.getJob(o.checkRunId, o.deadline) : await lookUpJob(o);
+    const jobId = job.id;
+    let polls = 1;
+    let delay = 200;
+    while (!settled(job, o.phase ?? 'post')) {
+        const waited = o.clock.now() - start;
+        if (waited + delay > o.lagBudgetMs || o.clock.now() + delay >= o.deadline) {
+            o.logger.info(`The API still shows steps in progress after ${Math.round(waited / 100) / 10}s; using what it shows`);
+            return { job, settled: false, polls };
+        }
+        // Exponential backoff between polls: quick when the API is only a moment behind.
+        await o.clock.sleep(delay);
+        delay = Math.min(delay * 2, 2000);
+        job = await o.client.getJob(jobId, o.deadline);
+        polls++;
+    }
+    return { job, settled: true, polls };
+}
+
+;// CONCATENATED MODULE: external "node:crypto"
+const external_node_crypto_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:crypto");
+;// CONCATENATED MODULE: external "node:fs/promises"
+const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
+;// CONCATENATED MODULE: external "node:path"
+const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
+// EXTERNAL MODULE: ./src/metrics/definitions.ts
+var definitions = __nccwpck_require__(6511);
+// EXTERNAL MODULE: ./src/metrics/exposition.ts
+var exposition = __nccwpck_require__(2019);
+;// CONCATENATED MODULE: ./src/metrics/reported.ts
+/**
+ * What steps append to DEPLOY_METRICS_FILE: Prometheus text-exposition lines,
+ * validated one by one. A bad line is skipped with a message naming the file
+ * and the line; every other line still counts (CONTRACT.md, "What steps can report").
+ */
+
+
+const MAX_REPORT_LINES = 10000;
+const MAX_LABEL_VALUE = 1024;
+const MAX_CUSTOM_LABELS = 10;
+/** Set by the action on every reported series; a step's own value is replaced. */
+const ACTION_LABELS = new Set(['environment', 'deployment_id']);
+const RESERVED_LABELS = new Set(['job', 'instance', 'le', 'quantile']);
+function reported_customDefinition(name, labels) {
+    const counter = name.endsWith('_total');
+    const definition = {
+        name,
+        type: counter ? 'counter' : 'gauge',
+        help: counter
+            ? 'Reported by a deploy step through DEPLOY_METRICS_FILE; cumulative across deployments.'
+            : 'Reported by a deploy step through DEPLOY_METRICS_FILE; value of the latest deployment.',
+        labels: counter
+            ? ['environment', 'service', ...labels]
+            : ['environment', 'deployment_id', 'service', ...labels],
+        modes: ['track'],
+        source: 'reported',
+        merge: counter ? 'sum' : 'replace',
+    };
+    return Object.freeze(definition);
+}
+/** Parses and validates the file's text. Never throws. */
+function parseReportedMetrics(text, fileLabel) {
+    const problems = [];
+    const merged = new Map();
+    const errorTypesByStage = new Map();
+    const lines = text.split(/\r?\n/);
+    if (lines.length > MAX_REPORT_LINES) {
+        problems.push(`${fileLabel}: ${lines.length} lines; only the first ${MAX_REPORT_LINES} are read`);
+    }
+    lines.slice(0, MAX_REPORT_LINES).forEach((line, index) => {
+        const where = `${fileLabel} line ${index + 1}`;
+        const parsed = (0,exposition/* parseExpositionLine */.iw)(line);
+        if (parsed.kind === 'blank' || parsed.kind === 'comment')
+            return;
+        if (parsed.kind === 'error') {
+            problems.push(`${where}: ${parsed.message}; line skipped`);
+            return;
+        }
+        const { name, value } = parsed.sample;
+        const known = (0,definitions/* metricByName */.tX)(name);
+        if (known && known.source === 'action') {
+            problems.push(`${where}: ${name} is computed by the action and cannot be reported; line skipped`);
+            return;
+        }
+        if (!known &&
+            (!exposition/* METRIC_NAME_RE */.fy.test(name) || /_(bucket|sum|count)$/.test(name) || name.startsWith('__'))) {
+            problems.push(`${where}: ${name} cannot be reported (histogram parts and reserved names are not accepted); line skipped`);
+            return;
+        }
+        const labels = {};
+        for (const [label, labelValue] of Object.entries(parsed.sample.labels)) {
+            if (ACTION_LABELS.has(label))
+                continue;
+            if (RESERVED_LABELS.has(label)) {
+                problems.push(`${where}: label ${label} is reserved; line skipped`);
+                return;
+            }
+            if (labelValue.length > MAX_LABEL_VALUE) {
+                problems.push(`${where}: label ${label} is longer than ${MAX_LABEL_VALUE} characters; line skipped`);
+                return;
+            }
+            labels[label] = labelValue;
+        }
+        let definition;
+        if (known) {
+            const allowed = known.labels.filter((l) => !ACTION_LABELS.has(l));
+            const unknown = Object.keys(labels).filter((l) => !allowed.includes(l));
+            if (unknown.length > 0) {
+                problems.push(`${where}: ${name} has no label ${unknown.join(', ')} (it takes ${allowed.join(', ') || 'none'}); line skipped`);
+                return;
+            }
+            definition = known;
+        }
+        else {
+            const extra = Object.keys(labels).filter((l) => l !== 'service');
+            if (extra.length > MAX_CUSTOM_LABELS) {
+                problems.push(`${where}: more than ${MAX_CUSTOM_LABELS} labels; line skipped`);
+                return;
+            }
+            definition = reported_customDefinition(name, extra.sort());
+        }
+        if (!Number.isFinite(value)) {
+            problems.push(`${where}: value ${value} is not a finite number; line skipped`);
+            return;
+        }
+        if (definition.type === 'counter' && value < 0) {
+            problems.push(`${where}: ${name} is a counter and cannot go down (${value}); line skipped`);
+            return;
+        }
+        if (name === 'deployment_errors_total' &&
+            labels.stage &&
+            labels.error_type &&
+            !errorTypesByStage.has(labels.stage)) {
+            errorTypesByStage.set(labels.stage, labels.error_type);
+        }
+        const key = (0,exposition/* seriesKey */.Xk)(name, labels);
+        const previous = merged.get(key);
+        if (previous && definition.type !== previous.definition.type) {
+            problems.push(`${where}: ${name} was reported with another type before; line skipped`);
+            return;
+        }
+        const total = previous && definition.merge === 'sum' ? previous.value + value : value;
+        if (!Number.isFinite(total)) {
+            problems.push(`${where}: ${name} would add up past the largest number; line skipped`);
+            return;
+        }
+        merged.set(key, {
+            definition: previous?.definition ?? definition,
+            custom: !known,
+            labels,
+            value: total,
+        });
+    });
+    return {
+        series: [...merged.values()],
+        problems,
+        errorTypesByStage,
+        lineCount: Math.min(lines.length, MAX_REPORT_LINES),
+    };
+}
+
+;// CONCATENATED MODULE: ./src/state/carry.ts
+/**
+ * Counts a failed push could not deliver, kept until the next push of the
+ * same group delivers them ("a push that failed is not lost", CONTRACT.md).
+ *
+ * Stored outside the job: a directory that outlives it (self-hosted runners,
+ * the emulator) named by DEPLOYMENT_OBSERVABILITY_STATE_DIR, else
+ * RUNNER_TOOL_CACHE, which persists on self-hosted runners. Entries are
+ * dropped once the group's `deployment_observability_counters_updated_timestamp_seconds`
+ * is newer than them: a later push already included them, even if clearing
+ * the store afterwards failed. So a carried count is added once.
+ */
+
+
+
+
+
+/** At most this many deployments wait in one group; older ones are dropped first. */
+const MAX_CARRIED_ENTRIES = 200;
+const carry_ACTION_LABELS = new Set(['environment', 'deployment_id', 'service']);
+function toStored(entry) {
+    return {
+        deploymentId: entry.deploymentId,
+        recordedAt: entry.recordedAt,
+        updates: entry.updates.map((u) => ({
+            name: u.name,
+            family: u.definition.name,
+            labels: { ...u.labels },
+            value: u.value,
+        })),
+    };
+}
+function fromStored(stored) {
+    if (typeof stored?.deploymentId !== 'string' ||
+        typeof stored.recordedAt !== 'number' ||
+        !Array.isArray(stored.updates)) {
+        return undefined;
+    }
+    const updates = [];
+    for (const u of stored.updates) {
+        if (typeof u?.family !== 'string' ||
+            typeof u.value !== 'number' ||
+            typeof u.labels !== 'object' ||
+            u.labels === null)
+            continue;
+        const definition = metricByName(u.family) ??
+            customDefinition(u.family, Object.keys(u.labels)
+                .filter((l) => !carry_ACTION_LABELS.has(l))
+                .sort());
+        updates.push({ definition, name: u.name, labels: u.labels, value: u.value });
+    }
+    return { deploymentId: stored.deploymentId, recordedAt: stored.recordedAt, updates };
+}
+/** Entries a group's counters-updated marker (seconds) already includes are dropped. */
+function pendingAfter(entries, markerSeconds) {
+    if (markerSeconds === undefined)
+        return [...entries];
+    return entries.filter((e) => e.recordedAt > markerSeconds * 1000);
+}
+class FileCarryStore {
+    dir;
+    constructor(dir) {
+        this.dir = dir;
+    }
+    get description() {
+        return `the directory ${this.dir}`;
+    }
+    file(groupId) {
+        return join(this.dir, `carry-${createHash('sha256').update(groupId).digest('hex').slice(0, 32)}.json`);
+    }
+    async load(groupId) {
+        let text;
+        try {
+            text = await readFile(this.file(groupId), 'utf8');
+        }
+        catch (error) {
+            if (error.code === 'ENOENT')
+                return [];
+            throw error;
+        }
+        const parsed = JSON.parse(text);
+        return (parsed.entries ?? []).map(fromStored).filter((e) => e !== undefined);
+    }
+    async save(groupId, entries) {
+        await mkdir(this.dir, { recursive: true });
+        const file = this.file(groupId);
+        const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
+        const kept = entries.slice(-MAX_CARRIED_ENTRIES).map(toStored);
+        await writeFile(tmp, JSON.stringify({ group: groupId, entries: kept }) + '\n', 'utf8');
+        // rename is atomic: a concurrent reader sees the old file or the new one, never half of one.
+        await rename(tmp, file);
+    }
+}
+
+// EXTERNAL MODULE: ./src/metrics/pushgateway.ts
+var pushgateway = __nccwpck_require__(5715);
+;// CONCATENATED MODULE: ./src/metrics/series.ts
+/**
+ * Series updates and how they merge with what a Pushgateway group already
+ * holds: counters add (cumulative across deployments), `max` timestamps only
+ * move forward, latest-deployment gauges replace. Pure.
+ */
+
+
+/** Families the Pushgateway keeps per group by itself. */
+const PUSHGATEWAY_FAMILIES = new Set(['push_time_seconds', 'push_failure_time_seconds']);
+const KEEPABLE_TYPES = new Set(['counter', 'gauge', 'histogram']);
+/**
+ * The whole group as it should be after this push: the updated families, every
+ * other family as it was, except latest-deployment gauges (a `deployment_id`
+ * other than this deployment's) that this deployment did not set — a value a
+ * step reported last time, or stage durations of a deployment whose stages this
+ * one could not read, must not pass for this deployment's. Undefined when the
+ * group holds a family type that cannot be written back (then POST, no clean-up).
+ */
+function wholeGroup(updated, existing, deploymentId) {
+    const names = new Set(updated.map((f) => f.name));
+    const families = [...updated];
+    const dropped = [];
+    for (const [name, { type, help }] of existing.types) {
+        if (names.has(name) || PUSHGATEWAY_FAMILIES.has(name))
+            continue;
+        const t = type.toLowerCase();
+        if (!KEEPABLE_TYPES.has(t))
+            return undefined;
+        const samples = (existing.samples.get(name) ?? []).map((s) => ({
+            ...s,
+            labels: normalizeExistingLabels(s.labels, undefined),
+        }));
+        if (t === 'gauge' &&
+            samples.some((s) => s.labels.deployment_id !== undefined && s.labels.deployment_id !== deploymentId)) {
+            dropped.push(name);
+            continue;
+        }
+        families.push({
+            name,
+            type: t,
+            help: help || (0,definitions/* metricByName */.tX)(name)?.help || name,
+            samples,
+        });
+    }
+    return { families, dropped };
+}
+/** Labels the Pushgateway adds to every sample of a group and that updates never carry. */
+const PUSHGATEWAY_LABELS = new Set(['job', 'instance']);
+/** Drops labels the Pushgateway added (job, instance, grouping labels the family does not have). */
+function normalizeExistingLabels(labels, keep) {
+    const out = {};
+    for (const [name, value] of Object.entries(labels)) {
+        if (PUSHGATEWAY_LABELS.has(name))
+            continue;
+        if (keep && !keep.has(name))
+            continue;
+        out[name] = value;
+    }
+    return out;
+}
+function orderLabels(labels, definition) {
+    const out = {};
+    for (const name of definition.labels)
+        if (labels[name] !== undefined)
+            out[name] = labels[name];
+    for (const name of Object.keys(labels).sort())
+        if (out[name] === undefined)
+            out[name] = labels[name];
+    return out;
+}
+/**
+ * Merges updates with the group's existing samples into the families to push.
+ * Only families that have an update are returned: a POST replaces just those,
+ * so everything else in the group (a last success on a failed deployment, a
+ * verify run's counters) stays as it was.
+ */
+function mergeUpdates(updates, existing) {
+    const families = new Map();
+    for (const update of updates) {
+        const def = update.definition;
+        let family = families.get(def.name);
+        if (!family) {
+            family = { definition: def, samples: new Map() };
+            families.set(def.name, family);
+            if (def.merge === 'sum' && existing) {
+                // Table metrics drop the grouping labels they do not have; custom ones keep all but job/instance.
+                const keep = (0,definitions/* metricByName */.tX)(def.name) === def ? new Set([...def.labels, 'le']) : undefined;
+                for (const sample of existing.get(def.name) ?? []) {
+                    const labels = orderLabels(normalizeExistingLabels(sample.labels, keep), def);
+                    family.samples.set((0,exposition/* seriesKey */.Xk)(sample.name, labels), {
+                        name: sample.name,
+                        labels,
+                        value: sample.value,
+                    });
+                }
+            }
+        }
+        const labels = orderLabels(update.labels, def);
+        const key = (0,exposition/* seriesKey */.Xk)(update.name, labels);
+        const current = family.samples.get(key);
+        let value = update.value;
+        if (def.merge === 'sum') {
+            // A cumulative counter pushed as +Inf would stay +Inf for good: an overflowing add is left out.
+            const sum = (current?.value ?? 0) + update.value;
+            value = Number.isFinite(sum) ? sum : (current?.value ?? update.value);
+        }
+        else if (def.merge === 'max') {
+            const before = existing
+                ?.get(def.name)
+                ?.find((s) => (0,exposition/* seriesKey */.Xk)(s.name, orderLabels(normalizeExistingLabels(s.labels, new Set(def.labels)), def)) ===
+                key);
+            value = Math.max(current?.value ?? -Infinity, before?.value ?? -Infinity, update.value);
+        }
+        family.samples.set(key, update.at !== undefined && def.merge === 'replace'
+            ? { name: update.name, labels, value, timestampMs: update.at }
+            : { name: update.name, labels, value });
+    }
+    return [...families.values()].map(({ definition, samples }) => ({
+        name: definition.name,
+        type: definition.type,
+        help: definition.help,
+        samples: sortSamples([...samples.values()]),
+    }));
+}
+function sortSamples(samples) {
+    const le = (s) => s.labels.le === undefined ? Infinity : s.labels.le === '+Inf' ? Infinity : Number(s.labels.le);
+    return samples.sort((a, b) => {
+        const ka = (0,exposition/* seriesKey */.Xk)('', { ...a.labels, le: '' });
+        const kb = (0,exposition/* seriesKey */.Xk)('', { ...b.labels, le: '' });
+        if (ka !== kb)
+            return ka < kb ? -1 : 1;
+        const rank = (s) => (s.name.endsWith('_bucket') ? 0 : s.name.endsWith('_sum') ? 1 : 2);
+        return rank(a) - rank(b) || le(a) - le(b);
+    });
+}
+/** Counter and timestamp updates only: what a failed push carries to the next one. */
+function carriedUpdates(updates) {
+    return updates.filter((u) => u.definition.merge === 'sum' || u.definition.merge === 'max');
+}
+
+;// CONCATENATED MODULE: ./src/metrics/publish.ts
+
+
+
+
+
+function markerOf(existing) {
+    const sample = existing.get(definitions/* METRICS */.Cb.countersUpdated.name)?.[0];
+    return sample && Number.isFinite(sample.value) ? sample.value : undefined;
+}
+async function loadCarried(store, groupId, logger) {
+    if (!store)
+        return [];
+    try {
+        return await store.load(groupId);
+    }
+    catch (error) {
+        logger.warning(`Could not read counts carried from earlier failed pushes in ${store.description}: ${error.message}`);
+        return [];
+    }
+}
+async function saveCarried(store, groupId, entries, logger) {
+    if (!store)
+        return false;
+    try {
+        await store.save(groupId, entries);
+        return true;
+    }
+    catch (error) {
+        logger.warning(`Could not keep counts for the next push in ${store.description}: ${error.message}`);
+        return false;
+    }
+}
+/** Publishes every group; never throws — problems are in the outcomes. */
+async function publishGroups(plans, options) {
+    const outcomes = [];
+    for (const plan of plans)
+        outcomes.push(await publishGroup(plan, options));
+    return outcomes;
+}
+async function publishGroup(plan, o) {
+    const sink = o.client;
+    const groupId = `${sink?.carryPrefix ?? ''}${(0,pushgateway/* describeGroup */.N3)(plan.key)}`;
+    const at = o.at ?? o.clock.now();
+    if (!sink) {
+        return {
+            key: plan.key,
+            sink,
+            families: mergeUpdates(plan.updates, undefined),
+            pushed: false,
+            cumulative: false,
+            carriedIn: 0,
+            carriedOut: false,
+            problem: undefined,
+        };
+    }
+    if (!o.cumulative) {
+        const families = mergeUpdates(plan.updates, undefined);
+        try {
+            await sink.write(plan.key, families, o.deadline, { method: 'POST', at });
+            return {
+                key: plan.key,
+                sink,
+                families,
+                pushed: true,
+                cumulative: false,
+                carriedIn: 0,
+                carriedOut: false,
+                problem: undefined,
+            };
+        }
+        catch (error) {
+            return {
+                key: plan.key,
+                sink,
+                families,
+                pushed: false,
+                cumulative: false,
+                carriedIn: 0,
+                carriedOut: false,
+                problem: error.message,
+            };
+        }
+    }
+    const carriedAll = await loadCarried(o.store, groupId, o.logger);
+    let existing;
+    let readProblem;
+    try {
+        existing = await sink.readGroup(plan.key, o.deadline);
+    }
+    catch (error) {
+        readProblem = error.message;
+    }
+    const mine = {
+        deploymentId: o.deploymentId,
+        recordedAt: o.clock.now(),
+        updates: carriedUpdates(plan.updates),
+    };
+    if (!existing) {
+        // Without the group's current values, pushing counters would reset them: push the
+        // gauges only and keep the counts for the next push.
+        const gauges = plan.updates.filter((u) => u.definition.merge === 'replace');
+        const families = mergeUpdates(plan.updates, undefined);
+        let pushProblem;
+        if (gauges.length > 0) {
+            try {
+                await sink.write(plan.key, mergeUpdates(gauges, undefined), o.deadline, { method: 'POST', at });
+            }
+            catch (error) {
+                pushProblem = error.message;
+            }
+        }
+        const carriedOut = await saveCarried(o.store, groupId, [...carriedAll, mine], o.logger);
+        return {
+            key: plan.key,
+            sink,
+            families,
+            pushed: false,
+            cumulative: false,
+            carriedIn: 0,
+            carriedOut,
+            problem: [readProblem, pushProblem].filter(Boolean).join('; '),
+        };
+    }
+    const marker = markerOf(existing.samples);
+    const pending = pendingAfter(carriedAll, marker);
+    // Cumulative series must move forward in time: never at or before the group's last write.
+    const writeAt = marker !== undefined ? Math.max(at, Math.floor(marker * 1000) + 1) : at;
+    const updates = [
+        ...plan.updates,
+        ...pending.flatMap((e) => e.updates),
+        {
+            definition: definitions/* METRICS */.Cb.countersUpdated,
+            name: definitions/* METRICS */.Cb.countersUpdated.name,
+            labels: {},
+            // Not before now: carried counts recorded up to this push are delivered by it.
+            value: Math.max(o.clock.now(), writeAt) / 1000,
+        },
+    ];
+    const families = mergeUpdates(updates, existing.samples);
+    // PUT the whole group so stale latest-deployment gauges go; POST when it cannot be written back whole.
+    const whole = o.replaceGroup && sink.replacesGroups ? wholeGroup(families, existing, o.deploymentId) : undefined;
+    if (whole && whole.dropped.length > 0) {
+        o.logger.info(`Dropping gauges of an earlier deployment that this one did not set: ${whole.dropped.join(', ')}`);
+    }
+    try {
+        await sink.write(plan.key, whole?.families ?? families, o.deadline, {
+            method: whole ? 'PUT' : 'POST',
+            at: writeAt,
+        });
+    }
+    catch (error) {
+        const carriedOut = await saveCarried(o.store, groupId, [...pending, mine], o.logger);
+        return {
+            key: plan.key,
+            sink,
+            families,
+            pushed: false,
+            cumulative: true,
+            carriedIn: 0,
+            carriedOut,
+            problem: error.message,
+        };
+    }
+    if (carriedAll.length > 0)
+        await saveCarried(o.store, groupId, [], o.logger);
+    return {
+        key: plan.key,
+        sink,
+        families,
+        pushed: true,
+        cumulative: true,
+        carriedIn: pending.length,
+        carriedOut: false,
+        problem: undefined,
+    };
+}
+/**
+ * All groups' families as one valid exposition document: families of the same
+ * name are joined, and each sample gets its group's `service` when it has none
+ * (as Prometheus will see it after scraping the Pushgateway).
+ */
+function combinedExposition(outcomes) {
+    const byName = new Map();
+    for (const outcome of outcomes) {
+        const service = outcome.key.find(([l]) => l === 'service')?.[1];
+        for (const family of outcome.families) {
+            // The action's own bookkeeping gauges are not part of this job's metrics.
+            if (family.name === METRICS.countersUpdated.name || family.name === METRICS.summaryCountedAttempt.name)
+                continue;
+            let entry = byName.get(family.name);
+            if (!entry) {
+                entry = { family, samples: [] };
+                byName.set(family.name, entry);
+            }
+            for (const s of family.samples) {
+                const labels = service !== undefined && s.labels.service === undefined ? { ...s.labels, service } : s.labels;
+                entry.samples.push({ ...s, labels });
+            }
+        }
+    }
+    return renderExposition([...byName.values()].map(({ family, samples }) => ({ ...family, samples })));
+}
+
+;// CONCATENATED MODULE: ./src/metrics/deliver.ts
+
+
+/**
+ * The sinks the inputs ask for: the Pushgateway first, then remote write. The
+ * remote-write client (protobuf, snappy) is loaded only when it is used: it
+ * would grow every bundle, and start-up, by a third.
+ */
+async function metricsSinks(config, clock) {
+    const sinks = [];
+    if (config.pushgateway)
+        sinks.push(new pushgateway/* PushgatewayClient */.MK(config.pushgateway, clock));
+    if (config.remoteWrite) {
+        const { RemoteWriteClient } = await Promise.all(/* import() */[__nccwpck_require__.e(222), __nccwpck_require__.e(736)]).then(__nccwpck_require__.bind(__nccwpck_require__, 2736));
+        sinks.push(new RemoteWriteClient(config.remoteWrite, clock));
+    }
+    return sinks;
+}
+/** Publishes to every sink at once (a hung one does not hold the other up). Never throws. */
+async function deliverGroups(plans, sinks, options) {
+    if (sinks.length === 0) {
+        const primary = await publishGroups(plans, { ...options, client: undefined });
+        return { all: [], primary };
+    }
+    const perSink = await Promise.all(sinks.map((sink) => publishGroups(plans, { ...options, client: sink })));
+    return { all: perSink.flat(), primary: perSink[0] ?? [] };
+}
+/** One line per group and sink for the job summary and the log. */
+function outcomeText(outcome, store) {
+    const group = `{${describeGroup(outcome.key)}}`;
+    const sink = outcome.sink;
+    const remote = sink?.name === 'remote write';
+    const verb = remote ? 'Remote-written' : 'Pushed';
+    // "Pushed to the Pushgateway http://…", "Remote-written to https://…/api/v1/push".
+    const where = sink ? (remote ? sink.target : `${sink.name} ${sink.target}`) : 'nowhere';
+    if (outcome.pushed) {
+        const carried = outcome.carriedIn > 0
+            ? `, with the counts of ${outcome.carriedIn} earlier deployment(s) whose push had failed`
+            : '';
+        return { ok: true, text: `${verb} to ${where} group \`${group}\`${carried}` };
+    }
+    const kept = outcome.carriedOut
+        ? `counts kept in ${store} for the next successful push`
+        : 'counts of this deployment are lost (no place to keep them)';
+    const target = remote ? `remote-written to ${where} group` : 'pushed to';
+    return {
+        ok: false,
+        text: `Not ${target} \`${group}\`: ${outcome.problem ?? 'unknown problem'}; ${kept}`,
+    };
+}
+
+;// CONCATENATED MODULE: ./src/metrics/report-file.ts
+/** Reading DEPLOY_METRICS_FILE: bounded, and a missing file is simply empty. */
+
+const MAX_REPORT_BYTES = 1024 * 1024;
+/** The file's text (at most 1 MiB, cut at a line end) and a note when something was left out. */
+async function readReportFile(path) {
+    if (!path)
+        return { text: '' };
+    let handle;
+    try {
+        handle = await (0,promises_namespaceObject.open)(path, 'r');
+    }
+    catch (error) {
+        if (error.code === 'ENOENT')
+            return { text: '' };
+        return { text: '', note: `DEPLOY_METRICS_FILE ${path} could not be read: ${error.message}` };
+    }
+    try {
+        const buffer = Buffer.alloc(MAX_REPORT_BYTES);
+        const { bytesRead } = await handle.read(buffer, 0, MAX_REPORT_BYTES, 0);
+        const size = (await handle.stat()).size;
+        const text = buffer.subarray(0, bytesRead).toString('utf8');
+        // A cut line at the end would be reported as malformed: drop it, and say why.
+        if (size > MAX_REPORT_BYTES) {
+            return {
+                text: text.slice(0, text.lastIndexOf('\n') + 1),
+                note: `DEPLOY_METRICS_FILE ${path} is ${size} bytes; only the first 1 MiB is read`,
+            };
+        }
+        return { text };
+    }
+    finally {
+        await handle.close();
+    }
+}
+
+;// CONCATENATED MODULE: ./src/metrics/track.ts
+
+const MIGRATION_STAGES = new Set(['migration', 'migration_apply']);
+function update(def, labels, value, at) {
+    return at === undefined
+        ? { definition: def, name: def.name, labels, value }
+        : { definition: def, name: def.name, labels, value, at };
+}
+function push(groups, service, u) {
+    const list = groups.get(service);
+    if (list)
+        list.push(u);
+    else
+        groups.set(service, [u]);
+}
+/** `triggered_by` as the design names it, from the event that started the run. */
+function triggeredBy(eventName) {
+    if (eventName === 'workflow_dispatch')
+        return 'manual';
+    if (eventName === 'repository_dispatch')
+        return 'webhook';
+    return 'github_actions';
+}
+/** The gauges pre pushes when the deployment starts: visible live, so a hung deployment shows. */
+function startUpdates(ctx, startedAtMs, thresholds = {}) {
+    const env = ctx.environment;
+    return [
+        ...thresholdUpdates(ctx, ctx.service, thresholds),
+        update(METRICS.inProgress, {
+            environment: env,
+            deployment_id: ctx.deploymentId,
+            service: ctx.service,
+            branch: ctx.branch,
+            triggered_by: ctx.triggeredBy,
+        }, 1),
+        update(METRICS.startTimestamp, { environment: env, deployment_id: ctx.deploymentId, service: ctx.service }, startedAtMs / 1000),
+    ];
+}
+/** Everything post pushes for a finished deployment, grouped by service. */
+function finishUpdates(ctx, deployment, reported, times) {
+    const groups = new Map();
+    const env = ctx.environment;
+    const id = ctx.deploymentId;
+    const primary = ctx.service;
+    const add = (service, def, labels, value, at) => push(groups, service, update(def, labels, value, at));
+    // Run-level metrics live in the primary group.
+    add(primary, METRICS.deploymentRunsTotal, { environment: env, service: primary, status: deployment.status }, 1);
+    add(primary, METRICS.inProgress, {
+        environment: env,
+        deployment_id: id,
+        service: primary,
+        branch: ctx.branch,
+        triggered_by: ctx.triggeredBy,
+    }, 0);
+    add(primary, METRICS.startTimestamp, { environment: env, deployment_id: id, service: primary }, times.startedAt / 1000);
+    add(primary, deployment.status === 'success' ? METRICS.lastSuccessTimestamp : METRICS.lastFailureTimestamp, { environment: env, service: primary }, times.finishedAt / 1000);
+    const reportedNames = new Set(reported.series.map((s) => s.definition.name));
+    const reportedErrorStages = new Set(reported.series.filter((s) => s.definition === METRICS.deploymentErrorsTotal).map((s) => s.labels.stage));
+    for (const stage of deployment.stages) {
+        const s = stage.service;
+        add(s, METRICS.deploymentTotal, { environment: env, service: s, stage: stage.stage, status: stage.status }, 1);
+        add(s, METRICS.stageDuration, { environment: env, deployment_id: id, service: s, stage: stage.stage, status: stage.status }, Math.round(stage.durationSeconds * 1000) / 1000, 
+        // Remote write puts the duration where the stage ended, not where post ran.
+        stage.completedAt);
+    }
+    const failed = deployment.failedStage;
+    if (failed && deployment.errorType && !reportedErrorStages.has(failed.stage)) {
+        add(failed.service, METRICS.deploymentErrorsTotal, {
+            environment: env,
+            service: failed.service,
+            stage: failed.stage,
+            error_type: deployment.errorType,
+        }, 1);
+    }
+    const rollback = deployment.rollback;
+    if (rollback) {
+        if (!reportedErrorStages.has('rollback') && failed !== rollback) {
+            add(rollback.service, METRICS.deploymentErrorsTotal, {
+                environment: env,
+                service: rollback.service,
+                stage: 'rollback',
+                error_type: 'rollback_triggered',
+            }, 1);
+        }
+        if (!reportedNames.has(METRICS.deploymentRollbackTotal.name)) {
+            add(rollback.service, METRICS.deploymentRollbackTotal, {
+                environment: env,
+                service: rollback.service,
+                reason: deployment.errorType && deployment.errorType !== 'rollback_triggered'
+                    ? deployment.errorType
+                    : 'manual',
+                status: rollback.status,
+            }, 1);
+        }
+    }
+    const migration = deployment.stages.find((st) => MIGRATION_STAGES.has(st.stage));
+    if (migration &&
+        !reportedNames.has(METRICS.migrationSuccessTotal.name) &&
+        !reportedNames.has(METRICS.migrationFailureTotal.name)) {
+        add(migration.service, migration.status === 'success' ? METRICS.migrationSuccessTotal : METRICS.migrationFailureTotal, { environment: env }, 1);
+    }
+    const smoke = deployment.stages.find((st) => st.stage === 'smoke_test');
+    if (smoke &&
+        !reportedNames.has(METRICS.smokeTestTotal.name) &&
+        !reportedNames.has(METRICS.smokeTestFailuresTotal.name)) {
+        const labels = { environment: env, service: smoke.service, test_name: 'all' };
+        add(smoke.service, METRICS.smokeTestTotal, labels, 1);
+        if (smoke.status === 'failure')
+            add(smoke.service, METRICS.smokeTestFailuresTotal, labels, 1);
+    }
+    addReported(groups, ctx, reported.series);
+    for (const u of stageStateUpdates(ctx, times.stageStates ?? []))
+        push(groups, u.service, u.update);
+    // Every group this deployment writes carries the thresholds its stages are judged by.
+    for (const service of groups.keys())
+        for (const u of thresholdUpdates(ctx, service, times.thresholds ?? {}))
+            push(groups, service, u);
+    return groups;
+}
+/**
+ * What steps reported, with the standard labels set, into the group of the
+ * series' own `service` (else the job's). `only` keeps the series for which it
+ * returns true (the live reporter pushes gauges only).
+ */
+function addReported(groups, ctx, series, only = () => true) {
+    for (const s of series) {
+        if (!only(s))
+            continue;
+        const def = s.definition;
+        const service = s.labels.service ?? ctx.service;
+        const labels = { ...s.labels };
+        if (def.labels.includes('environment'))
+            labels.environment = ctx.environment;
+        if (def.labels.includes('deployment_id'))
+            labels.deployment_id = ctx.deploymentId;
+        if (def.labels.includes('service'))
+            labels.service = service;
+        else
+            delete labels.service;
+        push(groups, def.labels.includes('service') ? service : ctx.service, update(def, labels, s.value));
+    }
+}
+/**
+ * `deployment_stage_state` (1 on the stage's current state) and
+ * `deployment_stage_start_timestamp_seconds` of every stage, each for its
+ * service's group.
+ */
+function stageStateUpdates(ctx, stages) {
+    const out = [];
+    for (const p of stages) {
+        const base = { environment: ctx.environment, deployment_id: ctx.deploymentId, service: p.service };
+        out.push({
+            service: p.service,
+            update: update(definitions/* METRICS */.Cb.stageState, { ...base, stage: p.stage, state: p.state }, 1),
+        });
+        if (p.startedAt !== undefined)
+            out.push({
+                service: p.service,
+                update: update(definitions/* METRICS */.Cb.stageStartTimestamp, { ...base, stage: p.stage }, p.startedAt / 1000),
+            });
+    }
+    return out;
+}
+/** `deployment_stage_threshold_seconds` of every stage in the `thresholds` input, for one group. */
+function thresholdUpdates(ctx, service, thresholds) {
+    return Object.entries(thresholds).map(([stage, seconds]) => update(METRICS.stageThreshold, { environment: ctx.environment, service, stage }, seconds));
+}
+
+;// CONCATENATED MODULE: ./src/util/clock.ts
+const systemClock = {
+    now: () => Date.now(),
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms))),
+};
+
+;// CONCATENATED MODULE: external "node:child_process"
+const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
+;// CONCATENATED MODULE: external "node:fs"
+const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
+;// CONCATENATED MODULE: ./src/live/control.ts
+/**
+ * Starting and stopping the live reporter, a detached process of the
+ * action's own `dist/live` bundle.
+ *
+ * Why detached with no stdio: the runner ends a step when its process exits,
+ * but while a child still holds the step's stdout/stderr it waits up to 5 s
+ * more and then drops what the child writes. So the reporter gets its own
+ * process group and `stdio: 'ignore'`, and pre does not wait for it. It keeps
+ * the step's environment, `RUNNER_TRACKING_ID` included: the runner kills
+ * every process carrying that id when the job ends, so nothing outlives the
+ * job even if post never runs.
+ */
+
+
+
+/** The environment variable that hands the reporter what pre knows. */
+const LIVE_SETTINGS_ENV = 'DEPLOYMENT_OBSERVABILITY_LIVE';
+/** The reporter bundle beside the running hook's bundle: dist/<hook>/index.js → dist/live/index.js. */
+function liveScriptPath(hookScript = process.argv[1]) {
+    if (!hookScript)
+        return undefined;
+    const script = join(dirname(hookScript), '..', 'live', 'index.js');
+    return existsSync(script) ? script : undefined;
+}
+/** Starts the reporter detached and returns its pid; pre does not wait for it. */
+function launchLiveReporter(script, settings, env, spawnImpl = spawn) {
+    const child = spawnImpl(process.execPath, [script], {
+        detached: true,
+        stdio: 'ignore',
+        env: { ...env, [LIVE_SETTINGS_ENV]: JSON.stringify(settings) },
+    });
+    // A spawn failure arrives as an event; post then finds no reporter and says so.
+    child.on('error', () => undefined);
+    child.unref();
+    return child.pid;
+}
+/** The process's state letter from /proc (Linux), undefined elsewhere or when it is gone. */
+function procState(pid) {
+    try {
+        const stat = (0,external_node_fs_namespaceObject.readFileSync)(`/proc/${pid}/stat`, 'utf8');
+        return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    }
+    catch {
+        return undefined;
+    }
+}
+/** Whether the process runs (a zombie, dead but not yet reaped, does not). */
+function processAlive(pid) {
+    try {
+        process.kill(pid, 0);
+    }
+    catch (error) {
+        if (error.code !== 'EPERM')
+            return false;
+    }
+    const state = procState(pid);
+    return state !== 'Z' && state !== 'X';
+}
+/** Whether the pid is still our reporter (pids are reused): its command line names the live bundle. */
+function isReporter(pid, script) {
+    let cmdline;
+    try {
+        cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    }
+    catch {
+        return existsSync('/proc/self') ? false : true;
+    }
+    return script ? cmdline.includes(script) : /live[\\/]index\.js/.test(cmdline);
+}
+/** Writes the status atomically (a reader never sees half a file). */
+function writeLiveStatus(file, status) {
+    const tmp = `${file}.${process.pid}.tmp`;
+    (0,external_node_fs_namespaceObject.writeFileSync)(tmp, JSON.stringify(status));
+    (0,external_node_fs_namespaceObject.renameSync)(tmp, file);
+}
+function readLiveStatus(file) {
+    try {
+        return JSON.parse(readFileSync(file, 'utf8'));
+    }
+    catch {
+        return undefined;
+    }
+}
+/**
+ * Stops the reporter before post reads the job, so no live push can land
+ * after post's final one: SIGTERM (it saves its status and exits at once),
+ * then SIGKILL if it is still there after `graceMs`. Bounded; never throws.
+ */
+async function stopLiveReporter(pid, statusFile, script, clock, graceMs = 3000) {
+    const t0 = clock.now();
+    const done = (how) => ({
+        status: readLiveStatus(statusFile),
+        how,
+        waitedMs: clock.now() - t0,
+    });
+    if (!processAlive(pid) || !isReporter(pid, script)) {
+        const status = readLiveStatus(statusFile);
+        return { status, how: status?.stoppedBecause ? 'ended by itself' : 'not running', waitedMs: 0 };
+    }
+    const waitGone = async (ms) => {
+        const until = clock.now() + ms;
+        while (processAlive(pid)) {
+            if (clock.now() >= until)
+                return false;
+            // Polling with a bound: it exits within milliseconds of the signal.
+            await clock.sleep(20);
+        }
+        return true;
+    };
+    try {
+        process.kill(pid, 'SIGTERM');
+    }
+    catch {
+        return done('ended by itself');
+    }
+    if (await waitGone(graceMs))
+        return done('stopped');
+    try {
+        process.kill(pid, 'SIGKILL');
+    }
+    catch {
+        // gone meanwhile
+    }
+    await waitGone(1000);
+    return done('killed');
+}
+
+// EXTERNAL MODULE: ./src/model/stage-state.ts
+var stage_state = __nccwpck_require__(3891);
+;// CONCATENATED MODULE: ./src/metrics/live.ts
+
+
+function add(groups, service, u) {
+    const list = groups.get(service);
+    if (list)
+        list.push(u);
+    else
+        groups.set(service, [u]);
+}
+/**
+ * The live gauges of a running deployment: each stage's state and start;
+ * the duration of each finished stage (the value post will write, at the
+ * stage's end); on a failed stage, the failure timestamp at the failed step's
+ * end, so that DeploymentFailed pages while later steps (a rollback) still
+ * run; and the gauge lines steps reported so far.
+ */
+function liveUpdates(ctx, view) {
+    const groups = new Map();
+    const env = ctx.environment;
+    for (const { service, update } of stageStateUpdates(ctx, view.progress))
+        add(groups, service, update);
+    const final = new Map(view.progress
+        .filter((p) => p.state === 'success' || p.state === 'failure')
+        .map((p) => [`${p.service}/${p.stage}`, p]));
+    for (const stage of view.finished) {
+        const p = final.get(`${stage.service}/${stage.stage}`);
+        // Only a stage all of whose steps are over: its duration will not change any more.
+        if (!p || (p.state === 'failure') !== (stage.status === 'failure'))
+            continue;
+        add(groups, stage.service, {
+            definition: definitions/* METRICS */.Cb.stageDuration,
+            name: definitions/* METRICS */.Cb.stageDuration.name,
+            labels: {
+                environment: env,
+                deployment_id: ctx.deploymentId,
+                service: stage.service,
+                stage: stage.stage,
+                status: stage.status,
+            },
+            value: Math.round(stage.durationSeconds * 1000) / 1000,
+            at: stage.completedAt,
+        });
+    }
+    const failedAt = view.progress
+        .map((p) => p.failedAt)
+        .filter((t) => t !== undefined)
+        .sort((a, b) => a - b)[0];
+    if (failedAt !== undefined) {
+        add(groups, ctx.service, {
+            definition: definitions/* METRICS */.Cb.lastFailureTimestamp,
+            name: definitions/* METRICS */.Cb.lastFailureTimestamp.name,
+            labels: { environment: env, service: ctx.service },
+            value: failedAt / 1000,
+            at: failedAt,
+        });
+    }
+    // Gauges steps reported so far, into the groups this job may write; counters wait for post.
+    addReported(groups, ctx, view.reported.series, (s) => s.definition.type === 'gauge' &&
+        s.definition.merge === 'replace' &&
+        view.services.has(s.labels.service ?? ctx.service));
+    for (const service of [...groups.keys()])
+        if (!view.services.has(service))
+            groups.delete(service);
+    return groups;
+}
+/** A stable fingerprint of what would be pushed, to push only when something changed. */
+function fingerprint(groups) {
+    return JSON.stringify([...groups.entries()]
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([service, updates]) => [
+        service,
+        updates.map((u) => `${u.name}${JSON.stringify(Object.entries(u.labels).sort())}=${u.value}`).sort(),
+    ]));
+}
+
+;// CONCATENATED MODULE: ./src/live/reporter.ts
+
+
+
+
+
+
+
+/** The reporter gives up after this long: GitHub ends a job after six hours. */
+const LIVE_MAX_MS = 6 * 60 * 60 * 1000;
+/**
+ * Answers that cost rate limit (anything but a 304) one reporter may use. A
+ * `GITHUB_TOKEN` has about 1,000 requests an hour per repository, shared by
+ * every job of the repository; unchanged jobs answer 304, which is free.
+ */
+const LIVE_REQUEST_BUDGET = 300;
+/** Below this many requests left in the rate-limit window, the reporter leaves the rest to post. */
+const LIVE_MIN_RATE_REMAINING = 100;
+/** The longest wait between two looks after errors (backoff). */
+const MAX_BACKOFF_MS = 60_000;
+const silent = { info() { }, debug() { }, warning() { }, error() { }, notice() { } };
+/** The services this job may write: its own and those its stage map names. */
+function servicesOf(service, rules) {
+    return new Set([service, ...rules.map((r) => r.service).filter((s) => !!s)]);
+}
+/** Runs until one of the stop conditions holds; resolves with the final status. Never throws. */
+async function runLiveReporter(o) {
+    const status = {
+        pid: o.pid,
+        startedAt: o.clock.now(),
+        updatedAt: o.clock.now(),
+        polls: 0,
+        notModified: 0,
+        charged: 0,
+        pushes: 0,
+        pushFailures: 0,
+        errors: 0,
+        firstPushDelay: {},
+        states: {},
+    };
+    const maxMs = o.maxMs ?? LIVE_MAX_MS;
+    const budget = o.requestBudget ?? LIVE_REQUEST_BUDGET;
+    const minRate = o.minRateRemaining ?? LIVE_MIN_RATE_REMAINING;
+    const services = servicesOf(o.context.service, o.rules);
+    let etag;
+    let lastPushed = '';
+    let jobId = o.job.jobId;
+    let failures = 0;
+    let lastJob;
+    const stop = (reason) => {
+        status.stoppedBecause = reason;
+        status.updatedAt = o.clock.now();
+        o.onStatus(status);
+        return status;
+    };
+    for (;;) {
+        const tickStart = o.clock.now();
+        if (o.stopRequested())
+            return stop('stopped by post');
+        if (!o.runnerAlive())
+            return stop('runner gone');
+        if (tickStart - o.startedAt >= maxMs)
+            return stop('six hours');
+        if (status.charged >= budget)
+            return stop('request budget spent');
+        let wait = o.intervalMs;
+        try {
+            if (jobId === undefined) {
+                status.charged++;
+                jobId = (await o.job.lookUp()).id;
+            }
+            const answer = await o.client.getJobIfChanged(jobId, etag, tickStart + Math.min(o.intervalMs, 10_000));
+            status.polls++;
+            failures = 0;
+            if (answer.status === 304)
+                status.notModified++;
+            else
+                status.charged++;
+            if (answer.status === 200 && answer.job) {
+                etag = answer.etag;
+                lastJob = answer.job;
+            }
+            // Also on a 304: lines a running step appended since, or a push that failed, go out now.
+            if (lastJob) {
+                const pushed = await pushView(o, lastJob, services, lastPushed, status);
+                if (pushed !== undefined)
+                    lastPushed = pushed;
+                if (lastJob.status === 'completed')
+                    return stop('job complete');
+            }
+            if (answer.rateRemaining !== undefined && answer.rateRemaining < minRate)
+                return stop('rate limit low');
+        }
+        catch (error) {
+            status.polls++;
+            status.charged++;
+            status.errors++;
+            failures++;
+            status.lastProblem = error.message.slice(0, 300);
+            if (error instanceof GitHubApiError &&
+                error.status === 404 &&
+                o.job.jobId === undefined &&
+                failures > 3)
+                return stop('job not found');
+            const asked = error instanceof GitHubApiError && error.headers
+                ? (0,http/* requestedWaitMs */.yL)(error.headers, o.clock.now())
+                : undefined;
+            // Back off on 403/429/5xx and network errors; honour what the server asked for.
+            wait = Math.min(MAX_BACKOFF_MS, Math.max(asked ?? 0, o.intervalMs * 2 ** Math.min(failures, 4)));
+        }
+        status.updatedAt = o.clock.now();
+        o.onStatus(status);
+        // At most one look per interval: wait for the rest of it.
+        const elapsed = o.clock.now() - tickStart;
+        await o.clock.sleep(Math.max(0, wait - elapsed));
+    }
+}
+/** Pushes the job's live view when it differs from the last one pushed; returns the new fingerprint. */
+async function pushView(o, job, services, lastPushed, status) {
+    const steps = job.steps ?? [];
+    const own = (0,deployment/* ownStepNames */.xD)(steps, o.actionRepository, o.actionRef);
+    const progress = (0,stage_state/* stageProgress */.k)({
+        steps,
+        service: o.context.service,
+        rules: o.rules,
+        ownStepNames: own,
+    });
+    const finished = (0,deployment/* buildDeployment */.A$)({
+        job: { ...job, steps: steps.filter((s) => s.status === 'completed') },
+        service: o.context.service,
+        rules: o.rules,
+        thresholds: o.thresholds,
+        jobStatus: '',
+        reportedErrorTypes: new Map(),
+        ownStepNames: own,
+        fallbackStart: o.startedAt,
+        now: o.clock.now(),
+    }).stages;
+    let reportText = '';
+    try {
+        reportText = await o.readReport();
+    }
+    catch {
+        // An unreadable file now is post's to report.
+    }
+    const reported = parseReportedMetrics(reportText, 'DEPLOY_METRICS_FILE');
+    const groups = liveUpdates(o.context, { progress, finished, reported, services });
+    const print = fingerprint(groups);
+    if (print === lastPushed)
+        return undefined;
+    const now = o.clock.now();
+    const { all } = await deliverGroups([...groups.entries()].map(([service, updates]) => ({ key: o.groupingKey(service), updates })), o.sinks, {
+        store: undefined,
+        deploymentId: o.context.deploymentId,
+        deadline: now + Math.min(o.intervalMs, 10_000),
+        clock: o.clock,
+        logger: silent,
+        cumulative: false,
+        at: now,
+    });
+    const ok = all.length > 0 && all.every((outcome) => outcome.pushed);
+    if (!ok) {
+        status.pushFailures++;
+        status.lastProblem = all.find((x) => !x.pushed)?.problem?.slice(0, 300);
+        // Try again at the next look, even if the job has not changed.
+        return '';
+    }
+    status.pushes++;
+    const pushedAt = o.clock.now();
+    for (const p of progress) {
+        const key = `${p.service}/${p.stage}`;
+        status.states[key] = p.state;
+        if (p.completedAt !== undefined && status.firstPushDelay[key] === undefined)
+            status.firstPushDelay[key] = Math.max(0, Math.round((pushedAt - p.completedAt) / 100) / 10);
+    }
+    return print;
+}
+
+;// CONCATENATED MODULE: ./src/live/main.ts
+/**
+ * The live reporter process (dist/live): reads the inputs from the
+ * environment it inherited from pre, and what pre knows from
+ * {@link LIVE_SETTINGS_ENV}, then runs the loop until a stop condition holds.
+ * It has no stdout: its status file is how post learns what it did.
+ */
+
+
+
+
+
+
+
+
+
+const main_silent = { info() { }, debug() { }, warning() { }, error() { }, notice() { } };
+/** Inputs as @actions/core reads them: INPUT_<NAME>, spaces to underscores, upper case. */
+function inputReader(env) {
+    return (name) => env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] ?? '';
+}
+function groupingKeyOf(config) {
+    return (service) => [
+        ['job', config.metricsJob],
+        ['environment', config.environment],
+        ['service', service],
+    ];
+}
+/** Runs the reporter; resolves when it stopped. Never throws. */
+async function runLiveProcess(env = process.env, clock = systemClock) {
+    let settings;
+    try {
+        settings = JSON.parse(env[LIVE_SETTINGS_ENV] ?? '');
+    }
+    catch {
+        return undefined;
+    }
+    const { config } = readConfig(inputReader(env), env);
+    const sinks = await metricsSinks(config, clock);
+    if (sinks.length === 0 || !config.githubToken)
+        return undefined;
+    const client = new GitHubClient({
+        apiUrl: config.runner.apiUrl,
+        token: config.githubToken,
+        repository: config.runner.repository,
+        clock,
+    });
+    let latest;
+    const save = (status) => {
+        latest = status;
+        try {
+            writeLiveStatus(settings.statusFile, status);
+        }
+        catch {
+            // Post then says it has no status; nothing else is lost.
+        }
+    };
+    let stopRequested = false;
+    // Post's SIGTERM: save what was done and end at once, so no push lands after post's.
+    process.on('SIGTERM', () => {
+        stopRequested = true;
+        if (latest)
+            save({ ...latest, stoppedBecause: 'stopped by post', updatedAt: clock.now() });
+        process.exit(0);
+    });
+    return runLiveReporter({
+        client,
+        job: {
+            jobId: config.checkRunId,
+            lookUp: async () => (await findCurrentJob({
+                client,
+                runner: config.runner,
+                checkRunId: undefined,
+                clock,
+                logger: main_silent,
+                deadline: clock.now() + 10_000,
+                lagBudgetMs: 0,
+                phase: 'main',
+            })).job,
+        },
+        sinks,
+        clock,
+        context: {
+            environment: config.environment,
+            deploymentId: settings.deploymentId,
+            service: settings.service,
+            branch: config.runner.refName,
+            triggeredBy: triggeredBy(config.runner.eventName),
+        },
+        groupingKey: groupingKeyOf(config),
+        rules: config.stageRules,
+        thresholds: config.thresholds,
+        actionRepository: config.runner.actionRepository,
+        actionRef: config.runner.actionRef,
+        intervalMs: config.liveIntervalSeconds * 1000,
+        startedAt: settings.startedAt,
+        readReport: async () => (await readReportFile(settings.reportFile)).text,
+        onStatus: save,
+        stopRequested: () => stopRequested,
+        runnerAlive: () => settings.runnerPid === undefined || processAlive(settings.runnerPid),
+        pid: process.pid,
+    });
+}
+
+
+/***/ }),
+
+/***/ 6511:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Cb: () => (/* binding */ METRICS),
+/* harmony export */   tX: () => (/* binding */ metricByName)
+/* harmony export */ });
+/* unused harmony exports TIME_TO_DEPLOY_BUCKETS, ALL_METRICS, STANDARD_LABELS */
+/**
+ * The one table of metric definitions. Code (building, validation of what steps
+ * report), docs and dashboards read names, types and labels from here; nothing
+ * else spells a metric name.
+ *
+ * Semantics (see CONTRACT.md, "Metrics"): every job is a short-lived process
+ * pushing to a Pushgateway, so counters are cumulative across deployments (the
+ * action adds this deployment's counts to what the group already holds) and
+ * carry no `deployment_id`; per-deployment values are gauges of the latest
+ * deployment with `deployment_id`.
+ */
+function def(d) {
+    return Object.freeze({ ...d, labels: Object.freeze([...d.labels]) });
+}
+/** Buckets of `time_to_deploy_seconds`, from the design document. */
+const TIME_TO_DEPLOY_BUCKETS = Object.freeze([60, 300, 600, 900, 1200, 1500, 1800]);
+const METRICS = Object.freeze({
+    deploymentTotal: def({
+        name: 'deployment_total',
+        type: 'counter',
+        help: 'Deployment stage completions, cumulative across deployments (one per stage that ran).',
+        labels: ['environment', 'service', 'stage', 'status'],
+        modes: ['track'],
+        source: 'action',
+        merge: 'sum',
+    }),
+    deploymentRunsTotal: def({
+        name: 'deployment_runs_total',
+        type: 'counter',
+        help: 'Whole deployments (one per tracked deploy job) by outcome, cumulative across deployments.',
+        labels: ['environment', 'service', 'status'],
+        modes: ['track'],
+        source: 'action',
+        merge: 'sum',
+    }),
+    deploymentErrorsTotal: def({
+        name: 'deployment_errors_total',
+        type: 'counter',
+        help: 'Failed deployment stages by error type, cumulative across deployments.',
+        labels: ['environment', 'service', 'stage', 'error_type'],
+        modes: ['track'],
+        source: 'both',
+        merge: 'sum',
+    }),
+    deploymentRollbackTotal: def({
+        name: 'deployment_rollback_total',
+        type: 'counter',
+        help: 'Rollbacks by reason and outcome, cumulative across deployments.',
+        labels: ['environment', 'service', 'reason', 'status'],
+        modes: ['track'],
+        source: 'both',
+        merge: 'sum',
+    }),
+    stageDuration: def({
+        name: 'deployment_stage_duration_seconds',
+        type: 'gauge',
+        help: 'Duration of each stage of the latest deployment, in seconds.',
+        labels: ['environment', 'deployment_id', 'service', 'stage', 'status'],
+        modes: ['track'],
+        source: 'action',
+        merge: 'replace',
+    }),
+    stageState: def({
+        name: 'deployment_stage_state',
+        type: 'gauge',
+        help: 'Current state of each stage of the latest deployment: 1 on the series whose state label is waiting, running, success, failure or skipped.',
+        labels: ['environment', 'deployment_id', 'service', 'stage', 'state'],
+        modes: ['track'],
+        source: 'action',
+        merge: 'replace',
+    }),
+    stageStartTimestamp: def({
+        name: 'deployment_stage_start_timestamp_seconds',
+        type: 'gauge',
+        help: 'Unix time each started stage of the latest deployment began (elapsed of a running stage: time() minus it).',
+        labels: ['environment', 'deployment_id', 'service', 'stage'],
+        modes: ['track'],
+        source: 'action',
+        merge: 'replace',
+    }),
+    stageThreshold: def({
+        name: 'deployment_stage_threshold_seconds',
+        type: 'gauge',
+        help: 'The thresholds input in force: seconds a stage may take before it is slow (stage="total": the whole deployment).',
+        labels: ['environment', 'service', 'stage'],
+        modes: ['track'],
+        source: 'action',
+        merge: 'replace',
+    }),
+    inProgress: def({
+        name: 'deployment_in_progress',
+        type: 'gauge',
+        help: '1 while the latest deployment runs, 0 once its job has finished.',
+        labels: ['environment', 'deployment_id', 'service', 'branch', 'triggered_by'],
+        modes: ['track'],
+        source: 'action',
+        merge: 'replace',
+    }),
+    startTimestamp: def({
+        name: 'deployment_start_timestamp_seconds',
+        type: 'gauge',
+        help: 'Unix time the latest deployment started.',
+        labels: ['environment', 'deployment_id', 'service'],
+        modes: ['track'],
+        source: 'action',
+        merge: 'replace',
+    }),
+    lastSuccessTimestamp: def({
+        name: 'deployment_last_success_timestamp_seconds',
+        type: 'gauge',
+        help: 'Unix time the last successful deployment finished; a failure never overwrites it.',
+        labels: ['environment', 'service'],
+        modes: ['track'],
+        source: 'action',
+        merge: 'max',
+    }),
+    lastFailureTimestamp: def({
+        name: 'deployment_last_failure_timestamp_seconds',
+        type: 'gauge',
+        help: 'Unix time the last failed deployment finished; alert on time() - x < window and changes(x[w]) > 0.',
+        labels: ['environment', 'service'],
+        modes: ['track'],
+        source: 'action',
+        merge: 'max',
+    }),
+    healthCheckLatency: def({
+        name: 'api_health_check_latency_ms',
+        type: 'gauge',
+        help: 'Health endpoint response time of the latest deployment, in milliseconds.',
+        labels: ['environment', 'deployment_id', 'status'],
+        modes: ['track', 'verify'],
+        source: 'both',
+        merge: 'replace',
+    }),
+    healthCheckTotal: def({
+        name: 'api_health_check_total',
+        type: 'counter',
+        help: 'Health checks made after deployments, cumulative.',
+        labels: ['environment', 'service'],
+        modes: ['track', 'verify'],
+        source: 'both',
+        merge: 'sum',
+    }),
+    healthCheckFailuresTotal: def({
+        name: 'api_health_check_failures_total',
+        type: 'counter',
+        help: 'Health checks that failed after deployments, cumulative.',
+        labels: ['environment', 'service'],
+        modes: ['track', 'verify'],
+        source: 'both',
+        merge: 'sum',
+    }),
+    postDeploymentErrorRate: def({
+        name: 'post_deployment_error_rate',
+        type: 'gauge',
+        help: 'Error ratio of the service in the window after the latest deployment.',
+        labels: ['environment', 'deployment_id', 'service'],
+        modes: ['track', 'verify'],
+        source: 'both',
+        merge: 'replace',
+    }),
+    migrationLag: def({
+        name: 'database_migration_lag_seconds',
+        type: 'gauge',
+        help: 'How long the latest deployment migrations took, in seconds.',
+        labels: ['environment', 'deployment_id', 'migration_count'],
+        modes: ['track'],
+        source: 'reported',
+        merge: 'replace',
+    }),
+    migrationSuccessTotal: def({
+        name: 'migration_success_total',
+        type: 'counter',
+        help: 'Successful database migration runs, cumulative.',
+        labels: ['environment'],
+        modes: ['track'],
+        source: 'both',
+        merge: 'sum',
+    }),
+    migrationFailureTotal: def({
+        name: 'migration_failure_total',
+        type: 'counter',
+        help: 'Failed database migration runs, cumulative.',
+        labels: ['environment'],
+        modes: ['track'],
+        source: 'both',
+        merge: 'sum',
+    }),
+    smokeTestTotal: def({
+        name: 'smoke_test_total',
+        type: 'counter',
+        help: 'Smoke tests run after deployments, cumulative.',
+        labels: ['environment', 'service', 'test_name'],
+        modes: ['track'],
+        source: 'both',
+        merge: 'sum',
+    }),
+    smokeTestFailuresTotal: def({
+        name: 'smoke_test_failures_total',
+        type: 'counter',
+        help: 'Smoke tests that failed after deployments, cumulative.',
+        labels: ['environment', 'service', 'test_name'],
+        modes: ['track'],
+        source: 'both',
+        merge: 'sum',
+    }),
+    timeToDeploy: def({
+        name: 'time_to_deploy_seconds',
+        type: 'histogram',
+        help: 'Time to deploy: workflow run trigger to its last deploy job finished, in seconds; cumulative.',
+        labels: ['environment'],
+        buckets: TIME_TO_DEPLOY_BUCKETS,
+        modes: ['summary'],
+        source: 'action',
+        merge: 'sum',
+    }),
+    actionDuration: def({
+        name: 'github_action_duration_seconds',
+        type: 'gauge',
+        help: 'Duration of the latest workflow run per workflow, branch and conclusion, in seconds.',
+        labels: ['workflow', 'repository', 'branch', 'conclusion'],
+        modes: ['summary'],
+        source: 'action',
+        merge: 'replace',
+    }),
+    workflowRunsTotal: def({
+        name: 'github_workflow_runs_total',
+        type: 'counter',
+        help: 'Workflow run attempts, cumulative; each attempt counted once.',
+        labels: ['workflow', 'repository', 'branch', 'conclusion'],
+        modes: ['summary'],
+        source: 'action',
+        merge: 'sum',
+    }),
+    deploymentFrequency: def({
+        name: 'deployment_frequency',
+        type: 'gauge',
+        help: 'Successful deployment runs completed within the period (DORA deployment frequency).',
+        labels: ['environment', 'service', 'period'],
+        modes: ['summary'],
+        source: 'action',
+        merge: 'replace',
+    }),
+    infrastructureCost: def({
+        name: 'deployment_infrastructure_cost',
+        type: 'gauge',
+        help: 'Cost incurred by the latest deployment per resource.',
+        labels: ['environment', 'deployment_id', 'resource'],
+        modes: ['track'],
+        source: 'reported',
+        merge: 'replace',
+    }),
+    railwayMemory: def({
+        name: 'railway_deployment_memory_mb',
+        type: 'gauge',
+        help: 'Peak memory of the latest deployment, in MB.',
+        labels: ['environment', 'deployment_id'],
+        modes: ['track'],
+        source: 'reported',
+        merge: 'replace',
+    }),
+    railwayCpu: def({
+        name: 'railway_deployment_cpu_percent',
+        type: 'gauge',
+        help: 'Peak CPU of the latest deployment, in percent.',
+        labels: ['environment', 'deployment_id'],
+        modes: ['track'],
+        source: 'reported',
+        merge: 'replace',
+    }),
+    countersUpdated: def({
+        name: 'deployment_observability_counters_updated_timestamp_seconds',
+        type: 'gauge',
+        help: 'Unix time this group\u2019s cumulative counters were last brought up to date by the action; ' +
+            'counts carried from an earlier failed push and recorded before it are included.',
+        labels: [],
+        modes: ['track', 'verify', 'summary'],
+        source: 'action',
+        merge: 'replace',
+    }),
+    summaryCountedAttempt: def({
+        name: 'deployment_observability_summary_counted_attempt',
+        type: 'gauge',
+        help: 'The last run attempt (run id * 1000 + attempt) whose counts summary mode added to this group.',
+        labels: [],
+        modes: ['summary'],
+        source: 'action',
+        merge: 'max',
+    }),
+});
+/** Every definition, in table order. */
+const ALL_METRICS = Object.freeze(Object.values(METRICS));
+const byName = new Map(ALL_METRICS.map((m) => [m.name, m]));
+/** The definition of a metric by its exposition name, if the table has it. */
+function metricByName(name) {
+    return byName.get(name);
+}
+/** Labels the action sets itself on what steps report; a step need not write them. */
+const STANDARD_LABELS = Object.freeze(['environment', 'deployment_id', 'service']);
+
+
+/***/ }),
+
+/***/ 2019:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Xk: () => (/* binding */ seriesKey),
+/* harmony export */   fw: () => (/* binding */ renderExposition),
+/* harmony export */   fy: () => (/* binding */ METRIC_NAME_RE),
+/* harmony export */   iw: () => (/* binding */ parseExpositionLine)
+/* harmony export */ });
+/* unused harmony exports LABEL_NAME_RE, escapeLabelValue, formatValue, formatLabels, renderFamily */
+/** Metric names: https://prometheus.io/docs/concepts/data_model/#metric-names-and-labels */
+const METRIC_NAME_RE = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
+/** Label names; names starting with `__` are reserved for Prometheus. */
+const LABEL_NAME_RE = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+function escapeLabelValue(value) {
+    return value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
+}
+function escapeHelp(help) {
+    return help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
+}
+/** Formats a sample value the way Prometheus parses it back (`+Inf`, `-Inf`, `NaN`). */
+function formatValue(value) {
+    if (Number.isNaN(value))
+        return 'NaN';
+    if (value === Infinity)
+        return '+Inf';
+    if (value === -Infinity)
+        return '-Inf';
+    return String(value);
+}
+function formatLabels(labels) {
+    const names = Object.keys(labels);
+    if (names.length === 0)
+        return '';
+    return `{${names.map((n) => `${n}="${escapeLabelValue(labels[n] ?? '')}"`).join(',')}}`;
+}
+/** One family as exposition text: HELP, TYPE, then its samples. */
+function renderFamily(family) {
+    const lines = [`# HELP ${family.name} ${escapeHelp(family.help)}`, `# TYPE ${family.name} ${family.type}`];
+    for (const s of family.samples)
+        lines.push(`${s.name}${formatLabels(s.labels)} ${formatValue(s.value)}`);
+    return lines.join('\n') + '\n';
+}
+/** Several families as one exposition document (families without samples are left out). */
+function renderExposition(families) {
+    return families
+        .filter((f) => f.samples.length > 0)
+        .map(renderFamily)
+        .join('');
+}
+const VALUE_RE = /^[+-]?(?:Inf|inf|NaN|nan|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)$/;
+function parseValue(text) {
+    if (!VALUE_RE.test(text))
+        return undefined;
+    const t = text.toLowerCase();
+    if (t === '+inf' || t === 'inf')
+        return Infinity;
+    if (t === '-inf')
+        return -Infinity;
+    if (t === 'nan' || t === '+nan' || t === '-nan')
+        return NaN;
+    return Number(text);
+}
+/**
+ * Parses one line of text exposition. Never throws: a line it cannot read
+ * comes back as `{kind:'error'}` with a message saying what is wrong.
+ */
+function parseExpositionLine(line) {
+    const text = line.trim();
+    if (text === '')
+        return { kind: 'blank' };
+    if (text.startsWith('#'))
+        return { kind: 'comment' };
+    const nameMatch = /^[a-zA-Z_:][a-zA-Z0-9_:]*/.exec(text);
+    if (!nameMatch)
+        return { kind: 'error', message: 'does not start with a metric name' };
+    const name = nameMatch[0];
+    let i = name.length;
+    const labels = {};
+    if (text[i] === '{') {
+        i++;
+        for (;;) {
+            while (text[i] === ' ' || text[i] === '\t')
+                i++;
+            if (text[i] === '}') {
+                i++;
+                break;
+            }
+            const labelMatch = /^[a-zA-Z_][a-zA-Z0-9_]*/.exec(text.slice(i));
+            if (!labelMatch)
+                return { kind: 'error', message: `bad label name at column ${i + 1}` };
+            const labelName = labelMatch[0];
+            i += labelName.length;
+            while (text[i] === ' ')
+                i++;
+            if (text[i] !== '=')
+                return { kind: 'error', message: `expected = after label ${labelName}` };
+            i++;
+            while (text[i] === ' ')
+                i++;
+            if (text[i] !== '"')
+                return { kind: 'error', message: `label ${labelName} value must be in double quotes` };
+            i++;
+            let value = '';
+            for (;;) {
+                const c = text[i];
+                if (c === undefined)
+                    return { kind: 'error', message: `label ${labelName} value is not closed` };
+                if (c === '"') {
+                    i++;
+                    break;
+                }
+                if (c === '\\') {
+                    const n = text[i + 1];
+                    if (n === 'n')
+                        value += '\n';
+                    else if (n === '\\' || n === '"')
+                        value += n;
+                    else
+                        return { kind: 'error', message: `bad escape \\${n ?? ''} in label ${labelName}` };
+                    i += 2;
+                    continue;
+                }
+                value += c;
+                i++;
+            }
+            if (labelName.startsWith('__'))
+                return { kind: 'error', message: `label ${labelName} is reserved` };
+            if (Object.prototype.hasOwnProperty.call(labels, labelName))
+                return { kind: 'error', message: `label ${labelName} appears twice` };
+            labels[labelName] = value;
+            while (text[i] === ' ')
+                i++;
+            if (text[i] === ',') {
+                i++;
+                continue;
+            }
+            if (text[i] === '}') {
+                i++;
+                break;
+            }
+            return { kind: 'error', message: `expected , or } after label ${labelName}` };
+        }
+    }
+    if (text[i] !== ' ' && text[i] !== '\t')
+        return { kind: 'error', message: 'expected a space and a value after the name' };
+    const rest = text.slice(i).trim().split(/\s+/);
+    const value = parseValue(rest[0] ?? '');
+    if (value === undefined)
+        return { kind: 'error', message: `"${(rest[0] ?? '').slice(0, 40)}" is not a number` };
+    if (rest.length > 2)
+        return { kind: 'error', message: 'unexpected text after the value' };
+    if (rest[1] !== undefined && !/^-?\d+$/.test(rest[1]))
+        return { kind: 'error', message: `"${rest[1]}" is not a timestamp in milliseconds` };
+    return { kind: 'sample', sample: { name, labels, value } };
+}
+/** A stable key for a series: name plus labels sorted by name. */
+function seriesKey(name, labels) {
+    const names = Object.keys(labels).sort();
+    return `${name}{${names.map((n) => `${n}=${JSON.stringify(labels[n])}`).join(',')}}`;
+}
+
+
+/***/ }),
+
+/***/ 5715:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   MK: () => (/* binding */ PushgatewayClient),
+/* harmony export */   N3: () => (/* binding */ describeGroup)
+/* harmony export */ });
+/* unused harmony exports groupPath, typesOfGroup, samplesOfGroup */
+/* harmony import */ var _util_http_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4098);
+/* harmony import */ var _exposition_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(2019);
+
+
+const PLAIN_VALUE = /^[A-Za-z0-9._~-]+$/;
+/**
+ * `/metrics/job/<job>/<label>/<value>…`. Values that are empty or hold
+ * anything but URL-safe characters use `<label>@base64/<base64url>` (empty:
+ * `=`): `%2F` in a path gets HTTP 400 (FACTS.md, Pushgateway).
+ */
+function groupPath(key) {
+    return ('/metrics' +
+        key
+            .map(([label, value]) => {
+            if (value === '')
+                return `/${label}@base64/=`;
+            // `.` and `..` are path segments URL parsing removes: they must be encoded too.
+            if (PLAIN_VALUE.test(value) && value !== '.' && value !== '..')
+                return `/${label}/${value}`;
+            return `/${label}@base64/${Buffer.from(value, 'utf8').toString('base64url')}`;
+        })
+            .join(''));
+}
+function describeGroup(key) {
+    return key.map(([l, v]) => `${l}="${v}"`).join(',');
+}
+function sameGroup(labels, key) {
+    if (!labels)
+        return false;
+    if (Object.keys(labels).length !== key.length)
+        return false;
+    return key.every(([l, v]) => (labels[l] ?? '') === v);
+}
+/** Type and help of each family of one group out of `GET /api/v1/metrics`. */
+function typesOfGroup(body, key) {
+    const out = new Map();
+    const data = body?.data;
+    const group = Array.isArray(data) ? data.find((g) => sameGroup(g.labels, key)) : undefined;
+    for (const [family, content] of Object.entries(group ?? {})) {
+        if (family === 'labels' || typeof content !== 'object' || content === null)
+            continue;
+        const { type, help } = content;
+        if (typeof type === 'string')
+            out.set(family, { type, help: help ?? '' });
+    }
+    return out;
+}
+/** The samples of one group out of `GET /api/v1/metrics`. */
+function samplesOfGroup(body, key) {
+    const out = new Map();
+    const data = body?.data;
+    if (!Array.isArray(data))
+        throw new Error('the Pushgateway answered /api/v1/metrics without a data array');
+    const group = data.find((g) => sameGroup(g.labels, key));
+    if (!group)
+        return out;
+    for (const [family, content] of Object.entries(group)) {
+        if (family === 'labels' || typeof content !== 'object' || content === null)
+            continue;
+        const metrics = content.metrics;
+        if (!Array.isArray(metrics))
+            continue;
+        const samples = [];
+        for (const m of metrics) {
+            const labels = m.labels ?? {};
+            if (m.buckets) {
+                for (const [le, v] of Object.entries(m.buckets))
+                    samples.push({ name: `${family}_bucket`, labels: { ...labels, le }, value: Number(v) });
+                samples.push({ name: `${family}_sum`, labels, value: Number(m.sum ?? 0) });
+                samples.push({ name: `${family}_count`, labels, value: Number(m.count ?? 0) });
+            }
+            else if (m.value !== undefined) {
+                samples.push({ name: family, labels, value: Number(m.value) });
+            }
+        }
+        out.set(family, samples);
+    }
+    return out;
+}
+class PushgatewayClient {
+    config;
+    clock;
+    fetchImpl;
+    name = 'the Pushgateway';
+    replacesGroups = true;
+    // Carried counts of the Pushgateway keep the ids they had before remote write existed.
+    carryPrefix = '';
+    constructor(config, clock, fetchImpl = fetch) {
+        this.config = config;
+        this.clock = clock;
+        this.fetchImpl = fetchImpl;
+    }
+    get target() {
+        return this.config.url;
+    }
+    /** The families as exposition text (no timestamps: the Pushgateway refuses them). */
+    async write(key, families, deadline, options) {
+        await this.push(key, (0,_exposition_js__WEBPACK_IMPORTED_MODULE_1__/* .renderExposition */ .fw)(families), deadline, options.method);
+    }
+    headers(extra = {}) {
+        return {
+            'user-agent': 'deployment-observability-action',
+            ...(this.config.authorization ? { authorization: this.config.authorization } : {}),
+            ...extra,
+        };
+    }
+    /** Everything one group holds; empty when the group does not exist yet. */
+    async readGroup(key, deadline) {
+        const response = await (0,_util_http_js__WEBPACK_IMPORTED_MODULE_0__/* .request */ .Em)({
+            url: `${this.config.url}/api/v1/metrics`,
+            headers: this.headers({ accept: 'application/json' }),
+            deadline,
+            timeoutMs: 5000,
+            attempts: 3,
+            what: 'Reading the Pushgateway group',
+        }, this.clock, this.fetchImpl);
+        if (response.status !== 200) {
+            throw new Error(`Reading the Pushgateway group failed: HTTP ${response.status} ${response.text.slice(0, 200)}`);
+        }
+        let body;
+        try {
+            body = JSON.parse(response.text);
+        }
+        catch {
+            throw new Error('Reading the Pushgateway group failed: the answer is not JSON');
+        }
+        return { samples: samplesOfGroup(body, key), types: typesOfGroup(body, key) };
+    }
+    /**
+     * Sends exposition text to a group: POST replaces the families it carries,
+     * PUT the whole group. Throws with the Pushgateway's message on failure.
+     */
+    async push(key, text, deadline, method = 'POST') {
+        const response = await (0,_util_http_js__WEBPACK_IMPORTED_MODULE_0__/* .request */ .Em)({
+            url: `${this.config.url}${groupPath(key)}`,
+            method,
+            headers: this.headers({ 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }),
+            body: text,
+            deadline,
+            timeoutMs: 5000,
+            attempts: 3,
+            what: `Pushing to the Pushgateway group {${describeGroup(key)}}`,
+        }, this.clock, this.fetchImpl);
+        if (response.status < 200 || response.status >= 300) {
+            throw new Error(`Pushing to the Pushgateway group {${describeGroup(key)}} failed: HTTP ${response.status} ${response.text.trim().slice(0, 300)}`);
+        }
+    }
+}
+
+
+/***/ }),
+
+/***/ 958:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   A$: () => (/* binding */ buildDeployment),
+/* harmony export */   Gh: () => (/* binding */ mainStepsOf),
+/* harmony export */   xD: () => (/* binding */ ownStepNames)
+/* harmony export */ });
+/* harmony import */ var _infer_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9033);
+/* harmony import */ var _stage_map_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(2156);
+/* harmony import */ var _timing_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4483);
+/**
+ * From the job's steps (as the REST API shows them) to a deployment: stages
+ * with start, end, duration, status and slow marks; the failed stage and its
+ * error type; the overall outcome. Pure: the clock's `now` is a parameter.
+ */
+
+
+
+const RUNNER_STEPS = new Set(['set up job', 'complete job']);
+const FAILED_CONCLUSIONS = new Set(['failure', 'cancelled', 'timed_out']);
+/**
+ * The job's own main steps: the runner's "Set up job"/"Complete job", `Pre X`
+ * steps (with a later X) and `Post X` steps (with an earlier X) left out.
+ * Post steps are found by their main step, not by the prefix alone, so a user
+ * step called "Post-deploy checks" or "Post results" stays a main step.
+ */
+function mainStepsOf(steps, ownStepNames = []) {
+    const names = steps.map((s) => s.name);
+    const own = new Set(ownStepNames.map((n) => n.toLowerCase()));
+    return steps.filter((step, index) => {
+        const name = step.name;
+        if (RUNNER_STEPS.has(name.toLowerCase()))
+            return false;
+        if (own.has(name.toLowerCase()))
+            return false;
+        if (name.startsWith('Pre ') && names.slice(index + 1).includes(name.slice(4)))
+            return false;
+        if (name.startsWith('Post ') && names.slice(0, index).includes(name.slice(5)))
+            return false;
+        return true;
+    });
+}
+function ran(step) {
+    return step.conclusion !== 'skipped' && step.status !== 'queued' && step.started_at !== null;
+}
+const CONCLUSION_RANK = {
+    success: 0,
+    neutral: 0,
+    failure: 2,
+    timed_out: 2,
+    cancelled: 3,
+};
+function worse(a, b) {
+    return (CONCLUSION_RANK[b] ?? 0) > (CONCLUSION_RANK[a] ?? 0) ? b : a;
+}
+/** Builds the deployment from the job's steps. Never throws on odd API data. */
+function buildDeployment(input) {
+    const steps = input.job.steps ?? [];
+    const mainSteps = mainStepsOf(steps, input.ownStepNames);
+    const byKey = new Map();
+    let lastEnd;
+    mainSteps.forEach((step, order) => {
+        if (!ran(step))
+            return;
+        const start = (0,_timing_js__WEBPACK_IMPORTED_MODULE_1__/* .parseTimestamp */ .EH)(step.started_at);
+        const completedAt = (0,_timing_js__WEBPACK_IMPORTED_MODULE_1__/* .parseTimestamp */ .EH)(step.completed_at);
+        const complete = step.status === 'completed' && completedAt !== undefined;
+        // A step still in progress after the bounded wait ends "now": its duration is a lower bound.
+        const end = complete ? completedAt : input.now;
+        if (end !== undefined)
+            lastEnd = lastEnd === undefined ? end : Math.max(lastEnd, end);
+        const target = input.rules.length > 0
+            ? (0,_stage_map_js__WEBPACK_IMPORTED_MODULE_2__/* .matchStage */ .k)(input.rules, step.name)
+            : (() => {
+                const stage = (0,_infer_js__WEBPACK_IMPORTED_MODULE_0__/* .inferStageFromStep */ .$V)(step.name, input.service);
+                return stage === undefined ? undefined : { service: undefined, stage };
+            })();
+        if (!target || start === undefined)
+            return;
+        const service = target.service ?? input.service;
+        const key = `${service}/${target.stage}`;
+        const conclusion = complete
+            ? (step.conclusion ?? 'success')
+            : input.jobStatus === 'cancelled'
+                ? 'cancelled'
+                : 'success';
+        const acc = byKey.get(key);
+        if (acc) {
+            acc.start = Math.min(acc.start, start);
+            acc.end = Math.max(acc.end, end, start);
+            acc.steps.push(step.name);
+            acc.conclusion = worse(acc.conclusion, conclusion);
+            acc.complete &&= complete;
+        }
+        else {
+            byKey.set(key, {
+                service,
+                stage: target.stage,
+                start,
+                end: Math.max(end, start),
+                steps: [step.name],
+                conclusion,
+                complete,
+                order,
+            });
+        }
+    });
+    const stages = [...byKey.values()]
+        .sort((a, b) => a.start - b.start || a.order - b.order)
+        .map((acc) => {
+        const duration = (0,_timing_js__WEBPACK_IMPORTED_MODULE_1__/* .durationSeconds */ .o8)(acc.start, acc.end);
+        const threshold = input.thresholds[acc.stage];
+        return Object.freeze({
+            service: acc.service,
+            stage: acc.stage,
+            status: FAILED_CONCLUSIONS.has(acc.conclusion) ? 'failure' : 'success',
+            startedAt: acc.start,
+            completedAt: acc.end,
+            durationSeconds: duration,
+            thresholdSeconds: threshold,
+            slow: threshold !== undefined && duration > threshold,
+            steps: Object.freeze(acc.steps),
+            conclusion: acc.conclusion,
+            complete: acc.complete,
+        });
+    });
+    const failedSteps = mainSteps.filter((s) => ran(s) && FAILED_CONCLUSIONS.has(s.conclusion ?? ''));
+    const rollback = stages.find((s) => s.stage === 'rollback');
+    const failedCandidate = stages.find((s) => s.status === 'failure' && s.stage !== 'rollback') ??
+        stages.find((s) => s.status === 'failure');
+    let status;
+    if (input.jobStatus === 'success')
+        status = 'success';
+    else if (input.jobStatus === 'failure' || input.jobStatus === 'cancelled')
+        status = 'failure';
+    else
+        status = failedCandidate || failedSteps.length > 0 ? 'failure' : 'success';
+    // A stage that failed under continue-on-error does not fail a job that succeeded.
+    const failedStage = status === 'failure' ? failedCandidate : undefined;
+    let errorType;
+    let failureMessage;
+    if (status === 'failure') {
+        if (failedStage) {
+            errorType =
+                input.reportedErrorTypes.get(failedStage.stage) ??
+                    (failedStage.conclusion === 'cancelled' || failedStage.conclusion === 'timed_out'
+                        ? 'timeout'
+                        : (0,_infer_js__WEBPACK_IMPORTED_MODULE_0__/* .errorTypeForStage */ .wC)(failedStage.stage));
+            const verb = failedStage.conclusion === 'cancelled' ? 'was cancelled' : 'failed';
+            failureMessage = `Stage ${failedStage.stage} (${failedStage.service}) ${verb} after ${Math.round(failedStage.durationSeconds)}s in step "${failedStage.steps.join('", "')}"`;
+        }
+        else if (failedSteps.length > 0) {
+            const step = failedSteps[0];
+            errorType = step.conclusion === 'cancelled' ? 'timeout' : 'unknown';
+            failureMessage = `Step "${step.name}" ${step.conclusion === 'cancelled' ? 'was cancelled' : 'failed'}; it is not mapped to a deployment stage`;
+        }
+        else {
+            errorType = input.jobStatus === 'cancelled' ? 'timeout' : 'unknown';
+            failureMessage =
+                input.jobStatus === 'cancelled'
+                    ? 'The job was cancelled'
+                    : 'The job failed, but no step shows a failure (see the job log)';
+        }
+    }
+    const jobStart = (0,_timing_js__WEBPACK_IMPORTED_MODULE_1__/* .parseTimestamp */ .EH)(input.job.started_at);
+    const firstStepStart = steps.map((s) => (0,_timing_js__WEBPACK_IMPORTED_MODULE_1__/* .parseTimestamp */ .EH)(s.started_at)).find((t) => t !== undefined);
+    const startedAt = jobStart ?? firstStepStart ?? input.fallbackStart;
+    const completedAt = lastEnd ?? input.now;
+    const duration = (0,_timing_js__WEBPACK_IMPORTED_MODULE_1__/* .durationSeconds */ .o8)(startedAt, completedAt);
+    const totalThreshold = input.thresholds['total'];
+    return Object.freeze({
+        status,
+        stages: Object.freeze(stages),
+        failedStage,
+        errorType,
+        failureMessage,
+        startedAt,
+        completedAt,
+        durationSeconds: duration,
+        totalThresholdSeconds: totalThreshold,
+        slow: totalThreshold !== undefined && duration > totalThreshold,
+        rollback,
+        mainSteps: Object.freeze(mainSteps),
+    });
+}
+/**
+ * Names of this action's own main step, never a stage: a step X with a
+ * `Pre X` step (pre runs only for actions that declare it, as this one does),
+ * `Run ./` (a local action has no pre), `Run <owner/repo>@<ref>`, and any name
+ * with "deployment-observability" in it. Without this, inference would read
+ * "deployment" in the action's name as a deploy stage.
+ */
+function ownStepNames(steps, actionRepository, actionRef) {
+    const names = new Set(['Run ./']);
+    if (actionRepository)
+        names.add(`Run ${actionRepository}@${actionRef}`);
+    const all = steps.map((s) => s.name);
+    all.forEach((name, index) => {
+        if (name.startsWith('Pre ') && all.slice(index + 1).includes(name.slice(4)))
+            names.add(name.slice(4));
+        if (/deployment[-_ ]observability/i.test(name) && !name.startsWith('Post ') && !name.startsWith('Pre '))
+            names.add(name);
+    });
+    return [...names];
+}
+
+
+/***/ }),
+
+/***/ 9033:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   $V: () => (/* binding */ inferStageFromStep),
+/* harmony export */   Dl: () => (/* binding */ inferServiceFromName),
+/* harmony export */   wC: () => (/* binding */ errorTypeForStage)
+/* harmony export */ });
+/* unused harmony exports KNOWN_STAGES, ERROR_TYPES */
+/**
+ * Stage and service inference for jobs that give no stage map: keywords in
+ * step and job names, mapped onto the design document's stages and services.
+ */
+const KNOWN_STAGES = Object.freeze({
+    api: ['build', 'push', 'deploy_railway', 'health_check', 'migration', 'smoke_test', 'rollback'],
+    web: ['install', 'build', 'deploy_vercel', 'verification'],
+    database: ['migration_check', 'migration_apply', 'verification'],
+});
+/** Error types of the design document's taxonomy. */
+const ERROR_TYPES = Object.freeze([
+    'timeout',
+    'health_check_failed',
+    'migration_failed',
+    'test_failed',
+    'rollback_triggered',
+    'api_unreachable',
+    'database_connection_error',
+]);
+function tokens(name) {
+    return name
+        .toLowerCase()
+        .split(/[^a-z0-9]+/)
+        .filter(Boolean);
+}
+const SERVICE_WORDS = [
+    [
+        'database',
+        ['db', 'database', 'databases', 'migrate', 'migrations', 'migration', 'schema', 'postgres', 'alembic'],
+    ],
+    ['web', ['web', 'frontend', 'front', 'vercel', 'nextjs', 'next', 'site', 'ui']],
+    ['api', ['api', 'backend', 'server', 'railway']],
+];
+/** `api`, `web` or `database` when a name says so, else undefined. */
+function inferServiceFromName(name) {
+    const words = new Set(tokens(name));
+    for (const [service, keywords] of SERVICE_WORDS) {
+        if (keywords.some((k) => words.has(k)))
+            return service;
+    }
+    return undefined;
+}
+/**
+ * The stage a step's name suggests, or undefined for steps that are not
+ * deployment stages (checkout, setup, the action itself).
+ */
+function inferStageFromStep(stepName, service) {
+    const name = stepName.toLowerCase();
+    // Tooling around a deployment, not a stage of it: setting up builders and CLIs,
+    // logins, caches, artifacts, notifications.
+    if (/^(set\s*up|setup)\b|buildx|\blogin\b|\bcache\b|artifact|notif|\bslack\b|install .*\bcli\b/.test(name))
+        return undefined;
+    if (/roll\s*-?\s*back|revert deploy/.test(name))
+        return 'rollback';
+    if (/migrat|alembic|flyway|liquibase/.test(name)) {
+        if (service === 'database')
+            return /check|validat|pending|status|plan|dry|lint|verify/.test(name)
+                ? 'migration_check'
+                : 'migration_apply';
+        return 'migration';
+    }
+    if (/smoke/.test(name))
+        return 'smoke_test';
+    if (/health/.test(name))
+        return 'health_check';
+    if (/verif|schema check|validate schema/.test(name))
+        return 'verification';
+    if (/vercel/.test(name))
+        return 'deploy_vercel';
+    if (/railway/.test(name))
+        return 'deploy_railway';
+    if (/\bdeploy/.test(name))
+        return service === 'web' ? 'deploy_vercel' : 'deploy_railway';
+    if (/\bbuild|compile|bundle/.test(name))
+        return 'build';
+    if (/\bpush|publish image|upload image/.test(name))
+        return 'push';
+    if (/\binstall|npm ci|pnpm i\b|yarn install|dependencies/.test(name))
+        return 'install';
+    return undefined;
+}
+/** The error type a failed stage implies when no step reported one. */
+function errorTypeForStage(stage) {
+    switch (stage) {
+        case 'health_check':
+            return 'health_check_failed';
+        case 'migration':
+        case 'migration_check':
+        case 'migration_apply':
+            return 'migration_failed';
+        case 'smoke_test':
+        case 'verification':
+            return 'test_failed';
+        case 'rollback':
+            return 'rollback_triggered';
+        default:
+            return 'unknown';
+    }
+}
+
+
+/***/ }),
+
+/***/ 2156:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   k: () => (/* binding */ matchStage),
+/* harmony export */   m: () => (/* binding */ parseStageMap)
+/* harmony export */ });
+/**
+ * The `stages` input: one rule a line, `<step name> => <service>/<stage>` or
+ * `/<regex>/<flags> => <service>/<stage>`; first match wins; a line starting
+ * with `#` is a comment, and `#` after the target starts one. A bad line is
+ * reported by number and skipped; the other rules still apply.
+ */
+const NAME_RE = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+const SERVICE_RE = /^[a-zA-Z0-9_][a-zA-Z0-9_.-]*$/;
+/** A `/pattern/flags` rule; unknown flags reach the RegExp constructor, which names them. */
+const REGEX_RULE_RE = /^\/(.+)\/([a-zA-Z]*)$/;
+const TARGET_RE = /^\s*(?:[a-zA-Z0-9_][a-zA-Z0-9_.-]*\/)?[a-zA-Z_][a-zA-Z0-9_]*\s*$/;
+/**
+ * The rule without a trailing ` # comment`. A `#` that follows a complete
+ * `=> target` starts a comment (which may itself contain `=>`); a `#` in a step
+ * name (`Deploy #2 => api/deploy_railway`) does not.
+ */
+function withoutComment(line) {
+    for (const match of line.matchAll(/\s#/g)) {
+        const candidate = line.slice(0, match.index);
+        const arrow = candidate.lastIndexOf('=>');
+        if (arrow < 0)
+            continue;
+        const target = candidate.slice(arrow + 2);
+        if (TARGET_RE.test(target) || target.trim() === '')
+            return candidate;
+    }
+    return line;
+}
+const MAX_PATTERN = 1000;
+function shorten(text, max = 80) {
+    const oneLine = text.replace(/[\r\n]+/g, ' ');
+    return oneLine.length > max ? `${oneLine.slice(0, max - 1)}…` : oneLine;
+}
+/** Parses the stage map. Never throws. */
+function parseStageMap(text, inputName = 'stages') {
+    const rules = [];
+    const problems = [];
+    const lines = text.split(/\r?\n/);
+    lines.forEach((raw, index) => {
+        const line = index + 1;
+        const trimmed = raw.trim();
+        if (trimmed === '' || trimmed.startsWith('#'))
+            return;
+        const where = `input ${inputName}, line ${line} ("${shorten(trimmed)}")`;
+        const rule = withoutComment(trimmed);
+        const arrow = rule.lastIndexOf('=>');
+        if (arrow < 0) {
+            problems.push(`${where}: expected "<step name> => <service>/<stage>"; rule skipped`);
+            return;
+        }
+        const pattern = rule.slice(0, arrow).trim();
+        const target = rule.slice(arrow + 2).trim();
+        if (pattern === '') {
+            problems.push(`${where}: no step name before "=>"; rule skipped`);
+            return;
+        }
+        if (pattern.length > MAX_PATTERN) {
+            problems.push(`${where}: step name longer than ${MAX_PATTERN} characters; rule skipped`);
+            return;
+        }
+        const parts = target.split('/');
+        if (parts.length > 2 || target === '') {
+            problems.push(`${where}: target "${shorten(target)}" is not "<service>/<stage>"; rule skipped`);
+            return;
+        }
+        const [first, second] = parts;
+        const service = second === undefined ? undefined : first.trim();
+        const stage = (second ?? first).trim();
+        if (service !== undefined && !SERVICE_RE.test(service)) {
+            problems.push(`${where}: service "${shorten(service)}" may hold only letters, digits, _ . -; rule skipped`);
+            return;
+        }
+        if (!NAME_RE.test(stage)) {
+            problems.push(`${where}: stage "${shorten(stage)}" must be a name like deploy_railway; rule skipped`);
+            return;
+        }
+        const regex = REGEX_RULE_RE.exec(pattern);
+        let matches;
+        if (regex) {
+            let compiled;
+            try {
+                // `g` and `y` make test() stateful; a rule must answer the same for every step.
+                compiled = new RegExp(regex[1] ?? '', (regex[2] ?? '').replace(/[gy]/g, ''));
+            }
+            catch (error) {
+                problems.push(`${where}: ${error instanceof Error ? error.message : String(error)}; rule skipped`);
+                return;
+            }
+            matches = (stepName) => compiled.test(stepName);
+        }
+        else {
+            const wanted = pattern.toLowerCase();
+            matches = (stepName) => stepName.trim().toLowerCase() === wanted;
+        }
+        rules.push(Object.freeze({ line, source: pattern, service, stage, matches }));
+    });
+    return { rules, problems };
+}
+/** The first rule that matches a step name. */
+function matchStage(rules, stepName) {
+    return rules.find((rule) => rule.matches(stepName));
+}
+
+
+/***/ }),
+
+/***/ 3891:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   cP: () => (/* binding */ STAGE_STATES),
+/* harmony export */   k: () => (/* binding */ stageProgress)
+/* harmony export */ });
+/* unused harmony exports combineStates, finalStates */
+/* harmony import */ var _deployment_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(958);
+/* harmony import */ var _infer_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(9033);
+/* harmony import */ var _stage_map_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(2156);
+/* harmony import */ var _timing_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(4483);
+/**
+ * Where each stage of a deployment stands, from the job's steps as the REST
+ * API shows them while the job runs: finished steps `completed`, the current
+ * one `in_progress`, later ones (post steps included) `queued`. Pure: the live
+ * reporter reads it every interval and post writes its final form.
+ */
+
+
+
+
+const STAGE_STATES = Object.freeze([
+    'waiting',
+    'running',
+    'success',
+    'failure',
+    'skipped',
+]);
+/** Conclusions that fail a step (and its stage): the model's rule for a failed stage. */
+const FAILED = new Set(['failure', 'cancelled', 'timed_out']);
+function stepState(step) {
+    if (step.status === 'queued' || step.status === 'waiting' || step.status === 'pending')
+        return 'waiting';
+    if (step.status !== 'completed')
+        return 'running';
+    if (step.conclusion === 'skipped')
+        return 'skipped';
+    return FAILED.has(step.conclusion ?? '') ? 'failure' : 'success';
+}
+/**
+ * A stage's state from its steps' states: a failed step fails it at once
+ * (whatever else still runs); else a running step, or finished and waiting
+ * steps together, make it running; all waiting is waiting; all skipped is
+ * skipped; else it succeeded.
+ */
+function combineStates(states) {
+    if (states.includes('failure'))
+        return 'failure';
+    if (states.includes('running'))
+        return 'running';
+    if (states.every((s) => s === 'waiting'))
+        return 'waiting';
+    if (states.includes('waiting'))
+        return 'running';
+    if (states.every((s) => s === 'skipped'))
+        return 'skipped';
+    return 'success';
+}
+/** Every stage the job's main steps map to, finished, running or still waiting, in step order. */
+function stageProgress(input) {
+    const byKey = new Map();
+    (0,_deployment_js__WEBPACK_IMPORTED_MODULE_0__/* .mainStepsOf */ .Gh)(input.steps, input.ownStepNames).forEach((step, order) => {
+        const target = input.rules.length > 0
+            ? (0,_stage_map_js__WEBPACK_IMPORTED_MODULE_2__/* .matchStage */ .k)(input.rules, step.name)
+            : (() => {
+                const stage = (0,_infer_js__WEBPACK_IMPORTED_MODULE_1__/* .inferStageFromStep */ .$V)(step.name, input.service);
+                return stage === undefined ? undefined : { service: undefined, stage };
+            })();
+        if (!target)
+            return;
+        const service = target.service ?? input.service;
+        const key = `${service}/${target.stage}`;
+        const state = stepState(step);
+        const ran = state !== 'waiting' && state !== 'skipped';
+        const start = ran ? (0,_timing_js__WEBPACK_IMPORTED_MODULE_3__/* .parseTimestamp */ .EH)(step.started_at) : undefined;
+        const end = state === 'success' || state === 'failure' ? (0,_timing_js__WEBPACK_IMPORTED_MODULE_3__/* .parseTimestamp */ .EH)(step.completed_at) : undefined;
+        let acc = byKey.get(key);
+        if (!acc) {
+            acc = {
+                service,
+                stage: target.stage,
+                states: [],
+                startedAt: undefined,
+                completedAt: undefined,
+                failedAt: undefined,
+                order,
+            };
+            byKey.set(key, acc);
+        }
+        acc.states.push(state);
+        if (start !== undefined)
+            acc.startedAt = Math.min(acc.startedAt ?? start, start);
+        if (end !== undefined)
+            acc.completedAt = Math.max(acc.completedAt ?? end, end);
+        if (state === 'failure' && end !== undefined)
+            acc.failedAt = Math.min(acc.failedAt ?? end, end);
+    });
+    return [...byKey.values()]
+        .sort((a, b) => a.order - b.order)
+        .map((acc) => {
+        const state = combineStates(acc.states);
+        const final = state === 'success' || state === 'failure' || state === 'skipped';
+        return Object.freeze({
+            service: acc.service,
+            stage: acc.stage,
+            state,
+            startedAt: acc.startedAt,
+            completedAt: final ? acc.completedAt : undefined,
+            failedAt: state === 'failure' ? acc.failedAt : undefined,
+        });
+    });
+}
+/**
+ * The states post writes as its final word: once the job is over nothing
+ * waits or runs any more, so a stage still shown running (the API lagging
+ * past post's wait) takes its outcome, and one still waiting never ran.
+ */
+function finalStates(progress, outcomeOf) {
+    return progress.map((p) => {
+        if (p.state === 'waiting')
+            return { ...p, state: 'skipped' };
+        if (p.state === 'running')
+            return { ...p, state: outcomeOf(p.service, p.stage) ?? 'success' };
+        return p;
+    });
+}
+
+
+/***/ }),
+
+/***/ 4483:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   EH: () => (/* binding */ parseTimestamp),
+/* harmony export */   o8: () => (/* binding */ durationSeconds)
+/* harmony export */ });
+/* unused harmony exports toIso, formatDuration */
+/**
+ * Timestamps from the REST API: 1 s resolution, mixed UTC offsets (`…Z` for
+ * jobs, `…-08:00` for steps), and `completed_at` that can precede `started_at`
+ * for skipped steps (FACTS.md, "The REST API"). Parse, never compare strings;
+ * clamp durations at 0.
+ */
+const ISO_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})$/i;
+/** Milliseconds since the epoch, or undefined for null, empty or malformed values. */
+function parseTimestamp(value) {
+    if (value === null || value === undefined || value === '')
+        return undefined;
+    if (!ISO_RE.test(value))
+        return undefined;
+    const ms = Date.parse(value);
+    return Number.isFinite(ms) ? ms : undefined;
+}
+/** Seconds between two instants, never negative. */
+function durationSeconds(startMs, endMs) {
+    return Math.max(0, (endMs - startMs) / 1000);
+}
+/** ISO 8601 in UTC with whole seconds, as the API writes them. */
+function toIso(ms) {
+    return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+/** "1m 05s", "42s", "1h 02m" — for summaries. */
+function formatDuration(seconds) {
+    const s = Math.round(seconds);
+    if (s < 60)
+        return `${s}s`;
+    if (s < 3600)
+        return `${Math.floor(s / 60)}m ${String(s % 60).padStart(2, '0')}s`;
+    return `${Math.floor(s / 3600)}h ${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+}
+
+
+/***/ }),
+
+/***/ 4098:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Em: () => (/* binding */ request),
+/* harmony export */   yL: () => (/* binding */ requestedWaitMs)
+/* harmony export */ });
+/* unused harmony exports HttpError, describeNetworkError */
+class HttpError extends Error {
+    status;
+    body;
+    constructor(message, status, body) {
+        super(message);
+        this.status = status;
+        this.body = body;
+        this.name = 'HttpError';
+    }
+}
+const DEFAULT_TIMEOUT_MS = 5000;
+const DEFAULT_ATTEMPTS = 3;
+const BASE_BACKOFF_MS = 250;
+const MAX_BODY_IN_MESSAGE = 300;
+function retryable(status, headers) {
+    if (status >= 500 || status === 429)
+        return true;
+    // GitHub answers 403 for both "no permission" and "rate limited"; only the latter is worth a retry.
+    return status === 403 && (headers.get('x-ratelimit-remaining') === '0' || headers.has('retry-after'));
+}
+const NETWORK_ERRORS = {
+    ECONNREFUSED: 'connection refused',
+    ECONNRESET: 'connection reset',
+    UND_ERR_SOCKET: 'connection closed by the server',
+    ENOTFOUND: 'host not found',
+    EAI_AGAIN: 'host name lookup failed',
+    ETIMEDOUT: 'connection timed out',
+    EHOSTUNREACH: 'host unreachable',
+};
+/** "connection refused (ECONNREFUSED)": what a fetch failure's code means, keeping the code. */
+function describeNetworkError(code) {
+    if (!code)
+        return undefined;
+    const meaning = NETWORK_ERRORS[code];
+    return meaning ? `${meaning} (${code})` : code;
+}
+/** How long the server asked us to wait, in ms, if it said so. */
+function requestedWaitMs(headers, now) {
+    const retryAfter = headers.get('retry-after');
+    if (retryAfter !== null) {
+        const seconds = Number(retryAfter);
+        if (Number.isFinite(seconds))
+            return Math.max(0, seconds * 1000);
+        const date = Date.parse(retryAfter);
+        if (Number.isFinite(date))
+            return Math.max(0, date - now);
+    }
+    const reset = headers.get('x-ratelimit-reset');
+    if (reset !== null && headers.get('x-ratelimit-remaining') === '0') {
+        const epoch = Number(reset);
+        if (Number.isFinite(epoch))
+            return Math.max(0, epoch * 1000 - now);
+    }
+    return undefined;
+}
+function snippet(text) {
+    const oneLine = text.replace(/\s+/g, ' ').trim();
+    return oneLine.length > MAX_BODY_IN_MESSAGE ? `${oneLine.slice(0, MAX_BODY_IN_MESSAGE)}…` : oneLine;
+}
+/**
+ * Sends a request with timeout and bounded retries. Resolves with the final
+ * response for any status that is not retried (callers check `status`);
+ * rejects with an HttpError when every attempt failed or time ran out.
+ */
+async function request(req, clock, fetchImpl = fetch) {
+    const attempts = Math.max(1, req.attempts ?? DEFAULT_ATTEMPTS);
+    const deadline = req.deadline ?? Infinity;
+    let lastProblem = 'no attempt was made';
+    let lastStatus;
+    let lastBody;
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+        const remaining = deadline - clock.now();
+        if (remaining <= 0) {
+            lastProblem = `${lastProblem}; out of time`;
+            break;
+        }
+        const timeoutMs = Math.min(req.timeoutMs ?? DEFAULT_TIMEOUT_MS, remaining);
+        let waitMs = BASE_BACKOFF_MS * 2 ** (attempt - 1);
+        try {
+            const response = await fetchImpl(req.url, {
+                method: req.method ?? 'GET',
+                headers: req.headers,
+                body: req.body,
+                signal: AbortSignal.timeout(timeoutMs),
+            });
+            const text = await response.text();
+            if (!(req.retryOn ?? retryable)(response.status, response.headers)) {
+                return { status: response.status, headers: response.headers, text };
+            }
+            lastStatus = response.status;
+            lastBody = text;
+            lastProblem = `HTTP ${response.status}${text ? `: ${snippet(text)}` : ''}`;
+            const asked = requestedWaitMs(response.headers, clock.now());
+            if (asked !== undefined) {
+                if (clock.now() + asked > deadline) {
+                    const until = new Date(clock.now() + asked).toISOString();
+                    lastProblem = `${lastProblem} (asked to wait until ${until}, past this step's time budget)`;
+                    break;
+                }
+                waitMs = Math.max(asked, 0);
+            }
+        }
+        catch (error) {
+            const e = error;
+            if (e.name === 'TimeoutError' || e.name === 'AbortError')
+                lastProblem = `no answer within ${timeoutMs} ms`;
+            else
+                lastProblem = describeNetworkError(e.cause?.code) ?? e.cause?.message ?? e.message;
+            lastStatus = undefined;
+            lastBody = undefined;
+        }
+        if (attempt < attempts) {
+            if (clock.now() + waitMs >= deadline) {
+                lastProblem = `${lastProblem}; out of time`;
+                break;
+            }
+            await clock.sleep(waitMs);
+        }
+    }
+    throw new HttpError(`${req.what} failed: ${lastProblem}`, lastStatus, lastBody);
+}
+
+
+/***/ }),
+
+/***/ 9896:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("fs");
+
+/***/ })
+
+/******/ });
+/************************************************************************/
+/******/ // The module cache
+/******/ var __webpack_module_cache__ = {};
+/******/ 
+/******/ // The require function
+/******/ function __nccwpck_require__(moduleId) {
+/******/ 	// Check if module is in cache
+/******/ 	var cachedModule = __webpack_module_cache__[moduleId];
+/******/ 	if (cachedModule !== undefined) {
+/******/ 		return cachedModule.exports;
+/******/ 	}
+/******/ 	// Create a new module (and put it into the cache)
+/******/ 	var module = __webpack_module_cache__[moduleId] = {
+/******/ 		// no module.id needed
+/******/ 		// no module.loaded needed
+/******/ 		exports: {}
+/******/ 	};
+/******/ 
+/******/ 	// Execute the module function
+/******/ 	var threw = true;
+/******/ 	try {
+/******/ 		__webpack_modules__[moduleId].call(module.exports, module, module.exports, __nccwpck_require__);
+/******/ 		threw = false;
+/******/ 	} finally {
+/******/ 		if(threw) delete __webpack_module_cache__[moduleId];
+/******/ 	}
+/******/ 
+/******/ 	// Return the exports of the module
+/******/ 	return module.exports;
+/******/ }
+/******/ 
+/******/ // expose the modules object (__webpack_modules__)
+/******/ __nccwpck_require__.m = __webpack_modules__;
+/******/ 
+/************************************************************************/
+/******/ /* webpack/runtime/async module */
+/******/ (() => {
+/******/ 	var webpackQueues = typeof Symbol === "function" ? Symbol("webpack queues") : "__webpack_queues__";
+/******/ 	var webpackExports = typeof Symbol === "function" ? Symbol("webpack exports") : "__webpack_exports__";
+/******/ 	var webpackError = typeof Symbol === "function" ? Symbol("webpack error") : "__webpack_error__";
+/******/ 	var resolveQueue = (queue) => {
+/******/ 		if(queue && queue.d < 1) {
+/******/ 			queue.d = 1;
+/******/ 			queue.forEach((fn) => (fn.r--));
+/******/ 			queue.forEach((fn) => (fn.r-- ? fn.r++ : fn()));
+/******/ 		}
+/******/ 	}
+/******/ 	var wrapDeps = (deps) => (deps.map((dep) => {
+/******/ 		if(dep !== null && typeof dep === "object") {
+/******/ 			if(dep[webpackQueues]) return dep;
+/******/ 			if(dep.then) {
+/******/ 				var queue = [];
+/******/ 				queue.d = 0;
+/******/ 				dep.then((r) => {
+/******/ 					obj[webpackExports] = r;
+/******/ 					resolveQueue(queue);
+/******/ 				}, (e) => {
+/******/ 					obj[webpackError] = e;
+/******/ 					resolveQueue(queue);
+/******/ 				});
+/******/ 				var obj = {};
+/******/ 				obj[webpackQueues] = (fn) => (fn(queue));
+/******/ 				return obj;
+/******/ 			}
+/******/ 		}
+/******/ 		var ret = {};
+/******/ 		ret[webpackQueues] = x => {};
+/******/ 		ret[webpackExports] = dep;
+/******/ 		return ret;
+/******/ 	}));
+/******/ 	__nccwpck_require__.a = (module, body, hasAwait) => {
+/******/ 		var queue;
+/******/ 		hasAwait && ((queue = []).d = -1);
+/******/ 		var depQueues = new Set();
+/******/ 		var exports = module.exports;
+/******/ 		var currentDeps;
+/******/ 		var outerResolve;
+/******/ 		var reject;
+/******/ 		var promise = new Promise((resolve, rej) => {
+/******/ 			reject = rej;
+/******/ 			outerResolve = resolve;
+/******/ 		});
+/******/ 		promise[webpackExports] = exports;
+/******/ 		promise[webpackQueues] = (fn) => (queue && fn(queue), depQueues.forEach(fn), promise["catch"](x => {}));
+/******/ 		module.exports = promise;
+/******/ 		body((deps) => {
+/******/ 			currentDeps = wrapDeps(deps);
+/******/ 			var fn;
+/******/ 			var getResult = () => (currentDeps.map((d) => {
+/******/ 				if(d[webpackError]) throw d[webpackError];
+/******/ 				return d[webpackExports];
+/******/ 			}))
+/******/ 			var promise = new Promise((resolve) => {
+/******/ 				fn = () => (resolve(getResult));
+/******/ 				fn.r = 0;
+/******/ 				var fnQueue = (q) => (q !== queue && !depQueues.has(q) && (depQueues.add(q), q && !q.d && (fn.r++, q.push(fn))));
+/******/ 				currentDeps.map((dep) => (dep[webpackQueues](fnQueue)));
+/******/ 			});
+/******/ 			return fn.r ? promise : getResult();
+/******/ 		}, (err) => ((err ? reject(promise[webpackError] = err) : outerResolve(exports)), resolveQueue(queue)));
+/******/ 		queue && queue.d < 0 && (queue.d = 0);
+/******/ 	};
+/******/ })();
+/******/ 
+/******/ /* webpack/runtime/compat get default export */
+/******/ (() => {
+/******/ 	// getDefaultExport function for compatibility with non-harmony modules
+/******/ 	__nccwpck_require__.n = (module) => {
+/******/ 		var getter = module && module.__esModule ?
+/******/ 			() => (module['default']) :
+/******/ 			() => (module);
+/******/ 		__nccwpck_require__.d(getter, { a: getter });
+/******/ 		return getter;
+/******/ 	};
+/******/ })();
+/******/ 
+/******/ /* webpack/runtime/define property getters */
+/******/ (() => {
+/******/ 	// define getter functions for harmony exports
+/******/ 	__nccwpck_require__.d = (exports, definition) => {
+/******/ 		for(var key in definition) {
+/******/ 			if(__nccwpck_require__.o(definition, key) && !__nccwpck_require__.o(exports, key)) {
+/******/ 				Object.defineProperty(exports, key, { enumerable: true, get: definition[key] });
+/******/ 			}
+/******/ 		}
+/******/ 	};
+/******/ })();
+/******/ 
+/******/ /* webpack/runtime/ensure chunk */
+/******/ (() => {
+/******/ 	__nccwpck_require__.f = {};
+/******/ 	// This file contains only the entry chunk.
+/******/ 	// The chunk loading function for additional chunks
+/******/ 	__nccwpck_require__.e = (chunkId) => {
+/******/ 		return Promise.all(Object.keys(__nccwpck_require__.f).reduce((promises, key) => {
+/******/ 			__nccwpck_require__.f[key](chunkId, promises);
+/******/ 			return promises;
+/******/ 		}, []));
+/******/ 	};
+/******/ })();
+/******/ 
+/******/ /* webpack/runtime/get javascript chunk filename */
+/******/ (() => {
+/******/ 	// This function allow to reference async chunks
+/******/ 	__nccwpck_require__.u = (chunkId) => {
+/******/ 		// return url for filenames based on template
+/******/ 		return "" + chunkId + ".index.js";
+/******/ 	};
+/******/ })();
+/******/ 
+/******/ /* webpack/runtime/hasOwnProperty shorthand */
+/******/ (() => {
+/******/ 	__nccwpck_require__.o = (obj, prop) => (Object.prototype.hasOwnProperty.call(obj, prop))
+/******/ })();
+/******/ 
+/******/ /* webpack/runtime/compat */
+/******/ 
+/******/ if (typeof __nccwpck_require__ !== 'undefined') __nccwpck_require__.ab = new URL('.', import.meta.url).pathname.slice(import.meta.url.match(/^file:\/\/\/\w:/) ? 1 : 0, -1) + "/";
+/******/ 
+/******/ /* webpack/runtime/import chunk loading */
+/******/ (() => {
+/******/ 	// no baseURI
+/******/ 	
+/******/ 	// object to store loaded and loading chunks
+/******/ 	// undefined = chunk not loaded, null = chunk preloaded/prefetched
+/******/ 	// [resolve, Promise] = chunk loading, 0 = chunk loaded
+/******/ 	var installedChunks = {
+/******/ 		792: 0
+/******/ 	};
+/******/ 	
+/******/ 	var installChunk = (data) => {
+/******/ 		var {ids, modules, runtime} = data;
+/******/ 		// add "modules" to the modules object,
+/******/ 		// then flag all "ids" as loaded and fire callback
+/******/ 		var moduleId, chunkId, i = 0;
+/******/ 		for(moduleId in modules) {
+/******/ 			if(__nccwpck_require__.o(modules, moduleId)) {
+/******/ 				__nccwpck_require__.m[moduleId] = modules[moduleId];
+/******/ 			}
+/******/ 		}
+/******/ 		if(runtime) runtime(__nccwpck_require__);
+/******/ 		for(;i < ids.length; i++) {
+/******/ 			chunkId = ids[i];
+/******/ 			if(__nccwpck_require__.o(installedChunks, chunkId) && installedChunks[chunkId]) {
+/******/ 				installedChunks[chunkId][0]();
+/******/ 			}
+/******/ 			installedChunks[ids[i]] = 0;
+/******/ 		}
+/******/ 	
+/******/ 	}
+/******/ 	
+/******/ 	__nccwpck_require__.f.j = (chunkId, promises) => {
+/******/ 			// import() chunk loading for javascript
+/******/ 			var installedChunkData = __nccwpck_require__.o(installedChunks, chunkId) ? installedChunks[chunkId] : undefined;
+/******/ 			if(installedChunkData !== 0) { // 0 means "already installed".
+/******/ 	
+/******/ 				// a Promise means "currently loading".
+/******/ 				if(installedChunkData) {
+/******/ 					promises.push(installedChunkData[1]);
+/******/ 				} else {
+/******/ 					if(true) { // all chunks have JS
+/******/ 						// setup Promise in chunk cache
+/******/ 						var promise = import("./" + __nccwpck_require__.u(chunkId)).then(installChunk, (e) => {
+/******/ 							if(installedChunks[chunkId] !== 0) installedChunks[chunkId] = undefined;
+/******/ 							throw e;
+/******/ 						});
+/******/ 						var promise = Promise.race([promise, new Promise((resolve) => (installedChunkData = installedChunks[chunkId] = [resolve]))])
+/******/ 						promises.push(installedChunkData[1] = promise);
+/******/ 					}
+/******/ 				}
+/******/ 			}
+/******/ 	};
+/******/ 	
+/******/ 	// no prefetching
+/******/ 	
+/******/ 	// no preloaded
+/******/ 	
+/******/ 	// no external install chunk
+/******/ 	
+/******/ 	// no on chunks loaded
+/******/ })();
+/******/ 
+/************************************************************************/
+/******/ 
+/******/ // startup
+/******/ // Load entry module and return exports
+/******/ // This entry module used 'module' so it can't be inlined
+/******/ var __webpack_exports__ = __nccwpck_require__(1557);
+/******/ __webpack_exports__ = await __webpack_exports__;
+/******/ 

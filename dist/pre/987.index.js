@@ -1,0 +1,673 @@
+export const id = 987;
+export const ids = [987];
+export const modules = {
+
+/***/ 6987:
+/***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
+
+
+// EXPORTS
+__webpack_require__.d(__webpack_exports__, {
+  RemoteWriteClient: () => (/* binding */ RemoteWriteClient)
+});
+
+// UNUSED EXPORTS: REMOTE_WRITE_HEADERS
+
+// EXTERNAL MODULE: ./src/util/http.ts
+var http = __webpack_require__(4098);
+// EXTERNAL MODULE: ./src/metrics/pushgateway.ts
+var pushgateway = __webpack_require__(5715);
+// EXTERNAL MODULE: ./src/metrics/definitions.ts
+var definitions = __webpack_require__(6511);
+// EXTERNAL MODULE: ./src/model/infer.ts
+var infer = __webpack_require__(9033);
+;// CONCATENATED MODULE: ./src/model/deployment.ts
+/**
+ * From the job's steps (as the REST API shows them) to a deployment: stages
+ * with start, end, duration, status and slow marks; the failed stage and its
+ * error type; the overall outcome. Pure: the clock's `now` is a parameter.
+ */
+
+
+
+const RUNNER_STEPS = new Set(['set up job', 'complete job']);
+const FAILED_CONCLUSIONS = new Set(['failure', 'cancelled', 'timed_out']);
+/**
+ * The job's own main steps: the runner's "Set up job"/"Complete job", `Pre X`
+ * steps (with a later X) and `Post X` steps (with an earlier X) left out.
+ * Post steps are found by their main step, not by the prefix alone, so a user
+ * step called "Post-deploy checks" or "Post results" stays a main step.
+ */
+function deployment_mainStepsOf(steps, ownStepNames = []) {
+    const names = steps.map((s) => s.name);
+    const own = new Set(ownStepNames.map((n) => n.toLowerCase()));
+    return steps.filter((step, index) => {
+        const name = step.name;
+        if (RUNNER_STEPS.has(name.toLowerCase()))
+            return false;
+        if (own.has(name.toLowerCase()))
+            return false;
+        if (name.startsWith('Pre ') && names.slice(index + 1).includes(name.slice(4)))
+            return false;
+        if (name.startsWith('Post ') && names.slice(0, index).includes(name.slice(5)))
+            return false;
+        return true;
+    });
+}
+function ran(step) {
+    return step.conclusion !== 'skipped' && step.status !== 'queued' && step.started_at !== null;
+}
+const CONCLUSION_RANK = {
+    success: 0,
+    neutral: 0,
+    failure: 2,
+    timed_out: 2,
+    cancelled: 3,
+};
+function worse(a, b) {
+    return (CONCLUSION_RANK[b] ?? 0) > (CONCLUSION_RANK[a] ?? 0) ? b : a;
+}
+/** Builds the deployment from the job's steps. Never throws on odd API data. */
+function buildDeployment(input) {
+    const steps = input.job.steps ?? [];
+    const mainSteps = deployment_mainStepsOf(steps, input.ownStepNames);
+    const byKey = new Map();
+    let lastEnd;
+    mainSteps.forEach((step, order) => {
+        if (!ran(step))
+            return;
+        const start = parseTimestamp(step.started_at);
+        const completedAt = parseTimestamp(step.completed_at);
+        const complete = step.status === 'completed' && completedAt !== undefined;
+        // A step still in progress after the bounded wait ends "now": its duration is a lower bound.
+        const end = complete ? completedAt : input.now;
+        if (end !== undefined)
+            lastEnd = lastEnd === undefined ? end : Math.max(lastEnd, end);
+        const target = input.rules.length > 0
+            ? matchStage(input.rules, step.name)
+            : (() => {
+                const stage = inferStageFromStep(step.name, input.service);
+                return stage === undefined ? undefined : { service: undefined, stage };
+            })();
+        if (!target || start === undefined)
+            return;
+        const service = target.service ?? input.service;
+        const key = `${service}/${target.stage}`;
+        const conclusion = complete
+            ? (step.conclusion ?? 'success')
+            : input.jobStatus === 'cancelled'
+                ? 'cancelled'
+                : 'success';
+        const acc = byKey.get(key);
+        if (acc) {
+            acc.start = Math.min(acc.start, start);
+            acc.end = Math.max(acc.end, end, start);
+            acc.steps.push(step.name);
+            acc.conclusion = worse(acc.conclusion, conclusion);
+            acc.complete &&= complete;
+        }
+        else {
+            byKey.set(key, {
+                service,
+                stage: target.stage,
+                start,
+                end: Math.max(end, start),
+                steps: [step.name],
+                conclusion,
+                complete,
+                order,
+            });
+        }
+    });
+    const stages = [...byKey.values()]
+        .sort((a, b) => a.start - b.start || a.order - b.order)
+        .map((acc) => {
+        const duration = durationSeconds(acc.start, acc.end);
+        const threshold = input.thresholds[acc.stage];
+        return Object.freeze({
+            service: acc.service,
+            stage: acc.stage,
+            status: FAILED_CONCLUSIONS.has(acc.conclusion) ? 'failure' : 'success',
+            startedAt: acc.start,
+            completedAt: acc.end,
+            durationSeconds: duration,
+            thresholdSeconds: threshold,
+            slow: threshold !== undefined && duration > threshold,
+            steps: Object.freeze(acc.steps),
+            conclusion: acc.conclusion,
+            complete: acc.complete,
+        });
+    });
+    const failedSteps = mainSteps.filter((s) => ran(s) && FAILED_CONCLUSIONS.has(s.conclusion ?? ''));
+    const rollback = stages.find((s) => s.stage === 'rollback');
+    const failedCandidate = stages.find((s) => s.status === 'failure' && s.stage !== 'rollback') ??
+        stages.find((s) => s.status === 'failure');
+    let status;
+    if (input.jobStatus === 'success')
+        status = 'success';
+    else if (input.jobStatus === 'failure' || input.jobStatus === 'cancelled')
+        status = 'failure';
+    else
+        status = failedCandidate || failedSteps.length > 0 ? 'failure' : 'success';
+    // A stage that failed under continue-on-error does not fail a job that succeeded.
+    const failedStage = status === 'failure' ? failedCandidate : undefined;
+    let errorType;
+    let failureMessage;
+    if (status === 'failure') {
+        if (failedStage) {
+            errorType =
+                input.reportedErrorTypes.get(failedStage.stage) ??
+                    (failedStage.conclusion === 'cancelled' || failedStage.conclusion === 'timed_out'
+                        ? 'timeout'
+                        : errorTypeForStage(failedStage.stage));
+            const verb = failedStage.conclusion === 'cancelled' ? 'was cancelled' : 'failed';
+            failureMessage = `Stage ${failedStage.stage} (${failedStage.service}) ${verb} after ${Math.round(failedStage.durationSeconds)}s in step "${failedStage.steps.join('", "')}"`;
+        }
+        else if (failedSteps.length > 0) {
+            const step = failedSteps[0];
+            errorType = step.conclusion === 'cancelled' ? 'timeout' : 'unknown';
+            failureMessage = `Step "${step.name}" ${step.conclusion === 'cancelled' ? 'was cancelled' : 'failed'}; it is not mapped to a deployment stage`;
+        }
+        else {
+            errorType = input.jobStatus === 'cancelled' ? 'timeout' : 'unknown';
+            failureMessage =
+                input.jobStatus === 'cancelled'
+                    ? 'The job was cancelled'
+                    : 'The job failed, but no step shows a failure (see the job log)';
+        }
+    }
+    const jobStart = parseTimestamp(input.job.started_at);
+    const firstStepStart = steps.map((s) => parseTimestamp(s.started_at)).find((t) => t !== undefined);
+    const startedAt = jobStart ?? firstStepStart ?? input.fallbackStart;
+    const completedAt = lastEnd ?? input.now;
+    const duration = durationSeconds(startedAt, completedAt);
+    const totalThreshold = input.thresholds['total'];
+    return Object.freeze({
+        status,
+        stages: Object.freeze(stages),
+        failedStage,
+        errorType,
+        failureMessage,
+        startedAt,
+        completedAt,
+        durationSeconds: duration,
+        totalThresholdSeconds: totalThreshold,
+        slow: totalThreshold !== undefined && duration > totalThreshold,
+        rollback,
+        mainSteps: Object.freeze(mainSteps),
+    });
+}
+/**
+ * Names of this action's own main step, never a stage: a step X with a
+ * `Pre X` step (pre runs only for actions that declare it, as this one does),
+ * `Run ./` (a local action has no pre), `Run <owner/repo>@<ref>`, and any name
+ * with "deployment-observability" in it. Without this, inference would read
+ * "deployment" in the action's name as a deploy stage.
+ */
+function ownStepNames(steps, actionRepository, actionRef) {
+    const names = new Set(['Run ./']);
+    if (actionRepository)
+        names.add(`Run ${actionRepository}@${actionRef}`);
+    const all = steps.map((s) => s.name);
+    all.forEach((name, index) => {
+        if (name.startsWith('Pre ') && all.slice(index + 1).includes(name.slice(4)))
+            names.add(name.slice(4));
+        if (/deployment[-_ ]observability/i.test(name) && !name.startsWith('Post ') && !name.startsWith('Pre '))
+            names.add(name);
+    });
+    return [...names];
+}
+
+;// CONCATENATED MODULE: ./src/model/stage-state.ts
+/**
+ * Where each stage of a deployment stands, from the job's steps as the REST
+ * API shows them while the job runs: finished steps `completed`, the current
+ * one `in_progress`, later ones (post steps included) `queued`. Pure: the live
+ * reporter reads it every interval and post writes its final form.
+ */
+
+
+
+
+const STAGE_STATES = Object.freeze([
+    'waiting',
+    'running',
+    'success',
+    'failure',
+    'skipped',
+]);
+/** Conclusions that fail a step (and its stage): the model's rule for a failed stage. */
+const FAILED = new Set(['failure', 'cancelled', 'timed_out']);
+function stepState(step) {
+    if (step.status === 'queued' || step.status === 'waiting' || step.status === 'pending')
+        return 'waiting';
+    if (step.status !== 'completed')
+        return 'running';
+    if (step.conclusion === 'skipped')
+        return 'skipped';
+    return FAILED.has(step.conclusion ?? '') ? 'failure' : 'success';
+}
+/**
+ * A stage's state from its steps' states: a failed step fails it at once
+ * (whatever else still runs); else a running step, or finished and waiting
+ * steps together, make it running; all waiting is waiting; all skipped is
+ * skipped; else it succeeded.
+ */
+function combineStates(states) {
+    if (states.includes('failure'))
+        return 'failure';
+    if (states.includes('running'))
+        return 'running';
+    if (states.every((s) => s === 'waiting'))
+        return 'waiting';
+    if (states.includes('waiting'))
+        return 'running';
+    if (states.every((s) => s === 'skipped'))
+        return 'skipped';
+    return 'success';
+}
+/** Every stage the job's main steps map to, finished, running or still waiting, in step order. */
+function stageProgress(input) {
+    const byKey = new Map();
+    mainStepsOf(input.steps, input.ownStepNames).forEach((step, order) => {
+        const target = input.rules.length > 0
+            ? matchStage(input.rules, step.name)
+            : (() => {
+                const stage = inferStageFromStep(step.name, input.service);
+                return stage === undefined ? undefined : { service: undefined, stage };
+            })();
+        if (!target)
+            return;
+        const service = target.service ?? input.service;
+        const key = `${service}/${target.stage}`;
+        const state = stepState(step);
+        const ran = state !== 'waiting' && state !== 'skipped';
+        const start = ran ? parseTimestamp(step.started_at) : undefined;
+        const end = state === 'success' || state === 'failure' ? parseTimestamp(step.completed_at) : undefined;
+        let acc = byKey.get(key);
+        if (!acc) {
+            acc = {
+                service,
+                stage: target.stage,
+                states: [],
+                startedAt: undefined,
+                completedAt: undefined,
+                failedAt: undefined,
+                order,
+            };
+            byKey.set(key, acc);
+        }
+        acc.states.push(state);
+        if (start !== undefined)
+            acc.startedAt = Math.min(acc.startedAt ?? start, start);
+        if (end !== undefined)
+            acc.completedAt = Math.max(acc.completedAt ?? end, end);
+        if (state === 'failure' && end !== undefined)
+            acc.failedAt = Math.min(acc.failedAt ?? end, end);
+    });
+    return [...byKey.values()]
+        .sort((a, b) => a.order - b.order)
+        .map((acc) => {
+        const state = combineStates(acc.states);
+        const final = state === 'success' || state === 'failure' || state === 'skipped';
+        return Object.freeze({
+            service: acc.service,
+            stage: acc.stage,
+            state,
+            startedAt: acc.startedAt,
+            completedAt: final ? acc.completedAt : undefined,
+            failedAt: state === 'failure' ? acc.failedAt : undefined,
+        });
+    });
+}
+/**
+ * The states post writes as its final word: once the job is over nothing
+ * waits or runs any more, so a stage still shown running (the API lagging
+ * past post's wait) takes its outcome, and one still waiting never ran.
+ */
+function finalStates(progress, outcomeOf) {
+    return progress.map((p) => {
+        if (p.state === 'waiting')
+            return { ...p, state: 'skipped' };
+        if (p.state === 'running')
+            return { ...p, state: outcomeOf(p.service, p.stage) ?? 'success' };
+        return p;
+    });
+}
+
+// EXTERNAL MODULE: ./node_modules/protobufjs/light.js
+var light = __webpack_require__(365);
+var light_default = /*#__PURE__*/__webpack_require__.n(light);
+// EXTERNAL MODULE: ./node_modules/snappyjs/index.js
+var snappyjs = __webpack_require__(4528);
+;// CONCATENATED MODULE: ./src/remote-write/wire.ts
+/**
+ * Prometheus remote write 1.0 on the wire: the `prometheus.WriteRequest`
+ * protobuf (prompb/remote.proto and types.proto), Snappy block-compressed.
+ * Encoding is protobufjs (reflection, no generated code) and snappyjs, both
+ * pinned; nothing here is hand-rolled.
+ * https://prometheus.io/docs/specs/prw/remote_write_spec/
+ */
+
+
+/** prompb MetricMetadata.MetricType. */
+const METADATA_TYPE = { counter: 1, gauge: 2, histogram: 3 };
+const root = light_default().Root.fromJSON({
+    nested: {
+        prometheus: {
+            nested: {
+                WriteRequest: {
+                    fields: {
+                        timeseries: { rule: 'repeated', type: 'TimeSeries', id: 1 },
+                        metadata: { rule: 'repeated', type: 'MetricMetadata', id: 3 },
+                    },
+                    reserved: [[2, 2]],
+                },
+                TimeSeries: {
+                    fields: {
+                        labels: { rule: 'repeated', type: 'Label', id: 1 },
+                        samples: { rule: 'repeated', type: 'Sample', id: 2 },
+                    },
+                },
+                Label: { fields: { name: { type: 'string', id: 1 }, value: { type: 'string', id: 2 } } },
+                Sample: { fields: { value: { type: 'double', id: 1 }, timestamp: { type: 'int64', id: 2 } } },
+                MetricMetadata: {
+                    fields: {
+                        type: { type: 'int32', id: 1 },
+                        metricFamilyName: { type: 'string', id: 2 },
+                        help: { type: 'string', id: 4 },
+                        unit: { type: 'string', id: 5 },
+                    },
+                },
+            },
+        },
+    },
+});
+const WriteRequestType = root.lookupType('prometheus.WriteRequest');
+/** The snappy-compressed protobuf body of a remote-write request. */
+function encodeWriteRequest(request) {
+    const message = WriteRequestType.fromObject(request);
+    return (0,snappyjs/* compress */.B)(WriteRequestType.encode(message).finish());
+}
+/** The inverse of {@link encodeWriteRequest} (tests and the fake receiver use it). */
+function decodeWriteRequest(body) {
+    const message = WriteRequestType.decode(uncompress(body));
+    const plain = WriteRequestType.toObject(message, { longs: Number, defaults: true, arrays: true });
+    return { timeseries: plain.timeseries, metadata: plain.metadata };
+}
+
+;// CONCATENATED MODULE: ./src/remote-write/series.ts
+/**
+ * What remote write sends and reads back, as pure functions: families of one
+ * group become time series with the labels Prometheus would store after
+ * scraping the Pushgateway (`job` and the grouping labels on every series),
+ * and the backend's answer to the group's query becomes the same
+ * {@link ExistingGroup} a Pushgateway read gives, so counters merge the same way.
+ */
+
+
+
+/**
+ * How far back a sample may be timestamped. Receivers refuse samples older than
+ * their head block allows (Prometheus: "out of bounds" past about an hour);
+ * a deployment written later than this is written at now minus this.
+ */
+const MAX_SAMPLE_AGE_MS = 50 * 60 * 1000;
+/**
+ * How far back the group's last counter totals are looked up: 90 days, or 7
+ * when the backend refuses that long a query (query-length limits). A group
+ * quiet for longer starts its counters again from this deployment, which
+ * `increase()` and `rate()` read as a counter reset.
+ */
+const TOTALS_LOOKBACK_DAYS = [90, 7];
+function sortedLabels(labels) {
+    return Object.keys(labels)
+        .filter((name) => labels[name] !== '')
+        .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+        .map((name) => ({ name, value: labels[name] }));
+}
+/**
+ * One write request for a group's families. Every series once (a duplicate
+ * keeps its last value), labels sorted by name, empty label values left out
+ * (Prometheus treats them as absent), one sample each. A sample keeps its own
+ * time (a stage's end) when it has one, else the group's write time; neither
+ * goes further back than {@link MAX_SAMPLE_AGE_MS}.
+ */
+function toWriteRequest(key, families, times) {
+    const oldest = times.now - MAX_SAMPLE_AGE_MS;
+    const series = new Map();
+    const metadata = [];
+    for (const family of families) {
+        if (family.samples.length === 0)
+            continue;
+        metadata.push({
+            type: METADATA_TYPE[family.type],
+            metricFamilyName: family.name,
+            help: family.help,
+            unit: '',
+        });
+        for (const sample of withStateZeros(family)) {
+            const labels = { ...sample.labels };
+            // The grouping key wins, as it does on the Pushgateway.
+            for (const [name, value] of key)
+                labels[name] = value;
+            labels.__name__ = sample.name;
+            const wireLabels = sortedLabels(labels);
+            const id = wireLabels.map((l) => `${l.name}=${JSON.stringify(l.value)}`).join(',');
+            const timestamp = Math.round(Math.max(oldest, Math.min(sample.timestampMs ?? times.at, times.at)));
+            series.set(id, { labels: wireLabels, samples: [{ value: sample.value, timestamp }] });
+        }
+    }
+    return { timeseries: [...series.values()], metadata };
+}
+/**
+ * `deployment_stage_state` is one series per stage on the Pushgateway (its
+ * family is replaced whole). Remote-written series are never replaced: a
+ * stage that went from running to success would keep its `running` series at
+ * 1 until it goes stale. So each write also sets the stage's other states to
+ * 0, and the latest sample of every state series is right.
+ */
+function withStateZeros(family) {
+    if (family.name !== definitions/* METRICS */.Cb.stageState.name)
+        return family.samples;
+    const written = new Set(family.samples.map((s) => JSON.stringify(Object.entries(s.labels).sort())));
+    const out = [...family.samples];
+    for (const sample of family.samples) {
+        if (sample.value !== 1)
+            continue;
+        for (const state of STAGE_STATES) {
+            const labels = { ...sample.labels, state };
+            const id = JSON.stringify(Object.entries(labels).sort());
+            if (written.has(id))
+                continue;
+            written.add(id);
+            out.push({ ...sample, labels, value: 0 });
+        }
+    }
+    return out;
+}
+function promqlString(value) {
+    // JSON string escapes are valid PromQL (Go) string escapes.
+    return JSON.stringify(value);
+}
+/**
+ * The query that reads back a group's counters, timestamps and marker: the
+ * last value of each of its series that has no `deployment_id` (those are the
+ * cumulative ones), over `days` days ({@link TOTALS_LOOKBACK_DAYS}).
+ */
+function groupTotalsQuery(key, rangeOnly = false, days = TOTALS_LOOKBACK_DAYS[0]) {
+    const matchers = key.map(([name, value]) => `${name}=${promqlString(value)}`);
+    const selector = `{${[...matchers, 'deployment_id=""'].join(',')}}[${days}d]`;
+    return rangeOnly ? selector : `last_over_time(${selector})`;
+}
+/** The family a series belongs to: a table histogram's `_bucket`/`_sum`/`_count` are its family's. */
+function familyOf(name) {
+    const m = /^(.*)_(bucket|sum|count)$/.exec(name);
+    if (m && (0,definitions/* metricByName */.tX)(m[1])?.type === 'histogram')
+        return m[1];
+    return name;
+}
+class QueryAnswerError extends Error {
+}
+/**
+ * The group as the backend holds it, from an instant query's JSON answer
+ * (a vector of last values, or a matrix whose last sample is used).
+ * Throws {@link QueryAnswerError} when the answer is not a usable result, or
+ * when series come back without their name (some engines drop it for
+ * `last_over_time`; the caller then asks for the raw samples).
+ */
+function existingFromQuery(body) {
+    const data = body?.data;
+    if (body?.status !== 'success' || !data || !Array.isArray(data.result)) {
+        throw new QueryAnswerError('the query API did not answer with a result');
+    }
+    const samples = new Map();
+    for (const r of data.result) {
+        const { __name__: name, ...labels } = r.metric ?? {};
+        if (!name)
+            throw new QueryAnswerError('the query API answered series without their metric name');
+        const last = r.value ?? r.values?.[r.values.length - 1];
+        if (!last)
+            continue;
+        const value = Number(last[1]);
+        const family = familyOf(name);
+        const list = samples.get(family) ?? [];
+        list.push({ name, labels, value });
+        samples.set(family, list);
+    }
+    return { samples, types: new Map() };
+}
+
+;// CONCATENATED MODULE: ./src/remote-write/client.ts
+
+
+
+
+/** The protocol's required headers (remote write 1.0). */
+const REMOTE_WRITE_HEADERS = Object.freeze({
+    'content-encoding': 'snappy',
+    'content-type': 'application/x-protobuf',
+    'x-prometheus-remote-write-version': '0.1.0',
+});
+/** The spec: retry 5xx and 429 (with backoff); any other 4xx is final. */
+function worthRetrying(status) {
+    return status >= 500 || status === 429;
+}
+const WRITE_TIMEOUT_MS = 5000;
+const QUERY_TIMEOUT_MS = 5000;
+class RemoteWriteClient {
+    config;
+    clock;
+    fetchImpl;
+    name = 'remote write';
+    replacesGroups = false;
+    carryPrefix = 'remote-write ';
+    constructor(config, clock, fetchImpl = fetch) {
+        this.config = config;
+        this.clock = clock;
+        this.fetchImpl = fetchImpl;
+    }
+    get target() {
+        return this.config.url;
+    }
+    headers(extra) {
+        return {
+            'user-agent': 'deployment-observability-action',
+            ...this.config.headers,
+            ...(this.config.authorization ? { authorization: this.config.authorization } : {}),
+            ...extra,
+        };
+    }
+    /**
+     * The group's counters, timestamps and marker as the backend last saw them.
+     * Throws when no query API is known or it cannot answer: then counters are
+     * not written (they would restart from this deployment's counts) but carried.
+     */
+    async readGroup(key, deadline) {
+        const base = this.config.queryUrl;
+        if (!base) {
+            throw new Error(`no query API is known for ${this.config.url}, so the previous counter totals cannot be read; set remote-write-query-url`);
+        }
+        const what = `Reading the counter totals of {${(0,pushgateway/* describeGroup */.N3)(key)}} from ${base}`;
+        /** A query the backend refused as such (400, 422: e.g. past its query-length limit). */
+        class Refused extends Error {
+        }
+        const ask = async (query) => {
+            const response = await (0,http/* request */.Em)({
+                url: `${base}/api/v1/query`,
+                method: 'POST',
+                headers: this.headers({
+                    accept: 'application/json',
+                    'content-type': 'application/x-www-form-urlencoded',
+                }),
+                body: new URLSearchParams({ query }).toString(),
+                deadline,
+                timeoutMs: QUERY_TIMEOUT_MS,
+                attempts: 3,
+                what,
+                retryOn: worthRetrying,
+            }, this.clock, this.fetchImpl);
+            if (response.status !== 200) {
+                const message = `${what} failed: HTTP ${response.status} ${response.text.trim().slice(0, 300)}`;
+                throw response.status === 400 || response.status === 422 ? new Refused(message) : new Error(message);
+            }
+            try {
+                return JSON.parse(response.text);
+            }
+            catch {
+                throw new Error(`${what} failed: the answer is not JSON`);
+            }
+        };
+        const [longest, shorter] = TOTALS_LOOKBACK_DAYS;
+        let answer;
+        try {
+            answer = await ask(groupTotalsQuery(key, false, longest));
+        }
+        catch (error) {
+            if (!(error instanceof Refused))
+                throw error;
+            // A backend that limits how far a query reaches: look back less far.
+            answer = await ask(groupTotalsQuery(key, false, shorter));
+        }
+        try {
+            return existingFromQuery(answer);
+        }
+        catch (error) {
+            if (!(error instanceof QueryAnswerError))
+                throw error;
+            // Engines that drop the metric name from last_over_time: read the raw samples instead.
+            try {
+                return existingFromQuery(await ask(groupTotalsQuery(key, true, shorter)));
+            }
+            catch (again) {
+                if (again instanceof QueryAnswerError)
+                    throw new Error(`${what} failed: ${again.message}`);
+                throw again;
+            }
+        }
+    }
+    /** One snappy-compressed WriteRequest; retried only on 5xx/429 (the same bytes, so idempotent). */
+    async write(key, families, deadline, options) {
+        const body = encodeWriteRequest(toWriteRequest(key, families, { at: options.at, now: this.clock.now() }));
+        const what = `Remote write of {${(0,pushgateway/* describeGroup */.N3)(key)}} to ${this.config.url}`;
+        const response = await (0,http/* request */.Em)({
+            url: this.config.url,
+            method: 'POST',
+            headers: this.headers({ ...REMOTE_WRITE_HEADERS }),
+            body,
+            deadline,
+            timeoutMs: WRITE_TIMEOUT_MS,
+            attempts: 3,
+            what,
+            retryOn: worthRetrying,
+        }, this.clock, this.fetchImpl);
+        if (response.status < 200 || response.status >= 300) {
+            throw new Error(`${what} was refused: HTTP ${response.status} ${response.text.trim().slice(0, 300)} (not retried: the receiver refuses this data as sent)`);
+        }
+    }
+}
+
+
+/***/ })
+
+};
