@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import {
+  etagOf,
   rateLimit403,
   rateLimit429,
   serverError,
@@ -430,6 +431,103 @@ describe('fake GitHub API', () => {
         conclusion: 'success',
         completed_at: '2024-06-01T12:00:06Z',
       });
+    });
+  });
+
+  describe('conditional requests (ETag)', () => {
+    const t = (sec: number): string => new Date(Date.UTC(2024, 5, 1, 12, 0, sec)).toISOString();
+    const running = [
+      step('Set up job', 'completed', 'success', t(0), t(1)),
+      step('Run deploy', 'in_progress', null, t(1), null),
+      step('Complete job', 'queued', null, null, null),
+    ];
+    const deployed = [
+      step('Set up job', 'completed', 'success', t(0), t(1)),
+      step('Run deploy', 'completed', 'success', t(1), t(4)),
+      step('Complete job', 'in_progress', null, t(4), null),
+    ];
+    const conditional = (path: string, etag: string): Promise<Response> =>
+      get(path, { headers: { 'if-none-match': etag } });
+
+    it('a job read carries a weak ETag of its body and GitHub’s cache headers', async () => {
+      const jobId = gh.addJob({ run_id: 1, status: 'in_progress', steps: running });
+      const res = await get(`${REPO}/actions/jobs/${jobId}`);
+      expect(res.status).toBe(200);
+      const etag = res.headers.get('etag') ?? '';
+      expect(etag).toMatch(/^W\/"[0-9a-f]{64}"$/);
+      expect(res.headers.get('cache-control')).toBe('private, max-age=60, s-maxage=60');
+      expect(res.headers.get('vary')).toBe('Accept, Authorization, Cookie, X-GitHub-OTP');
+      expect(etag).toBe(etagOf(await res.text()));
+      // Unchanged job, same ETag; other GETs have theirs too.
+      expect((await get(`${REPO}/actions/jobs/${jobId}`)).headers.get('etag')).toBe(etag);
+      const run = await get(`${REPO}/actions/runs/${gh.addRun({})}`);
+      expect(run.headers.get('etag')).toMatch(/^W\/"[0-9a-f]{64}"$/);
+      expect(run.headers.get('etag')).not.toBe(etag);
+      // Errors do not.
+      expect((await get(`${REPO}/actions/jobs/1`)).headers.get('etag')).toBeNull();
+    });
+
+    it('If-None-Match with the current ETag: 304, no body, not counted against the rate limit', async () => {
+      const jobId = gh.addJob({ run_id: 1, status: 'in_progress', steps: running });
+      const path = `${REPO}/actions/jobs/${jobId}`;
+      const first = await get(path);
+      const etag = first.headers.get('etag') ?? '';
+      expect(first.headers.get('x-ratelimit-remaining')).toBe('999');
+      for (const tag of [etag, etag.replace(/^W\//, ''), `W/"nope", ${etag}`]) {
+        const res = await conditional(path, tag);
+        expect(res.status).toBe(304);
+        expect(await res.text()).toBe('');
+        expect(res.headers.get('etag')).toBe(etag);
+        expect(res.headers.get('x-ratelimit-remaining')).toBe('999');
+        expect(res.headers.get('x-ratelimit-used')).toBe('1');
+      }
+      expect(gh.rateLimitUsed).toBe(1);
+      // A stale ETag gets the body, counted.
+      const stale = await conditional(path, 'W/"0000"');
+      expect(stale.status).toBe(200);
+      expect(stale.headers.get('x-ratelimit-remaining')).toBe('998');
+      expect(gh.requests.map((r) => `${r.status}${r.notModified ? ' 304' : ''}`)).toEqual([
+        '200',
+        '304 304',
+        '304 304',
+        '304 304',
+        '200',
+      ]);
+      expect(gh.requestCounts('/actions/jobs/')).toEqual({
+        [`GET ${path}`]: { requests: 5, notModified: 3, rateLimited: 2 },
+      });
+    });
+
+    it('after setJobSteps changes a step: 200 with a new ETag', async () => {
+      const jobId = gh.addJob({ run_id: 1, status: 'in_progress', steps: running });
+      const path = `${REPO}/actions/jobs/${jobId}`;
+      const etag = (await get(path)).headers.get('etag') ?? '';
+      gh.setJobSteps(jobId, deployed);
+      const changed = await conditional(path, etag);
+      expect(changed.status).toBe(200);
+      const next = changed.headers.get('etag') ?? '';
+      expect(next).not.toBe(etag);
+      const body = (await changed.json()) as { steps: Json[] };
+      expect(body.steps[1]).toMatchObject({ status: 'completed', conclusion: 'success' });
+      expect((await conditional(path, next)).status).toBe(304);
+      expect(gh.requests.at(-1)).toMatchObject({ method: 'GET', status: 304, notModified: true });
+    });
+
+    it('a lagging step: the 304 is decided on the stale body that poll gets, and the poll still counts', async () => {
+      gh.lagPolls = 1;
+      const jobId = gh.addJob({ run_id: 1, status: 'in_progress', steps: running });
+      const path = `${REPO}/actions/jobs/${jobId}`;
+      const etag = (await get(path)).headers.get('etag') ?? '';
+      // The deploy step finished, but the API still shows it running for one more poll.
+      gh.setJobSteps(jobId, [
+        step('Set up job', 'completed', 'success', t(0), t(1)),
+        step('Run deploy', 'completed', 'success', t(1), t(4)),
+        step('Complete job', 'queued', null, null, null),
+      ]);
+      expect((await conditional(path, etag)).status).toBe(304);
+      const settled = await conditional(path, etag);
+      expect(settled.status).toBe(200);
+      expect(((await settled.json()) as { steps: Json[] }).steps[1]).toMatchObject({ status: 'completed' });
     });
   });
 

@@ -221,7 +221,13 @@ describe('the live reporter on a failing job', () => {
       ['health_check', 'failure'],
       ['rollback', 'success'],
     ])
-      expect(await gatewayValue(pg.url, 'deployment_stage_state', { ...group, stage, state })).toBe(1);
+      expect(
+        await gatewayValue(pg.url, 'deployment_stage_state', {
+          ...group,
+          stage: stage as string,
+          state: state as string,
+        }),
+      ).toBe(1);
     expect(await gatewayValues(pg.url, 'deployment_stage_state', group)).toHaveLength(4);
     expect(
       await gatewayValue(pg.url, 'deployment_stage_start_timestamp_seconds', { ...group, stage: 'rollback' }),

@@ -6,6 +6,8 @@ import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
+  DEFAULT_OUTPUT_GRACE_MS,
+  findTrackedProcesses,
   parseKeyValueFile,
   repoActionDir,
   runJob,
@@ -99,6 +101,18 @@ async function job(spec: JobSpec): Promise<JobResult> {
   results.push(r);
   return r;
 }
+
+/** True when `pid` no longer runs (gone, or a zombie waiting to be reaped). */
+async function dead(pid: number): Promise<boolean> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    return /^[ZX]/.test(stat.slice(stat.lastIndexOf(')') + 2));
+  } catch {
+    return true;
+  }
+}
+
+const onLinux = process.platform === 'linux' ? test : test.skip;
 
 /** The JSON a probe phase printed. */
 function probeReport(
@@ -566,6 +580,172 @@ describe('runner emulator', () => {
     // github/runner context variables win over step env, as in the runner's handlers.
     expect(env.GITHUB_SHA).toMatch(/^[0-9a-f]{40}$/);
     expect(env.RUNNER_TEMP?.startsWith(r.workdir)).toBe(true);
+  });
+
+  test('RUNNER_TRACKING_ID: one github_<uuid> per job, in every process (node actions and run steps)', async () => {
+    const [r, other] = await Promise.all([
+      job({
+        steps: [
+          { uses: probe, name: 'P' },
+          { run: 'echo "tracking=$RUNNER_TRACKING_ID" >> "$GITHUB_OUTPUT"', id: 's' },
+        ],
+      }),
+      job({ steps: [{ run: 'true' }] }),
+    ]);
+    expect(r.trackingId).toMatch(/^github_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    expect(other.trackingId).not.toBe(r.trackingId);
+    expect(r.phases.map((p) => `${p.phase}:${p.processEnv?.RUNNER_TRACKING_ID}`)).toEqual(
+      ['pre', 'main', 'run', 'post'].map((ph) => `${ph}:${r.trackingId}`),
+    );
+    // What the process really saw, not only what the emulator meant to give it.
+    expect(r.outputs.s).toEqual({ tracking: r.trackingId });
+    expect(r.orphans).toEqual([]);
+  });
+
+  onLinux(
+    'Complete job kills every process still carrying the tracking id (detached, setsid), reports and logs it',
+    async () => {
+      const r = await job({
+        steps: [
+          {
+            name: 'leave orphans',
+            run: [
+              // Its own session and process group, stdio on /dev/null: the group cleanup cannot see it.
+              'setsid sleep 300 </dev/null >/dev/null 2>&1 &',
+              // A detached node child, as an action would start a background reporter.
+              `"${process.execPath}" -e "require('child_process').spawn('sleep', ['301'], { detached: true, stdio: 'ignore' }).unref()"`,
+              // Another job's id: not this job's orphan (the match is exact).
+              'RUNNER_TRACKING_ID=github_someone-else setsid sleep 302 </dev/null >/dev/null 2>&1 &',
+              'echo "other=$!" >> "$GITHUB_OUTPUT"',
+            ].join('\n'),
+            id: 'o',
+          },
+          {
+            run: 'for c in "sleep 300" "sleep 301"; do pgrep -f "^$c$" >/dev/null || { echo "$c is not running" >&2; exit 1; }; done',
+            name: 'still alive between steps',
+          },
+        ],
+      });
+      const other = Number(r.outputs.o?.other);
+      try {
+        expect(r.status).toBe('success');
+        expect(r.phases.every((p) => !p.outputHeldByChild)).toBe(true);
+        const orphans = [...r.orphans].sort((a, b) => a.command.localeCompare(b.command));
+        expect(orphans.map((o) => `${o.name}|${o.command}`)).toEqual(['sleep|sleep 300', 'sleep|sleep 301']);
+        for (const o of orphans) {
+          expect(await dead(o.pid)).toBe(true);
+          expect(r.log).toContain(`Terminate orphan process: pid (${o.pid}) (sleep)`);
+        }
+        // Logged inside Complete job, after "Cleaning up orphan processes", as the runner does.
+        const complete = r.log.slice(r.log.lastIndexOf('##[group]Complete job'));
+        expect(complete.split('\n').slice(1, 4)).toEqual([
+          'Cleaning up orphan processes',
+          expect.stringMatching(/^Terminate orphan process: pid \(\d+\) \(sleep\)$/),
+          expect.stringMatching(/^Terminate orphan process: pid \(\d+\) \(sleep\)$/),
+        ]);
+        expect(await findTrackedProcesses(r.trackingId)).toEqual([]);
+        expect(await dead(other)).toBe(false);
+      } finally {
+        if (other > 0) process.kill(other, 'SIGKILL');
+      }
+    },
+  );
+
+  onLinux('killBeforePost: the orphans are killed and reported all the same', async () => {
+    const r = await job({
+      killBeforePost: true,
+      steps: [{ uses: probe, name: 'P' }, { run: 'setsid sleep 303 </dev/null >/dev/null 2>&1 &' }],
+    });
+    expect(r.orphans.map((o) => o.command)).toEqual(['sleep 303']);
+    expect(await dead(r.orphans[0]?.pid ?? 0)).toBe(true);
+    expect(r.log).toMatch(/shutdown signal[^]*\nTerminate orphan process: pid \(\d+\) \(sleep\)\n/);
+  });
+
+  test('a child holding the step stdout: the step ends outputGraceMs after its process exits; later output is lost', async () => {
+    expect(DEFAULT_OUTPUT_GRACE_MS).toBe(5000);
+    const r = await job({
+      outputGraceMs: 1000,
+      steps: [
+        {
+          name: 'held',
+          run: ['(sleep 0.2; echo early-child) &', '(sleep 4; echo late-child) &', 'echo main-done'].join(
+            '\n',
+          ),
+        },
+        // Redirected stdio: nothing holds the pipes, the step ends with its process.
+        { name: 'redirected', run: 'sleep 30 </dev/null >/dev/null 2>&1 &\necho quick' },
+        { name: 'after', run: 'echo after' },
+      ],
+    });
+    const [held, redirected, after] = r.phases;
+    expect(r.status).toBe('success');
+    expect(held).toMatchObject({
+      exitCode: 0,
+      conclusion: 'success',
+      outputHeldByChild: true,
+      timedOut: false,
+    });
+    expect(held?.heldOutputMs).toBeGreaterThanOrEqual(950);
+    expect(held?.heldOutputMs).toBeLessThan(3000);
+    expect(held?.durationMs).toBeLessThan(3500);
+    expect(held?.stdout).toBe('main-done\nearly-child\n');
+    // (the script itself is echoed in the step header: look at output lines only)
+    expect(r.log.split('\n')).toContain('early-child');
+    expect(r.log.split('\n')).not.toContain('late-child');
+    expect(r.log).toMatch(/'held' exited but a process it started still holds its stdout\/stderr/);
+    expect(redirected).toMatchObject({ stdout: 'quick\n', outputHeldByChild: false, heldOutputMs: 0 });
+    expect(redirected?.durationMs).toBeLessThan(900);
+    expect(after?.stdout).toBe('after\n');
+    // The children still alive at the end carry the tracking id: killed at Complete job.
+    if (process.platform === 'linux') {
+      // (the late subshell is a bash carrying it too)
+      expect(r.orphans.map((o) => o.command)).toEqual(expect.arrayContaining(['sleep 30', 'sleep 4']));
+    }
+  });
+
+  test('realTime: the API view has the wall-clock times of each step, durationSeconds ignored', async () => {
+    const seen: Array<{
+      at: number;
+      view: StepView[];
+      job: { started_at: string; completed_at: string | null };
+    }> = [];
+    const t0 = Date.now();
+    const r = await job({
+      realTime: true,
+      startTime: new Date('2020-01-01T00:00:00Z'),
+      steps: [
+        { name: 'two', run: 'sleep 2', durationSeconds: 600 },
+        { name: 'one', run: 'sleep 1' },
+        { name: 'never', run: 'true', if: 'failure' },
+      ],
+      onStepsChange: (view, j) => seen.push({ at: Date.now(), view, job: j }),
+    });
+    const t1 = Date.now();
+    expect(r.status).toBe('success');
+    const ms = (t: string | null): number => Date.parse(t ?? '');
+    // When the view changed, the timestamp it carried is that moment, at 1 s resolution.
+    const near = (t: string | null, at: number): void => {
+      expect(at - ms(t)).toBeGreaterThanOrEqual(0);
+      expect(at - ms(t)).toBeLessThan(1500);
+    };
+    for (const name of ['two', 'one']) {
+      const start = seen.find((s) => s.view.find((v) => v.name === name)?.status === 'in_progress');
+      const end = seen.find((s) => s.view.find((v) => v.name === name)?.status === 'completed');
+      near(start?.view.find((v) => v.name === name)?.started_at ?? null, start?.at ?? 0);
+      near(end?.view.find((v) => v.name === name)?.completed_at ?? null, end?.at ?? 0);
+    }
+    const step = (name: string): StepView => r.steps.find((s) => s.name === name) as StepView;
+    const took = (name: string): number => ms(step(name).completed_at) - ms(step(name).started_at);
+    expect(took('two')).toBeGreaterThanOrEqual(1000);
+    expect(took('two')).toBeLessThanOrEqual(4000);
+    expect(took('one')).toBeLessThanOrEqual(3000);
+    expect(ms(step('one').started_at)).toBeGreaterThanOrEqual(ms(step('two').completed_at));
+    expect(step('never')).toMatchObject({ conclusion: 'skipped' });
+    near(step('never').started_at, t1);
+    expect(ms(r.job.started_at)).toBeGreaterThanOrEqual(t0 - (t0 % 1000));
+    expect(ms(r.job.started_at)).toBeLessThanOrEqual(t0 + 1000);
+    expect(ms(r.job.started_at)).toBeLessThanOrEqual(ms(r.steps[0]?.started_at ?? null));
+    near(r.job.completed_at, t1);
   });
 
   test('parseKeyValueFile follows the runner parser', () => {

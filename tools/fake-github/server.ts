@@ -11,10 +11,15 @@
  * - lists paginate (`per_page` default 30, max 100) with GitHub's `link` header, whose URLs use
  *   `/repositories/{id}/…` rather than `/repos/{owner}/{repo}/…`;
  * - errors carry GitHub's bodies and rate-limit headers; faults (status, hang, reset, malformed JSON,
- *   delay) can be injected per route.
+ *   delay) can be injected per route;
+ * - every GET answered 200 carries a weak `ETag` computed from the JSON body sent, with GitHub's
+ *   `Cache-Control: private, max-age=60, s-maxage=60` and `Vary`; a GET whose `If-None-Match` matches
+ *   the ETag of the body it would get is answered `304 Not Modified` with no body, and (being
+ *   authorised) does not count against the rate limit: `x-ratelimit-remaining`/`used` do not move.
  *
  * Point `GITHUB_API_URL` at {@link FakeGitHub.url}.
  */
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -74,6 +79,23 @@ export interface RecordedRequest {
   at: number;
   /** The injected fault that answered this request, if any. */
   fault?: FaultKind;
+  /**
+   * HTTP status of the answer, set when it is sent (absent while a delayed answer is pending, and for
+   * `hang`/`reset` faults, which never answer).
+   */
+  status?: number;
+  /** Answered `304 Not Modified` (a conditional GET whose `If-None-Match` matched): not rate-limited. */
+  notModified?: boolean;
+}
+
+/** Requests of one `METHOD path` (query string dropped), as {@link FakeGitHub.requestCounts} reports them. */
+export interface RequestCount {
+  /** Every request received. */
+  requests: number;
+  /** Those answered `304 Not Modified`. */
+  notModified: number;
+  /** Those counted against the rate limit (answered with anything but a 304). */
+  rateLimited: number;
 }
 
 /** Status of a job step. */
@@ -202,6 +224,13 @@ export interface FakeGitHub {
   readonly url: string;
   /** Every request received, in order. */
   readonly requests: RecordedRequest[];
+  /** Requests counted against the rate limit so far (`x-ratelimit-used`; 304s are not). */
+  readonly rateLimitUsed: number;
+  /**
+   * Requests per `METHOD /path` (query string dropped), with their 304s. `match` keeps only the paths it
+   * matches (a RegExp is tested, a string must be contained), e.g. `/actions/jobs/`.
+   */
+  requestCounts(match?: RegExp | string): Record<string, RequestCount>;
   /** Check runs created through the API. */
   readonly checkRuns: FakeCheckRun[];
   /** GETs of a job that keep a just-completed step `in_progress`; may be changed at any time. */
@@ -257,6 +286,9 @@ const SECOND = 1000;
 /** GitHub renders step timestamps in US Pacific time: `-08:00` (the job example's offset). */
 const STEP_OFFSET_MINUTES = -8 * 60;
 const MAX_ANNOTATIONS_PER_REQUEST = 50;
+/** What GitHub sends with a cacheable GET (e.g. a job): per-user, 60 s. */
+const CACHE_CONTROL = 'private, max-age=60, s-maxage=60';
+const VARY = 'Accept, Authorization, Cookie, X-GitHub-OTP';
 const MAX_OUTPUT_CHARS = 65535;
 
 /** Parses any ISO 8601 timestamp to epoch ms, truncated to the second (GitHub keeps 1 s resolution). */
@@ -290,6 +322,22 @@ function nodeId(type: string, id: number): string {
 
 function clone<T>(value: T): T {
   return structuredClone(value);
+}
+
+/** GitHub's ETag shape, a weak validator: `W/"<64 hex>"`, here the SHA-256 of the body sent. */
+export function etagOf(text: string): string {
+  return `W/"${createHash('sha256').update(text).digest('hex')}"`;
+}
+
+/**
+ * `If-None-Match` against the current ETag, with the weak comparison HTTP prescribes for it: `*`, or
+ * any listed tag equal once `W/` is ignored.
+ */
+function noneMatchHits(header: string | string[] | undefined, etag: string): boolean {
+  if (header === undefined) return false;
+  const opaque = (tag: string): string => tag.trim().replace(/^W\//, '');
+  const listed = (Array.isArray(header) ? header.join(',') : header).split(',').map((t) => t.trim());
+  return listed.some((t) => t === '*' || (t !== '' && opaque(t) === opaque(etag)));
 }
 
 /** FNV-1a: a stable hash for the deterministic job shuffle. */
@@ -381,6 +429,8 @@ interface Reply {
   status: number;
   body: unknown;
   headers?: Record<string, string>;
+  /** The body as sent, when already serialised (for the ETag). */
+  text?: string;
 }
 
 type Handler = (params: string[], url: URL, body: unknown) => Reply;
@@ -439,6 +489,9 @@ class FakeGitHubServer implements FakeGitHub {
   private readonly rateLimit: number;
   private readonly rateReset = Math.floor(Date.now() / SECOND) + 3600;
   private rateUsed = 0;
+  /** Every answer sent (for `x-github-request-id`; unlike rateUsed, 304s count). */
+  private answered = 0;
+  private readonly recordOf = new WeakMap<ServerResponse, RecordedRequest>();
   private nextJobId = Number(FIXTURE.job.id);
   private nextRunId = Number(FIXTURE.run.id);
   private nextRunNumber = Number(FIXTURE.run.run_number);
@@ -743,6 +796,7 @@ class FakeGitHubServer implements FakeGitHub {
       }
     }
     this.requests.push(record);
+    this.recordOf.set(res, record);
 
     const fault = this.takeFault(method, url.pathname);
     if (fault) record.fault = fault.kind;
@@ -760,8 +814,12 @@ class FakeGitHubServer implements FakeGitHub {
         });
         return;
       case 'malformed': {
-        const reply = this.answer(method, url, raw, record.body, req.headers);
-        const text = JSON.stringify(reply.body);
+        // Never a 304: the point is a broken 200.
+        const reply = this.answer(method, url, raw, record.body, {
+          ...req.headers,
+          'if-none-match': undefined,
+        });
+        const text = reply.text ?? JSON.stringify(reply.body) ?? '';
         // A body cut in half, with a content-length that matches it: only JSON.parse notices.
         this.send(res, { ...reply, status: 200 }, text.slice(0, Math.max(1, Math.floor(text.length / 2))));
         return;
@@ -788,12 +846,44 @@ class FakeGitHubServer implements FakeGitHub {
     return fault;
   }
 
+  get rateLimitUsed(): number {
+    return this.rateUsed;
+  }
+
+  requestCounts(match?: RegExp | string): Record<string, RequestCount> {
+    const out: Record<string, RequestCount> = {};
+    for (const r of this.requests) {
+      const pathname = r.path.replace(/\?.*$/, '');
+      if (
+        match !== undefined &&
+        !(typeof match === 'string' ? pathname.includes(match) : match.test(pathname))
+      )
+        continue;
+      const key = `${r.method} ${pathname}`;
+      const count = (out[key] ??= { requests: 0, notModified: 0, rateLimited: 0 });
+      count.requests += 1;
+      if (r.notModified) count.notModified += 1;
+      else if (r.status !== undefined) count.rateLimited += 1;
+    }
+    return out;
+  }
+
   private send(res: ServerResponse, reply: Reply, rawText?: string): void {
-    const text = rawText ?? (reply.body === undefined ? '' : JSON.stringify(reply.body));
-    this.rateUsed += 1;
-    const requestId = `${(this.rateUsed * 7919).toString(16).toUpperCase().padStart(4, '0')}:FAKE:${this.rateUsed}`;
+    const notModified = reply.status === 304;
+    const text = notModified
+      ? ''
+      : (rawText ?? reply.text ?? (reply.body === undefined ? '' : JSON.stringify(reply.body)));
+    // An authorised 304 does not count against the primary rate limit.
+    if (!notModified) this.rateUsed += 1;
+    this.answered += 1;
+    const record = this.recordOf.get(res);
+    if (record) {
+      record.status = reply.status;
+      if (notModified) record.notModified = true;
+    }
+    const requestId = `${(this.answered * 7919).toString(16).toUpperCase().padStart(4, '0')}:FAKE:${this.answered}`;
     res.writeHead(reply.status, {
-      'content-type': 'application/json; charset=utf-8',
+      ...(notModified ? {} : { 'content-type': 'application/json; charset=utf-8' }),
       'x-github-api-version-selected': API_VERSION,
       'x-github-media-type': 'github.v3; format=json',
       'x-github-request-id': requestId,
@@ -803,7 +893,7 @@ class FakeGitHubServer implements FakeGitHub {
       'x-ratelimit-used': String(this.rateUsed),
       'x-ratelimit-resource': 'core',
       ...reply.headers,
-      'content-length': String(Buffer.byteLength(text)),
+      ...(notModified ? {} : { 'content-length': String(Buffer.byteLength(text)) }),
     });
     res.end(text);
   }
@@ -816,13 +906,27 @@ class FakeGitHubServer implements FakeGitHub {
 
   private answer(method: string, url: URL, raw: string, body: unknown, headers: IncomingHttpHeaders): Reply {
     if (!this.authorized(headers.authorization)) return { status: 401, body: BAD_CREDENTIALS_BODY };
-    const reply = this.route(method, url, raw, body);
+    let reply = this.route(method, url, raw, body);
     const version = headers['x-github-api-version'];
     // GitHub echoes the API version the client asked for.
     if (typeof version === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(version)) {
-      return { ...reply, headers: { ...reply.headers, 'x-github-api-version-selected': version } };
+      reply = { ...reply, headers: { ...reply.headers, 'x-github-api-version-selected': version } };
     }
+    if (method === 'GET' && reply.status === 200) reply = this.conditional(reply, headers['if-none-match']);
     return reply;
+  }
+
+  /**
+   * ETag and cache headers of a GET answered 200, and the 304 decision. Both are taken on the body
+   * just rendered, i.e. the one this request would get: a lagging step (renderJob counts this request
+   * as one more poll, whatever the answer) shows the stale body, and the ETag is that body's.
+   */
+  private conditional(reply: Reply, ifNoneMatch: string | string[] | undefined): Reply {
+    const text = reply.text ?? JSON.stringify(reply.body);
+    const etag = etagOf(text);
+    const headers = { ...reply.headers, etag, 'cache-control': CACHE_CONTROL, vary: VARY };
+    if (noneMatchHits(ifNoneMatch, etag)) return { status: 304, body: undefined, headers };
+    return { ...reply, text, headers };
   }
 
   private route(method: string, url: URL, raw: string, body: unknown): Reply {

@@ -18,10 +18,18 @@
  *   runner's unescaping, group, debug, stop-commands), masking in the log and
  *   step summaries, annotation display limits, the 1 MiB summary limit;
  * - job.status, cancellation, step timeouts and the REST API steps view on a
- *   virtual clock (`onStepsChange`);
+ *   virtual clock (`onStepsChange`), or on the wall clock (`realTime`);
+ * - a step ends when its process exits and its stdout/stderr close, or at most
+ *   `outputGraceMs` (5 s) after the exit when a child it started still holds
+ *   them (the rest of that output is lost; `PhaseResult.outputHeldByChild`);
  * - a fresh environment (PATH, HOME, locale only — never NODE_OPTIONS) plus the
  *   runner's GITHUB_* / RUNNER_* variables, which step env cannot override;
- * - process groups killed at "Complete job" (orphans) and on timeouts (exit 124).
+ * - one `RUNNER_TRACKING_ID=github_<uuid>` per job in every process's
+ *   environment; at "Complete job" every process on the machine still carrying
+ *   it (found through /proc/<pid>/environ, detached or not) is SIGKILLed and
+ *   logged as `Terminate orphan process: pid (<pid>) (<name>)`
+ *   (`JobResult.orphans`); then the steps' process groups are killed too (the
+ *   emulator's safety net), as on timeouts (exit 124).
  *
  * Not reproduced: containers, composite/docker actions, `continue-on-error`,
  * `timeout-minutes` (use `conclusion: 'cancelled'`), killing a step when the
@@ -30,7 +38,8 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export { runJob } from './job.js';
+export { runJob, DEFAULT_OUTPUT_GRACE_MS } from './job.js';
+export { findTrackedProcesses } from './process.js';
 export { loadActionManifest } from './action-manifest.js';
 export type { ActionManifest, ActionInput } from './action-manifest.js';
 export { parseKeyValueFile } from './file-commands.js';
@@ -43,6 +52,7 @@ export type {
   JobSpec,
   JobStatus,
   JobView,
+  OrphanProcess,
   PhaseResult,
   RunStep,
   StepSpec,

@@ -9,12 +9,13 @@ import path from 'node:path';
 import { loadActionManifest, type ActionManifest } from './action-manifest.js';
 import { evaluateCondition, interpolate, type ExprScope } from './expressions.js';
 import { createFileCommandFiles, readFileCommands } from './file-commands.js';
-import { cleanupGroups, runProcess, TIMEOUT_EXIT_CODE } from './process.js';
+import { cleanupGroups, killTrackedProcesses, runProcess, TIMEOUT_EXIT_CODE } from './process.js';
 import type {
   JobResult,
   JobSpec,
   JobStatus,
   JobView,
+  OrphanProcess,
   PhaseResult,
   RunStep,
   StepSpec,
@@ -33,6 +34,9 @@ import {
 const SUMMARY_LIMIT_BYTES = 1024 * 1024;
 /** GitHub shows at most 20 step summaries per job. */
 const SUMMARY_MAX_STEPS = 20;
+
+/** How long the runner waits for a step's stdout/stderr after its process exited (5 s). */
+export const DEFAULT_OUTPUT_GRACE_MS = 5000;
 
 /** Variables passed through from the emulating process; everything else is built fresh. */
 const INHERITED_ENV = ['PATH', 'HOME', 'LANG', 'LC_ALL', 'LC_CTYPE', 'TZ', 'USER', 'LOGNAME', 'TMPDIR'];
@@ -187,6 +191,12 @@ export async function runJob(spec: JobSpec): Promise<JobResult> {
   const deadline = realStart + jobTimeoutMs;
   const nodePath = spec.nodePath ?? (process.env.EMULATOR_NODE || process.execPath);
   const debug = spec.debug === true;
+  const realTime = spec.realTime === true;
+  const outputGraceMs = spec.outputGraceMs ?? DEFAULT_OUTPUT_GRACE_MS;
+  // The runner worker's own environment carries one tracking id per job; every process of the job
+  // inherits it (a step or job env can override it, as on GitHub), and "Complete job" kills what
+  // still carries it.
+  const trackingId = `github_${randomUUID()}`;
 
   // Manifests first: an unusable spec throws before anything is created.
   const manifests = new Map<number, ActionManifest>();
@@ -238,11 +248,14 @@ export async function runJob(spec: JobSpec): Promise<JobResult> {
     const v = process.env[k];
     if (v !== undefined) basics[k] = v;
   }
+  basics.RUNNER_TRACKING_ID = trackingId;
 
   // Mutable job state.
   let status: JobStatus = 'success';
-  let vt = (spec.startTime ?? new Date()).getTime();
+  // The API view's clock: virtual (advances by each step's seconds), or the wall clock when realTime.
+  let vt = realTime ? Date.now() : (spec.startTime ?? new Date()).getTime();
   vt -= vt % 1000; // The API has 1 s resolution.
+  const now = (): number => (realTime ? Date.now() : vt);
   const jobStartedAt = iso(vt);
   const githubEnv: Record<string, string> = {};
   const prependPath: string[] = [];
@@ -260,6 +273,9 @@ export async function runJob(spec: JobSpec): Promise<JobResult> {
   const states = new Map<number, Record<string, string>>();
   const mainStarted = new Set<number>();
   const groups = new Set<number>();
+  /** Pipes still held by children of finished steps: released at the job's end. */
+  const heldOutputs: Array<() => void> = [];
+  let orphans: OrphanProcess[] = [];
   let timedOut = false;
   let runCounter = 0;
 
@@ -330,21 +346,21 @@ export async function runJob(spec: JobSpec): Promise<JobResult> {
   const notify = (): void => spec.onStepsChange?.(snapshot(), { ...jobView });
   const startEntry = (e: ViewEntry): void => {
     e.status = 'in_progress';
-    e.started_at = iso(vt);
+    e.started_at = iso(now());
     notify();
   };
   const endEntry = (e: ViewEntry, conclusion: string, seconds: number): void => {
-    vt += Math.max(0, seconds) * 1000;
+    if (!realTime) vt += Math.max(0, seconds) * 1000;
     e.status = 'completed';
     e.conclusion = conclusion;
-    e.completed_at = iso(vt);
+    e.completed_at = iso(now());
     notify();
   };
   const skipEntry = (e: ViewEntry): void => {
     e.status = 'completed';
     e.conclusion = 'skipped';
-    e.started_at = iso(vt);
-    e.completed_at = iso(vt);
+    e.started_at = iso(now());
+    e.completed_at = e.started_at;
     notify();
   };
 
@@ -436,6 +452,8 @@ export async function runJob(spec: JobSpec): Promise<JobResult> {
       durationMs: 0,
       skipped: false,
       timedOut: false,
+      outputHeldByChild: false,
+      heldOutputMs: 0,
     };
     const where = { step: index, phase, stepName: name };
     const started = performance.now();
@@ -545,12 +563,22 @@ export async function runJob(spec: JobSpec): Promise<JobResult> {
         cwd: dirs.workspace,
         env,
         timeoutMs,
+        outputGraceMs,
         onLine,
       });
       if (outcome.pgid !== undefined) groups.add(outcome.pgid);
       result.exitCode = outcome.exitCode;
       result.stdout = outcome.stdout;
       result.stderr = outcome.stderr;
+      if (outcome.outputHeldByChild) {
+        // The runner moves on a few seconds after the process exited; later output is lost.
+        result.outputHeldByChild = true;
+        result.heldOutputMs = outcome.heldOutputMs;
+        heldOutputs.push(outcome.releaseOutput);
+        log(
+          `[runner-emulator] '${name}' exited but a process it started still holds its stdout/stderr: moved on after ${Math.round(outcome.heldOutputMs)} ms (what it writes later is lost)`,
+        );
+      }
       if (outcome.timedOut) {
         timedOut = true;
         result.timedOut = true;
@@ -627,6 +655,8 @@ export async function runJob(spec: JobSpec): Promise<JobResult> {
       durationMs: 0,
       skipped: true,
       timedOut: false,
+      outputHeldByChild: false,
+      heldOutputMs: 0,
     };
     phases.push(r);
     return r;
@@ -790,9 +820,14 @@ export async function runJob(spec: JobSpec): Promise<JobResult> {
       }
     }
   } finally {
-    // "Complete job": the runner kills orphan processes the steps left behind.
+    // "Complete job" (also when the job ends early: killBeforePost, the guard, an error): the runner
+    // kills every process still carrying the job's RUNNER_TRACKING_ID, wherever it was started
+    // (detached, setsid, daemonised). Then the emulator's own safety net: the steps' process groups.
+    orphans = await killTrackedProcesses(trackingId);
     cleanupGroups(groups);
+    for (const release of heldOutputs) release();
   }
+  const orphanLines = orphans.map((o) => `Terminate orphan process: pid (${o.pid}) (${o.name})`);
 
   const conclusion = killed ? 'failure' : status;
   if (!killed) {
@@ -800,12 +835,15 @@ export async function runJob(spec: JobSpec): Promise<JobResult> {
     startEntry(complete);
     log('##[group]Complete job');
     log('Cleaning up orphan processes');
+    for (const l of orphanLines) log(l);
     log('##[endgroup]');
     endEntry(complete, 'success', 0);
+  } else {
+    for (const l of orphanLines) log(l);
   }
   jobView.status = 'completed';
   jobView.conclusion = conclusion;
-  jobView.completed_at = iso(vt);
+  jobView.completed_at = iso(now());
   notify();
 
   // Annotation display limits apply to everything the check run would carry.
@@ -830,6 +868,8 @@ export async function runJob(spec: JobSpec): Promise<JobResult> {
     steps: snapshot(),
     job: { ...jobView },
     timedOut,
+    trackingId,
+    orphans,
     workdir,
     cleanup: () => rm(workdir, { recursive: true, force: true }),
   };
@@ -860,7 +900,7 @@ export async function runJob(spec: JobSpec): Promise<JobResult> {
       commandArgs: ['--noprofile', '--norc', '-eo', 'pipefail', file],
       stepEnv,
       perProcess: { GITHUB_ACTION: step.id ?? (runCounter === 1 ? '__run' : `__run_${runCounter}`) },
-      ...(step.durationSeconds !== undefined ? { virtualSeconds: step.durationSeconds } : {}),
+      ...(step.durationSeconds !== undefined && !realTime ? { virtualSeconds: step.durationSeconds } : {}),
       overrideConclusion: step.cancelJob === true || step.conclusion === 'cancelled',
     });
     const res = timed.res;

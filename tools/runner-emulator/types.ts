@@ -34,7 +34,7 @@ export interface RunStep {
   id?: string;
   if?: Cond;
   env?: Record<string, string>;
-  /** Virtual duration shown in the API view instead of the real one. */
+  /** Virtual duration shown in the API view instead of the real one (ignored when `JobSpec.realTime`). */
   durationSeconds?: number;
   /** `cancelled`: the step hit `timeout-minutes`; its conclusion is cancelled and the job fails. */
   conclusion?: 'cancelled';
@@ -87,8 +87,21 @@ export interface JobSpec {
    * `job.check_run_id` (no default: empty, as on GHES).
    */
   context?: { github?: Record<string, unknown>; job?: { check_run_id?: number | string } };
-  /** Origin of the virtual clock used in the API view (default now). */
+  /** Origin of the virtual clock used in the API view (default now; ignored when `realTime`). */
   startTime?: Date;
+  /**
+   * The API view on the wall clock: each step's and the job's timestamps are the real times (1 s
+   * resolution, as the API has) at which they started and ended, not a virtual clock advanced by
+   * `durationSeconds` (which is then ignored). For jobs whose steps really take seconds (`sleep 3`),
+   * polled while they run.
+   */
+  realTime?: boolean;
+  /**
+   * After a step's process exits, how long to wait for its stdout/stderr to close when a child it
+   * started still holds them, before the step ends anyway (default 5000 ms, the runner's 5 s). What
+   * the child writes later is lost; the phase reports `outputHeldByChild`.
+   */
+  outputGraceMs?: number;
   steps: StepSpec[];
   /** Whole-job guard (default 120000 ms). Past it, processes are killed and no new one starts. */
   timeoutMs?: number;
@@ -127,8 +140,24 @@ export interface PhaseResult {
   skipped: boolean;
   /** Killed by the emulator's timeout (exit code 124). */
   timedOut: boolean;
+  /**
+   * The process exited but a child it started still held its stdout/stderr (inherited pipes) when
+   * `outputGraceMs` ran out: the step ended without them, as the runner does after 5 s.
+   */
+  outputHeldByChild: boolean;
+  /** How long the step waited for those pipes after its process exited (0 unless `outputHeldByChild`). */
+  heldOutputMs: number;
   /** The environment the process ran with (absent when skipped). */
   processEnv?: Record<string, string>;
+}
+
+/** A process the job left behind, killed at "Complete job" because it still carried the job's tracking id. */
+export interface OrphanProcess {
+  pid: number;
+  /** Its command line (`/proc/<pid>/cmdline`, arguments joined by spaces). */
+  command: string;
+  /** Its process name (`/proc/<pid>/comm`), as in the log's `Terminate orphan process: pid (…) (name)`. */
+  name: string;
 }
 
 /** Everything a job produced. */
@@ -155,6 +184,14 @@ export interface JobResult {
   job: JobView;
   /** Some process was killed by a timeout, or the job guard expired. */
   timedOut: boolean;
+  /** `github_<uuid>`: the job's RUNNER_TRACKING_ID, in every process's environment (unless a step overrode it). */
+  trackingId: string;
+  /**
+   * Processes still carrying `RUNNER_TRACKING_ID=<trackingId>` at the job's end ("Complete job", or the
+   * early end of killBeforePost / the job guard), SIGKILLed there as the runner does (Linux /proc only;
+   * empty elsewhere). Detached or `setsid` children are found too; this process is never included.
+   */
+  orphans: OrphanProcess[];
   /** The job temp root (RUNNER_TEMP, workspace, event file live inside); removed by cleanup(). */
   workdir: string;
   cleanup(): Promise<void>;

@@ -7,9 +7,12 @@ import {
   repoActionDir,
   runJob,
   type JobResult,
+  type JobView,
+  type OrphanProcess,
   type PhaseResult,
   type RunStep,
   type StepSpec,
+  type StepView,
 } from '../runner-emulator/index.js';
 import type { FakeGitHub, FakeJobInput } from '../fake-github/server.js';
 
@@ -84,6 +87,49 @@ export function apiSteps(o: ApiJobOptions = {}): StepSpec[] {
   ];
 }
 
+export interface LiveApiJobOptions {
+  /** The health check fails (exit 1), so the rollback step runs. */
+  readonly healthFails?: boolean;
+  /** Real seconds of each step (defaults: build 3, push 2, deploy 4, health check 2, rollback 20). */
+  readonly buildSeconds?: number;
+  readonly pushSeconds?: number;
+  readonly deploySeconds?: number;
+  readonly healthSeconds?: number;
+  readonly rollbackSeconds?: number;
+}
+
+/**
+ * deploy-api on the wall clock, for a job polled while it runs (`runTrackedJob({ realTime: true })`):
+ * build → push → Railway → health check, and the rollback (`if: failure()`) when the health check
+ * fails. Each step really takes its seconds (`sleep`) and writes the same DEPLOY_METRICS_FILE lines as
+ * {@link apiSteps}; no `durationSeconds`.
+ */
+export function liveApiSteps(o: LiveApiJobOptions = {}): StepSpec[] {
+  const sleep = (seconds: number): string => `sleep ${seconds}`;
+  return [
+    {
+      name: 'Build Docker image',
+      run: `${sleep(o.buildSeconds ?? 3)}\necho 'deployment_infrastructure_cost{resource="railway_compute"} 2.50' >> "$DEPLOY_METRICS_FILE"`,
+    },
+    { name: 'Push image to registry', run: sleep(o.pushSeconds ?? 2) },
+    {
+      name: 'Deploy to Railway',
+      run: `${sleep(o.deploySeconds ?? 4)}\necho 'railway_deployment_memory_mb 512' >> "$DEPLOY_METRICS_FILE"; echo 'railway_deployment_cpu_percent 75.2' >> "$DEPLOY_METRICS_FILE"`,
+    },
+    {
+      name: 'Wait for health check',
+      run: o.healthFails
+        ? `${sleep(o.healthSeconds ?? 2)}\necho 'api_health_check_latency_ms{status="unhealthy"} 5000' >> "$DEPLOY_METRICS_FILE"; echo "health check failed: HTTP 503" >&2; exit 1`
+        : `${sleep(o.healthSeconds ?? 2)}\necho 'api_health_check_latency_ms{status="healthy"} 42' >> "$DEPLOY_METRICS_FILE"`,
+    },
+    {
+      name: 'Roll back deployment',
+      if: 'failure',
+      run: `${sleep(o.rollbackSeconds ?? 20)}\necho 'deployment_rollback_total{reason="health_check_failed",status="success"} 1' >> "$DEPLOY_METRICS_FILE"`,
+    },
+  ];
+}
+
 /** deploy-web: install → build → Vercel → verification (stages inferred from the names). */
 export function webSteps(o: { vercelSeconds?: number } = {}): StepSpec[] {
   return [
@@ -138,6 +184,17 @@ export interface TrackedJobOptions {
   /** Steps placed before the action (default none: the action is the first step). */
   readonly before?: readonly StepSpec[];
   readonly nodePath?: string;
+  /**
+   * The API view on the wall clock (`JobSpec.realTime`): for jobs whose steps really take seconds
+   * ({@link liveApiSteps}), polled while they run. The fake job starts now (`startTime` is ignored).
+   */
+  readonly realTime?: boolean;
+  /** The emulator's whole-job guard (`JobSpec.timeoutMs`, default 120000 ms). */
+  readonly timeoutMs?: number;
+  /** `JobSpec.outputGraceMs`: how long a step waits for pipes a child still holds (default 5000 ms). */
+  readonly outputGraceMs?: number;
+  /** Also called on every step start and end, after the fake API got the new view. */
+  readonly onStepsChange?: (view: StepView[], job: JobView) => void;
 }
 
 export interface TrackedJob {
@@ -147,11 +204,17 @@ export interface TrackedJob {
   readonly post: PhaseResult | undefined;
   readonly pre: PhaseResult | undefined;
   readonly main: PhaseResult | undefined;
+  /** The job's RUNNER_TRACKING_ID (`github_<uuid>`), in every process's environment. */
+  readonly trackingId: string;
+  /** Processes still carrying it at "Complete job", killed there (e.g. a live reporter that outlived post). */
+  readonly orphans: readonly OrphanProcess[];
+  /** Phases whose process exited while a child still held its stdout/stderr (the step waited for the grace). */
+  readonly heldOutput: readonly PhaseResult[];
 }
 
 /** Runs one deploy job with the action as its first step. */
 export async function runTrackedJob(o: TrackedJobOptions): Promise<TrackedJob> {
-  const startTime = o.startTime ?? new Date();
+  const startTime = o.realTime ? new Date() : (o.startTime ?? new Date());
   const runnerName = o.runnerName ?? `GitHub Actions ${o.runId % 1000}-${o.job}`;
   const jobId = o.gh.addJob({
     run_id: o.runId,
@@ -170,6 +233,9 @@ export async function runTrackedJob(o: TrackedJobOptions): Promise<TrackedJob> {
     nodePath: o.nodePath,
     startTime,
     killBeforePost: o.killBeforePost,
+    ...(o.realTime !== undefined ? { realTime: o.realTime } : {}),
+    ...(o.timeoutMs !== undefined ? { timeoutMs: o.timeoutMs } : {}),
+    ...(o.outputGraceMs !== undefined ? { outputGraceMs: o.outputGraceMs } : {}),
     env: {
       GITHUB_API_URL: o.gh.url,
       GITHUB_REPOSITORY: REPOSITORY,
@@ -192,18 +258,32 @@ export async function runTrackedJob(o: TrackedJobOptions): Promise<TrackedJob> {
         id: 'track',
         label: o.local ? './' : ACTION_LABEL,
         local: o.local,
-        with: { ...o.with },
+        // The suites that test post's behaviour (faults injected per request, request counts,
+        // 50 concurrent jobs) run without the live reporter unless they ask for it; the live
+        // suites and the demo set `live` themselves.
+        with: { live: 'false', ...o.with },
       },
       ...o.steps,
     ],
-    onStepsChange: (view, job) =>
+    onStepsChange: (view, job) => {
       o.gh.setJobSteps(jobId, view, {
         status: job.status,
         conclusion: job.conclusion,
         completed_at: job.completed_at,
-      }),
+      });
+      o.onStepsChange?.(view, job);
+    },
   });
   const find = (phase: PhaseResult['phase']): PhaseResult | undefined =>
     result.phases.find((p) => p.id === 'track' && p.phase === phase && !p.skipped);
-  return { result, jobId, post: find('post'), pre: find('pre'), main: find('main') };
+  return {
+    result,
+    jobId,
+    post: find('post'),
+    pre: find('pre'),
+    main: find('main'),
+    trackingId: result.trackingId,
+    orphans: result.orphans,
+    heldOutput: result.phases.filter((p) => p.outputHeldByChild),
+  };
 }
