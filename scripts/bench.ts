@@ -35,11 +35,19 @@ import {
   API_STAGE_MAP,
   FAKE_TOKEN,
   apiSteps,
+  liveApiSteps,
   runTrackedJob,
   type TrackedJob,
   type TrackedJobOptions,
 } from '../tools/scenarios/index.js';
-import { findBinary, startPrometheus, startPushgateway, type Service } from '../tools/services/index.js';
+import {
+  findBinary,
+  queryPrometheus,
+  startPrometheus,
+  startPushgateway,
+  type Service,
+} from '../tools/services/index.js';
+import type { StepView } from '../tools/runner-emulator/index.js';
 
 const ROOT = repoActionDir();
 const DOC = path.join(ROOT, 'docs', 'performance.md');
@@ -51,13 +59,15 @@ const OTHER_JOBS = 249;
 
 interface Options {
   readonly runs: number;
+  /** Real-time live-tracking jobs per interval (each takes about half a minute). */
+  readonly liveRuns: number;
   /** Absolute path of the Node binary that runs the bundles. */
   readonly node: string;
 }
 
 function parseOptions(): Options {
   const { values } = parseArgs({
-    options: { runs: { type: 'string' }, node: { type: 'string' } },
+    options: { runs: { type: 'string' }, node: { type: 'string' }, 'live-runs': { type: 'string' } },
     allowPositionals: false,
   });
   const runs = values.runs === undefined ? 15 : Number(values.runs);
@@ -66,7 +76,10 @@ function parseOptions(): Options {
   // Resolved against the caller's directory, as a shell user would expect.
   const node = values.node === undefined ? process.execPath : path.resolve(values.node);
   if (!existsSync(node)) throw new Error(`--node ${values.node}: no such file`);
-  return { runs, node };
+  const liveRuns = values['live-runs'] === undefined ? 3 : Number(values['live-runs']);
+  if (!Number.isInteger(liveRuns) || liveRuns < 0)
+    throw new Error(`--live-runs wants a whole number, got ${values['live-runs']}`);
+  return { runs, node, liveRuns };
 }
 
 interface Machine {
@@ -302,6 +315,249 @@ async function phaseRssBytes(rssFile: string, phase: (typeof PHASES)[number]): P
 }
 
 // ---------------------------------------------------------------------------------------------------
+// Live tracking, on real-time jobs
+
+/** One real-time live job's figures. */
+interface LiveSample {
+  /** Seconds from each stage's step end to its duration first answering a Prometheus query. */
+  readonly delays: number[];
+  /** Seconds from the failed step's end to DeploymentFailed firing, when measured. */
+  readonly firingAfter: number | undefined;
+  readonly readsPerMinute: number;
+  readonly notModifiedPerMinute: number;
+  /** The reporter process: peak RSS (bytes) and CPU in % of one core over its life. */
+  readonly reporterRss: number | undefined;
+  readonly reporterCpuPercent: number | undefined;
+}
+
+const CLOCK_TICKS = 100; // USER_HZ on Linux
+
+/** The running reporter's CPU ticks and peak RSS, read from /proc (one live job runs at a time here). */
+function sampleReporter(): { pid: number; ticks: number; hwm: number } | undefined {
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
+      if (!cmdline.includes(`${path.sep}dist${path.sep}live${path.sep}index.js`)) continue;
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const ticks = Number(fields[11]) + Number(fields[12]); // utime + stime
+      const hwm =
+        Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${entry}/status`, 'utf8'))?.[1] ?? 0) * 1024;
+      return { pid: Number(entry), ticks, hwm };
+    } catch {
+      // It ended while we read it.
+    }
+  }
+  return undefined;
+}
+
+const STEP_OF_STAGE: Record<string, string> = {
+  build: 'Build Docker image',
+  push: 'Push image to registry',
+  deploy_railway: 'Deploy to Railway',
+  health_check: 'Wait for health check',
+  rollback: 'Roll back deployment',
+};
+
+/**
+ * One real-time api job with live tracking, watched in a real Prometheus
+ * (1 s scrape and evaluation, the shipped rules): when each stage's duration
+ * first answers a query, when DeploymentFailed fires, and what the reporter
+ * cost.
+ */
+async function measureLiveJob(
+  b: Bed,
+  prom: Service,
+  intervalSeconds: number,
+  failing: boolean,
+): Promise<LiveSample> {
+  const runId = nextRunId++;
+  const environment = `bench-live-${runId}`;
+  const ends = new Map<string, number>();
+  const starts = new Map<string, number>();
+  const onStepsChange = (view: StepView[]): void => {
+    for (const st of view) {
+      if (st.started_at && !starts.has(st.name)) starts.set(st.name, Date.now());
+      if (st.status === 'completed' && !ends.has(st.name)) ends.set(st.name, Date.now());
+    }
+  };
+  const firstSeen = new Map<string, number>();
+  let firingAt: number | undefined;
+  let reporter: { pid: number; ticks: number; hwm: number; first: number; last: number } | undefined;
+  const from = b.gh.requests.length;
+  const running = runTrackedJob({
+    gh: b.gh,
+    runId,
+    job: 'deploy-api',
+    steps: liveApiSteps({
+      healthFails: failing,
+      deploySeconds: 8,
+      // Long enough for DeploymentFailed (for: 1m) to fire while it runs.
+      rollbackSeconds: failing ? 100 : 20,
+    }),
+    stateDir: b.stateDir,
+    nodePath: b.node,
+    realTime: true,
+    timeoutMs: 240_000,
+    onStepsChange,
+    with: {
+      environment,
+      'pushgateway-url': b.pg.url,
+      stages: API_STAGE_MAP,
+      live: 'true',
+      'live-interval-seconds': String(intervalSeconds),
+    },
+  });
+  let over = false;
+  void running.finally(() => {
+    over = true;
+  });
+  while (!over) {
+    const now = Date.now();
+    const r = sampleReporter();
+    if (r) reporter = { ...r, first: reporter?.pid === r.pid ? reporter.first : now, last: now };
+    try {
+      for (const m of await queryPrometheus(
+        prom.url,
+        `deployment_stage_duration_seconds{environment="${environment}"}`,
+      ))
+        if (m.metric.stage && !firstSeen.has(m.metric.stage)) firstSeen.set(m.metric.stage, now);
+      if (failing && firingAt === undefined) {
+        const alerts = await queryPrometheus(
+          prom.url,
+          `ALERTS{alertname="DeploymentFailed",alertstate="firing",environment="${environment}"}`,
+        );
+        if (alerts.length > 0) firingAt = now;
+      }
+    } catch {
+      // Tried again in 200 ms.
+    }
+    await Promise.race([new Promise((res) => setTimeout(res, 200)), running.catch(() => undefined)]);
+  }
+  const tracked = await running;
+  try {
+    if (tracked.post?.exitCode !== 0)
+      throw new Error(`live job ${runId}: post exited ${tracked.post?.exitCode}`);
+    const delays = [...firstSeen]
+      .filter(([stage]) => ends.has(STEP_OF_STAGE[stage] ?? ''))
+      .map(([stage, t]) => (t - (ends.get(STEP_OF_STAGE[stage] as string) as number)) / 1000);
+    const preStart = starts.get('Pre Run acme/deployment-observability@v1') ?? 0;
+    const postStart = starts.get('Post Run acme/deployment-observability@v1') ?? Date.now();
+    const reads = b.gh.requests
+      .slice(from)
+      .filter((r) => r.path.endsWith(`/actions/jobs/${tracked.jobId}`) && r.at < postStart);
+    const minutes = (postStart - preStart) / 60_000;
+    const life = reporter ? Math.max(1, reporter.last - reporter.first) / 1000 : undefined;
+    return {
+      delays,
+      firingAfter:
+        failing && firingAt !== undefined
+          ? (firingAt - (ends.get('Wait for health check') ?? firingAt)) / 1000
+          : undefined,
+      readsPerMinute: reads.length / minutes,
+      notModifiedPerMinute: reads.filter((r) => r.notModified).length / minutes,
+      reporterRss: reporter?.hwm,
+      reporterCpuPercent: reporter && life ? (reporter.ticks / CLOCK_TICKS / life) * 100 : undefined,
+    };
+  } finally {
+    await tracked.result.cleanup();
+  }
+}
+
+/** Live tracking's figures, from `runs` real-time jobs per interval and one failing job. */
+async function liveRows(b: Bed, runs: number, pre: { on: Sample[]; off: Sample[] }): Promise<Row[]> {
+  const ms = (list: readonly Sample[]): number[] => list.map((x) => x.phaseMs.pre);
+  const rows: Row[] = [
+    row('`pre` wall time, 12-step api job, live on (reporter started detached)', ms(pre.on), seconds, 200),
+    {
+      metric: '`pre` live on ÷ live off (ratio of medians)',
+      median: (median(ms(pre.on)) / median(ms(pre.off))).toFixed(2),
+      p90: '—',
+      target: '—',
+      verdict: '—',
+    },
+    row(
+      '`post` wall time, 12-step api job, live on (stops the reporter first)',
+      pre.on.map((x) => x.phaseMs.post),
+      seconds,
+      500,
+    ),
+  ];
+  if (runs === 0 || !findBinary(['prometheus'])) return rows;
+  const prom = await startPrometheus({
+    scrapeTargets: [{ job: 'pushgateway', url: b.pg.url, honorLabels: true }],
+    ruleFiles: [
+      path.join(ROOT, 'deploy', 'prometheus', 'rules', 'deployment-recording.yml'),
+      path.join(ROOT, 'deploy', 'prometheus', 'rules', 'deployment-alerts.yml'),
+    ],
+  });
+  try {
+    const byInterval = new Map<number, LiveSample[]>();
+    for (const interval of [5, 10]) {
+      const list: LiveSample[] = [];
+      for (let i = 0; i < runs; i++) {
+        console.error(`live tracking: real-time job ${i + 1}/${runs} at a ${interval} s interval…`);
+        list.push(await measureLiveJob(b, prom, interval, false));
+      }
+      byInterval.set(interval, list);
+    }
+    console.error(
+      'live tracking: a failing real-time job with a 100 s rollback (DeploymentFailed has for: 1m)…',
+    );
+    const failing = await measureLiveJob(b, prom, 5, true);
+    for (const [interval, list] of byInterval) {
+      const delays = list.flatMap((x) => x.delays);
+      rows.push({
+        ...row(
+          `stage visible in Prometheus after its step ended, interval ${interval} s (p90 column: max)`,
+          delays,
+          (n) => `${n.toFixed(1)} s`,
+          interval + 5,
+        ),
+        p90: `${Math.max(...delays).toFixed(1)} s`,
+      });
+    }
+    const five = byInterval.get(5) ?? [];
+    rows.push(
+      {
+        metric:
+          "DeploymentFailed firing after the failed step's end (interval 5 s, scrape and evaluation 1 s, `for: 1m`)",
+        median: failing.firingAfter === undefined ? 'never' : `${failing.firingAfter.toFixed(1)} s`,
+        p90: '—',
+        target: '≤ 90 s',
+        verdict: failing.firingAfter !== undefined && failing.firingAfter <= 90 ? '✅' : '❌',
+      },
+      row(
+        'job reads per minute, interval 5 s',
+        five.map((x) => x.readsPerMinute),
+        count,
+      ),
+      row(
+        'of which 304 Not Modified (free of rate limit), per minute',
+        five.map((x) => x.notModifiedPerMinute),
+        count,
+      ),
+      row(
+        'live reporter peak RSS',
+        five.flatMap((x) => (x.reporterRss ? [x.reporterRss] : [])),
+        megabytes,
+      ),
+      row(
+        'live reporter CPU, % of one core over its life (interval 5 s)',
+        five.flatMap((x) => (x.reporterCpuPercent !== undefined ? [x.reporterCpuPercent] : [])),
+        (n) => `${n.toFixed(2)} %`,
+        1,
+      ),
+    );
+  } finally {
+    await prom.stop();
+    await rm(prom.dataDir, { recursive: true, force: true });
+  }
+  return rows;
+}
+
+// ---------------------------------------------------------------------------------------------------
 // Report
 
 type Verdict = '✅' | '❌' | '—';
@@ -447,7 +703,7 @@ function bundleRows(): Row[] {
 }
 
 function bundleIndexRows(): Row[] {
-  return PHASES.map((phase) => {
+  return [...PHASES, 'live' as const].map((phase) => {
     const file = path.join(ROOT, 'dist', phase, 'index.js');
     const raw = readFileSync(file);
     return {
@@ -516,6 +772,16 @@ function documentText(table: string, machine: Machine, runs: number, rssNote: st
     '(100 a page) until it meets the one on its runner. API requests are counted at the fake API on the job’s',
     `and its run’s routes (only post calls the GitHub API). ${rssNote} Bundle sizes are single values:`,
     '`index.js` bytes and its gzip size (zlib, default level).',
+    'Live tracking: the `live on` rows run the same 12-step job with `live: true` (pre spawns the reporter',
+    'detached and does not wait for it; post stops it before reading the job). The live rows after them come',
+    'from real-time jobs (`liveApiSteps()`: build 3 s, push 2 s, deploy 8 s, health check 2 s, rollback)',
+    'watched by a real Prometheus that scrapes the Pushgateway every second and evaluates the shipped rules',
+    'every second: a stage is visible when its `deployment_stage_duration_seconds` first answers a query',
+    '(polled every 200 ms), measured from the step’s end as the emulator saw it; DeploymentFailed is timed',
+    'to `alertstate="firing"` on a job whose health check fails before a 100 s rollback. Requests per minute',
+    'are the job reads the fake API received between pre and post. The reporter’s CPU is its utime + stime',
+    'from /proc over its life, its peak RSS is VmHWM. In production add your scrape and evaluation intervals',
+    '(15 s each in the example stack) to the visibility and paging figures.',
     `The 1-minute load average was ${load.before.toFixed(2)} before and ${load.after.toFixed(2)} after the`,
     `measurement (${machine.cores} cores): other work on the machine inflates the figures.`,
   ];
@@ -588,6 +854,8 @@ async function main(): Promise<void> {
   const time = gnuTime();
   const cases = {
     api: { job: 'deploy-api', steps: apiSteps(), with: { stages: API_STAGE_MAP } },
+    // The same job with the live reporter (the scenarios run without it unless asked).
+    apiLive: { job: 'deploy-api', steps: apiSteps(), with: { stages: API_STAGE_MAP, live: 'true' } },
     hundred: { job: 'deploy-api', steps: manySteps(100) },
     wide,
     // The same api job, remote-written instead of pushed (reads the totals back, then writes).
@@ -617,6 +885,7 @@ async function main(): Promise<void> {
       : undefined;
   const samples = await interleave(opts.runs, {
     api: () => measureJob(b, cases.api),
+    apiLive: () => measureJob(b, cases.apiLive),
     hundred: () => measureJob(b, cases.hundred),
     wide: () => measureJob(b, cases.wide),
     ...(cases.remoteWrite
@@ -630,7 +899,8 @@ async function main(): Promise<void> {
         }
       : {}),
   });
-  const { api, hundred, wide: run250, remoteWrite } = samples;
+  const { api, apiLive, hundred, wide: run250, remoteWrite } = samples;
+  const live = await liveRows(b, opts.liveRuns, { on: apiLive, off: api });
 
   const rssRows: Row[] = [];
   let rssNote: string;
@@ -666,6 +936,7 @@ async function main(): Promise<void> {
     row('`post` wall time, 250-job run (no check-run-id)', ms(run250, 'post'), seconds),
     row('GitHub API requests by post, 250-job run', requests(run250), count),
     ...remoteWriteRows(api, remoteWrite),
+    ...live,
     ...rssRows,
     ...summaryRows(opts.runs),
     ...bundleRows(),

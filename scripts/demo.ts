@@ -7,7 +7,8 @@
  * It plays one `deploy-full-stack` run (deploy-api, deploy-web with a slow
  * Vercel deploy, migrate), then a later run whose deploy-api fails its health
  * check and rolls back, then the summary workflow (`mode: summary`, on
- * `workflow_run`) for that run, and writes what the action produced to `demo-output/`
+ * `workflow_run`) for that run, then a deploy job in real time (about 25 s)
+ * with live tracking, and writes what the action produced to `demo-output/`
  * (wiped first): per job `summary.md`, `metrics.prom`, `outputs.json` and
  * `log.txt`, the Pushgateway's `/metrics` when one ran, and a `README.md`
  * index.
@@ -33,6 +34,7 @@ import {
   REPOSITORY,
   apiSteps,
   databaseSteps,
+  liveApiSteps,
   runTrackedJob,
   webSteps,
 } from '../tools/scenarios/index.js';
@@ -56,12 +58,14 @@ interface DemoJob {
   /** GITHUB_JOB. */
   readonly job: string;
   /** Which workflow run it belongs to (jobs of one run share the run id). */
-  readonly run: 'first' | 'second';
+  readonly run: 'first' | 'second' | 'live';
   readonly steps: StepSpec[];
   /** Extra action inputs (the stage map for the API job). */
   readonly with?: Record<string, string>;
   /** What the job shows, for the index. */
   readonly story: string;
+  /** Steps really take their time and the API shows real times (the live-tracking job). */
+  readonly realTime?: boolean;
 }
 
 /** What one job left behind, for the progress line and the index. */
@@ -74,6 +78,8 @@ interface JobReport {
   readonly outputs: Record<string, string>;
   readonly postMs: number | undefined;
   readonly story: string;
+  /** The job summary's live-tracking line, when it has one. */
+  readonly liveLine?: string;
 }
 
 const JOBS: readonly DemoJob[] = [
@@ -107,7 +113,7 @@ const JOBS: readonly DemoJob[] = [
 ];
 
 /** Run ids of the two workflow runs (the fake API is fresh each time, so fixed ids are fine). */
-const RUN_IDS = { first: 9_100_001, second: 9_100_002 } as const;
+const RUN_IDS = { first: 9_100_001, second: 9_100_002, live: 9_100_003 } as const;
 /**
  * When each run's jobs start: in the past, so every step has finished by
  * now in the API's timestamps (the emulator dates steps by their durations),
@@ -115,12 +121,32 @@ const RUN_IDS = { first: 9_100_001, second: 9_100_002 } as const;
  */
 const MINUTE = 60_000;
 const DEMO_START = Date.now();
-const RUN_STARTS = { first: DEMO_START - 45 * MINUTE, second: DEMO_START - 20 * MINUTE } as const;
+const RUN_STARTS = {
+  first: DEMO_START - 45 * MINUTE,
+  second: DEMO_START - 20 * MINUTE,
+  live: DEMO_START,
+} as const;
+
+/**
+ * After the summary: a deploy job in real time (about 25 s) with live
+ * tracking, so its summary shows what the live reporter did and how soon
+ * each stage was visible while the job still ran.
+ */
+const LIVE_JOB: DemoJob = {
+  job: 'deploy-api',
+  run: 'live',
+  steps: liveApiSteps({ healthFails: true, deploySeconds: 6, rollbackSeconds: 8 }),
+  with: { stages: API_STAGE_MAP, live: 'true', 'live-interval-seconds': '5' },
+  story:
+    'Live tracking in real time: each stage is pushed seconds after it ends and the failure before the rollback is over (needs a Pushgateway or Prometheus)',
+  realTime: true,
+};
 
 /** How each workflow run ends (with the status of its last job). */
 const RUN_CONCLUSIONS: ReadonlyMap<DemoJob['run'], string> = new Map([
   ['first', 'success'],
   ['second', 'failure'],
+  ['live', 'failure'],
 ]);
 const WORKFLOW_ID = 4242;
 
@@ -345,6 +371,8 @@ async function runDemoJob(
     steps: spec.steps,
     stateDir: STATE_DIR,
     startTime: new Date(RUN_STARTS[spec.run]),
+    realTime: spec.realTime,
+    timeoutMs: spec.realTime ? 90_000 : undefined,
     with: {
       environment: ENVIRONMENT,
       ...(pg ? { 'pushgateway-url': pg.url } : {}),
@@ -369,6 +397,7 @@ async function runDemoJob(
       outputs,
       postMs: tracked.post?.durationMs,
       story: spec.story,
+      liveLine: /📡 (.*)/.exec(tracked.post?.summary ?? '')?.[1],
     };
   } finally {
     await tracked.result.cleanup();
@@ -485,6 +514,14 @@ async function main(): Promise<number> {
   const summary = await runSummaryJob(reports.length, gh, pg, prom);
   console.log(progressLine(summary));
   reports.push(summary);
+
+  console.log('Now a deploy job in real time with live tracking (about 25 s)…');
+  addWorkflowRun(gh, LIVE_JOB.run);
+  const live = await runDemoJob(reports.length, LIVE_JOB, gh, pg, prom);
+  completeWorkflowRun(gh, LIVE_JOB.run, RUN_CONCLUSIONS.get(LIVE_JOB.run));
+  console.log(progressLine(live));
+  reports.push(live);
+  if (live.liveLine) console.log(`  ${live.liveLine}`);
 
   if (pg) await writeFile(path.join(OUT, 'pushgateway-metrics.txt'), await pushedMetrics(pg));
   if (prom) await writeFile(path.join(OUT, 'remote-write-queries.txt'), await remoteWrittenAnswers(prom));

@@ -232,3 +232,124 @@ describe('the wrapper', () => {
     expect(io.state.get('role')).toBe('owner');
   });
 });
+
+describe('live tracking in the hooks', () => {
+  interface Spawned {
+    command: string;
+    args: readonly string[];
+    options: { detached?: boolean; stdio?: unknown; env?: NodeJS.ProcessEnv };
+  }
+  const fakeSpawn = (calls: Spawned[], pid: number | null = 424242) =>
+    ((command: string, args: readonly string[], options: Spawned['options']) => {
+      calls.push({ command, args, options });
+      return { pid: pid ?? undefined, unref: () => undefined, on: () => undefined };
+    }) as never;
+
+  test('pre starts the reporter detached, with no stdio of the step, and hands it what it knows', async () => {
+    const calls: Spawned[] = [];
+    const io = new RecordingIO({
+      'github-token': 'ghs_hooks_token_123',
+      environment: 'hooks-live',
+      'pushgateway-url': pg.url,
+      'live-interval-seconds': '7',
+    });
+    await runHook('pre', preHook, io, env({ GITHUB_JOB: 'deploy-api' }), undefined, {
+      liveScript: '/opt/action/dist/live/index.js',
+      spawn: fakeSpawn(calls),
+    });
+    expect(calls).toHaveLength(1);
+    const call = calls[0] as Spawned;
+    expect(call.command).toBe(process.execPath);
+    expect(call.args).toEqual(['/opt/action/dist/live/index.js']);
+    expect(call.options.detached).toBe(true);
+    expect(call.options.stdio).toBe('ignore');
+    const settings = JSON.parse(call.options.env?.DEPLOYMENT_OBSERVABILITY_LIVE ?? '{}') as Record<
+      string,
+      unknown
+    >;
+    expect(settings).toMatchObject({ deploymentId: '4242-2', service: 'api' });
+    expect(settings.reportFile).toMatch(/deploy-api-4242-2\.prom$/);
+    expect(settings.statusFile).toMatch(/live-deploy-api-4242-2\.json$/);
+    // The step's environment goes along: the runner finds the reporter by RUNNER_TRACKING_ID.
+    expect(call.options.env?.GITHUB_RUN_ID).toBe('4242');
+    expect(io.state.get('live-pid')).toBe('424242');
+    expect(io.messages('info')).toContain(
+      'Live tracking: a reporter (pid 424242) looks at this job every 7s and pushes each stage as it ends.',
+    );
+    expect(io.messages('warning')).toEqual([]);
+  });
+
+  test('live: false, or nowhere to push: no process at all', async () => {
+    const calls: Spawned[] = [];
+    const off = new RecordingIO({
+      'github-token': 't0ken',
+      environment: 'hooks-off',
+      'pushgateway-url': pg.url,
+      live: 'false',
+    });
+    await runHook('pre', preHook, off, env({ GITHUB_JOB: 'deploy-off' }), undefined, {
+      liveScript: '/x/live/index.js',
+      spawn: fakeSpawn(calls),
+    });
+    const nowhere = new RecordingIO({ 'github-token': 't0ken', environment: 'hooks-nowhere' });
+    await runHook('pre', preHook, nowhere, env({ GITHUB_JOB: 'deploy-nowhere' }), undefined, {
+      liveScript: '/x/live/index.js',
+      spawn: fakeSpawn(calls),
+    });
+    expect(calls).toEqual([]);
+    expect(off.state.has('live-pid')).toBe(false);
+    expect(off.messages('info')).toContain(
+      'Live tracking is off (live: false): post reports the deployment when the job ends.',
+    );
+    expect(nowhere.messages('info')).toContain(
+      'Live tracking is off: there is no pushgateway-url or remote-write-url to push to.',
+    );
+  });
+
+  test('a reporter that cannot be started is a warning, and post reports alone', async () => {
+    const io = new RecordingIO({
+      'github-token': 't0ken',
+      environment: 'hooks-nospawn',
+      'pushgateway-url': pg.url,
+    });
+    await runHook('pre', preHook, io, env({ GITHUB_JOB: 'deploy-nospawn' }), undefined, {
+      liveScript: '/x/live/index.js',
+      spawn: fakeSpawn([], null),
+    });
+    expect(io.messages('warning')).toEqual([
+      'The live reporter could not be started, so only post will report: no process id',
+    ]);
+    expect(io.failed).toBeUndefined();
+  });
+
+  test('post finds the reporter gone: it reads its status, says what it did, and reports everything', async () => {
+    const statusFile = join(temp, 'live-status-gone.json');
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(
+      statusFile,
+      JSON.stringify({
+        pid: 999_999_999,
+        startedAt: 0,
+        updatedAt: 0,
+        polls: 12,
+        notModified: 9,
+        charged: 3,
+        pushes: 3,
+        pushFailures: 0,
+        errors: 0,
+        firstPushDelay: { 'web/deploy_vercel': 4.2 },
+        states: {},
+        stoppedBecause: 'job complete',
+      }),
+    );
+    const io = new RecordingIO({ 'github-token': 'ghs_hooks_token_123', environment: 'hooks-gone' });
+    io.state.set('role', 'owner');
+    io.state.set('live-pid', '999999999');
+    io.state.set('live-status-file', statusFile);
+    await runHook('post', postHook, io, env({ GITHUB_RUN_ID: '4243', GITHUB_JOB: 'deploy-web' }));
+    expect(io.summary).toContain(
+      '📡 Live tracking: 12 look(s) at the job every 10s (9 not modified, free of rate limit), 3 push(es); stages first visible 4.2s (median) and at most 4.2s after they ended: web/deploy_vercel 4.2s; ended by itself: job complete.',
+    );
+    expect(io.failed).toBeUndefined();
+  });
+});

@@ -66,6 +66,7 @@ export async function runHook(
   io: ActionIO,
   env: NodeJS.ProcessEnv = process.env,
   clock: Clock = systemClock,
+  edges: Pick<HookContext, 'liveScript' | 'spawn'> = {},
 ): Promise<void> {
   let failOnError = false;
   let trackMode = true;
@@ -81,7 +82,7 @@ export async function runHook(
       for (const p of inputProblems) problems.report(p);
       if (name !== 'post') io.saveState(INPUTS_CHECKED_STATE, '1');
     }
-    await body({ config, io, clock, env, problems });
+    await body({ config, io, clock, env, problems, ...edges });
   } catch (error) {
     problems.report(`deployment-observability ${name}: ${messageOf(error)}`);
   }
