@@ -1,5 +1,5 @@
 /**
- * The five dashboards of the design document, as code, and their JSON as
+ * The five dashboards (docs/dashboards.md), as code, and their JSON as
  * committed in deploy/grafana/dashboards/ (`npm run dashboards` writes it,
  * `npm run dashboards -- --check` fails when it is stale), in two flavours:
  * for scraped Pushgateway data (deploy/grafana/dashboards/*.json) and for

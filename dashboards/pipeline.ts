@@ -1,7 +1,9 @@
 /**
- * Deployment Pipeline (/d/deployment-pipeline): the current deployment, the
- * stage timeline against the stage thresholds, stage durations over the last
- * 10 deployments, failure details and the time-to-deploy distribution.
+ * Deployment Pipeline (/d/deployment-pipeline): the current deployment (its
+ * running stage against the stage's threshold and its progress, from the live
+ * series), the stage states and timeline against the stage thresholds, stage
+ * durations over the last 10 deployments, failure details and the
+ * time-to-deploy distribution.
  */
 import type { DashboardBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
 import { RowBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
@@ -12,6 +14,7 @@ import { PanelBuilder as GaugePanel } from '@grafana/grafana-foundation-sdk/gaug
 import { PanelBuilder as TimeseriesPanel } from '@grafana/grafana-foundation-sdk/timeseries';
 import {
   BarGaugeDisplayMode,
+  TableCellDisplayMode,
   BigValueColorMode,
   BigValueGraphMode,
   GraphThresholdsStyleMode,
@@ -41,6 +44,120 @@ export function stageThresholds(): [string, number][] {
   return Object.entries(actionDefaults().thresholds).filter(([stage]) => stage !== 'total');
 }
 
+/** The states of `deployment_stage_state` that end a stage: progress counts these as done. */
+export const FINISHED_STATES = ['success', 'failure', 'skipped'] as const;
+
+/** How the stage-state table shows each state (the design's timeline marks). */
+export const STATE_MARKS: Readonly<Record<string, [string, string]>> = {
+  success: ['✅ success', 'green'],
+  failure: ['❌ failure', 'red'],
+  running: ['⏳ running', 'blue'],
+  waiting: ['⏸ waiting', 'text'],
+  skipped: ['⏭ skipped', 'text'],
+};
+
+/**
+ * What the "current stage" column says when no stage of the latest
+ * deployment runs: in this order, the first that applies.
+ */
+export const NO_STAGE_RUNNING = {
+  /** A stage failed. */
+  failed: 'failed',
+  /** None failed, a stage still waits: the job is between stages. */
+  waiting: 'waiting for the next stage',
+  /** Every stage finished (success or skipped). */
+  succeeded: 'succeeded',
+} as const;
+
+/** Sort keys of stages that never started (no start timestamp): after every started one, waiting last. */
+export const NOT_STARTED_ORDER = { other: 1e10, waiting: 2e10 } as const;
+
+/**
+ * The live-series queries (deployment_stage_state and its companions), built
+ * in the flavour being generated: every read of a per-stage series is limited
+ * to the latest deployment of each service that reports stage states, and the
+ * state series are filtered `== 1` (a remote write writes the four other
+ * states of each stage as 0).
+ */
+export function liveQueries(): {
+  latest: string;
+  states: (matchers?: string) => string;
+  running: string;
+  elapsed: string;
+  threshold: string;
+  progress: string;
+  current: string;
+  order: string;
+  seconds: string;
+} {
+  const state = (matchers = ''): string => `${sel(METRICS.stageState, matchers)} == 1`;
+  // Per service, the deployment (with stage states) whose deployment_start_timestamp_seconds is
+  // the greatest; one whose start is not known ranks last.
+  const latest =
+    `topk by (service) (1,\n` +
+    `    max by (service, deployment_id) (${sel(METRICS.startTimestamp)})\n` +
+    `      and on(service, deployment_id) ${sel(METRICS.stageState)}\n` +
+    `  or\n` +
+    `    max by (service, deployment_id) (${sel(METRICS.stageState)}) * 0\n` +
+    `)`;
+  const ofLatest = (matchers = ''): string => `${state(matchers)} and on(service, deployment_id) ${latest}`;
+  const states = (matchers = ''): string =>
+    `max by (service, deployment_id, stage, state) (\n  ${ofLatest(matchers)}\n)`;
+  const running = `max by (service, deployment_id, stage) (\n  ${ofLatest('state="running"')}\n)`;
+  const elapsed =
+    `max by (service, deployment_id, stage) (time() - ${sel(METRICS.stageStartTimestamp)})\n` +
+    `  and on(service, deployment_id, stage)\n` +
+    running;
+  const defaults = stageThresholds()
+    .map(([stage, seconds]) => `label_replace(vector(${seconds}), "stage", "${stage}", "", "")`)
+    .join('\n    or ');
+  // The threshold the deployment pushed for its running stage, else the action's default.
+  const threshold =
+    `  ${running}\n` +
+    `    * on(service, stage) group_left()\n` +
+    `  max by (service, stage) (${sel(METRICS.stageThreshold)})\n` +
+    `or\n` +
+    `  ${running}\n` +
+    `    * on(stage) group_left()\n` +
+    `  (\n    ${defaults}\n  )`;
+  const count = (matchers = ''): string => `count by (service, deployment_id) (\n  ${ofLatest(matchers)}\n)`;
+  const progress =
+    `(\n` +
+    `    ${count(`state=~"${FINISHED_STATES.join('|')}"`)}\n` +
+    `  or\n` +
+    `    ${count()} * 0\n` +
+    `)\n` +
+    `  / on(service, deployment_id)\n` +
+    count();
+  const status = (text: string, matchers = ''): string =>
+    `label_replace(max by (service, deployment_id) (${ofLatest(matchers)}), "current", "${text}", "", "")`;
+  const current =
+    `  max by (service, deployment_id, current) (label_replace(${running}, "current", "$1", "stage", "(.+)"))\n` +
+    `or on(service, deployment_id)\n` +
+    `  ${status(NO_STAGE_RUNNING.failed, 'state="failure"')}\n` +
+    `or on(service, deployment_id)\n` +
+    `  ${status(NO_STAGE_RUNNING.waiting, 'state="waiting"')}\n` +
+    `or on(service, deployment_id)\n` +
+    `  ${status(NO_STAGE_RUNNING.succeeded)}`;
+  const order =
+    `  max by (service, deployment_id, stage) (${sel(METRICS.stageStartTimestamp)})\n` +
+    `    * on(service, deployment_id, stage) group_left(state)\n` +
+    `  ${states()}\n` +
+    `or\n` +
+    `  ${states('state!="waiting"')} * 0 + ${NOT_STARTED_ORDER.other}\n` +
+    `or\n` +
+    `  ${states()} * 0 + ${NOT_STARTED_ORDER.waiting}`;
+  const seconds =
+    `  max by (service, deployment_id, stage) (${sel(METRICS.stageDuration)})\n` +
+    `    * on(service, deployment_id, stage) group_left(state)\n` +
+    `  ${states('state=~"success|failure"')}\n` +
+    `or\n` +
+    `  max by (service, deployment_id, stage) (time() - ${sel(METRICS.stageStartTimestamp)})\n` +
+    `    * on(service, deployment_id, stage) group_left(state)\n` +
+    `  ${states('state="running"')}`;
+  return { latest, states, running, elapsed, threshold, progress, current, order, seconds };
+}
+
 /** The last 10 deployment ids (by start time) seen within the range. */
 const LAST_10 = `topk(10, max by (deployment_id) (last_over_time(${selRaw(METRICS.startTimestamp)}[$__range])))`;
 const STAGE_IN_LAST_10 = `last_over_time(${selRaw(METRICS.stageDuration)}[$__range]) and on(deployment_id) ${LAST_10}`;
@@ -48,6 +165,8 @@ const STAGE_IN_LAST_10 = `last_over_time(${selRaw(METRICS.stageDuration)}[$__ran
 export function pipelineDashboard(): DashboardBuilder {
   const { sloTtdP95Seconds } = actionDefaults();
   const total = threshold('total');
+  const live = liveQueries();
+  const finished = FINISHED_STATES.join(', ');
   const stageOverrides = (b: BarGaugePanel): BarGaugePanel => {
     for (const [stage, seconds] of stageThresholds()) {
       b.overrideByRegexp(`^[^/]+/${stage}( .*)?$`, [
@@ -71,6 +190,129 @@ export function pipelineDashboard(): DashboardBuilder {
     refresh: '30s',
   })
     .withRow(new RowBuilder('Current deployment'))
+    .withPanel(
+      new TablePanel()
+        .datasource(DATASOURCE)
+        .title('Current stage')
+        .description(
+          `Per service, the latest deployment that reports stage states (deployment_stage_state, pushed while the job runs): the stage running now, how long it has run (time() minus deployment_stage_start_timestamp_seconds) against its threshold (deployment_stage_threshold_seconds as the deployment pushed it, else the action's default), and its progress: stages finished (${finished}) / all its stages. When no stage runs: "${NO_STAGE_RUNNING.failed}" if a stage failed, else "${NO_STAGE_RUNNING.waiting}" while a stage waits, else "${NO_STAGE_RUNNING.succeeded}".`,
+        )
+        .withTarget(
+          query(
+            `(\n${live.current}\n)\n  * on(service, deployment_id) group_left()\n(\n${live.progress}\n)`,
+            '',
+            {
+              table: true,
+              refId: 'progress',
+            },
+          ),
+        )
+        .withTarget(
+          query(
+            `max by (service, deployment_id, current) (label_replace(\n${live.elapsed}\n, "current", "$1", "stage", "(.+)"))`,
+            '',
+            { table: true, refId: 'elapsed' },
+          ),
+        )
+        .withTarget(
+          query(
+            `max by (service, deployment_id, current) (label_replace(\n${live.threshold}\n, "current", "$1", "stage", "(.+)"))`,
+            '',
+            { table: true, refId: 'threshold' },
+          ),
+        )
+        .withTransformation({ id: 'merge', options: {} })
+        .withTransformation({
+          id: 'organize',
+          options: {
+            excludeByName: { Time: true },
+            indexByName: {
+              service: 0,
+              current: 1,
+              'Value #elapsed': 2,
+              'Value #threshold': 3,
+              'Value #progress': 4,
+              deployment_id: 5,
+            },
+            renameByName: {
+              current: 'current stage',
+              'Value #elapsed': 'elapsed',
+              'Value #threshold': 'threshold',
+              'Value #progress': 'progress',
+            },
+          },
+        })
+        .overrideByName('elapsed', [{ id: 'unit', value: 's' }])
+        .overrideByName('threshold', [{ id: 'unit', value: 's' }])
+        .overrideByName('progress', [
+          { id: 'unit', value: 'percentunit' },
+          { id: 'decimals', value: 0 },
+          { id: 'min', value: 0 },
+          { id: 'max', value: 1 },
+          {
+            id: 'custom.cellOptions',
+            value: { type: TableCellDisplayMode.Gauge, mode: BarGaugeDisplayMode.Basic },
+          },
+        ])
+        .overrideByName('current stage', [
+          {
+            id: 'mappings',
+            value: valueText({
+              [NO_STAGE_RUNNING.failed]: [`❌ ${NO_STAGE_RUNNING.failed}`, 'red'],
+              [NO_STAGE_RUNNING.waiting]: [`⏸ ${NO_STAGE_RUNNING.waiting}`, 'text'],
+              [NO_STAGE_RUNNING.succeeded]: [`✅ ${NO_STAGE_RUNNING.succeeded}`, 'green'],
+            }),
+          },
+        ])
+        .thresholds(steps(['blue', null]))
+        .span(12)
+        .height(6),
+    )
+    .withPanel(
+      new BarGaugePanel()
+        .datasource(DATASOURCE)
+        .title('Running stage: elapsed / threshold')
+        .description(
+          'Seconds the running stage of each service’s latest deployment has run, divided by its threshold (the pushed deployment_stage_threshold_seconds, else the action’s default): above 100 % it is slow, above 200 % it timed out by the design’s definition. Empty while no stage runs, or when the running stage has no threshold (see Current stage for its elapsed time).',
+        )
+        .withTarget(
+          query(
+            `(\n${live.elapsed}\n)\n  / on(service, deployment_id, stage)\n(\n${live.threshold}\n)`,
+            '{{service}}/{{stage}}',
+            {
+              instant: true,
+            },
+          ),
+        )
+        .unit('percentunit')
+        .min(0)
+        .max(2)
+        .thresholds(steps(['green', null], ['orange', 1], ['red', 2]))
+        .orientation(VizOrientation.Horizontal)
+        .displayMode(BarGaugeDisplayMode.Gradient)
+        .reduceOptions(lastValue())
+        .noValue('No running stage with a threshold')
+        .span(6)
+        .height(6),
+    )
+    .withPanel(
+      new BarGaugePanel()
+        .datasource(DATASOURCE)
+        .title('Progress (latest deployment)')
+        .description(
+          `Per service, the stages of its latest deployment that finished (${finished}) divided by all its stages (deployment_stage_state), 100 % once every stage has finished.`,
+        )
+        .withTarget(query(live.progress, '{{service}}', { instant: true }))
+        .unit('percentunit')
+        .min(0)
+        .max(1)
+        .thresholds(steps(['blue', null], ['green', 1]))
+        .orientation(VizOrientation.Horizontal)
+        .displayMode(BarGaugeDisplayMode.Basic)
+        .reduceOptions(lastValue())
+        .span(6)
+        .height(6),
+    )
     .withPanel(
       new StatPanel()
         .datasource(DATASOURCE)
@@ -161,6 +403,39 @@ export function pipelineDashboard(): DashboardBuilder {
         .height(6),
     )
     .withRow(new RowBuilder('Stage timeline'))
+    .withPanel(
+      new TablePanel()
+        .datasource(DATASOURCE)
+        .title('Stages of the latest deployment: $service')
+        .description(
+          `Every stage of the service’s latest deployment that reports stage states, in stage order (by start time; stages that never started after them, waiting ones last) with its state (deployment_stage_state == 1): ✅ success, ❌ failure, ⏳ running, ⏸ waiting, ⏭ skipped. Seconds: the duration of a finished stage, the time a running one has run so far. One table per selected service.`,
+        )
+        .withTarget(query(live.order, '', { table: true, refId: 'order' }))
+        .withTarget(query(live.seconds, '', { table: true, refId: 'seconds' }))
+        .withTransformation({ id: 'merge', options: {} })
+        .withTransformation({ id: 'sortBy', options: { fields: {}, sort: [{ field: 'Value #order' }] } })
+        .withTransformation({
+          id: 'organize',
+          options: {
+            excludeByName: { Time: true, 'Value #order': true, service: true },
+            indexByName: { stage: 0, state: 1, 'Value #seconds': 2, deployment_id: 3 },
+            renameByName: { 'Value #seconds': 'seconds' },
+          },
+        })
+        .overrideByName('state', [
+          { id: 'mappings', value: valueText(STATE_MARKS) },
+          { id: 'custom.cellOptions', value: { type: TableCellDisplayMode.ColorText } },
+        ])
+        .overrideByName('seconds', [
+          { id: 'unit', value: 's' },
+          { id: 'decimals', value: 0 },
+        ])
+        .repeat('service')
+        .repeatDirection('h')
+        .maxPerRow(2)
+        .span(12)
+        .height(9),
+    )
     .withPanel(
       stageOverrides(
         new BarGaugePanel()

@@ -27,7 +27,16 @@
  * github_workflow_runs_total, deployment_frequency (a summary group:
  * job/repository/workflow); post_deployment_error_rate with the latest API
  * deployment's id, api_health_check_total and api_health_check_failures_total
- * (the API's track group).
+ * (the API's track group). And the live reporter's series (track mode, while
+ * the job runs), as it remote-writes them every interval: each stage's
+ * deployment_stage_state with all five states (1 on the current one, 0 on the
+ * four others), deployment_stage_start_timestamp_seconds,
+ * deployment_stage_duration_seconds of the finished stages and
+ * deployment_stage_threshold_seconds, with pre's deployment_in_progress and
+ * deployment_start_timestamp_seconds: a deployment of `worker` in progress,
+ * the previous one of the same group 10 minutes back (its raw series persist),
+ * and one of `batch` that finished. The live panels are checked with exact
+ * figures through the densified series.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -61,12 +70,57 @@ import {
 } from '../../tools/services/index.js';
 import { REMOTE_WRITE_RULE_FILES } from '../rule-files.js';
 import { newRunId } from './helpers.js';
+import { NOT_STARTED_ORDER } from '../../dashboards/pipeline.js';
 
 const ENV = 'dashboards-rw-e2e';
 const OTHER_ENV = 'dashboards-rw-e2e-other';
 /** A deployment written 20 minutes back (synthetic, as the action writes one), beyond the 5-minute lookback. */
 const OLD_ENV = 'dashboards-rw-e2e-old';
 const MIN = 60_000;
+
+/** The panels of the live series (Deployment Pipeline, first rows). */
+const LIVE_PANELS = [
+  'Current stage',
+  'Running stage: elapsed / threshold',
+  'Progress (latest deployment)',
+  'Stages of the latest deployment: $service',
+];
+
+const STATES = ['waiting', 'running', 'success', 'failure', 'skipped'] as const;
+
+/** One stage as the live reporter writes it. */
+interface LiveStage {
+  readonly stage: string;
+  readonly state: (typeof STATES)[number];
+  /** Seconds before the write that it started (started stages only). */
+  readonly startedAgo?: number;
+  /** Duration of a finished stage, in seconds. */
+  readonly duration?: number;
+}
+
+/** A deployment's live series: what pre, the live reporter and post write for its group. */
+interface LiveDeployment {
+  readonly service: string;
+  readonly deploymentId: string;
+  /** Seconds before the write that the deployment started. */
+  readonly startedAgo: number;
+  readonly inProgress: 0 | 1;
+  readonly stages: readonly LiveStage[];
+  readonly thresholds: Readonly<Record<string, number>>;
+}
+
+/** The worker's deployment in progress: build and push done, deploy_railway running for 40 s. */
+const WORKER_STAGES: readonly LiveStage[] = [
+  { stage: 'build', state: 'success', startedAgo: 110, duration: 50 },
+  { stage: 'push', state: 'success', startedAgo: 60, duration: 20 },
+  { stage: 'deploy_railway', state: 'running', startedAgo: 40 },
+  { stage: 'health_check', state: 'waiting' },
+  { stage: 'migration', state: 'waiting' },
+  { stage: 'smoke_test', state: 'waiting' },
+  { stage: 'rollback', state: 'skipped' },
+];
+/** Thresholds the worker's deployment wrote: some stages only (deploy_railway falls back to the default). */
+const WORKER_THRESHOLDS = { build: 100, push: 45, total: 600 };
 
 /** Grafana's interval variables, as concrete values for an instant query. */
 const GRAFANA_INTERVALS: Record<string, string> = {
@@ -195,6 +249,96 @@ describe('every remote-write dashboard panel against a real Prometheus receiving
     if (res.status !== 204) throw new Error(`remote write: HTTP ${res.status} ${await res.text()}`);
   };
 
+  const workerId = `${newRunId()}-1`;
+  const olderWorkerId = `${newRunId()}-1`;
+  const batchId = `${newRunId()}-1`;
+  const worker = (
+    stages = WORKER_STAGES,
+    thresholds: Record<string, number> = WORKER_THRESHOLDS,
+  ): LiveDeployment => ({
+    service: 'worker',
+    deploymentId: workerId,
+    startedAgo: 120,
+    inProgress: 1,
+    stages,
+    thresholds,
+  });
+
+  /**
+   * One write of a deployment's live series at `at` (ms), as the live reporter (and post, at the
+   * end) writes them: every state of every stage, 1 on the current one.
+   */
+  const writeLive = async (d: LiveDeployment, at: number): Promise<void> => {
+    const group = { job: 'deployment', environment: ENV, service: d.service };
+    const run = { ...group, deployment_id: d.deploymentId };
+    const ago = (seconds: number): number => (at - seconds * 1000) / 1000;
+    await write(at, [
+      ...d.stages.flatMap((s) =>
+        STATES.map((state): [Record<string, string>, number] => [
+          { __name__: 'deployment_stage_state', ...run, stage: s.stage, state },
+          state === s.state ? 1 : 0,
+        ]),
+      ),
+      ...d.stages.flatMap((s): [Record<string, string>, number][] =>
+        s.startedAgo === undefined
+          ? []
+          : [
+              [
+                { __name__: 'deployment_stage_start_timestamp_seconds', ...run, stage: s.stage },
+                ago(s.startedAgo),
+              ],
+            ],
+      ),
+      ...d.stages.flatMap((s): [Record<string, string>, number][] =>
+        s.duration === undefined
+          ? []
+          : [
+              [
+                { __name__: 'deployment_stage_duration_seconds', ...run, stage: s.stage, status: s.state },
+                s.duration,
+              ],
+            ],
+      ),
+      ...Object.entries(d.thresholds).map(([stage, seconds]): [Record<string, string>, number] => [
+        { __name__: 'deployment_stage_threshold_seconds', ...group, stage },
+        seconds,
+      ]),
+      [{ __name__: 'deployment_in_progress', ...run, branch: 'main', triggered_by: 'push' }, d.inProgress],
+      [{ __name__: 'deployment_start_timestamp_seconds', ...run }, ago(d.startedAgo)],
+    ]);
+  };
+
+  /** Writes `d` now and waits until the densify rules have recorded this write (its starts and states). */
+  const writeLiveNow = async (d: LiveDeployment): Promise<number> => {
+    const now = Date.now();
+    await writeLive(d, now);
+    const expected = new Map(
+      d.stages.flatMap((s) =>
+        s.startedAgo === undefined ? [] : [[s.stage, (now - s.startedAgo * 1000) / 1000]],
+      ),
+    );
+    await waitFor(
+      async () => {
+        const sel = `{environment="${ENV}", deployment_id="${d.deploymentId}"}`;
+        const starts = await queryPrometheus(
+          prom.url,
+          `remote_write:deployment_stage_start_timestamp_seconds${sel}`,
+        );
+        const states = await queryPrometheus(prom.url, `remote_write:deployment_stage_state${sel} == 1`);
+        return (
+          starts.length === expected.size &&
+          starts.every(
+            (x) => Math.abs(Number(x.value[1]) - (expected.get(x.metric.stage ?? '') ?? NaN)) < 0.01,
+          ) &&
+          states.length === d.stages.length &&
+          d.stages.every((s) => states.some((x) => x.metric.stage === s.stage && x.metric.state === s.state))
+        );
+      },
+      { timeoutMs: 20_000, description: `the densified live series of ${d.service} ${d.deploymentId}` },
+    );
+    return now;
+  };
+
   beforeAll(async () => {
     [prom, gh] = await Promise.all([
       startPrometheus({
@@ -283,6 +427,39 @@ describe('every remote-write dashboard panel against a real Prometheus receiving
       [{ __name__: 'deployment_last_success_timestamp_seconds', ...old }, ended / 1000],
       [{ __name__: 'deployment_observability_counters_updated_timestamp_seconds', ...old }, ended / 1000],
     ]);
+
+    // The live series (see the header): worker's previous deployment 10 minutes back (final
+    // states), its deployment in progress now, and batch's finished deployment.
+    await writeLive(
+      {
+        service: 'worker',
+        deploymentId: olderWorkerId,
+        startedAgo: 300,
+        inProgress: 0,
+        stages: WORKER_STAGES.map((st) => ({
+          stage: st.stage,
+          state: 'success',
+          startedAgo: 200,
+          duration: 10,
+        })),
+        thresholds: WORKER_THRESHOLDS,
+      },
+      now - 10 * MIN,
+    );
+    await writeLiveNow(worker());
+    await writeLiveNow({
+      service: 'batch',
+      deploymentId: batchId,
+      startedAgo: 600,
+      inProgress: 0,
+      stages: [
+        { stage: 'build', state: 'success', startedAgo: 590, duration: 60 },
+        { stage: 'deploy_railway', state: 'success', startedAgo: 520, duration: 100 },
+        { stage: 'smoke_test', state: 'failure', startedAgo: 400, duration: 30 },
+        { stage: 'rollback', state: 'skipped' },
+      ],
+      thresholds: WORKER_THRESHOLDS,
+    });
   }, 120_000);
 
   afterAll(async () => {
@@ -424,8 +601,10 @@ describe('every remote-write dashboard panel against a real Prometheus receiving
     });
     expect(values('Deployment Pipeline', 'Deployment status')).toEqual({
       '{"service":"api"}': 0,
+      '{"service":"batch"}': 0,
       '{"service":"database"}': 0,
       '{"service":"web"}': 0,
+      '{"service":"worker"}': 1,
     });
     // The latest API deployment succeeded, the database's too (after a failed one).
     expect(values('Deployment Pipeline', 'Outcome of the latest finished deployment')).toEqual({
@@ -485,4 +664,176 @@ describe('every remote-write dashboard panel against a real Prometheus receiving
     const cost = outcomes.find((o) => o.query.panel === 'Cost by component' && o.query.refId === 'total');
     expect(cost?.samples?.map((s) => s.metric.resource)).toEqual(['vercel_build']);
   });
+  /** The live panels' outcomes for one service. */
+  const livePanels = async (service: string): Promise<Outcome[]> =>
+    runAll(
+      prom,
+      committedQueries(REMOTE_WRITE_DASHBOARDS_DIR).filter(
+        (q) => q.dashboard === RW('Deployment Pipeline') && LIVE_PANELS.includes(q.panel),
+      ),
+      service,
+    );
+  const liveValues = (outcomes: Outcome[], panelTitle: string, refId = 'A'): Record<string, number> =>
+    valuesOf(outcomes, RW('Deployment Pipeline'), panelTitle, refId);
+  /** The stage-state table's rows as the panel sorts them (by the order key; ties by stage). */
+  const stageRows = (
+    outcomes: Outcome[],
+  ): { stage: string; state: string; order: number; seconds?: number }[] => {
+    const panelTitle = 'Stages of the latest deployment: $service';
+    const rows = (refId: string): PromSample[] =>
+      outcomes.find((x) => x.query.panel === panelTitle && x.query.refId === refId)?.samples ?? [];
+    const seconds = new Map(rows('seconds').map((x) => [x.metric.stage, Number(x.value[1])]));
+    return rows('order')
+      .map((x) => ({
+        stage: x.metric.stage ?? '',
+        state: x.metric.state ?? '',
+        order: Number(x.value[1]),
+        ...(seconds.has(x.metric.stage) ? { seconds: seconds.get(x.metric.stage) } : {}),
+      }))
+      .sort((a, b) => a.order - b.order || a.stage.localeCompare(b.stage));
+  };
+  const key = (labels: Record<string, string>): string =>
+    JSON.stringify(Object.fromEntries(Object.entries(labels).sort(([a], [b]) => a.localeCompare(b))));
+
+  test('live panels: the deployment in progress — its running stage, elapsed against the threshold, progress and stage states, from the densified series', async () => {
+    // Written again now, so that the running stage has run 40 s when the queries run.
+    const writtenAt = await writeLiveNow(worker());
+    const railwayStart = writtenAt - 40_000;
+    // Each write carries all five states of each stage: 35 densified series, 7 of them 1.
+    const worker35 = `remote_write:deployment_stage_state{environment="${ENV}", service="worker"}`;
+    expect(await queryPrometheus(prom.url, `count(${worker35})`)).toMatchObject([
+      { value: [expect.any(Number), '35'] },
+    ]);
+    expect(await queryPrometheus(prom.url, `count(${worker35} == 1)`)).toMatchObject([
+      { value: [expect.any(Number), '7'] },
+    ]);
+    // The previous deployment's raw series are still there (sparse data keeps them).
+    expect(
+      await queryPrometheus(
+        prom.url,
+        `count(last_over_time(deployment_stage_state{deployment_id="${olderWorkerId}"}[1h]))`,
+      ),
+    ).toMatchObject([{ value: [expect.any(Number), '35'] }]);
+    const before = Date.now();
+    const live = await livePanels('worker');
+    const after = Date.now();
+    expect(live.filter((o) => o.error !== undefined).map((o) => `${o.query.panel}: ${o.error}`)).toEqual([]);
+    const current = { current: 'deploy_railway', deployment_id: workerId, service: 'worker' };
+    const running = { deployment_id: workerId, service: 'worker', stage: 'deploy_railway' };
+
+    // Progress: finished stages (build, push; rollback skipped) / all 7 stages.
+    const progress = liveValues(live, 'Current stage', 'progress');
+    expect(Object.keys(progress)).toEqual([key(current)]);
+    expect(progress[key(current)]).toBeCloseTo(3 / 7, 9);
+    expect(liveValues(live, 'Progress (latest deployment)')).toEqual({
+      [key({ deployment_id: workerId, service: 'worker' })]: progress[key(current)],
+    });
+
+    const elapsed = liveValues(live, 'Current stage', 'elapsed');
+    expect(Object.keys(elapsed)).toEqual([key(current)]);
+    const seconds = elapsed[key(current)] as number;
+    expect(seconds).toBeGreaterThanOrEqual(35);
+    expect(seconds).toBeLessThanOrEqual(120);
+    expect(seconds).toBeGreaterThanOrEqual((before - railwayStart) / 1000 - 1);
+    expect(seconds).toBeLessThanOrEqual((after - railwayStart) / 1000 + 1);
+
+    // No threshold written for deploy_railway: the action's default, 180 s.
+    expect(liveValues(live, 'Current stage', 'threshold')).toEqual({ [key(current)]: 180 });
+    const ratio = liveValues(live, 'Running stage: elapsed / threshold');
+    expect(Object.keys(ratio)).toEqual([key(running)]);
+    expect(ratio[key(running)]).toBeCloseTo(seconds / 180, 2);
+
+    const rows = stageRows(live);
+    expect(rows.map((r) => [r.stage, r.state])).toEqual([
+      ['build', 'success'],
+      ['push', 'success'],
+      ['deploy_railway', 'running'],
+      ['rollback', 'skipped'],
+      ['health_check', 'waiting'],
+      ['migration', 'waiting'],
+      ['smoke_test', 'waiting'],
+    ]);
+    expect(rows.slice(0, 3).map((r) => r.order)).toEqual(
+      [110, 60, 40].map((ago) => (writtenAt - ago * 1000) / 1000),
+    );
+    expect(rows.slice(3).map((r) => r.order)).toEqual([
+      NOT_STARTED_ORDER.other,
+      NOT_STARTED_ORDER.waiting,
+      NOT_STARTED_ORDER.waiting,
+      NOT_STARTED_ORDER.waiting,
+    ]);
+    expect(rows.map((r) => (r.seconds === undefined ? undefined : Math.round(r.seconds)))).toEqual([
+      50,
+      20,
+      Math.round(seconds),
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+    ]);
+    // Only the latest deployment of the group: the previous one (all stages success) shows nowhere.
+    expect(JSON.stringify(live.map((o) => o.samples))).not.toContain(olderWorkerId);
+
+    // A finished deployment: no stage runs, so its status; 100 % done.
+    const batch = await livePanels('batch');
+    const failed = { current: 'failed', deployment_id: batchId, service: 'batch' };
+    expect(liveValues(batch, 'Current stage', 'progress')).toEqual({ [key(failed)]: 1 });
+    expect(liveValues(batch, 'Current stage', 'elapsed')).toEqual({});
+    expect(liveValues(batch, 'Current stage', 'threshold')).toEqual({});
+    expect(liveValues(batch, 'Running stage: elapsed / threshold')).toEqual({});
+    expect(stageRows(batch).map((r) => [r.stage, r.state, r.seconds])).toEqual([
+      ['build', 'success', 60],
+      ['deploy_railway', 'success', 100],
+      ['smoke_test', 'failure', 30],
+      ['rollback', 'skipped', undefined],
+    ]);
+  }, 40_000);
+
+  test('live panels follow the next writes (the latest sample of each state wins): between stages, the next stage with a written threshold, the end', async () => {
+    const railwayDone = WORKER_STAGES.map((st) =>
+      st.stage === 'deploy_railway' ? { ...st, state: 'success' as const, duration: 38 } : st,
+    );
+    await writeLiveNow(worker(railwayDone));
+    let live = await livePanels('worker');
+    const between = { current: 'waiting for the next stage', deployment_id: workerId, service: 'worker' };
+    expect(liveValues(live, 'Current stage', 'progress')).toEqual({ [key(between)]: 4 / 7 });
+    expect(liveValues(live, 'Current stage', 'elapsed')).toEqual({});
+
+    const healthRuns = railwayDone.map((st) =>
+      st.stage === 'health_check' ? { ...st, state: 'running' as const, startedAgo: 5 } : st,
+    );
+    await writeLiveNow(worker(healthRuns, { ...WORKER_THRESHOLDS, health_check: 45 }));
+    live = await livePanels('worker');
+    const health = { current: 'health_check', deployment_id: workerId, service: 'worker' };
+    expect(liveValues(live, 'Current stage', 'threshold')).toEqual({ [key(health)]: 45 });
+    expect(liveValues(live, 'Current stage', 'progress')).toEqual({ [key(health)]: 4 / 7 });
+    const elapsed = liveValues(live, 'Current stage', 'elapsed')[key(health)] ?? NaN;
+    expect(elapsed).toBeGreaterThanOrEqual(4);
+    expect(elapsed).toBeLessThanOrEqual(60);
+    expect(stageRows(live).find((r) => r.stage === 'deploy_railway')).toMatchObject({
+      state: 'success',
+      seconds: 38,
+    });
+
+    // Post's final write: every stage final, nothing runs.
+    const final: LiveStage[] = [
+      { stage: 'build', state: 'success', startedAgo: 110, duration: 50 },
+      { stage: 'push', state: 'success', startedAgo: 60, duration: 20 },
+      { stage: 'deploy_railway', state: 'success', startedAgo: 40, duration: 38 },
+      { stage: 'health_check', state: 'success', startedAgo: 5, duration: 2 },
+      { stage: 'migration', state: 'success', startedAgo: 3, duration: 1 },
+      { stage: 'smoke_test', state: 'success', startedAgo: 2, duration: 1 },
+      { stage: 'rollback', state: 'skipped' },
+    ];
+    await writeLiveNow({ ...worker(final), inProgress: 0 });
+    live = await livePanels('worker');
+    const done = { current: 'succeeded', deployment_id: workerId, service: 'worker' };
+    expect(liveValues(live, 'Current stage', 'progress')).toEqual({ [key(done)]: 1 });
+    expect(liveValues(live, 'Progress (latest deployment)')).toEqual({
+      [key({ deployment_id: workerId, service: 'worker' })]: 1,
+    });
+    expect(stageRows(live).map((r) => [r.stage, r.state, r.seconds])).toEqual(
+      final.map((f) => [f.stage, f.state, f.duration]),
+    );
+  }, 60_000);
 });

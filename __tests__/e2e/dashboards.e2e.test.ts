@@ -20,7 +20,16 @@
  *   (job/repository/workflow);
  * - verify mode: post_deployment_error_rate, api_health_check_total,
  *   api_health_check_failures_total — POSTed into the API's track group, with
- *   the latest deployment's id, as verify mode does.
+ *   the latest deployment's id, as verify mode does;
+ * - the live reporter (track mode, while the job runs): deployment_stage_state,
+ *   deployment_stage_start_timestamp_seconds, deployment_stage_duration_seconds
+ *   of the finished stages and deployment_stage_threshold_seconds, POSTed into
+ *   a group every interval, with pre's deployment_in_progress and
+ *   deployment_start_timestamp_seconds — for a deployment of `worker` in
+ *   progress, one of `batch` that finished (post's PUT of the whole group), and
+ *   an older deployment of `worker` under another Pushgateway job. The live
+ *   panels (current stage, elapsed against the threshold, progress, stage
+ *   states) are checked with exact figures for those.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -44,6 +53,7 @@ import {
 } from '../../tools/services/index.js';
 import { RULE_FILES } from '../rule-files.js';
 import { newRunId, startBed, type Bed } from './helpers.js';
+import { NOT_STARTED_ORDER } from '../../dashboards/pipeline.js';
 
 const ENV = 'dashboards-e2e';
 const OTHER_ENV = 'dashboards-e2e-other';
@@ -61,12 +71,87 @@ function substitute(expr: string, vars: { environment: string; service: string }
   return out.replace(/\$\{?environment\}?/g, vars.environment).replace(/\$\{?service\}?/g, vars.service);
 }
 
+/** The panels of the live series (Deployment Pipeline, first rows). */
+const LIVE_PANELS = [
+  'Current stage',
+  'Running stage: elapsed / threshold',
+  'Progress (latest deployment)',
+  'Stages of the latest deployment: $service',
+];
+
 function committedQueries(): DashboardQuery[] {
   return readdirSync(DASHBOARDS_DIR)
     .filter((f) => f.endsWith('.json'))
     .sort()
     .flatMap((f) => dashboardQueries(JSON.parse(readFileSync(path.join(DASHBOARDS_DIR, f), 'utf8'))));
 }
+
+/** One stage as the live reporter pushes it. */
+interface LiveStage {
+  readonly stage: string;
+  readonly state: 'waiting' | 'running' | 'success' | 'failure' | 'skipped';
+  /** Seconds before the push that it started (started stages only). */
+  readonly startedAgo?: number;
+  /** Duration of a finished stage, in seconds, and its status. */
+  readonly duration?: number;
+}
+
+/** A deployment's live series: what pre, the live reporter and post push into its group. */
+interface LiveDeployment {
+  readonly service: string;
+  readonly deploymentId: string;
+  /** Seconds before the push that the deployment started. */
+  readonly startedAgo: number;
+  readonly inProgress: 0 | 1;
+  readonly stages: readonly LiveStage[];
+  /** The thresholds input as pushed (deployment_stage_threshold_seconds). */
+  readonly thresholds: Readonly<Record<string, number>>;
+}
+
+/** The exposition text of a live push at `now` (ms): one deployment_stage_state series per stage. */
+function liveExposition(d: LiveDeployment, now: number): string {
+  const run = `environment="${ENV}",deployment_id="${d.deploymentId}",service="${d.service}"`;
+  const at = (ago: number): number => (now - ago * 1000) / 1000;
+  return [
+    '# TYPE deployment_stage_state gauge',
+    ...d.stages.map((s) => `deployment_stage_state{${run},stage="${s.stage}",state="${s.state}"} 1`),
+    '# TYPE deployment_stage_start_timestamp_seconds gauge',
+    ...d.stages.flatMap((s) =>
+      s.startedAgo === undefined
+        ? []
+        : [`deployment_stage_start_timestamp_seconds{${run},stage="${s.stage}"} ${at(s.startedAgo)}`],
+    ),
+    '# TYPE deployment_stage_duration_seconds gauge',
+    ...d.stages.flatMap((s) =>
+      s.duration === undefined
+        ? []
+        : [`deployment_stage_duration_seconds{${run},stage="${s.stage}",status="${s.state}"} ${s.duration}`],
+    ),
+    '# TYPE deployment_stage_threshold_seconds gauge',
+    ...Object.entries(d.thresholds).map(
+      ([stage, seconds]) =>
+        `deployment_stage_threshold_seconds{environment="${ENV}",service="${d.service}",stage="${stage}"} ${seconds}`,
+    ),
+    '# TYPE deployment_in_progress gauge',
+    `deployment_in_progress{${run},branch="main",triggered_by="push"} ${d.inProgress}`,
+    '# TYPE deployment_start_timestamp_seconds gauge',
+    `deployment_start_timestamp_seconds{${run}} ${at(d.startedAgo)}`,
+    '',
+  ].join('\n');
+}
+
+/** The worker's deployment in progress: build and push done, deploy_railway running for 40 s. */
+const WORKER_STAGES: readonly LiveStage[] = [
+  { stage: 'build', state: 'success', startedAgo: 110, duration: 50 },
+  { stage: 'push', state: 'success', startedAgo: 60, duration: 20 },
+  { stage: 'deploy_railway', state: 'running', startedAgo: 40 },
+  { stage: 'health_check', state: 'waiting' },
+  { stage: 'migration', state: 'waiting' },
+  { stage: 'smoke_test', state: 'waiting' },
+  { stage: 'rollback', state: 'skipped' },
+];
+/** Thresholds the worker's deployment pushed: some stages only (deploy_railway falls back to the default). */
+const WORKER_THRESHOLDS = { build: 100, push: 45, total: 600 };
 
 interface Outcome {
   readonly query: DashboardQuery;
@@ -103,6 +188,66 @@ describe('every dashboard panel against a real Prometheus fed by the action', ()
   let prom: Service;
   const jobs: TrackedJob[] = [];
   let latestApi: TrackedJob;
+  const workerId = `${newRunId()}-1`;
+  const olderWorkerId = `${newRunId()}-1`;
+  const batchId = `${newRunId()}-1`;
+  const worker = (
+    stages = WORKER_STAGES,
+    thresholds: Record<string, number> = WORKER_THRESHOLDS,
+  ): LiveDeployment => ({
+    service: 'worker',
+    deploymentId: workerId,
+    startedAgo: 120,
+    inProgress: 1,
+    stages,
+    thresholds,
+  });
+
+  /**
+   * Pushes a deployment's live series into its group (POST: the live reporter's push, which
+   * replaces the families it carries; PUT: post's push of the whole group) and waits until
+   * Prometheus has scraped this push (its deployment start, as pushed).
+   */
+  const pushLive = async (
+    d: LiveDeployment,
+    o: { method?: 'POST' | 'PUT'; job?: string } = {},
+  ): Promise<number> => {
+    const now = Date.now();
+    const res = await fetch(
+      `${bed.pg.url}/metrics/job/${o.job ?? 'deployment'}/environment/${ENV}/service/${d.service}`,
+      { method: o.method ?? 'POST', body: liveExposition(d, now) },
+    );
+    expect({ status: res.status, body: await res.text() }).toEqual({ status: 200, body: '' });
+    const expected = new Map(
+      d.stages.flatMap((s) =>
+        s.startedAgo === undefined ? [] : [[s.stage, (now - s.startedAgo * 1000) / 1000]],
+      ),
+    );
+    await waitFor(
+      async () => {
+        const starts = await queryPrometheus(
+          prom.url,
+          `deployment_stage_start_timestamp_seconds{environment="${ENV}", deployment_id="${d.deploymentId}"}`,
+        );
+        const states = await queryPrometheus(
+          prom.url,
+          `deployment_stage_state{environment="${ENV}", deployment_id="${d.deploymentId}"}`,
+        );
+        return (
+          starts.length === expected.size &&
+          starts.every(
+            (x) => Math.abs(Number(x.value[1]) - (expected.get(x.metric.stage ?? '') ?? NaN)) < 0.01,
+          ) &&
+          d.stages.every((s) => states.some((x) => x.metric.stage === s.stage && x.metric.state === s.state))
+        );
+      },
+      {
+        timeoutMs: 15_000,
+        description: `Prometheus scraped the live push of ${d.service} ${d.deploymentId}`,
+      },
+    );
+    return now;
+  };
 
   const deploy = async (
     environment: string,
@@ -223,6 +368,42 @@ describe('every dashboard panel against a real Prometheus fed by the action', ()
       },
     );
     expect(summary.status).toBe(200);
+
+    // The live series (see the header): worker in progress, batch finished, and an older worker
+    // deployment in another Pushgateway job's group.
+    await pushLive(worker());
+    await pushLive(
+      {
+        service: 'batch',
+        deploymentId: batchId,
+        startedAgo: 600,
+        inProgress: 0,
+        stages: [
+          { stage: 'build', state: 'success', startedAgo: 590, duration: 60 },
+          { stage: 'deploy_railway', state: 'success', startedAgo: 520, duration: 100 },
+          { stage: 'smoke_test', state: 'failure', startedAgo: 400, duration: 30 },
+          { stage: 'rollback', state: 'skipped' },
+        ],
+        thresholds: WORKER_THRESHOLDS,
+      },
+      { method: 'PUT' },
+    );
+    await pushLive(
+      {
+        service: 'worker',
+        deploymentId: olderWorkerId,
+        startedAgo: 3600,
+        inProgress: 0,
+        stages: WORKER_STAGES.map((s) => ({
+          stage: s.stage,
+          state: 'success',
+          startedAgo: 3500,
+          duration: 10,
+        })),
+        thresholds: WORKER_THRESHOLDS,
+      },
+      { method: 'PUT', job: 'deployment-previous' },
+    );
   }, 90_000);
 
   afterAll(async () => {
@@ -311,4 +492,170 @@ describe('every dashboard panel against a real Prometheus fed by the action', ()
     const cost = outcomes.find((o) => o.query.panel === 'Cost by component' && o.query.refId === 'total');
     expect(cost?.samples?.map((s) => s.metric.resource)).toEqual(['vercel_build']);
   });
+  /** The live panels' values for one service, by panel and refId, then by the JSON of the labels. */
+  const livePanels = async (service: string): Promise<Outcome[]> =>
+    runAll(
+      prom,
+      committedQueries().filter(
+        (q) => q.dashboard === 'Deployment Pipeline' && LIVE_PANELS.includes(q.panel),
+      ),
+      service,
+    );
+  const liveValues = (outcomes: Outcome[], panelTitle: string, refId = 'A'): Record<string, number> => {
+    const o = outcomes.find((x) => x.query.panel === panelTitle && x.query.refId === refId);
+    if (!o?.samples) throw new Error(`${panelTitle} [${refId}]: ${o?.error ?? 'not found'}`);
+    return Object.fromEntries(o.samples.map((x) => [JSON.stringify(x.metric), Number(x.value[1])]));
+  };
+  /** The stage-state table's rows as the panel sorts them (by the order key; ties by stage). */
+  const stageRows = (
+    outcomes: Outcome[],
+  ): { stage: string; state: string; order: number; seconds?: number }[] => {
+    const panelTitle = 'Stages of the latest deployment: $service';
+    const rows = (refId: string): PromSample[] =>
+      outcomes.find((x) => x.query.panel === panelTitle && x.query.refId === refId)?.samples ?? [];
+    const seconds = new Map(rows('seconds').map((x) => [x.metric.stage, Number(x.value[1])]));
+    return rows('order')
+      .map((x) => ({
+        stage: x.metric.stage ?? '',
+        state: x.metric.state ?? '',
+        order: Number(x.value[1]),
+        ...(seconds.has(x.metric.stage) ? { seconds: seconds.get(x.metric.stage) } : {}),
+      }))
+      .sort((a, b) => a.order - b.order || a.stage.localeCompare(b.stage));
+  };
+  const key = (labels: Record<string, string>): string =>
+    JSON.stringify(Object.fromEntries(Object.entries(labels).sort(([a], [b]) => a.localeCompare(b))));
+
+  test('live panels: the deployment in progress — its running stage, elapsed against the threshold, progress and stage states', async () => {
+    // Pushed again now, so that the running stage has run 40 s when the queries run.
+    const pushedAt = await pushLive(worker());
+    const railwayStart = pushedAt - 40_000;
+    const before = Date.now();
+    const live = await livePanels('worker');
+    const after = Date.now();
+    const errors = live.filter((o) => o.error !== undefined).map((o) => `${o.query.panel}: ${o.error}`);
+    expect(errors).toEqual([]);
+    const current = { current: 'deploy_railway', deployment_id: workerId, service: 'worker' };
+    const running = { deployment_id: workerId, service: 'worker', stage: 'deploy_railway' };
+
+    // Progress: finished stages (build, push; rollback skipped) / all 7 stages.
+    const progress = liveValues(live, 'Current stage', 'progress');
+    expect(Object.keys(progress)).toEqual([key(current)]);
+    expect(progress[key(current)]).toBeCloseTo(3 / 7, 9);
+    expect(liveValues(live, 'Progress (latest deployment)')).toEqual({
+      [key({ deployment_id: workerId, service: 'worker' })]: progress[key(current)],
+    });
+
+    // Elapsed of the running stage: time() - its start, the query's time being between before and after.
+    const elapsed = liveValues(live, 'Current stage', 'elapsed');
+    expect(Object.keys(elapsed)).toEqual([key(current)]);
+    const seconds = elapsed[key(current)] as number;
+    expect(seconds).toBeGreaterThanOrEqual(35);
+    expect(seconds).toBeLessThanOrEqual(120);
+    expect(seconds).toBeGreaterThanOrEqual((before - railwayStart) / 1000 - 1);
+    expect(seconds).toBeLessThanOrEqual((after - railwayStart) / 1000 + 1);
+
+    // Threshold: the deployment pushed none for deploy_railway, so the action's default, 180 s.
+    expect(liveValues(live, 'Current stage', 'threshold')).toEqual({ [key(current)]: 180 });
+    const ratio = liveValues(live, 'Running stage: elapsed / threshold');
+    expect(Object.keys(ratio)).toEqual([key(running)]);
+    expect(ratio[key(running)]).toBeCloseTo(seconds / 180, 2);
+
+    // The stage states in stage order: started ones by start time, then the skipped one, then the waiting ones.
+    const rows = stageRows(live);
+    expect(rows.map((r) => [r.stage, r.state])).toEqual([
+      ['build', 'success'],
+      ['push', 'success'],
+      ['deploy_railway', 'running'],
+      ['rollback', 'skipped'],
+      ['health_check', 'waiting'],
+      ['migration', 'waiting'],
+      ['smoke_test', 'waiting'],
+    ]);
+    expect(rows.slice(0, 3).map((r) => r.order)).toEqual(
+      [110, 60, 40].map((ago) => (pushedAt - ago * 1000) / 1000),
+    );
+    expect(rows.slice(3).map((r) => r.order)).toEqual([
+      NOT_STARTED_ORDER.other,
+      NOT_STARTED_ORDER.waiting,
+      NOT_STARTED_ORDER.waiting,
+      NOT_STARTED_ORDER.waiting,
+    ]);
+    // Seconds: a finished stage's duration, the running one's elapsed time; none for the others.
+    expect(rows.map((r) => (r.seconds === undefined ? undefined : Math.round(r.seconds)))).toEqual([
+      50,
+      20,
+      Math.round(seconds),
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+    ]);
+    // Only the latest deployment: the older one of the other Pushgateway job shows nowhere.
+    expect(JSON.stringify(live.map((o) => o.samples))).not.toContain(olderWorkerId);
+
+    // A finished deployment (post's final states): no stage runs, so its status; 100 % done.
+    const batch = await livePanels('batch');
+    const failed = { current: 'failed', deployment_id: batchId, service: 'batch' };
+    expect(liveValues(batch, 'Current stage', 'progress')).toEqual({ [key(failed)]: 1 });
+    expect(liveValues(batch, 'Current stage', 'elapsed')).toEqual({});
+    expect(liveValues(batch, 'Current stage', 'threshold')).toEqual({});
+    expect(liveValues(batch, 'Running stage: elapsed / threshold')).toEqual({});
+    expect(stageRows(batch).map((r) => [r.stage, r.state, r.seconds])).toEqual([
+      ['build', 'success', 60],
+      ['deploy_railway', 'success', 100],
+      ['smoke_test', 'failure', 30],
+      ['rollback', 'skipped', undefined],
+    ]);
+  }, 40_000);
+
+  test('live panels follow the next pushes: between stages, the next stage with a pushed threshold, the end', async () => {
+    const railwayDone = WORKER_STAGES.map((s) =>
+      s.stage === 'deploy_railway' ? { ...s, state: 'success' as const, duration: 38 } : s,
+    );
+    // deploy_railway finished, health_check not started yet: no stage runs, one waits.
+    await pushLive(worker(railwayDone));
+    let live = await livePanels('worker');
+    const between = { current: 'waiting for the next stage', deployment_id: workerId, service: 'worker' };
+    expect(liveValues(live, 'Current stage', 'progress')).toEqual({ [key(between)]: 4 / 7 });
+    expect(liveValues(live, 'Current stage', 'elapsed')).toEqual({});
+
+    // health_check runs; the deployment pushed a threshold for it: 45 s, not the default 30 s.
+    const healthRuns = railwayDone.map((s) =>
+      s.stage === 'health_check' ? { ...s, state: 'running' as const, startedAgo: 5 } : s,
+    );
+    await pushLive(worker(healthRuns, { ...WORKER_THRESHOLDS, health_check: 45 }));
+    live = await livePanels('worker');
+    const health = { current: 'health_check', deployment_id: workerId, service: 'worker' };
+    expect(liveValues(live, 'Current stage', 'threshold')).toEqual({ [key(health)]: 45 });
+    expect(liveValues(live, 'Current stage', 'progress')).toEqual({ [key(health)]: 4 / 7 });
+    const elapsed = liveValues(live, 'Current stage', 'elapsed')[key(health)] ?? NaN;
+    expect(elapsed).toBeGreaterThanOrEqual(4);
+    expect(elapsed).toBeLessThanOrEqual(60);
+    expect(stageRows(live).find((r) => r.stage === 'deploy_railway')).toMatchObject({
+      state: 'success',
+      seconds: 38,
+    });
+
+    // Post's final push of the whole group: every stage final, nothing runs.
+    const final: LiveStage[] = [
+      { stage: 'build', state: 'success', startedAgo: 110, duration: 50 },
+      { stage: 'push', state: 'success', startedAgo: 60, duration: 20 },
+      { stage: 'deploy_railway', state: 'success', startedAgo: 40, duration: 38 },
+      { stage: 'health_check', state: 'success', startedAgo: 5, duration: 2 },
+      { stage: 'migration', state: 'success', startedAgo: 3, duration: 1 },
+      { stage: 'smoke_test', state: 'success', startedAgo: 2, duration: 1 },
+      { stage: 'rollback', state: 'skipped' },
+    ];
+    await pushLive({ ...worker(final), inProgress: 0 }, { method: 'PUT' });
+    live = await livePanels('worker');
+    const done = { current: 'succeeded', deployment_id: workerId, service: 'worker' };
+    expect(liveValues(live, 'Current stage', 'progress')).toEqual({ [key(done)]: 1 });
+    expect(liveValues(live, 'Progress (latest deployment)')).toEqual({
+      [key({ deployment_id: workerId, service: 'worker' })]: 1,
+    });
+    expect(stageRows(live).map((r) => [r.stage, r.state, r.seconds])).toEqual(
+      final.map((f) => [f.stage, f.state, f.duration]),
+    );
+  }, 40_000);
 });

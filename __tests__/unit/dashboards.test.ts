@@ -10,9 +10,11 @@
  * (remote_write:<metric>, recorded by the generated densify group), but for
  * range reads of per-deployment series, which are right on sparse data.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { parse } from 'yaml';
+import { parse, stringify } from 'yaml';
 import {
   dashboardQueries,
   dashboards,
@@ -38,8 +40,16 @@ interface PanelJson {
   type: string;
   title: string;
   datasource?: { type?: string; uid?: string };
-  targets?: { expr?: string; datasource?: { uid?: string } }[];
+  targets?: {
+    expr?: string;
+    refId?: string;
+    instant?: boolean;
+    format?: string;
+    datasource?: { uid?: string };
+  }[];
   panels?: PanelJson[];
+  repeat?: string;
+  transformations?: { id: string; options: Record<string, unknown> }[];
   fieldConfig?: {
     defaults?: { thresholds?: { steps: { value: number | null; color: string }[] } };
     overrides?: {
@@ -184,6 +194,55 @@ describe('generated dashboards', () => {
           expect(t.datasource?.uid).toBe('${datasource}');
         }
       }
+    }
+  });
+});
+
+describe('every panel query parses (promtool)', () => {
+  /** Grafana's variables as an instant query would have them substituted. */
+  const substitute = (expr: string): string =>
+    expr
+      .split('$__rate_interval')
+      .join('1m')
+      .split('$__interval')
+      .join('15s')
+      .split('$__range')
+      .join('1h')
+      .replace(/\$\{?environment\}?/g, 'production')
+      .replace(/\$\{?service\}?/g, '.*');
+
+  test('the queries of both flavours, as recording rules, pass promtool check rules', () => {
+    const queries = [...committed().values(), ...committedRemoteWrite().values()].flatMap((d) =>
+      dashboardQueries(d),
+    );
+    expect(queries.length).toBeGreaterThan(80);
+    const dir = mkdtempSync(path.join(tmpdir(), 'dashboard-queries-'));
+    try {
+      const file = path.join(dir, 'queries.yml');
+      writeFileSync(
+        file,
+        stringify({
+          groups: [
+            {
+              name: 'dashboard-queries',
+              rules: queries.map((q, i) => ({ record: `dashboard_query_${i}`, expr: substitute(q.expr) })),
+            },
+          ],
+        }),
+      );
+      let output = '';
+      try {
+        output = execFileSync('promtool', ['check', 'rules', '--lint=none', file], {
+          encoding: 'utf8',
+          stdio: 'pipe',
+        });
+      } catch (err) {
+        const e = err as { stdout?: string; stderr?: string };
+        throw new Error(`promtool check rules: ${e.stderr ?? ''}${e.stdout ?? ''}`);
+      }
+      expect(output).toContain(`SUCCESS: ${queries.length} rules found`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
@@ -357,6 +416,108 @@ describe('thresholds follow action.yml and the design', () => {
   });
 });
 
+describe('live panels: the Deployment Pipeline’s first rows', () => {
+  const LIVE = ['Current stage', 'Running stage: elapsed / threshold', 'Progress (latest deployment)'];
+  const STAGES_TABLE = 'Stages of the latest deployment: $service';
+  const pipelines = (): DashboardJson[] =>
+    [...committed().values(), ...committedRemoteWrite().values()].filter((d) =>
+      d.uid.startsWith('deployment-pipeline'),
+    );
+  const rows = (d: DashboardJson): [string, string[]][] => {
+    const out: [string, string[]][] = [];
+    for (const p of d.panels) {
+      if (p.type === 'row') out.push([p.title, []]);
+      else out[out.length - 1]?.[1].push(p.title);
+    }
+    return out;
+  };
+
+  test('the current deployment row starts with the live panels, the stage timeline row with the stage states', () => {
+    for (const d of pipelines()) {
+      const [first, second] = rows(d);
+      expect(first?.[0]).toBe('Current deployment');
+      expect(first?.[1].slice(0, 3)).toEqual(LIVE);
+      expect(second?.[0]).toBe('Stage timeline');
+      expect(second?.[1][0]).toBe(STAGES_TABLE);
+    }
+  });
+
+  test('Current stage: a table of three instant queries merged on their labels', () => {
+    const p = panel('deployment-pipeline', 'Current stage');
+    expect(p.type).toBe('table');
+    expect(p.targets?.map((t) => [t.refId, t.instant, t.format])).toEqual([
+      ['progress', true, 'table'],
+      ['elapsed', true, 'table'],
+      ['threshold', true, 'table'],
+    ]);
+    expect(p.transformations?.map((t) => t.id)).toEqual(['merge', 'organize']);
+  });
+
+  test('stage states: one table per service, sorted by the order key (hidden), each state marked as the design draws it', () => {
+    const p = panel('deployment-pipeline', STAGES_TABLE);
+    expect(p.type).toBe('table');
+    expect(p.repeat).toBe('service');
+    expect(p.targets?.map((t) => t.refId)).toEqual(['order', 'seconds']);
+    expect(p.transformations?.map((t) => t.id)).toEqual(['merge', 'sortBy', 'organize']);
+    expect(p.transformations?.[1]?.options).toMatchObject({ sort: [{ field: 'Value #order' }] });
+    expect(p.transformations?.[2]?.options).toMatchObject({ excludeByName: { 'Value #order': true } });
+    const mappings = p.fieldConfig?.overrides
+      ?.find((o) => o.matcher.options === 'state')
+      ?.properties.find((x) => x.id === 'mappings')?.value as { options: Record<string, { text: string }> }[];
+    expect(
+      Object.fromEntries(Object.entries(mappings[0]?.options ?? {}).map(([state, m]) => [state, m.text])),
+    ).toEqual({
+      success: '✅ success',
+      failure: '❌ failure',
+      running: '⏳ running',
+      waiting: '⏸ waiting',
+      skipped: '⏭ skipped',
+    });
+  });
+
+  test('the running stage’s threshold falls back to the thresholds input’s defaults of action.yml', () => {
+    for (const title of ['Current stage', 'Running stage: elapsed / threshold']) {
+      const expr = panel('deployment-pipeline', title).targets?.find((t) =>
+        t.expr?.includes(METRICS.stageThreshold.name),
+      )?.expr;
+      const fallback = [
+        ...(expr ?? '').matchAll(/label_replace\(vector\((\d+)\), "stage", "(\w+)", "", ""\)/g),
+      ].map((m) => [m[2], Number(m[1])]);
+      expect(Object.fromEntries(fallback)).toEqual(
+        Object.fromEntries(stageThresholds().filter(([stage]) => stage !== 'total')),
+      );
+    }
+  });
+
+  test('every read of a deployment_stage_state value is filtered == 1 (remote write writes the other states as 0)', () => {
+    const name = METRICS.stageState.name;
+    for (const d of pipelines()) {
+      const exprs = dashboardQueries(d)
+        .filter((q) => q.expr.includes(name))
+        .map((q) => q.expr);
+      expect(exprs.length).toBeGreaterThanOrEqual(7);
+      for (const expr of exprs) {
+        for (const m of expr.matchAll(new RegExp(`(?:${REMOTE_WRITE_PREFIX})?${name}\\{[^}]*\\}`, 'g'))) {
+          const before = expr.slice(0, m.index);
+          const after = expr.slice((m.index ?? 0) + m[0].length);
+          // A value read, or only the deployments that have stage states (which ids, not which state).
+          const ok =
+            after.startsWith(' == 1') ||
+            before.endsWith('max by (service, deployment_id) (') ||
+            before.endsWith('and on(service, deployment_id) ');
+          expect({
+            dashboard: d.uid,
+            at: `${before.slice(-40)}⟨${m[0]}⟩${after.slice(0, 10)}`,
+            ok,
+          }).toMatchObject({
+            ok: true,
+          });
+        }
+      }
+    }
+  });
+});
+
 describe('the remote-write flavour (deploy/grafana/dashboards-remote-write/)', () => {
   /** The densify group of the remote-write rules, as generated. */
   const densifyRecords = (): Set<string> =>
@@ -476,6 +637,9 @@ describe('the remote-write flavour (deploy/grafana/dashboards-remote-write/)', (
     const densifiedNames = new Set(densifiedByDashboards());
     for (const n of [
       METRICS.inProgress.name,
+      METRICS.stageState.name,
+      METRICS.stageStartTimestamp.name,
+      METRICS.stageThreshold.name,
       METRICS.lastSuccessTimestamp.name,
       METRICS.lastFailureTimestamp.name,
       METRICS.startTimestamp.name,
