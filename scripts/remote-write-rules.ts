@@ -110,8 +110,10 @@ function kindOf(m: MetricDefinition): Kind {
   if (m.name === START) return 'latest-start';
   if (m.name === IN_PROGRESS) return 'in-progress';
   if (m.labels.includes('deployment_id')) return 'deployment-gauge';
-  // counters, histograms and the group's timestamps (last success/failure, the write marker):
-  // one series per group and label values, no deployment_id, so their number stays bounded
+  // counters, histograms, the group's timestamps (last success/failure, the write marker) and the
+  // thresholds in force (deployment_stage_threshold_seconds, written at each deployment's start and
+  // end, read between them): one series per group and label values, no deployment_id, so their
+  // number stays bounded
   return 'cumulative';
 }
 
@@ -460,13 +462,14 @@ const DENSIFY_HEADER = (): string =>
  the labels the shipped rules expect from a Pushgateway scrape; the rules of
  deployment-alerts.yml and deployment-recording.yml of this folder read those.
 
- - Counters, histogram buckets and the group timestamps (last success, last failure, the write
-   marker): the last raw value of the last ${WINDOWS.RAW}, else the series' own previous value
-   (last ${WINDOWS.CHAIN}). The chain keeps a counter alive through any quiet period, so it never
-   reappears and passes for a first-ever value (the counter alerts count a series that appeared
-   within their window); ${WINDOWS.RAW} covers the 30-day windows and restores the series after an
-   evaluation gap longer than ${WINDOWS.CHAIN} (a ruler restart). The raw part comes first so a
-   sample that arrives late still wins. \`or\` ignores __name__ when it matches.
+ - Counters, histogram buckets, the group timestamps (last success, last failure, the write
+   marker) and the thresholds input in force (deployment_stage_threshold_seconds, written at each
+   deployment's start and end, read by the stage alerts in between and after): the last raw value
+   of the last ${WINDOWS.RAW}, else the series' own previous value (last ${WINDOWS.CHAIN}). The chain keeps a counter alive
+   through any quiet period, so it never reappears and passes for a first-ever value (the counter
+   alerts count a series that appeared within their window); ${WINDOWS.RAW} covers the 30-day windows and
+   restores the series after an evaluation gap longer than ${WINDOWS.CHAIN} (a ruler restart). The raw part
+   comes first so a sample that arrives late still wins. \`or\` ignores __name__ when it matches.
  - deployment_start_timestamp_seconds: per group, the deployment with the greatest start time
    (raw starts of the last ${WINDOWS.START}, else the previous value).
  - deployment_in_progress: that deployment's series only, kept as long as it is the latest, so a

@@ -10,7 +10,9 @@
  * runner died 20 minutes ago, as the action writes them (one sample per
  * series, at the deployment's times): an instant query sees none of the raw
  * series, yet DeploymentFailed, RollbackTriggered and DeploymentTakingTooLong
- * are active.
+ * are active. Two more dead runners' deployments wrote a total threshold at
+ * their start (the thresholds input, deployment_stage_threshold_seconds): 600 s
+ * fires DeploymentTakingTooLong with that threshold, 3600 s keeps it quiet.
  */
 import { execFile } from 'node:child_process';
 import path from 'node:path';
@@ -86,6 +88,8 @@ interface PromAlert {
 describe('a real Prometheus receiving remote writes, with the variant loaded', () => {
   const ENV_FAILED = 'rw-rules-e2e-failed';
   const ENV_STUCK = 'rw-rules-e2e-stuck';
+  const ENV_STRICT = 'rw-rules-e2e-strict';
+  const ENV_PATIENT = 'rw-rules-e2e-patient';
   let prom: Service;
   let failedAt: number;
 
@@ -178,6 +182,18 @@ describe('a real Prometheus receiving remote writes, with the variant loaded', (
       [{ __name__: 'deployment_start_timestamp_seconds', ...stuck }, failedAt / 1000],
       [{ __name__: 'deployment_in_progress', ...stuck, branch: 'main', triggered_by: 'manual' }, 1],
     ]);
+    // ENV_STRICT, ENV_PATIENT: the same, with the total threshold pre writes (total=600, total=3600).
+    for (const [environment, total] of [
+      [ENV_STRICT, 600],
+      [ENV_PATIENT, 3600],
+    ] as const) {
+      const run = { ...group, environment, deployment_id: '9003' };
+      await write(failedAt, [
+        [{ __name__: 'deployment_start_timestamp_seconds', ...run }, failedAt / 1000],
+        [{ __name__: 'deployment_in_progress', ...run, branch: 'main', triggered_by: 'manual' }, 1],
+        [{ __name__: 'deployment_stage_threshold_seconds', ...group, environment, stage: 'total' }, total],
+      ]);
+    }
   }, 60_000);
 
   afterAll(async () => {
@@ -232,11 +248,33 @@ describe('a real Prometheus receiving remote writes, with the variant loaded', (
   test('DeploymentTakingTooLong is active for the deployment whose runner died', async () => {
     const alert = await activeAlert('DeploymentTakingTooLong', ENV_STUCK);
     expect(alert.labels).toMatchObject({ severity: 'high', deployment_id: '9002', triggered_by: 'manual' });
+    expect(alert.annotations.description).toContain('(total threshold 15m 0s)');
     // the failed deployment finished (in_progress 0): nothing for it
     expect(
       (await alerts()).filter(
         (a) => a.labels.alertname === 'DeploymentTakingTooLong' && a.labels.environment === ENV_FAILED,
       ),
     ).toEqual([]);
+  }, 70_000);
+
+  test('DeploymentTakingTooLong follows the total threshold the deployment wrote 20 minutes ago', async () => {
+    const alert = await activeAlert('DeploymentTakingTooLong', ENV_STRICT);
+    expect(alert.labels).toMatchObject({ severity: 'high', deployment_id: '9003' });
+    expect(alert.annotations.description).toContain('(total threshold 10m 0s)');
+    // the rules ran with the written thresholds (ENV_STRICT fires on its 600 s): 20 minutes of a
+    // 60-minute total is neither too long nor behind schedule
+    expect(
+      (await alerts()).filter(
+        (a) =>
+          a.labels.environment === ENV_PATIENT &&
+          a.state !== 'inactive' &&
+          ['DeploymentTakingTooLong', 'DeploymentSlightlyBehindSchedule'].includes(a.labels.alertname ?? ''),
+      ),
+    ).toEqual([]);
+    const [threshold] = await queryPrometheus(
+      prom.url,
+      `remote_write:deployment_stage_threshold_seconds{environment="${ENV_PATIENT}",stage="total"}`,
+    );
+    expect(Number(threshold?.value[1])).toBe(3600);
   }, 70_000);
 });

@@ -12,7 +12,9 @@ import path from 'node:path';
 import { ALL_METRICS } from '../../src/metrics/definitions.js';
 import {
   alertRules,
+  casesByThresholdInput,
   metricNames,
+  PUSHED_THRESHOLD,
   readRuleTestFile,
   recordNames,
   REPO_ROOT,
@@ -21,6 +23,7 @@ import {
   ruleTestFiles,
   runbookNames,
   RUNBOOKS_DIR,
+  THRESHOLD_ALERTS,
 } from '../rule-files.js';
 
 /** The alerts and severities, plus the SLO and pipeline alerts. */
@@ -149,6 +152,49 @@ describe('promtool test files', () => {
     );
     expect(exprs.filter((e) => pattern.test(e))).not.toEqual([]);
   });
+});
+
+describe('the duration alerts follow the thresholds input the action pushes', () => {
+  const files = ruleTestFiles().map(readRuleTestFile);
+
+  test('exactly the alerts that compare a duration with a threshold read deployment_stage_threshold_seconds', () => {
+    expect(
+      alerts
+        .filter((a) => metricNames(a.expr).includes(PUSHED_THRESHOLD))
+        .map((a) => a.alert)
+        .sort(),
+    ).toEqual(THRESHOLD_ALERTS);
+  });
+
+  test.each(THRESHOLD_ALERTS)(
+    '%s: the threshold pushed to its group, else the default; its description names the one in force',
+    (name) => {
+      const rule = alerts.find((a) => a.alert === name);
+      const expr = rule?.expr ?? '';
+      // one threshold per group (and stage), joined on the labels of the group the action pushed it to
+      expect(expr).toMatch(
+        /max by \(job, environment, service(, stage)?\) \(deployment_stage_threshold_seconds(\{stage="(total|migration)"\})?\)/,
+      );
+      expect(expr).toMatch(/on\(job, environment, service(, stage)?\) group_left\(\)/);
+      // a stage or group without a pushed threshold: the defaults (the total's 900 s is a constant)
+      expect(expr).toMatch(/\bor\b[\s\S]*(deployment:stage_threshold_seconds|\* 0 \+ 900\b)/);
+      expect(rule?.annotations?.description).toContain(PUSHED_THRESHOLD);
+    },
+  );
+
+  test.each(THRESHOLD_ALERTS)(
+    '%s fires and stays quiet in cases with a pushed threshold and in cases without one',
+    (name) => {
+      for (const withThreshold of [true, false]) {
+        const { firing, quiet } = casesByThresholdInput(files, name, withThreshold);
+        expect({ withThreshold, firing: firing > 0, quiet: quiet > 0 }).toEqual({
+          withThreshold,
+          firing: true,
+          quiet: true,
+        });
+      }
+    },
+  );
 });
 
 describe('the rules read what exists', () => {

@@ -19,10 +19,13 @@ import {
   OMITTED_ALERTS,
   PREFIX,
   renderRemoteWriteRules,
+  WINDOWS,
 } from '../../scripts/remote-write-rules.js';
 import {
   alertRules,
+  casesByThresholdInput,
   metricNames,
+  PUSHED_THRESHOLD,
   readRuleTestFile,
   REMOTE_WRITE_RULE_FILES,
   REMOTE_WRITE_RULES_DIR,
@@ -32,6 +35,7 @@ import {
   ruleGroupsOf,
   RULE_FILES,
   RUNBOOKS_DIR,
+  THRESHOLD_ALERTS,
   type AlertRule,
 } from '../rule-files.js';
 
@@ -251,4 +255,42 @@ describe('promtool tests of the variant', () => {
     );
     expect(exprs).toContain('deployment:success_ratio:30d');
   });
+});
+
+describe('the thresholds input on remote-written data', () => {
+  const files = remoteWriteRuleTestFiles()
+    .filter((f) => path.basename(f) !== 'shipped-rules-on-sparse-data.test.yml')
+    .map(readRuleTestFile);
+
+  test('is densified like the counters: the last raw value of the raw window, else its own previous value', () => {
+    const densify = groups.find((g) => g.name === DENSIFY_GROUP);
+    const rule = densify?.rules.find((r) => r.record === `${PREFIX}${PUSHED_THRESHOLD}`);
+    expect(rule?.expr.replace(/\s+/g, ' ').trim()).toBe(
+      `last_over_time(${PUSHED_THRESHOLD}[${WINDOWS.RAW}]) or ` +
+        `last_over_time(${PREFIX}${PUSHED_THRESHOLD}[${WINDOWS.CHAIN}])`,
+    );
+  });
+
+  test('the alerts that compare a duration with a threshold read the densified thresholds', () => {
+    expect(
+      variantAlerts
+        .filter((a) => metricNames(a.expr).includes(`${PREFIX}${PUSHED_THRESHOLD}`))
+        .map((a) => a.alert)
+        .sort(),
+    ).toEqual(THRESHOLD_ALERTS);
+  });
+
+  test.each(THRESHOLD_ALERTS)(
+    '%s fires and stays quiet in cases with written thresholds and in cases without',
+    (name) => {
+      for (const withThreshold of [true, false]) {
+        const { firing, quiet } = casesByThresholdInput(files, name, withThreshold);
+        expect({ withThreshold, firing: firing > 0, quiet: quiet > 0 }).toEqual({
+          withThreshold,
+          firing: true,
+          quiet: true,
+        });
+      }
+    },
+  );
 });
