@@ -1,7 +1,7 @@
 // Bundles each hook with ncc into dist/<hook>/index.js (ESM) and writes the
 // dist/<hook>/package.json that makes Node load it as ESM. Fails when a bundle
 // contains `webpackMissingModule` (ncc exits 0 but the bundle throws
-// "Cannot find module" at run time — see FACTS.md, "Toolchain").
+// "Cannot find module" at run time — see docs/platform.md, "Toolchain").
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';

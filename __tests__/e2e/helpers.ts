@@ -72,8 +72,8 @@ export async function gatewayValue(
 }
 
 /**
- * Lint findings promtool reports on names the contract fixes (from the design
- * document); anything else it says is a real problem.
+ * Lint findings promtool reports on metric names the action keeps as documented
+ * (docs/metrics.md), abbreviated units and all; anything else it says is a real problem.
  */
 const CONTRACT_NAME_LINTS = [
   'api_health_check_latency_ms metric names should not contain abbreviated units',

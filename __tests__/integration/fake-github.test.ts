@@ -1,6 +1,6 @@
 /**
  * The fake GitHub API, exercised over real HTTP with `fetch`: it must keep GitHub's response shapes
- * (from GitHub's own examples) and reproduce the quirks listed in the shared project FACTS ("The REST API").
+ * (from GitHub's own examples) and reproduce the quirks listed in docs/platform.md ("The REST API").
  */
 import { readFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';

@@ -1,6 +1,6 @@
 /**
  * Annotations for the failed stage and slow stages; beyond five slow stages they fold into one
- * (the runner shows at most 10 warnings per step, FACTS.md).
+ * (the runner shows at most 10 warnings per step: docs/platform.md, "The runner").
  */
 import { describe, expect, test } from '@jest/globals';
 import type { DeploymentResult, StageResult } from '../../src/model/deployment.js';

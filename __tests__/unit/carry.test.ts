@@ -1,6 +1,6 @@
 /**
  * Counts a failed push could not deliver, kept on disk until the next push of the same group
- * ("a push that failed is not lost", CONTRACT.md). A real temp directory, cleaned up after each test.
+ * (README, "Carried counts of failed pushes"). A real temp directory, cleaned up after each test.
  */
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

@@ -1,6 +1,6 @@
 /**
- * Service and stage inference from job and step names, onto the design document's services
- * (api, web, database) and stages.
+ * Service and stage inference from job and step names, onto the known services
+ * (api, web, database) and stages (README, "Inference (no stage map)").
  */
 import { describe, expect, test } from '@jest/globals';
 import {

@@ -278,7 +278,7 @@ describe('pushgateway-url', () => {
     expect(c.pushgateway?.authorization).toBe(`Basic ${Buffer.from('user:s3cr3tpass').toString('base64')}`);
   });
 
-  // The password a user put in the URL is a secret like pushgateway-auth's (CONTRACT: "masked, never
+  // The password a user put in the URL is a secret like pushgateway-auth's (action.yml: "Masked, never
   // printed"), but it is not in `secrets`. Worse, the URL is kept with the credentials, and Node's fetch
   // refuses such URLs with "Request cannot be constructed from a URL that includes credentials: <url>" —
   // an error message that prints the password in clear, on every push.

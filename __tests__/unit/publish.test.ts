@@ -1,7 +1,7 @@
 /**
  * combinedExposition (the metrics file: every group's families as one valid exposition document),
  * and publishGroups driven through a real PushgatewayClient over a fake fetch with an in-memory
- * carry store ("a push that failed is not lost", CONTRACT.md).
+ * carry store (README, "Carried counts of failed pushes").
  */
 import { describe, expect, test } from '@jest/globals';
 import { METRICS } from '../../src/metrics/definitions.js';

@@ -1,5 +1,5 @@
 /**
- * What steps append to DEPLOY_METRICS_FILE (CONTRACT.md, "What steps can report"): validated line by
+ * What steps append to DEPLOY_METRICS_FILE (README, "Reporting from steps"): validated line by
  * line; a bad line is skipped with a message naming the file and line; nothing else is lost.
  */
 import { describe, expect, test } from '@jest/globals';

@@ -1,6 +1,6 @@
 /**
  * Merging this deployment's updates with what a Pushgateway group already holds: counters add,
- * `max` timestamps only move forward, latest-deployment gauges replace (CONTRACT.md, "Metrics").
+ * `max` timestamps only move forward, latest-deployment gauges replace (docs/metrics.md).
  */
 import { describe, expect, test } from '@jest/globals';
 import { METRICS, type MetricDefinition } from '../../src/metrics/definitions.js';

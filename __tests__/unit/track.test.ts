@@ -1,6 +1,6 @@
 /**
  * Track mode's metrics for one deployment, as updates per Pushgateway group (service).
- * CONTRACT.md, "Metrics": counters +1 per deployment without deployment_id, gauges of the latest
+ * docs/metrics.md: counters +1 per deployment without deployment_id, gauges of the latest
  * deployment with deployment_id, last success / last failure timestamps.
  */
 import { describe, expect, test } from '@jest/globals';

@@ -420,7 +420,7 @@ export function readConfig(read: InputReader, env: NodeJS.ProcessEnv): ConfigRes
   return { config, problems };
 }
 
-/** The deployment id: the run id, with `-<attempt>` for re-runs (CONTRACT.md). */
+/** The deployment id: the run id, with `-<attempt>` for re-runs (action.yml, output `deployment-id`). */
 export function deploymentIdOf(runner: RunnerContext): string {
   const runId = runner.runId || 'local';
   return runner.runAttempt > 1 ? `${runId}-${runner.runAttempt}` : runId;

@@ -2,7 +2,7 @@
  * A small REST client for the few GitHub endpoints the action reads. Every
  * call has a timeout, bounded retries and honours rate-limit headers (see
  * util/http.ts). Built explicitly from the runner context instead of reading
- * GITHUB_API_URL at import time (FACTS.md: @actions/github does that).
+ * GITHUB_API_URL at import time (@actions/github does that: docs/platform.md, "Toolchain").
  */
 import type { ApiJob } from '../model/deployment.js';
 import type { Clock } from '../util/clock.js';

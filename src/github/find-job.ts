@@ -1,7 +1,7 @@
 /**
  * Finds the current job in the REST API and waits, with a bound and without a
  * fixed sleep, until the steps before post show as completed: the API lags the
- * runner by a second or more (FACTS.md, "The REST API").
+ * runner by a second or more (docs/platform.md, "The REST API").
  */
 import type { RunnerContext } from '../config/inputs.js';
 import { mainStepsOf } from '../model/deployment.js';

@@ -1,5 +1,5 @@
 /**
- * Reading a workflow run attempt-aware (FACTS.md, "The REST API"): the run at
+ * Reading a workflow run attempt-aware (docs/platform.md, "The REST API"): the run at
  * its attempt, and every job of that attempt across pages (per_page 100).
  */
 import type { ApiRun, ApiRunJob } from '../summary/record.js';

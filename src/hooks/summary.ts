@@ -50,7 +50,7 @@ const API_BUDGET_MS = 20_000;
 export const BOOTSTRAP_PAGES = 3;
 /** Annotations sent on the check run: three requests of 50 at most. */
 const MAX_ANNOTATIONS = 150;
-/** Workflow-command annotations show at most 10 warnings and 10 errors per step (FACTS.md). */
+/** Workflow-command annotations show at most 10 warnings and 10 errors per step (docs/platform.md). */
 const MAX_COMMAND_ANNOTATIONS = 10;
 
 export interface SummaryDeps {
@@ -166,7 +166,8 @@ async function publishCheckRun(
     );
   } catch (error) {
     if (error instanceof GitHubApiError && (error.status === 403 || error.status === 404)) {
-      // Fork PRs' tokens are read-only; without `checks: write` the check run cannot be created (FACTS.md).
+      // Fork PRs' tokens are read-only; without `checks: write` the check run cannot be created
+      // (docs/platform.md, "The REST API").
       ctx.io.warning(
         `The check run could not be created (${error.message}): the token needs \`checks: write\` ` +
           '(a `workflow_run`-triggered job has it even for fork PRs). The findings are workflow-command annotations on this job instead.',
@@ -259,7 +260,7 @@ export async function runSummary(ctx: HookContext, deps: SummaryDeps = {}): Prom
   const group = await readGroupState(pgClient, groupKey, deadline);
   const key = markerValue(record);
   const inStored = history.stored.some((r) => recordKey(r) === recordKey(record));
-  // Each attempt is counted once (CONTRACT.md). The history says which attempts were counted;
+  // Each attempt is counted once (docs/summary-mode.md). The history says which attempts were counted;
   // without it, the group's marker (the last counted attempt) does: ids only grow.
   let count: boolean;
   if (history.loaded) count = !inStored && group.marker !== key;
@@ -324,7 +325,7 @@ export async function runSummary(ctx: HookContext, deps: SummaryDeps = {}): Prom
 
   let pullRequest = run.pull_requests?.[0]?.number;
   if (pullRequest === undefined && (run.event ?? '').startsWith('pull_request')) {
-    // Fork PRs leave `pull_requests` empty: find the PR by the head commit (FACTS.md).
+    // Fork PRs leave `pull_requests` empty: find the PR by the head commit (docs/platform.md).
     try {
       pullRequest = (await github.listPullsForCommit(run.head_sha, apiDeadline))[0]?.number;
     } catch (error) {

@@ -3,7 +3,7 @@
  * report), docs and dashboards read names, types and labels from here; nothing
  * else spells a metric name.
  *
- * Semantics (see CONTRACT.md, "Metrics"): every job is a short-lived process
+ * Semantics (README, "Metrics and their semantics, and why"): every job is a short-lived process
  * pushing to a Pushgateway, so counters are cumulative across deployments (the
  * action adds this deployment's counts to what the group already holds) and
  * carry no `deployment_id`; per-deployment values are gauges of the latest
@@ -37,7 +37,7 @@ function def(d: MetricDefinition): MetricDefinition {
   return Object.freeze({ ...d, labels: Object.freeze([...d.labels]) });
 }
 
-/** Buckets of `time_to_deploy_seconds`, from the design document. */
+/** Buckets of `time_to_deploy_seconds` (README, "The metric table"). */
 export const TIME_TO_DEPLOY_BUCKETS = Object.freeze([60, 300, 600, 900, 1200, 1500, 1800]);
 
 export const METRICS = Object.freeze({

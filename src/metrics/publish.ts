@@ -50,7 +50,7 @@ export interface PublishOptions {
   /**
    * Write the whole group back (PUT) so gauges of an earlier deployment that this
    * one did not set go (track's post). False: POST only the updated families and
-   * leave everything else in the group as it is (verify mode, CONTRACT.md).
+   * leave everything else in the group as it is (verify mode: docs/verify-mode.md, "Metrics").
    */
   readonly replaceGroup?: boolean;
   /**

@@ -1,7 +1,7 @@
 /**
  * The Pushgateway edge: grouping-key paths, reading what a group holds (to
  * keep counters cumulative), and POSTing families. POST replaces only the
- * families it carries, so track and verify can share a group (CONTRACT.md).
+ * families it carries, so track and verify can share a group (docs/metrics.md).
  * https://github.com/prometheus/pushgateway#url
  */
 import type { PushgatewayConfig } from '../config/inputs.js';
@@ -19,7 +19,7 @@ const PLAIN_VALUE = /^[A-Za-z0-9._~-]+$/;
 /**
  * `/metrics/job/<job>/<label>/<value>…`. Values that are empty or hold
  * anything but URL-safe characters use `<label>@base64/<base64url>` (empty:
- * `=`): `%2F` in a path gets HTTP 400 (FACTS.md, Pushgateway).
+ * `=`): `%2F` in a path gets HTTP 400 (docs/platform.md, "Prometheus and the Pushgateway").
  */
 export function groupPath(key: GroupingKey): string {
   return (

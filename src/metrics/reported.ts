@@ -1,7 +1,7 @@
 /**
  * What steps append to DEPLOY_METRICS_FILE: Prometheus text-exposition lines,
  * validated one by one. A bad line is skipped with a message naming the file
- * and the line; every other line still counts (CONTRACT.md, "What steps can report").
+ * and the line; every other line still counts (README, "Reporting from steps").
  */
 import { METRIC_NAME_RE, parseExpositionLine, seriesKey, type Labels } from './exposition.js';
 import { metricByName, type MetricDefinition } from './definitions.js';

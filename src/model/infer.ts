@@ -1,6 +1,6 @@
 /**
  * Stage and service inference for jobs that give no stage map: keywords in
- * step and job names, mapped onto the design document's stages and services.
+ * step and job names, mapped onto the known stages and services (README, "Stages").
  */
 
 export const KNOWN_STAGES = Object.freeze({
@@ -9,7 +9,7 @@ export const KNOWN_STAGES = Object.freeze({
   database: ['migration_check', 'migration_apply', 'verification'],
 } as const);
 
-/** Error types of the design document's taxonomy. */
+/** Error types of the action's taxonomy (README, "Error types"). */
 export const ERROR_TYPES = Object.freeze([
   'timeout',
   'health_check_failed',

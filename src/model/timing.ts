@@ -1,7 +1,7 @@
 /**
  * Timestamps from the REST API: 1 s resolution, mixed UTC offsets (`…Z` for
  * jobs, `…-08:00` for steps), and `completed_at` that can precede `started_at`
- * for skipped steps (FACTS.md, "The REST API"). Parse, never compare strings;
+ * for skipped steps (docs/platform.md, "The REST API"). Parse, never compare strings;
  * clamp durations at 0.
  */
 

@@ -1,6 +1,6 @@
 /**
  * Annotations for the failed stage and slow stages. The runner shows at most
- * 10 warnings and 10 errors per step (FACTS.md), so slow stages beyond a few
+ * 10 warnings and 10 errors per step (docs/platform.md), so slow stages beyond a few
  * are folded into one.
  */
 import type { DeploymentResult } from '../model/deployment.js';

@@ -48,7 +48,8 @@ function gantt(input: TrackSummaryInput): string {
     '  dateFormat X',
     '  axisFormat %H:%M:%S',
   ];
-  // Name each section once: repeated section names misplace labels in GitHub's Mermaid (FACTS.md).
+  // Name each section once: repeated section names misplace labels in GitHub's Mermaid
+  // (docs/platform.md, "Network and rendering").
   const services = [...new Set(stages.map((s) => s.service))];
   let n = 0;
   for (const service of services) {

@@ -1,8 +1,8 @@
 /**
  * Carried counts in the GitHub Actions cache, for GitHub-hosted runners where
  * nothing on disk outlives the job. Cache keys are immutable, so every save
- * writes a new key and a load restores the newest by prefix (FACTS.md,
- * `@actions/cache`). Each call is bounded: the cache must never hold post up.
+ * writes a new key and a load restores the newest by prefix (docs/platform.md,
+ * "The Actions cache"). Each call is bounded: the cache must never hold post up.
  */
 import { createHash } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';

@@ -1,6 +1,6 @@
 /**
  * Counts a failed push could not deliver, kept until the next push of the
- * same group delivers them ("a push that failed is not lost", CONTRACT.md).
+ * same group delivers them (README, "Carried counts of failed pushes").
  *
  * Stored outside the job: a directory that outlives it (self-hosted runners,
  * the emulator) named by DEPLOYMENT_OBSERVABILITY_STATE_DIR, else

@@ -2,7 +2,7 @@
  * Where the history lives between summaries: a directory when
  * DEPLOYMENT_OBSERVABILITY_STATE_DIR is set (self-hosted runners, tests),
  * else the Actions cache. Cache keys are immutable, so every save writes a new
- * key and a load restores the newest by prefix (FACTS.md, `@actions/cache`).
+ * key and a load restores the newest by prefix (docs/platform.md, "The Actions cache").
  * Every cache call is bounded.
  */
 import { createHash } from 'node:crypto';

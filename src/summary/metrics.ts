@@ -1,6 +1,6 @@
 /**
  * The series summary mode pushes into the `job`/`repository`/`workflow` group
- * (CONTRACT.md, "Metrics"). Pure.
+ * (docs/summary-mode.md, "Metrics"). Pure.
  *
  * Counters (`github_workflow_runs_total`, the `time_to_deploy_seconds`
  * histogram) are added only for an attempt not counted before; the caller

@@ -4,7 +4,7 @@
  *
  * Definitions (docs/summary-mode.md):
  * - trigger: the run's `created_at` for attempt 1; for a re-run, `run_started_at`
- *   (it resets on re-run while `created_at` does not; FACTS.md, "The REST API").
+ *   (it resets on re-run while `created_at` does not; docs/platform.md, "The REST API").
  * - deploy jobs: jobs whose name matches {@link DEPLOY_JOB_RE} and not
  *   {@link ROLLBACK_JOB_RE}; when no job matches, every job that ran.
  * - time to deploy: trigger → the last deploy job's `completed_at`.
@@ -133,7 +133,7 @@ export function buildRecord(run: ApiRun, jobs: readonly ApiRunJob[], ownJobId?: 
   const created = parseTime(run.created_at) ?? 0;
   const triggeredAt = attempt > 1 ? (parseTime(run.run_started_at) ?? created) : created;
   const startedAt = parseTime(run.run_started_at) ?? triggeredAt;
-  // Skipped jobs did no work: their timestamps say when they were skipped (FACTS.md).
+  // Skipped jobs did no work: their timestamps say when they were skipped (docs/platform.md).
   const completions = others
     .filter((j) => j.conclusion !== 'skipped')
     .map((j) => parseTime(j.completed_at))

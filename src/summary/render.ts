@@ -1,6 +1,6 @@
 /**
  * What people read: the job summary (GitHub-flavoured Markdown with Mermaid
- * `xychart-beta` charts, FACTS.md) and the check run's output and annotations.
+ * `xychart-beta` charts: docs/platform.md) and the check run's output and annotations.
  * Pure. Sizes are bounded whatever the history holds: tables list at most
  * {@link MAX_TABLE_ROWS} rows, charts a fixed number of points.
  */
@@ -9,11 +9,11 @@ import { cell, code } from '../report/markdown.js';
 import { TTD_TARGETS, type DoraLevel, type SummaryFigures } from './figures.js';
 import type { RunRecord } from './record.js';
 
-/** A job summary is at most 1 MiB per step (FACTS.md); stay well under it. */
+/** A job summary is at most 1 MiB per step (docs/platform.md, "The runner"); stay well under it. */
 export const MAX_SUMMARY_BYTES = 512 * 1024;
-/** A check run's `summary`/`text` is at most 65,535 characters (FACTS.md). */
+/** A check run's `summary`/`text` is at most 65,535 characters (docs/platform.md, "The REST API"). */
 export const MAX_CHECK_TEXT = 65_535;
-/** Annotations per check-run request (FACTS.md). */
+/** Annotations per check-run request (docs/platform.md, "The REST API"). */
 export const ANNOTATIONS_PER_REQUEST = 50;
 const MAX_TABLE_ROWS = 20;
 

@@ -1,7 +1,7 @@
 /**
  * Every network call of the action goes through here: a per-attempt timeout,
  * bounded retries with backoff, `retry-after` / `x-ratelimit-reset` honoured
- * (GitHub's rate limits, FACTS.md), and an overall deadline so telemetry never
+ * (GitHub's rate limits: docs/platform.md, "The REST API"), and an overall deadline so telemetry never
  * holds a deployment up.
  */
 import type { Clock } from './clock.js';

@@ -1,7 +1,7 @@
 /**
  * What verify mode pushes, as series updates for the track group
  * (job/environment/service) — only these families, POSTed, so track's metrics
- * in the group stay as they are (CONTRACT.md). Pure.
+ * in the group stay as they are (docs/verify-mode.md, "Metrics"). Pure.
  *
  * - `api_health_check_latency_ms{status}`: one series, the latest state of the
  *   health URLs — the worst status among each URL's latest probe, with the

@@ -1,5 +1,5 @@
 /**
- * Verify mode's timing (CONTRACT.md, "Verify mode's timing"): samples every
+ * Verify mode's timing (docs/verify-mode.md, "Timing"): samples every
  * `min(30 s, window / 10)`; the design's gates (error rate over 5 % for 2
  * minutes, health checks failing for 5 minutes) hold after
  * `min(design duration, window / 2)` of consecutive bad samples, so short

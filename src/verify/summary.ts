@@ -1,7 +1,7 @@
 /**
  * Verify mode's job summary: the verdict and why, the gates, the probe
  * timeline, the error-rate series (a small Mermaid `xychart-beta`, which
- * GitHub's Mermaid renders — FACTS.md), and where the metrics went. Pure.
+ * GitHub's Mermaid renders — docs/platform.md), and where the metrics went. Pure.
  */
 import { cell, code } from '../report/markdown.js';
 import type { DeliveryLine } from '../report/summary.js';
@@ -28,7 +28,7 @@ export interface VerifySummaryInput {
 
 /** Rows of the timeline table; a summary must stay far below GitHub's 1 MiB. */
 const MAX_ROWS = 120;
-/** Points of the chart: Mermaid diagrams have a text size limit (FACTS.md). */
+/** Points of the chart: Mermaid diagrams have a text size limit (docs/platform.md). */
 const MAX_POINTS = 60;
 
 const HEADLINE: Record<Decision['verdict'], string> = {
