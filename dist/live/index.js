@@ -417,7 +417,7 @@ function readConfig(read, env) {
     });
     return { config, problems };
 }
-/** The deployment id: the run id, with `-<attempt>` for re-runs (CONTRACT.md). */
+/** The deployment id: the run id, with `-<attempt>` for re-runs (action.yml, output `deployment-id`). */
 function deploymentIdOf(runner) {
     const runId = runner.runId || 'local';
     return runner.runAttempt > 1 ? `${runId}-${runner.runAttempt}` : runId;
@@ -700,7 +700,7 @@ var exposition = __nccwpck_require__(2019);
 /**
  * What steps append to DEPLOY_METRICS_FILE: Prometheus text-exposition lines,
  * validated one by one. A bad line is skipped with a message naming the file
- * and the line; every other line still counts (CONTRACT.md, "What steps can report").
+ * and the line; every other line still counts (README, "Reporting from steps").
  */
 
 
@@ -831,7 +831,7 @@ function parseReportedMetrics(text, fileLabel) {
 ;// CONCATENATED MODULE: ./src/state/carry.ts
 /**
  * Counts a failed push could not deliver, kept until the next push of the
- * same group delivers them ("a push that failed is not lost", CONTRACT.md).
+ * same group delivers them (README, "Carried counts of failed pushes").
  *
  * Stored outside the job: a directory that outlives it (self-hosted runners,
  * the emulator) named by DEPLOYMENT_OBSERVABILITY_STATE_DIR, else
@@ -2038,7 +2038,7 @@ async function runLiveProcess(env = process.env, clock = systemClock) {
  * report), docs and dashboards read names, types and labels from here; nothing
  * else spells a metric name.
  *
- * Semantics (see CONTRACT.md, "Metrics"): every job is a short-lived process
+ * Semantics (README, "Metrics and their semantics, and why"): every job is a short-lived process
  * pushing to a Pushgateway, so counters are cumulative across deployments (the
  * action adds this deployment's counts to what the group already holds) and
  * carry no `deployment_id`; per-deployment values are gauges of the latest
@@ -2047,7 +2047,7 @@ async function runLiveProcess(env = process.env, clock = systemClock) {
 function def(d) {
     return Object.freeze({ ...d, labels: Object.freeze([...d.labels]) });
 }
-/** Buckets of `time_to_deploy_seconds`, from the design document. */
+/** Buckets of `time_to_deploy_seconds` (README, "The metric table"). */
 const TIME_TO_DEPLOY_BUCKETS = Object.freeze([60, 300, 600, 900, 1200, 1500, 1800]);
 const METRICS = Object.freeze({
     deploymentTotal: def({
@@ -2517,7 +2517,7 @@ const PLAIN_VALUE = /^[A-Za-z0-9._~-]+$/;
 /**
  * `/metrics/job/<job>/<label>/<value>…`. Values that are empty or hold
  * anything but URL-safe characters use `<label>@base64/<base64url>` (empty:
- * `=`): `%2F` in a path gets HTTP 400 (FACTS.md, Pushgateway).
+ * `=`): `%2F` in a path gets HTTP 400 (docs/platform.md, "Prometheus and the Pushgateway").
  */
 function groupPath(key) {
     return ('/metrics' +
@@ -2882,14 +2882,14 @@ function ownStepNames(steps, actionRepository, actionRef) {
 /* unused harmony exports KNOWN_STAGES, ERROR_TYPES */
 /**
  * Stage and service inference for jobs that give no stage map: keywords in
- * step and job names, mapped onto the design document's stages and services.
+ * step and job names, mapped onto the known stages and services (README, "Stages").
  */
 const KNOWN_STAGES = Object.freeze({
     api: ['build', 'push', 'deploy_railway', 'health_check', 'migration', 'smoke_test', 'rollback'],
     web: ['install', 'build', 'deploy_vercel', 'verification'],
     database: ['migration_check', 'migration_apply', 'verification'],
 });
-/** Error types of the design document's taxonomy. */
+/** Error types of the action's taxonomy (README, "Error types"). */
 const ERROR_TYPES = Object.freeze([
     'timeout',
     'health_check_failed',
@@ -3238,7 +3238,7 @@ function finalStates(progress, outcomeOf) {
 /**
  * Timestamps from the REST API: 1 s resolution, mixed UTC offsets (`…Z` for
  * jobs, `…-08:00` for steps), and `completed_at` that can precede `started_at`
- * for skipped steps (FACTS.md, "The REST API"). Parse, never compare strings;
+ * for skipped steps (docs/platform.md, "The REST API"). Parse, never compare strings;
  * clamp durations at 0.
  */
 const ISO_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})$/i;

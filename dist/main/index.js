@@ -28782,7 +28782,7 @@ function readConfig(read, env) {
     });
     return { config, problems };
 }
-/** The deployment id: the run id, with `-<attempt>` for re-runs (CONTRACT.md). */
+/** The deployment id: the run id, with `-<attempt>` for re-runs (action.yml, output `deployment-id`). */
 function deploymentIdOf(runner) {
     const runId = runner.runId || 'local';
     return runner.runAttempt > 1 ? `${runId}-${runner.runAttempt}` : runId;
@@ -29127,7 +29127,7 @@ var exposition = __nccwpck_require__(2019);
 /**
  * What steps append to DEPLOY_METRICS_FILE: Prometheus text-exposition lines,
  * validated one by one. A bad line is skipped with a message naming the file
- * and the line; every other line still counts (CONTRACT.md, "What steps can report").
+ * and the line; every other line still counts (README, "Reporting from steps").
  */
 
 
@@ -29258,7 +29258,7 @@ function parseReportedMetrics(text, fileLabel) {
 ;// CONCATENATED MODULE: ./src/state/carry.ts
 /**
  * Counts a failed push could not deliver, kept until the next push of the
- * same group delivers them ("a push that failed is not lost", CONTRACT.md).
+ * same group delivers them (README, "Carried counts of failed pushes").
  *
  * Stored outside the job: a directory that outlives it (self-hosted runners,
  * the emulator) named by DEPLOYMENT_OBSERVABILITY_STATE_DIR, else
@@ -29777,8 +29777,8 @@ async function withTimeout(promise, ms, what) {
 /**
  * Carried counts in the GitHub Actions cache, for GitHub-hosted runners where
  * nothing on disk outlives the job. Cache keys are immutable, so every save
- * writes a new key and a load restores the newest by prefix (FACTS.md,
- * `@actions/cache`). Each call is bounded: the cache must never hold post up.
+ * writes a new key and a load restores the newest by prefix (docs/platform.md,
+ * "The Actions cache"). Each call is bounded: the cache must never hold post up.
  */
 
 
@@ -30149,7 +30149,7 @@ var external_node_zlib_ = __nccwpck_require__(8522);
  *
  * Definitions (docs/summary-mode.md):
  * - trigger: the run's `created_at` for attempt 1; for a re-run, `run_started_at`
- *   (it resets on re-run while `created_at` does not; FACTS.md, "The REST API").
+ *   (it resets on re-run while `created_at` does not; docs/platform.md, "The REST API").
  * - deploy jobs: jobs whose name matches {@link DEPLOY_JOB_RE} and not
  *   {@link ROLLBACK_JOB_RE}; when no job matches, every job that ran.
  * - time to deploy: trigger → the last deploy job's `completed_at`.
@@ -30204,7 +30204,7 @@ function buildRecord(run, jobs, ownJobId) {
     const created = parseTime(run.created_at) ?? 0;
     const triggeredAt = attempt > 1 ? (parseTime(run.run_started_at) ?? created) : created;
     const startedAt = parseTime(run.run_started_at) ?? triggeredAt;
-    // Skipped jobs did no work: their timestamps say when they were skipped (FACTS.md).
+    // Skipped jobs did no work: their timestamps say when they were skipped (docs/platform.md).
     const completions = others
         .filter((j) => j.conclusion !== 'skipped')
         .map((j) => parseTime(j.completed_at))
@@ -30385,7 +30385,7 @@ function decodeHistory(bytes) {
  * Where the history lives between summaries: a directory when
  * DEPLOYMENT_OBSERVABILITY_STATE_DIR is set (self-hosted runners, tests),
  * else the Actions cache. Cache keys are immutable, so every save writes a new
- * key and a load restores the newest by prefix (FACTS.md, `@actions/cache`).
+ * key and a load restores the newest by prefix (docs/platform.md, "The Actions cache").
  * Every cache call is bounded.
  */
 
@@ -30512,7 +30512,7 @@ async function historyStoreOf(env, scope, deadline, cache) {
 ;// CONCATENATED MODULE: ./src/summary/metrics.ts
 /**
  * The series summary mode pushes into the `job`/`repository`/`workflow` group
- * (CONTRACT.md, "Metrics"). Pure.
+ * (docs/summary-mode.md, "Metrics"). Pure.
  *
  * Counters (`github_workflow_runs_total`, the `time_to_deploy_seconds`
  * histogram) are added only for an attempt not counted before; the caller
@@ -30625,18 +30625,18 @@ function mermaidText(text, max = 60) {
 ;// CONCATENATED MODULE: ./src/summary/render.ts
 /**
  * What people read: the job summary (GitHub-flavoured Markdown with Mermaid
- * `xychart-beta` charts, FACTS.md) and the check run's output and annotations.
+ * `xychart-beta` charts: docs/platform.md) and the check run's output and annotations.
  * Pure. Sizes are bounded whatever the history holds: tables list at most
  * {@link MAX_TABLE_ROWS} rows, charts a fixed number of points.
  */
 
 
 
-/** A job summary is at most 1 MiB per step (FACTS.md); stay well under it. */
+/** A job summary is at most 1 MiB per step (docs/platform.md, "The runner"); stay well under it. */
 const MAX_SUMMARY_BYTES = 512 * 1024;
-/** A check run's `summary`/`text` is at most 65,535 characters (FACTS.md). */
+/** A check run's `summary`/`text` is at most 65,535 characters (docs/platform.md, "The REST API"). */
 const MAX_CHECK_TEXT = 65_535;
-/** Annotations per check-run request (FACTS.md). */
+/** Annotations per check-run request (docs/platform.md, "The REST API"). */
 const ANNOTATIONS_PER_REQUEST = 50;
 const MAX_TABLE_ROWS = 20;
 function formatSeconds(s) {
@@ -30857,7 +30857,7 @@ const API_BUDGET_MS = 20_000;
 const BOOTSTRAP_PAGES = 3;
 /** Annotations sent on the check run: three requests of 50 at most. */
 const MAX_ANNOTATIONS = 150;
-/** Workflow-command annotations show at most 10 warnings and 10 errors per step (FACTS.md). */
+/** Workflow-command annotations show at most 10 warnings and 10 errors per step (docs/platform.md). */
 const MAX_COMMAND_ANNOTATIONS = 10;
 const message = (error) => (error instanceof Error ? error.message : String(error));
 async function bootstrap(client, workflowId, inputs, now, deadline) {
@@ -30933,7 +30933,8 @@ async function publishCheckRun(ctx, client, run, summary, deadline) {
     }
     catch (error) {
         if (error instanceof GitHubApiError && (error.status === 403 || error.status === 404)) {
-            // Fork PRs' tokens are read-only; without `checks: write` the check run cannot be created (FACTS.md).
+            // Fork PRs' tokens are read-only; without `checks: write` the check run cannot be created
+            // (docs/platform.md, "The REST API").
             ctx.io.warning(`The check run could not be created (${error.message}): the token needs \`checks: write\` ` +
                 '(a `workflow_run`-triggered job has it even for fork PRs). The findings are workflow-command annotations on this job instead.');
             commandAnnotations(ctx, annotations);
@@ -31018,7 +31019,7 @@ async function runSummary(ctx, deps = {}) {
     const group = await readGroupState(pgClient, groupKey, deadline);
     const key = markerValue(record);
     const inStored = history.stored.some((r) => recordKey(r) === recordKey(record));
-    // Each attempt is counted once (CONTRACT.md). The history says which attempts were counted;
+    // Each attempt is counted once (docs/summary-mode.md). The history says which attempts were counted;
     // without it, the group's marker (the last counted attempt) does: ids only grow.
     let count;
     if (history.loaded)
@@ -31066,7 +31067,7 @@ async function runSummary(ctx, deps = {}) {
     }
     let pullRequest = run.pull_requests?.[0]?.number;
     if (pullRequest === undefined && (run.event ?? '').startsWith('pull_request')) {
-        // Fork PRs leave `pull_requests` empty: find the PR by the head commit (FACTS.md).
+        // Fork PRs leave `pull_requests` empty: find the PR by the head commit (docs/platform.md).
         try {
             pullRequest = (await github.listPullsForCommit(run.head_sha, apiDeadline))[0]?.number;
         }
@@ -31885,7 +31886,7 @@ function readVerifyConfig(read) {
 
 ;// CONCATENATED MODULE: ./src/verify/schedule.ts
 /**
- * Verify mode's timing (CONTRACT.md, "Verify mode's timing"): samples every
+ * Verify mode's timing (docs/verify-mode.md, "Timing"): samples every
  * `min(30 s, window / 10)`; the design's gates (error rate over 5 % for 2
  * minutes, health checks failing for 5 minutes) hold after
  * `min(design duration, window / 2)` of consecutive bad samples, so short
@@ -32193,7 +32194,7 @@ function describeNetworkError(code) {
 /**
  * What verify mode pushes, as series updates for the track group
  * (job/environment/service) — only these families, POSTed, so track's metrics
- * in the group stay as they are (CONTRACT.md). Pure.
+ * in the group stay as they are (docs/verify-mode.md, "Metrics"). Pure.
  *
  * - `api_health_check_latency_ms{status}`: one series, the latest state of the
  *   health URLs — the worst status among each URL's latest probe, with the
@@ -32455,13 +32456,13 @@ function parseAnswer(text) {
 /**
  * Verify mode's job summary: the verdict and why, the gates, the probe
  * timeline, the error-rate series (a small Mermaid `xychart-beta`, which
- * GitHub's Mermaid renders — FACTS.md), and where the metrics went. Pure.
+ * GitHub's Mermaid renders — docs/platform.md), and where the metrics went. Pure.
  */
 
 
 /** Rows of the timeline table; a summary must stay far below GitHub's 1 MiB. */
 const MAX_ROWS = 120;
-/** Points of the chart: Mermaid diagrams have a text size limit (FACTS.md). */
+/** Points of the chart: Mermaid diagrams have a text size limit (docs/platform.md). */
 const MAX_POINTS = 60;
 const HEADLINE = {
     healthy: '✅ Verified healthy',
@@ -32899,7 +32900,7 @@ function messageOf(error) {
     }
 }
 /** Runs one hook; never rejects. */
-async function runHook(name, body, io, env = process.env, clock = systemClock) {
+async function runHook(name, body, io, env = process.env, clock = systemClock, edges = {}) {
     let failOnError = false;
     let trackMode = true;
     const problems = new Problems(io);
@@ -32917,7 +32918,7 @@ async function runHook(name, body, io, env = process.env, clock = systemClock) {
             if (name !== 'post')
                 io.saveState(INPUTS_CHECKED_STATE, '1');
         }
-        await body({ config, io, clock, env, problems });
+        await body({ config, io, clock, env, problems, ...edges });
     }
     catch (error) {
         problems.report(`deployment-observability ${name}: ${messageOf(error)}`);
@@ -32966,7 +32967,7 @@ function readDeferred(io) {
  * report), docs and dashboards read names, types and labels from here; nothing
  * else spells a metric name.
  *
- * Semantics (see CONTRACT.md, "Metrics"): every job is a short-lived process
+ * Semantics (README, "Metrics and their semantics, and why"): every job is a short-lived process
  * pushing to a Pushgateway, so counters are cumulative across deployments (the
  * action adds this deployment's counts to what the group already holds) and
  * carry no `deployment_id`; per-deployment values are gauges of the latest
@@ -32975,7 +32976,7 @@ function readDeferred(io) {
 function def(d) {
     return Object.freeze({ ...d, labels: Object.freeze([...d.labels]) });
 }
-/** Buckets of `time_to_deploy_seconds`, from the design document. */
+/** Buckets of `time_to_deploy_seconds` (README, "The metric table"). */
 const TIME_TO_DEPLOY_BUCKETS = Object.freeze([60, 300, 600, 900, 1200, 1500, 1800]);
 const METRICS = Object.freeze({
     deploymentTotal: def({
@@ -33445,7 +33446,7 @@ const PLAIN_VALUE = /^[A-Za-z0-9._~-]+$/;
 /**
  * `/metrics/job/<job>/<label>/<value>…`. Values that are empty or hold
  * anything but URL-safe characters use `<label>@base64/<base64url>` (empty:
- * `=`): `%2F` in a path gets HTTP 400 (FACTS.md, Pushgateway).
+ * `=`): `%2F` in a path gets HTTP 400 (docs/platform.md, "Prometheus and the Pushgateway").
  */
 function groupPath(key) {
     return ('/metrics' +
@@ -33810,14 +33811,14 @@ function ownStepNames(steps, actionRepository, actionRef) {
 /* unused harmony exports KNOWN_STAGES, ERROR_TYPES */
 /**
  * Stage and service inference for jobs that give no stage map: keywords in
- * step and job names, mapped onto the design document's stages and services.
+ * step and job names, mapped onto the known stages and services (README, "Stages").
  */
 const KNOWN_STAGES = Object.freeze({
     api: ['build', 'push', 'deploy_railway', 'health_check', 'migration', 'smoke_test', 'rollback'],
     web: ['install', 'build', 'deploy_vercel', 'verification'],
     database: ['migration_check', 'migration_apply', 'verification'],
 });
-/** Error types of the design document's taxonomy. */
+/** Error types of the action's taxonomy (README, "Error types"). */
 const ERROR_TYPES = Object.freeze([
     'timeout',
     'health_check_failed',
@@ -34036,7 +34037,7 @@ function matchStage(rules, stepName) {
 /**
  * Timestamps from the REST API: 1 s resolution, mixed UTC offsets (`…Z` for
  * jobs, `…-08:00` for steps), and `completed_at` that can precede `started_at`
- * for skipped steps (FACTS.md, "The REST API"). Parse, never compare strings;
+ * for skipped steps (docs/platform.md, "The REST API"). Parse, never compare strings;
  * clamp durations at 0.
  */
 const ISO_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})$/i;

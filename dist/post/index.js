@@ -28782,7 +28782,7 @@ function readConfig(read, env) {
     });
     return { config, problems };
 }
-/** The deployment id: the run id, with `-<attempt>` for re-runs (CONTRACT.md). */
+/** The deployment id: the run id, with `-<attempt>` for re-runs (action.yml, output `deployment-id`). */
 function deploymentIdOf(runner) {
     const runId = runner.runId || 'local';
     return runner.runAttempt > 1 ? `${runId}-${runner.runAttempt}` : runId;
@@ -29132,7 +29132,7 @@ var exposition = __nccwpck_require__(2019);
 /**
  * What steps append to DEPLOY_METRICS_FILE: Prometheus text-exposition lines,
  * validated one by one. A bad line is skipped with a message naming the file
- * and the line; every other line still counts (CONTRACT.md, "What steps can report").
+ * and the line; every other line still counts (README, "Reporting from steps").
  */
 
 
@@ -29263,7 +29263,7 @@ function parseReportedMetrics(text, fileLabel) {
 ;// CONCATENATED MODULE: ./src/state/carry.ts
 /**
  * Counts a failed push could not deliver, kept until the next push of the
- * same group delivers them ("a push that failed is not lost", CONTRACT.md).
+ * same group delivers them (README, "Carried counts of failed pushes").
  *
  * Stored outside the job: a directory that outlives it (self-hosted runners,
  * the emulator) named by DEPLOYMENT_OBSERVABILITY_STATE_DIR, else
@@ -30074,7 +30074,8 @@ function gantt(input) {
         '  dateFormat X',
         '  axisFormat %H:%M:%S',
     ];
-    // Name each section once: repeated section names misplace labels in GitHub's Mermaid (FACTS.md).
+    // Name each section once: repeated section names misplace labels in GitHub's Mermaid
+    // (docs/platform.md, "Network and rendering").
     const services = [...new Set(stages.map((s) => s.service))];
     let n = 0;
     for (const service of services) {
@@ -30174,8 +30175,8 @@ async function withTimeout(promise, ms, what) {
 /**
  * Carried counts in the GitHub Actions cache, for GitHub-hosted runners where
  * nothing on disk outlives the job. Cache keys are immutable, so every save
- * writes a new key and a load restores the newest by prefix (FACTS.md,
- * `@actions/cache`). Each call is bounded: the cache must never hold post up.
+ * writes a new key and a load restores the newest by prefix (docs/platform.md,
+ * "The Actions cache"). Each call is bounded: the cache must never hold post up.
  */
 
 
@@ -30895,7 +30896,7 @@ function messageOf(error) {
     }
 }
 /** Runs one hook; never rejects. */
-async function runHook(name, body, io, env = process.env, clock = systemClock) {
+async function runHook(name, body, io, env = process.env, clock = systemClock, edges = {}) {
     let failOnError = false;
     let trackMode = true;
     const problems = new Problems(io);
@@ -30913,7 +30914,7 @@ async function runHook(name, body, io, env = process.env, clock = systemClock) {
             if (name !== 'post')
                 io.saveState(INPUTS_CHECKED_STATE, '1');
         }
-        await body({ config, io, clock, env, problems });
+        await body({ config, io, clock, env, problems, ...edges });
     }
     catch (error) {
         problems.report(`deployment-observability ${name}: ${messageOf(error)}`);
@@ -30961,7 +30962,7 @@ function readDeferred(io) {
  * report), docs and dashboards read names, types and labels from here; nothing
  * else spells a metric name.
  *
- * Semantics (see CONTRACT.md, "Metrics"): every job is a short-lived process
+ * Semantics (README, "Metrics and their semantics, and why"): every job is a short-lived process
  * pushing to a Pushgateway, so counters are cumulative across deployments (the
  * action adds this deployment's counts to what the group already holds) and
  * carry no `deployment_id`; per-deployment values are gauges of the latest
@@ -30970,7 +30971,7 @@ function readDeferred(io) {
 function def(d) {
     return Object.freeze({ ...d, labels: Object.freeze([...d.labels]) });
 }
-/** Buckets of `time_to_deploy_seconds`, from the design document. */
+/** Buckets of `time_to_deploy_seconds` (README, "The metric table"). */
 const TIME_TO_DEPLOY_BUCKETS = Object.freeze([60, 300, 600, 900, 1200, 1500, 1800]);
 const METRICS = Object.freeze({
     deploymentTotal: def({
@@ -31440,7 +31441,7 @@ const PLAIN_VALUE = /^[A-Za-z0-9._~-]+$/;
 /**
  * `/metrics/job/<job>/<label>/<value>…`. Values that are empty or hold
  * anything but URL-safe characters use `<label>@base64/<base64url>` (empty:
- * `=`): `%2F` in a path gets HTTP 400 (FACTS.md, Pushgateway).
+ * `=`): `%2F` in a path gets HTTP 400 (docs/platform.md, "Prometheus and the Pushgateway").
  */
 function groupPath(key) {
     return ('/metrics' +
@@ -31805,14 +31806,14 @@ function ownStepNames(steps, actionRepository, actionRef) {
 /* unused harmony exports KNOWN_STAGES, ERROR_TYPES */
 /**
  * Stage and service inference for jobs that give no stage map: keywords in
- * step and job names, mapped onto the design document's stages and services.
+ * step and job names, mapped onto the known stages and services (README, "Stages").
  */
 const KNOWN_STAGES = Object.freeze({
     api: ['build', 'push', 'deploy_railway', 'health_check', 'migration', 'smoke_test', 'rollback'],
     web: ['install', 'build', 'deploy_vercel', 'verification'],
     database: ['migration_check', 'migration_apply', 'verification'],
 });
-/** Error types of the design document's taxonomy. */
+/** Error types of the action's taxonomy (README, "Error types"). */
 const ERROR_TYPES = Object.freeze([
     'timeout',
     'health_check_failed',
@@ -32163,7 +32164,7 @@ function finalStates(progress, outcomeOf) {
 /**
  * Timestamps from the REST API: 1 s resolution, mixed UTC offsets (`…Z` for
  * jobs, `…-08:00` for steps), and `completed_at` that can precede `started_at`
- * for skipped steps (FACTS.md, "The REST API"). Parse, never compare strings;
+ * for skipped steps (docs/platform.md, "The REST API"). Parse, never compare strings;
  * clamp durations at 0.
  */
 const ISO_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})$/i;

@@ -28891,7 +28891,7 @@ function readConfig(read, env) {
     });
     return { config, problems };
 }
-/** The deployment id: the run id, with `-<attempt>` for re-runs (CONTRACT.md). */
+/** The deployment id: the run id, with `-<attempt>` for re-runs (action.yml, output `deployment-id`). */
 function deploymentIdOf(runner) {
     const runId = runner.runId || 'local';
     return runner.runAttempt > 1 ? `${runId}-${runner.runAttempt}` : runId;
@@ -31928,7 +31928,7 @@ var definitions = __nccwpck_require__(6511);
 /**
  * What steps append to DEPLOY_METRICS_FILE: Prometheus text-exposition lines,
  * validated one by one. A bad line is skipped with a message naming the file
- * and the line; every other line still counts (CONTRACT.md, "What steps can report").
+ * and the line; every other line still counts (README, "Reporting from steps").
  */
 
 
@@ -32059,7 +32059,7 @@ function parseReportedMetrics(text, fileLabel) {
 ;// CONCATENATED MODULE: ./src/state/carry.ts
 /**
  * Counts a failed push could not deliver, kept until the next push of the
- * same group delivers them ("a push that failed is not lost", CONTRACT.md).
+ * same group delivers them (README, "Carried counts of failed pushes").
  *
  * Stored outside the job: a directory that outlives it (self-hosted runners,
  * the emulator) named by DEPLOYMENT_OBSERVABILITY_STATE_DIR, else
@@ -33054,7 +33054,7 @@ function messageOf(error) {
     }
 }
 /** Runs one hook; never rejects. */
-async function runHook(name, body, io, env = process.env, clock = systemClock) {
+async function runHook(name, body, io, env = process.env, clock = systemClock, edges = {}) {
     let failOnError = false;
     let trackMode = true;
     const problems = new Problems(io);
@@ -33072,7 +33072,7 @@ async function runHook(name, body, io, env = process.env, clock = systemClock) {
             if (name !== 'post')
                 io.saveState(INPUTS_CHECKED_STATE, '1');
         }
-        await body({ config, io, clock, env, problems });
+        await body({ config, io, clock, env, problems, ...edges });
     }
     catch (error) {
         problems.report(`deployment-observability ${name}: ${messageOf(error)}`);
@@ -33120,7 +33120,7 @@ function readDeferred(io) {
  * report), docs and dashboards read names, types and labels from here; nothing
  * else spells a metric name.
  *
- * Semantics (see CONTRACT.md, "Metrics"): every job is a short-lived process
+ * Semantics (README, "Metrics and their semantics, and why"): every job is a short-lived process
  * pushing to a Pushgateway, so counters are cumulative across deployments (the
  * action adds this deployment's counts to what the group already holds) and
  * carry no `deployment_id`; per-deployment values are gauges of the latest
@@ -33129,7 +33129,7 @@ function readDeferred(io) {
 function def(d) {
     return Object.freeze({ ...d, labels: Object.freeze([...d.labels]) });
 }
-/** Buckets of `time_to_deploy_seconds`, from the design document. */
+/** Buckets of `time_to_deploy_seconds` (README, "The metric table"). */
 const TIME_TO_DEPLOY_BUCKETS = Object.freeze([60, 300, 600, 900, 1200, 1500, 1800]);
 const METRICS = Object.freeze({
     deploymentTotal: def({
@@ -33597,7 +33597,7 @@ const PLAIN_VALUE = /^[A-Za-z0-9._~-]+$/;
 /**
  * `/metrics/job/<job>/<label>/<value>…`. Values that are empty or hold
  * anything but URL-safe characters use `<label>@base64/<base64url>` (empty:
- * `=`): `%2F` in a path gets HTTP 400 (FACTS.md, Pushgateway).
+ * `=`): `%2F` in a path gets HTTP 400 (docs/platform.md, "Prometheus and the Pushgateway").
  */
 function groupPath(key) {
     return ('/metrics' +
@@ -33750,14 +33750,14 @@ class PushgatewayClient {
 /* unused harmony exports KNOWN_STAGES, ERROR_TYPES, inferStageFromStep, errorTypeForStage */
 /**
  * Stage and service inference for jobs that give no stage map: keywords in
- * step and job names, mapped onto the design document's stages and services.
+ * step and job names, mapped onto the known stages and services (README, "Stages").
  */
 const KNOWN_STAGES = Object.freeze({
     api: ['build', 'push', 'deploy_railway', 'health_check', 'migration', 'smoke_test', 'rollback'],
     web: ['install', 'build', 'deploy_vercel', 'verification'],
     database: ['migration_check', 'migration_apply', 'verification'],
 });
-/** Error types of the design document's taxonomy. */
+/** Error types of the action's taxonomy (README, "Error types"). */
 const ERROR_TYPES = Object.freeze([
     'timeout',
     'health_check_failed',
