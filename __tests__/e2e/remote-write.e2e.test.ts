@@ -477,7 +477,9 @@ test('summary mode: time_to_deploy_seconds buckets exact, counted once, written 
   expect(byLe).toEqual({
     '60': 0,
     '300': 1,
+    '480': 2,
     '600': 2,
+    '720': 2,
     '900': 2,
     '1200': 2,
     '1500': 2,

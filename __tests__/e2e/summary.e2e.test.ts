@@ -187,11 +187,22 @@ test('a failed run with 135 jobs: attempt-aware and paginated; summarising it tw
   expect(await gatewayValue(bed.pg.url, 'github_workflow_runs_total', labels)).toBe(1);
   // run started → last job done (deploy-web) = 11 min
   expect(await gatewayValue(bed.pg.url, 'github_action_duration_seconds', labels)).toBe(11 * 60);
-  // TTD: trigger → deploy-web (the last deploy job) done = 660 s: buckets from 900 up
+  // TTD: trigger → deploy-web (the last deploy job) done = 660 s: buckets from 720 up
   const once = {
     count: 1,
     sum: 660,
-    buckets: { '60': 0, '300': 0, '600': 0, '900': 1, '1200': 1, '1500': 1, '1800': 1, '+Inf': 1 },
+    buckets: {
+      '60': 0,
+      '300': 0,
+      '480': 0,
+      '600': 0,
+      '720': 1,
+      '900': 1,
+      '1200': 1,
+      '1500': 1,
+      '1800': 1,
+      '+Inf': 1,
+    },
   };
   expect(await ttdHistogram('e2e-summary-twice')).toEqual(once);
 
@@ -270,7 +281,18 @@ test('a re-run is a new attempt: counted once more, with its own TTD observation
   expect(await ttdHistogram('e2e-summary-rerun')).toEqual({
     count: 2,
     sum: 1260,
-    buckets: { '60': 0, '300': 0, '600': 1, '900': 2, '1200': 2, '1500': 2, '1800': 2, '+Inf': 2 },
+    buckets: {
+      '60': 0,
+      '300': 0,
+      '480': 0,
+      '600': 1,
+      '720': 2,
+      '900': 2,
+      '1200': 2,
+      '1500': 2,
+      '1800': 2,
+      '+Inf': 2,
+    },
   });
   const checks = bed.gh.checkRuns.filter((c) => c.external_id?.startsWith(`${run.runId}.`));
   expect(checks.map((c) => [c.external_id, c.conclusion])).toEqual([

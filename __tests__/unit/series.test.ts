@@ -369,3 +369,74 @@ describe('carriedUpdates', () => {
     ]);
   });
 });
+
+describe('histogram buckets added in a later version (time_to_deploy_seconds 480 and 720)', () => {
+  const d = METRICS.timeToDeploy;
+  const labels = { environment: 'production' };
+  // A group written before 480 and 720 existed: 10 runs, 5 within 300 s, 9 within 600 s.
+  const old: Sample[] = [
+    ...(
+      [
+        ['60', 1],
+        ['300', 5],
+        ['600', 9],
+        ['900', 10],
+        ['1200', 10],
+        ['1500', 10],
+        ['1800', 10],
+        ['+Inf', 10],
+      ] as const
+    ).map(([le, value]) => ({
+      name: `${d.name}_bucket`,
+      labels: { ...G, workflow: 'w', repository: 'r', ...labels, le },
+      value,
+    })),
+  ];
+  const observe = (seconds: number): SeriesUpdate[] =>
+    [...d.buckets!.map(String), '+Inf'].map((le) =>
+      u(d, { ...labels, le }, le === '+Inf' || seconds <= Number(le) ? 1 : 0, `${d.name}_bucket`),
+    );
+  const bucketValues = (families: MetricFamily[]): Record<string, number> =>
+    Object.fromEntries(
+      (families.find((f) => f.name === d.name)?.samples ?? [])
+        .filter((s) => s.name.endsWith('_bucket'))
+        .map((s) => [s.labels.le as string, s.value]),
+    );
+
+  test('the table has the SLO bounds 480 and 720', () => {
+    expect(d.buckets).toEqual([60, 300, 480, 600, 720, 900, 1200, 1500, 1800]);
+  });
+
+  test('a new bucket starts from the next lower bucket, so the buckets stay cumulative', () => {
+    const merged = bucketValues(mergeUpdates(observe(500), existing({ [d.name]: old })));
+    expect(merged).toEqual({
+      '60': 1,
+      '300': 5,
+      '480': 5,
+      '600': 10,
+      '720': 10,
+      '900': 11,
+      '1200': 11,
+      '1500': 11,
+      '1800': 11,
+      '+Inf': 11,
+    });
+    const values = Object.values(merged);
+    for (let i = 1; i < values.length; i++) expect(values[i]).toBeGreaterThanOrEqual(values[i - 1] as number);
+  });
+
+  test('a group without the histogram starts every bucket at this run', () => {
+    expect(bucketValues(mergeUpdates(observe(700), existing({})))).toEqual({
+      '60': 0,
+      '300': 0,
+      '480': 0,
+      '600': 0,
+      '720': 1,
+      '900': 1,
+      '1200': 1,
+      '1500': 1,
+      '1800': 1,
+      '+Inf': 1,
+    });
+  });
+});

@@ -196,11 +196,13 @@ describe('summary metric updates', () => {
     };
     expect(by('github_workflow_runs_total')).toEqual([[runLabels, 1]]);
     expect(by('github_action_duration_seconds')).toEqual([[runLabels, 475]]);
-    // TTD 480 s: le 60 and 300 get 0, 600 and up get 1
+    // TTD 480 s: le 60 and 300 get 0, 480 (inclusive) and up get 1
     expect(by('time_to_deploy_seconds_bucket').map(([l, v]) => [(l as { le: string }).le, v])).toEqual([
       ['60', 0],
       ['300', 0],
+      ['480', 1],
       ['600', 1],
+      ['720', 1],
       ['900', 1],
       ['1200', 1],
       ['1500', 1],
@@ -230,7 +232,9 @@ describe('summary metric updates', () => {
   });
   test('histogram: a value above every bucket lands in +Inf only', () => {
     const u = histogramObservation(METRICS.timeToDeploy, { environment: 'x' }, 5000);
-    expect(u.filter((x) => x.name.endsWith('_bucket')).map((x) => x.value)).toEqual([0, 0, 0, 0, 0, 0, 0, 1]);
+    expect(u.filter((x) => x.name.endsWith('_bucket')).map((x) => x.value)).toEqual([
+      0, 0, 0, 0, 0, 0, 0, 0, 0, 1,
+    ]);
     expect(markerValue({ runId: 12, attempt: 3 })).toBe(12_003);
   });
 });

@@ -103,12 +103,15 @@ export function mergeUpdates(
   updates: readonly SeriesUpdate[],
   existing: ExistingSamples | undefined,
 ): MetricFamily[] {
-  const families = new Map<string, { definition: MetricDefinition; samples: Map<string, Sample> }>();
+  const families = new Map<
+    string,
+    { definition: MetricDefinition; samples: Map<string, Sample>; before: ReadonlyMap<string, Sample> }
+  >();
   for (const update of updates) {
     const def = update.definition;
     let family = families.get(def.name);
     if (!family) {
-      family = { definition: def, samples: new Map() };
+      family = { definition: def, samples: new Map(), before: new Map() };
       families.set(def.name, family);
       if (def.merge === 'sum' && existing) {
         // Table metrics drop the grouping labels they do not have; custom ones keep all but job/instance.
@@ -121,11 +124,12 @@ export function mergeUpdates(
             value: sample.value,
           });
         }
+        family.before = new Map(family.samples);
       }
     }
     const labels = orderLabels(update.labels, def);
     const key = seriesKey(update.name, labels);
-    const current = family.samples.get(key);
+    const current = family.samples.get(key) ?? seededBucket(family.before, update.name, labels);
     let value = update.value;
     if (def.merge === 'sum') {
       // A cumulative counter pushed as +Inf would stay +Inf for good: an overflowing add is left out.
@@ -154,6 +158,34 @@ export function mergeUpdates(
     help: definition.help,
     samples: sortSamples([...samples.values()]),
   }));
+}
+
+/**
+ * A histogram bucket the group does not hold yet while it holds the series'
+ * other buckets (buckets added in a later version, like 480 and 720 of
+ * `time_to_deploy_seconds`): it starts from the next lower bucket's count, the
+ * observations known to be below it, so the buckets stay cumulative and
+ * quantiles stay sane; runs from the upgrade on are counted exactly.
+ */
+function seededBucket(
+  samples: ReadonlyMap<string, Sample>,
+  name: string,
+  labels: Labels,
+): Sample | undefined {
+  if (!name.endsWith('_bucket') || labels.le === undefined || labels.le === '+Inf') return undefined;
+  const bound = Number(labels.le);
+  const sameSeries = seriesKey('', { ...labels, le: '' });
+  let below: Sample | undefined;
+  let known = false;
+  for (const sample of samples.values()) {
+    if (sample.name !== name || sample.labels.le === undefined) continue;
+    if (seriesKey('', { ...sample.labels, le: '' }) !== sameSeries) continue;
+    known = true;
+    const le = sample.labels.le === '+Inf' ? Infinity : Number(sample.labels.le);
+    if (le < bound && (below === undefined || le > Number(below.labels.le))) below = sample;
+  }
+  if (!known) return undefined;
+  return { name, labels, value: below?.value ?? 0 };
 }
 
 function sortSamples(samples: Sample[]): Sample[] {
