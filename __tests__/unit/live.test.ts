@@ -130,7 +130,9 @@ describe('stage states', () => {
 
   test('post: nothing waits or runs any more (waiting → skipped, running → its outcome)', () => {
     const progress = stageProgress({ steps: MID_JOB, service: 'api', rules: RULES });
-    const final = finalStates(progress, (_svc, stage) => (stage === 'deploy_railway' ? 'failure' : undefined));
+    const final = finalStates(progress, (_svc, stage) =>
+      stage === 'deploy_railway' ? 'failure' : undefined,
+    );
     expect(final.map((p) => [p.stage, p.state])).toEqual([
       ['build', 'success'],
       ['push', 'success'],
@@ -261,10 +263,14 @@ describe("post's final word", () => {
     });
     const api = groups.get('api') ?? [];
     expect(
-      api.filter((u) => u.name === 'deployment_stage_state').map((u) => `${u.labels.stage}:${u.labels.state}`),
+      api
+        .filter((u) => u.name === 'deployment_stage_state')
+        .map((u) => `${u.labels.stage}:${u.labels.state}`),
     ).toEqual(['build:success', 'health_check:failure', 'smoke_test:skipped', 'rollback:success']);
     expect(
-      api.filter((u) => u.name === 'deployment_stage_threshold_seconds').map((u) => [u.labels.stage, u.value]),
+      api
+        .filter((u) => u.name === 'deployment_stage_threshold_seconds')
+        .map((u) => [u.labels.stage, u.value]),
     ).toEqual([
       ['build', 300],
       ['total', 900],
@@ -357,7 +363,11 @@ describe('the summary line', () => {
     expect(describeLive(undefined, 'not running', 10)).toMatch(/post reported everything/);
   });
   test('a stage name cannot inject Markdown', () => {
-    const line = describeLive({ ...status, firstPushDelay: { 'api/[x](http://e)|`y`': 1 } }, 'ended by itself', 5);
+    const line = describeLive(
+      { ...status, firstPushDelay: { 'api/[x](http://e)|`y`': 1 } },
+      'ended by itself',
+      5,
+    );
     expect(line).not.toMatch(/[[\]|`]/);
     expect(line).toMatch(/ended by itself: job complete\.$/);
   });
