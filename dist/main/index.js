@@ -29434,7 +29434,7 @@ function mergeUpdates(updates, existing) {
         const def = update.definition;
         let family = families.get(def.name);
         if (!family) {
-            family = { definition: def, samples: new Map() };
+            family = { definition: def, samples: new Map(), before: new Map() };
             families.set(def.name, family);
             if (def.merge === 'sum' && existing) {
                 // Table metrics drop the grouping labels they do not have; custom ones keep all but job/instance.
@@ -29447,11 +29447,12 @@ function mergeUpdates(updates, existing) {
                         value: sample.value,
                     });
                 }
+                family.before = new Map(family.samples);
             }
         }
         const labels = orderLabels(update.labels, def);
         const key = (0,exposition/* seriesKey */.Xk)(update.name, labels);
-        const current = family.samples.get(key);
+        const current = family.samples.get(key) ?? seededBucket(family.before, update.name, labels);
         let value = update.value;
         if (def.merge === 'sum') {
             // A cumulative counter pushed as +Inf would stay +Inf for good: an overflowing add is left out.
@@ -29475,6 +29476,34 @@ function mergeUpdates(updates, existing) {
         help: definition.help,
         samples: sortSamples([...samples.values()]),
     }));
+}
+/**
+ * A histogram bucket the group does not hold yet while it holds the series'
+ * other buckets (buckets added in a later version, like 480 and 720 of
+ * `time_to_deploy_seconds`): it starts from the next lower bucket's count, the
+ * observations known to be below it, so the buckets stay cumulative and
+ * quantiles stay sane; runs from the upgrade on are counted exactly.
+ */
+function seededBucket(samples, name, labels) {
+    if (!name.endsWith('_bucket') || labels.le === undefined || labels.le === '+Inf')
+        return undefined;
+    const bound = Number(labels.le);
+    const sameSeries = (0,exposition/* seriesKey */.Xk)('', { ...labels, le: '' });
+    let below;
+    let known = false;
+    for (const sample of samples.values()) {
+        if (sample.name !== name || sample.labels.le === undefined)
+            continue;
+        if ((0,exposition/* seriesKey */.Xk)('', { ...sample.labels, le: '' }) !== sameSeries)
+            continue;
+        known = true;
+        const le = sample.labels.le === '+Inf' ? Infinity : Number(sample.labels.le);
+        if (le < bound && (below === undefined || le > Number(below.labels.le)))
+            below = sample;
+    }
+    if (!known)
+        return undefined;
+    return { name, labels, value: below?.value ?? 0 };
 }
 function sortSamples(samples) {
     const le = (s) => s.labels.le === undefined ? Infinity : s.labels.le === '+Inf' ? Infinity : Number(s.labels.le);
@@ -32977,7 +33006,7 @@ function def(d) {
     return Object.freeze({ ...d, labels: Object.freeze([...d.labels]) });
 }
 /** Buckets of `time_to_deploy_seconds` (README, "The metric table"). */
-const TIME_TO_DEPLOY_BUCKETS = Object.freeze([60, 300, 600, 900, 1200, 1500, 1800]);
+const TIME_TO_DEPLOY_BUCKETS = Object.freeze([60, 300, 480, 600, 720, 900, 1200, 1500, 1800]);
 const METRICS = Object.freeze({
     deploymentTotal: def({
         name: 'deployment_total',
