@@ -331,3 +331,41 @@ describe('the live reporter stops by itself and backs off', () => {
     expect(status.lastProblem).toMatch(/connection refused/);
   });
 });
+
+describe('without a job id (no check-run-id)', () => {
+  test('it finds the job once, then polls that one job', async () => {
+    const jobId = newJob();
+    const clock = planClock(jobId, FAILING, 95);
+    let lookUps = 0;
+    const base = options(jobId, clock, 'live-lookup');
+    const status = await runLiveReporter({
+      ...base,
+      job: {
+        jobId: undefined,
+        lookUp: async () => {
+          lookUps++;
+          return { id: jobId, name: 'deploy-api', status: 'in_progress' };
+        },
+      },
+    });
+    expect(lookUps).toBe(1);
+    expect(status.stoppedBecause).toBe('job complete');
+    expect(status.polls).toBe(20);
+    // The look-up counts against the budget like any answer that costs rate limit.
+    expect(status.charged).toBe(7);
+  });
+
+  test('a job that cannot be found: it gives up after a few tries and leaves everything to post', async () => {
+    const clock = planClock(newJob(), FAILING, 95);
+    const status = await runLiveReporter({
+      ...options(0, clock, 'live-notfound'),
+      job: {
+        jobId: undefined,
+        lookUp: () =>
+          Promise.reject(new Error('no in-progress job of run 1 attempt 1 matches job "deploy-api"')),
+      },
+    });
+    expect(status.stoppedBecause).toBe('job not found');
+    expect(status.errors).toBe(4);
+  });
+});

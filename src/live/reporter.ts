@@ -147,8 +147,8 @@ export async function runLiveReporter(o: ReporterOptions): Promise<LiveStatus> {
     let wait = o.intervalMs;
     try {
       if (jobId === undefined) {
-        status.charged++;
         jobId = (await o.job.lookUp()).id;
+        status.charged++;
       }
       const answer = await o.client.getJobIfChanged(jobId, etag, tickStart + Math.min(o.intervalMs, 10_000));
       status.polls++;
@@ -172,13 +172,8 @@ export async function runLiveReporter(o: ReporterOptions): Promise<LiveStatus> {
       status.errors++;
       failures++;
       status.lastProblem = (error as Error).message.slice(0, 300);
-      if (
-        error instanceof GitHubApiError &&
-        error.status === 404 &&
-        o.job.jobId === undefined &&
-        failures > 3
-      )
-        return stop('job not found');
+      // Finding the job failed four times in a row (no check-run-id, no job matches): post looks again.
+      if (jobId === undefined && failures > 3) return stop('job not found');
       const asked =
         error instanceof GitHubApiError && error.headers
           ? requestedWaitMs(error.headers, o.clock.now())
