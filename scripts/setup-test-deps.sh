@@ -3,6 +3,11 @@
 #   - Debian's prometheus (with promtool), prometheus-pushgateway and
 #     prometheus-alertmanager (with amtool): real binaries the tests start on
 #     127.0.0.1 (tools/services);
+#   - Debian's chromium: the headless browser that renders the job summaries as
+#     GitHub shows them (__tests__/e2e/render.e2e.test.ts, npm run screenshot);
+#     about 115 MB to download, some 15 s to install;
+#   - Debian's cmark-gfm: GitHub's Markdown renderer, which the tests use to
+#     check that untrusted text in summaries renders as text (__tests__/unit/gfm.test.ts);
 #   - Node 24, the runtime action.yml declares (runs.using: node24), from the
 #     npm package in tools/node24, so the suite can run the bundles on it.
 # Idempotent: prints one line per thing it found or did. Needs root for apt-get;
@@ -16,6 +21,9 @@ declare -A BINARIES=(
   [prometheus]="prometheus promtool"
   [prometheus-pushgateway]="prometheus-pushgateway|pushgateway"
   [prometheus-alertmanager]="prometheus-alertmanager|alertmanager amtool"
+  # CHROMIUM names another Chromium-based browser to use instead (e.g. Chrome on GitHub's Ubuntu runners).
+  [chromium]="${CHROMIUM:-chromium}"
+  [cmark-gfm]="cmark-gfm"
 )
 
 have() {
@@ -32,7 +40,7 @@ have() {
 }
 
 missing=()
-for pkg in prometheus prometheus-pushgateway prometheus-alertmanager; do
+for pkg in prometheus prometheus-pushgateway prometheus-alertmanager chromium cmark-gfm; do
   ok=1
   for bin in ${BINARIES[$pkg]}; do
     if path=$(have "$bin"); then
@@ -57,7 +65,7 @@ if [[ ${#missing[@]} -gt 0 ]]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
   echo "installed: ${missing[*]}"
 else
-  echo "ok: Debian Prometheus packages present"
+  echo "ok: Debian packages present (Prometheus, Pushgateway, Alertmanager, Chromium, cmark-gfm)"
 fi
 
 node24=tools/node24/node_modules/.bin/node
