@@ -233,9 +233,9 @@ test('three deployments remote-written: exact cumulative counters, latest gauges
   const lastFailure = await last('deployment_last_failure_timestamp_seconds', group);
   expect(lastFailure as number).toBeGreaterThan(lastSuccess as number);
 
-  // The job summary says where the metrics went.
+  // The job summary says where the metrics went (`http\://`: escaped so that GitHub does not autolink it).
   expect(third.post?.summary).toContain(
-    `Remote-written to ${writeUrl()} group \`{job="deployment",environment="${env}",service="api"}\``,
+    `Remote-written to ${writeUrl().replace('://', '\\://')} group \`{job="deployment",environment="${env}",service="api"}\``,
   );
 
   // What went over the wire: the protocol's headers, sorted labels, one sample per series.

@@ -109,7 +109,8 @@ test('API deployment that succeeds: stages, outputs, summary, metrics file and e
   expect(summary).toContain('## ✅ Deployment succeeded: api · e2e-success');
   expect(summary).toContain('| deploy_railway | api | ✅ success | 2m 30s | 3m 00s |  |');
   expect(summary).toContain('```mermaid\ngantt');
-  expect(summary).toContain(`Pushed to the Pushgateway ${url}`);
+  // `http\://`: escaped so that GitHub does not autolink the URL.
+  expect(summary).toContain(`Pushed to the Pushgateway ${url.replace('://', '\\://')}`);
 
   const metricsText = readFileSync(out['metrics-file'] as string, 'utf8');
   expect(metricsText).toContain(

@@ -346,7 +346,7 @@ describe('faults', () => {
     const warnings = main.annotations.filter((a) => a.level === 'warning').map((a) => a.message);
     expect(warnings).toContain('input health-urls line 2: "not a url" is not a URL; line skipped');
     expect(warnings).toContain(
-      'input health-urls line 3: "ftp://127.0.0.1/health" is not http or https (ftp:); line skipped',
+      'input health-urls line 3: "ftp://127.0.0.1/health" is not an http or https URL; line skipped',
     );
     expect(
       warnings.some((w) => /^Prometheus rejected error-rate-query \(bad_data\): .*parse error/.test(w)),

@@ -3,7 +3,7 @@
  * against the fake GitHub API and a real Pushgateway: each hook's effects on
  * state, environment, outputs and the summary, and the wrapper's fail-open rules.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ActionIO } from '../../src/hooks/io.js';
@@ -12,6 +12,7 @@ import { postHook } from '../../src/hooks/post.js';
 import { preHook } from '../../src/hooks/pre.js';
 import { runHook } from '../../src/hooks/run-wrapper.js';
 import { RecordingLogger } from '../../src/util/logger.js';
+import { linkTargets, renderGfm } from '../gfm.js';
 import { startFakeGitHub, type FakeGitHub } from '../../tools/fake-github/server.js';
 import { pushgatewayMetrics, startPushgateway, type Service } from '../../tools/services/index.js';
 
@@ -223,13 +224,140 @@ describe('the wrapper', () => {
     expect(io.messages('warning')).toHaveLength(1);
   });
 
-  test('an unknown mode is named and track mode is used', async () => {
-    const io = new RecordingIO({ mode: 'deploy' });
-    await runHook('pre', preHook, io, env({ GITHUB_JOB: 'deploy-unknown-mode' }));
-    expect(io.messages('warning')).toEqual([
-      'input mode: "deploy" is not track, summary or verify; using track',
-    ]);
-    expect(io.state.get('role')).toBe('owner');
+  test('an unknown mode is named and nothing is done, in every phase; fail-on-error fails each phase', async () => {
+    // `mode: sumary` once ran track mode and recorded a fake deployment.
+    const problem =
+      'input mode: "sumary" is not one of track, summary, verify; the action does nothing in this step';
+    const e = env({ GITHUB_JOB: 'deploy-unknown-mode' });
+    const inputs = { mode: 'sumary', environment: 'hooks-unknown-mode', 'pushgateway-url': pg.url };
+    const io = new RecordingIO(inputs);
+    await runHook('pre', preHook, io, e);
+    await runHook('main', mainHook, io, e);
+    await runHook('post', postHook, io, e);
+    expect(io.messages('warning')).toEqual([problem, problem, problem]);
+    expect(io.failed).toBeUndefined();
+    expect(io.state.get('role')).toBeUndefined();
+    expect(io.exported.size).toBe(0);
+    expect(io.outputs.size).toBe(0);
+    expect(io.summary).toBe('');
+    expect(
+      (await pushgatewayMetrics(pg.url)).some((g) => g.labels.environment === 'hooks-unknown-mode'),
+    ).toBe(false);
+
+    for (const [phase, hook] of [
+      ['pre', preHook],
+      ['main', mainHook],
+      ['post', postHook],
+    ] as const) {
+      const strict = new RecordingIO({ ...inputs, 'fail-on-error': 'true' });
+      await runHook(phase, hook, strict, e);
+      expect(strict.failed).toBe(
+        `deployment-observability ${phase}: 1 telemetry problem(s) and fail-on-error is true. First: ${problem}`,
+      );
+    }
+  });
+});
+
+describe('text from steps never becomes a workflow command', () => {
+  test('a reported error_type and service with escaped new lines: no line break, no `::` at a line start, a known error-type output', async () => {
+    const jobId = gh.addJob({
+      run_id: 4242,
+      run_attempt: 2,
+      name: 'deploy-api',
+      status: 'in_progress',
+      started_at: at(0),
+      steps: [
+        {
+          name: 'Set up job',
+          status: 'completed',
+          conclusion: 'success',
+          started_at: at(0),
+          completed_at: at(1),
+        },
+        {
+          name: 'Pre Track deployment',
+          status: 'completed',
+          conclusion: 'success',
+          started_at: at(1),
+          completed_at: at(1),
+        },
+        {
+          name: 'Track deployment',
+          status: 'completed',
+          conclusion: 'success',
+          started_at: at(1),
+          completed_at: at(1),
+        },
+        {
+          name: 'Deploy to Railway',
+          status: 'completed',
+          conclusion: 'success',
+          started_at: at(1),
+          completed_at: at(20),
+        },
+        {
+          name: 'Wait for health check',
+          status: 'completed',
+          conclusion: 'failure',
+          started_at: at(20),
+          completed_at: at(30),
+        },
+        {
+          name: 'Post Track deployment',
+          status: 'in_progress',
+          conclusion: null,
+          started_at: at(31),
+          completed_at: null,
+        },
+      ],
+    });
+    const io = new RecordingIO({
+      'github-token': 'ghs_hooks_token_123',
+      environment: 'hooks-injection',
+      'pushgateway-url': pg.url,
+      'check-run-id': String(jobId),
+      'job-status': 'failure',
+      'metrics-file': join(temp, 'injection', 'metrics.prom'),
+      live: 'false',
+      stages: 'Deploy to Railway => api/deploy_railway\n/health/i => api/health_check',
+    });
+    const e = env({ GITHUB_JOB: 'deploy-api', GITHUB_REF_NAME: 'main\n::notice title=BRANCH::forged' });
+    await runHook('pre', preHook, io, e);
+    const reportFile = io.exported.get('DEPLOY_METRICS_FILE') as string;
+    const forged = '\\n::add-mask::deploy_railway\\n::notice title=FORGED::Approve the release here';
+    writeFileSync(
+      reportFile,
+      [
+        `deployment_errors_total{stage="health_check",error_type="api_unreachable${forged}"} 1`,
+        `step_custom_gauge{service="api${forged}"} 512`,
+      ].join('\n'),
+    );
+    await runHook('post', postHook, io, e);
+
+    const printed = io.entries.map((entry) => entry.message);
+    expect(printed.length).toBeGreaterThan(3);
+    for (const line of [...printed, ...io.outputs.values()]) {
+      expect(line).not.toMatch(/[\r\n]/);
+      expect(line.trimStart().startsWith('::')).toBe(false);
+    }
+    expect(io.secrets).not.toContain('deploy_railway');
+    // The job summary renders the reported text as text: no link but the run's own.
+    const html = renderGfm(io.summary);
+    expect(html).toContain('Approve the release here');
+    for (const target of linkTargets(html))
+      expect(target).toBe('https://github.com/octo-org/octo-repo/actions/runs/4242/attempts/2');
+    expect(io.outputs.get('status')).toBe('failure');
+    expect(io.outputs.get('failed-stage')).toBe('health_check');
+    expect([
+      'timeout',
+      'health_check_failed',
+      'migration_failed',
+      'test_failed',
+      'rollback_triggered',
+      'api_unreachable',
+      'database_connection_error',
+      'unknown',
+    ]).toContain(io.outputs.get('error-type'));
   });
 });
 

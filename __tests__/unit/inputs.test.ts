@@ -131,14 +131,25 @@ describe('mode', () => {
     expect(problems).toEqual([]);
   });
 
-  test.each(['deploy', 'tracking', 'summary,verify'])(
-    '%j → track with a problem naming the input',
+  // A typo must not record a fake deployment: an unknown mode is no mode (the run wrapper then
+  // does nothing but say so, in every phase).
+  test.each(['deploy', 'tracking', 'summary,verify', 'sumary'])(
+    '%j → no mode, a problem naming the input and the valid values',
     (input) => {
       const { config: c, problems } = read({ mode: input });
-      expect(c.mode).toBe('track');
-      expect(problems).toEqual([`input mode: "${input}" is not track, summary or verify; using track`]);
+      expect(c.mode).toBeUndefined();
+      expect(problems).toEqual([
+        `input mode: "${input}" is not one of track, summary, verify; the action does nothing in this step`,
+      ]);
     },
   );
+
+  test('a hostile mode is quoted on one line, bounded', () => {
+    const { problems } = read({ mode: `x\n::add-mask::deploy_railway${'y'.repeat(100)}` });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).not.toMatch(/[\r\n]/);
+    expect(problems[0]?.length).toBeLessThan(150);
+  });
 });
 
 describe('service', () => {
@@ -250,7 +261,7 @@ describe('pushgateway-url', () => {
     [
       'host:port without a scheme',
       'pushgateway:9091',
-      'input pushgateway-url: only http and https URLs work; nothing will be pushed',
+      'input pushgateway-url: "pushgateway:9091" is not an http or https URL; nothing will be pushed',
     ],
     [
       'no scheme',
@@ -260,9 +271,13 @@ describe('pushgateway-url', () => {
     [
       'ftp',
       'ftp://pg.example.com',
-      'input pushgateway-url: only http and https URLs work; nothing will be pushed',
+      'input pushgateway-url: "ftp://pg.example.com" is not an http or https URL; nothing will be pushed',
     ],
-    ['file', 'file:///tmp/x', 'input pushgateway-url: only http and https URLs work; nothing will be pushed'],
+    [
+      'file',
+      'file:///tmp/x',
+      'input pushgateway-url: "file:///tmp/x" is not an http or https URL; nothing will be pushed',
+    ],
   ])('%s → no pushgateway, a problem naming the input', (_what, input, problem) => {
     const { config: c, problems } = read({ 'pushgateway-url': input });
     expect(c.pushgateway).toBeUndefined();

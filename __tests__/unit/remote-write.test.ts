@@ -341,7 +341,7 @@ describe('inputs', () => {
     expect(bad.config.secrets).toContain('p4ssw0rd');
     const notUrl = read({ 'remote-write-url': 'mimir:9009' });
     expect(notUrl.config.remoteWrite).toBeUndefined();
-    expect(notUrl.problems[0]).toMatch(/^input remote-write-url: only http and https URLs work/);
+    expect(notUrl.problems[0]).toMatch(/^input remote-write-url: "mimir:9009" is not an http or https URL/);
   });
 });
 

@@ -116,10 +116,10 @@ function ganttLines(md: string): string[] {
 const GANTT_LINE = [
   /^gantt$/,
   /^ {2}title [^:;#\n]+$/,
-  /^ {2}dateFormat X$/,
-  /^ {2}axisFormat %H:%M:%S$/,
+  /^ {2}dateFormat HH:mm:ss$/,
+  /^ {2}axisFormat %M:%S$/,
   /^ {2}section [^:;#\n"`{}<>]+$/,
-  /^ {2}(?!.*%%)[^:;#\n"`{}<>]+ :(done|active|crit), s\d+, \d+, \d+$/,
+  /^ {2}(?!.*%%)[^:;#\n"`{}<>]+ :(done|active|crit), s\d+, \d\d:\d\d:\d\d, \d\d:\d\d:\d\d$/,
 ];
 
 describe('a failed deployment', () => {
@@ -151,14 +151,14 @@ describe('a failed deployment', () => {
     expect(ganttLines(md)).toEqual([
       'gantt',
       '  title api deployment 9876543210',
-      '  dateFormat X',
-      '  axisFormat %H:%M:%S',
+      '  dateFormat HH:mm:ss',
+      '  axisFormat %M:%S',
       '  section api',
-      '  build :done, s0, 0, 95',
-      '  push :active, s1, 95, 160',
-      '  deploy_railway :done, s2, 160, 250',
-      '  health_check :crit, s3, 250, 281',
-      '  rollback :done, s4, 281, 300',
+      '  build :done, s0, 00:00:00, 00:01:35',
+      '  push :active, s1, 00:01:35, 00:02:40',
+      '  deploy_railway :done, s2, 00:02:40, 00:04:10',
+      '  health_check :crit, s3, 00:04:10, 00:04:41',
+      '  rollback :done, s4, 00:04:41, 00:05:00',
     ]);
   });
 
@@ -275,13 +275,13 @@ describe('one section per service', () => {
     expect(sections).toEqual(['  section database', '  section api', '  section web']);
     expect(lines.slice(4)).toEqual([
       '  section database',
-      '  migration_apply :done, s0, 0, 20',
-      '  verification :done, s1, 60, 70',
+      '  migration_apply :done, s0, 00:00:00, 00:00:20',
+      '  verification :done, s1, 00:01:00, 00:01:10',
       '  section api',
-      '  build :done, s2, 20, 40',
-      '  deploy_railway :done, s3, 70, 90',
+      '  build :done, s2, 00:00:20, 00:00:40',
+      '  deploy_railway :done, s3, 00:01:10, 00:01:30',
       '  section web',
-      '  build :done, s4, 40, 60',
+      '  build :done, s4, 00:00:40, 00:01:00',
     ]);
   });
 
@@ -289,7 +289,40 @@ describe('one section per service', () => {
     const lines = ganttLines(
       renderTrackSummary(input(deployment([stage({ stage: 'build', completedAt: T0, durationSeconds: 0 })]))),
     );
-    expect(lines).toContain('  build :done, s0, 0, 1');
+    expect(lines).toContain('  build :done, s0, 00:00:00, 00:00:01');
+  });
+
+  test('times are clock times from the first start; the axis in minutes, hours past an hour, days past a day', () => {
+    const long = (hours: number): string[] =>
+      ganttLines(
+        renderTrackSummary(
+          input(
+            deployment([
+              stage({ stage: 'build', startedAt: T0, completedAt: T0 + 95_000 }),
+              stage({
+                stage: 'deploy_railway',
+                startedAt: T0 + 95_000,
+                completedAt: T0 + hours * 3_600_000 + 5_000,
+              }),
+            ]),
+          ),
+        ),
+      );
+    expect(long(23).slice(2)).toEqual([
+      '  dateFormat HH:mm:ss',
+      '  axisFormat %H:%M',
+      '  section api',
+      '  build :done, s0, 00:00:00, 00:01:35',
+      '  deploy_railway :done, s1, 00:01:35, 23:00:05',
+    ]);
+    // 24 h do not fit a clock time: dated from 2000-01-01, the day of the month on the axis.
+    expect(long(50).slice(2)).toEqual([
+      '  dateFormat YYYY-MM-DD HH:mm:ss',
+      '  axisFormat %d %H:%M',
+      '  section api',
+      '  build :done, s0, 2000-01-01 00:00:00, 2000-01-01 00:01:35',
+      '  deploy_railway :done, s1, 2000-01-01 00:01:35, 2000-01-03 02:00:05',
+    ]);
   });
 
   test('at most 30 stages in the gantt, 60 rows in the table', () => {

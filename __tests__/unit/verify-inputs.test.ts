@@ -60,7 +60,7 @@ describe('readVerifyConfig', () => {
     expect(config.targets.map((t) => t.name)).toEqual(['api', 'api#2']);
     expect(problems).toEqual([
       'input health-urls line 2: "not a url" is not a URL; line skipped',
-      'input health-urls line 3: "ftp://x.example/" is not http or https (ftp:); line skipped',
+      'input health-urls line 3: "ftp://x.example/" is not an http or https URL; line skipped',
       'input health-urls line 4: the name "api" is used twice; this one is called "api#2"',
     ]);
   });
@@ -139,6 +139,8 @@ describe('readVerifyConfig', () => {
     const bad = readVerifyConfig(read({ 'prometheus-url': 'prom:9090:x', 'error-rate-query': 'vector(0)' }));
     expect(bad.config.prometheus).toBeUndefined();
     expect(bad.config.errorRateQuery).toBeUndefined();
-    expect(bad.problems[0]).toMatch(/^input prometheus-url: "prom:9090:x" is not (a URL|http or https)/);
+    expect(bad.problems[0]).toMatch(
+      /^input prometheus-url: "prom:9090:x" is not (a URL|an http or https URL)/,
+    );
   });
 });

@@ -106,7 +106,8 @@ describe('renderVerifySummary', () => {
     expect(md).toContain('| api `https://api.example.com/health` | 3 | 1 | 1 | unhealthy | 2000 ms |');
     expect(md).toContain('| +0s | ✅ 40 ms | ✅ 60 ms | ✅ 0.40 % |');
     expect(md).toContain(
-      '| +2s | 🐢 1300 ms | ✅ 55 ms | ⚠️ Prometheus at http://p is unreachable: connection refused |',
+      // `http\\://`: escaped so that GitHub's autolinker leaves it text (it renders as http://p).
+      '| +2s | 🐢 1300 ms | ✅ 55 ms | ⚠️ Prometheus at http\\://p is unreachable: connection refused |',
     );
     expect(md).toContain('| +4s | ❌ HTTP 503 after 3 attempt(s) | 🐢 1100 ms | ❌ 6.10 % |');
     expect(md).toContain('- a note \\| with a pipe');

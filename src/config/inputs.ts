@@ -7,9 +7,17 @@
 import { inferServiceFromName } from '../model/infer.js';
 import { parseStageMap, type StageRule } from '../model/stage-map.js';
 import type { RemoteWriteConfig } from '../remote-write/client.js';
+import { redactUrl, quoteInput } from '../util/safe-text.js';
 import { Inputs } from './constants.js';
+import { maskable, parseCredentialUrl, SECRET_NAME } from './urls.js';
 
-export type Mode = 'track' | 'summary' | 'verify';
+export const MODES = ['track', 'summary', 'verify'] as const;
+export type Mode = (typeof MODES)[number];
+
+/** What an unknown `mode` is told: the input, its value and the valid ones; nothing is done. */
+export function unknownModeProblem(value: string): string {
+  return `input ${Inputs.Mode}: ${quoteInput(value.trim(), 40)} is not one of ${MODES.join(', ')}; the action does nothing in this step`;
+}
 
 export interface PushgatewayConfig {
   readonly url: string;
@@ -35,7 +43,8 @@ export interface RunnerContext {
 }
 
 export interface Config {
-  readonly mode: Mode;
+  /** Undefined when the `mode` input names no mode: then no phase does anything but say so. */
+  readonly mode: Mode | undefined;
   readonly githubToken: string;
   readonly environment: string;
   /** The job's service: the input, else inferred from the job id, else the job id itself. */
@@ -91,7 +100,7 @@ export function parseLiveInterval(value: string, problems: string[]): number {
   const n = Number(v);
   if (!Number.isFinite(n) || !/^\d+(\.\d+)?$/.test(v)) {
     problems.push(
-      `input ${Inputs.LiveIntervalSeconds}: "${value.slice(0, 40)}" is not a number of seconds; using ${DEFAULT_LIVE_INTERVAL_SECONDS}`,
+      `input ${Inputs.LiveIntervalSeconds}: ${quoteInput(value, 40)} is not a number of seconds; using ${DEFAULT_LIVE_INTERVAL_SECONDS}`,
     );
     return DEFAULT_LIVE_INTERVAL_SECONDS;
   }
@@ -109,7 +118,7 @@ function parseBoolean(value: string, name: string, fallback: boolean, problems: 
   if (v === '') return fallback;
   if (['true', 'yes', '1', 'on'].includes(v)) return true;
   if (['false', 'no', '0', 'off'].includes(v)) return false;
-  problems.push(`input ${name}: "${value}" is not true or false; using ${fallback}`);
+  problems.push(`input ${name}: ${quoteInput(value)} is not true or false; using ${fallback}`);
   return fallback;
 }
 
@@ -123,7 +132,7 @@ export function parseThresholds(
   for (const entry of text.split(/[\s,]+/).filter(Boolean)) {
     const match = /^([a-zA-Z_][a-zA-Z0-9_]*)=(\d+(?:\.\d+)?)s?$/.exec(entry);
     if (!match) {
-      problems.push(`input ${inputName}: "${entry}" is not stage=seconds; entry skipped`);
+      problems.push(`input ${inputName}: ${quoteInput(entry)} is not stage=seconds; entry skipped`);
       continue;
     }
     thresholds[match[1] as string] = Number(match[2]);
@@ -138,34 +147,19 @@ function parsePushgateway(
 ): PushgatewayConfig | undefined {
   const raw = read(Inputs.PushgatewayUrl).trim();
   if (raw === '') return undefined;
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    problems.push(`input ${Inputs.PushgatewayUrl}: "${raw}" is not a URL; nothing will be pushed`);
-    return undefined;
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    problems.push(`input ${Inputs.PushgatewayUrl}: only http and https URLs work; nothing will be pushed`);
-    return undefined;
-  }
+  const parsed = httpUrl(raw, Inputs.PushgatewayUrl, problems, secrets, 'nothing will be pushed');
+  if (!parsed) return undefined;
   let auth = read(Inputs.PushgatewayAuth);
-  if (url.username || url.password) {
+  if (parsed.credentials !== undefined) {
     // fetch refuses URLs with credentials (and would print them in its error): move them to a header.
-    const user = decodeURIComponent(url.username);
-    const password = decodeURIComponent(url.password);
-    if (password) secrets.push(password);
-    secrets.push(Buffer.from(`${user}:${password}`).toString('base64'));
-    if (auth.trim() === '') auth = `${user}:${password}`;
-    url.username = '';
-    url.password = '';
+    if (auth.trim() === '') auth = parsed.credentials;
     problems.push(
       `input ${Inputs.PushgatewayUrl}: credentials in the URL were moved to an Authorization header; put them in ${Inputs.PushgatewayAuth} (a secret) instead`,
     );
   }
   const job = read(Inputs.PushgatewayJob).trim() || 'deployment';
   return Object.freeze({
-    url: url.toString().replace(/\/+$/, ''),
+    url: parsed.url.toString().replace(/\/+$/, ''),
     authorization: authorization(auth),
     job,
   });
@@ -180,7 +174,6 @@ const RESERVED_HEADERS = new Set([
   'host',
 ]);
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-const SECRET_HEADER = /auth|token|key|secret|passw|cookie/i;
 
 /** `remote-write-headers`: one `Name: value` a line; `#` lines and blank lines are skipped. */
 export function parseHeaders(
@@ -207,7 +200,7 @@ export function parseHeaders(
       );
       return;
     }
-    if (SECRET_HEADER.test(lower)) secrets.push(value.replace(/^(Bearer|Basic)\s+/i, ''), value);
+    if (SECRET_NAME.test(lower)) secrets.push(value.replace(/^(Bearer|Basic)\s+/i, ''), value);
     headers[lower] = value;
   });
   return headers;
@@ -235,6 +228,7 @@ export function deriveQueryUrl(writeUrl: string): string | undefined {
   return undefined;
 }
 
+/** An http(s) URL input through the shared parser: its secrets kept for masking, a problem otherwise. */
 function httpUrl(
   raw: string,
   input: string,
@@ -242,28 +236,13 @@ function httpUrl(
   secrets: string[],
   consequence: string,
 ): { url: URL; credentials: string | undefined } | undefined {
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    problems.push(`input ${input}: "${raw}" is not a URL; ${consequence}`);
+  const parsed = parseCredentialUrl(raw);
+  secrets.push(...parsed.secrets);
+  if (!parsed.ok) {
+    problems.push(`input ${input}: ${parsed.problem}; ${consequence}`);
     return undefined;
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    problems.push(`input ${input}: only http and https URLs work; ${consequence}`);
-    return undefined;
-  }
-  let credentials: string | undefined;
-  if (url.username || url.password) {
-    const user = decodeURIComponent(url.username);
-    const password = decodeURIComponent(url.password);
-    if (password) secrets.push(password);
-    secrets.push(Buffer.from(`${user}:${password}`).toString('base64'));
-    credentials = `${user}:${password}`;
-    url.username = '';
-    url.password = '';
-  }
-  return { url, credentials };
+  return parsed.value;
 }
 
 function parseRemoteWrite(
@@ -303,7 +282,7 @@ function parseRemoteWrite(
     queryUrl = deriveQueryUrl(url);
     if (!queryUrl)
       problems.push(
-        `input ${Inputs.RemoteWriteQueryUrl}: cannot tell where ${url} is queried (e.g. Thanos Receive is queried through Thanos Query); set it, or counters are carried instead of written`,
+        `input ${Inputs.RemoteWriteQueryUrl}: cannot tell where ${redactUrl(url)} is queried (e.g. Thanos Receive is queried through Thanos Query); set it, or counters are carried instead of written`,
       );
   }
   return Object.freeze({
@@ -335,7 +314,7 @@ function secretsOf(read: InputReader): string[] {
     if (header) secrets.push(header.replace(/^(Bearer|Basic)\s+/i, ''));
     if (!/^bearer\s+/i.test(auth) && auth.includes(':')) secrets.push(auth.slice(auth.indexOf(':') + 1));
   }
-  return secrets.filter((s) => s.length >= 4);
+  return maskable(secrets);
 }
 
 /** Reads the runner's environment. */
@@ -364,9 +343,9 @@ export function readConfig(read: InputReader, env: NodeJS.ProcessEnv): ConfigRes
   const runner = readRunnerContext(env);
 
   const modeRaw = read(Inputs.Mode).trim().toLowerCase() || 'track';
-  let mode: Mode = 'track';
-  if (modeRaw === 'track' || modeRaw === 'summary' || modeRaw === 'verify') mode = modeRaw;
-  else problems.push(`input ${Inputs.Mode}: "${modeRaw}" is not track, summary or verify; using track`);
+  let mode: Mode | undefined;
+  if ((MODES as readonly string[]).includes(modeRaw)) mode = modeRaw as Mode;
+  else problems.push(unknownModeProblem(read(Inputs.Mode)));
 
   const serviceInput = read(Inputs.Service).trim();
   const { rules, problems: mapProblems } = parseStageMap(read(Inputs.Stages), Inputs.Stages);
@@ -379,7 +358,7 @@ export function readConfig(read: InputReader, env: NodeJS.ProcessEnv): ConfigRes
       checkRunId = Number(checkRunRaw);
     else
       problems.push(
-        `input ${Inputs.CheckRunId}: "${checkRunRaw}" is not a job id; looking the job up instead`,
+        `input ${Inputs.CheckRunId}: ${quoteInput(checkRunRaw)} is not a job id; looking the job up instead`,
       );
   }
 
@@ -415,7 +394,7 @@ export function readConfig(read: InputReader, env: NodeJS.ProcessEnv): ConfigRes
         ? parseLiveInterval(read(Inputs.LiveIntervalSeconds), problems)
         : DEFAULT_LIVE_INTERVAL_SECONDS,
     runner,
-    secrets: Object.freeze(secrets.filter((v, i) => secrets.indexOf(v) === i)),
+    secrets: Object.freeze(maskable(secrets)),
   });
   return { config, problems };
 }

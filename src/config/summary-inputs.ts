@@ -1,8 +1,9 @@
 /**
  * Summary mode's own inputs (action.yml): read once into a frozen, typed
  * object built as one literal. A bad value falls back to its default with a
- * problem that names the input.
+ * problem that names the input (the value quoted on one line, bounded, URLs redacted). Never throws.
  */
+import { quoteInput } from '../util/safe-text.js';
 
 export interface SummaryInputs {
   /** The run to report; empty: the current run (GITHUB_RUN_ID). */
@@ -36,7 +37,7 @@ function numberInput(
   if (raw === '') return fallback;
   const n = Number(raw);
   if (Number.isFinite(n) && valid(n)) return n;
-  problems.push(`input ${name}: "${raw}" is not ${expected}; using ${fallback}`);
+  problems.push(`input ${name}: ${quoteInput(raw)} is not ${expected}; using ${fallback}`);
   return fallback;
 }
 
@@ -50,7 +51,7 @@ export function readSummaryInputs(
   let runId = rawRunId || fallbackRunId;
   if (runId !== '' && !/^\d+$/.test(runId)) {
     problems.push(
-      `input run-id: "${rawRunId}" is not a workflow run id; using the current run ${fallbackRunId || '(none)'}`,
+      `input run-id: ${quoteInput(rawRunId)} is not a workflow run id; using the current run ${fallbackRunId || '(none)'}`,
     );
     runId = fallbackRunId;
   }
@@ -58,7 +59,7 @@ export function readSummaryInputs(
   let history = SUMMARY_DEFAULTS.history;
   if (['false', 'no', '0', 'off'].includes(rawHistory)) history = false;
   else if (rawHistory !== '' && !['true', 'yes', '1', 'on'].includes(rawHistory))
-    problems.push(`input history: "${rawHistory}" is not true or false; using true`);
+    problems.push(`input history: ${quoteInput(rawHistory)} is not true or false; using true`);
   const inputs: SummaryInputs = Object.freeze({
     runId,
     history,

@@ -5,8 +5,10 @@
  * Credentials written into a URL are moved to an Authorization header and
  * returned as secrets to mask.
  */
+import { quoteInput } from '../util/safe-text.js';
 import type { HealthTarget } from '../verify/probe.js';
 import type { PrometheusTarget } from '../verify/prometheus.js';
+import { maskable, parseCredentialUrl } from './urls.js';
 
 export const VerifyInputs = {
   HealthUrls: 'health-urls',
@@ -45,27 +47,14 @@ interface ParsedUrl {
   readonly authorization: string | undefined;
 }
 
-/** An http(s) URL with its credentials moved out; a string saying what is wrong otherwise. */
+/** An http(s) URL with its credentials moved out (the shared parser); a string saying what is wrong otherwise. */
 function parseHttpUrl(raw: string, secrets: string[]): ParsedUrl | string {
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    return 'is not a URL';
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') return `is not http or https (${url.protocol})`;
-  let authorization: string | undefined;
-  if (url.username || url.password) {
-    const user = decodeURIComponent(url.username);
-    const password = decodeURIComponent(url.password);
-    const basic = Buffer.from(`${user}:${password}`).toString('base64');
-    if (password.length >= 4) secrets.push(password);
-    secrets.push(basic);
-    authorization = `Basic ${basic}`;
-    url.username = '';
-    url.password = '';
-  }
-  const display = `${url.origin}${url.pathname === '/' ? '' : url.pathname}${url.search ? '?…' : ''}`;
+  const parsed = parseCredentialUrl(raw);
+  secrets.push(...parsed.secrets);
+  if (!parsed.ok) return parsed.problem;
+  const { url, credentials, display } = parsed.value;
+  const authorization =
+    credentials === undefined ? undefined : `Basic ${Buffer.from(credentials).toString('base64')}`;
   return { url: url.toString(), display, authorization };
 }
 
@@ -85,7 +74,7 @@ function parseTargets(text: string, problems: string[], secrets: string[]): Heal
     const rawUrl = named ? entry.slice(eq + 1).trim() : entry;
     const parsed = parseHttpUrl(rawUrl, secrets);
     if (typeof parsed === 'string') {
-      problems.push(`${where}: "${rawUrl.replace(/\/\/[^/@]*@/, '//…@')}" ${parsed}; line skipped`);
+      problems.push(`${where}: ${parsed}; line skipped`);
       return;
     }
     if (targets.length >= MAX_HEALTH_URLS) {
@@ -109,7 +98,7 @@ function parseWindow(raw: string, problems: string[]): number {
   const match = /^(\d+(?:\.\d+)?)\s*s?$/.exec(text);
   if (!match) {
     problems.push(
-      `input ${VerifyInputs.WindowSeconds}: "${raw}" is not a number of seconds; using ${DEFAULT_WINDOW_SECONDS}`,
+      `input ${VerifyInputs.WindowSeconds}: ${quoteInput(raw)} is not a number of seconds; using ${DEFAULT_WINDOW_SECONDS}`,
     );
     return DEFAULT_WINDOW_SECONDS;
   }
@@ -129,7 +118,7 @@ function parseBoolean(raw: string, name: string, problems: string[]): boolean {
   if (v === '') return false;
   if (['true', 'yes', '1', 'on'].includes(v)) return true;
   if (['false', 'no', '0', 'off'].includes(v)) return false;
-  problems.push(`input ${name}: "${raw}" is not true or false; using false`);
+  problems.push(`input ${name}: ${quoteInput(raw)} is not true or false; using false`);
   return false;
 }
 
@@ -144,9 +133,7 @@ export function readVerifyConfig(read: Read): VerifyConfigResult {
   if (promRaw !== '') {
     const parsed = parseHttpUrl(promRaw, secrets);
     if (typeof parsed === 'string')
-      problems.push(
-        `input ${VerifyInputs.PrometheusUrl}: "${promRaw.replace(/\/\/[^/@]*@/, '//…@')}" ${parsed}; the error rate is not checked`,
-      );
+      problems.push(`input ${VerifyInputs.PrometheusUrl}: ${parsed}; the error rate is not checked`);
     else
       prometheus = Object.freeze({
         url: parsed.url.replace(/\/+$/, ''),
@@ -173,5 +160,5 @@ export function readVerifyConfig(read: Read): VerifyConfigResult {
     windowSeconds: parseWindow(read(VerifyInputs.WindowSeconds), problems),
     failOnUnhealthy: parseBoolean(read(VerifyInputs.FailOnUnhealthy), VerifyInputs.FailOnUnhealthy, problems),
   });
-  return { config, problems, secrets: secrets.filter((s, i) => secrets.indexOf(s) === i) };
+  return { config, problems, secrets: maskable(secrets) };
 }

@@ -3,7 +3,8 @@
  * @actions/core on a runner or by a recording fake in tests.
  */
 import * as core from '@actions/core';
-import type { Logger } from '../util/logger.js';
+import type { AnnotationProperties, Logger } from '../util/logger.js';
+import { safeLogText, singleLine } from '../util/safe-text.js';
 
 export interface ActionIO extends Logger {
   getInput(name: string): string;
@@ -17,8 +18,36 @@ export interface ActionIO extends Logger {
   appendSummary(markdown: string): Promise<void>;
 }
 
-/** The real runner, through @actions/core (file commands, workflow commands). */
-export const coreIO: ActionIO = {
+function safeProperties(p: AnnotationProperties | undefined): AnnotationProperties | undefined {
+  return p?.title === undefined ? p : { ...p, title: safeLogText(p.title) };
+}
+
+/**
+ * The edge every hook's text leaves through: log lines, annotations (message and title) and the
+ * failure message pass `safeLogText` (one line, no workflow command, URLs redacted), outputs
+ * `singleLine` (one line, no workflow command: a later `run:` that echoes an output must not print
+ * a command either). Idempotent, so wrapping twice costs nothing but time.
+ */
+export function safeIO(io: ActionIO): ActionIO {
+  return {
+    getInput: (name) => io.getInput(name),
+    getState: (name) => io.getState(name),
+    saveState: (name, value) => io.saveState(name, value),
+    setOutput: (name, value) => io.setOutput(name, singleLine(value)),
+    exportVariable: (name, value) => io.exportVariable(name, value),
+    setSecret: (value) => io.setSecret(value),
+    setFailed: (message) => io.setFailed(safeLogText(message)),
+    info: (message) => io.info(safeLogText(message)),
+    debug: (message) => io.debug(safeLogText(message)),
+    warning: (message, properties) => io.warning(safeLogText(message), safeProperties(properties)),
+    error: (message, properties) => io.error(safeLogText(message), safeProperties(properties)),
+    notice: (message, properties) => io.notice(safeLogText(message), safeProperties(properties)),
+    appendSummary: (markdown) => io.appendSummary(markdown),
+  };
+}
+
+/** The real runner, through @actions/core (file commands, workflow commands), behind {@link safeIO}. */
+export const coreIO: ActionIO = safeIO({
   getInput: (name) => core.getInput(name),
   getState: (name) => core.getState(name),
   saveState: (name, value) => core.saveState(name, value),
@@ -34,4 +63,4 @@ export const coreIO: ActionIO = {
   appendSummary: async (markdown) => {
     await core.summary.addRaw(markdown, true).write();
   },
-};
+});

@@ -15,6 +15,8 @@ export async function mainHook(ctx: HookContext): Promise<void> {
   const { config, io } = ctx;
   if (config.mode === 'summary') return runSummary(ctx);
   if (config.mode === 'verify') return runVerify(ctx);
+  // An unknown mode does nothing (the run wrapper says so); it is never taken for track mode.
+  if (config.mode !== 'track') return;
   // STATE_* holds what pre saved; what this process saves is not readable until post.
   const role = io.getState(State.Role) || (await startTrack(ctx));
   if (role === TRACK_ROLE_PASSIVE) {

@@ -2,13 +2,16 @@
  * Every hook runs through here: inputs are read once, secrets masked before
  * anything is printed, and any thrown value (Error or not) becomes a warning —
  * or, with `fail-on-error: true`, a failed step. Telemetry never breaks a
- * deployment unless the user asks it to.
+ * deployment unless the user asks it to. Every text the hook gives the runner
+ * goes through `safeIO` (one line, no workflow command, URLs redacted).
  */
-import { readConfig, type Config } from '../config/inputs.js';
+import { readConfig, unknownModeProblem, type Config } from '../config/inputs.js';
+import { Inputs } from '../config/constants.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
 import type { SpawnLike } from '../live/control.js';
-import type { ActionIO } from './io.js';
+import { safeLogText } from '../util/safe-text.js';
+import { safeIO, type ActionIO } from './io.js';
 
 export type HookName = 'pre' | 'main' | 'post';
 
@@ -20,8 +23,10 @@ export class Problems {
   readonly list: string[] = [];
   constructor(private readonly io: ActionIO) {}
   report(message: string): void {
-    this.list.push(message);
-    this.io.warning(message);
+    // Kept as the runner will show it: the list also feeds the summary's notes and setFailed.
+    const safe = safeLogText(message);
+    this.list.push(safe);
+    this.io.warning(safe);
   }
 }
 
@@ -63,11 +68,12 @@ function messageOf(error: unknown): string {
 export async function runHook(
   name: HookName,
   body: HookBody,
-  io: ActionIO,
+  rawIO: ActionIO,
   env: NodeJS.ProcessEnv = process.env,
   clock: Clock = systemClock,
   edges: Pick<HookContext, 'liveScript' | 'spawn'> = {},
 ): Promise<void> {
+  const io = safeIO(rawIO);
   let failOnError = false;
   let trackMode = true;
   const problems = new Problems(io);
@@ -76,13 +82,19 @@ export async function runHook(
     failOnError = config.failOnError;
     trackMode = config.mode === 'track';
     for (const secret of config.secrets) io.setSecret(secret);
-    // Inputs are read in every phase; their problems are said once per instance (pre, or
-    // main when pre did not run), not three times.
-    if (io.getState(INPUTS_CHECKED_STATE) !== '1') {
-      for (const p of inputProblems) problems.report(p);
-      if (name !== 'post') io.saveState(INPUTS_CHECKED_STATE, '1');
+    if (config.mode === undefined) {
+      // A typo (`mode: sumary`) must not record a fake deployment in track mode: nothing is done,
+      // and every phase says so (and fails with fail-on-error: nothing was tracked to protect).
+      problems.report(unknownModeProblem(io.getInput(Inputs.Mode)));
+    } else {
+      // Inputs are read in every phase; their problems are said once per instance (pre, or
+      // main when pre did not run), not three times.
+      if (io.getState(INPUTS_CHECKED_STATE) !== '1') {
+        for (const p of inputProblems) problems.report(p);
+        if (name !== 'post') io.saveState(INPUTS_CHECKED_STATE, '1');
+      }
+      await body({ config, io, clock, env, problems, ...edges });
     }
-    await body({ config, io, clock, env, problems, ...edges });
   } catch (error) {
     problems.report(`deployment-observability ${name}: ${messageOf(error)}`);
   }

@@ -4,6 +4,7 @@
  * are folded into one.
  */
 import type { DeploymentResult } from '../model/deployment.js';
+import { knownErrorType } from '../model/error-types.js';
 import { formatDuration } from '../model/timing.js';
 
 export interface Annotation {
@@ -22,7 +23,7 @@ export function deploymentAnnotations(d: DeploymentResult, service: string): Ann
       title: d.failedStage
         ? `Deployment failed at ${d.failedStage.stage} (${d.failedStage.service})`
         : `Deployment of ${service} failed`,
-      message: `${d.failureMessage ?? 'The deployment failed'}. Error type: ${d.errorType ?? 'unknown'}.`,
+      message: `${d.failureMessage ?? 'The deployment failed'}. Error type: ${knownErrorType(d.errorType) ?? 'unknown'}.`,
     });
   }
   const slow = d.stages.filter((s) => s.slow);

@@ -1,7 +1,13 @@
-/** The contract's outputs of a tracked deployment, set by post (and by a later instance's main). */
+/**
+ * The contract's outputs of a tracked deployment, set by post (and by a later instance's main).
+ * Every value is one line that cannot be a workflow command (a later `run:` may echo it), and
+ * `error-type` is one of the error types: a step's report cannot put anything else there.
+ */
 import { Outputs } from '../config/constants.js';
+import { knownErrorType } from '../model/error-types.js';
 import type { DeploymentResult } from '../model/deployment.js';
 import { toIso } from '../model/timing.js';
+import { singleLine } from '../util/safe-text.js';
 
 export interface OutputSink {
   setOutput(name: string, value: string): void;
@@ -23,15 +29,16 @@ export function stagesJson(deployment: DeploymentResult): string {
 }
 
 export function setDeploymentOutputs(
-  io: OutputSink,
+  sink: OutputSink,
   deployment: DeploymentResult,
   deploymentId: string,
   metricsFile: string,
 ): void {
+  const io: OutputSink = { setOutput: (name, value) => sink.setOutput(name, singleLine(value)) };
   io.setOutput(Outputs.DeploymentId, deploymentId);
   io.setOutput(Outputs.Status, deployment.status);
   io.setOutput(Outputs.FailedStage, deployment.failedStage?.stage ?? '');
-  io.setOutput(Outputs.ErrorType, deployment.errorType ?? '');
+  io.setOutput(Outputs.ErrorType, knownErrorType(deployment.errorType) ?? '');
   io.setOutput(Outputs.DurationSeconds, String(deployment.durationSeconds));
   io.setOutput(Outputs.MetricsFile, metricsFile);
   io.setOutput(Outputs.StagesJson, stagesJson(deployment));

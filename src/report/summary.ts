@@ -5,7 +5,8 @@
  */
 import type { DeploymentResult, StageResult } from '../model/deployment.js';
 import { formatDuration } from '../model/timing.js';
-import { cell, code, mermaidText } from './markdown.js';
+import { knownErrorType } from '../model/error-types.js';
+import { cell, code, link, markdownLine, mermaidText } from './markdown.js';
 
 export interface DeliveryLine {
   readonly ok: boolean;
@@ -19,7 +20,10 @@ export interface TrackSummaryInput {
   readonly service: string;
   readonly branch: string;
   readonly runUrl: string | undefined;
-  /** Where the metrics went (Pushgateway groups, metrics file, carried counts). */
+  /**
+   * Where the metrics went (Pushgateway groups, metrics file, carried counts). Text with `code`
+   * in backticks; the rest (a receiver's error body) is escaped when rendered.
+   */
   readonly delivery: readonly DeliveryLine[];
   /** What live tracking did (one line), when it ran or was turned off. */
   readonly live?: string;
@@ -37,16 +41,53 @@ function statusIcon(stage: StageResult): string {
   return '✅ success';
 }
 
+const HOUR_SECONDS = 3_600;
+/** A day, in seconds: up to it, gantt times are `HH:mm:ss` from the deployment's first start. */
+const DAY_SECONDS = 86_400;
+
+/**
+ * Gantt times as Mermaid reads them: seconds from the first stage's start written as a clock time,
+ * `HH:mm:ss` (Mermaid parses it as that time of the viewer's day and draws the axis in the same
+ * zone, so the axis shows elapsed time, `mm:ss` under an hour). Mermaid 11.12 and later draw every
+ * bar of `dateFormat X` (Unix seconds) from 0, while 10.x and 11.11 drew them right; this form draws
+ * the same on all of them (__tests__/e2e/render.e2e.test.ts). A deployment of a day or more
+ * (self-hosted runners) is dated from 2000-01-01 instead, with the day of the month on the axis.
+ */
+function ganttClock(spanSeconds: number): {
+  dateFormat: string;
+  axisFormat: string;
+  at: (s: number) => string;
+} {
+  if (spanSeconds < DAY_SECONDS) {
+    const two = (n: number): string => String(n).padStart(2, '0');
+    return {
+      dateFormat: 'HH:mm:ss',
+      axisFormat: spanSeconds < HOUR_SECONDS ? '%M:%S' : '%H:%M',
+      at: (s) => `${two(Math.floor(s / 3600))}:${two(Math.floor(s / 60) % 60)}:${two(s % 60)}`,
+    };
+  }
+  return {
+    dateFormat: 'YYYY-MM-DD HH:mm:ss',
+    axisFormat: '%d %H:%M',
+    at: (s) => new Date(Date.UTC(2000, 0, 1) + s * 1000).toISOString().slice(0, 19).replace('T', ' '),
+  };
+}
+
 function gantt(input: TrackSummaryInput): string {
   const stages = input.deployment.stages.slice(0, 30);
   if (stages.length === 0) return '';
   const origin = Math.min(...stages.map((s) => s.startedAt));
+  const times = stages.map((stage) => {
+    const start = Math.round((stage.startedAt - origin) / 1000);
+    return { start, end: Math.max(start + 1, Math.round((stage.completedAt - origin) / 1000)) };
+  });
+  const clock = ganttClock(Math.max(...times.map((t) => t.end)));
   const lines = [
     '```mermaid',
     'gantt',
     `  title ${mermaidText(`${input.service} deployment ${input.deploymentId}`)}`,
-    '  dateFormat X',
-    '  axisFormat %H:%M:%S',
+    `  dateFormat ${clock.dateFormat}`,
+    `  axisFormat ${clock.axisFormat}`,
   ];
   // Name each section once: repeated section names misplace labels in GitHub's Mermaid
   // (docs/platform.md, "Network and rendering").
@@ -54,13 +95,13 @@ function gantt(input: TrackSummaryInput): string {
   let n = 0;
   for (const service of services) {
     lines.push(`  section ${mermaidText(service)}`);
-    for (const stage of stages.filter((s) => s.service === service)) {
-      const start = Math.round((stage.startedAt - origin) / 1000);
-      const end = Math.max(start + 1, Math.round((stage.completedAt - origin) / 1000));
+    for (const [i, stage] of stages.entries()) {
+      if (stage.service !== service) continue;
+      const { start, end } = times[i]!;
       const tags = [stage.status === 'failure' ? 'crit' : stage.slow ? 'active' : 'done', `s${n++}`].join(
         ', ',
       );
-      lines.push(`  ${mermaidText(stage.stage)} :${tags}, ${start}, ${end}`);
+      lines.push(`  ${mermaidText(stage.stage)} :${tags}, ${clock.at(start)}, ${clock.at(end)}`);
     }
   }
   lines.push('```');
@@ -80,7 +121,7 @@ export function renderTrackSummary(input: TrackSummaryInput): string {
     d.totalThresholdSeconds !== undefined
       ? `${formatDuration(d.durationSeconds)} of ${formatDuration(d.totalThresholdSeconds)} allowed${d.slow ? ' 🐢 **over the SLO**' : ''}`
       : formatDuration(d.durationSeconds);
-  const run = input.runUrl ? ` · [run](${input.runUrl})` : '';
+  const run = input.runUrl ? ` · ${link('run', input.runUrl)}` : '';
   out.push(
     `Deployment ${code(input.deploymentId)} · ${total} · branch ${code(input.branch || 'unknown')}${run}`,
     '',
@@ -114,7 +155,7 @@ export function renderTrackSummary(input: TrackSummaryInput): string {
     out.push(
       `- **Stage:** ${d.failedStage ? `${cell(d.failedStage.stage)} (${cell(d.failedStage.service)})` : 'none of the mapped stages'}`,
     );
-    out.push(`- **Error type:** ${code(d.errorType ?? 'unknown')}`);
+    out.push(`- **Error type:** ${code(knownErrorType(d.errorType) ?? 'unknown')}`);
     if (d.failureMessage) out.push(`- **Message:** ${cell(d.failureMessage, 400)}`);
     if (d.rollback)
       out.push(`- **Rollback:** ran, ${d.rollback.status} (${formatDuration(d.rollback.durationSeconds)})`);
@@ -122,8 +163,8 @@ export function renderTrackSummary(input: TrackSummaryInput): string {
   }
 
   out.push('### Metrics', '');
-  if (input.live) out.push(`- 📡 ${input.live}`);
-  for (const line of input.delivery) out.push(`- ${line.ok ? '✔' : '⚠️'} ${line.text}`);
+  if (input.live) out.push(`- 📡 ${markdownLine(input.live)}`);
+  for (const line of input.delivery) out.push(`- ${line.ok ? '✔' : '⚠️'} ${markdownLine(line.text)}`);
   out.push('');
   if (input.notes.length > 0) {
     out.push('<details><summary>Notes</summary>', '');

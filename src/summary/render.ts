@@ -5,7 +5,7 @@
  * {@link MAX_TABLE_ROWS} rows, charts a fixed number of points.
  */
 import { TIME_TO_DEPLOY_BUCKETS } from '../metrics/definitions.js';
-import { cell, code } from '../report/markdown.js';
+import { cell, codeCell, link } from '../report/markdown.js';
 import { TTD_TARGETS, type DoraLevel, type SummaryFigures } from './figures.js';
 import type { RunRecord } from './record.js';
 
@@ -84,7 +84,7 @@ export function renderJobSummary(c: SummaryContext): string {
   const b = f.budget;
   const icon = r.conclusion === 'success' ? '✅' : r.conclusion === 'failure' ? '❌' : '⚪';
   const lines: string[] = [
-    `## ${icon} Deployment observability: ${cell(c.workflow)} run ${c.runUrl ? `[${r.runId}](${c.runUrl})` : r.runId}` +
+    `## ${icon} Deployment observability: ${cell(c.workflow)} run ${c.runUrl ? link(String(r.runId), c.runUrl) : r.runId}` +
       (r.attempt > 1 ? ` (attempt ${r.attempt})` : ''),
     '',
     ...c.notes.map((n) => `> [!NOTE]\n> ${cell(n, 400)}\n`),
@@ -96,7 +96,7 @@ export function renderJobSummary(c: SummaryContext): string {
     '',
     '| Conclusion | Branch | Time to deploy | Queue | Duration | Failed stage |',
     '| --- | --- | --- | --- | --- | --- |',
-    `| ${cell(r.conclusion)} | ${cell(r.branch)}${c.pullRequest ? ` (PR #${c.pullRequest})` : ''} | ${formatSeconds(r.ttdSeconds)} | ${formatSeconds(r.queueSeconds)} | ${formatSeconds(r.durationSeconds)} | ${r.failedStage ? code(r.failedStage) : '–'} |`,
+    `| ${cell(r.conclusion)} | ${cell(r.branch)}${c.pullRequest ? ` (PR #${c.pullRequest})` : ''} | ${formatSeconds(r.ttdSeconds)} | ${formatSeconds(r.queueSeconds)} | ${formatSeconds(r.durationSeconds)} | ${r.failedStage ? codeCell(r.failedStage) : '–'} |`,
     '',
   ];
   if (r.jobs.length > 0) {
@@ -137,7 +137,7 @@ export function renderJobSummary(c: SummaryContext): string {
     lines.push('| Error type | Failures | Failed stages |', '| --- | --: | --- |');
     for (const cause of f.causes.slice(0, MAX_TABLE_ROWS))
       lines.push(
-        `| ${cell(cause.errorType)} | ${cause.count} | ${cause.stages.map((s) => code(s, 80)).join(', ')} |`,
+        `| ${cell(cause.errorType)} | ${cause.count} | ${cause.stages.map((s) => codeCell(s, 80)).join(', ')} |`,
       );
     lines.push('');
   }

@@ -2,7 +2,9 @@
  * Every network call of the action goes through here: a per-attempt timeout,
  * bounded retries with backoff, `retry-after` / `x-ratelimit-reset` honoured
  * (GitHub's rate limits: docs/platform.md, "The REST API"), and an overall deadline so telemetry never
- * holds a deployment up.
+ * holds a deployment up. Redirects are never followed: fetch would re-send the body and every
+ * header but `Authorization` (a tenant id, an API key in a custom header) to wherever a `Location`
+ * points (docs/platform.md, "Network and rendering"); a 3xx is an error naming only the target's origin.
  */
 import type { Clock } from './clock.js';
 
@@ -87,6 +89,21 @@ export function requestedWaitMs(headers: Headers, now: number): number | undefin
   return undefined;
 }
 
+/** Where a redirect points, as its origin only (a path or query could hold a token). */
+export function redirectTarget(location: string | null, base: string): string {
+  if (!location) return 'no Location';
+  try {
+    return new URL(location, base).origin;
+  } catch {
+    return 'an unreadable Location';
+  }
+}
+
+/** 3xx answers that send the client elsewhere (304 Not Modified is an answer, not a redirect). */
+function isRedirect(status: number): boolean {
+  return status >= 300 && status < 400 && status !== 304;
+}
+
 function snippet(text: string): string {
   const oneLine = text.replace(/\s+/g, ' ').trim();
   return oneLine.length > MAX_BODY_IN_MESSAGE ? `${oneLine.slice(0, MAX_BODY_IN_MESSAGE)}…` : oneLine;
@@ -121,7 +138,17 @@ export async function request(
         headers: req.headers,
         body: req.body,
         signal: AbortSignal.timeout(timeoutMs),
+        redirect: 'manual',
       });
+      if (isRedirect(response.status)) {
+        // Not retried: the next attempt would be redirected the same way.
+        await response.body?.cancel().catch(() => undefined);
+        throw new HttpError(
+          `${req.what} failed: HTTP ${response.status} redirect to ${redirectTarget(response.headers.get('location'), req.url)}, not followed (a redirect would carry the request's credentials and body there); configure the final URL`,
+          response.status,
+          undefined,
+        );
+      }
       const text = await response.text();
       if (!(req.retryOn ?? retryable)(response.status, response.headers)) {
         return { status: response.status, headers: response.headers, text };
@@ -139,6 +166,7 @@ export async function request(
         waitMs = Math.max(asked, 0);
       }
     } catch (error) {
+      if (error instanceof HttpError) throw error; // a redirect: final
       const e = error as Error & { cause?: { code?: string; message?: string } };
       if (e.name === 'TimeoutError' || e.name === 'AbortError')
         lastProblem = `no answer within ${timeoutMs} ms`;

@@ -3,7 +3,7 @@
  * timeline, the error-rate series (a small Mermaid `xychart-beta`, which
  * GitHub's Mermaid renders — docs/platform.md), and where the metrics went. Pure.
  */
-import { cell, code } from '../report/markdown.js';
+import { cell, code, codeCell, markdownLine } from '../report/markdown.js';
 import type { DeliveryLine } from '../report/summary.js';
 import type { Decision } from './decision.js';
 import { formatMs, type VerifySchedule } from './schedule.js';
@@ -122,7 +122,7 @@ function probeTotals(input: VerifySummaryInput): string[] {
       .sort((a, b) => a.at - b.at);
     const last = probes[probes.length - 1];
     out.push(
-      `| ${cell(t.name, 40)} ${code(t.display, 100)} | ${probes.length} | ${probes.filter((p) => p.status === 'unhealthy').length} | ${
+      `| ${cell(t.name, 40)} ${codeCell(t.display, 100)} | ${probes.length} | ${probes.filter((p) => p.status === 'unhealthy').length} | ${
         probes.filter((p) => p.status === 'degraded').length
       } | ${last ? last.status : '—'} | ${last ? `${Math.round(last.latencyMs)} ms` : '—'} |`,
     );
@@ -163,7 +163,12 @@ export function renderVerifySummary(input: VerifySummaryInput): string {
     if (chart) out.push(chart);
   }
   if (input.delivery.length > 0) {
-    out.push('### Metrics', '', ...input.delivery.map((l) => `- ${l.ok ? '✅' : '⚠️'} ${l.text}`), '');
+    out.push(
+      '### Metrics',
+      '',
+      ...input.delivery.map((l) => `- ${l.ok ? '✅' : '⚠️'} ${markdownLine(l.text)}`),
+      '',
+    );
   }
   if (input.notes.length > 0) {
     out.push('### Notes', '', ...input.notes.slice(0, 20).map((n) => `- ${cell(n, 400)}`), '');
