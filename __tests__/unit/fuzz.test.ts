@@ -1,7 +1,8 @@
 /**
  * Property tests (fast-check) of the parsers that read user input and of the
  * text the action writes: the stage map, DEPLOY_METRICS_FILE, label escaping and
- * Pushgateway grouping paths, remote-write requests. Never throws; every problem names its line; every
+ * Pushgateway grouping paths, remote-write requests, URL inputs with credentials and
+ * remote-write headers. Never throws; every problem names its line; every
  * exposition the action would write is accepted by a real parser (`promtool`).
  */
 import { describe, expect, test } from '@jest/globals';
@@ -10,16 +11,24 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
+import { parseHeaders, readConfig } from '../../src/config/inputs.js';
+import { parseCredentialUrl } from '../../src/config/urls.js';
+import { readVerifyConfig } from '../../src/config/verify-inputs.js';
 import { parseExpositionLine, renderExposition } from '../../src/metrics/exposition.js';
 import { groupPath } from '../../src/metrics/pushgateway.js';
 import { metricByName } from '../../src/metrics/definitions.js';
-import { parseReportedMetrics } from '../../src/metrics/reported.js';
+import {
+  MAX_COUNTER_INCREMENT,
+  MAX_REPORTED_SERIES,
+  parseReportedMetrics,
+} from '../../src/metrics/reported.js';
 import { mergeUpdates } from '../../src/metrics/series.js';
 import { finishUpdates, type TrackContext } from '../../src/metrics/track.js';
 import type { DeploymentResult } from '../../src/model/deployment.js';
-import { parseStageMap } from '../../src/model/stage-map.js';
+import { matchStage, parseStageMap, prepareStageRules } from '../../src/model/stage-map.js';
 import { MAX_SAMPLE_AGE_MS, toWriteRequest } from '../../src/remote-write/series.js';
 import { decodeWriteRequest, encodeWriteRequest } from '../../src/remote-write/wire.js';
+import { redactUrl } from '../../src/util/safe-text.js';
 import { stage, T0 } from './builders.js';
 
 /** Characters that matter to the parsers, mixed with arbitrary unicode. */
@@ -86,6 +95,93 @@ describe('stage map parser', () => {
         expect(parsed.rules.length + parsed.problems.length).toBe(meaningful);
       }),
       { numRuns: 1000 },
+    );
+  });
+});
+
+/** Regex pieces that make backtracking blow up when put together the wrong way. */
+const REGEX_PIECES = [
+  '(',
+  ')',
+  '(?:',
+  '(?=',
+  '+',
+  '*',
+  '?',
+  '{2,}',
+  '{1,3}',
+  '|',
+  '\\w',
+  '\\s',
+  '\\d',
+  '.',
+  'a',
+  ' ',
+  '[a-z]',
+  '^',
+  '$',
+  '\\1',
+  'Deploy',
+];
+const regexSource = fc
+  .array(fc.constantFrom(...REGEX_PIECES), { minLength: 1, maxLength: 14 })
+  .map((parts) => parts.join(''));
+/** Step names that hurt: long runs of one character ending in one that fails the match. */
+const hostileName = fc.oneof(
+  fc.string({ unit: 'grapheme', maxLength: 30 }),
+  fc
+    .tuple(
+      fc.constantFrom('a', ' ', 'Deploy ', 'a ', '1'),
+      fc.integer({ min: 10, max: 700 }),
+      fc.constantFrom('!', '', 'b'),
+    )
+    .map(([unit, n, end]) => `${unit.repeat(n)}${end}`.slice(0, 2000)),
+);
+
+describe('stage map: parse and match are bounded in time, whatever the map and the step names', () => {
+  test('never throws; refused or not, every map answers for every step within a generous bound', () => {
+    const budget = { matchTimeoutMs: 100, startupTimeoutMs: 5000, totalMs: 400 };
+    let slowest = 0;
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(regexSource, fc.constantFrom('', 'i', 'u', 's')), { minLength: 1, maxLength: 4 }),
+        fc.array(hostileName, { minLength: 1, maxLength: 6 }),
+        (patterns, names) => {
+          const text = patterns.map(([src, flags], i) => `/${src}/${flags} => api/s${i}`).join('\n');
+          const started = performance.now();
+          const parsed = parseStageMap(text, 'stages', { budget });
+          for (const problem of parsed.problems) expect(problem).toMatch(/^input stages, line \d+ /);
+          const dropped = prepareStageRules(parsed.rules, names);
+          for (const problem of dropped) expect(problem).toMatch(/^input stages, line \d+ /);
+          for (const name of names) matchStage(parsed.rules, name);
+          const ms = performance.now() - started;
+          slowest = Math.max(slowest, ms);
+          // The map's time bound (400 ms) plus worker starts, with room for a loaded machine.
+          expect(ms).toBeLessThan(4000);
+        },
+      ),
+      { numRuns: 150 },
+    );
+    expect(slowest).toBeLessThan(4000);
+  }, 120_000);
+
+  test('patterns the static check accepts and runs in-process never take long on a 2,000-character name', () => {
+    // No sandbox: only "simple" patterns (no quantifier, alternation or back-reference) run in-process.
+    fc.assert(
+      fc.property(
+        fc.array(fc.constantFrom('a', ' ', '\\w', '\\s', '.', '[a-z]', '^', '$', '(?=a)', '(a)', 'Deploy'), {
+          minLength: 1,
+          maxLength: 40,
+        }),
+        hostileName,
+        (parts, name) => {
+          const parsed = parseStageMap(`/${parts.join('')}/i => api/x`);
+          const started = performance.now();
+          for (const rule of parsed.rules) rule.matches(name);
+          expect(performance.now() - started).toBeLessThan(200);
+        },
+      ),
+      { numRuns: 500 },
     );
   });
 });
@@ -195,6 +291,71 @@ describe('DEPLOY_METRICS_FILE parser', () => {
     // Every document as pushed (one per group), checked in a few shell calls.
     for (let i = 0; i < documents.length; i += 250) checkMany(documents.slice(i, i + 250));
   }, 20_000);
+});
+
+describe('DEPLOY_METRICS_FILE parser: hostile files', () => {
+  const longToken = fc
+    .tuple(fc.constantFrom('z', '9', '"', '{', 'a_', '\\', 'é'), fc.integer({ min: 1, max: 6000 }))
+    .map(([c, n]) => c.repeat(n));
+  const hostileLine = fc.oneof(
+    reportLine,
+    fc.tuple(metricName, longToken).map(([n, t]) => `${n} 1 ${t}`),
+    fc.tuple(longToken, longToken).map(([a, b]) => `${a}{${b}="1"} 1`),
+    fc.tuple(metricName, longToken).map(([n, t]) => `${n} ${t}`),
+    fc.integer({ min: 0, max: 5000 }).map((i) => `x_total{service="svc-${i}"} 1`),
+    fc.integer({ min: 0, max: 5000 }).map((i) => `y_gauge{i="${i}"} 1`),
+    fc.constantFrom(
+      'deployment_rollback_total{reason="x",status="success"} 1e300',
+      'c_total 999999',
+      'c_total 2',
+    ),
+  );
+
+  test('never throws, within a generous time; bounded messages; only allowed services; series and counters capped', () => {
+    fc.assert(
+      fc.property(
+        fc.array(hostileLine, { maxLength: 60 }),
+        fc.integer({ min: 0, max: 1500 }),
+        (lines, extra) => {
+          // Sometimes a file far past the series limit.
+          const text = [...lines, ...Array.from({ length: extra }, (_, i) => `bulk_total{i="${i}"} 1`)].join(
+            '\n',
+          );
+          const started = performance.now();
+          const r = parseReportedMetrics(text, 'DEPLOY_METRICS_FILE /tmp/m.prom', {
+            services: new Set(['api', 'web']),
+            service: 'api',
+          });
+          expect(performance.now() - started).toBeLessThan(2000);
+          for (const p of r.problems) {
+            expect(p).toMatch(/^DEPLOY_METRICS_FILE \/tmp\/m\.prom line \d+: .*; line skipped(, and .*)?$/s);
+            expect(p.length).toBeLessThan(900);
+          }
+          expect(r.series.length).toBeLessThanOrEqual(MAX_REPORTED_SERIES);
+          // Plain checks over every series (one expect each run: expect is slow in a loop).
+          const bad = r.series.filter(
+            (x) =>
+              !Number.isFinite(x.value) ||
+              !['api', 'web'].includes(x.labels.service ?? 'api') ||
+              (x.definition.type === 'counter' && x.value > MAX_COUNTER_INCREMENT),
+          );
+          expect(bad).toEqual([]);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  }, 60_000);
+
+  test('10,000 lines of 100 characters each parse within a second or so', () => {
+    const text = Array.from(
+      { length: 10_000 },
+      (_, i) => `m${i % 50}{a="${'x'.repeat(70)}",i="${i}"} ${i}`,
+    ).join('\n');
+    const started = performance.now();
+    const r = parseReportedMetrics(text, 'f', { services: new Set(['api']), service: 'api' });
+    expect(performance.now() - started).toBeLessThan(3000);
+    expect(r.series).toHaveLength(MAX_REPORTED_SERIES);
+  });
 });
 
 /** Lint findings promtool makes on the contract's fixed names (as in e2e/helpers.ts). */
@@ -411,6 +572,119 @@ describe('remote-write requests', () => {
         },
       ),
       { numRuns: 500 },
+    );
+  });
+});
+
+describe('URL inputs with credentials, and remote-write-headers', () => {
+  /**
+   * Secrets from an alphabet the rest of a URL and the action's messages do not use: upper case,
+   * digits and every character that matters to a URL parser (a `%` that does not decode, `/`, `?`,
+   * `#`, `@`, `:` and a space), with at least one letter so that no message can hold it by chance.
+   */
+  const secretText = fc
+    .array(fc.constantFrom(...'ABCDEFGHJKLMNPQRSTUVWXYZ0123456789%/?#@:!$&()*+,;= '.split('')), {
+      minLength: 6,
+      maxLength: 24,
+    })
+    .map((chars) => chars.join(''))
+    .filter((s) => /[A-Z]/.test(s) && s.trim() === s);
+  const lower = (max: number): fc.Arbitrary<string> =>
+    fc
+      .array(fc.constantFrom(...'abcdefghijklmnopqrstuvwxyz-.'.split('')), { maxLength: max })
+      .map((c) => c.join(''));
+  const url = fc
+    .record({
+      scheme: fc.constantFrom('http', 'https', 'ftp', 'HTTP', ''),
+      user: lower(8),
+      password: secretText,
+      host: fc.oneof(lower(12), fc.constantFrom('pg:9091', 'pg:x', '[::1', 'h ost', '')),
+      path: fc.oneof(
+        lower(10).map((p) => `/${p}`),
+        fc.constant(''),
+      ),
+      querySecret: secretText,
+      extra: fc.oneof(fc.constant(''), messy(4)),
+    })
+    .map((u) => ({
+      ...u,
+      raw: `${u.scheme}${u.scheme ? '://' : ''}${u.user}:${u.password}@${u.host}${u.path}?api_key=${u.querySecret}${u.extra}`,
+    }));
+
+  test('the URL parser and every input that reads a URL: never throw, no message holds the password or a query secret', () => {
+    fc.assert(
+      fc.property(url, (u) => {
+        const leaks = (text: string): boolean => text.includes(u.password) || text.includes(u.querySecret);
+        const parsed = parseCredentialUrl(u.raw);
+        if (!parsed.ok) expect(leaks(parsed.problem)).toBe(false);
+        else {
+          expect(leaks(parsed.value.display)).toBe(false);
+          if (parsed.value.credentials !== undefined) {
+            const [user, ...rest] = parsed.value.credentials.split(':');
+            expect(parsed.secrets).toContain(Buffer.from(`${user}:${rest.join(':')}`).toString('base64'));
+          }
+        }
+        expect(leaks(redactUrl(u.raw))).toBe(false);
+        const track = readConfig(
+          (name) =>
+            ({
+              'pushgateway-url': u.raw,
+              'remote-write-url': u.raw,
+              'remote-write-query-url': u.raw,
+            })[name] ?? '',
+          {},
+        );
+        const verify = readVerifyConfig(
+          (name) =>
+            ({
+              'health-urls': `api=${u.raw}\n${u.raw}`,
+              'prometheus-url': u.raw,
+              'error-rate-query': 'vector(0)',
+            })[name] ?? '',
+        );
+        for (const message of [...track.problems, ...verify.problems]) expect(leaks(message)).toBe(false);
+        for (const target of verify.config.targets) expect(leaks(target.display)).toBe(false);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  test('parseHeaders: never throws; a message never holds a header value; secret-named headers are masked', () => {
+    const name = fc.oneof(
+      fc.constantFrom(
+        'x-api-key',
+        'X-Scope-OrgID',
+        'authorization',
+        'content-type',
+        'x-token',
+        'bad name',
+        '',
+      ),
+      lower(10),
+    );
+    const line = fc.oneof(
+      fc.record({ name, value: secretText }).map((h) => ({ ...h, text: `${h.name}: ${h.value}` })),
+      fc.record({ name, value: secretText }).map((h) => ({ ...h, text: `${h.name}${h.value}` })),
+      messy(6).map((text) => ({ name: '', value: '', text })),
+    );
+    fc.assert(
+      fc.property(fc.array(line, { maxLength: 8 }), fc.constantFrom('\n', '\r\n'), (lines, eol) => {
+        const problems: string[] = [];
+        const secrets: string[] = [];
+        const headers = parseHeaders(
+          lines.map((l) => l.text).join(eol),
+          'remote-write-headers',
+          problems,
+          secrets,
+        );
+        for (const l of lines.filter((x) => x.value !== ''))
+          for (const p of problems) expect(p.includes(l.value)).toBe(false);
+        for (const [headerName, value] of Object.entries(headers)) {
+          expect(headerName).toBe(headerName.toLowerCase());
+          if (/auth|token|key|secret|passw|cookie/i.test(headerName)) expect(secrets).toContain(value);
+        }
+      }),
+      { numRuns: 1000 },
     );
   });
 });

@@ -162,7 +162,7 @@ function fakePushgateway(
   groupFamilies: Record<string, unknown>,
   opts: { readStatus?: number; pushStatus?: number } = {},
 ) {
-  const posts: { url: string; body: string }[] = [];
+  const posts: { url: string; body: string; method: string }[] = [];
   const fetch: FetchLike = async (url, init) => {
     if ((init.method ?? 'GET') === 'GET') {
       const body = {
@@ -177,7 +177,7 @@ function fakePushgateway(
       };
       return new Response(JSON.stringify(body), { status: opts.readStatus ?? 200 });
     }
-    posts.push({ url, body: String(init.body) });
+    posts.push({ url, body: String(init.body), method: init.method ?? 'GET' });
     return new Response(opts.pushStatus === 400 ? 'invalid' : '', { status: opts.pushStatus ?? 200 });
   };
   return { fetch, posts };
@@ -388,6 +388,150 @@ describe('publishGroups', () => {
     });
     expect(out?.pushed).toBe(true);
     expect(pg.posts).toHaveLength(1);
+  });
+});
+
+describe('groups and plans a hostile job could make', () => {
+  const pgClient = (clock: Clock, fetch: FetchLike): PushgatewayClient =>
+    new PushgatewayClient(
+      { url: 'http://pg:9091', authorization: undefined, job: 'deployment' },
+      clock,
+      fetch,
+    );
+  const options = (clock: Clock, client: MetricsSink, store: CarryStore) => ({
+    client,
+    store,
+    deploymentId: '2',
+    deadline: T0 + 25_000,
+    clock,
+    logger: new RecordingLogger(),
+    cumulative: true,
+    replaceGroup: true,
+  });
+  const inProgressOfWeb = {
+    deployment_in_progress: {
+      type: 'GAUGE',
+      metrics: [
+        { labels: { ...gl, deployment_id: '99', branch: 'main', triggered_by: 'manual' }, value: '1' },
+      ],
+    },
+  };
+
+  test('replaceGroup: the job’s own group is PUT whole; a plan with replaceGroup false is POSTed, the group’s other gauges stay', async () => {
+    const clock = new FakeClock(T0);
+    const pg = fakePushgateway(inProgressOfWeb);
+    const client = pgClient(clock, pg.fetch);
+    const note = u(
+      { ...METRICS.stageDuration, name: 'api_note', labels: ['environment', 'deployment_id', 'service'] },
+      { environment: 'production', deployment_id: '2', service: 'api' },
+      1,
+    );
+    await publishGroups(
+      [{ key: key('api'), updates: [note], replaceGroup: false }],
+      options(clock, client, new MemoryStore()),
+    );
+    await publishGroups([{ key: key('api'), updates: [note] }], options(clock, client, new MemoryStore()));
+    expect(pg.posts.map((p) => p.method)).toEqual(['POST', 'PUT']);
+    // The POST carries only what this job writes: the other deployment's in-progress gauge is not in it,
+    // so the Pushgateway keeps it; the PUT (own group) drops it as an earlier deployment's.
+    expect(samples(pg.posts[0]?.body ?? '').map((s) => s.name)).not.toContain('deployment_in_progress');
+  });
+
+  test.each([
+    ['NaN', 'NaN'],
+    ['1e400 (read as +Inf)', '1e400'],
+    ['banana', 'banana'],
+    ['+Inf', '+Inf'],
+    ['a value past 2^53', '1e300'],
+  ])(
+    'a counter holding %s in the group: no counter pushed (never NaN/Inf), gauges POSTed, counts carried, a problem naming it',
+    async (_what, value) => {
+      const clock = new FakeClock(T0);
+      const store = new MemoryStore();
+      const pg = fakePushgateway({
+        deployment_runs_total: {
+          type: 'COUNTER',
+          metrics: [{ labels: { ...gl, status: 'success' }, value }],
+        },
+      });
+      const [out] = await publishGroups(
+        [{ key: key('api'), updates: [runsUpdate('success'), durationUpdate] }],
+        options(clock, pgClient(clock, pg.fetch), store),
+      );
+      expect(out?.pushed).toBe(false);
+      expect(out?.carriedOut).toBe(true);
+      expect(out?.problem).toMatch(/^the group holds \S+ for deployment_runs_total\{.*status="success"\}, /);
+      expect(out?.problem).toContain('delete the group, or push a valid value, to resume counting');
+      expect(pg.posts.map((p) => p.method)).toEqual(['POST']);
+      const pushed = samples(pg.posts[0]?.body ?? '');
+      expect(pushed.map((s) => s.name)).toEqual(['deployment_stage_duration_seconds']);
+      for (const p of pg.posts) expect(p.body).not.toMatch(/NaN|Inf/);
+      expect([...store.data.values()][0]?.map((e) => e.updates.map((x) => x.name))).toEqual([
+        ['deployment_runs_total'],
+      ]);
+    },
+  );
+
+  test('a NaN in a counter this push does not touch (a step’s own) also blocks the PUT: nothing non-finite is written back', async () => {
+    const clock = new FakeClock(T0);
+    const pg = fakePushgateway({
+      my_total: { type: 'COUNTER', metrics: [{ labels: { ...gl }, value: 'NaN' }] },
+    });
+    const [out] = await publishGroups(
+      [{ key: key('api'), updates: [runsUpdate('success'), durationUpdate] }],
+      options(clock, pgClient(clock, pg.fetch), new MemoryStore()),
+    );
+    expect(out?.pushed).toBe(false);
+    expect(out?.problem).toContain('NaN for my_total');
+    for (const p of pg.posts) expect(p.body).not.toContain('NaN');
+  });
+
+  test('a gauge holding NaN is not a counter problem: the push goes on', async () => {
+    const clock = new FakeClock(T0);
+    const pg = fakePushgateway({
+      my_gauge: { type: 'GAUGE', metrics: [{ labels: { ...gl }, value: 'NaN' }] },
+    });
+    const [out] = await publishGroups(
+      [{ key: key('api'), updates: [runsUpdate('success')] }],
+      options(clock, pgClient(clock, pg.fetch), new MemoryStore()),
+    );
+    expect(out?.pushed).toBe(true);
+  });
+
+  test('groups whose turn comes past the deadline are not pushed; their counts are carried while the carry deadline allows, then not', async () => {
+    const clock = new FakeClock(T0);
+    const store = new MemoryStore();
+    const pg = fakePushgateway({});
+    // Each request (a read and a write per group) takes 6 s of the fake clock.
+    const slow: FetchLike = async (url, init) => {
+      clock.t += 6_000;
+      return pg.fetch(url, init);
+    };
+    const plans = ['a', 'b', 'c', 'd', 'e'].map((svc) => ({
+      key: key(svc),
+      updates: [runsUpdate('success')],
+    }));
+    const outs = await publishGroups(plans, {
+      ...options(clock, pgClient(clock, slow), store),
+      deadline: T0 + 25_000,
+      carryDeadline: T0 + 40_000,
+    });
+    // a and b are pushed; c starts in time but runs out; d and e start no request at all.
+    expect(outs.map((o) => o.pushed)).toEqual([true, true, false, false, false]);
+    expect(outs.slice(3).map((o) => [o.problem, o.carriedOut])).toEqual([
+      ['the time budget was spent before this group\u2019s turn', true],
+      ['the time budget was spent before this group\u2019s turn', true],
+    ]);
+    expect(pg.posts.length).toBe(2);
+    // The clock stands still past the deadline (no request): move it past the carry deadline.
+    clock.t = T0 + 45_000;
+    const [late] = await publishGroups([plans[0] as GroupPlan], {
+      ...options(clock, pgClient(clock, slow), store),
+      deadline: T0 + 25_000,
+      carryDeadline: T0 + 40_000,
+    });
+    expect(late?.pushed).toBe(false);
+    expect(late?.carriedOut).toBe(false);
   });
 });
 

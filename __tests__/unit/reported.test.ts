@@ -5,6 +5,9 @@
 import { describe, expect, test } from '@jest/globals';
 import { METRICS, type MetricDefinition } from '../../src/metrics/definitions.js';
 import {
+  MAX_COUNTER_INCREMENT,
+  MAX_ECHO,
+  MAX_REPORTED_SERIES,
   MAX_REPORT_LINES,
   customDefinition,
   parseReportedMetrics,
@@ -83,7 +86,8 @@ describe('the contract examples', () => {
     const result = parse(text);
     expect(result.problems).toEqual([]);
     expect(result.series).toHaveLength(6);
-    expect(result.lineCount).toBe(7);
+    // Six lines, each ended by a new line: no seventh.
+    expect(result.lineCount).toBe(6);
     expect(result.errorTypesByStage).toEqual(new Map([['deploy_railway', 'api_unreachable']]));
   });
 
@@ -455,10 +459,133 @@ describe('never throws on garbage', () => {
   });
 });
 
-test('a counter whose lines add up past the largest number: the overflowing line is skipped and named', () => {
-  const r = parseReportedMetrics('x_total 1e308\nx_total 1e308\n', 'DEPLOY_METRICS_FILE f');
-  expect(r.series.map((s) => s.value)).toEqual([1e308]);
-  expect(r.problems).toEqual([
-    'DEPLOY_METRICS_FILE f line 2: x_total would add up past the largest number; line skipped',
-  ]);
+describe('bounds on what one job may report', () => {
+  test('a counter line adding more than MAX_COUNTER_INCREMENT (1e300) is refused, named by file and line', () => {
+    const r = parseReportedMetrics(
+      [
+        'deployment_rollback_total{reason="manual",status="success"} 1e300',
+        'deployment_rollback_total{reason="manual",status="success"} 1',
+      ].join('\n'),
+      'DEPLOY_METRICS_FILE f',
+    );
+    expect(r.series.map((s) => s.value)).toEqual([1]);
+    expect(r.problems).toEqual([
+      'DEPLOY_METRICS_FILE f line 1: deployment_rollback_total is a counter and a step may add at most 1,000,000 to it in one deployment (1e+300); line skipped',
+    ]);
+    expect(MAX_COUNTER_INCREMENT).toBe(1e6);
+  });
+
+  test('repeated counter lines may add up to MAX_COUNTER_INCREMENT, not past it (the line that would is named)', () => {
+    const r = parseReportedMetrics('x_total 600000\nx_total 400000\nx_total 1\n', 'DEPLOY_METRICS_FILE f');
+    expect(r.series.map((s) => s.value)).toEqual([1e6]);
+    expect(r.problems).toEqual([
+      'DEPLOY_METRICS_FILE f line 3: x_total would add up to 1000001 in this deployment; a step may add at most 1,000,000 to a counter; line skipped',
+    ]);
+  });
+
+  test('a gauge may hold a large value (only counters are bounded)', () => {
+    expect(only('my_bytes 1e300').value).toBe(1e300);
+  });
+
+  test('a file of exactly MAX_REPORT_LINES lines (ending in a new line) is read whole, without a warning', () => {
+    const text = Array.from({ length: MAX_REPORT_LINES }, () => 'spam_total 1\n').join('');
+    const r = parse(text);
+    expect(r.problems).toEqual([]);
+    expect(r.lineCount).toBe(MAX_REPORT_LINES);
+    expect(r.series[0]?.value).toBe(MAX_REPORT_LINES);
+  });
+
+  test('one line more than MAX_REPORT_LINES: a warning, and the last line is not read', () => {
+    const text = Array.from({ length: MAX_REPORT_LINES + 1 }, () => 'spam_total 1\n').join('');
+    const r = parse(text);
+    expect(r.problems).toEqual([
+      `${FILE}: ${MAX_REPORT_LINES + 1} lines; only the first ${MAX_REPORT_LINES} are read`,
+    ]);
+    expect(r.series[0]?.value).toBe(MAX_REPORT_LINES);
+  });
+
+  test('a bad timestamp of 5,000 characters is echoed cut to 80 characters with …', () => {
+    const token = 'z'.repeat(5000);
+    const r = parse(`my_gauge 1 ${token}`);
+    expect(r.problems).toHaveLength(1);
+    const problem = r.problems[0] as string;
+    expect(problem).toContain(`"${'z'.repeat(MAX_ECHO - 1)}…" is not a timestamp`);
+    expect(problem.length).toBeLessThan(FILE.length + 200);
+  });
+
+  test.each([
+    ['a metric name', `${'n'.repeat(5000)} 1 x`],
+    ['a label name', `m{${'l'.repeat(5000)}="1",le="x"} 1`],
+    ['an action metric name', `deployment_total{${'l'.repeat(5000)}="1"} 1`],
+    ['an unknown label', `smoke_test_total{${'q'.repeat(5000)}="1"} 1`],
+    ['a bad value', `m ${'9'.repeat(3000)}x`],
+    ['a bad escape', `m{${'l'.repeat(5000)}="\\q"} 1`],
+  ])('%s of thousands of characters is never echoed whole', (_what, line) => {
+    const r = parse(line);
+    expect(r.problems).toHaveLength(1);
+    expect((r.problems[0] as string).length).toBeLessThan(FILE.length + 400);
+    expect(r.problems[0]).not.toMatch(/[^\s"';,]{81,}/);
+  });
+
+  describe('only the services this job may write', () => {
+    const services = new Set(['api', 'web']);
+    const lines = (n: number): string =>
+      Array.from({ length: n }, (_, i) => `deploy_note_total{service="svc-${i}"} 1`).join('\n');
+
+    test('2,000 lines for 2,000 other services: all skipped, ONE message naming the file, the first line and the allowed services', () => {
+      const r = parseReportedMetrics(`ok_gauge 1\n${lines(2000)}\n`, FILE, { services, service: 'api' });
+      expect(r.series.map((s) => s.definition.name)).toEqual(['ok_gauge']);
+      expect(r.problems).toHaveLength(1);
+      expect(r.problems[0]).toBe(
+        `${FILE} line 2: service "svc-0" is not one this job writes (it may write api, web: its own service and those its stage map names); line skipped, and 1,999 more lines for services it does not write, e.g. "svc-1", "svc-2", "svc-3", "svc-4", "svc-5", "svc-6", "svc-7", "svc-8", "svc-9" (lines 3, 4, 5, 6, 7, 8, 9, 10, 11, …)`,
+      );
+    });
+
+    test('one line for another service: one message, no "more"', () => {
+      const r = parseReportedMetrics('api_note{service="web"} 1\nx{service="db"} 2', FILE, {
+        services,
+        service: 'api',
+      });
+      expect(r.series.map((s) => s.labels.service)).toEqual(['web']);
+      expect(r.problems).toEqual([
+        `${FILE} line 2: service "db" is not one this job writes (it may write api, web: its own service and those its stage map names); line skipped`,
+      ]);
+    });
+
+    test('a table metric with a service label is filtered too; one without is the job’s own', () => {
+      const r = parseReportedMetrics(
+        [
+          'deployment_errors_total{service="web",stage="deploy",error_type="timeout"} 1',
+          'deployment_errors_total{service="other",stage="deploy",error_type="api_unreachable"} 1',
+          'railway_deployment_memory_mb 512',
+        ].join('\n'),
+        FILE,
+        { services, service: 'api' },
+      );
+      expect(r.series.map((s) => s.definition.name)).toEqual([
+        'deployment_errors_total',
+        'railway_deployment_memory_mb',
+      ]);
+      // A skipped line gives no error type.
+      expect([...r.errorTypesByStage]).toEqual([['deploy', 'timeout']]);
+      expect(r.problems).toHaveLength(1);
+    });
+
+    test('without the option every service is accepted (as before)', () => {
+      expect(parse(lines(3)).series).toHaveLength(3);
+    });
+  });
+
+  test('at most MAX_REPORTED_SERIES distinct series: the rest skipped with ONE message; repeated lines of a kept series still count', () => {
+    const text = [
+      ...Array.from({ length: MAX_REPORTED_SERIES + 500 }, (_, i) => `x_total{i="${i}"} 1`),
+      'x_total{i="0"} 1',
+    ].join('\n');
+    const r = parse(text);
+    expect(r.series).toHaveLength(MAX_REPORTED_SERIES);
+    expect(r.series[0]?.value).toBe(2);
+    expect(r.problems).toEqual([
+      `${FILE} line ${MAX_REPORTED_SERIES + 1}: more than 1,000 distinct series reported; line skipped, and 499 more lines of new series (lines 1002, 1003, 1004, 1005, 1006, 1007, 1008, 1009, 1010, …)`,
+    ]);
+  });
 });

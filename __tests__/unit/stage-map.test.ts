@@ -3,7 +3,13 @@
  * first match wins, `#` comments, bad lines reported by number and skipped.
  */
 import { describe, expect, test } from '@jest/globals';
-import { matchStage, parseStageMap, type StageTarget } from '../../src/model/stage-map.js';
+import {
+  MAX_MATCHED_NAME,
+  matchStage,
+  parseStageMap,
+  prepareStageRules,
+  type StageTarget,
+} from '../../src/model/stage-map.js';
 
 const CONTRACT_EXAMPLE = `
 Build Docker image      => api/build
@@ -313,5 +319,155 @@ describe('problems name the input and the line', () => {
     for (const text of hostile) {
       expect(() => parseStageMap(text)).not.toThrow();
     }
+  });
+});
+
+describe('patterns that can backtrack catastrophically are refused when the map is parsed', () => {
+  test('the reported map: /^(\\w+\\s?)+$/ is refused, naming the line and why; the other rules stay', () => {
+    const text = `Build Docker image => api/build\n/^(\\w+\\s?)+$/ => api/deploy_railway\n/health/i => api/health_check`;
+    const started = Date.now();
+    const { rules, problems } = parseStageMap(text);
+    expect(rules.map((r) => r.stage)).toEqual(['build', 'health_check']);
+    expect(problems).toEqual([
+      'input stages, line 2 ("/^(\\w+\\s?)+$/ => api/deploy_railway"): the pattern can backtrack catastrophically: the group "(\\w+\\s?)" is repeated by "+" and holds a quantifier itself (nested quantifiers, like (a+)+); rule skipped',
+    ]);
+    // The step name that took 118 s before: no rule matches it, at once.
+    expect(matchStage(rules, 'Deploy the api service to the production environment now!')).toBeUndefined();
+    expect(Date.now() - started).toBeLessThan(2000);
+  });
+
+  test.each([
+    ['(a+)+', 'nested quantifiers'],
+    ['^(\\w+\\s?)+$', 'nested quantifiers'],
+    ['(a*)*b', 'nested quantifiers'],
+    ['(?:x+)*y', 'nested quantifiers'],
+    ['((a+)b)*', 'nested quantifiers'],
+    ['(a?){25}a{25}', 'nested quantifiers'],
+    ['(.*a){12}', 'nested quantifiers'],
+    ['(?=(a+)+)', 'nested quantifiers'],
+    ['(a|a)*', 'alternatives can match the same text'],
+    ['(a|ab)+c', 'alternatives can match the same text'],
+    ['(\\w|\\d)+$', 'alternatives can match the same text'],
+    ['(x|)+y', 'alternatives can match the same text'],
+    ['((a|a)b)*', 'alternatives can match the same text'],
+    ['(Deploy|deploy)+', 'alternatives can match the same text', 'i'],
+  ])('/%s/ is refused (%s)', (pattern, why, flags = '') => {
+    const { rules, problems } = parseStageMap(`/${pattern}/${flags} => api/build`);
+    expect(rules).toEqual([]);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/^input stages, line 1 \(.*\): the pattern can backtrack catastrophically: /);
+    expect(problems[0]).toContain(why);
+    expect(problems[0]).toMatch(/; rule skipped$/);
+  });
+
+  test.each([
+    ['^Deploy', 'Deploy to Railway', true],
+    ['health', 'Wait for HEALTH', true, 'i'],
+    ['^(vercel|netlify) deploy$', 'Netlify Deploy', true, 'i'],
+    ['(foo|bar)+', 'foobarfoo', true],
+    ['^Deploy.*api', 'Deploy the api', true],
+    ['(ab){3}', 'ababab', true],
+    ['(\\w)(\\d)', 'a1', true],
+    ['\\(a+\\)+', '(aa))', true],
+    ['[(a+)+]', 'x', false],
+    ['(a+)?b', 'aab', true],
+    ['\\p{L}+ \\d', 'Déploiement 2', true, 'u'],
+  ])('/%s/%s is accepted and answers right', (pattern, step, expected, flags = '') => {
+    const { rules, problems } = parseStageMap(`/${pattern}/${flags} => api/build`);
+    expect(problems).toEqual([]);
+    expect(rules[0]?.matches(step)).toBe(expected);
+  });
+});
+
+describe('regex matching is time-bounded', () => {
+  // Polynomial (not refused), but far too slow on a long name: O(n^10).
+  const SLOW = '/^a*a*a*a*a*a*a*a*a*a*b$/ => api/slow';
+  const LONG = `${'a'.repeat(400)}!`;
+  const budget = { matchTimeoutMs: 200, startupTimeoutMs: 5000, totalMs: 3000 };
+
+  test('a pattern that runs past its time is dropped, said once with its line; later rules and other steps still work', () => {
+    const { rules, problems } = parseStageMap(
+      `${SLOW}\n/^a+!$/ => api/fallback\n/^Deploy/ => api/deploy_railway`,
+      'stages',
+      {
+        budget,
+      },
+    );
+    expect(problems).toEqual([]);
+    const started = Date.now();
+    const dropped = prepareStageRules(rules, [LONG, 'Deploy to Railway', 'ab']);
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(dropped).toEqual([
+      `input stages, line 1 ("/^a*a*a*a*a*a*a*a*a*a*b$/ => api/slow"): matching the pattern took longer than 200 ms on the job's 3 step names; rule no longer used (its steps fall to later rules or inferred stages)`,
+    ]);
+    // Dropped for every step, so the stages and their states agree; said once.
+    expect(matchStage(rules, 'ab')?.stage).toBeUndefined();
+    expect(matchStage(rules, LONG)?.stage).toBe('fallback');
+    expect(matchStage(rules, 'Deploy to Railway')?.stage).toBe('deploy_railway');
+    expect(prepareStageRules(rules, [LONG])).toEqual([]);
+  });
+
+  test('one step at a time (no prepare): the match is bounded too', () => {
+    const { rules } = parseStageMap(SLOW, 'stages', { budget });
+    const started = Date.now();
+    expect(rules[0]?.matches(LONG)).toBe(false);
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(prepareStageRules(rules, [])).toEqual([
+      expect.stringMatching(
+        /^input stages, line 1 .*: matching the pattern took longer than 200 ms on the step "a{79}…"; rule no longer used/,
+      ),
+    ]);
+  });
+
+  test('many slow patterns: the map’s total time bound ends them all, in one message', () => {
+    const text = Array.from({ length: 20 }, (_, i) => `/^a*a*a*a*a*a*a*a*a*a*b${i}$/ => api/s${i}`).join(
+      '\n',
+    );
+    const { rules } = parseStageMap(text, 'stages', {
+      budget: { matchTimeoutMs: 200, startupTimeoutMs: 5000, totalMs: 700 },
+    });
+    const started = Date.now();
+    const dropped = prepareStageRules(rules, [LONG]);
+    // At most a few timeouts of 200 ms and worker starts, not 20 × 200 ms.
+    expect(Date.now() - started).toBeLessThan(3500);
+    expect(dropped.length).toBeLessThanOrEqual(4);
+    expect(dropped[dropped.length - 1]).toMatch(
+      /used up their time .*; so were \d+ later rule\(s\) \(lines \d+, /,
+    );
+    expect(rules.every((r) => !r.matches(LONG))).toBe(true);
+  });
+
+  test(`a regex sees at most MAX_MATCHED_NAME (${MAX_MATCHED_NAME}) characters of a step name; an exact name is compared whole`, () => {
+    const { rules } = parseStageMap(
+      `/^x{${MAX_MATCHED_NAME}}$/ => api/a\n/^y{${MAX_MATCHED_NAME}}$/ => api/b\n${'z'.repeat(600)} => api/c`,
+    );
+    expect(rules[0]?.matches('x'.repeat(MAX_MATCHED_NAME + 100))).toBe(true);
+    expect(rules[1]?.matches('y'.repeat(MAX_MATCHED_NAME + 100))).toBe(true);
+    expect(rules[2]?.matches('z'.repeat(600))).toBe(true);
+    expect(rules[2]?.matches('z'.repeat(599))).toBe(false);
+  });
+
+  test('answers are the same as RegExp.test for sandboxed patterns, over many names (one request each)', () => {
+    const patterns = ['^Deploy.*(api|web)$', '\\d{2,}', '(build|push) image', 'a|b'];
+    const names = [
+      'Deploy to api',
+      'Deploy web',
+      'step 42',
+      'Build image',
+      'push image',
+      'nothing',
+      'xyz',
+      'a',
+    ];
+    const { rules } = parseStageMap(patterns.map((p, i) => `/${p}/i => api/s${i}`).join('\n'));
+    expect(prepareStageRules(rules, names)).toEqual([]);
+    for (const [i, p] of patterns.entries())
+      for (const name of names) expect(rules[i]?.matches(name)).toBe(new RegExp(p, 'i').test(name));
+  });
+
+  test('a line of more than 4,000 characters is refused before anything else (comment stripping stays linear)', () => {
+    const { rules, problems } = parseStageMap(`Build => api/build${' #x'.repeat(3000)}`);
+    expect(rules).toEqual([]);
+    expect(problems[0]).toMatch(/line 1 .*: line longer than 4000 characters; rule skipped$/);
   });
 });

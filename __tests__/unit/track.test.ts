@@ -9,6 +9,7 @@ import { parseReportedMetrics, type ReportedMetrics } from '../../src/metrics/re
 import type { SeriesUpdate } from '../../src/metrics/series.js';
 import {
   finishUpdates,
+  ownServices,
   startUpdates,
   triggeredBy,
   type GroupedUpdates,
@@ -526,6 +527,26 @@ describe('finishUpdates: several services', () => {
       stage: 'deploy_vercel',
       error_type: 'unknown',
     });
+  });
+});
+
+describe('finishUpdates: a group the deployment only reports into', () => {
+  test('a step’s series for a service the map names gets its group, without this job’s thresholds; own groups get them', () => {
+    const d = deployment([
+      stage({ stage: 'build' }),
+      stage({ stage: 'migration_apply', service: 'database' }),
+    ]);
+    const reported = parseReportedMetrics('api_note{service="web"} 1', 'file', {
+      services: new Set(['api', 'database', 'web']),
+      service: 'api',
+    });
+    const groups = finishUpdates(CTX, d, reported, { ...TIMES, thresholds: { build: 120 } });
+    expect([...groups.keys()].sort()).toEqual(['api', 'database', 'web']);
+    const names = (g: string): string[] => (groups.get(g) ?? []).map((x) => x.name);
+    expect(names('web')).toEqual(['api_note']);
+    expect(names('api')).toContain('deployment_stage_threshold_seconds');
+    expect(names('database')).toContain('deployment_stage_threshold_seconds');
+    expect([...ownServices(CTX, d)].sort()).toEqual(['api', 'database']);
   });
 });
 

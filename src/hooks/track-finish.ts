@@ -15,7 +15,7 @@ import { deliverGroups, metricsSinks, outcomeText } from '../metrics/deliver.js'
 import { combinedExposition } from '../metrics/publish.js';
 import { readReportFile } from '../metrics/report-file.js';
 import { parseReportedMetrics, type ReportedMetrics } from '../metrics/reported.js';
-import { finishUpdates } from '../metrics/track.js';
+import { finishUpdates, ownServices } from '../metrics/track.js';
 import { deploymentAnnotations } from '../report/annotations.js';
 import { setDeploymentOutputs } from '../report/outputs.js';
 import { renderTrackSummary, type DeliveryLine } from '../report/summary.js';
@@ -23,6 +23,7 @@ import { carryStoreOf } from '../state/carry-store.js';
 import { stopLiveReporter } from '../live/control.js';
 import { describeLive } from '../report/live.js';
 import { finalStates, stageProgress } from '../model/stage-state.js';
+import { prepareStageRules, writableServices } from '../model/stage-map.js';
 import { groupingKey, trackContext } from './track-start.js';
 import { problemLogger, type HookContext } from './run-wrapper.js';
 
@@ -33,6 +34,10 @@ const API_BUDGET_MS = 12000;
 const LAG_BUDGET_MS = 8000;
 /** Only this many reported-line problems become annotations; the rest go to the log and summary. */
 const MAX_LINE_WARNINGS = 3;
+/** Delivery lines (one per group and sink) shown in the summary; the rest are counted in one line. */
+const MAX_DELIVERY_LINES = 20;
+/** Groups that were not delivered, said one by one as warnings; the rest in one warning. */
+const MAX_DELIVERY_WARNINGS = 5;
 
 export async function finishTrack(ctx: HookContext): Promise<void> {
   const { config, io, env, clock, problems } = ctx;
@@ -54,9 +59,14 @@ export async function finishTrack(ctx: HookContext): Promise<void> {
   const reportPath = io.getState(State.MetricsReportFile) || env[ExportedEnv.MetricsFile];
   const { text, note } = await readReportFile(reportPath);
   if (note) problems.report(note);
+  // Series only for the services this job may write: another service's group is another job's.
   const reported: ReportedMetrics = parseReportedMetrics(
     text,
     `DEPLOY_METRICS_FILE ${reportPath ?? ''}`.trim(),
+    {
+      services: writableServices(service, config.stageRules),
+      service,
+    },
   );
   reported.problems.slice(0, MAX_LINE_WARNINGS).forEach((p) => problems.report(p));
   if (reported.problems.length > MAX_LINE_WARNINGS) {
@@ -109,8 +119,11 @@ export async function finishTrack(ctx: HookContext): Promise<void> {
   }
   io.debug(`GitHub API requests: ${apiRequests}`);
 
-  // 4. The deployment.
+  // 4. The deployment. Sandboxed stage-map patterns answer for every step first, so one that runs
+  // out of time is dropped for the whole job (and said) before the model reads any answer.
   const steps = job.steps ?? [];
+  const stepNames = steps.map((st) => st.name);
+  for (const p of prepareStageRules(config.stageRules, stepNames)) problems.report(p);
   const deployment: DeploymentResult = buildDeployment({
     job,
     service,
@@ -146,9 +159,11 @@ export async function finishTrack(ctx: HookContext): Promise<void> {
     stageStates,
     thresholds: config.thresholds,
   });
+  // Only this deployment's own groups are written whole (PUT); any other it only adds to (POST).
+  const own = ownServices(context, deployment);
   const plans = [...grouped.entries()]
     .sort(([a], [b]) => (a === service ? -1 : b === service ? 1 : a.localeCompare(b)))
-    .map(([svc, updates]) => ({ key: groupingKey(config, svc), updates }));
+    .map(([svc, updates]) => ({ key: groupingKey(config, svc), updates, replaceGroup: own.has(svc) }));
   const store = await carryStoreOf(env, undefined, deadline + CARRY_GRACE_MS);
   const sinks = await metricsSinks(config, clock);
   const { all: outcomes, primary } = await deliverGroups(plans, sinks, {
@@ -160,14 +175,29 @@ export async function finishTrack(ctx: HookContext): Promise<void> {
     cumulative: true,
     replaceGroup: true,
     at: finishedAt,
+    carryDeadline: deadline + CARRY_GRACE_MS,
   });
   const delivery: DeliveryLine[] = [];
   if (sinks.length > 0) {
+    let failed = 0;
     for (const outcome of outcomes) {
       const line = outcomeText(outcome, store?.description);
-      delivery.push(line);
-      if (!line.ok) problems.report(line.text.replace(/`/g, ''));
+      if (delivery.length < MAX_DELIVERY_LINES) delivery.push(line);
+      if (line.ok) io.info(line.text.replace(/`/g, ''));
+      else if (++failed <= MAX_DELIVERY_WARNINGS) problems.report(line.text.replace(/`/g, ''));
       else io.info(line.text.replace(/`/g, ''));
+    }
+    if (failed > MAX_DELIVERY_WARNINGS)
+      problems.report(
+        `${failed - MAX_DELIVERY_WARNINGS} more group(s) were not delivered (listed in the log)`,
+      );
+    if (outcomes.length > MAX_DELIVERY_LINES) {
+      const notShown = outcomes.slice(MAX_DELIVERY_LINES);
+      const notOk = notShown.filter((x) => !x.pushed).length;
+      delivery.push({
+        ok: notOk === 0,
+        text: `… and ${notShown.length} more group(s)${notOk > 0 ? `, ${notOk} of them not delivered` : ''} (listed in the log)`,
+      });
     }
   } else {
     delivery.push({

@@ -11,7 +11,7 @@ import type { GitHubClient, WorkflowJob } from '../github/client.js';
 import { GitHubApiError } from '../github/client.js';
 import { buildDeployment, ownStepNames } from '../model/deployment.js';
 import { stageProgress, type StageProgress } from '../model/stage-state.js';
-import type { StageRule } from '../model/stage-map.js';
+import { prepareStageRules, writableServices, type StageRule } from '../model/stage-map.js';
 import { deliverGroups } from '../metrics/deliver.js';
 import { fingerprint, liveUpdates } from '../metrics/live.js';
 import type { GroupingKey } from '../metrics/pushgateway.js';
@@ -103,7 +103,7 @@ const silent: Logger = { info() {}, debug() {}, warning() {}, error() {}, notice
 
 /** The services this job may write: its own and those its stage map names. */
 export function servicesOf(service: string, rules: readonly StageRule[]): Set<string> {
-  return new Set([service, ...rules.map((r) => r.service).filter((s): s is string => !!s)]);
+  return writableServices(service, rules);
 }
 
 /** Runs until one of the stop conditions holds; resolves with the final status. Never throws. */
@@ -199,6 +199,10 @@ async function pushView(
 ): Promise<string | undefined> {
   const steps = job.steps ?? [];
   const own = ownStepNames(steps, o.actionRepository, o.actionRef);
+  // Sandboxed patterns answer for every step at once (a pattern that runs out is dropped for the job).
+  const stepNames = steps.map((s) => s.name);
+  const dropped = prepareStageRules(o.rules, stepNames);
+  if (dropped.length > 0) status.lastProblem = dropped[0]?.slice(0, 300);
   const progress: StageProgress[] = stageProgress({
     steps,
     service: o.context.service,
@@ -222,7 +226,10 @@ async function pushView(
   } catch {
     // An unreadable file now is post's to report.
   }
-  const reported = parseReportedMetrics(reportText, 'DEPLOY_METRICS_FILE');
+  const reported = parseReportedMetrics(reportText, 'DEPLOY_METRICS_FILE', {
+    services,
+    service: o.context.service,
+  });
   const groups = liveUpdates(o.context, { progress, finished, reported, services });
   const print = fingerprint(groups);
   if (print === lastPushed) return undefined;

@@ -14,6 +14,7 @@ import type { MetricsSink } from './sink.js';
 import {
   carriedUpdates,
   mergeUpdates,
+  unusableCounter,
   wholeGroup,
   type ExistingGroup,
   type ExistingSamples,
@@ -23,6 +24,13 @@ import {
 export interface GroupPlan {
   readonly key: GroupingKey;
   readonly updates: readonly SeriesUpdate[];
+  /**
+   * Whether this group may be written back whole (PUT), overriding
+   * {@link PublishOptions.replaceGroup}: track's post replaces only the groups
+   * of its own deployment, and only adds to any other group it writes (POST),
+   * so another job's running deployment there keeps its gauges.
+   */
+  readonly replaceGroup?: boolean;
 }
 
 export interface GroupOutcome {
@@ -58,6 +66,12 @@ export interface PublishOptions {
    * group's series with it. Pushgateway samples carry no timestamps.
    */
   readonly at?: number;
+  /**
+   * No carry-store call starts after this (ms; default: no limit). A group
+   * whose turn comes past {@link deadline} is not pushed; past this one, its
+   * counts are not kept either (said in its outcome).
+   */
+  readonly carryDeadline?: number;
 }
 
 function markerOf(existing: ExistingSamples): number | undefined {
@@ -113,6 +127,31 @@ async function publishGroup(plan: GroupPlan, o: PublishOptions): Promise<GroupOu
   const sink = o.client;
   const groupId = `${sink?.carryPrefix ?? ''}${describeGroup(plan.key)}`;
   const at = o.at ?? o.clock.now();
+  const carryOpen = (): boolean => o.clock.now() < (o.carryDeadline ?? Infinity);
+  if (sink && o.clock.now() >= o.deadline) {
+    // The time budget is spent: no request is started any more for this group.
+    const families = mergeUpdates(plan.updates, undefined);
+    let carriedOut = false;
+    if (o.cumulative && carryOpen()) {
+      const carriedAll = await loadCarried(o.store, groupId, o.logger);
+      const mine: CarriedEntry = {
+        deploymentId: o.deploymentId,
+        recordedAt: o.clock.now(),
+        updates: carriedUpdates(plan.updates),
+      };
+      carriedOut = carryOpen() && (await saveCarried(o.store, groupId, [...carriedAll, mine], o.logger));
+    }
+    return {
+      key: plan.key,
+      sink,
+      families,
+      pushed: false,
+      cumulative: false,
+      carriedIn: 0,
+      carriedOut,
+      problem: 'the time budget was spent before this group\u2019s turn',
+    };
+  }
   if (!sink) {
     return {
       key: plan.key,
@@ -161,6 +200,18 @@ async function publishGroup(plan: GroupPlan, o: PublishOptions): Promise<GroupOu
   } catch (error) {
     readProblem = (error as Error).message;
   }
+  // A counter holding NaN, ±Inf or a value past 2^53 cannot be added to: treat the group as
+  // unreadable for counters (gauges only, counts carried), never push a sum made from it.
+  const unusable =
+    existing &&
+    unusableCounter(
+      existing,
+      new Set(plan.updates.filter((u) => u.definition.merge === 'sum').map((u) => u.definition.name)),
+    );
+  if (unusable) {
+    readProblem = unusable;
+    existing = undefined;
+  }
   const mine: CarriedEntry = {
     deploymentId: o.deploymentId,
     recordedAt: o.clock.now(),
@@ -180,7 +231,7 @@ async function publishGroup(plan: GroupPlan, o: PublishOptions): Promise<GroupOu
         pushProblem = (error as Error).message;
       }
     }
-    const carriedOut = await saveCarried(o.store, groupId, [...carriedAll, mine], o.logger);
+    const carriedOut = carryOpen() && (await saveCarried(o.store, groupId, [...carriedAll, mine], o.logger));
     return {
       key: plan.key,
       sink,
@@ -211,7 +262,9 @@ async function publishGroup(plan: GroupPlan, o: PublishOptions): Promise<GroupOu
   const families = mergeUpdates(updates, existing.samples);
   // PUT the whole group so stale latest-deployment gauges go; POST when it cannot be written back whole.
   const whole =
-    o.replaceGroup && sink.replacesGroups ? wholeGroup(families, existing, o.deploymentId) : undefined;
+    (plan.replaceGroup ?? o.replaceGroup) && sink.replacesGroups
+      ? wholeGroup(families, existing, o.deploymentId)
+      : undefined;
   if (whole && whole.dropped.length > 0) {
     o.logger.info(
       `Dropping gauges of an earlier deployment that this one did not set: ${whole.dropped.join(', ')}`,
@@ -223,7 +276,7 @@ async function publishGroup(plan: GroupPlan, o: PublishOptions): Promise<GroupOu
       at: writeAt,
     });
   } catch (error) {
-    const carriedOut = await saveCarried(o.store, groupId, [...pending, mine], o.logger);
+    const carriedOut = carryOpen() && (await saveCarried(o.store, groupId, [...pending, mine], o.logger));
     return {
       key: plan.key,
       sink,
@@ -235,7 +288,7 @@ async function publishGroup(plan: GroupPlan, o: PublishOptions): Promise<GroupOu
       problem: (error as Error).message,
     };
   }
-  if (carriedAll.length > 0) await saveCarried(o.store, groupId, [], o.logger);
+  if (carriedAll.length > 0 && carryOpen()) await saveCarried(o.store, groupId, [], o.logger);
   return {
     key: plan.key,
     sink,

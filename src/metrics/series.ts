@@ -4,7 +4,14 @@
  * move forward, latest-deployment gauges replace. Pure.
  */
 import { metricByName, type MetricDefinition } from './definitions.js';
-import { seriesKey, type Labels, type MetricFamily, type Sample } from './exposition.js';
+import {
+  formatLabels,
+  formatValue,
+  seriesKey,
+  type Labels,
+  type MetricFamily,
+  type Sample,
+} from './exposition.js';
 
 export interface SeriesUpdate {
   readonly definition: MetricDefinition;
@@ -69,6 +76,33 @@ export function wholeGroup(
     });
   }
   return { families, dropped };
+}
+
+/** Family types whose samples are cumulative: a post adds to them. */
+const CUMULATIVE_TYPES = new Set(['counter', 'histogram', 'summary']);
+
+/**
+ * Why the group's counters cannot be added to, if they cannot: a cumulative
+ * sample holding NaN or ±Inf (a sum with it is NaN or Inf for good), or a
+ * count past 2^53 (adding 1 to it is lost). `counters` names the families
+ * this push adds to (a sink may not say which families are counters). The
+ * group is then treated as unreadable for counters: gauges are pushed, the
+ * counts carried, and nothing is pushed over the bad value.
+ */
+export function unusableCounter(existing: ExistingGroup, counters: ReadonlySet<string>): string | undefined {
+  for (const [name, samples] of existing.samples) {
+    const type = existing.types.get(name)?.type.toLowerCase() ?? metricByName(name)?.type;
+    if (!counters.has(name) && !(type !== undefined && CUMULATIVE_TYPES.has(type))) continue;
+    for (const s of samples) {
+      const series = `${s.name}${formatLabels(normalizeExistingLabels(s.labels, undefined))}`;
+      const shown = series.length > 120 ? `${series.slice(0, 119)}…` : series;
+      if (!Number.isFinite(s.value))
+        return `the group holds ${formatValue(s.value)} for ${shown}, a value no count can be added to (delete the group, or push a valid value, to resume counting)`;
+      if (s.value > Number.MAX_SAFE_INTEGER)
+        return `the group holds ${s.value} for ${shown}, past 2^53 where adding 1 is lost (delete the group, or push a valid value, to resume counting)`;
+    }
+  }
+  return undefined;
 }
 
 /** Labels the Pushgateway adds to every sample of a group and that updates never carry. */

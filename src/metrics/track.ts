@@ -230,11 +230,25 @@ export function finishUpdates(
 
   addReported(groups, ctx, reported.series);
   for (const u of stageStateUpdates(ctx, times.stageStates ?? [])) push(groups, u.service, u.update);
-  // Every group this deployment writes carries the thresholds its stages are judged by.
+  // Every group of this deployment's own carries the thresholds its stages are judged by; a group it
+  // only adds to (a step's series, a stage that never ran) keeps its own.
+  const own = ownServices(ctx, deployment);
   for (const service of groups.keys())
-    for (const u of thresholdUpdates(ctx, service, times.thresholds ?? {})) push(groups, service, u);
+    if (own.has(service))
+      for (const u of thresholdUpdates(ctx, service, times.thresholds ?? {})) push(groups, service, u);
 
   return groups;
+}
+
+/**
+ * The services whose groups belong to this deployment: the job's own and
+ * those of the stages that ran. Post writes these whole (PUT); any other
+ * group it writes — a service a step reported for, or whose mapped stages
+ * never ran — it only adds to (POST), so another job's deployment of that
+ * service keeps its gauges.
+ */
+export function ownServices(ctx: TrackContext, deployment: DeploymentResult): Set<string> {
+  return new Set([ctx.service, ...deployment.stages.map((st) => st.service)]);
 }
 
 /**
