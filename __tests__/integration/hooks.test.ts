@@ -341,9 +341,11 @@ describe('text from steps never becomes a workflow command', () => {
       expect(line.trimStart().startsWith('::')).toBe(false);
     }
     expect(io.secrets).not.toContain('deploy_railway');
-    // The job summary renders the reported text as text: no link but the run's own.
+    // Both lines are skipped, each with a note naming its line; the summary has no link but the run's own.
+    expect(io.summary).toContain('line 1: error_type');
+    expect(io.summary).toContain('line 2: service');
     const html = renderGfm(io.summary);
-    expect(html).toContain('Approve the release here');
+    expect(html).not.toContain('Approve the release here');
     for (const target of linkTargets(html))
       expect(target).toBe('https://github.com/octo-org/octo-repo/actions/runs/4242/attempts/2');
     expect(io.outputs.get('status')).toBe('failure');

@@ -13,6 +13,7 @@
  */
 import { METRIC_NAME_RE, parseExpositionLine, seriesKey, type Labels } from './exposition.js';
 import { metricByName, type MetricDefinition } from './definitions.js';
+import { reportedLabelProblem } from '../model/error-types.js';
 
 /** One reported series after validation and merging of repeated lines. */
 export interface ReportedSeries {
@@ -181,6 +182,12 @@ export function parseReportedMetrics(
         problems.push(
           `${where}: label ${echo(label)} is longer than ${MAX_LABEL_VALUE} characters; line skipped`,
         );
+        return;
+      }
+      // error_type and service are read back into outputs, annotations and grouping keys.
+      const refused = reportedLabelProblem(where, label, labelValue);
+      if (refused) {
+        problems.push(refused);
         return;
       }
       labels[label] = labelValue;

@@ -16,6 +16,7 @@
  */
 import { checkPattern } from './regex-safety.js';
 import { DEFAULT_MATCH_BUDGET, RegexSandbox, type MatchBudget } from './regex-sandbox.js';
+import { SERVICE_NAME_RE } from './error-types.js';
 
 export interface StageTarget {
   /** Undefined when the rule names only a stage: the job's service applies. */
@@ -36,7 +37,8 @@ export interface StageMapParse {
 }
 
 const NAME_RE = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
-const SERVICE_RE = /^[a-zA-Z0-9_][a-zA-Z0-9_.-]*$/;
+/** One rule for service names, shared with what steps may report (model/error-types.ts). */
+const SERVICE_RE = SERVICE_NAME_RE;
 /** A `/pattern/flags` rule; unknown flags reach the RegExp constructor, which names them. */
 const REGEX_RULE_RE = /^\/(.+)\/([a-zA-Z]*)$/;
 const TARGET_RE = /^\s*(?:[a-zA-Z0-9_][a-zA-Z0-9_.-]*\/)?[a-zA-Z_][a-zA-Z0-9_]*\s*$/;
