@@ -483,3 +483,16 @@ describe('live tracking in the hooks', () => {
     expect(io.failed).toBeUndefined();
   });
 });
+
+test('a FIFO at metrics-file: post says it cannot write there and ends (opening it would block until a reader came)', async () => {
+  const { execFileSync } = await import('node:child_process');
+  const fifo = join(temp, 'metrics-fifo.prom');
+  execFileSync('mkfifo', [fifo]);
+  const io = new RecordingIO({ environment: 'hooks-fifo', 'metrics-file': fifo, live: 'false' });
+  io.state.set('role', 'owner');
+  await runHook('post', postHook, io, env({ GITHUB_RUN_ID: '4244', GITHUB_JOB: 'deploy-fifo' }));
+  expect(io.messages('warning')).toContain(
+    `metrics-file ${fifo} could not be written: it exists and is not a regular file`,
+  );
+  expect(io.summary).toContain('not written: it exists and is not a regular file');
+});

@@ -5,7 +5,7 @@
  * time budget: a hung GitHub API and a hung Pushgateway together cost at most
  * ~25 s.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { ExportedEnv, State, TRACK_ROLE_PASSIVE } from '../config/constants.js';
 import { GitHubClient } from '../github/client.js';
@@ -210,7 +210,7 @@ export async function finishTrack(ctx: HookContext): Promise<void> {
   const exposition = combinedExposition(primary);
   try {
     await mkdir(dirname(config.metricsFile), { recursive: true });
-    await writeFile(config.metricsFile, exposition, 'utf8');
+    await writeRegularFile(config.metricsFile, exposition);
     delivery.push({ ok: true, text: `Metrics file: \`${config.metricsFile}\`` });
   } catch (error) {
     delivery.push({
@@ -294,4 +294,18 @@ async function stopLive(ctx: HookContext): Promise<LiveOutcome> {
         ? `Live tracking had problems (post reported everything): ${stopped.status.lastProblem}`
         : undefined;
   return { line: text, note };
+}
+
+/**
+ * Writes `metrics-file`, which must be a regular file or not exist yet: opening a FIFO for
+ * writing would block post until some process reads it, past every budget.
+ */
+async function writeRegularFile(path: string, text: string): Promise<void> {
+  try {
+    const info = await lstat(path);
+    if (!info.isFile()) throw new Error('it exists and is not a regular file');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  await writeFile(path, text, 'utf8');
 }
