@@ -23,6 +23,8 @@ var definitions = __webpack_require__(6511);
 var deployment = __webpack_require__(958);
 // EXTERNAL MODULE: ./src/model/infer.ts
 var infer = __webpack_require__(9033);
+// EXTERNAL MODULE: ./src/model/stage-map.ts + 2 modules
+var stage_map = __webpack_require__(2239);
 ;// CONCATENATED MODULE: ./src/model/stage-state.ts
 /**
  * Where each stage of a deployment stands, from the job's steps as the REST

@@ -28446,17 +28446,150 @@ const TRACK_ROLE_PASSIVE = 'passive';
 
 /***/ }),
 
-/***/ 4389:
+/***/ 3149:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   Xg: () => (/* binding */ readConfig),
-/* harmony export */   Y4: () => (/* binding */ deploymentIdOf)
-/* harmony export */ });
-/* unused harmony exports DEFAULT_THRESHOLDS, MIN_LIVE_INTERVAL_SECONDS, DEFAULT_LIVE_INTERVAL_SECONDS, parseLiveInterval, parseThresholds, parseHeaders, deriveQueryUrl, readRunnerContext */
-/* harmony import */ var _model_infer_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9033);
-/* harmony import */ var _model_stage_map_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(2156);
-/* harmony import */ var _constants_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4687);
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  Y4: () => (/* binding */ deploymentIdOf),
+  Xg: () => (/* binding */ readConfig),
+  rP: () => (/* binding */ unknownModeProblem)
+});
+
+// UNUSED EXPORTS: DEFAULT_LIVE_INTERVAL_SECONDS, DEFAULT_THRESHOLDS, MIN_LIVE_INTERVAL_SECONDS, MODES, deriveQueryUrl, parseHeaders, parseLiveInterval, parseThresholds, readRunnerContext
+
+// EXTERNAL MODULE: ./src/model/infer.ts
+var infer = __nccwpck_require__(9033);
+// EXTERNAL MODULE: ./src/model/stage-map.ts + 2 modules
+var stage_map = __nccwpck_require__(2239);
+// EXTERNAL MODULE: ./src/util/safe-text.ts
+var safe_text = __nccwpck_require__(4747);
+// EXTERNAL MODULE: ./src/config/constants.ts
+var constants = __nccwpck_require__(4687);
+;// CONCATENATED MODULE: ./src/config/urls.ts
+/**
+ * The one parser for URL inputs that may hold credentials (`pushgateway-url`, `remote-write-url`,
+ * `remote-write-query-url`, `health-urls`, `prometheus-url`). Never throws.
+ *
+ * - Credentials in the URL (`https://user:pass@host`) are moved out: fetch refuses such URLs with an
+ *   error that prints the password (docs/platform.md, "Network and rendering"), so the caller sends
+ *   them in an Authorization header.
+ * - What may be secret is returned for masking before anything is printed: the password (decoded and
+ *   as written), the Basic header's base64, and the values of query parameters whose name says
+ *   secret (`?api_key=…`, `?token=…`). Even a URL that does not parse has its userinfo masked.
+ * - A message about the URL only ever shows it redacted (`util/safe-text.ts` `redactUrl`).
+ * - Percent-escapes that do not decode (`http://u:p%zz@host`) are kept as written, not thrown.
+ */
+
+/**
+ * Values shorter than this are not registered as masks: the runner would replace every occurrence
+ * of, say, `ab` in the whole log. The action never prints them anyway (messages redact userinfo and
+ * query strings). One rule for every input.
+ */
+const MIN_MASK_LENGTH = 4;
+/** Header or query parameter names whose value is a credential. */
+const SECRET_NAME = /auth|token|key|secret|passw|pwd|cookie|sig|credential|session/i;
+/** decodeURIComponent that keeps the text as written when an escape does not decode. */
+function safeDecode(text) {
+    try {
+        return decodeURIComponent(text);
+    }
+    catch {
+        return text;
+    }
+}
+/** Keeps the values long enough to mask, each once. */
+function maskable(values) {
+    const out = [];
+    for (const v of values)
+        if (v.length >= MIN_MASK_LENGTH && !out.includes(v))
+            out.push(v);
+    return out;
+}
+/** The userinfo of something that looks like a URL but may not parse: between `//` and the last `@`. */
+function rawUserinfo(raw) {
+    const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(raw)?.[0] ?? '';
+    const rest = raw.slice(scheme.length);
+    const at = rest.lastIndexOf('@');
+    return at > 0 ? rest.slice(0, at) : undefined;
+}
+function passwordSecrets(user, password) {
+    const decodedUser = safeDecode(user);
+    const decoded = safeDecode(password);
+    const out = [decoded, password];
+    if (user !== '' || password !== '')
+        out.push(Buffer.from(`${decodedUser}:${decoded}`).toString('base64'));
+    return out;
+}
+function querySecrets(url) {
+    const out = [];
+    for (const [name, value] of url.searchParams) {
+        if (!SECRET_NAME.test(name))
+            continue;
+        out.push(value, encodeURIComponent(value));
+    }
+    // The raw, still-encoded form as written in the URL.
+    for (const pair of url.search.replace(/^\?/, '').split('&')) {
+        const eq = pair.indexOf('=');
+        if (eq > 0 && SECRET_NAME.test(safeDecode(pair.slice(0, eq))))
+            out.push(pair.slice(eq + 1));
+    }
+    return out;
+}
+/** How a parsed URL is shown: origin and path (no lone `/`), redacted (`?…` for a query string). */
+function displayUrl(url) {
+    return (0,safe_text/* redactUrl */.BO)(`${url.origin}${url.pathname === '/' ? '' : url.pathname}${url.search}${url.hash}`);
+}
+/** What looks like a password in text that is not an http(s) URL: masked all the same. */
+function looseSecrets(text) {
+    const userinfo = rawUserinfo(text);
+    if (userinfo === undefined)
+        return [];
+    const colon = userinfo.indexOf(':');
+    return colon >= 0
+        ? passwordSecrets(userinfo.slice(0, colon), userinfo.slice(colon + 1))
+        : [userinfo, safeDecode(userinfo)];
+}
+/** Parses an http(s) URL input; credentials moved out and returned as secrets. Never throws. */
+function parseCredentialUrl(raw) {
+    const text = raw.trim();
+    let url;
+    try {
+        url = new URL(text);
+    }
+    catch {
+        // Not a URL: still mask what looks like a password in it, and never quote it whole.
+        return {
+            ok: false,
+            problem: `${(0,safe_text/* quoteInput */.Zs)((0,safe_text/* redactUrl */.BO)(text))} is not a URL`,
+            secrets: maskable(looseSecrets(text)),
+        };
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+        return {
+            ok: false,
+            problem: `${(0,safe_text/* quoteInput */.Zs)((0,safe_text/* redactUrl */.BO)(text))} is not an http or https URL`,
+            secrets: maskable([...looseSecrets(text), ...passwordSecrets(url.username, url.password)]),
+        };
+    }
+    const secrets = [];
+    let credentials;
+    if (url.username || url.password) {
+        secrets.push(...passwordSecrets(url.username, url.password));
+        credentials = `${safeDecode(url.username)}:${safeDecode(url.password)}`;
+        url.username = '';
+        url.password = '';
+    }
+    secrets.push(...querySecrets(url));
+    // `http://u:/pass@host` parses with host `u` and the password in the path: masked all the same.
+    const beforeQuery = text.split(/[?#]/)[0];
+    if (!credentials && beforeQuery.includes('@'))
+        secrets.push(...looseSecrets(beforeQuery));
+    return { ok: true, value: { url, credentials, display: displayUrl(url) }, secrets: maskable(secrets) };
+}
+
+;// CONCATENATED MODULE: ./src/config/inputs.ts
 /**
  * The one place that reads inputs and the runner's environment. Returns one
  * frozen, typed config built as a single literal, plus problems that each
@@ -28466,6 +28599,13 @@ const TRACK_ROLE_PASSIVE = 'passive';
 
 
 
+
+
+const MODES = ['track', 'summary', 'verify'];
+/** What an unknown `mode` is told: the input, its value and the valid ones; nothing is done. */
+function unknownModeProblem(value) {
+    return `input ${constants/* Inputs */.G0.Mode}: ${(0,safe_text/* quoteInput */.Zs)(value.trim(), 40)} is not one of ${MODES.join(', ')}; the action does nothing in this step`;
+}
 const DEFAULT_THRESHOLDS = Object.freeze({
     build: 120,
     push: 60,
@@ -28486,11 +28626,11 @@ function parseLiveInterval(value, problems) {
         return DEFAULT_LIVE_INTERVAL_SECONDS;
     const n = Number(v);
     if (!Number.isFinite(n) || !/^\d+(\.\d+)?$/.test(v)) {
-        problems.push(`input ${_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.LiveIntervalSeconds}: "${value.slice(0, 40)}" is not a number of seconds; using ${DEFAULT_LIVE_INTERVAL_SECONDS}`);
+        problems.push(`input ${constants/* Inputs */.G0.LiveIntervalSeconds}: ${(0,safe_text/* quoteInput */.Zs)(value, 40)} is not a number of seconds; using ${DEFAULT_LIVE_INTERVAL_SECONDS}`);
         return DEFAULT_LIVE_INTERVAL_SECONDS;
     }
     if (n < MIN_LIVE_INTERVAL_SECONDS) {
-        problems.push(`input ${_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.LiveIntervalSeconds}: ${v} is below the minimum of ${MIN_LIVE_INTERVAL_SECONDS} seconds; using ${DEFAULT_LIVE_INTERVAL_SECONDS}`);
+        problems.push(`input ${constants/* Inputs */.G0.LiveIntervalSeconds}: ${v} is below the minimum of ${MIN_LIVE_INTERVAL_SECONDS} seconds; using ${DEFAULT_LIVE_INTERVAL_SECONDS}`);
         return DEFAULT_LIVE_INTERVAL_SECONDS;
     }
     return n;
@@ -28503,16 +28643,16 @@ function parseBoolean(value, name, fallback, problems) {
         return true;
     if (['false', 'no', '0', 'off'].includes(v))
         return false;
-    problems.push(`input ${name}: "${value}" is not true or false; using ${fallback}`);
+    problems.push(`input ${name}: ${(0,safe_text/* quoteInput */.Zs)(value)} is not true or false; using ${fallback}`);
     return fallback;
 }
 /** `stage=seconds` entries separated by spaces, commas or new lines. */
-function parseThresholds(text, problems, inputName = _constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.Thresholds) {
+function parseThresholds(text, problems, inputName = constants/* Inputs */.G0.Thresholds) {
     const thresholds = { ...DEFAULT_THRESHOLDS };
     for (const entry of text.split(/[\s,]+/).filter(Boolean)) {
         const match = /^([a-zA-Z_][a-zA-Z0-9_]*)=(\d+(?:\.\d+)?)s?$/.exec(entry);
         if (!match) {
-            problems.push(`input ${inputName}: "${entry}" is not stage=seconds; entry skipped`);
+            problems.push(`input ${inputName}: ${(0,safe_text/* quoteInput */.Zs)(entry)} is not stage=seconds; entry skipped`);
             continue;
         }
         thresholds[match[1]] = Number(match[2]);
@@ -28520,38 +28660,22 @@ function parseThresholds(text, problems, inputName = _constants_js__WEBPACK_IMPO
     return Object.freeze(thresholds);
 }
 function parsePushgateway(read, problems, secrets) {
-    const raw = read(_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.PushgatewayUrl).trim();
+    const raw = read(constants/* Inputs */.G0.PushgatewayUrl).trim();
     if (raw === '')
         return undefined;
-    let url;
-    try {
-        url = new URL(raw);
-    }
-    catch {
-        problems.push(`input ${_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.PushgatewayUrl}: "${raw}" is not a URL; nothing will be pushed`);
+    const parsed = httpUrl(raw, constants/* Inputs */.G0.PushgatewayUrl, problems, secrets, 'nothing will be pushed');
+    if (!parsed)
         return undefined;
-    }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-        problems.push(`input ${_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.PushgatewayUrl}: only http and https URLs work; nothing will be pushed`);
-        return undefined;
-    }
-    let auth = read(_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.PushgatewayAuth);
-    if (url.username || url.password) {
+    let auth = read(constants/* Inputs */.G0.PushgatewayAuth);
+    if (parsed.credentials !== undefined) {
         // fetch refuses URLs with credentials (and would print them in its error): move them to a header.
-        const user = decodeURIComponent(url.username);
-        const password = decodeURIComponent(url.password);
-        if (password)
-            secrets.push(password);
-        secrets.push(Buffer.from(`${user}:${password}`).toString('base64'));
         if (auth.trim() === '')
-            auth = `${user}:${password}`;
-        url.username = '';
-        url.password = '';
-        problems.push(`input ${_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.PushgatewayUrl}: credentials in the URL were moved to an Authorization header; put them in ${_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.PushgatewayAuth} (a secret) instead`);
+            auth = parsed.credentials;
+        problems.push(`input ${constants/* Inputs */.G0.PushgatewayUrl}: credentials in the URL were moved to an Authorization header; put them in ${constants/* Inputs */.G0.PushgatewayAuth} (a secret) instead`);
     }
-    const job = read(_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.PushgatewayJob).trim() || 'deployment';
+    const job = read(constants/* Inputs */.G0.PushgatewayJob).trim() || 'deployment';
     return Object.freeze({
-        url: url.toString().replace(/\/+$/, ''),
+        url: parsed.url.toString().replace(/\/+$/, ''),
         authorization: authorization(auth),
         job,
     });
@@ -28565,7 +28689,6 @@ const RESERVED_HEADERS = new Set([
     'host',
 ]);
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-const SECRET_HEADER = /auth|token|key|secret|passw|cookie/i;
 /** `remote-write-headers`: one `Name: value` a line; `#` lines and blank lines are skipped. */
 function parseHeaders(text, input, problems, secrets) {
     const headers = {};
@@ -28585,7 +28708,7 @@ function parseHeaders(text, input, problems, secrets) {
             problems.push(`input ${input}, line ${index + 1}: ${name} is set by the remote-write protocol and cannot be changed; the line is ignored`);
             return;
         }
-        if (SECRET_HEADER.test(lower))
+        if (SECRET_NAME.test(lower))
             secrets.push(value.replace(/^(Bearer|Basic)\s+/i, ''), value);
         headers[lower] = value;
     });
@@ -28616,51 +28739,35 @@ function deriveQueryUrl(writeUrl) {
         return base('/api/v1/push', '/prometheus');
     return undefined;
 }
+/** An http(s) URL input through the shared parser: its secrets kept for masking, a problem otherwise. */
 function httpUrl(raw, input, problems, secrets, consequence) {
-    let url;
-    try {
-        url = new URL(raw);
-    }
-    catch {
-        problems.push(`input ${input}: "${raw}" is not a URL; ${consequence}`);
+    const parsed = parseCredentialUrl(raw);
+    secrets.push(...parsed.secrets);
+    if (!parsed.ok) {
+        problems.push(`input ${input}: ${parsed.problem}; ${consequence}`);
         return undefined;
     }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-        problems.push(`input ${input}: only http and https URLs work; ${consequence}`);
-        return undefined;
-    }
-    let credentials;
-    if (url.username || url.password) {
-        const user = decodeURIComponent(url.username);
-        const password = decodeURIComponent(url.password);
-        if (password)
-            secrets.push(password);
-        secrets.push(Buffer.from(`${user}:${password}`).toString('base64'));
-        credentials = `${user}:${password}`;
-        url.username = '';
-        url.password = '';
-    }
-    return { url, credentials };
+    return parsed.value;
 }
 function parseRemoteWrite(read, problems, secrets) {
-    const raw = read(_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.RemoteWriteUrl).trim();
+    const raw = read(constants/* Inputs */.G0.RemoteWriteUrl).trim();
     if (raw === '')
         return undefined;
-    const parsed = httpUrl(raw, _constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.RemoteWriteUrl, problems, secrets, 'nothing will be remote-written');
+    const parsed = httpUrl(raw, constants/* Inputs */.G0.RemoteWriteUrl, problems, secrets, 'nothing will be remote-written');
     if (!parsed)
         return undefined;
-    let auth = read(_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.RemoteWriteAuth);
+    let auth = read(constants/* Inputs */.G0.RemoteWriteAuth);
     if (parsed.credentials !== undefined) {
         if (auth.trim() === '')
             auth = parsed.credentials;
-        problems.push(`input ${_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.RemoteWriteUrl}: credentials in the URL were moved to an Authorization header; put them in ${_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.RemoteWriteAuth} (a secret) instead`);
+        problems.push(`input ${constants/* Inputs */.G0.RemoteWriteUrl}: credentials in the URL were moved to an Authorization header; put them in ${constants/* Inputs */.G0.RemoteWriteAuth} (a secret) instead`);
     }
     const url = parsed.url.toString();
-    const headers = parseHeaders(read(_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.RemoteWriteHeaders), _constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.RemoteWriteHeaders, problems, secrets);
-    const queryRaw = read(_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.RemoteWriteQueryUrl).trim();
+    const headers = parseHeaders(read(constants/* Inputs */.G0.RemoteWriteHeaders), constants/* Inputs */.G0.RemoteWriteHeaders, problems, secrets);
+    const queryRaw = read(constants/* Inputs */.G0.RemoteWriteQueryUrl).trim();
     let queryUrl;
     if (queryRaw !== '') {
-        const q = httpUrl(queryRaw, _constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.RemoteWriteQueryUrl, problems, secrets, 'counter totals cannot be read, so counters are carried instead of written');
+        const q = httpUrl(queryRaw, constants/* Inputs */.G0.RemoteWriteQueryUrl, problems, secrets, 'counter totals cannot be read, so counters are carried instead of written');
         if (q)
             queryUrl = q.url
                 .toString()
@@ -28670,7 +28777,7 @@ function parseRemoteWrite(read, problems, secrets) {
     else {
         queryUrl = deriveQueryUrl(url);
         if (!queryUrl)
-            problems.push(`input ${_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.RemoteWriteQueryUrl}: cannot tell where ${url} is queried (e.g. Thanos Receive is queried through Thanos Query); set it, or counters are carried instead of written`);
+            problems.push(`input ${constants/* Inputs */.G0.RemoteWriteQueryUrl}: cannot tell where ${(0,safe_text/* redactUrl */.BO)(url)} is queried (e.g. Thanos Receive is queried through Thanos Query); set it, or counters are carried instead of written`);
     }
     return Object.freeze({
         url,
@@ -28693,10 +28800,10 @@ function authorization(auth) {
 }
 function secretsOf(read) {
     const secrets = [];
-    const token = read(_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.GitHubToken).trim();
+    const token = read(constants/* Inputs */.G0.GitHubToken).trim();
     if (token)
         secrets.push(token);
-    for (const name of [_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.PushgatewayAuth, _constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.RemoteWriteAuth]) {
+    for (const name of [constants/* Inputs */.G0.PushgatewayAuth, constants/* Inputs */.G0.RemoteWriteAuth]) {
         const auth = read(name).trim();
         if (!auth)
             continue;
@@ -28707,7 +28814,7 @@ function secretsOf(read) {
         if (!/^bearer\s+/i.test(auth) && auth.includes(':'))
             secrets.push(auth.slice(auth.indexOf(':') + 1));
     }
-    return secrets.filter((s) => s.length >= 4);
+    return maskable(secrets);
 }
 /** Reads the runner's environment. */
 function readRunnerContext(env) {
@@ -28732,53 +28839,53 @@ function readRunnerContext(env) {
 function readConfig(read, env) {
     const problems = [];
     const runner = readRunnerContext(env);
-    const modeRaw = read(_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.Mode).trim().toLowerCase() || 'track';
-    let mode = 'track';
-    if (modeRaw === 'track' || modeRaw === 'summary' || modeRaw === 'verify')
+    const modeRaw = read(constants/* Inputs */.G0.Mode).trim().toLowerCase() || 'track';
+    let mode;
+    if (MODES.includes(modeRaw))
         mode = modeRaw;
     else
-        problems.push(`input ${_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.Mode}: "${modeRaw}" is not track, summary or verify; using track`);
-    const serviceInput = read(_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.Service).trim();
-    const { rules, problems: mapProblems } = (0,_model_stage_map_js__WEBPACK_IMPORTED_MODULE_2__/* .parseStageMap */ .m)(read(_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.Stages), _constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.Stages);
+        problems.push(unknownModeProblem(read(constants/* Inputs */.G0.Mode)));
+    const serviceInput = read(constants/* Inputs */.G0.Service).trim();
+    const { rules, problems: mapProblems } = (0,stage_map/* parseStageMap */.m)(read(constants/* Inputs */.G0.Stages), constants/* Inputs */.G0.Stages);
     problems.push(...mapProblems);
-    const checkRunRaw = read(_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.CheckRunId).trim();
+    const checkRunRaw = read(constants/* Inputs */.G0.CheckRunId).trim();
     let checkRunId;
     if (checkRunRaw !== '') {
         if (/^\d+$/.test(checkRunRaw) && Number.isSafeInteger(Number(checkRunRaw)))
             checkRunId = Number(checkRunRaw);
         else
-            problems.push(`input ${_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.CheckRunId}: "${checkRunRaw}" is not a job id; looking the job up instead`);
+            problems.push(`input ${constants/* Inputs */.G0.CheckRunId}: ${(0,safe_text/* quoteInput */.Zs)(checkRunRaw)} is not a job id; looking the job up instead`);
     }
     const secrets = secretsOf(read);
     const pushgateway = parsePushgateway(read, problems, secrets);
     const remoteWrite = parseRemoteWrite(read, problems, secrets);
-    const metricsFileInput = read(_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.MetricsFile).trim();
+    const metricsFileInput = read(constants/* Inputs */.G0.MetricsFile).trim();
     const metricsFile = metricsFileInput !== ''
         ? metricsFileInput
         : `${runner.runnerTemp || (env.TMPDIR ?? '/tmp')}/deployment-metrics.prom`;
     const config = Object.freeze({
         mode,
-        githubToken: read(_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.GitHubToken).trim(),
-        environment: read(_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.Environment).trim() || 'production',
-        service: serviceInput || (0,_model_infer_js__WEBPACK_IMPORTED_MODULE_0__/* .inferServiceFromName */ .Dl)(runner.jobId) || runner.jobId || 'deployment',
+        githubToken: read(constants/* Inputs */.G0.GitHubToken).trim(),
+        environment: read(constants/* Inputs */.G0.Environment).trim() || 'production',
+        service: serviceInput || (0,infer/* inferServiceFromName */.Dl)(runner.jobId) || runner.jobId || 'deployment',
         serviceGiven: serviceInput !== '',
         stageRules: Object.freeze(rules),
-        thresholds: parseThresholds(read(_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.Thresholds), problems),
+        thresholds: parseThresholds(read(constants/* Inputs */.G0.Thresholds), problems),
         pushgateway,
         remoteWrite,
-        metricsJob: read(_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.PushgatewayJob).trim() || 'deployment',
+        metricsJob: read(constants/* Inputs */.G0.PushgatewayJob).trim() || 'deployment',
         metricsFile,
-        jobStatus: read(_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.JobStatus).trim().toLowerCase(),
+        jobStatus: read(constants/* Inputs */.G0.JobStatus).trim().toLowerCase(),
         checkRunId,
-        writeSummary: parseBoolean(read(_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.Summary), _constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.Summary, true, problems),
-        annotations: parseBoolean(read(_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.Annotations), _constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.Annotations, true, problems),
-        failOnError: parseBoolean(read(_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.FailOnError), _constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.FailOnError, false, problems),
-        live: mode === 'track' ? parseBoolean(read(_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.Live), _constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.Live, true, problems) : false,
+        writeSummary: parseBoolean(read(constants/* Inputs */.G0.Summary), constants/* Inputs */.G0.Summary, true, problems),
+        annotations: parseBoolean(read(constants/* Inputs */.G0.Annotations), constants/* Inputs */.G0.Annotations, true, problems),
+        failOnError: parseBoolean(read(constants/* Inputs */.G0.FailOnError), constants/* Inputs */.G0.FailOnError, false, problems),
+        live: mode === 'track' ? parseBoolean(read(constants/* Inputs */.G0.Live), constants/* Inputs */.G0.Live, true, problems) : false,
         liveIntervalSeconds: mode === 'track'
-            ? parseLiveInterval(read(_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.LiveIntervalSeconds), problems)
+            ? parseLiveInterval(read(constants/* Inputs */.G0.LiveIntervalSeconds), problems)
             : DEFAULT_LIVE_INTERVAL_SECONDS,
         runner,
-        secrets: Object.freeze(secrets.filter((v, i) => secrets.indexOf(v) === i)),
+        secrets: Object.freeze(maskable(secrets)),
     });
     return { config, problems };
 }
@@ -28814,16 +28921,45 @@ __webpack_async_result__();
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   I: () => (/* binding */ coreIO)
+/* harmony export */   I: () => (/* binding */ coreIO),
+/* harmony export */   u: () => (/* binding */ safeIO)
 /* harmony export */ });
 /* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3838);
+/* harmony import */ var _util_safe_text_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4747);
 /**
  * The runner-facing edge, behind one interface so hooks can be driven by
  * @actions/core on a runner or by a recording fake in tests.
  */
 
-/** The real runner, through @actions/core (file commands, workflow commands). */
-const coreIO = {
+
+function safeProperties(p) {
+    return p?.title === undefined ? p : { ...p, title: (0,_util_safe_text_js__WEBPACK_IMPORTED_MODULE_1__/* .safeLogText */ .Ht)(p.title) };
+}
+/**
+ * The edge every hook's text leaves through: log lines, annotations (message and title) and the
+ * failure message pass `safeLogText` (one line, no workflow command, URLs redacted), outputs
+ * `singleLine` (one line, no workflow command: a later `run:` that echoes an output must not print
+ * a command either). Idempotent, so wrapping twice costs nothing but time.
+ */
+function safeIO(io) {
+    return {
+        getInput: (name) => io.getInput(name),
+        getState: (name) => io.getState(name),
+        saveState: (name, value) => io.saveState(name, value),
+        setOutput: (name, value) => io.setOutput(name, (0,_util_safe_text_js__WEBPACK_IMPORTED_MODULE_1__/* .singleLine */ .pF)(value)),
+        exportVariable: (name, value) => io.exportVariable(name, value),
+        setSecret: (value) => io.setSecret(value),
+        setFailed: (message) => io.setFailed((0,_util_safe_text_js__WEBPACK_IMPORTED_MODULE_1__/* .safeLogText */ .Ht)(message)),
+        info: (message) => io.info((0,_util_safe_text_js__WEBPACK_IMPORTED_MODULE_1__/* .safeLogText */ .Ht)(message)),
+        debug: (message) => io.debug((0,_util_safe_text_js__WEBPACK_IMPORTED_MODULE_1__/* .safeLogText */ .Ht)(message)),
+        warning: (message, properties) => io.warning((0,_util_safe_text_js__WEBPACK_IMPORTED_MODULE_1__/* .safeLogText */ .Ht)(message), safeProperties(properties)),
+        error: (message, properties) => io.error((0,_util_safe_text_js__WEBPACK_IMPORTED_MODULE_1__/* .safeLogText */ .Ht)(message), safeProperties(properties)),
+        notice: (message, properties) => io.notice((0,_util_safe_text_js__WEBPACK_IMPORTED_MODULE_1__/* .safeLogText */ .Ht)(message), safeProperties(properties)),
+        appendSummary: (markdown) => io.appendSummary(markdown),
+    };
+}
+/** The real runner, through @actions/core (file commands, workflow commands), behind {@link safeIO}. */
+const coreIO = safeIO({
     getInput: (name) => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4(name),
     getState: (name) => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getState */ .Gu(name),
     saveState: (name, value) => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .saveState */ .LZ(name, value),
@@ -28839,7 +28975,7 @@ const coreIO = {
     appendSummary: async (markdown) => {
         await _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .summary */ .z.addRaw(markdown, true).write();
     },
-};
+});
 
 
 /***/ }),
@@ -29128,15 +29264,34 @@ var external_node_crypto_ = __nccwpck_require__(7598);
 var definitions = __nccwpck_require__(6511);
 // EXTERNAL MODULE: ./src/metrics/exposition.ts
 var exposition = __nccwpck_require__(2019);
+// EXTERNAL MODULE: ./src/model/error-types.ts
+var error_types = __nccwpck_require__(8996);
 ;// CONCATENATED MODULE: ./src/metrics/reported.ts
 /**
  * What steps append to DEPLOY_METRICS_FILE: Prometheus text-exposition lines,
  * validated one by one. A bad line is skipped with a message naming the file
  * and the line; every other line still counts (README, "Reporting from steps").
+ *
+ * The file is written by any step, so it is bounded: at most
+ * {@link MAX_REPORT_LINES} lines and {@link MAX_REPORTED_SERIES} distinct
+ * series; series only for the services the job may write; a counter may grow
+ * by at most {@link MAX_COUNTER_INCREMENT} per deployment; every token echoed
+ * in a message is cut to {@link MAX_ECHO} characters. Lines skipped for the
+ * same reason in bulk (another service, past the series limit) make one
+ * message, so a hostile file cannot flood the log.
  */
 
 
+
 const MAX_REPORT_LINES = 10000;
+/** Distinct series one job may report (repeated lines of a series count once). */
+const MAX_REPORTED_SERIES = 1000;
+/** The most a step may add to one counter series in one deployment. */
+const MAX_COUNTER_INCREMENT = 1e6;
+/** Tokens echoed in a message (names, values, a parser's complaint) are cut to this many characters. */
+const MAX_ECHO = 80;
+/** Line numbers listed in a message about many lines. */
+const LISTED_LINES = 10;
 const MAX_LABEL_VALUE = 1024;
 const MAX_CUSTOM_LABELS = 10;
 /** Set by the action on every reported series; a step's own value is replaced. */
@@ -29159,33 +29314,85 @@ function customDefinition(name, labels) {
     };
     return Object.freeze(definition);
 }
+/** A token for a message: one line, at most {@link MAX_ECHO} characters (cut with …). */
+function echo(text, max = MAX_ECHO) {
+    // eslint-disable-next-line no-control-regex
+    const oneLine = text.replace(/[\u0000-\u001f\u007f]+/g, ' ');
+    return oneLine.length > max ? `${oneLine.slice(0, max - 1)}…` : oneLine;
+}
+/** A parser's complaint with every long token in it cut (it may quote what the step wrote). */
+function echoMessage(message) {
+    return echo(message.replace(/[^\s"]{81,}/g, (token) => echo(token)), 4 * MAX_ECHO);
+}
+function count(n) {
+    return n.toLocaleString('en-US');
+}
+/** Lines skipped for one reason in bulk: said once, at the first of them. */
+class Bulk {
+    lines = [];
+    total = 0;
+    /** Where the message goes in the problem list (in line order). */
+    slot = -1;
+    values = new Set();
+    add(problems, line, value) {
+        if (this.slot < 0) {
+            this.slot = problems.length;
+            problems.push('');
+        }
+        this.total++;
+        if (this.lines.length < LISTED_LINES + 1)
+            this.lines.push(line);
+        if (value !== undefined && this.values.size < LISTED_LINES + 1)
+            this.values.add(value);
+    }
+    /** Writes the message into its slot: `first` is its head, `more` names the other lines. */
+    finish(problems, head, more) {
+        if (this.slot < 0)
+            return;
+        const [first, ...rest] = this.lines;
+        let text = `${head(first)}; line skipped`;
+        if (this.total > 1) {
+            const listed = rest.slice(0, LISTED_LINES - 1);
+            const others = this.total - 1;
+            text += `, and ${count(others)} more ${others === 1 ? 'line' : 'lines'} ${more} (lines ${listed.join(', ')}${others > listed.length ? ', …' : ''})`;
+        }
+        problems[this.slot] = text;
+    }
+}
 /** Parses and validates the file's text. Never throws. */
-function parseReportedMetrics(text, fileLabel) {
+function parseReportedMetrics(text, fileLabel, options = {}) {
     const problems = [];
     const merged = new Map();
     const errorTypesByStage = new Map();
     const lines = text.split(/\r?\n/);
+    // A file that ends with a new line has no line after it.
+    if (lines.length > 1 && lines[lines.length - 1] === '')
+        lines.pop();
     if (lines.length > MAX_REPORT_LINES) {
         problems.push(`${fileLabel}: ${lines.length} lines; only the first ${MAX_REPORT_LINES} are read`);
     }
+    const foreign = new Bulk();
+    const overflow = new Bulk();
     lines.slice(0, MAX_REPORT_LINES).forEach((line, index) => {
         const where = `${fileLabel} line ${index + 1}`;
         const parsed = (0,exposition/* parseExpositionLine */.iw)(line);
         if (parsed.kind === 'blank' || parsed.kind === 'comment')
             return;
         if (parsed.kind === 'error') {
-            problems.push(`${where}: ${parsed.message}; line skipped`);
+            problems.push(`${where}: ${echoMessage(parsed.message)}; line skipped`);
             return;
         }
-        const { name, value } = parsed.sample;
+        const { value } = parsed.sample;
+        const name = parsed.sample.name;
+        const shownName = echo(name);
         const known = (0,definitions/* metricByName */.tX)(name);
         if (known && known.source === 'action') {
-            problems.push(`${where}: ${name} is computed by the action and cannot be reported; line skipped`);
+            problems.push(`${where}: ${shownName} is computed by the action and cannot be reported; line skipped`);
             return;
         }
         if (!known &&
             (!exposition/* METRIC_NAME_RE */.fy.test(name) || /_(bucket|sum|count)$/.test(name) || name.startsWith('__'))) {
-            problems.push(`${where}: ${name} cannot be reported (histogram parts and reserved names are not accepted); line skipped`);
+            problems.push(`${where}: ${shownName} cannot be reported (histogram parts and reserved names are not accepted); line skipped`);
             return;
         }
         const labels = {};
@@ -29197,7 +29404,13 @@ function parseReportedMetrics(text, fileLabel) {
                 return;
             }
             if (labelValue.length > MAX_LABEL_VALUE) {
-                problems.push(`${where}: label ${label} is longer than ${MAX_LABEL_VALUE} characters; line skipped`);
+                problems.push(`${where}: label ${echo(label)} is longer than ${MAX_LABEL_VALUE} characters; line skipped`);
+                return;
+            }
+            // error_type and service are read back into outputs, annotations and grouping keys.
+            const refused = (0,error_types/* reportedLabelProblem */.X2)(where, label, labelValue);
+            if (refused) {
+                problems.push(refused);
                 return;
             }
             labels[label] = labelValue;
@@ -29207,7 +29420,7 @@ function parseReportedMetrics(text, fileLabel) {
             const allowed = known.labels.filter((l) => !ACTION_LABELS.has(l));
             const unknown = Object.keys(labels).filter((l) => !allowed.includes(l));
             if (unknown.length > 0) {
-                problems.push(`${where}: ${name} has no label ${unknown.join(', ')} (it takes ${allowed.join(', ') || 'none'}); line skipped`);
+                problems.push(`${where}: ${shownName} has no label ${echo(unknown.join(', '))} (it takes ${allowed.join(', ') || 'none'}); line skipped`);
                 return;
             }
             definition = known;
@@ -29225,7 +29438,34 @@ function parseReportedMetrics(text, fileLabel) {
             return;
         }
         if (definition.type === 'counter' && value < 0) {
-            problems.push(`${where}: ${name} is a counter and cannot go down (${value}); line skipped`);
+            problems.push(`${where}: ${shownName} is a counter and cannot go down (${value}); line skipped`);
+            return;
+        }
+        if (definition.type === 'counter' && value > MAX_COUNTER_INCREMENT) {
+            problems.push(`${where}: ${shownName} is a counter and a step may add at most ${count(MAX_COUNTER_INCREMENT)} to it in one deployment (${value}); line skipped`);
+            return;
+        }
+        // Only the services this job may write: another service's group is another job's.
+        const service = definition.labels.includes('service')
+            ? (labels.service ?? options.service)
+            : options.service;
+        if (options.services && service !== undefined && !options.services.has(service)) {
+            foreign.add(problems, index + 1, service);
+            return;
+        }
+        const key = (0,exposition/* seriesKey */.Xk)(name, labels);
+        const previous = merged.get(key);
+        if (!previous && merged.size >= MAX_REPORTED_SERIES) {
+            overflow.add(problems, index + 1);
+            return;
+        }
+        if (previous && definition.type !== previous.definition.type) {
+            problems.push(`${where}: ${shownName} was reported with another type before; line skipped`);
+            return;
+        }
+        const total = previous && definition.merge === 'sum' ? previous.value + value : value;
+        if (definition.type === 'counter' && total > MAX_COUNTER_INCREMENT) {
+            problems.push(`${where}: ${shownName} would add up to ${total} in this deployment; a step may add at most ${count(MAX_COUNTER_INCREMENT)} to a counter; line skipped`);
             return;
         }
         if (name === 'deployment_errors_total' &&
@@ -29234,17 +29474,6 @@ function parseReportedMetrics(text, fileLabel) {
             !errorTypesByStage.has(labels.stage)) {
             errorTypesByStage.set(labels.stage, labels.error_type);
         }
-        const key = (0,exposition/* seriesKey */.Xk)(name, labels);
-        const previous = merged.get(key);
-        if (previous && definition.type !== previous.definition.type) {
-            problems.push(`${where}: ${name} was reported with another type before; line skipped`);
-            return;
-        }
-        const total = previous && definition.merge === 'sum' ? previous.value + value : value;
-        if (!Number.isFinite(total)) {
-            problems.push(`${where}: ${name} would add up past the largest number; line skipped`);
-            return;
-        }
         merged.set(key, {
             definition: previous?.definition ?? definition,
             custom: !known,
@@ -29252,6 +29481,12 @@ function parseReportedMetrics(text, fileLabel) {
             value: total,
         });
     });
+    const allowed = [...(options.services ?? [])].sort();
+    const allowedText = `${allowed.slice(0, LISTED_LINES).join(', ')}${allowed.length > LISTED_LINES ? `, … (${allowed.length} in all)` : ''}`;
+    const firstForeign = [...foreign.values][0] ?? '';
+    const otherServices = [...foreign.values].slice(1, LISTED_LINES);
+    foreign.finish(problems, (line) => `${fileLabel} line ${line}: service "${echo(firstForeign)}" is not one this job writes (it may write ${allowedText}: its own service and those its stage map names)`, `for services it does not write${otherServices.length > 0 ? `, e.g. ${otherServices.map((s) => `"${echo(s, 40)}"`).join(', ')}` : ''}`);
+    overflow.finish(problems, (line) => `${fileLabel} line ${line}: more than ${count(MAX_REPORTED_SERIES)} distinct series reported`, 'of new series');
     return {
         series: [...merged.values()],
         problems,
@@ -29402,6 +29637,32 @@ function wholeGroup(updated, existing, deploymentId) {
         });
     }
     return { families, dropped };
+}
+/** Family types whose samples are cumulative: a post adds to them. */
+const CUMULATIVE_TYPES = new Set(['counter', 'histogram', 'summary']);
+/**
+ * Why the group's counters cannot be added to, if they cannot: a cumulative
+ * sample holding NaN or ±Inf (a sum with it is NaN or Inf for good), or a
+ * count past 2^53 (adding 1 to it is lost). `counters` names the families
+ * this push adds to (a sink may not say which families are counters). The
+ * group is then treated as unreadable for counters: gauges are pushed, the
+ * counts carried, and nothing is pushed over the bad value.
+ */
+function unusableCounter(existing, counters) {
+    for (const [name, samples] of existing.samples) {
+        const type = existing.types.get(name)?.type.toLowerCase() ?? (0,definitions/* metricByName */.tX)(name)?.type;
+        if (!counters.has(name) && !(type !== undefined && CUMULATIVE_TYPES.has(type)))
+            continue;
+        for (const s of samples) {
+            const series = `${s.name}${(0,exposition/* formatLabels */.h6)(normalizeExistingLabels(s.labels, undefined))}`;
+            const shown = series.length > 120 ? `${series.slice(0, 119)}…` : series;
+            if (!Number.isFinite(s.value))
+                return `the group holds ${(0,exposition/* formatValue */.Fl)(s.value)} for ${shown}, a value no count can be added to (delete the group, or push a valid value, to resume counting)`;
+            if (s.value > Number.MAX_SAFE_INTEGER)
+                return `the group holds ${s.value} for ${shown}, past 2^53 where adding 1 is lost (delete the group, or push a valid value, to resume counting)`;
+        }
+    }
+    return undefined;
 }
 /** Labels the Pushgateway adds to every sample of a group and that updates never carry. */
 const PUSHGATEWAY_LABELS = new Set(['job', 'instance']);
@@ -29570,6 +29831,31 @@ async function publishGroup(plan, o) {
     const sink = o.client;
     const groupId = `${sink?.carryPrefix ?? ''}${(0,pushgateway/* describeGroup */.N3)(plan.key)}`;
     const at = o.at ?? o.clock.now();
+    const carryOpen = () => o.clock.now() < (o.carryDeadline ?? Infinity);
+    if (sink && o.clock.now() >= o.deadline) {
+        // The time budget is spent: no request is started any more for this group.
+        const families = mergeUpdates(plan.updates, undefined);
+        let carriedOut = false;
+        if (o.cumulative && carryOpen()) {
+            const carriedAll = await loadCarried(o.store, groupId, o.logger);
+            const mine = {
+                deploymentId: o.deploymentId,
+                recordedAt: o.clock.now(),
+                updates: carriedUpdates(plan.updates),
+            };
+            carriedOut = carryOpen() && (await saveCarried(o.store, groupId, [...carriedAll, mine], o.logger));
+        }
+        return {
+            key: plan.key,
+            sink,
+            families,
+            pushed: false,
+            cumulative: false,
+            carriedIn: 0,
+            carriedOut,
+            problem: 'the time budget was spent before this group\u2019s turn',
+        };
+    }
     if (!sink) {
         return {
             key: plan.key,
@@ -29619,6 +29905,14 @@ async function publishGroup(plan, o) {
     catch (error) {
         readProblem = error.message;
     }
+    // A counter holding NaN, ±Inf or a value past 2^53 cannot be added to: treat the group as
+    // unreadable for counters (gauges only, counts carried), never push a sum made from it.
+    const unusable = existing &&
+        unusableCounter(existing, new Set(plan.updates.filter((u) => u.definition.merge === 'sum').map((u) => u.definition.name)));
+    if (unusable) {
+        readProblem = unusable;
+        existing = undefined;
+    }
     const mine = {
         deploymentId: o.deploymentId,
         recordedAt: o.clock.now(),
@@ -29638,7 +29932,7 @@ async function publishGroup(plan, o) {
                 pushProblem = error.message;
             }
         }
-        const carriedOut = await saveCarried(o.store, groupId, [...carriedAll, mine], o.logger);
+        const carriedOut = carryOpen() && (await saveCarried(o.store, groupId, [...carriedAll, mine], o.logger));
         return {
             key: plan.key,
             sink,
@@ -29667,7 +29961,9 @@ async function publishGroup(plan, o) {
     ];
     const families = mergeUpdates(updates, existing.samples);
     // PUT the whole group so stale latest-deployment gauges go; POST when it cannot be written back whole.
-    const whole = o.replaceGroup && sink.replacesGroups ? wholeGroup(families, existing, o.deploymentId) : undefined;
+    const whole = (plan.replaceGroup ?? o.replaceGroup) && sink.replacesGroups
+        ? wholeGroup(families, existing, o.deploymentId)
+        : undefined;
     if (whole && whole.dropped.length > 0) {
         o.logger.info(`Dropping gauges of an earlier deployment that this one did not set: ${whole.dropped.join(', ')}`);
     }
@@ -29678,7 +29974,7 @@ async function publishGroup(plan, o) {
         });
     }
     catch (error) {
-        const carriedOut = await saveCarried(o.store, groupId, [...pending, mine], o.logger);
+        const carriedOut = carryOpen() && (await saveCarried(o.store, groupId, [...pending, mine], o.logger));
         return {
             key: plan.key,
             sink,
@@ -29690,7 +29986,7 @@ async function publishGroup(plan, o) {
             problem: error.message,
         };
     }
-    if (carriedAll.length > 0)
+    if (carriedAll.length > 0 && carryOpen())
         await saveCarried(o.store, groupId, [], o.logger);
     return {
         key: plan.key,
@@ -29781,33 +30077,119 @@ function outcomeText(outcome, store) {
     };
 }
 
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(3024);
+;// CONCATENATED MODULE: ./src/util/timeout.ts
+/**
+ * Bounds a promise we cannot cancel (e.g. a library call with its own long
+ * timeouts). The entry points end the process when the hook is done, so work
+ * left running after a timeout cannot stretch the step past its budget.
+ */
+class TimeoutError extends Error {
+    constructor(message) {
+        super(message);
+        this.name = 'TimeoutError';
+    }
+}
+async function withTimeout(promise, ms, what) {
+    let timer;
+    const timeout = new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new TimeoutError(`${what}: no answer within ${ms} ms`)), Math.max(0, ms));
+        timer.unref();
+    });
+    try {
+        return await Promise.race([promise, timeout]);
+    }
+    finally {
+        clearTimeout(timer);
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/metrics/report-file.ts
-/** Reading DEPLOY_METRICS_FILE: bounded, and a missing file is simply empty. */
+/**
+ * Reading DEPLOY_METRICS_FILE: bounded, and a missing file is simply empty.
+ *
+ * Any step can put anything at that path, so only a regular file is read:
+ * `lstat` first (a symbolic link is followed only to a regular file), then the
+ * file is opened with `O_NONBLOCK` — a FIFO or a device put there in the
+ * meantime cannot block the open — and `fstat` checks what was opened. The
+ * read takes at most the first 1 MiB and is bounded in time: post and the
+ * live reporter never wait on this file longer than {@link READ_TIMEOUT_MS}.
+ */
+
+
 
 const MAX_REPORT_BYTES = 1024 * 1024;
+/** The longest a read of the file may take (a regular file on a hung network mount). */
+const READ_TIMEOUT_MS = 5000;
+function kindOf(s) {
+    if (s.isFIFO())
+        return 'a FIFO (named pipe)';
+    if (s.isDirectory())
+        return 'a directory';
+    if (s.isSocket())
+        return 'a socket';
+    if (s.isCharacterDevice() || s.isBlockDevice())
+        return 'a device';
+    return 'not a regular file';
+}
 /** The file's text (at most 1 MiB, cut at a line end) and a note when something was left out. */
-async function readReportFile(path) {
+async function readReportFile(path, timeoutMs = READ_TIMEOUT_MS) {
     if (!path)
         return { text: '' };
-    let handle;
     try {
-        handle = await (0,promises_namespaceObject.open)(path, 'r');
+        return await withTimeout(readBounded(path), timeoutMs, 'reading it');
+    }
+    catch (error) {
+        const why = error instanceof TimeoutError ? `no answer within ${timeoutMs} ms` : error.message;
+        return { text: '', note: `DEPLOY_METRICS_FILE ${path} could not be read: ${why}` };
+    }
+}
+async function readBounded(path) {
+    const skipped = (kind) => ({
+        text: '',
+        note: `DEPLOY_METRICS_FILE ${path} is ${kind}, not a regular file; it was not read`,
+    });
+    try {
+        const link = await (0,promises_namespaceObject.lstat)(path);
+        const target = link.isSymbolicLink() ? await (0,promises_namespaceObject.stat)(path) : link;
+        if (!target.isFile())
+            return skipped(kindOf(target));
     }
     catch (error) {
         if (error.code === 'ENOENT')
             return { text: '' };
-        return { text: '', note: `DEPLOY_METRICS_FILE ${path} could not be read: ${error.message}` };
+        throw error;
+    }
+    let handle;
+    try {
+        handle = await (0,promises_namespaceObject.open)(path, external_node_fs_.constants.O_RDONLY | external_node_fs_.constants.O_NONBLOCK | (external_node_fs_.constants.O_NOCTTY ?? 0));
+    }
+    catch (error) {
+        if (error.code === 'ENOENT')
+            return { text: '' };
+        throw error;
     }
     try {
-        const buffer = Buffer.alloc(MAX_REPORT_BYTES);
-        const { bytesRead } = await handle.read(buffer, 0, MAX_REPORT_BYTES, 0);
-        const size = (await handle.stat()).size;
+        // What was opened, not what the path named a moment ago.
+        const info = await handle.stat();
+        if (!info.isFile())
+            return skipped(kindOf(info));
+        const length = Math.min(MAX_REPORT_BYTES, info.size);
+        const buffer = Buffer.alloc(length);
+        let bytesRead = 0;
+        while (bytesRead < length) {
+            const { bytesRead: n } = await handle.read(buffer, bytesRead, length - bytesRead, bytesRead);
+            if (n === 0)
+                break;
+            bytesRead += n;
+        }
         const text = buffer.subarray(0, bytesRead).toString('utf8');
         // A cut line at the end would be reported as malformed: drop it, and say why.
-        if (size > MAX_REPORT_BYTES) {
+        if (info.size > MAX_REPORT_BYTES) {
             return {
                 text: text.slice(0, text.lastIndexOf('\n') + 1),
-                note: `DEPLOY_METRICS_FILE ${path} is ${size} bytes; only the first 1 MiB is read`,
+                note: `DEPLOY_METRICS_FILE ${path} is ${info.size} bytes; only the first 1 MiB is read`,
             };
         }
         return { text };
@@ -29930,11 +30312,24 @@ function finishUpdates(ctx, deployment, reported, times) {
     addReported(groups, ctx, reported.series);
     for (const u of stageStateUpdates(ctx, times.stageStates ?? []))
         push(groups, u.service, u.update);
-    // Every group this deployment writes carries the thresholds its stages are judged by.
+    // Every group of this deployment's own carries the thresholds its stages are judged by; a group it
+    // only adds to (a step's series, a stage that never ran) keeps its own.
+    const own = ownServices(ctx, deployment);
     for (const service of groups.keys())
-        for (const u of thresholdUpdates(ctx, service, times.thresholds ?? {}))
-            push(groups, service, u);
+        if (own.has(service))
+            for (const u of thresholdUpdates(ctx, service, times.thresholds ?? {}))
+                push(groups, service, u);
     return groups;
+}
+/**
+ * The services whose groups belong to this deployment: the job's own and
+ * those of the stages that ran. Post writes these whole (PUT); any other
+ * group it writes — a service a step reported for, or whose mapped stages
+ * never ran — it only adds to (POST), so another job's deployment of that
+ * service keeps its gauges.
+ */
+function ownServices(ctx, deployment) {
+    return new Set([ctx.service, ...deployment.stages.map((st) => st.service)]);
 }
 /**
  * What steps reported, with the standard labels set, into the group of the
@@ -29989,6 +30384,7 @@ function thresholdUpdates(ctx, service, thresholds) {
 var timing = __nccwpck_require__(4483);
 ;// CONCATENATED MODULE: ./src/report/annotations.ts
 
+
 const MAX_SLOW_ANNOTATIONS = 5;
 function deploymentAnnotations(d, service) {
     const out = [];
@@ -29998,7 +30394,7 @@ function deploymentAnnotations(d, service) {
             title: d.failedStage
                 ? `Deployment failed at ${d.failedStage.stage} (${d.failedStage.service})`
                 : `Deployment of ${service} failed`,
-            message: `${d.failureMessage ?? 'The deployment failed'}. Error type: ${d.errorType ?? 'unknown'}.`,
+            message: `${d.failureMessage ?? 'The deployment failed'}. Error type: ${(0,error_types/* knownErrorType */.SB)(d.errorType) ?? 'unknown'}.`,
         });
     }
     const slow = d.stages.filter((s) => s.slow);
@@ -30024,8 +30420,16 @@ function deploymentAnnotations(d, service) {
     return out;
 }
 
+// EXTERNAL MODULE: ./src/util/safe-text.ts
+var safe_text = __nccwpck_require__(4747);
 ;// CONCATENATED MODULE: ./src/report/outputs.ts
-/** The contract's outputs of a tracked deployment, set by post (and by a later instance's main). */
+/**
+ * The contract's outputs of a tracked deployment, set by post (and by a later instance's main).
+ * Every value is one line that cannot be a workflow command (a later `run:` may echo it), and
+ * `error-type` is one of the error types: a step's report cannot put anything else there.
+ */
+
+
 
 
 /** `stages-json`: every stage with service, stage, status, started_at, completed_at, duration_seconds, slow. */
@@ -30040,37 +30444,109 @@ function stagesJson(deployment) {
         slow: s.slow,
     })));
 }
-function setDeploymentOutputs(io, deployment, deploymentId, metricsFile) {
+function setDeploymentOutputs(sink, deployment, deploymentId, metricsFile) {
+    const io = { setOutput: (name, value) => sink.setOutput(name, (0,safe_text/* singleLine */.pF)(value)) };
     io.setOutput(constants/* Outputs */.tY.DeploymentId, deploymentId);
     io.setOutput(constants/* Outputs */.tY.Status, deployment.status);
     io.setOutput(constants/* Outputs */.tY.FailedStage, deployment.failedStage?.stage ?? '');
-    io.setOutput(constants/* Outputs */.tY.ErrorType, deployment.errorType ?? '');
+    io.setOutput(constants/* Outputs */.tY.ErrorType, (0,error_types/* knownErrorType */.SB)(deployment.errorType) ?? '');
     io.setOutput(constants/* Outputs */.tY.DurationSeconds, String(deployment.durationSeconds));
     io.setOutput(constants/* Outputs */.tY.MetricsFile, metricsFile);
     io.setOutput(constants/* Outputs */.tY.StagesJson, stagesJson(deployment));
 }
 
 ;// CONCATENATED MODULE: ./src/report/markdown.ts
-/** Making untrusted text (step names, messages) safe inside Markdown and Mermaid. */
-/** One table cell: no pipes or new lines breaking the row, bounded length. */
-function cell(text, max = 120) {
-    const oneLine = text
-        .replace(/[\r\n]+/g, ' ')
-        .replace(/\|/g, '\\|')
-        .replace(/</g, '&lt;')
-        .replace(/>/g, '&gt;');
-    return oneLine.length > max ? `${oneLine.slice(0, max - 1)}…` : oneLine;
+/**
+ * Making untrusted text (step, job and branch names, error types, a receiver's error body) safe
+ * where it enters GitHub-flavoured Markdown (job summaries, check runs) and Mermaid. GitHub renders
+ * with cmark-gfm (tables, strikethrough, autolinks, tag filter) and raw HTML through a sanitiser,
+ * so untrusted text must never open a link, an image, raw HTML, emphasis, a code span, a table
+ * cell, a block (heading, quote, list) or an autolink (`https://…`, `www.…`, `name@host`).
+ * Tested by rendering with Debian's `cmark-gfm` (`__tests__/unit/gfm.test.ts`).
+ */
+
+/** Zero-width space: keeps GFM's autolink extension from seeing `www.` or `user@host`. */
+const ZWSP = '&#8203;';
+const ENTITIES = { '<': '&lt;', '>': '&gt;', '&': '&amp;' };
+/** ASCII punctuation that opens inline syntax; escaped with a backslash (CommonMark 2.4). */
+const INLINE_SYNTAX = new Set(['\\', '`', '*', '_', '~', '[', ']', '|', '$', '#']);
+const ALNUM = /[A-Za-z0-9]/;
+/** Text escaped so that it renders as itself: no Markdown syntax, no HTML, no autolink. One line. */
+function inline(text) {
+    const s = text.replace(/[\r\n\u2028\u2029\u0085]+/g, ' ');
+    let out = '';
+    for (let i = 0; i < s.length; i++) {
+        const c = s[i];
+        if (c in ENTITIES)
+            out += ENTITIES[c];
+        else if (c === '_' && ALNUM.test(s[i - 1] ?? '') && ALNUM.test(s[i + 1] ?? ''))
+            out += c; // `deploy_railway`: an underscore inside a word is never emphasis
+        else if (INLINE_SYNTAX.has(c))
+            out += `\\${c}`;
+        else if (c === ':' && s.startsWith('//', i + 1))
+            out += '\\:'; // `https\://` is not autolinked
+        else if (c === '@')
+            out += `@${ZWSP}`; // nor `user@host` (nor a GitHub @mention)
+        else if ((c === 'w' || c === 'W') && /^www\./i.test(s.slice(i, i + 4)) && !ALNUM.test(s[i - 1] ?? '')) {
+            out += `${s.slice(i, i + 3)}\\.`;
+            i += 3;
+        }
+        else
+            out += c;
+    }
+    // A block marker at the start (heading, list item, quote, thematic break, setext underline).
+    return out.replace(/^(\s*)([+\-=])/, '$1\\$2').replace(/^(\s*\d+)([.)])/, '$1\\$2');
 }
-/** Inline code that cannot be closed early by backticks in the text. */
-function code(text, max = 200) {
-    const oneLine = text.replace(/[\r\n]+/g, ' ');
-    const bounded = oneLine.length > max ? `${oneLine.slice(0, max - 1)}…` : oneLine;
-    if (!bounded.includes('`'))
-        return `\`${bounded}\``;
+/** The first `max` characters of a text, `…` when cut. */
+function bounded(text, max) {
+    return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+/** One table cell (or any one-line text): escaped, URLs redacted, at most `max` characters of text. */
+function cell(text, max = 120) {
+    return inline(bounded((0,safe_text/* redactUrls */.sK)(text.replace(/[\r\n]+/g, ' ')), max));
+}
+/** A code span's delimiters around one-line text: a fence longer than any backtick run inside. */
+function codeSpan(oneLine) {
+    if (!oneLine.includes('`'))
+        return `\`${oneLine}\``;
     // CommonMark: a code span's fence is longer than any backtick run inside it.
-    const longest = Math.max(...(bounded.match(/`+/g) ?? ['']).map((run) => run.length));
+    const longest = Math.max(...(oneLine.match(/`+/g) ?? ['']).map((run) => run.length));
     const fence = '`'.repeat(longest + 1);
-    return `${fence} ${bounded} ${fence}`;
+    return `${fence} ${oneLine} ${fence}`;
+}
+/** Inline code that cannot be closed early by backticks in the text (not for table cells: {@link codeCell}). */
+function code(text, max = 200) {
+    return codeSpan(bounded(text.replace(/[\r\n]+/g, ' '), max));
+}
+/**
+ * Inline code inside a table cell. GFM splits the row on every `|` not escaped by a backslash,
+ * even inside a code span, and removes that backslash again (so the span shows `|`). A pipe after
+ * an odd run of backslashes gets one more backslash, or the row would split there.
+ */
+function codeCell(text, max = 200) {
+    const content = bounded(text.replace(/[\r\n]+/g, ' '), max).replace(/(\\*)\|/g, (_all, slashes) => slashes.length % 2 === 0 ? `${slashes}\\|` : `${slashes}\\\\|`);
+    return codeSpan(content);
+}
+/**
+ * A line of text the action wrote with `code` in backticks, around untrusted parts (a delivery
+ * line with a group's labels and a receiver's error body, the live-tracking line): each backtick
+ * pair becomes a code span, everything else is escaped; URLs redacted; one line.
+ */
+function markdownLine(text, max = 1000) {
+    const parts = bounded((0,safe_text/* redactUrls */.sK)(text.replace(/[\r\n]+/g, ' ')), max).split('`');
+    return parts
+        .map((part, i) => {
+        const isCode = i % 2 === 1 && i < parts.length - 1;
+        return isCode ? code(part, max) : inline(i % 2 === 1 ? `\`${part}` : part);
+    })
+        .join('');
+}
+/** A link whose target the action built itself (a run URL): only http(s), nothing that ends it early. */
+function markdown_link(label, url) {
+    if (!/^https?:\/\/[^\s]+$/i.test(url))
+        return inline(label);
+    const target = url.replace(/[()<>\\[\]"'`]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+    return `[${inline(label)}](${target})`;
 }
 /** A Mermaid gantt task or section name: Mermaid treats `:` `;` `#` and new lines as syntax. */
 function mermaidText(text, max = 60) {
@@ -30084,6 +30560,7 @@ function mermaidText(text, max = 60) {
 ;// CONCATENATED MODULE: ./src/report/summary.ts
 
 
+
 /** GitHub's limit is 1 MiB a step; stay far below it whatever the step names are. */
 const MAX_ROWS = 60;
 function statusIcon(stage) {
@@ -30091,17 +30568,48 @@ function statusIcon(stage) {
         return stage.conclusion === 'cancelled' ? '⛔ cancelled' : '❌ failure';
     return '✅ success';
 }
+const HOUR_SECONDS = 3_600;
+/** A day, in seconds: up to it, gantt times are `HH:mm:ss` from the deployment's first start. */
+const DAY_SECONDS = 86_400;
+/**
+ * Gantt times as Mermaid reads them: seconds from the first stage's start written as a clock time,
+ * `HH:mm:ss` (Mermaid parses it as that time of the viewer's day and draws the axis in the same
+ * zone, so the axis shows elapsed time, `mm:ss` under an hour). Mermaid 11.12 and later draw every
+ * bar of `dateFormat X` (Unix seconds) from 0, while 10.x and 11.11 drew them right; this form draws
+ * the same on all of them (__tests__/e2e/render.e2e.test.ts). A deployment of a day or more
+ * (self-hosted runners) is dated from 2000-01-01 instead, with the day of the month on the axis.
+ */
+function ganttClock(spanSeconds) {
+    if (spanSeconds < DAY_SECONDS) {
+        const two = (n) => String(n).padStart(2, '0');
+        return {
+            dateFormat: 'HH:mm:ss',
+            axisFormat: spanSeconds < HOUR_SECONDS ? '%M:%S' : '%H:%M',
+            at: (s) => `${two(Math.floor(s / 3600))}:${two(Math.floor(s / 60) % 60)}:${two(s % 60)}`,
+        };
+    }
+    return {
+        dateFormat: 'YYYY-MM-DD HH:mm:ss',
+        axisFormat: '%d %H:%M',
+        at: (s) => new Date(Date.UTC(2000, 0, 1) + s * 1000).toISOString().slice(0, 19).replace('T', ' '),
+    };
+}
 function gantt(input) {
     const stages = input.deployment.stages.slice(0, 30);
     if (stages.length === 0)
         return '';
     const origin = Math.min(...stages.map((s) => s.startedAt));
+    const times = stages.map((stage) => {
+        const start = Math.round((stage.startedAt - origin) / 1000);
+        return { start, end: Math.max(start + 1, Math.round((stage.completedAt - origin) / 1000)) };
+    });
+    const clock = ganttClock(Math.max(...times.map((t) => t.end)));
     const lines = [
         '```mermaid',
         'gantt',
         `  title ${mermaidText(`${input.service} deployment ${input.deploymentId}`)}`,
-        '  dateFormat X',
-        '  axisFormat %H:%M:%S',
+        `  dateFormat ${clock.dateFormat}`,
+        `  axisFormat ${clock.axisFormat}`,
     ];
     // Name each section once: repeated section names misplace labels in GitHub's Mermaid
     // (docs/platform.md, "Network and rendering").
@@ -30109,11 +30617,12 @@ function gantt(input) {
     let n = 0;
     for (const service of services) {
         lines.push(`  section ${mermaidText(service)}`);
-        for (const stage of stages.filter((s) => s.service === service)) {
-            const start = Math.round((stage.startedAt - origin) / 1000);
-            const end = Math.max(start + 1, Math.round((stage.completedAt - origin) / 1000));
+        for (const [i, stage] of stages.entries()) {
+            if (stage.service !== service)
+                continue;
+            const { start, end } = times[i];
             const tags = [stage.status === 'failure' ? 'crit' : stage.slow ? 'active' : 'done', `s${n++}`].join(', ');
-            lines.push(`  ${mermaidText(stage.stage)} :${tags}, ${start}, ${end}`);
+            lines.push(`  ${mermaidText(stage.stage)} :${tags}, ${clock.at(start)}, ${clock.at(end)}`);
         }
     }
     lines.push('```');
@@ -30130,7 +30639,7 @@ function renderTrackSummary(input) {
     const total = d.totalThresholdSeconds !== undefined
         ? `${(0,timing/* formatDuration */.a3)(d.durationSeconds)} of ${(0,timing/* formatDuration */.a3)(d.totalThresholdSeconds)} allowed${d.slow ? ' 🐢 **over the SLO**' : ''}`
         : (0,timing/* formatDuration */.a3)(d.durationSeconds);
-    const run = input.runUrl ? ` · [run](${input.runUrl})` : '';
+    const run = input.runUrl ? ` · ${markdown_link('run', input.runUrl)}` : '';
     out.push(`Deployment ${code(input.deploymentId)} · ${total} · branch ${code(input.branch || 'unknown')}${run}`, '');
     if (!input.stagesKnown) {
         out.push('> Stages are not shown: the job\u2019s steps could not be read from the GitHub API (see the notes below).', '');
@@ -30150,7 +30659,7 @@ function renderTrackSummary(input) {
     if (d.status === 'failure') {
         out.push('### Failure', '');
         out.push(`- **Stage:** ${d.failedStage ? `${cell(d.failedStage.stage)} (${cell(d.failedStage.service)})` : 'none of the mapped stages'}`);
-        out.push(`- **Error type:** ${code(d.errorType ?? 'unknown')}`);
+        out.push(`- **Error type:** ${code((0,error_types/* knownErrorType */.SB)(d.errorType) ?? 'unknown')}`);
         if (d.failureMessage)
             out.push(`- **Message:** ${cell(d.failureMessage, 400)}`);
         if (d.rollback)
@@ -30159,9 +30668,9 @@ function renderTrackSummary(input) {
     }
     out.push('### Metrics', '');
     if (input.live)
-        out.push(`- 📡 ${input.live}`);
+        out.push(`- 📡 ${markdownLine(input.live)}`);
     for (const line of input.delivery)
-        out.push(`- ${line.ok ? '✔' : '⚠️'} ${line.text}`);
+        out.push(`- ${line.ok ? '✔' : '⚠️'} ${markdownLine(line.text)}`);
     out.push('');
     if (input.notes.length > 0) {
         out.push('<details><summary>Notes</summary>', '');
@@ -30172,32 +30681,6 @@ function renderTrackSummary(input) {
         out.push('', '</details>', '');
     }
     return out.join('\n');
-}
-
-;// CONCATENATED MODULE: ./src/util/timeout.ts
-/**
- * Bounds a promise we cannot cancel (e.g. a library call with its own long
- * timeouts). The entry points end the process when the hook is done, so work
- * left running after a timeout cannot stretch the step past its budget.
- */
-class TimeoutError extends Error {
-    constructor(message) {
-        super(message);
-        this.name = 'TimeoutError';
-    }
-}
-async function withTimeout(promise, ms, what) {
-    let timer;
-    const timeout = new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new TimeoutError(`${what}: no answer within ${ms} ms`)), Math.max(0, ms));
-        timer.unref();
-    });
-    try {
-        return await Promise.race([promise, timeout]);
-    }
-    finally {
-        clearTimeout(timer);
-    }
 }
 
 ;// CONCATENATED MODULE: ./src/state/actions-cache-store.ts
@@ -30306,8 +30789,6 @@ async function carryStoreOf(env, cache, deadline = Infinity) {
 
 ;// CONCATENATED MODULE: external "node:child_process"
 const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
-// EXTERNAL MODULE: external "node:fs"
-var external_node_fs_ = __nccwpck_require__(3024);
 ;// CONCATENATED MODULE: ./src/live/control.ts
 /**
  * Starting and stopping the live reporter, a detached process of the
@@ -30477,8 +30958,10 @@ function describeLive(status, how, intervalSeconds) {
 
 // EXTERNAL MODULE: ./src/model/stage-state.ts
 var stage_state = __nccwpck_require__(3891);
-// EXTERNAL MODULE: ./src/config/inputs.ts
-var inputs = __nccwpck_require__(4389);
+// EXTERNAL MODULE: ./src/model/stage-map.ts + 2 modules
+var stage_map = __nccwpck_require__(2239);
+// EXTERNAL MODULE: ./src/config/inputs.ts + 1 modules
+var inputs = __nccwpck_require__(3149);
 ;// CONCATENATED MODULE: ./src/hooks/track-start.ts
 /**
  * Track mode's start (pre, or main when pre did not run because the action is
@@ -30642,6 +31125,7 @@ var run_wrapper = __nccwpck_require__(2890);
 
 
 
+
 const POST_BUDGET_MS = 25000;
 /** Keeping counts a failed push could not deliver may use a little past the push deadline. */
 const CARRY_GRACE_MS = 3000;
@@ -30649,6 +31133,10 @@ const API_BUDGET_MS = 12000;
 const LAG_BUDGET_MS = 8000;
 /** Only this many reported-line problems become annotations; the rest go to the log and summary. */
 const MAX_LINE_WARNINGS = 3;
+/** Delivery lines (one per group and sink) shown in the summary; the rest are counted in one line. */
+const MAX_DELIVERY_LINES = 20;
+/** Groups that were not delivered, said one by one as warnings; the rest in one warning. */
+const MAX_DELIVERY_WARNINGS = 5;
 async function finishTrack(ctx) {
     const { config, io, env, clock, problems } = ctx;
     if (io.getState(constants/* State */.Uw.Role) === constants/* TRACK_ROLE_PASSIVE */.jS) {
@@ -30669,7 +31157,11 @@ async function finishTrack(ctx) {
     const { text, note } = await readReportFile(reportPath);
     if (note)
         problems.report(note);
-    const reported = parseReportedMetrics(text, `DEPLOY_METRICS_FILE ${reportPath ?? ''}`.trim());
+    // Series only for the services this job may write: another service's group is another job's.
+    const reported = parseReportedMetrics(text, `DEPLOY_METRICS_FILE ${reportPath ?? ''}`.trim(), {
+        services: (0,stage_map/* writableServices */.HN)(service, config.stageRules),
+        service,
+    });
     reported.problems.slice(0, MAX_LINE_WARNINGS).forEach((p) => problems.report(p));
     if (reported.problems.length > MAX_LINE_WARNINGS) {
         problems.report(`${reported.problems.length - MAX_LINE_WARNINGS} more lines of DEPLOY_METRICS_FILE were skipped (listed in the log and the summary)`);
@@ -30715,8 +31207,12 @@ async function finishTrack(ctx) {
         apiRequests = client.requestCount;
     }
     io.debug(`GitHub API requests: ${apiRequests}`);
-    // 4. The deployment.
+    // 4. The deployment. Sandboxed stage-map patterns answer for every step first, so one that runs
+    // out of time is dropped for the whole job (and said) before the model reads any answer.
     const steps = job.steps ?? [];
+    const stepNames = steps.map((st) => st.name);
+    for (const p of (0,stage_map/* prepareStageRules */.p0)(config.stageRules, stepNames))
+        problems.report(p);
     const deployment = (0,model_deployment/* buildDeployment */.A$)({
         job,
         service,
@@ -30744,9 +31240,11 @@ async function finishTrack(ctx) {
         stageStates,
         thresholds: config.thresholds,
     });
+    // Only this deployment's own groups are written whole (PUT); any other it only adds to (POST).
+    const own = ownServices(context, deployment);
     const plans = [...grouped.entries()]
         .sort(([a], [b]) => (a === service ? -1 : b === service ? 1 : a.localeCompare(b)))
-        .map(([svc, updates]) => ({ key: groupingKey(config, svc), updates }));
+        .map(([svc, updates]) => ({ key: groupingKey(config, svc), updates, replaceGroup: own.has(svc) }));
     const store = await carryStoreOf(env, undefined, deadline + CARRY_GRACE_MS);
     const sinks = await deliver_metricsSinks(config, clock);
     const { all: outcomes, primary } = await deliver_deliverGroups(plans, sinks, {
@@ -30758,16 +31256,31 @@ async function finishTrack(ctx) {
         cumulative: true,
         replaceGroup: true,
         at: finishedAt,
+        carryDeadline: deadline + CARRY_GRACE_MS,
     });
     const delivery = [];
     if (sinks.length > 0) {
+        let failed = 0;
         for (const outcome of outcomes) {
             const line = outcomeText(outcome, store?.description);
-            delivery.push(line);
-            if (!line.ok)
+            if (delivery.length < MAX_DELIVERY_LINES)
+                delivery.push(line);
+            if (line.ok)
+                io.info(line.text.replace(/`/g, ''));
+            else if (++failed <= MAX_DELIVERY_WARNINGS)
                 problems.report(line.text.replace(/`/g, ''));
             else
                 io.info(line.text.replace(/`/g, ''));
+        }
+        if (failed > MAX_DELIVERY_WARNINGS)
+            problems.report(`${failed - MAX_DELIVERY_WARNINGS} more group(s) were not delivered (listed in the log)`);
+        if (outcomes.length > MAX_DELIVERY_LINES) {
+            const notShown = outcomes.slice(MAX_DELIVERY_LINES);
+            const notOk = notShown.filter((x) => !x.pushed).length;
+            delivery.push({
+                ok: notOk === 0,
+                text: `… and ${notShown.length} more group(s)${notOk > 0 ? `, ${notOk} of them not delivered` : ''} (listed in the log)`,
+            });
         }
     }
     else {
@@ -30780,7 +31293,7 @@ async function finishTrack(ctx) {
     const exposition = combinedExposition(primary);
     try {
         await (0,promises_namespaceObject.mkdir)((0,external_node_path_.dirname)(config.metricsFile), { recursive: true });
-        await (0,promises_namespaceObject.writeFile)(config.metricsFile, exposition, 'utf8');
+        await writeRegularFile(config.metricsFile, exposition);
         delivery.push({ ok: true, text: `Metrics file: \`${config.metricsFile}\`` });
     }
     catch (error) {
@@ -30850,6 +31363,22 @@ async function stopLive(ctx) {
             : undefined;
     return { line: text, note };
 }
+/**
+ * Writes `metrics-file`, which must be a regular file or not exist yet: opening a FIFO for
+ * writing would block post until some process reads it, past every budget.
+ */
+async function writeRegularFile(path, text) {
+    try {
+        const info = await (0,promises_namespaceObject.lstat)(path);
+        if (!info.isFile())
+            throw new Error('it exists and is not a regular file');
+    }
+    catch (error) {
+        if (error.code !== 'ENOENT')
+            throw error;
+    }
+    await (0,promises_namespaceObject.writeFile)(path, text, 'utf8');
+}
 
 ;// CONCATENATED MODULE: ./src/hooks/post.ts
 
@@ -30873,21 +31402,31 @@ __nccwpck_require__.d(__webpack_exports__, {
 
 // UNUSED EXPORTS: Problems
 
-// EXTERNAL MODULE: ./src/config/inputs.ts
-var inputs = __nccwpck_require__(4389);
+// EXTERNAL MODULE: ./src/config/inputs.ts + 1 modules
+var inputs = __nccwpck_require__(3149);
+// EXTERNAL MODULE: ./src/config/constants.ts
+var constants = __nccwpck_require__(4687);
 ;// CONCATENATED MODULE: ./src/util/clock.ts
 const systemClock = {
     now: () => Date.now(),
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms))),
 };
 
+// EXTERNAL MODULE: ./src/util/safe-text.ts
+var safe_text = __nccwpck_require__(4747);
+// EXTERNAL MODULE: ./src/hooks/io.ts
+var hooks_io = __nccwpck_require__(1438);
 ;// CONCATENATED MODULE: ./src/hooks/run-wrapper.ts
 /**
  * Every hook runs through here: inputs are read once, secrets masked before
  * anything is printed, and any thrown value (Error or not) becomes a warning —
  * or, with `fail-on-error: true`, a failed step. Telemetry never breaks a
- * deployment unless the user asks it to.
+ * deployment unless the user asks it to. Every text the hook gives the runner
+ * goes through `safeIO` (one line, no workflow command, URLs redacted).
  */
+
+
+
 
 
 const INPUTS_CHECKED_STATE = 'inputs-checked';
@@ -30900,8 +31439,10 @@ class Problems {
         this.io = io;
     }
     report(message) {
-        this.list.push(message);
-        this.io.warning(message);
+        // Kept as the runner will show it: the list also feeds the summary's notes and setFailed.
+        const safe = (0,safe_text/* safeLogText */.Ht)(message);
+        this.list.push(safe);
+        this.io.warning(safe);
     }
 }
 /** A Logger whose warnings are telemetry problems (so fail-on-error counts them). */
@@ -30925,7 +31466,8 @@ function messageOf(error) {
     }
 }
 /** Runs one hook; never rejects. */
-async function runHook(name, body, io, env = process.env, clock = systemClock, edges = {}) {
+async function runHook(name, body, rawIO, env = process.env, clock = systemClock, edges = {}) {
+    const io = (0,hooks_io/* safeIO */.u)(rawIO);
     let failOnError = false;
     let trackMode = true;
     const problems = new Problems(io);
@@ -30935,15 +31477,22 @@ async function runHook(name, body, io, env = process.env, clock = systemClock, e
         trackMode = config.mode === 'track';
         for (const secret of config.secrets)
             io.setSecret(secret);
-        // Inputs are read in every phase; their problems are said once per instance (pre, or
-        // main when pre did not run), not three times.
-        if (io.getState(INPUTS_CHECKED_STATE) !== '1') {
-            for (const p of inputProblems)
-                problems.report(p);
-            if (name !== 'post')
-                io.saveState(INPUTS_CHECKED_STATE, '1');
+        if (config.mode === undefined) {
+            // A typo (`mode: sumary`) must not record a fake deployment in track mode: nothing is done,
+            // and every phase says so (and fails with fail-on-error: nothing was tracked to protect).
+            problems.report((0,inputs/* unknownModeProblem */.rP)(io.getInput(constants/* Inputs */.G0.Mode)));
         }
-        await body({ config, io, clock, env, problems, ...edges });
+        else {
+            // Inputs are read in every phase; their problems are said once per instance (pre, or
+            // main when pre did not run), not three times.
+            if (io.getState(INPUTS_CHECKED_STATE) !== '1') {
+                for (const p of inputProblems)
+                    problems.report(p);
+                if (name !== 'post')
+                    io.saveState(INPUTS_CHECKED_STATE, '1');
+            }
+            await body({ config, io, clock, env, problems, ...edges });
+        }
     }
     catch (error) {
         problems.report(`deployment-observability ${name}: ${messageOf(error)}`);
@@ -31293,12 +31842,14 @@ const STANDARD_LABELS = Object.freeze(['environment', 'deployment_id', 'service'
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Fl: () => (/* binding */ formatValue),
 /* harmony export */   Xk: () => (/* binding */ seriesKey),
 /* harmony export */   fw: () => (/* binding */ renderExposition),
 /* harmony export */   fy: () => (/* binding */ METRIC_NAME_RE),
+/* harmony export */   h6: () => (/* binding */ formatLabels),
 /* harmony export */   iw: () => (/* binding */ parseExpositionLine)
 /* harmony export */ });
-/* unused harmony exports LABEL_NAME_RE, escapeLabelValue, formatValue, formatLabels, renderFamily */
+/* unused harmony exports LABEL_NAME_RE, escapeLabelValue, renderFamily */
 /** Metric names: https://prometheus.io/docs/concepts/data_model/#metric-names-and-labels */
 const METRIC_NAME_RE = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 /** Label names; names starting with `__` are reserved for Prometheus. */
@@ -31623,8 +32174,8 @@ class PushgatewayClient {
 /* harmony export */   xD: () => (/* binding */ ownStepNames)
 /* harmony export */ });
 /* harmony import */ var _infer_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9033);
-/* harmony import */ var _stage_map_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(2156);
-/* harmony import */ var _timing_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4483);
+/* harmony import */ var _stage_map_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(2239);
+/* harmony import */ var _timing_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(4483);
 /**
  * From the job's steps (as the REST API shows them) to a deployment: stages
  * with start, end, duration, status and slow marks; the failed stage and its
@@ -31679,15 +32230,15 @@ function buildDeployment(input) {
     mainSteps.forEach((step, order) => {
         if (!ran(step))
             return;
-        const start = (0,_timing_js__WEBPACK_IMPORTED_MODULE_1__/* .parseTimestamp */ .EH)(step.started_at);
-        const completedAt = (0,_timing_js__WEBPACK_IMPORTED_MODULE_1__/* .parseTimestamp */ .EH)(step.completed_at);
+        const start = (0,_timing_js__WEBPACK_IMPORTED_MODULE_2__/* .parseTimestamp */ .EH)(step.started_at);
+        const completedAt = (0,_timing_js__WEBPACK_IMPORTED_MODULE_2__/* .parseTimestamp */ .EH)(step.completed_at);
         const complete = step.status === 'completed' && completedAt !== undefined;
         // A step still in progress after the bounded wait ends "now": its duration is a lower bound.
         const end = complete ? completedAt : input.now;
         if (end !== undefined)
             lastEnd = lastEnd === undefined ? end : Math.max(lastEnd, end);
         const target = input.rules.length > 0
-            ? (0,_stage_map_js__WEBPACK_IMPORTED_MODULE_2__/* .matchStage */ .k)(input.rules, step.name)
+            ? (0,_stage_map_js__WEBPACK_IMPORTED_MODULE_1__/* .matchStage */ .kH)(input.rules, step.name)
             : (() => {
                 const stage = (0,_infer_js__WEBPACK_IMPORTED_MODULE_0__/* .inferStageFromStep */ .$V)(step.name, input.service);
                 return stage === undefined ? undefined : { service: undefined, stage };
@@ -31725,7 +32276,7 @@ function buildDeployment(input) {
     const stages = [...byKey.values()]
         .sort((a, b) => a.start - b.start || a.order - b.order)
         .map((acc) => {
-        const duration = (0,_timing_js__WEBPACK_IMPORTED_MODULE_1__/* .durationSeconds */ .o8)(acc.start, acc.end);
+        const duration = (0,_timing_js__WEBPACK_IMPORTED_MODULE_2__/* .durationSeconds */ .o8)(acc.start, acc.end);
         const threshold = input.thresholds[acc.stage];
         return Object.freeze({
             service: acc.service,
@@ -31779,11 +32330,11 @@ function buildDeployment(input) {
                     : 'The job failed, but no step shows a failure (see the job log)';
         }
     }
-    const jobStart = (0,_timing_js__WEBPACK_IMPORTED_MODULE_1__/* .parseTimestamp */ .EH)(input.job.started_at);
-    const firstStepStart = steps.map((s) => (0,_timing_js__WEBPACK_IMPORTED_MODULE_1__/* .parseTimestamp */ .EH)(s.started_at)).find((t) => t !== undefined);
+    const jobStart = (0,_timing_js__WEBPACK_IMPORTED_MODULE_2__/* .parseTimestamp */ .EH)(input.job.started_at);
+    const firstStepStart = steps.map((s) => (0,_timing_js__WEBPACK_IMPORTED_MODULE_2__/* .parseTimestamp */ .EH)(s.started_at)).find((t) => t !== undefined);
     const startedAt = jobStart ?? firstStepStart ?? input.fallbackStart;
     const completedAt = lastEnd ?? input.now;
-    const duration = (0,_timing_js__WEBPACK_IMPORTED_MODULE_1__/* .durationSeconds */ .o8)(startedAt, completedAt);
+    const duration = (0,_timing_js__WEBPACK_IMPORTED_MODULE_2__/* .durationSeconds */ .o8)(startedAt, completedAt);
     const totalThreshold = input.thresholds['total'];
     return Object.freeze({
         status,
@@ -31824,15 +32375,73 @@ function ownStepNames(steps, actionRepository, actionRef) {
 
 /***/ }),
 
+/***/ 8996:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   K1: () => (/* binding */ SERVICE_NAME_RE),
+/* harmony export */   SB: () => (/* binding */ knownErrorType),
+/* harmony export */   X2: () => (/* binding */ reportedLabelProblem)
+/* harmony export */ });
+/* unused harmony exports KNOWN_ERROR_TYPES, isErrorType, isServiceName */
+/* harmony import */ var _infer_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9033);
+/**
+ * What a step may report in the labels the action itself reads back and shows (outputs,
+ * annotations, the job summary, grouping keys): `error_type` must be one of the error types
+ * (README, "Error types") and `service` must be a service name by the stage map's rule. Anything
+ * else is skipped with a message naming the file and line (`metrics/reported.ts`).
+ */
+
+/** Every error type a deployment can have: the design's taxonomy, and `unknown`. */
+const KNOWN_ERROR_TYPES = Object.freeze([..._infer_js__WEBPACK_IMPORTED_MODULE_0__/* .ERROR_TYPES */ .LY, 'unknown']);
+/**
+ * A service name: letters, digits, `_`, `.` and `-`, not starting with `.` or `-` (the rule of
+ * the stage map's `<service>/<stage>` targets; `model/stage-map.ts` should use this one).
+ */
+const SERVICE_NAME_RE = /^[a-zA-Z0-9_][a-zA-Z0-9_.-]*$/;
+function isErrorType(value) {
+    return KNOWN_ERROR_TYPES.includes(value);
+}
+/** An error type as reports show it: a known one as it is, anything else `unknown`. */
+function knownErrorType(value) {
+    if (value === undefined || value === '')
+        return undefined;
+    return isErrorType(value) ? value : 'unknown';
+}
+function isServiceName(value) {
+    return SERVICE_NAME_RE.test(value);
+}
+/** Bounded and on one line, for a message that quotes a refused value. */
+function shown(value) {
+    // eslint-disable-next-line no-control-regex -- control characters are what is removed
+    const oneLine = value.replace(/[\u0000-\u001f\u007f\u0085\u2028\u2029]+/g, ' ');
+    return JSON.stringify(oneLine.length > 40 ? `${oneLine.slice(0, 39)}…` : oneLine);
+}
+/**
+ * Why a reported label value is refused, or undefined when it is fine. Only `error_type` and
+ * `service` are checked; `where` names the file and line (`DEPLOY_METRICS_FILE /tmp/x line 3`).
+ */
+function reportedLabelProblem(where, label, value) {
+    if (label === 'error_type' && !isErrorType(value))
+        return `${where}: error_type ${shown(value)} is not one of ${KNOWN_ERROR_TYPES.join(', ')}; line skipped`;
+    if (label === 'service' && !isServiceName(value))
+        return `${where}: service ${shown(value)} is not a service name (letters, digits, _ . - and not starting with . or -, as in the stage map); line skipped`;
+    return undefined;
+}
+
+
+/***/ }),
+
 /***/ 9033:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   $V: () => (/* binding */ inferStageFromStep),
 /* harmony export */   Dl: () => (/* binding */ inferServiceFromName),
+/* harmony export */   LY: () => (/* binding */ ERROR_TYPES),
 /* harmony export */   wC: () => (/* binding */ errorTypeForStage)
 /* harmony export */ });
-/* unused harmony exports KNOWN_STAGES, ERROR_TYPES */
+/* unused harmony export KNOWN_STAGES */
 /**
  * Stage and service inference for jobs that give no stage map: keywords in
  * step and job names, mapped onto the known stages and services (README, "Stages").
@@ -31936,21 +32545,468 @@ function errorTypeForStage(stage) {
 
 /***/ }),
 
-/***/ 2156:
+/***/ 2239:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   k: () => (/* binding */ matchStage),
-/* harmony export */   m: () => (/* binding */ parseStageMap)
-/* harmony export */ });
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  kH: () => (/* binding */ matchStage),
+  m: () => (/* binding */ parseStageMap),
+  p0: () => (/* binding */ prepareStageRules),
+  HN: () => (/* binding */ writableServices)
+});
+
+// UNUSED EXPORTS: MAX_MATCHED_NAME
+
+;// CONCATENATED MODULE: ./src/model/regex-safety.ts
+/**
+ * A conservative static check of a user's regular expression (a stage-map
+ * rule) for the shapes that make a backtracking engine take exponential time:
+ *
+ * - **nested quantifiers**: a group repeated more than once (`*`, `+`, `{n,}`,
+ *   `{n,m}` with m > 1) that itself holds a quantifier of variable count
+ *   (`*`, `+`, `?`, `{n,m}` with n ≠ m), at any depth: `(a+)+`, `(\w+\s?)+`,
+ *   `(a*b?){2,}`, `((x+)y)*`;
+ * - **repeated alternations that can match the same text**: a group repeated
+ *   more than once holding an alternation whose branches do not all start with
+ *   distinct literal characters: `(a|a)*`, `(a|ab)+`, `(\w|\d)*`, `(x|)+`.
+ *   `(foo|bar)+` is accepted: every branch starts with its own literal.
+ *
+ * Everything else is accepted, including shapes that are only polynomial
+ * (`.*a.*b`, `\s*\s*x`): the matching itself is time-bounded
+ * (`regex-sandbox.ts`) for those. The check runs on a pattern the RegExp
+ * constructor has already accepted, in one pass over its text. Pure.
+ */
+const QUANTIFIER_RE = /^\{(\d+)(?:(,)(\d*))?\}/;
+function newFrame(start) {
+    return {
+        start,
+        variable: false,
+        ambiguous: false,
+        firsts: [],
+        branchStarted: false,
+        branchFirst: undefined,
+        alternation: false,
+    };
+}
+function shortSource(text) {
+    return text.length > 40 ? `${text.slice(0, 39)}…` : text;
+}
+/** The index just past a character class starting at `i` (`[`), nested classes with `v`. */
+function skipClass(source, i, nested) {
+    let depth = 0;
+    for (let j = i; j < source.length; j++) {
+        const c = source[j];
+        if (c === '\\') {
+            j++;
+            continue;
+        }
+        if (c === '[' && (depth === 0 || nested))
+            depth++;
+        else if (c === ']') {
+            depth--;
+            if (depth === 0)
+                return j + 1;
+        }
+    }
+    return source.length;
+}
+/** The index just past an escape starting at `i` (`\`), and the atom it is. */
+function readEscape(source, i, unicode) {
+    const c = source[i + 1] ?? '';
+    if (/[1-9]/.test(c)) {
+        let j = i + 2;
+        while (/\d/.test(source[j] ?? ''))
+            j++;
+        return { end: j, atom: { kind: 'backref' } };
+    }
+    if (c === 'k' && source[i + 2] === '<') {
+        const close = source.indexOf('>', i + 3);
+        return { end: close < 0 ? source.length : close + 1, atom: { kind: 'backref' } };
+    }
+    if ((c === 'p' || c === 'P') && source[i + 2] === '{') {
+        const close = source.indexOf('}', i + 3);
+        return { end: close < 0 ? source.length : close + 1, atom: { kind: 'class' } };
+    }
+    if (c === 'u' && unicode && source[i + 2] === '{') {
+        const close = source.indexOf('}', i + 3);
+        return { end: close < 0 ? source.length : close + 1, atom: { kind: 'class' } };
+    }
+    if (c === 'u' && /^[0-9a-fA-F]{4}$/.test(source.slice(i + 2, i + 6)))
+        return { end: i + 6, atom: { kind: 'class' } };
+    if (c === 'x' && /^[0-9a-fA-F]{2}$/.test(source.slice(i + 2, i + 4)))
+        return { end: i + 4, atom: { kind: 'class' } };
+    if (c === 'c' && /[a-zA-Z]/.test(source[i + 2] ?? ''))
+        return { end: i + 3, atom: { kind: 'class' } };
+    if (c === 'b' || c === 'B')
+        return { end: i + 2, atom: { kind: 'assertion' } };
+    if ('dDwWsS0'.includes(c) || c === '')
+        return { end: i + 2, atom: { kind: 'class' } };
+    if ('fnrtv'.includes(c))
+        return { end: i + 2, atom: { kind: 'class' } };
+    return { end: i + 2, atom: { kind: 'char', char: c } };
+}
+/**
+ * The quantifier at `i`, if there is one: `*`, `+`, `?`, `{n}`, `{n,}`,
+ * `{n,m}`, each optionally lazy (`?`).
+ */
+function readQuantifier(source, i) {
+    const c = source[i];
+    let q;
+    let end = i + 1;
+    if (c === '*')
+        q = { min: 0, max: Infinity, text: '*' };
+    else if (c === '+')
+        q = { min: 1, max: Infinity, text: '+' };
+    else if (c === '?')
+        q = { min: 0, max: 1, text: '?' };
+    else if (c === '{') {
+        const m = QUANTIFIER_RE.exec(source.slice(i, i + 40));
+        if (!m)
+            return undefined;
+        const min = Number(m[1]);
+        const max = m[2] === undefined ? min : m[3] === '' || m[3] === undefined ? Infinity : Number(m[3]);
+        q = { min, max, text: m[0] };
+        end = i + m[0].length;
+    }
+    if (!q)
+        return undefined;
+    if (source[end] === '?')
+        end++;
+    return { end, q };
+}
+/**
+ * Checks a pattern (the text between the slashes) compiled with `flags`.
+ * Never throws; a pattern it cannot follow is refused.
+ */
+function checkPattern(source, flags) {
+    const unicode = flags.includes('u') || flags.includes('v');
+    const ignoreCase = flags.includes('i');
+    const stack = [newFrame(0)];
+    let simple = true;
+    let refused;
+    const top = () => stack[stack.length - 1];
+    const endBranch = (frame) => {
+        frame.firsts.push(frame.branchStarted ? frame.branchFirst : undefined);
+    };
+    const closeAlternation = (frame) => {
+        endBranch(frame);
+        if (!frame.alternation)
+            return;
+        const seen = new Set();
+        for (const first of frame.firsts) {
+            if (first === undefined || seen.has(first)) {
+                frame.ambiguous = true;
+                return;
+            }
+            seen.add(first);
+        }
+    };
+    let i = 0;
+    while (i < source.length && refused === undefined) {
+        const c = source[i];
+        let atom;
+        let end;
+        if (c === '\\') {
+            ({ end, atom } = readEscape(source, i, unicode));
+            if (atom.kind === 'char' && ignoreCase)
+                atom = { ...atom, char: atom.char?.toLowerCase() };
+        }
+        else if (c === '[') {
+            end = skipClass(source, i, flags.includes('v'));
+            atom = { kind: 'class' };
+        }
+        else if (c === '(') {
+            let j = i + 1;
+            if (source[j] === '?') {
+                // (?: (?= (?! (?<= (?<! (?<name>
+                j++;
+                if (source[j] === '<' && source[j + 1] !== '=' && source[j + 1] !== '!') {
+                    const close = source.indexOf('>', j);
+                    j = close < 0 ? source.length : close + 1;
+                }
+                else if (source[j] === '<')
+                    j += 2;
+                else
+                    j++;
+            }
+            stack.push(newFrame(i));
+            i = j;
+            continue;
+        }
+        else if (c === ')') {
+            const frame = stack.pop();
+            if (!frame || stack.length === 0)
+                return { refused: 'unbalanced parentheses', simple: false };
+            closeAlternation(frame);
+            end = i + 1;
+            atom = {
+                kind: 'group',
+                variable: frame.variable,
+                ambiguous: frame.ambiguous,
+                source: source.slice(frame.start, end),
+            };
+        }
+        else if (c === '|') {
+            simple = false;
+            const frame = top();
+            endBranch(frame);
+            frame.alternation = true;
+            frame.branchStarted = false;
+            frame.branchFirst = undefined;
+            i++;
+            continue;
+        }
+        else if (c === '^' || c === '$') {
+            end = i + 1;
+            atom = { kind: 'assertion' };
+        }
+        else if (c === '.') {
+            end = i + 1;
+            atom = { kind: 'class' };
+        }
+        else {
+            end = i + 1;
+            atom = { kind: 'char', char: ignoreCase ? c.toLowerCase() : c };
+        }
+        if (atom.kind === 'backref')
+            simple = false;
+        const quantified = readQuantifier(source, end);
+        const q = quantified?.q;
+        if (q) {
+            simple = false;
+            if (atom.kind === 'group' && q.max > 1) {
+                const group = shortSource(atom.source ?? '');
+                if (atom.variable)
+                    refused = `the group "${group}" is repeated by "${q.text}" and holds a quantifier itself (nested quantifiers, like (a+)+)`;
+                else if (atom.ambiguous)
+                    refused = `the group "${group}" is repeated by "${q.text}" and its alternatives can match the same text (like (a|a)*)`;
+            }
+        }
+        const frame = top();
+        if (!frame.branchStarted) {
+            frame.branchStarted = true;
+            // A branch starts with a known literal only if that literal must be there.
+            frame.branchFirst = atom.kind === 'char' && (!q || q.min >= 1) ? atom.char : undefined;
+        }
+        if (atom.kind === 'group') {
+            frame.variable ||= atom.variable === true;
+            frame.ambiguous ||= atom.ambiguous === true;
+        }
+        if (q && q.min !== q.max)
+            frame.variable = true;
+        i = quantified?.end ?? end;
+    }
+    if (refused !== undefined)
+        return { refused, simple: false };
+    if (stack.length !== 1)
+        return { refused: 'unbalanced parentheses', simple: false };
+    return { refused: undefined, simple };
+}
+
+// EXTERNAL MODULE: external "node:worker_threads"
+var external_node_worker_threads_ = __nccwpck_require__(5919);
+;// CONCATENATED MODULE: ./src/model/regex-sandbox.ts
+/**
+ * Runs a user's regular expression with a hard time bound. JavaScript cannot
+ * interrupt a regex match on its own thread, so the match runs in a worker
+ * thread while the caller waits on a shared-memory flag (`Atomics.wait`) with
+ * a timeout; a match that runs past it is abandoned and its worker terminated
+ * (V8 interrupts the match). The answer stays synchronous, so the pure model
+ * (`buildDeployment`, `stageProgress`) calls rules as before.
+ *
+ * The one deviation from `model/` being free of side effects: a worker thread,
+ * started lazily on the first match that needs it (never for a map without
+ * such patterns), unref'd so it never keeps a process alive. It does no I/O.
+ *
+ * Budgets (all in ms): a match may take {@link MatchBudget.matchTimeoutMs};
+ * a pattern that runs past it is dropped for good. Time spent waiting for the
+ * worker to start and on matches that ran out adds up, and once it passes
+ * {@link MatchBudget.totalMs} no pattern is sent to a worker any more: post's
+ * budget (~25 s) cannot be spent on the stage map.
+ */
+
+const DEFAULT_MATCH_BUDGET = Object.freeze({
+    matchTimeoutMs: 500,
+    startupTimeoutMs: 2000,
+    totalMs: 3000,
+});
+// Shared ints: [0] the number of the last request answered, [1] the worker is ready.
+const ANSWERED = 0;
+const READY = 1;
+/**
+ * The worker: compiles each pattern once and answers `test()` requests. Plain
+ * CommonJS run with `eval`, so the bundles need no extra file.
+ */
+const WORKER_SOURCE = `
+const { workerData } = require('node:worker_threads');
+const shared = new Int32Array(workerData.buffer);
+const port = workerData.port;
+const compiled = new Map();
+workerData.requests.on('message', (m) => {
+  const answers = [];
+  let re = compiled.get(m.id);
+  try {
+    if (!re) { re = new RegExp(m.source, m.flags); compiled.set(m.id, re); }
+    for (const text of m.texts) { re.lastIndex = 0; answers.push(re.test(text)); }
+  } catch { while (answers.length < m.texts.length) answers.push(false); }
+  port.postMessage({ seq: m.seq, answers });
+  Atomics.store(shared, ${ANSWERED}, m.seq);
+  Atomics.notify(shared, ${ANSWERED});
+});
+Atomics.store(shared, ${READY}, 1);
+Atomics.notify(shared, ${READY});
+`;
+/** Milliseconds from a monotonic clock (never the wall clock: the model does not read it). */
+function monotonicMs() {
+    return Number(process.hrtime.bigint() / 1000000n);
+}
+class RegexSandbox {
+    budget;
+    thread;
+    seq = 0;
+    spentMs = 0;
+    unavailable;
+    nextId = 1;
+    constructor(budget = DEFAULT_MATCH_BUDGET) {
+        this.budget = budget;
+    }
+    /** An id for a pattern, under which the worker keeps it compiled. */
+    register() {
+        return this.nextId++;
+    }
+    /** True once the budget is spent or no worker could start: nothing more is sandboxed. */
+    get exhausted() {
+        return this.unavailable !== undefined;
+    }
+    /** Milliseconds spent waiting on starts and abandoned matches so far. */
+    get spent() {
+        return this.spentMs;
+    }
+    /**
+     * `new RegExp(source, flags).test(text)` for each text, within one match
+     * timeout for all of them. Never throws.
+     */
+    test(id, source, flags, texts) {
+        if (this.unavailable !== undefined)
+            return {
+                ok: false,
+                reason: this.spentMs >= this.budget.totalMs ? 'budget' : 'unavailable',
+                detail: this.unavailable,
+            };
+        const thread = this.thread ?? this.start();
+        if (!thread)
+            return { ok: false, reason: 'unavailable', detail: this.unavailable ?? 'no thread' };
+        const seq = ++this.seq;
+        const t0 = monotonicMs();
+        try {
+            thread.requests.postMessage({ seq, id, source, flags, texts });
+        }
+        catch (error) {
+            return this.giveUp('unavailable', `the matching thread failed: ${error.message}`);
+        }
+        const deadline = t0 + this.budget.matchTimeoutMs;
+        for (;;) {
+            if (Atomics.load(thread.shared, ANSWERED) === seq) {
+                for (;;) {
+                    const message = (0,external_node_worker_threads_.receiveMessageOnPort)(thread.answers)?.message;
+                    if (!message)
+                        break;
+                    if (message.seq === seq)
+                        return { ok: true, matched: message.answers };
+                }
+                return this.giveUp('unavailable', 'the matching thread gave no answer');
+            }
+            const left = deadline - monotonicMs();
+            if (left <= 0)
+                break;
+            Atomics.wait(thread.shared, ANSWERED, seq - 1, left);
+        }
+        // The match ran out: stop it (V8 interrupts a running regex); the next one starts afresh.
+        this.spentMs += monotonicMs() - t0;
+        this.stop();
+        if (this.spentMs >= this.budget.totalMs)
+            return this.giveUp('budget', `matching took more than ${this.budget.totalMs} ms in all`);
+        return { ok: false, reason: 'timeout', detail: `longer than ${this.budget.matchTimeoutMs} ms` };
+    }
+    /** Ends the worker, if any (a later match starts another). */
+    stop() {
+        const thread = this.thread;
+        this.thread = undefined;
+        if (!thread)
+            return;
+        thread.requests.close();
+        thread.answers.close();
+        thread.worker.terminate().catch(() => undefined);
+    }
+    giveUp(reason, detail) {
+        this.unavailable = detail;
+        this.stop();
+        return { ok: false, reason, detail };
+    }
+    start() {
+        const t0 = monotonicMs();
+        try {
+            const buffer = new SharedArrayBuffer(2 * Int32Array.BYTES_PER_ELEMENT);
+            const shared = new Int32Array(buffer);
+            const toWorker = new external_node_worker_threads_.MessageChannel();
+            const fromWorker = new external_node_worker_threads_.MessageChannel();
+            const worker = new external_node_worker_threads_.Worker(WORKER_SOURCE, {
+                eval: true,
+                workerData: { buffer, requests: toWorker.port2, port: fromWorker.port2 },
+                transferList: [toWorker.port2, fromWorker.port2],
+                // It needs no environment.
+                env: {},
+            });
+            worker.unref();
+            worker.on('error', () => undefined);
+            toWorker.port1.unref();
+            fromWorker.port1.unref();
+            const wait = Math.min(this.budget.startupTimeoutMs, Math.max(0, this.budget.totalMs - this.spentMs));
+            Atomics.wait(shared, READY, 0, wait);
+            this.spentMs += monotonicMs() - t0;
+            this.thread = { worker, shared, requests: toWorker.port1, answers: fromWorker.port1 };
+            if (Atomics.load(shared, READY) !== 1) {
+                this.giveUp('unavailable', `the matching thread did not start within ${wait} ms`);
+                return undefined;
+            }
+            this.seq = 0;
+            return this.thread;
+        }
+        catch (error) {
+            this.spentMs += monotonicMs() - t0;
+            this.giveUp('unavailable', `no thread to match in: ${error.message}`);
+            return undefined;
+        }
+    }
+}
+
+// EXTERNAL MODULE: ./src/model/error-types.ts
+var error_types = __nccwpck_require__(8996);
+;// CONCATENATED MODULE: ./src/model/stage-map.ts
 /**
  * The `stages` input: one rule a line, `<step name> => <service>/<stage>` or
  * `/<regex>/<flags> => <service>/<stage>`; first match wins; a line starting
  * with `#` is a comment, and `#` after the target starts one. A bad line is
  * reported by number and skipped; the other rules still apply.
+ *
+ * Regex rules are user code run on every step name, by post, main's snapshot
+ * and the live reporter, so they are bounded twice (docs/reliability.md, "Bad
+ * inputs tried"):
+ * a pattern that can backtrack catastrophically is refused when the map is
+ * parsed (`regex-safety.ts`), and a pattern with quantifiers, alternations or
+ * back-references is matched in a worker with a time bound
+ * (`regex-sandbox.ts`); a pattern that runs out is no longer used, and the
+ * steps it would have matched fall to later rules or inference. Only the first
+ * {@link MAX_MATCHED_NAME} characters of a step name are matched by a regex.
  */
+
+
+
 const NAME_RE = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
-const SERVICE_RE = /^[a-zA-Z0-9_][a-zA-Z0-9_.-]*$/;
+/** One rule for service names, shared with what steps may report (model/error-types.ts). */
+const SERVICE_RE = error_types/* SERVICE_NAME_RE */.K1;
 /** A `/pattern/flags` rule; unknown flags reach the RegExp constructor, which names them. */
 const REGEX_RULE_RE = /^\/(.+)\/([a-zA-Z]*)$/;
 const TARGET_RE = /^\s*(?:[a-zA-Z0-9_][a-zA-Z0-9_.-]*\/)?[a-zA-Z_][a-zA-Z0-9_]*\s*$/;
@@ -31972,13 +33028,22 @@ function withoutComment(line) {
     return line;
 }
 const MAX_PATTERN = 1000;
+/** Longer lines are refused before anything else is done with them. */
+const MAX_LINE = 4000;
+/** A regex rule sees at most this many characters of a step name. */
+const MAX_MATCHED_NAME = 512;
+/** Answers a sandboxed rule remembers (the live reporter asks about the same steps every look). */
+const MAX_CACHED = 2000;
+const sandboxed = new WeakMap();
 function shorten(text, max = 80) {
     const oneLine = text.replace(/[\r\n]+/g, ' ');
     return oneLine.length > max ? `${oneLine.slice(0, max - 1)}…` : oneLine;
 }
 /** Parses the stage map. Never throws. */
-function parseStageMap(text, inputName = 'stages') {
+function parseStageMap(text, inputName = 'stages', options = {}) {
     const rules = [];
+    // One worker for the map's sandboxed patterns, started on the first match that needs it.
+    let sandbox;
     const problems = [];
     const lines = text.split(/\r?\n/);
     lines.forEach((raw, index) => {
@@ -31987,6 +33052,10 @@ function parseStageMap(text, inputName = 'stages') {
         if (trimmed === '' || trimmed.startsWith('#'))
             return;
         const where = `input ${inputName}, line ${line} ("${shorten(trimmed)}")`;
+        if (trimmed.length > MAX_LINE) {
+            problems.push(`${where}: line longer than ${MAX_LINE} characters; rule skipped`);
+            return;
+        }
         const rule = withoutComment(trimmed);
         const arrow = rule.lastIndexOf('=>');
         if (arrow < 0) {
@@ -32021,25 +33090,127 @@ function parseStageMap(text, inputName = 'stages') {
         }
         const regex = REGEX_RULE_RE.exec(pattern);
         let matches;
+        let state;
         if (regex) {
+            const source = regex[1] ?? '';
+            // `g` and `y` make test() stateful; a rule must answer the same for every step.
+            const flags = (regex[2] ?? '').replace(/[gy]/g, '');
             let compiled;
             try {
-                // `g` and `y` make test() stateful; a rule must answer the same for every step.
-                compiled = new RegExp(regex[1] ?? '', (regex[2] ?? '').replace(/[gy]/g, ''));
+                compiled = new RegExp(source, flags);
             }
             catch (error) {
                 problems.push(`${where}: ${error instanceof Error ? error.message : String(error)}; rule skipped`);
                 return;
             }
-            matches = (stepName) => compiled.test(stepName);
+            const verdict = checkPattern(source, flags);
+            if (verdict.refused !== undefined) {
+                problems.push(`${where}: the pattern can backtrack catastrophically: ${verdict.refused}; rule skipped`);
+                return;
+            }
+            if (verdict.simple) {
+                // No quantifier, alternation or back-reference: linear in the name, run here.
+                matches = (stepName) => compiled.test(stepName.slice(0, MAX_MATCHED_NAME));
+            }
+            else {
+                sandbox ??= new RegexSandbox(options.budget ?? DEFAULT_MATCH_BUDGET);
+                const s = {
+                    line,
+                    where,
+                    sandbox,
+                    id: sandbox.register(),
+                    source,
+                    flags,
+                    cache: new Map(),
+                    dropped: undefined,
+                    droppedForBudget: false,
+                    reported: false,
+                };
+                state = s;
+                matches = (stepName) => sandboxedMatches(s, [stepName])[0] ?? false;
+            }
         }
         else {
             const wanted = pattern.toLowerCase();
             matches = (stepName) => stepName.trim().toLowerCase() === wanted;
         }
-        rules.push(Object.freeze({ line, source: pattern, service, stage, matches }));
+        const made = Object.freeze({ line, source: pattern, service, stage, matches });
+        if (state)
+            sandboxed.set(made, state);
+        rules.push(made);
     });
     return { rules, problems };
+}
+/**
+ * A sandboxed rule's answers for some step names: from its cache, else from
+ * the worker in one request. A rule that ran out of time (or found no time
+ * left) is dropped: false for every name from then on.
+ */
+function sandboxedMatches(state, stepNames) {
+    if (state.dropped !== undefined)
+        return stepNames.map(() => false);
+    const texts = stepNames.map((n) => n.slice(0, MAX_MATCHED_NAME));
+    const unknown = [...new Set(texts.filter((t) => !state.cache.has(t)))];
+    if (unknown.length > 0) {
+        const answer = state.sandbox.test(state.id, state.source, state.flags, unknown);
+        if (!answer.ok) {
+            const shown = unknown.length === 1
+                ? ` on the step "${shorten(unknown[0] ?? '')}"`
+                : ` on the job's ${unknown.length} step names`;
+            state.droppedForBudget = answer.reason === 'budget';
+            state.dropped =
+                answer.reason === 'timeout'
+                    ? `${state.where}: matching the pattern took ${answer.detail}${shown}; rule no longer used (its steps fall to later rules or inferred stages)`
+                    : answer.reason === 'budget'
+                        ? `${state.where}: the stage map's patterns used up their time (${answer.detail}); rule no longer used (its steps fall to later rules or inferred stages)`
+                        : `${state.where}: ${answer.detail}; rule not used (its steps fall to later rules or inferred stages)`;
+            state.cache.clear();
+            return stepNames.map(() => false);
+        }
+        if (state.cache.size + unknown.length > MAX_CACHED)
+            state.cache.clear();
+        unknown.forEach((t, i) => state.cache.set(t, answer.matched[i] === true));
+    }
+    return texts.map((t) => state.cache.get(t) === true);
+}
+/**
+ * Asks every sandboxed rule about all of a job's step names at once (one
+ * request per rule), so that a rule that runs out of time is dropped for the
+ * whole job before the model reads any answer: the stages and their states
+ * then agree. Returns the problems not returned before, naming the input and
+ * line of each rule dropped. Cheap when there is no sandboxed rule.
+ */
+function prepareStageRules(rules, stepNames) {
+    const out = [];
+    const forBudget = [];
+    for (const rule of rules) {
+        const state = sandboxed.get(rule);
+        if (!state)
+            continue;
+        if (stepNames.length > 0)
+            sandboxedMatches(state, stepNames);
+        if (state.dropped !== undefined && !state.reported) {
+            state.reported = true;
+            if (state.droppedForBudget)
+                forBudget.push(state);
+            else
+                out.push(state.dropped);
+        }
+    }
+    // Once the map's time is used up every later pattern goes the same way: one message for all.
+    const [firstDropped] = forBudget;
+    if (firstDropped?.dropped !== undefined)
+        out.push(forBudget.length === 1
+            ? firstDropped.dropped
+            : `${firstDropped.dropped}; so were ${forBudget.length - 1} later rule(s) (lines ${forBudget
+                .slice(1, 11)
+                .map((r) => r.line)
+                .join(', ')}${forBudget.length > 11 ? ', …' : ''})`);
+    return out;
+}
+/** The services a job may write: its own and those its stage map names. */
+function writableServices(service, rules) {
+    return new Set([service, ...rules.map((r) => r.service).filter((s) => !!s)]);
 }
 /** The first rule that matches a step name. */
 function matchStage(rules, stepName) {
@@ -32060,7 +33231,7 @@ function matchStage(rules, stepName) {
 /* unused harmony export combineStates */
 /* harmony import */ var _deployment_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(958);
 /* harmony import */ var _infer_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(9033);
-/* harmony import */ var _stage_map_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(2156);
+/* harmony import */ var _stage_map_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(2239);
 /* harmony import */ var _timing_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(4483);
 /**
  * Where each stage of a deployment stands, from the job's steps as the REST
@@ -32114,7 +33285,7 @@ function stageProgress(input) {
     const byKey = new Map();
     (0,_deployment_js__WEBPACK_IMPORTED_MODULE_0__/* .mainStepsOf */ .Gh)(input.steps, input.ownStepNames).forEach((step, order) => {
         const target = input.rules.length > 0
-            ? (0,_stage_map_js__WEBPACK_IMPORTED_MODULE_2__/* .matchStage */ .k)(input.rules, step.name)
+            ? (0,_stage_map_js__WEBPACK_IMPORTED_MODULE_2__/* .matchStage */ .kH)(input.rules, step.name)
             : (() => {
                 const stage = (0,_infer_js__WEBPACK_IMPORTED_MODULE_1__/* .inferStageFromStep */ .$V)(step.name, input.service);
                 return stage === undefined ? undefined : { service: undefined, stage };
@@ -32233,7 +33404,7 @@ function formatDuration(seconds) {
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   Em: () => (/* binding */ request)
 /* harmony export */ });
-/* unused harmony exports HttpError, describeNetworkError, requestedWaitMs */
+/* unused harmony exports HttpError, describeNetworkError, requestedWaitMs, redirectTarget */
 class HttpError extends Error {
     status;
     body;
@@ -32289,6 +33460,21 @@ function requestedWaitMs(headers, now) {
     }
     return undefined;
 }
+/** Where a redirect points, as its origin only (a path or query could hold a token). */
+function redirectTarget(location, base) {
+    if (!location)
+        return 'no Location';
+    try {
+        return new URL(location, base).origin;
+    }
+    catch {
+        return 'an unreadable Location';
+    }
+}
+/** 3xx answers that send the client elsewhere (304 Not Modified is an answer, not a redirect). */
+function isRedirect(status) {
+    return status >= 300 && status < 400 && status !== 304;
+}
 function snippet(text) {
     const oneLine = text.replace(/\s+/g, ' ').trim();
     return oneLine.length > MAX_BODY_IN_MESSAGE ? `${oneLine.slice(0, MAX_BODY_IN_MESSAGE)}…` : oneLine;
@@ -32318,7 +33504,13 @@ async function request(req, clock, fetchImpl = fetch) {
                 headers: req.headers,
                 body: req.body,
                 signal: AbortSignal.timeout(timeoutMs),
+                redirect: 'manual',
             });
+            if (isRedirect(response.status)) {
+                // Not retried: the next attempt would be redirected the same way.
+                await response.body?.cancel().catch(() => undefined);
+                throw new HttpError(`${req.what} failed: HTTP ${response.status} redirect to ${redirectTarget(response.headers.get('location'), req.url)}, not followed (a redirect would carry the request's credentials and body there); configure the final URL`, response.status, undefined);
+            }
             const text = await response.text();
             if (!(req.retryOn ?? retryable)(response.status, response.headers)) {
                 return { status: response.status, headers: response.headers, text };
@@ -32337,6 +33529,8 @@ async function request(req, clock, fetchImpl = fetch) {
             }
         }
         catch (error) {
+            if (error instanceof HttpError)
+                throw error; // a redirect: final
             const e = error;
             if (e.name === 'TimeoutError' || e.name === 'AbortError')
                 lastProblem = `no answer within ${timeoutMs} ms`;
@@ -32354,6 +33548,96 @@ async function request(req, clock, fetchImpl = fetch) {
         }
     }
     throw new HttpError(`${req.what} failed: ${lastProblem}`, lastStatus, lastBody);
+}
+
+
+/***/ }),
+
+/***/ 4747:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   BO: () => (/* binding */ redactUrl),
+/* harmony export */   Ht: () => (/* binding */ safeLogText),
+/* harmony export */   Zs: () => (/* binding */ quoteInput),
+/* harmony export */   pF: () => (/* binding */ singleLine),
+/* harmony export */   sK: () => (/* binding */ redactUrls)
+/* harmony export */ });
+/**
+ * Text that leaves the action through the runner: log lines, annotations, outputs, failure messages.
+ *
+ * The runner reads workflow commands from the action's stdout: a line that starts with `::`
+ * (after leading white space: `::add-mask::`, `::notice title=…::`, `::stop-commands::`) and, in
+ * its legacy form, `##[command]` anywhere in a line. Text from outside the action (step, job and
+ * branch names, label values a step reported, a server's error body) therefore never reaches the
+ * runner with a line break, a `::` at the start or a `##[` (actions/runner, `ActionCommand`).
+ *
+ * Every message that names a URL shows it without its userinfo and with its query string and
+ * fragment cut to `?…` / `#…`: they are where credentials hide (`https://user:pass@host`,
+ * `?api_key=…`).
+ */
+/** Line breaks and other control characters (tab excepted), turned into one space each run. */
+// eslint-disable-next-line no-control-regex -- control characters are what is removed
+const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f\u0085\u2028\u2029]+/g;
+/**
+ * One line that can never be a workflow command: control characters become spaces, a leading
+ * `::` becomes `: :` and every `##[` becomes `# #[`. Idempotent.
+ */
+function singleLine(text) {
+    return text
+        .replace(CONTROL, ' ')
+        .replace(/^(\s*):(?=:)/, '$1: ')
+        .replace(/##\[/g, '# #[');
+}
+/**
+ * `scheme://` followed by anything up to white space or a quote, not ending in punctuation that
+ * ends the sentence around it: a URL as it appears in a message.
+ */
+const URL_IN_TEXT = /\b([a-z][a-z0-9+.-]*:\/\/)((?:[^\s"'<>`]*[^\s"'<>`.,;:!?)\]])?)/gi;
+/** Query and fragment cut to `?…` / `#…`. */
+function withoutQuery(text) {
+    const q = text.search(/[?#]/);
+    return q < 0 ? text : `${text.slice(0, q)}${text[q] === '?' ? '?…' : '#…'}`;
+}
+/**
+ * A URL without its `scheme://`, userinfo, query and fragment redacted, whether it parses or not:
+ * whatever comes before the last `@` goes (userinfo; or a password whose unencoded `/` made the URL
+ * standard read it as a path: `http://u:/pass@host` parses with host `u`), and the query and
+ * fragment become `?…` / `#…`. An `@` after a `?` or `#` may end a password that holds a `?` or
+ * `#`, or sit in a query secret: then nothing but the scheme is shown.
+ */
+function redactRest(rest) {
+    const q = rest.search(/[?#]/);
+    if (q >= 0 && rest.includes('@', q))
+        return '…';
+    const at = rest.lastIndexOf('@');
+    return at < 0 ? withoutQuery(rest) : `…@${withoutQuery(rest.slice(at + 1))}`;
+}
+/**
+ * One URL input (parseable or not) as a message may show it: `https://…@host/path?…`. Without a
+ * `scheme://`, the same rules as for a URL that does not parse.
+ */
+function redactUrl(raw) {
+    const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(raw)?.[0];
+    if (scheme)
+        return `${scheme}${redactRest(raw.slice(scheme.length))}`;
+    return redactRest(raw);
+}
+/** Every URL in a message, redacted like {@link redactUrl}; the rest of the text is kept. */
+function redactUrls(text) {
+    return text.replace(URL_IN_TEXT, (_all, scheme, rest) => `${scheme}${redactRest(rest)}`);
+}
+/**
+ * The one sanitiser for text the runner prints or records (log lines, annotation messages and
+ * titles, failure messages): URLs redacted, then one line that cannot be a workflow command.
+ */
+function safeLogText(text) {
+    return singleLine(redactUrls(text));
+}
+/** A value quoted in a message about an input: one line, URLs redacted, at most `max` characters. */
+function quoteInput(value, max = 80) {
+    const safe = safeLogText(value);
+    return `"${safe.length > max ? `${safe.slice(0, max - 1)}…` : safe}"`;
 }
 
 

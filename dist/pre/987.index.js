@@ -21,6 +21,8 @@ var pushgateway = __webpack_require__(5715);
 var definitions = __webpack_require__(6511);
 // EXTERNAL MODULE: ./src/model/infer.ts
 var infer = __webpack_require__(9033);
+// EXTERNAL MODULE: ./src/model/stage-map.ts + 2 modules
+var stage_map = __webpack_require__(2239);
 ;// CONCATENATED MODULE: ./src/model/deployment.ts
 /**
  * From the job's steps (as the REST API shows them) to a deployment: stages
