@@ -8,6 +8,7 @@
 #     about 115 MB to download, some 15 s to install;
 #   - Debian's cmark-gfm: GitHub's Markdown renderer, which the tests use to
 #     check that untrusted text in summaries renders as text (__tests__/unit/gfm.test.ts);
+#   - Debian's tinyproxy: a real forward proxy (__tests__/e2e/proxy.e2e.test.ts);
 #   - Node 24, the runtime action.yml declares (runs.using: node24), from the
 #     npm package in tools/node24, so the suite can run the bundles on it.
 # Idempotent: prints one line per thing it found or did. Needs root for apt-get;
@@ -24,6 +25,8 @@ declare -A BINARIES=(
   # CHROMIUM names another Chromium-based browser to use instead (e.g. Chrome on GitHub's Ubuntu runners).
   [chromium]="${CHROMIUM:-chromium}"
   [cmark-gfm]="cmark-gfm"
+  # a real forward proxy for __tests__/e2e/proxy.e2e.test.ts
+  [tinyproxy]="tinyproxy"
 )
 
 have() {
@@ -40,7 +43,7 @@ have() {
 }
 
 missing=()
-for pkg in prometheus prometheus-pushgateway prometheus-alertmanager chromium cmark-gfm; do
+for pkg in prometheus prometheus-pushgateway prometheus-alertmanager chromium cmark-gfm tinyproxy; do
   ok=1
   for bin in ${BINARIES[$pkg]}; do
     if path=$(have "$bin"); then
@@ -65,7 +68,7 @@ if [[ ${#missing[@]} -gt 0 ]]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
   echo "installed: ${missing[*]}"
 else
-  echo "ok: Debian packages present (Prometheus, Pushgateway, Alertmanager, Chromium, cmark-gfm)"
+  echo "ok: Debian packages present (Prometheus, Pushgateway, Alertmanager, Chromium, cmark-gfm, tinyproxy)"
 fi
 
 node24=tools/node24/node_modules/.bin/node

@@ -205,6 +205,21 @@ test('cache service unavailable: works from the API alone and says so; counts on
   expect(cache.entries).toEqual([]);
 });
 
+test('isFeatureAvailable() throwing: a warning, the summary continues without history', async () => {
+  const cache = new FakeCache(join(temp, 'cache-throws'));
+  cache.isFeatureAvailable = () => {
+    throw new Error('Cache service url not found');
+  };
+  const workflow = 'int-cachethrows';
+  const io = await summarise(addRun(workflow, 'success'), cache);
+  expect(io.entries.filter((e) => e.level === 'warning').map((e) => e.message)).toEqual([
+    'No deployment history: the Actions cache could not say whether it is available: Cache service url not found; the figures come from the GitHub API alone.',
+  ]);
+  expect(io.summary).toContain('Deployment');
+  expect(io.failed).toBeUndefined();
+  expect(await runsTotal(workflow)).toBe(1);
+});
+
 test('a cache that fails to restore is a warning; nothing is saved over the history', async () => {
   const root = join(temp, 'cache-c');
   mkdirSync(root, { recursive: true });

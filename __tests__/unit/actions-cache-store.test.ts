@@ -157,6 +157,15 @@ describe('carryStoreOf', () => {
       FileCarryStore,
     );
   });
+  test('isFeatureAvailable() throwing counts as unavailable: the tool cache serves', async () => {
+    const throwing = new FakeCache();
+    throwing.isFeatureAvailable = () => {
+      throw new Error('Cache service url not found');
+    };
+    expect((await carryStoreOf({ RUNNER_TOOL_CACHE: '/tc' }, throwing))?.description).toBe(
+      'the directory /tc/deployment-observability',
+    );
+  });
   test('without a cache service in the environment, nothing is loaded and the tool cache serves', async () => {
     expect((await carryStoreOf({ RUNNER_TOOL_CACHE: '/tc' }))?.description).toBe(
       'the directory /tc/deployment-observability',

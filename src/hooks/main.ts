@@ -5,7 +5,8 @@
  */
 import { Outputs, State, TRACK_ROLE_PASSIVE } from '../config/constants.js';
 import { deploymentIdOf } from '../config/inputs.js';
-import type { HookContext } from './run-wrapper.js';
+import { coreIO } from './io.js';
+import { runHook, type HookContext } from './run-wrapper.js';
 import { runSummary } from './summary.js';
 import { startTrack } from './track-start.js';
 import { snapshotTrack } from './track-snapshot.js';
@@ -26,4 +27,12 @@ export async function mainHook(ctx: HookContext): Promise<void> {
   // The owner knows these at the start; later steps can read them.
   io.setOutput(Outputs.DeploymentId, io.getState(State.DeploymentId) || deploymentIdOf(config.runner));
   io.setOutput(Outputs.MetricsFile, config.metricsFile);
+}
+
+/**
+ * The main phase as the runner runs it (`src/entrypoints/main.ts`), without ending the process:
+ * what GitHub's `@github/local-action` calls (docs/development.md, "Running a hook under local-action").
+ */
+export async function run(): Promise<void> {
+  await runHook('main', mainHook, coreIO);
 }

@@ -11,6 +11,7 @@ import { systemClock, type Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
 import type { SpawnLike } from '../live/control.js';
 import { safeLogText } from '../util/safe-text.js';
+import { configureProxy } from '../util/proxy.js';
 import { safeIO, type ActionIO } from './io.js';
 
 export type HookName = 'pre' | 'main' | 'post';
@@ -82,6 +83,7 @@ export async function runHook(
     failOnError = config.failOnError;
     trackMode = config.mode === 'track';
     for (const secret of config.secrets) io.setSecret(secret);
+    await useProxy(env, io, problems);
     if (config.mode === undefined) {
       // A typo (`mode: sumary`) must not record a fake deployment in track mode: nothing is done,
       // and every phase says so (and fails with fail-on-error: nothing was tracked to protect).
@@ -113,6 +115,19 @@ export async function runHook(
   if (all.length > 0) {
     io.setFailed(
       `deployment-observability ${name}: ${all.length} telemetry problem(s) and fail-on-error is true. First: ${all[0]}`,
+    );
+  }
+}
+
+/** HTTP(S)_PROXY set: every request goes through it (util/proxy.ts); undici is loaded only then. */
+async function useProxy(env: NodeJS.ProcessEnv, io: ActionIO, problems: Problems): Promise<void> {
+  try {
+    const proxies = await configureProxy(env);
+    if (proxies)
+      io.debug(`Requests go through the proxy ${proxies} (NO_PROXY: ${env.no_proxy ?? env.NO_PROXY ?? ''})`);
+  } catch (error) {
+    problems.report(
+      `HTTP_PROXY/HTTPS_PROXY is set but the proxy support could not be loaded: ${messageOf(error)}`,
     );
   }
 }

@@ -5,6 +5,7 @@
  * It has no stdout: its status file is how post learns what it did.
  */
 import { readConfig, type Config } from '../config/inputs.js';
+import { configureProxy } from '../util/proxy.js';
 import { GitHubClient } from '../github/client.js';
 import { findCurrentJob } from '../github/find-job.js';
 import { metricsSinks } from '../metrics/deliver.js';
@@ -42,6 +43,11 @@ export async function runLiveProcess(
     return undefined;
   }
   const { config } = readConfig(inputReader(env), env);
+  try {
+    await configureProxy(env);
+  } catch {
+    return undefined; // the reporter never logs; post reports the same proxy problem
+  }
   const sinks = await metricsSinks(config, clock);
   if (sinks.length === 0 || !config.githubToken) return undefined;
   const client = new GitHubClient({

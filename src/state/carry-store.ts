@@ -18,6 +18,15 @@ async function loadActionsCache(env: NodeJS.ProcessEnv): Promise<CacheApi | unde
   return (await import('@actions/cache')) as CacheApi;
 }
 
+/** isFeatureAvailable() that throws counts as "not available": the carry store must not cost the push. */
+function cacheAvailable(cache: CacheApi | undefined): cache is CacheApi {
+  try {
+    return cache?.isFeatureAvailable() === true;
+  } catch {
+    return false;
+  }
+}
+
 /** `deadline` (ms) bounds every cache call: post's total budget. */
 export async function carryStoreOf(
   env: NodeJS.ProcessEnv,
@@ -27,7 +36,7 @@ export async function carryStoreOf(
   const explicit = env[STATE_DIR_ENV];
   if (explicit) return new FileCarryStore(explicit);
   const actionsCache = cache ?? (await loadActionsCache(env));
-  if (actionsCache?.isFeatureAvailable()) {
+  if (cacheAvailable(actionsCache)) {
     const temp = env.RUNNER_TEMP || '/tmp';
     const suffix =
       [env.GITHUB_RUN_ID, env.GITHUB_RUN_ATTEMPT, env.GITHUB_JOB].filter(Boolean).join('-') || 'local';

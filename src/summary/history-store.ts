@@ -138,7 +138,17 @@ export async function historyStoreOf(
   } catch (error) {
     return { store: undefined, reason: `the Actions cache could not be loaded: ${(error as Error).message}` };
   }
-  if (!api?.isFeatureAvailable())
+  let available: boolean;
+  try {
+    // @actions/cache reads the runner's environment here; a module that throws must not cost the summary.
+    available = api?.isFeatureAvailable() === true;
+  } catch (error) {
+    return {
+      store: undefined,
+      reason: `the Actions cache could not say whether it is available: ${(error as Error).message}`,
+    };
+  }
+  if (!available || !api)
     return { store: undefined, reason: 'the Actions cache service is not available to this job' };
   const suffix =
     [env.GITHUB_RUN_ID, env.GITHUB_RUN_ATTEMPT, env.GITHUB_JOB].filter(Boolean).join('-') || 'local';

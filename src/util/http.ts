@@ -7,6 +7,7 @@
  * points (docs/platform.md, "Network and rendering"); a 3xx is an error naming only the target's origin.
  */
 import type { Clock } from './clock.js';
+import { proxyNote } from './proxy.js';
 
 export interface HttpResponse {
   readonly status: number;
@@ -171,6 +172,7 @@ export async function request(
       if (e.name === 'TimeoutError' || e.name === 'AbortError')
         lastProblem = `no answer within ${timeoutMs} ms`;
       else lastProblem = describeNetworkError(e.cause?.code) ?? e.cause?.message ?? e.message;
+      lastProblem += proxyNote(req.url);
       lastStatus = undefined;
       lastBody = undefined;
     }
