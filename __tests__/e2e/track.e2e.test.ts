@@ -4,6 +4,7 @@
  * the Pushgateway's own API and asserted exactly.
  */
 import { readFileSync } from 'node:fs';
+import { pushgatewayMetrics } from '../../tools/services/index.js';
 import {
   apiSteps,
   API_STAGE_MAP,
@@ -413,4 +414,25 @@ test('a gauge a step reported for an earlier deployment does not pass for the ne
   ).toBe(1);
   expect(await gatewayValue(bed.pg.url, 'migration_success_total', group)).toBe(1);
   expect(await gatewayValues(bed.pg.url, 'deployment_last_success_timestamp_seconds', group)).toHaveLength(1);
+});
+
+test('a job id naming no service with a stage map naming one: one deployment, one group', async () => {
+  const job = await runTrackedJob({
+    gh: bed.gh,
+    runId: newRunId(),
+    job: 'deploy',
+    steps: apiSteps(),
+    stateDir: bed.stateDir,
+    with: { ...base('one-group'), stages: API_STAGE_MAP },
+  });
+  expect(job.post?.exitCode).toBe(0);
+  const groups = (await pushgatewayMetrics(bed.pg.url)).filter((g) => g.labels.environment === 'one-group');
+  expect(groups.map((g) => g.labels.service)).toEqual(['api']);
+  expect(
+    await gatewayValue(bed.pg.url, 'deployment_runs_total', {
+      environment: 'one-group',
+      service: 'api',
+      status: 'success',
+    }),
+  ).toBe(1);
 });

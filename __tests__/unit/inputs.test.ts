@@ -168,6 +168,39 @@ describe('service', () => {
     expect(c.service).toBe(service);
     expect(c.serviceGiven).toBe(input.trim() !== '');
   });
+
+  test.each<[string, string, string, string]>([
+    [
+      'one service in every rule: it, not the job id',
+      'deploy',
+      'Build => api/build\nDeploy => api/deploy_railway',
+      'api',
+    ],
+    ["beats the job id's word", 'deploy-web', 'Build => api/build', 'api'],
+    [
+      'rules naming only a stage do not count',
+      'deploy',
+      'Build => build\n/^Deploy/ => api/deploy_railway',
+      'api',
+    ],
+    [
+      'two services: the job id decides',
+      'deploy-web',
+      'Build => api/build\nShip => web/deploy_vercel',
+      'web',
+    ],
+    [
+      'two services, no word: the job id',
+      'deploy',
+      'Build => api/build\nShip => web/deploy_vercel',
+      'deploy',
+    ],
+    ['no rule names a service: the job id', 'deploy', 'Build => build', 'deploy'],
+    ['the input wins', 'deploy', 'Build => api/build', 'payments'],
+  ])('stage map: %s', (_what, job, stages, expected) => {
+    const input = expected === 'payments' ? 'payments' : '';
+    expect(config({ stages, service: input }, { ...ENV, GITHUB_JOB: job }).service).toBe(expected);
+  });
 });
 
 describe('booleans', () => {

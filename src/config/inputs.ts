@@ -5,7 +5,7 @@
  * lost (the hook turns problems into warnings).
  */
 import { inferServiceFromName } from '../model/infer.js';
-import { parseStageMap, type StageRule } from '../model/stage-map.js';
+import { parseStageMap, type StageRule, type StageTarget } from '../model/stage-map.js';
 import type { RemoteWriteConfig } from '../remote-write/client.js';
 import { redactUrl, quoteInput } from '../util/safe-text.js';
 import { Inputs } from './constants.js';
@@ -302,6 +302,16 @@ function authorization(auth: string): string | undefined {
   return `Bearer ${value}`;
 }
 
+/** Credentials in a proxy URL of the environment (`http://user:pass@proxy:3128`): masked like an input's. */
+function proxySecrets(env: NodeJS.ProcessEnv): string[] {
+  const out: string[] = [];
+  for (const name of ['https_proxy', 'HTTPS_PROXY', 'http_proxy', 'HTTP_PROXY']) {
+    const raw = env[name]?.trim();
+    if (raw) out.push(...parseCredentialUrl(raw).secrets);
+  }
+  return out;
+}
+
 function secretsOf(read: InputReader): string[] {
   const secrets: string[] = [];
   const token = read(Inputs.GitHubToken).trim();
@@ -337,6 +347,17 @@ export function readRunnerContext(env: NodeJS.ProcessEnv): RunnerContext {
   });
 }
 
+/**
+ * The `service` input's default: the one service the stage map's rules name, when they all name the
+ * same one (rules naming only a stage do not count), so a deployment is one group; else the service
+ * the job id suggests (`api`, `web`, `database`); else the job id.
+ */
+export function defaultService(rules: readonly StageTarget[], jobId: string): string {
+  const named = new Set(rules.map((r) => r.service).filter((s): s is string => s !== undefined));
+  if (named.size === 1) return [...named][0] as string;
+  return inferServiceFromName(jobId) || jobId || 'deployment';
+}
+
 /** Reads every input into one frozen config. Never throws. */
 export function readConfig(read: InputReader, env: NodeJS.ProcessEnv): ConfigResult {
   const problems: string[] = [];
@@ -362,7 +383,7 @@ export function readConfig(read: InputReader, env: NodeJS.ProcessEnv): ConfigRes
       );
   }
 
-  const secrets = secretsOf(read);
+  const secrets = [...secretsOf(read), ...proxySecrets(env)];
   const pushgateway = parsePushgateway(read, problems, secrets);
   const remoteWrite = parseRemoteWrite(read, problems, secrets);
   const metricsFileInput = read(Inputs.MetricsFile).trim();
@@ -375,7 +396,7 @@ export function readConfig(read: InputReader, env: NodeJS.ProcessEnv): ConfigRes
     mode,
     githubToken: read(Inputs.GitHubToken).trim(),
     environment: read(Inputs.Environment).trim() || 'production',
-    service: serviceInput || inferServiceFromName(runner.jobId) || runner.jobId || 'deployment',
+    service: serviceInput || defaultService(rules, runner.jobId),
     serviceGiven: serviceInput !== '',
     stageRules: Object.freeze(rules),
     thresholds: parseThresholds(read(Inputs.Thresholds), problems),
