@@ -238,6 +238,8 @@ const metricName = fc.oneof(
 const labelValue = fc.oneof(
   fc.string({ unit: 'grapheme', maxLength: 12 }),
   fc.constantFrom('"', '\\', '\n', 'a"b\\c\nd', ''),
+  // Values the checked labels accept (service: the job's own; error_type: a known one).
+  fc.constantFrom('api', 'timeout', 'health_check_failed'),
 );
 const escape = (v: string): string => v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
 /** A plausible exposition line: mostly well-formed, sometimes broken. */
