@@ -6,7 +6,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { badCredentials, notAccessible, notFound, serverError } from '../../tools/fake-github/server.js';
 import { apiSteps, API_STAGE_MAP, FAKE_TOKEN, runTrackedJob } from '../../tools/scenarios/index.js';
 import { freePort, startPushgateway } from '../../tools/services/index.js';
-import { gatewayValue, gatewayValues, newRunId, startBed, type Bed } from './helpers.js';
+import { gatewayTotal, gatewayValue, gatewayValues, newRunId, startBed, type Bed } from './helpers.js';
 
 let bed: Bed;
 beforeAll(async () => {
@@ -97,7 +97,7 @@ describe('GitHub API faults', () => {
         expect(warnings[0]).toContain(expected);
         expect(warnings[0]).toContain('Stages are not reported; the outcome comes from job-status (success)');
         expect(
-          await gatewayValue(bed.pg.url, 'deployment_runs_total', { environment: env, status: 'success' }),
+          await gatewayTotal(bed.pg.url, 'deployment_runs_total', { environment: env, status: 'success' }),
         ).toBe(1);
         expect(await gatewayValues(bed.pg.url, 'deployment_total', { environment: env })).toEqual([]);
       } finally {
@@ -163,7 +163,7 @@ describe('GitHub API faults', () => {
     });
     expect(job.post?.exitCode).toBe(0);
     expect(warningsOf(job)[0]).toContain('the answer is not JSON');
-    expect(await gatewayValue(bed.pg.url, 'deployment_runs_total', { environment: 'f-json' })).toBe(1);
+    expect(await gatewayTotal(bed.pg.url, 'deployment_runs_total', { environment: 'f-json' })).toBe(1);
   });
 });
 
@@ -259,11 +259,11 @@ test('a Pushgateway restart (data lost) starts the counters again from this depl
       });
     await run();
     await run();
-    expect(await gatewayValue(pg.url, 'deployment_runs_total', { environment: 'f-restart' })).toBe(2);
+    expect(await gatewayTotal(pg.url, 'deployment_runs_total', { environment: 'f-restart' })).toBe(2);
     await pg.restart();
     await run();
     // A reset Prometheus handles; never a count carried twice.
-    expect(await gatewayValue(pg.url, 'deployment_runs_total', { environment: 'f-restart' })).toBe(1);
+    expect(await gatewayTotal(pg.url, 'deployment_runs_total', { environment: 'f-restart' })).toBe(1);
   } finally {
     await pg.stop();
   }
@@ -427,7 +427,7 @@ test('the action twice in one job: only the first instance does the post work', 
   );
   expect(second?.outputs).toEqual({});
   expect(job.post?.outputs.status).toBe('success');
-  expect(await gatewayValue(bed.pg.url, 'deployment_runs_total', { environment: 'f-twice' })).toBe(1);
+  expect(await gatewayTotal(bed.pg.url, 'deployment_runs_total', { environment: 'f-twice' })).toBe(1);
 });
 
 test('a local action (uses: ./) has no pre: main records the start', async () => {

@@ -72,6 +72,20 @@ export async function gatewayValue(
 }
 
 /**
+ * The sum of a counter's series whose labels include all of `labels` (both outcomes of
+ * `deployment_runs_total`: post writes the other one at 0); fails the test when there is none.
+ */
+export async function gatewayTotal(
+  url: string,
+  metric: string,
+  labels: Record<string, string>,
+): Promise<number> {
+  const values = await gatewayValues(url, metric, labels);
+  if (values.length === 0) throw new Error(`expected ${metric}${JSON.stringify(labels)}, found none`);
+  return values.reduce((a, b) => a + b, 0);
+}
+
+/**
  * Lint findings promtool reports on metric names the action keeps as documented
  * (docs/metrics.md), abbreviated units and all; anything else it says is a real problem.
  */

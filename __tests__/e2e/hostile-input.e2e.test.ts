@@ -7,7 +7,7 @@
  */
 import { apiSteps, API_STAGE_MAP, runTrackedJob } from '../../tools/scenarios/index.js';
 import { freePort, pushgatewayMetrics } from '../../tools/services/index.js';
-import { gatewayValue, gatewayValues, newRunId, startBed, type Bed } from './helpers.js';
+import { gatewayTotal, gatewayValue, gatewayValues, newRunId, startBed, type Bed } from './helpers.js';
 
 let bed: Bed;
 beforeAll(async () => {
@@ -71,7 +71,7 @@ describe('a stage map that backtracks catastrophically', () => {
     expect(stagesOut.map((s) => s.stage)).toEqual(
       expect.arrayContaining(['build', 'push', 'health_check', 'migration', 'smoke_test']),
     );
-    expect(await gatewayValue(bed.pg.url, 'deployment_runs_total', { environment: 'h-redos' })).toBe(1);
+    expect(await gatewayTotal(bed.pg.url, 'deployment_runs_total', { environment: 'h-redos' })).toBe(1);
   }, 120_000);
 
   test('a polynomial pattern the check lets through runs out of time on a long name: dropped with a warning, post ends', async () => {
@@ -329,5 +329,5 @@ test('a FIFO at DEPLOY_METRICS_FILE: not read (a warning says why), post ends, e
       /^DEPLOY_METRICS_FILE \/.*\.prom is a FIFO \(named pipe\), not a regular file; it was not read$/,
     ),
   ]);
-  expect(await gatewayValue(bed.pg.url, 'deployment_runs_total', { environment: env })).toBe(1);
+  expect(await gatewayTotal(bed.pg.url, 'deployment_runs_total', { environment: env })).toBe(1);
 }, 120_000);

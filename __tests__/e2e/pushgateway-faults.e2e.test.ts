@@ -100,7 +100,11 @@ const deploy = (env: string, url: string, extra: Record<string, string> = {}): P
 /** The counters a deploy of the api job moves, read from the real Pushgateway. */
 async function counts(env: string): Promise<{ runs: number[]; build: number[] }> {
   return {
-    runs: await gatewayValues(bed.pg.url, 'deployment_runs_total', { environment: env, service: 'api' }),
+    runs: await gatewayValues(bed.pg.url, 'deployment_runs_total', {
+      environment: env,
+      service: 'api',
+      status: 'success',
+    }),
     build: await gatewayValues(bed.pg.url, 'deployment_total', {
       environment: env,
       service: 'api',
@@ -153,7 +157,7 @@ test('400 type conflict (deployment_total is a gauge in another group): the 400 
   const env = 'pgf-400';
   const group = { environment: env, service: 'api' };
   const countsIn = async (): Promise<{ runs: number[]; build: number[] }> => ({
-    runs: await gatewayValues(pg.url, 'deployment_runs_total', group),
+    runs: await gatewayValues(pg.url, 'deployment_runs_total', { ...group, status: 'success' }),
     build: await gatewayValues(pg.url, 'deployment_total', { ...group, stage: 'build' }),
   });
   try {

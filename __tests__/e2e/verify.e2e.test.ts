@@ -76,13 +76,18 @@ interface VerifyJob {
 }
 
 /** Runs one job whose only step is the action in verify mode. */
-async function runVerifyJob(runId: number, job: string, inputs: Record<string, string>): Promise<VerifyJob> {
+async function runVerifyJob(
+  runId: number,
+  job: string,
+  inputs: Record<string, string>,
+  attempt = 1,
+): Promise<VerifyJob> {
   const result = await runJob({
     name: job,
     env: {
       GITHUB_REPOSITORY: 'octo-org/octo-repo',
       GITHUB_RUN_ID: String(runId),
-      GITHUB_RUN_ATTEMPT: '1',
+      GITHUB_RUN_ATTEMPT: String(attempt),
       GITHUB_REF_NAME: 'main',
       GITHUB_WORKFLOW: 'deploy-full-stack',
       DEPLOYMENT_OBSERVABILITY_STATE_DIR: bed.stateDir,
@@ -125,7 +130,11 @@ function trackFamilies(g: PushgatewayGroup | undefined): Record<string, unknown>
       name === 'post_deployment_error_rate'
     )
       continue;
-    if (name === 'deployment_observability_counters_updated_timestamp_seconds') continue;
+    if (
+      name === 'deployment_observability_counters_updated_timestamp_seconds' ||
+      name === 'deployment_observability_applied'
+    )
+      continue;
     out[name] = (family as { metrics: unknown }).metrics;
   }
   return out;
@@ -388,3 +397,51 @@ test('healthy: ends with the window, healthy=true, nothing recommended', async (
     await gatewayValue(bed.pg.url, 'api_health_check_total', { environment: ENVIRONMENT, service: 'ok' }),
   ).toBe(22);
 });
+
+test('only the verify job re-run (attempt 2): its health series carry the deploy’s deployment_id', async () => {
+  const runId = newRunId();
+  const track = await runTrackedJob({
+    gh: bed.gh,
+    runId,
+    job: 'deploy-api',
+    steps: apiSteps(),
+    stateDir: bed.stateDir,
+    with: { environment: ENVIRONMENT, service: 'rerun', 'pushgateway-url': bed.pg.url },
+  });
+  if (track.result.status !== 'success') throw new Error(`track job failed:\n${track.result.log}`);
+  const url = await serve((_req, res) => void res.end('ok'));
+  const job = await runVerifyJob(
+    runId,
+    'verify-rerun',
+    {
+      'pushgateway-url': bed.pg.url,
+      service: 'rerun',
+      'health-urls': `rerun=${url}/health`,
+      'verify-window-seconds': '10',
+    },
+    2,
+  );
+  expect(job.main.exitCode).toBe(0);
+  expect(job.outputs['deployment-id']).toBe(String(runId));
+  const inGroup = { environment: ENVIRONMENT, service: 'rerun' };
+  expect(
+    await gatewayValue(bed.pg.url, 'api_health_check_latency_ms', {
+      ...inGroup,
+      deployment_id: String(runId),
+      status: 'healthy',
+    }),
+  ).toBeLessThan(1000);
+  expect(
+    await gatewayValues(bed.pg.url, 'api_health_check_latency_ms', {
+      ...inGroup,
+      deployment_id: `${runId}-2`,
+    }),
+  ).toEqual([]);
+  // The join the alerts make: the deploy's start timestamp has the same deployment_id.
+  expect(
+    await gatewayValues(bed.pg.url, 'deployment_start_timestamp_seconds', {
+      ...inGroup,
+      deployment_id: String(runId),
+    }),
+  ).toHaveLength(1);
+}, 60000);

@@ -502,9 +502,10 @@ describe('groups and plans a hostile job could make', () => {
     const clock = new FakeClock(T0);
     const store = new MemoryStore();
     const pg = fakePushgateway({});
-    // Each request (a read and a write per group) takes 6 s of the fake clock.
+    // Each request (a read, a look before writing, the write and a check after it, per group)
+    // takes 3 s of the fake clock.
     const slow: FetchLike = async (url, init) => {
-      clock.t += 6_000;
+      clock.t += 3_000;
       return pg.fetch(url, init);
     };
     const plans = ['a', 'b', 'c', 'd', 'e'].map((svc) => ({

@@ -20,6 +20,7 @@ describe('readVerifyConfig', () => {
       errorRateQuery: undefined,
       windowSeconds: 300,
       failOnUnhealthy: false,
+      deploymentId: undefined,
     });
     expect(Object.isFrozen(config)).toBe(true);
     expect(problems).toEqual([]);
@@ -142,5 +143,30 @@ describe('readVerifyConfig', () => {
     expect(bad.problems[0]).toMatch(
       /^input prometheus-url: "prom:9090:x" is not (a URL|an http or https URL)/,
     );
+  });
+
+  test.each([
+    ['', undefined, []],
+    ['   ', undefined, []],
+    [' 9876543210 ', '9876543210', []],
+    ['9876543210-2', '9876543210-2', []],
+    [
+      'a\nb',
+      undefined,
+      [
+        'input deployment-id: "a b" is not a deployment id (one line of at most 128 characters); using the latest deployment track mode recorded',
+      ],
+    ],
+  ])('deployment-id %j → %j', (raw, value, problems) => {
+    const result = readVerifyConfig(read({ 'deployment-id': raw }));
+    expect(result.config.deploymentId).toBe(value);
+    expect(result.problems).toEqual(problems);
+  });
+
+  test('deployment-id of more than 128 characters: said, and the latest recorded deployment used', () => {
+    const result = readVerifyConfig(read({ 'deployment-id': 'x'.repeat(129) }));
+    expect(result.config.deploymentId).toBeUndefined();
+    expect(result.problems).toHaveLength(1);
+    expect(result.problems[0]).toMatch(/^input deployment-id: "x+…" is not a deployment id/);
   });
 });

@@ -45,6 +45,8 @@ export const State = {
   LivePid: 'live-pid',
   LiveScript: 'live-script',
   LiveStatusFile: 'live-status-file',
+  /** Pre saw another deployment of the group in progress: post checks its writes against it. */
+  ConcurrentSeen: 'concurrent-seen',
 } as const;
 
 /** Environment the action exports to later steps of the job (GITHUB_ENV). */

@@ -16,6 +16,7 @@ export const VerifyInputs = {
   ErrorRateQuery: 'error-rate-query',
   WindowSeconds: 'verify-window-seconds',
   FailOnUnhealthy: 'fail-on-unhealthy',
+  DeploymentId: 'deployment-id',
 } as const;
 
 export const DEFAULT_WINDOW_SECONDS = 300;
@@ -30,6 +31,11 @@ export interface VerifyConfig {
   readonly errorRateQuery: string | undefined;
   readonly windowSeconds: number;
   readonly failOnUnhealthy: boolean;
+  /**
+   * The deployment being verified (`deployment-id`); undefined: the latest deployment track mode
+   * recorded for the same environment and service, else the run id.
+   */
+  readonly deploymentId: string | undefined;
 }
 
 export interface VerifyConfigResult {
@@ -122,6 +128,24 @@ function parseBoolean(raw: string, name: string, problems: string[]): boolean {
   return false;
 }
 
+/** At most this long: a run id with its attempt is ~15 characters. */
+const MAX_DEPLOYMENT_ID = 128;
+
+function parseDeploymentId(raw: string, problems: string[]): string | undefined {
+  const text = raw.trim();
+  if (text === '') return undefined;
+  if (
+    text.length > MAX_DEPLOYMENT_ID ||
+    [...text].some((c) => c.charCodeAt(0) < 32 || c.charCodeAt(0) === 127)
+  ) {
+    problems.push(
+      `input ${VerifyInputs.DeploymentId}: ${quoteInput(raw)} is not a deployment id (one line of at most ${MAX_DEPLOYMENT_ID} characters); using the latest deployment track mode recorded`,
+    );
+    return undefined;
+  }
+  return text;
+}
+
 /** Reads verify mode's inputs. Never throws. */
 export function readVerifyConfig(read: Read): VerifyConfigResult {
   const problems: string[] = [];
@@ -159,6 +183,7 @@ export function readVerifyConfig(read: Read): VerifyConfigResult {
     errorRateQuery,
     windowSeconds: parseWindow(read(VerifyInputs.WindowSeconds), problems),
     failOnUnhealthy: parseBoolean(read(VerifyInputs.FailOnUnhealthy), VerifyInputs.FailOnUnhealthy, problems),
+    deploymentId: parseDeploymentId(read(VerifyInputs.DeploymentId), problems),
   });
   return { config, problems, secrets: maskable(secrets) };
 }

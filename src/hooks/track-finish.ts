@@ -174,6 +174,7 @@ export async function finishTrack(ctx: HookContext): Promise<void> {
     logger: problemLogger(io, problems),
     cumulative: true,
     replaceGroup: true,
+    contested: io.getState(State.ConcurrentSeen) === '1',
     at: finishedAt,
     carryDeadline: deadline + CARRY_GRACE_MS,
   });

@@ -10,6 +10,8 @@ import { ExportedEnv, State, TRACK_ROLE_OWNER, TRACK_ROLE_PASSIVE } from '../con
 import { deploymentIdOf, type Config } from '../config/inputs.js';
 import { describeGroup, type GroupingKey } from '../metrics/pushgateway.js';
 import { deliverGroups, metricsSinks } from '../metrics/deliver.js';
+import { othersInProgress } from '../metrics/publish.js';
+import type { MetricsSink } from '../metrics/sink.js';
 import { startUpdates, triggeredBy, type TrackContext } from '../metrics/track.js';
 import { launchLiveReporter, liveScriptPath, type LiveSettings } from '../live/control.js';
 import type { HookContext } from './run-wrapper.js';
@@ -145,5 +147,35 @@ export async function startTrack(ctx: HookContext): Promise<'owner' | 'passive'>
         `deployment_in_progress was not pushed${via}, so this deployment is not visible live: ${outcome.problem ?? 'unknown problem'}`,
       );
   }
+  await warnIfConcurrent(ctx, sinks, key, deploymentId, startedAt + START_BUDGET_MS);
   return TRACK_ROLE_OWNER;
+}
+
+/**
+ * Warns when the group shows another deployment of the same environment and service running
+ * (`deployment_in_progress` 1, started less than 6 h ago): both posts write the group, and a
+ * moment's overlap can show a counter lower than it was. Never fails anything.
+ */
+async function warnIfConcurrent(
+  ctx: HookContext,
+  sinks: readonly MetricsSink[],
+  key: GroupingKey,
+  deploymentId: string,
+  deadline: number,
+): Promise<void> {
+  const sink = sinks.find((s) => s.replacesGroups);
+  if (!sink || ctx.clock.now() >= deadline) return;
+  let others: string[];
+  try {
+    others = othersInProgress(await sink.readGroup(key, deadline), deploymentId, ctx.clock.now());
+  } catch {
+    return; // the push above already said what is wrong with the sink
+  }
+  if (others.length === 0) return;
+  ctx.io.saveState(State.ConcurrentSeen, '1');
+  ctx.io.warning(
+    `Another deployment of ${ctx.config.service} to ${ctx.config.environment} is in progress (deployment ${others.join(', ')}). ` +
+      'Concurrent deploys of one service write the same metrics group; add concurrency: to the deploy job to serialise them (docs/reliability.md).',
+    { title: 'Concurrent deployment' },
+  );
 }

@@ -12,7 +12,10 @@ import { ExportedEnv, Outputs } from '../config/constants.js';
 import { deploymentIdOf } from '../config/inputs.js';
 import { readVerifyConfig, type VerifyConfig } from '../config/verify-inputs.js';
 import { deliverGroups, metricsSinks, outcomeText } from '../metrics/deliver.js';
+import { METRICS } from '../metrics/definitions.js';
 import { combinedExposition } from '../metrics/publish.js';
+import type { GroupingKey } from '../metrics/pushgateway.js';
+import type { MetricsSink } from '../metrics/sink.js';
 import type { DeliveryLine } from '../report/summary.js';
 import { carryStoreOf } from '../state/carry-store.js';
 import type { Clock } from '../util/clock.js';
@@ -105,13 +108,58 @@ function annotate(ctx: HookContext, decision: Decision, service: string): void {
     });
 }
 
+/** Reading the group for the latest deployment must not hold verify up. */
+const LOOKUP_BUDGET_MS = 5000;
+
+/**
+ * The deployment track mode recorded last in the group (the `deployment_id` of its greatest
+ * `deployment_start_timestamp_seconds`), so a verify job re-run alone (attempt 2: `<run>-2`)
+ * still names the deployment it verifies. Undefined when no sink has one.
+ */
+export async function latestTrackedDeployment(
+  sinks: readonly MetricsSink[],
+  key: GroupingKey,
+  clock: Clock,
+  io: HookContext['io'],
+): Promise<string | undefined> {
+  const deadline = clock.now() + LOOKUP_BUDGET_MS;
+  for (const sink of sinks) {
+    if (clock.now() >= deadline) break;
+    try {
+      const group = await sink.readGroup(key, deadline);
+      let best: { id: string; at: number } | undefined;
+      for (const s of group.samples.get(METRICS.startTimestamp.name) ?? []) {
+        const id = s.labels.deployment_id;
+        if (id && Number.isFinite(s.value) && (!best || s.value > best.at)) best = { id, at: s.value };
+      }
+      if (best) {
+        io.info(
+          `Verifying deployment ${best.id}: the latest deployment track mode recorded in ${sink.name}.`,
+        );
+        return best.id;
+      }
+    } catch (error) {
+      io.info(
+        `The latest deployment could not be read from ${sink.name} (${(error as Error).message}); using the run id.`,
+      );
+    }
+  }
+  return undefined;
+}
+
 export async function runVerify(ctx: HookContext): Promise<void> {
   const { config: base, io, clock, env, problems } = ctx;
   const { config, problems: inputProblems, secrets } = readVerifyConfig((name) => io.getInput(name));
   for (const secret of secrets) io.setSecret(secret);
   for (const p of inputProblems) problems.report(p);
-  const deploymentId = env[ExportedEnv.DeploymentId] || deploymentIdOf(base.runner);
   const service = base.service;
+  const key = groupingKey(base, service);
+  const sinks = await metricsSinks(base, clock);
+  const deploymentId =
+    config.deploymentId ??
+    (env[ExportedEnv.DeploymentId] ||
+      (await latestTrackedDeployment(sinks, key, clock, io)) ||
+      deploymentIdOf(base.runner));
   io.setOutput(Outputs.DeploymentId, deploymentId);
 
   const notes: string[] = [];
@@ -161,8 +209,6 @@ export async function runVerify(ctx: HookContext): Promise<void> {
   const updates = verifyUpdates({ environment: base.environment, deploymentId, service }, loop.timeline);
   const delivery: DeliveryLine[] = [];
   const pushDeadline = clock.now() + PUSH_BUDGET_MS;
-  const key = groupingKey(base, service);
-  const sinks = await metricsSinks(base, clock);
   const store =
     sinks.length > 0 ? await carryStoreOf(env, undefined, pushDeadline + CARRY_GRACE_MS) : undefined;
   const { all, primary: outcomes } =

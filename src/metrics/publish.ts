@@ -4,10 +4,11 @@
  * and carries what could not be delivered. Also renders the same families as
  * one exposition document for `metrics-file`.
  */
+import { randomBytes } from 'node:crypto';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
 import { pendingAfter, type CarriedEntry, type CarryStore } from '../state/carry.js';
-import { METRICS } from './definitions.js';
+import { METRICS, type MetricDefinition } from './definitions.js';
 import { renderExposition, type MetricFamily, type Sample } from './exposition.js';
 import { describeGroup, type GroupingKey } from './pushgateway.js';
 import type { MetricsSink } from './sink.js';
@@ -72,6 +73,13 @@ export interface PublishOptions {
    * counts are not kept either (said in its outcome).
    */
   readonly carryDeadline?: number;
+  /**
+   * Another deployment of the group was seen running (pre): check the write against concurrent
+   * writers even when the group's read does not show it.
+   */
+  readonly contested?: boolean;
+  /** This push's token in `deployment_observability_applied` (default: random; tests fix it). */
+  readonly pushToken?: string;
 }
 
 function markerOf(existing: ExistingSamples): number | undefined {
@@ -111,6 +119,146 @@ async function saveCarried(
     );
     return false;
   }
+}
+
+/** How many times a push is rebuilt on a newer read of its group (another writer intervened). */
+const MAX_REAPPLY = 3;
+/** How long after its write a push looks again when another deployment of the group is running. */
+const SETTLE_MS = 1500;
+/** A deployment still `in progress` after this long is taken for one whose runner died. */
+export const IN_PROGRESS_MAX_AGE_MS = 6 * 3600 * 1000;
+
+/**
+ * Other deployments the group shows running: `deployment_in_progress` 1 with another
+ * `deployment_id`, started (its `deployment_start_timestamp_seconds`) less than 6 h before `now`.
+ */
+export function othersInProgress(group: ExistingGroup, deploymentId: string, now: number): string[] {
+  const started = new Map(
+    (group.samples.get(METRICS.startTimestamp.name) ?? []).map((s) => [s.labels.deployment_id, s.value]),
+  );
+  const ids = new Set<string>();
+  for (const s of group.samples.get(METRICS.inProgress.name) ?? []) {
+    const id = s.labels.deployment_id;
+    if (s.value !== 1 || id === undefined || id === deploymentId) continue;
+    const at = started.get(id);
+    if (at !== undefined && Number.isFinite(at) && now - at * 1000 < IN_PROGRESS_MAX_AGE_MS) ids.add(id);
+  }
+  return [...ids];
+}
+
+/** How many pushes' tokens a group keeps in `deployment_observability_applied`. */
+export const APPLIED_KEPT = 20;
+
+/**
+ * The action's bookkeeping of which pushes a group's counters include (Pushgateway only): one
+ * series per push, `deployment_id` and a random `push` token, valued at the push's time. Not in
+ * the metric table: nothing reads it but the action.
+ */
+export const APPLIED: MetricDefinition = Object.freeze({
+  name: 'deployment_observability_applied',
+  type: 'gauge',
+  help: 'Pushes whose counts this group\u2019s counters include (the last 20), by deployment and push token; value: when.',
+  labels: Object.freeze(['deployment_id', 'push']),
+  modes: Object.freeze(['track', 'verify', 'summary'] as const),
+  source: 'action',
+  merge: 'replace',
+});
+
+function newPushToken(): string {
+  return randomBytes(6).toString('hex');
+}
+
+/** The push tokens a group's counters include. */
+export function appliedTokens(group: ExistingGroup): Set<string> {
+  return new Set(
+    (group.samples.get(APPLIED.name) ?? []).map((s) => s.labels.push).filter((t): t is string => !!t),
+  );
+}
+
+/** What identifies the writes a group has seen: its applied tokens and its marker. */
+function appliedSignature(group: ExistingGroup): string {
+  return `${[...appliedTokens(group)].sort().join(',')}|${markerOf(group.samples) ?? ''}`;
+}
+
+async function readQuietly(
+  sink: MetricsSink,
+  key: GroupingKey,
+  deadline: number,
+): Promise<ExistingGroup | undefined> {
+  try {
+    const group = await sink.readGroup(key, deadline);
+    return unusableCounter(group, new Set()) ? undefined : group;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * `deployment_observability_applied` after this push: the newest {@link APPLIED_KEPT} - 1
+ * entries the group holds, and this push's.
+ */
+export function appliedUpdates(
+  existing: ExistingSamples,
+  deploymentId: string,
+  token: string,
+  nowSeconds: number,
+): SeriesUpdate[] {
+  const kept = [...(existing.get(APPLIED.name) ?? [])]
+    .filter((s) => s.labels.push && s.labels.push !== token && Number.isFinite(s.value))
+    .sort((a, b) => b.value - a.value)
+    .slice(0, APPLIED_KEPT - 1);
+  return [
+    ...kept.map((s) => ({
+      definition: APPLIED,
+      name: APPLIED.name,
+      labels: { deployment_id: s.labels.deployment_id ?? '', push: s.labels.push as string },
+      value: s.value,
+    })),
+    {
+      definition: APPLIED,
+      name: APPLIED.name,
+      labels: { deployment_id: deploymentId, push: token },
+      value: nowSeconds,
+    },
+  ];
+}
+
+interface Built {
+  readonly families: MetricFamily[];
+  readonly whole: { families: MetricFamily[]; dropped: string[] } | undefined;
+  readonly writeAt: number;
+  readonly pending: CarriedEntry[];
+}
+
+/** The write of this push on top of `existing`: its counts, carried counts the group lacks, the marker. */
+function buildWrite(
+  plan: GroupPlan,
+  o: PublishOptions,
+  existing: ExistingGroup,
+  carriedAll: readonly CarriedEntry[],
+  at: number,
+  token: string,
+  applied: boolean,
+): Built {
+  const marker = markerOf(existing.samples);
+  const pending = pendingAfter([...carriedAll], marker);
+  // Cumulative series must move forward in time: never at or before the group's last write.
+  const writeAt = marker !== undefined ? Math.max(at, Math.floor(marker * 1000) + 1) : at;
+  // Not before now: carried counts recorded up to this push are delivered by it.
+  const stamp = Math.max(o.clock.now(), writeAt) / 1000;
+  const updates: SeriesUpdate[] = [
+    ...plan.updates,
+    ...pending.flatMap((e) => e.updates),
+    { definition: METRICS.countersUpdated, name: METRICS.countersUpdated.name, labels: {}, value: stamp },
+    ...(applied ? appliedUpdates(existing.samples, o.deploymentId, token, stamp) : []),
+  ];
+  const families = mergeUpdates(updates, existing.samples);
+  // PUT the whole group so stale latest-deployment gauges go; POST when it cannot be written back whole.
+  const whole =
+    (plan.replaceGroup ?? o.replaceGroup) && o.client?.replacesGroups
+      ? wholeGroup(families, existing, o.deploymentId)
+      : undefined;
+  return { families, whole, writeAt, pending };
 }
 
 /** Publishes every group; never throws — problems are in the outcomes. */
@@ -244,38 +392,69 @@ async function publishGroup(plan: GroupPlan, o: PublishOptions): Promise<GroupOu
     };
   }
 
-  const marker = markerOf(existing.samples);
-  const pending = pendingAfter(carriedAll, marker);
-  // Cumulative series must move forward in time: never at or before the group's last write.
-  const writeAt = marker !== undefined ? Math.max(at, Math.floor(marker * 1000) + 1) : at;
-  const updates: SeriesUpdate[] = [
-    ...plan.updates,
-    ...pending.flatMap((e) => e.updates),
-    {
-      definition: METRICS.countersUpdated,
-      name: METRICS.countersUpdated.name,
-      labels: {},
-      // Not before now: carried counts recorded up to this push are delivered by it.
-      value: Math.max(o.clock.now(), writeAt) / 1000,
-    },
-  ];
-  const families = mergeUpdates(updates, existing.samples);
-  // PUT the whole group so stale latest-deployment gauges go; POST when it cannot be written back whole.
-  const whole =
-    (plan.replaceGroup ?? o.replaceGroup) && sink.replacesGroups
-      ? wholeGroup(families, existing, o.deploymentId)
-      : undefined;
-  if (whole && whole.dropped.length > 0) {
+  // Two posts of one group can overlap (concurrent deploys of a service): each reads, adds and
+  // writes back. A write built on a read that another writer has since overtaken would set the
+  // other writer's counts back, so the group is read again just before writing, and after it: a
+  // write that was overwritten is re-applied on top of what the group holds then. Each push leaves
+  // its token in `deployment_observability_applied`, so its counts are added exactly once.
+  const token = o.pushToken ?? newPushToken();
+  const checked = sink.replacesGroups;
+  // Another deployment of the group is running (the group shows it, or pre saw it): its post may
+  // read before our write and write just after it, so the check after writing is repeated.
+  const contested =
+    o.contested === true || othersInProgress(existing, o.deploymentId, o.clock.now()).length > 0;
+  let current = existing;
+  let built: Built | undefined;
+  let attempts = 0;
+  let writeProblem: string | undefined;
+  let told = false;
+  for (;;) {
+    built = buildWrite(plan, o, current, carriedAll, at, token, checked);
+    if (checked && o.clock.now() < o.deadline) {
+      // Just before writing: has another writer written since our read?
+      const fresh = await readQuietly(sink, plan.key, o.deadline);
+      if (fresh && appliedSignature(fresh) !== appliedSignature(current) && attempts < MAX_REAPPLY) {
+        attempts++;
+        current = fresh;
+        continue;
+      }
+    }
+    if (built.whole && built.whole.dropped.length > 0 && !told) {
+      told = true;
+      o.logger.info(
+        `Dropping gauges of an earlier deployment that this one did not set: ${built.whole.dropped.join(', ')}`,
+      );
+    }
+    try {
+      await sink.write(plan.key, built.whole?.families ?? built.families, o.deadline, {
+        method: built.whole ? 'PUT' : 'POST',
+        at: built.writeAt,
+      });
+    } catch (error) {
+      writeProblem = (error as Error).message;
+      break;
+    }
+    if (!checked || attempts >= MAX_REAPPLY || o.clock.now() >= o.deadline) break;
+    // After writing: did another writer's write, built on an older read, replace ours? Checked at
+    // once, and again a moment later (the other post may have read before our write and write
+    // just after it).
+    let after = await readQuietly(sink, plan.key, o.deadline);
+    if (after && appliedTokens(after).has(token) && contested && o.clock.now() + SETTLE_MS < o.deadline) {
+      await o.clock.sleep(SETTLE_MS);
+      after = await readQuietly(sink, plan.key, o.deadline);
+    }
+    // Our token is there: our counts are in. The group exactly as before our write: the write is
+    // not visible to reads at all (nothing to build on); leave it.
+    if (!after || appliedTokens(after).has(token)) break;
+    if (appliedSignature(after) === appliedSignature(current)) break;
+    attempts++;
     o.logger.info(
-      `Dropping gauges of an earlier deployment that this one did not set: ${whole.dropped.join(', ')}`,
+      `Another deployment wrote {${describeGroup(plan.key)}} at the same time; adding this deployment\u2019s counts again on top of it (use concurrency: to serialise deploys of one service).`,
     );
+    current = after;
   }
-  try {
-    await sink.write(plan.key, whole?.families ?? families, o.deadline, {
-      method: whole ? 'PUT' : 'POST',
-      at: writeAt,
-    });
-  } catch (error) {
+  const { families, pending } = built;
+  if (writeProblem !== undefined) {
     const carriedOut = carryOpen() && (await saveCarried(o.store, groupId, [...pending, mine], o.logger));
     return {
       key: plan.key,
@@ -285,7 +464,7 @@ async function publishGroup(plan: GroupPlan, o: PublishOptions): Promise<GroupOu
       cumulative: true,
       carriedIn: 0,
       carriedOut,
-      problem: (error as Error).message,
+      problem: writeProblem,
     };
   }
   if (carriedAll.length > 0 && carryOpen()) await saveCarried(o.store, groupId, [], o.logger);
@@ -312,7 +491,11 @@ export function combinedExposition(outcomes: readonly GroupOutcome[]): string {
     const service = outcome.key.find(([l]) => l === 'service')?.[1];
     for (const family of outcome.families) {
       // The action's own bookkeeping gauges are not part of this job's metrics.
-      if (family.name === METRICS.countersUpdated.name || family.name === METRICS.summaryCountedAttempt.name)
+      if (
+        family.name === METRICS.countersUpdated.name ||
+        family.name === METRICS.summaryCountedAttempt.name ||
+        family.name === APPLIED.name
+      )
         continue;
       let entry = byName.get(family.name);
       if (!entry) {

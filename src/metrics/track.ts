@@ -108,6 +108,14 @@ export function finishUpdates(
     { environment: env, service: primary, status: deployment.status },
     1,
   );
+  // The other outcome's series exists from the first deployment on, at 0 (adding 0 keeps a count
+  // the group holds): increase() then sees the first failure as 0 → 1, not a series appearing at 1.
+  add(
+    primary,
+    METRICS.deploymentRunsTotal,
+    { environment: env, service: primary, status: deployment.status === 'success' ? 'failure' : 'success' },
+    0,
+  );
   add(
     primary,
     METRICS.inProgress,
