@@ -354,7 +354,7 @@ test('a 400 from the receiver (out of order sample) is reported clearly and not 
   });
   expect(seeded.status).toBe(204);
   const before = proxy.writes.length;
-  const job = await deploy(env, { job: 'migrate', steps: databaseSteps() });
+  const job = await deploy(env, { job: 'migrate', steps: databaseSteps(), with: { stages: '' } });
   expect(job.post?.exitCode).toBe(0);
   const writes = proxy.writes.slice(before);
   expect(writes.map((w) => w.status)).toEqual([204, 400]); // pre's write, post's (once)

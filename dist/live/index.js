@@ -5,7 +5,7 @@ import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _live_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(69);
+/* harmony import */ var _live_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5122);
 
 await (0,_live_main_js__WEBPACK_IMPORTED_MODULE_0__/* .runLiveProcess */ .T)();
 // Work a bounded call left behind (a timed-out request) must not keep the reporter alive.
@@ -16,7 +16,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 69:
+/***/ 5122:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -27,86 +27,10 @@ __nccwpck_require__.d(__webpack_exports__, {
 
 // EXTERNAL MODULE: ./src/model/infer.ts
 var infer = __nccwpck_require__(9033);
-// EXTERNAL MODULE: ./src/model/stage-map.ts + 3 modules
-var stage_map = __nccwpck_require__(8144);
-;// CONCATENATED MODULE: ./src/util/safe-text.ts
-/**
- * Text that leaves the action through the runner: log lines, annotations, outputs, failure messages.
- *
- * The runner reads workflow commands from the action's stdout: a line that starts with `::`
- * (after leading white space: `::add-mask::`, `::notice title=…::`, `::stop-commands::`) and, in
- * its legacy form, `##[command]` anywhere in a line. Text from outside the action (step, job and
- * branch names, label values a step reported, a server's error body) therefore never reaches the
- * runner with a line break, a `::` at the start or a `##[` (actions/runner, `ActionCommand`).
- *
- * Every message that names a URL shows it without its userinfo and with its query string and
- * fragment cut to `?…` / `#…`: they are where credentials hide (`https://user:pass@host`,
- * `?api_key=…`).
- */
-/** Line breaks and other control characters (tab excepted), turned into one space each run. */
-// eslint-disable-next-line no-control-regex -- control characters are what is removed
-const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f\u0085\u2028\u2029]+/g;
-/**
- * One line that can never be a workflow command: control characters become spaces, a leading
- * `::` becomes `: :` and every `##[` becomes `# #[`. Idempotent.
- */
-function singleLine(text) {
-    return text
-        .replace(CONTROL, ' ')
-        .replace(/^(\s*):(?=:)/, '$1: ')
-        .replace(/##\[/g, '# #[');
-}
-/**
- * `scheme://` followed by anything up to white space or a quote, not ending in punctuation that
- * ends the sentence around it: a URL as it appears in a message.
- */
-const URL_IN_TEXT = /\b([a-z][a-z0-9+.-]*:\/\/)((?:[^\s"'<>`]*[^\s"'<>`.,;:!?)\]])?)/gi;
-/** Query and fragment cut to `?…` / `#…`. */
-function withoutQuery(text) {
-    const q = text.search(/[?#]/);
-    return q < 0 ? text : `${text.slice(0, q)}${text[q] === '?' ? '?…' : '#…'}`;
-}
-/**
- * A URL without its `scheme://`, userinfo, query and fragment redacted, whether it parses or not:
- * whatever comes before the last `@` goes (userinfo; or a password whose unencoded `/` made the URL
- * standard read it as a path: `http://u:/pass@host` parses with host `u`), and the query and
- * fragment become `?…` / `#…`. An `@` after a `?` or `#` may end a password that holds a `?` or
- * `#`, or sit in a query secret: then nothing but the scheme is shown.
- */
-function redactRest(rest) {
-    const q = rest.search(/[?#]/);
-    if (q >= 0 && rest.includes('@', q))
-        return '…';
-    const at = rest.lastIndexOf('@');
-    return at < 0 ? withoutQuery(rest) : `…@${withoutQuery(rest.slice(at + 1))}`;
-}
-/**
- * One URL input (parseable or not) as a message may show it: `https://…@host/path?…`. Without a
- * `scheme://`, the same rules as for a URL that does not parse.
- */
-function redactUrl(raw) {
-    const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(raw)?.[0];
-    if (scheme)
-        return `${scheme}${redactRest(raw.slice(scheme.length))}`;
-    return redactRest(raw);
-}
-/** Every URL in a message, redacted like {@link redactUrl}; the rest of the text is kept. */
-function redactUrls(text) {
-    return text.replace(URL_IN_TEXT, (_all, scheme, rest) => `${scheme}${redactRest(rest)}`);
-}
-/**
- * The one sanitiser for text the runner prints or records (log lines, annotation messages and
- * titles, failure messages): URLs redacted, then one line that cannot be a workflow command.
- */
-function safeLogText(text) {
-    return singleLine(redactUrls(text));
-}
-/** A value quoted in a message about an input: one line, URLs redacted, at most `max` characters. */
-function quoteInput(value, max = 80) {
-    const safe = safeLogText(value);
-    return `"${safe.length > max ? `${safe.slice(0, max - 1)}…` : safe}"`;
-}
-
+// EXTERNAL MODULE: ./src/model/stage-map.ts + 2 modules
+var stage_map = __nccwpck_require__(2239);
+// EXTERNAL MODULE: ./src/util/safe-text.ts
+var safe_text = __nccwpck_require__(4747);
 ;// CONCATENATED MODULE: ./src/config/constants.ts
 /** Names the action shares with the runner: inputs, outputs, saved state and environment. */
 const Inputs = {
@@ -152,6 +76,8 @@ const State = {
     LivePid: 'live-pid',
     LiveScript: 'live-script',
     LiveStatusFile: 'live-status-file',
+    /** Pre saw another deployment of the group in progress: post checks its writes against it. */
+    ConcurrentSeen: 'concurrent-seen',
 };
 /** Environment the action exports to later steps of the job (GITHUB_ENV). */
 const ExportedEnv = {
@@ -241,7 +167,7 @@ function querySecrets(url) {
 }
 /** How a parsed URL is shown: origin and path (no lone `/`), redacted (`?…` for a query string). */
 function displayUrl(url) {
-    return redactUrl(`${url.origin}${url.pathname === '/' ? '' : url.pathname}${url.search}${url.hash}`);
+    return (0,safe_text/* redactUrl */.BO)(`${url.origin}${url.pathname === '/' ? '' : url.pathname}${url.search}${url.hash}`);
 }
 /** What looks like a password in text that is not an http(s) URL: masked all the same. */
 function looseSecrets(text) {
@@ -264,14 +190,14 @@ function parseCredentialUrl(raw) {
         // Not a URL: still mask what looks like a password in it, and never quote it whole.
         return {
             ok: false,
-            problem: `${quoteInput(redactUrl(text))} is not a URL`,
+            problem: `${(0,safe_text/* quoteInput */.Zs)((0,safe_text/* redactUrl */.BO)(text))} is not a URL`,
             secrets: maskable(looseSecrets(text)),
         };
     }
     if (url.protocol !== 'http:' && url.protocol !== 'https:') {
         return {
             ok: false,
-            problem: `${quoteInput(redactUrl(text))} is not an http or https URL`,
+            problem: `${(0,safe_text/* quoteInput */.Zs)((0,safe_text/* redactUrl */.BO)(text))} is not an http or https URL`,
             secrets: maskable([...looseSecrets(text), ...passwordSecrets(url.username, url.password)]),
         };
     }
@@ -306,7 +232,7 @@ function parseCredentialUrl(raw) {
 const MODES = ['track', 'summary', 'verify'];
 /** What an unknown `mode` is told: the input, its value and the valid ones; nothing is done. */
 function unknownModeProblem(value) {
-    return `input ${Inputs.Mode}: ${quoteInput(value.trim(), 40)} is not one of ${MODES.join(', ')}; the action does nothing in this step`;
+    return `input ${Inputs.Mode}: ${(0,safe_text/* quoteInput */.Zs)(value.trim(), 40)} is not one of ${MODES.join(', ')}; the action does nothing in this step`;
 }
 const DEFAULT_THRESHOLDS = Object.freeze({
     build: 120,
@@ -328,7 +254,7 @@ function parseLiveInterval(value, problems) {
         return DEFAULT_LIVE_INTERVAL_SECONDS;
     const n = Number(v);
     if (!Number.isFinite(n) || !/^\d+(\.\d+)?$/.test(v)) {
-        problems.push(`input ${Inputs.LiveIntervalSeconds}: ${quoteInput(value, 40)} is not a number of seconds; using ${DEFAULT_LIVE_INTERVAL_SECONDS}`);
+        problems.push(`input ${Inputs.LiveIntervalSeconds}: ${(0,safe_text/* quoteInput */.Zs)(value, 40)} is not a number of seconds; using ${DEFAULT_LIVE_INTERVAL_SECONDS}`);
         return DEFAULT_LIVE_INTERVAL_SECONDS;
     }
     if (n < MIN_LIVE_INTERVAL_SECONDS) {
@@ -345,7 +271,7 @@ function parseBoolean(value, name, fallback, problems) {
         return true;
     if (['false', 'no', '0', 'off'].includes(v))
         return false;
-    problems.push(`input ${name}: ${quoteInput(value)} is not true or false; using ${fallback}`);
+    problems.push(`input ${name}: ${(0,safe_text/* quoteInput */.Zs)(value)} is not true or false; using ${fallback}`);
     return fallback;
 }
 /** `stage=seconds` entries separated by spaces, commas or new lines. */
@@ -354,7 +280,7 @@ function parseThresholds(text, problems, inputName = Inputs.Thresholds) {
     for (const entry of text.split(/[\s,]+/).filter(Boolean)) {
         const match = /^([a-zA-Z_][a-zA-Z0-9_]*)=(\d+(?:\.\d+)?)s?$/.exec(entry);
         if (!match) {
-            problems.push(`input ${inputName}: ${quoteInput(entry)} is not stage=seconds; entry skipped`);
+            problems.push(`input ${inputName}: ${(0,safe_text/* quoteInput */.Zs)(entry)} is not stage=seconds; entry skipped`);
             continue;
         }
         thresholds[match[1]] = Number(match[2]);
@@ -479,7 +405,7 @@ function parseRemoteWrite(read, problems, secrets) {
     else {
         queryUrl = deriveQueryUrl(url);
         if (!queryUrl)
-            problems.push(`input ${Inputs.RemoteWriteQueryUrl}: cannot tell where ${redactUrl(url)} is queried (e.g. Thanos Receive is queried through Thanos Query); set it, or counters are carried instead of written`);
+            problems.push(`input ${Inputs.RemoteWriteQueryUrl}: cannot tell where ${(0,safe_text/* redactUrl */.BO)(url)} is queried (e.g. Thanos Receive is queried through Thanos Query); set it, or counters are carried instead of written`);
     }
     return Object.freeze({
         url,
@@ -499,6 +425,16 @@ function authorization(auth) {
     if (value.includes(':'))
         return `Basic ${Buffer.from(value).toString('base64')}`;
     return `Bearer ${value}`;
+}
+/** Credentials in a proxy URL of the environment (`http://user:pass@proxy:3128`): masked like an input's. */
+function proxySecrets(env) {
+    const out = [];
+    for (const name of ['https_proxy', 'HTTPS_PROXY', 'http_proxy', 'HTTP_PROXY']) {
+        const raw = env[name]?.trim();
+        if (raw)
+            out.push(...parseCredentialUrl(raw).secrets);
+    }
+    return out;
 }
 function secretsOf(read) {
     const secrets = [];
@@ -537,6 +473,17 @@ function readRunnerContext(env) {
         actionRef: env.GITHUB_ACTION_REF ?? '',
     });
 }
+/**
+ * The `service` input's default: the one service the stage map's rules name, when they all name the
+ * same one (rules naming only a stage do not count), so a deployment is one group; else the service
+ * the job id suggests (`api`, `web`, `database`); else the job id.
+ */
+function defaultService(rules, jobId) {
+    const named = new Set(rules.map((r) => r.service).filter((s) => s !== undefined));
+    if (named.size === 1)
+        return [...named][0];
+    return (0,infer/* inferServiceFromName */.Dl)(jobId) || jobId || 'deployment';
+}
 /** Reads every input into one frozen config. Never throws. */
 function readConfig(read, env) {
     const problems = [];
@@ -556,9 +503,9 @@ function readConfig(read, env) {
         if (/^\d+$/.test(checkRunRaw) && Number.isSafeInteger(Number(checkRunRaw)))
             checkRunId = Number(checkRunRaw);
         else
-            problems.push(`input ${Inputs.CheckRunId}: ${quoteInput(checkRunRaw)} is not a job id; looking the job up instead`);
+            problems.push(`input ${Inputs.CheckRunId}: ${(0,safe_text/* quoteInput */.Zs)(checkRunRaw)} is not a job id; looking the job up instead`);
     }
-    const secrets = secretsOf(read);
+    const secrets = [...secretsOf(read), ...proxySecrets(env)];
     const pushgateway = parsePushgateway(read, problems, secrets);
     const remoteWrite = parseRemoteWrite(read, problems, secrets);
     const metricsFileInput = read(Inputs.MetricsFile).trim();
@@ -569,7 +516,7 @@ function readConfig(read, env) {
         mode,
         githubToken: read(Inputs.GitHubToken).trim(),
         environment: read(Inputs.Environment).trim() || 'production',
-        service: serviceInput || (0,infer/* inferServiceFromName */.Dl)(runner.jobId) || runner.jobId || 'deployment',
+        service: serviceInput || defaultService(rules, runner.jobId),
         serviceGiven: serviceInput !== '',
         stageRules: Object.freeze(rules),
         thresholds: parseThresholds(read(Inputs.Thresholds), problems),
@@ -597,6 +544,8 @@ function deploymentIdOf(runner) {
     return runner.runAttempt > 1 ? `${runId}-${runner.runAttempt}` : runId;
 }
 
+// EXTERNAL MODULE: ./src/util/proxy.ts
+var proxy = __nccwpck_require__(796);
 // EXTERNAL MODULE: ./src/util/http.ts
 var http = __nccwpck_require__(4098);
 ;// CONCATENATED MODULE: ./src/github/client.ts
@@ -860,8 +809,8 @@ async function findCurrentJob(o) {
     return { job, settled: true, polls };
 }
 
-;// CONCATENATED MODULE: external "node:crypto"
-const external_node_crypto_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:crypto");
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
 ;// CONCATENATED MODULE: external "node:fs/promises"
 const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
 ;// CONCATENATED MODULE: external "node:path"
@@ -1394,6 +1343,13 @@ function carriedUpdates(updates) {
 }
 
 ;// CONCATENATED MODULE: ./src/metrics/publish.ts
+/**
+ * Delivers grouped updates: merges them with what each Pushgateway group holds
+ * (cumulative counters), adds counts carried from earlier failed pushes, pushes,
+ * and carries what could not be delivered. Also renders the same families as
+ * one exposition document for `metrics-file`.
+ */
+
 
 
 
@@ -1425,6 +1381,110 @@ async function saveCarried(store, groupId, entries, logger) {
         logger.warning(`Could not keep counts for the next push in ${store.description}: ${error.message}`);
         return false;
     }
+}
+/** How many times a push is rebuilt on a newer read of its group (another writer intervened). */
+const MAX_REAPPLY = 3;
+/** How long after its write a push looks again when another deployment of the group is running. */
+const SETTLE_MS = 1500;
+/** A deployment still `in progress` after this long is taken for one whose runner died. */
+const IN_PROGRESS_MAX_AGE_MS = 6 * 3600 * 1000;
+/**
+ * Other deployments the group shows running: `deployment_in_progress` 1 with another
+ * `deployment_id`, started (its `deployment_start_timestamp_seconds`) less than 6 h before `now`.
+ */
+function othersInProgress(group, deploymentId, now) {
+    const started = new Map((group.samples.get(definitions/* METRICS */.Cb.startTimestamp.name) ?? []).map((s) => [s.labels.deployment_id, s.value]));
+    const ids = new Set();
+    for (const s of group.samples.get(definitions/* METRICS */.Cb.inProgress.name) ?? []) {
+        const id = s.labels.deployment_id;
+        if (s.value !== 1 || id === undefined || id === deploymentId)
+            continue;
+        const at = started.get(id);
+        if (at !== undefined && Number.isFinite(at) && now - at * 1000 < IN_PROGRESS_MAX_AGE_MS)
+            ids.add(id);
+    }
+    return [...ids];
+}
+/** How many pushes' tokens a group keeps in `deployment_observability_applied`. */
+const APPLIED_KEPT = 20;
+/**
+ * The action's bookkeeping of which pushes a group's counters include (Pushgateway only): one
+ * series per push, `deployment_id` and a random `push` token, valued at the push's time. Not in
+ * the metric table: nothing reads it but the action.
+ */
+const APPLIED = Object.freeze({
+    name: 'deployment_observability_applied',
+    type: 'gauge',
+    help: 'Pushes whose counts this group\u2019s counters include (the last 20), by deployment and push token; value: when.',
+    labels: Object.freeze(['deployment_id', 'push']),
+    modes: Object.freeze(['track', 'verify', 'summary']),
+    source: 'action',
+    merge: 'replace',
+});
+function newPushToken() {
+    return (0,external_node_crypto_.randomBytes)(6).toString('hex');
+}
+/** The push tokens a group's counters include. */
+function appliedTokens(group) {
+    return new Set((group.samples.get(APPLIED.name) ?? []).map((s) => s.labels.push).filter((t) => !!t));
+}
+/** What identifies the writes a group has seen: its applied tokens and its marker. */
+function appliedSignature(group) {
+    return `${[...appliedTokens(group)].sort().join(',')}|${markerOf(group.samples) ?? ''}`;
+}
+async function readQuietly(sink, key, deadline) {
+    try {
+        const group = await sink.readGroup(key, deadline);
+        return unusableCounter(group, new Set()) ? undefined : group;
+    }
+    catch {
+        return undefined;
+    }
+}
+/**
+ * `deployment_observability_applied` after this push: the newest {@link APPLIED_KEPT} - 1
+ * entries the group holds, and this push's.
+ */
+function appliedUpdates(existing, deploymentId, token, nowSeconds) {
+    const kept = [...(existing.get(APPLIED.name) ?? [])]
+        .filter((s) => s.labels.push && s.labels.push !== token && Number.isFinite(s.value))
+        .sort((a, b) => b.value - a.value)
+        .slice(0, APPLIED_KEPT - 1);
+    return [
+        ...kept.map((s) => ({
+            definition: APPLIED,
+            name: APPLIED.name,
+            labels: { deployment_id: s.labels.deployment_id ?? '', push: s.labels.push },
+            value: s.value,
+        })),
+        {
+            definition: APPLIED,
+            name: APPLIED.name,
+            labels: { deployment_id: deploymentId, push: token },
+            value: nowSeconds,
+        },
+    ];
+}
+/** The write of this push on top of `existing`: its counts, carried counts the group lacks, the marker. */
+function buildWrite(plan, o, existing, carriedAll, at, token, applied) {
+    const marker = markerOf(existing.samples);
+    const pending = pendingAfter([...carriedAll], marker);
+    // Cumulative series must move forward in time: never at or before the group's last write.
+    const writeAt = marker !== undefined ? Math.max(at, Math.floor(marker * 1000) + 1) : at;
+    // Not before now: carried counts recorded up to this push are delivered by it.
+    const stamp = Math.max(o.clock.now(), writeAt) / 1000;
+    const updates = [
+        ...plan.updates,
+        ...pending.flatMap((e) => e.updates),
+        { definition: definitions/* METRICS */.Cb.countersUpdated, name: definitions/* METRICS */.Cb.countersUpdated.name, labels: {}, value: stamp },
+        ...(applied ? appliedUpdates(existing.samples, o.deploymentId, token, stamp) : []),
+    ];
+    const families = mergeUpdates(updates, existing.samples);
+    // PUT the whole group so stale latest-deployment gauges go; POST when it cannot be written back whole.
+    const whole = (plan.replaceGroup ?? o.replaceGroup) && o.client?.replacesGroups
+        ? wholeGroup(families, existing, o.deploymentId)
+        : undefined;
+    return { families, whole, writeAt, pending };
 }
 /** Publishes every group; never throws — problems are in the outcomes. */
 async function publishGroups(plans, options) {
@@ -1550,36 +1610,68 @@ async function publishGroup(plan, o) {
             problem: [readProblem, pushProblem].filter(Boolean).join('; '),
         };
     }
-    const marker = markerOf(existing.samples);
-    const pending = pendingAfter(carriedAll, marker);
-    // Cumulative series must move forward in time: never at or before the group's last write.
-    const writeAt = marker !== undefined ? Math.max(at, Math.floor(marker * 1000) + 1) : at;
-    const updates = [
-        ...plan.updates,
-        ...pending.flatMap((e) => e.updates),
-        {
-            definition: definitions/* METRICS */.Cb.countersUpdated,
-            name: definitions/* METRICS */.Cb.countersUpdated.name,
-            labels: {},
-            // Not before now: carried counts recorded up to this push are delivered by it.
-            value: Math.max(o.clock.now(), writeAt) / 1000,
-        },
-    ];
-    const families = mergeUpdates(updates, existing.samples);
-    // PUT the whole group so stale latest-deployment gauges go; POST when it cannot be written back whole.
-    const whole = (plan.replaceGroup ?? o.replaceGroup) && sink.replacesGroups
-        ? wholeGroup(families, existing, o.deploymentId)
-        : undefined;
-    if (whole && whole.dropped.length > 0) {
-        o.logger.info(`Dropping gauges of an earlier deployment that this one did not set: ${whole.dropped.join(', ')}`);
+    // Two posts of one group can overlap (concurrent deploys of a service): each reads, adds and
+    // writes back. A write built on a read that another writer has since overtaken would set the
+    // other writer's counts back, so the group is read again just before writing, and after it: a
+    // write that was overwritten is re-applied on top of what the group holds then. Each push leaves
+    // its token in `deployment_observability_applied`, so its counts are added exactly once.
+    const token = o.pushToken ?? newPushToken();
+    const checked = sink.replacesGroups;
+    // Another deployment of the group is running (the group shows it, or pre saw it): its post may
+    // read before our write and write just after it, so the check after writing is repeated.
+    const contested = o.contested === true || othersInProgress(existing, o.deploymentId, o.clock.now()).length > 0;
+    let current = existing;
+    let built;
+    let attempts = 0;
+    let writeProblem;
+    let told = false;
+    for (;;) {
+        built = buildWrite(plan, o, current, carriedAll, at, token, checked);
+        if (checked && o.clock.now() < o.deadline) {
+            // Just before writing: has another writer written since our read?
+            const fresh = await readQuietly(sink, plan.key, o.deadline);
+            if (fresh && appliedSignature(fresh) !== appliedSignature(current) && attempts < MAX_REAPPLY) {
+                attempts++;
+                current = fresh;
+                continue;
+            }
+        }
+        if (built.whole && built.whole.dropped.length > 0 && !told) {
+            told = true;
+            o.logger.info(`Dropping gauges of an earlier deployment that this one did not set: ${built.whole.dropped.join(', ')}`);
+        }
+        try {
+            await sink.write(plan.key, built.whole?.families ?? built.families, o.deadline, {
+                method: built.whole ? 'PUT' : 'POST',
+                at: built.writeAt,
+            });
+        }
+        catch (error) {
+            writeProblem = error.message;
+            break;
+        }
+        if (!checked || attempts >= MAX_REAPPLY || o.clock.now() >= o.deadline)
+            break;
+        // After writing: did another writer's write, built on an older read, replace ours? Checked at
+        // once, and again a moment later (the other post may have read before our write and write
+        // just after it).
+        let after = await readQuietly(sink, plan.key, o.deadline);
+        if (after && appliedTokens(after).has(token) && contested && o.clock.now() + SETTLE_MS < o.deadline) {
+            await o.clock.sleep(SETTLE_MS);
+            after = await readQuietly(sink, plan.key, o.deadline);
+        }
+        // Our token is there: our counts are in. The group exactly as before our write: the write is
+        // not visible to reads at all (nothing to build on); leave it.
+        if (!after || appliedTokens(after).has(token))
+            break;
+        if (appliedSignature(after) === appliedSignature(current))
+            break;
+        attempts++;
+        o.logger.info(`Another deployment wrote {${(0,pushgateway/* describeGroup */.N3)(plan.key)}} at the same time; adding this deployment\u2019s counts again on top of it (use concurrency: to serialise deploys of one service).`);
+        current = after;
     }
-    try {
-        await sink.write(plan.key, whole?.families ?? families, o.deadline, {
-            method: whole ? 'PUT' : 'POST',
-            at: writeAt,
-        });
-    }
-    catch (error) {
+    const { families, pending } = built;
+    if (writeProblem !== undefined) {
         const carriedOut = carryOpen() && (await saveCarried(o.store, groupId, [...pending, mine], o.logger));
         return {
             key: plan.key,
@@ -1589,7 +1681,7 @@ async function publishGroup(plan, o) {
             cumulative: true,
             carriedIn: 0,
             carriedOut,
-            problem: error.message,
+            problem: writeProblem,
         };
     }
     if (carriedAll.length > 0 && carryOpen())
@@ -1616,7 +1708,9 @@ function combinedExposition(outcomes) {
         const service = outcome.key.find(([l]) => l === 'service')?.[1];
         for (const family of outcome.families) {
             // The action's own bookkeeping gauges are not part of this job's metrics.
-            if (family.name === METRICS.countersUpdated.name || family.name === METRICS.summaryCountedAttempt.name)
+            if (family.name === METRICS.countersUpdated.name ||
+                family.name === METRICS.summaryCountedAttempt.name ||
+                family.name === APPLIED.name)
                 continue;
             let entry = byName.get(family.name);
             if (!entry) {
@@ -1852,6 +1946,9 @@ function finishUpdates(ctx, deployment, reported, times) {
     const add = (service, def, labels, value, at) => push(groups, service, update(def, labels, value, at));
     // Run-level metrics live in the primary group.
     add(primary, METRICS.deploymentRunsTotal, { environment: env, service: primary, status: deployment.status }, 1);
+    // The other outcome's series exists from the first deployment on, at 0 (adding 0 keeps a count
+    // the group holds): increase() then sees the first failure as 0 → 1, not a series appearing at 1.
+    add(primary, METRICS.deploymentRunsTotal, { environment: env, service: primary, status: deployment.status === 'success' ? 'failure' : 'success' }, 0);
     add(primary, METRICS.inProgress, {
         environment: env,
         deployment_id: id,
@@ -2401,6 +2498,7 @@ async function pushView(o, job, services, lastPushed, status) {
 
 
 
+
 const main_silent = { info() { }, debug() { }, warning() { }, error() { }, notice() { } };
 /** Inputs as @actions/core reads them: INPUT_<NAME>, spaces to underscores, upper case. */
 function inputReader(env) {
@@ -2423,6 +2521,12 @@ async function runLiveProcess(env = process.env, clock = systemClock) {
         return undefined;
     }
     const { config } = readConfig(inputReader(env), env);
+    try {
+        await (0,proxy/* configureProxy */.BU)(env);
+    }
+    catch {
+        return undefined; // the reporter never logs; post reports the same proxy problem
+    }
     const sinks = await metricsSinks(config, clock);
     if (sinks.length === 0 || !config.githubToken)
         return undefined;
@@ -3139,7 +3243,7 @@ class PushgatewayClient {
 /* harmony export */   xD: () => (/* binding */ ownStepNames)
 /* harmony export */ });
 /* harmony import */ var _infer_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9033);
-/* harmony import */ var _stage_map_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8144);
+/* harmony import */ var _stage_map_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(2239);
 /* harmony import */ var _timing_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(4483);
 /**
  * From the job's steps (as the REST API shows them) to a deployment: stages
@@ -3509,7 +3613,7 @@ function errorTypeForStage(stage) {
 
 /***/ }),
 
-/***/ 8144:
+/***/ 2239:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -3769,8 +3873,8 @@ function checkPattern(source, flags) {
     return { refused: undefined, simple };
 }
 
-;// CONCATENATED MODULE: external "node:worker_threads"
-const external_node_worker_threads_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:worker_threads");
+// EXTERNAL MODULE: external "node:worker_threads"
+var external_node_worker_threads_ = __nccwpck_require__(5919);
 ;// CONCATENATED MODULE: ./src/model/regex-sandbox.ts
 /**
  * Runs a user's regular expression with a hard time bound. JavaScript cannot
@@ -3874,7 +3978,7 @@ class RegexSandbox {
         for (;;) {
             if (Atomics.load(thread.shared, ANSWERED) === seq) {
                 for (;;) {
-                    const message = (0,external_node_worker_threads_namespaceObject.receiveMessageOnPort)(thread.answers)?.message;
+                    const message = (0,external_node_worker_threads_.receiveMessageOnPort)(thread.answers)?.message;
                     if (!message)
                         break;
                     if (message.seq === seq)
@@ -3914,9 +4018,9 @@ class RegexSandbox {
         try {
             const buffer = new SharedArrayBuffer(2 * Int32Array.BYTES_PER_ELEMENT);
             const shared = new Int32Array(buffer);
-            const toWorker = new external_node_worker_threads_namespaceObject.MessageChannel();
-            const fromWorker = new external_node_worker_threads_namespaceObject.MessageChannel();
-            const worker = new external_node_worker_threads_namespaceObject.Worker(WORKER_SOURCE, {
+            const toWorker = new external_node_worker_threads_.MessageChannel();
+            const fromWorker = new external_node_worker_threads_.MessageChannel();
+            const worker = new external_node_worker_threads_.Worker(WORKER_SOURCE, {
                 eval: true,
                 workerData: { buffer, requests: toWorker.port2, port: fromWorker.port2 },
                 transferList: [toWorker.port2, fromWorker.port2],
@@ -4194,7 +4298,7 @@ function matchStage(rules, stepName) {
 /* unused harmony exports combineStates, finalStates */
 /* harmony import */ var _deployment_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(958);
 /* harmony import */ var _infer_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(9033);
-/* harmony import */ var _stage_map_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(8144);
+/* harmony import */ var _stage_map_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(2239);
 /* harmony import */ var _timing_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(4483);
 /**
  * Where each stage of a deployment stands, from the job's steps as the REST
@@ -4368,6 +4472,8 @@ function formatDuration(seconds) {
 /* harmony export */   yL: () => (/* binding */ requestedWaitMs)
 /* harmony export */ });
 /* unused harmony exports HttpError, describeNetworkError, redirectTarget */
+/* harmony import */ var _proxy_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(796);
+
 class HttpError extends Error {
     status;
     body;
@@ -4499,6 +4605,7 @@ async function request(req, clock, fetchImpl = fetch) {
                 lastProblem = `no answer within ${timeoutMs} ms`;
             else
                 lastProblem = describeNetworkError(e.cause?.code) ?? e.cause?.message ?? e.message;
+            lastProblem += (0,_proxy_js__WEBPACK_IMPORTED_MODULE_0__/* .proxyNote */ .d1)(req.url);
             lastStatus = undefined;
             lastBody = undefined;
         }
@@ -4516,10 +4623,360 @@ async function request(req, clock, fetchImpl = fetch) {
 
 /***/ }),
 
+/***/ 796:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   BU: () => (/* binding */ configureProxy),
+/* harmony export */   d1: () => (/* binding */ proxyNote)
+/* harmony export */ });
+/* unused harmony exports proxySettings, proxyFor, resetProxyForTests */
+/* harmony import */ var _safe_text_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4747);
+/**
+ * Corporate proxies: Node's global `fetch` ignores `HTTP_PROXY`/`HTTPS_PROXY`/`NO_PROXY`
+ * (docs/platform.md, "Network and rendering"), so when one of them is set the action installs
+ * undici's `EnvHttpProxyAgent` as the global dispatcher, which every `fetch` of the process uses
+ * (util/http.ts `request()`, verify's probes). undici is loaded with a dynamic `import()` only then:
+ * with no proxy set nothing is loaded and nothing changes.
+ *
+ * `proxyFor` applies the same rules as `EnvHttpProxyAgent` (lower-case names first; `NO_PROXY`
+ * entries split on commas and spaces: `*`, an exact host, `.domain` or `*.domain` as a suffix, each
+ * with an optional `:port`; loopback is not bypassed by itself), so a failed request can name the
+ * proxy it went through — always redacted (`util/safe-text.ts` `redactUrl`).
+ */
+
+const DEFAULT_PORTS = { 'http:': 80, 'https:': 443 };
+function nonEmpty(value) {
+    return value !== undefined && value.trim() !== '' ? value.trim() : undefined;
+}
+/** The proxy settings of an environment, or undefined when no proxy is set. */
+function proxySettings(env) {
+    const httpProxy = nonEmpty(env.http_proxy) ?? nonEmpty(env.HTTP_PROXY);
+    const httpsProxy = nonEmpty(env.https_proxy) ?? nonEmpty(env.HTTPS_PROXY) ?? httpProxy;
+    if (httpProxy === undefined && httpsProxy === undefined)
+        return undefined;
+    return { httpProxy, httpsProxy, noProxy: env.no_proxy ?? env.NO_PROXY ?? '' };
+}
+function bypassed(noProxy, hostname, port) {
+    if (noProxy.trim() === '*')
+        return true;
+    for (const raw of noProxy.split(/[,\s]/)) {
+        if (!raw)
+            continue;
+        const parsed = /^(.+):(\d+)$/.exec(raw);
+        const host = (parsed?.[1] ?? raw).toLowerCase();
+        const entryPort = parsed?.[2] ? Number.parseInt(parsed[2], 10) : 0;
+        if (entryPort && entryPort !== port)
+            continue;
+        if (/^[.*]/.test(host) ? hostname.endsWith(host.replace(/^\*/, '')) : hostname === host)
+            return true;
+    }
+    return false;
+}
+/** The proxy a request to `url` goes through under `settings` (as configured, not redacted), if any. */
+function proxyFor(url, settings) {
+    if (!settings)
+        return undefined;
+    let parsed;
+    try {
+        parsed = new URL(url);
+    }
+    catch {
+        return undefined;
+    }
+    const hostname = parsed.host.replace(/:\d*$/, '').toLowerCase();
+    const port = Number.parseInt(parsed.port, 10) || DEFAULT_PORTS[parsed.protocol] || 0;
+    if (bypassed(settings.noProxy, hostname, port))
+        return undefined;
+    return parsed.protocol === 'https:' ? settings.httpsProxy : settings.httpProxy;
+}
+let active;
+/** " through proxy http://…@proxy:3128" for a request to `url` when the process uses a proxy for it. */
+function proxyNote(url) {
+    const proxy = proxyFor(url, active);
+    return proxy ? ` through proxy ${(0,_safe_text_js__WEBPACK_IMPORTED_MODULE_0__/* .redactUrl */ .BO)(proxy)}` : '';
+}
+/**
+ * Routes every `fetch` of this process through the proxy the environment names, if any: one
+ * dispatcher that sends each request to a `ProxyAgent` or straight out by {@link proxyFor}, so the
+ * route taken and the proxy named in an error are the same. Returns the redacted proxies in use (for
+ * a debug line), or undefined when none is set (then undici is not loaded). Throws when undici cannot
+ * be loaded; the caller reports it.
+ */
+async function configureProxy(env, load = () => __nccwpck_require__.e(/* import() */ 752).then(__nccwpck_require__.t.bind(__nccwpck_require__, 6752, 19))) {
+    const settings = proxySettings(env);
+    if (!settings)
+        return undefined;
+    const undici = await load();
+    const direct = new undici.Agent();
+    const agents = new Map();
+    const agentFor = (proxy) => {
+        let agent = agents.get(proxy);
+        if (!agent)
+            agents.set(proxy, (agent = new undici.ProxyAgent({ uri: proxy })));
+        return agent;
+    };
+    class ProxyRouter extends undici.Dispatcher {
+        dispatch(opts, handler) {
+            const proxy = proxyFor(String(opts.origin ?? ''), settings);
+            return (proxy ? agentFor(proxy) : direct).dispatch(opts, handler);
+        }
+        async close() {
+            await Promise.all([direct, ...agents.values()].map((a) => a.close()));
+        }
+    }
+    undici.setGlobalDispatcher(new ProxyRouter());
+    active = settings;
+    const shown = [...new Set([settings.httpProxy, settings.httpsProxy].filter((p) => p !== undefined))];
+    return shown.map(_safe_text_js__WEBPACK_IMPORTED_MODULE_0__/* .redactUrl */ .BO).join(', ');
+}
+/** Forgets the proxy (tests). */
+function resetProxyForTests() {
+    active = undefined;
+}
+
+
+/***/ }),
+
+/***/ 4747:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   BO: () => (/* binding */ redactUrl),
+/* harmony export */   Zs: () => (/* binding */ quoteInput)
+/* harmony export */ });
+/* unused harmony exports singleLine, redactUrls, safeLogText */
+/**
+ * Text that leaves the action through the runner: log lines, annotations, outputs, failure messages.
+ *
+ * The runner reads workflow commands from the action's stdout: a line that starts with `::`
+ * (after leading white space: `::add-mask::`, `::notice title=…::`, `::stop-commands::`) and, in
+ * its legacy form, `##[command]` anywhere in a line. Text from outside the action (step, job and
+ * branch names, label values a step reported, a server's error body) therefore never reaches the
+ * runner with a line break, a `::` at the start or a `##[` (actions/runner, `ActionCommand`).
+ *
+ * Every message that names a URL shows it without its userinfo and with its query string and
+ * fragment cut to `?…` / `#…`: they are where credentials hide (`https://user:pass@host`,
+ * `?api_key=…`).
+ */
+/** Line breaks and other control characters (tab excepted), turned into one space each run. */
+// eslint-disable-next-line no-control-regex -- control characters are what is removed
+const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f\u0085\u2028\u2029]+/g;
+/**
+ * One line that can never be a workflow command: control characters become spaces, a leading
+ * `::` becomes `: :` and every `##[` becomes `# #[`. Idempotent.
+ */
+function singleLine(text) {
+    return text
+        .replace(CONTROL, ' ')
+        .replace(/^(\s*):(?=:)/, '$1: ')
+        .replace(/##\[/g, '# #[');
+}
+/**
+ * `scheme://` followed by anything up to white space or a quote, not ending in punctuation that
+ * ends the sentence around it: a URL as it appears in a message.
+ */
+const URL_IN_TEXT = /\b([a-z][a-z0-9+.-]*:\/\/)((?:[^\s"'<>`]*[^\s"'<>`.,;:!?)\]])?)/gi;
+/** Query and fragment cut to `?…` / `#…`. */
+function withoutQuery(text) {
+    const q = text.search(/[?#]/);
+    return q < 0 ? text : `${text.slice(0, q)}${text[q] === '?' ? '?…' : '#…'}`;
+}
+/**
+ * A URL without its `scheme://`, userinfo, query and fragment redacted, whether it parses or not:
+ * whatever comes before the last `@` goes (userinfo; or a password whose unencoded `/` made the URL
+ * standard read it as a path: `http://u:/pass@host` parses with host `u`), and the query and
+ * fragment become `?…` / `#…`. An `@` after a `?` or `#` may end a password that holds a `?` or
+ * `#`, or sit in a query secret: then nothing but the scheme is shown.
+ */
+function redactRest(rest) {
+    const q = rest.search(/[?#]/);
+    if (q >= 0 && rest.includes('@', q))
+        return '…';
+    const at = rest.lastIndexOf('@');
+    return at < 0 ? withoutQuery(rest) : `…@${withoutQuery(rest.slice(at + 1))}`;
+}
+/**
+ * One URL input (parseable or not) as a message may show it: `https://…@host/path?…`. Without a
+ * `scheme://`, the same rules as for a URL that does not parse.
+ */
+function redactUrl(raw) {
+    const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(raw)?.[0];
+    if (scheme)
+        return `${scheme}${redactRest(raw.slice(scheme.length))}`;
+    return redactRest(raw);
+}
+/** Every URL in a message, redacted like {@link redactUrl}; the rest of the text is kept. */
+function redactUrls(text) {
+    return text.replace(URL_IN_TEXT, (_all, scheme, rest) => `${scheme}${redactRest(rest)}`);
+}
+/**
+ * The one sanitiser for text the runner prints or records (log lines, annotation messages and
+ * titles, failure messages): URLs redacted, then one line that cannot be a workflow command.
+ */
+function safeLogText(text) {
+    return singleLine(redactUrls(text));
+}
+/** A value quoted in a message about an input: one line, URLs redacted, at most `max` characters. */
+function quoteInput(value, max = 80) {
+    const safe = safeLogText(value);
+    return `"${safe.length > max ? `${safe.slice(0, max - 1)}…` : safe}"`;
+}
+
+
+/***/ }),
+
 /***/ 9896:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("fs");
+
+/***/ }),
+
+/***/ 4589:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:assert");
+
+/***/ }),
+
+/***/ 6698:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:async_hooks");
+
+/***/ }),
+
+/***/ 4573:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:buffer");
+
+/***/ }),
+
+/***/ 7540:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:console");
+
+/***/ }),
+
+/***/ 7598:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:crypto");
+
+/***/ }),
+
+/***/ 3053:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:diagnostics_channel");
+
+/***/ }),
+
+/***/ 610:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:dns");
+
+/***/ }),
+
+/***/ 8474:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:events");
+
+/***/ }),
+
+/***/ 7067:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:http");
+
+/***/ }),
+
+/***/ 2467:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:http2");
+
+/***/ }),
+
+/***/ 7030:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:net");
+
+/***/ }),
+
+/***/ 643:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:perf_hooks");
+
+/***/ }),
+
+/***/ 1792:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:querystring");
+
+/***/ }),
+
+/***/ 7075:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream");
+
+/***/ }),
+
+/***/ 1692:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:tls");
+
+/***/ }),
+
+/***/ 3136:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:url");
+
+/***/ }),
+
+/***/ 7975:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:util");
+
+/***/ }),
+
+/***/ 3429:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:util/types");
+
+/***/ }),
+
+/***/ 5919:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:worker_threads");
+
+/***/ }),
+
+/***/ 8522:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:zlib");
+
+/***/ }),
+
+/***/ 3193:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("string_decoder");
 
 /***/ })
 
@@ -4640,6 +5097,36 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("fs");
 /******/ 	};
 /******/ })();
 /******/ 
+/******/ /* webpack/runtime/create fake namespace object */
+/******/ (() => {
+/******/ 	var getProto = Object.getPrototypeOf ? (obj) => (Object.getPrototypeOf(obj)) : (obj) => (obj.__proto__);
+/******/ 	var leafPrototypes;
+/******/ 	// create a fake namespace object
+/******/ 	// mode & 1: value is a module id, require it
+/******/ 	// mode & 2: merge all properties of value into the ns
+/******/ 	// mode & 4: return value when already ns object
+/******/ 	// mode & 16: return value when it's Promise-like
+/******/ 	// mode & 8|1: behave like require
+/******/ 	__nccwpck_require__.t = function(value, mode) {
+/******/ 		if(mode & 1) value = this(value);
+/******/ 		if(mode & 8) return value;
+/******/ 		if(typeof value === 'object' && value) {
+/******/ 			if((mode & 4) && value.__esModule) return value;
+/******/ 			if((mode & 16) && typeof value.then === 'function') return value;
+/******/ 		}
+/******/ 		var ns = Object.create(null);
+/******/ 		__nccwpck_require__.r(ns);
+/******/ 		var def = {};
+/******/ 		leafPrototypes = leafPrototypes || [null, getProto({}), getProto([]), getProto(getProto)];
+/******/ 		for(var current = mode & 2 && value; typeof current == 'object' && !~leafPrototypes.indexOf(current); current = getProto(current)) {
+/******/ 			Object.getOwnPropertyNames(current).forEach((key) => (def[key] = () => (value[key])));
+/******/ 		}
+/******/ 		def['default'] = () => (value);
+/******/ 		__nccwpck_require__.d(ns, def);
+/******/ 		return ns;
+/******/ 	};
+/******/ })();
+/******/ 
 /******/ /* webpack/runtime/define property getters */
 /******/ (() => {
 /******/ 	// define getter functions for harmony exports
@@ -4677,6 +5164,17 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("fs");
 /******/ /* webpack/runtime/hasOwnProperty shorthand */
 /******/ (() => {
 /******/ 	__nccwpck_require__.o = (obj, prop) => (Object.prototype.hasOwnProperty.call(obj, prop))
+/******/ })();
+/******/ 
+/******/ /* webpack/runtime/make namespace object */
+/******/ (() => {
+/******/ 	// define __esModule on exports
+/******/ 	__nccwpck_require__.r = (exports) => {
+/******/ 		if(typeof Symbol !== 'undefined' && Symbol.toStringTag) {
+/******/ 			Object.defineProperty(exports, Symbol.toStringTag, { value: 'Module' });
+/******/ 		}
+/******/ 		Object.defineProperty(exports, '__esModule', { value: true });
+/******/ 	};
 /******/ })();
 /******/ 
 /******/ /* webpack/runtime/compat */

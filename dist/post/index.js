@@ -284,7 +284,6 @@ __webpack_unused_export__ = debug; // for test
 /***/ 6752:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-var __webpack_unused_export__;
 
 
 const Client = __nccwpck_require__(3701)
@@ -312,29 +311,29 @@ const createRedirectInterceptor = __nccwpck_require__(5092)
 
 Object.assign(Dispatcher.prototype, api)
 
-__webpack_unused_export__ = Dispatcher
-__webpack_unused_export__ = Client
-__webpack_unused_export__ = Pool
-__webpack_unused_export__ = BalancedPool
-__webpack_unused_export__ = Agent
-module.exports.kT = ProxyAgent
-__webpack_unused_export__ = EnvHttpProxyAgent
-__webpack_unused_export__ = RetryAgent
-__webpack_unused_export__ = RetryHandler
+module.exports.Dispatcher = Dispatcher
+module.exports.Client = Client
+module.exports.Pool = Pool
+module.exports.BalancedPool = BalancedPool
+module.exports.Agent = Agent
+module.exports.ProxyAgent = ProxyAgent
+module.exports.EnvHttpProxyAgent = EnvHttpProxyAgent
+module.exports.RetryAgent = RetryAgent
+module.exports.RetryHandler = RetryHandler
 
-__webpack_unused_export__ = DecoratorHandler
-__webpack_unused_export__ = RedirectHandler
-__webpack_unused_export__ = createRedirectInterceptor
-__webpack_unused_export__ = {
+module.exports.DecoratorHandler = DecoratorHandler
+module.exports.RedirectHandler = RedirectHandler
+module.exports.createRedirectInterceptor = createRedirectInterceptor
+module.exports.interceptors = {
   redirect: __nccwpck_require__(1514),
   retry: __nccwpck_require__(2026),
   dump: __nccwpck_require__(8060),
   dns: __nccwpck_require__(379)
 }
 
-__webpack_unused_export__ = buildConnector
-__webpack_unused_export__ = errors
-__webpack_unused_export__ = {
+module.exports.buildConnector = buildConnector
+module.exports.errors = errors
+module.exports.util = {
   parseHeaders: util.parseHeaders,
   headerNameToString: util.headerNameToString
 }
@@ -388,11 +387,11 @@ function makeDispatcher (fn) {
   }
 }
 
-__webpack_unused_export__ = setGlobalDispatcher
-__webpack_unused_export__ = getGlobalDispatcher
+module.exports.setGlobalDispatcher = setGlobalDispatcher
+module.exports.getGlobalDispatcher = getGlobalDispatcher
 
 const fetchImpl = (__nccwpck_require__(4398).fetch)
-__webpack_unused_export__ = async function fetch (init, options = undefined) {
+module.exports.fetch = async function fetch (init, options = undefined) {
   try {
     return await fetchImpl(init, options)
   } catch (err) {
@@ -403,57 +402,57 @@ __webpack_unused_export__ = async function fetch (init, options = undefined) {
     throw err
   }
 }
-/* unused reexport */ __nccwpck_require__(660).Headers
-/* unused reexport */ __nccwpck_require__(9051).Response
-/* unused reexport */ __nccwpck_require__(9967).Request
-/* unused reexport */ __nccwpck_require__(5910).FormData
-__webpack_unused_export__ = globalThis.File ?? (__nccwpck_require__(4573).File)
-/* unused reexport */ __nccwpck_require__(8355).FileReader
+module.exports.Headers = __nccwpck_require__(660).Headers
+module.exports.Response = __nccwpck_require__(9051).Response
+module.exports.Request = __nccwpck_require__(9967).Request
+module.exports.FormData = __nccwpck_require__(5910).FormData
+module.exports.File = globalThis.File ?? (__nccwpck_require__(4573).File)
+module.exports.FileReader = __nccwpck_require__(8355).FileReader
 
 const { setGlobalOrigin, getGlobalOrigin } = __nccwpck_require__(1059)
 
-__webpack_unused_export__ = setGlobalOrigin
-__webpack_unused_export__ = getGlobalOrigin
+module.exports.setGlobalOrigin = setGlobalOrigin
+module.exports.getGlobalOrigin = getGlobalOrigin
 
 const { CacheStorage } = __nccwpck_require__(3245)
 const { kConstruct } = __nccwpck_require__(109)
 
 // Cache & CacheStorage are tightly coupled with fetch. Even if it may run
 // in an older version of Node, it doesn't have any use without fetch.
-__webpack_unused_export__ = new CacheStorage(kConstruct)
+module.exports.caches = new CacheStorage(kConstruct)
 
 const { deleteCookie, getCookies, getSetCookies, setCookie } = __nccwpck_require__(9061)
 
-__webpack_unused_export__ = deleteCookie
-__webpack_unused_export__ = getCookies
-__webpack_unused_export__ = getSetCookies
-__webpack_unused_export__ = setCookie
+module.exports.deleteCookie = deleteCookie
+module.exports.getCookies = getCookies
+module.exports.getSetCookies = getSetCookies
+module.exports.setCookie = setCookie
 
 const { parseMIMEType, serializeAMimeType } = __nccwpck_require__(1900)
 
-__webpack_unused_export__ = parseMIMEType
-__webpack_unused_export__ = serializeAMimeType
+module.exports.parseMIMEType = parseMIMEType
+module.exports.serializeAMimeType = serializeAMimeType
 
 const { CloseEvent, ErrorEvent, MessageEvent } = __nccwpck_require__(5188)
-/* unused reexport */ __nccwpck_require__(3726).WebSocket
-__webpack_unused_export__ = CloseEvent
-__webpack_unused_export__ = ErrorEvent
-__webpack_unused_export__ = MessageEvent
+module.exports.WebSocket = __nccwpck_require__(3726).WebSocket
+module.exports.CloseEvent = CloseEvent
+module.exports.ErrorEvent = ErrorEvent
+module.exports.MessageEvent = MessageEvent
 
-__webpack_unused_export__ = makeDispatcher(api.request)
-__webpack_unused_export__ = makeDispatcher(api.stream)
-__webpack_unused_export__ = makeDispatcher(api.pipeline)
-__webpack_unused_export__ = makeDispatcher(api.connect)
-__webpack_unused_export__ = makeDispatcher(api.upgrade)
+module.exports.request = makeDispatcher(api.request)
+module.exports.stream = makeDispatcher(api.stream)
+module.exports.pipeline = makeDispatcher(api.pipeline)
+module.exports.connect = makeDispatcher(api.connect)
+module.exports.upgrade = makeDispatcher(api.upgrade)
 
-__webpack_unused_export__ = MockClient
-__webpack_unused_export__ = MockPool
-__webpack_unused_export__ = MockAgent
-__webpack_unused_export__ = mockErrors
+module.exports.MockClient = MockClient
+module.exports.MockPool = MockPool
+module.exports.MockAgent = MockAgent
+module.exports.mockErrors = mockErrors
 
 const { EventSource } = __nccwpck_require__(1238)
 
-__webpack_unused_export__ = EventSource
+module.exports.EventSource = EventSource
 
 
 /***/ }),
@@ -28370,18 +28369,93 @@ module.exports = {
 
 /***/ }),
 
-/***/ 4687:
+/***/ 9897:
+/***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
+
+__nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
+/* harmony import */ var _hooks_post_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8186);
+
+await (0,_hooks_post_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
+// Work a bounded call left behind (a timed-out request) must not stretch the step past its budget.
+process.exit();
+
+__webpack_async_result__();
+} catch(e) { __webpack_async_result__(e); } }, 1);
+
+/***/ }),
+
+/***/ 8186:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   G0: () => (/* binding */ Inputs),
-/* harmony export */   Uw: () => (/* binding */ State),
-/* harmony export */   XL: () => (/* binding */ ExportedEnv),
-/* harmony export */   c2: () => (/* binding */ STATE_DIR_ENV),
-/* harmony export */   jS: () => (/* binding */ TRACK_ROLE_PASSIVE),
-/* harmony export */   tY: () => (/* binding */ Outputs)
-/* harmony export */ });
-/* unused harmony export TRACK_ROLE_OWNER */
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  e: () => (/* binding */ run)
+});
+
+// UNUSED EXPORTS: postHook
+
+// EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 7 modules
+var core = __nccwpck_require__(3838);
+// EXTERNAL MODULE: ./src/util/safe-text.ts
+var safe_text = __nccwpck_require__(4747);
+;// CONCATENATED MODULE: ./src/hooks/io.ts
+/**
+ * The runner-facing edge, behind one interface so hooks can be driven by
+ * @actions/core on a runner or by a recording fake in tests.
+ */
+
+
+function safeProperties(p) {
+    return p?.title === undefined ? p : { ...p, title: (0,safe_text/* safeLogText */.Ht)(p.title) };
+}
+/**
+ * The edge every hook's text leaves through: log lines, annotations (message and title) and the
+ * failure message pass `safeLogText` (one line, no workflow command, URLs redacted), outputs
+ * `singleLine` (one line, no workflow command: a later `run:` that echoes an output must not print
+ * a command either). Idempotent, so wrapping twice costs nothing but time.
+ */
+function safeIO(io) {
+    return {
+        getInput: (name) => io.getInput(name),
+        getState: (name) => io.getState(name),
+        saveState: (name, value) => io.saveState(name, value),
+        setOutput: (name, value) => io.setOutput(name, (0,safe_text/* singleLine */.pF)(value)),
+        exportVariable: (name, value) => io.exportVariable(name, value),
+        setSecret: (value) => io.setSecret(value),
+        setFailed: (message) => io.setFailed((0,safe_text/* safeLogText */.Ht)(message)),
+        info: (message) => io.info((0,safe_text/* safeLogText */.Ht)(message)),
+        debug: (message) => io.debug((0,safe_text/* safeLogText */.Ht)(message)),
+        warning: (message, properties) => io.warning((0,safe_text/* safeLogText */.Ht)(message), safeProperties(properties)),
+        error: (message, properties) => io.error((0,safe_text/* safeLogText */.Ht)(message), safeProperties(properties)),
+        notice: (message, properties) => io.notice((0,safe_text/* safeLogText */.Ht)(message), safeProperties(properties)),
+        appendSummary: (markdown) => io.appendSummary(markdown),
+    };
+}
+/** The real runner, through @actions/core (file commands, workflow commands), behind {@link safeIO}. */
+const coreIO = safeIO({
+    getInput: (name) => core/* getInput */.V4(name),
+    getState: (name) => core/* getState */.Gu(name),
+    saveState: (name, value) => core/* saveState */.LZ(name, value),
+    setOutput: (name, value) => core/* setOutput */.uH(name, value),
+    exportVariable: (name, value) => core/* exportVariable */.dN(name, value),
+    setSecret: (value) => core/* setSecret */.Pq(value),
+    setFailed: (message) => core/* setFailed */.C1(message),
+    info: (message) => core/* info */.pq(message),
+    debug: (message) => core/* debug */.Yz(message),
+    warning: (message, properties) => core/* warning */.$e(message, properties),
+    error: (message, properties) => core/* error */.z3(message, properties),
+    notice: (message, properties) => core/* notice */.lm(message, properties),
+    appendSummary: async (markdown) => {
+        await core/* summary */.z.addRaw(markdown, true).write();
+    },
+});
+
+// EXTERNAL MODULE: ./src/model/infer.ts
+var infer = __nccwpck_require__(9033);
+// EXTERNAL MODULE: ./src/model/stage-map.ts + 2 modules
+var stage_map = __nccwpck_require__(2239);
+;// CONCATENATED MODULE: ./src/config/constants.ts
 /** Names the action shares with the runner: inputs, outputs, saved state and environment. */
 const Inputs = {
     Mode: 'mode',
@@ -28416,7 +28490,7 @@ const Outputs = {
     StagesJson: 'stages-json',
 };
 /** Saved with core.saveState in pre/main, read back as STATE_<name> by the same instance's post. */
-const State = {
+const constants_State = {
     Role: 'role',
     StartedAt: 'started-at',
     DeploymentId: 'deployment-id',
@@ -28426,9 +28500,11 @@ const State = {
     LivePid: 'live-pid',
     LiveScript: 'live-script',
     LiveStatusFile: 'live-status-file',
+    /** Pre saw another deployment of the group in progress: post checks its writes against it. */
+    ConcurrentSeen: 'concurrent-seen',
 };
 /** Environment the action exports to later steps of the job (GITHUB_ENV). */
-const ExportedEnv = {
+const constants_ExportedEnv = {
     MetricsFile: 'DEPLOY_METRICS_FILE',
     DeploymentId: 'DEPLOYMENT_ID',
     /**
@@ -28440,33 +28516,9 @@ const ExportedEnv = {
 };
 /** Where counts of a failed push wait for the next push (self-hosted runners, tests). */
 const STATE_DIR_ENV = 'DEPLOYMENT_OBSERVABILITY_STATE_DIR';
-const TRACK_ROLE_OWNER = 'owner';
-const TRACK_ROLE_PASSIVE = 'passive';
+const constants_TRACK_ROLE_OWNER = 'owner';
+const constants_TRACK_ROLE_PASSIVE = 'passive';
 
-
-/***/ }),
-
-/***/ 3149:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-
-// EXPORTS
-__nccwpck_require__.d(__webpack_exports__, {
-  Y4: () => (/* binding */ deploymentIdOf),
-  Xg: () => (/* binding */ readConfig),
-  rP: () => (/* binding */ unknownModeProblem)
-});
-
-// UNUSED EXPORTS: DEFAULT_LIVE_INTERVAL_SECONDS, DEFAULT_THRESHOLDS, MIN_LIVE_INTERVAL_SECONDS, MODES, deriveQueryUrl, parseHeaders, parseLiveInterval, parseThresholds, readRunnerContext
-
-// EXTERNAL MODULE: ./src/model/infer.ts
-var infer = __nccwpck_require__(9033);
-// EXTERNAL MODULE: ./src/model/stage-map.ts + 2 modules
-var stage_map = __nccwpck_require__(2239);
-// EXTERNAL MODULE: ./src/util/safe-text.ts
-var safe_text = __nccwpck_require__(4747);
-// EXTERNAL MODULE: ./src/config/constants.ts
-var constants = __nccwpck_require__(4687);
 ;// CONCATENATED MODULE: ./src/config/urls.ts
 /**
  * The one parser for URL inputs that may hold credentials (`pushgateway-url`, `remote-write-url`,
@@ -28604,7 +28656,7 @@ function parseCredentialUrl(raw) {
 const MODES = ['track', 'summary', 'verify'];
 /** What an unknown `mode` is told: the input, its value and the valid ones; nothing is done. */
 function unknownModeProblem(value) {
-    return `input ${constants/* Inputs */.G0.Mode}: ${(0,safe_text/* quoteInput */.Zs)(value.trim(), 40)} is not one of ${MODES.join(', ')}; the action does nothing in this step`;
+    return `input ${Inputs.Mode}: ${(0,safe_text/* quoteInput */.Zs)(value.trim(), 40)} is not one of ${MODES.join(', ')}; the action does nothing in this step`;
 }
 const DEFAULT_THRESHOLDS = Object.freeze({
     build: 120,
@@ -28626,11 +28678,11 @@ function parseLiveInterval(value, problems) {
         return DEFAULT_LIVE_INTERVAL_SECONDS;
     const n = Number(v);
     if (!Number.isFinite(n) || !/^\d+(\.\d+)?$/.test(v)) {
-        problems.push(`input ${constants/* Inputs */.G0.LiveIntervalSeconds}: ${(0,safe_text/* quoteInput */.Zs)(value, 40)} is not a number of seconds; using ${DEFAULT_LIVE_INTERVAL_SECONDS}`);
+        problems.push(`input ${Inputs.LiveIntervalSeconds}: ${(0,safe_text/* quoteInput */.Zs)(value, 40)} is not a number of seconds; using ${DEFAULT_LIVE_INTERVAL_SECONDS}`);
         return DEFAULT_LIVE_INTERVAL_SECONDS;
     }
     if (n < MIN_LIVE_INTERVAL_SECONDS) {
-        problems.push(`input ${constants/* Inputs */.G0.LiveIntervalSeconds}: ${v} is below the minimum of ${MIN_LIVE_INTERVAL_SECONDS} seconds; using ${DEFAULT_LIVE_INTERVAL_SECONDS}`);
+        problems.push(`input ${Inputs.LiveIntervalSeconds}: ${v} is below the minimum of ${MIN_LIVE_INTERVAL_SECONDS} seconds; using ${DEFAULT_LIVE_INTERVAL_SECONDS}`);
         return DEFAULT_LIVE_INTERVAL_SECONDS;
     }
     return n;
@@ -28647,7 +28699,7 @@ function parseBoolean(value, name, fallback, problems) {
     return fallback;
 }
 /** `stage=seconds` entries separated by spaces, commas or new lines. */
-function parseThresholds(text, problems, inputName = constants/* Inputs */.G0.Thresholds) {
+function parseThresholds(text, problems, inputName = Inputs.Thresholds) {
     const thresholds = { ...DEFAULT_THRESHOLDS };
     for (const entry of text.split(/[\s,]+/).filter(Boolean)) {
         const match = /^([a-zA-Z_][a-zA-Z0-9_]*)=(\d+(?:\.\d+)?)s?$/.exec(entry);
@@ -28660,20 +28712,20 @@ function parseThresholds(text, problems, inputName = constants/* Inputs */.G0.Th
     return Object.freeze(thresholds);
 }
 function parsePushgateway(read, problems, secrets) {
-    const raw = read(constants/* Inputs */.G0.PushgatewayUrl).trim();
+    const raw = read(Inputs.PushgatewayUrl).trim();
     if (raw === '')
         return undefined;
-    const parsed = httpUrl(raw, constants/* Inputs */.G0.PushgatewayUrl, problems, secrets, 'nothing will be pushed');
+    const parsed = httpUrl(raw, Inputs.PushgatewayUrl, problems, secrets, 'nothing will be pushed');
     if (!parsed)
         return undefined;
-    let auth = read(constants/* Inputs */.G0.PushgatewayAuth);
+    let auth = read(Inputs.PushgatewayAuth);
     if (parsed.credentials !== undefined) {
         // fetch refuses URLs with credentials (and would print them in its error): move them to a header.
         if (auth.trim() === '')
             auth = parsed.credentials;
-        problems.push(`input ${constants/* Inputs */.G0.PushgatewayUrl}: credentials in the URL were moved to an Authorization header; put them in ${constants/* Inputs */.G0.PushgatewayAuth} (a secret) instead`);
+        problems.push(`input ${Inputs.PushgatewayUrl}: credentials in the URL were moved to an Authorization header; put them in ${Inputs.PushgatewayAuth} (a secret) instead`);
     }
-    const job = read(constants/* Inputs */.G0.PushgatewayJob).trim() || 'deployment';
+    const job = read(Inputs.PushgatewayJob).trim() || 'deployment';
     return Object.freeze({
         url: parsed.url.toString().replace(/\/+$/, ''),
         authorization: authorization(auth),
@@ -28750,24 +28802,24 @@ function httpUrl(raw, input, problems, secrets, consequence) {
     return parsed.value;
 }
 function parseRemoteWrite(read, problems, secrets) {
-    const raw = read(constants/* Inputs */.G0.RemoteWriteUrl).trim();
+    const raw = read(Inputs.RemoteWriteUrl).trim();
     if (raw === '')
         return undefined;
-    const parsed = httpUrl(raw, constants/* Inputs */.G0.RemoteWriteUrl, problems, secrets, 'nothing will be remote-written');
+    const parsed = httpUrl(raw, Inputs.RemoteWriteUrl, problems, secrets, 'nothing will be remote-written');
     if (!parsed)
         return undefined;
-    let auth = read(constants/* Inputs */.G0.RemoteWriteAuth);
+    let auth = read(Inputs.RemoteWriteAuth);
     if (parsed.credentials !== undefined) {
         if (auth.trim() === '')
             auth = parsed.credentials;
-        problems.push(`input ${constants/* Inputs */.G0.RemoteWriteUrl}: credentials in the URL were moved to an Authorization header; put them in ${constants/* Inputs */.G0.RemoteWriteAuth} (a secret) instead`);
+        problems.push(`input ${Inputs.RemoteWriteUrl}: credentials in the URL were moved to an Authorization header; put them in ${Inputs.RemoteWriteAuth} (a secret) instead`);
     }
     const url = parsed.url.toString();
-    const headers = parseHeaders(read(constants/* Inputs */.G0.RemoteWriteHeaders), constants/* Inputs */.G0.RemoteWriteHeaders, problems, secrets);
-    const queryRaw = read(constants/* Inputs */.G0.RemoteWriteQueryUrl).trim();
+    const headers = parseHeaders(read(Inputs.RemoteWriteHeaders), Inputs.RemoteWriteHeaders, problems, secrets);
+    const queryRaw = read(Inputs.RemoteWriteQueryUrl).trim();
     let queryUrl;
     if (queryRaw !== '') {
-        const q = httpUrl(queryRaw, constants/* Inputs */.G0.RemoteWriteQueryUrl, problems, secrets, 'counter totals cannot be read, so counters are carried instead of written');
+        const q = httpUrl(queryRaw, Inputs.RemoteWriteQueryUrl, problems, secrets, 'counter totals cannot be read, so counters are carried instead of written');
         if (q)
             queryUrl = q.url
                 .toString()
@@ -28777,7 +28829,7 @@ function parseRemoteWrite(read, problems, secrets) {
     else {
         queryUrl = deriveQueryUrl(url);
         if (!queryUrl)
-            problems.push(`input ${constants/* Inputs */.G0.RemoteWriteQueryUrl}: cannot tell where ${(0,safe_text/* redactUrl */.BO)(url)} is queried (e.g. Thanos Receive is queried through Thanos Query); set it, or counters are carried instead of written`);
+            problems.push(`input ${Inputs.RemoteWriteQueryUrl}: cannot tell where ${(0,safe_text/* redactUrl */.BO)(url)} is queried (e.g. Thanos Receive is queried through Thanos Query); set it, or counters are carried instead of written`);
     }
     return Object.freeze({
         url,
@@ -28798,12 +28850,22 @@ function authorization(auth) {
         return `Basic ${Buffer.from(value).toString('base64')}`;
     return `Bearer ${value}`;
 }
+/** Credentials in a proxy URL of the environment (`http://user:pass@proxy:3128`): masked like an input's. */
+function proxySecrets(env) {
+    const out = [];
+    for (const name of ['https_proxy', 'HTTPS_PROXY', 'http_proxy', 'HTTP_PROXY']) {
+        const raw = env[name]?.trim();
+        if (raw)
+            out.push(...parseCredentialUrl(raw).secrets);
+    }
+    return out;
+}
 function secretsOf(read) {
     const secrets = [];
-    const token = read(constants/* Inputs */.G0.GitHubToken).trim();
+    const token = read(Inputs.GitHubToken).trim();
     if (token)
         secrets.push(token);
-    for (const name of [constants/* Inputs */.G0.PushgatewayAuth, constants/* Inputs */.G0.RemoteWriteAuth]) {
+    for (const name of [Inputs.PushgatewayAuth, Inputs.RemoteWriteAuth]) {
         const auth = read(name).trim();
         if (!auth)
             continue;
@@ -28835,54 +28897,65 @@ function readRunnerContext(env) {
         actionRef: env.GITHUB_ACTION_REF ?? '',
     });
 }
+/**
+ * The `service` input's default: the one service the stage map's rules name, when they all name the
+ * same one (rules naming only a stage do not count), so a deployment is one group; else the service
+ * the job id suggests (`api`, `web`, `database`); else the job id.
+ */
+function defaultService(rules, jobId) {
+    const named = new Set(rules.map((r) => r.service).filter((s) => s !== undefined));
+    if (named.size === 1)
+        return [...named][0];
+    return (0,infer/* inferServiceFromName */.Dl)(jobId) || jobId || 'deployment';
+}
 /** Reads every input into one frozen config. Never throws. */
 function readConfig(read, env) {
     const problems = [];
     const runner = readRunnerContext(env);
-    const modeRaw = read(constants/* Inputs */.G0.Mode).trim().toLowerCase() || 'track';
+    const modeRaw = read(Inputs.Mode).trim().toLowerCase() || 'track';
     let mode;
     if (MODES.includes(modeRaw))
         mode = modeRaw;
     else
-        problems.push(unknownModeProblem(read(constants/* Inputs */.G0.Mode)));
-    const serviceInput = read(constants/* Inputs */.G0.Service).trim();
-    const { rules, problems: mapProblems } = (0,stage_map/* parseStageMap */.m)(read(constants/* Inputs */.G0.Stages), constants/* Inputs */.G0.Stages);
+        problems.push(unknownModeProblem(read(Inputs.Mode)));
+    const serviceInput = read(Inputs.Service).trim();
+    const { rules, problems: mapProblems } = (0,stage_map/* parseStageMap */.m)(read(Inputs.Stages), Inputs.Stages);
     problems.push(...mapProblems);
-    const checkRunRaw = read(constants/* Inputs */.G0.CheckRunId).trim();
+    const checkRunRaw = read(Inputs.CheckRunId).trim();
     let checkRunId;
     if (checkRunRaw !== '') {
         if (/^\d+$/.test(checkRunRaw) && Number.isSafeInteger(Number(checkRunRaw)))
             checkRunId = Number(checkRunRaw);
         else
-            problems.push(`input ${constants/* Inputs */.G0.CheckRunId}: ${(0,safe_text/* quoteInput */.Zs)(checkRunRaw)} is not a job id; looking the job up instead`);
+            problems.push(`input ${Inputs.CheckRunId}: ${(0,safe_text/* quoteInput */.Zs)(checkRunRaw)} is not a job id; looking the job up instead`);
     }
-    const secrets = secretsOf(read);
+    const secrets = [...secretsOf(read), ...proxySecrets(env)];
     const pushgateway = parsePushgateway(read, problems, secrets);
     const remoteWrite = parseRemoteWrite(read, problems, secrets);
-    const metricsFileInput = read(constants/* Inputs */.G0.MetricsFile).trim();
+    const metricsFileInput = read(Inputs.MetricsFile).trim();
     const metricsFile = metricsFileInput !== ''
         ? metricsFileInput
         : `${runner.runnerTemp || (env.TMPDIR ?? '/tmp')}/deployment-metrics.prom`;
     const config = Object.freeze({
         mode,
-        githubToken: read(constants/* Inputs */.G0.GitHubToken).trim(),
-        environment: read(constants/* Inputs */.G0.Environment).trim() || 'production',
-        service: serviceInput || (0,infer/* inferServiceFromName */.Dl)(runner.jobId) || runner.jobId || 'deployment',
+        githubToken: read(Inputs.GitHubToken).trim(),
+        environment: read(Inputs.Environment).trim() || 'production',
+        service: serviceInput || defaultService(rules, runner.jobId),
         serviceGiven: serviceInput !== '',
         stageRules: Object.freeze(rules),
-        thresholds: parseThresholds(read(constants/* Inputs */.G0.Thresholds), problems),
+        thresholds: parseThresholds(read(Inputs.Thresholds), problems),
         pushgateway,
         remoteWrite,
-        metricsJob: read(constants/* Inputs */.G0.PushgatewayJob).trim() || 'deployment',
+        metricsJob: read(Inputs.PushgatewayJob).trim() || 'deployment',
         metricsFile,
-        jobStatus: read(constants/* Inputs */.G0.JobStatus).trim().toLowerCase(),
+        jobStatus: read(Inputs.JobStatus).trim().toLowerCase(),
         checkRunId,
-        writeSummary: parseBoolean(read(constants/* Inputs */.G0.Summary), constants/* Inputs */.G0.Summary, true, problems),
-        annotations: parseBoolean(read(constants/* Inputs */.G0.Annotations), constants/* Inputs */.G0.Annotations, true, problems),
-        failOnError: parseBoolean(read(constants/* Inputs */.G0.FailOnError), constants/* Inputs */.G0.FailOnError, false, problems),
-        live: mode === 'track' ? parseBoolean(read(constants/* Inputs */.G0.Live), constants/* Inputs */.G0.Live, true, problems) : false,
+        writeSummary: parseBoolean(read(Inputs.Summary), Inputs.Summary, true, problems),
+        annotations: parseBoolean(read(Inputs.Annotations), Inputs.Annotations, true, problems),
+        failOnError: parseBoolean(read(Inputs.FailOnError), Inputs.FailOnError, false, problems),
+        live: mode === 'track' ? parseBoolean(read(Inputs.Live), Inputs.Live, true, problems) : false,
         liveIntervalSeconds: mode === 'track'
-            ? parseLiveInterval(read(constants/* Inputs */.G0.LiveIntervalSeconds), problems)
+            ? parseLiveInterval(read(Inputs.LiveIntervalSeconds), problems)
             : DEFAULT_LIVE_INTERVAL_SECONDS,
         runner,
         secrets: Object.freeze(maskable(secrets)),
@@ -28890,111 +28963,144 @@ function readConfig(read, env) {
     return { config, problems };
 }
 /** The deployment id: the run id, with `-<attempt>` for re-runs (action.yml, output `deployment-id`). */
-function deploymentIdOf(runner) {
+function inputs_deploymentIdOf(runner) {
     const runId = runner.runId || 'local';
     return runner.runAttempt > 1 ? `${runId}-${runner.runAttempt}` : runId;
 }
 
+;// CONCATENATED MODULE: ./src/util/clock.ts
+const systemClock = {
+    now: () => Date.now(),
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms))),
+};
 
-/***/ }),
-
-/***/ 9897:
-/***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
-
-__nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _hooks_io_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1438);
-/* harmony import */ var _hooks_post_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1411);
-/* harmony import */ var _hooks_run_wrapper_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(2890);
-
-
-
-await (0,_hooks_run_wrapper_js__WEBPACK_IMPORTED_MODULE_2__/* .runHook */ .DB)('post', _hooks_post_js__WEBPACK_IMPORTED_MODULE_1__/* .postHook */ .c, _hooks_io_js__WEBPACK_IMPORTED_MODULE_0__/* .coreIO */ .I);
-// Work a bounded call left behind (a timed-out request) must not stretch the step past its budget.
-process.exit();
-
-__webpack_async_result__();
-} catch(e) { __webpack_async_result__(e); } }, 1);
-
-/***/ }),
-
-/***/ 1438:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   I: () => (/* binding */ coreIO),
-/* harmony export */   u: () => (/* binding */ safeIO)
-/* harmony export */ });
-/* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3838);
-/* harmony import */ var _util_safe_text_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4747);
+// EXTERNAL MODULE: ./src/util/proxy.ts
+var proxy = __nccwpck_require__(796);
+;// CONCATENATED MODULE: ./src/hooks/run-wrapper.ts
 /**
- * The runner-facing edge, behind one interface so hooks can be driven by
- * @actions/core on a runner or by a recording fake in tests.
+ * Every hook runs through here: inputs are read once, secrets masked before
+ * anything is printed, and any thrown value (Error or not) becomes a warning —
+ * or, with `fail-on-error: true`, a failed step. Telemetry never breaks a
+ * deployment unless the user asks it to. Every text the hook gives the runner
+ * goes through `safeIO` (one line, no workflow command, URLs redacted).
  */
 
 
-function safeProperties(p) {
-    return p?.title === undefined ? p : { ...p, title: (0,_util_safe_text_js__WEBPACK_IMPORTED_MODULE_1__/* .safeLogText */ .Ht)(p.title) };
+
+
+
+
+const INPUTS_CHECKED_STATE = 'inputs-checked';
+const DEFERRED_STATE = 'deferred-problems';
+/** Collects telemetry problems: each is a warning now, and fails the step at the end with fail-on-error. */
+class Problems {
+    io;
+    list = [];
+    constructor(io) {
+        this.io = io;
+    }
+    report(message) {
+        // Kept as the runner will show it: the list also feeds the summary's notes and setFailed.
+        const safe = (0,safe_text/* safeLogText */.Ht)(message);
+        this.list.push(safe);
+        this.io.warning(safe);
+    }
 }
-/**
- * The edge every hook's text leaves through: log lines, annotations (message and title) and the
- * failure message pass `safeLogText` (one line, no workflow command, URLs redacted), outputs
- * `singleLine` (one line, no workflow command: a later `run:` that echoes an output must not print
- * a command either). Idempotent, so wrapping twice costs nothing but time.
- */
-function safeIO(io) {
+/** A Logger whose warnings are telemetry problems (so fail-on-error counts them). */
+function problemLogger(io, problems) {
     return {
-        getInput: (name) => io.getInput(name),
-        getState: (name) => io.getState(name),
-        saveState: (name, value) => io.saveState(name, value),
-        setOutput: (name, value) => io.setOutput(name, (0,_util_safe_text_js__WEBPACK_IMPORTED_MODULE_1__/* .singleLine */ .pF)(value)),
-        exportVariable: (name, value) => io.exportVariable(name, value),
-        setSecret: (value) => io.setSecret(value),
-        setFailed: (message) => io.setFailed((0,_util_safe_text_js__WEBPACK_IMPORTED_MODULE_1__/* .safeLogText */ .Ht)(message)),
-        info: (message) => io.info((0,_util_safe_text_js__WEBPACK_IMPORTED_MODULE_1__/* .safeLogText */ .Ht)(message)),
-        debug: (message) => io.debug((0,_util_safe_text_js__WEBPACK_IMPORTED_MODULE_1__/* .safeLogText */ .Ht)(message)),
-        warning: (message, properties) => io.warning((0,_util_safe_text_js__WEBPACK_IMPORTED_MODULE_1__/* .safeLogText */ .Ht)(message), safeProperties(properties)),
-        error: (message, properties) => io.error((0,_util_safe_text_js__WEBPACK_IMPORTED_MODULE_1__/* .safeLogText */ .Ht)(message), safeProperties(properties)),
-        notice: (message, properties) => io.notice((0,_util_safe_text_js__WEBPACK_IMPORTED_MODULE_1__/* .safeLogText */ .Ht)(message), safeProperties(properties)),
-        appendSummary: (markdown) => io.appendSummary(markdown),
+        info: (m) => io.info(m),
+        debug: (m) => io.debug(m),
+        warning: (m) => problems.report(m),
+        error: (m, p) => io.error(m, p),
+        notice: (m, p) => io.notice(m, p),
     };
 }
-/** The real runner, through @actions/core (file commands, workflow commands), behind {@link safeIO}. */
-const coreIO = safeIO({
-    getInput: (name) => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4(name),
-    getState: (name) => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getState */ .Gu(name),
-    saveState: (name, value) => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .saveState */ .LZ(name, value),
-    setOutput: (name, value) => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH(name, value),
-    exportVariable: (name, value) => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .exportVariable */ .dN(name, value),
-    setSecret: (value) => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setSecret */ .Pq(value),
-    setFailed: (message) => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setFailed */ .C1(message),
-    info: (message) => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .info */ .pq(message),
-    debug: (message) => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .debug */ .Yz(message),
-    warning: (message, properties) => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .warning */ .$e(message, properties),
-    error: (message, properties) => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .error */ .z3(message, properties),
-    notice: (message, properties) => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .notice */ .lm(message, properties),
-    appendSummary: async (markdown) => {
-        await _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .summary */ .z.addRaw(markdown, true).write();
-    },
-});
-
-
-/***/ }),
-
-/***/ 1411:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-
-// EXPORTS
-__nccwpck_require__.d(__webpack_exports__, {
-  c: () => (/* binding */ postHook)
-});
+function messageOf(error) {
+    if (error instanceof Error)
+        return error.message;
+    try {
+        return typeof error === 'string' ? error : JSON.stringify(error);
+    }
+    catch {
+        return String(error);
+    }
+}
+/** Runs one hook; never rejects. */
+async function runHook(name, body, rawIO, env = process.env, clock = systemClock, edges = {}) {
+    const io = safeIO(rawIO);
+    let failOnError = false;
+    let trackMode = true;
+    const problems = new Problems(io);
+    try {
+        const { config, problems: inputProblems } = readConfig((n) => io.getInput(n), env);
+        failOnError = config.failOnError;
+        trackMode = config.mode === 'track';
+        for (const secret of config.secrets)
+            io.setSecret(secret);
+        await useProxy(env, io, problems);
+        if (config.mode === undefined) {
+            // A typo (`mode: sumary`) must not record a fake deployment in track mode: nothing is done,
+            // and every phase says so (and fails with fail-on-error: nothing was tracked to protect).
+            problems.report(unknownModeProblem(io.getInput(Inputs.Mode)));
+        }
+        else {
+            // Inputs are read in every phase; their problems are said once per instance (pre, or
+            // main when pre did not run), not three times.
+            if (io.getState(INPUTS_CHECKED_STATE) !== '1') {
+                for (const p of inputProblems)
+                    problems.report(p);
+                if (name !== 'post')
+                    io.saveState(INPUTS_CHECKED_STATE, '1');
+            }
+            await body({ config, io, clock, env, problems, ...edges });
+        }
+    }
+    catch (error) {
+        problems.report(`deployment-observability ${name}: ${messageOf(error)}`);
+    }
+    if (!failOnError)
+        return;
+    // Track mode's pre (and main for a local action) run before the deployment: failing
+    // them would stop the deployment itself. Their problems wait for post, which fails.
+    const deferred = readDeferred(io);
+    if (name !== 'post' && trackMode) {
+        if (problems.list.length > 0) {
+            io.saveState(DEFERRED_STATE, JSON.stringify([...deferred, ...problems.list].slice(0, 20)));
+            io.info('fail-on-error is true: these problems will fail the post step, after the deployment has run.');
+        }
+        return;
+    }
+    const all = name === 'post' ? [...deferred, ...problems.list] : problems.list;
+    if (all.length > 0) {
+        io.setFailed(`deployment-observability ${name}: ${all.length} telemetry problem(s) and fail-on-error is true. First: ${all[0]}`);
+    }
+}
+/** HTTP(S)_PROXY set: every request goes through it (util/proxy.ts); undici is loaded only then. */
+async function useProxy(env, io, problems) {
+    try {
+        const proxies = await (0,proxy/* configureProxy */.BU)(env);
+        if (proxies)
+            io.debug(`Requests go through the proxy ${proxies} (NO_PROXY: ${env.no_proxy ?? env.NO_PROXY ?? ''})`);
+    }
+    catch (error) {
+        problems.report(`HTTP_PROXY/HTTPS_PROXY is set but the proxy support could not be loaded: ${messageOf(error)}`);
+    }
+}
+function readDeferred(io) {
+    try {
+        const parsed = JSON.parse(io.getState(DEFERRED_STATE) || '[]');
+        return Array.isArray(parsed) ? parsed.map(String) : [];
+    }
+    catch {
+        return [];
+    }
+}
 
 ;// CONCATENATED MODULE: external "node:fs/promises"
 const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(6760);
-// EXTERNAL MODULE: ./src/config/constants.ts
-var constants = __nccwpck_require__(4687);
 // EXTERNAL MODULE: ./src/util/http.ts
 var http = __nccwpck_require__(4098);
 ;// CONCATENATED MODULE: ./src/github/client.ts
@@ -29788,6 +29894,13 @@ function carriedUpdates(updates) {
 }
 
 ;// CONCATENATED MODULE: ./src/metrics/publish.ts
+/**
+ * Delivers grouped updates: merges them with what each Pushgateway group holds
+ * (cumulative counters), adds counts carried from earlier failed pushes, pushes,
+ * and carries what could not be delivered. Also renders the same families as
+ * one exposition document for `metrics-file`.
+ */
+
 
 
 
@@ -29819,6 +29932,110 @@ async function saveCarried(store, groupId, entries, logger) {
         logger.warning(`Could not keep counts for the next push in ${store.description}: ${error.message}`);
         return false;
     }
+}
+/** How many times a push is rebuilt on a newer read of its group (another writer intervened). */
+const MAX_REAPPLY = 3;
+/** How long after its write a push looks again when another deployment of the group is running. */
+const SETTLE_MS = 1500;
+/** A deployment still `in progress` after this long is taken for one whose runner died. */
+const IN_PROGRESS_MAX_AGE_MS = 6 * 3600 * 1000;
+/**
+ * Other deployments the group shows running: `deployment_in_progress` 1 with another
+ * `deployment_id`, started (its `deployment_start_timestamp_seconds`) less than 6 h before `now`.
+ */
+function publish_othersInProgress(group, deploymentId, now) {
+    const started = new Map((group.samples.get(definitions/* METRICS */.Cb.startTimestamp.name) ?? []).map((s) => [s.labels.deployment_id, s.value]));
+    const ids = new Set();
+    for (const s of group.samples.get(definitions/* METRICS */.Cb.inProgress.name) ?? []) {
+        const id = s.labels.deployment_id;
+        if (s.value !== 1 || id === undefined || id === deploymentId)
+            continue;
+        const at = started.get(id);
+        if (at !== undefined && Number.isFinite(at) && now - at * 1000 < IN_PROGRESS_MAX_AGE_MS)
+            ids.add(id);
+    }
+    return [...ids];
+}
+/** How many pushes' tokens a group keeps in `deployment_observability_applied`. */
+const APPLIED_KEPT = 20;
+/**
+ * The action's bookkeeping of which pushes a group's counters include (Pushgateway only): one
+ * series per push, `deployment_id` and a random `push` token, valued at the push's time. Not in
+ * the metric table: nothing reads it but the action.
+ */
+const APPLIED = Object.freeze({
+    name: 'deployment_observability_applied',
+    type: 'gauge',
+    help: 'Pushes whose counts this group\u2019s counters include (the last 20), by deployment and push token; value: when.',
+    labels: Object.freeze(['deployment_id', 'push']),
+    modes: Object.freeze(['track', 'verify', 'summary']),
+    source: 'action',
+    merge: 'replace',
+});
+function newPushToken() {
+    return (0,external_node_crypto_.randomBytes)(6).toString('hex');
+}
+/** The push tokens a group's counters include. */
+function appliedTokens(group) {
+    return new Set((group.samples.get(APPLIED.name) ?? []).map((s) => s.labels.push).filter((t) => !!t));
+}
+/** What identifies the writes a group has seen: its applied tokens and its marker. */
+function appliedSignature(group) {
+    return `${[...appliedTokens(group)].sort().join(',')}|${markerOf(group.samples) ?? ''}`;
+}
+async function readQuietly(sink, key, deadline) {
+    try {
+        const group = await sink.readGroup(key, deadline);
+        return unusableCounter(group, new Set()) ? undefined : group;
+    }
+    catch {
+        return undefined;
+    }
+}
+/**
+ * `deployment_observability_applied` after this push: the newest {@link APPLIED_KEPT} - 1
+ * entries the group holds, and this push's.
+ */
+function appliedUpdates(existing, deploymentId, token, nowSeconds) {
+    const kept = [...(existing.get(APPLIED.name) ?? [])]
+        .filter((s) => s.labels.push && s.labels.push !== token && Number.isFinite(s.value))
+        .sort((a, b) => b.value - a.value)
+        .slice(0, APPLIED_KEPT - 1);
+    return [
+        ...kept.map((s) => ({
+            definition: APPLIED,
+            name: APPLIED.name,
+            labels: { deployment_id: s.labels.deployment_id ?? '', push: s.labels.push },
+            value: s.value,
+        })),
+        {
+            definition: APPLIED,
+            name: APPLIED.name,
+            labels: { deployment_id: deploymentId, push: token },
+            value: nowSeconds,
+        },
+    ];
+}
+/** The write of this push on top of `existing`: its counts, carried counts the group lacks, the marker. */
+function buildWrite(plan, o, existing, carriedAll, at, token, applied) {
+    const marker = markerOf(existing.samples);
+    const pending = pendingAfter([...carriedAll], marker);
+    // Cumulative series must move forward in time: never at or before the group's last write.
+    const writeAt = marker !== undefined ? Math.max(at, Math.floor(marker * 1000) + 1) : at;
+    // Not before now: carried counts recorded up to this push are delivered by it.
+    const stamp = Math.max(o.clock.now(), writeAt) / 1000;
+    const updates = [
+        ...plan.updates,
+        ...pending.flatMap((e) => e.updates),
+        { definition: definitions/* METRICS */.Cb.countersUpdated, name: definitions/* METRICS */.Cb.countersUpdated.name, labels: {}, value: stamp },
+        ...(applied ? appliedUpdates(existing.samples, o.deploymentId, token, stamp) : []),
+    ];
+    const families = mergeUpdates(updates, existing.samples);
+    // PUT the whole group so stale latest-deployment gauges go; POST when it cannot be written back whole.
+    const whole = (plan.replaceGroup ?? o.replaceGroup) && o.client?.replacesGroups
+        ? wholeGroup(families, existing, o.deploymentId)
+        : undefined;
+    return { families, whole, writeAt, pending };
 }
 /** Publishes every group; never throws — problems are in the outcomes. */
 async function publishGroups(plans, options) {
@@ -29944,36 +30161,68 @@ async function publishGroup(plan, o) {
             problem: [readProblem, pushProblem].filter(Boolean).join('; '),
         };
     }
-    const marker = markerOf(existing.samples);
-    const pending = pendingAfter(carriedAll, marker);
-    // Cumulative series must move forward in time: never at or before the group's last write.
-    const writeAt = marker !== undefined ? Math.max(at, Math.floor(marker * 1000) + 1) : at;
-    const updates = [
-        ...plan.updates,
-        ...pending.flatMap((e) => e.updates),
-        {
-            definition: definitions/* METRICS */.Cb.countersUpdated,
-            name: definitions/* METRICS */.Cb.countersUpdated.name,
-            labels: {},
-            // Not before now: carried counts recorded up to this push are delivered by it.
-            value: Math.max(o.clock.now(), writeAt) / 1000,
-        },
-    ];
-    const families = mergeUpdates(updates, existing.samples);
-    // PUT the whole group so stale latest-deployment gauges go; POST when it cannot be written back whole.
-    const whole = (plan.replaceGroup ?? o.replaceGroup) && sink.replacesGroups
-        ? wholeGroup(families, existing, o.deploymentId)
-        : undefined;
-    if (whole && whole.dropped.length > 0) {
-        o.logger.info(`Dropping gauges of an earlier deployment that this one did not set: ${whole.dropped.join(', ')}`);
+    // Two posts of one group can overlap (concurrent deploys of a service): each reads, adds and
+    // writes back. A write built on a read that another writer has since overtaken would set the
+    // other writer's counts back, so the group is read again just before writing, and after it: a
+    // write that was overwritten is re-applied on top of what the group holds then. Each push leaves
+    // its token in `deployment_observability_applied`, so its counts are added exactly once.
+    const token = o.pushToken ?? newPushToken();
+    const checked = sink.replacesGroups;
+    // Another deployment of the group is running (the group shows it, or pre saw it): its post may
+    // read before our write and write just after it, so the check after writing is repeated.
+    const contested = o.contested === true || publish_othersInProgress(existing, o.deploymentId, o.clock.now()).length > 0;
+    let current = existing;
+    let built;
+    let attempts = 0;
+    let writeProblem;
+    let told = false;
+    for (;;) {
+        built = buildWrite(plan, o, current, carriedAll, at, token, checked);
+        if (checked && o.clock.now() < o.deadline) {
+            // Just before writing: has another writer written since our read?
+            const fresh = await readQuietly(sink, plan.key, o.deadline);
+            if (fresh && appliedSignature(fresh) !== appliedSignature(current) && attempts < MAX_REAPPLY) {
+                attempts++;
+                current = fresh;
+                continue;
+            }
+        }
+        if (built.whole && built.whole.dropped.length > 0 && !told) {
+            told = true;
+            o.logger.info(`Dropping gauges of an earlier deployment that this one did not set: ${built.whole.dropped.join(', ')}`);
+        }
+        try {
+            await sink.write(plan.key, built.whole?.families ?? built.families, o.deadline, {
+                method: built.whole ? 'PUT' : 'POST',
+                at: built.writeAt,
+            });
+        }
+        catch (error) {
+            writeProblem = error.message;
+            break;
+        }
+        if (!checked || attempts >= MAX_REAPPLY || o.clock.now() >= o.deadline)
+            break;
+        // After writing: did another writer's write, built on an older read, replace ours? Checked at
+        // once, and again a moment later (the other post may have read before our write and write
+        // just after it).
+        let after = await readQuietly(sink, plan.key, o.deadline);
+        if (after && appliedTokens(after).has(token) && contested && o.clock.now() + SETTLE_MS < o.deadline) {
+            await o.clock.sleep(SETTLE_MS);
+            after = await readQuietly(sink, plan.key, o.deadline);
+        }
+        // Our token is there: our counts are in. The group exactly as before our write: the write is
+        // not visible to reads at all (nothing to build on); leave it.
+        if (!after || appliedTokens(after).has(token))
+            break;
+        if (appliedSignature(after) === appliedSignature(current))
+            break;
+        attempts++;
+        o.logger.info(`Another deployment wrote {${(0,pushgateway/* describeGroup */.N3)(plan.key)}} at the same time; adding this deployment\u2019s counts again on top of it (use concurrency: to serialise deploys of one service).`);
+        current = after;
     }
-    try {
-        await sink.write(plan.key, whole?.families ?? families, o.deadline, {
-            method: whole ? 'PUT' : 'POST',
-            at: writeAt,
-        });
-    }
-    catch (error) {
+    const { families, pending } = built;
+    if (writeProblem !== undefined) {
         const carriedOut = carryOpen() && (await saveCarried(o.store, groupId, [...pending, mine], o.logger));
         return {
             key: plan.key,
@@ -29983,7 +30232,7 @@ async function publishGroup(plan, o) {
             cumulative: true,
             carriedIn: 0,
             carriedOut,
-            problem: error.message,
+            problem: writeProblem,
         };
     }
     if (carriedAll.length > 0 && carryOpen())
@@ -30010,7 +30259,9 @@ function combinedExposition(outcomes) {
         const service = outcome.key.find(([l]) => l === 'service')?.[1];
         for (const family of outcome.families) {
             // The action's own bookkeeping gauges are not part of this job's metrics.
-            if (family.name === definitions/* METRICS */.Cb.countersUpdated.name || family.name === definitions/* METRICS */.Cb.summaryCountedAttempt.name)
+            if (family.name === definitions/* METRICS */.Cb.countersUpdated.name ||
+                family.name === definitions/* METRICS */.Cb.summaryCountedAttempt.name ||
+                family.name === APPLIED.name)
                 continue;
             let entry = byName.get(family.name);
             if (!entry) {
@@ -30246,6 +30497,9 @@ function finishUpdates(ctx, deployment, reported, times) {
     const add = (service, def, labels, value, at) => push(groups, service, update(def, labels, value, at));
     // Run-level metrics live in the primary group.
     add(primary, definitions/* METRICS */.Cb.deploymentRunsTotal, { environment: env, service: primary, status: deployment.status }, 1);
+    // The other outcome's series exists from the first deployment on, at 0 (adding 0 keeps a count
+    // the group holds): increase() then sees the first failure as 0 → 1, not a series appearing at 1.
+    add(primary, definitions/* METRICS */.Cb.deploymentRunsTotal, { environment: env, service: primary, status: deployment.status === 'success' ? 'failure' : 'success' }, 0);
     add(primary, definitions/* METRICS */.Cb.inProgress, {
         environment: env,
         deployment_id: id,
@@ -30420,8 +30674,6 @@ function deploymentAnnotations(d, service) {
     return out;
 }
 
-// EXTERNAL MODULE: ./src/util/safe-text.ts
-var safe_text = __nccwpck_require__(4747);
 ;// CONCATENATED MODULE: ./src/report/outputs.ts
 /**
  * The contract's outputs of a tracked deployment, set by post (and by a later instance's main).
@@ -30446,13 +30698,13 @@ function stagesJson(deployment) {
 }
 function setDeploymentOutputs(sink, deployment, deploymentId, metricsFile) {
     const io = { setOutput: (name, value) => sink.setOutput(name, (0,safe_text/* singleLine */.pF)(value)) };
-    io.setOutput(constants/* Outputs */.tY.DeploymentId, deploymentId);
-    io.setOutput(constants/* Outputs */.tY.Status, deployment.status);
-    io.setOutput(constants/* Outputs */.tY.FailedStage, deployment.failedStage?.stage ?? '');
-    io.setOutput(constants/* Outputs */.tY.ErrorType, (0,error_types/* knownErrorType */.SB)(deployment.errorType) ?? '');
-    io.setOutput(constants/* Outputs */.tY.DurationSeconds, String(deployment.durationSeconds));
-    io.setOutput(constants/* Outputs */.tY.MetricsFile, metricsFile);
-    io.setOutput(constants/* Outputs */.tY.StagesJson, stagesJson(deployment));
+    io.setOutput(Outputs.DeploymentId, deploymentId);
+    io.setOutput(Outputs.Status, deployment.status);
+    io.setOutput(Outputs.FailedStage, deployment.failedStage?.stage ?? '');
+    io.setOutput(Outputs.ErrorType, (0,error_types/* knownErrorType */.SB)(deployment.errorType) ?? '');
+    io.setOutput(Outputs.DurationSeconds, String(deployment.durationSeconds));
+    io.setOutput(Outputs.MetricsFile, metricsFile);
+    io.setOutput(Outputs.StagesJson, stagesJson(deployment));
 }
 
 ;// CONCATENATED MODULE: ./src/report/markdown.ts
@@ -30771,13 +31023,22 @@ async function loadActionsCache(env) {
         return undefined;
     return (await __nccwpck_require__.e(/* import() */ 641).then(__nccwpck_require__.bind(__nccwpck_require__, 2641)));
 }
+/** isFeatureAvailable() that throws counts as "not available": the carry store must not cost the push. */
+function cacheAvailable(cache) {
+    try {
+        return cache?.isFeatureAvailable() === true;
+    }
+    catch {
+        return false;
+    }
+}
 /** `deadline` (ms) bounds every cache call: post's total budget. */
 async function carryStoreOf(env, cache, deadline = Infinity) {
-    const explicit = env[constants/* STATE_DIR_ENV */.c2];
+    const explicit = env[STATE_DIR_ENV];
     if (explicit)
         return new FileCarryStore(explicit);
     const actionsCache = cache ?? (await loadActionsCache(env));
-    if (actionsCache?.isFeatureAvailable()) {
+    if (cacheAvailable(actionsCache)) {
         const temp = env.RUNNER_TEMP || '/tmp';
         const suffix = [env.GITHUB_RUN_ID, env.GITHUB_RUN_ATTEMPT, env.GITHUB_JOB].filter(Boolean).join('-') || 'local';
         return new ActionsCacheCarryStore(actionsCache, (0,external_node_path_.join)(temp, 'deployment-observability-carry'), suffix, 5000, Date.now, deadline);
@@ -30958,10 +31219,6 @@ function describeLive(status, how, intervalSeconds) {
 
 // EXTERNAL MODULE: ./src/model/stage-state.ts
 var stage_state = __nccwpck_require__(3891);
-// EXTERNAL MODULE: ./src/model/stage-map.ts + 2 modules
-var stage_map = __nccwpck_require__(2239);
-// EXTERNAL MODULE: ./src/config/inputs.ts + 1 modules
-var inputs = __nccwpck_require__(3149);
 ;// CONCATENATED MODULE: ./src/hooks/track-start.ts
 /**
  * Track mode's start (pre, or main when pre did not run because the action is
@@ -30977,12 +31234,13 @@ var inputs = __nccwpck_require__(3149);
 
 
 
+
 /** Pre's push must never hold up the deployment: a short budget. */
 const START_BUDGET_MS = 8000;
 function trackContext(config, service = config.service) {
     return {
         environment: config.environment,
-        deploymentId: (0,inputs/* deploymentIdOf */.Y4)(config.runner),
+        deploymentId: inputs_deploymentIdOf(config.runner),
         service,
         branch: config.runner.refName,
         triggeredBy: triggeredBy(config.runner.eventName),
@@ -31092,11 +31350,32 @@ async function startTrack(ctx) {
         else
             ctx.problems.report(`deployment_in_progress was not pushed${via}, so this deployment is not visible live: ${outcome.problem ?? 'unknown problem'}`);
     }
+    await warnIfConcurrent(ctx, sinks, key, deploymentId, startedAt + START_BUDGET_MS);
     return TRACK_ROLE_OWNER;
 }
+/**
+ * Warns when the group shows another deployment of the same environment and service running
+ * (`deployment_in_progress` 1, started less than 6 h ago): both posts write the group, and a
+ * moment's overlap can show a counter lower than it was. Never fails anything.
+ */
+async function warnIfConcurrent(ctx, sinks, key, deploymentId, deadline) {
+    const sink = sinks.find((s) => s.replacesGroups);
+    if (!sink || ctx.clock.now() >= deadline)
+        return;
+    let others;
+    try {
+        others = othersInProgress(await sink.readGroup(key, deadline), deploymentId, ctx.clock.now());
+    }
+    catch {
+        return; // the push above already said what is wrong with the sink
+    }
+    if (others.length === 0)
+        return;
+    ctx.io.saveState(State.ConcurrentSeen, '1');
+    ctx.io.warning(`Another deployment of ${ctx.config.service} to ${ctx.config.environment} is in progress (deployment ${others.join(', ')}). ` +
+        'Concurrent deploys of one service write the same metrics group; add concurrency: to the deploy job to serialise them (docs/reliability.md).', { title: 'Concurrent deployment' });
+}
 
-// EXTERNAL MODULE: ./src/hooks/run-wrapper.ts + 1 modules
-var run_wrapper = __nccwpck_require__(2890);
 ;// CONCATENATED MODULE: ./src/hooks/track-finish.ts
 /**
  * Track mode's post hook: read the job's steps from the API (waiting out its
@@ -31139,21 +31418,21 @@ const MAX_DELIVERY_LINES = 20;
 const MAX_DELIVERY_WARNINGS = 5;
 async function finishTrack(ctx) {
     const { config, io, env, clock, problems } = ctx;
-    if (io.getState(constants/* State */.Uw.Role) === constants/* TRACK_ROLE_PASSIVE */.jS) {
+    if (io.getState(constants_State.Role) === constants_TRACK_ROLE_PASSIVE) {
         io.info('Another instance of the action tracks this job; this one has nothing to do.');
         return;
     }
     const t0 = clock.now();
     const deadline = t0 + POST_BUDGET_MS;
-    const startedAt = Number(io.getState(constants/* State */.Uw.StartedAt)) || t0;
-    const service = io.getState(constants/* State */.Uw.Service) || config.service;
+    const startedAt = Number(io.getState(constants_State.StartedAt)) || t0;
+    const service = io.getState(constants_State.Service) || config.service;
     const context = {
         ...trackContext(config, service),
-        deploymentId: io.getState(constants/* State */.Uw.DeploymentId) || trackContext(config).deploymentId,
+        deploymentId: io.getState(constants_State.DeploymentId) || trackContext(config).deploymentId,
     };
     const notes = [];
     // 1. What steps reported through DEPLOY_METRICS_FILE.
-    const reportPath = io.getState(constants/* State */.Uw.MetricsReportFile) || env[constants/* ExportedEnv */.XL.MetricsFile];
+    const reportPath = io.getState(constants_State.MetricsReportFile) || env[constants_ExportedEnv.MetricsFile];
     const { text, note } = await readReportFile(reportPath);
     if (note)
         problems.report(note);
@@ -31252,9 +31531,10 @@ async function finishTrack(ctx) {
         deploymentId: context.deploymentId,
         deadline,
         clock,
-        logger: (0,run_wrapper/* problemLogger */.Ex)(io, problems),
+        logger: problemLogger(io, problems),
         cumulative: true,
         replaceGroup: true,
+        contested: io.getState(constants_State.ConcurrentSeen) === '1',
         at: finishedAt,
         carryDeadline: deadline + CARRY_GRACE_MS,
     });
@@ -31346,14 +31626,14 @@ async function finishTrack(ctx) {
 /** Stops the live reporter pre started (if any) and describes what it did. */
 async function stopLive(ctx) {
     const { config, io, clock } = ctx;
-    const pid = Number(io.getState(constants/* State */.Uw.LivePid));
+    const pid = Number(io.getState(constants_State.LivePid));
     if (!Number.isInteger(pid) || pid <= 0) {
         return {
             line: config.live ? undefined : 'Live tracking: off (`live: false`); everything was reported by post.',
             note: undefined,
         };
     }
-    const stopped = await stopLiveReporter(pid, io.getState(constants/* State */.Uw.LiveStatusFile), io.getState(constants/* State */.Uw.LiveScript) || undefined, clock);
+    const stopped = await stopLiveReporter(pid, io.getState(constants_State.LiveStatusFile), io.getState(constants_State.LiveScript) || undefined, clock);
     io.debug(`Live reporter ${pid}: ${stopped.how} after ${stopped.waitedMs} ms`);
     const text = describeLive(stopped.status, stopped.how, config.liveIntervalSeconds);
     const note = stopped.how === 'not running'
@@ -31381,147 +31661,20 @@ async function writeRegularFile(path, text) {
 }
 
 ;// CONCATENATED MODULE: ./src/hooks/post.ts
+/** post: track mode reports the deployment. */
+
+
 
 async function postHook(ctx) {
     if (ctx.config.mode === 'track')
         await finishTrack(ctx);
 }
-
-
-/***/ }),
-
-/***/ 2890:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-
-// EXPORTS
-__nccwpck_require__.d(__webpack_exports__, {
-  Ex: () => (/* binding */ problemLogger),
-  DB: () => (/* binding */ runHook)
-});
-
-// UNUSED EXPORTS: Problems
-
-// EXTERNAL MODULE: ./src/config/inputs.ts + 1 modules
-var inputs = __nccwpck_require__(3149);
-// EXTERNAL MODULE: ./src/config/constants.ts
-var constants = __nccwpck_require__(4687);
-;// CONCATENATED MODULE: ./src/util/clock.ts
-const systemClock = {
-    now: () => Date.now(),
-    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms))),
-};
-
-// EXTERNAL MODULE: ./src/util/safe-text.ts
-var safe_text = __nccwpck_require__(4747);
-// EXTERNAL MODULE: ./src/hooks/io.ts
-var hooks_io = __nccwpck_require__(1438);
-;// CONCATENATED MODULE: ./src/hooks/run-wrapper.ts
 /**
- * Every hook runs through here: inputs are read once, secrets masked before
- * anything is printed, and any thrown value (Error or not) becomes a warning —
- * or, with `fail-on-error: true`, a failed step. Telemetry never breaks a
- * deployment unless the user asks it to. Every text the hook gives the runner
- * goes through `safeIO` (one line, no workflow command, URLs redacted).
+ * The post phase as the runner runs it (`src/entrypoints/post.ts`), without ending the process:
+ * what GitHub's `@github/local-action` calls (docs/development.md, "Running a hook under local-action").
  */
-
-
-
-
-
-const INPUTS_CHECKED_STATE = 'inputs-checked';
-const DEFERRED_STATE = 'deferred-problems';
-/** Collects telemetry problems: each is a warning now, and fails the step at the end with fail-on-error. */
-class Problems {
-    io;
-    list = [];
-    constructor(io) {
-        this.io = io;
-    }
-    report(message) {
-        // Kept as the runner will show it: the list also feeds the summary's notes and setFailed.
-        const safe = (0,safe_text/* safeLogText */.Ht)(message);
-        this.list.push(safe);
-        this.io.warning(safe);
-    }
-}
-/** A Logger whose warnings are telemetry problems (so fail-on-error counts them). */
-function problemLogger(io, problems) {
-    return {
-        info: (m) => io.info(m),
-        debug: (m) => io.debug(m),
-        warning: (m) => problems.report(m),
-        error: (m, p) => io.error(m, p),
-        notice: (m, p) => io.notice(m, p),
-    };
-}
-function messageOf(error) {
-    if (error instanceof Error)
-        return error.message;
-    try {
-        return typeof error === 'string' ? error : JSON.stringify(error);
-    }
-    catch {
-        return String(error);
-    }
-}
-/** Runs one hook; never rejects. */
-async function runHook(name, body, rawIO, env = process.env, clock = systemClock, edges = {}) {
-    const io = (0,hooks_io/* safeIO */.u)(rawIO);
-    let failOnError = false;
-    let trackMode = true;
-    const problems = new Problems(io);
-    try {
-        const { config, problems: inputProblems } = (0,inputs/* readConfig */.Xg)((n) => io.getInput(n), env);
-        failOnError = config.failOnError;
-        trackMode = config.mode === 'track';
-        for (const secret of config.secrets)
-            io.setSecret(secret);
-        if (config.mode === undefined) {
-            // A typo (`mode: sumary`) must not record a fake deployment in track mode: nothing is done,
-            // and every phase says so (and fails with fail-on-error: nothing was tracked to protect).
-            problems.report((0,inputs/* unknownModeProblem */.rP)(io.getInput(constants/* Inputs */.G0.Mode)));
-        }
-        else {
-            // Inputs are read in every phase; their problems are said once per instance (pre, or
-            // main when pre did not run), not three times.
-            if (io.getState(INPUTS_CHECKED_STATE) !== '1') {
-                for (const p of inputProblems)
-                    problems.report(p);
-                if (name !== 'post')
-                    io.saveState(INPUTS_CHECKED_STATE, '1');
-            }
-            await body({ config, io, clock, env, problems, ...edges });
-        }
-    }
-    catch (error) {
-        problems.report(`deployment-observability ${name}: ${messageOf(error)}`);
-    }
-    if (!failOnError)
-        return;
-    // Track mode's pre (and main for a local action) run before the deployment: failing
-    // them would stop the deployment itself. Their problems wait for post, which fails.
-    const deferred = readDeferred(io);
-    if (name !== 'post' && trackMode) {
-        if (problems.list.length > 0) {
-            io.saveState(DEFERRED_STATE, JSON.stringify([...deferred, ...problems.list].slice(0, 20)));
-            io.info('fail-on-error is true: these problems will fail the post step, after the deployment has run.');
-        }
-        return;
-    }
-    const all = name === 'post' ? [...deferred, ...problems.list] : problems.list;
-    if (all.length > 0) {
-        io.setFailed(`deployment-observability ${name}: ${all.length} telemetry problem(s) and fail-on-error is true. First: ${all[0]}`);
-    }
-}
-function readDeferred(io) {
-    try {
-        const parsed = JSON.parse(io.getState(DEFERRED_STATE) || '[]');
-        return Array.isArray(parsed) ? parsed.map(String) : [];
-    }
-    catch {
-        return [];
-    }
+async function run() {
+    await runHook('post', postHook, coreIO);
 }
 
 
@@ -33405,6 +33558,8 @@ function formatDuration(seconds) {
 /* harmony export */   Em: () => (/* binding */ request)
 /* harmony export */ });
 /* unused harmony exports HttpError, describeNetworkError, requestedWaitMs, redirectTarget */
+/* harmony import */ var _proxy_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(796);
+
 class HttpError extends Error {
     status;
     body;
@@ -33536,6 +33691,7 @@ async function request(req, clock, fetchImpl = fetch) {
                 lastProblem = `no answer within ${timeoutMs} ms`;
             else
                 lastProblem = describeNetworkError(e.cause?.code) ?? e.cause?.message ?? e.message;
+            lastProblem += (0,_proxy_js__WEBPACK_IMPORTED_MODULE_0__/* .proxyNote */ .d1)(req.url);
             lastStatus = undefined;
             lastBody = undefined;
         }
@@ -33548,6 +33704,121 @@ async function request(req, clock, fetchImpl = fetch) {
         }
     }
     throw new HttpError(`${req.what} failed: ${lastProblem}`, lastStatus, lastBody);
+}
+
+
+/***/ }),
+
+/***/ 796:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   BU: () => (/* binding */ configureProxy),
+/* harmony export */   d1: () => (/* binding */ proxyNote)
+/* harmony export */ });
+/* unused harmony exports proxySettings, proxyFor, resetProxyForTests */
+/* harmony import */ var _safe_text_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4747);
+/**
+ * Corporate proxies: Node's global `fetch` ignores `HTTP_PROXY`/`HTTPS_PROXY`/`NO_PROXY`
+ * (docs/platform.md, "Network and rendering"), so when one of them is set the action installs
+ * undici's `EnvHttpProxyAgent` as the global dispatcher, which every `fetch` of the process uses
+ * (util/http.ts `request()`, verify's probes). undici is loaded with a dynamic `import()` only then:
+ * with no proxy set nothing is loaded and nothing changes.
+ *
+ * `proxyFor` applies the same rules as `EnvHttpProxyAgent` (lower-case names first; `NO_PROXY`
+ * entries split on commas and spaces: `*`, an exact host, `.domain` or `*.domain` as a suffix, each
+ * with an optional `:port`; loopback is not bypassed by itself), so a failed request can name the
+ * proxy it went through — always redacted (`util/safe-text.ts` `redactUrl`).
+ */
+
+const DEFAULT_PORTS = { 'http:': 80, 'https:': 443 };
+function nonEmpty(value) {
+    return value !== undefined && value.trim() !== '' ? value.trim() : undefined;
+}
+/** The proxy settings of an environment, or undefined when no proxy is set. */
+function proxySettings(env) {
+    const httpProxy = nonEmpty(env.http_proxy) ?? nonEmpty(env.HTTP_PROXY);
+    const httpsProxy = nonEmpty(env.https_proxy) ?? nonEmpty(env.HTTPS_PROXY) ?? httpProxy;
+    if (httpProxy === undefined && httpsProxy === undefined)
+        return undefined;
+    return { httpProxy, httpsProxy, noProxy: env.no_proxy ?? env.NO_PROXY ?? '' };
+}
+function bypassed(noProxy, hostname, port) {
+    if (noProxy.trim() === '*')
+        return true;
+    for (const raw of noProxy.split(/[,\s]/)) {
+        if (!raw)
+            continue;
+        const parsed = /^(.+):(\d+)$/.exec(raw);
+        const host = (parsed?.[1] ?? raw).toLowerCase();
+        const entryPort = parsed?.[2] ? Number.parseInt(parsed[2], 10) : 0;
+        if (entryPort && entryPort !== port)
+            continue;
+        if (/^[.*]/.test(host) ? hostname.endsWith(host.replace(/^\*/, '')) : hostname === host)
+            return true;
+    }
+    return false;
+}
+/** The proxy a request to `url` goes through under `settings` (as configured, not redacted), if any. */
+function proxyFor(url, settings) {
+    if (!settings)
+        return undefined;
+    let parsed;
+    try {
+        parsed = new URL(url);
+    }
+    catch {
+        return undefined;
+    }
+    const hostname = parsed.host.replace(/:\d*$/, '').toLowerCase();
+    const port = Number.parseInt(parsed.port, 10) || DEFAULT_PORTS[parsed.protocol] || 0;
+    if (bypassed(settings.noProxy, hostname, port))
+        return undefined;
+    return parsed.protocol === 'https:' ? settings.httpsProxy : settings.httpProxy;
+}
+let active;
+/** " through proxy http://…@proxy:3128" for a request to `url` when the process uses a proxy for it. */
+function proxyNote(url) {
+    const proxy = proxyFor(url, active);
+    return proxy ? ` through proxy ${(0,_safe_text_js__WEBPACK_IMPORTED_MODULE_0__/* .redactUrl */ .BO)(proxy)}` : '';
+}
+/**
+ * Routes every `fetch` of this process through the proxy the environment names, if any: one
+ * dispatcher that sends each request to a `ProxyAgent` or straight out by {@link proxyFor}, so the
+ * route taken and the proxy named in an error are the same. Returns the redacted proxies in use (for
+ * a debug line), or undefined when none is set (then undici is not loaded). Throws when undici cannot
+ * be loaded; the caller reports it.
+ */
+async function configureProxy(env, load = () => Promise.resolve(/* import() */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 6752, 19))) {
+    const settings = proxySettings(env);
+    if (!settings)
+        return undefined;
+    const undici = await load();
+    const direct = new undici.Agent();
+    const agents = new Map();
+    const agentFor = (proxy) => {
+        let agent = agents.get(proxy);
+        if (!agent)
+            agents.set(proxy, (agent = new undici.ProxyAgent({ uri: proxy })));
+        return agent;
+    };
+    class ProxyRouter extends undici.Dispatcher {
+        dispatch(opts, handler) {
+            const proxy = proxyFor(String(opts.origin ?? ''), settings);
+            return (proxy ? agentFor(proxy) : direct).dispatch(opts, handler);
+        }
+        async close() {
+            await Promise.all([direct, ...agents.values()].map((a) => a.close()));
+        }
+    }
+    undici.setGlobalDispatcher(new ProxyRouter());
+    active = settings;
+    const shown = [...new Set([settings.httpProxy, settings.httpsProxy].filter((p) => p !== undefined))];
+    return shown.map(_safe_text_js__WEBPACK_IMPORTED_MODULE_0__/* .redactUrl */ .BO).join(', ');
+}
+/** Forgets the proxy (tests). */
+function resetProxyForTests() {
+    active = undefined;
 }
 
 
@@ -36407,7 +36678,7 @@ class HttpClient {
             return proxyAgent;
         }
         const usingSsl = parsedUrl.protocol === 'https:';
-        proxyAgent = new undici/* ProxyAgent */.kT(Object.assign({ uri: proxyUrl.href, pipelining: !this._keepAlive ? 0 : 1 }, ((proxyUrl.username || proxyUrl.password) && {
+        proxyAgent = new undici.ProxyAgent(Object.assign({ uri: proxyUrl.href, pipelining: !this._keepAlive ? 0 : 1 }, ((proxyUrl.username || proxyUrl.password) && {
             token: `Basic ${Buffer.from(`${proxyUrl.username}:${proxyUrl.password}`).toString('base64')}`
         })));
         this._proxyAgentDispatcher = proxyAgent;

@@ -284,7 +284,6 @@ __webpack_unused_export__ = debug; // for test
 /***/ 6752:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-var __webpack_unused_export__;
 
 
 const Client = __nccwpck_require__(3701)
@@ -312,29 +311,29 @@ const createRedirectInterceptor = __nccwpck_require__(5092)
 
 Object.assign(Dispatcher.prototype, api)
 
-__webpack_unused_export__ = Dispatcher
-__webpack_unused_export__ = Client
-__webpack_unused_export__ = Pool
-__webpack_unused_export__ = BalancedPool
-__webpack_unused_export__ = Agent
-__webpack_unused_export__ = ProxyAgent
-__webpack_unused_export__ = EnvHttpProxyAgent
-__webpack_unused_export__ = RetryAgent
-__webpack_unused_export__ = RetryHandler
+module.exports.Dispatcher = Dispatcher
+module.exports.Client = Client
+module.exports.Pool = Pool
+module.exports.BalancedPool = BalancedPool
+module.exports.Agent = Agent
+module.exports.ProxyAgent = ProxyAgent
+module.exports.EnvHttpProxyAgent = EnvHttpProxyAgent
+module.exports.RetryAgent = RetryAgent
+module.exports.RetryHandler = RetryHandler
 
-__webpack_unused_export__ = DecoratorHandler
-__webpack_unused_export__ = RedirectHandler
-__webpack_unused_export__ = createRedirectInterceptor
-__webpack_unused_export__ = {
+module.exports.DecoratorHandler = DecoratorHandler
+module.exports.RedirectHandler = RedirectHandler
+module.exports.createRedirectInterceptor = createRedirectInterceptor
+module.exports.interceptors = {
   redirect: __nccwpck_require__(1514),
   retry: __nccwpck_require__(2026),
   dump: __nccwpck_require__(8060),
   dns: __nccwpck_require__(379)
 }
 
-__webpack_unused_export__ = buildConnector
-__webpack_unused_export__ = errors
-__webpack_unused_export__ = {
+module.exports.buildConnector = buildConnector
+module.exports.errors = errors
+module.exports.util = {
   parseHeaders: util.parseHeaders,
   headerNameToString: util.headerNameToString
 }
@@ -388,11 +387,11 @@ function makeDispatcher (fn) {
   }
 }
 
-__webpack_unused_export__ = setGlobalDispatcher
-__webpack_unused_export__ = getGlobalDispatcher
+module.exports.setGlobalDispatcher = setGlobalDispatcher
+module.exports.getGlobalDispatcher = getGlobalDispatcher
 
 const fetchImpl = (__nccwpck_require__(4398).fetch)
-__webpack_unused_export__ = async function fetch (init, options = undefined) {
+module.exports.fetch = async function fetch (init, options = undefined) {
   try {
     return await fetchImpl(init, options)
   } catch (err) {
@@ -403,57 +402,57 @@ __webpack_unused_export__ = async function fetch (init, options = undefined) {
     throw err
   }
 }
-/* unused reexport */ __nccwpck_require__(660).Headers
-/* unused reexport */ __nccwpck_require__(9051).Response
-/* unused reexport */ __nccwpck_require__(9967).Request
-/* unused reexport */ __nccwpck_require__(5910).FormData
-__webpack_unused_export__ = globalThis.File ?? (__nccwpck_require__(4573).File)
-/* unused reexport */ __nccwpck_require__(8355).FileReader
+module.exports.Headers = __nccwpck_require__(660).Headers
+module.exports.Response = __nccwpck_require__(9051).Response
+module.exports.Request = __nccwpck_require__(9967).Request
+module.exports.FormData = __nccwpck_require__(5910).FormData
+module.exports.File = globalThis.File ?? (__nccwpck_require__(4573).File)
+module.exports.FileReader = __nccwpck_require__(8355).FileReader
 
 const { setGlobalOrigin, getGlobalOrigin } = __nccwpck_require__(1059)
 
-__webpack_unused_export__ = setGlobalOrigin
-__webpack_unused_export__ = getGlobalOrigin
+module.exports.setGlobalOrigin = setGlobalOrigin
+module.exports.getGlobalOrigin = getGlobalOrigin
 
 const { CacheStorage } = __nccwpck_require__(3245)
 const { kConstruct } = __nccwpck_require__(109)
 
 // Cache & CacheStorage are tightly coupled with fetch. Even if it may run
 // in an older version of Node, it doesn't have any use without fetch.
-__webpack_unused_export__ = new CacheStorage(kConstruct)
+module.exports.caches = new CacheStorage(kConstruct)
 
 const { deleteCookie, getCookies, getSetCookies, setCookie } = __nccwpck_require__(9061)
 
-__webpack_unused_export__ = deleteCookie
-__webpack_unused_export__ = getCookies
-__webpack_unused_export__ = getSetCookies
-__webpack_unused_export__ = setCookie
+module.exports.deleteCookie = deleteCookie
+module.exports.getCookies = getCookies
+module.exports.getSetCookies = getSetCookies
+module.exports.setCookie = setCookie
 
 const { parseMIMEType, serializeAMimeType } = __nccwpck_require__(1900)
 
-__webpack_unused_export__ = parseMIMEType
-__webpack_unused_export__ = serializeAMimeType
+module.exports.parseMIMEType = parseMIMEType
+module.exports.serializeAMimeType = serializeAMimeType
 
 const { CloseEvent, ErrorEvent, MessageEvent } = __nccwpck_require__(5188)
-/* unused reexport */ __nccwpck_require__(3726).WebSocket
-__webpack_unused_export__ = CloseEvent
-__webpack_unused_export__ = ErrorEvent
-__webpack_unused_export__ = MessageEvent
+module.exports.WebSocket = __nccwpck_require__(3726).WebSocket
+module.exports.CloseEvent = CloseEvent
+module.exports.ErrorEvent = ErrorEvent
+module.exports.MessageEvent = MessageEvent
 
-__webpack_unused_export__ = makeDispatcher(api.request)
-__webpack_unused_export__ = makeDispatcher(api.stream)
-__webpack_unused_export__ = makeDispatcher(api.pipeline)
-__webpack_unused_export__ = makeDispatcher(api.connect)
-__webpack_unused_export__ = makeDispatcher(api.upgrade)
+module.exports.request = makeDispatcher(api.request)
+module.exports.stream = makeDispatcher(api.stream)
+module.exports.pipeline = makeDispatcher(api.pipeline)
+module.exports.connect = makeDispatcher(api.connect)
+module.exports.upgrade = makeDispatcher(api.upgrade)
 
-__webpack_unused_export__ = MockClient
-__webpack_unused_export__ = MockPool
-__webpack_unused_export__ = MockAgent
-__webpack_unused_export__ = mockErrors
+module.exports.MockClient = MockClient
+module.exports.MockPool = MockPool
+module.exports.MockAgent = MockAgent
+module.exports.mockErrors = mockErrors
 
 const { EventSource } = __nccwpck_require__(1238)
 
-__webpack_unused_export__ = EventSource
+module.exports.EventSource = EventSource
 
 
 /***/ }),
@@ -28370,544 +28369,13 @@ module.exports = {
 
 /***/ }),
 
-/***/ 4687:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   Be: () => (/* binding */ TRACK_ROLE_OWNER),
-/* harmony export */   G0: () => (/* binding */ Inputs),
-/* harmony export */   Uw: () => (/* binding */ State),
-/* harmony export */   XL: () => (/* binding */ ExportedEnv),
-/* harmony export */   jS: () => (/* binding */ TRACK_ROLE_PASSIVE)
-/* harmony export */ });
-/* unused harmony exports Outputs, STATE_DIR_ENV */
-/** Names the action shares with the runner: inputs, outputs, saved state and environment. */
-const Inputs = {
-    Mode: 'mode',
-    GitHubToken: 'github-token',
-    Environment: 'environment',
-    Service: 'service',
-    Stages: 'stages',
-    Thresholds: 'thresholds',
-    PushgatewayUrl: 'pushgateway-url',
-    PushgatewayAuth: 'pushgateway-auth',
-    PushgatewayJob: 'pushgateway-job',
-    RemoteWriteUrl: 'remote-write-url',
-    RemoteWriteAuth: 'remote-write-auth',
-    RemoteWriteHeaders: 'remote-write-headers',
-    RemoteWriteQueryUrl: 'remote-write-query-url',
-    MetricsFile: 'metrics-file',
-    JobStatus: 'job-status',
-    CheckRunId: 'check-run-id',
-    Summary: 'summary',
-    Annotations: 'annotations',
-    FailOnError: 'fail-on-error',
-    Live: 'live',
-    LiveIntervalSeconds: 'live-interval-seconds',
-};
-const Outputs = {
-    DeploymentId: 'deployment-id',
-    Status: 'status',
-    FailedStage: 'failed-stage',
-    ErrorType: 'error-type',
-    DurationSeconds: 'duration-seconds',
-    MetricsFile: 'metrics-file',
-    StagesJson: 'stages-json',
-};
-/** Saved with core.saveState in pre/main, read back as STATE_<name> by the same instance's post. */
-const State = {
-    Role: 'role',
-    StartedAt: 'started-at',
-    DeploymentId: 'deployment-id',
-    Service: 'service',
-    MetricsReportFile: 'report-file',
-    /** The live reporter's pid, its bundle and its status file (post stops it and reads what it did). */
-    LivePid: 'live-pid',
-    LiveScript: 'live-script',
-    LiveStatusFile: 'live-status-file',
-};
-/** Environment the action exports to later steps of the job (GITHUB_ENV). */
-const ExportedEnv = {
-    MetricsFile: 'DEPLOY_METRICS_FILE',
-    DeploymentId: 'DEPLOYMENT_ID',
-    /**
-     * Set by the first track instance of a job: later instances see it and stay
-     * passive, so exactly one instance (the first one in the job, whose post runs
-     * last) does the post work.
-     */
-    Owner: 'DEPLOYMENT_OBSERVABILITY_OWNER',
-};
-/** Where counts of a failed push wait for the next push (self-hosted runners, tests). */
-const STATE_DIR_ENV = 'DEPLOYMENT_OBSERVABILITY_STATE_DIR';
-const TRACK_ROLE_OWNER = 'owner';
-const TRACK_ROLE_PASSIVE = 'passive';
-
-
-/***/ }),
-
-/***/ 3149:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-
-// EXPORTS
-__nccwpck_require__.d(__webpack_exports__, {
-  Y4: () => (/* binding */ deploymentIdOf),
-  Xg: () => (/* binding */ readConfig),
-  rP: () => (/* binding */ unknownModeProblem)
-});
-
-// UNUSED EXPORTS: DEFAULT_LIVE_INTERVAL_SECONDS, DEFAULT_THRESHOLDS, MIN_LIVE_INTERVAL_SECONDS, MODES, deriveQueryUrl, parseHeaders, parseLiveInterval, parseThresholds, readRunnerContext
-
-// EXTERNAL MODULE: ./src/model/infer.ts
-var infer = __nccwpck_require__(9033);
-// EXTERNAL MODULE: ./src/model/stage-map.ts + 2 modules
-var stage_map = __nccwpck_require__(2239);
-// EXTERNAL MODULE: ./src/util/safe-text.ts
-var safe_text = __nccwpck_require__(4747);
-// EXTERNAL MODULE: ./src/config/constants.ts
-var constants = __nccwpck_require__(4687);
-;// CONCATENATED MODULE: ./src/config/urls.ts
-/**
- * The one parser for URL inputs that may hold credentials (`pushgateway-url`, `remote-write-url`,
- * `remote-write-query-url`, `health-urls`, `prometheus-url`). Never throws.
- *
- * - Credentials in the URL (`https://user:pass@host`) are moved out: fetch refuses such URLs with an
- *   error that prints the password (docs/platform.md, "Network and rendering"), so the caller sends
- *   them in an Authorization header.
- * - What may be secret is returned for masking before anything is printed: the password (decoded and
- *   as written), the Basic header's base64, and the values of query parameters whose name says
- *   secret (`?api_key=…`, `?token=…`). Even a URL that does not parse has its userinfo masked.
- * - A message about the URL only ever shows it redacted (`util/safe-text.ts` `redactUrl`).
- * - Percent-escapes that do not decode (`http://u:p%zz@host`) are kept as written, not thrown.
- */
-
-/**
- * Values shorter than this are not registered as masks: the runner would replace every occurrence
- * of, say, `ab` in the whole log. The action never prints them anyway (messages redact userinfo and
- * query strings). One rule for every input.
- */
-const MIN_MASK_LENGTH = 4;
-/** Header or query parameter names whose value is a credential. */
-const SECRET_NAME = /auth|token|key|secret|passw|pwd|cookie|sig|credential|session/i;
-/** decodeURIComponent that keeps the text as written when an escape does not decode. */
-function safeDecode(text) {
-    try {
-        return decodeURIComponent(text);
-    }
-    catch {
-        return text;
-    }
-}
-/** Keeps the values long enough to mask, each once. */
-function maskable(values) {
-    const out = [];
-    for (const v of values)
-        if (v.length >= MIN_MASK_LENGTH && !out.includes(v))
-            out.push(v);
-    return out;
-}
-/** The userinfo of something that looks like a URL but may not parse: between `//` and the last `@`. */
-function rawUserinfo(raw) {
-    const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(raw)?.[0] ?? '';
-    const rest = raw.slice(scheme.length);
-    const at = rest.lastIndexOf('@');
-    return at > 0 ? rest.slice(0, at) : undefined;
-}
-function passwordSecrets(user, password) {
-    const decodedUser = safeDecode(user);
-    const decoded = safeDecode(password);
-    const out = [decoded, password];
-    if (user !== '' || password !== '')
-        out.push(Buffer.from(`${decodedUser}:${decoded}`).toString('base64'));
-    return out;
-}
-function querySecrets(url) {
-    const out = [];
-    for (const [name, value] of url.searchParams) {
-        if (!SECRET_NAME.test(name))
-            continue;
-        out.push(value, encodeURIComponent(value));
-    }
-    // The raw, still-encoded form as written in the URL.
-    for (const pair of url.search.replace(/^\?/, '').split('&')) {
-        const eq = pair.indexOf('=');
-        if (eq > 0 && SECRET_NAME.test(safeDecode(pair.slice(0, eq))))
-            out.push(pair.slice(eq + 1));
-    }
-    return out;
-}
-/** How a parsed URL is shown: origin and path (no lone `/`), redacted (`?…` for a query string). */
-function displayUrl(url) {
-    return (0,safe_text/* redactUrl */.BO)(`${url.origin}${url.pathname === '/' ? '' : url.pathname}${url.search}${url.hash}`);
-}
-/** What looks like a password in text that is not an http(s) URL: masked all the same. */
-function looseSecrets(text) {
-    const userinfo = rawUserinfo(text);
-    if (userinfo === undefined)
-        return [];
-    const colon = userinfo.indexOf(':');
-    return colon >= 0
-        ? passwordSecrets(userinfo.slice(0, colon), userinfo.slice(colon + 1))
-        : [userinfo, safeDecode(userinfo)];
-}
-/** Parses an http(s) URL input; credentials moved out and returned as secrets. Never throws. */
-function parseCredentialUrl(raw) {
-    const text = raw.trim();
-    let url;
-    try {
-        url = new URL(text);
-    }
-    catch {
-        // Not a URL: still mask what looks like a password in it, and never quote it whole.
-        return {
-            ok: false,
-            problem: `${(0,safe_text/* quoteInput */.Zs)((0,safe_text/* redactUrl */.BO)(text))} is not a URL`,
-            secrets: maskable(looseSecrets(text)),
-        };
-    }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-        return {
-            ok: false,
-            problem: `${(0,safe_text/* quoteInput */.Zs)((0,safe_text/* redactUrl */.BO)(text))} is not an http or https URL`,
-            secrets: maskable([...looseSecrets(text), ...passwordSecrets(url.username, url.password)]),
-        };
-    }
-    const secrets = [];
-    let credentials;
-    if (url.username || url.password) {
-        secrets.push(...passwordSecrets(url.username, url.password));
-        credentials = `${safeDecode(url.username)}:${safeDecode(url.password)}`;
-        url.username = '';
-        url.password = '';
-    }
-    secrets.push(...querySecrets(url));
-    // `http://u:/pass@host` parses with host `u` and the password in the path: masked all the same.
-    const beforeQuery = text.split(/[?#]/)[0];
-    if (!credentials && beforeQuery.includes('@'))
-        secrets.push(...looseSecrets(beforeQuery));
-    return { ok: true, value: { url, credentials, display: displayUrl(url) }, secrets: maskable(secrets) };
-}
-
-;// CONCATENATED MODULE: ./src/config/inputs.ts
-/**
- * The one place that reads inputs and the runner's environment. Returns one
- * frozen, typed config built as a single literal, plus problems that each
- * name the input; a bad input falls back to its default and nothing else is
- * lost (the hook turns problems into warnings).
- */
-
-
-
-
-
-const MODES = ['track', 'summary', 'verify'];
-/** What an unknown `mode` is told: the input, its value and the valid ones; nothing is done. */
-function unknownModeProblem(value) {
-    return `input ${constants/* Inputs */.G0.Mode}: ${(0,safe_text/* quoteInput */.Zs)(value.trim(), 40)} is not one of ${MODES.join(', ')}; the action does nothing in this step`;
-}
-const DEFAULT_THRESHOLDS = Object.freeze({
-    build: 120,
-    push: 60,
-    deploy_railway: 180,
-    health_check: 30,
-    migration: 60,
-    deploy_vercel: 180,
-    smoke_test: 90,
-    total: 900,
-});
-/** The live reporter looks at the job at most this often: GitHub's API lags the runner by seconds anyway. */
-const MIN_LIVE_INTERVAL_SECONDS = 5;
-const DEFAULT_LIVE_INTERVAL_SECONDS = 10;
-/** `live-interval-seconds`: a number of seconds, at least the minimum; anything else falls back to the default. */
-function parseLiveInterval(value, problems) {
-    const v = value.trim().replace(/s$/, '');
-    if (v === '')
-        return DEFAULT_LIVE_INTERVAL_SECONDS;
-    const n = Number(v);
-    if (!Number.isFinite(n) || !/^\d+(\.\d+)?$/.test(v)) {
-        problems.push(`input ${constants/* Inputs */.G0.LiveIntervalSeconds}: ${(0,safe_text/* quoteInput */.Zs)(value, 40)} is not a number of seconds; using ${DEFAULT_LIVE_INTERVAL_SECONDS}`);
-        return DEFAULT_LIVE_INTERVAL_SECONDS;
-    }
-    if (n < MIN_LIVE_INTERVAL_SECONDS) {
-        problems.push(`input ${constants/* Inputs */.G0.LiveIntervalSeconds}: ${v} is below the minimum of ${MIN_LIVE_INTERVAL_SECONDS} seconds; using ${DEFAULT_LIVE_INTERVAL_SECONDS}`);
-        return DEFAULT_LIVE_INTERVAL_SECONDS;
-    }
-    return n;
-}
-function parseBoolean(value, name, fallback, problems) {
-    const v = value.trim().toLowerCase();
-    if (v === '')
-        return fallback;
-    if (['true', 'yes', '1', 'on'].includes(v))
-        return true;
-    if (['false', 'no', '0', 'off'].includes(v))
-        return false;
-    problems.push(`input ${name}: ${(0,safe_text/* quoteInput */.Zs)(value)} is not true or false; using ${fallback}`);
-    return fallback;
-}
-/** `stage=seconds` entries separated by spaces, commas or new lines. */
-function parseThresholds(text, problems, inputName = constants/* Inputs */.G0.Thresholds) {
-    const thresholds = { ...DEFAULT_THRESHOLDS };
-    for (const entry of text.split(/[\s,]+/).filter(Boolean)) {
-        const match = /^([a-zA-Z_][a-zA-Z0-9_]*)=(\d+(?:\.\d+)?)s?$/.exec(entry);
-        if (!match) {
-            problems.push(`input ${inputName}: ${(0,safe_text/* quoteInput */.Zs)(entry)} is not stage=seconds; entry skipped`);
-            continue;
-        }
-        thresholds[match[1]] = Number(match[2]);
-    }
-    return Object.freeze(thresholds);
-}
-function parsePushgateway(read, problems, secrets) {
-    const raw = read(constants/* Inputs */.G0.PushgatewayUrl).trim();
-    if (raw === '')
-        return undefined;
-    const parsed = httpUrl(raw, constants/* Inputs */.G0.PushgatewayUrl, problems, secrets, 'nothing will be pushed');
-    if (!parsed)
-        return undefined;
-    let auth = read(constants/* Inputs */.G0.PushgatewayAuth);
-    if (parsed.credentials !== undefined) {
-        // fetch refuses URLs with credentials (and would print them in its error): move them to a header.
-        if (auth.trim() === '')
-            auth = parsed.credentials;
-        problems.push(`input ${constants/* Inputs */.G0.PushgatewayUrl}: credentials in the URL were moved to an Authorization header; put them in ${constants/* Inputs */.G0.PushgatewayAuth} (a secret) instead`);
-    }
-    const job = read(constants/* Inputs */.G0.PushgatewayJob).trim() || 'deployment';
-    return Object.freeze({
-        url: parsed.url.toString().replace(/\/+$/, ''),
-        authorization: authorization(auth),
-        job,
-    });
-}
-/** Header names remote write sets itself (the protocol's, and what fetch owns). */
-const RESERVED_HEADERS = new Set([
-    'content-encoding',
-    'content-type',
-    'content-length',
-    'x-prometheus-remote-write-version',
-    'host',
-]);
-const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-/** `remote-write-headers`: one `Name: value` a line; `#` lines and blank lines are skipped. */
-function parseHeaders(text, input, problems, secrets) {
-    const headers = {};
-    text.split(/\r?\n/).forEach((raw, index) => {
-        const line = raw.trim();
-        if (line === '' || line.startsWith('#'))
-            return;
-        const colon = line.indexOf(':');
-        const name = colon > 0 ? line.slice(0, colon).trim() : '';
-        const value = colon > 0 ? line.slice(colon + 1).trim() : '';
-        if (!HEADER_NAME.test(name) || value === '' || /[\0\r\n]/.test(value)) {
-            problems.push(`input ${input}, line ${index + 1}: expected "Name: value"; the line is ignored`);
-            return;
-        }
-        const lower = name.toLowerCase();
-        if (RESERVED_HEADERS.has(lower)) {
-            problems.push(`input ${input}, line ${index + 1}: ${name} is set by the remote-write protocol and cannot be changed; the line is ignored`);
-            return;
-        }
-        if (SECRET_NAME.test(lower))
-            secrets.push(value.replace(/^(Bearer|Basic)\s+/i, ''), value);
-        headers[lower] = value;
-    });
-    return headers;
-}
-/**
- * The query API that holds what remote write wrote, for the well-known write
- * paths: Prometheus and VictoriaMetrics (`/api/v1/write`) answer queries on the
- * same base, Mimir and Cortex (`/api/v1/push`) under `/prometheus`, Grafana
- * Cloud and older Cortex (`/api/prom/push`) under `/api/prom`. Thanos Receive
- * and VictoriaMetrics cluster (vminsert) have no query API of their own.
- */
-function deriveQueryUrl(writeUrl) {
-    const url = new URL(writeUrl);
-    const path = url.pathname.replace(/\/+$/, '');
-    const base = (suffix, add) => {
-        url.pathname = path.slice(0, path.length - suffix.length) + add;
-        url.search = '';
-        return url.toString().replace(/\/+$/, '');
-    };
-    if (path.startsWith('/insert/'))
-        return undefined;
-    if (path.endsWith('/api/v1/write'))
-        return base('/api/v1/write', '');
-    if (path.endsWith('/api/prom/push'))
-        return base('/api/prom/push', '/api/prom');
-    if (path.endsWith('/api/v1/push'))
-        return base('/api/v1/push', '/prometheus');
-    return undefined;
-}
-/** An http(s) URL input through the shared parser: its secrets kept for masking, a problem otherwise. */
-function httpUrl(raw, input, problems, secrets, consequence) {
-    const parsed = parseCredentialUrl(raw);
-    secrets.push(...parsed.secrets);
-    if (!parsed.ok) {
-        problems.push(`input ${input}: ${parsed.problem}; ${consequence}`);
-        return undefined;
-    }
-    return parsed.value;
-}
-function parseRemoteWrite(read, problems, secrets) {
-    const raw = read(constants/* Inputs */.G0.RemoteWriteUrl).trim();
-    if (raw === '')
-        return undefined;
-    const parsed = httpUrl(raw, constants/* Inputs */.G0.RemoteWriteUrl, problems, secrets, 'nothing will be remote-written');
-    if (!parsed)
-        return undefined;
-    let auth = read(constants/* Inputs */.G0.RemoteWriteAuth);
-    if (parsed.credentials !== undefined) {
-        if (auth.trim() === '')
-            auth = parsed.credentials;
-        problems.push(`input ${constants/* Inputs */.G0.RemoteWriteUrl}: credentials in the URL were moved to an Authorization header; put them in ${constants/* Inputs */.G0.RemoteWriteAuth} (a secret) instead`);
-    }
-    const url = parsed.url.toString();
-    const headers = parseHeaders(read(constants/* Inputs */.G0.RemoteWriteHeaders), constants/* Inputs */.G0.RemoteWriteHeaders, problems, secrets);
-    const queryRaw = read(constants/* Inputs */.G0.RemoteWriteQueryUrl).trim();
-    let queryUrl;
-    if (queryRaw !== '') {
-        const q = httpUrl(queryRaw, constants/* Inputs */.G0.RemoteWriteQueryUrl, problems, secrets, 'counter totals cannot be read, so counters are carried instead of written');
-        if (q)
-            queryUrl = q.url
-                .toString()
-                .replace(/\/+$/, '')
-                .replace(/\/api\/v1\/query$/, '');
-    }
-    else {
-        queryUrl = deriveQueryUrl(url);
-        if (!queryUrl)
-            problems.push(`input ${constants/* Inputs */.G0.RemoteWriteQueryUrl}: cannot tell where ${(0,safe_text/* redactUrl */.BO)(url)} is queried (e.g. Thanos Receive is queried through Thanos Query); set it, or counters are carried instead of written`);
-    }
-    return Object.freeze({
-        url,
-        authorization: authorization(auth),
-        headers: Object.freeze(headers),
-        queryUrl,
-    });
-}
-function authorization(auth) {
-    const value = auth.trim();
-    if (value === '')
-        return undefined;
-    if (/^bearer\s+/i.test(value))
-        return `Bearer ${value.replace(/^bearer\s+/i, '')}`;
-    if (/^basic\s+/i.test(value))
-        return value;
-    if (value.includes(':'))
-        return `Basic ${Buffer.from(value).toString('base64')}`;
-    return `Bearer ${value}`;
-}
-function secretsOf(read) {
-    const secrets = [];
-    const token = read(constants/* Inputs */.G0.GitHubToken).trim();
-    if (token)
-        secrets.push(token);
-    for (const name of [constants/* Inputs */.G0.PushgatewayAuth, constants/* Inputs */.G0.RemoteWriteAuth]) {
-        const auth = read(name).trim();
-        if (!auth)
-            continue;
-        secrets.push(auth);
-        const header = authorization(auth);
-        if (header)
-            secrets.push(header.replace(/^(Bearer|Basic)\s+/i, ''));
-        if (!/^bearer\s+/i.test(auth) && auth.includes(':'))
-            secrets.push(auth.slice(auth.indexOf(':') + 1));
-    }
-    return maskable(secrets);
-}
-/** Reads the runner's environment. */
-function readRunnerContext(env) {
-    const attempt = Number(env.GITHUB_RUN_ATTEMPT ?? '1');
-    return Object.freeze({
-        repository: env.GITHUB_REPOSITORY ?? '',
-        runId: env.GITHUB_RUN_ID ?? '',
-        runAttempt: Number.isInteger(attempt) && attempt > 0 ? attempt : 1,
-        jobId: env.GITHUB_JOB ?? '',
-        workflow: env.GITHUB_WORKFLOW ?? '',
-        refName: env.GITHUB_REF_NAME ?? '',
-        eventName: env.GITHUB_EVENT_NAME ?? '',
-        apiUrl: (env.GITHUB_API_URL ?? 'https://api.github.com').replace(/\/+$/, ''),
-        serverUrl: (env.GITHUB_SERVER_URL ?? 'https://github.com').replace(/\/+$/, ''),
-        runnerName: env.RUNNER_NAME ?? '',
-        runnerTemp: env.RUNNER_TEMP ?? '',
-        actionRepository: env.GITHUB_ACTION_REPOSITORY ?? '',
-        actionRef: env.GITHUB_ACTION_REF ?? '',
-    });
-}
-/** Reads every input into one frozen config. Never throws. */
-function readConfig(read, env) {
-    const problems = [];
-    const runner = readRunnerContext(env);
-    const modeRaw = read(constants/* Inputs */.G0.Mode).trim().toLowerCase() || 'track';
-    let mode;
-    if (MODES.includes(modeRaw))
-        mode = modeRaw;
-    else
-        problems.push(unknownModeProblem(read(constants/* Inputs */.G0.Mode)));
-    const serviceInput = read(constants/* Inputs */.G0.Service).trim();
-    const { rules, problems: mapProblems } = (0,stage_map/* parseStageMap */.m)(read(constants/* Inputs */.G0.Stages), constants/* Inputs */.G0.Stages);
-    problems.push(...mapProblems);
-    const checkRunRaw = read(constants/* Inputs */.G0.CheckRunId).trim();
-    let checkRunId;
-    if (checkRunRaw !== '') {
-        if (/^\d+$/.test(checkRunRaw) && Number.isSafeInteger(Number(checkRunRaw)))
-            checkRunId = Number(checkRunRaw);
-        else
-            problems.push(`input ${constants/* Inputs */.G0.CheckRunId}: ${(0,safe_text/* quoteInput */.Zs)(checkRunRaw)} is not a job id; looking the job up instead`);
-    }
-    const secrets = secretsOf(read);
-    const pushgateway = parsePushgateway(read, problems, secrets);
-    const remoteWrite = parseRemoteWrite(read, problems, secrets);
-    const metricsFileInput = read(constants/* Inputs */.G0.MetricsFile).trim();
-    const metricsFile = metricsFileInput !== ''
-        ? metricsFileInput
-        : `${runner.runnerTemp || (env.TMPDIR ?? '/tmp')}/deployment-metrics.prom`;
-    const config = Object.freeze({
-        mode,
-        githubToken: read(constants/* Inputs */.G0.GitHubToken).trim(),
-        environment: read(constants/* Inputs */.G0.Environment).trim() || 'production',
-        service: serviceInput || (0,infer/* inferServiceFromName */.Dl)(runner.jobId) || runner.jobId || 'deployment',
-        serviceGiven: serviceInput !== '',
-        stageRules: Object.freeze(rules),
-        thresholds: parseThresholds(read(constants/* Inputs */.G0.Thresholds), problems),
-        pushgateway,
-        remoteWrite,
-        metricsJob: read(constants/* Inputs */.G0.PushgatewayJob).trim() || 'deployment',
-        metricsFile,
-        jobStatus: read(constants/* Inputs */.G0.JobStatus).trim().toLowerCase(),
-        checkRunId,
-        writeSummary: parseBoolean(read(constants/* Inputs */.G0.Summary), constants/* Inputs */.G0.Summary, true, problems),
-        annotations: parseBoolean(read(constants/* Inputs */.G0.Annotations), constants/* Inputs */.G0.Annotations, true, problems),
-        failOnError: parseBoolean(read(constants/* Inputs */.G0.FailOnError), constants/* Inputs */.G0.FailOnError, false, problems),
-        live: mode === 'track' ? parseBoolean(read(constants/* Inputs */.G0.Live), constants/* Inputs */.G0.Live, true, problems) : false,
-        liveIntervalSeconds: mode === 'track'
-            ? parseLiveInterval(read(constants/* Inputs */.G0.LiveIntervalSeconds), problems)
-            : DEFAULT_LIVE_INTERVAL_SECONDS,
-        runner,
-        secrets: Object.freeze(maskable(secrets)),
-    });
-    return { config, problems };
-}
-/** The deployment id: the run id, with `-<attempt>` for re-runs (action.yml, output `deployment-id`). */
-function deploymentIdOf(runner) {
-    const runId = runner.runId || 'local';
-    return runner.runAttempt > 1 ? `${runId}-${runner.runAttempt}` : runId;
-}
-
-
-/***/ }),
-
 /***/ 4790:
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _hooks_io_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3392);
-/* harmony import */ var _hooks_pre_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8334);
-/* harmony import */ var _hooks_run_wrapper_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(2890);
+/* harmony import */ var _hooks_pre_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4200);
 
-
-
-await (0,_hooks_run_wrapper_js__WEBPACK_IMPORTED_MODULE_2__/* .runHook */ .DB)('pre', _hooks_pre_js__WEBPACK_IMPORTED_MODULE_1__/* .preHook */ .F, _hooks_io_js__WEBPACK_IMPORTED_MODULE_0__/* .coreIO */ .I);
+await (0,_hooks_pre_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 // Work a bounded call left behind (a timed-out request) must not stretch the step past its budget.
 process.exit();
 
@@ -28916,15 +28384,16 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 3392:
+/***/ 4200:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
-  I: () => (/* binding */ coreIO),
-  u: () => (/* binding */ safeIO)
+  e: () => (/* binding */ run)
 });
+
+// UNUSED EXPORTS: preHook
 
 ;// CONCATENATED MODULE: external "os"
 const external_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("os");
@@ -30055,7 +29524,7 @@ var summary_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _
 };
 
 
-const { access, appendFile, writeFile } = external_fs_.promises;
+const { access, appendFile, writeFile: summary_writeFile } = external_fs_.promises;
 const SUMMARY_ENV_VAR = 'GITHUB_STEP_SUMMARY';
 const SUMMARY_DOCS_URL = 'https://docs.github.com/actions/using-workflows/workflow-commands-for-github-actions#adding-a-job-summary';
 class Summary {
@@ -30116,7 +29585,7 @@ class Summary {
         return summary_awaiter(this, void 0, void 0, function* () {
             const overwrite = !!(options === null || options === void 0 ? void 0 : options.overwrite);
             const filePath = yield this.filePath();
-            const writeFunc = overwrite ? writeFile : appendFile;
+            const writeFunc = overwrite ? summary_writeFile : appendFile;
             yield writeFunc(filePath, this._buffer, { encoding: 'utf8' });
             return this.emptyBuffer();
         });
@@ -30378,7 +29847,7 @@ var io_util_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _
 };
 
 
-const { chmod, copyFile, lstat, mkdir, open: io_util_open, readdir, rename, rm, rmdir, stat, symlink, unlink } = external_fs_.promises;
+const { chmod, copyFile, lstat, mkdir: io_util_mkdir, open: io_util_open, readdir, rename: io_util_rename, rm, rmdir, stat, symlink, unlink } = external_fs_.promises;
 // export const {open} = 'fs'
 const IS_WINDOWS = process.platform === 'win32';
 /**
@@ -31925,26 +31394,656 @@ const coreIO = safeIO({
     },
 });
 
+// EXTERNAL MODULE: ./src/model/infer.ts
+var infer = __nccwpck_require__(9033);
+// EXTERNAL MODULE: ./src/model/stage-map.ts + 2 modules
+var stage_map = __nccwpck_require__(2239);
+;// CONCATENATED MODULE: ./src/config/constants.ts
+/** Names the action shares with the runner: inputs, outputs, saved state and environment. */
+const Inputs = {
+    Mode: 'mode',
+    GitHubToken: 'github-token',
+    Environment: 'environment',
+    Service: 'service',
+    Stages: 'stages',
+    Thresholds: 'thresholds',
+    PushgatewayUrl: 'pushgateway-url',
+    PushgatewayAuth: 'pushgateway-auth',
+    PushgatewayJob: 'pushgateway-job',
+    RemoteWriteUrl: 'remote-write-url',
+    RemoteWriteAuth: 'remote-write-auth',
+    RemoteWriteHeaders: 'remote-write-headers',
+    RemoteWriteQueryUrl: 'remote-write-query-url',
+    MetricsFile: 'metrics-file',
+    JobStatus: 'job-status',
+    CheckRunId: 'check-run-id',
+    Summary: 'summary',
+    Annotations: 'annotations',
+    FailOnError: 'fail-on-error',
+    Live: 'live',
+    LiveIntervalSeconds: 'live-interval-seconds',
+};
+const Outputs = {
+    DeploymentId: 'deployment-id',
+    Status: 'status',
+    FailedStage: 'failed-stage',
+    ErrorType: 'error-type',
+    DurationSeconds: 'duration-seconds',
+    MetricsFile: 'metrics-file',
+    StagesJson: 'stages-json',
+};
+/** Saved with core.saveState in pre/main, read back as STATE_<name> by the same instance's post. */
+const State = {
+    Role: 'role',
+    StartedAt: 'started-at',
+    DeploymentId: 'deployment-id',
+    Service: 'service',
+    MetricsReportFile: 'report-file',
+    /** The live reporter's pid, its bundle and its status file (post stops it and reads what it did). */
+    LivePid: 'live-pid',
+    LiveScript: 'live-script',
+    LiveStatusFile: 'live-status-file',
+    /** Pre saw another deployment of the group in progress: post checks its writes against it. */
+    ConcurrentSeen: 'concurrent-seen',
+};
+/** Environment the action exports to later steps of the job (GITHUB_ENV). */
+const ExportedEnv = {
+    MetricsFile: 'DEPLOY_METRICS_FILE',
+    DeploymentId: 'DEPLOYMENT_ID',
+    /**
+     * Set by the first track instance of a job: later instances see it and stay
+     * passive, so exactly one instance (the first one in the job, whose post runs
+     * last) does the post work.
+     */
+    Owner: 'DEPLOYMENT_OBSERVABILITY_OWNER',
+};
+/** Where counts of a failed push wait for the next push (self-hosted runners, tests). */
+const STATE_DIR_ENV = 'DEPLOYMENT_OBSERVABILITY_STATE_DIR';
+const TRACK_ROLE_OWNER = 'owner';
+const TRACK_ROLE_PASSIVE = 'passive';
 
-/***/ }),
+;// CONCATENATED MODULE: ./src/config/urls.ts
+/**
+ * The one parser for URL inputs that may hold credentials (`pushgateway-url`, `remote-write-url`,
+ * `remote-write-query-url`, `health-urls`, `prometheus-url`). Never throws.
+ *
+ * - Credentials in the URL (`https://user:pass@host`) are moved out: fetch refuses such URLs with an
+ *   error that prints the password (docs/platform.md, "Network and rendering"), so the caller sends
+ *   them in an Authorization header.
+ * - What may be secret is returned for masking before anything is printed: the password (decoded and
+ *   as written), the Basic header's base64, and the values of query parameters whose name says
+ *   secret (`?api_key=…`, `?token=…`). Even a URL that does not parse has its userinfo masked.
+ * - A message about the URL only ever shows it redacted (`util/safe-text.ts` `redactUrl`).
+ * - Percent-escapes that do not decode (`http://u:p%zz@host`) are kept as written, not thrown.
+ */
 
-/***/ 8334:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+/**
+ * Values shorter than this are not registered as masks: the runner would replace every occurrence
+ * of, say, `ab` in the whole log. The action never prints them anyway (messages redact userinfo and
+ * query strings). One rule for every input.
+ */
+const MIN_MASK_LENGTH = 4;
+/** Header or query parameter names whose value is a credential. */
+const SECRET_NAME = /auth|token|key|secret|passw|pwd|cookie|sig|credential|session/i;
+/** decodeURIComponent that keeps the text as written when an escape does not decode. */
+function safeDecode(text) {
+    try {
+        return decodeURIComponent(text);
+    }
+    catch {
+        return text;
+    }
+}
+/** Keeps the values long enough to mask, each once. */
+function maskable(values) {
+    const out = [];
+    for (const v of values)
+        if (v.length >= MIN_MASK_LENGTH && !out.includes(v))
+            out.push(v);
+    return out;
+}
+/** The userinfo of something that looks like a URL but may not parse: between `//` and the last `@`. */
+function rawUserinfo(raw) {
+    const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(raw)?.[0] ?? '';
+    const rest = raw.slice(scheme.length);
+    const at = rest.lastIndexOf('@');
+    return at > 0 ? rest.slice(0, at) : undefined;
+}
+function passwordSecrets(user, password) {
+    const decodedUser = safeDecode(user);
+    const decoded = safeDecode(password);
+    const out = [decoded, password];
+    if (user !== '' || password !== '')
+        out.push(Buffer.from(`${decodedUser}:${decoded}`).toString('base64'));
+    return out;
+}
+function querySecrets(url) {
+    const out = [];
+    for (const [name, value] of url.searchParams) {
+        if (!SECRET_NAME.test(name))
+            continue;
+        out.push(value, encodeURIComponent(value));
+    }
+    // The raw, still-encoded form as written in the URL.
+    for (const pair of url.search.replace(/^\?/, '').split('&')) {
+        const eq = pair.indexOf('=');
+        if (eq > 0 && SECRET_NAME.test(safeDecode(pair.slice(0, eq))))
+            out.push(pair.slice(eq + 1));
+    }
+    return out;
+}
+/** How a parsed URL is shown: origin and path (no lone `/`), redacted (`?…` for a query string). */
+function displayUrl(url) {
+    return (0,safe_text/* redactUrl */.BO)(`${url.origin}${url.pathname === '/' ? '' : url.pathname}${url.search}${url.hash}`);
+}
+/** What looks like a password in text that is not an http(s) URL: masked all the same. */
+function looseSecrets(text) {
+    const userinfo = rawUserinfo(text);
+    if (userinfo === undefined)
+        return [];
+    const colon = userinfo.indexOf(':');
+    return colon >= 0
+        ? passwordSecrets(userinfo.slice(0, colon), userinfo.slice(colon + 1))
+        : [userinfo, safeDecode(userinfo)];
+}
+/** Parses an http(s) URL input; credentials moved out and returned as secrets. Never throws. */
+function parseCredentialUrl(raw) {
+    const text = raw.trim();
+    let url;
+    try {
+        url = new URL(text);
+    }
+    catch {
+        // Not a URL: still mask what looks like a password in it, and never quote it whole.
+        return {
+            ok: false,
+            problem: `${(0,safe_text/* quoteInput */.Zs)((0,safe_text/* redactUrl */.BO)(text))} is not a URL`,
+            secrets: maskable(looseSecrets(text)),
+        };
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+        return {
+            ok: false,
+            problem: `${(0,safe_text/* quoteInput */.Zs)((0,safe_text/* redactUrl */.BO)(text))} is not an http or https URL`,
+            secrets: maskable([...looseSecrets(text), ...passwordSecrets(url.username, url.password)]),
+        };
+    }
+    const secrets = [];
+    let credentials;
+    if (url.username || url.password) {
+        secrets.push(...passwordSecrets(url.username, url.password));
+        credentials = `${safeDecode(url.username)}:${safeDecode(url.password)}`;
+        url.username = '';
+        url.password = '';
+    }
+    secrets.push(...querySecrets(url));
+    // `http://u:/pass@host` parses with host `u` and the password in the path: masked all the same.
+    const beforeQuery = text.split(/[?#]/)[0];
+    if (!credentials && beforeQuery.includes('@'))
+        secrets.push(...looseSecrets(beforeQuery));
+    return { ok: true, value: { url, credentials, display: displayUrl(url) }, secrets: maskable(secrets) };
+}
+
+;// CONCATENATED MODULE: ./src/config/inputs.ts
+/**
+ * The one place that reads inputs and the runner's environment. Returns one
+ * frozen, typed config built as a single literal, plus problems that each
+ * name the input; a bad input falls back to its default and nothing else is
+ * lost (the hook turns problems into warnings).
+ */
 
 
-// EXPORTS
-__nccwpck_require__.d(__webpack_exports__, {
-  F: () => (/* binding */ preHook)
+
+
+
+const MODES = ['track', 'summary', 'verify'];
+/** What an unknown `mode` is told: the input, its value and the valid ones; nothing is done. */
+function unknownModeProblem(value) {
+    return `input ${Inputs.Mode}: ${(0,safe_text/* quoteInput */.Zs)(value.trim(), 40)} is not one of ${MODES.join(', ')}; the action does nothing in this step`;
+}
+const DEFAULT_THRESHOLDS = Object.freeze({
+    build: 120,
+    push: 60,
+    deploy_railway: 180,
+    health_check: 30,
+    migration: 60,
+    deploy_vercel: 180,
+    smoke_test: 90,
+    total: 900,
 });
+/** The live reporter looks at the job at most this often: GitHub's API lags the runner by seconds anyway. */
+const MIN_LIVE_INTERVAL_SECONDS = 5;
+const DEFAULT_LIVE_INTERVAL_SECONDS = 10;
+/** `live-interval-seconds`: a number of seconds, at least the minimum; anything else falls back to the default. */
+function parseLiveInterval(value, problems) {
+    const v = value.trim().replace(/s$/, '');
+    if (v === '')
+        return DEFAULT_LIVE_INTERVAL_SECONDS;
+    const n = Number(v);
+    if (!Number.isFinite(n) || !/^\d+(\.\d+)?$/.test(v)) {
+        problems.push(`input ${Inputs.LiveIntervalSeconds}: ${(0,safe_text/* quoteInput */.Zs)(value, 40)} is not a number of seconds; using ${DEFAULT_LIVE_INTERVAL_SECONDS}`);
+        return DEFAULT_LIVE_INTERVAL_SECONDS;
+    }
+    if (n < MIN_LIVE_INTERVAL_SECONDS) {
+        problems.push(`input ${Inputs.LiveIntervalSeconds}: ${v} is below the minimum of ${MIN_LIVE_INTERVAL_SECONDS} seconds; using ${DEFAULT_LIVE_INTERVAL_SECONDS}`);
+        return DEFAULT_LIVE_INTERVAL_SECONDS;
+    }
+    return n;
+}
+function parseBoolean(value, name, fallback, problems) {
+    const v = value.trim().toLowerCase();
+    if (v === '')
+        return fallback;
+    if (['true', 'yes', '1', 'on'].includes(v))
+        return true;
+    if (['false', 'no', '0', 'off'].includes(v))
+        return false;
+    problems.push(`input ${name}: ${(0,safe_text/* quoteInput */.Zs)(value)} is not true or false; using ${fallback}`);
+    return fallback;
+}
+/** `stage=seconds` entries separated by spaces, commas or new lines. */
+function parseThresholds(text, problems, inputName = Inputs.Thresholds) {
+    const thresholds = { ...DEFAULT_THRESHOLDS };
+    for (const entry of text.split(/[\s,]+/).filter(Boolean)) {
+        const match = /^([a-zA-Z_][a-zA-Z0-9_]*)=(\d+(?:\.\d+)?)s?$/.exec(entry);
+        if (!match) {
+            problems.push(`input ${inputName}: ${(0,safe_text/* quoteInput */.Zs)(entry)} is not stage=seconds; entry skipped`);
+            continue;
+        }
+        thresholds[match[1]] = Number(match[2]);
+    }
+    return Object.freeze(thresholds);
+}
+function parsePushgateway(read, problems, secrets) {
+    const raw = read(Inputs.PushgatewayUrl).trim();
+    if (raw === '')
+        return undefined;
+    const parsed = httpUrl(raw, Inputs.PushgatewayUrl, problems, secrets, 'nothing will be pushed');
+    if (!parsed)
+        return undefined;
+    let auth = read(Inputs.PushgatewayAuth);
+    if (parsed.credentials !== undefined) {
+        // fetch refuses URLs with credentials (and would print them in its error): move them to a header.
+        if (auth.trim() === '')
+            auth = parsed.credentials;
+        problems.push(`input ${Inputs.PushgatewayUrl}: credentials in the URL were moved to an Authorization header; put them in ${Inputs.PushgatewayAuth} (a secret) instead`);
+    }
+    const job = read(Inputs.PushgatewayJob).trim() || 'deployment';
+    return Object.freeze({
+        url: parsed.url.toString().replace(/\/+$/, ''),
+        authorization: authorization(auth),
+        job,
+    });
+}
+/** Header names remote write sets itself (the protocol's, and what fetch owns). */
+const RESERVED_HEADERS = new Set([
+    'content-encoding',
+    'content-type',
+    'content-length',
+    'x-prometheus-remote-write-version',
+    'host',
+]);
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+/** `remote-write-headers`: one `Name: value` a line; `#` lines and blank lines are skipped. */
+function parseHeaders(text, input, problems, secrets) {
+    const headers = {};
+    text.split(/\r?\n/).forEach((raw, index) => {
+        const line = raw.trim();
+        if (line === '' || line.startsWith('#'))
+            return;
+        const colon = line.indexOf(':');
+        const name = colon > 0 ? line.slice(0, colon).trim() : '';
+        const value = colon > 0 ? line.slice(colon + 1).trim() : '';
+        if (!HEADER_NAME.test(name) || value === '' || /[\0\r\n]/.test(value)) {
+            problems.push(`input ${input}, line ${index + 1}: expected "Name: value"; the line is ignored`);
+            return;
+        }
+        const lower = name.toLowerCase();
+        if (RESERVED_HEADERS.has(lower)) {
+            problems.push(`input ${input}, line ${index + 1}: ${name} is set by the remote-write protocol and cannot be changed; the line is ignored`);
+            return;
+        }
+        if (SECRET_NAME.test(lower))
+            secrets.push(value.replace(/^(Bearer|Basic)\s+/i, ''), value);
+        headers[lower] = value;
+    });
+    return headers;
+}
+/**
+ * The query API that holds what remote write wrote, for the well-known write
+ * paths: Prometheus and VictoriaMetrics (`/api/v1/write`) answer queries on the
+ * same base, Mimir and Cortex (`/api/v1/push`) under `/prometheus`, Grafana
+ * Cloud and older Cortex (`/api/prom/push`) under `/api/prom`. Thanos Receive
+ * and VictoriaMetrics cluster (vminsert) have no query API of their own.
+ */
+function deriveQueryUrl(writeUrl) {
+    const url = new URL(writeUrl);
+    const path = url.pathname.replace(/\/+$/, '');
+    const base = (suffix, add) => {
+        url.pathname = path.slice(0, path.length - suffix.length) + add;
+        url.search = '';
+        return url.toString().replace(/\/+$/, '');
+    };
+    if (path.startsWith('/insert/'))
+        return undefined;
+    if (path.endsWith('/api/v1/write'))
+        return base('/api/v1/write', '');
+    if (path.endsWith('/api/prom/push'))
+        return base('/api/prom/push', '/api/prom');
+    if (path.endsWith('/api/v1/push'))
+        return base('/api/v1/push', '/prometheus');
+    return undefined;
+}
+/** An http(s) URL input through the shared parser: its secrets kept for masking, a problem otherwise. */
+function httpUrl(raw, input, problems, secrets, consequence) {
+    const parsed = parseCredentialUrl(raw);
+    secrets.push(...parsed.secrets);
+    if (!parsed.ok) {
+        problems.push(`input ${input}: ${parsed.problem}; ${consequence}`);
+        return undefined;
+    }
+    return parsed.value;
+}
+function parseRemoteWrite(read, problems, secrets) {
+    const raw = read(Inputs.RemoteWriteUrl).trim();
+    if (raw === '')
+        return undefined;
+    const parsed = httpUrl(raw, Inputs.RemoteWriteUrl, problems, secrets, 'nothing will be remote-written');
+    if (!parsed)
+        return undefined;
+    let auth = read(Inputs.RemoteWriteAuth);
+    if (parsed.credentials !== undefined) {
+        if (auth.trim() === '')
+            auth = parsed.credentials;
+        problems.push(`input ${Inputs.RemoteWriteUrl}: credentials in the URL were moved to an Authorization header; put them in ${Inputs.RemoteWriteAuth} (a secret) instead`);
+    }
+    const url = parsed.url.toString();
+    const headers = parseHeaders(read(Inputs.RemoteWriteHeaders), Inputs.RemoteWriteHeaders, problems, secrets);
+    const queryRaw = read(Inputs.RemoteWriteQueryUrl).trim();
+    let queryUrl;
+    if (queryRaw !== '') {
+        const q = httpUrl(queryRaw, Inputs.RemoteWriteQueryUrl, problems, secrets, 'counter totals cannot be read, so counters are carried instead of written');
+        if (q)
+            queryUrl = q.url
+                .toString()
+                .replace(/\/+$/, '')
+                .replace(/\/api\/v1\/query$/, '');
+    }
+    else {
+        queryUrl = deriveQueryUrl(url);
+        if (!queryUrl)
+            problems.push(`input ${Inputs.RemoteWriteQueryUrl}: cannot tell where ${(0,safe_text/* redactUrl */.BO)(url)} is queried (e.g. Thanos Receive is queried through Thanos Query); set it, or counters are carried instead of written`);
+    }
+    return Object.freeze({
+        url,
+        authorization: authorization(auth),
+        headers: Object.freeze(headers),
+        queryUrl,
+    });
+}
+function authorization(auth) {
+    const value = auth.trim();
+    if (value === '')
+        return undefined;
+    if (/^bearer\s+/i.test(value))
+        return `Bearer ${value.replace(/^bearer\s+/i, '')}`;
+    if (/^basic\s+/i.test(value))
+        return value;
+    if (value.includes(':'))
+        return `Basic ${Buffer.from(value).toString('base64')}`;
+    return `Bearer ${value}`;
+}
+/** Credentials in a proxy URL of the environment (`http://user:pass@proxy:3128`): masked like an input's. */
+function proxySecrets(env) {
+    const out = [];
+    for (const name of ['https_proxy', 'HTTPS_PROXY', 'http_proxy', 'HTTP_PROXY']) {
+        const raw = env[name]?.trim();
+        if (raw)
+            out.push(...parseCredentialUrl(raw).secrets);
+    }
+    return out;
+}
+function secretsOf(read) {
+    const secrets = [];
+    const token = read(Inputs.GitHubToken).trim();
+    if (token)
+        secrets.push(token);
+    for (const name of [Inputs.PushgatewayAuth, Inputs.RemoteWriteAuth]) {
+        const auth = read(name).trim();
+        if (!auth)
+            continue;
+        secrets.push(auth);
+        const header = authorization(auth);
+        if (header)
+            secrets.push(header.replace(/^(Bearer|Basic)\s+/i, ''));
+        if (!/^bearer\s+/i.test(auth) && auth.includes(':'))
+            secrets.push(auth.slice(auth.indexOf(':') + 1));
+    }
+    return maskable(secrets);
+}
+/** Reads the runner's environment. */
+function readRunnerContext(env) {
+    const attempt = Number(env.GITHUB_RUN_ATTEMPT ?? '1');
+    return Object.freeze({
+        repository: env.GITHUB_REPOSITORY ?? '',
+        runId: env.GITHUB_RUN_ID ?? '',
+        runAttempt: Number.isInteger(attempt) && attempt > 0 ? attempt : 1,
+        jobId: env.GITHUB_JOB ?? '',
+        workflow: env.GITHUB_WORKFLOW ?? '',
+        refName: env.GITHUB_REF_NAME ?? '',
+        eventName: env.GITHUB_EVENT_NAME ?? '',
+        apiUrl: (env.GITHUB_API_URL ?? 'https://api.github.com').replace(/\/+$/, ''),
+        serverUrl: (env.GITHUB_SERVER_URL ?? 'https://github.com').replace(/\/+$/, ''),
+        runnerName: env.RUNNER_NAME ?? '',
+        runnerTemp: env.RUNNER_TEMP ?? '',
+        actionRepository: env.GITHUB_ACTION_REPOSITORY ?? '',
+        actionRef: env.GITHUB_ACTION_REF ?? '',
+    });
+}
+/**
+ * The `service` input's default: the one service the stage map's rules name, when they all name the
+ * same one (rules naming only a stage do not count), so a deployment is one group; else the service
+ * the job id suggests (`api`, `web`, `database`); else the job id.
+ */
+function defaultService(rules, jobId) {
+    const named = new Set(rules.map((r) => r.service).filter((s) => s !== undefined));
+    if (named.size === 1)
+        return [...named][0];
+    return (0,infer/* inferServiceFromName */.Dl)(jobId) || jobId || 'deployment';
+}
+/** Reads every input into one frozen config. Never throws. */
+function readConfig(read, env) {
+    const problems = [];
+    const runner = readRunnerContext(env);
+    const modeRaw = read(Inputs.Mode).trim().toLowerCase() || 'track';
+    let mode;
+    if (MODES.includes(modeRaw))
+        mode = modeRaw;
+    else
+        problems.push(unknownModeProblem(read(Inputs.Mode)));
+    const serviceInput = read(Inputs.Service).trim();
+    const { rules, problems: mapProblems } = (0,stage_map/* parseStageMap */.m)(read(Inputs.Stages), Inputs.Stages);
+    problems.push(...mapProblems);
+    const checkRunRaw = read(Inputs.CheckRunId).trim();
+    let checkRunId;
+    if (checkRunRaw !== '') {
+        if (/^\d+$/.test(checkRunRaw) && Number.isSafeInteger(Number(checkRunRaw)))
+            checkRunId = Number(checkRunRaw);
+        else
+            problems.push(`input ${Inputs.CheckRunId}: ${(0,safe_text/* quoteInput */.Zs)(checkRunRaw)} is not a job id; looking the job up instead`);
+    }
+    const secrets = [...secretsOf(read), ...proxySecrets(env)];
+    const pushgateway = parsePushgateway(read, problems, secrets);
+    const remoteWrite = parseRemoteWrite(read, problems, secrets);
+    const metricsFileInput = read(Inputs.MetricsFile).trim();
+    const metricsFile = metricsFileInput !== ''
+        ? metricsFileInput
+        : `${runner.runnerTemp || (env.TMPDIR ?? '/tmp')}/deployment-metrics.prom`;
+    const config = Object.freeze({
+        mode,
+        githubToken: read(Inputs.GitHubToken).trim(),
+        environment: read(Inputs.Environment).trim() || 'production',
+        service: serviceInput || defaultService(rules, runner.jobId),
+        serviceGiven: serviceInput !== '',
+        stageRules: Object.freeze(rules),
+        thresholds: parseThresholds(read(Inputs.Thresholds), problems),
+        pushgateway,
+        remoteWrite,
+        metricsJob: read(Inputs.PushgatewayJob).trim() || 'deployment',
+        metricsFile,
+        jobStatus: read(Inputs.JobStatus).trim().toLowerCase(),
+        checkRunId,
+        writeSummary: parseBoolean(read(Inputs.Summary), Inputs.Summary, true, problems),
+        annotations: parseBoolean(read(Inputs.Annotations), Inputs.Annotations, true, problems),
+        failOnError: parseBoolean(read(Inputs.FailOnError), Inputs.FailOnError, false, problems),
+        live: mode === 'track' ? parseBoolean(read(Inputs.Live), Inputs.Live, true, problems) : false,
+        liveIntervalSeconds: mode === 'track'
+            ? parseLiveInterval(read(Inputs.LiveIntervalSeconds), problems)
+            : DEFAULT_LIVE_INTERVAL_SECONDS,
+        runner,
+        secrets: Object.freeze(maskable(secrets)),
+    });
+    return { config, problems };
+}
+/** The deployment id: the run id, with `-<attempt>` for re-runs (action.yml, output `deployment-id`). */
+function deploymentIdOf(runner) {
+    const runId = runner.runId || 'local';
+    return runner.runAttempt > 1 ? `${runId}-${runner.runAttempt}` : runId;
+}
+
+;// CONCATENATED MODULE: ./src/util/clock.ts
+const systemClock = {
+    now: () => Date.now(),
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms))),
+};
+
+// EXTERNAL MODULE: ./src/util/proxy.ts
+var proxy = __nccwpck_require__(796);
+;// CONCATENATED MODULE: ./src/hooks/run-wrapper.ts
+/**
+ * Every hook runs through here: inputs are read once, secrets masked before
+ * anything is printed, and any thrown value (Error or not) becomes a warning —
+ * or, with `fail-on-error: true`, a failed step. Telemetry never breaks a
+ * deployment unless the user asks it to. Every text the hook gives the runner
+ * goes through `safeIO` (one line, no workflow command, URLs redacted).
+ */
+
+
+
+
+
+
+const INPUTS_CHECKED_STATE = 'inputs-checked';
+const DEFERRED_STATE = 'deferred-problems';
+/** Collects telemetry problems: each is a warning now, and fails the step at the end with fail-on-error. */
+class Problems {
+    io;
+    list = [];
+    constructor(io) {
+        this.io = io;
+    }
+    report(message) {
+        // Kept as the runner will show it: the list also feeds the summary's notes and setFailed.
+        const safe = (0,safe_text/* safeLogText */.Ht)(message);
+        this.list.push(safe);
+        this.io.warning(safe);
+    }
+}
+/** A Logger whose warnings are telemetry problems (so fail-on-error counts them). */
+function problemLogger(io, problems) {
+    return {
+        info: (m) => io.info(m),
+        debug: (m) => io.debug(m),
+        warning: (m) => problems.report(m),
+        error: (m, p) => io.error(m, p),
+        notice: (m, p) => io.notice(m, p),
+    };
+}
+function messageOf(error) {
+    if (error instanceof Error)
+        return error.message;
+    try {
+        return typeof error === 'string' ? error : JSON.stringify(error);
+    }
+    catch {
+        return String(error);
+    }
+}
+/** Runs one hook; never rejects. */
+async function runHook(name, body, rawIO, env = process.env, clock = systemClock, edges = {}) {
+    const io = safeIO(rawIO);
+    let failOnError = false;
+    let trackMode = true;
+    const problems = new Problems(io);
+    try {
+        const { config, problems: inputProblems } = readConfig((n) => io.getInput(n), env);
+        failOnError = config.failOnError;
+        trackMode = config.mode === 'track';
+        for (const secret of config.secrets)
+            io.setSecret(secret);
+        await useProxy(env, io, problems);
+        if (config.mode === undefined) {
+            // A typo (`mode: sumary`) must not record a fake deployment in track mode: nothing is done,
+            // and every phase says so (and fails with fail-on-error: nothing was tracked to protect).
+            problems.report(unknownModeProblem(io.getInput(Inputs.Mode)));
+        }
+        else {
+            // Inputs are read in every phase; their problems are said once per instance (pre, or
+            // main when pre did not run), not three times.
+            if (io.getState(INPUTS_CHECKED_STATE) !== '1') {
+                for (const p of inputProblems)
+                    problems.report(p);
+                if (name !== 'post')
+                    io.saveState(INPUTS_CHECKED_STATE, '1');
+            }
+            await body({ config, io, clock, env, problems, ...edges });
+        }
+    }
+    catch (error) {
+        problems.report(`deployment-observability ${name}: ${messageOf(error)}`);
+    }
+    if (!failOnError)
+        return;
+    // Track mode's pre (and main for a local action) run before the deployment: failing
+    // them would stop the deployment itself. Their problems wait for post, which fails.
+    const deferred = readDeferred(io);
+    if (name !== 'post' && trackMode) {
+        if (problems.list.length > 0) {
+            io.saveState(DEFERRED_STATE, JSON.stringify([...deferred, ...problems.list].slice(0, 20)));
+            io.info('fail-on-error is true: these problems will fail the post step, after the deployment has run.');
+        }
+        return;
+    }
+    const all = name === 'post' ? [...deferred, ...problems.list] : problems.list;
+    if (all.length > 0) {
+        io.setFailed(`deployment-observability ${name}: ${all.length} telemetry problem(s) and fail-on-error is true. First: ${all[0]}`);
+    }
+}
+/** HTTP(S)_PROXY set: every request goes through it (util/proxy.ts); undici is loaded only then. */
+async function useProxy(env, io, problems) {
+    try {
+        const proxies = await (0,proxy/* configureProxy */.BU)(env);
+        if (proxies)
+            io.debug(`Requests go through the proxy ${proxies} (NO_PROXY: ${env.no_proxy ?? env.NO_PROXY ?? ''})`);
+    }
+    catch (error) {
+        problems.report(`HTTP_PROXY/HTTPS_PROXY is set but the proxy support could not be loaded: ${messageOf(error)}`);
+    }
+}
+function readDeferred(io) {
+    try {
+        const parsed = JSON.parse(io.getState(DEFERRED_STATE) || '[]');
+        return Array.isArray(parsed) ? parsed.map(String) : [];
+    }
+    catch {
+        return [];
+    }
+}
 
 ;// CONCATENATED MODULE: external "node:fs/promises"
 const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
 ;// CONCATENATED MODULE: external "node:path"
 const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
-// EXTERNAL MODULE: ./src/config/constants.ts
-var constants = __nccwpck_require__(4687);
-// EXTERNAL MODULE: ./src/config/inputs.ts + 1 modules
-var inputs = __nccwpck_require__(3149);
 // EXTERNAL MODULE: ./src/metrics/pushgateway.ts
 var pushgateway = __nccwpck_require__(5715);
 // EXTERNAL MODULE: external "node:crypto"
@@ -32475,6 +32574,13 @@ function carriedUpdates(updates) {
 }
 
 ;// CONCATENATED MODULE: ./src/metrics/publish.ts
+/**
+ * Delivers grouped updates: merges them with what each Pushgateway group holds
+ * (cumulative counters), adds counts carried from earlier failed pushes, pushes,
+ * and carries what could not be delivered. Also renders the same families as
+ * one exposition document for `metrics-file`.
+ */
+
 
 
 
@@ -32506,6 +32612,110 @@ async function saveCarried(store, groupId, entries, logger) {
         logger.warning(`Could not keep counts for the next push in ${store.description}: ${error.message}`);
         return false;
     }
+}
+/** How many times a push is rebuilt on a newer read of its group (another writer intervened). */
+const MAX_REAPPLY = 3;
+/** How long after its write a push looks again when another deployment of the group is running. */
+const SETTLE_MS = 1500;
+/** A deployment still `in progress` after this long is taken for one whose runner died. */
+const IN_PROGRESS_MAX_AGE_MS = 6 * 3600 * 1000;
+/**
+ * Other deployments the group shows running: `deployment_in_progress` 1 with another
+ * `deployment_id`, started (its `deployment_start_timestamp_seconds`) less than 6 h before `now`.
+ */
+function othersInProgress(group, deploymentId, now) {
+    const started = new Map((group.samples.get(definitions/* METRICS */.Cb.startTimestamp.name) ?? []).map((s) => [s.labels.deployment_id, s.value]));
+    const ids = new Set();
+    for (const s of group.samples.get(definitions/* METRICS */.Cb.inProgress.name) ?? []) {
+        const id = s.labels.deployment_id;
+        if (s.value !== 1 || id === undefined || id === deploymentId)
+            continue;
+        const at = started.get(id);
+        if (at !== undefined && Number.isFinite(at) && now - at * 1000 < IN_PROGRESS_MAX_AGE_MS)
+            ids.add(id);
+    }
+    return [...ids];
+}
+/** How many pushes' tokens a group keeps in `deployment_observability_applied`. */
+const APPLIED_KEPT = 20;
+/**
+ * The action's bookkeeping of which pushes a group's counters include (Pushgateway only): one
+ * series per push, `deployment_id` and a random `push` token, valued at the push's time. Not in
+ * the metric table: nothing reads it but the action.
+ */
+const APPLIED = Object.freeze({
+    name: 'deployment_observability_applied',
+    type: 'gauge',
+    help: 'Pushes whose counts this group\u2019s counters include (the last 20), by deployment and push token; value: when.',
+    labels: Object.freeze(['deployment_id', 'push']),
+    modes: Object.freeze(['track', 'verify', 'summary']),
+    source: 'action',
+    merge: 'replace',
+});
+function newPushToken() {
+    return (0,external_node_crypto_.randomBytes)(6).toString('hex');
+}
+/** The push tokens a group's counters include. */
+function appliedTokens(group) {
+    return new Set((group.samples.get(APPLIED.name) ?? []).map((s) => s.labels.push).filter((t) => !!t));
+}
+/** What identifies the writes a group has seen: its applied tokens and its marker. */
+function appliedSignature(group) {
+    return `${[...appliedTokens(group)].sort().join(',')}|${markerOf(group.samples) ?? ''}`;
+}
+async function readQuietly(sink, key, deadline) {
+    try {
+        const group = await sink.readGroup(key, deadline);
+        return unusableCounter(group, new Set()) ? undefined : group;
+    }
+    catch {
+        return undefined;
+    }
+}
+/**
+ * `deployment_observability_applied` after this push: the newest {@link APPLIED_KEPT} - 1
+ * entries the group holds, and this push's.
+ */
+function appliedUpdates(existing, deploymentId, token, nowSeconds) {
+    const kept = [...(existing.get(APPLIED.name) ?? [])]
+        .filter((s) => s.labels.push && s.labels.push !== token && Number.isFinite(s.value))
+        .sort((a, b) => b.value - a.value)
+        .slice(0, APPLIED_KEPT - 1);
+    return [
+        ...kept.map((s) => ({
+            definition: APPLIED,
+            name: APPLIED.name,
+            labels: { deployment_id: s.labels.deployment_id ?? '', push: s.labels.push },
+            value: s.value,
+        })),
+        {
+            definition: APPLIED,
+            name: APPLIED.name,
+            labels: { deployment_id: deploymentId, push: token },
+            value: nowSeconds,
+        },
+    ];
+}
+/** The write of this push on top of `existing`: its counts, carried counts the group lacks, the marker. */
+function buildWrite(plan, o, existing, carriedAll, at, token, applied) {
+    const marker = markerOf(existing.samples);
+    const pending = pendingAfter([...carriedAll], marker);
+    // Cumulative series must move forward in time: never at or before the group's last write.
+    const writeAt = marker !== undefined ? Math.max(at, Math.floor(marker * 1000) + 1) : at;
+    // Not before now: carried counts recorded up to this push are delivered by it.
+    const stamp = Math.max(o.clock.now(), writeAt) / 1000;
+    const updates = [
+        ...plan.updates,
+        ...pending.flatMap((e) => e.updates),
+        { definition: definitions/* METRICS */.Cb.countersUpdated, name: definitions/* METRICS */.Cb.countersUpdated.name, labels: {}, value: stamp },
+        ...(applied ? appliedUpdates(existing.samples, o.deploymentId, token, stamp) : []),
+    ];
+    const families = mergeUpdates(updates, existing.samples);
+    // PUT the whole group so stale latest-deployment gauges go; POST when it cannot be written back whole.
+    const whole = (plan.replaceGroup ?? o.replaceGroup) && o.client?.replacesGroups
+        ? wholeGroup(families, existing, o.deploymentId)
+        : undefined;
+    return { families, whole, writeAt, pending };
 }
 /** Publishes every group; never throws — problems are in the outcomes. */
 async function publishGroups(plans, options) {
@@ -32631,36 +32841,68 @@ async function publishGroup(plan, o) {
             problem: [readProblem, pushProblem].filter(Boolean).join('; '),
         };
     }
-    const marker = markerOf(existing.samples);
-    const pending = pendingAfter(carriedAll, marker);
-    // Cumulative series must move forward in time: never at or before the group's last write.
-    const writeAt = marker !== undefined ? Math.max(at, Math.floor(marker * 1000) + 1) : at;
-    const updates = [
-        ...plan.updates,
-        ...pending.flatMap((e) => e.updates),
-        {
-            definition: definitions/* METRICS */.Cb.countersUpdated,
-            name: definitions/* METRICS */.Cb.countersUpdated.name,
-            labels: {},
-            // Not before now: carried counts recorded up to this push are delivered by it.
-            value: Math.max(o.clock.now(), writeAt) / 1000,
-        },
-    ];
-    const families = mergeUpdates(updates, existing.samples);
-    // PUT the whole group so stale latest-deployment gauges go; POST when it cannot be written back whole.
-    const whole = (plan.replaceGroup ?? o.replaceGroup) && sink.replacesGroups
-        ? wholeGroup(families, existing, o.deploymentId)
-        : undefined;
-    if (whole && whole.dropped.length > 0) {
-        o.logger.info(`Dropping gauges of an earlier deployment that this one did not set: ${whole.dropped.join(', ')}`);
+    // Two posts of one group can overlap (concurrent deploys of a service): each reads, adds and
+    // writes back. A write built on a read that another writer has since overtaken would set the
+    // other writer's counts back, so the group is read again just before writing, and after it: a
+    // write that was overwritten is re-applied on top of what the group holds then. Each push leaves
+    // its token in `deployment_observability_applied`, so its counts are added exactly once.
+    const token = o.pushToken ?? newPushToken();
+    const checked = sink.replacesGroups;
+    // Another deployment of the group is running (the group shows it, or pre saw it): its post may
+    // read before our write and write just after it, so the check after writing is repeated.
+    const contested = o.contested === true || othersInProgress(existing, o.deploymentId, o.clock.now()).length > 0;
+    let current = existing;
+    let built;
+    let attempts = 0;
+    let writeProblem;
+    let told = false;
+    for (;;) {
+        built = buildWrite(plan, o, current, carriedAll, at, token, checked);
+        if (checked && o.clock.now() < o.deadline) {
+            // Just before writing: has another writer written since our read?
+            const fresh = await readQuietly(sink, plan.key, o.deadline);
+            if (fresh && appliedSignature(fresh) !== appliedSignature(current) && attempts < MAX_REAPPLY) {
+                attempts++;
+                current = fresh;
+                continue;
+            }
+        }
+        if (built.whole && built.whole.dropped.length > 0 && !told) {
+            told = true;
+            o.logger.info(`Dropping gauges of an earlier deployment that this one did not set: ${built.whole.dropped.join(', ')}`);
+        }
+        try {
+            await sink.write(plan.key, built.whole?.families ?? built.families, o.deadline, {
+                method: built.whole ? 'PUT' : 'POST',
+                at: built.writeAt,
+            });
+        }
+        catch (error) {
+            writeProblem = error.message;
+            break;
+        }
+        if (!checked || attempts >= MAX_REAPPLY || o.clock.now() >= o.deadline)
+            break;
+        // After writing: did another writer's write, built on an older read, replace ours? Checked at
+        // once, and again a moment later (the other post may have read before our write and write
+        // just after it).
+        let after = await readQuietly(sink, plan.key, o.deadline);
+        if (after && appliedTokens(after).has(token) && contested && o.clock.now() + SETTLE_MS < o.deadline) {
+            await o.clock.sleep(SETTLE_MS);
+            after = await readQuietly(sink, plan.key, o.deadline);
+        }
+        // Our token is there: our counts are in. The group exactly as before our write: the write is
+        // not visible to reads at all (nothing to build on); leave it.
+        if (!after || appliedTokens(after).has(token))
+            break;
+        if (appliedSignature(after) === appliedSignature(current))
+            break;
+        attempts++;
+        o.logger.info(`Another deployment wrote {${(0,pushgateway/* describeGroup */.N3)(plan.key)}} at the same time; adding this deployment\u2019s counts again on top of it (use concurrency: to serialise deploys of one service).`);
+        current = after;
     }
-    try {
-        await sink.write(plan.key, whole?.families ?? families, o.deadline, {
-            method: whole ? 'PUT' : 'POST',
-            at: writeAt,
-        });
-    }
-    catch (error) {
+    const { families, pending } = built;
+    if (writeProblem !== undefined) {
         const carriedOut = carryOpen() && (await saveCarried(o.store, groupId, [...pending, mine], o.logger));
         return {
             key: plan.key,
@@ -32670,7 +32912,7 @@ async function publishGroup(plan, o) {
             cumulative: true,
             carriedIn: 0,
             carriedOut,
-            problem: error.message,
+            problem: writeProblem,
         };
     }
     if (carriedAll.length > 0 && carryOpen())
@@ -32697,7 +32939,9 @@ function combinedExposition(outcomes) {
         const service = outcome.key.find(([l]) => l === 'service')?.[1];
         for (const family of outcome.families) {
             // The action's own bookkeeping gauges are not part of this job's metrics.
-            if (family.name === METRICS.countersUpdated.name || family.name === METRICS.summaryCountedAttempt.name)
+            if (family.name === METRICS.countersUpdated.name ||
+                family.name === METRICS.summaryCountedAttempt.name ||
+                family.name === APPLIED.name)
                 continue;
             let entry = byName.get(family.name);
             if (!entry) {
@@ -32811,6 +33055,9 @@ function finishUpdates(ctx, deployment, reported, times) {
     const add = (service, def, labels, value, at) => push(groups, service, update(def, labels, value, at));
     // Run-level metrics live in the primary group.
     add(primary, METRICS.deploymentRunsTotal, { environment: env, service: primary, status: deployment.status }, 1);
+    // The other outcome's series exists from the first deployment on, at 0 (adding 0 keeps a count
+    // the group holds): increase() then sees the first failure as 0 → 1, not a series appearing at 1.
+    add(primary, METRICS.deploymentRunsTotal, { environment: env, service: primary, status: deployment.status === 'success' ? 'failure' : 'success' }, 0);
     add(primary, METRICS.inProgress, {
         environment: env,
         deployment_id: id,
@@ -33092,12 +33339,13 @@ async function stopLiveReporter(pid, statusFile, script, clock, graceMs = 3000) 
 
 
 
+
 /** Pre's push must never hold up the deployment: a short budget. */
 const START_BUDGET_MS = 8000;
 function trackContext(config, service = config.service) {
     return {
         environment: config.environment,
-        deploymentId: (0,inputs/* deploymentIdOf */.Y4)(config.runner),
+        deploymentId: deploymentIdOf(config.runner),
         service,
         branch: config.runner.refName,
         triggeredBy: triggeredBy(config.runner.eventName),
@@ -33135,9 +33383,9 @@ function startLive(ctx, settings) {
         const pid = launchLiveReporter(script, settings, env, ctx.spawn);
         if (pid === undefined)
             throw new Error('no process id');
-        io.saveState(constants/* State */.Uw.LivePid, String(pid));
-        io.saveState(constants/* State */.Uw.LiveScript, script);
-        io.saveState(constants/* State */.Uw.LiveStatusFile, settings.statusFile);
+        io.saveState(State.LivePid, String(pid));
+        io.saveState(State.LiveScript, script);
+        io.saveState(State.LiveStatusFile, settings.statusFile);
         io.info(`Live tracking: a reporter (pid ${pid}) looks at this job every ${config.liveIntervalSeconds}s and pushes each stage as it ends.`);
     }
     catch (error) {
@@ -33147,19 +33395,19 @@ function startLive(ctx, settings) {
 /** Returns the role this instance took: `owner` (tracks the job) or `passive`. */
 async function startTrack(ctx) {
     const { config, io, env, clock } = ctx;
-    const owner = env[constants/* ExportedEnv */.XL.Owner];
+    const owner = env[ExportedEnv.Owner];
     if (owner && owner !== instanceId(env)) {
-        io.saveState(constants/* State */.Uw.Role, constants/* TRACK_ROLE_PASSIVE */.jS);
+        io.saveState(State.Role, TRACK_ROLE_PASSIVE);
         io.info(`Another instance (step ${owner}) tracks this job already; this one stays passive.`);
-        return constants/* TRACK_ROLE_PASSIVE */.jS;
+        return TRACK_ROLE_PASSIVE;
     }
     const startedAt = clock.now();
-    const deploymentId = (0,inputs/* deploymentIdOf */.Y4)(config.runner);
-    io.exportVariable(constants/* ExportedEnv */.XL.Owner, instanceId(env));
-    io.saveState(constants/* State */.Uw.Role, constants/* TRACK_ROLE_OWNER */.Be);
-    io.saveState(constants/* State */.Uw.StartedAt, String(startedAt));
-    io.saveState(constants/* State */.Uw.DeploymentId, deploymentId);
-    io.saveState(constants/* State */.Uw.Service, config.service);
+    const deploymentId = deploymentIdOf(config.runner);
+    io.exportVariable(ExportedEnv.Owner, instanceId(env));
+    io.saveState(State.Role, TRACK_ROLE_OWNER);
+    io.saveState(State.StartedAt, String(startedAt));
+    io.saveState(State.DeploymentId, deploymentId);
+    io.saveState(State.Service, config.service);
     const base = config.runner.runnerTemp || env.TMPDIR || '/tmp';
     const safeJob = (config.runner.jobId || 'job').replace(/[^A-Za-z0-9_.-]/g, '_');
     const reportFile = (0,external_node_path_namespaceObject.join)(base, 'deployment-observability', `${safeJob}-${deploymentId}.prom`);
@@ -33167,20 +33415,20 @@ async function startTrack(ctx) {
     try {
         await (0,promises_namespaceObject.mkdir)((0,external_node_path_namespaceObject.dirname)(reportFile), { recursive: true });
         await (0,promises_namespaceObject.writeFile)(reportFile, '', { flag: 'a' });
-        io.exportVariable(constants/* ExportedEnv */.XL.MetricsFile, reportFile);
-        io.saveState(constants/* State */.Uw.MetricsReportFile, reportFile);
+        io.exportVariable(ExportedEnv.MetricsFile, reportFile);
+        io.saveState(State.MetricsReportFile, reportFile);
         reportFileMade = reportFile;
     }
     catch (error) {
         ctx.problems.report(`Could not create DEPLOY_METRICS_FILE at ${reportFile}: ${error.message}; steps cannot report metrics`);
     }
-    io.exportVariable(constants/* ExportedEnv */.XL.DeploymentId, deploymentId);
+    io.exportVariable(ExportedEnv.DeploymentId, deploymentId);
     io.info(`Tracking deployment ${deploymentId} of ${config.service} to ${config.environment}.`);
     const sinks = await metricsSinks(config, clock);
     if (sinks.length === 0) {
         if (config.live)
             io.info('Live tracking is off: there is no pushgateway-url or remote-write-url to push to.');
-        return constants/* TRACK_ROLE_OWNER */.Be;
+        return TRACK_ROLE_OWNER;
     }
     startLive(ctx, {
         deploymentId,
@@ -33207,150 +33455,47 @@ async function startTrack(ctx) {
         else
             ctx.problems.report(`deployment_in_progress was not pushed${via}, so this deployment is not visible live: ${outcome.problem ?? 'unknown problem'}`);
     }
-    return constants/* TRACK_ROLE_OWNER */.Be;
+    await warnIfConcurrent(ctx, sinks, key, deploymentId, startedAt + START_BUDGET_MS);
+    return TRACK_ROLE_OWNER;
+}
+/**
+ * Warns when the group shows another deployment of the same environment and service running
+ * (`deployment_in_progress` 1, started less than 6 h ago): both posts write the group, and a
+ * moment's overlap can show a counter lower than it was. Never fails anything.
+ */
+async function warnIfConcurrent(ctx, sinks, key, deploymentId, deadline) {
+    const sink = sinks.find((s) => s.replacesGroups);
+    if (!sink || ctx.clock.now() >= deadline)
+        return;
+    let others;
+    try {
+        others = othersInProgress(await sink.readGroup(key, deadline), deploymentId, ctx.clock.now());
+    }
+    catch {
+        return; // the push above already said what is wrong with the sink
+    }
+    if (others.length === 0)
+        return;
+    ctx.io.saveState(State.ConcurrentSeen, '1');
+    ctx.io.warning(`Another deployment of ${ctx.config.service} to ${ctx.config.environment} is in progress (deployment ${others.join(', ')}). ` +
+        'Concurrent deploys of one service write the same metrics group; add concurrency: to the deploy job to serialise them (docs/reliability.md).', { title: 'Concurrent deployment' });
 }
 
 ;// CONCATENATED MODULE: ./src/hooks/pre.ts
+/** pre: track mode records the start; the other modes do their work in main. */
+
+
 
 async function preHook(ctx) {
     if (ctx.config.mode === 'track')
         await startTrack(ctx);
 }
-
-
-/***/ }),
-
-/***/ 2890:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-
-// EXPORTS
-__nccwpck_require__.d(__webpack_exports__, {
-  DB: () => (/* binding */ runHook)
-});
-
-// UNUSED EXPORTS: Problems, problemLogger
-
-// EXTERNAL MODULE: ./src/config/inputs.ts + 1 modules
-var inputs = __nccwpck_require__(3149);
-// EXTERNAL MODULE: ./src/config/constants.ts
-var constants = __nccwpck_require__(4687);
-;// CONCATENATED MODULE: ./src/util/clock.ts
-const systemClock = {
-    now: () => Date.now(),
-    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms))),
-};
-
-// EXTERNAL MODULE: ./src/util/safe-text.ts
-var safe_text = __nccwpck_require__(4747);
-// EXTERNAL MODULE: ./src/hooks/io.ts + 20 modules
-var hooks_io = __nccwpck_require__(3392);
-;// CONCATENATED MODULE: ./src/hooks/run-wrapper.ts
 /**
- * Every hook runs through here: inputs are read once, secrets masked before
- * anything is printed, and any thrown value (Error or not) becomes a warning —
- * or, with `fail-on-error: true`, a failed step. Telemetry never breaks a
- * deployment unless the user asks it to. Every text the hook gives the runner
- * goes through `safeIO` (one line, no workflow command, URLs redacted).
+ * The pre phase as the runner runs it (`src/entrypoints/pre.ts`), without ending the process:
+ * what GitHub's `@github/local-action` calls (docs/development.md, "Running a hook under local-action").
  */
-
-
-
-
-
-const INPUTS_CHECKED_STATE = 'inputs-checked';
-const DEFERRED_STATE = 'deferred-problems';
-/** Collects telemetry problems: each is a warning now, and fails the step at the end with fail-on-error. */
-class Problems {
-    io;
-    list = [];
-    constructor(io) {
-        this.io = io;
-    }
-    report(message) {
-        // Kept as the runner will show it: the list also feeds the summary's notes and setFailed.
-        const safe = (0,safe_text/* safeLogText */.Ht)(message);
-        this.list.push(safe);
-        this.io.warning(safe);
-    }
-}
-/** A Logger whose warnings are telemetry problems (so fail-on-error counts them). */
-function problemLogger(io, problems) {
-    return {
-        info: (m) => io.info(m),
-        debug: (m) => io.debug(m),
-        warning: (m) => problems.report(m),
-        error: (m, p) => io.error(m, p),
-        notice: (m, p) => io.notice(m, p),
-    };
-}
-function messageOf(error) {
-    if (error instanceof Error)
-        return error.message;
-    try {
-        return typeof error === 'string' ? error : JSON.stringify(error);
-    }
-    catch {
-        return String(error);
-    }
-}
-/** Runs one hook; never rejects. */
-async function runHook(name, body, rawIO, env = process.env, clock = systemClock, edges = {}) {
-    const io = (0,hooks_io/* safeIO */.u)(rawIO);
-    let failOnError = false;
-    let trackMode = true;
-    const problems = new Problems(io);
-    try {
-        const { config, problems: inputProblems } = (0,inputs/* readConfig */.Xg)((n) => io.getInput(n), env);
-        failOnError = config.failOnError;
-        trackMode = config.mode === 'track';
-        for (const secret of config.secrets)
-            io.setSecret(secret);
-        if (config.mode === undefined) {
-            // A typo (`mode: sumary`) must not record a fake deployment in track mode: nothing is done,
-            // and every phase says so (and fails with fail-on-error: nothing was tracked to protect).
-            problems.report((0,inputs/* unknownModeProblem */.rP)(io.getInput(constants/* Inputs */.G0.Mode)));
-        }
-        else {
-            // Inputs are read in every phase; their problems are said once per instance (pre, or
-            // main when pre did not run), not three times.
-            if (io.getState(INPUTS_CHECKED_STATE) !== '1') {
-                for (const p of inputProblems)
-                    problems.report(p);
-                if (name !== 'post')
-                    io.saveState(INPUTS_CHECKED_STATE, '1');
-            }
-            await body({ config, io, clock, env, problems, ...edges });
-        }
-    }
-    catch (error) {
-        problems.report(`deployment-observability ${name}: ${messageOf(error)}`);
-    }
-    if (!failOnError)
-        return;
-    // Track mode's pre (and main for a local action) run before the deployment: failing
-    // them would stop the deployment itself. Their problems wait for post, which fails.
-    const deferred = readDeferred(io);
-    if (name !== 'post' && trackMode) {
-        if (problems.list.length > 0) {
-            io.saveState(DEFERRED_STATE, JSON.stringify([...deferred, ...problems.list].slice(0, 20)));
-            io.info('fail-on-error is true: these problems will fail the post step, after the deployment has run.');
-        }
-        return;
-    }
-    const all = name === 'post' ? [...deferred, ...problems.list] : problems.list;
-    if (all.length > 0) {
-        io.setFailed(`deployment-observability ${name}: ${all.length} telemetry problem(s) and fail-on-error is true. First: ${all[0]}`);
-    }
-}
-function readDeferred(io) {
-    try {
-        const parsed = JSON.parse(io.getState(DEFERRED_STATE) || '[]');
-        return Array.isArray(parsed) ? parsed.map(String) : [];
-    }
-    catch {
-        return [];
-    }
+async function run() {
+    await runHook('pre', preHook, coreIO);
 }
 
 
@@ -34837,6 +34982,8 @@ function matchStage(rules, stepName) {
 /* harmony export */   Em: () => (/* binding */ request)
 /* harmony export */ });
 /* unused harmony exports HttpError, describeNetworkError, requestedWaitMs, redirectTarget */
+/* harmony import */ var _proxy_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(796);
+
 class HttpError extends Error {
     status;
     body;
@@ -34968,6 +35115,7 @@ async function request(req, clock, fetchImpl = fetch) {
                 lastProblem = `no answer within ${timeoutMs} ms`;
             else
                 lastProblem = describeNetworkError(e.cause?.code) ?? e.cause?.message ?? e.message;
+            lastProblem += (0,_proxy_js__WEBPACK_IMPORTED_MODULE_0__/* .proxyNote */ .d1)(req.url);
             lastStatus = undefined;
             lastBody = undefined;
         }
@@ -34980,6 +35128,121 @@ async function request(req, clock, fetchImpl = fetch) {
         }
     }
     throw new HttpError(`${req.what} failed: ${lastProblem}`, lastStatus, lastBody);
+}
+
+
+/***/ }),
+
+/***/ 796:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   BU: () => (/* binding */ configureProxy),
+/* harmony export */   d1: () => (/* binding */ proxyNote)
+/* harmony export */ });
+/* unused harmony exports proxySettings, proxyFor, resetProxyForTests */
+/* harmony import */ var _safe_text_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4747);
+/**
+ * Corporate proxies: Node's global `fetch` ignores `HTTP_PROXY`/`HTTPS_PROXY`/`NO_PROXY`
+ * (docs/platform.md, "Network and rendering"), so when one of them is set the action installs
+ * undici's `EnvHttpProxyAgent` as the global dispatcher, which every `fetch` of the process uses
+ * (util/http.ts `request()`, verify's probes). undici is loaded with a dynamic `import()` only then:
+ * with no proxy set nothing is loaded and nothing changes.
+ *
+ * `proxyFor` applies the same rules as `EnvHttpProxyAgent` (lower-case names first; `NO_PROXY`
+ * entries split on commas and spaces: `*`, an exact host, `.domain` or `*.domain` as a suffix, each
+ * with an optional `:port`; loopback is not bypassed by itself), so a failed request can name the
+ * proxy it went through — always redacted (`util/safe-text.ts` `redactUrl`).
+ */
+
+const DEFAULT_PORTS = { 'http:': 80, 'https:': 443 };
+function nonEmpty(value) {
+    return value !== undefined && value.trim() !== '' ? value.trim() : undefined;
+}
+/** The proxy settings of an environment, or undefined when no proxy is set. */
+function proxySettings(env) {
+    const httpProxy = nonEmpty(env.http_proxy) ?? nonEmpty(env.HTTP_PROXY);
+    const httpsProxy = nonEmpty(env.https_proxy) ?? nonEmpty(env.HTTPS_PROXY) ?? httpProxy;
+    if (httpProxy === undefined && httpsProxy === undefined)
+        return undefined;
+    return { httpProxy, httpsProxy, noProxy: env.no_proxy ?? env.NO_PROXY ?? '' };
+}
+function bypassed(noProxy, hostname, port) {
+    if (noProxy.trim() === '*')
+        return true;
+    for (const raw of noProxy.split(/[,\s]/)) {
+        if (!raw)
+            continue;
+        const parsed = /^(.+):(\d+)$/.exec(raw);
+        const host = (parsed?.[1] ?? raw).toLowerCase();
+        const entryPort = parsed?.[2] ? Number.parseInt(parsed[2], 10) : 0;
+        if (entryPort && entryPort !== port)
+            continue;
+        if (/^[.*]/.test(host) ? hostname.endsWith(host.replace(/^\*/, '')) : hostname === host)
+            return true;
+    }
+    return false;
+}
+/** The proxy a request to `url` goes through under `settings` (as configured, not redacted), if any. */
+function proxyFor(url, settings) {
+    if (!settings)
+        return undefined;
+    let parsed;
+    try {
+        parsed = new URL(url);
+    }
+    catch {
+        return undefined;
+    }
+    const hostname = parsed.host.replace(/:\d*$/, '').toLowerCase();
+    const port = Number.parseInt(parsed.port, 10) || DEFAULT_PORTS[parsed.protocol] || 0;
+    if (bypassed(settings.noProxy, hostname, port))
+        return undefined;
+    return parsed.protocol === 'https:' ? settings.httpsProxy : settings.httpProxy;
+}
+let active;
+/** " through proxy http://…@proxy:3128" for a request to `url` when the process uses a proxy for it. */
+function proxyNote(url) {
+    const proxy = proxyFor(url, active);
+    return proxy ? ` through proxy ${(0,_safe_text_js__WEBPACK_IMPORTED_MODULE_0__/* .redactUrl */ .BO)(proxy)}` : '';
+}
+/**
+ * Routes every `fetch` of this process through the proxy the environment names, if any: one
+ * dispatcher that sends each request to a `ProxyAgent` or straight out by {@link proxyFor}, so the
+ * route taken and the proxy named in an error are the same. Returns the redacted proxies in use (for
+ * a debug line), or undefined when none is set (then undici is not loaded). Throws when undici cannot
+ * be loaded; the caller reports it.
+ */
+async function configureProxy(env, load = () => Promise.resolve(/* import() */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 6752, 19))) {
+    const settings = proxySettings(env);
+    if (!settings)
+        return undefined;
+    const undici = await load();
+    const direct = new undici.Agent();
+    const agents = new Map();
+    const agentFor = (proxy) => {
+        let agent = agents.get(proxy);
+        if (!agent)
+            agents.set(proxy, (agent = new undici.ProxyAgent({ uri: proxy })));
+        return agent;
+    };
+    class ProxyRouter extends undici.Dispatcher {
+        dispatch(opts, handler) {
+            const proxy = proxyFor(String(opts.origin ?? ''), settings);
+            return (proxy ? agentFor(proxy) : direct).dispatch(opts, handler);
+        }
+        async close() {
+            await Promise.all([direct, ...agents.values()].map((a) => a.close()));
+        }
+    }
+    undici.setGlobalDispatcher(new ProxyRouter());
+    active = settings;
+    const shown = [...new Set([settings.httpProxy, settings.httpsProxy].filter((p) => p !== undefined))];
+    return shown.map(_safe_text_js__WEBPACK_IMPORTED_MODULE_0__/* .redactUrl */ .BO).join(', ');
+}
+/** Forgets the proxy (tests). */
+function resetProxyForTests() {
+    active = undefined;
 }
 
 
@@ -35395,6 +35658,36 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
 /******/ 	};
 /******/ })();
 /******/ 
+/******/ /* webpack/runtime/create fake namespace object */
+/******/ (() => {
+/******/ 	var getProto = Object.getPrototypeOf ? (obj) => (Object.getPrototypeOf(obj)) : (obj) => (obj.__proto__);
+/******/ 	var leafPrototypes;
+/******/ 	// create a fake namespace object
+/******/ 	// mode & 1: value is a module id, require it
+/******/ 	// mode & 2: merge all properties of value into the ns
+/******/ 	// mode & 4: return value when already ns object
+/******/ 	// mode & 16: return value when it's Promise-like
+/******/ 	// mode & 8|1: behave like require
+/******/ 	__nccwpck_require__.t = function(value, mode) {
+/******/ 		if(mode & 1) value = this(value);
+/******/ 		if(mode & 8) return value;
+/******/ 		if(typeof value === 'object' && value) {
+/******/ 			if((mode & 4) && value.__esModule) return value;
+/******/ 			if((mode & 16) && typeof value.then === 'function') return value;
+/******/ 		}
+/******/ 		var ns = Object.create(null);
+/******/ 		__nccwpck_require__.r(ns);
+/******/ 		var def = {};
+/******/ 		leafPrototypes = leafPrototypes || [null, getProto({}), getProto([]), getProto(getProto)];
+/******/ 		for(var current = mode & 2 && value; typeof current == 'object' && !~leafPrototypes.indexOf(current); current = getProto(current)) {
+/******/ 			Object.getOwnPropertyNames(current).forEach((key) => (def[key] = () => (value[key])));
+/******/ 		}
+/******/ 		def['default'] = () => (value);
+/******/ 		__nccwpck_require__.d(ns, def);
+/******/ 		return ns;
+/******/ 	};
+/******/ })();
+/******/ 
 /******/ /* webpack/runtime/define property getters */
 /******/ (() => {
 /******/ 	// define getter functions for harmony exports
@@ -35432,6 +35725,17 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
 /******/ /* webpack/runtime/hasOwnProperty shorthand */
 /******/ (() => {
 /******/ 	__nccwpck_require__.o = (obj, prop) => (Object.prototype.hasOwnProperty.call(obj, prop))
+/******/ })();
+/******/ 
+/******/ /* webpack/runtime/make namespace object */
+/******/ (() => {
+/******/ 	// define __esModule on exports
+/******/ 	__nccwpck_require__.r = (exports) => {
+/******/ 		if(typeof Symbol !== 'undefined' && Symbol.toStringTag) {
+/******/ 			Object.defineProperty(exports, Symbol.toStringTag, { value: 'Module' });
+/******/ 		}
+/******/ 		Object.defineProperty(exports, '__esModule', { value: true });
+/******/ 	};
 /******/ })();
 /******/ 
 /******/ /* webpack/runtime/compat */
