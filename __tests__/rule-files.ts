@@ -2,10 +2,11 @@
  * The shipped Prometheus rule files, their promtool test files and the
  * runbooks, read as data for the tests that check them.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parse } from 'yaml';
+import { parse, stringify } from 'yaml';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const PROMETHEUS_DIR = path.join(REPO_ROOT, 'deploy', 'prometheus');
@@ -32,6 +33,8 @@ export interface Rule {
 
 export interface RuleGroup {
   readonly name: string;
+  /** The group's own evaluation interval, when it has one. */
+  readonly interval?: string;
   readonly rules: readonly Rule[];
   /** The file the group is in. */
   readonly file: string;
@@ -44,8 +47,15 @@ export function ruleGroups(): RuleGroup[] {
 /** The groups of the given rule files, in file order. */
 export function ruleGroupsOf(files: readonly string[]): RuleGroup[] {
   return files.flatMap((file) => {
-    const doc = parse(readFileSync(file, 'utf8')) as { groups: { name: string; rules: Rule[] }[] };
-    return doc.groups.map((g) => ({ name: g.name, rules: g.rules, file }));
+    const doc = parse(readFileSync(file, 'utf8')) as {
+      groups: { name: string; interval?: string; rules: Rule[] }[];
+    };
+    return doc.groups.map((g) => ({
+      name: g.name,
+      ...(g.interval ? { interval: g.interval } : {}),
+      rules: g.rules,
+      file,
+    }));
   });
 }
 
@@ -163,4 +173,24 @@ export function runbookNames(): string[] {
     .filter((f) => f.endsWith('.md'))
     .map((f) => f.slice(0, -'.md'.length))
     .sort();
+}
+
+/**
+ * Copies of rule files, in a temporary directory, whose groups have no
+ * `interval` of their own: for end-to-end tests that start a Prometheus and
+ * query every rule within seconds. The 30-day groups (and the remote-write
+ * restore group) are evaluated every 5 minutes, and Prometheus evaluates a
+ * group for the first time up to one interval after it starts; the copies are
+ * evaluated at the test Prometheus's global interval instead. Everything else
+ * is the files as shipped.
+ */
+export function withoutGroupIntervals(files: readonly string[]): string[] {
+  const dir = mkdtempSync(path.join(tmpdir(), 'rules-without-intervals-'));
+  return files.map((file) => {
+    const doc = parse(readFileSync(file, 'utf8')) as { groups: Record<string, unknown>[] };
+    for (const g of doc.groups) delete g.interval;
+    const out = path.join(dir, path.basename(file));
+    writeFileSync(out, stringify(doc));
+    return out;
+  });
 }

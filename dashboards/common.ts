@@ -140,19 +140,67 @@ export function bucket(metric: MetricDefinition): string {
 }
 
 /**
- * Events a cumulative counter counted within `window`, as the shipped
- * recording rules count them: what it grew by, plus the first value of a
- * series that appeared within the window (increase() needs two samples, so a
- * first-ever failure would otherwise count 0).
+ * Events a cumulative counter counted within `window`, exactly, as the shipped
+ * recording rules count them: per series, its value now minus its value
+ * `window` ago (the last sample up to an hour before that instant); after a
+ * reset within the window (a Pushgateway restart) its value now plus what it
+ * had counted before; a series new within the window (a first-ever failure)
+ * its value now. No increase(): it extrapolates to the window's edges, so one
+ * verify run of 10 checks read as 11.6 in a short window. With `$__interval`,
+ * the step of a time series panel, each point holds the events since the
+ * previous point: the points add up to the total.
  */
 export function events(series: string, by: string, window = '$__range'): string {
+  const before = `last_over_time(${series}[1h] offset ${window})`;
   return (
     `sum${by ? ` by (${by})` : ''} (\n` +
-    `    increase(${series}[${window}])\n` +
+    `    (${series} - ${before}) >= 0\n` +
     `  or\n` +
-    `    label_replace(min_over_time(${series}[${window}]) unless ${series} offset ${window}, "counted_as", "first_value", "", "")\n` +
+    `    ${series} + (max_over_time(${series}[${window}]) - ${before})\n` +
+    `  or\n` +
+    `    ${series}\n` +
     `)`
   );
+}
+
+/**
+ * The buckets of a classic histogram counted within `window` as {@link events}
+ * counts a counter, by `le`, whichever way its `le` is spelt: Prometheus 3
+ * writes a scraped bucket's bound as a float ("60" becomes "60.0"), so each
+ * bucket is read under its bound without a trailing ".0" (the label `bound`,
+ * the max of both spellings), and the counts go on across an upgrade instead of
+ * the new spelling counting every run as new. The result's `le` is the bound.
+ */
+export function bucketEvents(series: string, window = '$__range'): string {
+  const bound = (s: string): string =>
+    `max without (le) (label_replace(${s}, "bound", "$1", "le", "(.+?)(?:\\\\.0+)?"))`;
+  const now = bound(series);
+  const before = bound(`last_over_time(${series}[1h] offset ${window})`);
+  const peak = bound(`max_over_time(${series}[${window}])`);
+  return (
+    `sum by (le) (\n` +
+    `  label_replace(\n` +
+    `      (${now} - ${before}) >= 0\n` +
+    `    or\n` +
+    `      ${now} + (${peak} - ${before})\n` +
+    `    or\n` +
+    `      ${now},\n` +
+    `    "le", "$1", "bound", "(.*)"\n` +
+    `  )\n` +
+    `)`
+  );
+}
+
+/**
+ * The deployments (environment, deployment_id) that started within `window`
+ * (`seconds` long, ending at the query's time): their start time, from the
+ * per-deployment start gauge read over the window (right on sparse,
+ * remote-written data too). A per-deployment gauge joined with it counts only
+ * the deployments of the window, not the latest deployment's value that a
+ * Pushgateway keeps exposing through quiet days.
+ */
+export function startedWithin(window: string, seconds: string): string {
+  return `(max by (environment, deployment_id) (last_over_time(${selRaw(METRICS.startTimestamp)}[${window}])) > time() - ${seconds})`;
 }
 
 /** The action's input defaults that the dashboards draw lines at. */

@@ -11,15 +11,31 @@ import { PanelBuilder as TablePanel } from '@grafana/grafana-foundation-sdk/tabl
 import { PanelBuilder as PiePanel, PieChartType } from '@grafana/grafana-foundation-sdk/piechart';
 import { PanelBuilder as TimeseriesPanel } from '@grafana/grafana-foundation-sdk/timeseries';
 import { BigValueGraphMode } from '@grafana/grafana-foundation-sdk/common';
-import { lastValue, METRICS, query, sel, selRaw, DATASOURCE, deploymentDashboard } from './common.js';
+import {
+  lastValue,
+  METRICS,
+  query,
+  sel,
+  selRaw,
+  startedWithin,
+  DATASOURCE,
+  deploymentDashboard,
+} from './common.js';
 
 /**
- * One value per deployment, service and resource within `window`: the cost
- * gauge holds the latest deployment's costs, each deployment in its own
- * series (deployment_id).
+ * One value per deployment, service and resource, for the deployments that
+ * started within `window` (`seconds` long): the cost gauge holds the latest
+ * deployment's costs, each deployment in its own series (deployment_id), and a
+ * Pushgateway keeps exposing the latest one's through quiet days, so the
+ * deployments are taken from their start time, not from the gauge being there.
  */
-export function costPerDeployment(window = '$__range'): string {
-  return `max by (service, deployment_id, resource) (last_over_time(${selRaw(METRICS.infrastructureCost)}[${window}]))`;
+export function costPerDeployment(window = '$__range', seconds = '$__range_s'): string {
+  return (
+    `max by (service, deployment_id, resource) (\n` +
+    `  last_over_time(${selRaw(METRICS.infrastructureCost)}[${window}])\n` +
+    `    and on(environment, deployment_id) ${startedWithin(window, seconds)}\n` +
+    `)`
+  );
 }
 
 export function costsDashboard(): DashboardBuilder {
@@ -38,7 +54,7 @@ export function costsDashboard(): DashboardBuilder {
       new StatPanel()
         .datasource(DATASOURCE)
         .title('Total deployment cost')
-        .description('Costs of every deployment within the time range.')
+        .description('Costs of every deployment that started within the time range.')
         .withTarget(query(`sum(${perDeployment})`, 'total', { instant: true }))
         .unit('currencyUSD')
         .decimals(2)
@@ -51,7 +67,9 @@ export function costsDashboard(): DashboardBuilder {
       new StatPanel()
         .datasource(DATASOURCE)
         .title('Average cost per deployment run')
-        .description('Total cost divided by the deployment runs (deployment ids) that reported a cost.')
+        .description(
+          'Total cost divided by the deployment runs (deployment ids) that started within the time range and reported a cost.',
+        )
         .withTarget(
           query(`sum(${perDeployment}) / count(count by (deployment_id) (${perDeployment}))`, 'per run', {
             instant: true,
@@ -104,7 +122,7 @@ export function costsDashboard(): DashboardBuilder {
       new PiePanel()
         .datasource(DATASOURCE)
         .title('Cost by service')
-        .description('Costs within the time range per service.')
+        .description('Costs of the deployments that started within the time range, per service.')
         .withTarget(query(`sum by (service) (${perDeployment})`, '{{service}}', { instant: true }))
         .unit('currencyUSD')
         .pieType(PieChartType.Donut)
@@ -138,8 +156,15 @@ export function costsDashboard(): DashboardBuilder {
       new TimeseriesPanel()
         .datasource(DATASOURCE)
         .title('Cost trend (trailing 24 h)')
-        .description('At each point: costs of the deployments within the preceding 24 hours, per resource.')
-        .withTarget(query(`sum by (resource) (${costPerDeployment('1d')})`, '{{resource}}'))
+        .description(
+          'At each point: costs of the deployments that started within the preceding 24 hours, per resource (0 on a day without deployments).',
+        )
+        .withTarget(
+          query(
+            `sum by (resource) (${costPerDeployment('1d', '86400')})\n  or\nsum by (resource) (last_over_time(${selRaw(METRICS.infrastructureCost)}[1d])) * 0`,
+            '{{resource}}',
+          ),
+        )
         .unit('currencyUSD')
         .min(0)
         .span(8)

@@ -38,8 +38,9 @@ export const ERROR_RATE_STEPS = (): ReturnType<typeof steps> =>
 
 export function healthDashboard(): DashboardBuilder {
   const latency = sel(METRICS.healthCheckLatency);
-  // Percentiles over the range read each deployment's own raw series (right on sparse data too).
-  const latencyRange = selRaw(METRICS.healthCheckLatency);
+  // Percentiles over the range: one value per deployment, read from each deployment's own raw
+  // series (right on sparse data too).
+  const perDeployment = `max by (service, deployment_id) (last_over_time(${selRaw(METRICS.healthCheckLatency)}[$__range]))`;
   return deploymentDashboard({
     title: 'Post-Deployment Health',
     uid: 'post-deployment-health',
@@ -153,19 +154,13 @@ export function healthDashboard(): DashboardBuilder {
       new BarGaugePanel()
         .datasource(DATASOURCE)
         .title('Health check latency percentiles')
-        .description('p50, p75, p95 and p99 of the health check latency within the time range.')
-        .withTarget(
-          query(`max(quantile_over_time(0.50, ${latencyRange}[$__range]))`, 'p50', { instant: true }),
+        .description(
+          'p50, p75, p95 and p99 of the health check latency over the deployments within the time range: one value per deployment (its last latency, the worst status if it reported several), as the stage durations are, not weighted by how long a value stayed exposed.',
         )
-        .withTarget(
-          query(`max(quantile_over_time(0.75, ${latencyRange}[$__range]))`, 'p75', { instant: true }),
-        )
-        .withTarget(
-          query(`max(quantile_over_time(0.95, ${latencyRange}[$__range]))`, 'p95', { instant: true }),
-        )
-        .withTarget(
-          query(`max(quantile_over_time(0.99, ${latencyRange}[$__range]))`, 'p99', { instant: true }),
-        )
+        .withTarget(query(`quantile(0.50, ${perDeployment})`, 'p50', { instant: true }))
+        .withTarget(query(`quantile(0.75, ${perDeployment})`, 'p75', { instant: true }))
+        .withTarget(query(`quantile(0.95, ${perDeployment})`, 'p95', { instant: true }))
+        .withTarget(query(`quantile(0.99, ${perDeployment})`, 'p99', { instant: true }))
         .unit('ms')
         .min(0)
         .thresholds(LATENCY_STEPS())
@@ -180,14 +175,14 @@ export function healthDashboard(): DashboardBuilder {
         .datasource(DATASOURCE)
         .title('Health checks made and failed')
         .description(
-          'Health checks per service counted within each interval (api_health_check_total, _failures_total).',
+          'Health checks per service counted since the previous point, exactly (api_health_check_total, _failures_total): the points add up to the checks made and failed within the time range.',
         )
         .withTarget(
-          query(events(sel(METRICS.healthCheckTotal), 'service', '$__rate_interval'), '{{service}} made'),
+          query(events(sel(METRICS.healthCheckTotal), 'service', '$__interval'), '{{service}} made'),
         )
         .withTarget(
           query(
-            events(sel(METRICS.healthCheckFailuresTotal), 'service', '$__rate_interval'),
+            events(sel(METRICS.healthCheckFailuresTotal), 'service', '$__interval'),
             '{{service}} failed',
           ),
         )

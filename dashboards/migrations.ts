@@ -173,19 +173,16 @@ export function migrationsDashboard(): DashboardBuilder {
         .datasource(DATASOURCE)
         .title('Migration runs by outcome')
         .description(
-          'Migration runs counted within each interval (migration_success_total, migration_failure_total).',
+          'Migration runs counted since the previous point, exactly (migration_success_total, migration_failure_total): the points add up to the runs within the time range.',
         )
         .withTarget(
           query(
-            events(sel(METRICS.migrationSuccessTotal), 'service', '$__rate_interval'),
+            events(sel(METRICS.migrationSuccessTotal), 'service', '$__interval'),
             '{{service}} succeeded',
           ),
         )
         .withTarget(
-          query(
-            events(sel(METRICS.migrationFailureTotal), 'service', '$__rate_interval'),
-            '{{service}} failed',
-          ),
+          query(events(sel(METRICS.migrationFailureTotal), 'service', '$__interval'), '{{service}} failed'),
         )
         .decimals(0)
         .min(0)

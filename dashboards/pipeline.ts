@@ -23,6 +23,7 @@ import {
 import {
   actionDefaults,
   bucket,
+  bucketEvents,
   events,
   lastValue,
   metric,
@@ -593,7 +594,7 @@ export function pipelineDashboard(): DashboardBuilder {
           'Workflow runs by time to deploy (time_to_deploy_seconds, pushed by summary mode) within the time range, per bucket.',
         )
         .withTarget(
-          query(events(selEnv(bucket(METRICS.timeToDeploy)), 'le'), '{{le}}', {
+          query(bucketEvents(selEnv(bucket(METRICS.timeToDeploy))), '{{le}}', {
             instant: true,
             heatmap: true,
           }),

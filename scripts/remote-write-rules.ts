@@ -18,6 +18,7 @@ import { format, resolveConfig } from 'prettier';
 import { isMap, isScalar, isSeq, parseDocument, visit, type Document, type YAMLMap } from 'yaml';
 import { ALL_METRICS, METRICS, type MetricDefinition } from '../src/metrics/definitions.js';
 import { densifiedByDashboards } from '../dashboards/index.js';
+import { FLAVOUR_OUTPUT } from '../dashboards/common.js';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const SHIPPED_RULES_DIR = path.join(REPO_ROOT, 'deploy', 'prometheus', 'rules');
@@ -27,13 +28,29 @@ export const REMOTE_WRITE_RULES_DIR = path.join(REMOTE_WRITE_DIR, 'rules');
 /** Name of the densify group. */
 export const DENSIFY_GROUP = 'remote-write-densify';
 
+/**
+ * Name of the group that reads the long raw window (RAW) of the counters and
+ * group timestamps, at its own, slower interval (RESTORE_INTERVAL): what the
+ * densify group falls back to when neither a recent sample nor its own
+ * previous value is there (a first load of the rules, an evaluation gap longer
+ * than CHAIN).
+ */
+export const RESTORE_GROUP = 'remote-write-densify-restore';
+
 /** Prefix of every densified series. */
 export const PREFIX = 'remote_write:';
 
 /**
- * Windows of the densify group (see the header of deployment-densify.yml):
+ * Windows of the densify groups (see the header of deployment-densify.yml):
  * - RAW: how far back a counter or group timestamp is read from the raw
- *   samples, every evaluation. Covers the 30-day recording windows with room.
+ *   samples by the restore group, every RESTORE_INTERVAL. Covers the 30-day
+ *   recording windows with room.
+ * - RESTORE_INTERVAL: the restore group's interval (1 m or slower: each of its
+ *   evaluations reads RAW of raw samples, on Mimir/Cortex from the
+ *   store-gateways); the densify group reads its results over RESTORE_READ.
+ * - RECENT: how far back the densify group itself reads a counter's or group
+ *   timestamp's raw samples, every evaluation: the action writes no sample
+ *   more than 50 minutes back, so a sample that arrives late is still read.
  * - CHAIN: how far back each densified series reads its own previous value
  *   (self-sustaining beyond RAW). Must exceed the evaluation interval and any
  *   gap between two evaluations that should not lose the chain.
@@ -44,7 +61,16 @@ export const PREFIX = 'remote_write:';
  *   sample time (timestamp() at every step, over GAUGE). Must stay under the
  *   query lookback (5 minutes by default) so no sample falls between steps.
  */
-export const WINDOWS = { RAW: '35d', CHAIN: '1h', START: '1d', GAUGE: '3h', WRITTEN_STEP: '1m' } as const;
+export const WINDOWS = {
+  RAW: '35d',
+  RESTORE_INTERVAL: '5m',
+  RESTORE_READ: '15m',
+  RECENT: '1h',
+  CHAIN: '1h',
+  START: '1d',
+  GAUGE: '3h',
+  WRITTEN_STEP: '1m',
+} as const;
 
 /** The raw metric whose value is the time of the group's last write (replaces push_time_seconds). */
 const MARKER = METRICS.countersUpdated.name;
@@ -72,6 +98,46 @@ const PUSHGATEWAY_SERIES: Readonly<Record<string, string>> = {
   // The counter alerts' freshness guard: "the group got a write within W".
   push_time_seconds: `${PREFIX}${MARKER}`,
 };
+
+/** Where the runbooks and the Grafana the alerts link to are published (`npm run rules -- --runbook-base …`). */
+export interface LinkBases {
+  /** Replaces `docs/runbooks` in every runbook_url, e.g. https://github.com/acme/deployment-observability/blob/v1/docs/runbooks */
+  readonly runbookBase?: string;
+  /** Prefixes every dashboard_url (a Grafana path, /d/<uid>…), e.g. https://grafana.example.com */
+  readonly dashboardBase?: string;
+}
+
+/**
+ * A rule file's text with its runbook_url and dashboard_url made absolute:
+ * `runbook_url: docs/runbooks/X.md` becomes `<runbookBase>/X.md`, a
+ * dashboard_url `/d/…` becomes `<dashboardBase>/d/…` (each only when its base
+ * is given).
+ */
+export function withAbsoluteLinks(text: string, bases: LinkBases): string {
+  const trim = (u: string): string => u.replace(/\/+$/, '');
+  const quote = (u: string): string => `'${u.replace(/'/g, "''")}'`;
+  let out = text;
+  if (bases.runbookBase) {
+    const base = trim(bases.runbookBase);
+    out = out.replace(
+      /^(\s*)runbook_url: docs\/runbooks\/([A-Za-z0-9]+\.md)$/gm,
+      (_m, indent: string, file: string) => `${indent}runbook_url: ${quote(`${base}/${file}`)}`,
+    );
+  }
+  if (bases.dashboardBase) {
+    const base = trim(bases.dashboardBase);
+    // a quoted value may be folded over several lines (a line break and its indentation are a space)
+    out = out.replace(
+      /^([ \t]*)dashboard_url: (?:'((?:[^']|'')*)'|(\/d\/\S*))$/gm,
+      (_m, indent: string, quoted: string | undefined, plain: string | undefined) => {
+        const url =
+          quoted !== undefined ? quoted.replace(/\n[ \t]*/g, ' ').replace(/''/g, "'") : (plain ?? '');
+        return `${indent}dashboard_url: ${quote(`${base}${url}`)}`;
+      },
+    );
+  }
+  return out;
+}
 
 export interface RenderedFile {
   /** Path relative to the repository root. */
@@ -208,6 +274,14 @@ function rewrite(file: string, overrides: Readonly<Record<string, (rule: YAMLMap
       return !(alert && alert in OMITTED_ALERTS);
     });
     for (const rule of rules.items as YAMLMap[]) {
+      // dashboard_url: the remote-write flavour of the dashboard (its uid suffixed)
+      const dashboard = rule.getIn(['annotations', 'dashboard_url'], true);
+      if (isScalar(dashboard) && typeof dashboard.value === 'string') {
+        dashboard.value = dashboard.value.replace(
+          /^\/d\/([a-z-]+)/,
+          (_m, uid: string) => `/d/${uid}${FLAVOUR_OUTPUT['remote-write'].uidSuffix}`,
+        );
+      }
       const name = str(rule, 'alert') ?? str(rule, 'record') ?? '';
       const override = overrides[name];
       if (override) {
@@ -272,7 +346,7 @@ function densifyRules(densified: ReadonlySet<string>): {
 } {
   const rules: DensifyRule[] = [];
   const comments = new Map<string, string>();
-  const { RAW, CHAIN, START: W_START, GAUGE, WRITTEN_STEP } = WINDOWS;
+  const { RECENT, RESTORE_READ, CHAIN, START: W_START, GAUGE, WRITTEN_STEP } = WINDOWS;
   const wanted = RAW_METRICS.filter((m) => densified.has(m.name));
   const kinds = new Map(wanted.map((m) => [m.name, kindOf(m.definition)]));
   const has = (k: Kind): boolean => [...kinds.values()].includes(k);
@@ -405,10 +479,28 @@ function densifyRules(densified: ReadonlySet<string>): {
   for (const m of wanted.filter((x) => kinds.get(x.name) === 'cumulative')) {
     rules.push({
       record: `${PREFIX}${m.name}`,
-      expr: `last_over_time(${m.name}[${RAW}])\n  or\nlast_over_time(${PREFIX}${m.name}[${CHAIN}])\n`,
+      expr:
+        `last_over_time(${m.name}[${RECENT}])\n` +
+        `  or\n` +
+        `last_over_time(${PREFIX}${m.name}[${CHAIN}])\n` +
+        `  or\n` +
+        `last_over_time(${restoreName(m.name)}[${RESTORE_READ}])\n`,
     });
   }
   return { rules, comments };
+}
+
+/** The restore group's series of a counter or group timestamp. */
+export function restoreName(metric: string): string {
+  return `${PREFIX}${metric}:${WINDOWS.RAW}`;
+}
+
+/** The restore group's rules: the last raw value of the long window of every cumulative metric the densify group records. */
+function restoreRules(densify: readonly DensifyRule[]): DensifyRule[] {
+  return densify
+    .map((r) => r.record.slice(PREFIX.length))
+    .filter((name) => RAW_METRICS.some((m) => m.name === name && kindOf(m.definition) === 'cumulative'))
+    .map((name) => ({ record: restoreName(name), expr: `last_over_time(${name}[${WINDOWS.RAW}])\n` }));
 }
 
 const GENERATED = (from: string): string =>
@@ -465,11 +557,15 @@ const DENSIFY_HEADER = (): string =>
  - Counters, histogram buckets, the group timestamps (last success, last failure, the write
    marker) and the thresholds input in force (deployment_stage_threshold_seconds, written at each
    deployment's start and end, read by the stage alerts in between and after): the last raw value
-   of the last ${WINDOWS.RAW}, else the series' own previous value (last ${WINDOWS.CHAIN}). The chain keeps a counter alive
-   through any quiet period, so it never reappears and passes for a first-ever value (the counter
-   alerts count a series that appeared within their window); ${WINDOWS.RAW} covers the 30-day windows and
-   restores the series after an evaluation gap longer than ${WINDOWS.CHAIN} (a ruler restart). The raw part
-   comes first so a sample that arrives late still wins. \`or\` ignores __name__ when it matches.
+   of the last ${WINDOWS.RECENT} (the action writes nothing further back than 50 minutes, so a sample that
+   arrives late is read too), else the series' own previous value (last ${WINDOWS.CHAIN}), else the last raw
+   value of the last ${WINDOWS.RAW}, which the group ${RESTORE_GROUP} reads every
+   ${WINDOWS.RESTORE_INTERVAL} (each of its evaluations reads ${WINDOWS.RAW} of samples: not every 15 s). The chain keeps a
+   counter alive through any quiet period, so it never reappears and passes for a first-ever value
+   (the counter alerts count a series that appeared within their window); ${WINDOWS.RAW} covers the
+   30-day windows and restores the series at a first load of the rules or after an evaluation gap
+   longer than ${WINDOWS.CHAIN} (a ruler restart). The raw part comes first so a new sample wins. \`or\` ignores
+   __name__ when it matches.
  - deployment_start_timestamp_seconds: per group, the deployment with the greatest start time
    (raw starts of the last ${WINDOWS.START}, else the previous value).
  - deployment_in_progress: that deployment's series only, kept as long as it is the latest, so a
@@ -490,9 +586,11 @@ const DENSIFY_HEADER = (): string =>
  rule reads, densified the same way by their type. The dashboards code decides which
  (dashboards/common.ts); \`npm run rules\` adds them here.
 
- Evaluate it at the global interval (15 s in deploy/prometheus/prometheus.yml); it must stay well
- under ${WINDOWS.CHAIN}. Rules of a group run in order, so each reads this evaluation's values of the
- rules above it.`;
+ Evaluate ${DENSIFY_GROUP} at the global interval (15 s in deploy/prometheus/prometheus.yml); it must
+ stay well under ${WINDOWS.CHAIN}. Rules of a group run in order, so each reads this evaluation's values of
+ the rules above it. With more than one ruler evaluating these files (an HA pair), deduplicate their
+ results on the replica label in the query path, or every count doubles
+ (docs/remote-write-rules.md, "High availability").`;
 
 /** Wraps a comment line at 100 characters, continuing with `indent`. */
 function wrap(line: string, indent: string): string {
@@ -547,17 +645,34 @@ export async function renderRemoteWriteRules(): Promise<RenderedFile[]> {
     rules.push(...extra);
   }
 
-  const densifyDoc = parseDocument(`groups:\n  - name: ${DENSIFY_GROUP}\n    rules: []\n`) as Document.Parsed;
-  const seq = densifyDoc.getIn(['groups', 0, 'rules']);
-  if (!isSeq(seq)) throw new Error('densify: no rules');
-  seq.flow = false;
-  for (const r of rules) {
-    const node = densifyDoc.createNode({ record: r.record, expr: r.expr }) as YAMLMap;
-    const expr = node.get('expr', true);
-    if (isScalar(expr)) expr.type = 'BLOCK_LITERAL';
-    const comment = comments.get(r.record);
-    if (comment) node.commentBefore = comment;
-    seq.items.push(node);
+  const densifyDoc = parseDocument(
+    `groups:\n  - name: ${RESTORE_GROUP}\n    interval: ${WINDOWS.RESTORE_INTERVAL}\n    rules: []\n` +
+      `  - name: ${DENSIFY_GROUP}\n    rules: []\n`,
+  ) as Document.Parsed;
+  const restore = restoreRules(rules);
+  const groupComments = [
+    ` The long raw window (${WINDOWS.RAW}) of each counter and group timestamp, every ${WINDOWS.RESTORE_INTERVAL}: what the\n` +
+      ` group below falls back to when it has neither a sample of the last ${WINDOWS.RECENT} nor its own previous\n` +
+      ` value (a first load of the rules, an evaluation gap longer than ${WINDOWS.CHAIN}). Each evaluation reads\n` +
+      ` ${WINDOWS.RAW} of raw samples (on Mimir or Cortex from the store-gateways), so it is not repeated at\n` +
+      ' the 15 s of the group below.',
+    undefined,
+  ];
+  for (const [i, list] of [restore, rules].entries()) {
+    const seq = densifyDoc.getIn(['groups', i, 'rules']);
+    if (!isSeq(seq)) throw new Error('densify: no rules');
+    seq.flow = false;
+    const group = densifyDoc.getIn(['groups', i], true);
+    const groupComment = groupComments[i];
+    if (groupComment && group && typeof group === 'object') (group as YAMLMap).commentBefore = groupComment;
+    for (const r of list) {
+      const node = densifyDoc.createNode({ record: r.record, expr: r.expr }) as YAMLMap;
+      const expr = node.get('expr', true);
+      if (isScalar(expr)) expr.type = 'BLOCK_LITERAL';
+      const comment = comments.get(r.record);
+      if (comment) node.commentBefore = comment;
+      seq.items.push(node);
+    }
   }
 
   const files: [string, string, Document][] = [
@@ -576,4 +691,30 @@ export async function renderRemoteWriteRules(): Promise<RenderedFile[]> {
       };
     }),
   );
+}
+
+/**
+ * The shipped rules and the remote-write variant with absolute links
+ * (`npm run rules -- --runbook-base <url> --dashboard-base <url> --out <dir>`):
+ * `<dir>/rules/*.yml` and `<dir>/remote-write/rules/*.yml`, each with a line
+ * saying where its links point. Load these instead of the committed files.
+ */
+export async function renderWithLinks(bases: LinkBases, outDir: string): Promise<RenderedFile[]> {
+  const note =
+    '# Copied by `npm run rules` with absolute links' +
+    (bases.runbookBase ? ` (runbooks: ${bases.runbookBase})` : '') +
+    (bases.dashboardBase ? ` (dashboards: ${bases.dashboardBase})` : '') +
+    '.\n';
+  const shipped = ['deployment-recording.yml', 'deployment-alerts.yml'].map((name) => ({
+    rel: path.join('rules', name),
+    text: readFileSync(path.join(SHIPPED_RULES_DIR, name), 'utf8'),
+  }));
+  const variant = (await renderRemoteWriteRules()).map((r) => ({
+    rel: path.join('remote-write', 'rules', path.basename(r.path)),
+    text: r.text,
+  }));
+  return [...shipped, ...variant].map(({ rel, text }) => {
+    const p = path.resolve(outDir, rel);
+    return { file: p, path: p, text: note + withAbsoluteLinks(text, bases) };
+  });
 }

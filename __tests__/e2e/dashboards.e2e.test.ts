@@ -51,7 +51,7 @@ import {
   type PromSample,
   type Service,
 } from '../../tools/services/index.js';
-import { RULE_FILES } from '../rule-files.js';
+import { RULE_FILES, withoutGroupIntervals } from '../rule-files.js';
 import { newRunId, startBed, type Bed } from './helpers.js';
 import { NOT_STARTED_ORDER } from '../../dashboards/pipeline.js';
 
@@ -62,6 +62,8 @@ const OTHER_ENV = 'dashboards-e2e-other';
 const GRAFANA_INTERVALS: Record<string, string> = {
   $__rate_interval: '1m',
   $__interval: '15s',
+  // before $__range, which it starts with
+  $__range_s: '3600',
   $__range: '1h',
 };
 
@@ -284,7 +286,8 @@ describe('every dashboard panel against a real Prometheus fed by the action', ()
     bed = await startBed();
     prom = await startPrometheus({
       scrapeTargets: [{ job: 'pushgateway', url: bed.pg.url, honorLabels: true }],
-      ruleFiles: RULE_FILES,
+      // the 30-day groups' own 5-minute interval would delay their first evaluation by up to 5 minutes
+      ruleFiles: withoutGroupIntervals(RULE_FILES),
       scrapeIntervalSeconds: 1,
       evaluationIntervalSeconds: 1,
     });
@@ -447,19 +450,18 @@ describe('every dashboard panel against a real Prometheus fed by the action', ()
       return Object.fromEntries(o.samples.map((s) => [JSON.stringify(s.metric), Number(s.value[1])]));
     };
     // 7 deployments in the environment: api 2 of 4 succeeded, database 1 of 2, web 1 of 1. Counts
-    // come from increase(), which extrapolates over a minute of samples: compare them rounded.
+    // are exact differences of the counters (they were compared rounded while the panels used
+    // increase(), which extrapolates over a minute of samples).
     expect(Object.values(values('Deployment Success Rate', 'Success rate (30 days)'))[0]).toBeCloseTo(
       4 / 7,
-      1,
+      9,
     );
-    const rounded = (v: Record<string, number>): Record<string, number> =>
-      Object.fromEntries(Object.entries(v).map(([k, n]) => [k, Math.round(n)]));
-    expect(rounded(values('Deployment Success Rate', 'Deployments: success / failure'))).toEqual({
+    expect(values('Deployment Success Rate', 'Deployments: success / failure')).toEqual({
       '{"status":"failure"}': 3,
       '{"status":"success"}': 4,
     });
     // Both failed API deployments rolled back.
-    expect(rounded(values('Deployment Success Rate', 'Rollbacks'))).toEqual({ '{"status":"success"}': 2 });
+    expect(values('Deployment Success Rate', 'Rollbacks')).toEqual({ '{"status":"success"}': 2 });
     // Costs: 2.50 railway_compute per API deployment (4), 0.40 vercel_build for the web one.
     expect(Object.values(values('Deployment Costs', 'Total deployment cost'))[0]).toBeCloseTo(10.4, 6);
     expect(values('Deployment Costs', 'Cost by service')).toEqual({
@@ -472,6 +474,34 @@ describe('every dashboard panel against a real Prometheus fed by the action', ()
       '{"service":"database"}': 1,
       '{"service":"web"}': 1,
     });
+  });
+
+  test('a time series of counts adds up to the events: one verify run of 20 checks is 20, not more', async () => {
+    // The "Health checks made and failed" panel as Grafana runs it: a range query whose step is
+    // $__interval. Each point holds the checks counted since the previous point (an exact
+    // difference), so the points add up to what verify pushed: 20 made, 1 failed. With
+    // increase(…[$__rate_interval]) each point extrapolated a 1-minute window around one push
+    // and consecutive windows overlapped: the same 20 checks showed several times, as 23 and more.
+    const panel = committedQueries().filter(
+      (q) => q.dashboard === 'Post-Deployment Health' && q.panel === 'Health checks made and failed',
+    );
+    expect(panel.map((q) => q.refId)).toEqual(['A', 'B']);
+    const step = 15;
+    const end = Math.ceil(Date.now() / 1000);
+    const sums = await Promise.all(
+      panel.map(async (q) => {
+        const url = new URL('api/v1/query_range', `${prom.url}/`);
+        url.searchParams.set('query', substitute(q.expr, { environment: ENV, service: 'api' }));
+        url.searchParams.set('start', String(end - 600));
+        url.searchParams.set('end', String(end));
+        url.searchParams.set('step', `${step}s`);
+        const body = (await (await fetch(url, { signal: AbortSignal.timeout(10_000) })).json()) as {
+          data: { result: { values: [number, string][] }[] };
+        };
+        return body.data.result.flatMap((r) => r.values).reduce((sum, [, v]) => sum + Number(v), 0);
+      }),
+    );
+    expect(sums).toEqual([20, 1]);
   });
 
   test('$environment and $service select: no series of another environment or service', async () => {

@@ -7,7 +7,7 @@
  * runs in __tests__/e2e/rules.e2e.test.ts.
  */
 import { describe, expect, test } from '@jest/globals';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ALL_METRICS } from '../../src/metrics/definitions.js';
 import {
@@ -42,6 +42,7 @@ const EXPECTED_SEVERITIES: Record<string, string> = {
   DeploymentFrequencyLow: 'medium',
   DeploymentStageSlow: 'low',
   RollbackCompleted: 'low',
+  DeploymentAbandoned: 'low',
   DeploymentErrorBudgetBurnFast: 'high',
   DeploymentErrorBudgetBurnSlow: 'medium',
   DeploymentErrorBudgetExhausted: 'medium',
@@ -51,6 +52,10 @@ const EXPECTED_SEVERITIES: Record<string, string> = {
 };
 
 const alerts = alertRules();
+/** The uids of the dashboards (deploy/grafana/dashboards/<uid>.json). */
+const DASHBOARD_UIDS = readdirSync(path.join(REPO_ROOT, 'deploy', 'grafana', 'dashboards'))
+  .filter((f) => f.endsWith('.json'))
+  .map((f) => f.slice(0, -'.json'.length));
 const alertNames = alerts.map((a) => a.alert).sort();
 
 describe('alert rules', () => {
@@ -60,14 +65,133 @@ describe('alert rules', () => {
   });
 
   test.each(alerts.map((a) => [a.alert, a] as const))(
-    '%s has a summary, a description and its runbook_url',
+    '%s has a summary, a description, its runbook_url and the dashboard to open',
     (name, rule) => {
       expect(rule.annotations?.summary?.trim()).toBeTruthy();
       expect(rule.annotations?.description?.trim()).toBeTruthy();
       expect(rule.annotations?.runbook_url).toBe(`docs/runbooks/${name}.md`);
       expect(rule.labels?.component).toBeTruthy();
+      // a Grafana path (/d/<uid>…) of one of the dashboards, with the alert's environment and
+      // service where it has them; `npm run rules -- --dashboard-base` makes it absolute
+      const url = rule.annotations?.dashboard_url ?? '';
+      const uid = /^\/d\/([a-z-]+)(\?|$)/.exec(url)?.[1];
+      expect(DASHBOARD_UIDS).toContain(uid);
+      if (name !== 'DeploymentPushgatewayDown') {
+        expect(url).toContain('var-environment={{');
+        expect(url).toContain('var-service={{');
+      }
     },
   );
+
+  test('the dashboard of each alert: pipeline, health, migrations or success rate', () => {
+    const uidOf = (a: (typeof alerts)[number]): string =>
+      /^\/d\/([a-z-]+)/.exec(a.annotations?.dashboard_url ?? '')?.[1] ?? '';
+    const by = (uid: string): string[] =>
+      alerts
+        .filter((a) => uidOf(a) === uid)
+        .map((a) => a.alert)
+        .sort();
+    expect(by('post-deployment-health')).toEqual([
+      'HealthCheckFailuresPostDeploy',
+      'HealthCheckLatencyHigh',
+      'PostDeploymentErrorRateHigh',
+      'SmokeTestsFailingPostDeploy',
+    ]);
+    expect(by('database-migrations')).toEqual(['DatabaseMigrationFailed', 'DatabaseMigrationSlow']);
+    expect(by('deployment-success-rate')).toEqual([
+      'DeploymentErrorBudgetBurnFast',
+      'DeploymentErrorBudgetBurnSlow',
+      'DeploymentErrorBudgetExhausted',
+      'DeploymentFrequencyLow',
+      'RollbackCompleted',
+      'RollbackTriggered',
+    ]);
+  });
+});
+
+describe('expressions that keep their meaning (Prometheus 2.42 and 3, any scrape phase)', () => {
+  const rules = ruleGroups().flatMap((g) => g.rules.map((r) => [r.alert ?? r.record ?? '', r, g] as const));
+
+  test.each(rules)('%s does not extrapolate: no increase(), rate() or irate()', (_name, rule) => {
+    const texts = [rule.expr, ...Object.values(rule.annotations ?? {})];
+    for (const t of texts) expect(t).not.toMatch(/\b(increase|rate|irate|delta|idelta)\(/);
+  });
+
+  test('a counter is counted as a difference with its value a window ago, resets and new series included', () => {
+    const counted = rules.filter(([, r]) =>
+      /last_over_time\(\w+(\{[^}]*\})?\[1h\] offset \w+\)/.test(r.expr),
+    );
+    expect(counted.length).toBeGreaterThan(10);
+    for (const [name, r] of counted) {
+      // the reset part adds what was counted before the reset
+      if (
+        /^deployment:runs:|^deployment:(api_health|migration|smoke)|^(HealthCheckFailures|DatabaseMigrationFailed|SmokeTests|Rollback)/.test(
+          name,
+        )
+      )
+        expect(r.expr).toMatch(/max_over_time\(/);
+    }
+  });
+
+  test('time_to_deploy buckets are read under their bound whatever the spelling of le ("60" or "60.0")', () => {
+    const rule = rules.find(([name]) => name === 'deployment:time_to_deploy_seconds_bucket:increase7d')?.[1];
+    expect(rule?.expr).toContain(
+      'label_replace(time_to_deploy_seconds_bucket, "bound", "$1", "le", "(.+?)(?:\\\\.0+)?")',
+    );
+    expect(rule?.expr).not.toMatch(/le="/);
+  });
+
+  test('the 30-day recording groups are evaluated every 5 minutes; alerts read them over 10 minutes', () => {
+    const groups = ruleGroups();
+    const thirtyDay = groups.filter(
+      (g) => g.rules.some((r) => /\[30d\]|offset 30d/.test(r.expr)) && g.rules.every((r) => r.record),
+    );
+    expect(thirtyDay.map((g) => g.name).sort()).toEqual([
+      'deployment-post-deploy-quality',
+      'deployment-runs-30d',
+    ]);
+    for (const g of thirtyDay) expect(g.interval).toBe('5m');
+    const slow = new Set(thirtyDay.flatMap((g) => g.rules.map((r) => r.record ?? '')));
+    for (const g of groups.filter((x) => !thirtyDay.includes(x))) {
+      for (const r of g.rules) {
+        for (const name of metricNames(r.expr).filter((n) => slow.has(n))) {
+          expect({
+            rule: r.alert ?? r.record,
+            name,
+            read: r.expr.includes(`last_over_time(${name}`),
+          }).toEqual({
+            rule: r.alert ?? r.record,
+            name,
+            read: true,
+          });
+        }
+      }
+    }
+  });
+});
+
+describe('the SLO alerts are sized to the deployment volume', () => {
+  const slo = alerts.filter((a) => a.group === 'deployment-slo-alerts');
+
+  test('burn rates as shares of a budget counted in deployments, at least 2 failures, history of the window', () => {
+    const fast = slo.find((a) => a.alert === 'DeploymentErrorBudgetBurnFast')?.expr ?? '';
+    const slowBurn = slo.find((a) => a.alert === 'DeploymentErrorBudgetBurnSlow')?.expr ?? '';
+    // the workbook's shares of a 30-day budget: 2 % in 1 h (14.4x), 5 % in 6 h (6x), 10 % in 3 d (1x)
+    expect(fast).toContain('clamp_min(0.02 * last_over_time(deployment:error_budget_failures:30d[10m]), 2)');
+    expect(fast).toContain('clamp_min(0.05 * last_over_time(deployment:error_budget_failures:30d[10m]), 2)');
+    expect(slowBurn).toContain(
+      'clamp_min(0.10 * last_over_time(deployment:error_budget_failures:30d[10m]), 2)',
+    );
+    expect(fast).toContain('last_over_time(deployment_runs_total[1h] offset 1h)');
+    expect(fast).toContain('last_over_time(deployment_runs_total[1h] offset 6h)');
+    expect(slowBurn).toContain('last_over_time(deployment_runs_total[1h] offset 3d)');
+  });
+
+  test('the exhausted budget needs 2 failures and 30 days of history', () => {
+    const exhausted = slo.find((a) => a.alert === 'DeploymentErrorBudgetExhausted')?.expr ?? '';
+    expect(exhausted).toMatch(/deployment:runs:increase30d\{status="failure"\}\[10m\]\) >= 2/);
+    expect(exhausted).toContain('last_over_time(deployment_runs_total[1h] offset 30d)');
+  });
 });
 
 describe('runbooks', () => {
@@ -143,6 +267,26 @@ describe('promtool test files', () => {
     const mine = cases.filter((c) => c.alertname === name);
     expect(mine.filter((c) => (c.exp_alerts ?? []).length > 0).length).toBeGreaterThan(0);
     expect(mine.filter((c) => (c.exp_alerts ?? []).length === 0).length).toBeGreaterThan(0);
+  });
+
+  test('30-day recordings are asserted at multiples of 5 minutes, when their group (interval: 5m) evaluates', () => {
+    const slow = ruleGroups()
+      .filter((g) => g.interval === '5m')
+      .flatMap((g) => g.rules.map((r) => r.record ?? ''));
+    const seconds = (t: string): number =>
+      [...t.matchAll(/(\d+)([dhms])/g)].reduce(
+        (sum, [, n, u]) =>
+          sum + Number(n) * ({ d: 86400, h: 3600, m: 60, s: 1 } as Record<string, number>)[u ?? 's']!,
+        0,
+      );
+    const off = files.flatMap((f) =>
+      f.tests.flatMap((t) =>
+        (t.promql_expr_test ?? [])
+          .filter((e) => slow.some((r) => e.expr.includes(r)) && seconds(e.eval_time) % 300 !== 0)
+          .map((e) => `${path.basename(f.file)}: ${e.expr} at ${e.eval_time}`),
+      ),
+    );
+    expect(off).toEqual([]);
   });
 
   const exprs = files.flatMap((f) => f.tests.flatMap((t) => (t.promql_expr_test ?? []).map((e) => e.expr)));

@@ -206,6 +206,8 @@ describe('every panel query parses (promtool)', () => {
       .join('1m')
       .split('$__interval')
       .join('15s')
+      .split('$__range_s')
+      .join('3600')
       .split('$__range')
       .join('1h')
       .replace(/\$\{?environment\}?/g, 'production')
@@ -244,6 +246,96 @@ describe('every panel query parses (promtool)', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('per-deployment panels on synthetic data (promtool)', () => {
+  /** The panel's query of the committed Pushgateway flavour, as Grafana substitutes its variables. */
+  const panelQuery = (dashboard: string, panel: string, refId = 'A'): string => {
+    const q = [...committed().values()]
+      .flatMap((d) => dashboardQueries(d))
+      .find((x) => x.dashboard === dashboard && x.panel === panel && x.refId === refId);
+    if (!q) throw new Error(`${dashboard} / ${panel} [${refId}] not found`);
+    return q.expr
+      .split('$__range_s')
+      .join('3600')
+      .split('$__range')
+      .join('1h')
+      .split('$__interval')
+      .join('1m')
+      .replace(/\$\{?environment\}?/g, 'production')
+      .replace(/\$\{?service\}?/g, '.*');
+  };
+  const promtoolTest = (test: Record<string, unknown>): void => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'dashboard-data-'));
+    try {
+      writeFileSync(path.join(dir, 'empty.yml'), 'groups: []\n');
+      const file = path.join(dir, 'panel.test.yml');
+      writeFileSync(file, stringify({ rule_files: ['empty.yml'], evaluation_interval: '1m', tests: [test] }));
+      try {
+        execFileSync('promtool', ['test', 'rules', file], { encoding: 'utf8', stdio: 'pipe' });
+      } catch (err) {
+        const e = err as { stdout?: string; stderr?: string };
+        throw new Error(`promtool test rules: ${e.stdout ?? ''}${e.stderr ?? ''}`);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+  const group = 'job="deployment",environment="production",service="api"';
+
+  test('the trailing-24-hour cost drops to 0 on a quiet day, though the Pushgateway keeps exposing the last cost', () => {
+    promtoolTest({
+      interval: '1h',
+      input_series: [
+        // deployment 1001 started at 0 and reported 2.50; nothing since, for two days
+        { series: `deployment_start_timestamp_seconds{${group},deployment_id="1001"}`, values: '0x48' },
+        {
+          series: `deployment_infrastructure_cost{${group},deployment_id="1001",resource="railway_compute"}`,
+          values: '2.5x48',
+        },
+      ],
+      promql_expr_test: [
+        {
+          expr: panelQuery('Deployment Costs', 'Cost trend (trailing 24 h)'),
+          eval_time: '12h',
+          exp_samples: [{ labels: '{resource="railway_compute"}', value: 2.5 }],
+        },
+        {
+          expr: panelQuery('Deployment Costs', 'Cost trend (trailing 24 h)'),
+          eval_time: '36h',
+          exp_samples: [{ labels: '{resource="railway_compute"}', value: 0 }],
+        },
+        // the range's total counts the deployments that started within it: none in the last hour
+        { expr: panelQuery('Deployment Costs', 'Total deployment cost'), eval_time: '36h', exp_samples: [] },
+      ],
+    });
+  });
+
+  test('the latency percentiles take one value per deployment, not a quantile over time of the gauge', () => {
+    promtoolTest({
+      interval: '1m',
+      input_series: [
+        // 1001: 100 ms, exposed for 50 minutes; 1002: 1000 ms, for the last 10
+        {
+          series: `api_health_check_latency_ms{${group},deployment_id="1001",status="healthy"}`,
+          values: '100x49 stale',
+        },
+        {
+          series: `api_health_check_latency_ms{${group},deployment_id="1002",status="degraded"}`,
+          values: '_x50 1000x10',
+        },
+      ],
+      promql_expr_test: [
+        {
+          // the median of the two deployments' values (a time-weighted quantile said 100, the max
+          // of per-series quantiles 1000)
+          expr: panelQuery('Post-Deployment Health', 'Health check latency percentiles', 'A'),
+          eval_time: '1h',
+          exp_samples: [{ labels: '{}', value: 550 }],
+        },
+      ],
+    });
   });
 });
 

@@ -13,13 +13,18 @@
 import { describe, expect, test } from '@jest/globals';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { parse } from 'yaml';
 import { ALL_METRICS } from '../../src/metrics/definitions.js';
 import {
   DENSIFY_GROUP,
   OMITTED_ALERTS,
   PREFIX,
   renderRemoteWriteRules,
+  renderWithLinks,
+  RESTORE_GROUP,
+  restoreName,
   WINDOWS,
+  withAbsoluteLinks,
 } from '../../scripts/remote-write-rules.js';
 import {
   alertRules,
@@ -159,16 +164,36 @@ describe('the variant reads what exists', () => {
     expect(['push_time_seconds', 'push_failure_time_seconds', 'up'].filter((n) => read.has(n))).toEqual([]);
   });
 
-  test('every densified series is a metric of the table, recorded once, in the densify group', () => {
+  test('the long raw window is read at 1 m or slower: only by the restore group, every 5 minutes', () => {
+    const restore = groups.find((g) => g.name === RESTORE_GROUP);
+    expect(restore?.interval).toBe(WINDOWS.RESTORE_INTERVAL);
+    expect(WINDOWS.RESTORE_INTERVAL).toMatch(/^([1-9]\d*)m$/);
+    const readers = groups.flatMap((g) =>
+      g.rules.filter((r) => r.expr.includes(`[${WINDOWS.RAW}]`)).map(() => g.name),
+    );
+    expect(new Set(readers)).toEqual(new Set([RESTORE_GROUP]));
+    // every counter and group timestamp the densify group records has its restore series
+    const densify = groups.find((g) => g.name === DENSIFY_GROUP);
+    const restored = new Set(restore?.rules.map((r) => r.record));
+    for (const r of densify?.rules ?? []) {
+      const m = /last_over_time\((remote_write:[A-Za-z0-9_:]+:35d)\[/.exec(r.expr);
+      if (m) expect(restored).toContain(m[1]);
+    }
+  });
+
+  test('every densified series is a metric of the table, recorded once, in the densify groups', () => {
     const densify = groups.find((g) => g.name === DENSIFY_GROUP);
     expect(densify).toBeDefined();
-    const records = densify?.rules.map((r) => r.record ?? '') ?? [];
+    const records = [
+      ...(densify?.rules.map((r) => r.record ?? '') ?? []),
+      ...(groups.find((g) => g.name === RESTORE_GROUP)?.rules.map((r) => r.record ?? '') ?? []),
+    ];
     expect(new Set(records).size).toBe(records.length);
     const main = records.filter((r) => r.split(':').length === 2);
     for (const r of main) expect(raw).toContain(r.slice(PREFIX.length));
     // every remote_write: series another group reads is recorded by the densify group
     const readElsewhere = groups
-      .filter((g) => g.name !== DENSIFY_GROUP)
+      .filter((g) => g.name !== DENSIFY_GROUP && g.name !== RESTORE_GROUP)
       .flatMap((g) => g.rules.flatMap((r) => metricNames(r.expr)))
       .filter((n) => n.startsWith(PREFIX));
     expect(readElsewhere.filter((n) => !records.includes(n))).toEqual([]);
@@ -189,12 +214,12 @@ describe('promtool tests of the variant', () => {
   });
 
   test.each(variantFiles.map((f) => [path.basename(f.file), f] as const))(
-    '%s loads the variant only, the densify group first',
+    '%s loads the variant only, the densify groups first',
     (_name, f) => {
       const loaded = f.rule_files.map((r) => path.resolve(path.dirname(f.file), r));
       expect(loaded.every((l) => REMOTE_WRITE_RULE_FILES.includes(l))).toBe(true);
       expect(loaded).toContain(REMOTE_WRITE_RULE_FILES[0]);
-      expect(f.group_eval_order?.[0]).toBe(DENSIFY_GROUP);
+      expect(f.group_eval_order?.slice(0, 2)).toEqual([RESTORE_GROUP, DENSIFY_GROUP]);
       const loadedGroups = ruleGroupsOf(loaded).map((g) => g.name);
       expect([...(f.group_eval_order ?? [])].sort()).toEqual([...loadedGroups].sort());
     },
@@ -257,17 +282,80 @@ describe('promtool tests of the variant', () => {
   });
 });
 
+describe('absolute links: npm run rules -- --runbook-base … --dashboard-base …', () => {
+  const bases = {
+    runbookBase: 'https://github.com/acme/deployment-observability/blob/v1/docs/runbooks/',
+    dashboardBase: 'https://grafana.example.com',
+  };
+
+  test('every runbook_url and dashboard_url of the shipped rules and the variant becomes absolute', async () => {
+    const files = await renderWithLinks(bases, '/tmp/out');
+    expect(files.map((f) => path.relative('/tmp/out', f.path)).sort()).toEqual([
+      'remote-write/rules/deployment-alerts.yml',
+      'remote-write/rules/deployment-densify.yml',
+      'remote-write/rules/deployment-recording.yml',
+      'rules/deployment-alerts.yml',
+      'rules/deployment-recording.yml',
+    ]);
+    for (const f of files.filter((x) => x.path.endsWith('deployment-alerts.yml'))) {
+      const rules = (
+        parse(f.text) as { groups: { rules: { alert?: string; annotations?: Record<string, string> }[] }[] }
+      ).groups
+        .flatMap((g) => g.rules)
+        .filter((r) => r.alert);
+      expect(rules.length).toBeGreaterThan(15);
+      const variant = f.path.includes('remote-write');
+      for (const r of rules) {
+        expect(r.annotations?.runbook_url).toBe(
+          `https://github.com/acme/deployment-observability/blob/v1/docs/runbooks/${r.alert}.md`,
+        );
+        expect(r.annotations?.dashboard_url).toMatch(
+          variant
+            ? /^https:\/\/grafana\.example\.com\/d\/[a-z-]+-remote-write(\?|$)/
+            : /^https:\/\/grafana\.example\.com\/d\/[a-z-]+(\?|$)/,
+        );
+      }
+    }
+  });
+
+  test('each base alone makes its own link absolute and leaves the other as it is', () => {
+    const text = [
+      '          runbook_url: docs/runbooks/DeploymentFailed.md',
+      "          dashboard_url: '/d/deployment-pipeline?var-environment={{ $labels.environment |",
+      "            urlquery }}&var-service={{ $labels.service | urlquery }}'",
+    ].join('\n');
+    expect(withAbsoluteLinks(text, { runbookBase: bases.runbookBase })).toBe(
+      [
+        "          runbook_url: 'https://github.com/acme/deployment-observability/blob/v1/docs/runbooks/DeploymentFailed.md'",
+        "          dashboard_url: '/d/deployment-pipeline?var-environment={{ $labels.environment |",
+        "            urlquery }}&var-service={{ $labels.service | urlquery }}'",
+      ].join('\n'),
+    );
+    expect(withAbsoluteLinks(text, { dashboardBase: 'https://grafana.example.com/' })).toBe(
+      [
+        '          runbook_url: docs/runbooks/DeploymentFailed.md',
+        "          dashboard_url: 'https://grafana.example.com/d/deployment-pipeline?var-environment={{ $labels.environment | urlquery }}&var-service={{ $labels.service | urlquery }}'",
+      ].join('\n'),
+    );
+  });
+});
+
 describe('the thresholds input on remote-written data', () => {
   const files = remoteWriteRuleTestFiles()
     .filter((f) => path.basename(f) !== 'shipped-rules-on-sparse-data.test.yml')
     .map(readRuleTestFile);
 
-  test('is densified like the counters: the last raw value of the raw window, else its own previous value', () => {
+  test('is densified like the counters: the last recent raw value, else its own previous value, else the raw window', () => {
     const densify = groups.find((g) => g.name === DENSIFY_GROUP);
     const rule = densify?.rules.find((r) => r.record === `${PREFIX}${PUSHED_THRESHOLD}`);
     expect(rule?.expr.replace(/\s+/g, ' ').trim()).toBe(
-      `last_over_time(${PUSHED_THRESHOLD}[${WINDOWS.RAW}]) or ` +
-        `last_over_time(${PREFIX}${PUSHED_THRESHOLD}[${WINDOWS.CHAIN}])`,
+      `last_over_time(${PUSHED_THRESHOLD}[${WINDOWS.RECENT}]) or ` +
+        `last_over_time(${PREFIX}${PUSHED_THRESHOLD}[${WINDOWS.CHAIN}]) or ` +
+        `last_over_time(${restoreName(PUSHED_THRESHOLD)}[${WINDOWS.RESTORE_READ}])`,
+    );
+    const restore = groups.find((g) => g.name === RESTORE_GROUP);
+    expect(restore?.rules.find((r) => r.record === restoreName(PUSHED_THRESHOLD))?.expr.trim()).toBe(
+      `last_over_time(${PUSHED_THRESHOLD}[${WINDOWS.RAW}])`,
     );
   });
 
