@@ -3240,6 +3240,7 @@ class PushgatewayClient {
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   A$: () => (/* binding */ buildDeployment),
 /* harmony export */   Gh: () => (/* binding */ mainStepsOf),
+/* harmony export */   i1: () => (/* binding */ stageOfStep),
 /* harmony export */   xD: () => (/* binding */ ownStepNames)
 /* harmony export */ });
 /* harmony import */ var _infer_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9033);
@@ -3254,6 +3255,18 @@ class PushgatewayClient {
 
 
 const RUNNER_STEPS = new Set(['set up job', 'complete job']);
+/**
+ * The stage a step belongs to: the stage map decides when it has rules, else the stage is
+ * inferred from the step's name. Stages the map does not give a service belong to the job's.
+ */
+function stageOfStep(stepName, rules, jobService) {
+    if (rules.length > 0) {
+        const target = (0,_stage_map_js__WEBPACK_IMPORTED_MODULE_1__/* .matchStage */ .kH)(rules, stepName);
+        return target ? { service: target.service ?? jobService, stage: target.stage } : undefined;
+    }
+    const stage = (0,_infer_js__WEBPACK_IMPORTED_MODULE_0__/* .inferStageFromStep */ .$V)(stepName, jobService);
+    return stage === undefined ? undefined : { service: jobService, stage };
+}
 const FAILED_CONCLUSIONS = new Set(['failure', 'cancelled', 'timed_out']);
 /**
  * The job's own main steps: the runner's "Set up job"/"Complete job", `Pre X`
@@ -3306,15 +3319,10 @@ function buildDeployment(input) {
         const end = complete ? completedAt : input.now;
         if (end !== undefined)
             lastEnd = lastEnd === undefined ? end : Math.max(lastEnd, end);
-        const target = input.rules.length > 0
-            ? (0,_stage_map_js__WEBPACK_IMPORTED_MODULE_1__/* .matchStage */ .kH)(input.rules, step.name)
-            : (() => {
-                const stage = (0,_infer_js__WEBPACK_IMPORTED_MODULE_0__/* .inferStageFromStep */ .$V)(step.name, input.service);
-                return stage === undefined ? undefined : { service: undefined, stage };
-            })();
+        const target = stageOfStep(step.name, input.rules, input.service);
         if (!target || start === undefined)
             return;
-        const service = target.service ?? input.service;
+        const { service } = target;
         const key = `${service}/${target.stage}`;
         const conclusion = complete
             ? (step.conclusion ?? 'success')
@@ -4297,17 +4305,13 @@ function matchStage(rules, stepName) {
 /* harmony export */ });
 /* unused harmony exports combineStates, finalStates */
 /* harmony import */ var _deployment_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(958);
-/* harmony import */ var _infer_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(9033);
-/* harmony import */ var _stage_map_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(2239);
-/* harmony import */ var _timing_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(4483);
+/* harmony import */ var _timing_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4483);
 /**
  * Where each stage of a deployment stands, from the job's steps as the REST
  * API shows them while the job runs: finished steps `completed`, the current
  * one `in_progress`, later ones (post steps included) `queued`. Pure: the live
  * reporter reads it every interval and post writes its final form.
  */
-
-
 
 
 const STAGE_STATES = Object.freeze([
@@ -4351,20 +4355,15 @@ function combineStates(states) {
 function stageProgress(input) {
     const byKey = new Map();
     (0,_deployment_js__WEBPACK_IMPORTED_MODULE_0__/* .mainStepsOf */ .Gh)(input.steps, input.ownStepNames).forEach((step, order) => {
-        const target = input.rules.length > 0
-            ? (0,_stage_map_js__WEBPACK_IMPORTED_MODULE_2__/* .matchStage */ .kH)(input.rules, step.name)
-            : (() => {
-                const stage = (0,_infer_js__WEBPACK_IMPORTED_MODULE_1__/* .inferStageFromStep */ .$V)(step.name, input.service);
-                return stage === undefined ? undefined : { service: undefined, stage };
-            })();
+        const target = (0,_deployment_js__WEBPACK_IMPORTED_MODULE_0__/* .stageOfStep */ .i1)(step.name, input.rules, input.service);
         if (!target)
             return;
-        const service = target.service ?? input.service;
+        const { service } = target;
         const key = `${service}/${target.stage}`;
         const state = stepState(step);
         const ran = state !== 'waiting' && state !== 'skipped';
-        const start = ran ? (0,_timing_js__WEBPACK_IMPORTED_MODULE_3__/* .parseTimestamp */ .EH)(step.started_at) : undefined;
-        const end = state === 'success' || state === 'failure' ? (0,_timing_js__WEBPACK_IMPORTED_MODULE_3__/* .parseTimestamp */ .EH)(step.completed_at) : undefined;
+        const start = ran ? (0,_timing_js__WEBPACK_IMPORTED_MODULE_1__/* .parseTimestamp */ .EH)(step.started_at) : undefined;
+        const end = state === 'success' || state === 'failure' ? (0,_timing_js__WEBPACK_IMPORTED_MODULE_1__/* .parseTimestamp */ .EH)(step.completed_at) : undefined;
         let acc = byKey.get(key);
         if (!acc) {
             acc = {

@@ -21,10 +21,6 @@ var pushgateway = __webpack_require__(5715);
 var definitions = __webpack_require__(6511);
 // EXTERNAL MODULE: ./src/model/deployment.ts
 var deployment = __webpack_require__(958);
-// EXTERNAL MODULE: ./src/model/infer.ts
-var infer = __webpack_require__(9033);
-// EXTERNAL MODULE: ./src/model/stage-map.ts + 2 modules
-var stage_map = __webpack_require__(2239);
 ;// CONCATENATED MODULE: ./src/model/stage-state.ts
 /**
  * Where each stage of a deployment stands, from the job's steps as the REST
@@ -32,8 +28,6 @@ var stage_map = __webpack_require__(2239);
  * one `in_progress`, later ones (post steps included) `queued`. Pure: the live
  * reporter reads it every interval and post writes its final form.
  */
-
-
 
 
 const STAGE_STATES = Object.freeze([
@@ -77,15 +71,10 @@ function combineStates(states) {
 function stageProgress(input) {
     const byKey = new Map();
     mainStepsOf(input.steps, input.ownStepNames).forEach((step, order) => {
-        const target = input.rules.length > 0
-            ? matchStage(input.rules, step.name)
-            : (() => {
-                const stage = inferStageFromStep(step.name, input.service);
-                return stage === undefined ? undefined : { service: undefined, stage };
-            })();
+        const target = stageOfStep(step.name, input.rules, input.service);
         if (!target)
             return;
-        const service = target.service ?? input.service;
+        const { service } = target;
         const key = `${service}/${target.stage}`;
         const state = stepState(step);
         const ran = state !== 'waiting' && state !== 'skipped';

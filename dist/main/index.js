@@ -34308,6 +34308,7 @@ class PushgatewayClient {
 /* harmony export */   Gh: () => (/* binding */ mainStepsOf),
 /* harmony export */   xD: () => (/* binding */ ownStepNames)
 /* harmony export */ });
+/* unused harmony export stageOfStep */
 /* harmony import */ var _infer_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9033);
 /* harmony import */ var _stage_map_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(2239);
 /* harmony import */ var _timing_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(4483);
@@ -34320,6 +34321,18 @@ class PushgatewayClient {
 
 
 const RUNNER_STEPS = new Set(['set up job', 'complete job']);
+/**
+ * The stage a step belongs to: the stage map decides when it has rules, else the stage is
+ * inferred from the step's name. Stages the map does not give a service belong to the job's.
+ */
+function stageOfStep(stepName, rules, jobService) {
+    if (rules.length > 0) {
+        const target = (0,_stage_map_js__WEBPACK_IMPORTED_MODULE_1__/* .matchStage */ .kH)(rules, stepName);
+        return target ? { service: target.service ?? jobService, stage: target.stage } : undefined;
+    }
+    const stage = (0,_infer_js__WEBPACK_IMPORTED_MODULE_0__/* .inferStageFromStep */ .$V)(stepName, jobService);
+    return stage === undefined ? undefined : { service: jobService, stage };
+}
 const FAILED_CONCLUSIONS = new Set(['failure', 'cancelled', 'timed_out']);
 /**
  * The job's own main steps: the runner's "Set up job"/"Complete job", `Pre X`
@@ -34372,15 +34385,10 @@ function buildDeployment(input) {
         const end = complete ? completedAt : input.now;
         if (end !== undefined)
             lastEnd = lastEnd === undefined ? end : Math.max(lastEnd, end);
-        const target = input.rules.length > 0
-            ? (0,_stage_map_js__WEBPACK_IMPORTED_MODULE_1__/* .matchStage */ .kH)(input.rules, step.name)
-            : (() => {
-                const stage = (0,_infer_js__WEBPACK_IMPORTED_MODULE_0__/* .inferStageFromStep */ .$V)(step.name, input.service);
-                return stage === undefined ? undefined : { service: undefined, stage };
-            })();
+        const target = stageOfStep(step.name, input.rules, input.service);
         if (!target || start === undefined)
             return;
-        const service = target.service ?? input.service;
+        const { service } = target;
         const key = `${service}/${target.stage}`;
         const conclusion = complete
             ? (step.conclusion ?? 'success')

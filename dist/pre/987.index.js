@@ -33,6 +33,18 @@ var stage_map = __webpack_require__(2239);
 
 
 const RUNNER_STEPS = new Set(['set up job', 'complete job']);
+/**
+ * The stage a step belongs to: the stage map decides when it has rules, else the stage is
+ * inferred from the step's name. Stages the map does not give a service belong to the job's.
+ */
+function deployment_stageOfStep(stepName, rules, jobService) {
+    if (rules.length > 0) {
+        const target = matchStage(rules, stepName);
+        return target ? { service: target.service ?? jobService, stage: target.stage } : undefined;
+    }
+    const stage = inferStageFromStep(stepName, jobService);
+    return stage === undefined ? undefined : { service: jobService, stage };
+}
 const FAILED_CONCLUSIONS = new Set(['failure', 'cancelled', 'timed_out']);
 /**
  * The job's own main steps: the runner's "Set up job"/"Complete job", `Pre X`
@@ -85,15 +97,10 @@ function buildDeployment(input) {
         const end = complete ? completedAt : input.now;
         if (end !== undefined)
             lastEnd = lastEnd === undefined ? end : Math.max(lastEnd, end);
-        const target = input.rules.length > 0
-            ? matchStage(input.rules, step.name)
-            : (() => {
-                const stage = inferStageFromStep(step.name, input.service);
-                return stage === undefined ? undefined : { service: undefined, stage };
-            })();
+        const target = deployment_stageOfStep(step.name, input.rules, input.service);
         if (!target || start === undefined)
             return;
-        const service = target.service ?? input.service;
+        const { service } = target;
         const key = `${service}/${target.stage}`;
         const conclusion = complete
             ? (step.conclusion ?? 'success')
@@ -229,8 +236,6 @@ function ownStepNames(steps, actionRepository, actionRef) {
  */
 
 
-
-
 const STAGE_STATES = Object.freeze([
     'waiting',
     'running',
@@ -272,15 +277,10 @@ function combineStates(states) {
 function stageProgress(input) {
     const byKey = new Map();
     mainStepsOf(input.steps, input.ownStepNames).forEach((step, order) => {
-        const target = input.rules.length > 0
-            ? matchStage(input.rules, step.name)
-            : (() => {
-                const stage = inferStageFromStep(step.name, input.service);
-                return stage === undefined ? undefined : { service: undefined, stage };
-            })();
+        const target = stageOfStep(step.name, input.rules, input.service);
         if (!target)
             return;
-        const service = target.service ?? input.service;
+        const { service } = target;
         const key = `${service}/${target.stage}`;
         const state = stepState(step);
         const ran = state !== 'waiting' && state !== 'skipped';

@@ -80,6 +80,23 @@ export interface DeploymentResult {
 }
 
 const RUNNER_STEPS = new Set(['set up job', 'complete job']);
+
+/**
+ * The stage a step belongs to: the stage map decides when it has rules, else the stage is
+ * inferred from the step's name. Stages the map does not give a service belong to the job's.
+ */
+export function stageOfStep(
+  stepName: string,
+  rules: readonly StageRule[],
+  jobService: string,
+): { service: string; stage: string } | undefined {
+  if (rules.length > 0) {
+    const target = matchStage(rules, stepName);
+    return target ? { service: target.service ?? jobService, stage: target.stage } : undefined;
+  }
+  const stage = inferStageFromStep(stepName, jobService);
+  return stage === undefined ? undefined : { service: jobService, stage };
+}
 const FAILED_CONCLUSIONS = new Set(['failure', 'cancelled', 'timed_out']);
 
 /**
@@ -143,15 +160,9 @@ export function buildDeployment(input: DeploymentInput): DeploymentResult {
     // A step still in progress after the bounded wait ends "now": its duration is a lower bound.
     const end = complete ? completedAt : input.now;
     if (end !== undefined) lastEnd = lastEnd === undefined ? end : Math.max(lastEnd, end);
-    const target =
-      input.rules.length > 0
-        ? matchStage(input.rules, step.name)
-        : (() => {
-            const stage = inferStageFromStep(step.name, input.service);
-            return stage === undefined ? undefined : { service: undefined, stage };
-          })();
+    const target = stageOfStep(step.name, input.rules, input.service);
     if (!target || start === undefined) return;
-    const service = target.service ?? input.service;
+    const { service } = target;
     const key = `${service}/${target.stage}`;
     const conclusion = complete
       ? (step.conclusion ?? 'success')

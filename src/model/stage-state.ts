@@ -4,9 +4,8 @@
  * one `in_progress`, later ones (post steps included) `queued`. Pure: the live
  * reporter reads it every interval and post writes its final form.
  */
-import { mainStepsOf, type ApiStep } from './deployment.js';
-import { inferStageFromStep } from './infer.js';
-import { matchStage, type StageRule } from './stage-map.js';
+import { mainStepsOf, stageOfStep, type ApiStep } from './deployment.js';
+import type { StageRule } from './stage-map.js';
 import { parseTimestamp } from './timing.js';
 
 /** The `state` label of `deployment_stage_state`. */
@@ -81,15 +80,9 @@ export function combineStates(states: readonly StageState[]): StageState {
 export function stageProgress(input: StageStateInput): StageProgress[] {
   const byKey = new Map<string, Acc>();
   mainStepsOf(input.steps, input.ownStepNames).forEach((step, order) => {
-    const target =
-      input.rules.length > 0
-        ? matchStage(input.rules, step.name)
-        : (() => {
-            const stage = inferStageFromStep(step.name, input.service);
-            return stage === undefined ? undefined : { service: undefined, stage };
-          })();
+    const target = stageOfStep(step.name, input.rules, input.service);
     if (!target) return;
-    const service = target.service ?? input.service;
+    const { service } = target;
     const key = `${service}/${target.stage}`;
     const state = stepState(step);
     const ran = state !== 'waiting' && state !== 'skipped';
