@@ -288,8 +288,9 @@ describe('DEPLOY_METRICS_FILE parser', () => {
     );
     // A control: the checker does catch a document promtool rejects (and promtool is there).
     expect(() => checkMany(['# TYPE x gauge\nx{a="\\q"} 1\n'])).toThrow(/parsing error/);
-    // The generator reaches the interesting part: many lines are accepted.
-    expect(accepted).toBeGreaterThan(200);
+    // The generator reaches the interesting part: many lines are accepted (about 170–250 of the
+    // ~2,400 generated; the bound leaves room for the random draw).
+    expect(accepted).toBeGreaterThan(100);
     // Every document as pushed (one per group), checked in a few shell calls.
     for (let i = 0; i < documents.length; i += 250) checkMany(documents.slice(i, i + 250));
   }, 20_000);
