@@ -28373,7 +28373,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _hooks_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1365);
+/* harmony import */ var _hooks_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8300);
 
 await (0,_hooks_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 // Work a bounded call left behind (a timed-out request) must not stretch the step past its budget.
@@ -28384,7 +28384,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 1365:
+/***/ 8300:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -29099,8 +29099,8 @@ function readDeferred(io) {
 
 ;// CONCATENATED MODULE: external "node:fs/promises"
 const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
-// EXTERNAL MODULE: external "node:path"
-var external_node_path_ = __nccwpck_require__(6760);
+;// CONCATENATED MODULE: external "node:path"
+const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
 ;// CONCATENATED MODULE: ./src/config/summary-inputs.ts
 /**
  * Summary mode's own inputs (action.yml): read once into a frozen, typed
@@ -29663,7 +29663,7 @@ class FileCarryStore {
         return `the directory ${this.dir}`;
     }
     file(groupId) {
-        return (0,external_node_path_.join)(this.dir, `carry-${(0,external_node_crypto_.createHash)('sha256').update(groupId).digest('hex').slice(0, 32)}.json`);
+        return (0,external_node_path_namespaceObject.join)(this.dir, `carry-${(0,external_node_crypto_.createHash)('sha256').update(groupId).digest('hex').slice(0, 32)}.json`);
     }
     async load(groupId) {
         let text;
@@ -30392,7 +30392,7 @@ class ActionsCacheCarryStore {
     }
     where(groupId) {
         const hash = (0,external_node_crypto_.createHash)('sha256').update(groupId).digest('hex').slice(0, 24);
-        return { dir: (0,external_node_path_.join)(this.workDir, hash), prefix: `${CACHE_KEY_PREFIX}${hash}-` };
+        return { dir: (0,external_node_path_namespaceObject.join)(this.workDir, hash), prefix: `${CACHE_KEY_PREFIX}${hash}-` };
     }
     async load(groupId) {
         const { dir, prefix } = this.where(groupId);
@@ -30434,7 +30434,7 @@ class ActionsCacheCarryStore {
 async function loadActionsCache(env) {
     if (!env.ACTIONS_CACHE_URL && !env.ACTIONS_RESULTS_URL)
         return undefined;
-    return (await __nccwpck_require__.e(/* import() */ 641).then(__nccwpck_require__.bind(__nccwpck_require__, 2641)));
+    return (await __nccwpck_require__.e(/* import() */ 137).then(__nccwpck_require__.bind(__nccwpck_require__, 6137)));
 }
 /** isFeatureAvailable() that throws counts as "not available": the carry store must not cost the push. */
 function cacheAvailable(cache) {
@@ -30454,10 +30454,10 @@ async function carryStoreOf(env, cache, deadline = Infinity) {
     if (cacheAvailable(actionsCache)) {
         const temp = env.RUNNER_TEMP || '/tmp';
         const suffix = [env.GITHUB_RUN_ID, env.GITHUB_RUN_ATTEMPT, env.GITHUB_JOB].filter(Boolean).join('-') || 'local';
-        return new ActionsCacheCarryStore(actionsCache, (0,external_node_path_.join)(temp, 'deployment-observability-carry'), suffix, 5000, Date.now, deadline);
+        return new ActionsCacheCarryStore(actionsCache, (0,external_node_path_namespaceObject.join)(temp, 'deployment-observability-carry'), suffix, 5000, Date.now, deadline);
     }
     if (env.RUNNER_TOOL_CACHE)
-        return new FileCarryStore((0,external_node_path_.join)(env.RUNNER_TOOL_CACHE, 'deployment-observability'));
+        return new FileCarryStore((0,external_node_path_namespaceObject.join)(env.RUNNER_TOOL_CACHE, 'deployment-observability'));
     return undefined;
 }
 
@@ -30996,20 +30996,20 @@ async function readIfPresent(path) {
 }
 async function writeAtomically(dir, records) {
     await (0,promises_namespaceObject.mkdir)(dir, { recursive: true });
-    const tmp = (0,external_node_path_.join)(dir, `${FILE_NAME}.${process.pid}.tmp`);
+    const tmp = (0,external_node_path_namespaceObject.join)(dir, `${FILE_NAME}.${process.pid}.tmp`);
     await (0,promises_namespaceObject.writeFile)(tmp, encodeHistory(records));
-    await (0,promises_namespaceObject.rename)(tmp, (0,external_node_path_.join)(dir, FILE_NAME));
+    await (0,promises_namespaceObject.rename)(tmp, (0,external_node_path_namespaceObject.join)(dir, FILE_NAME));
 }
 /** One file per scope in a directory. */
 class FileHistoryStore {
     description;
     dir;
     constructor(root, scope) {
-        this.dir = (0,external_node_path_.join)(root, 'history', scope);
+        this.dir = (0,external_node_path_namespaceObject.join)(root, 'history', scope);
         this.description = `${this.dir}`;
     }
     load() {
-        return readIfPresent((0,external_node_path_.join)(this.dir, FILE_NAME));
+        return readIfPresent((0,external_node_path_namespaceObject.join)(this.dir, FILE_NAME));
     }
     save(records) {
         return writeAtomically(this.dir, records);
@@ -31053,7 +31053,7 @@ class ActionsCacheHistoryStore {
             timeoutInMs: ms,
             segmentTimeoutInMs: ms,
         }), ms, what);
-        return hit === undefined ? [] : readIfPresent((0,external_node_path_.join)(this.workDir, FILE_NAME));
+        return hit === undefined ? [] : readIfPresent((0,external_node_path_namespaceObject.join)(this.workDir, FILE_NAME));
     }
     async save(records) {
         await writeAtomically(this.workDir, records);
@@ -31066,7 +31066,7 @@ class ActionsCacheHistoryStore {
 async function history_store_loadActionsCache(env) {
     if (!env.ACTIONS_CACHE_URL && !env.ACTIONS_RESULTS_URL)
         return undefined;
-    return (await __nccwpck_require__.e(/* import() */ 641).then(__nccwpck_require__.bind(__nccwpck_require__, 2641)));
+    return (await __nccwpck_require__.e(/* import() */ 137).then(__nccwpck_require__.bind(__nccwpck_require__, 6137)));
 }
 /**
  * The history store for this scope, or a reason there is none (the summary
@@ -31098,7 +31098,7 @@ async function historyStoreOf(env, scope, deadline, cache) {
         return { store: undefined, reason: 'the Actions cache service is not available to this job' };
     const suffix = [env.GITHUB_RUN_ID, env.GITHUB_RUN_ATTEMPT, env.GITHUB_JOB].filter(Boolean).join('-') || 'local';
     return {
-        store: new ActionsCacheHistoryStore(api, (0,external_node_path_.join)(env.RUNNER_TEMP || '/tmp', 'deployment-observability-history', scope), scope, suffix, deadline),
+        store: new ActionsCacheHistoryStore(api, (0,external_node_path_namespaceObject.join)(env.RUNNER_TEMP || '/tmp', 'deployment-observability-history', scope), scope, suffix, deadline),
     };
 }
 
@@ -31715,7 +31715,7 @@ async function runSummary(ctx, deps = {}) {
         if (o.problem)
             problems.report(`Not ${o.sink?.name === 'remote write' ? 'remote-written' : 'pushed'} to {${(0,pushgateway/* describeGroup */.N3)(o.key)}}: ${o.problem}${o.carriedOut ? '; the counts are kept for the next push' : ''}`);
     try {
-        await (0,promises_namespaceObject.mkdir)((0,external_node_path_.dirname)(config.metricsFile), { recursive: true });
+        await (0,promises_namespaceObject.mkdir)((0,external_node_path_namespaceObject.dirname)(config.metricsFile), { recursive: true });
         await (0,promises_namespaceObject.writeFile)(config.metricsFile, combinedExposition(primary), 'utf8');
     }
     catch (error) {
@@ -31979,7 +31979,7 @@ const LIVE_SETTINGS_ENV = 'DEPLOYMENT_OBSERVABILITY_LIVE';
 function liveScriptPath(hookScript = process.argv[1]) {
     if (!hookScript)
         return undefined;
-    const script = (0,external_node_path_.join)((0,external_node_path_.dirname)(hookScript), '..', 'live', 'index.js');
+    const script = (0,external_node_path_namespaceObject.join)((0,external_node_path_namespaceObject.dirname)(hookScript), '..', 'live', 'index.js');
     return (0,external_node_fs_.existsSync)(script) ? script : undefined;
 }
 /** Starts the reporter detached and returns its pid; pre does not wait for it. */
@@ -32171,10 +32171,10 @@ async function startTrack(ctx) {
     io.saveState(State.Service, config.service);
     const base = config.runner.runnerTemp || env.TMPDIR || '/tmp';
     const safeJob = (config.runner.jobId || 'job').replace(/[^A-Za-z0-9_.-]/g, '_');
-    const reportFile = (0,external_node_path_.join)(base, 'deployment-observability', `${safeJob}-${deploymentId}.prom`);
+    const reportFile = (0,external_node_path_namespaceObject.join)(base, 'deployment-observability', `${safeJob}-${deploymentId}.prom`);
     let reportFileMade;
     try {
-        await (0,promises_namespaceObject.mkdir)((0,external_node_path_.dirname)(reportFile), { recursive: true });
+        await (0,promises_namespaceObject.mkdir)((0,external_node_path_namespaceObject.dirname)(reportFile), { recursive: true });
         await (0,promises_namespaceObject.writeFile)(reportFile, '', { flag: 'a' });
         io.exportVariable(ExportedEnv.MetricsFile, reportFile);
         io.saveState(State.MetricsReportFile, reportFile);
@@ -32196,7 +32196,7 @@ async function startTrack(ctx) {
         service: config.service,
         startedAt,
         reportFile: reportFileMade,
-        statusFile: (0,external_node_path_.join)(base, 'deployment-observability', `live-${safeJob}-${deploymentId}.json`),
+        statusFile: (0,external_node_path_namespaceObject.join)(base, 'deployment-observability', `live-${safeJob}-${deploymentId}.json`),
         runnerPid: process.ppid > 1 ? process.ppid : undefined,
     });
     const key = groupingKey(config, config.service);
@@ -33579,7 +33579,7 @@ async function runVerify(ctx) {
     }
     if (outcomes.length > 0) {
         try {
-            await (0,promises_namespaceObject.mkdir)((0,external_node_path_.dirname)(base.metricsFile), { recursive: true });
+            await (0,promises_namespaceObject.mkdir)((0,external_node_path_namespaceObject.dirname)(base.metricsFile), { recursive: true });
             await (0,promises_namespaceObject.writeFile)(base.metricsFile, combinedExposition(outcomes), 'utf8');
             delivery.push({ ok: true, text: `Metrics file: \`${base.metricsFile}\`` });
             io.setOutput(Outputs.MetricsFile, base.metricsFile);
@@ -35911,13 +35911,6 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:https")
 
 /***/ }),
 
-/***/ 8995:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:module");
-
-/***/ }),
-
 /***/ 7030:
 /***/ ((module) => {
 
@@ -35929,13 +35922,6 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:net");
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
-
-/***/ }),
-
-/***/ 6760:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
 
 /***/ }),
 

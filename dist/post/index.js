@@ -28373,7 +28373,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _hooks_post_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8186);
+/* harmony import */ var _hooks_post_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7162);
 
 await (0,_hooks_post_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 // Work a bounded call left behind (a timed-out request) must not stretch the step past its budget.
@@ -28384,7 +28384,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 8186:
+/***/ 7162:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -29099,8 +29099,8 @@ function readDeferred(io) {
 
 ;// CONCATENATED MODULE: external "node:fs/promises"
 const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
-// EXTERNAL MODULE: external "node:path"
-var external_node_path_ = __nccwpck_require__(6760);
+;// CONCATENATED MODULE: external "node:path"
+const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
 // EXTERNAL MODULE: ./src/util/http.ts
 var http = __nccwpck_require__(4098);
 ;// CONCATENATED MODULE: ./src/github/client.ts
@@ -29669,7 +29669,7 @@ class FileCarryStore {
         return `the directory ${this.dir}`;
     }
     file(groupId) {
-        return (0,external_node_path_.join)(this.dir, `carry-${(0,external_node_crypto_.createHash)('sha256').update(groupId).digest('hex').slice(0, 32)}.json`);
+        return (0,external_node_path_namespaceObject.join)(this.dir, `carry-${(0,external_node_crypto_.createHash)('sha256').update(groupId).digest('hex').slice(0, 32)}.json`);
     }
     async load(groupId) {
         let text;
@@ -30979,7 +30979,7 @@ class ActionsCacheCarryStore {
     }
     where(groupId) {
         const hash = (0,external_node_crypto_.createHash)('sha256').update(groupId).digest('hex').slice(0, 24);
-        return { dir: (0,external_node_path_.join)(this.workDir, hash), prefix: `${CACHE_KEY_PREFIX}${hash}-` };
+        return { dir: (0,external_node_path_namespaceObject.join)(this.workDir, hash), prefix: `${CACHE_KEY_PREFIX}${hash}-` };
     }
     async load(groupId) {
         const { dir, prefix } = this.where(groupId);
@@ -31021,7 +31021,7 @@ class ActionsCacheCarryStore {
 async function loadActionsCache(env) {
     if (!env.ACTIONS_CACHE_URL && !env.ACTIONS_RESULTS_URL)
         return undefined;
-    return (await __nccwpck_require__.e(/* import() */ 641).then(__nccwpck_require__.bind(__nccwpck_require__, 2641)));
+    return (await __nccwpck_require__.e(/* import() */ 137).then(__nccwpck_require__.bind(__nccwpck_require__, 6137)));
 }
 /** isFeatureAvailable() that throws counts as "not available": the carry store must not cost the push. */
 function cacheAvailable(cache) {
@@ -31041,10 +31041,10 @@ async function carryStoreOf(env, cache, deadline = Infinity) {
     if (cacheAvailable(actionsCache)) {
         const temp = env.RUNNER_TEMP || '/tmp';
         const suffix = [env.GITHUB_RUN_ID, env.GITHUB_RUN_ATTEMPT, env.GITHUB_JOB].filter(Boolean).join('-') || 'local';
-        return new ActionsCacheCarryStore(actionsCache, (0,external_node_path_.join)(temp, 'deployment-observability-carry'), suffix, 5000, Date.now, deadline);
+        return new ActionsCacheCarryStore(actionsCache, (0,external_node_path_namespaceObject.join)(temp, 'deployment-observability-carry'), suffix, 5000, Date.now, deadline);
     }
     if (env.RUNNER_TOOL_CACHE)
-        return new FileCarryStore((0,external_node_path_.join)(env.RUNNER_TOOL_CACHE, 'deployment-observability'));
+        return new FileCarryStore((0,external_node_path_namespaceObject.join)(env.RUNNER_TOOL_CACHE, 'deployment-observability'));
     return undefined;
 }
 
@@ -31572,7 +31572,7 @@ async function finishTrack(ctx) {
     // 6. The metrics file, pushed or not.
     const exposition = combinedExposition(primary);
     try {
-        await (0,promises_namespaceObject.mkdir)((0,external_node_path_.dirname)(config.metricsFile), { recursive: true });
+        await (0,promises_namespaceObject.mkdir)((0,external_node_path_namespaceObject.dirname)(config.metricsFile), { recursive: true });
         await writeRegularFile(config.metricsFile, exposition);
         delivery.push({ ok: true, text: `Metrics file: \`${config.metricsFile}\`` });
     }
@@ -34053,13 +34053,6 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:https")
 
 /***/ }),
 
-/***/ 8995:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:module");
-
-/***/ }),
-
 /***/ 7030:
 /***/ ((module) => {
 
@@ -34071,13 +34064,6 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:net");
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
-
-/***/ }),
-
-/***/ 6760:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
 
 /***/ }),
 
