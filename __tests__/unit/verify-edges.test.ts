@@ -6,7 +6,8 @@
  */
 import { describe, expect, test } from '@jest/globals';
 import { classifyProbe, describeNetworkError, worseStatus } from '../../src/verify/probe-status.js';
-import { probeTarget, type HealthTarget } from '../../src/verify/probe.js';
+import type { HealthTarget } from '../../src/config/verify-inputs.js';
+import { probeTarget } from '../../src/verify/probe.js';
 import { PrometheusClient, QueryRejected, ratioOf } from '../../src/verify/prometheus.js';
 import type { Clock } from '../../src/util/clock.js';
 import type { FetchLike } from '../../src/util/http.js';

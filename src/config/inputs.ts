@@ -6,7 +6,6 @@
  */
 import { inferServiceFromName } from '../model/infer.js';
 import { parseStageMap, type StageRule, type StageTarget } from '../model/stage-map.js';
-import type { RemoteWriteConfig } from '../remote-write/client.js';
 import { redactUrl, quoteInput } from '../util/safe-text.js';
 import { Inputs } from './constants.js';
 import { maskable, parseCredentialUrl, SECRET_NAME } from './urls.js';
@@ -17,6 +16,16 @@ export type Mode = (typeof MODES)[number];
 /** What an unknown `mode` is told: the input, its value and the valid ones; nothing is done. */
 export function unknownModeProblem(value: string): string {
   return `input ${Inputs.Mode}: ${quoteInput(value.trim(), 40)} is not one of ${MODES.join(', ')}; the action does nothing in this step`;
+}
+
+/** Where remote write sends (`remote-write/client.ts`). */
+export interface RemoteWriteConfig {
+  readonly url: string;
+  readonly authorization: string | undefined;
+  /** Extra headers (tenant, …), lower-case names. */
+  readonly headers: Readonly<Record<string, string>>;
+  /** Prometheus query API base where the previous totals are read; undefined: none known. */
+  readonly queryUrl: string | undefined;
 }
 
 export interface PushgatewayConfig {

@@ -6,8 +6,6 @@
  * returned as secrets to mask.
  */
 import { quoteInput } from '../util/safe-text.js';
-import type { HealthTarget } from '../verify/probe.js';
-import type { PrometheusTarget } from '../verify/prometheus.js';
 import { maskable, parseCredentialUrl } from './urls.js';
 
 export const VerifyInputs = {
@@ -24,6 +22,23 @@ export const MIN_WINDOW_SECONDS = 10;
 /** GitHub ends a job after 6 hours; an hour of watching is plenty. */
 export const MAX_WINDOW_SECONDS = 3600;
 export const MAX_HEALTH_URLS = 10;
+
+/** A health endpoint verify mode probes (`verify/probe.ts`). */
+export interface HealthTarget {
+  readonly name: string;
+  /** The URL requested (credentials moved to `authorization`). */
+  readonly url: string;
+  /** How it is shown: origin and path, the query elided (it may hold a token). */
+  readonly display: string;
+  readonly authorization: string | undefined;
+}
+
+/** The Prometheus verify mode queries (`verify/prometheus.ts`). */
+export interface PrometheusTarget {
+  /** Base URL of the HTTP API, without a trailing slash (credentials moved to `authorization`). */
+  readonly url: string;
+  readonly authorization: string | undefined;
+}
 
 export interface VerifyConfig {
   readonly targets: readonly HealthTarget[];

@@ -30,8 +30,6 @@ export interface MetricFamily {
 
 /** Metric names: https://prometheus.io/docs/concepts/data_model/#metric-names-and-labels */
 export const METRIC_NAME_RE = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
-/** Label names; names starting with `__` are reserved for Prometheus. */
-export const LABEL_NAME_RE = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
 export function escapeLabelValue(value: string): string {
   return value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');

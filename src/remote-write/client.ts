@@ -5,6 +5,7 @@
  * backend's Prometheus query API.
  * https://prometheus.io/docs/specs/prw/remote_write_spec/
  */
+import type { RemoteWriteConfig } from '../config/inputs.js';
 import type { Clock } from '../util/clock.js';
 import { request, type FetchLike } from '../util/http.js';
 import type { MetricFamily } from '../metrics/exposition.js';
@@ -19,15 +20,6 @@ import {
   TOTALS_LOOKBACK_DAYS,
 } from './series.js';
 import { encodeWriteRequest } from './wire.js';
-
-export interface RemoteWriteConfig {
-  readonly url: string;
-  readonly authorization: string | undefined;
-  /** Extra headers (tenant, …), lower-case names. */
-  readonly headers: Readonly<Record<string, string>>;
-  /** Prometheus query API base where the previous totals are read; undefined: none known. */
-  readonly queryUrl: string | undefined;
-}
 
 /** The protocol's required headers (remote write 1.0). */
 export const REMOTE_WRITE_HEADERS: Readonly<Record<string, string>> = Object.freeze({

@@ -79,7 +79,10 @@ export function encodeWriteRequest(request: WriteRequest): Uint8Array {
   return compress(WriteRequestType.encode(message).finish());
 }
 
-/** The inverse of {@link encodeWriteRequest} (tests and the fake receiver use it). */
+/**
+ * The inverse of {@link encodeWriteRequest}. The action never decodes; it is here, beside the
+ * encoder and its schema, so round-trip and fuzz tests check the real encoding.
+ */
 export function decodeWriteRequest(body: Uint8Array): WriteRequest {
   const message = WriteRequestType.decode(uncompress(body));
   const plain = WriteRequestType.toObject(message, { longs: Number, defaults: true, arrays: true }) as {

@@ -5,20 +5,12 @@
  * headers and body. Never rejects: a failure is an unhealthy sample with a
  * message a user can act on.
  */
+import type { HealthTarget } from '../config/verify-inputs.js';
 import type { Clock } from '../util/clock.js';
 import { HttpError, request, type FetchLike } from '../util/http.js';
 import { classifyProbe, describeNetworkError } from './probe-status.js';
 import { PROBE_ATTEMPTS } from './schedule.js';
 import type { ProbeSample } from './timeline.js';
-
-export interface HealthTarget {
-  readonly name: string;
-  /** The URL requested (credentials moved to `authorization`). */
-  readonly url: string;
-  /** How it is shown: origin and path, the query elided (it may hold a token). */
-  readonly display: string;
-  readonly authorization: string | undefined;
-}
 
 export interface ProbeOptions {
   readonly clock: Clock;

@@ -4,15 +4,10 @@
  * and reads one ratio out of the answer.
  * https://prometheus.io/docs/prometheus/latest/querying/api/#instant-queries
  */
+import type { PrometheusTarget } from '../config/verify-inputs.js';
 import type { Clock } from '../util/clock.js';
 import { HttpError, request, type FetchLike } from '../util/http.js';
 import { describeNetworkError } from './probe-status.js';
-
-export interface PrometheusTarget {
-  /** Base URL of the HTTP API, without a trailing slash (credentials moved to `authorization`). */
-  readonly url: string;
-  readonly authorization: string | undefined;
-}
 
 /**
  * The query cannot work as written (Prometheus rejected it, or its result is
