@@ -226,6 +226,8 @@ async function runSummaryJob(
           mode: 'summary',
           'run-id': String(RUN_IDS.second),
           environment: ENVIRONMENT,
+          // The deploy jobs' stage map: the failed stage is named as the tracked job named it.
+          stages: API_STAGE_MAP,
           ...(pg ? { 'pushgateway-url': pg.url } : {}),
           ...(prom ? { 'remote-write-url': `${prom.url}/api/v1/write` } : {}),
         },

@@ -9,6 +9,8 @@
  *   hour, over a day), render without an error box, and every gantt bar sits where its times say:
  *   bars in time order, x and width proportional to the start and duration in the diagram's text
  *   (`dateFormat X` drew every bar from 0 on Mermaid 11.12 and later);
+ * - the error budget's burndown (summary mode) draws a line and bars in every major, also in the
+ *   month's first week, where it has one week to show (a one-point line draws nothing);
  * - the README's picture is current: the HTML of the failed deploy-api summary, regenerated,
  *   equals docs/images/failed-deploy-summary.html (scripts/readme-picture.ts).
  */
@@ -24,6 +26,9 @@ import { PICTURE_HTML, PICTURE_JOB, pictureHtml, sameSummaryHtml } from '../../s
 import { MERMAID_PACKAGES, summariesPage, type SummaryEntry } from '../../scripts/render-summaries.js';
 import type { DeploymentResult, StageResult } from '../../src/model/deployment.js';
 import { renderTrackSummary } from '../../src/report/summary.js';
+import { computeFigures } from '../../src/summary/figures.js';
+import type { RunRecord } from '../../src/summary/record.js';
+import { renderJobSummary } from '../../src/summary/render.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
 /** A zone half an hour off UTC: a gantt that mixed Unix times with local axis labels would show it. */
@@ -97,7 +102,7 @@ function seconds(text: string, dateFormat: string): number {
 }
 
 /** The Mermaid blocks of a summary, each with its gantt tasks (none for other diagrams). */
-function mermaidBlocks(markdown: string): { kind: string; tasks: Task[] }[] {
+function mermaidBlocks(markdown: string): { kind: string; text: string; tasks: Task[] }[] {
   return [...markdown.matchAll(/```mermaid\n([\s\S]*?)```/g)].map((m) => {
     const text = m[1] ?? '';
     const kind = text.trim().split('\n')[0]?.trim() ?? '';
@@ -109,7 +114,7 @@ function mermaidBlocks(markdown: string): { kind: string; tasks: Task[] }[] {
         end: seconds(t[3] as string, dateFormat),
       }),
     );
-    return { kind, tasks };
+    return { kind, text, tasks };
   });
 }
 
@@ -245,6 +250,60 @@ const EXTRA: readonly Entry[] = [
   ]),
 ];
 
+/**
+ * A summary-mode summary on the 2nd of the month, 1 of 2 deployments failed: the burndown has the
+ * month's first week only (the demo's has as many weeks as the day it runs on allows).
+ */
+function firstWeekSummary(): Entry {
+  const now = Date.UTC(2026, 11, 2, 12);
+  const record = (runId: number, conclusion: string): RunRecord => ({
+    runId,
+    attempt: 1,
+    triggeredAt: now - 2 * 3_600_000,
+    completedAt: now - 3_600_000 + runId * 1000,
+    conclusion,
+    branch: 'main',
+    headSha: 'abcdef012345',
+    commitAt: undefined,
+    ttdSeconds: 420,
+    durationSeconds: 400,
+    queueSeconds: 5,
+    failedStage: conclusion === 'failure' ? 'health_check' : undefined,
+    failedStep: conclusion === 'failure' ? 'deploy-api/Wait for health check' : undefined,
+    rollback: false,
+    jobs: [{ name: 'deploy-api', conclusion, seconds: 380 }],
+  });
+  const records = [record(1, 'success'), record(2, 'failure')];
+  return {
+    id: 'summary-first-week',
+    job: 'summary',
+    markdown: renderJobSummary({
+      record: records[1] as RunRecord,
+      figures: computeFigures(records, now, 90, 0.995, 720),
+      workflow: 'deploy-full-stack',
+      repository: 'octo-org/octo-repo',
+      runUrl: undefined,
+      sloSuccessRate: 0.995,
+      sloTtdP95Seconds: 720,
+      slowJobSeconds: 900,
+      notes: [],
+      pullRequest: undefined,
+    }),
+  };
+}
+const SUMMARY_EXTRA: readonly Entry[] = [firstWeekSummary()];
+
+/** Per Mermaid block of an entry: the drawn lengths of its xychart lines and heights of its bars. */
+async function xyPlots(page: Page, id: string): Promise<{ lines: number[]; bars: number[] }[]> {
+  return (await page.evaluate(`(() => {
+    const section = document.getElementById(${JSON.stringify(`job-${id}`)});
+    return [...(section ? section.querySelectorAll('pre.mermaid') : [])].map((pre) => ({
+      lines: [...pre.querySelectorAll('svg [class^="line-plot"] path')].map((p) => p.getTotalLength()),
+      bars: [...pre.querySelectorAll('svg [class^="bar-plot"] rect')].map((r) => Number(r.getAttribute('height'))),
+    }));
+  })()`)) as { lines: number[]; bars: number[] }[];
+}
+
 function installedVersion(pkg: string): string {
   return (
     JSON.parse(readFileSync(path.join(ROOT, 'node_modules', pkg, 'package.json'), 'utf8')) as {
@@ -291,7 +350,7 @@ test("the demo's index.html: every job's summary, every diagram drawn, nothing f
 describe.each(MERMAID_PACKAGES)('the summaries with %s', (pkg) => {
   let page: Page;
   let mermaid: Awaited<ReturnType<typeof mermaidOutcome>>;
-  const entries = (): Entry[] => [...demo, ...EXTRA];
+  const entries = (): Entry[] => [...demo, ...EXTRA, ...SUMMARY_EXTRA];
 
   beforeAll(async () => {
     const file = path.join(out, `summaries-${pkg}.html`);
@@ -327,6 +386,29 @@ describe.each(MERMAID_PACKAGES)('the summaries with %s', (pkg) => {
     }
     // The demo's five track summaries and the three above.
     expect(gantts).toBe(8);
+  });
+
+  test("the error budget's burndown draws a line and bars, also with one week of the month", async () => {
+    let charts = 0;
+    for (const entry of entries()) {
+      const plots = await xyPlots(page, entry.id);
+      for (const [i, block] of mermaidBlocks(entry.markdown).entries()) {
+        if (block.kind !== 'xychart-beta' || !block.text.includes('Error budget left this month')) continue;
+        charts++;
+        const drawnPlot = plots[i] ?? { lines: [], bars: [] };
+        // A line of one point is a path of length 0: nothing on the plot.
+        expect({ id: entry.id, line: drawnPlot.lines.some((l) => l > 50) }).toEqual({
+          id: entry.id,
+          line: true,
+        });
+        // The month's start (100 % left) is a bar of most of the plot's height.
+        expect({ id: entry.id, bar: Math.max(0, ...drawnPlot.bars) > 100 }).toEqual({
+          id: entry.id,
+          bar: true,
+        });
+      }
+    }
+    expect(charts).toBe(2); // the demo's summary and the first-week one
   });
 
   test('the axis counts from the first start, in any time zone', async () => {

@@ -174,12 +174,14 @@ test('a failed run with 135 jobs: attempt-aware and paginated; summarising it tw
   expect(first.annotations.filter((a) => a.level !== 'notice')).toEqual([]);
   expect(first.outputs).toMatchObject({
     status: 'failure',
-    'failed-stage': 'deploy-api/Deploy to Railway',
+    // named as track mode in deploy-api names it (inferred from the step, no map given)
+    'failed-stage': 'deploy_railway',
     'deployment-id': String(run.runId),
   });
-  // every page of the attempt's jobs was read (135 jobs: 2 pages)
+  // every page of the attempt's jobs was read (135 jobs: 2 pages; the second may be asked for at the
+  // `link` header's `/repositories/{id}/…` URL)
   const jobPages = bed.gh.requests.filter((r) =>
-    r.path.startsWith(`/repos/${REPOSITORY}/actions/runs/${run.runId}/attempts/1/jobs`),
+    r.path.includes(`/actions/runs/${run.runId}/attempts/1/jobs`),
   );
   expect(jobPages.map((r) => new URL(r.path, 'http://x').searchParams.get('page'))).toEqual(['1', '2']);
 
@@ -236,7 +238,7 @@ test('a failed run with 135 jobs: attempt-aware and paginated; summarising it tw
   expect(check.annotations[0]).toMatchObject({
     path: `.github/workflows/${run.workflow}.yml`,
     start_line: 1,
-    message: 'Failed stage: deploy-api/Deploy to Railway',
+    message: 'Failed stage: deploy_railway (deploy-api/Deploy to Railway)',
   });
   // The job summary reads like the dashboards.
   for (const heading of [

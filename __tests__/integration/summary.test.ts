@@ -308,3 +308,50 @@ test('a corrupt history file is a warning; the summary goes on from the API and 
   expect(second.failed).toBeUndefined();
   expect(readFileSync(file, 'utf8')).toBe('garbage');
 });
+
+test('the failed stage is named as track mode names it: the `stages` input, else inferred from the step', async () => {
+  const t0 = Date.now() - 20 * MIN;
+  const runId = addRun('int-stages', 'failure', 0);
+  const step = (name: string, conclusion: string, fromMin: number, toMin: number) => ({
+    name,
+    status: 'completed' as const,
+    conclusion,
+    started_at: iso(t0 + fromMin * MIN),
+    completed_at: iso(t0 + toMin * MIN),
+  });
+  gh.addJob({
+    run_id: runId,
+    name: 'deploy-api',
+    status: 'completed',
+    conclusion: 'failure',
+    started_at: iso(t0 + MIN),
+    completed_at: iso(t0 + 4 * MIN),
+    steps: [
+      step('Set up job', 'success', 1, 1),
+      step('Roll out', 'success', 1, 2),
+      step('Wait for health check', 'failure', 2, 3),
+      step('Complete job', 'success', 3, 4),
+    ],
+  });
+  const cache = (): FakeCache => new FakeCache(join(temp, `cache-stages-${nextRun}`));
+  // No map: inferred from the step's name, as track mode infers it.
+  const inferred = await summarise(runId, cache());
+  expect(inferred.outputs.get('failed-stage')).toBe('health_check');
+  expect(inferred.summary).toContain('| `health_check` (`deploy-api/Wait for health check`) |');
+  // The tracked job's map: its stages; a bad line is reported once, naming the input and the line.
+  const mapped = await summarise(runId, cache(), {
+    stages: 'Roll out => api/deploy_railway\nWait for health check => api/readiness\nnot a rule',
+  });
+  expect(mapped.outputs.get('failed-stage')).toBe('readiness');
+  expect(mapped.summary).toContain('| `readiness` (`deploy-api/Wait for health check`) |');
+  expect(
+    mapped.entries.filter((e) => e.level === 'warning' && e.message.includes('input stages, line 3')),
+  ).toHaveLength(1);
+  expect(mapped.failed).toBeUndefined();
+  expect(
+    gh.checkRuns.filter((c) => c.external_id === `${runId}.1`).map((c) => c.annotations[0]?.message),
+  ).toEqual([
+    'Failed stage: health_check (deploy-api/Wait for health check)',
+    'Failed stage: readiness (deploy-api/Wait for health check)',
+  ]);
+});

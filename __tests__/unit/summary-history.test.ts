@@ -59,8 +59,20 @@ const JOBS: ApiRunJob[] = [
   job(3, 'deploy-web', 'success', '10:02:00', '10:08:00'),
   job(1, 'build', 'success', '10:00:30', '10:01:30'),
   job(2, 'deploy-api', 'failure', '10:02:00', '10:06:00', [
-    { name: 'Build', conclusion: 'success' },
-    { name: 'Deploy to Railway', conclusion: 'failure' },
+    {
+      name: 'Build',
+      status: 'completed',
+      conclusion: 'success',
+      started_at: '2026-11-20T10:02:00Z',
+      completed_at: '2026-11-20T10:04:00Z',
+    },
+    {
+      name: 'Deploy to Railway',
+      status: 'completed',
+      conclusion: 'failure',
+      started_at: '2026-11-20T10:04:00Z',
+      completed_at: '2026-11-20T10:06:00Z',
+    },
   ]),
   job(4, 'rollback', 'success', '10:06:30', '10:07:00'),
   job(5, 'notify', 'skipped', '10:09:00', '10:08:59'),
@@ -91,7 +103,9 @@ describe('buildRecord', () => {
       ttdSeconds: 480,
       durationSeconds: 475,
       queueSeconds: 30,
-      failedStage: 'deploy-api/Deploy to Railway',
+      // named as track mode names it; where it failed kept beside it
+      failedStage: 'deploy_railway',
+      failedStep: 'deploy-api/Deploy to Railway',
       rollback: true,
       jobs: [
         { name: 'deploy-web', conclusion: 'success', seconds: 360 },
@@ -313,7 +327,7 @@ describe('rendering', () => {
     expect(md).not.toContain('Time to deploy (successful runs)');
   });
   test('annotations: failed stage, slow stages, SLO breaches; pages of ≤ 50', () => {
-    const failed = { ...record, failedStage: 'deploy-api/Deploy', ttdSeconds: 1000 };
+    const failed = { ...record, failedStage: 'deploy_railway', ttdSeconds: 1000 };
     const a = checkAnnotations({ ...ctx(history), record: failed }, '.github/workflows/deploy.yml');
     expect(a.map((x) => x.title)).toEqual([
       'Deployment failed',

@@ -2,6 +2,10 @@
  * Summary mode's own inputs (action.yml): read once into a frozen, typed
  * object built as one literal. A bad value falls back to its default with a
  * problem that names the input (the value quoted on one line, bounded, URLs redacted). Never throws.
+ *
+ * The inputs summary mode shares with track mode are read once for every mode by `readConfig`
+ * (`inputs.ts`): `stages` (the stage map that names the failed stage as track mode names it,
+ * `Config.stageRules`), `thresholds` (`total`: a slow job), `environment`, the sinks.
  */
 import { quoteInput } from '../util/safe-text.js';
 

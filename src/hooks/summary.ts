@@ -24,7 +24,15 @@ import { computeFigures } from '../summary/figures.js';
 import { mergeHistory, pruneHistory } from '../summary/history.js';
 import { historyScope, historyStoreOf, type HistoryStore } from '../summary/history-store.js';
 import { COUNTED_MARKER, markerValue, summaryUpdates } from '../summary/metrics.js';
-import { buildRecord, recordFromRunOnly, recordKey, type ApiRun, type RunRecord } from '../summary/record.js';
+import { prepareStageRules } from '../model/stage-map.js';
+import {
+  buildRecord,
+  failedJobOf,
+  recordFromRunOnly,
+  recordKey,
+  type ApiRun,
+  type RunRecord,
+} from '../summary/record.js';
 import {
   annotationPages,
   checkAnnotations,
@@ -226,7 +234,11 @@ export async function runSummary(ctx: HookContext, deps: SummaryDeps = {}): Prom
   const { run, jobs } = attempt;
   // Inside the run (a last job with `needs:`), the summary job itself is left out.
   const ownJobId = inputs.runId === runner.runId ? config.checkRunId : undefined;
-  const record = buildRecord(run, jobs, ownJobId);
+  // The failed stage is named as track mode names it: the `stages` map (its regex rules bounded in
+  // time; a rule that runs out is reported and dropped), else inference.
+  const failedSteps = (failedJobOf(jobs.filter((j) => j.id !== ownJobId))?.steps ?? []).map((s) => s.name);
+  for (const p of prepareStageRules(config.stageRules, failedSteps)) problems.report(p);
+  const record = buildRecord(run, jobs, ownJobId, config.stageRules);
   const workflow = run.name || runner.workflow || 'workflow';
   const notes: string[] = [];
 

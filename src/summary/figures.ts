@@ -269,12 +269,18 @@ export function stageStats(records: readonly RunRecord[], last = 10): StageStats
 }
 
 /**
- * The design's error type of a failed stage (`<job>/<step>`): the stage its
- * step (else job) name suggests, mapped as track mode does; a timed-out attempt is `timeout`.
+ * The design's error type of a failed attempt, as track mode maps a failed stage
+ * (`errorTypeForStage`); a timed-out attempt is `timeout`, a failure with no stage `unknown`.
+ * Records summarised before stages were named as track mode names them hold `<job>/<step>`:
+ * their stage is inferred from the step's (else the job's) name.
  */
 export function errorTypeOf(record: Pick<RunRecord, 'conclusion' | 'failedStage'>): string {
   if (record.conclusion === 'timed_out') return 'timeout';
-  const [job = '', step = job] = (record.failedStage ?? '').split('/');
+  const failed = record.failedStage;
+  if (failed === undefined) return 'unknown';
+  // A stage name never holds `/` (the stage map's names and the inferred ones are words).
+  if (!failed.includes('/')) return errorTypeForStage(failed);
+  const [job = '', step = job] = failed.split('/');
   const service = inferServiceFromName(job) ?? job;
   // The step's name first; a step named only "Apply" leaves it to the job's ("migrate").
   const stage = inferStageFromStep(step, service) ?? inferStageFromStep(job, service);

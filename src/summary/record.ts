@@ -10,7 +10,17 @@
  * - time to deploy: trigger → the last deploy job's `completed_at`.
  * - completion: the latest `completed_at` of the attempt's jobs that were not skipped, else `updated_at`.
  * - lead time: the head commit's timestamp (`head_commit.timestamp`) → completion.
+ * - failed stage: of the job that failed first, the stage track mode in that job would report
+ *   (`buildDeployment`, naming stages with `stageOfStep`: the `stages` map, else inference).
  */
+import { defaultService } from '../config/inputs.js';
+import {
+  buildDeployment,
+  mainStepsOf,
+  ownStepNames,
+  type ApiStep as ModelStep,
+} from '../model/deployment.js';
+import { matchStage, type StageRule } from '../model/stage-map.js';
 
 /** Jobs that deploy something. */
 export const DEPLOY_JOB_RE = /deploy|migrat|release|rollout|publish/i;
@@ -82,8 +92,17 @@ export interface RunRecord {
   readonly durationSeconds: number;
   /** Trigger → first job started (s). */
   readonly queueSeconds: number;
-  /** `<job>/<step>` of the first failure, if any. */
+  /**
+   * The stage that failed, as track mode names it (`health_check`); undefined when the attempt did
+   * not fail or its failed step is no stage. Records summarised before stages were named this way
+   * hold `<job>/<step>` here.
+   */
   readonly failedStage: string | undefined;
+  /**
+   * Where the attempt failed, `<job>/<step>` (or the job alone when no step failed). Only the
+   * summarised attempt has it: the history does not keep it.
+   */
+  readonly failedStep?: string | undefined;
   /** A successful rollback job ran. */
   readonly rollback: boolean;
   readonly jobs: readonly JobOutcome[];
@@ -114,20 +133,76 @@ export function deployJobsOf(jobs: readonly ApiRunJob[]): ApiRunJob[] {
   return named.length > 0 ? named : ran.filter((j) => !ROLLBACK_JOB_RE.test(j.name));
 }
 
-function firstFailure(jobs: readonly ApiRunJob[]): string | undefined {
-  const failed = jobs
-    .filter((j) => j.conclusion === 'failure' || j.conclusion === 'timed_out')
+const FAILED = new Set(['failure', 'timed_out']);
+
+/** The job that failed first (by completion), if any. */
+export function failedJobOf(jobs: readonly ApiRunJob[]): ApiRunJob | undefined {
+  return jobs
+    .filter((j) => FAILED.has(j.conclusion ?? ''))
     .sort((a, b) => (parseTime(a.completed_at) ?? 0) - (parseTime(b.completed_at) ?? 0))[0];
-  if (!failed) return undefined;
-  const step = (failed.steps ?? []).find((s) => s.conclusion === 'failure');
-  return step ? `${failed.name}/${step.name}` : failed.name;
+}
+
+/**
+ * The rules that apply to a job: the stage map when it names at least one of the job's steps, else
+ * none (stages inferred), as a track instance in that job without the map would have them. One map
+ * serves every job of the run, and a map written for the API job must not leave the web job without
+ * stages.
+ */
+export function rulesForJob(rules: readonly StageRule[], stepNames: readonly string[]): readonly StageRule[] {
+  return rules.length > 0 && stepNames.some((name) => matchStage(rules, name) !== undefined) ? rules : [];
+}
+
+/**
+ * Where an attempt failed: the failed stage of the job that failed first, as track mode in that
+ * job would name and choose it (the same model, `buildDeployment` → `stageOfStep`), and the step,
+ * `<job>/<step>`. The job's service is the one the map names, else the one its name suggests
+ * (track mode's default `service`).
+ */
+function firstFailure(
+  jobs: readonly ApiRunJob[],
+  rules: readonly StageRule[],
+): { stage: string | undefined; step: string | undefined } {
+  const failed = failedJobOf(jobs);
+  if (!failed) return { stage: undefined, step: undefined };
+  const steps: ModelStep[] = (failed.steps ?? []).map((s) => ({
+    name: s.name,
+    status: s.status ?? 'completed',
+    conclusion: s.conclusion ?? null,
+    started_at: s.started_at,
+    completed_at: s.completed_at,
+  }));
+  const own = ownStepNames(steps, '', '');
+  const applied = rulesForJob(
+    rules,
+    mainStepsOf(steps, own).map((s) => s.name),
+  );
+  const stage = buildDeployment({
+    job: { name: failed.name, status: failed.status, started_at: failed.started_at, steps },
+    service: defaultService(applied, failed.name),
+    rules: applied,
+    thresholds: {},
+    jobStatus: 'failure',
+    reportedErrorTypes: new Map(),
+    ownStepNames: own,
+    fallbackStart: parseTime(failed.started_at) ?? 0,
+    now: parseTime(failed.completed_at) ?? parseTime(failed.started_at) ?? 0,
+  }).failedStage;
+  const failing = steps.filter((s) => FAILED.has(s.conclusion ?? ''));
+  // The stage's failed step; without a stage, the first step that failed (the action's own included).
+  const step = failing.find((s) => stage?.steps.includes(s.name)) ?? failing[0];
+  return { stage: stage?.stage, step: step ? `${failed.name}/${step.name}` : failed.name };
 }
 
 /**
  * The record of one attempt. `ownJobId`: the job running the summary (inside
- * the run), left out of every figure.
+ * the run), left out of every figure. `rules`: the parsed `stages` input.
  */
-export function buildRecord(run: ApiRun, jobs: readonly ApiRunJob[], ownJobId?: number): RunRecord {
+export function buildRecord(
+  run: ApiRun,
+  jobs: readonly ApiRunJob[],
+  ownJobId?: number,
+  rules: readonly StageRule[] = [],
+): RunRecord {
   const attempt = run.run_attempt ?? 1;
   const others = jobs.filter((j) => j.id !== ownJobId);
   const created = parseTime(run.created_at) ?? 0;
@@ -145,6 +220,7 @@ export function buildRecord(run: ApiRun, jobs: readonly ApiRunJob[], ownJobId?: 
     .filter((t) => t !== undefined);
   const firstStart = others.map((j) => parseTime(j.started_at)).filter((t) => t !== undefined);
   const conclusion = run.status === 'completed' && run.conclusion ? run.conclusion : conclusionOfJobs(others);
+  const failure = firstFailure(others, rules);
   return {
     runId: run.id,
     attempt,
@@ -157,7 +233,8 @@ export function buildRecord(run: ApiRun, jobs: readonly ApiRunJob[], ownJobId?: 
     ttdSeconds: deployEnds.length > 0 ? seconds(triggeredAt, Math.max(...deployEnds)) : undefined,
     durationSeconds: seconds(startedAt, completedAt),
     queueSeconds: firstStart.length > 0 ? seconds(triggeredAt, Math.min(...firstStart)) : 0,
-    failedStage: firstFailure(others),
+    failedStage: failure.stage,
+    failedStep: failure.step,
     rollback: others.some((j) => ROLLBACK_JOB_RE.test(j.name) && j.conclusion === 'success'),
     jobs: others
       .filter((j) => j.conclusion !== 'skipped')

@@ -6,7 +6,7 @@
  */
 import { TIME_TO_DEPLOY_BUCKETS } from '../metrics/definitions.js';
 import { cell, codeCell, link } from '../report/markdown.js';
-import { TTD_TARGETS, type DoraLevel, type SummaryFigures } from './figures.js';
+import { TTD_TARGETS, type DoraLevel, type ErrorBudget, type SummaryFigures } from './figures.js';
 import type { RunRecord } from './record.js';
 
 /** A job summary is at most 1 MiB per step (docs/platform.md, "The runner"); stay well under it. */
@@ -65,17 +65,55 @@ function ttdChart(values: readonly number[]): string {
   ].join('\n');
 }
 
+/** A number of failures as the exact figure, to three significant digits: 0.005, 0.01, 2.5, 12.3. */
+export function formatFailures(n: number): string {
+  return Number.isFinite(n) ? String(Number(n.toPrecision(3))) : '∞';
+}
+
+const failuresText = (n: number): string => `${n} failure${n === 1 ? '' : 's'}`;
+
+/**
+ * What is left of the month's error budget, in words, with the exact numbers behind it:
+ * `80% left (1 failure of 5 allowed)`, or `exhausted (1 failure, 0.01 allowed)` once the failures
+ * reach the allowance. No percentage above 100 % is shown: 1 failure among 2 deployments at a
+ * 99.5 % SLO is 100 times the allowance of 0.01 failures, which reads "exhausted", not "used 10000%".
+ */
+export function budgetText(b: ErrorBudget): string {
+  if (b.deployments === 0) return '100% left (no deployments this month)';
+  const allowed = b.allowedFailures > 0 ? `${formatFailures(b.allowedFailures)} allowed` : 'none allowed';
+  if (b.failures > 0 && b.left < 1e-9) return `exhausted (${failuresText(b.failures)}, ${allowed})`;
+  // Rounded down: a budget with a failure in it never shows as 100 % left. (`left` is within 1e-9 of
+  // 0 when the failures equal the allowance: 0.995 is not exact in binary.)
+  const left = b.failures > 0 ? Math.min(99, Math.floor(b.left * 100)) : 100;
+  return `${left}% left (${failuresText(b.failures)} of ${allowed})`;
+}
+
+/**
+ * The burndown: budget left at the start of the month (all of it) and at the end of each week so
+ * far, as bars with a line over them. A chart of one point would draw nothing (a line needs two
+ * points), so the month's start is always the first: early in the month the chart still shows
+ * where the budget went. The line is the second plot, so it takes the palette's darker second colour.
+ */
 function burndownChart(figures: SummaryFigures): string {
   const weeks = figures.budget.burndown;
+  const values = [100, ...weeks.map((w) => Math.floor(w.left * 100))];
   return [
     '```mermaid',
     'xychart-beta',
     '  title "Error budget left this month"',
-    `  x-axis [${weeks.map((w) => `"week ${w.week}"`).join(', ')}]`,
+    `  x-axis ["start", ${weeks.map((w) => `"week ${w.week}"`).join(', ')}]`,
     '  y-axis "budget left (%)" 0 --> 100',
-    `  line [${weeks.map((w) => Math.round(w.left * 100)).join(', ')}]`,
+    `  bar [${values.join(', ')}]`,
+    `  line [${values.join(', ')}]`,
     '```',
   ].join('\n');
+}
+
+/** This run's failed stage and where it failed: `` `health_check` (`deploy-api/Wait for health check`) ``. */
+function failedCell(r: RunRecord): string {
+  const where = r.failedStep ? codeCell(r.failedStep, 120) : '';
+  if (r.failedStage) return where ? `${codeCell(r.failedStage)} (${where})` : codeCell(r.failedStage);
+  return where ? `no stage (${where})` : '–';
 }
 
 /** The job summary: stat cards, this run, stage durations, TTD, causes, burndown, DORA. */
@@ -90,13 +128,13 @@ export function renderJobSummary(c: SummaryContext): string {
     ...c.notes.map((n) => `> [!NOTE]\n> ${cell(n, 400)}\n`),
     '| Success rate (month) | Rollbacks | Error budget left | TTD p95 | Deploys 1d / 7d / 30d |',
     '| :-: | :-: | :-: | :-: | :-: |',
-    `| ${mark(b.met)} ${pct(b.successRate)} (SLO ${pct(c.sloSuccessRate)}) | ${f.rollbacks} | ${pct(b.left, 0)} (used ${pct(b.used, 0)}) | ${mark(f.ttd.sloMet)} ${formatSeconds(f.ttd.p95)} (SLO ${formatSeconds(c.sloTtdP95Seconds)}) | ${f.frequency['1d']} / ${f.frequency['7d']} / ${f.frequency['30d']} |`,
+    `| ${mark(b.met)} ${pct(b.successRate)} (SLO ${pct(c.sloSuccessRate)}) | ${f.rollbacks} | ${budgetText(b)} | ${mark(f.ttd.sloMet)} ${formatSeconds(f.ttd.p95)} (SLO ${formatSeconds(c.sloTtdP95Seconds)}) | ${f.frequency['1d']} / ${f.frequency['7d']} / ${f.frequency['30d']} |`,
     '',
     '### This run',
     '',
     '| Conclusion | Branch | Time to deploy | Queue | Duration | Failed stage |',
     '| --- | --- | --- | --- | --- | --- |',
-    `| ${cell(r.conclusion)} | ${cell(r.branch)}${c.pullRequest ? ` (PR #${c.pullRequest})` : ''} | ${formatSeconds(r.ttdSeconds)} | ${formatSeconds(r.queueSeconds)} | ${formatSeconds(r.durationSeconds)} | ${r.failedStage ? codeCell(r.failedStage) : '–'} |`,
+    `| ${cell(r.conclusion)} | ${cell(r.branch)}${c.pullRequest ? ` (PR #${c.pullRequest})` : ''} | ${formatSeconds(r.ttdSeconds)} | ${formatSeconds(r.queueSeconds)} | ${formatSeconds(r.durationSeconds)} | ${failedCell(r)} |`,
     '',
   ];
   if (r.jobs.length > 0) {
@@ -142,7 +180,9 @@ export function renderJobSummary(c: SummaryContext): string {
     lines.push('');
   }
   lines.push(
-    `### Error budget (this month: ${b.deployments} deployments, ${b.failures} failed, ${b.allowedFailures.toFixed(2)} allowed)`,
+    `### Error budget (this month: ${b.deployments} deployments, ${b.failures} failed, ${formatFailures(b.allowedFailures)} allowed)`,
+    '',
+    `Budget left now: ${budgetText(b)}.`,
     '',
     burndownChart(f),
     '',
@@ -181,12 +221,12 @@ export function checkAnnotations(c: SummaryContext, workflowPath: string): Check
   const at = { path: workflowPath || '.github', start_line: 1, end_line: 1 };
   const out: CheckAnnotation[] = [];
   const r = c.record;
-  if (r.failedStage)
+  if (r.failedStage || r.failedStep)
     out.push({
       ...at,
       annotation_level: 'failure',
       title: 'Deployment failed',
-      message: `Failed stage: ${r.failedStage}`,
+      message: `Failed stage: ${r.failedStage ?? 'no stage'}${r.failedStep ? ` (${r.failedStep})` : ''}`,
     });
   for (const j of r.jobs)
     if (j.seconds > c.slowJobSeconds)
@@ -215,7 +255,7 @@ export function checkAnnotations(c: SummaryContext, workflowPath: string): Check
       ...at,
       annotation_level: 'warning',
       title: 'Success-rate SLO breached',
-      message: `Success rate this month is ${pct(c.figures.budget.successRate)} (SLO ${pct(c.sloSuccessRate)}); error budget used ${pct(c.figures.budget.used, 0)}`,
+      message: `Success rate this month is ${pct(c.figures.budget.successRate)} (SLO ${pct(c.sloSuccessRate)}); error budget ${budgetText(c.figures.budget)}`,
     });
   return out;
 }
