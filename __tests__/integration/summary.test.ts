@@ -283,6 +283,15 @@ test('inside the run (a last job with needs: and if: always()): the summary job 
   expect(gh.checkRuns.find((c) => c.external_id === `${runId}.1`)?.conclusion).toBe('success');
 });
 
+test('a cancelled run: the status output says cancelled, not failure', async () => {
+  const root = join(temp, 'cache-cancelled');
+  mkdirSync(root, { recursive: true });
+  const runId = addRun('int-cancelled', 'cancelled');
+  const io = await summarise(runId, new FakeCache(root));
+  expect(io.failed).toBeUndefined();
+  expect(io.outputs.get('status')).toBe('cancelled');
+});
+
 test('a corrupt history file is a warning; the summary goes on from the API and does not overwrite it', async () => {
   const stateDir = join(temp, 'state-corrupt');
   const runId = addRun('int-corrupt', 'success');

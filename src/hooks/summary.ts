@@ -358,7 +358,8 @@ export async function runSummary(ctx: HookContext, deps: SummaryDeps = {}): Prom
     pullRequest,
   };
   io.setOutput(Outputs.DeploymentId, deploymentId);
-  io.setOutput(Outputs.Status, record.conclusion === 'success' ? 'success' : 'failure');
+  // Cancelled is not failed: a run a person or cancel-in-progress stopped says so.
+  io.setOutput(Outputs.Status, statusOutput(record.conclusion));
   io.setOutput(Outputs.DurationSeconds, String(record.durationSeconds));
   io.setOutput(Outputs.FailedStage, record.failedStage ?? '');
   io.setOutput(Outputs.MetricsFile, config.metricsFile);
@@ -373,4 +374,9 @@ export async function runSummary(ctx: HookContext, deps: SummaryDeps = {}): Prom
   io.info(
     `Summary of run ${run.id} attempt ${record.attempt}: ${github.requestCount} GitHub API request(s).`,
   );
+}
+
+/** The `status` output of summary mode: `success`, `cancelled`, else `failure` (timed out, failed…). */
+function statusOutput(conclusion: string): 'success' | 'cancelled' | 'failure' {
+  return conclusion === 'success' || conclusion === 'cancelled' ? conclusion : 'failure';
 }
