@@ -46,12 +46,13 @@ export function stageThresholds(): [string, number][] {
 }
 
 /** The states of `deployment_stage_state` that end a stage: progress counts these as done. */
-export const FINISHED_STATES = ['success', 'failure', 'skipped'] as const;
+export const FINISHED_STATES = ['success', 'failure', 'cancelled', 'skipped'] as const;
 
 /** How the stage-state table shows each state (the design's timeline marks). */
 export const STATE_MARKS: Readonly<Record<string, [string, string]>> = {
   success: ['✅ success', 'green'],
   failure: ['❌ failure', 'red'],
+  cancelled: ['⛔ cancelled', 'purple'],
   running: ['⏳ running', 'blue'],
   waiting: ['⏸ waiting', 'text'],
   skipped: ['⏭ skipped', 'text'],
@@ -64,6 +65,8 @@ export const STATE_MARKS: Readonly<Record<string, [string, string]>> = {
 export const NO_STAGE_RUNNING = {
   /** A stage failed. */
   failed: 'failed',
+  /** None failed, a stage was cancelled (a person or cancel-in-progress stopped the job). */
+  cancelled: 'cancelled',
   /** None failed, a stage still waits: the job is between stages. */
   waiting: 'waiting for the next stage',
   /** Every stage finished (success or skipped). */
@@ -77,7 +80,7 @@ export const NOT_STARTED_ORDER = { other: 1e10, waiting: 2e10 } as const;
  * The live-series queries (deployment_stage_state and its companions), built
  * in the flavour being generated: every read of a per-stage series is limited
  * to the latest deployment of each service that reports stage states, and the
- * state series are filtered `== 1` (a remote write writes the four other
+ * state series are filtered `== 1` (a remote write writes the five other
  * states of each stage as 0).
  */
 export function liveQueries(): {
@@ -137,6 +140,8 @@ export function liveQueries(): {
     `or on(service, deployment_id)\n` +
     `  ${status(NO_STAGE_RUNNING.failed, 'state="failure"')}\n` +
     `or on(service, deployment_id)\n` +
+    `  ${status(NO_STAGE_RUNNING.cancelled, 'state="cancelled"')}\n` +
+    `or on(service, deployment_id)\n` +
     `  ${status(NO_STAGE_RUNNING.waiting, 'state="waiting"')}\n` +
     `or on(service, deployment_id)\n` +
     `  ${status(NO_STAGE_RUNNING.succeeded)}`;
@@ -151,7 +156,7 @@ export function liveQueries(): {
   const seconds =
     `  max by (service, deployment_id, stage) (${sel(METRICS.stageDuration)})\n` +
     `    * on(service, deployment_id, stage) group_left(state)\n` +
-    `  ${states('state=~"success|failure"')}\n` +
+    `  ${states('state=~"success|failure|cancelled"')}\n` +
     `or\n` +
     `  max by (service, deployment_id, stage) (time() - ${sel(METRICS.stageStartTimestamp)})\n` +
     `    * on(service, deployment_id, stage) group_left(state)\n` +
@@ -196,7 +201,7 @@ export function pipelineDashboard(): DashboardBuilder {
         .datasource(DATASOURCE)
         .title('Current stage')
         .description(
-          `Per service, the latest deployment that reports stage states (deployment_stage_state, pushed while the job runs): the stage running now, how long it has run (time() minus deployment_stage_start_timestamp_seconds) against its threshold (deployment_stage_threshold_seconds as the deployment pushed it, else the action's default), and its progress: stages finished (${finished}) / all its stages. When no stage runs: "${NO_STAGE_RUNNING.failed}" if a stage failed, else "${NO_STAGE_RUNNING.waiting}" while a stage waits, else "${NO_STAGE_RUNNING.succeeded}".`,
+          `Per service, the latest deployment that reports stage states (deployment_stage_state, pushed while the job runs): the stage running now, how long it has run (time() minus deployment_stage_start_timestamp_seconds) against its threshold (deployment_stage_threshold_seconds as the deployment pushed it, else the action's default), and its progress: stages finished (${finished}) / all its stages. When no stage runs: "${NO_STAGE_RUNNING.failed}" if a stage failed, else "${NO_STAGE_RUNNING.cancelled}" if one was cancelled, else "${NO_STAGE_RUNNING.waiting}" while a stage waits, else "${NO_STAGE_RUNNING.succeeded}".`,
         )
         .withTarget(
           query(
@@ -260,6 +265,7 @@ export function pipelineDashboard(): DashboardBuilder {
             id: 'mappings',
             value: valueText({
               [NO_STAGE_RUNNING.failed]: [`❌ ${NO_STAGE_RUNNING.failed}`, 'red'],
+              [NO_STAGE_RUNNING.cancelled]: [`⛔ ${NO_STAGE_RUNNING.cancelled}`, 'purple'],
               [NO_STAGE_RUNNING.waiting]: [`⏸ ${NO_STAGE_RUNNING.waiting}`, 'text'],
               [NO_STAGE_RUNNING.succeeded]: [`✅ ${NO_STAGE_RUNNING.succeeded}`, 'green'],
             }),
@@ -333,7 +339,7 @@ export function pipelineDashboard(): DashboardBuilder {
         .datasource(DATASOURCE)
         .title('Outcome of the latest finished deployment')
         .description(
-          'Succeeded when the last success timestamp is newer than the last failure timestamp (a failure never overwrites a success).',
+          'Succeeded when the last success timestamp is newer than the last failure timestamp (a failure never overwrites a success; a cancelled deployment moves neither, so this shows the outcome before it).',
         )
         .withTarget(
           query(
@@ -409,7 +415,7 @@ export function pipelineDashboard(): DashboardBuilder {
         .datasource(DATASOURCE)
         .title('Stages of the latest deployment: $service')
         .description(
-          `Every stage of the service’s latest deployment that reports stage states, in stage order (by start time; stages that never started after them, waiting ones last) with its state (deployment_stage_state == 1): ✅ success, ❌ failure, ⏳ running, ⏸ waiting, ⏭ skipped. Seconds: the duration of a finished stage, the time a running one has run so far. One table per selected service.`,
+          `Every stage of the service’s latest deployment that reports stage states, in stage order (by start time; stages that never started after them, waiting ones last) with its state (deployment_stage_state == 1): ✅ success, ❌ failure, ⛔ cancelled, ⏳ running, ⏸ waiting, ⏭ skipped. Seconds: the duration of a finished stage, the time a running one has run so far. One table per selected service.`,
         )
         .withTarget(query(live.order, '', { table: true, refId: 'order' }))
         .withTarget(query(live.seconds, '', { table: true, refId: 'seconds' }))

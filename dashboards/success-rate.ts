@@ -1,9 +1,11 @@
 /**
  * Deployment Success Rate (/d/deployment-success-rate): success rate against
- * the SLO, rollbacks, error budget, the success/failure split, failure root
- * causes and the error-budget burndown.
+ * the SLO, rollbacks, error budget, the success/failure/cancelled split, failure
+ * root causes and the error-budget burndown. Cancelled runs (a person or
+ * cancel-in-progress stopped the job before anything failed) are shown as their
+ * own outcome and left out of the success rate and the error budget.
  */
-import type { DashboardBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
+import type { DashboardBuilder, DynamicConfigValue } from '@grafana/grafana-foundation-sdk/dashboard';
 import { RowBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
 import { PanelBuilder as StatPanel } from '@grafana/grafana-foundation-sdk/stat';
 import { PanelBuilder as PiePanel, PieChartType } from '@grafana/grafana-foundation-sdk/piechart';
@@ -28,11 +30,28 @@ import {
   deploymentDashboard,
 } from './common.js';
 
+/** The outcomes that are deployments for the success rate and the error budget. */
+const DEPLOYMENT_STATUSES = 'status=~"success|failure"';
+
+/** One colour per outcome of deployment_runs_total, the same on every panel. */
+function outcomeColours<T extends { overrideByName(name: string, properties: DynamicConfigValue[]): T }>(
+  panel: T,
+): T {
+  for (const [status, colour] of [
+    ['success', 'green'],
+    ['failure', 'red'],
+    ['cancelled', 'purple'],
+  ] as const)
+    panel.overrideByName(status, [{ id: 'color', value: { mode: 'fixed', fixedColor: colour } }]);
+  return panel;
+}
+
 export function successRateDashboard(): DashboardBuilder {
   const { sloSuccessRate } = actionDefaults();
   const budget = Number((1 - sloSuccessRate).toFixed(6));
+  /** Runs over 30 days of one outcome; by default the deployments: successes and failures, not cancels. */
   const runs30d = (status = ''): string =>
-    `sum(${sel('deployment:runs:increase30d', status ? `status="${status}"` : '')})`;
+    `sum(${sel('deployment:runs:increase30d', status ? `status="${status}"` : DEPLOYMENT_STATUSES)})`;
 
   return deploymentDashboard({
     title: 'Deployment Success Rate',
@@ -48,7 +67,7 @@ export function successRateDashboard(): DashboardBuilder {
         .datasource(DATASOURCE)
         .title('Success rate (30 days)')
         .description(
-          `Successful deployments / all deployments over 30 days (recording rule deployment:runs:increase30d); green from the SLO, ${sloSuccessRate * 100} % (the slo-success-rate input).`,
+          `Successful deployments / successful and failed deployments over 30 days (recording rule deployment:runs:increase30d; cancelled runs are left out); green from the SLO, ${sloSuccessRate * 100} % (the slo-success-rate input).`,
         )
         .withTarget(
           query(`(${runs30d('success')} or vector(0)) / ${runs30d()}`, 'success rate', { instant: true }),
@@ -64,10 +83,12 @@ export function successRateDashboard(): DashboardBuilder {
         .height(6),
     )
     .withPanel(
-      new StatPanel()
+      outcomeColours(new StatPanel())
         .datasource(DATASOURCE)
         .title('Deployments (30 days)')
-        .description('Whole deployments (one per tracked deploy job) by outcome over 30 days.')
+        .description(
+          'Whole deployments (one per tracked deploy job) by outcome over 30 days: success, failure and cancelled (stopped by a person or cancel-in-progress; not in the success rate).',
+        )
         .withTarget(
           query(`sum by (status) (${sel('deployment:runs:increase30d')})`, '{{status}}', { instant: true }),
         )
@@ -97,7 +118,7 @@ export function successRateDashboard(): DashboardBuilder {
         .datasource(DATASOURCE)
         .title('Error budget remaining (30 days)')
         .description(
-          `Share of the error budget (${budget * 100} % of deployments may fail) left over 30 days; negative: overspent.`,
+          `Share of the error budget (${budget * 100} % of deployments may fail; cancelled runs are not deployments here) left over 30 days; negative: overspent.`,
         )
         .withTarget(
           query(`1 - ((${runs30d('failure')} or vector(0)) / ${runs30d()}) / ${budget}`, 'remaining', {
@@ -134,17 +155,17 @@ export function successRateDashboard(): DashboardBuilder {
     )
     .withRow(new RowBuilder('Status and root causes'))
     .withPanel(
-      new PiePanel()
+      outcomeColours(new PiePanel())
         .datasource(DATASOURCE)
-        .title('Deployments: success / failure')
-        .description('Whole deployments within the time range by outcome.')
+        .title('Deployments: success / failure / cancelled')
+        .description(
+          'Whole deployments within the time range by outcome; cancelled ones (stopped by a person or cancel-in-progress) apart, in neither of the others.',
+        )
         .withTarget(
-          query(events(sel(METRICS.deploymentRunsTotal), 'status'), '{{status}}', { instant: true }),
+          query(`${events(sel(METRICS.deploymentRunsTotal), 'status')} > 0`, '{{status}}', { instant: true }),
         )
         .pieType(PieChartType.Donut)
         .reduceOptions(lastValue())
-        .overrideByName('success', [{ id: 'color', value: { mode: 'fixed', fixedColor: 'green' } }])
-        .overrideByName('failure', [{ id: 'color', value: { mode: 'fixed', fixedColor: 'red' } }])
         .span(8)
         .height(8),
     )

@@ -47,8 +47,8 @@ import {
   REMOTE_WRITE_DASHBOARDS_DIR,
   type DashboardQuery,
 } from '../../dashboards/index.js';
-import { REMOTE_WRITE_HEADERS } from '../../src/remote-write/client.js';
-import { encodeWriteRequest, type WireSeries } from '../../src/remote-write/wire.js';
+import { REMOTE_WRITE_HEADERS } from '../../src/delivery/remote-write/client.js';
+import { encodeWriteRequest, type WireSeries } from '../../src/delivery/remote-write/wire.js';
 import { startFakeGitHub, type FakeGitHub } from '../../tools/fake-github/server.js';
 import type { StepSpec } from '../../tools/runner-emulator/index.js';
 import {
@@ -374,7 +374,17 @@ describe('every remote-write dashboard panel against a real Prometheus receiving
         await deploy(ENV, 'migrate', databaseSteps({ applyFails: true }));
         latestDatabase = await deploy(ENV, 'migrate', databaseSteps());
       })(),
-      deploy(ENV, 'deploy-web', webSteps()),
+      (async () => {
+        // A person cancels a web deployment while it installs; the next one succeeds.
+        await deploy(
+          ENV,
+          'deploy-web',
+          webSteps().map((s) =>
+            'run' in s && s.name === 'Install dependencies' ? { ...s, cancelJob: true } : s,
+          ),
+        );
+        await deploy(ENV, 'deploy-web', webSteps());
+      })(),
       deploy(OTHER_ENV, 'deploy-web', webSteps()),
     ]);
 
@@ -564,15 +574,26 @@ describe('every remote-write dashboard panel against a real Prometheus receiving
     const outcomes = await runAll(prom, committedQueries(REMOTE_WRITE_DASHBOARDS_DIR), '.*');
     const values = (dashboard: string, panelTitle: string, refId = 'A'): Record<string, number> =>
       valuesOf(outcomes, RW(dashboard), panelTitle, refId);
-    // 7 deployments in the environment: api 2 of 4 succeeded, database 1 of 2, web 1 of 1.
+    // 7 deployments in the environment: api 2 of 4 succeeded, database 1 of 2, web 1 of 1 (and
+    // 1 cancelled).
     expect(Object.values(values('Deployment Success Rate', 'Success rate (30 days)'))[0]).toBeCloseTo(
       4 / 7,
       9,
     );
-    expect(values('Deployment Success Rate', 'Deployments: success / failure')).toEqual({
+    // The cancelled web deployment is shown apart, and is in neither the rate nor the budget.
+    expect(values('Deployment Success Rate', 'Deployments: success / failure / cancelled')).toEqual({
+      '{"status":"cancelled"}': 1,
       '{"status":"failure"}': 3,
       '{"status":"success"}': 4,
     });
+    expect(values('Deployment Success Rate', 'Deployments (30 days)')).toEqual({
+      '{"status":"cancelled"}': 1,
+      '{"status":"failure"}': 3,
+      '{"status":"success"}': 4,
+    });
+    expect(
+      Object.values(values('Deployment Success Rate', 'Error budget remaining (30 days)'))[0],
+    ).toBeCloseTo(1 - 3 / 7 / 0.005, 6);
     // Both failed API deployments rolled back.
     expect(values('Deployment Success Rate', 'Rollbacks')).toEqual({ '{"status":"success"}': 2 });
     // Stage failures, from deployment_total (densified for the dashboards only).

@@ -321,7 +321,17 @@ describe('every dashboard panel against a real Prometheus fed by the action', ()
         await deploy(ENV, 'migrate', databaseSteps({ applyFails: true }));
         await deploy(ENV, 'migrate', databaseSteps());
       })(),
-      deploy(ENV, 'deploy-web', webSteps()),
+      (async () => {
+        // A person cancels a web deployment while it installs; the next one succeeds.
+        await deploy(
+          ENV,
+          'deploy-web',
+          webSteps().map((s) =>
+            'run' in s && s.name === 'Install dependencies' ? { ...s, cancelJob: true } : s,
+          ),
+        );
+        await deploy(ENV, 'deploy-web', webSteps());
+      })(),
       deploy(OTHER_ENV, 'deploy-web', webSteps()),
     ]);
 
@@ -449,17 +459,27 @@ describe('every dashboard panel against a real Prometheus fed by the action', ()
       if (!o?.samples) throw new Error(`${dashboard} / ${panelTitle} [${refId}]: ${o?.error ?? 'not found'}`);
       return Object.fromEntries(o.samples.map((s) => [JSON.stringify(s.metric), Number(s.value[1])]));
     };
-    // 7 deployments in the environment: api 2 of 4 succeeded, database 1 of 2, web 1 of 1. Counts
-    // are exact differences of the counters (they were compared rounded while the panels used
-    // increase(), which extrapolates over a minute of samples).
+    // 7 deployments in the environment: api 2 of 4 succeeded, database 1 of 2, web 1 of 1 (and 1
+    // cancelled). Counts are exact differences of the counters (they were compared rounded while
+    // the panels used increase(), which extrapolates over a minute of samples).
     expect(Object.values(values('Deployment Success Rate', 'Success rate (30 days)'))[0]).toBeCloseTo(
       4 / 7,
       9,
     );
-    expect(values('Deployment Success Rate', 'Deployments: success / failure')).toEqual({
+    // The cancelled web deployment is shown apart, and is in neither the rate nor the budget.
+    expect(values('Deployment Success Rate', 'Deployments: success / failure / cancelled')).toEqual({
+      '{"status":"cancelled"}': 1,
       '{"status":"failure"}': 3,
       '{"status":"success"}': 4,
     });
+    expect(values('Deployment Success Rate', 'Deployments (30 days)')).toEqual({
+      '{"status":"cancelled"}': 1,
+      '{"status":"failure"}': 3,
+      '{"status":"success"}': 4,
+    });
+    expect(
+      Object.values(values('Deployment Success Rate', 'Error budget remaining (30 days)'))[0],
+    ).toBeCloseTo(1 - 3 / 7 / 0.005, 6);
     // Both failed API deployments rolled back.
     expect(values('Deployment Success Rate', 'Rollbacks')).toEqual({ '{"status":"success"}': 2 });
     // Costs: 2.50 railway_compute per API deployment (4), 0.40 vercel_build for the web one.

@@ -377,7 +377,7 @@ describe('live tracking side by side with post', () => {
       `last_over_time(deployment_stage_state{environment="${environment}",stage="deploy_railway"}[10m])`,
     );
     const byState = Object.fromEntries(latest.map((x) => [x.metric.state, Number(x.value[1])]));
-    expect(byState).toEqual({ waiting: 0, running: 0, success: 1, failure: 0, skipped: 0 });
+    expect(byState).toEqual({ waiting: 0, running: 0, success: 1, failure: 0, cancelled: 0, skipped: 0 });
     const runs = await queryPrometheus(
       rw.url,
       `last_over_time(deployment_runs_total{environment="${environment}",status="success"}[10m])`,

@@ -5,7 +5,8 @@
  * Prometheus (1 s scrape and evaluation) scraping a real Pushgateway with
  * honor_labels, loading the rule files, fed by the real dist/ bundles under
  * the runner emulator: a failed deployment raises DeploymentFailed within the
- * design's 2 minutes, a successful one raises no critical alert, and every
+ * design's 2 minutes, a successful one raises no critical alert, a cancelled one no alert at
+ * all and stays out of the success rate, and every
  * recording rule has a value.
  */
 import { execFile } from 'node:child_process';
@@ -181,6 +182,7 @@ describe('a real Prometheus scraping a real Pushgateway fed by the action', () =
   const ENV_OK = 'rules-e2e-ok';
   const ENV_SMOKE = 'rules-e2e-smoke';
   const ENV_REFUSED = 'rules-e2e-refused';
+  const ENV_CANCELLED = 'rules-e2e-cancelled';
 
   let bed: Bed;
   let prom: Service;
@@ -190,6 +192,7 @@ describe('a real Prometheus scraping a real Pushgateway fed by the action', () =
   let migrationFinishedAt: number;
   let ok: TrackedJob;
   let smoke: TrackedJob;
+  let cancelled: TrackedJob;
 
   const deploy = (
     environment: string,
@@ -274,6 +277,14 @@ describe('a real Prometheus scraping a real Pushgateway fed by the action', () =
       ENV_SMOKE,
       'deploy-api',
       apiSteps().map((s) => ('run' in s && s.name === 'Run smoke tests' ? { ...s, run: smokeFails } : s)),
+      API_STAGE_MAP,
+    );
+    // A successful deployment, then one a person cancels during its deploy step.
+    await deploy(ENV_CANCELLED, 'deploy-api', apiSteps(), API_STAGE_MAP);
+    cancelled = await deploy(
+      ENV_CANCELLED,
+      'deploy-api',
+      apiSteps().map((s) => ('run' in s && s.name === 'Deploy to Railway' ? { ...s, cancelJob: true } : s)),
       API_STAGE_MAP,
     );
     // A push the Pushgateway refuses: deployment_runs_total is a counter in the other groups.
@@ -384,6 +395,36 @@ describe('a real Prometheus scraping a real Pushgateway fed by the action', () =
       `deployment_last_success_timestamp_seconds{environment="${ENV_OK}",service="api"}`,
     );
     expect(lastSuccess).toHaveLength(1);
+  });
+
+  test('a cancelled deployment pages nobody and is left out of the success rate and the error budget', async () => {
+    expect(cancelled.post?.outputs.status).toBe('cancelled');
+    const value = async (expr: string): Promise<number | undefined> => {
+      const [sample] = await queryPrometheus(prom.url, expr);
+      return sample ? Number(sample.value[1]) : undefined;
+    };
+    await waitFor(
+      async () =>
+        (await value(`deployment:runs:increase1h{environment="${ENV_CANCELLED}",status="cancelled"}`)) === 1,
+      { timeoutMs: 30_000, description: `recorded cancelled run of ${ENV_CANCELLED}` },
+    );
+    const seenAt = Date.now();
+    await waitFor(
+      async () => {
+        const res = await fetch(`${prom.url}/api/v1/rules`, { signal: AbortSignal.timeout(5000) });
+        const body = (await res.json()) as { data: { groups: { name: string; lastEvaluation: string }[] } };
+        const groups = body.data.groups;
+        return groups.length > 0 && groups.every((g) => Date.parse(g.lastEvaluation) > seenAt);
+      },
+      { timeoutMs: 30_000, description: 'every rule group evaluated after the data arrived' },
+    );
+    const sel = `{environment="${ENV_CANCELLED}",service="api"}`;
+    // One success, one cancel: 1 deployment, all of it successful; the budget is 0.5 % of 1.
+    expect(await value(`deployment:success_ratio:30d${sel}`)).toBe(1);
+    expect(await value(`round(deployment:error_budget_failures:30d${sel}, 0.0001)`)).toBe(0.005);
+    expect(await value(`deployment_last_failure_timestamp_seconds${sel}`)).toBeUndefined();
+    const mine = (await alerts()).filter((a) => a.labels.environment === ENV_CANCELLED);
+    expect(mine.map((a) => a.labels.alertname)).toEqual([]);
   });
 
   test('failing smoke tests raise SmokeTestsFailingPostDeploy', async () => {

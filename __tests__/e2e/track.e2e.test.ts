@@ -284,9 +284,10 @@ test('migration failure in the database job: the step\u2019s reported error type
   expect(await gatewayValues(bed.pg.url, 'migration_success_total', group)).toEqual([]);
 });
 
-test('a step cancelled by its timeout fails its stage with error type timeout', async () => {
+test('a step that hit its timeout-minutes: the runner fails it, and its annotation makes the error type timeout', async () => {
   const steps = apiSteps();
-  steps[3] = { name: 'Deploy to Railway', run: 'true', durationSeconds: 600, conclusion: 'cancelled' };
+  steps[3] = { name: 'Deploy to Railway', run: 'true', durationSeconds: 600, stepTimeout: true };
+  const before = bed.gh.requests.length;
   const job = await runTrackedJob({
     gh: bed.gh,
     runId: newRunId(),
@@ -295,6 +296,7 @@ test('a step cancelled by its timeout fails its stage with error type timeout', 
     stateDir: bed.stateDir,
     with: { ...base('e2e-timeout'), stages: API_STAGE_MAP },
   });
+  expect(job.result.steps.find((s) => s.name === 'Deploy to Railway')?.conclusion).toBe('failure');
   const out = job.post?.outputs ?? {};
   expect([out.status, out['failed-stage'], out['error-type']]).toEqual([
     'failure',
@@ -308,6 +310,172 @@ test('a step cancelled by its timeout fails its stage with error type timeout', 
       error_type: 'timeout',
     }),
   ).toBe(1);
+  // One read of the job's check run annotations, first page only.
+  const reads = bed.gh.requests.slice(before).filter((r) => r.path.includes('/annotations'));
+  expect(reads.map((r) => r.path)).toEqual([
+    `/repos/octo-org/octo-repo/check-runs/${job.jobId}/annotations?per_page=100`,
+  ]);
+});
+
+test('a person cancels mid-deploy: cancelled, not failed — no failure timestamp, no error, no page', async () => {
+  const group = { environment: 'e2e-cancel', service: 'api' };
+  // An earlier failed deployment of the group: the cancel must leave its failure timestamp alone.
+  await runTrackedJob({
+    gh: bed.gh,
+    runId: newRunId(),
+    job: 'deploy-api',
+    steps: apiSteps({ healthFails: true }),
+    stateDir: bed.stateDir,
+    with: { ...base('e2e-cancel'), stages: API_STAGE_MAP },
+  });
+  const failedAt = await gatewayValue(bed.pg.url, 'deployment_last_failure_timestamp_seconds', group);
+  const errorsBefore = await gatewayValues(bed.pg.url, 'deployment_errors_total', group);
+
+  const steps = apiSteps();
+  steps[3] = { name: 'Deploy to Railway', run: 'true', durationSeconds: 70, cancelJob: true };
+  const job = await runTrackedJob({
+    gh: bed.gh,
+    runId: newRunId(),
+    job: 'deploy-api',
+    steps,
+    stateDir: bed.stateDir,
+    with: { ...base('e2e-cancel'), stages: API_STAGE_MAP },
+  });
+  expect(job.result.status).toBe('cancelled');
+  expect(job.post?.exitCode).toBe(0);
+  const out = job.post?.outputs ?? {};
+  expect([out.status, out['failed-stage'], out['error-type']]).toEqual(['cancelled', '', '']);
+  const stages = JSON.parse(out['stages-json'] ?? '[]') as StageJson[];
+  expect(stages.map((s) => [s.stage, s.status])).toEqual([
+    ['build', 'success'],
+    ['push', 'success'],
+    ['deploy_railway', 'cancelled'],
+  ]);
+
+  expect(await gatewayValue(bed.pg.url, 'deployment_runs_total', { ...group, status: 'cancelled' })).toBe(1);
+  expect(await gatewayValue(bed.pg.url, 'deployment_runs_total', { ...group, status: 'failure' })).toBe(1);
+  expect(await gatewayValue(bed.pg.url, 'deployment_runs_total', { ...group, status: 'success' })).toBe(0);
+  expect(await gatewayValue(bed.pg.url, 'deployment_last_failure_timestamp_seconds', group)).toBe(failedAt);
+  expect(await gatewayValues(bed.pg.url, 'deployment_last_success_timestamp_seconds', group)).toEqual([]);
+  expect(await gatewayValues(bed.pg.url, 'deployment_errors_total', group)).toEqual(errorsBefore);
+  expect(
+    await gatewayValue(bed.pg.url, 'deployment_total', {
+      ...group,
+      stage: 'deploy_railway',
+      status: 'cancelled',
+    }),
+  ).toBe(1);
+  const id = out['deployment-id'] as string;
+  expect(
+    await gatewayValue(bed.pg.url, 'deployment_stage_duration_seconds', {
+      ...group,
+      deployment_id: id,
+      stage: 'deploy_railway',
+      status: 'cancelled',
+    }),
+  ).toBe(70);
+  expect(
+    await gatewayValue(bed.pg.url, 'deployment_stage_state', {
+      ...group,
+      deployment_id: id,
+      stage: 'deploy_railway',
+      state: 'cancelled',
+    }),
+  ).toBe(1);
+  expect(await gatewayValue(bed.pg.url, 'deployment_in_progress', { ...group, deployment_id: id })).toBe(0);
+
+  // A notice, not an error; no warning either.
+  const own = job.result.annotations.filter((a) => a.phase === 'post');
+  expect(own.map((a) => [a.level, a.properties?.title])).toEqual([
+    ['notice', 'Deployment cancelled at deploy_railway (api)'],
+  ]);
+  expect(job.post?.summary.split('\n')[0]).toBe(
+    '## ⛔ Deployment cancelled at deploy_railway: api · e2e-cancel',
+  );
+  expect(job.post?.summary).toContain('| deploy_railway | api | ⛔ cancelled | 1m 10s | 3m 00s |  |');
+});
+
+test('the job hits its timeout-minutes mid-deploy: a failed deployment with error type timeout', async () => {
+  const steps = apiSteps();
+  steps[3] = { name: 'Deploy to Railway', run: 'true', durationSeconds: 900, jobTimeout: true };
+  const job = await runTrackedJob({
+    gh: bed.gh,
+    runId: newRunId(),
+    job: 'deploy-api',
+    steps,
+    stateDir: bed.stateDir,
+    with: { ...base('e2e-job-timeout'), stages: API_STAGE_MAP },
+  });
+  // The runner cancels the job: the steps alone cannot tell it from a person's cancel.
+  expect(job.result.status).toBe('cancelled');
+  expect(job.result.steps.find((s) => s.name === 'Deploy to Railway')?.conclusion).toBe('cancelled');
+  const out = job.post?.outputs ?? {};
+  expect([out.status, out['failed-stage'], out['error-type']]).toEqual([
+    'failure',
+    'deploy_railway',
+    'timeout',
+  ]);
+  const group = { environment: 'e2e-job-timeout', service: 'api' };
+  expect(await gatewayValue(bed.pg.url, 'deployment_runs_total', { ...group, status: 'failure' })).toBe(1);
+  expect(await gatewayValue(bed.pg.url, 'deployment_runs_total', { ...group, status: 'cancelled' })).toBe(0);
+  expect(await gatewayValues(bed.pg.url, 'deployment_last_failure_timestamp_seconds', group)).toHaveLength(1);
+  expect(
+    await gatewayValue(bed.pg.url, 'deployment_errors_total', {
+      ...group,
+      stage: 'deploy_railway',
+      error_type: 'timeout',
+    }),
+  ).toBe(1);
+  expect(job.result.annotations.filter((a) => a.phase === 'post' && a.level !== 'warning')).toEqual([
+    expect.objectContaining({
+      level: 'error',
+      message: expect.stringMatching(/time limit.*Error type: timeout\.$/),
+    }),
+  ]);
+});
+
+test('annotations not readable (403 without `checks: read`): a time-limit cancel counts as cancelled, a step timeout keeps its usual type, no warning', async () => {
+  // Every read of the annotations is refused while these two jobs run (a retry too).
+  bed.gh.inject({ route: /\/check-runs\/\d+\/annotations$/, kind: 'status', status: 403, times: Infinity });
+  const before = bed.gh.requests.length;
+  const limit = apiSteps();
+  limit[3] = { name: 'Deploy to Railway', run: 'true', durationSeconds: 170, jobTimeout: true };
+  const cancelled = await runTrackedJob({
+    gh: bed.gh,
+    runId: newRunId(),
+    job: 'deploy-api',
+    steps: limit,
+    stateDir: bed.stateDir,
+    with: { ...base('e2e-annotations-403'), stages: API_STAGE_MAP },
+  });
+  const own = apiSteps();
+  own[3] = { name: 'Deploy to Railway', run: 'true', durationSeconds: 170, stepTimeout: true };
+  const failed = await runTrackedJob({
+    gh: bed.gh,
+    runId: newRunId(),
+    job: 'deploy-api',
+    steps: own,
+    stateDir: bed.stateDir,
+    with: { ...base('e2e-annotations-403'), stages: API_STAGE_MAP },
+  });
+  bed.gh.clearFaults();
+  const outcome = (j: typeof failed): (string | undefined)[] => [
+    j.post?.outputs.status,
+    j.post?.outputs['failed-stage'],
+    j.post?.outputs['error-type'],
+  ];
+  expect(outcome(cancelled)).toEqual(['cancelled', '', '']);
+  expect(outcome(failed)).toEqual(['failure', 'deploy_railway', 'unknown']);
+  for (const j of [cancelled, failed]) {
+    expect(j.post?.exitCode).toBe(0);
+    expect(j.result.annotations.filter((a) => a.level === 'warning')).toEqual([]);
+    expect(j.post?.summary).not.toMatch(/annotations could not be read/);
+  }
+  // Both jobs asked and were refused: the fallback was taken, not skipped.
+  const reads = bed.gh.requests.slice(before).filter((r) => r.path.includes('/annotations'));
+  for (const j of [cancelled, failed])
+    expect(reads.filter((r) => r.path.includes(`/check-runs/${j.jobId}/`)).length).toBeGreaterThan(0);
+  expect(reads.every((r) => r.status === 403)).toBe(true);
 });
 
 test('API lag: post waits until the steps show completed, without a fixed sleep', async () => {

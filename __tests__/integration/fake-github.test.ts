@@ -708,5 +708,51 @@ describe('fake GitHub API', () => {
       expect(gh.checkRuns).toEqual([]);
       expect((await send('PATCH', `${REPO}/check-runs/123`, { status: 'completed' })).status).toBe(404);
     });
+
+    it('a job is a check run: its annotations (the runner\u2019s and the steps\u2019) in the check-annotation shape, paginated', async () => {
+      const id = gh.addJob({ run_id: 30433642, status: 'in_progress', steps: [] });
+      expect(await getJson<Json[]>(`${REPO}/check-runs/${id}/annotations`)).toEqual([]);
+      gh.setJobAnnotations(id, [
+        {
+          path: '.github',
+          start_line: 1,
+          end_line: 1,
+          annotation_level: 'failure',
+          title: '',
+          message: 'The action has timed out.',
+          raw_details: '',
+        },
+        { path: 'deploy.sh', start_line: 3, end_line: 3, annotation_level: 'warning', message: 'slow' },
+      ]);
+      const listed = await getJson<Json[]>(`${REPO}/check-runs/${id}/annotations`);
+      expect(listed.map((a) => Object.keys(a).sort())).toEqual(
+        Array(2).fill(
+          [
+            'annotation_level',
+            'blob_href',
+            'end_column',
+            'end_line',
+            'message',
+            'path',
+            'raw_details',
+            'start_column',
+            'start_line',
+            'title',
+          ].sort(),
+        ),
+      );
+      expect(listed[0]).toMatchObject({
+        path: '.github',
+        annotation_level: 'failure',
+        message: 'The action has timed out.',
+        title: '',
+        start_column: null,
+      });
+      expect(listed[1]).toMatchObject({ title: null, raw_details: null });
+      const page = await get(`${REPO}/check-runs/${id}/annotations?per_page=1`);
+      expect(((await page.json()) as Json[]).map((a) => a.message)).toEqual(['The action has timed out.']);
+      expect(parseLink(page.headers.get('link')).next).toMatch(/page=2/);
+      expect((await get(`${REPO}/check-runs/999999999999/annotations`)).status).toBe(404);
+    });
   });
 });

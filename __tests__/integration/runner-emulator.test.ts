@@ -11,6 +11,7 @@ import {
   parseKeyValueFile,
   repoActionDir,
   runJob,
+  type CheckAnnotationView,
   type JobResult,
   type JobSpec,
   type StepView,
@@ -440,18 +441,65 @@ describe('runner emulator', () => {
     ]);
     expect(probeReport(r, 'Post P').inputs['INPUT_JOB-STATUS']).toBe('cancelled');
     expect(r.job.conclusion).toBe('cancelled');
+    expect(r.runnerAnnotations.map((a) => a.message)).toEqual(['The operation was canceled.']);
   });
 
-  test('a step that hit timeout-minutes (conclusion cancelled) fails the job', async () => {
+  test('a step that hit its own timeout-minutes fails, as the runner fails it: "The action has timed out."', async () => {
+    const seen: string[][] = [];
     const r = await job({
       steps: [
-        { run: 'echo slow', conclusion: 'cancelled' },
+        { run: 'echo slow', stepTimeout: true },
         { run: 'echo after' },
         { run: 'echo report', if: 'failure' },
       ],
+      onAnnotationsChange: (list) => seen.push(list.map((a) => `${a.annotation_level}:${a.message}`)),
     });
-    expect(r.phases.map((p) => p.conclusion)).toEqual(['cancelled', 'skipped', 'success']);
+    expect(r.phases.map((p) => p.conclusion)).toEqual(['failure', 'skipped', 'success']);
     expect(r.status).toBe('failure');
+    expect(r.job.conclusion).toBe('failure');
+    expect(r.steps.find((s) => s.name === 'Run echo slow')?.conclusion).toBe('failure');
+    expect(r.runnerAnnotations.map((a) => a.message)).toEqual(['The action has timed out.']);
+    expect(seen.at(-1)).toEqual(['failure:The action has timed out.']);
+  });
+
+  test('the job hits its timeout-minutes: the step and the job are cancelled, with the runner\u2019s check-run annotation', async () => {
+    let annotations: CheckAnnotationView[] = [];
+    const r = await job({
+      timeoutMinutes: 30,
+      steps: [
+        { run: 'echo hung', name: 'deploy', jobTimeout: true },
+        { run: 'echo after' },
+        { run: 'echo cleanup', if: 'always' },
+        { uses: probe, name: 'P', if: 'always' },
+      ],
+      onAnnotationsChange: (list) => (annotations = list),
+    });
+    expect(r.status).toBe('cancelled');
+    expect(r.job.conclusion).toBe('cancelled');
+    expect(r.phases.map((p) => `${p.name}=${p.conclusion}`)).toEqual([
+      'Pre P=success',
+      'deploy=cancelled',
+      'Run echo after=skipped',
+      'Run echo cleanup=success',
+      'P=success',
+      'Post P=success',
+    ]);
+    expect(probeReport(r, 'Post P').inputs['INPUT_JOB-STATUS']).toBe('cancelled');
+    expect(annotations).toEqual([
+      {
+        path: '.github',
+        start_line: 1,
+        end_line: 1,
+        start_column: null,
+        end_column: null,
+        annotation_level: 'failure',
+        title: '',
+        message:
+          'The job running on runner GitHub Actions 2 has exceeded the maximum execution time of 30 minutes.',
+        raw_details: '',
+      },
+      expect.objectContaining({ annotation_level: 'failure', message: 'The operation was canceled.' }),
+    ]);
   });
 
   test('killBeforePost: the runner dies after main, no post hook runs', async () => {

@@ -27,6 +27,7 @@ import {
 import { REMOTE_WRITE_DESCRIPTION, REMOTE_WRITE_PREFIX, selRaw } from '../../dashboards/common.js';
 import { DENSIFY_GROUP, PREFIX } from '../../scripts/remote-write-rules.js';
 import { ALL_METRICS, METRICS, metricByName } from '../../src/metrics/definitions.js';
+import { STAGE_STATES } from '../../src/model/stage-state.js';
 import {
   PROMETHEUS_CONFIG,
   recordNames,
@@ -561,10 +562,13 @@ describe('live panels: the Deployment Pipeline’s first rows', () => {
     ).toEqual({
       success: '✅ success',
       failure: '❌ failure',
+      cancelled: '⛔ cancelled',
       running: '⏳ running',
       waiting: '⏸ waiting',
       skipped: '⏭ skipped',
     });
+    // Every state the action writes has its mark.
+    expect(Object.keys(mappings[0]?.options ?? {}).sort()).toEqual([...STAGE_STATES].sort());
   });
 
   test('the running stage’s threshold falls back to the thresholds input’s defaults of action.yml', () => {

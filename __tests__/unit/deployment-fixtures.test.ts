@@ -1,12 +1,15 @@
 /**
  * The deployment model against fixture pairs: `<case>.input.json` holds a job
  * as the REST API returns it (steps in -08:00, the job in Z, skipped steps with
- * completed_at before started_at, post steps queued) plus the inputs;
+ * completed_at before started_at, post steps queued) plus the inputs and, when the case needs
+ * them, the check run's annotations (the runner's word on timeouts);
  * `<case>.expected.json` holds the hand-computed stages and outcome.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { timeoutsFromAnnotations } from '../../src/github/annotations.js';
+import type { CheckRunAnnotation } from '../../src/github/client.js';
 import { buildDeployment, ownStepNames, type ApiJob } from '../../src/model/deployment.js';
 import { parseStageMap } from '../../src/model/stage-map.js';
 import { parseTimestamp, toIso } from '../../src/model/timing.js';
@@ -25,10 +28,12 @@ interface CaseInput {
   jobStatus: string;
   reportedErrorTypes: Record<string, string>;
   now: string;
+  /** The check run's annotations as the API returns them; absent: they could not be read. */
+  annotations?: CheckRunAnnotation[];
 }
 
 test('there are fixture pairs', () => {
-  expect(cases.length).toBeGreaterThanOrEqual(6);
+  expect(cases.length).toBeGreaterThanOrEqual(10);
 });
 
 describe.each(cases)('%s', (name) => {
@@ -45,6 +50,7 @@ describe.each(cases)('%s', (name) => {
     ownStepNames: ownStepNames(input.job.steps ?? [], 'acme/deployment-observability', 'v1'),
     fallbackStart: 0,
     now: parseTimestamp(input.now) as number,
+    ...(input.annotations ? { timeouts: timeoutsFromAnnotations(input.annotations) } : {}),
   });
 
   test('the stage map has no problems', () => {

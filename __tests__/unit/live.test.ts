@@ -14,7 +14,7 @@ import { buildDeployment, type ApiStep } from '../../src/model/deployment.js';
 import { combineStates, finalStates, stageProgress, type StageState } from '../../src/model/stage-state.js';
 import { parseStageMap } from '../../src/model/stage-map.js';
 import { describeLive } from '../../src/report/live.js';
-import { toWriteRequest } from '../../src/remote-write/series.js';
+import { toWriteRequest } from '../../src/delivery/remote-write/series.js';
 import { servicesOf } from '../../src/live/reporter.js';
 
 const CTX: TrackContext = {
@@ -83,6 +83,9 @@ describe('stage states', () => {
     [['failure', 'waiting'], 'failure'],
     [['running', 'failure'], 'failure'],
     [['skipped', 'waiting'], 'running'],
+    [['cancelled'], 'cancelled'],
+    [['success', 'cancelled', 'waiting'], 'cancelled'],
+    [['cancelled', 'failure'], 'failure'],
   ])('%j → %s', (states, expected) => {
     expect(combineStates(states)).toBe(expected);
   });
@@ -112,6 +115,20 @@ describe('stage states', () => {
       ['health_check', 'failure', ms(20)],
       ['smoke_test', 'skipped', undefined],
       ['rollback', 'running', undefined],
+    ]);
+  });
+
+  test('a cancelled step cancels its stage (not a failure), with the step\u2019s end and no failure time', () => {
+    const steps = [
+      done('Build Docker image', 2, 12),
+      done('Deploy to Railway', 12, 40, 'cancelled'),
+      { ...done('Wait for health check', 40, 39, 'skipped') },
+    ];
+    const progress = stageProgress({ steps, service: 'api', rules: RULES });
+    expect(progress.map((p) => [p.stage, p.state, p.completedAt, p.failedAt])).toEqual([
+      ['build', 'success', ms(12), undefined],
+      ['deploy_railway', 'cancelled', ms(40), undefined],
+      ['health_check', 'skipped', undefined, undefined],
     ]);
   });
 
@@ -213,6 +230,40 @@ describe('live updates', () => {
     expect(failed?.value).toBe(8);
   });
 
+  test('a cancelled step seen live is not a failure: state cancelled, duration with status cancelled, no failure timestamp', () => {
+    const steps = [done('Build Docker image', 2, 12), done('Deploy to Railway', 12, 40, 'cancelled')];
+    const groups = liveUpdates(CTX, liveView(steps));
+    expect(values(groups, 'deployment_stage_state').map(([l]) => `${l.stage}:${l.state}`)).toEqual([
+      'build:success',
+      'deploy_railway:cancelled',
+    ]);
+    const durations = (groups.get('api') ?? []).filter((u) => u.name === 'deployment_stage_duration_seconds');
+    expect(durations.map((u) => [u.labels.stage, u.labels.status, u.value])).toEqual([
+      ['build', 'success', 10],
+      ['deploy_railway', 'cancelled', 28],
+    ]);
+    expect(values(groups, 'deployment_last_failure_timestamp_seconds')).toEqual([]);
+  });
+
+  test('a failure before a cancel pages live; a cleanup step failing after the cancel does not', () => {
+    const before = [
+      done('Build Docker image', 2, 12),
+      done('Wait for health check', 12, 20, 'failure'),
+      done('Roll back deployment', 20, 30, 'cancelled'),
+    ];
+    expect(values(liveUpdates(CTX, liveView(before)), 'deployment_last_failure_timestamp_seconds')).toEqual([
+      [{ environment: 'production', service: 'api' }, ms(20) / 1000],
+    ]);
+    const after = [
+      done('Build Docker image', 2, 12),
+      done('Deploy to Railway', 12, 30, 'cancelled'),
+      done('Run smoke tests', 30, 35, 'failure'),
+    ];
+    expect(values(liveUpdates(CTX, liveView(after)), 'deployment_last_failure_timestamp_seconds')).toEqual(
+      [],
+    );
+  });
+
   test("reported gauges go out live; reported counters and other services' series wait for post", () => {
     const report = [
       'railway_deployment_memory_mb 512',
@@ -279,7 +330,7 @@ describe("post's final word", () => {
 });
 
 describe('remote write writes the whole state enum', () => {
-  test('the current state 1, the four others 0, at the same time', () => {
+  test('the current state 1, the five others 0, at the same time', () => {
     const families = mergeUpdates(
       [
         {
@@ -298,6 +349,7 @@ describe('remote write writes the whole state enum', () => {
       t.samples[0]?.timestamp,
     ]);
     expect(states.sort()).toEqual([
+      ['cancelled', 0, 5000],
       ['failure', 0, 5000],
       ['running', 0, 5000],
       ['skipped', 0, 5000],

@@ -204,12 +204,19 @@ describe('other outcomes', () => {
       input(
         deployment([
           stage({ stage: 'build', complete: false }),
-          stage({ stage: 'deploy_railway', status: 'failure', conclusion: 'cancelled' }),
+          stage({ stage: 'deploy_railway', status: 'cancelled', conclusion: 'cancelled' }),
         ]),
       ),
     );
     expect(tableRows(md)).toContain('| build | api | ✅ success | 10s (still running) | — |  |');
     expect(tableRows(md)).toContain('| deploy_railway | api | ⛔ cancelled | 10s | — |  |');
+  });
+
+  test('a stage the job\u2019s time limit cancelled failed', () => {
+    const md = renderTrackSummary(
+      input(deployment([stage({ stage: 'deploy_railway', status: 'failure', conclusion: 'cancelled' })])),
+    );
+    expect(tableRows(md)).toContain('| deploy_railway | api | ❌ failure (time limit) | 10s | — |  |');
   });
 
   test('failure without a mapped stage', () => {

@@ -128,8 +128,9 @@ describe('finishUpdates: a successful deployment', () => {
   test('exactly these updates, all in the api group', () => {
     expect(rows(groups)).toEqual([
       ['api', 'deployment_runs_total', { environment: env, service: 'api', status: 'success' }, 1],
-      // The other outcome's series, at 0 until the first failure (adding 0 keeps a count).
+      // The other outcomes' series, at 0 until the first failure or cancel (adding 0 keeps a count).
       ['api', 'deployment_runs_total', { environment: env, service: 'api', status: 'failure' }, 0],
+      ['api', 'deployment_runs_total', { environment: env, service: 'api', status: 'cancelled' }, 0],
       [
         'api',
         'deployment_in_progress',
@@ -220,8 +221,9 @@ describe('finishUpdates: a failed deployment with a rollback', () => {
 
   test('runs_total counts a failure, and the failure timestamp moves (never the success one)', () => {
     expect(named(groups, 'deployment_runs_total')).toEqual([
-      ['api', 'deployment_runs_total', { environment: env, service: 'api', status: 'failure' }, 1],
       ['api', 'deployment_runs_total', { environment: env, service: 'api', status: 'success' }, 0],
+      ['api', 'deployment_runs_total', { environment: env, service: 'api', status: 'failure' }, 1],
+      ['api', 'deployment_runs_total', { environment: env, service: 'api', status: 'cancelled' }, 0],
     ]);
     expect(named(groups, 'deployment_last_failure_timestamp_seconds')).toEqual([
       [
@@ -507,6 +509,7 @@ describe('finishUpdates: several services', () => {
     expect([...groups.keys()]).toEqual(['api', 'database', 'web']);
     const byGroup = (g: string): string[] => (groups.get(g) ?? []).map((u: SeriesUpdate) => u.name);
     expect(byGroup('api')).toEqual([
+      'deployment_runs_total',
       'deployment_runs_total',
       'deployment_runs_total',
       'deployment_in_progress',

@@ -10,9 +10,16 @@ import { dirname } from 'node:path';
 import { ExportedEnv, State, TRACK_ROLE_PASSIVE } from '../config/constants.js';
 import { GitHubClient } from '../github/client.js';
 import { findCurrentJob } from '../github/find-job.js';
-import { buildDeployment, ownStepNames, type ApiJob, type DeploymentResult } from '../model/deployment.js';
-import { deliverGroups, metricsSinks, outcomeText } from '../metrics/deliver.js';
-import { combinedExposition } from '../metrics/publish.js';
+import { annotationsWorthReading, readRunnerTimeouts } from '../github/annotations.js';
+import {
+  buildDeployment,
+  ownStepNames,
+  type ApiJob,
+  type DeploymentResult,
+  type RunnerTimeouts,
+} from '../model/deployment.js';
+import { deliverGroups, metricsSinks, outcomeText } from '../delivery/sinks.js';
+import { combinedExposition } from '../delivery/publish.js';
 import { readReportFile } from '../metrics/report-file.js';
 import { parseReportedMetrics, type ReportedMetrics } from '../metrics/reported.js';
 import { finishUpdates, ownServices } from '../metrics/track.js';
@@ -83,6 +90,7 @@ export async function finishTrack(ctx: HookContext): Promise<void> {
 
   // 3. The job's steps, from the API.
   let job: ApiJob = { steps: [] };
+  let timeouts: RunnerTimeouts | undefined;
   let stagesKnown = false;
   let apiRequests = 0;
   if (!config.githubToken) {
@@ -110,6 +118,12 @@ export async function finishTrack(ctx: HookContext): Promise<void> {
         notes.push(
           'The API still showed steps in progress after the wait; their durations are lower bounds.',
         );
+      // A timeout and a cancel look alike in the steps; the runner's annotations tell them apart.
+      if (annotationsWorthReading(found.job.steps ?? [], config.jobStatus)) {
+        const read = await readRunnerTimeouts(client, found.job.id, t0 + API_BUDGET_MS, io);
+        timeouts = read.timeouts;
+        if (read.note) notes.push(read.note);
+      }
     } catch (error) {
       problems.report(
         `Could not read this job\u2019s steps from the GitHub API: ${(error as Error).message}. Stages are not reported; the outcome comes from job-status (${config.jobStatus || 'unknown'}).`,
@@ -134,10 +148,11 @@ export async function finishTrack(ctx: HookContext): Promise<void> {
     ownStepNames: ownStepNames(steps, config.runner.actionRepository, config.runner.actionRef),
     fallbackStart: startedAt,
     now: clock.now(),
+    ...(timeouts ? { timeouts } : {}),
   });
   for (const stage of deployment.stages) {
     io.info(
-      `${stage.status === 'success' ? '✓' : '✗'} ${stage.service}/${stage.stage} ${stage.status} in ${stage.durationSeconds}s${stage.slow ? ` (slow: over ${stage.thresholdSeconds}s)` : ''}`,
+      `${stage.status === 'success' ? '✓' : stage.status === 'cancelled' ? '⛔' : '✗'} ${stage.service}/${stage.stage} ${stage.status} in ${stage.durationSeconds}s${stage.slow ? ` (slow: over ${stage.thresholdSeconds}s)` : ''}`,
     );
   }
   io.info(
@@ -233,6 +248,7 @@ export async function finishTrack(ctx: HookContext): Promise<void> {
   if (config.annotations) {
     for (const a of deploymentAnnotations(deployment, service)) {
       if (a.level === 'error') io.error(a.message, { title: a.title });
+      else if (a.level === 'notice') io.notice(a.message, { title: a.title });
       else io.warning(a.message, { title: a.title });
     }
   }

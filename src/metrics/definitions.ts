@@ -53,7 +53,7 @@ export const METRICS = Object.freeze({
   deploymentRunsTotal: def({
     name: 'deployment_runs_total',
     type: 'counter',
-    help: 'Whole deployments (one per tracked deploy job) by outcome, cumulative across deployments.',
+    help: 'Whole deployments (one per tracked deploy job) by outcome (success, failure, cancelled), cumulative across deployments.',
     labels: ['environment', 'service', 'status'],
     modes: ['track'],
     source: 'action',
@@ -89,7 +89,7 @@ export const METRICS = Object.freeze({
   stageState: def({
     name: 'deployment_stage_state',
     type: 'gauge',
-    help: 'Current state of each stage of the latest deployment: 1 on the series whose state label is waiting, running, success, failure or skipped.',
+    help: 'Current state of each stage of the latest deployment: 1 on the series whose state label is waiting, running, success, failure, cancelled or skipped.',
     labels: ['environment', 'deployment_id', 'service', 'stage', 'state'],
     modes: ['track'],
     source: 'action',
@@ -143,7 +143,7 @@ export const METRICS = Object.freeze({
   lastFailureTimestamp: def({
     name: 'deployment_last_failure_timestamp_seconds',
     type: 'gauge',
-    help: 'Unix time the last failed deployment finished; alert on time() - x < window and changes(x[w]) > 0.',
+    help: 'Unix time the last failed deployment finished (a cancelled one never moves it); alert on time() - x < window and changes(x[w]) > 0.',
     labels: ['environment', 'service'],
     modes: ['track'],
     source: 'action',
@@ -316,8 +316,6 @@ export const METRICS = Object.freeze({
   }),
 } as const);
 
-export type MetricKey = keyof typeof METRICS;
-
 /** Every definition, in table order. */
 export const ALL_METRICS: readonly MetricDefinition[] = Object.freeze(Object.values(METRICS));
 
@@ -327,6 +325,3 @@ const byName = new Map(ALL_METRICS.map((m) => [m.name, m]));
 export function metricByName(name: string): MetricDefinition | undefined {
   return byName.get(name);
 }
-
-/** Labels the action sets itself on what steps report; a step need not write them. */
-export const STANDARD_LABELS = Object.freeze(['environment', 'deployment_id', 'service'] as const);

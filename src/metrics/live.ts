@@ -29,7 +29,7 @@ function add(groups: GroupedUpdates, service: string, u: SeriesUpdate): void {
 /**
  * The live gauges of a running deployment: each stage's state and start;
  * the duration of each finished stage (the value post will write, at the
- * stage's end); on a failed stage, the failure timestamp at the failed step's
+ * stage's end); on a failed stage (not a cancelled one), the failure timestamp at the failed step's
  * end, so that DeploymentFailed pages while later steps (a rollback) still
  * run; and the gauge lines steps reported so far.
  */
@@ -40,13 +40,13 @@ export function liveUpdates(ctx: TrackContext, view: LiveView): GroupedUpdates {
 
   const final = new Map(
     view.progress
-      .filter((p) => p.state === 'success' || p.state === 'failure')
+      .filter((p) => p.state === 'success' || p.state === 'failure' || p.state === 'cancelled')
       .map((p) => [`${p.service}/${p.stage}`, p]),
   );
   for (const stage of view.finished) {
     const p = final.get(`${stage.service}/${stage.stage}`);
     // Only a stage all of whose steps are over: its duration will not change any more.
-    if (!p || (p.state === 'failure') !== (stage.status === 'failure')) continue;
+    if (!p || p.state !== stage.status) continue;
     add(groups, stage.service, {
       definition: METRICS.stageDuration,
       name: METRICS.stageDuration.name,
@@ -62,9 +62,15 @@ export function liveUpdates(ctx: TrackContext, view: LiveView): GroupedUpdates {
     });
   }
 
+  // A cancel is not a failure, nor is what fails after it (an `if: always()` cleanup step): only a
+  // failure that ended before the first cancelled step ended pages live; post decides the rest.
+  const cancelledAt = view.progress
+    .filter((p) => p.state === 'cancelled')
+    .map((p) => p.completedAt ?? -Infinity)
+    .sort((a, b) => a - b)[0];
   const failedAt = view.progress
     .map((p) => p.failedAt)
-    .filter((t): t is number => t !== undefined)
+    .filter((t): t is number => t !== undefined && (cancelledAt === undefined || t < cancelledAt))
     .sort((a, b) => a - b)[0];
   if (failedAt !== undefined) {
     add(groups, ctx.service, {

@@ -3,7 +3,7 @@
  * (one group per service). Pure: built from the deployment model, what steps
  * reported, and the run's context.
  */
-import type { DeploymentResult } from '../model/deployment.js';
+import type { DeploymentResult, DeploymentStatus } from '../model/deployment.js';
 import type { StageProgress } from '../model/stage-state.js';
 import { METRICS, type MetricDefinition } from './definitions.js';
 import type { Labels } from './exposition.js';
@@ -23,6 +23,9 @@ export interface TrackContext {
 export type GroupedUpdates = Map<string, SeriesUpdate[]>;
 
 const MIGRATION_STAGES = new Set(['migration', 'migration_apply']);
+
+/** The `status` values of `deployment_runs_total`. */
+export const RUN_STATUSES: readonly DeploymentStatus[] = Object.freeze(['success', 'failure', 'cancelled']);
 
 function update(def: MetricDefinition, labels: Labels, value: number, at?: number): SeriesUpdate {
   return at === undefined
@@ -102,20 +105,16 @@ export function finishUpdates(
     push(groups, service, update(def, labels, value, at));
 
   // Run-level metrics live in the primary group.
-  add(
-    primary,
-    METRICS.deploymentRunsTotal,
-    { environment: env, service: primary, status: deployment.status },
-    1,
-  );
-  // The other outcome's series exists from the first deployment on, at 0 (adding 0 keeps a count
-  // the group holds): increase() then sees the first failure as 0 → 1, not a series appearing at 1.
-  add(
-    primary,
-    METRICS.deploymentRunsTotal,
-    { environment: env, service: primary, status: deployment.status === 'success' ? 'failure' : 'success' },
-    0,
-  );
+  // Every outcome's series exists from the first deployment on, the others at 0 (adding 0 keeps a
+  // count the group holds): increase() then sees the first failure as 0 → 1, not a series
+  // appearing at 1.
+  for (const status of RUN_STATUSES)
+    add(
+      primary,
+      METRICS.deploymentRunsTotal,
+      { environment: env, service: primary, status },
+      status === deployment.status ? 1 : 0,
+    );
   add(
     primary,
     METRICS.inProgress,
@@ -134,12 +133,14 @@ export function finishUpdates(
     { environment: env, deployment_id: id, service: primary },
     times.startedAt / 1000,
   );
-  add(
-    primary,
-    deployment.status === 'success' ? METRICS.lastSuccessTimestamp : METRICS.lastFailureTimestamp,
-    { environment: env, service: primary },
-    times.finishedAt / 1000,
-  );
+  // A cancelled deployment moves neither timestamp: it neither pages nor resolves DeploymentFailed.
+  if (deployment.status !== 'cancelled')
+    add(
+      primary,
+      deployment.status === 'success' ? METRICS.lastSuccessTimestamp : METRICS.lastFailureTimestamp,
+      { environment: env, service: primary },
+      times.finishedAt / 1000,
+    );
 
   const reportedNames = new Set(reported.series.map((s) => s.definition.name));
   const reportedErrorStages = new Set(
@@ -180,7 +181,8 @@ export function finishUpdates(
   }
   const rollback = deployment.rollback;
   if (rollback) {
-    if (!reportedErrorStages.has('rollback') && failed !== rollback) {
+    // A cancelled deployment counts no error, the rollback a cancel ran included.
+    if (!reportedErrorStages.has('rollback') && failed !== rollback && deployment.status !== 'cancelled') {
       add(
         rollback.service,
         METRICS.deploymentErrorsTotal,
@@ -211,9 +213,11 @@ export function finishUpdates(
     }
   }
 
+  // A stage a cancel interrupted neither passed nor failed: it counts in neither pair of counters.
   const migration = deployment.stages.find((st) => MIGRATION_STAGES.has(st.stage));
   if (
     migration &&
+    migration.status !== 'cancelled' &&
     !reportedNames.has(METRICS.migrationSuccessTotal.name) &&
     !reportedNames.has(METRICS.migrationFailureTotal.name)
   ) {
@@ -228,6 +232,7 @@ export function finishUpdates(
   const smoke = deployment.stages.find((st) => st.stage === 'smoke_test');
   if (
     smoke &&
+    smoke.status !== 'cancelled' &&
     !reportedNames.has(METRICS.smokeTestTotal.name) &&
     !reportedNames.has(METRICS.smokeTestFailuresTotal.name)
   ) {

@@ -25,7 +25,23 @@ export interface ApiJob {
   readonly steps?: readonly ApiStep[];
 }
 
-export type StageStatus = 'success' | 'failure';
+/**
+ * A stage's or a deployment's outcome. `cancelled`: a person (or `cancel-in-progress`) cancelled
+ * the job before anything failed; the stage that was running when it happened is `cancelled`.
+ */
+export type StageStatus = 'success' | 'failure' | 'cancelled';
+export type DeploymentStatus = StageStatus;
+
+/**
+ * What the runner's annotations on the job's check run say about timeouts
+ * (`github/annotations.ts` reads and interprets them; the model only takes the facts).
+ */
+export interface RunnerTimeouts {
+  /** How many steps hit their own `timeout-minutes` (the runner fails such a step). */
+  readonly stepTimeouts: number;
+  /** The job hit its `timeout-minutes` (or the 6-hour limit): the runner cancelled it. */
+  readonly jobTimedOut: boolean;
+}
 
 export interface StageResult {
   readonly service: string;
@@ -60,15 +76,21 @@ export interface DeploymentInput {
   /** When the job started if the API does not say (pre's recorded start). */
   readonly fallbackStart: number;
   readonly now: number;
+  /** What the check run's annotations say about timeouts; absent when they could not be read. */
+  readonly timeouts?: RunnerTimeouts;
 }
 
 export interface DeploymentResult {
-  readonly status: StageStatus;
+  readonly status: DeploymentStatus;
   readonly stages: readonly StageResult[];
   readonly failedStage: StageResult | undefined;
   readonly errorType: string | undefined;
   /** One sentence on what failed, for the summary and the annotation. */
   readonly failureMessage: string | undefined;
+  /** A cancelled deployment: the stage that was running when the job was cancelled, if one was. */
+  readonly cancelledStage?: StageResult | undefined;
+  /** One sentence on what was cancelled, for a cancelled deployment. */
+  readonly cancelMessage?: string | undefined;
   readonly startedAt: number;
   readonly completedAt: number;
   readonly durationSeconds: number;
@@ -97,7 +119,8 @@ export function stageOfStep(
   const stage = inferStageFromStep(stepName, jobService);
   return stage === undefined ? undefined : { service: jobService, stage };
 }
-const FAILED_CONCLUSIONS = new Set(['failure', 'cancelled', 'timed_out']);
+/** Step conclusions that fail a step. `cancelled` is not one: a cancelled step was interrupted. */
+const FAILED_CONCLUSIONS = new Set(['failure', 'timed_out']);
 
 /**
  * The job's own main steps: the runner's "Set up job"/"Complete job", `Pre X`
@@ -133,13 +156,19 @@ interface StageAccumulator {
   order: number;
 }
 
+/** A stage's conclusion is its worst step's: a failure outweighs a cancel, a cancel a success. */
 const CONCLUSION_RANK: Record<string, number> = {
   success: 0,
   neutral: 0,
-  failure: 2,
-  timed_out: 2,
-  cancelled: 3,
+  cancelled: 2,
+  failure: 3,
+  timed_out: 3,
 };
+
+function statusOf(conclusion: string): StageStatus {
+  if (FAILED_CONCLUSIONS.has(conclusion)) return 'failure';
+  return conclusion === 'cancelled' ? 'cancelled' : 'success';
+}
 
 function worse(a: string, b: string): string {
   return (CONCLUSION_RANK[b] ?? 0) > (CONCLUSION_RANK[a] ?? 0) ? b : a;
@@ -152,6 +181,9 @@ export function buildDeployment(input: DeploymentInput): DeploymentResult {
   const byKey = new Map<string, StageAccumulator>();
   let lastEnd: number | undefined;
 
+  /** Every main step that ran, in order, with the conclusion the model gives it. */
+  const ranSteps: { step: ApiStep; conclusion: string }[] = [];
+
   mainSteps.forEach((step, order) => {
     if (!ran(step)) return;
     const start = parseTimestamp(step.started_at);
@@ -160,15 +192,17 @@ export function buildDeployment(input: DeploymentInput): DeploymentResult {
     // A step still in progress after the bounded wait ends "now": its duration is a lower bound.
     const end = complete ? completedAt : input.now;
     if (end !== undefined) lastEnd = lastEnd === undefined ? end : Math.max(lastEnd, end);
-    const target = stageOfStep(step.name, input.rules, input.service);
-    if (!target || start === undefined) return;
-    const { service } = target;
-    const key = `${service}/${target.stage}`;
+    // A step the API still shows running in a cancelled job is the one the cancel interrupted.
     const conclusion = complete
       ? (step.conclusion ?? 'success')
       : input.jobStatus === 'cancelled'
         ? 'cancelled'
         : 'success';
+    ranSteps.push({ step, conclusion });
+    const target = stageOfStep(step.name, input.rules, input.service);
+    if (!target || start === undefined) return;
+    const { service } = target;
+    const key = `${service}/${target.stage}`;
     const acc = byKey.get(key);
     if (acc) {
       acc.start = Math.min(acc.start, start);
@@ -190,15 +224,33 @@ export function buildDeployment(input: DeploymentInput): DeploymentResult {
     }
   });
 
+  // Failures count up to the first cancel: what an `if: always()` step does after it is cleanup.
+  const firstCancel = ranSteps.findIndex((s) => s.conclusion === 'cancelled');
+  const failedSteps = (firstCancel < 0 ? ranSteps : ranSteps.slice(0, firstCancel))
+    .filter((s) => FAILED_CONCLUSIONS.has(s.conclusion))
+    .map((s) => s.step);
+  const cancelledStep = firstCancel < 0 ? undefined : ranSteps[firstCancel]?.step;
+  const wasCancelled = cancelledStep !== undefined || input.jobStatus === 'cancelled';
+  const jobTimedOut = wasCancelled && input.timeouts?.jobTimedOut === true;
+
+  let status: DeploymentStatus;
+  if (input.jobStatus === 'success') status = 'success';
+  else if (failedSteps.length > 0) status = 'failure';
+  // A job its time limit cancelled is a failed deployment (a hung deploy); a person's cancel is not.
+  else if (wasCancelled) status = jobTimedOut ? 'failure' : 'cancelled';
+  else status = input.jobStatus === 'failure' ? 'failure' : 'success';
+
   const stages: StageResult[] = [...byKey.values()]
     .sort((a, b) => a.start - b.start || a.order - b.order)
     .map((acc) => {
       const duration = durationSeconds(acc.start, acc.end);
       const threshold = input.thresholds[acc.stage];
+      const own = statusOf(acc.conclusion);
       return Object.freeze({
         service: acc.service,
         stage: acc.stage,
-        status: FAILED_CONCLUSIONS.has(acc.conclusion) ? 'failure' : 'success',
+        // The stage the job's time limit interrupted failed with the deployment.
+        status: own === 'cancelled' && jobTimedOut && status === 'failure' ? 'failure' : own,
         startedAt: acc.start,
         completedAt: acc.end,
         durationSeconds: duration,
@@ -210,41 +262,56 @@ export function buildDeployment(input: DeploymentInput): DeploymentResult {
       } satisfies StageResult);
     });
 
-  const failedSteps = mainSteps.filter((s) => ran(s) && FAILED_CONCLUSIONS.has(s.conclusion ?? ''));
   const rollback = stages.find((s) => s.stage === 'rollback');
   const failedCandidate =
     stages.find((s) => s.status === 'failure' && s.stage !== 'rollback') ??
     stages.find((s) => s.status === 'failure');
-
-  let status: StageStatus;
-  if (input.jobStatus === 'success') status = 'success';
-  else if (input.jobStatus === 'failure' || input.jobStatus === 'cancelled') status = 'failure';
-  else status = failedCandidate || failedSteps.length > 0 ? 'failure' : 'success';
+  const interrupted = stages.find((s) => s.conclusion === 'cancelled');
+  // Failed by the job's time limit alone: the stage it interrupted is the failed one.
+  const byJobLimit = status === 'failure' && failedSteps.length === 0 && jobTimedOut;
   // A stage that failed under continue-on-error does not fail a job that succeeded.
-  const failedStage = status === 'failure' ? failedCandidate : undefined;
+  const failedStage = status === 'failure' ? (byJobLimit ? interrupted : failedCandidate) : undefined;
+  const cancelledStage = status === 'cancelled' ? interrupted : undefined;
+  // The runner's "The action has timed out." does not name its step: it is this failure's when
+  // every failed step has one.
+  const stepTimedOut =
+    (input.timeouts?.stepTimeouts ?? 0) > 0 && (input.timeouts?.stepTimeouts ?? 0) >= failedSteps.length;
 
   let errorType: string | undefined;
   let failureMessage: string | undefined;
+  let cancelMessage: string | undefined;
   if (status === 'failure') {
+    const timedOut = byJobLimit || (failedSteps.length > 0 && stepTimedOut);
     if (failedStage) {
-      errorType =
-        input.reportedErrorTypes.get(failedStage.stage) ??
-        (failedStage.conclusion === 'cancelled' || failedStage.conclusion === 'timed_out'
-          ? 'timeout'
-          : errorTypeForStage(failedStage.stage));
-      const verb = failedStage.conclusion === 'cancelled' ? 'was cancelled' : 'failed';
+      errorType = timedOut
+        ? 'timeout'
+        : (input.reportedErrorTypes.get(failedStage.stage) ??
+          (failedStage.conclusion === 'timed_out' ? 'timeout' : errorTypeForStage(failedStage.stage)));
+      const verb = byJobLimit
+        ? 'was cancelled by the job\u2019s time limit'
+        : timedOut
+          ? 'timed out (timeout-minutes)'
+          : 'failed';
       failureMessage = `Stage ${failedStage.stage} (${failedStage.service}) ${verb} after ${Math.round(failedStage.durationSeconds)}s in step "${failedStage.steps.join('", "')}"`;
     } else if (failedSteps.length > 0) {
       const step = failedSteps[0] as ApiStep;
-      errorType = step.conclusion === 'cancelled' ? 'timeout' : 'unknown';
-      failureMessage = `Step "${step.name}" ${step.conclusion === 'cancelled' ? 'was cancelled' : 'failed'}; it is not mapped to a deployment stage`;
+      errorType = timedOut ? 'timeout' : 'unknown';
+      failureMessage = `Step "${step.name}" ${timedOut ? 'timed out (timeout-minutes)' : 'failed'}; it is not mapped to a deployment stage`;
+    } else if (jobTimedOut) {
+      errorType = 'timeout';
+      failureMessage = cancelledStep
+        ? `The job\u2019s time limit cancelled step "${cancelledStep.name}"; it is not mapped to a deployment stage`
+        : 'The job was cancelled by its time limit';
     } else {
-      errorType = input.jobStatus === 'cancelled' ? 'timeout' : 'unknown';
-      failureMessage =
-        input.jobStatus === 'cancelled'
-          ? 'The job was cancelled'
-          : 'The job failed, but no step shows a failure (see the job log)';
+      errorType = 'unknown';
+      failureMessage = 'The job failed, but no step shows a failure (see the job log)';
     }
+  } else if (status === 'cancelled') {
+    cancelMessage = cancelledStage
+      ? `Stage ${cancelledStage.stage} (${cancelledStage.service}) was cancelled after ${Math.round(cancelledStage.durationSeconds)}s in step "${cancelledStage.steps.join('", "')}"`
+      : cancelledStep
+        ? `Step "${cancelledStep.name}" was cancelled; it is not mapped to a deployment stage`
+        : 'The job was cancelled';
   }
 
   const jobStart = parseTimestamp(input.job.started_at);
@@ -260,6 +327,8 @@ export function buildDeployment(input: DeploymentInput): DeploymentResult {
     failedStage,
     errorType,
     failureMessage,
+    cancelledStage,
+    cancelMessage,
     startedAt,
     completedAt,
     durationSeconds: duration,

@@ -8,14 +8,18 @@ import { mainStepsOf, stageOfStep, type ApiStep } from './deployment.js';
 import type { StageRule } from './stage-map.js';
 import { parseTimestamp } from './timing.js';
 
-/** The `state` label of `deployment_stage_state`. */
-export type StageState = 'waiting' | 'running' | 'success' | 'failure' | 'skipped';
+/**
+ * The `state` label of `deployment_stage_state`. `cancelled`: the stage was running when a person
+ * (or `cancel-in-progress`) cancelled the job; it is not a failure.
+ */
+export type StageState = 'waiting' | 'running' | 'success' | 'failure' | 'cancelled' | 'skipped';
 
 export const STAGE_STATES: readonly StageState[] = Object.freeze([
   'waiting',
   'running',
   'success',
   'failure',
+  'cancelled',
   'skipped',
 ]);
 
@@ -25,7 +29,7 @@ export interface StageProgress {
   readonly state: StageState;
   /** The earliest start of its steps that have started (ms), if any has. */
   readonly startedAt: number | undefined;
-  /** When its last step ended (ms), once the state is final (success, failure, skipped). */
+  /** When its last step ended (ms), once the state is final (success, failure, cancelled, skipped). */
   readonly completedAt: number | undefined;
   /** When its first failed step ended (ms), for a failed stage. */
   readonly failedAt: number | undefined;
@@ -41,13 +45,18 @@ export interface StageStateInput {
   readonly ownStepNames?: readonly string[];
 }
 
-/** Conclusions that fail a step (and its stage): the model's rule for a failed stage. */
-const FAILED = new Set(['failure', 'cancelled', 'timed_out']);
+/**
+ * Conclusions that fail a step (and its stage): the model's rule for a failed stage. A cancelled
+ * step is not failed: the runner fails a step that hit its own `timeout-minutes` (conclusion
+ * `failure`) and cancels the running step only when the whole job is cancelled.
+ */
+const FAILED = new Set(['failure', 'timed_out']);
 
 function stepState(step: ApiStep): StageState {
   if (step.status === 'queued' || step.status === 'waiting' || step.status === 'pending') return 'waiting';
   if (step.status !== 'completed') return 'running';
   if (step.conclusion === 'skipped') return 'skipped';
+  if (step.conclusion === 'cancelled') return 'cancelled';
   return FAILED.has(step.conclusion ?? '') ? 'failure' : 'success';
 }
 
@@ -63,12 +72,13 @@ interface Acc {
 
 /**
  * A stage's state from its steps' states: a failed step fails it at once
- * (whatever else still runs); else a running step, or finished and waiting
- * steps together, make it running; all waiting is waiting; all skipped is
- * skipped; else it succeeded.
+ * (whatever else still runs); else a cancelled step cancels it; else a running
+ * step, or finished and waiting steps together, make it running; all waiting is
+ * waiting; all skipped is skipped; else it succeeded.
  */
 export function combineStates(states: readonly StageState[]): StageState {
   if (states.includes('failure')) return 'failure';
+  if (states.includes('cancelled')) return 'cancelled';
   if (states.includes('running')) return 'running';
   if (states.every((s) => s === 'waiting')) return 'waiting';
   if (states.includes('waiting')) return 'running';
@@ -87,7 +97,10 @@ export function stageProgress(input: StageStateInput): StageProgress[] {
     const state = stepState(step);
     const ran = state !== 'waiting' && state !== 'skipped';
     const start = ran ? parseTimestamp(step.started_at) : undefined;
-    const end = state === 'success' || state === 'failure' ? parseTimestamp(step.completed_at) : undefined;
+    const end =
+      state === 'success' || state === 'failure' || state === 'cancelled'
+        ? parseTimestamp(step.completed_at)
+        : undefined;
     let acc = byKey.get(key);
     if (!acc) {
       acc = {
@@ -110,7 +123,8 @@ export function stageProgress(input: StageStateInput): StageProgress[] {
     .sort((a, b) => a.order - b.order)
     .map((acc) => {
       const state = combineStates(acc.states);
-      const final = state === 'success' || state === 'failure' || state === 'skipped';
+      const final =
+        state === 'success' || state === 'failure' || state === 'cancelled' || state === 'skipped';
       return Object.freeze({
         service: acc.service,
         stage: acc.stage,
@@ -129,11 +143,14 @@ export function stageProgress(input: StageStateInput): StageProgress[] {
  */
 export function finalStates(
   progress: readonly StageProgress[],
-  outcomeOf: (service: string, stage: string) => 'success' | 'failure' | undefined,
+  outcomeOf: (service: string, stage: string) => 'success' | 'failure' | 'cancelled' | undefined,
 ): StageProgress[] {
   return progress.map((p) => {
     if (p.state === 'waiting') return { ...p, state: 'skipped' };
     if (p.state === 'running') return { ...p, state: outcomeOf(p.service, p.stage) ?? 'success' };
+    // The model's word where it differs: a stage the job's time limit cancelled failed.
+    if (p.state === 'cancelled' && outcomeOf(p.service, p.stage) === 'failure')
+      return { ...p, state: 'failure' };
     return p;
   });
 }

@@ -1,5 +1,6 @@
 /**
- * Annotations for the failed stage and slow stages. The runner shows at most
+ * Annotations for the failed stage (an error), a cancelled deployment (a notice: a cancel is not
+ * a failure) and slow stages. The runner shows at most
  * 10 warnings and 10 errors per step (docs/platform.md), so slow stages beyond a few
  * are folded into one.
  */
@@ -8,7 +9,7 @@ import { knownErrorType } from '../model/error-types.js';
 import { formatDuration } from '../model/timing.js';
 
 export interface Annotation {
-  readonly level: 'error' | 'warning';
+  readonly level: 'error' | 'warning' | 'notice';
   readonly title: string;
   readonly message: string;
 }
@@ -24,6 +25,14 @@ export function deploymentAnnotations(d: DeploymentResult, service: string): Ann
         ? `Deployment failed at ${d.failedStage.stage} (${d.failedStage.service})`
         : `Deployment of ${service} failed`,
       message: `${d.failureMessage ?? 'The deployment failed'}. Error type: ${knownErrorType(d.errorType) ?? 'unknown'}.`,
+    });
+  } else if (d.status === 'cancelled') {
+    out.push({
+      level: 'notice',
+      title: d.cancelledStage
+        ? `Deployment cancelled at ${d.cancelledStage.stage} (${d.cancelledStage.service})`
+        : `Deployment of ${service} cancelled`,
+      message: `${d.cancelMessage ?? 'The job was cancelled'}. Counted as cancelled, not as a failure.`,
     });
   }
   const slow = d.stages.filter((s) => s.slow);

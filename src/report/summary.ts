@@ -37,7 +37,9 @@ export interface TrackSummaryInput {
 const MAX_ROWS = 60;
 
 function statusIcon(stage: StageResult): string {
-  if (stage.status === 'failure') return stage.conclusion === 'cancelled' ? '⛔ cancelled' : '❌ failure';
+  if (stage.status === 'failure')
+    return stage.conclusion === 'cancelled' ? '❌ failure (time limit)' : '❌ failure';
+  if (stage.status === 'cancelled') return '⛔ cancelled';
   return '✅ success';
 }
 
@@ -98,7 +100,7 @@ function gantt(input: TrackSummaryInput): string {
     for (const [i, stage] of stages.entries()) {
       if (stage.service !== service) continue;
       const { start, end } = times[i]!;
-      const tags = [stage.status === 'failure' ? 'crit' : stage.slow ? 'active' : 'done', `s${n++}`].join(
+      const tags = [stage.status !== 'success' ? 'crit' : stage.slow ? 'active' : 'done', `s${n++}`].join(
         ', ',
       );
       lines.push(`  ${mermaidText(stage.stage)} :${tags}, ${clock.at(start)}, ${clock.at(end)}`);
@@ -112,10 +114,13 @@ function gantt(input: TrackSummaryInput): string {
 export function renderTrackSummary(input: TrackSummaryInput): string {
   const d = input.deployment;
   const out: string[] = [];
+  const where = `${cell(input.service)} · ${cell(input.environment)}`;
   const headline =
     d.status === 'success'
-      ? `## ✅ Deployment succeeded: ${cell(input.service)} · ${cell(input.environment)}`
-      : `## ❌ Deployment failed${d.failedStage ? ` at ${cell(d.failedStage.stage)}` : ''}: ${cell(input.service)} · ${cell(input.environment)}`;
+      ? `## ✅ Deployment succeeded: ${where}`
+      : d.status === 'cancelled'
+        ? `## ⛔ Deployment cancelled${d.cancelledStage ? ` at ${cell(d.cancelledStage.stage)}` : ''}: ${where}`
+        : `## ❌ Deployment failed${d.failedStage ? ` at ${cell(d.failedStage.stage)}` : ''}: ${where}`;
   out.push(headline, '');
   const total =
     d.totalThresholdSeconds !== undefined
@@ -160,6 +165,18 @@ export function renderTrackSummary(input: TrackSummaryInput): string {
     if (d.rollback)
       out.push(`- **Rollback:** ran, ${d.rollback.status} (${formatDuration(d.rollback.durationSeconds)})`);
     out.push('');
+  } else if (d.status === 'cancelled') {
+    out.push('### Cancelled', '');
+    out.push(
+      `- **Stage:** ${d.cancelledStage ? `${cell(d.cancelledStage.stage)} (${cell(d.cancelledStage.service)})` : 'none of the mapped stages'}`,
+    );
+    if (d.cancelMessage) out.push(`- **Message:** ${cell(d.cancelMessage, 400)}`);
+    if (d.rollback)
+      out.push(`- **Rollback:** ran, ${d.rollback.status} (${formatDuration(d.rollback.durationSeconds)})`);
+    out.push(
+      '- Counted under `status="cancelled"`: not a failure, no page, and left out of the success rate and the error budget.',
+      '',
+    );
   }
 
   out.push('### Metrics', '');

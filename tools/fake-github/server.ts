@@ -200,6 +200,19 @@ export interface CheckRunAnnotation {
   end_column?: number;
 }
 
+/** An annotation of a job's check run, as the runner makes it (`path` is `.github` for its own errors). */
+export interface JobAnnotationInput {
+  path: string;
+  start_line: number;
+  end_line: number;
+  start_column?: number | null;
+  end_column?: number | null;
+  annotation_level: 'notice' | 'warning' | 'failure';
+  title?: string | null;
+  message: string;
+  raw_details?: string | null;
+}
+
 /** A check run created through the API, with POST/PATCH bodies merged and annotations appended. */
 export interface FakeCheckRun {
   id: number;
@@ -250,6 +263,12 @@ export interface FakeGitHub {
     steps: FakeStepInput[],
     jobPatch?: { status?: string; conclusion?: string | null; completed_at?: string | null },
   ): void;
+  /**
+   * Replaces the annotations of a job's check run (a job's id is its check run's id), served at
+   * `GET /check-runs/{job_id}/annotations` in GitHub's `check-annotation` shape (the runner
+   * emulator calls this as the runner and the steps add them).
+   */
+  setJobAnnotations(id: number, annotations: JobAnnotationInput[]): void;
   /** Adds a workflow run; returns its id. */
   addRun(run: FakeRunInput): number;
   /** Changes a run. A higher `run_attempt` is a re-run: the previous attempt stays readable. */
@@ -387,6 +406,8 @@ interface JobRecord {
   head_branch?: string | null;
   head_sha?: string;
   steps: StepRecord[];
+  /** The job's check run annotations (the runner's and the steps'). */
+  annotations: JobAnnotationInput[];
 }
 
 interface RunFields {
@@ -658,6 +679,7 @@ class FakeGitHubServer implements FakeGitHub {
       head_branch: input.head_branch,
       head_sha: input.head_sha,
       steps: toStepRecords(steps),
+      annotations: [],
     });
     return id;
   }
@@ -684,6 +706,10 @@ class FakeGitHubServer implements FakeGitHub {
     if (jobPatch.status !== undefined) job.status = jobPatch.status;
     if (jobPatch.conclusion !== undefined) job.conclusion = jobPatch.conclusion;
     if (jobPatch.completed_at !== undefined) job.completed = parseNullable(jobPatch.completed_at);
+  }
+
+  setJobAnnotations(id: number, annotations: JobAnnotationInput[]): void {
+    this.mustJob(id).annotations = annotations.map((a) => ({ ...a }));
   }
 
   addRun(input: FakeRunInput): number {
@@ -1444,6 +1470,25 @@ class FakeGitHubServer implements FakeGitHub {
 
   private listAnnotations(id: number, url: URL): Reply {
     const run = this.checkRuns.find((r) => r.id === id);
+    const job = run ? undefined : this.jobs.get(id);
+    if (job) {
+      // A job is a check run: its annotations are the runner's errors and the steps' commands.
+      const sha = job.head_sha ?? String(FIXTURE.job.head_sha);
+      const { items, headers } = this.paginate(job.annotations, url);
+      const body = items.map((a) => ({
+        path: a.path,
+        blob_href: `${this.html}/blob/${sha}/${a.path}`,
+        start_line: a.start_line,
+        end_line: a.end_line,
+        start_column: a.start_column ?? null,
+        end_column: a.end_column ?? null,
+        annotation_level: a.annotation_level,
+        title: a.title ?? null,
+        message: a.message,
+        raw_details: a.raw_details ?? null,
+      }));
+      return { status: 200, body, headers };
+    }
     if (!run) return { status: 404, body: NOT_FOUND_BODY };
     const { items, headers } = this.paginate(run.annotations, url);
     const body = items.map((a) => ({

@@ -18,7 +18,14 @@
  *   runner's unescaping, group, debug, stop-commands), masking in the log and
  *   step summaries, annotation display limits, the 1 MiB summary limit;
  * - job.status, cancellation, step timeouts and the REST API steps view on a
- *   virtual clock (`onStepsChange`), or on the wall clock (`realTime`);
+ *   virtual clock (`onStepsChange`), or on the wall clock (`realTime`): a step
+ *   that hits its own `timeout-minutes` fails ("The action has timed out."); a
+ *   cancelled run and a job that hits its `timeout-minutes` cancel the running
+ *   step and the job (the latter with "The job running on runner <name> has
+ *   exceeded the maximum execution time of <N> minutes."), as
+ *   actions/runner's StepsRunner does;
+ * - the job's check run annotations (runner errors and the steps' commands) as
+ *   the checks API returns them (`onAnnotationsChange`);
  * - a step ends when its process exits and its stdout/stderr close, or at most
  *   `outputGraceMs` (5 s) after the exit when a child it started still holds
  *   them (the rest of that output is lost; `PhaseResult.outputHeldByChild`);
@@ -32,8 +39,8 @@
  *   emulator's safety net), as on timeouts (exit 124).
  *
  * Not reproduced: containers, composite/docker actions, `continue-on-error`,
- * `timeout-minutes` (use `conclusion: 'cancelled'`), killing a step when the
- * run is cancelled (a `cancelJob` step runs to its end first).
+ * `timeout-minutes` itself (mark the step `stepTimeout` or `jobTimeout`), killing a step
+ * when the run is cancelled (a `cancelJob`/`jobTimeout`/`stepTimeout` step runs to its end first).
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -47,6 +54,7 @@ export { parseWorkflowCommand } from './workflow-commands.js';
 export { evaluate, interpolate, evaluateCondition } from './expressions.js';
 export type {
   Annotation,
+  CheckAnnotationView,
   Cond,
   JobResult,
   JobSpec,

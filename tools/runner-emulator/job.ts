@@ -11,6 +11,7 @@ import { evaluateCondition, interpolate, type ExprScope } from './expressions.js
 import { createFileCommandFiles, readFileCommands } from './file-commands.js';
 import { cleanupGroups, killTrackedProcesses, runProcess, TIMEOUT_EXIT_CODE } from './process.js';
 import type {
+  CheckAnnotationView,
   JobResult,
   JobSpec,
   JobStatus,
@@ -282,6 +283,24 @@ export async function runJob(spec: JobSpec): Promise<JobResult> {
   const log = (line: string): void => {
     logLines.push(masker.mask(line));
   };
+  /** The job's check run annotations as the API shows them (masked, as the runner uploads them). */
+  const checkAnnotations: CheckAnnotationView[] = [];
+  const toCheckRun = (a: Annotation): void => {
+    if (!spec.onAnnotationsChange) return;
+    const line = a.line ?? 1;
+    checkAnnotations.push({
+      path: a.file ?? '.github',
+      start_line: line,
+      end_line: a.endLine ?? line,
+      start_column: a.col ?? null,
+      end_column: a.endColumn ?? null,
+      annotation_level: a.level === 'error' ? 'failure' : a.level,
+      title: masker.mask(a.title ?? ''),
+      message: masker.mask(a.message),
+      raw_details: '',
+    });
+    spec.onAnnotationsChange(checkAnnotations.map((x) => ({ ...x })));
+  };
   const runnerAnnotation = (
     level: Annotation['level'],
     message: string,
@@ -289,10 +308,9 @@ export async function runJob(spec: JobSpec): Promise<JobResult> {
     phase: Annotation['phase'],
     stepName: string,
   ): void => {
-    allAnnotations.push({
-      a: { level, message, properties: {}, step, phase, stepName, shown: true },
-      runner: true,
-    });
+    const a: Annotation = { level, message, properties: {}, step, phase, stepName, shown: true };
+    allAnnotations.push({ a, runner: true });
+    toCheckRun(a);
     log(`##[${level}]${message}`);
   };
 
@@ -516,6 +534,7 @@ export async function runJob(spec: JobSpec): Promise<JobResult> {
             const a = annotationFromCommand(cmd, where);
             result.annotations.push(a);
             allAnnotations.push({ a, runner: false });
+            toCheckRun(a);
             log(`##[${a.level}]${cmd.data}`);
             return;
           }
@@ -901,17 +920,30 @@ export async function runJob(spec: JobSpec): Promise<JobResult> {
       stepEnv,
       perProcess: { GITHUB_ACTION: step.id ?? (runCounter === 1 ? '__run' : `__run_${runCounter}`) },
       ...(step.durationSeconds !== undefined && !realTime ? { virtualSeconds: step.durationSeconds } : {}),
-      overrideConclusion: step.cancelJob === true || step.conclusion === 'cancelled',
+      overrideConclusion: step.cancelJob === true || step.jobTimeout === true || step.stepTimeout === true,
     });
     const res = timed.res;
-    if (step.cancelJob) {
+    if (step.jobTimeout) {
+      // The job's timeout-minutes: the runner cancels the job (job.status cancelled at post) and
+      // says why on the job's check run.
+      res.conclusion = 'cancelled';
+      status = 'cancelled';
+      runnerAnnotation(
+        'error',
+        `The job running on runner ${runnerVars.RUNNER_NAME} has exceeded the maximum execution time of ${spec.timeoutMinutes ?? 360} minutes.`,
+        i,
+        'run',
+        name,
+      );
+      runnerAnnotation('error', 'The operation was canceled.', i, 'run', name);
+    } else if (step.cancelJob) {
       // The user cancelled the run while this step ran.
       res.conclusion = 'cancelled';
       status = 'cancelled';
-      log('##[error]The operation was canceled.');
-    } else if (step.conclusion === 'cancelled') {
-      // timeout-minutes hit: the step is cancelled and the job fails.
-      res.conclusion = 'cancelled';
+      runnerAnnotation('error', 'The operation was canceled.', i, 'run', name);
+    } else if (step.stepTimeout) {
+      // The step's own timeout-minutes: the runner fails the step (not cancelled), and the job.
+      res.conclusion = 'failure';
       if (status === 'success') status = 'failure';
       runnerAnnotation('error', 'The action has timed out.', i, 'run', name);
     }

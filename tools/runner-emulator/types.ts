@@ -36,10 +36,22 @@ export interface RunStep {
   env?: Record<string, string>;
   /** Virtual duration shown in the API view instead of the real one (ignored when `JobSpec.realTime`). */
   durationSeconds?: number;
-  /** `cancelled`: the step hit `timeout-minutes`; its conclusion is cancelled and the job fails. */
-  conclusion?: 'cancelled';
-  /** The user cancels the run while this step runs: job.status becomes `cancelled`. */
+  /**
+   * The step hits its own `timeout-minutes`: as the runner does, the step fails (conclusion
+   * `failure`, job status `failure`) with the runner's error "The action has timed out.".
+   */
+  stepTimeout?: boolean;
+  /**
+   * A person (or `cancel-in-progress`) cancels the run while this step runs: the step's
+   * conclusion and job.status become `cancelled`, with the runner's "The operation was canceled.".
+   */
   cancelJob?: boolean;
+  /**
+   * The job hits its `timeout-minutes` (or the 6-hour limit) while this step runs: cancelled like
+   * `cancelJob`, plus the runner's error "The job running on runner <name> has exceeded the
+   * maximum execution time of <JobSpec.timeoutMinutes> minutes.".
+   */
+  jobTimeout?: boolean;
 }
 
 /** One step of a job. */
@@ -56,6 +68,23 @@ export interface StepView {
   conclusion: string | null;
   started_at: string | null;
   completed_at: string | null;
+}
+
+/**
+ * One annotation of the job's check run as `GET /repos/{o}/{r}/check-runs/{job_id}/annotations`
+ * returns it (the job's id is its check run's id): the runner's own errors and the steps'
+ * `::error`/`::warning`/`::notice` commands, in the order they were made.
+ */
+export interface CheckAnnotationView {
+  path: string;
+  start_line: number;
+  end_line: number;
+  start_column: number | null;
+  end_column: number | null;
+  annotation_level: 'notice' | 'warning' | 'failure';
+  title: string;
+  message: string;
+  raw_details: string;
 }
 
 /** The job itself in the REST API view. */
@@ -109,6 +138,10 @@ export interface JobSpec {
   stepTimeoutMs?: number;
   /** Called whenever a step starts or ends, with the full API view. */
   onStepsChange?: (view: StepView[], job: JobView) => void;
+  /** Called whenever the job's check run gains an annotation, with all of them so far. */
+  onAnnotationsChange?: (annotations: CheckAnnotationView[]) => void;
+  /** The job's `timeout-minutes` named by a `jobTimeout` step's runner error (default 360, GitHub's limit). */
+  timeoutMinutes?: number;
   /** Simulates the runner dying between main and post: no post hooks run. */
   killBeforePost?: boolean;
   /** Step debug logging (ACTIONS_STEP_DEBUG): sets RUNNER_DEBUG=1 and shows `::debug::` lines in the log. */

@@ -273,6 +273,8 @@ export async function runTrackedJob(o: TrackedJobOptions): Promise<TrackedJob> {
       });
       o.onStepsChange?.(view, job);
     },
+    // The job's check run: the runner's errors (a timeout, a cancel) and the steps' annotations.
+    onAnnotationsChange: (annotations) => o.gh.setJobAnnotations(jobId, annotations),
   });
   const find = (phase: PhaseResult['phase']): PhaseResult | undefined =>
     result.phases.find((p) => p.id === 'track' && p.phase === phase && !p.skipped);
