@@ -7,8 +7,8 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { GitHubClient } from '../../src/github/client.js';
 import { runLiveReporter, type LiveStatus, type ReporterOptions } from '../../src/live/reporter.js';
-import { PushgatewayClient } from '../../src/metrics/pushgateway.js';
-import type { MetricsSink } from '../../src/metrics/sink.js';
+import { PushgatewayClient } from '../../src/delivery/pushgateway.js';
+import type { MetricsSink } from '../../src/delivery/sink.js';
 import { parseStageMap } from '../../src/model/stage-map.js';
 import type { Clock } from '../../src/util/clock.js';
 import { startFakeGitHub, type FakeGitHub, type FakeStepInput } from '../../tools/fake-github/server.js';

@@ -1,14 +1,16 @@
 /**
  * Redirects are never followed: a receiver (or a proxy in front of it) that answers 307 to another
  * host would otherwise get the request's body and every header but Authorization — a tenant id, an
- * API key in a custom header — re-sent there. Real HTTP servers on loopback: the first answers 307
- * to the second, which must receive nothing; the error names the second's origin, never its path
- * or query.
+ * API key in a custom header — re-sent there; the GitHub client also sends its token to no other
+ * origin than the API's (neither after a redirect nor by a pagination `link`). Real HTTP servers on
+ * loopback: the first answers 307 to the second, which must receive nothing; the error names the
+ * second's origin, never its path or query.
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { PushgatewayClient } from '../../src/metrics/pushgateway.js';
-import { RemoteWriteClient } from '../../src/remote-write/client.js';
+import { GitHubApiError, GitHubClient } from '../../src/github/client.js';
+import { PushgatewayClient } from '../../src/delivery/pushgateway.js';
+import { RemoteWriteClient } from '../../src/delivery/remote-write/client.js';
 import { systemClock } from '../../src/util/clock.js';
 import { HttpError, request } from '../../src/util/http.js';
 
@@ -136,6 +138,56 @@ describe('a 307 to another origin', () => {
     expect(error).toBeInstanceOf(Error);
     expectRefused((error as Error).message);
     expect(elsewhere.requests).toEqual([]);
+  });
+
+  test('the GitHub client (Octokit): the token is not re-sent elsewhere, the 307 not retried', async () => {
+    const before = redirecting.requests.length;
+    const client = new GitHubClient({
+      apiUrl: redirecting.url,
+      token: 'ghs_redirectT0ken123',
+      repository: 'octo-org/octo-repo',
+      clock: systemClock,
+    });
+    const error = await client.getJob(42, Date.now() + 10_000).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(GitHubApiError);
+    expect((error as GitHubApiError).status).toBe(307);
+    expectRefused((error as Error).message);
+    expect((error as Error).message).not.toContain('ghs_redirectT0ken123');
+    expect(redirecting.requests.length - before).toBe(1);
+    expect(redirecting.requests.at(-1)?.headers.authorization).toBe('token ghs_redirectT0ken123');
+    expect(elsewhere.requests).toEqual([]);
+  });
+
+  test('the GitHub client: a `link` header pointing at another host is not followed', async () => {
+    const api = await listen((_req, res) => {
+      res
+        .writeHead(200, {
+          'content-type': 'application/json',
+          link: `<${target}&page=2>; rel="next"`,
+        })
+        .end(JSON.stringify({ total_count: 200, jobs: [{ id: 1, name: 'deploy', status: 'in_progress' }] }));
+    });
+    try {
+      const client = new GitHubClient({
+        apiUrl: api.url,
+        token: 'ghs_linkT0ken123',
+        repository: 'octo-org/octo-repo',
+        clock: systemClock,
+      });
+      const pages: number[] = [];
+      const error = await (async () => {
+        for await (const page of client.attemptJobPages('7', 1, Date.now() + 10_000, 10))
+          pages.push(page.jobs.length);
+      })().catch((e: unknown) => e);
+      expect(pages).toEqual([1]);
+      expect((error as Error).message).toBe(
+        `GET jobs of run 7 attempt 1 page 2 failed: not sent to ${elsewhere.origin}, which is not the API's origin`,
+      );
+      expect(api.requests).toHaveLength(1);
+      expect(elsewhere.requests).toEqual([]);
+    } finally {
+      await api.close();
+    }
   });
 
   test('a relative Location names the same origin; 304 Not Modified is still an answer', async () => {

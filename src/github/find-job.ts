@@ -46,13 +46,8 @@ function jobMatches(job: WorkflowJob, runner: RunnerContext): number {
 /** Looks the job up among the run attempt's jobs (when `check-run-id` is empty, e.g. on GHES). */
 async function lookUpJob(o: FindJobOptions): Promise<WorkflowJob> {
   const candidates: { job: WorkflowJob; score: number }[] = [];
-  for (let page = 1; page <= MAX_PAGES; page++) {
-    const { totalCount, jobs } = await o.client.listAttemptJobs(
-      o.runner.runId,
-      o.runner.runAttempt,
-      page,
-      o.deadline,
-    );
+  const pages = o.client.attemptJobPages(o.runner.runId, o.runner.runAttempt, o.deadline, MAX_PAGES);
+  for await (const { jobs } of pages) {
     for (const job of jobs) {
       if (job.status !== 'in_progress') continue;
       const score = jobMatches(job, o.runner);
@@ -60,7 +55,6 @@ async function lookUpJob(o: FindJobOptions): Promise<WorkflowJob> {
       if (score >= 2) return job;
       if (score > 0) candidates.push({ job, score });
     }
-    if (jobs.length < 100 || page * 100 >= totalCount) break;
   }
   if (candidates.length === 1) return (candidates[0] as { job: WorkflowJob }).job;
   if (candidates.length === 0) {

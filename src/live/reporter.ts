@@ -12,11 +12,10 @@ import { GitHubApiError } from '../github/client.js';
 import { buildDeployment, ownStepNames } from '../model/deployment.js';
 import { stageProgress, type StageProgress } from '../model/stage-state.js';
 import { prepareStageRules, writableServices, type StageRule } from '../model/stage-map.js';
-import { deliverGroups } from '../metrics/deliver.js';
+import { deliverGroups } from '../delivery/sinks.js';
 import { fingerprint, liveUpdates } from '../metrics/live.js';
-import type { GroupingKey } from '../metrics/pushgateway.js';
 import { parseReportedMetrics } from '../metrics/reported.js';
-import type { MetricsSink } from '../metrics/sink.js';
+import { type GroupingKey, type MetricsSink } from '../delivery/sink.js';
 import type { TrackContext } from '../metrics/track.js';
 import { requestedWaitMs } from '../util/http.js';
 import type { Clock } from '../util/clock.js';
@@ -68,7 +67,7 @@ export interface JobRef {
   /** The job's id (check-run-id), when known. */
   readonly jobId: number | undefined;
   /** Finds the job when its id is not known (the same look-up post makes). */
-  readonly lookUp: () => Promise<WorkflowJob>;
+  readonly lookUp: () => Promise<Pick<WorkflowJob, 'id'>>;
 }
 
 export interface ReporterOptions {
