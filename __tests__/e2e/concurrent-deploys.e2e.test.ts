@@ -7,9 +7,9 @@
  */
 import { METRICS } from '../../src/metrics/definitions.js';
 import type { MetricFamily } from '../../src/metrics/exposition.js';
-import { publishGroups, type GroupPlan } from '../../src/metrics/publish.js';
-import { PushgatewayClient, type GroupingKey } from '../../src/metrics/pushgateway.js';
-import type { MetricsSink } from '../../src/metrics/sink.js';
+import { publishGroups, type GroupPlan } from '../../src/delivery/publish.js';
+import { PushgatewayClient } from '../../src/delivery/pushgateway.js';
+import { type GroupingKey, type MetricsSink } from '../../src/delivery/sink.js';
 import type { SeriesUpdate } from '../../src/metrics/series.js';
 import { systemClock } from '../../src/util/clock.js';
 import { RecordingLogger } from '../../src/util/logger.js';

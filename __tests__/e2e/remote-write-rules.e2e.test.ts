@@ -17,8 +17,8 @@
 import { execFile } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
-import { REMOTE_WRITE_HEADERS } from '../../src/remote-write/client.js';
-import { encodeWriteRequest, type WireSeries } from '../../src/remote-write/wire.js';
+import { REMOTE_WRITE_HEADERS } from '../../src/delivery/remote-write/client.js';
+import { encodeWriteRequest, type WireSeries } from '../../src/delivery/remote-write/wire.js';
 import {
   findBinary,
   queryPrometheus,

@@ -9,7 +9,7 @@ import { createServer, request, type IncomingMessage, type Server, type ServerRe
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { decodeWriteRequest } from '../../src/remote-write/wire.js';
+import { decodeWriteRequest } from '../../src/delivery/remote-write/wire.js';
 import { startFakeGitHub, type FakeGitHub } from '../../tools/fake-github/server.js';
 import { repoActionDir, runJob, type PhaseResult } from '../../tools/runner-emulator/index.js';
 import {
@@ -332,7 +332,7 @@ test('a 400 from the receiver (out of order sample) is reported clearly and not 
   const group = { job: 'deployment', environment: env, service: 'database' };
   // Another writer put a sample 5 minutes ahead on a series this deployment writes: Prometheus refuses older ones.
   const ahead = Date.now() + 5 * MIN;
-  const body = (await import('../../src/remote-write/wire.js')).encodeWriteRequest({
+  const body = (await import('../../src/delivery/remote-write/wire.js')).encodeWriteRequest({
     timeseries: [
       {
         labels: [

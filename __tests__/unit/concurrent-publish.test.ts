@@ -14,9 +14,8 @@ import {
   othersInProgress,
   publishGroups,
   type GroupPlan,
-} from '../../src/metrics/publish.js';
-import type { GroupingKey } from '../../src/metrics/pushgateway.js';
-import type { MetricsSink, WriteOptions } from '../../src/metrics/sink.js';
+} from '../../src/delivery/publish.js';
+import { type GroupingKey, type MetricsSink, type WriteOptions } from '../../src/delivery/sink.js';
 import type { ExistingGroup, SeriesUpdate } from '../../src/metrics/series.js';
 import type { Clock } from '../../src/util/clock.js';
 import { RecordingLogger } from '../../src/util/logger.js';

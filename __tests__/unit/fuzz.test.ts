@@ -15,7 +15,7 @@ import { parseHeaders, readConfig } from '../../src/config/inputs.js';
 import { parseCredentialUrl } from '../../src/config/urls.js';
 import { readVerifyConfig } from '../../src/config/verify-inputs.js';
 import { parseExpositionLine, renderExposition } from '../../src/metrics/exposition.js';
-import { groupPath } from '../../src/metrics/pushgateway.js';
+import { groupPath } from '../../src/delivery/pushgateway.js';
 import { metricByName } from '../../src/metrics/definitions.js';
 import {
   MAX_COUNTER_INCREMENT,
@@ -26,8 +26,8 @@ import { mergeUpdates } from '../../src/metrics/series.js';
 import { finishUpdates, type TrackContext } from '../../src/metrics/track.js';
 import type { DeploymentResult } from '../../src/model/deployment.js';
 import { matchStage, parseStageMap, prepareStageRules } from '../../src/model/stage-map.js';
-import { MAX_SAMPLE_AGE_MS, toWriteRequest } from '../../src/remote-write/series.js';
-import { decodeWriteRequest, encodeWriteRequest } from '../../src/remote-write/wire.js';
+import { MAX_SAMPLE_AGE_MS, toWriteRequest } from '../../src/delivery/remote-write/series.js';
+import { decodeWriteRequest, encodeWriteRequest } from '../../src/delivery/remote-write/wire.js';
 import { redactUrl } from '../../src/util/safe-text.js';
 import { stage, T0 } from './builders.js';
 

@@ -10,7 +10,8 @@ import type { DeploymentResult, StageResult } from '../../src/model/deployment.j
 import { cell, code, codeCell, inline, markdownLine } from '../../src/report/markdown.js';
 import { renderTrackSummary } from '../../src/report/summary.js';
 import { computeFigures } from '../../src/summary/figures.js';
-import { buildRecord, type ApiRun, type ApiRunJob } from '../../src/summary/record.js';
+import type { ApiRun, ApiRunJob } from '../../src/github/runs.js';
+import { buildRecord } from '../../src/summary/record.js';
 import { checkOutput, renderJobSummary } from '../../src/summary/render.js';
 import { decide } from '../../src/verify/decision.js';
 import { verifySchedule } from '../../src/verify/schedule.js';

@@ -11,9 +11,9 @@ import {
   publishGroups,
   type GroupOutcome,
   type GroupPlan,
-} from '../../src/metrics/publish.js';
-import { PushgatewayClient, type GroupingKey } from '../../src/metrics/pushgateway.js';
-import type { MetricsSink } from '../../src/metrics/sink.js';
+} from '../../src/delivery/publish.js';
+import { PushgatewayClient } from '../../src/delivery/pushgateway.js';
+import { type GroupingKey, type MetricsSink } from '../../src/delivery/sink.js';
 import { mergeUpdates, type SeriesUpdate } from '../../src/metrics/series.js';
 import type { CarriedEntry, CarryStore } from '../../src/state/carry.js';
 import type { Clock } from '../../src/util/clock.js';

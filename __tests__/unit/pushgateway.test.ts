@@ -6,13 +6,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, test } from '@jest/globals';
-import {
-  PushgatewayClient,
-  describeGroup,
-  groupPath,
-  samplesOfGroup,
-  type GroupingKey,
-} from '../../src/metrics/pushgateway.js';
+import { PushgatewayClient, groupPath, samplesOfGroup } from '../../src/delivery/pushgateway.js';
+import { describeGroup, type GroupingKey } from '../../src/delivery/sink.js';
 import type { Clock } from '../../src/util/clock.js';
 import type { FetchLike } from '../../src/util/http.js';
 

@@ -8,15 +8,15 @@ import { describe, expect, test } from '@jest/globals';
 import { compress, uncompress } from 'snappyjs';
 import { deriveQueryUrl, readConfig, type ConfigResult } from '../../src/config/inputs.js';
 import type { MetricFamily } from '../../src/metrics/exposition.js';
-import type { GroupingKey } from '../../src/metrics/pushgateway.js';
-import { REMOTE_WRITE_HEADERS, RemoteWriteClient } from '../../src/remote-write/client.js';
+import { type GroupingKey } from '../../src/delivery/sink.js';
+import { REMOTE_WRITE_HEADERS, RemoteWriteClient } from '../../src/delivery/remote-write/client.js';
 import {
   existingFromQuery,
   groupTotalsQuery,
   MAX_SAMPLE_AGE_MS,
   toWriteRequest,
-} from '../../src/remote-write/series.js';
-import { decodeWriteRequest, encodeWriteRequest } from '../../src/remote-write/wire.js';
+} from '../../src/delivery/remote-write/series.js';
+import { decodeWriteRequest, encodeWriteRequest } from '../../src/delivery/remote-write/wire.js';
 import type { Clock } from '../../src/util/clock.js';
 import type { FetchLike } from '../../src/util/http.js';
 

@@ -432,7 +432,10 @@ describe('regex matching is time-bounded', () => {
     const dropped = prepareStageRules(rules, [LONG]);
     // At most a few timeouts of 200 ms and worker starts, not 20 × 200 ms (bounded generously).
     expect(Date.now() - started).toBeLessThan(15000);
-    expect(dropped.length).toBeLessThanOrEqual(4);
+    // Each rule that times out on its own spends its whole 200 ms of the 700 ms total, so at most
+    // four are reported one by one (the fourth cut short by the total), then one message for the
+    // rest: 5 at most whatever the load (a loaded machine reaches that bound; it saw 5).
+    expect(dropped.length).toBeLessThanOrEqual(5);
     expect(dropped[dropped.length - 1]).toMatch(
       /used up their time .*; so were \d+ later rule\(s\) \(lines \d+, /,
     );

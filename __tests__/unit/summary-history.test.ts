@@ -8,13 +8,8 @@ import {
   markerValue,
   summaryUpdates,
 } from '../../src/summary/metrics.js';
-import {
-  buildRecord,
-  recordFromRunOnly,
-  type ApiRun,
-  type ApiRunJob,
-  type RunRecord,
-} from '../../src/summary/record.js';
+import { buildRecord, recordFromRunOnly, type RunRecord } from '../../src/summary/record.js';
+import type { ApiRun, ApiRunJob } from '../../src/github/runs.js';
 import {
   annotationPages,
   checkAnnotations,

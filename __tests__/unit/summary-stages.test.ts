@@ -8,7 +8,8 @@ import { defaultService } from '../../src/config/inputs.js';
 import { buildDeployment, ownStepNames, type ApiStep } from '../../src/model/deployment.js';
 import { parseStageMap } from '../../src/model/stage-map.js';
 import { computeFigures, errorBudget, errorTypeOf } from '../../src/summary/figures.js';
-import { buildRecord, type ApiRun, type ApiRunJob, type RunRecord } from '../../src/summary/record.js';
+import type { ApiRun, ApiRunJob } from '../../src/github/runs.js';
+import { buildRecord, type RunRecord } from '../../src/summary/record.js';
 import {
   budgetText,
   checkAnnotations,

@@ -18,7 +18,7 @@ export function unknownModeProblem(value: string): string {
   return `input ${Inputs.Mode}: ${quoteInput(value.trim(), 40)} is not one of ${MODES.join(', ')}; the action does nothing in this step`;
 }
 
-/** Where remote write sends (`remote-write/client.ts`). */
+/** Where remote write sends (`delivery/remote-write/client.ts`). */
 export interface RemoteWriteConfig {
   readonly url: string;
   readonly authorization: string | undefined;

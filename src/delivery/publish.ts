@@ -8,10 +8,9 @@ import { randomBytes } from 'node:crypto';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
 import { pendingAfter, type CarriedEntry, type CarryStore } from '../state/carry.js';
-import { METRICS, type MetricDefinition } from './definitions.js';
-import { renderExposition, type MetricFamily, type Sample } from './exposition.js';
-import { describeGroup, type GroupingKey } from './pushgateway.js';
-import type { MetricsSink } from './sink.js';
+import { METRICS, type MetricDefinition } from '../metrics/definitions.js';
+import { renderExposition, type MetricFamily, type Sample } from '../metrics/exposition.js';
+import { describeGroup, type GroupingKey, type MetricsSink } from './sink.js';
 import {
   carriedUpdates,
   mergeUpdates,
@@ -20,7 +19,7 @@ import {
   type ExistingGroup,
   type ExistingSamples,
   type SeriesUpdate,
-} from './series.js';
+} from '../metrics/series.js';
 
 export interface GroupPlan {
   readonly key: GroupingKey;

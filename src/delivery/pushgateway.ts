@@ -7,12 +7,11 @@
 import type { PushgatewayConfig } from '../config/inputs.js';
 import type { Clock } from '../util/clock.js';
 import { request, type FetchLike } from '../util/http.js';
-import { renderExposition, type MetricFamily, type Sample } from './exposition.js';
-import type { ExistingGroup, ExistingSamples } from './series.js';
-import type { MetricsSink, WriteOptions } from './sink.js';
+import { renderExposition, type MetricFamily, type Sample } from '../metrics/exposition.js';
+import type { ExistingGroup, ExistingSamples } from '../metrics/series.js';
+import { describeGroup, type GroupingKey, type MetricsSink, type WriteOptions } from './sink.js';
 
 /** Ordered grouping labels: `job` first. */
-export type GroupingKey = readonly (readonly [string, string])[];
 
 const PLAIN_VALUE = /^[A-Za-z0-9._~-]+$/;
 
@@ -33,10 +32,6 @@ export function groupPath(key: GroupingKey): string {
       })
       .join('')
   );
-}
-
-export function describeGroup(key: GroupingKey): string {
-  return key.map(([l, v]) => `${l}="${v}"`).join(',');
 }
 
 interface ApiMetric {

@@ -3,9 +3,15 @@
  * reads what a group holds (so counters stay cumulative) and writes families;
  * publish.ts does the merging and carrying the same way for every sink.
  */
-import type { MetricFamily } from './exposition.js';
-import type { GroupingKey } from './pushgateway.js';
-import type { ExistingGroup } from './series.js';
+import type { MetricFamily } from '../metrics/exposition.js';
+import type { ExistingGroup } from '../metrics/series.js';
+
+/** The labels naming a group (`job` first), in the order of the Pushgateway's URL path. */
+export type GroupingKey = readonly (readonly [string, string])[];
+
+export function describeGroup(key: GroupingKey): string {
+  return key.map(([l, v]) => `${l}="${v}"`).join(',');
+}
 
 export interface WriteOptions {
   /** Pushgateway: POST replaces the families sent, PUT the whole group. Remote write ignores it. */

@@ -5,8 +5,8 @@
 import type { Config } from '../config/inputs.js';
 import type { Clock } from '../util/clock.js';
 import { publishGroups, type GroupOutcome, type GroupPlan, type PublishOptions } from './publish.js';
-import { describeGroup, PushgatewayClient } from './pushgateway.js';
-import type { MetricsSink } from './sink.js';
+import { PushgatewayClient } from './pushgateway.js';
+import { describeGroup, type MetricsSink } from './sink.js';
 
 /**
  * The sinks the inputs ask for: the Pushgateway first, then remote write. The
@@ -20,7 +20,7 @@ export async function metricsSinks(
   const sinks: MetricsSink[] = [];
   if (config.pushgateway) sinks.push(new PushgatewayClient(config.pushgateway, clock));
   if (config.remoteWrite) {
-    const { RemoteWriteClient } = await import('../remote-write/client.js');
+    const { RemoteWriteClient } = await import('./remote-write/client.js');
     sinks.push(new RemoteWriteClient(config.remoteWrite, clock));
   }
   return sinks;

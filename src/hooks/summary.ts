@@ -14,10 +14,9 @@ import { GitHubApiError, GitHubClient } from '../github/client.js';
 import { readRunAttempt } from '../github/runs.js';
 import { METRICS } from '../metrics/definitions.js';
 import type { Sample } from '../metrics/exposition.js';
-import { deliverGroups, metricsSinks } from '../metrics/deliver.js';
-import { combinedExposition } from '../metrics/publish.js';
-import type { MetricsSink } from '../metrics/sink.js';
-import { describeGroup, type GroupingKey } from '../metrics/pushgateway.js';
+import { deliverGroups, metricsSinks } from '../delivery/sinks.js';
+import { combinedExposition } from '../delivery/publish.js';
+import { describeGroup, type GroupingKey, type MetricsSink } from '../delivery/sink.js';
 import type { CacheApi } from '../state/actions-cache-store.js';
 import { carryStoreOf } from '../state/carry-store.js';
 import { computeFigures } from '../summary/figures.js';
@@ -25,14 +24,8 @@ import { mergeHistory, pruneHistory } from '../summary/history.js';
 import { historyScope, historyStoreOf, type HistoryStore } from '../summary/history-store.js';
 import { COUNTED_MARKER, markerValue, summaryUpdates } from '../summary/metrics.js';
 import { prepareStageRules } from '../model/stage-map.js';
-import {
-  buildRecord,
-  failedJobOf,
-  recordFromRunOnly,
-  recordKey,
-  type ApiRun,
-  type RunRecord,
-} from '../summary/record.js';
+import { buildRecord, failedJobOf, recordFromRunOnly, recordKey, type RunRecord } from '../summary/record.js';
+import type { ApiRun } from '../github/runs.js';
 import {
   annotationPages,
   checkAnnotations,

@@ -21,6 +21,7 @@ import {
   type ApiStep as ModelStep,
 } from '../model/deployment.js';
 import { matchStage, type StageRule } from '../model/stage-map.js';
+import type { ApiRun, ApiRunJob } from '../github/runs.js';
 
 /** Jobs that deploy something. */
 export const DEPLOY_JOB_RE = /deploy|migrat|release|rollout|publish/i;
@@ -28,43 +29,6 @@ export const DEPLOY_JOB_RE = /deploy|migrat|release|rollout|publish/i;
 export const ROLLBACK_JOB_RE = /rollback|roll-back|revert/i;
 /** At most this many jobs of a record are stored in the history (bounds its size). */
 export const MAX_JOBS_PER_RECORD = 20;
-
-export interface ApiStep {
-  readonly name: string;
-  readonly status?: string;
-  readonly conclusion?: string | null;
-  readonly started_at?: string | null;
-  readonly completed_at?: string | null;
-}
-
-export interface ApiRunJob {
-  readonly id: number;
-  readonly name: string;
-  readonly status: string;
-  readonly conclusion?: string | null;
-  readonly started_at?: string | null;
-  readonly completed_at?: string | null;
-  readonly steps?: readonly ApiStep[];
-}
-
-export interface ApiRun {
-  readonly id: number;
-  readonly name?: string | null;
-  readonly path?: string;
-  readonly run_attempt?: number;
-  readonly head_branch?: string | null;
-  readonly head_sha: string;
-  readonly status?: string | null;
-  readonly conclusion?: string | null;
-  readonly created_at: string;
-  readonly run_started_at?: string | null;
-  readonly updated_at?: string | null;
-  readonly event?: string;
-  readonly workflow_id?: number;
-  readonly html_url?: string;
-  readonly head_commit?: { readonly timestamp?: string | null } | null;
-  readonly pull_requests?: readonly { readonly number: number }[] | null;
-}
 
 /** A job's outcome kept in a record: name, conclusion, seconds. */
 export interface JobOutcome {

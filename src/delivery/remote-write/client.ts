@@ -5,13 +5,12 @@
  * backend's Prometheus query API.
  * https://prometheus.io/docs/specs/prw/remote_write_spec/
  */
-import type { RemoteWriteConfig } from '../config/inputs.js';
-import type { Clock } from '../util/clock.js';
-import { request, type FetchLike } from '../util/http.js';
-import type { MetricFamily } from '../metrics/exposition.js';
-import { describeGroup, type GroupingKey } from '../metrics/pushgateway.js';
-import type { ExistingGroup } from '../metrics/series.js';
-import type { MetricsSink, WriteOptions } from '../metrics/sink.js';
+import type { RemoteWriteConfig } from '../../config/inputs.js';
+import type { Clock } from '../../util/clock.js';
+import { request, type FetchLike } from '../../util/http.js';
+import type { MetricFamily } from '../../metrics/exposition.js';
+import type { ExistingGroup } from '../../metrics/series.js';
+import { describeGroup, type GroupingKey, type MetricsSink, type WriteOptions } from '../sink.js';
 import {
   existingFromQuery,
   groupTotalsQuery,

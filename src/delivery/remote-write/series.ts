@@ -5,11 +5,11 @@
  * and the backend's answer to the group's query becomes the same
  * {@link ExistingGroup} a Pushgateway read gives, so counters merge the same way.
  */
-import { METRICS, metricByName } from '../metrics/definitions.js';
-import { STAGE_STATES } from '../model/stage-state.js';
-import type { MetricFamily, Sample } from '../metrics/exposition.js';
-import type { GroupingKey } from '../metrics/pushgateway.js';
-import type { ExistingGroup } from '../metrics/series.js';
+import { METRICS, metricByName } from '../../metrics/definitions.js';
+import { STAGE_STATES } from '../../model/stage-state.js';
+import type { MetricFamily, Sample } from '../../metrics/exposition.js';
+import { type GroupingKey } from '../sink.js';
+import type { ExistingGroup } from '../../metrics/series.js';
 import { METADATA_TYPE, type WireLabel, type WireSeries, type WriteRequest } from './wire.js';
 
 /**
