@@ -28369,11 +28369,24 @@ module.exports = {
 
 /***/ }),
 
+/***/ 7057:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   N: () => (/* binding */ describeGroup)
+/* harmony export */ });
+function describeGroup(key) {
+    return key.map(([l, v]) => `${l}="${v}"`).join(',');
+}
+
+
+/***/ }),
+
 /***/ 4790:
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _hooks_pre_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4200);
+/* harmony import */ var _hooks_pre_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2294);
 
 await (0,_hooks_pre_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 // Work a bounded call left behind (a timed-out request) must not stretch the step past its budget.
@@ -28384,7 +28397,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 4200:
+/***/ 2294:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -32044,8 +32057,6 @@ function readDeferred(io) {
 const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
 ;// CONCATENATED MODULE: external "node:path"
 const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
-// EXTERNAL MODULE: ./src/metrics/pushgateway.ts
-var pushgateway = __nccwpck_require__(5715);
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
 // EXTERNAL MODULE: ./src/metrics/definitions.ts
@@ -32375,8 +32386,159 @@ class FileCarryStore {
     }
 }
 
-// EXTERNAL MODULE: ./src/metrics/exposition.ts
-var exposition = __nccwpck_require__(2019);
+// EXTERNAL MODULE: ./src/delivery/sink.ts
+var delivery_sink = __nccwpck_require__(7057);
+;// CONCATENATED MODULE: ./src/metrics/exposition.ts
+/** Metric names: https://prometheus.io/docs/concepts/data_model/#metric-names-and-labels */
+const exposition_METRIC_NAME_RE = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
+function escapeLabelValue(value) {
+    return value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
+}
+function escapeHelp(help) {
+    return help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
+}
+/** Formats a sample value the way Prometheus parses it back (`+Inf`, `-Inf`, `NaN`). */
+function formatValue(value) {
+    if (Number.isNaN(value))
+        return 'NaN';
+    if (value === Infinity)
+        return '+Inf';
+    if (value === -Infinity)
+        return '-Inf';
+    return String(value);
+}
+function formatLabels(labels) {
+    const names = Object.keys(labels);
+    if (names.length === 0)
+        return '';
+    return `{${names.map((n) => `${n}="${escapeLabelValue(labels[n] ?? '')}"`).join(',')}}`;
+}
+/** One family as exposition text: HELP, TYPE, then its samples. */
+function renderFamily(family) {
+    const lines = [`# HELP ${family.name} ${escapeHelp(family.help)}`, `# TYPE ${family.name} ${family.type}`];
+    for (const s of family.samples)
+        lines.push(`${s.name}${formatLabels(s.labels)} ${formatValue(s.value)}`);
+    return lines.join('\n') + '\n';
+}
+/** Several families as one exposition document (families without samples are left out). */
+function exposition_renderExposition(families) {
+    return families
+        .filter((f) => f.samples.length > 0)
+        .map(renderFamily)
+        .join('');
+}
+const VALUE_RE = /^[+-]?(?:Inf|inf|NaN|nan|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)$/;
+function parseValue(text) {
+    if (!VALUE_RE.test(text))
+        return undefined;
+    const t = text.toLowerCase();
+    if (t === '+inf' || t === 'inf')
+        return Infinity;
+    if (t === '-inf')
+        return -Infinity;
+    if (t === 'nan' || t === '+nan' || t === '-nan')
+        return NaN;
+    return Number(text);
+}
+/**
+ * Parses one line of text exposition. Never throws: a line it cannot read
+ * comes back as `{kind:'error'}` with a message saying what is wrong.
+ */
+function exposition_parseExpositionLine(line) {
+    const text = line.trim();
+    if (text === '')
+        return { kind: 'blank' };
+    if (text.startsWith('#'))
+        return { kind: 'comment' };
+    const nameMatch = /^[a-zA-Z_:][a-zA-Z0-9_:]*/.exec(text);
+    if (!nameMatch)
+        return { kind: 'error', message: 'does not start with a metric name' };
+    const name = nameMatch[0];
+    let i = name.length;
+    const labels = {};
+    if (text[i] === '{') {
+        i++;
+        for (;;) {
+            while (text[i] === ' ' || text[i] === '\t')
+                i++;
+            if (text[i] === '}') {
+                i++;
+                break;
+            }
+            const labelMatch = /^[a-zA-Z_][a-zA-Z0-9_]*/.exec(text.slice(i));
+            if (!labelMatch)
+                return { kind: 'error', message: `bad label name at column ${i + 1}` };
+            const labelName = labelMatch[0];
+            i += labelName.length;
+            while (text[i] === ' ')
+                i++;
+            if (text[i] !== '=')
+                return { kind: 'error', message: `expected = after label ${labelName}` };
+            i++;
+            while (text[i] === ' ')
+                i++;
+            if (text[i] !== '"')
+                return { kind: 'error', message: `label ${labelName} value must be in double quotes` };
+            i++;
+            let value = '';
+            for (;;) {
+                const c = text[i];
+                if (c === undefined)
+                    return { kind: 'error', message: `label ${labelName} value is not closed` };
+                if (c === '"') {
+                    i++;
+                    break;
+                }
+                if (c === '\\') {
+                    const n = text[i + 1];
+                    if (n === 'n')
+                        value += '\n';
+                    else if (n === '\\' || n === '"')
+                        value += n;
+                    else
+                        return { kind: 'error', message: `bad escape \\${n ?? ''} in label ${labelName}` };
+                    i += 2;
+                    continue;
+                }
+                value += c;
+                i++;
+            }
+            if (labelName.startsWith('__'))
+                return { kind: 'error', message: `label ${labelName} is reserved` };
+            if (Object.prototype.hasOwnProperty.call(labels, labelName))
+                return { kind: 'error', message: `label ${labelName} appears twice` };
+            labels[labelName] = value;
+            while (text[i] === ' ')
+                i++;
+            if (text[i] === ',') {
+                i++;
+                continue;
+            }
+            if (text[i] === '}') {
+                i++;
+                break;
+            }
+            return { kind: 'error', message: `expected , or } after label ${labelName}` };
+        }
+    }
+    if (text[i] !== ' ' && text[i] !== '\t')
+        return { kind: 'error', message: 'expected a space and a value after the name' };
+    const rest = text.slice(i).trim().split(/\s+/);
+    const value = parseValue(rest[0] ?? '');
+    if (value === undefined)
+        return { kind: 'error', message: `"${(rest[0] ?? '').slice(0, 40)}" is not a number` };
+    if (rest.length > 2)
+        return { kind: 'error', message: 'unexpected text after the value' };
+    if (rest[1] !== undefined && !/^-?\d+$/.test(rest[1]))
+        return { kind: 'error', message: `"${rest[1]}" is not a timestamp in milliseconds` };
+    return { kind: 'sample', sample: { name, labels, value } };
+}
+/** A stable key for a series: name plus labels sorted by name. */
+function exposition_seriesKey(name, labels) {
+    const names = Object.keys(labels).sort();
+    return `${name}{${names.map((n) => `${n}=${JSON.stringify(labels[n])}`).join(',')}}`;
+}
+
 ;// CONCATENATED MODULE: ./src/metrics/series.ts
 /**
  * Series updates and how they merge with what a Pushgateway group already
@@ -32440,10 +32602,10 @@ function unusableCounter(existing, counters) {
         if (!counters.has(name) && !(type !== undefined && CUMULATIVE_TYPES.has(type)))
             continue;
         for (const s of samples) {
-            const series = `${s.name}${(0,exposition/* formatLabels */.h6)(normalizeExistingLabels(s.labels, undefined))}`;
+            const series = `${s.name}${formatLabels(normalizeExistingLabels(s.labels, undefined))}`;
             const shown = series.length > 120 ? `${series.slice(0, 119)}…` : series;
             if (!Number.isFinite(s.value))
-                return `the group holds ${(0,exposition/* formatValue */.Fl)(s.value)} for ${shown}, a value no count can be added to (delete the group, or push a valid value, to resume counting)`;
+                return `the group holds ${formatValue(s.value)} for ${shown}, a value no count can be added to (delete the group, or push a valid value, to resume counting)`;
             if (s.value > Number.MAX_SAFE_INTEGER)
                 return `the group holds ${s.value} for ${shown}, past 2^53 where adding 1 is lost (delete the group, or push a valid value, to resume counting)`;
         }
@@ -32493,7 +32655,7 @@ function mergeUpdates(updates, existing) {
                 const keep = (0,definitions/* metricByName */.tX)(def.name) === def ? new Set([...def.labels, 'le']) : undefined;
                 for (const sample of existing.get(def.name) ?? []) {
                     const labels = orderLabels(normalizeExistingLabels(sample.labels, keep), def);
-                    family.samples.set((0,exposition/* seriesKey */.Xk)(sample.name, labels), {
+                    family.samples.set(exposition_seriesKey(sample.name, labels), {
                         name: sample.name,
                         labels,
                         value: sample.value,
@@ -32503,7 +32665,7 @@ function mergeUpdates(updates, existing) {
             }
         }
         const labels = orderLabels(update.labels, def);
-        const key = (0,exposition/* seriesKey */.Xk)(update.name, labels);
+        const key = exposition_seriesKey(update.name, labels);
         const current = family.samples.get(key) ?? seededBucket(family.before, update.name, labels);
         let value = update.value;
         if (def.merge === 'sum') {
@@ -32514,7 +32676,7 @@ function mergeUpdates(updates, existing) {
         else if (def.merge === 'max') {
             const before = existing
                 ?.get(def.name)
-                ?.find((s) => (0,exposition/* seriesKey */.Xk)(s.name, orderLabels(normalizeExistingLabels(s.labels, new Set(def.labels)), def)) ===
+                ?.find((s) => exposition_seriesKey(s.name, orderLabels(normalizeExistingLabels(s.labels, new Set(def.labels)), def)) ===
                 key);
             value = Math.max(current?.value ?? -Infinity, before?.value ?? -Infinity, update.value);
         }
@@ -32540,13 +32702,13 @@ function seededBucket(samples, name, labels) {
     if (!name.endsWith('_bucket') || labels.le === undefined || labels.le === '+Inf')
         return undefined;
     const bound = Number(labels.le);
-    const sameSeries = (0,exposition/* seriesKey */.Xk)('', { ...labels, le: '' });
+    const sameSeries = exposition_seriesKey('', { ...labels, le: '' });
     let below;
     let known = false;
     for (const sample of samples.values()) {
         if (sample.name !== name || sample.labels.le === undefined)
             continue;
-        if ((0,exposition/* seriesKey */.Xk)('', { ...sample.labels, le: '' }) !== sameSeries)
+        if (exposition_seriesKey('', { ...sample.labels, le: '' }) !== sameSeries)
             continue;
         known = true;
         const le = sample.labels.le === '+Inf' ? Infinity : Number(sample.labels.le);
@@ -32560,8 +32722,8 @@ function seededBucket(samples, name, labels) {
 function sortSamples(samples) {
     const le = (s) => s.labels.le === undefined ? Infinity : s.labels.le === '+Inf' ? Infinity : Number(s.labels.le);
     return samples.sort((a, b) => {
-        const ka = (0,exposition/* seriesKey */.Xk)('', { ...a.labels, le: '' });
-        const kb = (0,exposition/* seriesKey */.Xk)('', { ...b.labels, le: '' });
+        const ka = exposition_seriesKey('', { ...a.labels, le: '' });
+        const kb = exposition_seriesKey('', { ...b.labels, le: '' });
         if (ka !== kb)
             return ka < kb ? -1 : 1;
         const rank = (s) => (s.name.endsWith('_bucket') ? 0 : s.name.endsWith('_sum') ? 1 : 2);
@@ -32573,7 +32735,7 @@ function carriedUpdates(updates) {
     return updates.filter((u) => u.definition.merge === 'sum' || u.definition.merge === 'max');
 }
 
-;// CONCATENATED MODULE: ./src/metrics/publish.ts
+;// CONCATENATED MODULE: ./src/delivery/publish.ts
 /**
  * Delivers grouped updates: merges them with what each Pushgateway group holds
  * (cumulative counters), adds counts carried from earlier failed pushes, pushes,
@@ -32726,7 +32888,7 @@ async function publishGroups(plans, options) {
 }
 async function publishGroup(plan, o) {
     const sink = o.client;
-    const groupId = `${sink?.carryPrefix ?? ''}${(0,pushgateway/* describeGroup */.N3)(plan.key)}`;
+    const groupId = `${sink?.carryPrefix ?? ''}${(0,delivery_sink/* describeGroup */.N)(plan.key)}`;
     const at = o.at ?? o.clock.now();
     const carryOpen = () => o.clock.now() < (o.carryDeadline ?? Infinity);
     if (sink && o.clock.now() >= o.deadline) {
@@ -32898,7 +33060,7 @@ async function publishGroup(plan, o) {
         if (appliedSignature(after) === appliedSignature(current))
             break;
         attempts++;
-        o.logger.info(`Another deployment wrote {${(0,pushgateway/* describeGroup */.N3)(plan.key)}} at the same time; adding this deployment\u2019s counts again on top of it (use concurrency: to serialise deploys of one service).`);
+        o.logger.info(`Another deployment wrote {${(0,delivery_sink/* describeGroup */.N)(plan.key)}} at the same time; adding this deployment\u2019s counts again on top of it (use concurrency: to serialise deploys of one service).`);
         current = after;
     }
     const { families, pending } = built;
@@ -32957,7 +33119,157 @@ function combinedExposition(outcomes) {
     return renderExposition([...byName.values()].map(({ family, samples }) => ({ ...family, samples })));
 }
 
-;// CONCATENATED MODULE: ./src/metrics/deliver.ts
+// EXTERNAL MODULE: ./src/util/http.ts
+var util_http = __nccwpck_require__(4098);
+;// CONCATENATED MODULE: ./src/delivery/pushgateway.ts
+
+
+
+/** Ordered grouping labels: `job` first. */
+const PLAIN_VALUE = /^[A-Za-z0-9._~-]+$/;
+/**
+ * `/metrics/job/<job>/<label>/<value>…`. Values that are empty or hold
+ * anything but URL-safe characters use `<label>@base64/<base64url>` (empty:
+ * `=`): `%2F` in a path gets HTTP 400 (docs/platform.md, "Prometheus and the Pushgateway").
+ */
+function groupPath(key) {
+    return ('/metrics' +
+        key
+            .map(([label, value]) => {
+            if (value === '')
+                return `/${label}@base64/=`;
+            // `.` and `..` are path segments URL parsing removes: they must be encoded too.
+            if (PLAIN_VALUE.test(value) && value !== '.' && value !== '..')
+                return `/${label}/${value}`;
+            return `/${label}@base64/${Buffer.from(value, 'utf8').toString('base64url')}`;
+        })
+            .join(''));
+}
+function sameGroup(labels, key) {
+    if (!labels)
+        return false;
+    if (Object.keys(labels).length !== key.length)
+        return false;
+    return key.every(([l, v]) => (labels[l] ?? '') === v);
+}
+/** Type and help of each family of one group out of `GET /api/v1/metrics`. */
+function typesOfGroup(body, key) {
+    const out = new Map();
+    const data = body?.data;
+    const group = Array.isArray(data) ? data.find((g) => sameGroup(g.labels, key)) : undefined;
+    for (const [family, content] of Object.entries(group ?? {})) {
+        if (family === 'labels' || typeof content !== 'object' || content === null)
+            continue;
+        const { type, help } = content;
+        if (typeof type === 'string')
+            out.set(family, { type, help: help ?? '' });
+    }
+    return out;
+}
+/** The samples of one group out of `GET /api/v1/metrics`. */
+function samplesOfGroup(body, key) {
+    const out = new Map();
+    const data = body?.data;
+    if (!Array.isArray(data))
+        throw new Error('the Pushgateway answered /api/v1/metrics without a data array');
+    const group = data.find((g) => sameGroup(g.labels, key));
+    if (!group)
+        return out;
+    for (const [family, content] of Object.entries(group)) {
+        if (family === 'labels' || typeof content !== 'object' || content === null)
+            continue;
+        const metrics = content.metrics;
+        if (!Array.isArray(metrics))
+            continue;
+        const samples = [];
+        for (const m of metrics) {
+            const labels = m.labels ?? {};
+            if (m.buckets) {
+                for (const [le, v] of Object.entries(m.buckets))
+                    samples.push({ name: `${family}_bucket`, labels: { ...labels, le }, value: Number(v) });
+                samples.push({ name: `${family}_sum`, labels, value: Number(m.sum ?? 0) });
+                samples.push({ name: `${family}_count`, labels, value: Number(m.count ?? 0) });
+            }
+            else if (m.value !== undefined) {
+                samples.push({ name: family, labels, value: Number(m.value) });
+            }
+        }
+        out.set(family, samples);
+    }
+    return out;
+}
+class PushgatewayClient {
+    config;
+    clock;
+    fetchImpl;
+    name = 'the Pushgateway';
+    replacesGroups = true;
+    // Carried counts of the Pushgateway keep the ids they had before remote write existed.
+    carryPrefix = '';
+    constructor(config, clock, fetchImpl = fetch) {
+        this.config = config;
+        this.clock = clock;
+        this.fetchImpl = fetchImpl;
+    }
+    get target() {
+        return this.config.url;
+    }
+    /** The families as exposition text (no timestamps: the Pushgateway refuses them). */
+    async write(key, families, deadline, options) {
+        await this.push(key, exposition_renderExposition(families), deadline, options.method);
+    }
+    headers(extra = {}) {
+        return {
+            'user-agent': 'deployment-observability-action',
+            ...(this.config.authorization ? { authorization: this.config.authorization } : {}),
+            ...extra,
+        };
+    }
+    /** Everything one group holds; empty when the group does not exist yet. */
+    async readGroup(key, deadline) {
+        const response = await (0,util_http/* request */.Em)({
+            url: `${this.config.url}/api/v1/metrics`,
+            headers: this.headers({ accept: 'application/json' }),
+            deadline,
+            timeoutMs: 5000,
+            attempts: 3,
+            what: 'Reading the Pushgateway group',
+        }, this.clock, this.fetchImpl);
+        if (response.status !== 200) {
+            throw new Error(`Reading the Pushgateway group failed: HTTP ${response.status} ${response.text.slice(0, 200)}`);
+        }
+        let body;
+        try {
+            body = JSON.parse(response.text);
+        }
+        catch {
+            throw new Error('Reading the Pushgateway group failed: the answer is not JSON');
+        }
+        return { samples: samplesOfGroup(body, key), types: typesOfGroup(body, key) };
+    }
+    /**
+     * Sends exposition text to a group: POST replaces the families it carries,
+     * PUT the whole group. Throws with the Pushgateway's message on failure.
+     */
+    async push(key, text, deadline, method = 'POST') {
+        const response = await (0,util_http/* request */.Em)({
+            url: `${this.config.url}${groupPath(key)}`,
+            method,
+            headers: this.headers({ 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }),
+            body: text,
+            deadline,
+            timeoutMs: 5000,
+            attempts: 3,
+            what: `Pushing to the Pushgateway group {${(0,delivery_sink/* describeGroup */.N)(key)}}`,
+        }, this.clock, this.fetchImpl);
+        if (response.status < 200 || response.status >= 300) {
+            throw new Error(`Pushing to the Pushgateway group {${(0,delivery_sink/* describeGroup */.N)(key)}} failed: HTTP ${response.status} ${response.text.trim().slice(0, 300)}`);
+        }
+    }
+}
+
+;// CONCATENATED MODULE: ./src/delivery/sinks.ts
+
 
 
 /**
@@ -32968,9 +33280,9 @@ function combinedExposition(outcomes) {
 async function metricsSinks(config, clock) {
     const sinks = [];
     if (config.pushgateway)
-        sinks.push(new pushgateway/* PushgatewayClient */.MK(config.pushgateway, clock));
+        sinks.push(new PushgatewayClient(config.pushgateway, clock));
     if (config.remoteWrite) {
-        const { RemoteWriteClient } = await Promise.all(/* import() */[__nccwpck_require__.e(222), __nccwpck_require__.e(987)]).then(__nccwpck_require__.bind(__nccwpck_require__, 6987));
+        const { RemoteWriteClient } = await Promise.all(/* import() */[__nccwpck_require__.e(222), __nccwpck_require__.e(16)]).then(__nccwpck_require__.bind(__nccwpck_require__, 3016));
         sinks.push(new RemoteWriteClient(config.remoteWrite, clock));
     }
     return sinks;
@@ -33011,6 +33323,8 @@ function outcomeText(outcome, store) {
 ;// CONCATENATED MODULE: ./src/metrics/track.ts
 
 const MIGRATION_STAGES = new Set(['migration', 'migration_apply']);
+/** The `status` values of `deployment_runs_total`. */
+const RUN_STATUSES = Object.freeze(['success', 'failure', 'cancelled']);
 function update(def, labels, value, at) {
     return at === undefined
         ? { definition: def, name: def.name, labels, value }
@@ -33054,10 +33368,11 @@ function finishUpdates(ctx, deployment, reported, times) {
     const primary = ctx.service;
     const add = (service, def, labels, value, at) => push(groups, service, update(def, labels, value, at));
     // Run-level metrics live in the primary group.
-    add(primary, METRICS.deploymentRunsTotal, { environment: env, service: primary, status: deployment.status }, 1);
-    // The other outcome's series exists from the first deployment on, at 0 (adding 0 keeps a count
-    // the group holds): increase() then sees the first failure as 0 → 1, not a series appearing at 1.
-    add(primary, METRICS.deploymentRunsTotal, { environment: env, service: primary, status: deployment.status === 'success' ? 'failure' : 'success' }, 0);
+    // Every outcome's series exists from the first deployment on, the others at 0 (adding 0 keeps a
+    // count the group holds): increase() then sees the first failure as 0 → 1, not a series
+    // appearing at 1.
+    for (const status of RUN_STATUSES)
+        add(primary, METRICS.deploymentRunsTotal, { environment: env, service: primary, status }, status === deployment.status ? 1 : 0);
     add(primary, METRICS.inProgress, {
         environment: env,
         deployment_id: id,
@@ -33066,7 +33381,9 @@ function finishUpdates(ctx, deployment, reported, times) {
         triggered_by: ctx.triggeredBy,
     }, 0);
     add(primary, METRICS.startTimestamp, { environment: env, deployment_id: id, service: primary }, times.startedAt / 1000);
-    add(primary, deployment.status === 'success' ? METRICS.lastSuccessTimestamp : METRICS.lastFailureTimestamp, { environment: env, service: primary }, times.finishedAt / 1000);
+    // A cancelled deployment moves neither timestamp: it neither pages nor resolves DeploymentFailed.
+    if (deployment.status !== 'cancelled')
+        add(primary, deployment.status === 'success' ? METRICS.lastSuccessTimestamp : METRICS.lastFailureTimestamp, { environment: env, service: primary }, times.finishedAt / 1000);
     const reportedNames = new Set(reported.series.map((s) => s.definition.name));
     const reportedErrorStages = new Set(reported.series.filter((s) => s.definition === METRICS.deploymentErrorsTotal).map((s) => s.labels.stage));
     for (const stage of deployment.stages) {
@@ -33087,7 +33404,8 @@ function finishUpdates(ctx, deployment, reported, times) {
     }
     const rollback = deployment.rollback;
     if (rollback) {
-        if (!reportedErrorStages.has('rollback') && failed !== rollback) {
+        // A cancelled deployment counts no error, the rollback a cancel ran included.
+        if (!reportedErrorStages.has('rollback') && failed !== rollback && deployment.status !== 'cancelled') {
             add(rollback.service, METRICS.deploymentErrorsTotal, {
                 environment: env,
                 service: rollback.service,
@@ -33106,14 +33424,17 @@ function finishUpdates(ctx, deployment, reported, times) {
             }, 1);
         }
     }
+    // A stage a cancel interrupted neither passed nor failed: it counts in neither pair of counters.
     const migration = deployment.stages.find((st) => MIGRATION_STAGES.has(st.stage));
     if (migration &&
+        migration.status !== 'cancelled' &&
         !reportedNames.has(METRICS.migrationSuccessTotal.name) &&
         !reportedNames.has(METRICS.migrationFailureTotal.name)) {
         add(migration.service, migration.status === 'success' ? METRICS.migrationSuccessTotal : METRICS.migrationFailureTotal, { environment: env }, 1);
     }
     const smoke = deployment.stages.find((st) => st.stage === 'smoke_test');
     if (smoke &&
+        smoke.status !== 'cancelled' &&
         !reportedNames.has(METRICS.smokeTestTotal.name) &&
         !reportedNames.has(METRICS.smokeTestFailuresTotal.name)) {
         const labels = { environment: env, service: smoke.service, test_name: 'all' };
@@ -33451,7 +33772,7 @@ async function startTrack(ctx) {
     for (const outcome of all) {
         const via = outcome.sink?.name === 'remote write' ? ' by remote write' : '';
         if (outcome.pushed)
-            io.info(`Pushed deployment_in_progress=1 to {${(0,pushgateway/* describeGroup */.N3)(key)}}${via}.`);
+            io.info(`Pushed deployment_in_progress=1 to {${(0,delivery_sink/* describeGroup */.N)(key)}}${via}.`);
         else
             ctx.problems.report(`deployment_in_progress was not pushed${via}, so this deployment is not visible live: ${outcome.problem ?? 'unknown problem'}`);
     }
@@ -33508,7 +33829,7 @@ async function run() {
 /* harmony export */   Cb: () => (/* binding */ METRICS),
 /* harmony export */   tX: () => (/* binding */ metricByName)
 /* harmony export */ });
-/* unused harmony exports TIME_TO_DEPLOY_BUCKETS, ALL_METRICS, STANDARD_LABELS */
+/* unused harmony exports TIME_TO_DEPLOY_BUCKETS, ALL_METRICS */
 /**
  * The one table of metric definitions. Code (building, validation of what steps
  * report), docs and dashboards read names, types and labels from here; nothing
@@ -33538,7 +33859,7 @@ const METRICS = Object.freeze({
     deploymentRunsTotal: def({
         name: 'deployment_runs_total',
         type: 'counter',
-        help: 'Whole deployments (one per tracked deploy job) by outcome, cumulative across deployments.',
+        help: 'Whole deployments (one per tracked deploy job) by outcome (success, failure, cancelled), cumulative across deployments.',
         labels: ['environment', 'service', 'status'],
         modes: ['track'],
         source: 'action',
@@ -33574,7 +33895,7 @@ const METRICS = Object.freeze({
     stageState: def({
         name: 'deployment_stage_state',
         type: 'gauge',
-        help: 'Current state of each stage of the latest deployment: 1 on the series whose state label is waiting, running, success, failure or skipped.',
+        help: 'Current state of each stage of the latest deployment: 1 on the series whose state label is waiting, running, success, failure, cancelled or skipped.',
         labels: ['environment', 'deployment_id', 'service', 'stage', 'state'],
         modes: ['track'],
         source: 'action',
@@ -33628,7 +33949,7 @@ const METRICS = Object.freeze({
     lastFailureTimestamp: def({
         name: 'deployment_last_failure_timestamp_seconds',
         type: 'gauge',
-        help: 'Unix time the last failed deployment finished; alert on time() - x < window and changes(x[w]) > 0.',
+        help: 'Unix time the last failed deployment finished (a cancelled one never moves it); alert on time() - x < window and changes(x[w]) > 0.',
         labels: ['environment', 'service'],
         modes: ['track'],
         source: 'action',
@@ -33805,333 +34126,6 @@ const byName = new Map(ALL_METRICS.map((m) => [m.name, m]));
 /** The definition of a metric by its exposition name, if the table has it. */
 function metricByName(name) {
     return byName.get(name);
-}
-/** Labels the action sets itself on what steps report; a step need not write them. */
-const STANDARD_LABELS = Object.freeze(['environment', 'deployment_id', 'service']);
-
-
-/***/ }),
-
-/***/ 2019:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   Fl: () => (/* binding */ formatValue),
-/* harmony export */   Xk: () => (/* binding */ seriesKey),
-/* harmony export */   fw: () => (/* binding */ renderExposition),
-/* harmony export */   h6: () => (/* binding */ formatLabels)
-/* harmony export */ });
-/* unused harmony exports METRIC_NAME_RE, LABEL_NAME_RE, escapeLabelValue, renderFamily, parseExpositionLine */
-/** Metric names: https://prometheus.io/docs/concepts/data_model/#metric-names-and-labels */
-const METRIC_NAME_RE = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
-/** Label names; names starting with `__` are reserved for Prometheus. */
-const LABEL_NAME_RE = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
-function escapeLabelValue(value) {
-    return value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
-}
-function escapeHelp(help) {
-    return help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
-}
-/** Formats a sample value the way Prometheus parses it back (`+Inf`, `-Inf`, `NaN`). */
-function formatValue(value) {
-    if (Number.isNaN(value))
-        return 'NaN';
-    if (value === Infinity)
-        return '+Inf';
-    if (value === -Infinity)
-        return '-Inf';
-    return String(value);
-}
-function formatLabels(labels) {
-    const names = Object.keys(labels);
-    if (names.length === 0)
-        return '';
-    return `{${names.map((n) => `${n}="${escapeLabelValue(labels[n] ?? '')}"`).join(',')}}`;
-}
-/** One family as exposition text: HELP, TYPE, then its samples. */
-function renderFamily(family) {
-    const lines = [`# HELP ${family.name} ${escapeHelp(family.help)}`, `# TYPE ${family.name} ${family.type}`];
-    for (const s of family.samples)
-        lines.push(`${s.name}${formatLabels(s.labels)} ${formatValue(s.value)}`);
-    return lines.join('\n') + '\n';
-}
-/** Several families as one exposition document (families without samples are left out). */
-function renderExposition(families) {
-    return families
-        .filter((f) => f.samples.length > 0)
-        .map(renderFamily)
-        .join('');
-}
-const VALUE_RE = /^[+-]?(?:Inf|inf|NaN|nan|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)$/;
-function parseValue(text) {
-    if (!VALUE_RE.test(text))
-        return undefined;
-    const t = text.toLowerCase();
-    if (t === '+inf' || t === 'inf')
-        return Infinity;
-    if (t === '-inf')
-        return -Infinity;
-    if (t === 'nan' || t === '+nan' || t === '-nan')
-        return NaN;
-    return Number(text);
-}
-/**
- * Parses one line of text exposition. Never throws: a line it cannot read
- * comes back as `{kind:'error'}` with a message saying what is wrong.
- */
-function parseExpositionLine(line) {
-    const text = line.trim();
-    if (text === '')
-        return { kind: 'blank' };
-    if (text.startsWith('#'))
-        return { kind: 'comment' };
-    const nameMatch = /^[a-zA-Z_:][a-zA-Z0-9_:]*/.exec(text);
-    if (!nameMatch)
-        return { kind: 'error', message: 'does not start with a metric name' };
-    const name = nameMatch[0];
-    let i = name.length;
-    const labels = {};
-    if (text[i] === '{') {
-        i++;
-        for (;;) {
-            while (text[i] === ' ' || text[i] === '\t')
-                i++;
-            if (text[i] === '}') {
-                i++;
-                break;
-            }
-            const labelMatch = /^[a-zA-Z_][a-zA-Z0-9_]*/.exec(text.slice(i));
-            if (!labelMatch)
-                return { kind: 'error', message: `bad label name at column ${i + 1}` };
-            const labelName = labelMatch[0];
-            i += labelName.length;
-            while (text[i] === ' ')
-                i++;
-            if (text[i] !== '=')
-                return { kind: 'error', message: `expected = after label ${labelName}` };
-            i++;
-            while (text[i] === ' ')
-                i++;
-            if (text[i] !== '"')
-                return { kind: 'error', message: `label ${labelName} value must be in double quotes` };
-            i++;
-            let value = '';
-            for (;;) {
-                const c = text[i];
-                if (c === undefined)
-                    return { kind: 'error', message: `label ${labelName} value is not closed` };
-                if (c === '"') {
-                    i++;
-                    break;
-                }
-                if (c === '\\') {
-                    const n = text[i + 1];
-                    if (n === 'n')
-                        value += '\n';
-                    else if (n === '\\' || n === '"')
-                        value += n;
-                    else
-                        return { kind: 'error', message: `bad escape \\${n ?? ''} in label ${labelName}` };
-                    i += 2;
-                    continue;
-                }
-                value += c;
-                i++;
-            }
-            if (labelName.startsWith('__'))
-                return { kind: 'error', message: `label ${labelName} is reserved` };
-            if (Object.prototype.hasOwnProperty.call(labels, labelName))
-                return { kind: 'error', message: `label ${labelName} appears twice` };
-            labels[labelName] = value;
-            while (text[i] === ' ')
-                i++;
-            if (text[i] === ',') {
-                i++;
-                continue;
-            }
-            if (text[i] === '}') {
-                i++;
-                break;
-            }
-            return { kind: 'error', message: `expected , or } after label ${labelName}` };
-        }
-    }
-    if (text[i] !== ' ' && text[i] !== '\t')
-        return { kind: 'error', message: 'expected a space and a value after the name' };
-    const rest = text.slice(i).trim().split(/\s+/);
-    const value = parseValue(rest[0] ?? '');
-    if (value === undefined)
-        return { kind: 'error', message: `"${(rest[0] ?? '').slice(0, 40)}" is not a number` };
-    if (rest.length > 2)
-        return { kind: 'error', message: 'unexpected text after the value' };
-    if (rest[1] !== undefined && !/^-?\d+$/.test(rest[1]))
-        return { kind: 'error', message: `"${rest[1]}" is not a timestamp in milliseconds` };
-    return { kind: 'sample', sample: { name, labels, value } };
-}
-/** A stable key for a series: name plus labels sorted by name. */
-function seriesKey(name, labels) {
-    const names = Object.keys(labels).sort();
-    return `${name}{${names.map((n) => `${n}=${JSON.stringify(labels[n])}`).join(',')}}`;
-}
-
-
-/***/ }),
-
-/***/ 5715:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   MK: () => (/* binding */ PushgatewayClient),
-/* harmony export */   N3: () => (/* binding */ describeGroup)
-/* harmony export */ });
-/* unused harmony exports groupPath, typesOfGroup, samplesOfGroup */
-/* harmony import */ var _util_http_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4098);
-/* harmony import */ var _exposition_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(2019);
-
-
-const PLAIN_VALUE = /^[A-Za-z0-9._~-]+$/;
-/**
- * `/metrics/job/<job>/<label>/<value>…`. Values that are empty or hold
- * anything but URL-safe characters use `<label>@base64/<base64url>` (empty:
- * `=`): `%2F` in a path gets HTTP 400 (docs/platform.md, "Prometheus and the Pushgateway").
- */
-function groupPath(key) {
-    return ('/metrics' +
-        key
-            .map(([label, value]) => {
-            if (value === '')
-                return `/${label}@base64/=`;
-            // `.` and `..` are path segments URL parsing removes: they must be encoded too.
-            if (PLAIN_VALUE.test(value) && value !== '.' && value !== '..')
-                return `/${label}/${value}`;
-            return `/${label}@base64/${Buffer.from(value, 'utf8').toString('base64url')}`;
-        })
-            .join(''));
-}
-function describeGroup(key) {
-    return key.map(([l, v]) => `${l}="${v}"`).join(',');
-}
-function sameGroup(labels, key) {
-    if (!labels)
-        return false;
-    if (Object.keys(labels).length !== key.length)
-        return false;
-    return key.every(([l, v]) => (labels[l] ?? '') === v);
-}
-/** Type and help of each family of one group out of `GET /api/v1/metrics`. */
-function typesOfGroup(body, key) {
-    const out = new Map();
-    const data = body?.data;
-    const group = Array.isArray(data) ? data.find((g) => sameGroup(g.labels, key)) : undefined;
-    for (const [family, content] of Object.entries(group ?? {})) {
-        if (family === 'labels' || typeof content !== 'object' || content === null)
-            continue;
-        const { type, help } = content;
-        if (typeof type === 'string')
-            out.set(family, { type, help: help ?? '' });
-    }
-    return out;
-}
-/** The samples of one group out of `GET /api/v1/metrics`. */
-function samplesOfGroup(body, key) {
-    const out = new Map();
-    const data = body?.data;
-    if (!Array.isArray(data))
-        throw new Error('the Pushgateway answered /api/v1/metrics without a data array');
-    const group = data.find((g) => sameGroup(g.labels, key));
-    if (!group)
-        return out;
-    for (const [family, content] of Object.entries(group)) {
-        if (family === 'labels' || typeof content !== 'object' || content === null)
-            continue;
-        const metrics = content.metrics;
-        if (!Array.isArray(metrics))
-            continue;
-        const samples = [];
-        for (const m of metrics) {
-            const labels = m.labels ?? {};
-            if (m.buckets) {
-                for (const [le, v] of Object.entries(m.buckets))
-                    samples.push({ name: `${family}_bucket`, labels: { ...labels, le }, value: Number(v) });
-                samples.push({ name: `${family}_sum`, labels, value: Number(m.sum ?? 0) });
-                samples.push({ name: `${family}_count`, labels, value: Number(m.count ?? 0) });
-            }
-            else if (m.value !== undefined) {
-                samples.push({ name: family, labels, value: Number(m.value) });
-            }
-        }
-        out.set(family, samples);
-    }
-    return out;
-}
-class PushgatewayClient {
-    config;
-    clock;
-    fetchImpl;
-    name = 'the Pushgateway';
-    replacesGroups = true;
-    // Carried counts of the Pushgateway keep the ids they had before remote write existed.
-    carryPrefix = '';
-    constructor(config, clock, fetchImpl = fetch) {
-        this.config = config;
-        this.clock = clock;
-        this.fetchImpl = fetchImpl;
-    }
-    get target() {
-        return this.config.url;
-    }
-    /** The families as exposition text (no timestamps: the Pushgateway refuses them). */
-    async write(key, families, deadline, options) {
-        await this.push(key, (0,_exposition_js__WEBPACK_IMPORTED_MODULE_1__/* .renderExposition */ .fw)(families), deadline, options.method);
-    }
-    headers(extra = {}) {
-        return {
-            'user-agent': 'deployment-observability-action',
-            ...(this.config.authorization ? { authorization: this.config.authorization } : {}),
-            ...extra,
-        };
-    }
-    /** Everything one group holds; empty when the group does not exist yet. */
-    async readGroup(key, deadline) {
-        const response = await (0,_util_http_js__WEBPACK_IMPORTED_MODULE_0__/* .request */ .Em)({
-            url: `${this.config.url}/api/v1/metrics`,
-            headers: this.headers({ accept: 'application/json' }),
-            deadline,
-            timeoutMs: 5000,
-            attempts: 3,
-            what: 'Reading the Pushgateway group',
-        }, this.clock, this.fetchImpl);
-        if (response.status !== 200) {
-            throw new Error(`Reading the Pushgateway group failed: HTTP ${response.status} ${response.text.slice(0, 200)}`);
-        }
-        let body;
-        try {
-            body = JSON.parse(response.text);
-        }
-        catch {
-            throw new Error('Reading the Pushgateway group failed: the answer is not JSON');
-        }
-        return { samples: samplesOfGroup(body, key), types: typesOfGroup(body, key) };
-    }
-    /**
-     * Sends exposition text to a group: POST replaces the families it carries,
-     * PUT the whole group. Throws with the Pushgateway's message on failure.
-     */
-    async push(key, text, deadline, method = 'POST') {
-        const response = await (0,_util_http_js__WEBPACK_IMPORTED_MODULE_0__/* .request */ .Em)({
-            url: `${this.config.url}${groupPath(key)}`,
-            method,
-            headers: this.headers({ 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }),
-            body: text,
-            deadline,
-            timeoutMs: 5000,
-            attempts: 3,
-            what: `Pushing to the Pushgateway group {${describeGroup(key)}}`,
-        }, this.clock, this.fetchImpl);
-        if (response.status < 200 || response.status >= 300) {
-            throw new Error(`Pushing to the Pushgateway group {${describeGroup(key)}} failed: HTTP ${response.status} ${response.text.trim().slice(0, 300)}`);
-        }
-    }
 }
 
 

@@ -1,8 +1,8 @@
-export const id = 987;
-export const ids = [987];
+export const id = 656;
+export const ids = [656];
 export const modules = {
 
-/***/ 6987:
+/***/ 656:
 /***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
 
 
@@ -15,334 +15,18 @@ __webpack_require__.d(__webpack_exports__, {
 
 // EXTERNAL MODULE: ./src/util/http.ts
 var http = __webpack_require__(4098);
-// EXTERNAL MODULE: ./src/metrics/pushgateway.ts
-var pushgateway = __webpack_require__(5715);
+// EXTERNAL MODULE: ./src/delivery/sink.ts
+var sink = __webpack_require__(7057);
 // EXTERNAL MODULE: ./src/metrics/definitions.ts
 var definitions = __webpack_require__(6511);
-// EXTERNAL MODULE: ./src/model/infer.ts
-var infer = __webpack_require__(9033);
-// EXTERNAL MODULE: ./src/model/stage-map.ts + 2 modules
-var stage_map = __webpack_require__(2239);
-;// CONCATENATED MODULE: ./src/model/deployment.ts
-/**
- * From the job's steps (as the REST API shows them) to a deployment: stages
- * with start, end, duration, status and slow marks; the failed stage and its
- * error type; the overall outcome. Pure: the clock's `now` is a parameter.
- */
-
-
-
-const RUNNER_STEPS = new Set(['set up job', 'complete job']);
-/**
- * The stage a step belongs to: the stage map decides when it has rules, else the stage is
- * inferred from the step's name. Stages the map does not give a service belong to the job's.
- */
-function deployment_stageOfStep(stepName, rules, jobService) {
-    if (rules.length > 0) {
-        const target = matchStage(rules, stepName);
-        return target ? { service: target.service ?? jobService, stage: target.stage } : undefined;
-    }
-    const stage = inferStageFromStep(stepName, jobService);
-    return stage === undefined ? undefined : { service: jobService, stage };
-}
-const FAILED_CONCLUSIONS = new Set(['failure', 'cancelled', 'timed_out']);
-/**
- * The job's own main steps: the runner's "Set up job"/"Complete job", `Pre X`
- * steps (with a later X) and `Post X` steps (with an earlier X) left out.
- * Post steps are found by their main step, not by the prefix alone, so a user
- * step called "Post-deploy checks" or "Post results" stays a main step.
- */
-function deployment_mainStepsOf(steps, ownStepNames = []) {
-    const names = steps.map((s) => s.name);
-    const own = new Set(ownStepNames.map((n) => n.toLowerCase()));
-    return steps.filter((step, index) => {
-        const name = step.name;
-        if (RUNNER_STEPS.has(name.toLowerCase()))
-            return false;
-        if (own.has(name.toLowerCase()))
-            return false;
-        if (name.startsWith('Pre ') && names.slice(index + 1).includes(name.slice(4)))
-            return false;
-        if (name.startsWith('Post ') && names.slice(0, index).includes(name.slice(5)))
-            return false;
-        return true;
-    });
-}
-function ran(step) {
-    return step.conclusion !== 'skipped' && step.status !== 'queued' && step.started_at !== null;
-}
-const CONCLUSION_RANK = {
-    success: 0,
-    neutral: 0,
-    failure: 2,
-    timed_out: 2,
-    cancelled: 3,
-};
-function worse(a, b) {
-    return (CONCLUSION_RANK[b] ?? 0) > (CONCLUSION_RANK[a] ?? 0) ? b : a;
-}
-/** Builds the deployment from the job's steps. Never throws on odd API data. */
-function buildDeployment(input) {
-    const steps = input.job.steps ?? [];
-    const mainSteps = deployment_mainStepsOf(steps, input.ownStepNames);
-    const byKey = new Map();
-    let lastEnd;
-    mainSteps.forEach((step, order) => {
-        if (!ran(step))
-            return;
-        const start = parseTimestamp(step.started_at);
-        const completedAt = parseTimestamp(step.completed_at);
-        const complete = step.status === 'completed' && completedAt !== undefined;
-        // A step still in progress after the bounded wait ends "now": its duration is a lower bound.
-        const end = complete ? completedAt : input.now;
-        if (end !== undefined)
-            lastEnd = lastEnd === undefined ? end : Math.max(lastEnd, end);
-        const target = deployment_stageOfStep(step.name, input.rules, input.service);
-        if (!target || start === undefined)
-            return;
-        const { service } = target;
-        const key = `${service}/${target.stage}`;
-        const conclusion = complete
-            ? (step.conclusion ?? 'success')
-            : input.jobStatus === 'cancelled'
-                ? 'cancelled'
-                : 'success';
-        const acc = byKey.get(key);
-        if (acc) {
-            acc.start = Math.min(acc.start, start);
-            acc.end = Math.max(acc.end, end, start);
-            acc.steps.push(step.name);
-            acc.conclusion = worse(acc.conclusion, conclusion);
-            acc.complete &&= complete;
-        }
-        else {
-            byKey.set(key, {
-                service,
-                stage: target.stage,
-                start,
-                end: Math.max(end, start),
-                steps: [step.name],
-                conclusion,
-                complete,
-                order,
-            });
-        }
-    });
-    const stages = [...byKey.values()]
-        .sort((a, b) => a.start - b.start || a.order - b.order)
-        .map((acc) => {
-        const duration = durationSeconds(acc.start, acc.end);
-        const threshold = input.thresholds[acc.stage];
-        return Object.freeze({
-            service: acc.service,
-            stage: acc.stage,
-            status: FAILED_CONCLUSIONS.has(acc.conclusion) ? 'failure' : 'success',
-            startedAt: acc.start,
-            completedAt: acc.end,
-            durationSeconds: duration,
-            thresholdSeconds: threshold,
-            slow: threshold !== undefined && duration > threshold,
-            steps: Object.freeze(acc.steps),
-            conclusion: acc.conclusion,
-            complete: acc.complete,
-        });
-    });
-    const failedSteps = mainSteps.filter((s) => ran(s) && FAILED_CONCLUSIONS.has(s.conclusion ?? ''));
-    const rollback = stages.find((s) => s.stage === 'rollback');
-    const failedCandidate = stages.find((s) => s.status === 'failure' && s.stage !== 'rollback') ??
-        stages.find((s) => s.status === 'failure');
-    let status;
-    if (input.jobStatus === 'success')
-        status = 'success';
-    else if (input.jobStatus === 'failure' || input.jobStatus === 'cancelled')
-        status = 'failure';
-    else
-        status = failedCandidate || failedSteps.length > 0 ? 'failure' : 'success';
-    // A stage that failed under continue-on-error does not fail a job that succeeded.
-    const failedStage = status === 'failure' ? failedCandidate : undefined;
-    let errorType;
-    let failureMessage;
-    if (status === 'failure') {
-        if (failedStage) {
-            errorType =
-                input.reportedErrorTypes.get(failedStage.stage) ??
-                    (failedStage.conclusion === 'cancelled' || failedStage.conclusion === 'timed_out'
-                        ? 'timeout'
-                        : errorTypeForStage(failedStage.stage));
-            const verb = failedStage.conclusion === 'cancelled' ? 'was cancelled' : 'failed';
-            failureMessage = `Stage ${failedStage.stage} (${failedStage.service}) ${verb} after ${Math.round(failedStage.durationSeconds)}s in step "${failedStage.steps.join('", "')}"`;
-        }
-        else if (failedSteps.length > 0) {
-            const step = failedSteps[0];
-            errorType = step.conclusion === 'cancelled' ? 'timeout' : 'unknown';
-            failureMessage = `Step "${step.name}" ${step.conclusion === 'cancelled' ? 'was cancelled' : 'failed'}; it is not mapped to a deployment stage`;
-        }
-        else {
-            errorType = input.jobStatus === 'cancelled' ? 'timeout' : 'unknown';
-            failureMessage =
-                input.jobStatus === 'cancelled'
-                    ? 'The job was cancelled'
-                    : 'The job failed, but no step shows a failure (see the job log)';
-        }
-    }
-    const jobStart = parseTimestamp(input.job.started_at);
-    const firstStepStart = steps.map((s) => parseTimestamp(s.started_at)).find((t) => t !== undefined);
-    const startedAt = jobStart ?? firstStepStart ?? input.fallbackStart;
-    const completedAt = lastEnd ?? input.now;
-    const duration = durationSeconds(startedAt, completedAt);
-    const totalThreshold = input.thresholds['total'];
-    return Object.freeze({
-        status,
-        stages: Object.freeze(stages),
-        failedStage,
-        errorType,
-        failureMessage,
-        startedAt,
-        completedAt,
-        durationSeconds: duration,
-        totalThresholdSeconds: totalThreshold,
-        slow: totalThreshold !== undefined && duration > totalThreshold,
-        rollback,
-        mainSteps: Object.freeze(mainSteps),
-    });
-}
-/**
- * Names of this action's own main step, never a stage: a step X with a
- * `Pre X` step (pre runs only for actions that declare it, as this one does),
- * `Run ./` (a local action has no pre), `Run <owner/repo>@<ref>`, and any name
- * with "deployment-observability" in it. Without this, inference would read
- * "deployment" in the action's name as a deploy stage.
- */
-function ownStepNames(steps, actionRepository, actionRef) {
-    const names = new Set(['Run ./']);
-    if (actionRepository)
-        names.add(`Run ${actionRepository}@${actionRef}`);
-    const all = steps.map((s) => s.name);
-    all.forEach((name, index) => {
-        if (name.startsWith('Pre ') && all.slice(index + 1).includes(name.slice(4)))
-            names.add(name.slice(4));
-        if (/deployment[-_ ]observability/i.test(name) && !name.startsWith('Post ') && !name.startsWith('Pre '))
-            names.add(name);
-    });
-    return [...names];
-}
-
-;// CONCATENATED MODULE: ./src/model/stage-state.ts
-/**
- * Where each stage of a deployment stands, from the job's steps as the REST
- * API shows them while the job runs: finished steps `completed`, the current
- * one `in_progress`, later ones (post steps included) `queued`. Pure: the live
- * reporter reads it every interval and post writes its final form.
- */
-
-
-const STAGE_STATES = Object.freeze([
-    'waiting',
-    'running',
-    'success',
-    'failure',
-    'skipped',
-]);
-/** Conclusions that fail a step (and its stage): the model's rule for a failed stage. */
-const FAILED = new Set(['failure', 'cancelled', 'timed_out']);
-function stepState(step) {
-    if (step.status === 'queued' || step.status === 'waiting' || step.status === 'pending')
-        return 'waiting';
-    if (step.status !== 'completed')
-        return 'running';
-    if (step.conclusion === 'skipped')
-        return 'skipped';
-    return FAILED.has(step.conclusion ?? '') ? 'failure' : 'success';
-}
-/**
- * A stage's state from its steps' states: a failed step fails it at once
- * (whatever else still runs); else a running step, or finished and waiting
- * steps together, make it running; all waiting is waiting; all skipped is
- * skipped; else it succeeded.
- */
-function combineStates(states) {
-    if (states.includes('failure'))
-        return 'failure';
-    if (states.includes('running'))
-        return 'running';
-    if (states.every((s) => s === 'waiting'))
-        return 'waiting';
-    if (states.includes('waiting'))
-        return 'running';
-    if (states.every((s) => s === 'skipped'))
-        return 'skipped';
-    return 'success';
-}
-/** Every stage the job's main steps map to, finished, running or still waiting, in step order. */
-function stageProgress(input) {
-    const byKey = new Map();
-    mainStepsOf(input.steps, input.ownStepNames).forEach((step, order) => {
-        const target = stageOfStep(step.name, input.rules, input.service);
-        if (!target)
-            return;
-        const { service } = target;
-        const key = `${service}/${target.stage}`;
-        const state = stepState(step);
-        const ran = state !== 'waiting' && state !== 'skipped';
-        const start = ran ? parseTimestamp(step.started_at) : undefined;
-        const end = state === 'success' || state === 'failure' ? parseTimestamp(step.completed_at) : undefined;
-        let acc = byKey.get(key);
-        if (!acc) {
-            acc = {
-                service,
-                stage: target.stage,
-                states: [],
-                startedAt: undefined,
-                completedAt: undefined,
-                failedAt: undefined,
-                order,
-            };
-            byKey.set(key, acc);
-        }
-        acc.states.push(state);
-        if (start !== undefined)
-            acc.startedAt = Math.min(acc.startedAt ?? start, start);
-        if (end !== undefined)
-            acc.completedAt = Math.max(acc.completedAt ?? end, end);
-        if (state === 'failure' && end !== undefined)
-            acc.failedAt = Math.min(acc.failedAt ?? end, end);
-    });
-    return [...byKey.values()]
-        .sort((a, b) => a.order - b.order)
-        .map((acc) => {
-        const state = combineStates(acc.states);
-        const final = state === 'success' || state === 'failure' || state === 'skipped';
-        return Object.freeze({
-            service: acc.service,
-            stage: acc.stage,
-            state,
-            startedAt: acc.startedAt,
-            completedAt: final ? acc.completedAt : undefined,
-            failedAt: state === 'failure' ? acc.failedAt : undefined,
-        });
-    });
-}
-/**
- * The states post writes as its final word: once the job is over nothing
- * waits or runs any more, so a stage still shown running (the API lagging
- * past post's wait) takes its outcome, and one still waiting never ran.
- */
-function finalStates(progress, outcomeOf) {
-    return progress.map((p) => {
-        if (p.state === 'waiting')
-            return { ...p, state: 'skipped' };
-        if (p.state === 'running')
-            return { ...p, state: outcomeOf(p.service, p.stage) ?? 'success' };
-        return p;
-    });
-}
-
+// EXTERNAL MODULE: ./src/model/stage-state.ts
+var stage_state = __webpack_require__(3891);
 // EXTERNAL MODULE: ./node_modules/protobufjs/light.js
 var light = __webpack_require__(365);
 var light_default = /*#__PURE__*/__webpack_require__.n(light);
 // EXTERNAL MODULE: ./node_modules/snappyjs/index.js
 var snappyjs = __webpack_require__(4528);
-;// CONCATENATED MODULE: ./src/remote-write/wire.ts
+;// CONCATENATED MODULE: ./src/delivery/remote-write/wire.ts
 /**
  * Prometheus remote write 1.0 on the wire: the `prometheus.WriteRequest`
  * protobuf (prompb/remote.proto and types.proto), Snappy block-compressed.
@@ -391,14 +75,17 @@ function encodeWriteRequest(request) {
     const message = WriteRequestType.fromObject(request);
     return (0,snappyjs/* compress */.B)(WriteRequestType.encode(message).finish());
 }
-/** The inverse of {@link encodeWriteRequest} (tests and the fake receiver use it). */
+/**
+ * The inverse of {@link encodeWriteRequest}. The action never decodes; it is here, beside the
+ * encoder and its schema, so round-trip and fuzz tests check the real encoding.
+ */
 function decodeWriteRequest(body) {
     const message = WriteRequestType.decode(uncompress(body));
     const plain = WriteRequestType.toObject(message, { longs: Number, defaults: true, arrays: true });
     return { timeseries: plain.timeseries, metadata: plain.metadata };
 }
 
-;// CONCATENATED MODULE: ./src/remote-write/series.ts
+;// CONCATENATED MODULE: ./src/delivery/remote-write/series.ts
 /**
  * What remote write sends and reads back, as pure functions: families of one
  * group become time series with the labels Prometheus would store after
@@ -406,6 +93,7 @@ function decodeWriteRequest(body) {
  * and the backend's answer to the group's query becomes the same
  * {@link ExistingGroup} a Pushgateway read gives, so counters merge the same way.
  */
+
 
 
 
@@ -477,7 +165,7 @@ function withStateZeros(family) {
     for (const sample of family.samples) {
         if (sample.value !== 1)
             continue;
-        for (const state of STAGE_STATES) {
+        for (const state of stage_state/* STAGE_STATES */.cP) {
             const labels = { ...sample.labels, state };
             const id = JSON.stringify(Object.entries(labels).sort());
             if (written.has(id))
@@ -540,7 +228,7 @@ function existingFromQuery(body) {
     return { samples, types: new Map() };
 }
 
-;// CONCATENATED MODULE: ./src/remote-write/client.ts
+;// CONCATENATED MODULE: ./src/delivery/remote-write/client.ts
 
 
 
@@ -590,7 +278,7 @@ class RemoteWriteClient {
         if (!base) {
             throw new Error(`no query API is known for ${this.config.url}, so the previous counter totals cannot be read; set remote-write-query-url`);
         }
-        const what = `Reading the counter totals of {${(0,pushgateway/* describeGroup */.N3)(key)}} from ${base}`;
+        const what = `Reading the counter totals of {${(0,sink/* describeGroup */.N)(key)}} from ${base}`;
         /** A query the backend refused as such (400, 422: e.g. past its query-length limit). */
         class Refused extends Error {
         }
@@ -651,7 +339,7 @@ class RemoteWriteClient {
     /** One snappy-compressed WriteRequest; retried only on 5xx/429 (the same bytes, so idempotent). */
     async write(key, families, deadline, options) {
         const body = encodeWriteRequest(toWriteRequest(key, families, { at: options.at, now: this.clock.now() }));
-        const what = `Remote write of {${(0,pushgateway/* describeGroup */.N3)(key)}} to ${this.config.url}`;
+        const what = `Remote write of {${(0,sink/* describeGroup */.N)(key)}} to ${this.config.url}`;
         const response = await (0,http/* request */.Em)({
             url: this.config.url,
             method: 'POST',

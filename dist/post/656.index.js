@@ -1,8 +1,8 @@
-export const id = 736;
-export const ids = [736];
+export const id = 656;
+export const ids = [656];
 export const modules = {
 
-/***/ 2736:
+/***/ 656:
 /***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
 
 
@@ -15,8 +15,8 @@ __webpack_require__.d(__webpack_exports__, {
 
 // EXTERNAL MODULE: ./src/util/http.ts
 var http = __webpack_require__(4098);
-// EXTERNAL MODULE: ./src/metrics/pushgateway.ts
-var pushgateway = __webpack_require__(5715);
+// EXTERNAL MODULE: ./src/delivery/sink.ts
+var sink = __webpack_require__(7057);
 // EXTERNAL MODULE: ./src/metrics/definitions.ts
 var definitions = __webpack_require__(6511);
 // EXTERNAL MODULE: ./src/model/stage-state.ts
@@ -26,7 +26,7 @@ var light = __webpack_require__(365);
 var light_default = /*#__PURE__*/__webpack_require__.n(light);
 // EXTERNAL MODULE: ./node_modules/snappyjs/index.js
 var snappyjs = __webpack_require__(4528);
-;// CONCATENATED MODULE: ./src/remote-write/wire.ts
+;// CONCATENATED MODULE: ./src/delivery/remote-write/wire.ts
 /**
  * Prometheus remote write 1.0 on the wire: the `prometheus.WriteRequest`
  * protobuf (prompb/remote.proto and types.proto), Snappy block-compressed.
@@ -75,14 +75,17 @@ function encodeWriteRequest(request) {
     const message = WriteRequestType.fromObject(request);
     return (0,snappyjs/* compress */.B)(WriteRequestType.encode(message).finish());
 }
-/** The inverse of {@link encodeWriteRequest} (tests and the fake receiver use it). */
+/**
+ * The inverse of {@link encodeWriteRequest}. The action never decodes; it is here, beside the
+ * encoder and its schema, so round-trip and fuzz tests check the real encoding.
+ */
 function decodeWriteRequest(body) {
     const message = WriteRequestType.decode(uncompress(body));
     const plain = WriteRequestType.toObject(message, { longs: Number, defaults: true, arrays: true });
     return { timeseries: plain.timeseries, metadata: plain.metadata };
 }
 
-;// CONCATENATED MODULE: ./src/remote-write/series.ts
+;// CONCATENATED MODULE: ./src/delivery/remote-write/series.ts
 /**
  * What remote write sends and reads back, as pure functions: families of one
  * group become time series with the labels Prometheus would store after
@@ -90,6 +93,7 @@ function decodeWriteRequest(body) {
  * and the backend's answer to the group's query becomes the same
  * {@link ExistingGroup} a Pushgateway read gives, so counters merge the same way.
  */
+
 
 
 
@@ -224,7 +228,7 @@ function existingFromQuery(body) {
     return { samples, types: new Map() };
 }
 
-;// CONCATENATED MODULE: ./src/remote-write/client.ts
+;// CONCATENATED MODULE: ./src/delivery/remote-write/client.ts
 
 
 
@@ -274,7 +278,7 @@ class RemoteWriteClient {
         if (!base) {
             throw new Error(`no query API is known for ${this.config.url}, so the previous counter totals cannot be read; set remote-write-query-url`);
         }
-        const what = `Reading the counter totals of {${(0,pushgateway/* describeGroup */.N3)(key)}} from ${base}`;
+        const what = `Reading the counter totals of {${(0,sink/* describeGroup */.N)(key)}} from ${base}`;
         /** A query the backend refused as such (400, 422: e.g. past its query-length limit). */
         class Refused extends Error {
         }
@@ -335,7 +339,7 @@ class RemoteWriteClient {
     /** One snappy-compressed WriteRequest; retried only on 5xx/429 (the same bytes, so idempotent). */
     async write(key, families, deadline, options) {
         const body = encodeWriteRequest(toWriteRequest(key, families, { at: options.at, now: this.clock.now() }));
-        const what = `Remote write of {${(0,pushgateway/* describeGroup */.N3)(key)}} to ${this.config.url}`;
+        const what = `Remote write of {${(0,sink/* describeGroup */.N)(key)}} to ${this.config.url}`;
         const response = await (0,http/* request */.Em)({
             url: this.config.url,
             method: 'POST',

@@ -1,8 +1,8 @@
-export const id = 736;
-export const ids = [736];
+export const id = 123;
+export const ids = [123];
 export const modules = {
 
-/***/ 2736:
+/***/ 6123:
 /***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
 
 
@@ -15,18 +15,142 @@ __webpack_require__.d(__webpack_exports__, {
 
 // EXTERNAL MODULE: ./src/util/http.ts
 var http = __webpack_require__(4098);
-// EXTERNAL MODULE: ./src/metrics/pushgateway.ts
-var pushgateway = __webpack_require__(5715);
+// EXTERNAL MODULE: ./src/delivery/sink.ts
+var sink = __webpack_require__(7057);
 // EXTERNAL MODULE: ./src/metrics/definitions.ts
 var definitions = __webpack_require__(6511);
-// EXTERNAL MODULE: ./src/model/stage-state.ts
-var stage_state = __webpack_require__(3891);
+// EXTERNAL MODULE: ./src/model/deployment.ts
+var deployment = __webpack_require__(958);
+;// CONCATENATED MODULE: ./src/model/stage-state.ts
+/**
+ * Where each stage of a deployment stands, from the job's steps as the REST
+ * API shows them while the job runs: finished steps `completed`, the current
+ * one `in_progress`, later ones (post steps included) `queued`. Pure: the live
+ * reporter reads it every interval and post writes its final form.
+ */
+
+
+const STAGE_STATES = Object.freeze([
+    'waiting',
+    'running',
+    'success',
+    'failure',
+    'cancelled',
+    'skipped',
+]);
+/**
+ * Conclusions that fail a step (and its stage): the model's rule for a failed stage. A cancelled
+ * step is not failed: the runner fails a step that hit its own `timeout-minutes` (conclusion
+ * `failure`) and cancels the running step only when the whole job is cancelled.
+ */
+const FAILED = new Set(['failure', 'timed_out']);
+function stepState(step) {
+    if (step.status === 'queued' || step.status === 'waiting' || step.status === 'pending')
+        return 'waiting';
+    if (step.status !== 'completed')
+        return 'running';
+    if (step.conclusion === 'skipped')
+        return 'skipped';
+    if (step.conclusion === 'cancelled')
+        return 'cancelled';
+    return FAILED.has(step.conclusion ?? '') ? 'failure' : 'success';
+}
+/**
+ * A stage's state from its steps' states: a failed step fails it at once
+ * (whatever else still runs); else a cancelled step cancels it; else a running
+ * step, or finished and waiting steps together, make it running; all waiting is
+ * waiting; all skipped is skipped; else it succeeded.
+ */
+function combineStates(states) {
+    if (states.includes('failure'))
+        return 'failure';
+    if (states.includes('cancelled'))
+        return 'cancelled';
+    if (states.includes('running'))
+        return 'running';
+    if (states.every((s) => s === 'waiting'))
+        return 'waiting';
+    if (states.includes('waiting'))
+        return 'running';
+    if (states.every((s) => s === 'skipped'))
+        return 'skipped';
+    return 'success';
+}
+/** Every stage the job's main steps map to, finished, running or still waiting, in step order. */
+function stageProgress(input) {
+    const byKey = new Map();
+    mainStepsOf(input.steps, input.ownStepNames).forEach((step, order) => {
+        const target = stageOfStep(step.name, input.rules, input.service);
+        if (!target)
+            return;
+        const { service } = target;
+        const key = `${service}/${target.stage}`;
+        const state = stepState(step);
+        const ran = state !== 'waiting' && state !== 'skipped';
+        const start = ran ? parseTimestamp(step.started_at) : undefined;
+        const end = state === 'success' || state === 'failure' || state === 'cancelled'
+            ? parseTimestamp(step.completed_at)
+            : undefined;
+        let acc = byKey.get(key);
+        if (!acc) {
+            acc = {
+                service,
+                stage: target.stage,
+                states: [],
+                startedAt: undefined,
+                completedAt: undefined,
+                failedAt: undefined,
+                order,
+            };
+            byKey.set(key, acc);
+        }
+        acc.states.push(state);
+        if (start !== undefined)
+            acc.startedAt = Math.min(acc.startedAt ?? start, start);
+        if (end !== undefined)
+            acc.completedAt = Math.max(acc.completedAt ?? end, end);
+        if (state === 'failure' && end !== undefined)
+            acc.failedAt = Math.min(acc.failedAt ?? end, end);
+    });
+    return [...byKey.values()]
+        .sort((a, b) => a.order - b.order)
+        .map((acc) => {
+        const state = combineStates(acc.states);
+        const final = state === 'success' || state === 'failure' || state === 'cancelled' || state === 'skipped';
+        return Object.freeze({
+            service: acc.service,
+            stage: acc.stage,
+            state,
+            startedAt: acc.startedAt,
+            completedAt: final ? acc.completedAt : undefined,
+            failedAt: state === 'failure' ? acc.failedAt : undefined,
+        });
+    });
+}
+/**
+ * The states post writes as its final word: once the job is over nothing
+ * waits or runs any more, so a stage still shown running (the API lagging
+ * past post's wait) takes its outcome, and one still waiting never ran.
+ */
+function finalStates(progress, outcomeOf) {
+    return progress.map((p) => {
+        if (p.state === 'waiting')
+            return { ...p, state: 'skipped' };
+        if (p.state === 'running')
+            return { ...p, state: outcomeOf(p.service, p.stage) ?? 'success' };
+        // The model's word where it differs: a stage the job's time limit cancelled failed.
+        if (p.state === 'cancelled' && outcomeOf(p.service, p.stage) === 'failure')
+            return { ...p, state: 'failure' };
+        return p;
+    });
+}
+
 // EXTERNAL MODULE: ./node_modules/protobufjs/light.js
 var light = __webpack_require__(365);
 var light_default = /*#__PURE__*/__webpack_require__.n(light);
 // EXTERNAL MODULE: ./node_modules/snappyjs/index.js
 var snappyjs = __webpack_require__(4528);
-;// CONCATENATED MODULE: ./src/remote-write/wire.ts
+;// CONCATENATED MODULE: ./src/delivery/remote-write/wire.ts
 /**
  * Prometheus remote write 1.0 on the wire: the `prometheus.WriteRequest`
  * protobuf (prompb/remote.proto and types.proto), Snappy block-compressed.
@@ -75,14 +199,17 @@ function encodeWriteRequest(request) {
     const message = WriteRequestType.fromObject(request);
     return (0,snappyjs/* compress */.B)(WriteRequestType.encode(message).finish());
 }
-/** The inverse of {@link encodeWriteRequest} (tests and the fake receiver use it). */
+/**
+ * The inverse of {@link encodeWriteRequest}. The action never decodes; it is here, beside the
+ * encoder and its schema, so round-trip and fuzz tests check the real encoding.
+ */
 function decodeWriteRequest(body) {
     const message = WriteRequestType.decode(uncompress(body));
     const plain = WriteRequestType.toObject(message, { longs: Number, defaults: true, arrays: true });
     return { timeseries: plain.timeseries, metadata: plain.metadata };
 }
 
-;// CONCATENATED MODULE: ./src/remote-write/series.ts
+;// CONCATENATED MODULE: ./src/delivery/remote-write/series.ts
 /**
  * What remote write sends and reads back, as pure functions: families of one
  * group become time series with the labels Prometheus would store after
@@ -90,6 +217,7 @@ function decodeWriteRequest(body) {
  * and the backend's answer to the group's query becomes the same
  * {@link ExistingGroup} a Pushgateway read gives, so counters merge the same way.
  */
+
 
 
 
@@ -161,7 +289,7 @@ function withStateZeros(family) {
     for (const sample of family.samples) {
         if (sample.value !== 1)
             continue;
-        for (const state of stage_state/* STAGE_STATES */.cP) {
+        for (const state of STAGE_STATES) {
             const labels = { ...sample.labels, state };
             const id = JSON.stringify(Object.entries(labels).sort());
             if (written.has(id))
@@ -224,7 +352,7 @@ function existingFromQuery(body) {
     return { samples, types: new Map() };
 }
 
-;// CONCATENATED MODULE: ./src/remote-write/client.ts
+;// CONCATENATED MODULE: ./src/delivery/remote-write/client.ts
 
 
 
@@ -274,7 +402,7 @@ class RemoteWriteClient {
         if (!base) {
             throw new Error(`no query API is known for ${this.config.url}, so the previous counter totals cannot be read; set remote-write-query-url`);
         }
-        const what = `Reading the counter totals of {${(0,pushgateway/* describeGroup */.N3)(key)}} from ${base}`;
+        const what = `Reading the counter totals of {${(0,sink/* describeGroup */.N)(key)}} from ${base}`;
         /** A query the backend refused as such (400, 422: e.g. past its query-length limit). */
         class Refused extends Error {
         }
@@ -335,7 +463,7 @@ class RemoteWriteClient {
     /** One snappy-compressed WriteRequest; retried only on 5xx/429 (the same bytes, so idempotent). */
     async write(key, families, deadline, options) {
         const body = encodeWriteRequest(toWriteRequest(key, families, { at: options.at, now: this.clock.now() }));
-        const what = `Remote write of {${(0,pushgateway/* describeGroup */.N3)(key)}} to ${this.config.url}`;
+        const what = `Remote write of {${(0,sink/* describeGroup */.N)(key)}} to ${this.config.url}`;
         const response = await (0,http/* request */.Em)({
             url: this.config.url,
             method: 'POST',

@@ -1,8 +1,8 @@
-export const id = 857;
-export const ids = [857];
+export const id = 16;
+export const ids = [16];
 export const modules = {
 
-/***/ 5857:
+/***/ 3016:
 /***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
 
 
@@ -15,12 +15,265 @@ __webpack_require__.d(__webpack_exports__, {
 
 // EXTERNAL MODULE: ./src/util/http.ts
 var http = __webpack_require__(4098);
-// EXTERNAL MODULE: ./src/metrics/pushgateway.ts
-var pushgateway = __webpack_require__(5715);
+// EXTERNAL MODULE: ./src/delivery/sink.ts
+var sink = __webpack_require__(7057);
 // EXTERNAL MODULE: ./src/metrics/definitions.ts
 var definitions = __webpack_require__(6511);
-// EXTERNAL MODULE: ./src/model/deployment.ts
-var deployment = __webpack_require__(958);
+// EXTERNAL MODULE: ./src/model/infer.ts
+var infer = __webpack_require__(9033);
+// EXTERNAL MODULE: ./src/model/stage-map.ts + 2 modules
+var stage_map = __webpack_require__(2239);
+;// CONCATENATED MODULE: ./src/model/deployment.ts
+/**
+ * From the job's steps (as the REST API shows them) to a deployment: stages
+ * with start, end, duration, status and slow marks; the failed stage and its
+ * error type; the overall outcome. Pure: the clock's `now` is a parameter.
+ */
+
+
+
+const RUNNER_STEPS = new Set(['set up job', 'complete job']);
+/**
+ * The stage a step belongs to: the stage map decides when it has rules, else the stage is
+ * inferred from the step's name. Stages the map does not give a service belong to the job's.
+ */
+function deployment_stageOfStep(stepName, rules, jobService) {
+    if (rules.length > 0) {
+        const target = matchStage(rules, stepName);
+        return target ? { service: target.service ?? jobService, stage: target.stage } : undefined;
+    }
+    const stage = inferStageFromStep(stepName, jobService);
+    return stage === undefined ? undefined : { service: jobService, stage };
+}
+/** Step conclusions that fail a step. `cancelled` is not one: a cancelled step was interrupted. */
+const FAILED_CONCLUSIONS = new Set(['failure', 'timed_out']);
+/**
+ * The job's own main steps: the runner's "Set up job"/"Complete job", `Pre X`
+ * steps (with a later X) and `Post X` steps (with an earlier X) left out.
+ * Post steps are found by their main step, not by the prefix alone, so a user
+ * step called "Post-deploy checks" or "Post results" stays a main step.
+ */
+function deployment_mainStepsOf(steps, ownStepNames = []) {
+    const names = steps.map((s) => s.name);
+    const own = new Set(ownStepNames.map((n) => n.toLowerCase()));
+    return steps.filter((step, index) => {
+        const name = step.name;
+        if (RUNNER_STEPS.has(name.toLowerCase()))
+            return false;
+        if (own.has(name.toLowerCase()))
+            return false;
+        if (name.startsWith('Pre ') && names.slice(index + 1).includes(name.slice(4)))
+            return false;
+        if (name.startsWith('Post ') && names.slice(0, index).includes(name.slice(5)))
+            return false;
+        return true;
+    });
+}
+function ran(step) {
+    return step.conclusion !== 'skipped' && step.status !== 'queued' && step.started_at !== null;
+}
+/** A stage's conclusion is its worst step's: a failure outweighs a cancel, a cancel a success. */
+const CONCLUSION_RANK = {
+    success: 0,
+    neutral: 0,
+    cancelled: 2,
+    failure: 3,
+    timed_out: 3,
+};
+function statusOf(conclusion) {
+    if (FAILED_CONCLUSIONS.has(conclusion))
+        return 'failure';
+    return conclusion === 'cancelled' ? 'cancelled' : 'success';
+}
+function worse(a, b) {
+    return (CONCLUSION_RANK[b] ?? 0) > (CONCLUSION_RANK[a] ?? 0) ? b : a;
+}
+/** Builds the deployment from the job's steps. Never throws on odd API data. */
+function buildDeployment(input) {
+    const steps = input.job.steps ?? [];
+    const mainSteps = deployment_mainStepsOf(steps, input.ownStepNames);
+    const byKey = new Map();
+    let lastEnd;
+    /** Every main step that ran, in order, with the conclusion the model gives it. */
+    const ranSteps = [];
+    mainSteps.forEach((step, order) => {
+        if (!ran(step))
+            return;
+        const start = parseTimestamp(step.started_at);
+        const completedAt = parseTimestamp(step.completed_at);
+        const complete = step.status === 'completed' && completedAt !== undefined;
+        // A step still in progress after the bounded wait ends "now": its duration is a lower bound.
+        const end = complete ? completedAt : input.now;
+        if (end !== undefined)
+            lastEnd = lastEnd === undefined ? end : Math.max(lastEnd, end);
+        // A step the API still shows running in a cancelled job is the one the cancel interrupted.
+        const conclusion = complete
+            ? (step.conclusion ?? 'success')
+            : input.jobStatus === 'cancelled'
+                ? 'cancelled'
+                : 'success';
+        ranSteps.push({ step, conclusion });
+        const target = deployment_stageOfStep(step.name, input.rules, input.service);
+        if (!target || start === undefined)
+            return;
+        const { service } = target;
+        const key = `${service}/${target.stage}`;
+        const acc = byKey.get(key);
+        if (acc) {
+            acc.start = Math.min(acc.start, start);
+            acc.end = Math.max(acc.end, end, start);
+            acc.steps.push(step.name);
+            acc.conclusion = worse(acc.conclusion, conclusion);
+            acc.complete &&= complete;
+        }
+        else {
+            byKey.set(key, {
+                service,
+                stage: target.stage,
+                start,
+                end: Math.max(end, start),
+                steps: [step.name],
+                conclusion,
+                complete,
+                order,
+            });
+        }
+    });
+    // Failures count up to the first cancel: what an `if: always()` step does after it is cleanup.
+    const firstCancel = ranSteps.findIndex((s) => s.conclusion === 'cancelled');
+    const failedSteps = (firstCancel < 0 ? ranSteps : ranSteps.slice(0, firstCancel))
+        .filter((s) => FAILED_CONCLUSIONS.has(s.conclusion))
+        .map((s) => s.step);
+    const cancelledStep = firstCancel < 0 ? undefined : ranSteps[firstCancel]?.step;
+    const wasCancelled = cancelledStep !== undefined || input.jobStatus === 'cancelled';
+    const jobTimedOut = wasCancelled && input.timeouts?.jobTimedOut === true;
+    let status;
+    if (input.jobStatus === 'success')
+        status = 'success';
+    else if (failedSteps.length > 0)
+        status = 'failure';
+    // A job its time limit cancelled is a failed deployment (a hung deploy); a person's cancel is not.
+    else if (wasCancelled)
+        status = jobTimedOut ? 'failure' : 'cancelled';
+    else
+        status = input.jobStatus === 'failure' ? 'failure' : 'success';
+    const stages = [...byKey.values()]
+        .sort((a, b) => a.start - b.start || a.order - b.order)
+        .map((acc) => {
+        const duration = durationSeconds(acc.start, acc.end);
+        const threshold = input.thresholds[acc.stage];
+        const own = statusOf(acc.conclusion);
+        return Object.freeze({
+            service: acc.service,
+            stage: acc.stage,
+            // The stage the job's time limit interrupted failed with the deployment.
+            status: own === 'cancelled' && jobTimedOut && status === 'failure' ? 'failure' : own,
+            startedAt: acc.start,
+            completedAt: acc.end,
+            durationSeconds: duration,
+            thresholdSeconds: threshold,
+            slow: threshold !== undefined && duration > threshold,
+            steps: Object.freeze(acc.steps),
+            conclusion: acc.conclusion,
+            complete: acc.complete,
+        });
+    });
+    const rollback = stages.find((s) => s.stage === 'rollback');
+    const failedCandidate = stages.find((s) => s.status === 'failure' && s.stage !== 'rollback') ??
+        stages.find((s) => s.status === 'failure');
+    const interrupted = stages.find((s) => s.conclusion === 'cancelled');
+    // Failed by the job's time limit alone: the stage it interrupted is the failed one.
+    const byJobLimit = status === 'failure' && failedSteps.length === 0 && jobTimedOut;
+    // A stage that failed under continue-on-error does not fail a job that succeeded.
+    const failedStage = status === 'failure' ? (byJobLimit ? interrupted : failedCandidate) : undefined;
+    const cancelledStage = status === 'cancelled' ? interrupted : undefined;
+    // The runner's "The action has timed out." does not name its step: it is this failure's when
+    // every failed step has one.
+    const stepTimedOut = (input.timeouts?.stepTimeouts ?? 0) > 0 && (input.timeouts?.stepTimeouts ?? 0) >= failedSteps.length;
+    let errorType;
+    let failureMessage;
+    let cancelMessage;
+    if (status === 'failure') {
+        const timedOut = byJobLimit || (failedSteps.length > 0 && stepTimedOut);
+        if (failedStage) {
+            errorType = timedOut
+                ? 'timeout'
+                : (input.reportedErrorTypes.get(failedStage.stage) ??
+                    (failedStage.conclusion === 'timed_out' ? 'timeout' : errorTypeForStage(failedStage.stage)));
+            const verb = byJobLimit
+                ? 'was cancelled by the job\u2019s time limit'
+                : timedOut
+                    ? 'timed out (timeout-minutes)'
+                    : 'failed';
+            failureMessage = `Stage ${failedStage.stage} (${failedStage.service}) ${verb} after ${Math.round(failedStage.durationSeconds)}s in step "${failedStage.steps.join('", "')}"`;
+        }
+        else if (failedSteps.length > 0) {
+            const step = failedSteps[0];
+            errorType = timedOut ? 'timeout' : 'unknown';
+            failureMessage = `Step "${step.name}" ${timedOut ? 'timed out (timeout-minutes)' : 'failed'}; it is not mapped to a deployment stage`;
+        }
+        else if (jobTimedOut) {
+            errorType = 'timeout';
+            failureMessage = cancelledStep
+                ? `The job\u2019s time limit cancelled step "${cancelledStep.name}"; it is not mapped to a deployment stage`
+                : 'The job was cancelled by its time limit';
+        }
+        else {
+            errorType = 'unknown';
+            failureMessage = 'The job failed, but no step shows a failure (see the job log)';
+        }
+    }
+    else if (status === 'cancelled') {
+        cancelMessage = cancelledStage
+            ? `Stage ${cancelledStage.stage} (${cancelledStage.service}) was cancelled after ${Math.round(cancelledStage.durationSeconds)}s in step "${cancelledStage.steps.join('", "')}"`
+            : cancelledStep
+                ? `Step "${cancelledStep.name}" was cancelled; it is not mapped to a deployment stage`
+                : 'The job was cancelled';
+    }
+    const jobStart = parseTimestamp(input.job.started_at);
+    const firstStepStart = steps.map((s) => parseTimestamp(s.started_at)).find((t) => t !== undefined);
+    const startedAt = jobStart ?? firstStepStart ?? input.fallbackStart;
+    const completedAt = lastEnd ?? input.now;
+    const duration = durationSeconds(startedAt, completedAt);
+    const totalThreshold = input.thresholds['total'];
+    return Object.freeze({
+        status,
+        stages: Object.freeze(stages),
+        failedStage,
+        errorType,
+        failureMessage,
+        cancelledStage,
+        cancelMessage,
+        startedAt,
+        completedAt,
+        durationSeconds: duration,
+        totalThresholdSeconds: totalThreshold,
+        slow: totalThreshold !== undefined && duration > totalThreshold,
+        rollback,
+        mainSteps: Object.freeze(mainSteps),
+    });
+}
+/**
+ * Names of this action's own main step, never a stage: a step X with a
+ * `Pre X` step (pre runs only for actions that declare it, as this one does),
+ * `Run ./` (a local action has no pre), `Run <owner/repo>@<ref>`, and any name
+ * with "deployment-observability" in it. Without this, inference would read
+ * "deployment" in the action's name as a deploy stage.
+ */
+function ownStepNames(steps, actionRepository, actionRef) {
+    const names = new Set(['Run ./']);
+    if (actionRepository)
+        names.add(`Run ${actionRepository}@${actionRef}`);
+    const all = steps.map((s) => s.name);
+    all.forEach((name, index) => {
+        if (name.startsWith('Pre ') && all.slice(index + 1).includes(name.slice(4)))
+            names.add(name.slice(4));
+        if (/deployment[-_ ]observability/i.test(name) && !name.startsWith('Post ') && !name.startsWith('Pre '))
+            names.add(name);
+    });
+    return [...names];
+}
+
 ;// CONCATENATED MODULE: ./src/model/stage-state.ts
 /**
  * Where each stage of a deployment stands, from the job's steps as the REST
@@ -35,10 +288,15 @@ const STAGE_STATES = Object.freeze([
     'running',
     'success',
     'failure',
+    'cancelled',
     'skipped',
 ]);
-/** Conclusions that fail a step (and its stage): the model's rule for a failed stage. */
-const FAILED = new Set(['failure', 'cancelled', 'timed_out']);
+/**
+ * Conclusions that fail a step (and its stage): the model's rule for a failed stage. A cancelled
+ * step is not failed: the runner fails a step that hit its own `timeout-minutes` (conclusion
+ * `failure`) and cancels the running step only when the whole job is cancelled.
+ */
+const FAILED = new Set(['failure', 'timed_out']);
 function stepState(step) {
     if (step.status === 'queued' || step.status === 'waiting' || step.status === 'pending')
         return 'waiting';
@@ -46,17 +304,21 @@ function stepState(step) {
         return 'running';
     if (step.conclusion === 'skipped')
         return 'skipped';
+    if (step.conclusion === 'cancelled')
+        return 'cancelled';
     return FAILED.has(step.conclusion ?? '') ? 'failure' : 'success';
 }
 /**
  * A stage's state from its steps' states: a failed step fails it at once
- * (whatever else still runs); else a running step, or finished and waiting
- * steps together, make it running; all waiting is waiting; all skipped is
- * skipped; else it succeeded.
+ * (whatever else still runs); else a cancelled step cancels it; else a running
+ * step, or finished and waiting steps together, make it running; all waiting is
+ * waiting; all skipped is skipped; else it succeeded.
  */
 function combineStates(states) {
     if (states.includes('failure'))
         return 'failure';
+    if (states.includes('cancelled'))
+        return 'cancelled';
     if (states.includes('running'))
         return 'running';
     if (states.every((s) => s === 'waiting'))
@@ -79,7 +341,9 @@ function stageProgress(input) {
         const state = stepState(step);
         const ran = state !== 'waiting' && state !== 'skipped';
         const start = ran ? parseTimestamp(step.started_at) : undefined;
-        const end = state === 'success' || state === 'failure' ? parseTimestamp(step.completed_at) : undefined;
+        const end = state === 'success' || state === 'failure' || state === 'cancelled'
+            ? parseTimestamp(step.completed_at)
+            : undefined;
         let acc = byKey.get(key);
         if (!acc) {
             acc = {
@@ -105,7 +369,7 @@ function stageProgress(input) {
         .sort((a, b) => a.order - b.order)
         .map((acc) => {
         const state = combineStates(acc.states);
-        const final = state === 'success' || state === 'failure' || state === 'skipped';
+        const final = state === 'success' || state === 'failure' || state === 'cancelled' || state === 'skipped';
         return Object.freeze({
             service: acc.service,
             stage: acc.stage,
@@ -127,6 +391,9 @@ function finalStates(progress, outcomeOf) {
             return { ...p, state: 'skipped' };
         if (p.state === 'running')
             return { ...p, state: outcomeOf(p.service, p.stage) ?? 'success' };
+        // The model's word where it differs: a stage the job's time limit cancelled failed.
+        if (p.state === 'cancelled' && outcomeOf(p.service, p.stage) === 'failure')
+            return { ...p, state: 'failure' };
         return p;
     });
 }
@@ -136,7 +403,7 @@ var light = __webpack_require__(365);
 var light_default = /*#__PURE__*/__webpack_require__.n(light);
 // EXTERNAL MODULE: ./node_modules/snappyjs/index.js
 var snappyjs = __webpack_require__(4528);
-;// CONCATENATED MODULE: ./src/remote-write/wire.ts
+;// CONCATENATED MODULE: ./src/delivery/remote-write/wire.ts
 /**
  * Prometheus remote write 1.0 on the wire: the `prometheus.WriteRequest`
  * protobuf (prompb/remote.proto and types.proto), Snappy block-compressed.
@@ -185,14 +452,17 @@ function encodeWriteRequest(request) {
     const message = WriteRequestType.fromObject(request);
     return (0,snappyjs/* compress */.B)(WriteRequestType.encode(message).finish());
 }
-/** The inverse of {@link encodeWriteRequest} (tests and the fake receiver use it). */
+/**
+ * The inverse of {@link encodeWriteRequest}. The action never decodes; it is here, beside the
+ * encoder and its schema, so round-trip and fuzz tests check the real encoding.
+ */
 function decodeWriteRequest(body) {
     const message = WriteRequestType.decode(uncompress(body));
     const plain = WriteRequestType.toObject(message, { longs: Number, defaults: true, arrays: true });
     return { timeseries: plain.timeseries, metadata: plain.metadata };
 }
 
-;// CONCATENATED MODULE: ./src/remote-write/series.ts
+;// CONCATENATED MODULE: ./src/delivery/remote-write/series.ts
 /**
  * What remote write sends and reads back, as pure functions: families of one
  * group become time series with the labels Prometheus would store after
@@ -200,6 +470,7 @@ function decodeWriteRequest(body) {
  * and the backend's answer to the group's query becomes the same
  * {@link ExistingGroup} a Pushgateway read gives, so counters merge the same way.
  */
+
 
 
 
@@ -334,7 +605,7 @@ function existingFromQuery(body) {
     return { samples, types: new Map() };
 }
 
-;// CONCATENATED MODULE: ./src/remote-write/client.ts
+;// CONCATENATED MODULE: ./src/delivery/remote-write/client.ts
 
 
 
@@ -384,7 +655,7 @@ class RemoteWriteClient {
         if (!base) {
             throw new Error(`no query API is known for ${this.config.url}, so the previous counter totals cannot be read; set remote-write-query-url`);
         }
-        const what = `Reading the counter totals of {${(0,pushgateway/* describeGroup */.N3)(key)}} from ${base}`;
+        const what = `Reading the counter totals of {${(0,sink/* describeGroup */.N)(key)}} from ${base}`;
         /** A query the backend refused as such (400, 422: e.g. past its query-length limit). */
         class Refused extends Error {
         }
@@ -445,7 +716,7 @@ class RemoteWriteClient {
     /** One snappy-compressed WriteRequest; retried only on 5xx/429 (the same bytes, so idempotent). */
     async write(key, families, deadline, options) {
         const body = encodeWriteRequest(toWriteRequest(key, families, { at: options.at, now: this.clock.now() }));
-        const what = `Remote write of {${(0,pushgateway/* describeGroup */.N3)(key)}} to ${this.config.url}`;
+        const what = `Remote write of {${(0,sink/* describeGroup */.N)(key)}} to ${this.config.url}`;
         const response = await (0,http/* request */.Em)({
             url: this.config.url,
             method: 'POST',
