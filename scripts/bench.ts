@@ -788,6 +788,12 @@ interface Load {
   readonly after: number;
 }
 
+/** The rules' own cost is measured apart (a Prometheus on a backfilled TSDB): a pointer to it. */
+const RULES_COST_LINE = [
+  'What the shipped recording rules cost Prometheus itself, on a backfilled 35-day TSDB, before and after the',
+  "30-day groups' `interval: 5m`: [rule-evaluation-cost.md](rule-evaluation-cost.md) (`scripts/bench-rules.ts`).",
+].join('\n');
+
 function documentText(table: string, machine: Machine, runs: number, rssNote: string, load: Load): string {
   const intro = [
     'Figures from `scripts/bench.ts`, which replaces this whole file on each run. Regenerate them on Node 24, the',
@@ -826,6 +832,8 @@ function documentText(table: string, machine: Machine, runs: number, rssNote: st
     '# Performance',
     '',
     wrap(intro.join(' ')),
+    '',
+    RULES_COST_LINE,
     '',
     `## ${localDate()} · ${machine.cpu}, ${machine.cores} cores · Node ${machine.nodeVersion}`,
     '',
