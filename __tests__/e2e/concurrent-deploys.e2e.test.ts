@@ -12,7 +12,7 @@ import { PushgatewayClient } from '../../src/delivery/pushgateway.js';
 import { type GroupingKey, type MetricsSink } from '../../src/delivery/sink.js';
 import type { SeriesUpdate } from '../../src/metrics/series.js';
 import { systemClock } from '../../src/util/clock.js';
-import { RecordingLogger } from '../../src/util/logger.js';
+import { RecordingLogger } from '../support/recording.js';
 import { startPushgateway, type Service } from '../../tools/services/index.js';
 import { gatewayValues } from './helpers.js';
 

@@ -6,7 +6,7 @@ import { GitHubClient } from '../../src/github/client.js';
 import { findCurrentJob } from '../../src/github/find-job.js';
 import { readRunnerContext } from '../../src/config/inputs.js';
 import type { Clock } from '../../src/util/clock.js';
-import { RecordingLogger } from '../../src/util/logger.js';
+import { RecordingLogger } from '../support/recording.js';
 import { startFakeGitHub, type FakeGitHub } from '../../tools/fake-github/server.js';
 
 let gh: FakeGitHub;

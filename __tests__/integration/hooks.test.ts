@@ -6,51 +6,14 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ActionIO } from '../../src/hooks/io.js';
 import { mainHook } from '../../src/hooks/main.js';
 import { postHook } from '../../src/hooks/post.js';
 import { preHook } from '../../src/hooks/pre.js';
 import { runHook } from '../../src/hooks/run-wrapper.js';
-import { RecordingLogger } from '../../src/util/logger.js';
+import { RecordingIO } from '../support/recording.js';
 import { linkTargets, renderGfm } from '../gfm.js';
 import { startFakeGitHub, type FakeGitHub } from '../../tools/fake-github/server.js';
 import { pushgatewayMetrics, startPushgateway, type Service } from '../../tools/services/index.js';
-
-class RecordingIO extends RecordingLogger implements ActionIO {
-  readonly state = new Map<string, string>();
-  readonly outputs = new Map<string, string>();
-  readonly exported = new Map<string, string>();
-  readonly secrets: string[] = [];
-  failed: string | undefined;
-  summary = '';
-  constructor(readonly inputs: Record<string, string>) {
-    super();
-  }
-  getInput(name: string): string {
-    return this.inputs[name] ?? '';
-  }
-  getState(name: string): string {
-    return this.state.get(name) ?? '';
-  }
-  saveState(name: string, value: string): void {
-    this.state.set(name, value);
-  }
-  setOutput(name: string, value: string): void {
-    this.outputs.set(name, value);
-  }
-  exportVariable(name: string, value: string): void {
-    this.exported.set(name, value);
-  }
-  setSecret(value: string): void {
-    this.secrets.push(value);
-  }
-  setFailed(message: string): void {
-    this.failed = message;
-  }
-  async appendSummary(markdown: string): Promise<void> {
-    this.summary += markdown;
-  }
-}
 
 let gh: FakeGitHub;
 let pg: Service;

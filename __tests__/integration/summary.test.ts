@@ -8,43 +8,15 @@
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ActionIO } from '../../src/hooks/io.js';
 import { runHook } from '../../src/hooks/run-wrapper.js';
 import { runSummary } from '../../src/hooks/summary.js';
 import type { CacheApi } from '../../src/state/actions-cache-store.js';
 import { HISTORY_CACHE_PREFIX } from '../../src/summary/history-store.js';
-import { RecordingLogger } from '../../src/util/logger.js';
+import { RecordingIO } from '../support/recording.js';
 import { startFakeGitHub, type FakeGitHub } from '../../tools/fake-github/server.js';
 import { pushgatewayMetrics, startPushgateway, type Service } from '../../tools/services/index.js';
 
 const TOKEN = 'ghs_summary_token_123';
-
-class RecordingIO extends RecordingLogger implements ActionIO {
-  readonly outputs = new Map<string, string>();
-  failed: string | undefined;
-  summary = '';
-  constructor(readonly inputs: Record<string, string>) {
-    super();
-  }
-  getInput(name: string): string {
-    return this.inputs[name] ?? '';
-  }
-  getState(): string {
-    return '';
-  }
-  saveState(): void {}
-  setOutput(name: string, value: string): void {
-    this.outputs.set(name, value);
-  }
-  exportVariable(): void {}
-  setSecret(): void {}
-  setFailed(message: string): void {
-    this.failed = message;
-  }
-  async appendSummary(markdown: string): Promise<void> {
-    this.summary += markdown;
-  }
-}
 
 /** An in-memory Actions cache: immutable keys, restore of the newest entry by prefix. */
 class FakeCache implements CacheApi {

@@ -10,42 +10,11 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ActionIO } from '../../src/hooks/io.js';
 import { mainHook } from '../../src/hooks/main.js';
 import { runHook } from '../../src/hooks/run-wrapper.js';
 import type { Clock } from '../../src/util/clock.js';
-import { RecordingLogger } from '../../src/util/logger.js';
+import { RecordingIO } from '../support/recording.js';
 import { freePort, pushgatewayMetrics, startPushgateway, type Service } from '../../tools/services/index.js';
-
-class RecordingIO extends RecordingLogger implements ActionIO {
-  readonly outputs = new Map<string, string>();
-  readonly secrets: string[] = [];
-  failed: string | undefined;
-  summary = '';
-  constructor(readonly inputs: Record<string, string>) {
-    super();
-  }
-  getInput(name: string): string {
-    return this.inputs[name] ?? '';
-  }
-  getState(): string {
-    return '';
-  }
-  saveState(): void {}
-  setOutput(name: string, value: string): void {
-    this.outputs.set(name, value);
-  }
-  exportVariable(): void {}
-  setSecret(value: string): void {
-    this.secrets.push(value);
-  }
-  setFailed(message: string): void {
-    this.failed = message;
-  }
-  async appendSummary(markdown: string): Promise<void> {
-    this.summary += markdown;
-  }
-}
 
 /** Time moves only by sleeps, which pass at once: one source at a time keeps it exact. */
 function instantClock(): Clock & { t: number } {

@@ -20,7 +20,7 @@ import { parseStageMap } from '../../src/model/stage-map.js';
 import { deploymentAnnotations } from '../../src/report/annotations.js';
 import { setDeploymentOutputs } from '../../src/report/outputs.js';
 import { renderTrackSummary } from '../../src/report/summary.js';
-import { RecordingLogger } from '../../src/util/logger.js';
+import { RecordingLogger } from '../support/recording.js';
 
 const RULES = parseStageMap(
   [

@@ -18,7 +18,7 @@ import {
 import { type GroupingKey, type MetricsSink, type WriteOptions } from '../../src/delivery/sink.js';
 import type { ExistingGroup, SeriesUpdate } from '../../src/metrics/series.js';
 import type { Clock } from '../../src/util/clock.js';
-import { RecordingLogger } from '../../src/util/logger.js';
+import { RecordingLogger } from '../support/recording.js';
 
 const T0 = Date.UTC(2024, 0, 1, 10, 0, 0);
 const KEY: GroupingKey = [

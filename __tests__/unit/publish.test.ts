@@ -18,7 +18,7 @@ import { mergeUpdates, type SeriesUpdate } from '../../src/metrics/series.js';
 import type { CarriedEntry, CarryStore } from '../../src/state/carry.js';
 import type { Clock } from '../../src/util/clock.js';
 import type { FetchLike } from '../../src/util/http.js';
-import { RecordingLogger } from '../../src/util/logger.js';
+import { RecordingLogger } from '../support/recording.js';
 
 const T0 = Date.UTC(2024, 0, 1, 10, 0, 0);
 const key = (service: string): GroupingKey => [
