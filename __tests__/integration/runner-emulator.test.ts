@@ -702,7 +702,16 @@ describe('runner emulator', () => {
   onLinux('killBeforePost: the orphans are killed and reported all the same', async () => {
     const r = await job({
       killBeforePost: true,
-      steps: [{ uses: probe, name: 'P' }, { run: 'setsid sleep 303 </dev/null >/dev/null 2>&1 &' }],
+      steps: [
+        { uses: probe, name: 'P' },
+        {
+          // Wait until setsid has become sleep (same pid): a scan in between would see "setsid sleep 303".
+          run: [
+            'setsid sleep 303 </dev/null >/dev/null 2>&1 &',
+            'for i in $(seq 200); do [ "$(tr -d \'\\0\' < /proc/$!/cmdline 2>/dev/null)" = sleep303 ] && break; sleep 0.05; done',
+          ].join('\n'),
+        },
+      ],
     });
     expect(r.orphans.map((o) => o.command)).toEqual(['sleep 303']);
     expect(await dead(r.orphans[0]?.pid ?? 0)).toBe(true);
