@@ -3,61 +3,32 @@
  * bundles goes through a real forward proxy (tinyproxy, its log read back), NO_PROXY hosts do not,
  * proxy credentials are masked, and a dead proxy is a warning naming it (redacted) within post's budget.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { apiSteps, API_STAGE_MAP, runTrackedJob } from '../../tools/scenarios/index.js';
-import { freePort, waitFor } from '../../tools/services/index.js';
+import { freePort, startTinyproxy, type Proxy } from '../../tools/services/index.js';
 import { newRunId, startBed, type Bed } from './helpers.js';
 
 const PROXY_USER = 'proxyuser';
 const PROXY_PASSWORD = 'Pr0xyPassw0rd';
 
 let bed: Bed;
-let proxy: ChildProcess;
+let proxy: Proxy;
 let proxyPort: number;
-let dir: string;
-const proxyLog = (): string => readFileSync(join(dir, 'tinyproxy.log'), 'utf8');
+const proxyLog = (): string => proxy.log();
 
 beforeAll(async () => {
-  bed = await startBed();
-  dir = mkdtempSync(join(tmpdir(), 'deploy-obs-proxy-'));
-  proxyPort = await freePort();
-  writeFileSync(
-    join(dir, 'tinyproxy.conf'),
-    [
-      `Port ${proxyPort}`,
-      'Listen 127.0.0.1',
-      'Allow 127.0.0.1',
-      'Timeout 30',
-      `LogFile "${join(dir, 'tinyproxy.log')}"`,
-      'LogLevel Info',
-      'MaxClients 20',
-      `BasicAuth ${PROXY_USER} ${PROXY_PASSWORD}`,
-      '',
-    ].join('\n'),
-  );
-  proxy = spawn('tinyproxy', ['-d', '-c', join(dir, 'tinyproxy.conf')], { stdio: 'ignore' });
-  await waitFor(() => /listening on|Accepting connections/i.test(safeRead()), { timeoutMs: 10_000 });
+  [bed, proxy] = await Promise.all([
+    startBed(),
+    startTinyproxy({ user: PROXY_USER, password: PROXY_PASSWORD }),
+  ]);
+  proxyPort = proxy.port;
 });
 
 /** What a phase printed, as the runner shows it (`::add-mask::` lines are commands, not shown). */
 const printed = (phase: { stdout: string; stderr: string; annotations: unknown[] }): string =>
   `${phase.stdout.replace(/^::add-mask::.*$/gm, '')}${phase.stderr}${JSON.stringify(phase.annotations)}`;
 
-function safeRead(): string {
-  try {
-    return proxyLog();
-  } catch {
-    return '';
-  }
-}
-
 afterAll(async () => {
-  if (proxy?.pid) process.kill(proxy.pid, 'SIGTERM');
-  await bed?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  await Promise.all([proxy?.stop(), bed?.close()]);
 });
 
 test('requests go through the proxy, NO_PROXY hosts do not; the job works and the password is masked', async () => {

@@ -91,7 +91,7 @@ test('pre → main → post in one instance: start recorded once, stages from th
       },
       {
         name: 'Post Track deployment',
-        status: 'in_progress',
+        status: 'in_progress' as const,
         conclusion: null,
         started_at: at(61),
         completed_at: null,
@@ -158,6 +158,82 @@ test('a second instance in the same job stays passive in every phase', async () 
   expect((await pushgatewayMetrics(pg.url)).some((g) => g.labels.environment === 'hooks-passive')).toBe(
     false,
   );
+});
+
+test('a later instance\u2019s main and the owner\u2019s post build the same deployment: a step\u2019s error type for a service the job does not write counts in neither', async () => {
+  const step = (name: string, conclusion: string, from: number, to: number) => ({
+    name,
+    status: 'completed' as const,
+    conclusion,
+    started_at: at(from),
+    completed_at: at(to),
+  });
+  const jobId = gh.addJob({
+    run_id: 4245,
+    run_attempt: 1,
+    name: 'deploy-agree',
+    status: 'in_progress',
+    started_at: at(0),
+    steps: [
+      step('Set up job', 'success', 0, 1),
+      step('Pre Track deployment', 'success', 1, 1),
+      step('Track deployment', 'success', 1, 2),
+      step('Deploy to Vercel', 'failure', 2, 40),
+      step('Run ./', 'success', 40, 41),
+      {
+        name: 'Post Track deployment',
+        status: 'in_progress',
+        conclusion: null,
+        started_at: at(42),
+        completed_at: null,
+      },
+    ],
+  });
+  const inputs = {
+    'github-token': 'ghs_hooks_token_123',
+    environment: 'hooks-agree',
+    'check-run-id': String(jobId),
+    'job-status': 'failure',
+    'metrics-file': join(temp, 'agree', 'metrics.prom'),
+    live: 'false',
+  };
+  const owner = new RecordingIO(inputs);
+  const ownerEnv = env({
+    GITHUB_RUN_ID: '4245',
+    GITHUB_RUN_ATTEMPT: '1',
+    GITHUB_JOB: 'deploy-agree',
+    DEPLOYMENT_OBSERVABILITY_OWNER: '__acme_deployment-observability',
+  });
+  await runHook(
+    'pre',
+    preHook,
+    owner,
+    env({ GITHUB_RUN_ID: '4245', GITHUB_RUN_ATTEMPT: '1', GITHUB_JOB: 'deploy-agree' }),
+  );
+  const reportFile = owner.exported.get('DEPLOY_METRICS_FILE') as string;
+  writeFileSync(
+    reportFile,
+    'deployment_errors_total{service="another",stage="deploy_vercel",error_type="migration_failed"} 1\n',
+  );
+  const later = new RecordingIO(inputs);
+  const laterEnv = {
+    ...ownerEnv,
+    GITHUB_ACTION: 'second-step',
+    DEPLOY_METRICS_FILE: reportFile,
+    DEPLOYMENT_ID: owner.exported.get('DEPLOYMENT_ID') as string,
+  };
+  await runHook('pre', preHook, later, laterEnv);
+  await runHook('main', mainHook, later, laterEnv);
+  await runHook('post', postHook, owner, ownerEnv);
+
+  const shown = (io: RecordingIO) =>
+    ['deployment-id', 'status', 'failed-stage', 'error-type', 'stages-json'].map((name) =>
+      io.outputs.get(name),
+    );
+  expect(later.state.get('role')).toBe('passive');
+  expect(shown(later)).toEqual(shown(owner));
+  expect(later.outputs.get('failed-stage')).toBe('deploy_vercel');
+  expect(later.outputs.get('error-type')).toBe('unknown');
 });
 
 describe('the wrapper', () => {

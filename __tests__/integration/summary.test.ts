@@ -5,13 +5,22 @@
  * when the cache is empty, the API alone when the cache service is down, and
  * check-run annotations appended in pages of 50.
  */
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runHook } from '../../src/hooks/run-wrapper.js';
 import { runSummary } from '../../src/hooks/summary.js';
-import type { CacheApi } from '../../src/state/actions-cache-store.js';
-import { HISTORY_CACHE_PREFIX } from '../../src/summary/history-store.js';
+import type { CacheApi } from '../../src/persistence/cache-module.js';
+import { CACHE_KEY_PREFIXES } from '../../src/persistence/stores.js';
 import { RecordingIO } from '../support/recording.js';
 import { startFakeGitHub, type FakeGitHub } from '../../tools/fake-github/server.js';
 import { pushgatewayMetrics, startPushgateway, type Service } from '../../tools/services/index.js';
@@ -116,6 +125,10 @@ async function summarise(
     GITHUB_JOB: 'summary',
     GITHUB_API_URL: gh.url,
     RUNNER_TEMP: join(temp, `runner-${nextRun}`),
+    // A runner that offers the cache service says so in its environment.
+    ...(cache.available
+      ? { ACTIONS_RESULTS_URL: 'http://cache.invalid/', ACTIONS_CACHE_SERVICE_V2: 'True' }
+      : {}),
     ...extraEnv,
   };
   await runHook('main', (ctx) => runSummary(ctx, { cache }), io, env);
@@ -151,7 +164,7 @@ test('history in the Actions cache: bootstrapped once from the API, then kept; e
   );
   // Request budget: run, 1 job page, 1 bootstrap page, check run.
   expect(gh.requests.length - before).toBe(4);
-  expect(cache.entries.map((e) => e.key.startsWith(HISTORY_CACHE_PREFIX))).toEqual([true]);
+  expect(cache.entries.map((e) => e.key.startsWith(CACHE_KEY_PREFIXES.history))).toEqual([true]);
   expect(await runsTotal(workflow)).toBe(1);
 
   const second = await summarise(runId, cache);
@@ -177,15 +190,17 @@ test('cache service unavailable: works from the API alone and says so; counts on
   expect(cache.entries).toEqual([]);
 });
 
-test('isFeatureAvailable() throwing: a warning, the summary continues without history', async () => {
+test('a cache module that throws when called: a warning, the summary continues without history', async () => {
   const cache = new FakeCache(join(temp, 'cache-throws'));
-  cache.isFeatureAvailable = () => {
+  cache.restoreCache = () => {
     throw new Error('Cache service url not found');
   };
   const workflow = 'int-cachethrows';
   const io = await summarise(addRun(workflow, 'success'), cache);
   expect(io.entries.filter((e) => e.level === 'warning').map((e) => e.message)).toEqual([
-    'No deployment history: the Actions cache could not say whether it is available: Cache service url not found; the figures come from the GitHub API alone.',
+    'The deployment history in the Actions cache could not be read (Cache service url not found); the figures come from the GitHub API alone.',
+    // The same cache keeps counts of failed pushes: its failure is said, the push goes on.
+    'Could not read counts carried from earlier failed pushes in the Actions cache: Cache service url not found',
   ]);
   expect(io.summary).toContain('Deployment');
   expect(io.failed).toBeUndefined();
@@ -335,4 +350,18 @@ test('the failed stage is named as track mode names it: the `stages` input, else
     'Failed stage: health_check (deploy-api/Wait for health check)',
     'Failed stage: readiness (deploy-api/Wait for health check)',
   ]);
+});
+
+test('a symbolic link at metrics-file: summary says it cannot write there and writes nothing through it, as track mode', async () => {
+  const target = join(temp, 'elsewhere.txt');
+  writeFileSync(target, 'not for the action\n');
+  const link = join(temp, 'summary-link.prom');
+  symlinkSync(target, link);
+  const runId = addRun('int-link', 'success');
+  const io = await summarise(runId, new FakeCache(join(temp, 'unused')), { 'metrics-file': link });
+  expect(io.outputs.get('status')).toBe('success');
+  expect(io.messages('warning')).toContain(
+    `metrics-file ${link} could not be written: it exists and is not a regular file`,
+  );
+  expect(readFileSync(target, 'utf8')).toBe('not for the action\n');
 });

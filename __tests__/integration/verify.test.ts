@@ -3,9 +3,20 @@
  * recording ActionIO, a clock whose sleeps pass at once (so a 300 s window
  * takes milliseconds), a local HTTP service and a real Pushgateway: outputs,
  * cumulative counters across two verifications, fail-on-unhealthy,
- * fail-on-error, and nothing to check.
+ * fail-on-error, nothing to check, and metrics-file written only as a
+ * regular file.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import {
+  closeSync,
+  constants,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -156,4 +167,52 @@ test('credentials in a health URL are masked before anything is printed', async 
   expect(io.secrets).toContain('pr0be-secret');
   expect(JSON.stringify(io.entries) + io.summary).not.toContain('pr0be-secret');
   expect(io.outputs.get('healthy')).toBe('true');
+});
+
+describe('metrics-file is written only as a regular file, as in track mode', () => {
+  test('a symbolic link at metrics-file: verify says it cannot write there and writes nothing through it', async () => {
+    status = 200;
+    const target = join(temp, 'elsewhere.txt');
+    writeFileSync(target, 'not for the action\n');
+    const link = join(temp, 'verify-link.prom');
+    symlinkSync(target, link);
+    const io = await verify({
+      service: 'link',
+      'health-urls': `${base}/health`,
+      'verify-window-seconds': '10',
+      'metrics-file': link,
+    });
+    expect(io.outputs.get('healthy')).toBe('true');
+    expect(io.messages('warning')).toEqual([
+      `metrics-file ${link} could not be written: it exists and is not a regular file`,
+    ]);
+    expect(io.outputs.has('metrics-file')).toBe(false);
+    expect(readFileSync(target, 'utf8')).toBe('not for the action\n');
+  });
+
+  test('a FIFO at metrics-file: verify says it cannot write there and ends (opening it would block until a reader came)', async () => {
+    status = 200;
+    const fifo = join(temp, 'verify-fifo.prom');
+    execFileSync('mkfifo', [fifo]);
+    const run = verify({
+      service: 'fifo',
+      'health-urls': `${base}/health`,
+      'verify-window-seconds': '10',
+      'metrics-file': fifo,
+    });
+    const ended = await Promise.race([
+      run.then(() => true),
+      new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 5000).unref()),
+    ]);
+    if (!ended) {
+      // Blocked opening the FIFO: a reader lets it go, so the test fails instead of hanging.
+      const reader = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+      await run;
+      closeSync(reader);
+    }
+    expect(ended).toBe(true);
+    expect((await run).messages('warning')).toEqual([
+      `metrics-file ${fifo} could not be written: it exists and is not a regular file`,
+    ]);
+  });
 });

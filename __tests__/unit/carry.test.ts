@@ -10,11 +10,16 @@ import { METRICS } from '../../src/metrics/definitions.js';
 import { customDefinition } from '../../src/metrics/reported.js';
 import type { SeriesUpdate } from '../../src/metrics/series.js';
 import {
-  FileCarryStore,
+  carryStoreOf,
   MAX_CARRIED_ENTRIES,
   pendingAfter,
   type CarriedEntry,
-} from '../../src/state/carry.js';
+  type CarryStore,
+} from '../../src/delivery/carry.js';
+
+/** Carried counts kept in a directory (DEPLOYMENT_OBSERVABILITY_STATE_DIR). */
+const fileCarry = (d: string): CarryStore =>
+  carryStoreOf({ DEPLOYMENT_OBSERVABILITY_STATE_DIR: d }, { deadline: Infinity }) as CarryStore;
 
 const GROUP = 'job="deployment",environment="production",service="api"';
 
@@ -45,21 +50,21 @@ async function onlyFile(): Promise<string> {
   return join(dir, files[0] as string);
 }
 
-describe('FileCarryStore', () => {
+describe('carried counts in a directory', () => {
   test('describes where it keeps entries', () => {
-    expect(new FileCarryStore('/x/y').description).toBe('the directory /x/y');
+    expect(fileCarry('/x/y').description).toBe('the directory /x/y');
   });
 
   test('missing file → []', async () => {
-    await expect(new FileCarryStore(dir).load(GROUP)).resolves.toEqual([]);
+    await expect(fileCarry(dir).load(GROUP)).resolves.toEqual([]);
   });
 
   test('missing directory → []', async () => {
-    await expect(new FileCarryStore(join(dir, 'not', 'there')).load(GROUP)).resolves.toEqual([]);
+    await expect(fileCarry(join(dir, 'not', 'there')).load(GROUP)).resolves.toEqual([]);
   });
 
   test('save → load round trip, table definitions restored by identity', async () => {
-    const store = new FileCarryStore(dir);
+    const store = fileCarry(dir);
     const histogramBucket: SeriesUpdate = {
       definition: METRICS.timeToDeploy,
       name: 'time_to_deploy_seconds_bucket',
@@ -84,7 +89,7 @@ describe('FileCarryStore', () => {
   });
 
   test('custom metrics come back with a custom definition of the same type and labels', async () => {
-    const store = new FileCarryStore(dir);
+    const store = fileCarry(dir);
     const def = customDefinition('jobs_processed_total', ['queue']);
     await store.save(GROUP, [
       entry('1', 1, [
@@ -104,7 +109,7 @@ describe('FileCarryStore', () => {
   });
 
   test('groups are kept apart; the file name does not contain the raw group id', async () => {
-    const store = new FileCarryStore(dir);
+    const store = fileCarry(dir);
     const other = 'job="deployment",environment="production",service="web/../../etc"';
     await store.save(GROUP, [entry('a', 1)]);
     await store.save(other, [entry('b', 2)]);
@@ -116,7 +121,7 @@ describe('FileCarryStore', () => {
   });
 
   test('save replaces what was there; saving [] clears', async () => {
-    const store = new FileCarryStore(dir);
+    const store = fileCarry(dir);
     await store.save(GROUP, [entry('a', 1), entry('b', 2)]);
     await store.save(GROUP, [entry('c', 3)]);
     expect((await store.load(GROUP)).map((e) => e.deploymentId)).toEqual(['c']);
@@ -126,14 +131,14 @@ describe('FileCarryStore', () => {
 
   test('save creates the directory and leaves no temp file behind', async () => {
     const nested = join(dir, 'a', 'b');
-    await new FileCarryStore(nested).save(GROUP, [entry('a', 1)]);
+    await fileCarry(nested).save(GROUP, [entry('a', 1)]);
     const files = await readdir(nested);
     expect(files).toHaveLength(1);
     expect(files[0]).toMatch(/\.json$/);
   });
 
   test(`at most MAX_CARRIED_ENTRIES (${MAX_CARRIED_ENTRIES}) are kept: the newest`, async () => {
-    const store = new FileCarryStore(dir);
+    const store = fileCarry(dir);
     const many = Array.from({ length: MAX_CARRIED_ENTRIES + 50 }, (_, i) =>
       entry(String(i), i, [runs('success')]),
     );
@@ -145,7 +150,7 @@ describe('FileCarryStore', () => {
   });
 
   test('corrupt entries and updates are skipped; good ones kept', async () => {
-    const store = new FileCarryStore(dir);
+    const store = fileCarry(dir);
     await store.save(GROUP, [entry('seed', 0)]);
     const file = await onlyFile();
     const good = {
@@ -201,7 +206,7 @@ describe('FileCarryStore', () => {
     ['custom family', 'my_counter_total'],
     ['table family', 'deployment_runs_total'],
   ])('an update with labels: null is skipped like any corrupt update (%s)', async (_what, family) => {
-    const store = new FileCarryStore(dir);
+    const store = fileCarry(dir);
     await store.save(GROUP, [entry('seed', 0)]);
     const file = await onlyFile();
     const good = {
@@ -229,14 +234,14 @@ describe('FileCarryStore', () => {
   });
 
   test('a file that is not JSON is not read as entries (load rejects; publish turns that into a warning)', async () => {
-    const store = new FileCarryStore(dir);
+    const store = fileCarry(dir);
     await store.save(GROUP, [entry('seed', 0)]);
     await writeFile(await onlyFile(), '{ half a file');
     await expect(store.load(GROUP)).rejects.toThrow(SyntaxError);
   });
 
   test('the stored form is plain JSON with the group id', async () => {
-    const store = new FileCarryStore(dir);
+    const store = fileCarry(dir);
     await store.save(GROUP, [entry('a', 1, [runs('success')])]);
     const stored = JSON.parse(await readFile(await onlyFile(), 'utf8')) as {
       group: string;

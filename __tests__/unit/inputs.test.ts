@@ -439,8 +439,16 @@ describe('metrics-file', () => {
     );
   });
 
-  test('the input wins', () => {
-    expect(config({ 'metrics-file': ' ./out/m.prom ' }).metricsFile).toBe('./out/m.prom');
+  test('the input wins; a relative path is taken from the workspace', () => {
+    expect(config({ 'metrics-file': ' /data/m.prom ' }).metricsFile).toBe('/data/m.prom');
+    expect(
+      config({ 'metrics-file': ' ./out/m.prom ' }, { ...ENV, GITHUB_WORKSPACE: '/home/runner/work/r/r' })
+        .metricsFile,
+    ).toBe('/home/runner/work/r/r/out/m.prom');
+    // Outside a runner (no workspace) it stays as given.
+    expect(
+      config({ 'metrics-file': ' ./out/m.prom ' }, { ...ENV, GITHUB_WORKSPACE: undefined }).metricsFile,
+    ).toBe('./out/m.prom');
   });
 });
 

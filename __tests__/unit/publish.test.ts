@@ -15,7 +15,7 @@ import {
 import { PushgatewayClient } from '../../src/delivery/pushgateway.js';
 import { type GroupingKey, type MetricsSink } from '../../src/delivery/sink.js';
 import { mergeUpdates, type SeriesUpdate } from '../../src/metrics/series.js';
-import type { CarriedEntry, CarryStore } from '../../src/state/carry.js';
+import type { CarriedEntry, CarryStore } from '../../src/delivery/carry.js';
 import type { Clock } from '../../src/util/clock.js';
 import type { FetchLike } from '../../src/util/http.js';
 import { RecordingLogger } from '../support/recording.js';

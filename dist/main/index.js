@@ -29916,7 +29916,7 @@ function describeGroup(key) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _hooks_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3929);
+/* harmony import */ var _hooks_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9915);
 
 await (0,_hooks_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 // Work a bounded call left behind (a timed-out request) must not stretch the step past its budget.
@@ -29927,7 +29927,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 3929:
+/***/ 9915:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -29998,10 +29998,12 @@ const ExportedEnv = {
     Owner: 'DEPLOYMENT_OBSERVABILITY_OWNER',
 };
 /** Where counts of a failed push wait for the next push (self-hosted runners, tests). */
-const STATE_DIR_ENV = 'DEPLOYMENT_OBSERVABILITY_STATE_DIR';
+const constants_STATE_DIR_ENV = 'DEPLOYMENT_OBSERVABILITY_STATE_DIR';
 const TRACK_ROLE_OWNER = 'owner';
 const TRACK_ROLE_PASSIVE = 'passive';
 
+;// CONCATENATED MODULE: external "node:path"
+const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
 // EXTERNAL MODULE: ./src/model/infer.ts
 var infer = __nccwpck_require__(9033);
 // EXTERNAL MODULE: ./src/model/stage-map.ts + 2 modules
@@ -30137,6 +30139,7 @@ function parseCredentialUrl(raw) {
  * name the input; a bad input falls back to its default and nothing else is
  * lost (the hook turns problems into warnings).
  */
+
 
 
 
@@ -30422,9 +30425,13 @@ function readConfig(read, env) {
     const pushgateway = parsePushgateway(read, problems, secrets);
     const remoteWrite = parseRemoteWrite(read, problems, secrets);
     const metricsFileInput = read(Inputs.MetricsFile).trim();
-    const metricsFile = metricsFileInput !== ''
-        ? metricsFileInput
-        : `${runner.runnerTemp || (env.TMPDIR ?? '/tmp')}/deployment-metrics.prom`;
+    // A relative path is the workspace's, where the runner starts the action: fixed here, because
+    // the Actions cache calls move the process's current directory for a while (persistence/).
+    const metricsFile = metricsFileInput === ''
+        ? `${runner.runnerTemp || (env.TMPDIR ?? '/tmp')}/deployment-metrics.prom`
+        : (0,external_node_path_namespaceObject.isAbsolute)(metricsFileInput) || !env.GITHUB_WORKSPACE
+            ? metricsFileInput
+            : (0,external_node_path_namespaceObject.join)(env.GITHUB_WORKSPACE, metricsFileInput);
     const config = Object.freeze({
         mode,
         githubToken: read(Inputs.GitHubToken).trim(),
@@ -30640,10 +30647,6 @@ function readDeferred(io) {
     }
 }
 
-;// CONCATENATED MODULE: external "node:fs/promises"
-const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
-;// CONCATENATED MODULE: external "node:path"
-const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
 ;// CONCATENATED MODULE: ./src/config/summary-inputs.ts
 /**
  * Summary mode's own inputs (action.yml): read once into a frozen, typed
@@ -33735,8 +33738,8 @@ class GitHubClient {
         return new Call(this, this.base, what, deadline, retries);
     }
     /** A GET of one resource: its JSON, or a GitHubApiError that says what to do. */
-    async get(what, deadline, route, parameters, hint = permissionHint) {
-        const call = this.call(what, deadline, GET_RETRIES);
+    async get(what, deadline, route, parameters, hint = permissionHint, retries = GET_RETRIES) {
+        const call = this.call(what, deadline, retries);
         let response;
         try {
             response = await this.octokit.request(route, {
@@ -33800,6 +33803,18 @@ class GitHubClient {
             etag: headers.get('etag') ?? undefined,
             rateRemaining: rateRemainingOf(headers),
             headers,
+        };
+    }
+    /**
+     * `GET /repos/{owner}/{repo}/actions/caches?key=<prefix>`, the newest `perPage` keys that start
+     * with the prefix (needs `actions: read`). One attempt: it only spares loading the cache module.
+     */
+    async listActionsCacheKeys(keyPrefix, perPage, deadline) {
+        const body = await this.get('GET Actions cache keys', deadline, 'GET /repos/{owner}/{repo}/actions/caches', { key: keyPrefix, per_page: perPage, sort: 'created_at', direction: 'desc' }, () => '', 0);
+        const caches = Array.isArray(body.actions_caches) ? body.actions_caches : [];
+        return {
+            totalCount: typeof body.total_count === 'number' ? body.total_count : caches.length,
+            keys: caches.map((c) => c.key).filter((k) => typeof k === 'string'),
         };
     }
     /** One page of `GET /repos/{owner}/{repo}/actions/runs/{run_id}/attempts/{attempt}/jobs`. */
@@ -34315,20 +34330,321 @@ function parseReportedMetrics(text, fileLabel, options = {}) {
     };
 }
 
-;// CONCATENATED MODULE: ./src/state/carry.ts
+;// CONCATENATED MODULE: ./src/persistence/cache-module.ts
 /**
- * Counts a failed push could not deliver, kept until the next push of the
- * same group delivers them (README, "Carried counts of failed pushes").
+ * The Actions cache module (`@actions/cache`), loaded only when an entry is really to be restored
+ * or saved: with the Azure SDK under it, it is the largest chunk of the bundles and about doubles
+ * post's start-up (docs/performance.md). Whether the runner offers a cache service is decided from
+ * the environment alone, the way the module decides it, so asking costs nothing.
+ */
+/** Hosts where the cache service v2 is offered (GitHub Enterprise Server only has v1). */
+function isGitHubCom(serverUrl) {
+    let host;
+    try {
+        host = new URL(serverUrl || 'https://github.com').hostname.toUpperCase();
+    }
+    catch {
+        return false;
+    }
+    return host === 'GITHUB.COM' || host.endsWith('.GHE.COM') || host.endsWith('.LOCALHOST');
+}
+/**
+ * Whether the runner offers a cache service to this job: what `isFeatureAvailable()` of
+ * `@actions/cache` answers for this environment (service v2, on github.com: `ACTIONS_RESULTS_URL`;
+ * service v1, and always on GitHub Enterprise Server: `ACTIONS_CACHE_URL`), without loading it.
+ */
+function cache_module_cacheServiceOffered(env) {
+    const v2 = Boolean(env.ACTIONS_CACHE_SERVICE_V2) && isGitHubCom(env.GITHUB_SERVER_URL);
+    return v2 ? Boolean(env.ACTIONS_RESULTS_URL) : Boolean(env.ACTIONS_CACHE_URL);
+}
+/** A loader that imports the module once, on first use. */
+function lazyCacheModule() {
+    let loading;
+    return () => (loading ??= __nccwpck_require__.e(/* import() */ 137).then(__nccwpck_require__.bind(__nccwpck_require__, 6137)));
+}
+
+;// CONCATENATED MODULE: external "node:fs/promises"
+const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
+;// CONCATENATED MODULE: ./src/util/timeout.ts
+/**
+ * Bounds a promise we cannot cancel (e.g. a library call with its own long
+ * timeouts). The entry points end the process when the hook is done, so work
+ * left running after a timeout cannot stretch the step past its budget.
+ */
+class TimeoutError extends Error {
+    constructor(message) {
+        super(message);
+        this.name = 'TimeoutError';
+    }
+}
+async function withTimeout(promise, ms, what) {
+    let timer;
+    const timeout = new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new TimeoutError(`${what}: no answer within ${ms} ms`)), Math.max(0, ms));
+        timer.unref();
+    });
+    try {
+        return await Promise.race([promise, timeout]);
+    }
+    finally {
+        clearTimeout(timer);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/persistence/archive-root.ts
+/**
+ * Runs a cache call with the cache's paths anchored in one directory of ours.
  *
- * Stored outside the job: a directory that outlives it (self-hosted runners,
- * the emulator) named by DEPLOYMENT_OBSERVABILITY_STATE_DIR, else
- * RUNNER_TOOL_CACHE, which persists on self-hosted runners. Entries are
- * dropped once the group's `deployment_observability_counters_updated_timestamp_seconds`
- * is newer than them: a later push already included them, even if clearing
- * the store afterwards failed. So a carried count is added once.
+ * `@actions/cache` identifies an entry by its key and a version that hashes the path strings it
+ * was given, and stores the files relative to `GITHUB_WORKSPACE` (else the current directory),
+ * extracting them there again. An absolute path under `RUNNER_TEMP` therefore restores only on a
+ * runner whose temp directory has the same absolute path, and lands elsewhere when the workspace
+ * sits at another depth. Giving the module a relative path (`carry/<id>`) while both
+ * `GITHUB_WORKSPACE` and the current directory point at our root makes the version and the
+ * archive's layout the same on every runner (docs/platform.md, "The Actions cache").
+ *
+ * The two are process-wide, so calls run one at a time, and each call keeps them until the
+ * module's promise settles — also after the caller stopped waiting for it — so an archive that
+ * arrives late is still extracted into our root, never into the user's workspace.
+ */
+
+let queue = Promise.resolve();
+/**
+ * Runs `call` with `GITHUB_WORKSPACE` and the current directory set to `root`, after the calls
+ * queued before it. `startBy` (ms, on `now`): a call whose turn comes later does not start.
+ */
+function inArchiveRoot(root, call, startBy = Infinity, now = Date.now) {
+    const run = async () => {
+        if (now() >= startBy)
+            throw new Error("no time left in this step's budget");
+        await (0,promises_namespaceObject.mkdir)(root, { recursive: true });
+        const savedCwd = process.cwd();
+        const hadWorkspace = Object.prototype.hasOwnProperty.call(process.env, 'GITHUB_WORKSPACE');
+        const savedWorkspace = process.env.GITHUB_WORKSPACE;
+        process.env.GITHUB_WORKSPACE = root;
+        process.chdir(root);
+        try {
+            return await call();
+        }
+        finally {
+            process.chdir(savedCwd);
+            if (hadWorkspace)
+                process.env.GITHUB_WORKSPACE = savedWorkspace;
+            else
+                delete process.env.GITHUB_WORKSPACE;
+        }
+    };
+    const result = queue.then(run, run);
+    queue = result.catch(() => undefined);
+    return result;
+}
+
+;// CONCATENATED MODULE: ./src/persistence/store.ts
+/**
+ * One stored item — the carried counts of one group, the history of one scope — as bytes, kept in
+ * a directory or in the Actions cache. What the bytes mean is the caller's business
+ * (`delivery/carry.ts`, `summary/history.ts`); here is only where they live and how long a call may take.
  */
 
 
+
+
+
+async function readIfPresent(path) {
+    try {
+        return await (0,promises_namespaceObject.readFile)(path);
+    }
+    catch (error) {
+        if (error.code === 'ENOENT')
+            return undefined;
+        throw error;
+    }
+}
+/** Written beside the target, then renamed: a concurrent reader sees the old file or the new one. */
+async function writeAtomically(path, bytes) {
+    await (0,promises_namespaceObject.mkdir)((0,external_node_path_namespaceObject.dirname)(path), { recursive: true });
+    const tmp = `${path}.${process.pid}.${(0,external_node_crypto_.randomBytes)(4).toString('hex')}.tmp`;
+    await (0,promises_namespaceObject.writeFile)(tmp, bytes);
+    await (0,promises_namespaceObject.rename)(tmp, path);
+}
+/** A file that outlives the job (a directory the user keeps, or the runner's tool cache). */
+class FileStore {
+    path;
+    description;
+    constructor(path) {
+        this.path = path;
+        this.description = `the directory ${(0,external_node_path_namespaceObject.dirname)(path)}`;
+    }
+    load() {
+        return readIfPresent(this.path);
+    }
+    save(bytes) {
+        return writeAtomically(this.path, bytes);
+    }
+}
+/** The Actions cache: keys are immutable, so every save writes a new key and a load restores the newest by prefix. */
+class ActionsCacheStore {
+    item;
+    description = 'the Actions cache';
+    constructor(item) {
+        this.item = item;
+    }
+    /** The time a call may take: its own bound, and never past the deadline. */
+    budget(what) {
+        const left = this.item.deadline - this.item.now();
+        if (left <= 0)
+            throw new Error(`${what}: no time left in this step's budget`);
+        return Math.min(this.item.timeoutMs, left);
+    }
+    get file() {
+        return (0,external_node_path_namespaceObject.join)(this.item.root, this.item.dir, this.item.fileName);
+    }
+    async load() {
+        const item = this.item;
+        const what = `Restoring ${item.what} from the Actions cache`;
+        const ms = this.budget(what);
+        const startBy = item.now() + ms;
+        const restore = async () => {
+            if (item.probe && (await item.probe(item.keyPrefix)) === false)
+                return undefined;
+            const cache = await item.cache();
+            return inArchiveRoot(item.root, async () => {
+                await (0,promises_namespaceObject.mkdir)((0,external_node_path_namespaceObject.join)(item.root, item.dir), { recursive: true });
+                const left = Math.max(1, startBy - item.now());
+                return cache.restoreCache([item.dir], `${item.keyPrefix}${item.keySuffix}`, [item.keyPrefix], {
+                    timeoutInMs: left,
+                    segmentTimeoutInMs: left,
+                });
+            }, startBy, item.now);
+        };
+        const hit = await withTimeout(restore(), ms, what);
+        return hit === undefined ? undefined : readIfPresent(this.file);
+    }
+    async save(bytes) {
+        const item = this.item;
+        await writeAtomically(this.file, bytes);
+        const what = `Saving ${item.what} to the Actions cache`;
+        const ms = this.budget(what);
+        const startBy = item.now() + ms;
+        const save = async () => {
+            const cache = await item.cache();
+            return inArchiveRoot(item.root, () => cache.saveCache([item.dir], `${item.keyPrefix}${item.keySuffix}-${item.now()}`), startBy, item.now);
+        };
+        const id = await withTimeout(save(), ms, what);
+        // The module answers -1 when the service refused or lost the entry (it has logged why).
+        if (id === -1)
+            throw new Error('the Actions cache did not keep the entry');
+    }
+}
+
+;// CONCATENATED MODULE: ./src/persistence/stores.ts
+/**
+ * Where each kind of stored item lives, in order of preference:
+ *
+ * 1. `DEPLOYMENT_OBSERVABILITY_STATE_DIR`, a directory the user keeps (self-hosted runners, tests);
+ * 2. the Actions cache, where the runner offers one (GitHub-hosted runners: nothing on disk outlives
+ *    the job);
+ * 3. for carried counts only, `RUNNER_TOOL_CACHE`, which persists on self-hosted runners.
+ *
+ * The file layout in a kept directory is the one earlier versions wrote, so an upgrade keeps what
+ * was stored. In the cache, the key prefixes name a layout version (`-v2-`: paths relative to our
+ * own root, the same on every runner).
+ */
+
+
+
+
+
+const sha = (id, length) => (0,external_node_crypto_.createHash)('sha256').update(id).digest('hex').slice(0, length);
+const CACHE_KEY_PREFIXES = Object.freeze({
+    carry: 'deployment-observability-carry-v2-',
+    history: 'deployment-observability-history-v2-',
+});
+const LAYOUTS = {
+    carry: {
+        what: 'carried counts',
+        digest: (id) => sha(id, 32),
+        file: (root, digest) => (0,external_node_path_namespaceObject.join)(root, `carry-${digest}.json`),
+        toolCacheFile: (toolCache, digest) => (0,external_node_path_namespaceObject.join)(toolCache, 'deployment-observability', `carry-${digest}.json`),
+        cacheKeyPrefix: CACHE_KEY_PREFIXES.carry,
+        cacheFileName: 'carry.json',
+        timeoutMs: 5000,
+    },
+    history: {
+        what: 'the deployment history',
+        // A history's id is already a short digest of its scope (`historyScope`).
+        digest: (id) => id,
+        file: (root, digest) => (0,external_node_path_namespaceObject.join)(root, 'history', digest, 'history.json.gz'),
+        cacheKeyPrefix: CACHE_KEY_PREFIXES.history,
+        cacheFileName: 'history.json.gz',
+        timeoutMs: 10_000,
+    },
+};
+/** Whether items would be kept in the Actions cache here (no kept directory, a cache service offered). */
+function keptInActionsCache(env) {
+    return !env[STATE_DIR_ENV] && cacheServiceOffered(env);
+}
+/** The stores for this kind in this environment, or why there are none. Loads nothing. */
+function storesFor(kind, env, options) {
+    const layout = LAYOUTS[kind];
+    const kept = env[constants_STATE_DIR_ENV];
+    if (kept) {
+        return {
+            stores: {
+                description: `the directory ${kept}`,
+                item: (id) => new FileStore(layout.file(kept, layout.digest(id))),
+            },
+        };
+    }
+    if (cache_module_cacheServiceOffered(env)) {
+        const cache = options.cache ?? lazyCacheModule();
+        const root = (0,external_node_path_namespaceObject.join)(env.RUNNER_TEMP || '/tmp', 'deployment-observability-cache');
+        const keySuffix = [env.GITHUB_RUN_ID, env.GITHUB_RUN_ATTEMPT, env.GITHUB_JOB].filter(Boolean).join('-') || 'local';
+        return {
+            stores: {
+                description: 'the Actions cache',
+                item: (id) => {
+                    const digest = layout.digest(id);
+                    return new ActionsCacheStore({
+                        cache,
+                        root,
+                        dir: `${kind}/${digest}`,
+                        fileName: layout.cacheFileName,
+                        keyPrefix: `${layout.cacheKeyPrefix}${digest}-`,
+                        keySuffix,
+                        timeoutMs: layout.timeoutMs,
+                        deadline: options.deadline,
+                        now: options.now ?? Date.now,
+                        probe: options.probe,
+                        what: layout.what,
+                    });
+                },
+            },
+        };
+    }
+    const toolCache = env.RUNNER_TOOL_CACHE;
+    if (toolCache && layout.toolCacheFile) {
+        const file = layout.toolCacheFile;
+        return {
+            stores: {
+                description: `the directory ${(0,external_node_path_namespaceObject.join)(toolCache, 'deployment-observability')}`,
+                item: (id) => new FileStore(file(toolCache, layout.digest(id))),
+            },
+        };
+    }
+    return { stores: undefined, reason: 'the Actions cache service is not available to this job' };
+}
+
+;// CONCATENATED MODULE: ./src/delivery/carry.ts
+/**
+ * Counts a failed push could not deliver, kept until the next push of the
+ * same group delivers them (README, "Carried counts of failed pushes"), and
+ * how they are written down. Where they are kept is `persistence/`'s business.
+ *
+ * Entries are dropped once the group's `deployment_observability_counters_updated_timestamp_seconds`
+ * is newer than them: a later push already included them, even if clearing
+ * the store afterwards failed. So a carried count is added once.
+ */
 
 
 
@@ -34374,39 +34690,31 @@ function pendingAfter(entries, markerSeconds) {
         return [...entries];
     return entries.filter((e) => e.recordedAt > markerSeconds * 1000);
 }
-class FileCarryStore {
-    dir;
-    constructor(dir) {
-        this.dir = dir;
+/** A group's carried entries in the stores of carried counts (`persistence/stores.ts`). */
+class PersistedCarryStore {
+    stores;
+    constructor(stores) {
+        this.stores = stores;
     }
     get description() {
-        return `the directory ${this.dir}`;
-    }
-    file(groupId) {
-        return (0,external_node_path_namespaceObject.join)(this.dir, `carry-${(0,external_node_crypto_.createHash)('sha256').update(groupId).digest('hex').slice(0, 32)}.json`);
+        return this.stores.description;
     }
     async load(groupId) {
-        let text;
-        try {
-            text = await (0,promises_namespaceObject.readFile)(this.file(groupId), 'utf8');
-        }
-        catch (error) {
-            if (error.code === 'ENOENT')
-                return [];
-            throw error;
-        }
-        const parsed = JSON.parse(text);
+        const bytes = await this.stores.item(groupId).load();
+        if (bytes === undefined)
+            return [];
+        const parsed = JSON.parse(bytes.toString('utf8'));
         return (parsed.entries ?? []).map(fromStored).filter((e) => e !== undefined);
     }
     async save(groupId, entries) {
-        await (0,promises_namespaceObject.mkdir)(this.dir, { recursive: true });
-        const file = this.file(groupId);
-        const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
         const kept = entries.slice(-MAX_CARRIED_ENTRIES).map(toStored);
-        await (0,promises_namespaceObject.writeFile)(tmp, JSON.stringify({ group: groupId, entries: kept }) + '\n', 'utf8');
-        // rename is atomic: a concurrent reader sees the old file or the new one, never half of one.
-        await (0,promises_namespaceObject.rename)(tmp, file);
+        await this.stores.item(groupId).save(JSON.stringify({ group: groupId, entries: kept }) + '\n');
     }
+}
+/** Where this job keeps carried counts, or undefined when nowhere (`persistence/stores.ts`). Loads nothing. */
+function carryStoreOf(env, options) {
+    const { stores } = storesFor('carry', env, options);
+    return stores ? new PersistedCarryStore(stores) : undefined;
 }
 
 // EXTERNAL MODULE: ./src/delivery/sink.ts
@@ -35190,143 +35498,58 @@ function outcomeText(outcome, store) {
     };
 }
 
-;// CONCATENATED MODULE: ./src/util/timeout.ts
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(3024);
+;// CONCATENATED MODULE: ./src/delivery/metrics-file.ts
 /**
- * Bounds a promise we cannot cancel (e.g. a library call with its own long
- * timeouts). The entry points end the process when the hook is done, so work
- * left running after a timeout cannot stretch the step past its budget.
+ * `metrics-file`: the exposition of what a hook delivered (the first sink's
+ * groups, or the unsent families when there is no sink), written where the
+ * input says. Every mode writes it through {@link writeMetricsFile}.
  */
-class TimeoutError extends Error {
-    constructor(message) {
-        super(message);
-        this.name = 'TimeoutError';
+
+
+
+
+const NOT_REGULAR = 'it exists and is not a regular file';
+/** Writes the metrics file (creating its folder). Never throws: a problem is returned. */
+async function writeMetricsFile(path, outcomes) {
+    try {
+        const text = combinedExposition(outcomes);
+        await (0,promises_namespaceObject.mkdir)((0,external_node_path_namespaceObject.dirname)(path), { recursive: true });
+        await writeRegularFile(path, text);
+        return { ok: true };
+    }
+    catch (error) {
+        return { ok: false, problem: error instanceof Error ? error.message : String(error) };
     }
 }
-async function withTimeout(promise, ms, what) {
-    let timer;
-    const timeout = new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new TimeoutError(`${what}: no answer within ${ms} ms`)), Math.max(0, ms));
-        timer.unref();
-    });
+/**
+ * Writes a file that must be a regular file or not exist yet. Not a FIFO: opening one for
+ * writing would block the hook until some process reads it, past every budget. Not a device,
+ * a folder, or a symbolic link: nothing is written through a link to somewhere else. The file
+ * is opened without following a link and without waiting, and checked again once open, so
+ * nothing swapped in after the first look is written to either.
+ */
+async function writeRegularFile(path, text) {
     try {
-        return await Promise.race([promise, timeout]);
+        const info = await (0,promises_namespaceObject.lstat)(path);
+        if (!info.isFile())
+            throw new Error(NOT_REGULAR);
+    }
+    catch (error) {
+        if (error.code !== 'ENOENT')
+            throw error;
+    }
+    const handle = await (0,promises_namespaceObject.open)(path, external_node_fs_.constants.O_WRONLY | external_node_fs_.constants.O_CREAT | external_node_fs_.constants.O_NOFOLLOW | external_node_fs_.constants.O_NONBLOCK, 0o666);
+    try {
+        if (!(await handle.stat()).isFile())
+            throw new Error(NOT_REGULAR);
+        await handle.truncate(0);
+        await handle.writeFile(text, 'utf8');
     }
     finally {
-        clearTimeout(timer);
+        await handle.close();
     }
-}
-
-;// CONCATENATED MODULE: ./src/state/actions-cache-store.ts
-/**
- * Carried counts in the GitHub Actions cache, for GitHub-hosted runners where
- * nothing on disk outlives the job. Cache keys are immutable, so every save
- * writes a new key and a load restores the newest by prefix (docs/platform.md,
- * "The Actions cache"). Each call is bounded: the cache must never hold post up.
- */
-
-
-
-
-
-const CACHE_KEY_PREFIX = 'deployment-observability-carry-v1-';
-class ActionsCacheCarryStore {
-    cache;
-    workDir;
-    keySuffix;
-    timeoutMs;
-    now;
-    deadline;
-    description = 'the Actions cache';
-    /**
-     * @param workDir where restored files land (the same path on every runner: the cache version hashes it)
-     * @param keySuffix unique per job run, e.g. `<run id>-<attempt>-<job>`
-     */
-    constructor(cache, workDir, keySuffix, timeoutMs = 5000, now = Date.now, 
-    /** No cache call runs past this time (ms): post's total budget. */
-    deadline = Infinity) {
-        this.cache = cache;
-        this.workDir = workDir;
-        this.keySuffix = keySuffix;
-        this.timeoutMs = timeoutMs;
-        this.now = now;
-        this.deadline = deadline;
-    }
-    /** The time a call may take: its own bound, and never past the deadline. */
-    budget(what) {
-        const left = this.deadline - this.now();
-        if (left <= 0)
-            throw new Error(`${what}: no time left in this step's budget`);
-        return Math.min(this.timeoutMs, left);
-    }
-    where(groupId) {
-        const hash = (0,external_node_crypto_.createHash)('sha256').update(groupId).digest('hex').slice(0, 24);
-        return { dir: (0,external_node_path_namespaceObject.join)(this.workDir, hash), prefix: `${CACHE_KEY_PREFIX}${hash}-` };
-    }
-    async load(groupId) {
-        const { dir, prefix } = this.where(groupId);
-        await (0,promises_namespaceObject.mkdir)(dir, { recursive: true });
-        const what = 'Restoring carried counts from the Actions cache';
-        const ms = this.budget(what);
-        const hit = await withTimeout(this.cache.restoreCache([dir], `${prefix}${this.keySuffix}`, [prefix], {
-            timeoutInMs: ms,
-            segmentTimeoutInMs: ms,
-        }), ms, what);
-        if (hit === undefined)
-            return [];
-        return new FileCarryStore(dir).load(groupId);
-    }
-    async save(groupId, entries) {
-        const { dir, prefix } = this.where(groupId);
-        await new FileCarryStore(dir).save(groupId, entries);
-        const what = 'Saving carried counts to the Actions cache';
-        const ms = this.budget(what);
-        await withTimeout(this.cache.saveCache([dir], `${prefix}${this.keySuffix}-${this.now()}`), ms, what);
-    }
-}
-
-;// CONCATENATED MODULE: ./src/state/carry-store.ts
-/**
- * Where counts of a failed push wait for the next push, in order of preference:
- * DEPLOYMENT_OBSERVABILITY_STATE_DIR (a directory the user keeps, e.g. on a
- * self-hosted runner), the Actions cache (GitHub-hosted runners: nothing on
- * disk outlives the job), RUNNER_TOOL_CACHE (persists on self-hosted runners).
- */
-
-
-
-
-/**
- * @actions/cache (and the Azure SDK under it) is loaded only where the runner
- * offers a cache service: it more than triples post's bundle and start-up.
- */
-async function loadActionsCache(env) {
-    if (!env.ACTIONS_CACHE_URL && !env.ACTIONS_RESULTS_URL)
-        return undefined;
-    return (await __nccwpck_require__.e(/* import() */ 137).then(__nccwpck_require__.bind(__nccwpck_require__, 6137)));
-}
-/** isFeatureAvailable() that throws counts as "not available": the carry store must not cost the push. */
-function cacheAvailable(cache) {
-    try {
-        return cache?.isFeatureAvailable() === true;
-    }
-    catch {
-        return false;
-    }
-}
-/** `deadline` (ms) bounds every cache call: post's total budget. */
-async function carryStoreOf(env, cache, deadline = Infinity) {
-    const explicit = env[STATE_DIR_ENV];
-    if (explicit)
-        return new FileCarryStore(explicit);
-    const actionsCache = cache ?? (await loadActionsCache(env));
-    if (cacheAvailable(actionsCache)) {
-        const temp = env.RUNNER_TEMP || '/tmp';
-        const suffix = [env.GITHUB_RUN_ID, env.GITHUB_RUN_ATTEMPT, env.GITHUB_JOB].filter(Boolean).join('-') || 'local';
-        return new ActionsCacheCarryStore(actionsCache, (0,external_node_path_namespaceObject.join)(temp, 'deployment-observability-carry'), suffix, 5000, Date.now, deadline);
-    }
-    if (env.RUNNER_TOOL_CACHE)
-        return new FileCarryStore((0,external_node_path_namespaceObject.join)(env.RUNNER_TOOL_CACHE, 'deployment-observability'));
-    return undefined;
 }
 
 ;// CONCATENATED MODULE: ./src/summary/figures.ts
@@ -35601,7 +35824,7 @@ function computeFigures(records, clockNow, days, sloSuccessRate, sloTtdP95Second
 // EXTERNAL MODULE: external "node:zlib"
 var external_node_zlib_ = __nccwpck_require__(8522);
 // EXTERNAL MODULE: ./src/model/deployment.ts
-var model_deployment = __nccwpck_require__(958);
+var deployment = __nccwpck_require__(958);
 ;// CONCATENATED MODULE: ./src/summary/record.ts
 /**
  * One workflow run attempt as summary mode keeps it: built from the run and
@@ -35683,9 +35906,9 @@ function firstFailure(jobs, rules) {
         started_at: s.started_at,
         completed_at: s.completed_at,
     }));
-    const own = (0,model_deployment/* ownStepNames */.xD)(steps, '', '');
-    const applied = rulesForJob(rules, (0,model_deployment/* mainStepsOf */.Gh)(steps, own).map((s) => s.name));
-    const stage = (0,model_deployment/* buildDeployment */.A$)({
+    const own = (0,deployment/* ownStepNames */.xD)(steps, '', '');
+    const applied = rulesForJob(rules, (0,deployment/* mainStepsOf */.Gh)(steps, own).map((s) => s.name));
+    const stage = (0,deployment/* buildDeployment */.A$)({
         job: { name: failed.name, status: failed.status, started_at: failed.started_at, steps },
         service: defaultService(applied, failed.name),
         rules: applied,
@@ -35891,141 +36114,38 @@ function decodeHistory(bytes) {
 
 ;// CONCATENATED MODULE: ./src/summary/history-store.ts
 /**
- * Where the history lives between summaries: a directory when
- * DEPLOYMENT_OBSERVABILITY_STATE_DIR is set (self-hosted runners, tests),
- * else the Actions cache. Cache keys are immutable, so every save writes a new
- * key and a load restores the newest by prefix (docs/platform.md, "The Actions cache").
- * Every cache call is bounded.
+ * Where the history lives between summaries: one item per scope in the persistence layer
+ * (`persistence/stores.ts`: a kept directory when DEPLOYMENT_OBSERVABILITY_STATE_DIR is set, else
+ * the Actions cache), encoded by `history.ts`. Every cache call is bounded by the step's deadline.
  */
 
 
 
-
-
-
-const HISTORY_CACHE_PREFIX = 'deployment-observability-history-v1-';
-const FILE_NAME = 'history.json.gz';
 /** A short stable id of the history's scope (repository, workflow, environment). */
 function historyScope(parts) {
     return (0,external_node_crypto_.createHash)('sha256').update(parts.join('\n')).digest('hex').slice(0, 24);
 }
-async function readIfPresent(path) {
-    let bytes;
-    try {
-        bytes = await (0,promises_namespaceObject.readFile)(path);
-    }
-    catch (error) {
-        if (error.code === 'ENOENT')
-            return [];
-        throw error;
-    }
-    return decodeHistory(bytes);
-}
-async function writeAtomically(dir, records) {
-    await (0,promises_namespaceObject.mkdir)(dir, { recursive: true });
-    const tmp = (0,external_node_path_namespaceObject.join)(dir, `${FILE_NAME}.${process.pid}.tmp`);
-    await (0,promises_namespaceObject.writeFile)(tmp, encodeHistory(records));
-    await (0,promises_namespaceObject.rename)(tmp, (0,external_node_path_namespaceObject.join)(dir, FILE_NAME));
-}
-/** One file per scope in a directory. */
-class FileHistoryStore {
-    description;
-    dir;
-    constructor(root, scope) {
-        this.dir = (0,external_node_path_namespaceObject.join)(root, 'history', scope);
-        this.description = `${this.dir}`;
-    }
-    load() {
-        return readIfPresent((0,external_node_path_namespaceObject.join)(this.dir, FILE_NAME));
-    }
-    save(records) {
-        return writeAtomically(this.dir, records);
-    }
-}
-/** The Actions cache, one new key per save, newest restored by prefix. */
-class ActionsCacheHistoryStore {
-    cache;
-    workDir;
-    scope;
-    keySuffix;
-    deadline;
-    now;
-    timeoutMs;
-    description = 'the Actions cache';
-    constructor(cache, workDir, scope, 
-    /** Unique per summary, e.g. `<run id>-<attempt>-<job>`. */
-    keySuffix, deadline, now = Date.now, timeoutMs = 10_000) {
-        this.cache = cache;
-        this.workDir = workDir;
-        this.scope = scope;
-        this.keySuffix = keySuffix;
-        this.deadline = deadline;
-        this.now = now;
-        this.timeoutMs = timeoutMs;
-    }
-    budget(what) {
-        const left = this.deadline - this.now();
-        if (left <= 0)
-            throw new Error(`${what}: no time left in this step's budget`);
-        return Math.min(this.timeoutMs, left);
-    }
-    get prefix() {
-        return `${HISTORY_CACHE_PREFIX}${this.scope}-`;
-    }
-    async load() {
-        await (0,promises_namespaceObject.mkdir)(this.workDir, { recursive: true });
-        const what = 'Restoring the deployment history from the Actions cache';
-        const ms = this.budget(what);
-        const hit = await withTimeout(this.cache.restoreCache([this.workDir], `${this.prefix}${this.keySuffix}`, [this.prefix], {
-            timeoutInMs: ms,
-            segmentTimeoutInMs: ms,
-        }), ms, what);
-        return hit === undefined ? [] : readIfPresent((0,external_node_path_namespaceObject.join)(this.workDir, FILE_NAME));
-    }
-    async save(records) {
-        await writeAtomically(this.workDir, records);
-        const what = 'Saving the deployment history to the Actions cache';
-        const ms = this.budget(what);
-        await withTimeout(this.cache.saveCache([this.workDir], `${this.prefix}${this.keySuffix}-${this.now()}`), ms, what);
-    }
-}
-/** @actions/cache is loaded only where the runner offers a cache service (it is large). */
-async function history_store_loadActionsCache(env) {
-    if (!env.ACTIONS_CACHE_URL && !env.ACTIONS_RESULTS_URL)
-        return undefined;
-    return (await __nccwpck_require__.e(/* import() */ 137).then(__nccwpck_require__.bind(__nccwpck_require__, 6137)));
-}
 /**
- * The history store for this scope, or a reason there is none (the summary
- * then works from the API alone and says so).
+ * The history store for this scope, or a reason there is none (the summary then works from the
+ * API alone and says so). `cache` replaces `@actions/cache` (tests).
  */
-async function historyStoreOf(env, scope, deadline, cache) {
-    const dir = env[STATE_DIR_ENV];
-    if (dir)
-        return { store: new FileHistoryStore(dir, scope) };
-    let api;
-    try {
-        api = cache ?? (await history_store_loadActionsCache(env));
-    }
-    catch (error) {
-        return { store: undefined, reason: `the Actions cache could not be loaded: ${error.message}` };
-    }
-    let available;
-    try {
-        // @actions/cache reads the runner's environment here; a module that throws must not cost the summary.
-        available = api?.isFeatureAvailable() === true;
-    }
-    catch (error) {
-        return {
-            store: undefined,
-            reason: `the Actions cache could not say whether it is available: ${error.message}`,
-        };
-    }
-    if (!available || !api)
-        return { store: undefined, reason: 'the Actions cache service is not available to this job' };
-    const suffix = [env.GITHUB_RUN_ID, env.GITHUB_RUN_ATTEMPT, env.GITHUB_JOB].filter(Boolean).join('-') || 'local';
+function historyStoreOf(env, scope, deadline, cache) {
+    const choice = storesFor('history', env, {
+        deadline,
+        ...(cache ? { cache: () => Promise.resolve(cache) } : {}),
+    });
+    if (!choice.stores)
+        return { store: undefined, reason: choice.reason };
+    const item = choice.stores.item(scope);
     return {
-        store: new ActionsCacheHistoryStore(api, (0,external_node_path_namespaceObject.join)(env.RUNNER_TEMP || '/tmp', 'deployment-observability-history', scope), scope, suffix, deadline),
+        store: {
+            description: item.description,
+            load: async () => {
+                const bytes = await item.load();
+                return bytes === undefined ? [] : decodeHistory(bytes);
+            },
+            save: (records) => item.save(encodeHistory(records)),
+        },
     };
 }
 
@@ -36472,7 +36592,6 @@ function checkOutput(c) {
 
 
 
-
 /** The whole summary step's time budget. */
 const SUMMARY_BUDGET_MS = 45_000;
 /** Reading the run and its jobs, and the bootstrap, end by then. */
@@ -36669,9 +36788,15 @@ async function runSummary(ctx, deps = {}) {
     const merged = pruneHistory(mergeHistory(bootstrapped, history.stored, [record]), t0, inputs.historyDays);
     const figures = computeFigures(merged, t0, inputs.historyDays, inputs.sloSuccessRate, inputs.sloTtdP95Seconds);
     const updates = summaryUpdates(record, { workflow, repository: runner.repository, environment: config.environment }, figures.frequency, count, group.durations);
-    const deploymentId = record.attempt > 1 ? `${run.id}-${record.attempt}` : String(run.id);
+    // The summarised attempt's id, as track mode names a deployment.
+    const deploymentId = deploymentIdOf({ ...runner, runId: String(run.id), runAttempt: record.attempt });
     const { all: outcomes, primary } = await deliverGroups([{ key: groupKey, updates }], sinks, {
-        store: pgClient ? await carryStoreOf(ctx.env, undefined, deadline) : undefined,
+        store: pgClient
+            ? carryStoreOf(ctx.env, {
+                deadline,
+                ...(deps.cache ? { cache: () => Promise.resolve(deps.cache) } : {}),
+            })
+            : undefined,
         deploymentId,
         deadline,
         clock,
@@ -36681,16 +36806,14 @@ async function runSummary(ctx, deps = {}) {
         // Remote write puts time_to_deploy_seconds where the run finished.
         at: Math.min(record.completedAt, clock.now()),
     });
-    for (const o of outcomes)
-        if (o.problem)
-            problems.report(`Not ${o.sink?.name === 'remote write' ? 'remote-written' : 'pushed'} to {${(0,delivery_sink/* describeGroup */.N)(o.key)}}: ${o.problem}${o.carriedOut ? '; the counts are kept for the next push' : ''}`);
-    try {
-        await (0,promises_namespaceObject.mkdir)((0,external_node_path_namespaceObject.dirname)(config.metricsFile), { recursive: true });
-        await (0,promises_namespaceObject.writeFile)(config.metricsFile, combinedExposition(primary), 'utf8');
+    for (const o of outcomes) {
+        const line = outcomeText(o, 'the carry store');
+        if (!line.ok)
+            problems.report(line.text.replace(/`/g, ''));
     }
-    catch (error) {
-        problems.report(`metrics-file ${config.metricsFile} could not be written: ${message(error)}`);
-    }
+    const written = await writeMetricsFile(config.metricsFile, primary);
+    if (!written.ok)
+        problems.report(`metrics-file ${config.metricsFile} could not be written: ${written.problem}`);
     if (history.store && history.loaded) {
         try {
             await history.store.save(merged);
@@ -36939,8 +37062,6 @@ function thresholdUpdates(ctx, service, thresholds) {
 
 ;// CONCATENATED MODULE: external "node:child_process"
 const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
-// EXTERNAL MODULE: external "node:fs"
-var external_node_fs_ = __nccwpck_require__(3024);
 ;// CONCATENATED MODULE: ./src/live/control.ts
 /**
  * Starting and stopping the live reporter, a detached process of the
@@ -37226,78 +37347,6 @@ async function warnIfConcurrent(ctx, sinks, key, deploymentId, deadline) {
         'Concurrent deploys of one service write the same metrics group; add concurrency: to the deploy job to serialise them (docs/reliability.md).', { title: 'Concurrent deployment' });
 }
 
-;// CONCATENATED MODULE: ./src/github/find-job.ts
-
-const MAX_PAGES = 10; // 1,000 jobs: GitHub's matrix limit is 256 per job, a run holds at most a few hundred.
-function jobMatches(job, runner) {
-    let score = 0;
-    if (runner.runnerName && job.runner_name === runner.runnerName)
-        score += 2;
-    const name = job.name ?? '';
-    if (runner.jobId && (name === runner.jobId || name.startsWith(`${runner.jobId} (`)))
-        score += 1;
-    return score;
-}
-/** Looks the job up among the run attempt's jobs (when `check-run-id` is empty, e.g. on GHES). */
-async function lookUpJob(o) {
-    const candidates = [];
-    const pages = o.client.attemptJobPages(o.runner.runId, o.runner.runAttempt, o.deadline, MAX_PAGES);
-    for await (const { jobs } of pages) {
-        for (const job of jobs) {
-            if (job.status !== 'in_progress')
-                continue;
-            const score = jobMatches(job, o.runner);
-            // A runner runs one job at a time: an in-progress job on our runner is ours.
-            if (score >= 2)
-                return job;
-            if (score > 0)
-                candidates.push({ job, score });
-        }
-    }
-    if (candidates.length === 1)
-        return candidates[0].job;
-    if (candidates.length === 0) {
-        throw new Error(`no in-progress job of run ${o.runner.runId} attempt ${o.runner.runAttempt} matches job "${o.runner.jobId}" or runner "${o.runner.runnerName}"; pass check-run-id: \${{ job.check_run_id }}`);
-    }
-    throw new Error(`${candidates.length} in-progress jobs match job "${o.runner.jobId}" (a matrix?) and none runs on runner "${o.runner.runnerName}"; pass check-run-id: \${{ job.check_run_id }}`);
-}
-function settled(job, phase) {
-    const steps = job.steps ?? [];
-    if (steps.length === 0)
-        return false;
-    // This action's own main step is over by post, so it needs no special case there.
-    const main = (0,model_deployment/* mainStepsOf */.Gh)(steps);
-    if (phase === 'post')
-        return main.every((s) => s.status === 'completed');
-    // In main: the running step is ours; everything before it must show completed, only
-    // queued steps may follow. Two steps in progress means the API still lags.
-    const open = main.findIndex((s) => s.status !== 'completed');
-    if (open < 0)
-        return true;
-    return main[open]?.status === 'in_progress' && main.slice(open + 1).every((s) => s.status === 'queued');
-}
-/** Finds the job and polls it until its main steps are completed or the lag budget is spent. */
-async function findCurrentJob(o) {
-    const start = o.clock.now();
-    let job = o.checkRunId !== undefined ? await o.client.getJob(o.checkRunId, o.deadline) : await lookUpJob(o);
-    const jobId = job.id;
-    let polls = 1;
-    let delay = 200;
-    while (!settled(job, o.phase ?? 'post')) {
-        const waited = o.clock.now() - start;
-        if (waited + delay > o.lagBudgetMs || o.clock.now() + delay >= o.deadline) {
-            o.logger.info(`The API still shows steps in progress after ${Math.round(waited / 100) / 10}s; using what it shows`);
-            return { job, settled: false, polls };
-        }
-        // Exponential backoff between polls: quick when the API is only a moment behind.
-        await o.clock.sleep(delay);
-        delay = Math.min(delay * 2, 2000);
-        job = await o.client.getJob(jobId, o.deadline);
-        polls++;
-    }
-    return { job, settled: true, polls };
-}
-
 ;// CONCATENATED MODULE: ./src/metrics/report-file.ts
 /**
  * Reading DEPLOY_METRICS_FILE: bounded, and a missing file is simply empty.
@@ -37427,6 +37476,159 @@ function setDeploymentOutputs(sink, deployment, deploymentId, metricsFile) {
     io.setOutput(Outputs.StagesJson, stagesJson(deployment));
 }
 
+;// CONCATENATED MODULE: ./src/github/find-job.ts
+
+const MAX_PAGES = 10; // 1,000 jobs: GitHub's matrix limit is 256 per job, a run holds at most a few hundred.
+function jobMatches(job, runner) {
+    let score = 0;
+    if (runner.runnerName && job.runner_name === runner.runnerName)
+        score += 2;
+    const name = job.name ?? '';
+    if (runner.jobId && (name === runner.jobId || name.startsWith(`${runner.jobId} (`)))
+        score += 1;
+    return score;
+}
+/** Looks the job up among the run attempt's jobs (when `check-run-id` is empty, e.g. on GHES). */
+async function lookUpJob(o) {
+    const candidates = [];
+    const pages = o.client.attemptJobPages(o.runner.runId, o.runner.runAttempt, o.deadline, MAX_PAGES);
+    for await (const { jobs } of pages) {
+        for (const job of jobs) {
+            if (job.status !== 'in_progress')
+                continue;
+            const score = jobMatches(job, o.runner);
+            // A runner runs one job at a time: an in-progress job on our runner is ours.
+            if (score >= 2)
+                return job;
+            if (score > 0)
+                candidates.push({ job, score });
+        }
+    }
+    if (candidates.length === 1)
+        return candidates[0].job;
+    if (candidates.length === 0) {
+        throw new Error(`no in-progress job of run ${o.runner.runId} attempt ${o.runner.runAttempt} matches job "${o.runner.jobId}" or runner "${o.runner.runnerName}"; pass check-run-id: \${{ job.check_run_id }}`);
+    }
+    throw new Error(`${candidates.length} in-progress jobs match job "${o.runner.jobId}" (a matrix?) and none runs on runner "${o.runner.runnerName}"; pass check-run-id: \${{ job.check_run_id }}`);
+}
+function settled(job, phase) {
+    const steps = job.steps ?? [];
+    if (steps.length === 0)
+        return false;
+    // This action's own main step is over by post, so it needs no special case there.
+    const main = (0,deployment/* mainStepsOf */.Gh)(steps);
+    if (phase === 'post')
+        return main.every((s) => s.status === 'completed');
+    // In main: the running step is ours; everything before it must show completed, only
+    // queued steps may follow. Two steps in progress means the API still lags.
+    const open = main.findIndex((s) => s.status !== 'completed');
+    if (open < 0)
+        return true;
+    return main[open]?.status === 'in_progress' && main.slice(open + 1).every((s) => s.status === 'queued');
+}
+/** Finds the job and polls it until its main steps are completed or the lag budget is spent. */
+async function findCurrentJob(o) {
+    const start = o.clock.now();
+    let job = o.checkRunId !== undefined ? await o.client.getJob(o.checkRunId, o.deadline) : await lookUpJob(o);
+    const jobId = job.id;
+    let polls = 1;
+    let delay = 200;
+    while (!settled(job, o.phase ?? 'post')) {
+        const waited = o.clock.now() - start;
+        if (waited + delay > o.lagBudgetMs || o.clock.now() + delay >= o.deadline) {
+            o.logger.info(`The API still shows steps in progress after ${Math.round(waited / 100) / 10}s; using what it shows`);
+            return { job, settled: false, polls };
+        }
+        // Exponential backoff between polls: quick when the API is only a moment behind.
+        await o.clock.sleep(delay);
+        delay = Math.min(delay * 2, 2000);
+        job = await o.client.getJob(jobId, o.deadline);
+        polls++;
+    }
+    return { job, settled: true, polls };
+}
+
+;// CONCATENATED MODULE: ./src/hooks/track-deployment.ts
+/**
+ * What track mode's post (`track-finish.ts`) and a later instance's main
+ * (`track-snapshot.ts`) both do, in one place so the two cannot diverge: read
+ * this job from the API, read what steps reported, and build the deployment
+ * from the job's steps. The outputs a later step reads then come from the same
+ * model, fed the same way, as what post reports at the end.
+ */
+
+
+
+
+
+
+/** The service this instance tracks: the one pre saved, else the input. */
+function trackedService(ctx) {
+    return ctx.io.getState(State.Service) || ctx.config.service;
+}
+/** The REST client this job is read with. */
+function jobClient(ctx) {
+    const { config, clock } = ctx;
+    return new GitHubClient({
+        apiUrl: config.runner.apiUrl,
+        token: config.githubToken,
+        repository: config.runner.repository,
+        clock,
+    });
+}
+/** Finds this job, waiting out the API's lag within the bounds. Throws when it cannot be read. */
+function findTrackedJob(ctx, client, lookup) {
+    const { config, clock, io } = ctx;
+    return findCurrentJob({
+        client,
+        runner: config.runner,
+        checkRunId: config.checkRunId,
+        clock,
+        logger: io,
+        ...lookup,
+    });
+}
+/**
+ * What steps reported through DEPLOY_METRICS_FILE (`path`, for the messages), with series only
+ * for the services this job may write: another service's group is another job's.
+ */
+function parseStepReports(text, path, service, config) {
+    return parseReportedMetrics(text, `DEPLOY_METRICS_FILE ${path ?? ''}`.trim(), {
+        services: (0,stage_map/* writableServices */.HN)(service, config.stageRules),
+        service,
+    });
+}
+/** The names of this action's own steps among the job's: never stages. */
+function ownSteps(config, steps) {
+    return (0,deployment/* ownStepNames */.xD)(steps, config.runner.actionRepository, config.runner.actionRef);
+}
+/**
+ * The deployment from the job's steps. Sandboxed stage-map patterns answer for every step first,
+ * so one that runs out of time is dropped for the whole job (and reported) before the model reads
+ * any answer.
+ */
+function trackedDeployment(ctx, tracked) {
+    const { config, clock, problems } = ctx;
+    const steps = tracked.job.steps ?? [];
+    const stepNames = steps.map((st) => st.name);
+    for (const p of (0,stage_map/* prepareStageRules */.p0)(config.stageRules, stepNames))
+        problems.report(p);
+    return (0,deployment/* buildDeployment */.A$)({
+        job: tracked.finishedStepsOnly
+            ? { ...tracked.job, steps: steps.filter((st) => st.status === 'completed') }
+            : tracked.job,
+        service: tracked.service,
+        rules: config.stageRules,
+        thresholds: config.thresholds,
+        jobStatus: config.jobStatus,
+        reportedErrorTypes: tracked.reported.errorTypesByStage,
+        ownStepNames: ownSteps(config, steps),
+        fallbackStart: tracked.fallbackStart,
+        now: clock.now(),
+        ...(tracked.timeouts ? { timeouts: tracked.timeouts } : {}),
+    });
+}
+
 ;// CONCATENATED MODULE: ./src/hooks/track-snapshot.ts
 /**
  * A later instance of the action in a tracked job sets the contract's outputs
@@ -37435,9 +37637,6 @@ function setDeploymentOutputs(sink, deployment, deploymentId, metricsFile) {
  * `failed-stage`, `error-type`, `stages-json`: place the action again after
  * the deploy steps, with an `id` and `if: always()`.
  */
-
-
-
 
 
 
@@ -37454,20 +37653,9 @@ async function snapshotTrack(ctx) {
         problems.report('github-token is empty: the job so far cannot be read, so no outputs are set');
         return;
     }
-    const client = new GitHubClient({
-        apiUrl: config.runner.apiUrl,
-        token: config.githubToken,
-        repository: config.runner.repository,
-        clock,
-    });
     let found;
     try {
-        found = await findCurrentJob({
-            client,
-            runner: config.runner,
-            checkRunId: config.checkRunId,
-            clock,
-            logger: io,
+        found = await findTrackedJob(ctx, jobClient(ctx), {
             deadline: t0 + SNAPSHOT_BUDGET_MS,
             lagBudgetMs: SNAPSHOT_LAG_MS,
             phase: 'main',
@@ -37477,21 +37665,17 @@ async function snapshotTrack(ctx) {
         problems.report(`Could not read this job\u2019s steps from the GitHub API, so no outputs are set: ${error.message}`);
         return;
     }
-    const allSteps = found.job.steps ?? [];
-    // Only what has finished: the step running now is this one, later ones have not run.
-    const job = { ...found.job, steps: allSteps.filter((s) => s.status === 'completed') };
-    const { text } = await readReportFile(env[ExportedEnv.MetricsFile]);
-    const reported = parseReportedMetrics(text, 'DEPLOY_METRICS_FILE');
-    const deployment = (0,model_deployment/* buildDeployment */.A$)({
-        job,
-        service: io.getState(State.Service) || config.service,
-        rules: config.stageRules,
-        thresholds: config.thresholds,
-        jobStatus: config.jobStatus,
-        reportedErrorTypes: reported.errorTypesByStage,
-        ownStepNames: (0,model_deployment/* ownStepNames */.xD)(allSteps, config.runner.actionRepository, config.runner.actionRef),
+    // Built as post builds it (track-deployment.ts), from what has finished: the step running now is
+    // this one, later ones have not run. Post reports the reported lines' problems; not said twice.
+    const service = trackedService(ctx);
+    const reportPath = env[ExportedEnv.MetricsFile];
+    const { text } = await readReportFile(reportPath);
+    const deployment = trackedDeployment(ctx, {
+        job: found.job,
+        service,
+        reported: parseStepReports(text, reportPath, service, config),
         fallbackStart: t0,
-        now: clock.now(),
+        finishedStepsOnly: true,
     });
     setDeploymentOutputs(io, deployment, deploymentId, config.metricsFile);
     io.info(`Outputs set from the job so far: ${deployment.status}, ${deployment.stages.length} stage(s)${deployment.failedStage ? `, failed at ${deployment.failedStage.stage} (${deployment.errorType})` : ''}. The first instance of the action pushes the metrics in its post step.`);
@@ -38377,8 +38561,6 @@ const ERROR_RATE_SOURCE = 'error rate';
 
 
 
-
-
 const VerifyOutputs = {
     Healthy: 'healthy',
     RollbackRecommended: 'rollback-recommended',
@@ -38530,7 +38712,7 @@ async function runVerify(ctx) {
     const updates = verifyUpdates({ environment: base.environment, deploymentId, service }, loop.timeline);
     const delivery = [];
     const pushDeadline = clock.now() + PUSH_BUDGET_MS;
-    const store = sinks.length > 0 ? await carryStoreOf(env, undefined, pushDeadline + CARRY_GRACE_MS) : undefined;
+    const store = sinks.length > 0 ? carryStoreOf(env, { deadline: pushDeadline + CARRY_GRACE_MS }) : undefined;
     const { all, primary: outcomes } = updates.length === 0
         ? { all: [], primary: [] }
         : await deliverGroups([{ key, updates }], sinks, {
@@ -38559,14 +38741,13 @@ async function runVerify(ctx) {
         delivery.push({ ok: true, text: 'No `pushgateway-url` or `remote-write-url`: nothing pushed' });
     }
     if (outcomes.length > 0) {
-        try {
-            await (0,promises_namespaceObject.mkdir)((0,external_node_path_namespaceObject.dirname)(base.metricsFile), { recursive: true });
-            await (0,promises_namespaceObject.writeFile)(base.metricsFile, combinedExposition(outcomes), 'utf8');
+        const written = await writeMetricsFile(base.metricsFile, outcomes);
+        if (written.ok) {
             delivery.push({ ok: true, text: `Metrics file: \`${base.metricsFile}\`` });
             io.setOutput(Outputs.MetricsFile, base.metricsFile);
         }
-        catch (error) {
-            problems.report(`metrics-file ${base.metricsFile} could not be written: ${error.message}`);
+        else {
+            problems.report(`metrics-file ${base.metricsFile} could not be written: ${written.problem}`);
         }
     }
     // 4. The job summary.
@@ -39395,10 +39576,11 @@ function errorTypeForStage(stage) {
 __nccwpck_require__.d(__webpack_exports__, {
   kH: () => (/* binding */ matchStage),
   m: () => (/* binding */ parseStageMap),
-  p0: () => (/* binding */ prepareStageRules)
+  p0: () => (/* binding */ prepareStageRules),
+  HN: () => (/* binding */ writableServices)
 });
 
-// UNUSED EXPORTS: MAX_MATCHED_NAME, writableServices
+// UNUSED EXPORTS: MAX_MATCHED_NAME
 
 ;// CONCATENATED MODULE: ./src/model/regex-safety.ts
 /**

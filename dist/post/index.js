@@ -29916,7 +29916,7 @@ function describeGroup(key) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _hooks_post_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3453);
+/* harmony import */ var _hooks_post_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(76);
 
 await (0,_hooks_post_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 // Work a bounded call left behind (a timed-out request) must not stretch the step past its budget.
@@ -29927,7 +29927,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 3453:
+/***/ 76:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -29994,6 +29994,8 @@ const coreIO = safeIO({
     },
 });
 
+;// CONCATENATED MODULE: external "node:path"
+const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
 // EXTERNAL MODULE: ./src/model/infer.ts
 var infer = __nccwpck_require__(9033);
 // EXTERNAL MODULE: ./src/model/stage-map.ts + 2 modules
@@ -30191,6 +30193,7 @@ function parseCredentialUrl(raw) {
  * name the input; a bad input falls back to its default and nothing else is
  * lost (the hook turns problems into warnings).
  */
+
 
 
 
@@ -30476,9 +30479,13 @@ function readConfig(read, env) {
     const pushgateway = parsePushgateway(read, problems, secrets);
     const remoteWrite = parseRemoteWrite(read, problems, secrets);
     const metricsFileInput = read(Inputs.MetricsFile).trim();
-    const metricsFile = metricsFileInput !== ''
-        ? metricsFileInput
-        : `${runner.runnerTemp || (env.TMPDIR ?? '/tmp')}/deployment-metrics.prom`;
+    // A relative path is the workspace's, where the runner starts the action: fixed here, because
+    // the Actions cache calls move the process's current directory for a while (persistence/).
+    const metricsFile = metricsFileInput === ''
+        ? `${runner.runnerTemp || (env.TMPDIR ?? '/tmp')}/deployment-metrics.prom`
+        : (0,external_node_path_namespaceObject.isAbsolute)(metricsFileInput) || !env.GITHUB_WORKSPACE
+            ? metricsFileInput
+            : (0,external_node_path_namespaceObject.join)(env.GITHUB_WORKSPACE, metricsFileInput);
     const config = Object.freeze({
         mode,
         githubToken: read(Inputs.GitHubToken).trim(),
@@ -30640,10 +30647,2627 @@ function readDeferred(io) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/github/annotations.ts
+const STEP_TIMEOUT = /^The action has timed out\.?$/;
+const JOB_TIMEOUT = /^The job (?:running on runner .* )?has exceeded the maximum execution time\b/;
+/** The facts the runner's annotations state; other annotations (the steps' own) say nothing here. */
+function timeoutsFromAnnotations(annotations) {
+    let stepTimeouts = 0;
+    let jobTimedOut = false;
+    for (const a of annotations) {
+        const message = typeof a?.message === 'string' ? a.message.trim() : '';
+        if (STEP_TIMEOUT.test(message))
+            stepTimeouts++;
+        else if (JOB_TIMEOUT.test(message))
+            jobTimedOut = true;
+    }
+    return { stepTimeouts, jobTimedOut };
+}
+/** A step's conclusion that makes the annotations worth reading. */
+const INTERRUPTED = new Set(['failure', 'cancelled', 'timed_out']);
+/**
+ * Whether the job may hold a timeout: a step failed or was cancelled, or the job was cancelled
+ * (the API may still show the interrupted step running). A job that went well costs no request.
+ */
+function annotationsWorthReading(steps, jobStatus) {
+    return jobStatus === 'cancelled' || steps.some((s) => INTERRUPTED.has(s.conclusion ?? ''));
+}
+/**
+ * Reads the first page of the check run's annotations (up to 100: the runner's own come with the
+ * step that failed, and a job holds few) within `deadline`. Never throws: a 403 (no `checks: read`)
+ * is said on the debug log, any other problem is returned as a note.
+ */
+async function readRunnerTimeouts(source, checkRunId, deadline, logger) {
+    try {
+        const annotations = await source.listCheckRunAnnotations(checkRunId, deadline);
+        const list = Array.isArray(annotations) ? annotations : [];
+        const timeouts = timeoutsFromAnnotations(list);
+        logger.debug(`Check run ${checkRunId}: ${list.length} annotation(s); step timeouts ${timeouts.stepTimeouts}, job time limit ${timeouts.jobTimedOut ? 'hit' : 'not hit'}`);
+        return { timeouts, note: undefined };
+    }
+    catch (error) {
+        const status = error.status;
+        if (status === 403 || status === 404) {
+            logger.debug(`The job's annotations could not be read (HTTP ${status}; the token needs \`checks: read\`): a timeout is not told from a cancel or another failure`);
+            return { timeouts: undefined, note: undefined };
+        }
+        const message = error.message ?? String(error);
+        logger.debug(`The job's annotations could not be read: ${message}`);
+        return {
+            timeouts: undefined,
+            note: `The job\u2019s annotations could not be read (${message}); a timeout is not told from a cancel or another failure.`,
+        };
+    }
+}
+
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
+// EXTERNAL MODULE: ./src/metrics/definitions.ts
+var definitions = __nccwpck_require__(6511);
+;// CONCATENATED MODULE: ./src/metrics/exposition.ts
+/** Metric names: https://prometheus.io/docs/concepts/data_model/#metric-names-and-labels */
+const METRIC_NAME_RE = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
+function escapeLabelValue(value) {
+    return value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
+}
+function escapeHelp(help) {
+    return help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
+}
+/** Formats a sample value the way Prometheus parses it back (`+Inf`, `-Inf`, `NaN`). */
+function formatValue(value) {
+    if (Number.isNaN(value))
+        return 'NaN';
+    if (value === Infinity)
+        return '+Inf';
+    if (value === -Infinity)
+        return '-Inf';
+    return String(value);
+}
+function formatLabels(labels) {
+    const names = Object.keys(labels);
+    if (names.length === 0)
+        return '';
+    return `{${names.map((n) => `${n}="${escapeLabelValue(labels[n] ?? '')}"`).join(',')}}`;
+}
+/** One family as exposition text: HELP, TYPE, then its samples. */
+function renderFamily(family) {
+    const lines = [`# HELP ${family.name} ${escapeHelp(family.help)}`, `# TYPE ${family.name} ${family.type}`];
+    for (const s of family.samples)
+        lines.push(`${s.name}${formatLabels(s.labels)} ${formatValue(s.value)}`);
+    return lines.join('\n') + '\n';
+}
+/** Several families as one exposition document (families without samples are left out). */
+function renderExposition(families) {
+    return families
+        .filter((f) => f.samples.length > 0)
+        .map(renderFamily)
+        .join('');
+}
+const VALUE_RE = /^[+-]?(?:Inf|inf|NaN|nan|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)$/;
+function parseValue(text) {
+    if (!VALUE_RE.test(text))
+        return undefined;
+    const t = text.toLowerCase();
+    if (t === '+inf' || t === 'inf')
+        return Infinity;
+    if (t === '-inf')
+        return -Infinity;
+    if (t === 'nan' || t === '+nan' || t === '-nan')
+        return NaN;
+    return Number(text);
+}
+/**
+ * Parses one line of text exposition. Never throws: a line it cannot read
+ * comes back as `{kind:'error'}` with a message saying what is wrong.
+ */
+function parseExpositionLine(line) {
+    const text = line.trim();
+    if (text === '')
+        return { kind: 'blank' };
+    if (text.startsWith('#'))
+        return { kind: 'comment' };
+    const nameMatch = /^[a-zA-Z_:][a-zA-Z0-9_:]*/.exec(text);
+    if (!nameMatch)
+        return { kind: 'error', message: 'does not start with a metric name' };
+    const name = nameMatch[0];
+    let i = name.length;
+    const labels = {};
+    if (text[i] === '{') {
+        i++;
+        for (;;) {
+            while (text[i] === ' ' || text[i] === '\t')
+                i++;
+            if (text[i] === '}') {
+                i++;
+                break;
+            }
+            const labelMatch = /^[a-zA-Z_][a-zA-Z0-9_]*/.exec(text.slice(i));
+            if (!labelMatch)
+                return { kind: 'error', message: `bad label name at column ${i + 1}` };
+            const labelName = labelMatch[0];
+            i += labelName.length;
+            while (text[i] === ' ')
+                i++;
+            if (text[i] !== '=')
+                return { kind: 'error', message: `expected = after label ${labelName}` };
+            i++;
+            while (text[i] === ' ')
+                i++;
+            if (text[i] !== '"')
+                return { kind: 'error', message: `label ${labelName} value must be in double quotes` };
+            i++;
+            let value = '';
+            for (;;) {
+                const c = text[i];
+                if (c === undefined)
+                    return { kind: 'error', message: `label ${labelName} value is not closed` };
+                if (c === '"') {
+                    i++;
+                    break;
+                }
+                if (c === '\\') {
+                    const n = text[i + 1];
+                    if (n === 'n')
+                        value += '\n';
+                    else if (n === '\\' || n === '"')
+                        value += n;
+                    else
+                        return { kind: 'error', message: `bad escape \\${n ?? ''} in label ${labelName}` };
+                    i += 2;
+                    continue;
+                }
+                value += c;
+                i++;
+            }
+            if (labelName.startsWith('__'))
+                return { kind: 'error', message: `label ${labelName} is reserved` };
+            if (Object.prototype.hasOwnProperty.call(labels, labelName))
+                return { kind: 'error', message: `label ${labelName} appears twice` };
+            labels[labelName] = value;
+            while (text[i] === ' ')
+                i++;
+            if (text[i] === ',') {
+                i++;
+                continue;
+            }
+            if (text[i] === '}') {
+                i++;
+                break;
+            }
+            return { kind: 'error', message: `expected , or } after label ${labelName}` };
+        }
+    }
+    if (text[i] !== ' ' && text[i] !== '\t')
+        return { kind: 'error', message: 'expected a space and a value after the name' };
+    const rest = text.slice(i).trim().split(/\s+/);
+    const value = parseValue(rest[0] ?? '');
+    if (value === undefined)
+        return { kind: 'error', message: `"${(rest[0] ?? '').slice(0, 40)}" is not a number` };
+    if (rest.length > 2)
+        return { kind: 'error', message: 'unexpected text after the value' };
+    if (rest[1] !== undefined && !/^-?\d+$/.test(rest[1]))
+        return { kind: 'error', message: `"${rest[1]}" is not a timestamp in milliseconds` };
+    return { kind: 'sample', sample: { name, labels, value } };
+}
+/** A stable key for a series: name plus labels sorted by name. */
+function seriesKey(name, labels) {
+    const names = Object.keys(labels).sort();
+    return `${name}{${names.map((n) => `${n}=${JSON.stringify(labels[n])}`).join(',')}}`;
+}
+
+// EXTERNAL MODULE: ./src/model/error-types.ts
+var error_types = __nccwpck_require__(8996);
+;// CONCATENATED MODULE: ./src/metrics/reported.ts
+/**
+ * What steps append to DEPLOY_METRICS_FILE: Prometheus text-exposition lines,
+ * validated one by one. A bad line is skipped with a message naming the file
+ * and the line; every other line still counts (README, "Reporting from steps").
+ *
+ * The file is written by any step, so it is bounded: at most
+ * {@link MAX_REPORT_LINES} lines and {@link MAX_REPORTED_SERIES} distinct
+ * series; series only for the services the job may write; a counter may grow
+ * by at most {@link MAX_COUNTER_INCREMENT} per deployment; every token echoed
+ * in a message is cut to {@link MAX_ECHO} characters. Lines skipped for the
+ * same reason in bulk (another service, past the series limit) make one
+ * message, so a hostile file cannot flood the log.
+ */
+
+
+
+const MAX_REPORT_LINES = 10000;
+/** Distinct series one job may report (repeated lines of a series count once). */
+const MAX_REPORTED_SERIES = 1000;
+/** The most a step may add to one counter series in one deployment. */
+const MAX_COUNTER_INCREMENT = 1e6;
+/** Tokens echoed in a message (names, values, a parser's complaint) are cut to this many characters. */
+const MAX_ECHO = 80;
+/** Line numbers listed in a message about many lines. */
+const LISTED_LINES = 10;
+const MAX_LABEL_VALUE = 1024;
+const MAX_CUSTOM_LABELS = 10;
+/** Set by the action on every reported series; a step's own value is replaced. */
+const ACTION_LABELS = new Set(['environment', 'deployment_id']);
+const RESERVED_LABELS = new Set(['job', 'instance', 'le', 'quantile']);
+function customDefinition(name, labels) {
+    const counter = name.endsWith('_total');
+    const definition = {
+        name,
+        type: counter ? 'counter' : 'gauge',
+        help: counter
+            ? 'Reported by a deploy step through DEPLOY_METRICS_FILE; cumulative across deployments.'
+            : 'Reported by a deploy step through DEPLOY_METRICS_FILE; value of the latest deployment.',
+        labels: counter
+            ? ['environment', 'service', ...labels]
+            : ['environment', 'deployment_id', 'service', ...labels],
+        modes: ['track'],
+        source: 'reported',
+        merge: counter ? 'sum' : 'replace',
+    };
+    return Object.freeze(definition);
+}
+/** A token for a message: one line, at most {@link MAX_ECHO} characters (cut with …). */
+function echo(text, max = MAX_ECHO) {
+    // eslint-disable-next-line no-control-regex
+    const oneLine = text.replace(/[\u0000-\u001f\u007f]+/g, ' ');
+    return oneLine.length > max ? `${oneLine.slice(0, max - 1)}…` : oneLine;
+}
+/** A parser's complaint with every long token in it cut (it may quote what the step wrote). */
+function echoMessage(message) {
+    return echo(message.replace(/[^\s"]{81,}/g, (token) => echo(token)), 4 * MAX_ECHO);
+}
+function count(n) {
+    return n.toLocaleString('en-US');
+}
+/** Lines skipped for one reason in bulk: said once, at the first of them. */
+class Bulk {
+    lines = [];
+    total = 0;
+    /** Where the message goes in the problem list (in line order). */
+    slot = -1;
+    values = new Set();
+    add(problems, line, value) {
+        if (this.slot < 0) {
+            this.slot = problems.length;
+            problems.push('');
+        }
+        this.total++;
+        if (this.lines.length < LISTED_LINES + 1)
+            this.lines.push(line);
+        if (value !== undefined && this.values.size < LISTED_LINES + 1)
+            this.values.add(value);
+    }
+    /** Writes the message into its slot: `first` is its head, `more` names the other lines. */
+    finish(problems, head, more) {
+        if (this.slot < 0)
+            return;
+        const [first, ...rest] = this.lines;
+        let text = `${head(first)}; line skipped`;
+        if (this.total > 1) {
+            const listed = rest.slice(0, LISTED_LINES - 1);
+            const others = this.total - 1;
+            text += `, and ${count(others)} more ${others === 1 ? 'line' : 'lines'} ${more} (lines ${listed.join(', ')}${others > listed.length ? ', …' : ''})`;
+        }
+        problems[this.slot] = text;
+    }
+}
+/** Parses and validates the file's text. Never throws. */
+function parseReportedMetrics(text, fileLabel, options = {}) {
+    const problems = [];
+    const merged = new Map();
+    const errorTypesByStage = new Map();
+    const lines = text.split(/\r?\n/);
+    // A file that ends with a new line has no line after it.
+    if (lines.length > 1 && lines[lines.length - 1] === '')
+        lines.pop();
+    if (lines.length > MAX_REPORT_LINES) {
+        problems.push(`${fileLabel}: ${lines.length} lines; only the first ${MAX_REPORT_LINES} are read`);
+    }
+    const foreign = new Bulk();
+    const overflow = new Bulk();
+    lines.slice(0, MAX_REPORT_LINES).forEach((line, index) => {
+        const where = `${fileLabel} line ${index + 1}`;
+        const parsed = parseExpositionLine(line);
+        if (parsed.kind === 'blank' || parsed.kind === 'comment')
+            return;
+        if (parsed.kind === 'error') {
+            problems.push(`${where}: ${echoMessage(parsed.message)}; line skipped`);
+            return;
+        }
+        const { value } = parsed.sample;
+        const name = parsed.sample.name;
+        const shownName = echo(name);
+        const known = (0,definitions/* metricByName */.tX)(name);
+        if (known && known.source === 'action') {
+            problems.push(`${where}: ${shownName} is computed by the action and cannot be reported; line skipped`);
+            return;
+        }
+        if (!known &&
+            (!METRIC_NAME_RE.test(name) || /_(bucket|sum|count)$/.test(name) || name.startsWith('__'))) {
+            problems.push(`${where}: ${shownName} cannot be reported (histogram parts and reserved names are not accepted); line skipped`);
+            return;
+        }
+        const labels = {};
+        for (const [label, labelValue] of Object.entries(parsed.sample.labels)) {
+            if (ACTION_LABELS.has(label))
+                continue;
+            if (RESERVED_LABELS.has(label)) {
+                problems.push(`${where}: label ${label} is reserved; line skipped`);
+                return;
+            }
+            if (labelValue.length > MAX_LABEL_VALUE) {
+                problems.push(`${where}: label ${echo(label)} is longer than ${MAX_LABEL_VALUE} characters; line skipped`);
+                return;
+            }
+            // error_type and service are read back into outputs, annotations and grouping keys.
+            const refused = (0,error_types/* reportedLabelProblem */.X2)(where, label, labelValue);
+            if (refused) {
+                problems.push(refused);
+                return;
+            }
+            labels[label] = labelValue;
+        }
+        let definition;
+        if (known) {
+            const allowed = known.labels.filter((l) => !ACTION_LABELS.has(l));
+            const unknown = Object.keys(labels).filter((l) => !allowed.includes(l));
+            if (unknown.length > 0) {
+                problems.push(`${where}: ${shownName} has no label ${echo(unknown.join(', '))} (it takes ${allowed.join(', ') || 'none'}); line skipped`);
+                return;
+            }
+            definition = known;
+        }
+        else {
+            const extra = Object.keys(labels).filter((l) => l !== 'service');
+            if (extra.length > MAX_CUSTOM_LABELS) {
+                problems.push(`${where}: more than ${MAX_CUSTOM_LABELS} labels; line skipped`);
+                return;
+            }
+            definition = customDefinition(name, extra.sort());
+        }
+        if (!Number.isFinite(value)) {
+            problems.push(`${where}: value ${value} is not a finite number; line skipped`);
+            return;
+        }
+        if (definition.type === 'counter' && value < 0) {
+            problems.push(`${where}: ${shownName} is a counter and cannot go down (${value}); line skipped`);
+            return;
+        }
+        if (definition.type === 'counter' && value > MAX_COUNTER_INCREMENT) {
+            problems.push(`${where}: ${shownName} is a counter and a step may add at most ${count(MAX_COUNTER_INCREMENT)} to it in one deployment (${value}); line skipped`);
+            return;
+        }
+        // Only the services this job may write: another service's group is another job's.
+        const service = definition.labels.includes('service')
+            ? (labels.service ?? options.service)
+            : options.service;
+        if (options.services && service !== undefined && !options.services.has(service)) {
+            foreign.add(problems, index + 1, service);
+            return;
+        }
+        const key = seriesKey(name, labels);
+        const previous = merged.get(key);
+        if (!previous && merged.size >= MAX_REPORTED_SERIES) {
+            overflow.add(problems, index + 1);
+            return;
+        }
+        if (previous && definition.type !== previous.definition.type) {
+            problems.push(`${where}: ${shownName} was reported with another type before; line skipped`);
+            return;
+        }
+        const total = previous && definition.merge === 'sum' ? previous.value + value : value;
+        if (definition.type === 'counter' && total > MAX_COUNTER_INCREMENT) {
+            problems.push(`${where}: ${shownName} would add up to ${total} in this deployment; a step may add at most ${count(MAX_COUNTER_INCREMENT)} to a counter; line skipped`);
+            return;
+        }
+        if (name === 'deployment_errors_total' &&
+            labels.stage &&
+            labels.error_type &&
+            !errorTypesByStage.has(labels.stage)) {
+            errorTypesByStage.set(labels.stage, labels.error_type);
+        }
+        merged.set(key, {
+            definition: previous?.definition ?? definition,
+            custom: !known,
+            labels,
+            value: total,
+        });
+    });
+    const allowed = [...(options.services ?? [])].sort();
+    const allowedText = `${allowed.slice(0, LISTED_LINES).join(', ')}${allowed.length > LISTED_LINES ? `, … (${allowed.length} in all)` : ''}`;
+    const firstForeign = [...foreign.values][0] ?? '';
+    const otherServices = [...foreign.values].slice(1, LISTED_LINES);
+    foreign.finish(problems, (line) => `${fileLabel} line ${line}: service "${echo(firstForeign)}" is not one this job writes (it may write ${allowedText}: its own service and those its stage map names)`, `for services it does not write${otherServices.length > 0 ? `, e.g. ${otherServices.map((s) => `"${echo(s, 40)}"`).join(', ')}` : ''}`);
+    overflow.finish(problems, (line) => `${fileLabel} line ${line}: more than ${count(MAX_REPORTED_SERIES)} distinct series reported`, 'of new series');
+    return {
+        series: [...merged.values()],
+        problems,
+        errorTypesByStage,
+        lineCount: Math.min(lines.length, MAX_REPORT_LINES),
+    };
+}
+
+;// CONCATENATED MODULE: ./src/persistence/cache-module.ts
+/**
+ * The Actions cache module (`@actions/cache`), loaded only when an entry is really to be restored
+ * or saved: with the Azure SDK under it, it is the largest chunk of the bundles and about doubles
+ * post's start-up (docs/performance.md). Whether the runner offers a cache service is decided from
+ * the environment alone, the way the module decides it, so asking costs nothing.
+ */
+/** Hosts where the cache service v2 is offered (GitHub Enterprise Server only has v1). */
+function isGitHubCom(serverUrl) {
+    let host;
+    try {
+        host = new URL(serverUrl || 'https://github.com').hostname.toUpperCase();
+    }
+    catch {
+        return false;
+    }
+    return host === 'GITHUB.COM' || host.endsWith('.GHE.COM') || host.endsWith('.LOCALHOST');
+}
+/**
+ * Whether the runner offers a cache service to this job: what `isFeatureAvailable()` of
+ * `@actions/cache` answers for this environment (service v2, on github.com: `ACTIONS_RESULTS_URL`;
+ * service v1, and always on GitHub Enterprise Server: `ACTIONS_CACHE_URL`), without loading it.
+ */
+function cacheServiceOffered(env) {
+    const v2 = Boolean(env.ACTIONS_CACHE_SERVICE_V2) && isGitHubCom(env.GITHUB_SERVER_URL);
+    return v2 ? Boolean(env.ACTIONS_RESULTS_URL) : Boolean(env.ACTIONS_CACHE_URL);
+}
+/** A loader that imports the module once, on first use. */
+function lazyCacheModule() {
+    let loading;
+    return () => (loading ??= __nccwpck_require__.e(/* import() */ 137).then(__nccwpck_require__.bind(__nccwpck_require__, 6137)));
+}
+
 ;// CONCATENATED MODULE: external "node:fs/promises"
 const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
-;// CONCATENATED MODULE: external "node:path"
-const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
+;// CONCATENATED MODULE: ./src/util/timeout.ts
+/**
+ * Bounds a promise we cannot cancel (e.g. a library call with its own long
+ * timeouts). The entry points end the process when the hook is done, so work
+ * left running after a timeout cannot stretch the step past its budget.
+ */
+class TimeoutError extends Error {
+    constructor(message) {
+        super(message);
+        this.name = 'TimeoutError';
+    }
+}
+async function withTimeout(promise, ms, what) {
+    let timer;
+    const timeout = new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new TimeoutError(`${what}: no answer within ${ms} ms`)), Math.max(0, ms));
+        timer.unref();
+    });
+    try {
+        return await Promise.race([promise, timeout]);
+    }
+    finally {
+        clearTimeout(timer);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/persistence/archive-root.ts
+/**
+ * Runs a cache call with the cache's paths anchored in one directory of ours.
+ *
+ * `@actions/cache` identifies an entry by its key and a version that hashes the path strings it
+ * was given, and stores the files relative to `GITHUB_WORKSPACE` (else the current directory),
+ * extracting them there again. An absolute path under `RUNNER_TEMP` therefore restores only on a
+ * runner whose temp directory has the same absolute path, and lands elsewhere when the workspace
+ * sits at another depth. Giving the module a relative path (`carry/<id>`) while both
+ * `GITHUB_WORKSPACE` and the current directory point at our root makes the version and the
+ * archive's layout the same on every runner (docs/platform.md, "The Actions cache").
+ *
+ * The two are process-wide, so calls run one at a time, and each call keeps them until the
+ * module's promise settles — also after the caller stopped waiting for it — so an archive that
+ * arrives late is still extracted into our root, never into the user's workspace.
+ */
+
+let queue = Promise.resolve();
+/**
+ * Runs `call` with `GITHUB_WORKSPACE` and the current directory set to `root`, after the calls
+ * queued before it. `startBy` (ms, on `now`): a call whose turn comes later does not start.
+ */
+function inArchiveRoot(root, call, startBy = Infinity, now = Date.now) {
+    const run = async () => {
+        if (now() >= startBy)
+            throw new Error("no time left in this step's budget");
+        await (0,promises_namespaceObject.mkdir)(root, { recursive: true });
+        const savedCwd = process.cwd();
+        const hadWorkspace = Object.prototype.hasOwnProperty.call(process.env, 'GITHUB_WORKSPACE');
+        const savedWorkspace = process.env.GITHUB_WORKSPACE;
+        process.env.GITHUB_WORKSPACE = root;
+        process.chdir(root);
+        try {
+            return await call();
+        }
+        finally {
+            process.chdir(savedCwd);
+            if (hadWorkspace)
+                process.env.GITHUB_WORKSPACE = savedWorkspace;
+            else
+                delete process.env.GITHUB_WORKSPACE;
+        }
+    };
+    const result = queue.then(run, run);
+    queue = result.catch(() => undefined);
+    return result;
+}
+
+;// CONCATENATED MODULE: ./src/persistence/store.ts
+/**
+ * One stored item — the carried counts of one group, the history of one scope — as bytes, kept in
+ * a directory or in the Actions cache. What the bytes mean is the caller's business
+ * (`delivery/carry.ts`, `summary/history.ts`); here is only where they live and how long a call may take.
+ */
+
+
+
+
+
+async function readIfPresent(path) {
+    try {
+        return await (0,promises_namespaceObject.readFile)(path);
+    }
+    catch (error) {
+        if (error.code === 'ENOENT')
+            return undefined;
+        throw error;
+    }
+}
+/** Written beside the target, then renamed: a concurrent reader sees the old file or the new one. */
+async function writeAtomically(path, bytes) {
+    await (0,promises_namespaceObject.mkdir)((0,external_node_path_namespaceObject.dirname)(path), { recursive: true });
+    const tmp = `${path}.${process.pid}.${(0,external_node_crypto_.randomBytes)(4).toString('hex')}.tmp`;
+    await (0,promises_namespaceObject.writeFile)(tmp, bytes);
+    await (0,promises_namespaceObject.rename)(tmp, path);
+}
+/** A file that outlives the job (a directory the user keeps, or the runner's tool cache). */
+class FileStore {
+    path;
+    description;
+    constructor(path) {
+        this.path = path;
+        this.description = `the directory ${(0,external_node_path_namespaceObject.dirname)(path)}`;
+    }
+    load() {
+        return readIfPresent(this.path);
+    }
+    save(bytes) {
+        return writeAtomically(this.path, bytes);
+    }
+}
+/** The Actions cache: keys are immutable, so every save writes a new key and a load restores the newest by prefix. */
+class ActionsCacheStore {
+    item;
+    description = 'the Actions cache';
+    constructor(item) {
+        this.item = item;
+    }
+    /** The time a call may take: its own bound, and never past the deadline. */
+    budget(what) {
+        const left = this.item.deadline - this.item.now();
+        if (left <= 0)
+            throw new Error(`${what}: no time left in this step's budget`);
+        return Math.min(this.item.timeoutMs, left);
+    }
+    get file() {
+        return (0,external_node_path_namespaceObject.join)(this.item.root, this.item.dir, this.item.fileName);
+    }
+    async load() {
+        const item = this.item;
+        const what = `Restoring ${item.what} from the Actions cache`;
+        const ms = this.budget(what);
+        const startBy = item.now() + ms;
+        const restore = async () => {
+            if (item.probe && (await item.probe(item.keyPrefix)) === false)
+                return undefined;
+            const cache = await item.cache();
+            return inArchiveRoot(item.root, async () => {
+                await (0,promises_namespaceObject.mkdir)((0,external_node_path_namespaceObject.join)(item.root, item.dir), { recursive: true });
+                const left = Math.max(1, startBy - item.now());
+                return cache.restoreCache([item.dir], `${item.keyPrefix}${item.keySuffix}`, [item.keyPrefix], {
+                    timeoutInMs: left,
+                    segmentTimeoutInMs: left,
+                });
+            }, startBy, item.now);
+        };
+        const hit = await withTimeout(restore(), ms, what);
+        return hit === undefined ? undefined : readIfPresent(this.file);
+    }
+    async save(bytes) {
+        const item = this.item;
+        await writeAtomically(this.file, bytes);
+        const what = `Saving ${item.what} to the Actions cache`;
+        const ms = this.budget(what);
+        const startBy = item.now() + ms;
+        const save = async () => {
+            const cache = await item.cache();
+            return inArchiveRoot(item.root, () => cache.saveCache([item.dir], `${item.keyPrefix}${item.keySuffix}-${item.now()}`), startBy, item.now);
+        };
+        const id = await withTimeout(save(), ms, what);
+        // The module answers -1 when the service refused or lost the entry (it has logged why).
+        if (id === -1)
+            throw new Error('the Actions cache did not keep the entry');
+    }
+}
+
+;// CONCATENATED MODULE: ./src/persistence/stores.ts
+/**
+ * Where each kind of stored item lives, in order of preference:
+ *
+ * 1. `DEPLOYMENT_OBSERVABILITY_STATE_DIR`, a directory the user keeps (self-hosted runners, tests);
+ * 2. the Actions cache, where the runner offers one (GitHub-hosted runners: nothing on disk outlives
+ *    the job);
+ * 3. for carried counts only, `RUNNER_TOOL_CACHE`, which persists on self-hosted runners.
+ *
+ * The file layout in a kept directory is the one earlier versions wrote, so an upgrade keeps what
+ * was stored. In the cache, the key prefixes name a layout version (`-v2-`: paths relative to our
+ * own root, the same on every runner).
+ */
+
+
+
+
+
+const sha = (id, length) => (0,external_node_crypto_.createHash)('sha256').update(id).digest('hex').slice(0, length);
+const CACHE_KEY_PREFIXES = Object.freeze({
+    carry: 'deployment-observability-carry-v2-',
+    history: 'deployment-observability-history-v2-',
+});
+const LAYOUTS = {
+    carry: {
+        what: 'carried counts',
+        digest: (id) => sha(id, 32),
+        file: (root, digest) => (0,external_node_path_namespaceObject.join)(root, `carry-${digest}.json`),
+        toolCacheFile: (toolCache, digest) => (0,external_node_path_namespaceObject.join)(toolCache, 'deployment-observability', `carry-${digest}.json`),
+        cacheKeyPrefix: CACHE_KEY_PREFIXES.carry,
+        cacheFileName: 'carry.json',
+        timeoutMs: 5000,
+    },
+    history: {
+        what: 'the deployment history',
+        // A history's id is already a short digest of its scope (`historyScope`).
+        digest: (id) => id,
+        file: (root, digest) => (0,external_node_path_namespaceObject.join)(root, 'history', digest, 'history.json.gz'),
+        cacheKeyPrefix: CACHE_KEY_PREFIXES.history,
+        cacheFileName: 'history.json.gz',
+        timeoutMs: 10_000,
+    },
+};
+/** Whether items would be kept in the Actions cache here (no kept directory, a cache service offered). */
+function keptInActionsCache(env) {
+    return !env[STATE_DIR_ENV] && cacheServiceOffered(env);
+}
+/** The stores for this kind in this environment, or why there are none. Loads nothing. */
+function storesFor(kind, env, options) {
+    const layout = LAYOUTS[kind];
+    const kept = env[STATE_DIR_ENV];
+    if (kept) {
+        return {
+            stores: {
+                description: `the directory ${kept}`,
+                item: (id) => new FileStore(layout.file(kept, layout.digest(id))),
+            },
+        };
+    }
+    if (cacheServiceOffered(env)) {
+        const cache = options.cache ?? lazyCacheModule();
+        const root = (0,external_node_path_namespaceObject.join)(env.RUNNER_TEMP || '/tmp', 'deployment-observability-cache');
+        const keySuffix = [env.GITHUB_RUN_ID, env.GITHUB_RUN_ATTEMPT, env.GITHUB_JOB].filter(Boolean).join('-') || 'local';
+        return {
+            stores: {
+                description: 'the Actions cache',
+                item: (id) => {
+                    const digest = layout.digest(id);
+                    return new ActionsCacheStore({
+                        cache,
+                        root,
+                        dir: `${kind}/${digest}`,
+                        fileName: layout.cacheFileName,
+                        keyPrefix: `${layout.cacheKeyPrefix}${digest}-`,
+                        keySuffix,
+                        timeoutMs: layout.timeoutMs,
+                        deadline: options.deadline,
+                        now: options.now ?? Date.now,
+                        probe: options.probe,
+                        what: layout.what,
+                    });
+                },
+            },
+        };
+    }
+    const toolCache = env.RUNNER_TOOL_CACHE;
+    if (toolCache && layout.toolCacheFile) {
+        const file = layout.toolCacheFile;
+        return {
+            stores: {
+                description: `the directory ${(0,external_node_path_namespaceObject.join)(toolCache, 'deployment-observability')}`,
+                item: (id) => new FileStore(file(toolCache, layout.digest(id))),
+            },
+        };
+    }
+    return { stores: undefined, reason: 'the Actions cache service is not available to this job' };
+}
+
+;// CONCATENATED MODULE: ./src/delivery/carry.ts
+/**
+ * Counts a failed push could not deliver, kept until the next push of the
+ * same group delivers them (README, "Carried counts of failed pushes"), and
+ * how they are written down. Where they are kept is `persistence/`'s business.
+ *
+ * Entries are dropped once the group's `deployment_observability_counters_updated_timestamp_seconds`
+ * is newer than them: a later push already included them, even if clearing
+ * the store afterwards failed. So a carried count is added once.
+ */
+
+
+
+/** At most this many deployments wait in one group; older ones are dropped first. */
+const MAX_CARRIED_ENTRIES = 200;
+const carry_ACTION_LABELS = new Set(['environment', 'deployment_id', 'service']);
+function toStored(entry) {
+    return {
+        deploymentId: entry.deploymentId,
+        recordedAt: entry.recordedAt,
+        updates: entry.updates.map((u) => ({
+            name: u.name,
+            family: u.definition.name,
+            labels: { ...u.labels },
+            value: u.value,
+        })),
+    };
+}
+function fromStored(stored) {
+    if (typeof stored?.deploymentId !== 'string' ||
+        typeof stored.recordedAt !== 'number' ||
+        !Array.isArray(stored.updates)) {
+        return undefined;
+    }
+    const updates = [];
+    for (const u of stored.updates) {
+        if (typeof u?.family !== 'string' ||
+            typeof u.value !== 'number' ||
+            typeof u.labels !== 'object' ||
+            u.labels === null)
+            continue;
+        const definition = (0,definitions/* metricByName */.tX)(u.family) ??
+            customDefinition(u.family, Object.keys(u.labels)
+                .filter((l) => !carry_ACTION_LABELS.has(l))
+                .sort());
+        updates.push({ definition, name: u.name, labels: u.labels, value: u.value });
+    }
+    return { deploymentId: stored.deploymentId, recordedAt: stored.recordedAt, updates };
+}
+/** Entries a group's counters-updated marker (seconds) already includes are dropped. */
+function pendingAfter(entries, markerSeconds) {
+    if (markerSeconds === undefined)
+        return [...entries];
+    return entries.filter((e) => e.recordedAt > markerSeconds * 1000);
+}
+/** A group's carried entries in the stores of carried counts (`persistence/stores.ts`). */
+class PersistedCarryStore {
+    stores;
+    constructor(stores) {
+        this.stores = stores;
+    }
+    get description() {
+        return this.stores.description;
+    }
+    async load(groupId) {
+        const bytes = await this.stores.item(groupId).load();
+        if (bytes === undefined)
+            return [];
+        const parsed = JSON.parse(bytes.toString('utf8'));
+        return (parsed.entries ?? []).map(fromStored).filter((e) => e !== undefined);
+    }
+    async save(groupId, entries) {
+        const kept = entries.slice(-MAX_CARRIED_ENTRIES).map(toStored);
+        await this.stores.item(groupId).save(JSON.stringify({ group: groupId, entries: kept }) + '\n');
+    }
+}
+/** Where this job keeps carried counts, or undefined when nowhere (`persistence/stores.ts`). Loads nothing. */
+function carryStoreOf(env, options) {
+    const { stores } = storesFor('carry', env, options);
+    return stores ? new PersistedCarryStore(stores) : undefined;
+}
+
+// EXTERNAL MODULE: ./src/delivery/sink.ts
+var delivery_sink = __nccwpck_require__(7057);
+;// CONCATENATED MODULE: ./src/metrics/series.ts
+/**
+ * Series updates and how they merge with what a Pushgateway group already
+ * holds: counters add (cumulative across deployments), `max` timestamps only
+ * move forward, latest-deployment gauges replace. Pure.
+ */
+
+
+/** Families the Pushgateway keeps per group by itself. */
+const PUSHGATEWAY_FAMILIES = new Set(['push_time_seconds', 'push_failure_time_seconds']);
+const KEEPABLE_TYPES = new Set(['counter', 'gauge', 'histogram']);
+/**
+ * The whole group as it should be after this push: the updated families, every
+ * other family as it was, except latest-deployment gauges (a `deployment_id`
+ * other than this deployment's) that this deployment did not set — a value a
+ * step reported last time, or stage durations of a deployment whose stages this
+ * one could not read, must not pass for this deployment's. Undefined when the
+ * group holds a family type that cannot be written back (then POST, no clean-up).
+ */
+function wholeGroup(updated, existing, deploymentId) {
+    const names = new Set(updated.map((f) => f.name));
+    const families = [...updated];
+    const dropped = [];
+    for (const [name, { type, help }] of existing.types) {
+        if (names.has(name) || PUSHGATEWAY_FAMILIES.has(name))
+            continue;
+        const t = type.toLowerCase();
+        if (!KEEPABLE_TYPES.has(t))
+            return undefined;
+        const samples = (existing.samples.get(name) ?? []).map((s) => ({
+            ...s,
+            labels: normalizeExistingLabels(s.labels, undefined),
+        }));
+        if (t === 'gauge' &&
+            samples.some((s) => s.labels.deployment_id !== undefined && s.labels.deployment_id !== deploymentId)) {
+            dropped.push(name);
+            continue;
+        }
+        families.push({
+            name,
+            type: t,
+            help: help || (0,definitions/* metricByName */.tX)(name)?.help || name,
+            samples,
+        });
+    }
+    return { families, dropped };
+}
+/** Family types whose samples are cumulative: a post adds to them. */
+const CUMULATIVE_TYPES = new Set(['counter', 'histogram', 'summary']);
+/**
+ * Why the group's counters cannot be added to, if they cannot: a cumulative
+ * sample holding NaN or ±Inf (a sum with it is NaN or Inf for good), or a
+ * count past 2^53 (adding 1 to it is lost). `counters` names the families
+ * this push adds to (a sink may not say which families are counters). The
+ * group is then treated as unreadable for counters: gauges are pushed, the
+ * counts carried, and nothing is pushed over the bad value.
+ */
+function unusableCounter(existing, counters) {
+    for (const [name, samples] of existing.samples) {
+        const type = existing.types.get(name)?.type.toLowerCase() ?? (0,definitions/* metricByName */.tX)(name)?.type;
+        if (!counters.has(name) && !(type !== undefined && CUMULATIVE_TYPES.has(type)))
+            continue;
+        for (const s of samples) {
+            const series = `${s.name}${formatLabels(normalizeExistingLabels(s.labels, undefined))}`;
+            const shown = series.length > 120 ? `${series.slice(0, 119)}…` : series;
+            if (!Number.isFinite(s.value))
+                return `the group holds ${formatValue(s.value)} for ${shown}, a value no count can be added to (delete the group, or push a valid value, to resume counting)`;
+            if (s.value > Number.MAX_SAFE_INTEGER)
+                return `the group holds ${s.value} for ${shown}, past 2^53 where adding 1 is lost (delete the group, or push a valid value, to resume counting)`;
+        }
+    }
+    return undefined;
+}
+/** Labels the Pushgateway adds to every sample of a group and that updates never carry. */
+const PUSHGATEWAY_LABELS = new Set(['job', 'instance']);
+/** Drops labels the Pushgateway added (job, instance, grouping labels the family does not have). */
+function normalizeExistingLabels(labels, keep) {
+    const out = {};
+    for (const [name, value] of Object.entries(labels)) {
+        if (PUSHGATEWAY_LABELS.has(name))
+            continue;
+        if (keep && !keep.has(name))
+            continue;
+        out[name] = value;
+    }
+    return out;
+}
+function orderLabels(labels, definition) {
+    const out = {};
+    for (const name of definition.labels)
+        if (labels[name] !== undefined)
+            out[name] = labels[name];
+    for (const name of Object.keys(labels).sort())
+        if (out[name] === undefined)
+            out[name] = labels[name];
+    return out;
+}
+/**
+ * Merges updates with the group's existing samples into the families to push.
+ * Only families that have an update are returned: a POST replaces just those,
+ * so everything else in the group (a last success on a failed deployment, a
+ * verify run's counters) stays as it was.
+ */
+function mergeUpdates(updates, existing) {
+    const families = new Map();
+    for (const update of updates) {
+        const def = update.definition;
+        let family = families.get(def.name);
+        if (!family) {
+            family = { definition: def, samples: new Map(), before: new Map() };
+            families.set(def.name, family);
+            if (def.merge === 'sum' && existing) {
+                // Table metrics drop the grouping labels they do not have; custom ones keep all but job/instance.
+                const keep = (0,definitions/* metricByName */.tX)(def.name) === def ? new Set([...def.labels, 'le']) : undefined;
+                for (const sample of existing.get(def.name) ?? []) {
+                    const labels = orderLabels(normalizeExistingLabels(sample.labels, keep), def);
+                    family.samples.set(seriesKey(sample.name, labels), {
+                        name: sample.name,
+                        labels,
+                        value: sample.value,
+                    });
+                }
+                family.before = new Map(family.samples);
+            }
+        }
+        const labels = orderLabels(update.labels, def);
+        const key = seriesKey(update.name, labels);
+        const current = family.samples.get(key) ?? seededBucket(family.before, update.name, labels);
+        let value = update.value;
+        if (def.merge === 'sum') {
+            // A cumulative counter pushed as +Inf would stay +Inf for good: an overflowing add is left out.
+            const sum = (current?.value ?? 0) + update.value;
+            value = Number.isFinite(sum) ? sum : (current?.value ?? update.value);
+        }
+        else if (def.merge === 'max') {
+            const before = existing
+                ?.get(def.name)
+                ?.find((s) => seriesKey(s.name, orderLabels(normalizeExistingLabels(s.labels, new Set(def.labels)), def)) ===
+                key);
+            value = Math.max(current?.value ?? -Infinity, before?.value ?? -Infinity, update.value);
+        }
+        family.samples.set(key, update.at !== undefined && def.merge === 'replace'
+            ? { name: update.name, labels, value, timestampMs: update.at }
+            : { name: update.name, labels, value });
+    }
+    return [...families.values()].map(({ definition, samples }) => ({
+        name: definition.name,
+        type: definition.type,
+        help: definition.help,
+        samples: sortSamples([...samples.values()]),
+    }));
+}
+/**
+ * A histogram bucket the group does not hold yet while it holds the series'
+ * other buckets (buckets added in a later version, like 480 and 720 of
+ * `time_to_deploy_seconds`): it starts from the next lower bucket's count, the
+ * observations known to be below it, so the buckets stay cumulative and
+ * quantiles stay sane; runs from the upgrade on are counted exactly.
+ */
+function seededBucket(samples, name, labels) {
+    if (!name.endsWith('_bucket') || labels.le === undefined || labels.le === '+Inf')
+        return undefined;
+    const bound = Number(labels.le);
+    const sameSeries = seriesKey('', { ...labels, le: '' });
+    let below;
+    let known = false;
+    for (const sample of samples.values()) {
+        if (sample.name !== name || sample.labels.le === undefined)
+            continue;
+        if (seriesKey('', { ...sample.labels, le: '' }) !== sameSeries)
+            continue;
+        known = true;
+        const le = sample.labels.le === '+Inf' ? Infinity : Number(sample.labels.le);
+        if (le < bound && (below === undefined || le > Number(below.labels.le)))
+            below = sample;
+    }
+    if (!known)
+        return undefined;
+    return { name, labels, value: below?.value ?? 0 };
+}
+function sortSamples(samples) {
+    const le = (s) => s.labels.le === undefined ? Infinity : s.labels.le === '+Inf' ? Infinity : Number(s.labels.le);
+    return samples.sort((a, b) => {
+        const ka = seriesKey('', { ...a.labels, le: '' });
+        const kb = seriesKey('', { ...b.labels, le: '' });
+        if (ka !== kb)
+            return ka < kb ? -1 : 1;
+        const rank = (s) => (s.name.endsWith('_bucket') ? 0 : s.name.endsWith('_sum') ? 1 : 2);
+        return rank(a) - rank(b) || le(a) - le(b);
+    });
+}
+/** Counter and timestamp updates only: what a failed push carries to the next one. */
+function carriedUpdates(updates) {
+    return updates.filter((u) => u.definition.merge === 'sum' || u.definition.merge === 'max');
+}
+
+;// CONCATENATED MODULE: ./src/delivery/publish.ts
+/**
+ * Delivers grouped updates: merges them with what each Pushgateway group holds
+ * (cumulative counters), adds counts carried from earlier failed pushes, pushes,
+ * and carries what could not be delivered. Also renders the same families as
+ * one exposition document for `metrics-file`.
+ */
+
+
+
+
+
+
+function markerOf(existing) {
+    const sample = existing.get(definitions/* METRICS */.Cb.countersUpdated.name)?.[0];
+    return sample && Number.isFinite(sample.value) ? sample.value : undefined;
+}
+async function loadCarried(store, groupId, logger) {
+    if (!store)
+        return [];
+    try {
+        return await store.load(groupId);
+    }
+    catch (error) {
+        logger.warning(`Could not read counts carried from earlier failed pushes in ${store.description}: ${error.message}`);
+        return [];
+    }
+}
+async function saveCarried(store, groupId, entries, logger) {
+    if (!store)
+        return false;
+    try {
+        await store.save(groupId, entries);
+        return true;
+    }
+    catch (error) {
+        logger.warning(`Could not keep counts for the next push in ${store.description}: ${error.message}`);
+        return false;
+    }
+}
+/** How many times a push is rebuilt on a newer read of its group (another writer intervened). */
+const MAX_REAPPLY = 3;
+/** How long after its write a push looks again when another deployment of the group is running. */
+const SETTLE_MS = 1500;
+/** A deployment still `in progress` after this long is taken for one whose runner died. */
+const IN_PROGRESS_MAX_AGE_MS = 6 * 3600 * 1000;
+/**
+ * Other deployments the group shows running: `deployment_in_progress` 1 with another
+ * `deployment_id`, started (its `deployment_start_timestamp_seconds`) less than 6 h before `now`.
+ */
+function publish_othersInProgress(group, deploymentId, now) {
+    const started = new Map((group.samples.get(definitions/* METRICS */.Cb.startTimestamp.name) ?? []).map((s) => [s.labels.deployment_id, s.value]));
+    const ids = new Set();
+    for (const s of group.samples.get(definitions/* METRICS */.Cb.inProgress.name) ?? []) {
+        const id = s.labels.deployment_id;
+        if (s.value !== 1 || id === undefined || id === deploymentId)
+            continue;
+        const at = started.get(id);
+        if (at !== undefined && Number.isFinite(at) && now - at * 1000 < IN_PROGRESS_MAX_AGE_MS)
+            ids.add(id);
+    }
+    return [...ids];
+}
+/** How many pushes' tokens a group keeps in `deployment_observability_applied`. */
+const APPLIED_KEPT = 20;
+/**
+ * The action's bookkeeping of which pushes a group's counters include (Pushgateway only): one
+ * series per push, `deployment_id` and a random `push` token, valued at the push's time. Not in
+ * the metric table: nothing reads it but the action.
+ */
+const APPLIED = Object.freeze({
+    name: 'deployment_observability_applied',
+    type: 'gauge',
+    help: 'Pushes whose counts this group\u2019s counters include (the last 20), by deployment and push token; value: when.',
+    labels: Object.freeze(['deployment_id', 'push']),
+    modes: Object.freeze(['track', 'verify', 'summary']),
+    source: 'action',
+    merge: 'replace',
+});
+function newPushToken() {
+    return (0,external_node_crypto_.randomBytes)(6).toString('hex');
+}
+/** The push tokens a group's counters include. */
+function appliedTokens(group) {
+    return new Set((group.samples.get(APPLIED.name) ?? []).map((s) => s.labels.push).filter((t) => !!t));
+}
+/** What identifies the writes a group has seen: its applied tokens and its marker. */
+function appliedSignature(group) {
+    return `${[...appliedTokens(group)].sort().join(',')}|${markerOf(group.samples) ?? ''}`;
+}
+async function readQuietly(sink, key, deadline) {
+    try {
+        const group = await sink.readGroup(key, deadline);
+        return unusableCounter(group, new Set()) ? undefined : group;
+    }
+    catch {
+        return undefined;
+    }
+}
+/**
+ * `deployment_observability_applied` after this push: the newest {@link APPLIED_KEPT} - 1
+ * entries the group holds, and this push's.
+ */
+function appliedUpdates(existing, deploymentId, token, nowSeconds) {
+    const kept = [...(existing.get(APPLIED.name) ?? [])]
+        .filter((s) => s.labels.push && s.labels.push !== token && Number.isFinite(s.value))
+        .sort((a, b) => b.value - a.value)
+        .slice(0, APPLIED_KEPT - 1);
+    return [
+        ...kept.map((s) => ({
+            definition: APPLIED,
+            name: APPLIED.name,
+            labels: { deployment_id: s.labels.deployment_id ?? '', push: s.labels.push },
+            value: s.value,
+        })),
+        {
+            definition: APPLIED,
+            name: APPLIED.name,
+            labels: { deployment_id: deploymentId, push: token },
+            value: nowSeconds,
+        },
+    ];
+}
+/** The write of this push on top of `existing`: its counts, carried counts the group lacks, the marker. */
+function buildWrite(plan, o, existing, carriedAll, at, token, applied) {
+    const marker = markerOf(existing.samples);
+    const pending = pendingAfter([...carriedAll], marker);
+    // Cumulative series must move forward in time: never at or before the group's last write.
+    const writeAt = marker !== undefined ? Math.max(at, Math.floor(marker * 1000) + 1) : at;
+    // Not before now: carried counts recorded up to this push are delivered by it.
+    const stamp = Math.max(o.clock.now(), writeAt) / 1000;
+    const updates = [
+        ...plan.updates,
+        ...pending.flatMap((e) => e.updates),
+        { definition: definitions/* METRICS */.Cb.countersUpdated, name: definitions/* METRICS */.Cb.countersUpdated.name, labels: {}, value: stamp },
+        ...(applied ? appliedUpdates(existing.samples, o.deploymentId, token, stamp) : []),
+    ];
+    const families = mergeUpdates(updates, existing.samples);
+    // PUT the whole group so stale latest-deployment gauges go; POST when it cannot be written back whole.
+    const whole = (plan.replaceGroup ?? o.replaceGroup) && o.client?.replacesGroups
+        ? wholeGroup(families, existing, o.deploymentId)
+        : undefined;
+    return { families, whole, writeAt, pending };
+}
+/** Publishes every group; never throws — problems are in the outcomes. */
+async function publishGroups(plans, options) {
+    const outcomes = [];
+    for (const plan of plans)
+        outcomes.push(await publishGroup(plan, options));
+    return outcomes;
+}
+async function publishGroup(plan, o) {
+    const sink = o.client;
+    const groupId = `${sink?.carryPrefix ?? ''}${(0,delivery_sink/* describeGroup */.N)(plan.key)}`;
+    const at = o.at ?? o.clock.now();
+    const carryOpen = () => o.clock.now() < (o.carryDeadline ?? Infinity);
+    if (sink && o.clock.now() >= o.deadline) {
+        // The time budget is spent: no request is started any more for this group.
+        const families = mergeUpdates(plan.updates, undefined);
+        let carriedOut = false;
+        if (o.cumulative && carryOpen()) {
+            const carriedAll = await loadCarried(o.store, groupId, o.logger);
+            const mine = {
+                deploymentId: o.deploymentId,
+                recordedAt: o.clock.now(),
+                updates: carriedUpdates(plan.updates),
+            };
+            carriedOut = carryOpen() && (await saveCarried(o.store, groupId, [...carriedAll, mine], o.logger));
+        }
+        return {
+            key: plan.key,
+            sink,
+            families,
+            pushed: false,
+            cumulative: false,
+            carriedIn: 0,
+            carriedOut,
+            problem: 'the time budget was spent before this group\u2019s turn',
+        };
+    }
+    if (!sink) {
+        return {
+            key: plan.key,
+            sink,
+            families: mergeUpdates(plan.updates, undefined),
+            pushed: false,
+            cumulative: false,
+            carriedIn: 0,
+            carriedOut: false,
+            problem: undefined,
+        };
+    }
+    if (!o.cumulative) {
+        const families = mergeUpdates(plan.updates, undefined);
+        try {
+            await sink.write(plan.key, families, o.deadline, { method: 'POST', at });
+            return {
+                key: plan.key,
+                sink,
+                families,
+                pushed: true,
+                cumulative: false,
+                carriedIn: 0,
+                carriedOut: false,
+                problem: undefined,
+            };
+        }
+        catch (error) {
+            return {
+                key: plan.key,
+                sink,
+                families,
+                pushed: false,
+                cumulative: false,
+                carriedIn: 0,
+                carriedOut: false,
+                problem: error.message,
+            };
+        }
+    }
+    const carriedAll = await loadCarried(o.store, groupId, o.logger);
+    let existing;
+    let readProblem;
+    try {
+        existing = await sink.readGroup(plan.key, o.deadline);
+    }
+    catch (error) {
+        readProblem = error.message;
+    }
+    // A counter holding NaN, ±Inf or a value past 2^53 cannot be added to: treat the group as
+    // unreadable for counters (gauges only, counts carried), never push a sum made from it.
+    const unusable = existing &&
+        unusableCounter(existing, new Set(plan.updates.filter((u) => u.definition.merge === 'sum').map((u) => u.definition.name)));
+    if (unusable) {
+        readProblem = unusable;
+        existing = undefined;
+    }
+    const mine = {
+        deploymentId: o.deploymentId,
+        recordedAt: o.clock.now(),
+        updates: carriedUpdates(plan.updates),
+    };
+    if (!existing) {
+        // Without the group's current values, pushing counters would reset them: push the
+        // gauges only and keep the counts for the next push.
+        const gauges = plan.updates.filter((u) => u.definition.merge === 'replace');
+        const families = mergeUpdates(plan.updates, undefined);
+        let pushProblem;
+        if (gauges.length > 0) {
+            try {
+                await sink.write(plan.key, mergeUpdates(gauges, undefined), o.deadline, { method: 'POST', at });
+            }
+            catch (error) {
+                pushProblem = error.message;
+            }
+        }
+        const carriedOut = carryOpen() && (await saveCarried(o.store, groupId, [...carriedAll, mine], o.logger));
+        return {
+            key: plan.key,
+            sink,
+            families,
+            pushed: false,
+            cumulative: false,
+            carriedIn: 0,
+            carriedOut,
+            problem: [readProblem, pushProblem].filter(Boolean).join('; '),
+        };
+    }
+    // Two posts of one group can overlap (concurrent deploys of a service): each reads, adds and
+    // writes back. A write built on a read that another writer has since overtaken would set the
+    // other writer's counts back, so the group is read again just before writing, and after it: a
+    // write that was overwritten is re-applied on top of what the group holds then. Each push leaves
+    // its token in `deployment_observability_applied`, so its counts are added exactly once.
+    const token = o.pushToken ?? newPushToken();
+    const checked = sink.replacesGroups;
+    // Another deployment of the group is running (the group shows it, or pre saw it): its post may
+    // read before our write and write just after it, so the check after writing is repeated.
+    const contested = o.contested === true || publish_othersInProgress(existing, o.deploymentId, o.clock.now()).length > 0;
+    let current = existing;
+    let built;
+    let attempts = 0;
+    let writeProblem;
+    let told = false;
+    for (;;) {
+        built = buildWrite(plan, o, current, carriedAll, at, token, checked);
+        if (checked && o.clock.now() < o.deadline) {
+            // Just before writing: has another writer written since our read?
+            const fresh = await readQuietly(sink, plan.key, o.deadline);
+            if (fresh && appliedSignature(fresh) !== appliedSignature(current) && attempts < MAX_REAPPLY) {
+                attempts++;
+                current = fresh;
+                continue;
+            }
+        }
+        if (built.whole && built.whole.dropped.length > 0 && !told) {
+            told = true;
+            o.logger.info(`Dropping gauges of an earlier deployment that this one did not set: ${built.whole.dropped.join(', ')}`);
+        }
+        try {
+            await sink.write(plan.key, built.whole?.families ?? built.families, o.deadline, {
+                method: built.whole ? 'PUT' : 'POST',
+                at: built.writeAt,
+            });
+        }
+        catch (error) {
+            writeProblem = error.message;
+            break;
+        }
+        if (!checked || attempts >= MAX_REAPPLY || o.clock.now() >= o.deadline)
+            break;
+        // After writing: did another writer's write, built on an older read, replace ours? Checked at
+        // once, and again a moment later (the other post may have read before our write and write
+        // just after it).
+        let after = await readQuietly(sink, plan.key, o.deadline);
+        if (after && appliedTokens(after).has(token) && contested && o.clock.now() + SETTLE_MS < o.deadline) {
+            await o.clock.sleep(SETTLE_MS);
+            after = await readQuietly(sink, plan.key, o.deadline);
+        }
+        // Our token is there: our counts are in. The group exactly as before our write: the write is
+        // not visible to reads at all (nothing to build on); leave it.
+        if (!after || appliedTokens(after).has(token))
+            break;
+        if (appliedSignature(after) === appliedSignature(current))
+            break;
+        attempts++;
+        o.logger.info(`Another deployment wrote {${(0,delivery_sink/* describeGroup */.N)(plan.key)}} at the same time; adding this deployment\u2019s counts again on top of it (use concurrency: to serialise deploys of one service).`);
+        current = after;
+    }
+    const { families, pending } = built;
+    if (writeProblem !== undefined) {
+        const carriedOut = carryOpen() && (await saveCarried(o.store, groupId, [...pending, mine], o.logger));
+        return {
+            key: plan.key,
+            sink,
+            families,
+            pushed: false,
+            cumulative: true,
+            carriedIn: 0,
+            carriedOut,
+            problem: writeProblem,
+        };
+    }
+    if (carriedAll.length > 0 && carryOpen())
+        await saveCarried(o.store, groupId, [], o.logger);
+    return {
+        key: plan.key,
+        sink,
+        families,
+        pushed: true,
+        cumulative: true,
+        carriedIn: pending.length,
+        carriedOut: false,
+        problem: undefined,
+    };
+}
+/**
+ * All groups' families as one valid exposition document: families of the same
+ * name are joined, and each sample gets its group's `service` when it has none
+ * (as Prometheus will see it after scraping the Pushgateway).
+ */
+function combinedExposition(outcomes) {
+    const byName = new Map();
+    for (const outcome of outcomes) {
+        const service = outcome.key.find(([l]) => l === 'service')?.[1];
+        for (const family of outcome.families) {
+            // The action's own bookkeeping gauges are not part of this job's metrics.
+            if (family.name === definitions/* METRICS */.Cb.countersUpdated.name ||
+                family.name === definitions/* METRICS */.Cb.summaryCountedAttempt.name ||
+                family.name === APPLIED.name)
+                continue;
+            let entry = byName.get(family.name);
+            if (!entry) {
+                entry = { family, samples: [] };
+                byName.set(family.name, entry);
+            }
+            for (const s of family.samples) {
+                const labels = service !== undefined && s.labels.service === undefined ? { ...s.labels, service } : s.labels;
+                entry.samples.push({ ...s, labels });
+            }
+        }
+    }
+    return renderExposition([...byName.values()].map(({ family, samples }) => ({ ...family, samples })));
+}
+
+// EXTERNAL MODULE: ./src/util/http.ts
+var http = __nccwpck_require__(4098);
+;// CONCATENATED MODULE: ./src/delivery/pushgateway.ts
+
+
+
+/** Ordered grouping labels: `job` first. */
+const PLAIN_VALUE = /^[A-Za-z0-9._~-]+$/;
+/**
+ * `/metrics/job/<job>/<label>/<value>…`. Values that are empty or hold
+ * anything but URL-safe characters use `<label>@base64/<base64url>` (empty:
+ * `=`): `%2F` in a path gets HTTP 400 (docs/platform.md, "Prometheus and the Pushgateway").
+ */
+function groupPath(key) {
+    return ('/metrics' +
+        key
+            .map(([label, value]) => {
+            if (value === '')
+                return `/${label}@base64/=`;
+            // `.` and `..` are path segments URL parsing removes: they must be encoded too.
+            if (PLAIN_VALUE.test(value) && value !== '.' && value !== '..')
+                return `/${label}/${value}`;
+            return `/${label}@base64/${Buffer.from(value, 'utf8').toString('base64url')}`;
+        })
+            .join(''));
+}
+function sameGroup(labels, key) {
+    if (!labels)
+        return false;
+    if (Object.keys(labels).length !== key.length)
+        return false;
+    return key.every(([l, v]) => (labels[l] ?? '') === v);
+}
+/** Type and help of each family of one group out of `GET /api/v1/metrics`. */
+function typesOfGroup(body, key) {
+    const out = new Map();
+    const data = body?.data;
+    const group = Array.isArray(data) ? data.find((g) => sameGroup(g.labels, key)) : undefined;
+    for (const [family, content] of Object.entries(group ?? {})) {
+        if (family === 'labels' || typeof content !== 'object' || content === null)
+            continue;
+        const { type, help } = content;
+        if (typeof type === 'string')
+            out.set(family, { type, help: help ?? '' });
+    }
+    return out;
+}
+/** The samples of one group out of `GET /api/v1/metrics`. */
+function samplesOfGroup(body, key) {
+    const out = new Map();
+    const data = body?.data;
+    if (!Array.isArray(data))
+        throw new Error('the Pushgateway answered /api/v1/metrics without a data array');
+    const group = data.find((g) => sameGroup(g.labels, key));
+    if (!group)
+        return out;
+    for (const [family, content] of Object.entries(group)) {
+        if (family === 'labels' || typeof content !== 'object' || content === null)
+            continue;
+        const metrics = content.metrics;
+        if (!Array.isArray(metrics))
+            continue;
+        const samples = [];
+        for (const m of metrics) {
+            const labels = m.labels ?? {};
+            if (m.buckets) {
+                for (const [le, v] of Object.entries(m.buckets))
+                    samples.push({ name: `${family}_bucket`, labels: { ...labels, le }, value: Number(v) });
+                samples.push({ name: `${family}_sum`, labels, value: Number(m.sum ?? 0) });
+                samples.push({ name: `${family}_count`, labels, value: Number(m.count ?? 0) });
+            }
+            else if (m.value !== undefined) {
+                samples.push({ name: family, labels, value: Number(m.value) });
+            }
+        }
+        out.set(family, samples);
+    }
+    return out;
+}
+class PushgatewayClient {
+    config;
+    clock;
+    fetchImpl;
+    name = 'the Pushgateway';
+    replacesGroups = true;
+    // Carried counts of the Pushgateway keep the ids they had before remote write existed.
+    carryPrefix = '';
+    constructor(config, clock, fetchImpl = fetch) {
+        this.config = config;
+        this.clock = clock;
+        this.fetchImpl = fetchImpl;
+    }
+    get target() {
+        return this.config.url;
+    }
+    /** The families as exposition text (no timestamps: the Pushgateway refuses them). */
+    async write(key, families, deadline, options) {
+        await this.push(key, renderExposition(families), deadline, options.method);
+    }
+    headers(extra = {}) {
+        return {
+            'user-agent': 'deployment-observability-action',
+            ...(this.config.authorization ? { authorization: this.config.authorization } : {}),
+            ...extra,
+        };
+    }
+    /** Everything one group holds; empty when the group does not exist yet. */
+    async readGroup(key, deadline) {
+        const response = await (0,http/* request */.Em)({
+            url: `${this.config.url}/api/v1/metrics`,
+            headers: this.headers({ accept: 'application/json' }),
+            deadline,
+            timeoutMs: 5000,
+            attempts: 3,
+            what: 'Reading the Pushgateway group',
+        }, this.clock, this.fetchImpl);
+        if (response.status !== 200) {
+            throw new Error(`Reading the Pushgateway group failed: HTTP ${response.status} ${response.text.slice(0, 200)}`);
+        }
+        let body;
+        try {
+            body = JSON.parse(response.text);
+        }
+        catch {
+            throw new Error('Reading the Pushgateway group failed: the answer is not JSON');
+        }
+        return { samples: samplesOfGroup(body, key), types: typesOfGroup(body, key) };
+    }
+    /**
+     * Sends exposition text to a group: POST replaces the families it carries,
+     * PUT the whole group. Throws with the Pushgateway's message on failure.
+     */
+    async push(key, text, deadline, method = 'POST') {
+        const response = await (0,http/* request */.Em)({
+            url: `${this.config.url}${groupPath(key)}`,
+            method,
+            headers: this.headers({ 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }),
+            body: text,
+            deadline,
+            timeoutMs: 5000,
+            attempts: 3,
+            what: `Pushing to the Pushgateway group {${(0,delivery_sink/* describeGroup */.N)(key)}}`,
+        }, this.clock, this.fetchImpl);
+        if (response.status < 200 || response.status >= 300) {
+            throw new Error(`Pushing to the Pushgateway group {${(0,delivery_sink/* describeGroup */.N)(key)}} failed: HTTP ${response.status} ${response.text.trim().slice(0, 300)}`);
+        }
+    }
+}
+
+;// CONCATENATED MODULE: ./src/delivery/sinks.ts
+
+
+
+/**
+ * The sinks the inputs ask for: the Pushgateway first, then remote write. The
+ * remote-write client (protobuf, snappy) is loaded only when it is used: it
+ * would grow every bundle, and start-up, by a third.
+ */
+async function sinks_metricsSinks(config, clock) {
+    const sinks = [];
+    if (config.pushgateway)
+        sinks.push(new PushgatewayClient(config.pushgateway, clock));
+    if (config.remoteWrite) {
+        const { RemoteWriteClient } = await Promise.all(/* import() */[__nccwpck_require__.e(222), __nccwpck_require__.e(656)]).then(__nccwpck_require__.bind(__nccwpck_require__, 656));
+        sinks.push(new RemoteWriteClient(config.remoteWrite, clock));
+    }
+    return sinks;
+}
+/** Publishes to every sink at once (a hung one does not hold the other up). Never throws. */
+async function sinks_deliverGroups(plans, sinks, options) {
+    if (sinks.length === 0) {
+        const primary = await publishGroups(plans, { ...options, client: undefined });
+        return { all: [], primary };
+    }
+    const perSink = await Promise.all(sinks.map((sink) => publishGroups(plans, { ...options, client: sink })));
+    return { all: perSink.flat(), primary: perSink[0] ?? [] };
+}
+/** One line per group and sink for the job summary and the log. */
+function outcomeText(outcome, store) {
+    const group = `{${(0,delivery_sink/* describeGroup */.N)(outcome.key)}}`;
+    const sink = outcome.sink;
+    const remote = sink?.name === 'remote write';
+    const verb = remote ? 'Remote-written' : 'Pushed';
+    // "Pushed to the Pushgateway http://…", "Remote-written to https://…/api/v1/push".
+    const where = sink ? (remote ? sink.target : `${sink.name} ${sink.target}`) : 'nowhere';
+    if (outcome.pushed) {
+        const carried = outcome.carriedIn > 0
+            ? `, with the counts of ${outcome.carriedIn} earlier deployment(s) whose push had failed`
+            : '';
+        return { ok: true, text: `${verb} to ${where} group \`${group}\`${carried}` };
+    }
+    const kept = outcome.carriedOut
+        ? `counts kept in ${store} for the next successful push`
+        : 'counts of this deployment are lost (no place to keep them)';
+    const target = remote ? `remote-written to ${where} group` : 'pushed to';
+    return {
+        ok: false,
+        text: `Not ${target} \`${group}\`: ${outcome.problem ?? 'unknown problem'}; ${kept}`,
+    };
+}
+
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(3024);
+;// CONCATENATED MODULE: ./src/delivery/metrics-file.ts
+/**
+ * `metrics-file`: the exposition of what a hook delivered (the first sink's
+ * groups, or the unsent families when there is no sink), written where the
+ * input says. Every mode writes it through {@link writeMetricsFile}.
+ */
+
+
+
+
+const NOT_REGULAR = 'it exists and is not a regular file';
+/** Writes the metrics file (creating its folder). Never throws: a problem is returned. */
+async function writeMetricsFile(path, outcomes) {
+    try {
+        const text = combinedExposition(outcomes);
+        await (0,promises_namespaceObject.mkdir)((0,external_node_path_namespaceObject.dirname)(path), { recursive: true });
+        await writeRegularFile(path, text);
+        return { ok: true };
+    }
+    catch (error) {
+        return { ok: false, problem: error instanceof Error ? error.message : String(error) };
+    }
+}
+/**
+ * Writes a file that must be a regular file or not exist yet. Not a FIFO: opening one for
+ * writing would block the hook until some process reads it, past every budget. Not a device,
+ * a folder, or a symbolic link: nothing is written through a link to somewhere else. The file
+ * is opened without following a link and without waiting, and checked again once open, so
+ * nothing swapped in after the first look is written to either.
+ */
+async function writeRegularFile(path, text) {
+    try {
+        const info = await (0,promises_namespaceObject.lstat)(path);
+        if (!info.isFile())
+            throw new Error(NOT_REGULAR);
+    }
+    catch (error) {
+        if (error.code !== 'ENOENT')
+            throw error;
+    }
+    const handle = await (0,promises_namespaceObject.open)(path, external_node_fs_.constants.O_WRONLY | external_node_fs_.constants.O_CREAT | external_node_fs_.constants.O_NOFOLLOW | external_node_fs_.constants.O_NONBLOCK, 0o666);
+    try {
+        if (!(await handle.stat()).isFile())
+            throw new Error(NOT_REGULAR);
+        await handle.truncate(0);
+        await handle.writeFile(text, 'utf8');
+    }
+    finally {
+        await handle.close();
+    }
+}
+
+;// CONCATENATED MODULE: ./src/metrics/report-file.ts
+/**
+ * Reading DEPLOY_METRICS_FILE: bounded, and a missing file is simply empty.
+ *
+ * Any step can put anything at that path, so only a regular file is read:
+ * `lstat` first (a symbolic link is followed only to a regular file), then the
+ * file is opened with `O_NONBLOCK` — a FIFO or a device put there in the
+ * meantime cannot block the open — and `fstat` checks what was opened. The
+ * read takes at most the first 1 MiB and is bounded in time: post and the
+ * live reporter never wait on this file longer than {@link READ_TIMEOUT_MS}.
+ */
+
+
+
+const MAX_REPORT_BYTES = 1024 * 1024;
+/** The longest a read of the file may take (a regular file on a hung network mount). */
+const READ_TIMEOUT_MS = 5000;
+function kindOf(s) {
+    if (s.isFIFO())
+        return 'a FIFO (named pipe)';
+    if (s.isDirectory())
+        return 'a directory';
+    if (s.isSocket())
+        return 'a socket';
+    if (s.isCharacterDevice() || s.isBlockDevice())
+        return 'a device';
+    return 'not a regular file';
+}
+/** The file's text (at most 1 MiB, cut at a line end) and a note when something was left out. */
+async function readReportFile(path, timeoutMs = READ_TIMEOUT_MS) {
+    if (!path)
+        return { text: '' };
+    try {
+        return await withTimeout(readBounded(path), timeoutMs, 'reading it');
+    }
+    catch (error) {
+        const why = error instanceof TimeoutError ? `no answer within ${timeoutMs} ms` : error.message;
+        return { text: '', note: `DEPLOY_METRICS_FILE ${path} could not be read: ${why}` };
+    }
+}
+async function readBounded(path) {
+    const skipped = (kind) => ({
+        text: '',
+        note: `DEPLOY_METRICS_FILE ${path} is ${kind}, not a regular file; it was not read`,
+    });
+    try {
+        const link = await (0,promises_namespaceObject.lstat)(path);
+        const target = link.isSymbolicLink() ? await (0,promises_namespaceObject.stat)(path) : link;
+        if (!target.isFile())
+            return skipped(kindOf(target));
+    }
+    catch (error) {
+        if (error.code === 'ENOENT')
+            return { text: '' };
+        throw error;
+    }
+    let handle;
+    try {
+        handle = await (0,promises_namespaceObject.open)(path, external_node_fs_.constants.O_RDONLY | external_node_fs_.constants.O_NONBLOCK | (external_node_fs_.constants.O_NOCTTY ?? 0));
+    }
+    catch (error) {
+        if (error.code === 'ENOENT')
+            return { text: '' };
+        throw error;
+    }
+    try {
+        // What was opened, not what the path named a moment ago.
+        const info = await handle.stat();
+        if (!info.isFile())
+            return skipped(kindOf(info));
+        const length = Math.min(MAX_REPORT_BYTES, info.size);
+        const buffer = Buffer.alloc(length);
+        let bytesRead = 0;
+        while (bytesRead < length) {
+            const { bytesRead: n } = await handle.read(buffer, bytesRead, length - bytesRead, bytesRead);
+            if (n === 0)
+                break;
+            bytesRead += n;
+        }
+        const text = buffer.subarray(0, bytesRead).toString('utf8');
+        // A cut line at the end would be reported as malformed: drop it, and say why.
+        if (info.size > MAX_REPORT_BYTES) {
+            return {
+                text: text.slice(0, text.lastIndexOf('\n') + 1),
+                note: `DEPLOY_METRICS_FILE ${path} is ${info.size} bytes; only the first 1 MiB is read`,
+            };
+        }
+        return { text };
+    }
+    finally {
+        await handle.close();
+    }
+}
+
+;// CONCATENATED MODULE: ./src/metrics/track.ts
+
+const MIGRATION_STAGES = new Set(['migration', 'migration_apply']);
+/** The `status` values of `deployment_runs_total`. */
+const RUN_STATUSES = Object.freeze(['success', 'failure', 'cancelled']);
+function update(def, labels, value, at) {
+    return at === undefined
+        ? { definition: def, name: def.name, labels, value }
+        : { definition: def, name: def.name, labels, value, at };
+}
+function push(groups, service, u) {
+    const list = groups.get(service);
+    if (list)
+        list.push(u);
+    else
+        groups.set(service, [u]);
+}
+/** `triggered_by` as the design names it, from the event that started the run. */
+function triggeredBy(eventName) {
+    if (eventName === 'workflow_dispatch')
+        return 'manual';
+    if (eventName === 'repository_dispatch')
+        return 'webhook';
+    return 'github_actions';
+}
+/** The gauges pre pushes when the deployment starts: visible live, so a hung deployment shows. */
+function track_startUpdates(ctx, startedAtMs, thresholds = {}) {
+    const env = ctx.environment;
+    return [
+        ...thresholdUpdates(ctx, ctx.service, thresholds),
+        update(METRICS.inProgress, {
+            environment: env,
+            deployment_id: ctx.deploymentId,
+            service: ctx.service,
+            branch: ctx.branch,
+            triggered_by: ctx.triggeredBy,
+        }, 1),
+        update(METRICS.startTimestamp, { environment: env, deployment_id: ctx.deploymentId, service: ctx.service }, startedAtMs / 1000),
+    ];
+}
+/** Everything post pushes for a finished deployment, grouped by service. */
+function finishUpdates(ctx, deployment, reported, times) {
+    const groups = new Map();
+    const env = ctx.environment;
+    const id = ctx.deploymentId;
+    const primary = ctx.service;
+    const add = (service, def, labels, value, at) => push(groups, service, update(def, labels, value, at));
+    // Run-level metrics live in the primary group.
+    // Every outcome's series exists from the first deployment on, the others at 0 (adding 0 keeps a
+    // count the group holds): increase() then sees the first failure as 0 → 1, not a series
+    // appearing at 1.
+    for (const status of RUN_STATUSES)
+        add(primary, definitions/* METRICS */.Cb.deploymentRunsTotal, { environment: env, service: primary, status }, status === deployment.status ? 1 : 0);
+    add(primary, definitions/* METRICS */.Cb.inProgress, {
+        environment: env,
+        deployment_id: id,
+        service: primary,
+        branch: ctx.branch,
+        triggered_by: ctx.triggeredBy,
+    }, 0);
+    add(primary, definitions/* METRICS */.Cb.startTimestamp, { environment: env, deployment_id: id, service: primary }, times.startedAt / 1000);
+    // A cancelled deployment moves neither timestamp: it neither pages nor resolves DeploymentFailed.
+    if (deployment.status !== 'cancelled')
+        add(primary, deployment.status === 'success' ? definitions/* METRICS */.Cb.lastSuccessTimestamp : definitions/* METRICS */.Cb.lastFailureTimestamp, { environment: env, service: primary }, times.finishedAt / 1000);
+    const reportedNames = new Set(reported.series.map((s) => s.definition.name));
+    const reportedErrorStages = new Set(reported.series.filter((s) => s.definition === definitions/* METRICS */.Cb.deploymentErrorsTotal).map((s) => s.labels.stage));
+    for (const stage of deployment.stages) {
+        const s = stage.service;
+        add(s, definitions/* METRICS */.Cb.deploymentTotal, { environment: env, service: s, stage: stage.stage, status: stage.status }, 1);
+        add(s, definitions/* METRICS */.Cb.stageDuration, { environment: env, deployment_id: id, service: s, stage: stage.stage, status: stage.status }, Math.round(stage.durationSeconds * 1000) / 1000, 
+        // Remote write puts the duration where the stage ended, not where post ran.
+        stage.completedAt);
+    }
+    const failed = deployment.failedStage;
+    if (failed && deployment.errorType && !reportedErrorStages.has(failed.stage)) {
+        add(failed.service, definitions/* METRICS */.Cb.deploymentErrorsTotal, {
+            environment: env,
+            service: failed.service,
+            stage: failed.stage,
+            error_type: deployment.errorType,
+        }, 1);
+    }
+    const rollback = deployment.rollback;
+    if (rollback) {
+        // A cancelled deployment counts no error, the rollback a cancel ran included.
+        if (!reportedErrorStages.has('rollback') && failed !== rollback && deployment.status !== 'cancelled') {
+            add(rollback.service, definitions/* METRICS */.Cb.deploymentErrorsTotal, {
+                environment: env,
+                service: rollback.service,
+                stage: 'rollback',
+                error_type: 'rollback_triggered',
+            }, 1);
+        }
+        if (!reportedNames.has(definitions/* METRICS */.Cb.deploymentRollbackTotal.name)) {
+            add(rollback.service, definitions/* METRICS */.Cb.deploymentRollbackTotal, {
+                environment: env,
+                service: rollback.service,
+                reason: deployment.errorType && deployment.errorType !== 'rollback_triggered'
+                    ? deployment.errorType
+                    : 'manual',
+                status: rollback.status,
+            }, 1);
+        }
+    }
+    // A stage a cancel interrupted neither passed nor failed: it counts in neither pair of counters.
+    const migration = deployment.stages.find((st) => MIGRATION_STAGES.has(st.stage));
+    if (migration &&
+        migration.status !== 'cancelled' &&
+        !reportedNames.has(definitions/* METRICS */.Cb.migrationSuccessTotal.name) &&
+        !reportedNames.has(definitions/* METRICS */.Cb.migrationFailureTotal.name)) {
+        add(migration.service, migration.status === 'success' ? definitions/* METRICS */.Cb.migrationSuccessTotal : definitions/* METRICS */.Cb.migrationFailureTotal, { environment: env }, 1);
+    }
+    const smoke = deployment.stages.find((st) => st.stage === 'smoke_test');
+    if (smoke &&
+        smoke.status !== 'cancelled' &&
+        !reportedNames.has(definitions/* METRICS */.Cb.smokeTestTotal.name) &&
+        !reportedNames.has(definitions/* METRICS */.Cb.smokeTestFailuresTotal.name)) {
+        const labels = { environment: env, service: smoke.service, test_name: 'all' };
+        add(smoke.service, definitions/* METRICS */.Cb.smokeTestTotal, labels, 1);
+        if (smoke.status === 'failure')
+            add(smoke.service, definitions/* METRICS */.Cb.smokeTestFailuresTotal, labels, 1);
+    }
+    addReported(groups, ctx, reported.series);
+    for (const u of stageStateUpdates(ctx, times.stageStates ?? []))
+        push(groups, u.service, u.update);
+    // Every group of this deployment's own carries the thresholds its stages are judged by; a group it
+    // only adds to (a step's series, a stage that never ran) keeps its own.
+    const own = ownServices(ctx, deployment);
+    for (const service of groups.keys())
+        if (own.has(service))
+            for (const u of thresholdUpdates(ctx, service, times.thresholds ?? {}))
+                push(groups, service, u);
+    return groups;
+}
+/**
+ * The services whose groups belong to this deployment: the job's own and
+ * those of the stages that ran. Post writes these whole (PUT); any other
+ * group it writes — a service a step reported for, or whose mapped stages
+ * never ran — it only adds to (POST), so another job's deployment of that
+ * service keeps its gauges.
+ */
+function ownServices(ctx, deployment) {
+    return new Set([ctx.service, ...deployment.stages.map((st) => st.service)]);
+}
+/**
+ * What steps reported, with the standard labels set, into the group of the
+ * series' own `service` (else the job's). `only` keeps the series for which it
+ * returns true (the live reporter pushes gauges only).
+ */
+function addReported(groups, ctx, series, only = () => true) {
+    for (const s of series) {
+        if (!only(s))
+            continue;
+        const def = s.definition;
+        const service = s.labels.service ?? ctx.service;
+        const labels = { ...s.labels };
+        if (def.labels.includes('environment'))
+            labels.environment = ctx.environment;
+        if (def.labels.includes('deployment_id'))
+            labels.deployment_id = ctx.deploymentId;
+        if (def.labels.includes('service'))
+            labels.service = service;
+        else
+            delete labels.service;
+        push(groups, def.labels.includes('service') ? service : ctx.service, update(def, labels, s.value));
+    }
+}
+/**
+ * `deployment_stage_state` (1 on the stage's current state) and
+ * `deployment_stage_start_timestamp_seconds` of every stage, each for its
+ * service's group.
+ */
+function stageStateUpdates(ctx, stages) {
+    const out = [];
+    for (const p of stages) {
+        const base = { environment: ctx.environment, deployment_id: ctx.deploymentId, service: p.service };
+        out.push({
+            service: p.service,
+            update: update(definitions/* METRICS */.Cb.stageState, { ...base, stage: p.stage, state: p.state }, 1),
+        });
+        if (p.startedAt !== undefined)
+            out.push({
+                service: p.service,
+                update: update(definitions/* METRICS */.Cb.stageStartTimestamp, { ...base, stage: p.stage }, p.startedAt / 1000),
+            });
+    }
+    return out;
+}
+/** `deployment_stage_threshold_seconds` of every stage in the `thresholds` input, for one group. */
+function thresholdUpdates(ctx, service, thresholds) {
+    return Object.entries(thresholds).map(([stage, seconds]) => update(definitions/* METRICS */.Cb.stageThreshold, { environment: ctx.environment, service, stage }, seconds));
+}
+
+// EXTERNAL MODULE: ./src/model/timing.ts
+var timing = __nccwpck_require__(4483);
+;// CONCATENATED MODULE: ./src/report/annotations.ts
+
+
+const MAX_SLOW_ANNOTATIONS = 5;
+function deploymentAnnotations(d, service) {
+    const out = [];
+    if (d.status === 'failure') {
+        out.push({
+            level: 'error',
+            title: d.failedStage
+                ? `Deployment failed at ${d.failedStage.stage} (${d.failedStage.service})`
+                : `Deployment of ${service} failed`,
+            message: `${d.failureMessage ?? 'The deployment failed'}. Error type: ${(0,error_types/* knownErrorType */.SB)(d.errorType) ?? 'unknown'}.`,
+        });
+    }
+    else if (d.status === 'cancelled') {
+        out.push({
+            level: 'notice',
+            title: d.cancelledStage
+                ? `Deployment cancelled at ${d.cancelledStage.stage} (${d.cancelledStage.service})`
+                : `Deployment of ${service} cancelled`,
+            message: `${d.cancelMessage ?? 'The job was cancelled'}. Counted as cancelled, not as a failure.`,
+        });
+    }
+    const slow = d.stages.filter((s) => s.slow);
+    const describe = (s) => `${s.stage} (${s.service}) took ${(0,timing/* formatDuration */.a3)(s.durationSeconds)}, over its ${(0,timing/* formatDuration */.a3)(s.thresholdSeconds ?? 0)} threshold`;
+    if (slow.length <= MAX_SLOW_ANNOTATIONS) {
+        for (const s of slow)
+            out.push({ level: 'warning', title: `Slow stage: ${s.stage}`, message: describe(s) });
+    }
+    else {
+        out.push({
+            level: 'warning',
+            title: `${slow.length} slow stages`,
+            message: slow.map(describe).join('; '),
+        });
+    }
+    if (d.slow && d.totalThresholdSeconds !== undefined) {
+        out.push({
+            level: 'warning',
+            title: 'Deployment over its time budget',
+            message: `The deployment took ${(0,timing/* formatDuration */.a3)(d.durationSeconds)}, over the ${(0,timing/* formatDuration */.a3)(d.totalThresholdSeconds)} total threshold`,
+        });
+    }
+    return out;
+}
+
+;// CONCATENATED MODULE: ./src/report/outputs.ts
+/**
+ * The contract's outputs of a tracked deployment, set by post (and by a later instance's main).
+ * Every value is one line that cannot be a workflow command (a later `run:` may echo it), and
+ * `error-type` is one of the error types: a step's report cannot put anything else there.
+ */
+
+
+
+
+/** `stages-json`: every stage with service, stage, status, started_at, completed_at, duration_seconds, slow. */
+function stagesJson(deployment) {
+    return JSON.stringify(deployment.stages.map((s) => ({
+        service: s.service,
+        stage: s.stage,
+        status: s.status,
+        started_at: (0,timing/* toIso */.tK)(s.startedAt),
+        completed_at: (0,timing/* toIso */.tK)(s.completedAt),
+        duration_seconds: s.durationSeconds,
+        slow: s.slow,
+    })));
+}
+function setDeploymentOutputs(sink, deployment, deploymentId, metricsFile) {
+    const io = { setOutput: (name, value) => sink.setOutput(name, (0,safe_text/* singleLine */.pF)(value)) };
+    io.setOutput(Outputs.DeploymentId, deploymentId);
+    io.setOutput(Outputs.Status, deployment.status);
+    io.setOutput(Outputs.FailedStage, deployment.failedStage?.stage ?? '');
+    io.setOutput(Outputs.ErrorType, (0,error_types/* knownErrorType */.SB)(deployment.errorType) ?? '');
+    io.setOutput(Outputs.DurationSeconds, String(deployment.durationSeconds));
+    io.setOutput(Outputs.MetricsFile, metricsFile);
+    io.setOutput(Outputs.StagesJson, stagesJson(deployment));
+}
+
+;// CONCATENATED MODULE: ./src/report/markdown.ts
+/**
+ * Making untrusted text (step, job and branch names, error types, a receiver's error body) safe
+ * where it enters GitHub-flavoured Markdown (job summaries, check runs) and Mermaid. GitHub renders
+ * with cmark-gfm (tables, strikethrough, autolinks, tag filter) and raw HTML through a sanitiser,
+ * so untrusted text must never open a link, an image, raw HTML, emphasis, a code span, a table
+ * cell, a block (heading, quote, list) or an autolink (`https://…`, `www.…`, `name@host`).
+ * Tested by rendering with Debian's `cmark-gfm` (`__tests__/unit/gfm.test.ts`).
+ */
+
+/** Zero-width space: keeps GFM's autolink extension from seeing `www.` or `user@host`. */
+const ZWSP = '&#8203;';
+const ENTITIES = { '<': '&lt;', '>': '&gt;', '&': '&amp;' };
+/** ASCII punctuation that opens inline syntax; escaped with a backslash (CommonMark 2.4). */
+const INLINE_SYNTAX = new Set(['\\', '`', '*', '_', '~', '[', ']', '|', '$', '#']);
+const ALNUM = /[A-Za-z0-9]/;
+/** Text escaped so that it renders as itself: no Markdown syntax, no HTML, no autolink. One line. */
+function inline(text) {
+    const s = text.replace(/[\r\n\u2028\u2029\u0085]+/g, ' ');
+    let out = '';
+    for (let i = 0; i < s.length; i++) {
+        const c = s[i];
+        if (c in ENTITIES)
+            out += ENTITIES[c];
+        else if (c === '_' && ALNUM.test(s[i - 1] ?? '') && ALNUM.test(s[i + 1] ?? ''))
+            out += c; // `deploy_railway`: an underscore inside a word is never emphasis
+        else if (INLINE_SYNTAX.has(c))
+            out += `\\${c}`;
+        else if (c === ':' && s.startsWith('//', i + 1))
+            out += '\\:'; // `https\://` is not autolinked
+        else if (c === '@')
+            out += `@${ZWSP}`; // nor `user@host` (nor a GitHub @mention)
+        else if ((c === 'w' || c === 'W') && /^www\./i.test(s.slice(i, i + 4)) && !ALNUM.test(s[i - 1] ?? '')) {
+            out += `${s.slice(i, i + 3)}\\.`;
+            i += 3;
+        }
+        else
+            out += c;
+    }
+    // A block marker at the start (heading, list item, quote, thematic break, setext underline).
+    return out.replace(/^(\s*)([+\-=])/, '$1\\$2').replace(/^(\s*\d+)([.)])/, '$1\\$2');
+}
+/** The first `max` characters of a text, `…` when cut. */
+function bounded(text, max) {
+    return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+/** One table cell (or any one-line text): escaped, URLs redacted, at most `max` characters of text. */
+function cell(text, max = 120) {
+    return inline(bounded((0,safe_text/* redactUrls */.sK)(text.replace(/[\r\n]+/g, ' ')), max));
+}
+/** A code span's delimiters around one-line text: a fence longer than any backtick run inside. */
+function codeSpan(oneLine) {
+    if (!oneLine.includes('`'))
+        return `\`${oneLine}\``;
+    // CommonMark: a code span's fence is longer than any backtick run inside it.
+    const longest = Math.max(...(oneLine.match(/`+/g) ?? ['']).map((run) => run.length));
+    const fence = '`'.repeat(longest + 1);
+    return `${fence} ${oneLine} ${fence}`;
+}
+/** Inline code that cannot be closed early by backticks in the text (not for table cells: {@link codeCell}). */
+function code(text, max = 200) {
+    return codeSpan(bounded(text.replace(/[\r\n]+/g, ' '), max));
+}
+/**
+ * Inline code inside a table cell. GFM splits the row on every `|` not escaped by a backslash,
+ * even inside a code span, and removes that backslash again (so the span shows `|`). A pipe after
+ * an odd run of backslashes gets one more backslash, or the row would split there.
+ */
+function codeCell(text, max = 200) {
+    const content = bounded(text.replace(/[\r\n]+/g, ' '), max).replace(/(\\*)\|/g, (_all, slashes) => slashes.length % 2 === 0 ? `${slashes}\\|` : `${slashes}\\\\|`);
+    return codeSpan(content);
+}
+/**
+ * A line of text the action wrote with `code` in backticks, around untrusted parts (a delivery
+ * line with a group's labels and a receiver's error body, the live-tracking line): each backtick
+ * pair becomes a code span, everything else is escaped; URLs redacted; one line.
+ */
+function markdownLine(text, max = 1000) {
+    const parts = bounded((0,safe_text/* redactUrls */.sK)(text.replace(/[\r\n]+/g, ' ')), max).split('`');
+    return parts
+        .map((part, i) => {
+        const isCode = i % 2 === 1 && i < parts.length - 1;
+        return isCode ? code(part, max) : inline(i % 2 === 1 ? `\`${part}` : part);
+    })
+        .join('');
+}
+/** A link whose target the action built itself (a run URL): only http(s), nothing that ends it early. */
+function markdown_link(label, url) {
+    if (!/^https?:\/\/[^\s]+$/i.test(url))
+        return inline(label);
+    const target = url.replace(/[()<>\\[\]"'`]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+    return `[${inline(label)}](${target})`;
+}
+/** A Mermaid gantt task or section name: Mermaid treats `:` `;` `#` and new lines as syntax. */
+function mermaidText(text, max = 60) {
+    const safe = text
+        .replace(/[:;#\r\n"`{}<>]/g, ' ')
+        .replace(/\s+/g, ' ')
+        .trim() || 'stage';
+    return safe.length > max ? `${safe.slice(0, max - 1)}…` : safe;
+}
+
+;// CONCATENATED MODULE: ./src/report/summary.ts
+
+
+
+/** GitHub's limit is 1 MiB a step; stay far below it whatever the step names are. */
+const MAX_ROWS = 60;
+function statusIcon(stage) {
+    if (stage.status === 'failure')
+        return stage.conclusion === 'cancelled' ? '❌ failure (time limit)' : '❌ failure';
+    if (stage.status === 'cancelled')
+        return '⛔ cancelled';
+    return '✅ success';
+}
+const HOUR_SECONDS = 3_600;
+/** A day, in seconds: up to it, gantt times are `HH:mm:ss` from the deployment's first start. */
+const DAY_SECONDS = 86_400;
+/**
+ * Gantt times as Mermaid reads them: seconds from the first stage's start written as a clock time,
+ * `HH:mm:ss` (Mermaid parses it as that time of the viewer's day and draws the axis in the same
+ * zone, so the axis shows elapsed time, `mm:ss` under an hour). Mermaid 11.12 and later draw every
+ * bar of `dateFormat X` (Unix seconds) from 0, while 10.x and 11.11 drew them right; this form draws
+ * the same on all of them (__tests__/e2e/render.e2e.test.ts). A deployment of a day or more
+ * (self-hosted runners) is dated from 2000-01-01 instead, with the day of the month on the axis.
+ */
+function ganttClock(spanSeconds) {
+    if (spanSeconds < DAY_SECONDS) {
+        const two = (n) => String(n).padStart(2, '0');
+        return {
+            dateFormat: 'HH:mm:ss',
+            axisFormat: spanSeconds < HOUR_SECONDS ? '%M:%S' : '%H:%M',
+            at: (s) => `${two(Math.floor(s / 3600))}:${two(Math.floor(s / 60) % 60)}:${two(s % 60)}`,
+        };
+    }
+    return {
+        dateFormat: 'YYYY-MM-DD HH:mm:ss',
+        axisFormat: '%d %H:%M',
+        at: (s) => new Date(Date.UTC(2000, 0, 1) + s * 1000).toISOString().slice(0, 19).replace('T', ' '),
+    };
+}
+function gantt(input) {
+    const stages = input.deployment.stages.slice(0, 30);
+    if (stages.length === 0)
+        return '';
+    const origin = Math.min(...stages.map((s) => s.startedAt));
+    const times = stages.map((stage) => {
+        const start = Math.round((stage.startedAt - origin) / 1000);
+        return { start, end: Math.max(start + 1, Math.round((stage.completedAt - origin) / 1000)) };
+    });
+    const clock = ganttClock(Math.max(...times.map((t) => t.end)));
+    const lines = [
+        '```mermaid',
+        'gantt',
+        `  title ${mermaidText(`${input.service} deployment ${input.deploymentId}`)}`,
+        `  dateFormat ${clock.dateFormat}`,
+        `  axisFormat ${clock.axisFormat}`,
+    ];
+    // Name each section once: repeated section names misplace labels in GitHub's Mermaid
+    // (docs/platform.md, "Network and rendering").
+    const services = [...new Set(stages.map((s) => s.service))];
+    let n = 0;
+    for (const service of services) {
+        lines.push(`  section ${mermaidText(service)}`);
+        for (const [i, stage] of stages.entries()) {
+            if (stage.service !== service)
+                continue;
+            const { start, end } = times[i];
+            const tags = [stage.status !== 'success' ? 'crit' : stage.slow ? 'active' : 'done', `s${n++}`].join(', ');
+            lines.push(`  ${mermaidText(stage.stage)} :${tags}, ${clock.at(start)}, ${clock.at(end)}`);
+        }
+    }
+    lines.push('```');
+    return lines.join('\n');
+}
+/** Renders the job summary Markdown. */
+function renderTrackSummary(input) {
+    const d = input.deployment;
+    const out = [];
+    const where = `${cell(input.service)} · ${cell(input.environment)}`;
+    const headline = d.status === 'success'
+        ? `## ✅ Deployment succeeded: ${where}`
+        : d.status === 'cancelled'
+            ? `## ⛔ Deployment cancelled${d.cancelledStage ? ` at ${cell(d.cancelledStage.stage)}` : ''}: ${where}`
+            : `## ❌ Deployment failed${d.failedStage ? ` at ${cell(d.failedStage.stage)}` : ''}: ${where}`;
+    out.push(headline, '');
+    const total = d.totalThresholdSeconds !== undefined
+        ? `${(0,timing/* formatDuration */.a3)(d.durationSeconds)} of ${(0,timing/* formatDuration */.a3)(d.totalThresholdSeconds)} allowed${d.slow ? ' 🐢 **over the SLO**' : ''}`
+        : (0,timing/* formatDuration */.a3)(d.durationSeconds);
+    const run = input.runUrl ? ` · ${markdown_link('run', input.runUrl)}` : '';
+    out.push(`Deployment ${code(input.deploymentId)} · ${total} · branch ${code(input.branch || 'unknown')}${run}`, '');
+    if (!input.stagesKnown) {
+        out.push('> Stages are not shown: the job\u2019s steps could not be read from the GitHub API (see the notes below).', '');
+    }
+    else if (d.stages.length === 0) {
+        out.push('> No step of this job maps to a deployment stage. Name your steps (build, deploy, health check…) or set the `stages` input.', '');
+    }
+    else {
+        out.push('| Stage | Service | Status | Duration | Threshold | Slow |', '|---|---|---|---:|---:|---|');
+        for (const stage of d.stages.slice(0, MAX_ROWS)) {
+            out.push(`| ${cell(stage.stage)} | ${cell(stage.service)} | ${statusIcon(stage)} | ${(0,timing/* formatDuration */.a3)(stage.durationSeconds)}${stage.complete ? '' : ' (still running)'} | ${stage.thresholdSeconds !== undefined ? (0,timing/* formatDuration */.a3)(stage.thresholdSeconds) : '—'} | ${stage.slow ? '🐢 slow' : ''} |`);
+        }
+        if (d.stages.length > MAX_ROWS)
+            out.push(`| … ${d.stages.length - MAX_ROWS} more stages | | | | | |`);
+        out.push('', gantt(input), '');
+    }
+    if (d.status === 'failure') {
+        out.push('### Failure', '');
+        out.push(`- **Stage:** ${d.failedStage ? `${cell(d.failedStage.stage)} (${cell(d.failedStage.service)})` : 'none of the mapped stages'}`);
+        out.push(`- **Error type:** ${code((0,error_types/* knownErrorType */.SB)(d.errorType) ?? 'unknown')}`);
+        if (d.failureMessage)
+            out.push(`- **Message:** ${cell(d.failureMessage, 400)}`);
+        if (d.rollback)
+            out.push(`- **Rollback:** ran, ${d.rollback.status} (${(0,timing/* formatDuration */.a3)(d.rollback.durationSeconds)})`);
+        out.push('');
+    }
+    else if (d.status === 'cancelled') {
+        out.push('### Cancelled', '');
+        out.push(`- **Stage:** ${d.cancelledStage ? `${cell(d.cancelledStage.stage)} (${cell(d.cancelledStage.service)})` : 'none of the mapped stages'}`);
+        if (d.cancelMessage)
+            out.push(`- **Message:** ${cell(d.cancelMessage, 400)}`);
+        if (d.rollback)
+            out.push(`- **Rollback:** ran, ${d.rollback.status} (${(0,timing/* formatDuration */.a3)(d.rollback.durationSeconds)})`);
+        out.push('- Counted under `status="cancelled"`: not a failure, no page, and left out of the success rate and the error budget.', '');
+    }
+    out.push('### Metrics', '');
+    if (input.live)
+        out.push(`- 📡 ${markdownLine(input.live)}`);
+    for (const line of input.delivery)
+        out.push(`- ${line.ok ? '✔' : '⚠️'} ${markdownLine(line.text)}`);
+    out.push('');
+    if (input.notes.length > 0) {
+        out.push('<details><summary>Notes</summary>', '');
+        for (const note of input.notes.slice(0, 50))
+            out.push(`- ${cell(note, 500)}`);
+        if (input.notes.length > 50)
+            out.push(`- … ${input.notes.length - 50} more`);
+        out.push('', '</details>', '');
+    }
+    return out.join('\n');
+}
+
+;// CONCATENATED MODULE: ./src/github/caches.ts
+/** Keys per page the API returns at most. */
+const PAGE = 100;
+function cacheKeyProbe(client, common, deadline) {
+    let listing;
+    const list = () => (listing ??= client.listActionsCacheKeys(common, PAGE, deadline).then(({ totalCount, keys }) => ({ keys, complete: totalCount <= keys.length }), () => undefined));
+    const probe = async (keyPrefix) => {
+        if (!keyPrefix.startsWith(common))
+            return undefined;
+        const known = await list();
+        if (!known)
+            return undefined;
+        if (known.keys.some((k) => k.startsWith(keyPrefix)))
+            return true;
+        return known.complete ? false : undefined;
+    };
+    return Object.assign(probe, { start: () => void list() });
+}
+
+;// CONCATENATED MODULE: external "node:child_process"
+const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
+;// CONCATENATED MODULE: ./src/live/control.ts
+/**
+ * Starting and stopping the live reporter, a detached process of the
+ * action's own `dist/live` bundle.
+ *
+ * Why detached with no stdio: the runner ends a step when its process exits,
+ * but while a child still holds the step's stdout/stderr it waits up to 5 s
+ * more and then drops what the child writes. So the reporter gets its own
+ * process group and `stdio: 'ignore'`, and pre does not wait for it. It keeps
+ * the step's environment, `RUNNER_TRACKING_ID` included: the runner kills
+ * every process carrying that id when the job ends, so nothing outlives the
+ * job even if post never runs.
+ */
+
+
+
+/** The environment variable that hands the reporter what pre knows. */
+const LIVE_SETTINGS_ENV = 'DEPLOYMENT_OBSERVABILITY_LIVE';
+/** The reporter bundle beside the running hook's bundle: dist/<hook>/index.js → dist/live/index.js. */
+function control_liveScriptPath(hookScript = process.argv[1]) {
+    if (!hookScript)
+        return undefined;
+    const script = join(dirname(hookScript), '..', 'live', 'index.js');
+    return existsSync(script) ? script : undefined;
+}
+/** Starts the reporter detached and returns its pid; pre does not wait for it. */
+function control_launchLiveReporter(script, settings, env, spawnImpl = spawn) {
+    const child = spawnImpl(process.execPath, [script], {
+        detached: true,
+        stdio: 'ignore',
+        env: { ...env, [LIVE_SETTINGS_ENV]: JSON.stringify(settings) },
+    });
+    // A spawn failure arrives as an event; post then finds no reporter and says so.
+    child.on('error', () => undefined);
+    child.unref();
+    return child.pid;
+}
+/** The process's state letter from /proc (Linux), undefined elsewhere or when it is gone. */
+function procState(pid) {
+    try {
+        const stat = (0,external_node_fs_.readFileSync)(`/proc/${pid}/stat`, 'utf8');
+        return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    }
+    catch {
+        return undefined;
+    }
+}
+/** Whether the process runs (a zombie, dead but not yet reaped, does not). */
+function processAlive(pid) {
+    try {
+        process.kill(pid, 0);
+    }
+    catch (error) {
+        if (error.code !== 'EPERM')
+            return false;
+    }
+    const state = procState(pid);
+    return state !== 'Z' && state !== 'X';
+}
+/** Whether the pid is still our reporter (pids are reused): its command line names the live bundle. */
+function isReporter(pid, script) {
+    let cmdline;
+    try {
+        cmdline = (0,external_node_fs_.readFileSync)(`/proc/${pid}/cmdline`, 'utf8');
+    }
+    catch {
+        return (0,external_node_fs_.existsSync)('/proc/self') ? false : true;
+    }
+    return script ? cmdline.includes(script) : /live[\\/]index\.js/.test(cmdline);
+}
+/** Writes the status atomically (a reader never sees half a file). */
+function writeLiveStatus(file, status) {
+    const tmp = `${file}.${process.pid}.tmp`;
+    writeFileSync(tmp, JSON.stringify(status));
+    renameSync(tmp, file);
+}
+function readLiveStatus(file) {
+    try {
+        return JSON.parse((0,external_node_fs_.readFileSync)(file, 'utf8'));
+    }
+    catch {
+        return undefined;
+    }
+}
+/**
+ * Stops the reporter before post reads the job, so no live push can land
+ * after post's final one: SIGTERM (it saves its status and exits at once),
+ * then SIGKILL if it is still there after `graceMs`. Bounded; never throws.
+ */
+async function stopLiveReporter(pid, statusFile, script, clock, graceMs = 3000) {
+    const t0 = clock.now();
+    const done = (how) => ({
+        status: readLiveStatus(statusFile),
+        how,
+        waitedMs: clock.now() - t0,
+    });
+    if (!processAlive(pid) || !isReporter(pid, script)) {
+        const status = readLiveStatus(statusFile);
+        return { status, how: status?.stoppedBecause ? 'ended by itself' : 'not running', waitedMs: 0 };
+    }
+    const waitGone = async (ms) => {
+        const until = clock.now() + ms;
+        while (processAlive(pid)) {
+            if (clock.now() >= until)
+                return false;
+            // Polling with a bound: it exits within milliseconds of the signal.
+            await clock.sleep(20);
+        }
+        return true;
+    };
+    try {
+        process.kill(pid, 'SIGTERM');
+    }
+    catch {
+        return done('ended by itself');
+    }
+    if (await waitGone(graceMs))
+        return done('stopped');
+    try {
+        process.kill(pid, 'SIGKILL');
+    }
+    catch {
+        // gone meanwhile
+    }
+    await waitGone(1000);
+    return done('killed');
+}
+
+;// CONCATENATED MODULE: ./src/report/live.ts
+function median(values) {
+    const sorted = [...values].sort((a, b) => a - b);
+    const mid = Math.floor(sorted.length / 2);
+    return sorted.length % 2 === 1
+        ? sorted[mid]
+        : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+const seconds = (s) => `${Math.round(s * 10) / 10}s`;
+/** At most this many stages are named one by one. */
+const MAX_STAGES_NAMED = 12;
+function describeLive(status, how, intervalSeconds) {
+    if (!status) {
+        return how === 'not running'
+            ? 'Live tracking: the reporter was gone before post and left no status; post reported everything.'
+            : 'Live tracking: the reporter left no status (it may have stopped before its first look); post reported everything.';
+    }
+    const parts = [
+        `Live tracking: ${status.polls} look(s) at the job every ${intervalSeconds}s (${status.notModified} not modified, free of rate limit), ${status.pushes} push(es)${status.pushFailures > 0 ? `, ${status.pushFailures} failed` : ''}${status.errors > 0 ? `, ${status.errors} API error(s)` : ''}`,
+    ];
+    const delays = Object.entries(status.firstPushDelay);
+    if (delays.length > 0) {
+        const values = delays.map(([, v]) => v);
+        const named = delays
+            .slice(0, MAX_STAGES_NAMED)
+            .map(([stage, v]) => `${stage.replace(/[|`<>[\]\\]/g, '')} ${seconds(v)}`)
+            .join(', ');
+        parts.push(`stages first visible ${seconds(median(values))} (median) and at most ${seconds(Math.max(...values))} after they ended: ${named}${delays.length > MAX_STAGES_NAMED ? ', …' : ''}`);
+    }
+    else {
+        parts.push('no stage finished while it looked');
+    }
+    const ended = how === 'stopped' || how === 'killed'
+        ? `stopped by post${how === 'killed' ? ' (killed)' : ''}`
+        : `ended by itself: ${status.stoppedBecause ?? 'unknown'}`;
+    parts.push(ended);
+    return `${parts.join('; ')}.`;
+}
+
+// EXTERNAL MODULE: ./src/model/stage-state.ts
+var stage_state = __nccwpck_require__(3891);
+;// CONCATENATED MODULE: ./src/hooks/track-start.ts
+/**
+ * Track mode's start (pre, or main when pre did not run because the action is
+ * local): claim the job, record the start, export DEPLOY_METRICS_FILE and
+ * DEPLOYMENT_ID, and push `deployment_in_progress=1` with the start timestamp
+ * so a hung deployment is visible live.
+ */
+
+
+
+
+
+
+
+
+
+/** Pre's push must never hold up the deployment: a short budget. */
+const START_BUDGET_MS = 8000;
+function trackContext(config, service = config.service) {
+    return {
+        environment: config.environment,
+        deploymentId: inputs_deploymentIdOf(config.runner),
+        service,
+        branch: config.runner.refName,
+        triggeredBy: triggeredBy(config.runner.eventName),
+    };
+}
+function groupingKey(config, service) {
+    return [
+        ['job', config.metricsJob],
+        ['environment', config.environment],
+        ['service', service],
+    ];
+}
+/** Identity of this instance within the job: the step id the runner gives it. */
+function instanceId(env) {
+    return env.GITHUB_ACTION || 'deployment-observability';
+}
+/**
+ * Starts the live reporter beside the job (live: true, a sink, a token). pre
+ * does not wait for it; its pid goes to post, which stops it.
+ */
+function startLive(ctx, settings) {
+    const { config, io, env } = ctx;
+    if (!config.live) {
+        io.info('Live tracking is off (live: false): post reports the deployment when the job ends.');
+        return;
+    }
+    if (!config.githubToken)
+        return; // post says the steps cannot be read
+    const script = ctx.liveScript ?? liveScriptPath();
+    if (!script) {
+        ctx.problems.report('The live reporter (dist/live/index.js) is missing from the action; only post will report');
+        return;
+    }
+    try {
+        const pid = launchLiveReporter(script, settings, env, ctx.spawn);
+        if (pid === undefined)
+            throw new Error('no process id');
+        io.saveState(State.LivePid, String(pid));
+        io.saveState(State.LiveScript, script);
+        io.saveState(State.LiveStatusFile, settings.statusFile);
+        io.info(`Live tracking: a reporter (pid ${pid}) looks at this job every ${config.liveIntervalSeconds}s and pushes each stage as it ends.`);
+    }
+    catch (error) {
+        ctx.problems.report(`The live reporter could not be started, so only post will report: ${error.message}`);
+    }
+}
+/** Returns the role this instance took: `owner` (tracks the job) or `passive`. */
+async function startTrack(ctx) {
+    const { config, io, env, clock } = ctx;
+    const owner = env[ExportedEnv.Owner];
+    if (owner && owner !== instanceId(env)) {
+        io.saveState(State.Role, TRACK_ROLE_PASSIVE);
+        io.info(`Another instance (step ${owner}) tracks this job already; this one stays passive.`);
+        return TRACK_ROLE_PASSIVE;
+    }
+    const startedAt = clock.now();
+    const deploymentId = deploymentIdOf(config.runner);
+    io.exportVariable(ExportedEnv.Owner, instanceId(env));
+    io.saveState(State.Role, TRACK_ROLE_OWNER);
+    io.saveState(State.StartedAt, String(startedAt));
+    io.saveState(State.DeploymentId, deploymentId);
+    io.saveState(State.Service, config.service);
+    const base = config.runner.runnerTemp || env.TMPDIR || '/tmp';
+    const safeJob = (config.runner.jobId || 'job').replace(/[^A-Za-z0-9_.-]/g, '_');
+    const reportFile = join(base, 'deployment-observability', `${safeJob}-${deploymentId}.prom`);
+    let reportFileMade;
+    try {
+        await mkdir(dirname(reportFile), { recursive: true });
+        await writeFile(reportFile, '', { flag: 'a' });
+        io.exportVariable(ExportedEnv.MetricsFile, reportFile);
+        io.saveState(State.MetricsReportFile, reportFile);
+        reportFileMade = reportFile;
+    }
+    catch (error) {
+        ctx.problems.report(`Could not create DEPLOY_METRICS_FILE at ${reportFile}: ${error.message}; steps cannot report metrics`);
+    }
+    io.exportVariable(ExportedEnv.DeploymentId, deploymentId);
+    io.info(`Tracking deployment ${deploymentId} of ${config.service} to ${config.environment}.`);
+    const sinks = await metricsSinks(config, clock);
+    if (sinks.length === 0) {
+        if (config.live)
+            io.info('Live tracking is off: there is no pushgateway-url or remote-write-url to push to.');
+        return TRACK_ROLE_OWNER;
+    }
+    startLive(ctx, {
+        deploymentId,
+        service: config.service,
+        startedAt,
+        reportFile: reportFileMade,
+        statusFile: join(base, 'deployment-observability', `live-${safeJob}-${deploymentId}.json`),
+        runnerPid: process.ppid > 1 ? process.ppid : undefined,
+    });
+    const key = groupingKey(config, config.service);
+    const { all } = await deliverGroups([{ key, updates: startUpdates(trackContext(config), startedAt, config.thresholds) }], sinks, {
+        store: undefined,
+        deploymentId,
+        deadline: startedAt + START_BUDGET_MS,
+        clock,
+        logger: io,
+        cumulative: false,
+        at: startedAt,
+    });
+    for (const outcome of all) {
+        const via = outcome.sink?.name === 'remote write' ? ' by remote write' : '';
+        if (outcome.pushed)
+            io.info(`Pushed deployment_in_progress=1 to {${describeGroup(key)}}${via}.`);
+        else
+            ctx.problems.report(`deployment_in_progress was not pushed${via}, so this deployment is not visible live: ${outcome.problem ?? 'unknown problem'}`);
+    }
+    await warnIfConcurrent(ctx, sinks, key, deploymentId, startedAt + START_BUDGET_MS);
+    return TRACK_ROLE_OWNER;
+}
+/**
+ * Warns when the group shows another deployment of the same environment and service running
+ * (`deployment_in_progress` 1, started less than 6 h ago): both posts write the group, and a
+ * moment's overlap can show a counter lower than it was. Never fails anything.
+ */
+async function warnIfConcurrent(ctx, sinks, key, deploymentId, deadline) {
+    const sink = sinks.find((s) => s.replacesGroups);
+    if (!sink || ctx.clock.now() >= deadline)
+        return;
+    let others;
+    try {
+        others = othersInProgress(await sink.readGroup(key, deadline), deploymentId, ctx.clock.now());
+    }
+    catch {
+        return; // the push above already said what is wrong with the sink
+    }
+    if (others.length === 0)
+        return;
+    ctx.io.saveState(State.ConcurrentSeen, '1');
+    ctx.io.warning(`Another deployment of ${ctx.config.service} to ${ctx.config.environment} is in progress (deployment ${others.join(', ')}). ` +
+        'Concurrent deploys of one service write the same metrics group; add concurrency: to the deploy job to serialise them (docs/reliability.md).', { title: 'Concurrent deployment' });
+}
+
 ;// CONCATENATED MODULE: ./node_modules/universal-user-agent/index.js
 function getUserAgent() {
   if (typeof navigator === "object" && "userAgent" in navigator) {
@@ -33371,8 +35995,6 @@ throttling.VERSION = plugin_throttling_dist_bundle_VERSION;
 throttling.triggersNotification = triggersNotification;
 
 
-// EXTERNAL MODULE: ./src/util/http.ts
-var http = __nccwpck_require__(4098);
 ;// CONCATENATED MODULE: ./src/github/client.ts
 /**
  * The GitHub REST client: Octokit (`@octokit/core`) with the retry, throttling and pagination
@@ -33680,8 +36302,8 @@ class GitHubClient {
         return new Call(this, this.base, what, deadline, retries);
     }
     /** A GET of one resource: its JSON, or a GitHubApiError that says what to do. */
-    async get(what, deadline, route, parameters, hint = permissionHint) {
-        const call = this.call(what, deadline, GET_RETRIES);
+    async get(what, deadline, route, parameters, hint = permissionHint, retries = GET_RETRIES) {
+        const call = this.call(what, deadline, retries);
         let response;
         try {
             response = await this.octokit.request(route, {
@@ -33745,6 +36367,18 @@ class GitHubClient {
             etag: headers.get('etag') ?? undefined,
             rateRemaining: rateRemainingOf(headers),
             headers,
+        };
+    }
+    /**
+     * `GET /repos/{owner}/{repo}/actions/caches?key=<prefix>`, the newest `perPage` keys that start
+     * with the prefix (needs `actions: read`). One attempt: it only spares loading the cache module.
+     */
+    async listActionsCacheKeys(keyPrefix, perPage, deadline) {
+        const body = await this.get('GET Actions cache keys', deadline, 'GET /repos/{owner}/{repo}/actions/caches', { key: keyPrefix, per_page: perPage, sort: 'created_at', direction: 'desc' }, () => '', 0);
+        const caches = Array.isArray(body.actions_caches) ? body.actions_caches : [];
+        return {
+            totalCount: typeof body.total_count === 'number' ? body.total_count : caches.length,
+            keys: caches.map((c) => c.key).filter((k) => typeof k === 'string'),
         };
     }
     /** One page of `GET /repos/{owner}/{repo}/actions/runs/{run_id}/attempts/{attempt}/jobs`. */
@@ -33857,7 +36491,7 @@ function rateRemainingOf(headers) {
 }
 
 // EXTERNAL MODULE: ./src/model/deployment.ts
-var model_deployment = __nccwpck_require__(958);
+var deployment = __nccwpck_require__(958);
 ;// CONCATENATED MODULE: ./src/github/find-job.ts
 
 const MAX_PAGES = 10; // 1,000 jobs: GitHub's matrix limit is 256 per job, a run holds at most a few hundred.
@@ -33898,7 +36532,7 @@ function settled(job, phase) {
     if (steps.length === 0)
         return false;
     // This action's own main step is over by post, so it needs no special case there.
-    const main = (0,model_deployment/* mainStepsOf */.Gh)(steps);
+    const main = (0,deployment/* mainStepsOf */.Gh)(steps);
     if (phase === 'post')
         return main.every((s) => s.status === 'completed');
     // In main: the running step is ours; everything before it must show completed, only
@@ -33930,2398 +36564,85 @@ async function findCurrentJob(o) {
     return { job, settled: true, polls };
 }
 
-;// CONCATENATED MODULE: ./src/github/annotations.ts
-const STEP_TIMEOUT = /^The action has timed out\.?$/;
-const JOB_TIMEOUT = /^The job (?:running on runner .* )?has exceeded the maximum execution time\b/;
-/** The facts the runner's annotations state; other annotations (the steps' own) say nothing here. */
-function timeoutsFromAnnotations(annotations) {
-    let stepTimeouts = 0;
-    let jobTimedOut = false;
-    for (const a of annotations) {
-        const message = typeof a?.message === 'string' ? a.message.trim() : '';
-        if (STEP_TIMEOUT.test(message))
-            stepTimeouts++;
-        else if (JOB_TIMEOUT.test(message))
-            jobTimedOut = true;
-    }
-    return { stepTimeouts, jobTimedOut };
-}
-/** A step's conclusion that makes the annotations worth reading. */
-const INTERRUPTED = new Set(['failure', 'cancelled', 'timed_out']);
+;// CONCATENATED MODULE: ./src/hooks/track-deployment.ts
 /**
- * Whether the job may hold a timeout: a step failed or was cancelled, or the job was cancelled
- * (the API may still show the interrupted step running). A job that went well costs no request.
- */
-function annotationsWorthReading(steps, jobStatus) {
-    return jobStatus === 'cancelled' || steps.some((s) => INTERRUPTED.has(s.conclusion ?? ''));
-}
-/**
- * Reads the first page of the check run's annotations (up to 100: the runner's own come with the
- * step that failed, and a job holds few) within `deadline`. Never throws: a 403 (no `checks: read`)
- * is said on the debug log, any other problem is returned as a note.
- */
-async function readRunnerTimeouts(source, checkRunId, deadline, logger) {
-    try {
-        const annotations = await source.listCheckRunAnnotations(checkRunId, deadline);
-        const list = Array.isArray(annotations) ? annotations : [];
-        const timeouts = timeoutsFromAnnotations(list);
-        logger.debug(`Check run ${checkRunId}: ${list.length} annotation(s); step timeouts ${timeouts.stepTimeouts}, job time limit ${timeouts.jobTimedOut ? 'hit' : 'not hit'}`);
-        return { timeouts, note: undefined };
-    }
-    catch (error) {
-        const status = error.status;
-        if (status === 403 || status === 404) {
-            logger.debug(`The job's annotations could not be read (HTTP ${status}; the token needs \`checks: read\`): a timeout is not told from a cancel or another failure`);
-            return { timeouts: undefined, note: undefined };
-        }
-        const message = error.message ?? String(error);
-        logger.debug(`The job's annotations could not be read: ${message}`);
-        return {
-            timeouts: undefined,
-            note: `The job\u2019s annotations could not be read (${message}); a timeout is not told from a cancel or another failure.`,
-        };
-    }
-}
-
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
-// EXTERNAL MODULE: ./src/metrics/definitions.ts
-var definitions = __nccwpck_require__(6511);
-;// CONCATENATED MODULE: ./src/metrics/exposition.ts
-/** Metric names: https://prometheus.io/docs/concepts/data_model/#metric-names-and-labels */
-const METRIC_NAME_RE = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
-function escapeLabelValue(value) {
-    return value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
-}
-function escapeHelp(help) {
-    return help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
-}
-/** Formats a sample value the way Prometheus parses it back (`+Inf`, `-Inf`, `NaN`). */
-function formatValue(value) {
-    if (Number.isNaN(value))
-        return 'NaN';
-    if (value === Infinity)
-        return '+Inf';
-    if (value === -Infinity)
-        return '-Inf';
-    return String(value);
-}
-function formatLabels(labels) {
-    const names = Object.keys(labels);
-    if (names.length === 0)
-        return '';
-    return `{${names.map((n) => `${n}="${escapeLabelValue(labels[n] ?? '')}"`).join(',')}}`;
-}
-/** One family as exposition text: HELP, TYPE, then its samples. */
-function renderFamily(family) {
-    const lines = [`# HELP ${family.name} ${escapeHelp(family.help)}`, `# TYPE ${family.name} ${family.type}`];
-    for (const s of family.samples)
-        lines.push(`${s.name}${formatLabels(s.labels)} ${formatValue(s.value)}`);
-    return lines.join('\n') + '\n';
-}
-/** Several families as one exposition document (families without samples are left out). */
-function renderExposition(families) {
-    return families
-        .filter((f) => f.samples.length > 0)
-        .map(renderFamily)
-        .join('');
-}
-const VALUE_RE = /^[+-]?(?:Inf|inf|NaN|nan|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)$/;
-function parseValue(text) {
-    if (!VALUE_RE.test(text))
-        return undefined;
-    const t = text.toLowerCase();
-    if (t === '+inf' || t === 'inf')
-        return Infinity;
-    if (t === '-inf')
-        return -Infinity;
-    if (t === 'nan' || t === '+nan' || t === '-nan')
-        return NaN;
-    return Number(text);
-}
-/**
- * Parses one line of text exposition. Never throws: a line it cannot read
- * comes back as `{kind:'error'}` with a message saying what is wrong.
- */
-function parseExpositionLine(line) {
-    const text = line.trim();
-    if (text === '')
-        return { kind: 'blank' };
-    if (text.startsWith('#'))
-        return { kind: 'comment' };
-    const nameMatch = /^[a-zA-Z_:][a-zA-Z0-9_:]*/.exec(text);
-    if (!nameMatch)
-        return { kind: 'error', message: 'does not start with a metric name' };
-    const name = nameMatch[0];
-    let i = name.length;
-    const labels = {};
-    if (text[i] === '{') {
-        i++;
-        for (;;) {
-            while (text[i] === ' ' || text[i] === '\t')
-                i++;
-            if (text[i] === '}') {
-                i++;
-                break;
-            }
-            const labelMatch = /^[a-zA-Z_][a-zA-Z0-9_]*/.exec(text.slice(i));
-            if (!labelMatch)
-                return { kind: 'error', message: `bad label name at column ${i + 1}` };
-            const labelName = labelMatch[0];
-            i += labelName.length;
-            while (text[i] === ' ')
-                i++;
-            if (text[i] !== '=')
-                return { kind: 'error', message: `expected = after label ${labelName}` };
-            i++;
-            while (text[i] === ' ')
-                i++;
-            if (text[i] !== '"')
-                return { kind: 'error', message: `label ${labelName} value must be in double quotes` };
-            i++;
-            let value = '';
-            for (;;) {
-                const c = text[i];
-                if (c === undefined)
-                    return { kind: 'error', message: `label ${labelName} value is not closed` };
-                if (c === '"') {
-                    i++;
-                    break;
-                }
-                if (c === '\\') {
-                    const n = text[i + 1];
-                    if (n === 'n')
-                        value += '\n';
-                    else if (n === '\\' || n === '"')
-                        value += n;
-                    else
-                        return { kind: 'error', message: `bad escape \\${n ?? ''} in label ${labelName}` };
-                    i += 2;
-                    continue;
-                }
-                value += c;
-                i++;
-            }
-            if (labelName.startsWith('__'))
-                return { kind: 'error', message: `label ${labelName} is reserved` };
-            if (Object.prototype.hasOwnProperty.call(labels, labelName))
-                return { kind: 'error', message: `label ${labelName} appears twice` };
-            labels[labelName] = value;
-            while (text[i] === ' ')
-                i++;
-            if (text[i] === ',') {
-                i++;
-                continue;
-            }
-            if (text[i] === '}') {
-                i++;
-                break;
-            }
-            return { kind: 'error', message: `expected , or } after label ${labelName}` };
-        }
-    }
-    if (text[i] !== ' ' && text[i] !== '\t')
-        return { kind: 'error', message: 'expected a space and a value after the name' };
-    const rest = text.slice(i).trim().split(/\s+/);
-    const value = parseValue(rest[0] ?? '');
-    if (value === undefined)
-        return { kind: 'error', message: `"${(rest[0] ?? '').slice(0, 40)}" is not a number` };
-    if (rest.length > 2)
-        return { kind: 'error', message: 'unexpected text after the value' };
-    if (rest[1] !== undefined && !/^-?\d+$/.test(rest[1]))
-        return { kind: 'error', message: `"${rest[1]}" is not a timestamp in milliseconds` };
-    return { kind: 'sample', sample: { name, labels, value } };
-}
-/** A stable key for a series: name plus labels sorted by name. */
-function seriesKey(name, labels) {
-    const names = Object.keys(labels).sort();
-    return `${name}{${names.map((n) => `${n}=${JSON.stringify(labels[n])}`).join(',')}}`;
-}
-
-// EXTERNAL MODULE: ./src/model/error-types.ts
-var error_types = __nccwpck_require__(8996);
-;// CONCATENATED MODULE: ./src/metrics/reported.ts
-/**
- * What steps append to DEPLOY_METRICS_FILE: Prometheus text-exposition lines,
- * validated one by one. A bad line is skipped with a message naming the file
- * and the line; every other line still counts (README, "Reporting from steps").
- *
- * The file is written by any step, so it is bounded: at most
- * {@link MAX_REPORT_LINES} lines and {@link MAX_REPORTED_SERIES} distinct
- * series; series only for the services the job may write; a counter may grow
- * by at most {@link MAX_COUNTER_INCREMENT} per deployment; every token echoed
- * in a message is cut to {@link MAX_ECHO} characters. Lines skipped for the
- * same reason in bulk (another service, past the series limit) make one
- * message, so a hostile file cannot flood the log.
- */
-
-
-
-const MAX_REPORT_LINES = 10000;
-/** Distinct series one job may report (repeated lines of a series count once). */
-const MAX_REPORTED_SERIES = 1000;
-/** The most a step may add to one counter series in one deployment. */
-const MAX_COUNTER_INCREMENT = 1e6;
-/** Tokens echoed in a message (names, values, a parser's complaint) are cut to this many characters. */
-const MAX_ECHO = 80;
-/** Line numbers listed in a message about many lines. */
-const LISTED_LINES = 10;
-const MAX_LABEL_VALUE = 1024;
-const MAX_CUSTOM_LABELS = 10;
-/** Set by the action on every reported series; a step's own value is replaced. */
-const ACTION_LABELS = new Set(['environment', 'deployment_id']);
-const RESERVED_LABELS = new Set(['job', 'instance', 'le', 'quantile']);
-function customDefinition(name, labels) {
-    const counter = name.endsWith('_total');
-    const definition = {
-        name,
-        type: counter ? 'counter' : 'gauge',
-        help: counter
-            ? 'Reported by a deploy step through DEPLOY_METRICS_FILE; cumulative across deployments.'
-            : 'Reported by a deploy step through DEPLOY_METRICS_FILE; value of the latest deployment.',
-        labels: counter
-            ? ['environment', 'service', ...labels]
-            : ['environment', 'deployment_id', 'service', ...labels],
-        modes: ['track'],
-        source: 'reported',
-        merge: counter ? 'sum' : 'replace',
-    };
-    return Object.freeze(definition);
-}
-/** A token for a message: one line, at most {@link MAX_ECHO} characters (cut with …). */
-function echo(text, max = MAX_ECHO) {
-    // eslint-disable-next-line no-control-regex
-    const oneLine = text.replace(/[\u0000-\u001f\u007f]+/g, ' ');
-    return oneLine.length > max ? `${oneLine.slice(0, max - 1)}…` : oneLine;
-}
-/** A parser's complaint with every long token in it cut (it may quote what the step wrote). */
-function echoMessage(message) {
-    return echo(message.replace(/[^\s"]{81,}/g, (token) => echo(token)), 4 * MAX_ECHO);
-}
-function count(n) {
-    return n.toLocaleString('en-US');
-}
-/** Lines skipped for one reason in bulk: said once, at the first of them. */
-class Bulk {
-    lines = [];
-    total = 0;
-    /** Where the message goes in the problem list (in line order). */
-    slot = -1;
-    values = new Set();
-    add(problems, line, value) {
-        if (this.slot < 0) {
-            this.slot = problems.length;
-            problems.push('');
-        }
-        this.total++;
-        if (this.lines.length < LISTED_LINES + 1)
-            this.lines.push(line);
-        if (value !== undefined && this.values.size < LISTED_LINES + 1)
-            this.values.add(value);
-    }
-    /** Writes the message into its slot: `first` is its head, `more` names the other lines. */
-    finish(problems, head, more) {
-        if (this.slot < 0)
-            return;
-        const [first, ...rest] = this.lines;
-        let text = `${head(first)}; line skipped`;
-        if (this.total > 1) {
-            const listed = rest.slice(0, LISTED_LINES - 1);
-            const others = this.total - 1;
-            text += `, and ${count(others)} more ${others === 1 ? 'line' : 'lines'} ${more} (lines ${listed.join(', ')}${others > listed.length ? ', …' : ''})`;
-        }
-        problems[this.slot] = text;
-    }
-}
-/** Parses and validates the file's text. Never throws. */
-function parseReportedMetrics(text, fileLabel, options = {}) {
-    const problems = [];
-    const merged = new Map();
-    const errorTypesByStage = new Map();
-    const lines = text.split(/\r?\n/);
-    // A file that ends with a new line has no line after it.
-    if (lines.length > 1 && lines[lines.length - 1] === '')
-        lines.pop();
-    if (lines.length > MAX_REPORT_LINES) {
-        problems.push(`${fileLabel}: ${lines.length} lines; only the first ${MAX_REPORT_LINES} are read`);
-    }
-    const foreign = new Bulk();
-    const overflow = new Bulk();
-    lines.slice(0, MAX_REPORT_LINES).forEach((line, index) => {
-        const where = `${fileLabel} line ${index + 1}`;
-        const parsed = parseExpositionLine(line);
-        if (parsed.kind === 'blank' || parsed.kind === 'comment')
-            return;
-        if (parsed.kind === 'error') {
-            problems.push(`${where}: ${echoMessage(parsed.message)}; line skipped`);
-            return;
-        }
-        const { value } = parsed.sample;
-        const name = parsed.sample.name;
-        const shownName = echo(name);
-        const known = (0,definitions/* metricByName */.tX)(name);
-        if (known && known.source === 'action') {
-            problems.push(`${where}: ${shownName} is computed by the action and cannot be reported; line skipped`);
-            return;
-        }
-        if (!known &&
-            (!METRIC_NAME_RE.test(name) || /_(bucket|sum|count)$/.test(name) || name.startsWith('__'))) {
-            problems.push(`${where}: ${shownName} cannot be reported (histogram parts and reserved names are not accepted); line skipped`);
-            return;
-        }
-        const labels = {};
-        for (const [label, labelValue] of Object.entries(parsed.sample.labels)) {
-            if (ACTION_LABELS.has(label))
-                continue;
-            if (RESERVED_LABELS.has(label)) {
-                problems.push(`${where}: label ${label} is reserved; line skipped`);
-                return;
-            }
-            if (labelValue.length > MAX_LABEL_VALUE) {
-                problems.push(`${where}: label ${echo(label)} is longer than ${MAX_LABEL_VALUE} characters; line skipped`);
-                return;
-            }
-            // error_type and service are read back into outputs, annotations and grouping keys.
-            const refused = (0,error_types/* reportedLabelProblem */.X2)(where, label, labelValue);
-            if (refused) {
-                problems.push(refused);
-                return;
-            }
-            labels[label] = labelValue;
-        }
-        let definition;
-        if (known) {
-            const allowed = known.labels.filter((l) => !ACTION_LABELS.has(l));
-            const unknown = Object.keys(labels).filter((l) => !allowed.includes(l));
-            if (unknown.length > 0) {
-                problems.push(`${where}: ${shownName} has no label ${echo(unknown.join(', '))} (it takes ${allowed.join(', ') || 'none'}); line skipped`);
-                return;
-            }
-            definition = known;
-        }
-        else {
-            const extra = Object.keys(labels).filter((l) => l !== 'service');
-            if (extra.length > MAX_CUSTOM_LABELS) {
-                problems.push(`${where}: more than ${MAX_CUSTOM_LABELS} labels; line skipped`);
-                return;
-            }
-            definition = customDefinition(name, extra.sort());
-        }
-        if (!Number.isFinite(value)) {
-            problems.push(`${where}: value ${value} is not a finite number; line skipped`);
-            return;
-        }
-        if (definition.type === 'counter' && value < 0) {
-            problems.push(`${where}: ${shownName} is a counter and cannot go down (${value}); line skipped`);
-            return;
-        }
-        if (definition.type === 'counter' && value > MAX_COUNTER_INCREMENT) {
-            problems.push(`${where}: ${shownName} is a counter and a step may add at most ${count(MAX_COUNTER_INCREMENT)} to it in one deployment (${value}); line skipped`);
-            return;
-        }
-        // Only the services this job may write: another service's group is another job's.
-        const service = definition.labels.includes('service')
-            ? (labels.service ?? options.service)
-            : options.service;
-        if (options.services && service !== undefined && !options.services.has(service)) {
-            foreign.add(problems, index + 1, service);
-            return;
-        }
-        const key = seriesKey(name, labels);
-        const previous = merged.get(key);
-        if (!previous && merged.size >= MAX_REPORTED_SERIES) {
-            overflow.add(problems, index + 1);
-            return;
-        }
-        if (previous && definition.type !== previous.definition.type) {
-            problems.push(`${where}: ${shownName} was reported with another type before; line skipped`);
-            return;
-        }
-        const total = previous && definition.merge === 'sum' ? previous.value + value : value;
-        if (definition.type === 'counter' && total > MAX_COUNTER_INCREMENT) {
-            problems.push(`${where}: ${shownName} would add up to ${total} in this deployment; a step may add at most ${count(MAX_COUNTER_INCREMENT)} to a counter; line skipped`);
-            return;
-        }
-        if (name === 'deployment_errors_total' &&
-            labels.stage &&
-            labels.error_type &&
-            !errorTypesByStage.has(labels.stage)) {
-            errorTypesByStage.set(labels.stage, labels.error_type);
-        }
-        merged.set(key, {
-            definition: previous?.definition ?? definition,
-            custom: !known,
-            labels,
-            value: total,
-        });
-    });
-    const allowed = [...(options.services ?? [])].sort();
-    const allowedText = `${allowed.slice(0, LISTED_LINES).join(', ')}${allowed.length > LISTED_LINES ? `, … (${allowed.length} in all)` : ''}`;
-    const firstForeign = [...foreign.values][0] ?? '';
-    const otherServices = [...foreign.values].slice(1, LISTED_LINES);
-    foreign.finish(problems, (line) => `${fileLabel} line ${line}: service "${echo(firstForeign)}" is not one this job writes (it may write ${allowedText}: its own service and those its stage map names)`, `for services it does not write${otherServices.length > 0 ? `, e.g. ${otherServices.map((s) => `"${echo(s, 40)}"`).join(', ')}` : ''}`);
-    overflow.finish(problems, (line) => `${fileLabel} line ${line}: more than ${count(MAX_REPORTED_SERIES)} distinct series reported`, 'of new series');
-    return {
-        series: [...merged.values()],
-        problems,
-        errorTypesByStage,
-        lineCount: Math.min(lines.length, MAX_REPORT_LINES),
-    };
-}
-
-;// CONCATENATED MODULE: ./src/state/carry.ts
-/**
- * Counts a failed push could not deliver, kept until the next push of the
- * same group delivers them (README, "Carried counts of failed pushes").
- *
- * Stored outside the job: a directory that outlives it (self-hosted runners,
- * the emulator) named by DEPLOYMENT_OBSERVABILITY_STATE_DIR, else
- * RUNNER_TOOL_CACHE, which persists on self-hosted runners. Entries are
- * dropped once the group's `deployment_observability_counters_updated_timestamp_seconds`
- * is newer than them: a later push already included them, even if clearing
- * the store afterwards failed. So a carried count is added once.
+ * What track mode's post (`track-finish.ts`) and a later instance's main
+ * (`track-snapshot.ts`) both do, in one place so the two cannot diverge: read
+ * this job from the API, read what steps reported, and build the deployment
+ * from the job's steps. The outputs a later step reads then come from the same
+ * model, fed the same way, as what post reports at the end.
  */
 
 
 
 
 
-/** At most this many deployments wait in one group; older ones are dropped first. */
-const MAX_CARRIED_ENTRIES = 200;
-const carry_ACTION_LABELS = new Set(['environment', 'deployment_id', 'service']);
-function toStored(entry) {
-    return {
-        deploymentId: entry.deploymentId,
-        recordedAt: entry.recordedAt,
-        updates: entry.updates.map((u) => ({
-            name: u.name,
-            family: u.definition.name,
-            labels: { ...u.labels },
-            value: u.value,
-        })),
-    };
-}
-function fromStored(stored) {
-    if (typeof stored?.deploymentId !== 'string' ||
-        typeof stored.recordedAt !== 'number' ||
-        !Array.isArray(stored.updates)) {
-        return undefined;
-    }
-    const updates = [];
-    for (const u of stored.updates) {
-        if (typeof u?.family !== 'string' ||
-            typeof u.value !== 'number' ||
-            typeof u.labels !== 'object' ||
-            u.labels === null)
-            continue;
-        const definition = (0,definitions/* metricByName */.tX)(u.family) ??
-            customDefinition(u.family, Object.keys(u.labels)
-                .filter((l) => !carry_ACTION_LABELS.has(l))
-                .sort());
-        updates.push({ definition, name: u.name, labels: u.labels, value: u.value });
-    }
-    return { deploymentId: stored.deploymentId, recordedAt: stored.recordedAt, updates };
-}
-/** Entries a group's counters-updated marker (seconds) already includes are dropped. */
-function pendingAfter(entries, markerSeconds) {
-    if (markerSeconds === undefined)
-        return [...entries];
-    return entries.filter((e) => e.recordedAt > markerSeconds * 1000);
-}
-class FileCarryStore {
-    dir;
-    constructor(dir) {
-        this.dir = dir;
-    }
-    get description() {
-        return `the directory ${this.dir}`;
-    }
-    file(groupId) {
-        return (0,external_node_path_namespaceObject.join)(this.dir, `carry-${(0,external_node_crypto_.createHash)('sha256').update(groupId).digest('hex').slice(0, 32)}.json`);
-    }
-    async load(groupId) {
-        let text;
-        try {
-            text = await (0,promises_namespaceObject.readFile)(this.file(groupId), 'utf8');
-        }
-        catch (error) {
-            if (error.code === 'ENOENT')
-                return [];
-            throw error;
-        }
-        const parsed = JSON.parse(text);
-        return (parsed.entries ?? []).map(fromStored).filter((e) => e !== undefined);
-    }
-    async save(groupId, entries) {
-        await (0,promises_namespaceObject.mkdir)(this.dir, { recursive: true });
-        const file = this.file(groupId);
-        const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
-        const kept = entries.slice(-MAX_CARRIED_ENTRIES).map(toStored);
-        await (0,promises_namespaceObject.writeFile)(tmp, JSON.stringify({ group: groupId, entries: kept }) + '\n', 'utf8');
-        // rename is atomic: a concurrent reader sees the old file or the new one, never half of one.
-        await (0,promises_namespaceObject.rename)(tmp, file);
-    }
-}
 
-// EXTERNAL MODULE: ./src/delivery/sink.ts
-var delivery_sink = __nccwpck_require__(7057);
-;// CONCATENATED MODULE: ./src/metrics/series.ts
-/**
- * Series updates and how they merge with what a Pushgateway group already
- * holds: counters add (cumulative across deployments), `max` timestamps only
- * move forward, latest-deployment gauges replace. Pure.
- */
-
-
-/** Families the Pushgateway keeps per group by itself. */
-const PUSHGATEWAY_FAMILIES = new Set(['push_time_seconds', 'push_failure_time_seconds']);
-const KEEPABLE_TYPES = new Set(['counter', 'gauge', 'histogram']);
-/**
- * The whole group as it should be after this push: the updated families, every
- * other family as it was, except latest-deployment gauges (a `deployment_id`
- * other than this deployment's) that this deployment did not set — a value a
- * step reported last time, or stage durations of a deployment whose stages this
- * one could not read, must not pass for this deployment's. Undefined when the
- * group holds a family type that cannot be written back (then POST, no clean-up).
- */
-function wholeGroup(updated, existing, deploymentId) {
-    const names = new Set(updated.map((f) => f.name));
-    const families = [...updated];
-    const dropped = [];
-    for (const [name, { type, help }] of existing.types) {
-        if (names.has(name) || PUSHGATEWAY_FAMILIES.has(name))
-            continue;
-        const t = type.toLowerCase();
-        if (!KEEPABLE_TYPES.has(t))
-            return undefined;
-        const samples = (existing.samples.get(name) ?? []).map((s) => ({
-            ...s,
-            labels: normalizeExistingLabels(s.labels, undefined),
-        }));
-        if (t === 'gauge' &&
-            samples.some((s) => s.labels.deployment_id !== undefined && s.labels.deployment_id !== deploymentId)) {
-            dropped.push(name);
-            continue;
-        }
-        families.push({
-            name,
-            type: t,
-            help: help || (0,definitions/* metricByName */.tX)(name)?.help || name,
-            samples,
-        });
-    }
-    return { families, dropped };
+/** The service this instance tracks: the one pre saved, else the input. */
+function trackedService(ctx) {
+    return ctx.io.getState(constants_State.Service) || ctx.config.service;
 }
-/** Family types whose samples are cumulative: a post adds to them. */
-const CUMULATIVE_TYPES = new Set(['counter', 'histogram', 'summary']);
-/**
- * Why the group's counters cannot be added to, if they cannot: a cumulative
- * sample holding NaN or ±Inf (a sum with it is NaN or Inf for good), or a
- * count past 2^53 (adding 1 to it is lost). `counters` names the families
- * this push adds to (a sink may not say which families are counters). The
- * group is then treated as unreadable for counters: gauges are pushed, the
- * counts carried, and nothing is pushed over the bad value.
- */
-function unusableCounter(existing, counters) {
-    for (const [name, samples] of existing.samples) {
-        const type = existing.types.get(name)?.type.toLowerCase() ?? (0,definitions/* metricByName */.tX)(name)?.type;
-        if (!counters.has(name) && !(type !== undefined && CUMULATIVE_TYPES.has(type)))
-            continue;
-        for (const s of samples) {
-            const series = `${s.name}${formatLabels(normalizeExistingLabels(s.labels, undefined))}`;
-            const shown = series.length > 120 ? `${series.slice(0, 119)}…` : series;
-            if (!Number.isFinite(s.value))
-                return `the group holds ${formatValue(s.value)} for ${shown}, a value no count can be added to (delete the group, or push a valid value, to resume counting)`;
-            if (s.value > Number.MAX_SAFE_INTEGER)
-                return `the group holds ${s.value} for ${shown}, past 2^53 where adding 1 is lost (delete the group, or push a valid value, to resume counting)`;
-        }
-    }
-    return undefined;
-}
-/** Labels the Pushgateway adds to every sample of a group and that updates never carry. */
-const PUSHGATEWAY_LABELS = new Set(['job', 'instance']);
-/** Drops labels the Pushgateway added (job, instance, grouping labels the family does not have). */
-function normalizeExistingLabels(labels, keep) {
-    const out = {};
-    for (const [name, value] of Object.entries(labels)) {
-        if (PUSHGATEWAY_LABELS.has(name))
-            continue;
-        if (keep && !keep.has(name))
-            continue;
-        out[name] = value;
-    }
-    return out;
-}
-function orderLabels(labels, definition) {
-    const out = {};
-    for (const name of definition.labels)
-        if (labels[name] !== undefined)
-            out[name] = labels[name];
-    for (const name of Object.keys(labels).sort())
-        if (out[name] === undefined)
-            out[name] = labels[name];
-    return out;
-}
-/**
- * Merges updates with the group's existing samples into the families to push.
- * Only families that have an update are returned: a POST replaces just those,
- * so everything else in the group (a last success on a failed deployment, a
- * verify run's counters) stays as it was.
- */
-function mergeUpdates(updates, existing) {
-    const families = new Map();
-    for (const update of updates) {
-        const def = update.definition;
-        let family = families.get(def.name);
-        if (!family) {
-            family = { definition: def, samples: new Map(), before: new Map() };
-            families.set(def.name, family);
-            if (def.merge === 'sum' && existing) {
-                // Table metrics drop the grouping labels they do not have; custom ones keep all but job/instance.
-                const keep = (0,definitions/* metricByName */.tX)(def.name) === def ? new Set([...def.labels, 'le']) : undefined;
-                for (const sample of existing.get(def.name) ?? []) {
-                    const labels = orderLabels(normalizeExistingLabels(sample.labels, keep), def);
-                    family.samples.set(seriesKey(sample.name, labels), {
-                        name: sample.name,
-                        labels,
-                        value: sample.value,
-                    });
-                }
-                family.before = new Map(family.samples);
-            }
-        }
-        const labels = orderLabels(update.labels, def);
-        const key = seriesKey(update.name, labels);
-        const current = family.samples.get(key) ?? seededBucket(family.before, update.name, labels);
-        let value = update.value;
-        if (def.merge === 'sum') {
-            // A cumulative counter pushed as +Inf would stay +Inf for good: an overflowing add is left out.
-            const sum = (current?.value ?? 0) + update.value;
-            value = Number.isFinite(sum) ? sum : (current?.value ?? update.value);
-        }
-        else if (def.merge === 'max') {
-            const before = existing
-                ?.get(def.name)
-                ?.find((s) => seriesKey(s.name, orderLabels(normalizeExistingLabels(s.labels, new Set(def.labels)), def)) ===
-                key);
-            value = Math.max(current?.value ?? -Infinity, before?.value ?? -Infinity, update.value);
-        }
-        family.samples.set(key, update.at !== undefined && def.merge === 'replace'
-            ? { name: update.name, labels, value, timestampMs: update.at }
-            : { name: update.name, labels, value });
-    }
-    return [...families.values()].map(({ definition, samples }) => ({
-        name: definition.name,
-        type: definition.type,
-        help: definition.help,
-        samples: sortSamples([...samples.values()]),
-    }));
-}
-/**
- * A histogram bucket the group does not hold yet while it holds the series'
- * other buckets (buckets added in a later version, like 480 and 720 of
- * `time_to_deploy_seconds`): it starts from the next lower bucket's count, the
- * observations known to be below it, so the buckets stay cumulative and
- * quantiles stay sane; runs from the upgrade on are counted exactly.
- */
-function seededBucket(samples, name, labels) {
-    if (!name.endsWith('_bucket') || labels.le === undefined || labels.le === '+Inf')
-        return undefined;
-    const bound = Number(labels.le);
-    const sameSeries = seriesKey('', { ...labels, le: '' });
-    let below;
-    let known = false;
-    for (const sample of samples.values()) {
-        if (sample.name !== name || sample.labels.le === undefined)
-            continue;
-        if (seriesKey('', { ...sample.labels, le: '' }) !== sameSeries)
-            continue;
-        known = true;
-        const le = sample.labels.le === '+Inf' ? Infinity : Number(sample.labels.le);
-        if (le < bound && (below === undefined || le > Number(below.labels.le)))
-            below = sample;
-    }
-    if (!known)
-        return undefined;
-    return { name, labels, value: below?.value ?? 0 };
-}
-function sortSamples(samples) {
-    const le = (s) => s.labels.le === undefined ? Infinity : s.labels.le === '+Inf' ? Infinity : Number(s.labels.le);
-    return samples.sort((a, b) => {
-        const ka = seriesKey('', { ...a.labels, le: '' });
-        const kb = seriesKey('', { ...b.labels, le: '' });
-        if (ka !== kb)
-            return ka < kb ? -1 : 1;
-        const rank = (s) => (s.name.endsWith('_bucket') ? 0 : s.name.endsWith('_sum') ? 1 : 2);
-        return rank(a) - rank(b) || le(a) - le(b);
+/** The REST client this job is read with. */
+function jobClient(ctx) {
+    const { config, clock } = ctx;
+    return new GitHubClient({
+        apiUrl: config.runner.apiUrl,
+        token: config.githubToken,
+        repository: config.runner.repository,
+        clock,
     });
 }
-/** Counter and timestamp updates only: what a failed push carries to the next one. */
-function carriedUpdates(updates) {
-    return updates.filter((u) => u.definition.merge === 'sum' || u.definition.merge === 'max');
-}
-
-;// CONCATENATED MODULE: ./src/delivery/publish.ts
-/**
- * Delivers grouped updates: merges them with what each Pushgateway group holds
- * (cumulative counters), adds counts carried from earlier failed pushes, pushes,
- * and carries what could not be delivered. Also renders the same families as
- * one exposition document for `metrics-file`.
- */
-
-
-
-
-
-
-function markerOf(existing) {
-    const sample = existing.get(definitions/* METRICS */.Cb.countersUpdated.name)?.[0];
-    return sample && Number.isFinite(sample.value) ? sample.value : undefined;
-}
-async function loadCarried(store, groupId, logger) {
-    if (!store)
-        return [];
-    try {
-        return await store.load(groupId);
-    }
-    catch (error) {
-        logger.warning(`Could not read counts carried from earlier failed pushes in ${store.description}: ${error.message}`);
-        return [];
-    }
-}
-async function saveCarried(store, groupId, entries, logger) {
-    if (!store)
-        return false;
-    try {
-        await store.save(groupId, entries);
-        return true;
-    }
-    catch (error) {
-        logger.warning(`Could not keep counts for the next push in ${store.description}: ${error.message}`);
-        return false;
-    }
-}
-/** How many times a push is rebuilt on a newer read of its group (another writer intervened). */
-const MAX_REAPPLY = 3;
-/** How long after its write a push looks again when another deployment of the group is running. */
-const SETTLE_MS = 1500;
-/** A deployment still `in progress` after this long is taken for one whose runner died. */
-const IN_PROGRESS_MAX_AGE_MS = 6 * 3600 * 1000;
-/**
- * Other deployments the group shows running: `deployment_in_progress` 1 with another
- * `deployment_id`, started (its `deployment_start_timestamp_seconds`) less than 6 h before `now`.
- */
-function publish_othersInProgress(group, deploymentId, now) {
-    const started = new Map((group.samples.get(definitions/* METRICS */.Cb.startTimestamp.name) ?? []).map((s) => [s.labels.deployment_id, s.value]));
-    const ids = new Set();
-    for (const s of group.samples.get(definitions/* METRICS */.Cb.inProgress.name) ?? []) {
-        const id = s.labels.deployment_id;
-        if (s.value !== 1 || id === undefined || id === deploymentId)
-            continue;
-        const at = started.get(id);
-        if (at !== undefined && Number.isFinite(at) && now - at * 1000 < IN_PROGRESS_MAX_AGE_MS)
-            ids.add(id);
-    }
-    return [...ids];
-}
-/** How many pushes' tokens a group keeps in `deployment_observability_applied`. */
-const APPLIED_KEPT = 20;
-/**
- * The action's bookkeeping of which pushes a group's counters include (Pushgateway only): one
- * series per push, `deployment_id` and a random `push` token, valued at the push's time. Not in
- * the metric table: nothing reads it but the action.
- */
-const APPLIED = Object.freeze({
-    name: 'deployment_observability_applied',
-    type: 'gauge',
-    help: 'Pushes whose counts this group\u2019s counters include (the last 20), by deployment and push token; value: when.',
-    labels: Object.freeze(['deployment_id', 'push']),
-    modes: Object.freeze(['track', 'verify', 'summary']),
-    source: 'action',
-    merge: 'replace',
-});
-function newPushToken() {
-    return (0,external_node_crypto_.randomBytes)(6).toString('hex');
-}
-/** The push tokens a group's counters include. */
-function appliedTokens(group) {
-    return new Set((group.samples.get(APPLIED.name) ?? []).map((s) => s.labels.push).filter((t) => !!t));
-}
-/** What identifies the writes a group has seen: its applied tokens and its marker. */
-function appliedSignature(group) {
-    return `${[...appliedTokens(group)].sort().join(',')}|${markerOf(group.samples) ?? ''}`;
-}
-async function readQuietly(sink, key, deadline) {
-    try {
-        const group = await sink.readGroup(key, deadline);
-        return unusableCounter(group, new Set()) ? undefined : group;
-    }
-    catch {
-        return undefined;
-    }
-}
-/**
- * `deployment_observability_applied` after this push: the newest {@link APPLIED_KEPT} - 1
- * entries the group holds, and this push's.
- */
-function appliedUpdates(existing, deploymentId, token, nowSeconds) {
-    const kept = [...(existing.get(APPLIED.name) ?? [])]
-        .filter((s) => s.labels.push && s.labels.push !== token && Number.isFinite(s.value))
-        .sort((a, b) => b.value - a.value)
-        .slice(0, APPLIED_KEPT - 1);
-    return [
-        ...kept.map((s) => ({
-            definition: APPLIED,
-            name: APPLIED.name,
-            labels: { deployment_id: s.labels.deployment_id ?? '', push: s.labels.push },
-            value: s.value,
-        })),
-        {
-            definition: APPLIED,
-            name: APPLIED.name,
-            labels: { deployment_id: deploymentId, push: token },
-            value: nowSeconds,
-        },
-    ];
-}
-/** The write of this push on top of `existing`: its counts, carried counts the group lacks, the marker. */
-function buildWrite(plan, o, existing, carriedAll, at, token, applied) {
-    const marker = markerOf(existing.samples);
-    const pending = pendingAfter([...carriedAll], marker);
-    // Cumulative series must move forward in time: never at or before the group's last write.
-    const writeAt = marker !== undefined ? Math.max(at, Math.floor(marker * 1000) + 1) : at;
-    // Not before now: carried counts recorded up to this push are delivered by it.
-    const stamp = Math.max(o.clock.now(), writeAt) / 1000;
-    const updates = [
-        ...plan.updates,
-        ...pending.flatMap((e) => e.updates),
-        { definition: definitions/* METRICS */.Cb.countersUpdated, name: definitions/* METRICS */.Cb.countersUpdated.name, labels: {}, value: stamp },
-        ...(applied ? appliedUpdates(existing.samples, o.deploymentId, token, stamp) : []),
-    ];
-    const families = mergeUpdates(updates, existing.samples);
-    // PUT the whole group so stale latest-deployment gauges go; POST when it cannot be written back whole.
-    const whole = (plan.replaceGroup ?? o.replaceGroup) && o.client?.replacesGroups
-        ? wholeGroup(families, existing, o.deploymentId)
-        : undefined;
-    return { families, whole, writeAt, pending };
-}
-/** Publishes every group; never throws — problems are in the outcomes. */
-async function publishGroups(plans, options) {
-    const outcomes = [];
-    for (const plan of plans)
-        outcomes.push(await publishGroup(plan, options));
-    return outcomes;
-}
-async function publishGroup(plan, o) {
-    const sink = o.client;
-    const groupId = `${sink?.carryPrefix ?? ''}${(0,delivery_sink/* describeGroup */.N)(plan.key)}`;
-    const at = o.at ?? o.clock.now();
-    const carryOpen = () => o.clock.now() < (o.carryDeadline ?? Infinity);
-    if (sink && o.clock.now() >= o.deadline) {
-        // The time budget is spent: no request is started any more for this group.
-        const families = mergeUpdates(plan.updates, undefined);
-        let carriedOut = false;
-        if (o.cumulative && carryOpen()) {
-            const carriedAll = await loadCarried(o.store, groupId, o.logger);
-            const mine = {
-                deploymentId: o.deploymentId,
-                recordedAt: o.clock.now(),
-                updates: carriedUpdates(plan.updates),
-            };
-            carriedOut = carryOpen() && (await saveCarried(o.store, groupId, [...carriedAll, mine], o.logger));
-        }
-        return {
-            key: plan.key,
-            sink,
-            families,
-            pushed: false,
-            cumulative: false,
-            carriedIn: 0,
-            carriedOut,
-            problem: 'the time budget was spent before this group\u2019s turn',
-        };
-    }
-    if (!sink) {
-        return {
-            key: plan.key,
-            sink,
-            families: mergeUpdates(plan.updates, undefined),
-            pushed: false,
-            cumulative: false,
-            carriedIn: 0,
-            carriedOut: false,
-            problem: undefined,
-        };
-    }
-    if (!o.cumulative) {
-        const families = mergeUpdates(plan.updates, undefined);
-        try {
-            await sink.write(plan.key, families, o.deadline, { method: 'POST', at });
-            return {
-                key: plan.key,
-                sink,
-                families,
-                pushed: true,
-                cumulative: false,
-                carriedIn: 0,
-                carriedOut: false,
-                problem: undefined,
-            };
-        }
-        catch (error) {
-            return {
-                key: plan.key,
-                sink,
-                families,
-                pushed: false,
-                cumulative: false,
-                carriedIn: 0,
-                carriedOut: false,
-                problem: error.message,
-            };
-        }
-    }
-    const carriedAll = await loadCarried(o.store, groupId, o.logger);
-    let existing;
-    let readProblem;
-    try {
-        existing = await sink.readGroup(plan.key, o.deadline);
-    }
-    catch (error) {
-        readProblem = error.message;
-    }
-    // A counter holding NaN, ±Inf or a value past 2^53 cannot be added to: treat the group as
-    // unreadable for counters (gauges only, counts carried), never push a sum made from it.
-    const unusable = existing &&
-        unusableCounter(existing, new Set(plan.updates.filter((u) => u.definition.merge === 'sum').map((u) => u.definition.name)));
-    if (unusable) {
-        readProblem = unusable;
-        existing = undefined;
-    }
-    const mine = {
-        deploymentId: o.deploymentId,
-        recordedAt: o.clock.now(),
-        updates: carriedUpdates(plan.updates),
-    };
-    if (!existing) {
-        // Without the group's current values, pushing counters would reset them: push the
-        // gauges only and keep the counts for the next push.
-        const gauges = plan.updates.filter((u) => u.definition.merge === 'replace');
-        const families = mergeUpdates(plan.updates, undefined);
-        let pushProblem;
-        if (gauges.length > 0) {
-            try {
-                await sink.write(plan.key, mergeUpdates(gauges, undefined), o.deadline, { method: 'POST', at });
-            }
-            catch (error) {
-                pushProblem = error.message;
-            }
-        }
-        const carriedOut = carryOpen() && (await saveCarried(o.store, groupId, [...carriedAll, mine], o.logger));
-        return {
-            key: plan.key,
-            sink,
-            families,
-            pushed: false,
-            cumulative: false,
-            carriedIn: 0,
-            carriedOut,
-            problem: [readProblem, pushProblem].filter(Boolean).join('; '),
-        };
-    }
-    // Two posts of one group can overlap (concurrent deploys of a service): each reads, adds and
-    // writes back. A write built on a read that another writer has since overtaken would set the
-    // other writer's counts back, so the group is read again just before writing, and after it: a
-    // write that was overwritten is re-applied on top of what the group holds then. Each push leaves
-    // its token in `deployment_observability_applied`, so its counts are added exactly once.
-    const token = o.pushToken ?? newPushToken();
-    const checked = sink.replacesGroups;
-    // Another deployment of the group is running (the group shows it, or pre saw it): its post may
-    // read before our write and write just after it, so the check after writing is repeated.
-    const contested = o.contested === true || publish_othersInProgress(existing, o.deploymentId, o.clock.now()).length > 0;
-    let current = existing;
-    let built;
-    let attempts = 0;
-    let writeProblem;
-    let told = false;
-    for (;;) {
-        built = buildWrite(plan, o, current, carriedAll, at, token, checked);
-        if (checked && o.clock.now() < o.deadline) {
-            // Just before writing: has another writer written since our read?
-            const fresh = await readQuietly(sink, plan.key, o.deadline);
-            if (fresh && appliedSignature(fresh) !== appliedSignature(current) && attempts < MAX_REAPPLY) {
-                attempts++;
-                current = fresh;
-                continue;
-            }
-        }
-        if (built.whole && built.whole.dropped.length > 0 && !told) {
-            told = true;
-            o.logger.info(`Dropping gauges of an earlier deployment that this one did not set: ${built.whole.dropped.join(', ')}`);
-        }
-        try {
-            await sink.write(plan.key, built.whole?.families ?? built.families, o.deadline, {
-                method: built.whole ? 'PUT' : 'POST',
-                at: built.writeAt,
-            });
-        }
-        catch (error) {
-            writeProblem = error.message;
-            break;
-        }
-        if (!checked || attempts >= MAX_REAPPLY || o.clock.now() >= o.deadline)
-            break;
-        // After writing: did another writer's write, built on an older read, replace ours? Checked at
-        // once, and again a moment later (the other post may have read before our write and write
-        // just after it).
-        let after = await readQuietly(sink, plan.key, o.deadline);
-        if (after && appliedTokens(after).has(token) && contested && o.clock.now() + SETTLE_MS < o.deadline) {
-            await o.clock.sleep(SETTLE_MS);
-            after = await readQuietly(sink, plan.key, o.deadline);
-        }
-        // Our token is there: our counts are in. The group exactly as before our write: the write is
-        // not visible to reads at all (nothing to build on); leave it.
-        if (!after || appliedTokens(after).has(token))
-            break;
-        if (appliedSignature(after) === appliedSignature(current))
-            break;
-        attempts++;
-        o.logger.info(`Another deployment wrote {${(0,delivery_sink/* describeGroup */.N)(plan.key)}} at the same time; adding this deployment\u2019s counts again on top of it (use concurrency: to serialise deploys of one service).`);
-        current = after;
-    }
-    const { families, pending } = built;
-    if (writeProblem !== undefined) {
-        const carriedOut = carryOpen() && (await saveCarried(o.store, groupId, [...pending, mine], o.logger));
-        return {
-            key: plan.key,
-            sink,
-            families,
-            pushed: false,
-            cumulative: true,
-            carriedIn: 0,
-            carriedOut,
-            problem: writeProblem,
-        };
-    }
-    if (carriedAll.length > 0 && carryOpen())
-        await saveCarried(o.store, groupId, [], o.logger);
-    return {
-        key: plan.key,
-        sink,
-        families,
-        pushed: true,
-        cumulative: true,
-        carriedIn: pending.length,
-        carriedOut: false,
-        problem: undefined,
-    };
-}
-/**
- * All groups' families as one valid exposition document: families of the same
- * name are joined, and each sample gets its group's `service` when it has none
- * (as Prometheus will see it after scraping the Pushgateway).
- */
-function combinedExposition(outcomes) {
-    const byName = new Map();
-    for (const outcome of outcomes) {
-        const service = outcome.key.find(([l]) => l === 'service')?.[1];
-        for (const family of outcome.families) {
-            // The action's own bookkeeping gauges are not part of this job's metrics.
-            if (family.name === definitions/* METRICS */.Cb.countersUpdated.name ||
-                family.name === definitions/* METRICS */.Cb.summaryCountedAttempt.name ||
-                family.name === APPLIED.name)
-                continue;
-            let entry = byName.get(family.name);
-            if (!entry) {
-                entry = { family, samples: [] };
-                byName.set(family.name, entry);
-            }
-            for (const s of family.samples) {
-                const labels = service !== undefined && s.labels.service === undefined ? { ...s.labels, service } : s.labels;
-                entry.samples.push({ ...s, labels });
-            }
-        }
-    }
-    return renderExposition([...byName.values()].map(({ family, samples }) => ({ ...family, samples })));
-}
-
-;// CONCATENATED MODULE: ./src/delivery/pushgateway.ts
-
-
-
-/** Ordered grouping labels: `job` first. */
-const PLAIN_VALUE = /^[A-Za-z0-9._~-]+$/;
-/**
- * `/metrics/job/<job>/<label>/<value>…`. Values that are empty or hold
- * anything but URL-safe characters use `<label>@base64/<base64url>` (empty:
- * `=`): `%2F` in a path gets HTTP 400 (docs/platform.md, "Prometheus and the Pushgateway").
- */
-function groupPath(key) {
-    return ('/metrics' +
-        key
-            .map(([label, value]) => {
-            if (value === '')
-                return `/${label}@base64/=`;
-            // `.` and `..` are path segments URL parsing removes: they must be encoded too.
-            if (PLAIN_VALUE.test(value) && value !== '.' && value !== '..')
-                return `/${label}/${value}`;
-            return `/${label}@base64/${Buffer.from(value, 'utf8').toString('base64url')}`;
-        })
-            .join(''));
-}
-function sameGroup(labels, key) {
-    if (!labels)
-        return false;
-    if (Object.keys(labels).length !== key.length)
-        return false;
-    return key.every(([l, v]) => (labels[l] ?? '') === v);
-}
-/** Type and help of each family of one group out of `GET /api/v1/metrics`. */
-function typesOfGroup(body, key) {
-    const out = new Map();
-    const data = body?.data;
-    const group = Array.isArray(data) ? data.find((g) => sameGroup(g.labels, key)) : undefined;
-    for (const [family, content] of Object.entries(group ?? {})) {
-        if (family === 'labels' || typeof content !== 'object' || content === null)
-            continue;
-        const { type, help } = content;
-        if (typeof type === 'string')
-            out.set(family, { type, help: help ?? '' });
-    }
-    return out;
-}
-/** The samples of one group out of `GET /api/v1/metrics`. */
-function samplesOfGroup(body, key) {
-    const out = new Map();
-    const data = body?.data;
-    if (!Array.isArray(data))
-        throw new Error('the Pushgateway answered /api/v1/metrics without a data array');
-    const group = data.find((g) => sameGroup(g.labels, key));
-    if (!group)
-        return out;
-    for (const [family, content] of Object.entries(group)) {
-        if (family === 'labels' || typeof content !== 'object' || content === null)
-            continue;
-        const metrics = content.metrics;
-        if (!Array.isArray(metrics))
-            continue;
-        const samples = [];
-        for (const m of metrics) {
-            const labels = m.labels ?? {};
-            if (m.buckets) {
-                for (const [le, v] of Object.entries(m.buckets))
-                    samples.push({ name: `${family}_bucket`, labels: { ...labels, le }, value: Number(v) });
-                samples.push({ name: `${family}_sum`, labels, value: Number(m.sum ?? 0) });
-                samples.push({ name: `${family}_count`, labels, value: Number(m.count ?? 0) });
-            }
-            else if (m.value !== undefined) {
-                samples.push({ name: family, labels, value: Number(m.value) });
-            }
-        }
-        out.set(family, samples);
-    }
-    return out;
-}
-class PushgatewayClient {
-    config;
-    clock;
-    fetchImpl;
-    name = 'the Pushgateway';
-    replacesGroups = true;
-    // Carried counts of the Pushgateway keep the ids they had before remote write existed.
-    carryPrefix = '';
-    constructor(config, clock, fetchImpl = fetch) {
-        this.config = config;
-        this.clock = clock;
-        this.fetchImpl = fetchImpl;
-    }
-    get target() {
-        return this.config.url;
-    }
-    /** The families as exposition text (no timestamps: the Pushgateway refuses them). */
-    async write(key, families, deadline, options) {
-        await this.push(key, renderExposition(families), deadline, options.method);
-    }
-    headers(extra = {}) {
-        return {
-            'user-agent': 'deployment-observability-action',
-            ...(this.config.authorization ? { authorization: this.config.authorization } : {}),
-            ...extra,
-        };
-    }
-    /** Everything one group holds; empty when the group does not exist yet. */
-    async readGroup(key, deadline) {
-        const response = await (0,http/* request */.Em)({
-            url: `${this.config.url}/api/v1/metrics`,
-            headers: this.headers({ accept: 'application/json' }),
-            deadline,
-            timeoutMs: 5000,
-            attempts: 3,
-            what: 'Reading the Pushgateway group',
-        }, this.clock, this.fetchImpl);
-        if (response.status !== 200) {
-            throw new Error(`Reading the Pushgateway group failed: HTTP ${response.status} ${response.text.slice(0, 200)}`);
-        }
-        let body;
-        try {
-            body = JSON.parse(response.text);
-        }
-        catch {
-            throw new Error('Reading the Pushgateway group failed: the answer is not JSON');
-        }
-        return { samples: samplesOfGroup(body, key), types: typesOfGroup(body, key) };
-    }
-    /**
-     * Sends exposition text to a group: POST replaces the families it carries,
-     * PUT the whole group. Throws with the Pushgateway's message on failure.
-     */
-    async push(key, text, deadline, method = 'POST') {
-        const response = await (0,http/* request */.Em)({
-            url: `${this.config.url}${groupPath(key)}`,
-            method,
-            headers: this.headers({ 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }),
-            body: text,
-            deadline,
-            timeoutMs: 5000,
-            attempts: 3,
-            what: `Pushing to the Pushgateway group {${(0,delivery_sink/* describeGroup */.N)(key)}}`,
-        }, this.clock, this.fetchImpl);
-        if (response.status < 200 || response.status >= 300) {
-            throw new Error(`Pushing to the Pushgateway group {${(0,delivery_sink/* describeGroup */.N)(key)}} failed: HTTP ${response.status} ${response.text.trim().slice(0, 300)}`);
-        }
-    }
-}
-
-;// CONCATENATED MODULE: ./src/delivery/sinks.ts
-
-
-
-/**
- * The sinks the inputs ask for: the Pushgateway first, then remote write. The
- * remote-write client (protobuf, snappy) is loaded only when it is used: it
- * would grow every bundle, and start-up, by a third.
- */
-async function sinks_metricsSinks(config, clock) {
-    const sinks = [];
-    if (config.pushgateway)
-        sinks.push(new PushgatewayClient(config.pushgateway, clock));
-    if (config.remoteWrite) {
-        const { RemoteWriteClient } = await Promise.all(/* import() */[__nccwpck_require__.e(222), __nccwpck_require__.e(656)]).then(__nccwpck_require__.bind(__nccwpck_require__, 656));
-        sinks.push(new RemoteWriteClient(config.remoteWrite, clock));
-    }
-    return sinks;
-}
-/** Publishes to every sink at once (a hung one does not hold the other up). Never throws. */
-async function sinks_deliverGroups(plans, sinks, options) {
-    if (sinks.length === 0) {
-        const primary = await publishGroups(plans, { ...options, client: undefined });
-        return { all: [], primary };
-    }
-    const perSink = await Promise.all(sinks.map((sink) => publishGroups(plans, { ...options, client: sink })));
-    return { all: perSink.flat(), primary: perSink[0] ?? [] };
-}
-/** One line per group and sink for the job summary and the log. */
-function outcomeText(outcome, store) {
-    const group = `{${(0,delivery_sink/* describeGroup */.N)(outcome.key)}}`;
-    const sink = outcome.sink;
-    const remote = sink?.name === 'remote write';
-    const verb = remote ? 'Remote-written' : 'Pushed';
-    // "Pushed to the Pushgateway http://…", "Remote-written to https://…/api/v1/push".
-    const where = sink ? (remote ? sink.target : `${sink.name} ${sink.target}`) : 'nowhere';
-    if (outcome.pushed) {
-        const carried = outcome.carriedIn > 0
-            ? `, with the counts of ${outcome.carriedIn} earlier deployment(s) whose push had failed`
-            : '';
-        return { ok: true, text: `${verb} to ${where} group \`${group}\`${carried}` };
-    }
-    const kept = outcome.carriedOut
-        ? `counts kept in ${store} for the next successful push`
-        : 'counts of this deployment are lost (no place to keep them)';
-    const target = remote ? `remote-written to ${where} group` : 'pushed to';
-    return {
-        ok: false,
-        text: `Not ${target} \`${group}\`: ${outcome.problem ?? 'unknown problem'}; ${kept}`,
-    };
-}
-
-// EXTERNAL MODULE: external "node:fs"
-var external_node_fs_ = __nccwpck_require__(3024);
-;// CONCATENATED MODULE: ./src/util/timeout.ts
-/**
- * Bounds a promise we cannot cancel (e.g. a library call with its own long
- * timeouts). The entry points end the process when the hook is done, so work
- * left running after a timeout cannot stretch the step past its budget.
- */
-class TimeoutError extends Error {
-    constructor(message) {
-        super(message);
-        this.name = 'TimeoutError';
-    }
-}
-async function withTimeout(promise, ms, what) {
-    let timer;
-    const timeout = new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new TimeoutError(`${what}: no answer within ${ms} ms`)), Math.max(0, ms));
-        timer.unref();
-    });
-    try {
-        return await Promise.race([promise, timeout]);
-    }
-    finally {
-        clearTimeout(timer);
-    }
-}
-
-;// CONCATENATED MODULE: ./src/metrics/report-file.ts
-/**
- * Reading DEPLOY_METRICS_FILE: bounded, and a missing file is simply empty.
- *
- * Any step can put anything at that path, so only a regular file is read:
- * `lstat` first (a symbolic link is followed only to a regular file), then the
- * file is opened with `O_NONBLOCK` — a FIFO or a device put there in the
- * meantime cannot block the open — and `fstat` checks what was opened. The
- * read takes at most the first 1 MiB and is bounded in time: post and the
- * live reporter never wait on this file longer than {@link READ_TIMEOUT_MS}.
- */
-
-
-
-const MAX_REPORT_BYTES = 1024 * 1024;
-/** The longest a read of the file may take (a regular file on a hung network mount). */
-const READ_TIMEOUT_MS = 5000;
-function kindOf(s) {
-    if (s.isFIFO())
-        return 'a FIFO (named pipe)';
-    if (s.isDirectory())
-        return 'a directory';
-    if (s.isSocket())
-        return 'a socket';
-    if (s.isCharacterDevice() || s.isBlockDevice())
-        return 'a device';
-    return 'not a regular file';
-}
-/** The file's text (at most 1 MiB, cut at a line end) and a note when something was left out. */
-async function readReportFile(path, timeoutMs = READ_TIMEOUT_MS) {
-    if (!path)
-        return { text: '' };
-    try {
-        return await withTimeout(readBounded(path), timeoutMs, 'reading it');
-    }
-    catch (error) {
-        const why = error instanceof TimeoutError ? `no answer within ${timeoutMs} ms` : error.message;
-        return { text: '', note: `DEPLOY_METRICS_FILE ${path} could not be read: ${why}` };
-    }
-}
-async function readBounded(path) {
-    const skipped = (kind) => ({
-        text: '',
-        note: `DEPLOY_METRICS_FILE ${path} is ${kind}, not a regular file; it was not read`,
-    });
-    try {
-        const link = await (0,promises_namespaceObject.lstat)(path);
-        const target = link.isSymbolicLink() ? await (0,promises_namespaceObject.stat)(path) : link;
-        if (!target.isFile())
-            return skipped(kindOf(target));
-    }
-    catch (error) {
-        if (error.code === 'ENOENT')
-            return { text: '' };
-        throw error;
-    }
-    let handle;
-    try {
-        handle = await (0,promises_namespaceObject.open)(path, external_node_fs_.constants.O_RDONLY | external_node_fs_.constants.O_NONBLOCK | (external_node_fs_.constants.O_NOCTTY ?? 0));
-    }
-    catch (error) {
-        if (error.code === 'ENOENT')
-            return { text: '' };
-        throw error;
-    }
-    try {
-        // What was opened, not what the path named a moment ago.
-        const info = await handle.stat();
-        if (!info.isFile())
-            return skipped(kindOf(info));
-        const length = Math.min(MAX_REPORT_BYTES, info.size);
-        const buffer = Buffer.alloc(length);
-        let bytesRead = 0;
-        while (bytesRead < length) {
-            const { bytesRead: n } = await handle.read(buffer, bytesRead, length - bytesRead, bytesRead);
-            if (n === 0)
-                break;
-            bytesRead += n;
-        }
-        const text = buffer.subarray(0, bytesRead).toString('utf8');
-        // A cut line at the end would be reported as malformed: drop it, and say why.
-        if (info.size > MAX_REPORT_BYTES) {
-            return {
-                text: text.slice(0, text.lastIndexOf('\n') + 1),
-                note: `DEPLOY_METRICS_FILE ${path} is ${info.size} bytes; only the first 1 MiB is read`,
-            };
-        }
-        return { text };
-    }
-    finally {
-        await handle.close();
-    }
-}
-
-;// CONCATENATED MODULE: ./src/metrics/track.ts
-
-const MIGRATION_STAGES = new Set(['migration', 'migration_apply']);
-/** The `status` values of `deployment_runs_total`. */
-const RUN_STATUSES = Object.freeze(['success', 'failure', 'cancelled']);
-function update(def, labels, value, at) {
-    return at === undefined
-        ? { definition: def, name: def.name, labels, value }
-        : { definition: def, name: def.name, labels, value, at };
-}
-function push(groups, service, u) {
-    const list = groups.get(service);
-    if (list)
-        list.push(u);
-    else
-        groups.set(service, [u]);
-}
-/** `triggered_by` as the design names it, from the event that started the run. */
-function triggeredBy(eventName) {
-    if (eventName === 'workflow_dispatch')
-        return 'manual';
-    if (eventName === 'repository_dispatch')
-        return 'webhook';
-    return 'github_actions';
-}
-/** The gauges pre pushes when the deployment starts: visible live, so a hung deployment shows. */
-function track_startUpdates(ctx, startedAtMs, thresholds = {}) {
-    const env = ctx.environment;
-    return [
-        ...thresholdUpdates(ctx, ctx.service, thresholds),
-        update(METRICS.inProgress, {
-            environment: env,
-            deployment_id: ctx.deploymentId,
-            service: ctx.service,
-            branch: ctx.branch,
-            triggered_by: ctx.triggeredBy,
-        }, 1),
-        update(METRICS.startTimestamp, { environment: env, deployment_id: ctx.deploymentId, service: ctx.service }, startedAtMs / 1000),
-    ];
-}
-/** Everything post pushes for a finished deployment, grouped by service. */
-function finishUpdates(ctx, deployment, reported, times) {
-    const groups = new Map();
-    const env = ctx.environment;
-    const id = ctx.deploymentId;
-    const primary = ctx.service;
-    const add = (service, def, labels, value, at) => push(groups, service, update(def, labels, value, at));
-    // Run-level metrics live in the primary group.
-    // Every outcome's series exists from the first deployment on, the others at 0 (adding 0 keeps a
-    // count the group holds): increase() then sees the first failure as 0 → 1, not a series
-    // appearing at 1.
-    for (const status of RUN_STATUSES)
-        add(primary, definitions/* METRICS */.Cb.deploymentRunsTotal, { environment: env, service: primary, status }, status === deployment.status ? 1 : 0);
-    add(primary, definitions/* METRICS */.Cb.inProgress, {
-        environment: env,
-        deployment_id: id,
-        service: primary,
-        branch: ctx.branch,
-        triggered_by: ctx.triggeredBy,
-    }, 0);
-    add(primary, definitions/* METRICS */.Cb.startTimestamp, { environment: env, deployment_id: id, service: primary }, times.startedAt / 1000);
-    // A cancelled deployment moves neither timestamp: it neither pages nor resolves DeploymentFailed.
-    if (deployment.status !== 'cancelled')
-        add(primary, deployment.status === 'success' ? definitions/* METRICS */.Cb.lastSuccessTimestamp : definitions/* METRICS */.Cb.lastFailureTimestamp, { environment: env, service: primary }, times.finishedAt / 1000);
-    const reportedNames = new Set(reported.series.map((s) => s.definition.name));
-    const reportedErrorStages = new Set(reported.series.filter((s) => s.definition === definitions/* METRICS */.Cb.deploymentErrorsTotal).map((s) => s.labels.stage));
-    for (const stage of deployment.stages) {
-        const s = stage.service;
-        add(s, definitions/* METRICS */.Cb.deploymentTotal, { environment: env, service: s, stage: stage.stage, status: stage.status }, 1);
-        add(s, definitions/* METRICS */.Cb.stageDuration, { environment: env, deployment_id: id, service: s, stage: stage.stage, status: stage.status }, Math.round(stage.durationSeconds * 1000) / 1000, 
-        // Remote write puts the duration where the stage ended, not where post ran.
-        stage.completedAt);
-    }
-    const failed = deployment.failedStage;
-    if (failed && deployment.errorType && !reportedErrorStages.has(failed.stage)) {
-        add(failed.service, definitions/* METRICS */.Cb.deploymentErrorsTotal, {
-            environment: env,
-            service: failed.service,
-            stage: failed.stage,
-            error_type: deployment.errorType,
-        }, 1);
-    }
-    const rollback = deployment.rollback;
-    if (rollback) {
-        // A cancelled deployment counts no error, the rollback a cancel ran included.
-        if (!reportedErrorStages.has('rollback') && failed !== rollback && deployment.status !== 'cancelled') {
-            add(rollback.service, definitions/* METRICS */.Cb.deploymentErrorsTotal, {
-                environment: env,
-                service: rollback.service,
-                stage: 'rollback',
-                error_type: 'rollback_triggered',
-            }, 1);
-        }
-        if (!reportedNames.has(definitions/* METRICS */.Cb.deploymentRollbackTotal.name)) {
-            add(rollback.service, definitions/* METRICS */.Cb.deploymentRollbackTotal, {
-                environment: env,
-                service: rollback.service,
-                reason: deployment.errorType && deployment.errorType !== 'rollback_triggered'
-                    ? deployment.errorType
-                    : 'manual',
-                status: rollback.status,
-            }, 1);
-        }
-    }
-    // A stage a cancel interrupted neither passed nor failed: it counts in neither pair of counters.
-    const migration = deployment.stages.find((st) => MIGRATION_STAGES.has(st.stage));
-    if (migration &&
-        migration.status !== 'cancelled' &&
-        !reportedNames.has(definitions/* METRICS */.Cb.migrationSuccessTotal.name) &&
-        !reportedNames.has(definitions/* METRICS */.Cb.migrationFailureTotal.name)) {
-        add(migration.service, migration.status === 'success' ? definitions/* METRICS */.Cb.migrationSuccessTotal : definitions/* METRICS */.Cb.migrationFailureTotal, { environment: env }, 1);
-    }
-    const smoke = deployment.stages.find((st) => st.stage === 'smoke_test');
-    if (smoke &&
-        smoke.status !== 'cancelled' &&
-        !reportedNames.has(definitions/* METRICS */.Cb.smokeTestTotal.name) &&
-        !reportedNames.has(definitions/* METRICS */.Cb.smokeTestFailuresTotal.name)) {
-        const labels = { environment: env, service: smoke.service, test_name: 'all' };
-        add(smoke.service, definitions/* METRICS */.Cb.smokeTestTotal, labels, 1);
-        if (smoke.status === 'failure')
-            add(smoke.service, definitions/* METRICS */.Cb.smokeTestFailuresTotal, labels, 1);
-    }
-    addReported(groups, ctx, reported.series);
-    for (const u of stageStateUpdates(ctx, times.stageStates ?? []))
-        push(groups, u.service, u.update);
-    // Every group of this deployment's own carries the thresholds its stages are judged by; a group it
-    // only adds to (a step's series, a stage that never ran) keeps its own.
-    const own = ownServices(ctx, deployment);
-    for (const service of groups.keys())
-        if (own.has(service))
-            for (const u of thresholdUpdates(ctx, service, times.thresholds ?? {}))
-                push(groups, service, u);
-    return groups;
-}
-/**
- * The services whose groups belong to this deployment: the job's own and
- * those of the stages that ran. Post writes these whole (PUT); any other
- * group it writes — a service a step reported for, or whose mapped stages
- * never ran — it only adds to (POST), so another job's deployment of that
- * service keeps its gauges.
- */
-function ownServices(ctx, deployment) {
-    return new Set([ctx.service, ...deployment.stages.map((st) => st.service)]);
-}
-/**
- * What steps reported, with the standard labels set, into the group of the
- * series' own `service` (else the job's). `only` keeps the series for which it
- * returns true (the live reporter pushes gauges only).
- */
-function addReported(groups, ctx, series, only = () => true) {
-    for (const s of series) {
-        if (!only(s))
-            continue;
-        const def = s.definition;
-        const service = s.labels.service ?? ctx.service;
-        const labels = { ...s.labels };
-        if (def.labels.includes('environment'))
-            labels.environment = ctx.environment;
-        if (def.labels.includes('deployment_id'))
-            labels.deployment_id = ctx.deploymentId;
-        if (def.labels.includes('service'))
-            labels.service = service;
-        else
-            delete labels.service;
-        push(groups, def.labels.includes('service') ? service : ctx.service, update(def, labels, s.value));
-    }
-}
-/**
- * `deployment_stage_state` (1 on the stage's current state) and
- * `deployment_stage_start_timestamp_seconds` of every stage, each for its
- * service's group.
- */
-function stageStateUpdates(ctx, stages) {
-    const out = [];
-    for (const p of stages) {
-        const base = { environment: ctx.environment, deployment_id: ctx.deploymentId, service: p.service };
-        out.push({
-            service: p.service,
-            update: update(definitions/* METRICS */.Cb.stageState, { ...base, stage: p.stage, state: p.state }, 1),
-        });
-        if (p.startedAt !== undefined)
-            out.push({
-                service: p.service,
-                update: update(definitions/* METRICS */.Cb.stageStartTimestamp, { ...base, stage: p.stage }, p.startedAt / 1000),
-            });
-    }
-    return out;
-}
-/** `deployment_stage_threshold_seconds` of every stage in the `thresholds` input, for one group. */
-function thresholdUpdates(ctx, service, thresholds) {
-    return Object.entries(thresholds).map(([stage, seconds]) => update(definitions/* METRICS */.Cb.stageThreshold, { environment: ctx.environment, service, stage }, seconds));
-}
-
-// EXTERNAL MODULE: ./src/model/timing.ts
-var timing = __nccwpck_require__(4483);
-;// CONCATENATED MODULE: ./src/report/annotations.ts
-
-
-const MAX_SLOW_ANNOTATIONS = 5;
-function deploymentAnnotations(d, service) {
-    const out = [];
-    if (d.status === 'failure') {
-        out.push({
-            level: 'error',
-            title: d.failedStage
-                ? `Deployment failed at ${d.failedStage.stage} (${d.failedStage.service})`
-                : `Deployment of ${service} failed`,
-            message: `${d.failureMessage ?? 'The deployment failed'}. Error type: ${(0,error_types/* knownErrorType */.SB)(d.errorType) ?? 'unknown'}.`,
-        });
-    }
-    else if (d.status === 'cancelled') {
-        out.push({
-            level: 'notice',
-            title: d.cancelledStage
-                ? `Deployment cancelled at ${d.cancelledStage.stage} (${d.cancelledStage.service})`
-                : `Deployment of ${service} cancelled`,
-            message: `${d.cancelMessage ?? 'The job was cancelled'}. Counted as cancelled, not as a failure.`,
-        });
-    }
-    const slow = d.stages.filter((s) => s.slow);
-    const describe = (s) => `${s.stage} (${s.service}) took ${(0,timing/* formatDuration */.a3)(s.durationSeconds)}, over its ${(0,timing/* formatDuration */.a3)(s.thresholdSeconds ?? 0)} threshold`;
-    if (slow.length <= MAX_SLOW_ANNOTATIONS) {
-        for (const s of slow)
-            out.push({ level: 'warning', title: `Slow stage: ${s.stage}`, message: describe(s) });
-    }
-    else {
-        out.push({
-            level: 'warning',
-            title: `${slow.length} slow stages`,
-            message: slow.map(describe).join('; '),
-        });
-    }
-    if (d.slow && d.totalThresholdSeconds !== undefined) {
-        out.push({
-            level: 'warning',
-            title: 'Deployment over its time budget',
-            message: `The deployment took ${(0,timing/* formatDuration */.a3)(d.durationSeconds)}, over the ${(0,timing/* formatDuration */.a3)(d.totalThresholdSeconds)} total threshold`,
-        });
-    }
-    return out;
-}
-
-;// CONCATENATED MODULE: ./src/report/outputs.ts
-/**
- * The contract's outputs of a tracked deployment, set by post (and by a later instance's main).
- * Every value is one line that cannot be a workflow command (a later `run:` may echo it), and
- * `error-type` is one of the error types: a step's report cannot put anything else there.
- */
-
-
-
-
-/** `stages-json`: every stage with service, stage, status, started_at, completed_at, duration_seconds, slow. */
-function stagesJson(deployment) {
-    return JSON.stringify(deployment.stages.map((s) => ({
-        service: s.service,
-        stage: s.stage,
-        status: s.status,
-        started_at: (0,timing/* toIso */.tK)(s.startedAt),
-        completed_at: (0,timing/* toIso */.tK)(s.completedAt),
-        duration_seconds: s.durationSeconds,
-        slow: s.slow,
-    })));
-}
-function setDeploymentOutputs(sink, deployment, deploymentId, metricsFile) {
-    const io = { setOutput: (name, value) => sink.setOutput(name, (0,safe_text/* singleLine */.pF)(value)) };
-    io.setOutput(Outputs.DeploymentId, deploymentId);
-    io.setOutput(Outputs.Status, deployment.status);
-    io.setOutput(Outputs.FailedStage, deployment.failedStage?.stage ?? '');
-    io.setOutput(Outputs.ErrorType, (0,error_types/* knownErrorType */.SB)(deployment.errorType) ?? '');
-    io.setOutput(Outputs.DurationSeconds, String(deployment.durationSeconds));
-    io.setOutput(Outputs.MetricsFile, metricsFile);
-    io.setOutput(Outputs.StagesJson, stagesJson(deployment));
-}
-
-;// CONCATENATED MODULE: ./src/report/markdown.ts
-/**
- * Making untrusted text (step, job and branch names, error types, a receiver's error body) safe
- * where it enters GitHub-flavoured Markdown (job summaries, check runs) and Mermaid. GitHub renders
- * with cmark-gfm (tables, strikethrough, autolinks, tag filter) and raw HTML through a sanitiser,
- * so untrusted text must never open a link, an image, raw HTML, emphasis, a code span, a table
- * cell, a block (heading, quote, list) or an autolink (`https://…`, `www.…`, `name@host`).
- * Tested by rendering with Debian's `cmark-gfm` (`__tests__/unit/gfm.test.ts`).
- */
-
-/** Zero-width space: keeps GFM's autolink extension from seeing `www.` or `user@host`. */
-const ZWSP = '&#8203;';
-const ENTITIES = { '<': '&lt;', '>': '&gt;', '&': '&amp;' };
-/** ASCII punctuation that opens inline syntax; escaped with a backslash (CommonMark 2.4). */
-const INLINE_SYNTAX = new Set(['\\', '`', '*', '_', '~', '[', ']', '|', '$', '#']);
-const ALNUM = /[A-Za-z0-9]/;
-/** Text escaped so that it renders as itself: no Markdown syntax, no HTML, no autolink. One line. */
-function inline(text) {
-    const s = text.replace(/[\r\n\u2028\u2029\u0085]+/g, ' ');
-    let out = '';
-    for (let i = 0; i < s.length; i++) {
-        const c = s[i];
-        if (c in ENTITIES)
-            out += ENTITIES[c];
-        else if (c === '_' && ALNUM.test(s[i - 1] ?? '') && ALNUM.test(s[i + 1] ?? ''))
-            out += c; // `deploy_railway`: an underscore inside a word is never emphasis
-        else if (INLINE_SYNTAX.has(c))
-            out += `\\${c}`;
-        else if (c === ':' && s.startsWith('//', i + 1))
-            out += '\\:'; // `https\://` is not autolinked
-        else if (c === '@')
-            out += `@${ZWSP}`; // nor `user@host` (nor a GitHub @mention)
-        else if ((c === 'w' || c === 'W') && /^www\./i.test(s.slice(i, i + 4)) && !ALNUM.test(s[i - 1] ?? '')) {
-            out += `${s.slice(i, i + 3)}\\.`;
-            i += 3;
-        }
-        else
-            out += c;
-    }
-    // A block marker at the start (heading, list item, quote, thematic break, setext underline).
-    return out.replace(/^(\s*)([+\-=])/, '$1\\$2').replace(/^(\s*\d+)([.)])/, '$1\\$2');
-}
-/** The first `max` characters of a text, `…` when cut. */
-function bounded(text, max) {
-    return text.length > max ? `${text.slice(0, max - 1)}…` : text;
-}
-/** One table cell (or any one-line text): escaped, URLs redacted, at most `max` characters of text. */
-function cell(text, max = 120) {
-    return inline(bounded((0,safe_text/* redactUrls */.sK)(text.replace(/[\r\n]+/g, ' ')), max));
-}
-/** A code span's delimiters around one-line text: a fence longer than any backtick run inside. */
-function codeSpan(oneLine) {
-    if (!oneLine.includes('`'))
-        return `\`${oneLine}\``;
-    // CommonMark: a code span's fence is longer than any backtick run inside it.
-    const longest = Math.max(...(oneLine.match(/`+/g) ?? ['']).map((run) => run.length));
-    const fence = '`'.repeat(longest + 1);
-    return `${fence} ${oneLine} ${fence}`;
-}
-/** Inline code that cannot be closed early by backticks in the text (not for table cells: {@link codeCell}). */
-function code(text, max = 200) {
-    return codeSpan(bounded(text.replace(/[\r\n]+/g, ' '), max));
-}
-/**
- * Inline code inside a table cell. GFM splits the row on every `|` not escaped by a backslash,
- * even inside a code span, and removes that backslash again (so the span shows `|`). A pipe after
- * an odd run of backslashes gets one more backslash, or the row would split there.
- */
-function codeCell(text, max = 200) {
-    const content = bounded(text.replace(/[\r\n]+/g, ' '), max).replace(/(\\*)\|/g, (_all, slashes) => slashes.length % 2 === 0 ? `${slashes}\\|` : `${slashes}\\\\|`);
-    return codeSpan(content);
-}
-/**
- * A line of text the action wrote with `code` in backticks, around untrusted parts (a delivery
- * line with a group's labels and a receiver's error body, the live-tracking line): each backtick
- * pair becomes a code span, everything else is escaped; URLs redacted; one line.
- */
-function markdownLine(text, max = 1000) {
-    const parts = bounded((0,safe_text/* redactUrls */.sK)(text.replace(/[\r\n]+/g, ' ')), max).split('`');
-    return parts
-        .map((part, i) => {
-        const isCode = i % 2 === 1 && i < parts.length - 1;
-        return isCode ? code(part, max) : inline(i % 2 === 1 ? `\`${part}` : part);
-    })
-        .join('');
-}
-/** A link whose target the action built itself (a run URL): only http(s), nothing that ends it early. */
-function markdown_link(label, url) {
-    if (!/^https?:\/\/[^\s]+$/i.test(url))
-        return inline(label);
-    const target = url.replace(/[()<>\\[\]"'`]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
-    return `[${inline(label)}](${target})`;
-}
-/** A Mermaid gantt task or section name: Mermaid treats `:` `;` `#` and new lines as syntax. */
-function mermaidText(text, max = 60) {
-    const safe = text
-        .replace(/[:;#\r\n"`{}<>]/g, ' ')
-        .replace(/\s+/g, ' ')
-        .trim() || 'stage';
-    return safe.length > max ? `${safe.slice(0, max - 1)}…` : safe;
-}
-
-;// CONCATENATED MODULE: ./src/report/summary.ts
-
-
-
-/** GitHub's limit is 1 MiB a step; stay far below it whatever the step names are. */
-const MAX_ROWS = 60;
-function statusIcon(stage) {
-    if (stage.status === 'failure')
-        return stage.conclusion === 'cancelled' ? '❌ failure (time limit)' : '❌ failure';
-    if (stage.status === 'cancelled')
-        return '⛔ cancelled';
-    return '✅ success';
-}
-const HOUR_SECONDS = 3_600;
-/** A day, in seconds: up to it, gantt times are `HH:mm:ss` from the deployment's first start. */
-const DAY_SECONDS = 86_400;
-/**
- * Gantt times as Mermaid reads them: seconds from the first stage's start written as a clock time,
- * `HH:mm:ss` (Mermaid parses it as that time of the viewer's day and draws the axis in the same
- * zone, so the axis shows elapsed time, `mm:ss` under an hour). Mermaid 11.12 and later draw every
- * bar of `dateFormat X` (Unix seconds) from 0, while 10.x and 11.11 drew them right; this form draws
- * the same on all of them (__tests__/e2e/render.e2e.test.ts). A deployment of a day or more
- * (self-hosted runners) is dated from 2000-01-01 instead, with the day of the month on the axis.
- */
-function ganttClock(spanSeconds) {
-    if (spanSeconds < DAY_SECONDS) {
-        const two = (n) => String(n).padStart(2, '0');
-        return {
-            dateFormat: 'HH:mm:ss',
-            axisFormat: spanSeconds < HOUR_SECONDS ? '%M:%S' : '%H:%M',
-            at: (s) => `${two(Math.floor(s / 3600))}:${two(Math.floor(s / 60) % 60)}:${two(s % 60)}`,
-        };
-    }
-    return {
-        dateFormat: 'YYYY-MM-DD HH:mm:ss',
-        axisFormat: '%d %H:%M',
-        at: (s) => new Date(Date.UTC(2000, 0, 1) + s * 1000).toISOString().slice(0, 19).replace('T', ' '),
-    };
-}
-function gantt(input) {
-    const stages = input.deployment.stages.slice(0, 30);
-    if (stages.length === 0)
-        return '';
-    const origin = Math.min(...stages.map((s) => s.startedAt));
-    const times = stages.map((stage) => {
-        const start = Math.round((stage.startedAt - origin) / 1000);
-        return { start, end: Math.max(start + 1, Math.round((stage.completedAt - origin) / 1000)) };
-    });
-    const clock = ganttClock(Math.max(...times.map((t) => t.end)));
-    const lines = [
-        '```mermaid',
-        'gantt',
-        `  title ${mermaidText(`${input.service} deployment ${input.deploymentId}`)}`,
-        `  dateFormat ${clock.dateFormat}`,
-        `  axisFormat ${clock.axisFormat}`,
-    ];
-    // Name each section once: repeated section names misplace labels in GitHub's Mermaid
-    // (docs/platform.md, "Network and rendering").
-    const services = [...new Set(stages.map((s) => s.service))];
-    let n = 0;
-    for (const service of services) {
-        lines.push(`  section ${mermaidText(service)}`);
-        for (const [i, stage] of stages.entries()) {
-            if (stage.service !== service)
-                continue;
-            const { start, end } = times[i];
-            const tags = [stage.status !== 'success' ? 'crit' : stage.slow ? 'active' : 'done', `s${n++}`].join(', ');
-            lines.push(`  ${mermaidText(stage.stage)} :${tags}, ${clock.at(start)}, ${clock.at(end)}`);
-        }
-    }
-    lines.push('```');
-    return lines.join('\n');
-}
-/** Renders the job summary Markdown. */
-function renderTrackSummary(input) {
-    const d = input.deployment;
-    const out = [];
-    const where = `${cell(input.service)} · ${cell(input.environment)}`;
-    const headline = d.status === 'success'
-        ? `## ✅ Deployment succeeded: ${where}`
-        : d.status === 'cancelled'
-            ? `## ⛔ Deployment cancelled${d.cancelledStage ? ` at ${cell(d.cancelledStage.stage)}` : ''}: ${where}`
-            : `## ❌ Deployment failed${d.failedStage ? ` at ${cell(d.failedStage.stage)}` : ''}: ${where}`;
-    out.push(headline, '');
-    const total = d.totalThresholdSeconds !== undefined
-        ? `${(0,timing/* formatDuration */.a3)(d.durationSeconds)} of ${(0,timing/* formatDuration */.a3)(d.totalThresholdSeconds)} allowed${d.slow ? ' 🐢 **over the SLO**' : ''}`
-        : (0,timing/* formatDuration */.a3)(d.durationSeconds);
-    const run = input.runUrl ? ` · ${markdown_link('run', input.runUrl)}` : '';
-    out.push(`Deployment ${code(input.deploymentId)} · ${total} · branch ${code(input.branch || 'unknown')}${run}`, '');
-    if (!input.stagesKnown) {
-        out.push('> Stages are not shown: the job\u2019s steps could not be read from the GitHub API (see the notes below).', '');
-    }
-    else if (d.stages.length === 0) {
-        out.push('> No step of this job maps to a deployment stage. Name your steps (build, deploy, health check…) or set the `stages` input.', '');
-    }
-    else {
-        out.push('| Stage | Service | Status | Duration | Threshold | Slow |', '|---|---|---|---:|---:|---|');
-        for (const stage of d.stages.slice(0, MAX_ROWS)) {
-            out.push(`| ${cell(stage.stage)} | ${cell(stage.service)} | ${statusIcon(stage)} | ${(0,timing/* formatDuration */.a3)(stage.durationSeconds)}${stage.complete ? '' : ' (still running)'} | ${stage.thresholdSeconds !== undefined ? (0,timing/* formatDuration */.a3)(stage.thresholdSeconds) : '—'} | ${stage.slow ? '🐢 slow' : ''} |`);
-        }
-        if (d.stages.length > MAX_ROWS)
-            out.push(`| … ${d.stages.length - MAX_ROWS} more stages | | | | | |`);
-        out.push('', gantt(input), '');
-    }
-    if (d.status === 'failure') {
-        out.push('### Failure', '');
-        out.push(`- **Stage:** ${d.failedStage ? `${cell(d.failedStage.stage)} (${cell(d.failedStage.service)})` : 'none of the mapped stages'}`);
-        out.push(`- **Error type:** ${code((0,error_types/* knownErrorType */.SB)(d.errorType) ?? 'unknown')}`);
-        if (d.failureMessage)
-            out.push(`- **Message:** ${cell(d.failureMessage, 400)}`);
-        if (d.rollback)
-            out.push(`- **Rollback:** ran, ${d.rollback.status} (${(0,timing/* formatDuration */.a3)(d.rollback.durationSeconds)})`);
-        out.push('');
-    }
-    else if (d.status === 'cancelled') {
-        out.push('### Cancelled', '');
-        out.push(`- **Stage:** ${d.cancelledStage ? `${cell(d.cancelledStage.stage)} (${cell(d.cancelledStage.service)})` : 'none of the mapped stages'}`);
-        if (d.cancelMessage)
-            out.push(`- **Message:** ${cell(d.cancelMessage, 400)}`);
-        if (d.rollback)
-            out.push(`- **Rollback:** ran, ${d.rollback.status} (${(0,timing/* formatDuration */.a3)(d.rollback.durationSeconds)})`);
-        out.push('- Counted under `status="cancelled"`: not a failure, no page, and left out of the success rate and the error budget.', '');
-    }
-    out.push('### Metrics', '');
-    if (input.live)
-        out.push(`- 📡 ${markdownLine(input.live)}`);
-    for (const line of input.delivery)
-        out.push(`- ${line.ok ? '✔' : '⚠️'} ${markdownLine(line.text)}`);
-    out.push('');
-    if (input.notes.length > 0) {
-        out.push('<details><summary>Notes</summary>', '');
-        for (const note of input.notes.slice(0, 50))
-            out.push(`- ${cell(note, 500)}`);
-        if (input.notes.length > 50)
-            out.push(`- … ${input.notes.length - 50} more`);
-        out.push('', '</details>', '');
-    }
-    return out.join('\n');
-}
-
-;// CONCATENATED MODULE: ./src/state/actions-cache-store.ts
-/**
- * Carried counts in the GitHub Actions cache, for GitHub-hosted runners where
- * nothing on disk outlives the job. Cache keys are immutable, so every save
- * writes a new key and a load restores the newest by prefix (docs/platform.md,
- * "The Actions cache"). Each call is bounded: the cache must never hold post up.
- */
-
-
-
-
-
-const CACHE_KEY_PREFIX = 'deployment-observability-carry-v1-';
-class ActionsCacheCarryStore {
-    cache;
-    workDir;
-    keySuffix;
-    timeoutMs;
-    now;
-    deadline;
-    description = 'the Actions cache';
-    /**
-     * @param workDir where restored files land (the same path on every runner: the cache version hashes it)
-     * @param keySuffix unique per job run, e.g. `<run id>-<attempt>-<job>`
-     */
-    constructor(cache, workDir, keySuffix, timeoutMs = 5000, now = Date.now, 
-    /** No cache call runs past this time (ms): post's total budget. */
-    deadline = Infinity) {
-        this.cache = cache;
-        this.workDir = workDir;
-        this.keySuffix = keySuffix;
-        this.timeoutMs = timeoutMs;
-        this.now = now;
-        this.deadline = deadline;
-    }
-    /** The time a call may take: its own bound, and never past the deadline. */
-    budget(what) {
-        const left = this.deadline - this.now();
-        if (left <= 0)
-            throw new Error(`${what}: no time left in this step's budget`);
-        return Math.min(this.timeoutMs, left);
-    }
-    where(groupId) {
-        const hash = (0,external_node_crypto_.createHash)('sha256').update(groupId).digest('hex').slice(0, 24);
-        return { dir: (0,external_node_path_namespaceObject.join)(this.workDir, hash), prefix: `${CACHE_KEY_PREFIX}${hash}-` };
-    }
-    async load(groupId) {
-        const { dir, prefix } = this.where(groupId);
-        await (0,promises_namespaceObject.mkdir)(dir, { recursive: true });
-        const what = 'Restoring carried counts from the Actions cache';
-        const ms = this.budget(what);
-        const hit = await withTimeout(this.cache.restoreCache([dir], `${prefix}${this.keySuffix}`, [prefix], {
-            timeoutInMs: ms,
-            segmentTimeoutInMs: ms,
-        }), ms, what);
-        if (hit === undefined)
-            return [];
-        return new FileCarryStore(dir).load(groupId);
-    }
-    async save(groupId, entries) {
-        const { dir, prefix } = this.where(groupId);
-        await new FileCarryStore(dir).save(groupId, entries);
-        const what = 'Saving carried counts to the Actions cache';
-        const ms = this.budget(what);
-        await withTimeout(this.cache.saveCache([dir], `${prefix}${this.keySuffix}-${this.now()}`), ms, what);
-    }
-}
-
-;// CONCATENATED MODULE: ./src/state/carry-store.ts
-/**
- * Where counts of a failed push wait for the next push, in order of preference:
- * DEPLOYMENT_OBSERVABILITY_STATE_DIR (a directory the user keeps, e.g. on a
- * self-hosted runner), the Actions cache (GitHub-hosted runners: nothing on
- * disk outlives the job), RUNNER_TOOL_CACHE (persists on self-hosted runners).
- */
-
-
-
-
-/**
- * @actions/cache (and the Azure SDK under it) is loaded only where the runner
- * offers a cache service: it more than triples post's bundle and start-up.
- */
-async function loadActionsCache(env) {
-    if (!env.ACTIONS_CACHE_URL && !env.ACTIONS_RESULTS_URL)
-        return undefined;
-    return (await __nccwpck_require__.e(/* import() */ 137).then(__nccwpck_require__.bind(__nccwpck_require__, 6137)));
-}
-/** isFeatureAvailable() that throws counts as "not available": the carry store must not cost the push. */
-function cacheAvailable(cache) {
-    try {
-        return cache?.isFeatureAvailable() === true;
-    }
-    catch {
-        return false;
-    }
-}
-/** `deadline` (ms) bounds every cache call: post's total budget. */
-async function carryStoreOf(env, cache, deadline = Infinity) {
-    const explicit = env[STATE_DIR_ENV];
-    if (explicit)
-        return new FileCarryStore(explicit);
-    const actionsCache = cache ?? (await loadActionsCache(env));
-    if (cacheAvailable(actionsCache)) {
-        const temp = env.RUNNER_TEMP || '/tmp';
-        const suffix = [env.GITHUB_RUN_ID, env.GITHUB_RUN_ATTEMPT, env.GITHUB_JOB].filter(Boolean).join('-') || 'local';
-        return new ActionsCacheCarryStore(actionsCache, (0,external_node_path_namespaceObject.join)(temp, 'deployment-observability-carry'), suffix, 5000, Date.now, deadline);
-    }
-    if (env.RUNNER_TOOL_CACHE)
-        return new FileCarryStore((0,external_node_path_namespaceObject.join)(env.RUNNER_TOOL_CACHE, 'deployment-observability'));
-    return undefined;
-}
-
-;// CONCATENATED MODULE: external "node:child_process"
-const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
-;// CONCATENATED MODULE: ./src/live/control.ts
-/**
- * Starting and stopping the live reporter, a detached process of the
- * action's own `dist/live` bundle.
- *
- * Why detached with no stdio: the runner ends a step when its process exits,
- * but while a child still holds the step's stdout/stderr it waits up to 5 s
- * more and then drops what the child writes. So the reporter gets its own
- * process group and `stdio: 'ignore'`, and pre does not wait for it. It keeps
- * the step's environment, `RUNNER_TRACKING_ID` included: the runner kills
- * every process carrying that id when the job ends, so nothing outlives the
- * job even if post never runs.
- */
-
-
-
-/** The environment variable that hands the reporter what pre knows. */
-const LIVE_SETTINGS_ENV = 'DEPLOYMENT_OBSERVABILITY_LIVE';
-/** The reporter bundle beside the running hook's bundle: dist/<hook>/index.js → dist/live/index.js. */
-function control_liveScriptPath(hookScript = process.argv[1]) {
-    if (!hookScript)
-        return undefined;
-    const script = join(dirname(hookScript), '..', 'live', 'index.js');
-    return existsSync(script) ? script : undefined;
-}
-/** Starts the reporter detached and returns its pid; pre does not wait for it. */
-function control_launchLiveReporter(script, settings, env, spawnImpl = spawn) {
-    const child = spawnImpl(process.execPath, [script], {
-        detached: true,
-        stdio: 'ignore',
-        env: { ...env, [LIVE_SETTINGS_ENV]: JSON.stringify(settings) },
-    });
-    // A spawn failure arrives as an event; post then finds no reporter and says so.
-    child.on('error', () => undefined);
-    child.unref();
-    return child.pid;
-}
-/** The process's state letter from /proc (Linux), undefined elsewhere or when it is gone. */
-function procState(pid) {
-    try {
-        const stat = (0,external_node_fs_.readFileSync)(`/proc/${pid}/stat`, 'utf8');
-        return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-    }
-    catch {
-        return undefined;
-    }
-}
-/** Whether the process runs (a zombie, dead but not yet reaped, does not). */
-function processAlive(pid) {
-    try {
-        process.kill(pid, 0);
-    }
-    catch (error) {
-        if (error.code !== 'EPERM')
-            return false;
-    }
-    const state = procState(pid);
-    return state !== 'Z' && state !== 'X';
-}
-/** Whether the pid is still our reporter (pids are reused): its command line names the live bundle. */
-function isReporter(pid, script) {
-    let cmdline;
-    try {
-        cmdline = (0,external_node_fs_.readFileSync)(`/proc/${pid}/cmdline`, 'utf8');
-    }
-    catch {
-        return (0,external_node_fs_.existsSync)('/proc/self') ? false : true;
-    }
-    return script ? cmdline.includes(script) : /live[\\/]index\.js/.test(cmdline);
-}
-/** Writes the status atomically (a reader never sees half a file). */
-function writeLiveStatus(file, status) {
-    const tmp = `${file}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify(status));
-    renameSync(tmp, file);
-}
-function readLiveStatus(file) {
-    try {
-        return JSON.parse((0,external_node_fs_.readFileSync)(file, 'utf8'));
-    }
-    catch {
-        return undefined;
-    }
-}
-/**
- * Stops the reporter before post reads the job, so no live push can land
- * after post's final one: SIGTERM (it saves its status and exits at once),
- * then SIGKILL if it is still there after `graceMs`. Bounded; never throws.
- */
-async function stopLiveReporter(pid, statusFile, script, clock, graceMs = 3000) {
-    const t0 = clock.now();
-    const done = (how) => ({
-        status: readLiveStatus(statusFile),
-        how,
-        waitedMs: clock.now() - t0,
-    });
-    if (!processAlive(pid) || !isReporter(pid, script)) {
-        const status = readLiveStatus(statusFile);
-        return { status, how: status?.stoppedBecause ? 'ended by itself' : 'not running', waitedMs: 0 };
-    }
-    const waitGone = async (ms) => {
-        const until = clock.now() + ms;
-        while (processAlive(pid)) {
-            if (clock.now() >= until)
-                return false;
-            // Polling with a bound: it exits within milliseconds of the signal.
-            await clock.sleep(20);
-        }
-        return true;
-    };
-    try {
-        process.kill(pid, 'SIGTERM');
-    }
-    catch {
-        return done('ended by itself');
-    }
-    if (await waitGone(graceMs))
-        return done('stopped');
-    try {
-        process.kill(pid, 'SIGKILL');
-    }
-    catch {
-        // gone meanwhile
-    }
-    await waitGone(1000);
-    return done('killed');
-}
-
-;// CONCATENATED MODULE: ./src/report/live.ts
-function median(values) {
-    const sorted = [...values].sort((a, b) => a - b);
-    const mid = Math.floor(sorted.length / 2);
-    return sorted.length % 2 === 1
-        ? sorted[mid]
-        : (sorted[mid - 1] + sorted[mid]) / 2;
-}
-const seconds = (s) => `${Math.round(s * 10) / 10}s`;
-/** At most this many stages are named one by one. */
-const MAX_STAGES_NAMED = 12;
-function describeLive(status, how, intervalSeconds) {
-    if (!status) {
-        return how === 'not running'
-            ? 'Live tracking: the reporter was gone before post and left no status; post reported everything.'
-            : 'Live tracking: the reporter left no status (it may have stopped before its first look); post reported everything.';
-    }
-    const parts = [
-        `Live tracking: ${status.polls} look(s) at the job every ${intervalSeconds}s (${status.notModified} not modified, free of rate limit), ${status.pushes} push(es)${status.pushFailures > 0 ? `, ${status.pushFailures} failed` : ''}${status.errors > 0 ? `, ${status.errors} API error(s)` : ''}`,
-    ];
-    const delays = Object.entries(status.firstPushDelay);
-    if (delays.length > 0) {
-        const values = delays.map(([, v]) => v);
-        const named = delays
-            .slice(0, MAX_STAGES_NAMED)
-            .map(([stage, v]) => `${stage.replace(/[|`<>[\]\\]/g, '')} ${seconds(v)}`)
-            .join(', ');
-        parts.push(`stages first visible ${seconds(median(values))} (median) and at most ${seconds(Math.max(...values))} after they ended: ${named}${delays.length > MAX_STAGES_NAMED ? ', …' : ''}`);
-    }
-    else {
-        parts.push('no stage finished while it looked');
-    }
-    const ended = how === 'stopped' || how === 'killed'
-        ? `stopped by post${how === 'killed' ? ' (killed)' : ''}`
-        : `ended by itself: ${status.stoppedBecause ?? 'unknown'}`;
-    parts.push(ended);
-    return `${parts.join('; ')}.`;
-}
-
-// EXTERNAL MODULE: ./src/model/stage-state.ts
-var stage_state = __nccwpck_require__(3891);
-;// CONCATENATED MODULE: ./src/hooks/track-start.ts
-/**
- * Track mode's start (pre, or main when pre did not run because the action is
- * local): claim the job, record the start, export DEPLOY_METRICS_FILE and
- * DEPLOYMENT_ID, and push `deployment_in_progress=1` with the start timestamp
- * so a hung deployment is visible live.
- */
-
-
-
-
-
-
-
-
-
-/** Pre's push must never hold up the deployment: a short budget. */
-const START_BUDGET_MS = 8000;
-function trackContext(config, service = config.service) {
-    return {
-        environment: config.environment,
-        deploymentId: inputs_deploymentIdOf(config.runner),
-        service,
-        branch: config.runner.refName,
-        triggeredBy: triggeredBy(config.runner.eventName),
-    };
-}
-function groupingKey(config, service) {
-    return [
-        ['job', config.metricsJob],
-        ['environment', config.environment],
-        ['service', service],
-    ];
-}
-/** Identity of this instance within the job: the step id the runner gives it. */
-function instanceId(env) {
-    return env.GITHUB_ACTION || 'deployment-observability';
-}
-/**
- * Starts the live reporter beside the job (live: true, a sink, a token). pre
- * does not wait for it; its pid goes to post, which stops it.
- */
-function startLive(ctx, settings) {
-    const { config, io, env } = ctx;
-    if (!config.live) {
-        io.info('Live tracking is off (live: false): post reports the deployment when the job ends.');
-        return;
-    }
-    if (!config.githubToken)
-        return; // post says the steps cannot be read
-    const script = ctx.liveScript ?? liveScriptPath();
-    if (!script) {
-        ctx.problems.report('The live reporter (dist/live/index.js) is missing from the action; only post will report');
-        return;
-    }
-    try {
-        const pid = launchLiveReporter(script, settings, env, ctx.spawn);
-        if (pid === undefined)
-            throw new Error('no process id');
-        io.saveState(State.LivePid, String(pid));
-        io.saveState(State.LiveScript, script);
-        io.saveState(State.LiveStatusFile, settings.statusFile);
-        io.info(`Live tracking: a reporter (pid ${pid}) looks at this job every ${config.liveIntervalSeconds}s and pushes each stage as it ends.`);
-    }
-    catch (error) {
-        ctx.problems.report(`The live reporter could not be started, so only post will report: ${error.message}`);
-    }
-}
-/** Returns the role this instance took: `owner` (tracks the job) or `passive`. */
-async function startTrack(ctx) {
-    const { config, io, env, clock } = ctx;
-    const owner = env[ExportedEnv.Owner];
-    if (owner && owner !== instanceId(env)) {
-        io.saveState(State.Role, TRACK_ROLE_PASSIVE);
-        io.info(`Another instance (step ${owner}) tracks this job already; this one stays passive.`);
-        return TRACK_ROLE_PASSIVE;
-    }
-    const startedAt = clock.now();
-    const deploymentId = deploymentIdOf(config.runner);
-    io.exportVariable(ExportedEnv.Owner, instanceId(env));
-    io.saveState(State.Role, TRACK_ROLE_OWNER);
-    io.saveState(State.StartedAt, String(startedAt));
-    io.saveState(State.DeploymentId, deploymentId);
-    io.saveState(State.Service, config.service);
-    const base = config.runner.runnerTemp || env.TMPDIR || '/tmp';
-    const safeJob = (config.runner.jobId || 'job').replace(/[^A-Za-z0-9_.-]/g, '_');
-    const reportFile = join(base, 'deployment-observability', `${safeJob}-${deploymentId}.prom`);
-    let reportFileMade;
-    try {
-        await mkdir(dirname(reportFile), { recursive: true });
-        await writeFile(reportFile, '', { flag: 'a' });
-        io.exportVariable(ExportedEnv.MetricsFile, reportFile);
-        io.saveState(State.MetricsReportFile, reportFile);
-        reportFileMade = reportFile;
-    }
-    catch (error) {
-        ctx.problems.report(`Could not create DEPLOY_METRICS_FILE at ${reportFile}: ${error.message}; steps cannot report metrics`);
-    }
-    io.exportVariable(ExportedEnv.DeploymentId, deploymentId);
-    io.info(`Tracking deployment ${deploymentId} of ${config.service} to ${config.environment}.`);
-    const sinks = await metricsSinks(config, clock);
-    if (sinks.length === 0) {
-        if (config.live)
-            io.info('Live tracking is off: there is no pushgateway-url or remote-write-url to push to.');
-        return TRACK_ROLE_OWNER;
-    }
-    startLive(ctx, {
-        deploymentId,
-        service: config.service,
-        startedAt,
-        reportFile: reportFileMade,
-        statusFile: join(base, 'deployment-observability', `live-${safeJob}-${deploymentId}.json`),
-        runnerPid: process.ppid > 1 ? process.ppid : undefined,
-    });
-    const key = groupingKey(config, config.service);
-    const { all } = await deliverGroups([{ key, updates: startUpdates(trackContext(config), startedAt, config.thresholds) }], sinks, {
-        store: undefined,
-        deploymentId,
-        deadline: startedAt + START_BUDGET_MS,
+/** Finds this job, waiting out the API's lag within the bounds. Throws when it cannot be read. */
+function findTrackedJob(ctx, client, lookup) {
+    const { config, clock, io } = ctx;
+    return findCurrentJob({
+        client,
+        runner: config.runner,
+        checkRunId: config.checkRunId,
         clock,
         logger: io,
-        cumulative: false,
-        at: startedAt,
+        ...lookup,
     });
-    for (const outcome of all) {
-        const via = outcome.sink?.name === 'remote write' ? ' by remote write' : '';
-        if (outcome.pushed)
-            io.info(`Pushed deployment_in_progress=1 to {${describeGroup(key)}}${via}.`);
-        else
-            ctx.problems.report(`deployment_in_progress was not pushed${via}, so this deployment is not visible live: ${outcome.problem ?? 'unknown problem'}`);
-    }
-    await warnIfConcurrent(ctx, sinks, key, deploymentId, startedAt + START_BUDGET_MS);
-    return TRACK_ROLE_OWNER;
 }
 /**
- * Warns when the group shows another deployment of the same environment and service running
- * (`deployment_in_progress` 1, started less than 6 h ago): both posts write the group, and a
- * moment's overlap can show a counter lower than it was. Never fails anything.
+ * What steps reported through DEPLOY_METRICS_FILE (`path`, for the messages), with series only
+ * for the services this job may write: another service's group is another job's.
  */
-async function warnIfConcurrent(ctx, sinks, key, deploymentId, deadline) {
-    const sink = sinks.find((s) => s.replacesGroups);
-    if (!sink || ctx.clock.now() >= deadline)
-        return;
-    let others;
-    try {
-        others = othersInProgress(await sink.readGroup(key, deadline), deploymentId, ctx.clock.now());
-    }
-    catch {
-        return; // the push above already said what is wrong with the sink
-    }
-    if (others.length === 0)
-        return;
-    ctx.io.saveState(State.ConcurrentSeen, '1');
-    ctx.io.warning(`Another deployment of ${ctx.config.service} to ${ctx.config.environment} is in progress (deployment ${others.join(', ')}). ` +
-        'Concurrent deploys of one service write the same metrics group; add concurrency: to the deploy job to serialise them (docs/reliability.md).', { title: 'Concurrent deployment' });
+function parseStepReports(text, path, service, config) {
+    return parseReportedMetrics(text, `DEPLOY_METRICS_FILE ${path ?? ''}`.trim(), {
+        services: (0,stage_map/* writableServices */.HN)(service, config.stageRules),
+        service,
+    });
+}
+/** The names of this action's own steps among the job's: never stages. */
+function ownSteps(config, steps) {
+    return (0,deployment/* ownStepNames */.xD)(steps, config.runner.actionRepository, config.runner.actionRef);
+}
+/**
+ * The deployment from the job's steps. Sandboxed stage-map patterns answer for every step first,
+ * so one that runs out of time is dropped for the whole job (and reported) before the model reads
+ * any answer.
+ */
+function trackedDeployment(ctx, tracked) {
+    const { config, clock, problems } = ctx;
+    const steps = tracked.job.steps ?? [];
+    const stepNames = steps.map((st) => st.name);
+    for (const p of (0,stage_map/* prepareStageRules */.p0)(config.stageRules, stepNames))
+        problems.report(p);
+    return (0,deployment/* buildDeployment */.A$)({
+        job: tracked.finishedStepsOnly
+            ? { ...tracked.job, steps: steps.filter((st) => st.status === 'completed') }
+            : tracked.job,
+        service: tracked.service,
+        rules: config.stageRules,
+        thresholds: config.thresholds,
+        jobStatus: config.jobStatus,
+        reportedErrorTypes: tracked.reported.errorTypesByStage,
+        ownStepNames: ownSteps(config, steps),
+        fallbackStart: tracked.fallbackStart,
+        now: clock.now(),
+        ...(tracked.timeouts ? { timeouts: tracked.timeouts } : {}),
+    });
 }
 
 ;// CONCATENATED MODULE: ./src/hooks/track-finish.ts
@@ -36332,9 +36653,6 @@ async function warnIfConcurrent(ctx, sinks, key, deploymentId, deadline) {
  * time budget: a hung GitHub API and a hung Pushgateway together cost at most
  * ~25 s.
  */
-
-
-
 
 
 
@@ -36374,10 +36692,10 @@ async function finishTrack(ctx) {
     const t0 = clock.now();
     const deadline = t0 + POST_BUDGET_MS;
     const startedAt = Number(io.getState(constants_State.StartedAt)) || t0;
-    const service = io.getState(constants_State.Service) || config.service;
+    const service = trackedService(ctx);
     const context = {
         ...trackContext(config, service),
-        deploymentId: io.getState(constants_State.DeploymentId) || trackContext(config).deploymentId,
+        deploymentId: io.getState(constants_State.DeploymentId) || inputs_deploymentIdOf(config.runner),
     };
     const notes = [];
     // 1. What steps reported through DEPLOY_METRICS_FILE.
@@ -36385,11 +36703,7 @@ async function finishTrack(ctx) {
     const { text, note } = await readReportFile(reportPath);
     if (note)
         problems.report(note);
-    // Series only for the services this job may write: another service's group is another job's.
-    const reported = parseReportedMetrics(text, `DEPLOY_METRICS_FILE ${reportPath ?? ''}`.trim(), {
-        services: (0,stage_map/* writableServices */.HN)(service, config.stageRules),
-        service,
-    });
+    const reported = parseStepReports(text, reportPath, service, config);
     reported.problems.slice(0, MAX_LINE_WARNINGS).forEach((p) => problems.report(p));
     if (reported.problems.length > MAX_LINE_WARNINGS) {
         problems.report(`${reported.problems.length - MAX_LINE_WARNINGS} more lines of DEPLOY_METRICS_FILE were skipped (listed in the log and the summary)`);
@@ -36405,25 +36719,23 @@ async function finishTrack(ctx) {
     let timeouts;
     let stagesKnown = false;
     let apiRequests = 0;
+    // Whether counts wait in the Actions cache is asked through the API while the job is looked up:
+    // with none listed, post never loads the cache module (docs/platform.md, "The Actions cache").
+    let probe;
     if (!config.githubToken) {
         problems.report('github-token is empty: the job\u2019s steps cannot be read, so stages are not reported');
     }
     else {
-        const client = new GitHubClient({
-            apiUrl: config.runner.apiUrl,
-            token: config.githubToken,
-            repository: config.runner.repository,
-            clock,
-        });
+        const client = jobClient(ctx);
+        if ((config.pushgateway || config.remoteWrite) && keptInActionsCache(env)) {
+            probe = cacheKeyProbe(client, CACHE_KEY_PREFIXES.carry, t0 + API_BUDGET_MS);
+            probe.start();
+        }
         try {
-            const found = await findCurrentJob({
-                client,
-                runner: config.runner,
-                checkRunId: config.checkRunId,
-                clock,
-                logger: io,
+            const found = await findTrackedJob(ctx, client, {
                 deadline: t0 + API_BUDGET_MS,
                 lagBudgetMs: LAG_BUDGET_MS,
+                phase: 'post',
             });
             job = found.job;
             stagesKnown = true;
@@ -36443,22 +36755,13 @@ async function finishTrack(ctx) {
         apiRequests = client.requestCount;
     }
     io.debug(`GitHub API requests: ${apiRequests}`);
-    // 4. The deployment. Sandboxed stage-map patterns answer for every step first, so one that runs
-    // out of time is dropped for the whole job (and said) before the model reads any answer.
+    // 4. The deployment, built as a later instance's main builds it (track-deployment.ts).
     const steps = job.steps ?? [];
-    const stepNames = steps.map((st) => st.name);
-    for (const p of (0,stage_map/* prepareStageRules */.p0)(config.stageRules, stepNames))
-        problems.report(p);
-    const deployment = (0,model_deployment/* buildDeployment */.A$)({
+    const deployment = trackedDeployment(ctx, {
         job,
         service,
-        rules: config.stageRules,
-        thresholds: config.thresholds,
-        jobStatus: config.jobStatus,
-        reportedErrorTypes: reported.errorTypesByStage,
-        ownStepNames: (0,model_deployment/* ownStepNames */.xD)(steps, config.runner.actionRepository, config.runner.actionRef),
+        reported,
         fallbackStart: startedAt,
-        now: clock.now(),
         ...(timeouts ? { timeouts } : {}),
     });
     for (const stage of deployment.stages) {
@@ -36467,7 +36770,7 @@ async function finishTrack(ctx) {
     io.info(`Deployment ${context.deploymentId}: ${deployment.status} in ${deployment.durationSeconds}s${deployment.failedStage ? `, failed at ${deployment.failedStage.stage} (${deployment.errorType})` : ''}.`);
     // 5. Metrics, pushed group by group (primary service first).
     const finishedAt = clock.now();
-    const ownNames = (0,model_deployment/* ownStepNames */.xD)(steps, config.runner.actionRepository, config.runner.actionRef);
+    const ownNames = ownSteps(config, steps);
     const stageStates = stagesKnown
         ? (0,stage_state/* finalStates */.ZW)((0,stage_state/* stageProgress */.k)({ steps, service, rules: config.stageRules, ownStepNames: ownNames }), (svc, stage) => deployment.stages.find((st) => st.service === svc && st.stage === stage)?.status)
         : [];
@@ -36482,7 +36785,7 @@ async function finishTrack(ctx) {
     const plans = [...grouped.entries()]
         .sort(([a], [b]) => (a === service ? -1 : b === service ? 1 : a.localeCompare(b)))
         .map(([svc, updates]) => ({ key: groupingKey(config, svc), updates, replaceGroup: own.has(svc) }));
-    const store = await carryStoreOf(env, undefined, deadline + CARRY_GRACE_MS);
+    const store = carryStoreOf(env, { deadline: deadline + CARRY_GRACE_MS, ...(probe ? { probe } : {}) });
     const sinks = await sinks_metricsSinks(config, clock);
     const { all: outcomes, primary } = await sinks_deliverGroups(plans, sinks, {
         store,
@@ -36528,18 +36831,16 @@ async function finishTrack(ctx) {
         });
     }
     // 6. The metrics file, pushed or not.
-    const exposition = combinedExposition(primary);
-    try {
-        await (0,promises_namespaceObject.mkdir)((0,external_node_path_namespaceObject.dirname)(config.metricsFile), { recursive: true });
-        await writeRegularFile(config.metricsFile, exposition);
+    const written = await writeMetricsFile(config.metricsFile, primary);
+    if (written.ok) {
         delivery.push({ ok: true, text: `Metrics file: \`${config.metricsFile}\`` });
     }
-    catch (error) {
+    else {
         delivery.push({
             ok: false,
-            text: `Metrics file \`${config.metricsFile}\` not written: ${error.message}`,
+            text: `Metrics file \`${config.metricsFile}\` not written: ${written.problem}`,
         });
-        problems.report(`metrics-file ${config.metricsFile} could not be written: ${error.message}`);
+        problems.report(`metrics-file ${config.metricsFile} could not be written: ${written.problem}`);
     }
     if (reported.series.length > 0)
         delivery.push({
@@ -36602,22 +36903,6 @@ async function stopLive(ctx) {
             ? `Live tracking had problems (post reported everything): ${stopped.status.lastProblem}`
             : undefined;
     return { line: text, note };
-}
-/**
- * Writes `metrics-file`, which must be a regular file or not exist yet: opening a FIFO for
- * writing would block post until some process reads it, past every budget.
- */
-async function writeRegularFile(path, text) {
-    try {
-        const info = await (0,promises_namespaceObject.lstat)(path);
-        if (!info.isFile())
-            throw new Error('it exists and is not a regular file');
-    }
-    catch (error) {
-        if (error.code !== 'ENOENT')
-            throw error;
-    }
-    await (0,promises_namespaceObject.writeFile)(path, text, 'utf8');
 }
 
 ;// CONCATENATED MODULE: ./src/hooks/post.ts

@@ -28386,7 +28386,7 @@ function describeGroup(key) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _hooks_pre_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2294);
+/* harmony import */ var _hooks_pre_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3588);
 
 await (0,_hooks_pre_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 // Work a bounded call left behind (a timed-out request) must not stretch the step past its budget.
@@ -28397,7 +28397,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 2294:
+/***/ 3588:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -31407,6 +31407,8 @@ const coreIO = safeIO({
     },
 });
 
+;// CONCATENATED MODULE: external "node:path"
+const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
 // EXTERNAL MODULE: ./src/model/infer.ts
 var infer = __nccwpck_require__(9033);
 // EXTERNAL MODULE: ./src/model/stage-map.ts + 2 modules
@@ -31471,7 +31473,7 @@ const ExportedEnv = {
     Owner: 'DEPLOYMENT_OBSERVABILITY_OWNER',
 };
 /** Where counts of a failed push wait for the next push (self-hosted runners, tests). */
-const STATE_DIR_ENV = 'DEPLOYMENT_OBSERVABILITY_STATE_DIR';
+const constants_STATE_DIR_ENV = 'DEPLOYMENT_OBSERVABILITY_STATE_DIR';
 const TRACK_ROLE_OWNER = 'owner';
 const TRACK_ROLE_PASSIVE = 'passive';
 
@@ -31604,6 +31606,7 @@ function parseCredentialUrl(raw) {
  * name the input; a bad input falls back to its default and nothing else is
  * lost (the hook turns problems into warnings).
  */
+
 
 
 
@@ -31889,9 +31892,13 @@ function readConfig(read, env) {
     const pushgateway = parsePushgateway(read, problems, secrets);
     const remoteWrite = parseRemoteWrite(read, problems, secrets);
     const metricsFileInput = read(Inputs.MetricsFile).trim();
-    const metricsFile = metricsFileInput !== ''
-        ? metricsFileInput
-        : `${runner.runnerTemp || (env.TMPDIR ?? '/tmp')}/deployment-metrics.prom`;
+    // A relative path is the workspace's, where the runner starts the action: fixed here, because
+    // the Actions cache calls move the process's current directory for a while (persistence/).
+    const metricsFile = metricsFileInput === ''
+        ? `${runner.runnerTemp || (env.TMPDIR ?? '/tmp')}/deployment-metrics.prom`
+        : (0,external_node_path_namespaceObject.isAbsolute)(metricsFileInput) || !env.GITHUB_WORKSPACE
+            ? metricsFileInput
+            : (0,external_node_path_namespaceObject.join)(env.GITHUB_WORKSPACE, metricsFileInput);
     const config = Object.freeze({
         mode,
         githubToken: read(Inputs.GitHubToken).trim(),
@@ -32055,8 +32062,6 @@ function readDeferred(io) {
 
 ;// CONCATENATED MODULE: external "node:fs/promises"
 const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
-;// CONCATENATED MODULE: external "node:path"
-const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
 // EXTERNAL MODULE: ./src/metrics/definitions.ts
@@ -32292,20 +32297,286 @@ function parseReportedMetrics(text, fileLabel, options = {}) {
     };
 }
 
-;// CONCATENATED MODULE: ./src/state/carry.ts
+;// CONCATENATED MODULE: ./src/util/timeout.ts
 /**
- * Counts a failed push could not deliver, kept until the next push of the
- * same group delivers them (README, "Carried counts of failed pushes").
+ * Bounds a promise we cannot cancel (e.g. a library call with its own long
+ * timeouts). The entry points end the process when the hook is done, so work
+ * left running after a timeout cannot stretch the step past its budget.
+ */
+class TimeoutError extends Error {
+    constructor(message) {
+        super(message);
+        this.name = 'TimeoutError';
+    }
+}
+async function timeout_withTimeout(promise, ms, what) {
+    let timer;
+    const timeout = new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new TimeoutError(`${what}: no answer within ${ms} ms`)), Math.max(0, ms));
+        timer.unref();
+    });
+    try {
+        return await Promise.race([promise, timeout]);
+    }
+    finally {
+        clearTimeout(timer);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/persistence/archive-root.ts
+/**
+ * Runs a cache call with the cache's paths anchored in one directory of ours.
  *
- * Stored outside the job: a directory that outlives it (self-hosted runners,
- * the emulator) named by DEPLOYMENT_OBSERVABILITY_STATE_DIR, else
- * RUNNER_TOOL_CACHE, which persists on self-hosted runners. Entries are
- * dropped once the group's `deployment_observability_counters_updated_timestamp_seconds`
- * is newer than them: a later push already included them, even if clearing
- * the store afterwards failed. So a carried count is added once.
+ * `@actions/cache` identifies an entry by its key and a version that hashes the path strings it
+ * was given, and stores the files relative to `GITHUB_WORKSPACE` (else the current directory),
+ * extracting them there again. An absolute path under `RUNNER_TEMP` therefore restores only on a
+ * runner whose temp directory has the same absolute path, and lands elsewhere when the workspace
+ * sits at another depth. Giving the module a relative path (`carry/<id>`) while both
+ * `GITHUB_WORKSPACE` and the current directory point at our root makes the version and the
+ * archive's layout the same on every runner (docs/platform.md, "The Actions cache").
+ *
+ * The two are process-wide, so calls run one at a time, and each call keeps them until the
+ * module's promise settles — also after the caller stopped waiting for it — so an archive that
+ * arrives late is still extracted into our root, never into the user's workspace.
+ */
+
+let queue = Promise.resolve();
+/**
+ * Runs `call` with `GITHUB_WORKSPACE` and the current directory set to `root`, after the calls
+ * queued before it. `startBy` (ms, on `now`): a call whose turn comes later does not start.
+ */
+function archive_root_inArchiveRoot(root, call, startBy = Infinity, now = Date.now) {
+    const run = async () => {
+        if (now() >= startBy)
+            throw new Error("no time left in this step's budget");
+        await mkdir(root, { recursive: true });
+        const savedCwd = process.cwd();
+        const hadWorkspace = Object.prototype.hasOwnProperty.call(process.env, 'GITHUB_WORKSPACE');
+        const savedWorkspace = process.env.GITHUB_WORKSPACE;
+        process.env.GITHUB_WORKSPACE = root;
+        process.chdir(root);
+        try {
+            return await call();
+        }
+        finally {
+            process.chdir(savedCwd);
+            if (hadWorkspace)
+                process.env.GITHUB_WORKSPACE = savedWorkspace;
+            else
+                delete process.env.GITHUB_WORKSPACE;
+        }
+    };
+    const result = queue.then(run, run);
+    queue = result.catch(() => undefined);
+    return result;
+}
+
+;// CONCATENATED MODULE: ./src/persistence/store.ts
+/**
+ * One stored item — the carried counts of one group, the history of one scope — as bytes, kept in
+ * a directory or in the Actions cache. What the bytes mean is the caller's business
+ * (`delivery/carry.ts`, `summary/history.ts`); here is only where they live and how long a call may take.
  */
 
 
+
+
+
+async function readIfPresent(path) {
+    try {
+        return await readFile(path);
+    }
+    catch (error) {
+        if (error.code === 'ENOENT')
+            return undefined;
+        throw error;
+    }
+}
+/** Written beside the target, then renamed: a concurrent reader sees the old file or the new one. */
+async function writeAtomically(path, bytes) {
+    await mkdir(dirname(path), { recursive: true });
+    const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+    await writeFile(tmp, bytes);
+    await rename(tmp, path);
+}
+/** A file that outlives the job (a directory the user keeps, or the runner's tool cache). */
+class store_FileStore {
+    path;
+    description;
+    constructor(path) {
+        this.path = path;
+        this.description = `the directory ${dirname(path)}`;
+    }
+    load() {
+        return readIfPresent(this.path);
+    }
+    save(bytes) {
+        return writeAtomically(this.path, bytes);
+    }
+}
+/** The Actions cache: keys are immutable, so every save writes a new key and a load restores the newest by prefix. */
+class store_ActionsCacheStore {
+    item;
+    description = 'the Actions cache';
+    constructor(item) {
+        this.item = item;
+    }
+    /** The time a call may take: its own bound, and never past the deadline. */
+    budget(what) {
+        const left = this.item.deadline - this.item.now();
+        if (left <= 0)
+            throw new Error(`${what}: no time left in this step's budget`);
+        return Math.min(this.item.timeoutMs, left);
+    }
+    get file() {
+        return join(this.item.root, this.item.dir, this.item.fileName);
+    }
+    async load() {
+        const item = this.item;
+        const what = `Restoring ${item.what} from the Actions cache`;
+        const ms = this.budget(what);
+        const startBy = item.now() + ms;
+        const restore = async () => {
+            if (item.probe && (await item.probe(item.keyPrefix)) === false)
+                return undefined;
+            const cache = await item.cache();
+            return inArchiveRoot(item.root, async () => {
+                await mkdir(join(item.root, item.dir), { recursive: true });
+                const left = Math.max(1, startBy - item.now());
+                return cache.restoreCache([item.dir], `${item.keyPrefix}${item.keySuffix}`, [item.keyPrefix], {
+                    timeoutInMs: left,
+                    segmentTimeoutInMs: left,
+                });
+            }, startBy, item.now);
+        };
+        const hit = await withTimeout(restore(), ms, what);
+        return hit === undefined ? undefined : readIfPresent(this.file);
+    }
+    async save(bytes) {
+        const item = this.item;
+        await writeAtomically(this.file, bytes);
+        const what = `Saving ${item.what} to the Actions cache`;
+        const ms = this.budget(what);
+        const startBy = item.now() + ms;
+        const save = async () => {
+            const cache = await item.cache();
+            return inArchiveRoot(item.root, () => cache.saveCache([item.dir], `${item.keyPrefix}${item.keySuffix}-${item.now()}`), startBy, item.now);
+        };
+        const id = await withTimeout(save(), ms, what);
+        // The module answers -1 when the service refused or lost the entry (it has logged why).
+        if (id === -1)
+            throw new Error('the Actions cache did not keep the entry');
+    }
+}
+
+;// CONCATENATED MODULE: ./src/persistence/stores.ts
+/**
+ * Where each kind of stored item lives, in order of preference:
+ *
+ * 1. `DEPLOYMENT_OBSERVABILITY_STATE_DIR`, a directory the user keeps (self-hosted runners, tests);
+ * 2. the Actions cache, where the runner offers one (GitHub-hosted runners: nothing on disk outlives
+ *    the job);
+ * 3. for carried counts only, `RUNNER_TOOL_CACHE`, which persists on self-hosted runners.
+ *
+ * The file layout in a kept directory is the one earlier versions wrote, so an upgrade keeps what
+ * was stored. In the cache, the key prefixes name a layout version (`-v2-`: paths relative to our
+ * own root, the same on every runner).
+ */
+
+
+
+
+
+const sha = (id, length) => (0,external_node_crypto_.createHash)('sha256').update(id).digest('hex').slice(0, length);
+const CACHE_KEY_PREFIXES = Object.freeze({
+    carry: 'deployment-observability-carry-v2-',
+    history: 'deployment-observability-history-v2-',
+});
+const LAYOUTS = {
+    carry: {
+        what: 'carried counts',
+        digest: (id) => sha(id, 32),
+        file: (root, digest) => (0,external_node_path_namespaceObject.join)(root, `carry-${digest}.json`),
+        toolCacheFile: (toolCache, digest) => (0,external_node_path_namespaceObject.join)(toolCache, 'deployment-observability', `carry-${digest}.json`),
+        cacheKeyPrefix: CACHE_KEY_PREFIXES.carry,
+        cacheFileName: 'carry.json',
+        timeoutMs: 5000,
+    },
+    history: {
+        what: 'the deployment history',
+        // A history's id is already a short digest of its scope (`historyScope`).
+        digest: (id) => id,
+        file: (root, digest) => (0,external_node_path_namespaceObject.join)(root, 'history', digest, 'history.json.gz'),
+        cacheKeyPrefix: CACHE_KEY_PREFIXES.history,
+        cacheFileName: 'history.json.gz',
+        timeoutMs: 10_000,
+    },
+};
+/** Whether items would be kept in the Actions cache here (no kept directory, a cache service offered). */
+function keptInActionsCache(env) {
+    return !env[STATE_DIR_ENV] && cacheServiceOffered(env);
+}
+/** The stores for this kind in this environment, or why there are none. Loads nothing. */
+function stores_storesFor(kind, env, options) {
+    const layout = LAYOUTS[kind];
+    const kept = env[STATE_DIR_ENV];
+    if (kept) {
+        return {
+            stores: {
+                description: `the directory ${kept}`,
+                item: (id) => new FileStore(layout.file(kept, layout.digest(id))),
+            },
+        };
+    }
+    if (cacheServiceOffered(env)) {
+        const cache = options.cache ?? lazyCacheModule();
+        const root = join(env.RUNNER_TEMP || '/tmp', 'deployment-observability-cache');
+        const keySuffix = [env.GITHUB_RUN_ID, env.GITHUB_RUN_ATTEMPT, env.GITHUB_JOB].filter(Boolean).join('-') || 'local';
+        return {
+            stores: {
+                description: 'the Actions cache',
+                item: (id) => {
+                    const digest = layout.digest(id);
+                    return new ActionsCacheStore({
+                        cache,
+                        root,
+                        dir: `${kind}/${digest}`,
+                        fileName: layout.cacheFileName,
+                        keyPrefix: `${layout.cacheKeyPrefix}${digest}-`,
+                        keySuffix,
+                        timeoutMs: layout.timeoutMs,
+                        deadline: options.deadline,
+                        now: options.now ?? Date.now,
+                        probe: options.probe,
+                        what: layout.what,
+                    });
+                },
+            },
+        };
+    }
+    const toolCache = env.RUNNER_TOOL_CACHE;
+    if (toolCache && layout.toolCacheFile) {
+        const file = layout.toolCacheFile;
+        return {
+            stores: {
+                description: `the directory ${join(toolCache, 'deployment-observability')}`,
+                item: (id) => new FileStore(file(toolCache, layout.digest(id))),
+            },
+        };
+    }
+    return { stores: undefined, reason: 'the Actions cache service is not available to this job' };
+}
+
+;// CONCATENATED MODULE: ./src/delivery/carry.ts
+/**
+ * Counts a failed push could not deliver, kept until the next push of the
+ * same group delivers them (README, "Carried counts of failed pushes"), and
+ * how they are written down. Where they are kept is `persistence/`'s business.
+ *
+ * Entries are dropped once the group's `deployment_observability_counters_updated_timestamp_seconds`
+ * is newer than them: a later push already included them, even if clearing
+ * the store afterwards failed. So a carried count is added once.
+ */
 
 
 
@@ -32351,39 +32622,31 @@ function pendingAfter(entries, markerSeconds) {
         return [...entries];
     return entries.filter((e) => e.recordedAt > markerSeconds * 1000);
 }
-class FileCarryStore {
-    dir;
-    constructor(dir) {
-        this.dir = dir;
+/** A group's carried entries in the stores of carried counts (`persistence/stores.ts`). */
+class PersistedCarryStore {
+    stores;
+    constructor(stores) {
+        this.stores = stores;
     }
     get description() {
-        return `the directory ${this.dir}`;
-    }
-    file(groupId) {
-        return join(this.dir, `carry-${createHash('sha256').update(groupId).digest('hex').slice(0, 32)}.json`);
+        return this.stores.description;
     }
     async load(groupId) {
-        let text;
-        try {
-            text = await readFile(this.file(groupId), 'utf8');
-        }
-        catch (error) {
-            if (error.code === 'ENOENT')
-                return [];
-            throw error;
-        }
-        const parsed = JSON.parse(text);
+        const bytes = await this.stores.item(groupId).load();
+        if (bytes === undefined)
+            return [];
+        const parsed = JSON.parse(bytes.toString('utf8'));
         return (parsed.entries ?? []).map(fromStored).filter((e) => e !== undefined);
     }
     async save(groupId, entries) {
-        await mkdir(this.dir, { recursive: true });
-        const file = this.file(groupId);
-        const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
         const kept = entries.slice(-MAX_CARRIED_ENTRIES).map(toStored);
-        await writeFile(tmp, JSON.stringify({ group: groupId, entries: kept }) + '\n', 'utf8');
-        // rename is atomic: a concurrent reader sees the old file or the new one, never half of one.
-        await rename(tmp, file);
+        await this.stores.item(groupId).save(JSON.stringify({ group: groupId, entries: kept }) + '\n');
     }
+}
+/** Where this job keeps carried counts, or undefined when nowhere (`persistence/stores.ts`). Loads nothing. */
+function carryStoreOf(env, options) {
+    const { stores } = storesFor('carry', env, options);
+    return stores ? new PersistedCarryStore(stores) : undefined;
 }
 
 // EXTERNAL MODULE: ./src/delivery/sink.ts

@@ -4,6 +4,7 @@
  * name the input; a bad input falls back to its default and nothing else is
  * lost (the hook turns problems into warnings).
  */
+import { isAbsolute, join } from 'node:path';
 import { inferServiceFromName } from '../model/infer.js';
 import { parseStageMap, type StageRule, type StageTarget } from '../model/stage-map.js';
 import { redactUrl, quoteInput } from '../util/safe-text.js';
@@ -396,10 +397,14 @@ export function readConfig(read: InputReader, env: NodeJS.ProcessEnv): ConfigRes
   const pushgateway = parsePushgateway(read, problems, secrets);
   const remoteWrite = parseRemoteWrite(read, problems, secrets);
   const metricsFileInput = read(Inputs.MetricsFile).trim();
+  // A relative path is the workspace's, where the runner starts the action: fixed here, because
+  // the Actions cache calls move the process's current directory for a while (persistence/).
   const metricsFile =
-    metricsFileInput !== ''
-      ? metricsFileInput
-      : `${runner.runnerTemp || (env.TMPDIR ?? '/tmp')}/deployment-metrics.prom`;
+    metricsFileInput === ''
+      ? `${runner.runnerTemp || (env.TMPDIR ?? '/tmp')}/deployment-metrics.prom`
+      : isAbsolute(metricsFileInput) || !env.GITHUB_WORKSPACE
+        ? metricsFileInput
+        : join(env.GITHUB_WORKSPACE, metricsFileInput);
 
   const config: Config = Object.freeze({
     mode,

@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
-import { pendingAfter, type CarriedEntry, type CarryStore } from '../state/carry.js';
+import { pendingAfter, type CarriedEntry, type CarryStore } from './carry.js';
 import { METRICS, type MetricDefinition } from '../metrics/definitions.js';
 import { renderExposition, type MetricFamily, type Sample } from '../metrics/exposition.js';
 import { describeGroup, type GroupingKey, type MetricsSink } from './sink.js';

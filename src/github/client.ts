@@ -414,8 +414,9 @@ export class GitHubClient {
     route: string,
     parameters: Record<string, unknown>,
     hint: (status: number) => string = permissionHint,
+    retries = GET_RETRIES,
   ): Promise<T> {
-    const call = this.call(what, deadline, GET_RETRIES);
+    const call = this.call(what, deadline, retries);
     let response;
     try {
       response = await this.octokit.request(route, {
@@ -486,6 +487,30 @@ export class GitHubClient {
       etag: headers.get('etag') ?? undefined,
       rateRemaining: rateRemainingOf(headers),
       headers,
+    };
+  }
+
+  /**
+   * `GET /repos/{owner}/{repo}/actions/caches?key=<prefix>`, the newest `perPage` keys that start
+   * with the prefix (needs `actions: read`). One attempt: it only spares loading the cache module.
+   */
+  async listActionsCacheKeys(
+    keyPrefix: string,
+    perPage: number,
+    deadline: number,
+  ): Promise<{ totalCount: number; keys: string[] }> {
+    const body = await this.get<components['schemas']['actions-cache-list']>(
+      'GET Actions cache keys',
+      deadline,
+      'GET /repos/{owner}/{repo}/actions/caches',
+      { key: keyPrefix, per_page: perPage, sort: 'created_at', direction: 'desc' },
+      () => '',
+      0,
+    );
+    const caches = Array.isArray(body.actions_caches) ? body.actions_caches : [];
+    return {
+      totalCount: typeof body.total_count === 'number' ? body.total_count : caches.length,
+      keys: caches.map((c) => c.key).filter((k): k is string => typeof k === 'string'),
     };
   }
 

@@ -6,19 +6,18 @@
  * warning (the wrapper honours fail-on-error), every call is bounded by
  * {@link SUMMARY_BUDGET_MS}.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import { Outputs } from '../config/constants.js';
+import { deploymentIdOf } from '../config/inputs.js';
 import { readSummaryInputs, type SummaryInputs } from '../config/summary-inputs.js';
 import { GitHubApiError, GitHubClient } from '../github/client.js';
 import { readRunAttempt } from '../github/runs.js';
 import { METRICS } from '../metrics/definitions.js';
 import type { Sample } from '../metrics/exposition.js';
-import { deliverGroups, metricsSinks } from '../delivery/sinks.js';
-import { combinedExposition } from '../delivery/publish.js';
+import { deliverGroups, metricsSinks, outcomeText } from '../delivery/sinks.js';
+import { writeMetricsFile } from '../delivery/metrics-file.js';
 import { describeGroup, type GroupingKey, type MetricsSink } from '../delivery/sink.js';
-import type { CacheApi } from '../state/actions-cache-store.js';
-import { carryStoreOf } from '../state/carry-store.js';
+import type { CacheApi } from '../persistence/cache-module.js';
+import { carryStoreOf } from '../delivery/carry.js';
 import { computeFigures } from '../summary/figures.js';
 import { mergeHistory, pruneHistory } from '../summary/history.js';
 import { historyScope, historyStoreOf, type HistoryStore } from '../summary/history-store.js';
@@ -294,9 +293,15 @@ export async function runSummary(ctx: HookContext, deps: SummaryDeps = {}): Prom
     count,
     group.durations,
   );
-  const deploymentId = record.attempt > 1 ? `${run.id}-${record.attempt}` : String(run.id);
+  // The summarised attempt's id, as track mode names a deployment.
+  const deploymentId = deploymentIdOf({ ...runner, runId: String(run.id), runAttempt: record.attempt });
   const { all: outcomes, primary } = await deliverGroups([{ key: groupKey, updates }], sinks, {
-    store: pgClient ? await carryStoreOf(ctx.env, undefined, deadline) : undefined,
+    store: pgClient
+      ? carryStoreOf(ctx.env, {
+          deadline,
+          ...(deps.cache ? { cache: () => Promise.resolve(deps.cache!) } : {}),
+        })
+      : undefined,
     deploymentId,
     deadline,
     clock,
@@ -306,17 +311,13 @@ export async function runSummary(ctx: HookContext, deps: SummaryDeps = {}): Prom
     // Remote write puts time_to_deploy_seconds where the run finished.
     at: Math.min(record.completedAt, clock.now()),
   });
-  for (const o of outcomes)
-    if (o.problem)
-      problems.report(
-        `Not ${o.sink?.name === 'remote write' ? 'remote-written' : 'pushed'} to {${describeGroup(o.key)}}: ${o.problem}${o.carriedOut ? '; the counts are kept for the next push' : ''}`,
-      );
-  try {
-    await mkdir(dirname(config.metricsFile), { recursive: true });
-    await writeFile(config.metricsFile, combinedExposition(primary), 'utf8');
-  } catch (error) {
-    problems.report(`metrics-file ${config.metricsFile} could not be written: ${message(error)}`);
+  for (const o of outcomes) {
+    const line = outcomeText(o, 'the carry store');
+    if (!line.ok) problems.report(line.text.replace(/`/g, ''));
   }
+  const written = await writeMetricsFile(config.metricsFile, primary);
+  if (!written.ok)
+    problems.report(`metrics-file ${config.metricsFile} could not be written: ${written.problem}`);
 
   if (history.store && history.loaded) {
     try {

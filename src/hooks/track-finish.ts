@@ -5,34 +5,34 @@
  * time budget: a hung GitHub API and a hung Pushgateway together cost at most
  * ~25 s.
  */
-import { lstat, mkdir, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import { ExportedEnv, State, TRACK_ROLE_PASSIVE } from '../config/constants.js';
-import { GitHubClient } from '../github/client.js';
-import { findCurrentJob } from '../github/find-job.js';
+import { deploymentIdOf } from '../config/inputs.js';
 import { annotationsWorthReading, readRunnerTimeouts } from '../github/annotations.js';
-import {
-  buildDeployment,
-  ownStepNames,
-  type ApiJob,
-  type DeploymentResult,
-  type RunnerTimeouts,
-} from '../model/deployment.js';
+import type { ApiJob, DeploymentResult, RunnerTimeouts } from '../model/deployment.js';
 import { deliverGroups, metricsSinks, outcomeText } from '../delivery/sinks.js';
-import { combinedExposition } from '../delivery/publish.js';
+import { writeMetricsFile } from '../delivery/metrics-file.js';
 import { readReportFile } from '../metrics/report-file.js';
-import { parseReportedMetrics, type ReportedMetrics } from '../metrics/reported.js';
+import type { ReportedMetrics } from '../metrics/reported.js';
 import { finishUpdates, ownServices } from '../metrics/track.js';
 import { deploymentAnnotations } from '../report/annotations.js';
 import { setDeploymentOutputs } from '../report/outputs.js';
 import { renderTrackSummary, type DeliveryLine } from '../report/summary.js';
-import { carryStoreOf } from '../state/carry-store.js';
+import { carryStoreOf } from '../delivery/carry.js';
+import { cacheKeyProbe, type CacheKeyProbe } from '../github/caches.js';
+import { CACHE_KEY_PREFIXES, keptInActionsCache } from '../persistence/stores.js';
 import { stopLiveReporter } from '../live/control.js';
 import { describeLive } from '../report/live.js';
 import { finalStates, stageProgress } from '../model/stage-state.js';
-import { prepareStageRules, writableServices } from '../model/stage-map.js';
 import { groupingKey, trackContext } from './track-start.js';
 import { problemLogger, type HookContext } from './run-wrapper.js';
+import {
+  findTrackedJob,
+  jobClient,
+  ownSteps,
+  parseStepReports,
+  trackedDeployment,
+  trackedService,
+} from './track-deployment.js';
 
 export const POST_BUDGET_MS = 25000;
 /** Keeping counts a failed push could not deliver may use a little past the push deadline. */
@@ -55,10 +55,10 @@ export async function finishTrack(ctx: HookContext): Promise<void> {
   const t0 = clock.now();
   const deadline = t0 + POST_BUDGET_MS;
   const startedAt = Number(io.getState(State.StartedAt)) || t0;
-  const service = io.getState(State.Service) || config.service;
+  const service = trackedService(ctx);
   const context = {
     ...trackContext(config, service),
-    deploymentId: io.getState(State.DeploymentId) || trackContext(config).deploymentId,
+    deploymentId: io.getState(State.DeploymentId) || deploymentIdOf(config.runner),
   };
   const notes: string[] = [];
 
@@ -66,15 +66,7 @@ export async function finishTrack(ctx: HookContext): Promise<void> {
   const reportPath = io.getState(State.MetricsReportFile) || env[ExportedEnv.MetricsFile];
   const { text, note } = await readReportFile(reportPath);
   if (note) problems.report(note);
-  // Series only for the services this job may write: another service's group is another job's.
-  const reported: ReportedMetrics = parseReportedMetrics(
-    text,
-    `DEPLOY_METRICS_FILE ${reportPath ?? ''}`.trim(),
-    {
-      services: writableServices(service, config.stageRules),
-      service,
-    },
-  );
+  const reported: ReportedMetrics = parseStepReports(text, reportPath, service, config);
   reported.problems.slice(0, MAX_LINE_WARNINGS).forEach((p) => problems.report(p));
   if (reported.problems.length > MAX_LINE_WARNINGS) {
     problems.report(
@@ -93,24 +85,22 @@ export async function finishTrack(ctx: HookContext): Promise<void> {
   let timeouts: RunnerTimeouts | undefined;
   let stagesKnown = false;
   let apiRequests = 0;
+  // Whether counts wait in the Actions cache is asked through the API while the job is looked up:
+  // with none listed, post never loads the cache module (docs/platform.md, "The Actions cache").
+  let probe: CacheKeyProbe | undefined;
   if (!config.githubToken) {
     problems.report('github-token is empty: the job\u2019s steps cannot be read, so stages are not reported');
   } else {
-    const client = new GitHubClient({
-      apiUrl: config.runner.apiUrl,
-      token: config.githubToken,
-      repository: config.runner.repository,
-      clock,
-    });
+    const client = jobClient(ctx);
+    if ((config.pushgateway || config.remoteWrite) && keptInActionsCache(env)) {
+      probe = cacheKeyProbe(client, CACHE_KEY_PREFIXES.carry, t0 + API_BUDGET_MS);
+      probe.start();
+    }
     try {
-      const found = await findCurrentJob({
-        client,
-        runner: config.runner,
-        checkRunId: config.checkRunId,
-        clock,
-        logger: io,
+      const found = await findTrackedJob(ctx, client, {
         deadline: t0 + API_BUDGET_MS,
         lagBudgetMs: LAG_BUDGET_MS,
+        phase: 'post',
       });
       job = found.job;
       stagesKnown = true;
@@ -133,21 +123,13 @@ export async function finishTrack(ctx: HookContext): Promise<void> {
   }
   io.debug(`GitHub API requests: ${apiRequests}`);
 
-  // 4. The deployment. Sandboxed stage-map patterns answer for every step first, so one that runs
-  // out of time is dropped for the whole job (and said) before the model reads any answer.
+  // 4. The deployment, built as a later instance's main builds it (track-deployment.ts).
   const steps = job.steps ?? [];
-  const stepNames = steps.map((st) => st.name);
-  for (const p of prepareStageRules(config.stageRules, stepNames)) problems.report(p);
-  const deployment: DeploymentResult = buildDeployment({
+  const deployment: DeploymentResult = trackedDeployment(ctx, {
     job,
     service,
-    rules: config.stageRules,
-    thresholds: config.thresholds,
-    jobStatus: config.jobStatus,
-    reportedErrorTypes: reported.errorTypesByStage,
-    ownStepNames: ownStepNames(steps, config.runner.actionRepository, config.runner.actionRef),
+    reported,
     fallbackStart: startedAt,
-    now: clock.now(),
     ...(timeouts ? { timeouts } : {}),
   });
   for (const stage of deployment.stages) {
@@ -161,7 +143,7 @@ export async function finishTrack(ctx: HookContext): Promise<void> {
 
   // 5. Metrics, pushed group by group (primary service first).
   const finishedAt = clock.now();
-  const ownNames = ownStepNames(steps, config.runner.actionRepository, config.runner.actionRef);
+  const ownNames = ownSteps(config, steps);
   const stageStates = stagesKnown
     ? finalStates(
         stageProgress({ steps, service, rules: config.stageRules, ownStepNames: ownNames }),
@@ -179,7 +161,7 @@ export async function finishTrack(ctx: HookContext): Promise<void> {
   const plans = [...grouped.entries()]
     .sort(([a], [b]) => (a === service ? -1 : b === service ? 1 : a.localeCompare(b)))
     .map(([svc, updates]) => ({ key: groupingKey(config, svc), updates, replaceGroup: own.has(svc) }));
-  const store = await carryStoreOf(env, undefined, deadline + CARRY_GRACE_MS);
+  const store = carryStoreOf(env, { deadline: deadline + CARRY_GRACE_MS, ...(probe ? { probe } : {}) });
   const sinks = await metricsSinks(config, clock);
   const { all: outcomes, primary } = await deliverGroups(plans, sinks, {
     store,
@@ -223,17 +205,15 @@ export async function finishTrack(ctx: HookContext): Promise<void> {
   }
 
   // 6. The metrics file, pushed or not.
-  const exposition = combinedExposition(primary);
-  try {
-    await mkdir(dirname(config.metricsFile), { recursive: true });
-    await writeRegularFile(config.metricsFile, exposition);
+  const written = await writeMetricsFile(config.metricsFile, primary);
+  if (written.ok) {
     delivery.push({ ok: true, text: `Metrics file: \`${config.metricsFile}\`` });
-  } catch (error) {
+  } else {
     delivery.push({
       ok: false,
-      text: `Metrics file \`${config.metricsFile}\` not written: ${(error as Error).message}`,
+      text: `Metrics file \`${config.metricsFile}\` not written: ${written.problem}`,
     });
-    problems.report(`metrics-file ${config.metricsFile} could not be written: ${(error as Error).message}`);
+    problems.report(`metrics-file ${config.metricsFile} could not be written: ${written.problem}`);
   }
   if (reported.series.length > 0)
     delivery.push({
@@ -311,18 +291,4 @@ async function stopLive(ctx: HookContext): Promise<LiveOutcome> {
         ? `Live tracking had problems (post reported everything): ${stopped.status.lastProblem}`
         : undefined;
   return { line: text, note };
-}
-
-/**
- * Writes `metrics-file`, which must be a regular file or not exist yet: opening a FIFO for
- * writing would block post until some process reads it, past every budget.
- */
-async function writeRegularFile(path: string, text: string): Promise<void> {
-  try {
-    const info = await lstat(path);
-    if (!info.isFile()) throw new Error('it exists and is not a regular file');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-  }
-  await writeFile(path, text, 'utf8');
 }

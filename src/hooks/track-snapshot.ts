@@ -5,15 +5,18 @@
  * `failed-stage`, `error-type`, `stages-json`: place the action again after
  * the deploy steps, with an `id` and `if: always()`.
  */
-import { ExportedEnv, State } from '../config/constants.js';
+import { ExportedEnv } from '../config/constants.js';
 import { deploymentIdOf } from '../config/inputs.js';
-import { GitHubClient } from '../github/client.js';
-import { findCurrentJob } from '../github/find-job.js';
-import { buildDeployment, ownStepNames } from '../model/deployment.js';
 import { readReportFile } from '../metrics/report-file.js';
-import { parseReportedMetrics } from '../metrics/reported.js';
 import { setDeploymentOutputs } from '../report/outputs.js';
 import type { HookContext } from './run-wrapper.js';
+import {
+  findTrackedJob,
+  jobClient,
+  parseStepReports,
+  trackedDeployment,
+  trackedService,
+} from './track-deployment.js';
 
 /** A main step runs inside the deployment: a tighter budget than post's. */
 const SNAPSHOT_BUDGET_MS = 10000;
@@ -27,20 +30,9 @@ export async function snapshotTrack(ctx: HookContext): Promise<void> {
     problems.report('github-token is empty: the job so far cannot be read, so no outputs are set');
     return;
   }
-  const client = new GitHubClient({
-    apiUrl: config.runner.apiUrl,
-    token: config.githubToken,
-    repository: config.runner.repository,
-    clock,
-  });
   let found;
   try {
-    found = await findCurrentJob({
-      client,
-      runner: config.runner,
-      checkRunId: config.checkRunId,
-      clock,
-      logger: io,
+    found = await findTrackedJob(ctx, jobClient(ctx), {
       deadline: t0 + SNAPSHOT_BUDGET_MS,
       lagBudgetMs: SNAPSHOT_LAG_MS,
       phase: 'main',
@@ -51,21 +43,17 @@ export async function snapshotTrack(ctx: HookContext): Promise<void> {
     );
     return;
   }
-  const allSteps = found.job.steps ?? [];
-  // Only what has finished: the step running now is this one, later ones have not run.
-  const job = { ...found.job, steps: allSteps.filter((s) => s.status === 'completed') };
-  const { text } = await readReportFile(env[ExportedEnv.MetricsFile]);
-  const reported = parseReportedMetrics(text, 'DEPLOY_METRICS_FILE');
-  const deployment = buildDeployment({
-    job,
-    service: io.getState(State.Service) || config.service,
-    rules: config.stageRules,
-    thresholds: config.thresholds,
-    jobStatus: config.jobStatus,
-    reportedErrorTypes: reported.errorTypesByStage,
-    ownStepNames: ownStepNames(allSteps, config.runner.actionRepository, config.runner.actionRef),
+  // Built as post builds it (track-deployment.ts), from what has finished: the step running now is
+  // this one, later ones have not run. Post reports the reported lines' problems; not said twice.
+  const service = trackedService(ctx);
+  const reportPath = env[ExportedEnv.MetricsFile];
+  const { text } = await readReportFile(reportPath);
+  const deployment = trackedDeployment(ctx, {
+    job: found.job,
+    service,
+    reported: parseStepReports(text, reportPath, service, config),
     fallbackStart: t0,
-    now: clock.now(),
+    finishedStepsOnly: true,
   });
   setDeploymentOutputs(io, deployment, deploymentId, config.metricsFile);
   io.info(

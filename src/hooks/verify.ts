@@ -6,17 +6,15 @@
  * `rollback-recommended`. The step succeeds unless `fail-on-unhealthy` is true
  * and the verdict is unhealthy; telemetry problems follow `fail-on-error`.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import { ExportedEnv, Outputs } from '../config/constants.js';
 import { deploymentIdOf } from '../config/inputs.js';
 import { readVerifyConfig, type VerifyConfig } from '../config/verify-inputs.js';
 import { deliverGroups, metricsSinks, outcomeText } from '../delivery/sinks.js';
 import { METRICS } from '../metrics/definitions.js';
-import { combinedExposition } from '../delivery/publish.js';
+import { writeMetricsFile } from '../delivery/metrics-file.js';
 import { type GroupingKey, type MetricsSink } from '../delivery/sink.js';
 import type { DeliveryLine } from '../report/summary.js';
-import { carryStoreOf } from '../state/carry-store.js';
+import { carryStoreOf } from '../delivery/carry.js';
 import type { Clock } from '../util/clock.js';
 import { decide, type Decision } from '../verify/decision.js';
 import { runDecisionLoop, type VerifySource } from '../verify/loop.js';
@@ -208,8 +206,7 @@ export async function runVerify(ctx: HookContext): Promise<void> {
   const updates = verifyUpdates({ environment: base.environment, deploymentId, service }, loop.timeline);
   const delivery: DeliveryLine[] = [];
   const pushDeadline = clock.now() + PUSH_BUDGET_MS;
-  const store =
-    sinks.length > 0 ? await carryStoreOf(env, undefined, pushDeadline + CARRY_GRACE_MS) : undefined;
+  const store = sinks.length > 0 ? carryStoreOf(env, { deadline: pushDeadline + CARRY_GRACE_MS }) : undefined;
   const { all, primary: outcomes } =
     updates.length === 0
       ? { all: [], primary: [] }
@@ -235,13 +232,12 @@ export async function runVerify(ctx: HookContext): Promise<void> {
     delivery.push({ ok: true, text: 'No `pushgateway-url` or `remote-write-url`: nothing pushed' });
   }
   if (outcomes.length > 0) {
-    try {
-      await mkdir(dirname(base.metricsFile), { recursive: true });
-      await writeFile(base.metricsFile, combinedExposition(outcomes), 'utf8');
+    const written = await writeMetricsFile(base.metricsFile, outcomes);
+    if (written.ok) {
       delivery.push({ ok: true, text: `Metrics file: \`${base.metricsFile}\`` });
       io.setOutput(Outputs.MetricsFile, base.metricsFile);
-    } catch (error) {
-      problems.report(`metrics-file ${base.metricsFile} could not be written: ${(error as Error).message}`);
+    } else {
+      problems.report(`metrics-file ${base.metricsFile} could not be written: ${written.problem}`);
     }
   }
 

@@ -65,6 +65,20 @@ export interface FakeGitHubOptions {
   linkStyle?: 'repositories' | 'repos';
   /** `x-ratelimit-limit` (default 1000: a `GITHUB_TOKEN` gets 1,000 requests/hour per repository). */
   rateLimit?: number;
+  /**
+   * The repository's Actions cache entries, listed by `GET …/actions/caches` (default: none). Pass
+   * a local cache service's entries (`tools/fake-cache`) so the listing shows what jobs saved.
+   */
+  caches?: () => readonly FakeCacheEntry[];
+}
+
+/** An Actions cache entry as the REST listing needs it. */
+export interface FakeCacheEntry {
+  readonly id: number;
+  readonly key: string;
+  readonly version: string;
+  readonly createdAt: Date;
+  readonly bytes?: Buffer;
 }
 
 /** One request the server received, in arrival order. */
@@ -562,6 +576,7 @@ class FakeGitHubServer implements FakeGitHub {
         pattern: /^\/actions\/workflows\/([^/]+)$/,
         handler: ([wf]) => this.getWorkflow(wf ?? ''),
       },
+      { method: 'GET', pattern: /^\/actions\/caches$/, handler: (_p, url) => this.listCaches(url) },
       { method: 'POST', pattern: /^\/check-runs$/, handler: (_p, _u, body) => this.createCheckRun(body) },
       {
         method: 'PATCH',
@@ -1466,6 +1481,35 @@ class FakeGitHubServer implements FakeGitHub {
   private getCheckRun(id: number): Reply {
     const run = this.checkRuns.find((r) => r.id === id);
     return run ? { status: 200, body: this.renderCheckRun(run) } : { status: 404, body: NOT_FOUND_BODY };
+  }
+
+  /**
+   * `GET /repos/{o}/{r}/actions/caches`: `key` filters by prefix, newest first by default
+   * (`sort=created_at|last_accessed_at|size_in_bytes`, `direction`), paginated like the others.
+   */
+  private listCaches(url: URL): Reply {
+    const prefix = url.searchParams.get('key') ?? '';
+    const ascending = url.searchParams.get('direction') === 'asc';
+    const entries = [...(this.options.caches?.() ?? [])]
+      .filter((e) => e.key.startsWith(prefix))
+      .sort((a, b) => (ascending ? 1 : -1) * (a.createdAt.getTime() - b.createdAt.getTime() || a.id - b.id));
+    const { items, headers } = this.paginate(entries, url);
+    return {
+      status: 200,
+      headers,
+      body: {
+        total_count: entries.length,
+        actions_caches: items.map((e) => ({
+          id: e.id,
+          ref: 'refs/heads/main',
+          key: e.key,
+          version: e.version,
+          last_accessed_at: e.createdAt.toISOString(),
+          created_at: e.createdAt.toISOString(),
+          size_in_bytes: e.bytes?.length ?? 0,
+        })),
+      },
+    };
   }
 
   private listAnnotations(id: number, url: URL): Reply {

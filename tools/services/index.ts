@@ -20,3 +20,4 @@ export {
   type PromSample,
   type PushgatewayGroup,
 } from './util.js';
+export { startTinyproxy, type Proxy, type ProxyOptions } from './tinyproxy.js';

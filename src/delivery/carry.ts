@@ -1,33 +1,22 @@
 /**
  * Counts a failed push could not deliver, kept until the next push of the
- * same group delivers them (README, "Carried counts of failed pushes").
+ * same group delivers them (README, "Carried counts of failed pushes"), and
+ * how they are written down. Where they are kept is `persistence/`'s business.
  *
- * Stored outside the job: a directory that outlives it (self-hosted runners,
- * the emulator) named by DEPLOYMENT_OBSERVABILITY_STATE_DIR, else
- * RUNNER_TOOL_CACHE, which persists on self-hosted runners. Entries are
- * dropped once the group's `deployment_observability_counters_updated_timestamp_seconds`
+ * Entries are dropped once the group's `deployment_observability_counters_updated_timestamp_seconds`
  * is newer than them: a later push already included them, even if clearing
  * the store afterwards failed. So a carried count is added once.
  */
-import { createHash } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { metricByName } from '../metrics/definitions.js';
 import { customDefinition } from '../metrics/reported.js';
 import type { SeriesUpdate } from '../metrics/series.js';
+import { storesFor, type Stores, type StoresOptions } from '../persistence/stores.js';
 
 export interface CarriedEntry {
   readonly deploymentId: string;
   /** When the failed push happened (ms); compared with the group's counters-updated marker. */
   readonly recordedAt: number;
   readonly updates: readonly SeriesUpdate[];
-}
-
-export interface CarryStore {
-  /** Where entries are kept, for messages. */
-  readonly description: string;
-  load(groupId: string): Promise<CarriedEntry[]>;
-  save(groupId: string, entries: readonly CarriedEntry[]): Promise<void>;
 }
 
 /** At most this many deployments wait in one group; older ones are dropped first. */
@@ -100,36 +89,36 @@ export function pendingAfter(
   return entries.filter((e) => e.recordedAt > markerSeconds * 1000);
 }
 
-export class FileCarryStore implements CarryStore {
-  constructor(private readonly dir: string) {}
+export interface CarryStore {
+  /** Where entries are kept, for messages. */
+  readonly description: string;
+  load(groupId: string): Promise<CarriedEntry[]>;
+  save(groupId: string, entries: readonly CarriedEntry[]): Promise<void>;
+}
+
+/** A group's carried entries in the stores of carried counts (`persistence/stores.ts`). */
+export class PersistedCarryStore implements CarryStore {
+  constructor(private readonly stores: Stores) {}
 
   get description(): string {
-    return `the directory ${this.dir}`;
-  }
-
-  private file(groupId: string): string {
-    return join(this.dir, `carry-${createHash('sha256').update(groupId).digest('hex').slice(0, 32)}.json`);
+    return this.stores.description;
   }
 
   async load(groupId: string): Promise<CarriedEntry[]> {
-    let text: string;
-    try {
-      text = await readFile(this.file(groupId), 'utf8');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      throw error;
-    }
-    const parsed = JSON.parse(text) as { group?: string; entries?: StoredEntry[] };
+    const bytes = await this.stores.item(groupId).load();
+    if (bytes === undefined) return [];
+    const parsed = JSON.parse(bytes.toString('utf8')) as { group?: string; entries?: StoredEntry[] };
     return (parsed.entries ?? []).map(fromStored).filter((e): e is CarriedEntry => e !== undefined);
   }
 
   async save(groupId: string, entries: readonly CarriedEntry[]): Promise<void> {
-    await mkdir(this.dir, { recursive: true });
-    const file = this.file(groupId);
-    const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
     const kept = entries.slice(-MAX_CARRIED_ENTRIES).map(toStored);
-    await writeFile(tmp, JSON.stringify({ group: groupId, entries: kept }) + '\n', 'utf8');
-    // rename is atomic: a concurrent reader sees the old file or the new one, never half of one.
-    await rename(tmp, file);
+    await this.stores.item(groupId).save(JSON.stringify({ group: groupId, entries: kept }) + '\n');
   }
+}
+
+/** Where this job keeps carried counts, or undefined when nowhere (`persistence/stores.ts`). Loads nothing. */
+export function carryStoreOf(env: NodeJS.ProcessEnv, options: StoresOptions): CarryStore | undefined {
+  const { stores } = storesFor('carry', env, options);
+  return stores ? new PersistedCarryStore(stores) : undefined;
 }
