@@ -29,6 +29,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
+import { FakeCacheService } from '../tools/fake-cache/server.js';
 import { startFakeGitHub, type FakeGitHub } from '../tools/fake-github/server.js';
 import { loadActionManifest, repoActionDir, type RunStep } from '../tools/runner-emulator/index.js';
 import {
@@ -45,6 +46,8 @@ import {
   queryPrometheus,
   startPrometheus,
   startPushgateway,
+  startTinyproxy,
+  type Proxy,
   type Service,
 } from '../tools/services/index.js';
 import type { StepView } from '../tools/runner-emulator/index.js';
@@ -148,6 +151,10 @@ interface Bed {
   readonly prom: Service | undefined;
   readonly stateDir: string;
   readonly node: string;
+  /** The cache service a GitHub-hosted runner announces; every job runs with its environment. */
+  readonly cache: FakeCacheService;
+  /** A forward proxy, when `tinyproxy` is installed. */
+  readonly proxy: Proxy | undefined;
 }
 
 /** What one run of a case yields. */
@@ -172,7 +179,7 @@ function countJobRequests(gh: FakeGitHub, from: number, jobId: number, runId: nu
  */
 async function measureJob(
   bed: Bed,
-  o: Pick<TrackedJobOptions, 'job' | 'steps' | 'checkRunId' | 'with'> & {
+  o: Pick<TrackedJobOptions, 'job' | 'steps' | 'checkRunId' | 'with' | 'env'> & {
     nodePath?: string;
     /** Called with the run id before the job starts (to add other jobs to the run). */
     prepare?: (runId: number) => void;
@@ -190,6 +197,8 @@ async function measureJob(
     stateDir: bed.stateDir,
     nodePath: o.nodePath ?? bed.node,
     with: { environment: 'bench', 'pushgateway-url': bed.pg.url, ...o.with },
+    // A GitHub-hosted runner: the cache service announced, no state directory kept.
+    env: { ...bed.cache.cacheEnv(), DEPLOYMENT_OBSERVABILITY_STATE_DIR: '', ...o.env },
   });
   try {
     const { pre, main, post } = tracked;
@@ -813,7 +822,14 @@ function documentText(table: string, machine: Machine, runs: number, rssNote: st
     'default; the 100-step job cycles build/push/deploy/health/migrate/smoke step names; the 250-job run has',
     '249 other in-progress jobs and passes no `check-run-id`, so post pages through the run attempt’s jobs',
     '(100 a page) until it meets the one on its runner. API requests are counted at the fake API on the job’s',
-    `and its run’s routes (only post calls the GitHub API). ${rssNote} Bundle sizes are single values:`,
+    `and its run’s routes (only post calls the GitHub API). Every job runs in a GitHub-hosted runner’s`,
+    'environment: `ACTIONS_RESULTS_URL`, `ACTIONS_RUNTIME_TOKEN` and `ACTIONS_CACHE_SERVICE_V2` point at a local',
+    'cache service (`tools/fake-cache`) and no state directory is kept, so post lists the cache keys through the',
+    'API (one request, sent while the job is looked up) before it would load `@actions/cache`; nothing fails in',
+    'these jobs, so nothing is carried, and the benchmark stops if the cache service was called at all. The',
+    '`no sink` row passes an empty `pushgateway-url`; the `through a proxy` rows set `HTTP_PROXY` and',
+    '`HTTPS_PROXY` to a real tinyproxy on 127.0.0.1 (every request of the action goes through it).',
+    `${rssNote} Bundle sizes are single values:`,
     '`index.js` bytes and its gzip size (zlib, default level).',
     'Live tracking: the `live on` rows run the same 12-step job with `live: true` (pre spawns the reporter',
     'detached and does not wait for it; post stops it before reading the job). The live rows after them come',
@@ -858,7 +874,13 @@ async function shutdown(): Promise<void> {
     await pg.stop();
     await rm(pg.dataDir, { recursive: true, force: true });
   };
-  await Promise.allSettled([b && stopPg(b.pg), b?.prom && stopPg(b.prom), b?.gh.close()]);
+  await Promise.allSettled([
+    b && stopPg(b.pg),
+    b?.prom && stopPg(b.prom),
+    b?.gh.close(),
+    b?.cache.close(),
+    b?.proxy?.stop(),
+  ]);
   if (tempDir) await rm(tempDir, { recursive: true, force: true });
   tempDir = undefined;
 }
@@ -879,12 +901,14 @@ async function main(): Promise<void> {
     console.error(`warning: the machine is busy (load ${loadBefore.toFixed(2)}): timings will be inflated`);
 
   tempDir = await mkdtemp(path.join(os.tmpdir(), 'deploy-obs-bench-'));
-  const [gh, pg, prom] = await Promise.all([
-    startFakeGitHub({ token: FAKE_TOKEN }),
+  const cache = await new FakeCacheService().start();
+  const [gh, pg, prom, proxy] = await Promise.all([
+    startFakeGitHub({ token: FAKE_TOKEN, caches: () => cache.committed() }),
     startPushgateway(),
     findBinary(['prometheus']) ? startPrometheus({ remoteWriteReceiver: true }) : undefined,
+    findBinary(['tinyproxy']) ? startTinyproxy() : undefined,
   ]);
-  bed = { gh, pg, prom, stateDir: path.join(tempDir, 'state'), node: opts.node };
+  bed = { gh, pg, prom, stateDir: path.join(tempDir, 'state'), node: opts.node, cache, proxy };
   const b = bed; // A const the closures below can use without re-checking `bed`.
 
   const wide = {
@@ -903,6 +927,17 @@ async function main(): Promise<void> {
     apiLive: { job: 'deploy-api', steps: apiSteps(), with: { stages: API_STAGE_MAP, live: 'true' } },
     hundred: { job: 'deploy-api', steps: manySteps(100) },
     wide,
+    // No sink at all: the job summary and outputs only.
+    noSink: { job: 'deploy-api', steps: apiSteps(), with: { stages: API_STAGE_MAP, 'pushgateway-url': '' } },
+    // Every request through a forward proxy (the runner's HTTP_PROXY/HTTPS_PROXY).
+    proxied: proxy
+      ? {
+          job: 'deploy-api',
+          steps: apiSteps(),
+          with: { stages: API_STAGE_MAP },
+          env: { HTTP_PROXY: proxy.url, HTTPS_PROXY: proxy.url },
+        }
+      : undefined,
     // The same api job, remote-written instead of pushed (reads the totals back, then writes).
     remoteWrite: prom
       ? {
@@ -933,6 +968,10 @@ async function main(): Promise<void> {
     apiLive: () => measureJob(b, cases.apiLive),
     hundred: () => measureJob(b, cases.hundred),
     wide: () => measureJob(b, cases.wide),
+    noSink: () => measureJob(b, cases.noSink),
+    ...(cases.proxied
+      ? { proxied: () => measureJob(b, cases.proxied as NonNullable<typeof cases.proxied>) }
+      : {}),
     ...(cases.remoteWrite
       ? { remoteWrite: () => measureJob(b, cases.remoteWrite as NonNullable<typeof cases.remoteWrite>) }
       : {}),
@@ -944,7 +983,12 @@ async function main(): Promise<void> {
         }
       : {}),
   });
-  const { api, apiLive, hundred, wide: run250, remoteWrite } = samples;
+  const { api, apiLive, hundred, wide: run250, remoteWrite, noSink, proxied } = samples;
+  // Nothing failed, so nothing was carried: the cache service must not have been asked.
+  if (cache.requests.length > 0)
+    throw new Error(
+      `the cache service was called although nothing was carried: ${cache.requests.join(', ')}`,
+    );
   const live = await liveRows(b, opts.liveRuns, { on: apiLive, off: api });
 
   const rssRows: Row[] = [];
@@ -975,8 +1019,15 @@ async function main(): Promise<void> {
   const rows: Row[] = [
     row('`pre` wall time, 12-step api job', ms(api, 'pre'), seconds, 200),
     row('`main` wall time, 12-step api job', ms(api, 'main'), seconds),
-    row('`post` wall time, 12-step api job (check-run-id)', ms(api, 'post'), seconds, 500),
+    row('`post` wall time, 12-step api job (check-run-id)', ms(api, 'post'), seconds, 250),
     row('GitHub API requests by post, 12-step api job', requests(api), count, 2),
+    row('`post` wall time, 12-step api job, no sink', ms(noSink, 'post'), seconds),
+    ...(proxied
+      ? [
+          row('`pre` wall time, 12-step api job, through a proxy', ms(proxied, 'pre'), seconds, 200),
+          row('`post` wall time, 12-step api job, through a proxy', ms(proxied, 'post'), seconds, 250),
+        ]
+      : []),
     row('`post` wall time, 100-step job (later target)', ms(hundred, 'post'), seconds, 800),
     row('`post` wall time, 250-job run (no check-run-id)', ms(run250, 'post'), seconds),
     row('GitHub API requests by post, 250-job run', requests(run250), count),
