@@ -47,7 +47,7 @@ import {
   REMOTE_WRITE_DASHBOARDS_DIR,
   type DashboardQuery,
 } from '../../dashboards/index.js';
-import { REMOTE_WRITE_HEADERS } from '../../src/delivery/remote-write/client.js';
+import { REMOTE_WRITE_HEADERS } from '../../src/delivery/remote-write/writer.js';
 import { encodeWriteRequest, type WireSeries } from '../../src/delivery/remote-write/wire.js';
 import { startFakeGitHub, type FakeGitHub } from '../../tools/fake-github/server.js';
 import type { StepSpec } from '../../tools/runner-emulator/index.js';

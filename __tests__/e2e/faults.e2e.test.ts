@@ -482,6 +482,8 @@ test('a user cancels the run mid-deploy: cancelled (not a failure), rollback not
 
 test('Actions cache service unavailable (GitHub-hosted runner, cache down): a warning, bounded, the push still made', async () => {
   const down = `http://127.0.0.1:${await freePort()}/`;
+  // The cache keys cannot be listed (no `actions: read`), so post asks the cache itself.
+  bed.gh.inject(notAccessible({ route: /\/actions\/caches$/, times: 1 }));
   const job = await runTrackedJob({
     gh: bed.gh,
     runId: newRunId(),

@@ -17,7 +17,7 @@
 import { execFile } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
-import { REMOTE_WRITE_HEADERS } from '../../src/delivery/remote-write/client.js';
+import { REMOTE_WRITE_HEADERS } from '../../src/delivery/remote-write/writer.js';
 import { encodeWriteRequest, type WireSeries } from '../../src/delivery/remote-write/wire.js';
 import {
   findBinary,

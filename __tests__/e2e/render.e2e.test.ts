@@ -25,7 +25,7 @@ import { launchChromium, mermaidOutcome, type Browser } from '../../scripts/chro
 import { PICTURE_HTML, PICTURE_JOB, pictureHtml, sameSummaryHtml } from '../../scripts/readme-picture.js';
 import { MERMAID_PACKAGES, summariesPage, type SummaryEntry } from '../../scripts/render-summaries.js';
 import type { DeploymentResult, StageResult } from '../../src/model/deployment.js';
-import { renderTrackSummary } from '../../src/report/summary.js';
+import { renderTrackSummary } from '../../src/report/job-summary.js';
 import { computeFigures } from '../../src/summary/figures.js';
 import type { RunRecord } from '../../src/summary/record.js';
 import { renderJobSummary } from '../../src/summary/render.js';

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { GitHubApiError, GitHubClient } from '../../src/github/client.js';
 import { PushgatewayClient } from '../../src/delivery/pushgateway.js';
-import { RemoteWriteClient } from '../../src/delivery/remote-write/client.js';
+import { RemoteWriteClient } from '../../src/delivery/remote-write/writer.js';
 import { systemClock } from '../../src/util/clock.js';
 import { HttpError, request } from '../../src/util/http.js';
 

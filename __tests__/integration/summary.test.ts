@@ -18,7 +18,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runHook } from '../../src/hooks/run-wrapper.js';
-import { runSummary } from '../../src/hooks/summary.js';
+import { runSummary } from '../../src/hooks/summary-mode.js';
 import type { CacheApi } from '../../src/persistence/cache-module.js';
 import { CACHE_KEY_PREFIXES } from '../../src/persistence/stores.js';
 import { RecordingIO } from '../support/recording.js';

@@ -19,7 +19,7 @@ import { finalStates, stageProgress } from '../../src/model/stage-state.js';
 import { parseStageMap } from '../../src/model/stage-map.js';
 import { deploymentAnnotations } from '../../src/report/annotations.js';
 import { setDeploymentOutputs } from '../../src/report/outputs.js';
-import { renderTrackSummary } from '../../src/report/summary.js';
+import { renderTrackSummary } from '../../src/report/job-summary.js';
 import { RecordingLogger } from '../support/recording.js';
 
 const RULES = parseStageMap(

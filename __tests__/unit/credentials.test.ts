@@ -9,7 +9,7 @@ import { MIN_MASK_LENGTH, parseCredentialUrl } from '../../src/config/urls.js';
 import { readVerifyConfig } from '../../src/config/verify-inputs.js';
 import type { ActionIO } from '../../src/hooks/io.js';
 import { runHook } from '../../src/hooks/run-wrapper.js';
-import { renderTrackSummary } from '../../src/report/summary.js';
+import { renderTrackSummary } from '../../src/report/job-summary.js';
 import { redactUrl, redactUrls } from '../../src/util/safe-text.js';
 
 const ENV: NodeJS.ProcessEnv = { GITHUB_REPOSITORY: 'o/r', GITHUB_RUN_ID: '1', GITHUB_JOB: 'deploy-api' };

@@ -26,7 +26,7 @@ import { mergeUpdates } from '../../src/metrics/series.js';
 import { finishUpdates, type TrackContext } from '../../src/metrics/track.js';
 import type { DeploymentResult } from '../../src/model/deployment.js';
 import { matchStage, parseStageMap, prepareStageRules } from '../../src/model/stage-map.js';
-import { MAX_SAMPLE_AGE_MS, toWriteRequest } from '../../src/delivery/remote-write/series.js';
+import { MAX_SAMPLE_AGE_MS, toWriteRequest } from '../../src/delivery/remote-write/timeseries.js';
 import { decodeWriteRequest, encodeWriteRequest } from '../../src/delivery/remote-write/wire.js';
 import { redactUrl } from '../../src/util/safe-text.js';
 import { stage, T0 } from './builders.js';

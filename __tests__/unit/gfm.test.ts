@@ -8,15 +8,15 @@
 import { describe, expect, test } from '@jest/globals';
 import type { DeploymentResult, StageResult } from '../../src/model/deployment.js';
 import { cell, code, codeCell, inline, markdownLine } from '../../src/report/markdown.js';
-import { renderTrackSummary } from '../../src/report/summary.js';
+import { renderTrackSummary } from '../../src/report/job-summary.js';
 import { computeFigures } from '../../src/summary/figures.js';
 import type { ApiRun, ApiRunJob } from '../../src/github/runs.js';
 import { buildRecord } from '../../src/summary/record.js';
 import { checkOutput, renderJobSummary } from '../../src/summary/render.js';
 import { decide } from '../../src/verify/decision.js';
 import { verifySchedule } from '../../src/verify/schedule.js';
-import { renderVerifySummary } from '../../src/verify/summary.js';
-import type { Sample } from '../../src/verify/timeline.js';
+import { renderVerifySummary } from '../../src/verify/job-summary.js';
+import type { VerifySample } from '../../src/verify/timeline.js';
 import { linkTargets, renderGfm, tableShapes, tagsOf } from '../gfm.js';
 import { stage, T0 } from './builders.js';
 
@@ -222,7 +222,7 @@ describe('summary mode: the job summary and the check run', () => {
 describe('verify mode: the job summary', () => {
   const W20 = verifySchedule(20);
   const render = (text: string): string => {
-    const timeline: Sample[] = [
+    const timeline: VerifySample[] = [
       { kind: 'probe', source: 'api', at: T0, status: 'unhealthy', latencyMs: 5, attempts: 1, problem: text },
       { kind: 'error_rate', source: 'error rate', at: T0, value: undefined, problem: text },
     ];

@@ -14,7 +14,7 @@ import { buildDeployment, type ApiStep } from '../../src/model/deployment.js';
 import { combineStates, finalStates, stageProgress, type StageState } from '../../src/model/stage-state.js';
 import { parseStageMap } from '../../src/model/stage-map.js';
 import { describeLive } from '../../src/report/live.js';
-import { toWriteRequest } from '../../src/delivery/remote-write/series.js';
+import { toWriteRequest } from '../../src/delivery/remote-write/timeseries.js';
 import { servicesOf } from '../../src/live/reporter.js';
 
 const CTX: TrackContext = {

@@ -392,7 +392,7 @@ describe('publishGroups', () => {
 });
 
 describe('groups and plans a hostile job could make', () => {
-  const pgClient = (clock: Clock, fetch: FetchLike): PushgatewayClient =>
+  const primarySink = (clock: Clock, fetch: FetchLike): PushgatewayClient =>
     new PushgatewayClient(
       { url: 'http://pg:9091', authorization: undefined, job: 'deployment' },
       clock,
@@ -420,7 +420,7 @@ describe('groups and plans a hostile job could make', () => {
   test('replaceGroup: the job’s own group is PUT whole; a plan with replaceGroup false is POSTed, the group’s other gauges stay', async () => {
     const clock = new FakeClock(T0);
     const pg = fakePushgateway(inProgressOfWeb);
-    const client = pgClient(clock, pg.fetch);
+    const client = primarySink(clock, pg.fetch);
     const note = u(
       { ...METRICS.stageDuration, name: 'api_note', labels: ['environment', 'deployment_id', 'service'] },
       { environment: 'production', deployment_id: '2', service: 'api' },
@@ -456,7 +456,7 @@ describe('groups and plans a hostile job could make', () => {
       });
       const [out] = await publishGroups(
         [{ key: key('api'), updates: [runsUpdate('success'), durationUpdate] }],
-        options(clock, pgClient(clock, pg.fetch), store),
+        options(clock, primarySink(clock, pg.fetch), store),
       );
       expect(out?.pushed).toBe(false);
       expect(out?.carriedOut).toBe(true);
@@ -479,7 +479,7 @@ describe('groups and plans a hostile job could make', () => {
     });
     const [out] = await publishGroups(
       [{ key: key('api'), updates: [runsUpdate('success'), durationUpdate] }],
-      options(clock, pgClient(clock, pg.fetch), new MemoryStore()),
+      options(clock, primarySink(clock, pg.fetch), new MemoryStore()),
     );
     expect(out?.pushed).toBe(false);
     expect(out?.problem).toContain('NaN for my_total');
@@ -493,7 +493,7 @@ describe('groups and plans a hostile job could make', () => {
     });
     const [out] = await publishGroups(
       [{ key: key('api'), updates: [runsUpdate('success')] }],
-      options(clock, pgClient(clock, pg.fetch), new MemoryStore()),
+      options(clock, primarySink(clock, pg.fetch), new MemoryStore()),
     );
     expect(out?.pushed).toBe(true);
   });
@@ -513,7 +513,7 @@ describe('groups and plans a hostile job could make', () => {
       updates: [runsUpdate('success')],
     }));
     const outs = await publishGroups(plans, {
-      ...options(clock, pgClient(clock, slow), store),
+      ...options(clock, primarySink(clock, slow), store),
       deadline: T0 + 25_000,
       carryDeadline: T0 + 40_000,
     });
@@ -527,7 +527,7 @@ describe('groups and plans a hostile job could make', () => {
     // The clock stands still past the deadline (no request): move it past the carry deadline.
     clock.t = T0 + 45_000;
     const [late] = await publishGroups([plans[0] as GroupPlan], {
-      ...options(clock, pgClient(clock, slow), store),
+      ...options(clock, primarySink(clock, slow), store),
       deadline: T0 + 25_000,
       carryDeadline: T0 + 40_000,
     });

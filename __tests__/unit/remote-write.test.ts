@@ -9,13 +9,13 @@ import { compress, uncompress } from 'snappyjs';
 import { deriveQueryUrl, readConfig, type ConfigResult } from '../../src/config/inputs.js';
 import type { MetricFamily } from '../../src/metrics/exposition.js';
 import { type GroupingKey } from '../../src/delivery/sink.js';
-import { REMOTE_WRITE_HEADERS, RemoteWriteClient } from '../../src/delivery/remote-write/client.js';
+import { REMOTE_WRITE_HEADERS, RemoteWriteClient } from '../../src/delivery/remote-write/writer.js';
 import {
   existingFromQuery,
   groupTotalsQuery,
   MAX_SAMPLE_AGE_MS,
   toWriteRequest,
-} from '../../src/delivery/remote-write/series.js';
+} from '../../src/delivery/remote-write/timeseries.js';
 import { decodeWriteRequest, encodeWriteRequest } from '../../src/delivery/remote-write/wire.js';
 import type { Clock } from '../../src/util/clock.js';
 import type { FetchLike } from '../../src/util/http.js';

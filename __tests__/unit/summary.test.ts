@@ -4,7 +4,7 @@
  */
 import { describe, expect, test } from '@jest/globals';
 import type { DeploymentResult, StageResult } from '../../src/model/deployment.js';
-import { renderTrackSummary, type TrackSummaryInput } from '../../src/report/summary.js';
+import { renderTrackSummary, type TrackSummaryInput } from '../../src/report/job-summary.js';
 import { stage, T0 } from './builders.js';
 
 function deployment(stages: StageResult[], over: Partial<DeploymentResult> = {}): DeploymentResult {

@@ -8,7 +8,7 @@ import { describe, expect, test } from '@jest/globals';
 import { decide, gatesHeld } from '../../src/verify/decision.js';
 import { runDecisionLoop, type VerifySource } from '../../src/verify/loop.js';
 import { verifySchedule } from '../../src/verify/schedule.js';
-import type { ErrorRateSample, ProbeSample, ProbeStatus, Sample } from '../../src/verify/timeline.js';
+import type { ErrorRateSample, ProbeSample, ProbeStatus, VerifySample } from '../../src/verify/timeline.js';
 import type { Clock } from '../../src/util/clock.js';
 
 const T0 = Date.UTC(2026, 10, 26, 12, 0, 0);
@@ -245,14 +245,14 @@ class SimClock implements Clock {
 
 function source(
   name: string,
-  f: (elapsedSeconds: number) => Sample | undefined,
+  f: (elapsedSeconds: number) => VerifySample | undefined,
   clock: SimClock,
   costMs = 0,
 ): VerifySource & { calls: number } {
   const s = {
     name,
     calls: 0,
-    sample: async (): Promise<Sample | undefined> => {
+    sample: async (): Promise<VerifySample | undefined> => {
       s.calls++;
       const at = clock.now();
       if (costMs > 0) await clock.sleep(costMs);

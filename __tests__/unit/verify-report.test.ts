@@ -7,8 +7,8 @@ import { describe, expect, test } from '@jest/globals';
 import { decide } from '../../src/verify/decision.js';
 import { latestHealth, verifyUpdates } from '../../src/verify/metrics.js';
 import { verifySchedule } from '../../src/verify/schedule.js';
-import { errorRateChart, renderVerifySummary } from '../../src/verify/summary.js';
-import type { ProbeSample, Sample } from '../../src/verify/timeline.js';
+import { errorRateChart, renderVerifySummary } from '../../src/verify/job-summary.js';
+import type { ProbeSample, VerifySample } from '../../src/verify/timeline.js';
 
 const T0 = Date.UTC(2026, 10, 26, 12, 0, 0);
 const W20 = verifySchedule(20);
@@ -22,7 +22,7 @@ const probe = (s: number, source: string, status: ProbeSample['status'], latency
   attempts: 1,
   ...(status === 'unhealthy' ? { problem: 'HTTP 503 after 3 attempt(s)' } : {}),
 });
-const rate = (s: number, value: number | undefined, problem?: string): Sample => ({
+const rate = (s: number, value: number | undefined, problem?: string): VerifySample => ({
   kind: 'error_rate',
   source: 'error rate',
   at: T0 + s * 1000,
@@ -30,7 +30,7 @@ const rate = (s: number, value: number | undefined, problem?: string): Sample =>
   ...(problem ? { problem } : {}),
 });
 
-const timeline: Sample[] = [
+const timeline: VerifySample[] = [
   probe(0, 'api', 'healthy', 40),
   probe(0, 'web', 'healthy', 60),
   rate(0, 0.004),

@@ -1548,7 +1548,7 @@ function describeGroup(key) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _live_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3030);
+/* harmony import */ var _live_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1421);
 
 await (0,_live_main_js__WEBPACK_IMPORTED_MODULE_0__/* .runLiveProcess */ .T)();
 // Work a bounded call left behind (a timed-out request) must not keep the reporter alive.
@@ -1559,7 +1559,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 3030:
+/***/ 1421:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -1577,7 +1577,10 @@ var stage_map = __nccwpck_require__(2239);
 // EXTERNAL MODULE: ./src/util/safe-text.ts
 var safe_text = __nccwpck_require__(4747);
 ;// CONCATENATED MODULE: ./src/config/constants.ts
-/** Names the action shares with the runner: inputs, outputs, saved state and environment. */
+/**
+ * Names the action shares with the runner: inputs, outputs, saved state and environment. Every
+ * input and output of action.yml is here and nothing else (__tests__/unit/input-defaults.test.ts).
+ */
 const Inputs = {
     Mode: 'mode',
     GitHubToken: 'github-token',
@@ -1600,7 +1603,21 @@ const Inputs = {
     FailOnError: 'fail-on-error',
     Live: 'live',
     LiveIntervalSeconds: 'live-interval-seconds',
+    // Summary mode
+    RunId: 'run-id',
+    History: 'history',
+    HistoryDays: 'history-days',
+    SloSuccessRate: 'slo-success-rate',
+    SloTtdP95Seconds: 'slo-ttd-p95-seconds',
+    // Verify mode
+    HealthUrls: 'health-urls',
+    PrometheusUrl: 'prometheus-url',
+    ErrorRateQuery: 'error-rate-query',
+    VerifyWindowSeconds: 'verify-window-seconds',
+    FailOnUnhealthy: 'fail-on-unhealthy',
+    DeploymentId: 'deployment-id',
 };
+/** Every output of action.yml. */
 const Outputs = {
     DeploymentId: 'deployment-id',
     Status: 'status',
@@ -1609,6 +1626,9 @@ const Outputs = {
     DurationSeconds: 'duration-seconds',
     MetricsFile: 'metrics-file',
     StagesJson: 'stages-json',
+    // Verify mode
+    Healthy: 'healthy',
+    RollbackRecommended: 'rollback-recommended',
 };
 /** Saved with core.saveState in pre/main, read back as STATE_<name> by the same instance's post. */
 const State = {
@@ -1616,7 +1636,8 @@ const State = {
     StartedAt: 'started-at',
     DeploymentId: 'deployment-id',
     Service: 'service',
-    MetricsReportFile: 'report-file',
+    /** The file steps report to (`DEPLOY_METRICS_FILE`), not the `metrics-file` the action writes. */
+    ReportFile: 'report-file',
     /** The live reporter's pid, its bundle and its status file (post stops it and reads what it did). */
     LivePid: 'live-pid',
     LiveScript: 'live-script',
@@ -1626,7 +1647,8 @@ const State = {
 };
 /** Environment the action exports to later steps of the job (GITHUB_ENV). */
 const ExportedEnv = {
-    MetricsFile: 'DEPLOY_METRICS_FILE',
+    /** The file steps report their own metrics to; the action writes its own to `metrics-file`. */
+    ReportFile: 'DEPLOY_METRICS_FILE',
     DeploymentId: 'DEPLOYMENT_ID',
     /**
      * Set by the first track instance of a job: later instances see it and stay
@@ -1639,6 +1661,38 @@ const ExportedEnv = {
 const constants_STATE_DIR_ENV = 'DEPLOYMENT_OBSERVABILITY_STATE_DIR';
 const TRACK_ROLE_OWNER = 'owner';
 const TRACK_ROLE_PASSIVE = 'passive';
+
+;// CONCATENATED MODULE: ./src/config/parse.ts
+/**
+ * The parsers every mode's reader shares: a bad value falls back to its default with a problem
+ * that names the input and quotes the value (one line, bounded).
+ */
+
+const TRUE = ['true', 'yes', '1', 'on'];
+const FALSE = ['false', 'no', '0', 'off'];
+/** `true`/`yes`/`1`/`on` or `false`/`no`/`0`/`off`, any case; empty: the fallback. */
+function parseBoolean(value, name, fallback, problems) {
+    const v = value.trim().toLowerCase();
+    if (v === '')
+        return fallback;
+    if (TRUE.includes(v))
+        return true;
+    if (FALSE.includes(v))
+        return false;
+    problems.push(`input ${name}: ${(0,safe_text/* quoteInput */.Zs)(value)} is not true or false; using ${fallback}`);
+    return fallback;
+}
+/** A number `valid` accepts; empty: the fallback; anything else: the fallback and a problem saying what was `expected`. */
+function parseNumber(value, name, fallback, valid, expected, problems) {
+    const raw = value.trim();
+    if (raw === '')
+        return fallback;
+    const n = Number(raw);
+    if (Number.isFinite(n) && valid(n))
+        return n;
+    problems.push(`input ${name}: ${quoteInput(raw)} is not ${expected}; using ${fallback}`);
+    return fallback;
+}
 
 ;// CONCATENATED MODULE: ./src/config/urls.ts
 /**
@@ -1775,6 +1829,7 @@ function parseCredentialUrl(raw) {
 
 
 
+
 const MODES = ['track', 'summary', 'verify'];
 /** What an unknown `mode` is told: the input, its value and the valid ones; nothing is done. */
 function unknownModeProblem(value) {
@@ -1808,17 +1863,6 @@ function parseLiveInterval(value, problems) {
         return DEFAULT_LIVE_INTERVAL_SECONDS;
     }
     return n;
-}
-function parseBoolean(value, name, fallback, problems) {
-    const v = value.trim().toLowerCase();
-    if (v === '')
-        return fallback;
-    if (['true', 'yes', '1', 'on'].includes(v))
-        return true;
-    if (['false', 'no', '0', 'off'].includes(v))
-        return false;
-    problems.push(`input ${name}: ${(0,safe_text/* quoteInput */.Zs)(value)} is not true or false; using ${fallback}`);
-    return fallback;
 }
 /** `stage=seconds` entries separated by spaces, commas or new lines. */
 function parseThresholds(text, problems, inputName = Inputs.Thresholds) {
@@ -6877,7 +6921,7 @@ async function metricsSinks(config, clock) {
     if (config.pushgateway)
         sinks.push(new PushgatewayClient(config.pushgateway, clock));
     if (config.remoteWrite) {
-        const { RemoteWriteClient } = await Promise.all(/* import() */[__nccwpck_require__.e(222), __nccwpck_require__.e(656)]).then(__nccwpck_require__.bind(__nccwpck_require__, 656));
+        const { RemoteWriteClient } = await Promise.all(/* import() */[__nccwpck_require__.e(222), __nccwpck_require__.e(616)]).then(__nccwpck_require__.bind(__nccwpck_require__, 616));
         sinks.push(new RemoteWriteClient(config.remoteWrite, clock));
     }
     return sinks;

@@ -29916,7 +29916,7 @@ function describeGroup(key) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _hooks_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9915);
+/* harmony import */ var _hooks_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5984);
 
 await (0,_hooks_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 // Work a bounded call left behind (a timed-out request) must not stretch the step past its budget.
@@ -29927,7 +29927,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 9915:
+/***/ 5984:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -29939,7 +29939,10 @@ __nccwpck_require__.d(__webpack_exports__, {
 // UNUSED EXPORTS: mainHook
 
 ;// CONCATENATED MODULE: ./src/config/constants.ts
-/** Names the action shares with the runner: inputs, outputs, saved state and environment. */
+/**
+ * Names the action shares with the runner: inputs, outputs, saved state and environment. Every
+ * input and output of action.yml is here and nothing else (__tests__/unit/input-defaults.test.ts).
+ */
 const Inputs = {
     Mode: 'mode',
     GitHubToken: 'github-token',
@@ -29962,7 +29965,21 @@ const Inputs = {
     FailOnError: 'fail-on-error',
     Live: 'live',
     LiveIntervalSeconds: 'live-interval-seconds',
+    // Summary mode
+    RunId: 'run-id',
+    History: 'history',
+    HistoryDays: 'history-days',
+    SloSuccessRate: 'slo-success-rate',
+    SloTtdP95Seconds: 'slo-ttd-p95-seconds',
+    // Verify mode
+    HealthUrls: 'health-urls',
+    PrometheusUrl: 'prometheus-url',
+    ErrorRateQuery: 'error-rate-query',
+    VerifyWindowSeconds: 'verify-window-seconds',
+    FailOnUnhealthy: 'fail-on-unhealthy',
+    DeploymentId: 'deployment-id',
 };
+/** Every output of action.yml. */
 const Outputs = {
     DeploymentId: 'deployment-id',
     Status: 'status',
@@ -29971,6 +29988,9 @@ const Outputs = {
     DurationSeconds: 'duration-seconds',
     MetricsFile: 'metrics-file',
     StagesJson: 'stages-json',
+    // Verify mode
+    Healthy: 'healthy',
+    RollbackRecommended: 'rollback-recommended',
 };
 /** Saved with core.saveState in pre/main, read back as STATE_<name> by the same instance's post. */
 const State = {
@@ -29978,7 +29998,8 @@ const State = {
     StartedAt: 'started-at',
     DeploymentId: 'deployment-id',
     Service: 'service',
-    MetricsReportFile: 'report-file',
+    /** The file steps report to (`DEPLOY_METRICS_FILE`), not the `metrics-file` the action writes. */
+    ReportFile: 'report-file',
     /** The live reporter's pid, its bundle and its status file (post stops it and reads what it did). */
     LivePid: 'live-pid',
     LiveScript: 'live-script',
@@ -29988,7 +30009,8 @@ const State = {
 };
 /** Environment the action exports to later steps of the job (GITHUB_ENV). */
 const ExportedEnv = {
-    MetricsFile: 'DEPLOY_METRICS_FILE',
+    /** The file steps report their own metrics to; the action writes its own to `metrics-file`. */
+    ReportFile: 'DEPLOY_METRICS_FILE',
     DeploymentId: 'DEPLOYMENT_ID',
     /**
      * Set by the first track instance of a job: later instances see it and stay
@@ -30010,6 +30032,38 @@ var infer = __nccwpck_require__(9033);
 var stage_map = __nccwpck_require__(2239);
 // EXTERNAL MODULE: ./src/util/safe-text.ts
 var safe_text = __nccwpck_require__(4747);
+;// CONCATENATED MODULE: ./src/config/parse.ts
+/**
+ * The parsers every mode's reader shares: a bad value falls back to its default with a problem
+ * that names the input and quotes the value (one line, bounded).
+ */
+
+const TRUE = ['true', 'yes', '1', 'on'];
+const FALSE = ['false', 'no', '0', 'off'];
+/** `true`/`yes`/`1`/`on` or `false`/`no`/`0`/`off`, any case; empty: the fallback. */
+function parseBoolean(value, name, fallback, problems) {
+    const v = value.trim().toLowerCase();
+    if (v === '')
+        return fallback;
+    if (TRUE.includes(v))
+        return true;
+    if (FALSE.includes(v))
+        return false;
+    problems.push(`input ${name}: ${(0,safe_text/* quoteInput */.Zs)(value)} is not true or false; using ${fallback}`);
+    return fallback;
+}
+/** A number `valid` accepts; empty: the fallback; anything else: the fallback and a problem saying what was `expected`. */
+function parseNumber(value, name, fallback, valid, expected, problems) {
+    const raw = value.trim();
+    if (raw === '')
+        return fallback;
+    const n = Number(raw);
+    if (Number.isFinite(n) && valid(n))
+        return n;
+    problems.push(`input ${name}: ${(0,safe_text/* quoteInput */.Zs)(raw)} is not ${expected}; using ${fallback}`);
+    return fallback;
+}
+
 ;// CONCATENATED MODULE: ./src/config/urls.ts
 /**
  * The one parser for URL inputs that may hold credentials (`pushgateway-url`, `remote-write-url`,
@@ -30145,6 +30199,7 @@ function parseCredentialUrl(raw) {
 
 
 
+
 const MODES = ['track', 'summary', 'verify'];
 /** What an unknown `mode` is told: the input, its value and the valid ones; nothing is done. */
 function unknownModeProblem(value) {
@@ -30178,17 +30233,6 @@ function parseLiveInterval(value, problems) {
         return DEFAULT_LIVE_INTERVAL_SECONDS;
     }
     return n;
-}
-function parseBoolean(value, name, fallback, problems) {
-    const v = value.trim().toLowerCase();
-    if (v === '')
-        return fallback;
-    if (['true', 'yes', '1', 'on'].includes(v))
-        return true;
-    if (['false', 'no', '0', 'off'].includes(v))
-        return false;
-    problems.push(`input ${name}: ${(0,safe_text/* quoteInput */.Zs)(value)} is not true or false; using ${fallback}`);
-    return fallback;
 }
 /** `stage=seconds` entries separated by spaces, commas or new lines. */
 function parseThresholds(text, problems, inputName = Inputs.Thresholds) {
@@ -30658,6 +30702,8 @@ function readDeferred(io) {
  * `Config.stageRules`), `thresholds` (`total`: a slow job), `environment`, the sinks.
  */
 
+
+
 const SUMMARY_DEFAULTS = Object.freeze({
     runId: '',
     history: true,
@@ -30667,37 +30713,22 @@ const SUMMARY_DEFAULTS = Object.freeze({
 });
 /** The longest history kept: the Actions cache evicts after 7 days unused anyway, the API lists 400 days. */
 const MAX_HISTORY_DAYS = 400;
-function numberInput(read, name, fallback, valid, expected, problems) {
-    const raw = read(name).trim();
-    if (raw === '')
-        return fallback;
-    const n = Number(raw);
-    if (Number.isFinite(n) && valid(n))
-        return n;
-    problems.push(`input ${name}: ${(0,safe_text/* quoteInput */.Zs)(raw)} is not ${expected}; using ${fallback}`);
-    return fallback;
-}
 /** Reads the summary inputs; `fallbackRunId` is GITHUB_RUN_ID. */
 function readSummaryInputs(read, fallbackRunId) {
     const problems = [];
-    const rawRunId = read('run-id').trim();
+    const rawRunId = read(Inputs.RunId).trim();
     let runId = rawRunId || fallbackRunId;
     if (runId !== '' && !/^\d+$/.test(runId)) {
-        problems.push(`input run-id: ${(0,safe_text/* quoteInput */.Zs)(rawRunId)} is not a workflow run id; using the current run ${fallbackRunId || '(none)'}`);
+        problems.push(`input ${Inputs.RunId}: ${(0,safe_text/* quoteInput */.Zs)(rawRunId)} is not a workflow run id; using the current run ${fallbackRunId || '(none)'}`);
         runId = fallbackRunId;
     }
-    const rawHistory = read('history').trim().toLowerCase();
-    let history = SUMMARY_DEFAULTS.history;
-    if (['false', 'no', '0', 'off'].includes(rawHistory))
-        history = false;
-    else if (rawHistory !== '' && !['true', 'yes', '1', 'on'].includes(rawHistory))
-        problems.push(`input history: ${(0,safe_text/* quoteInput */.Zs)(rawHistory)} is not true or false; using true`);
+    const history = parseBoolean(read(Inputs.History), Inputs.History, SUMMARY_DEFAULTS.history, problems);
     const inputs = Object.freeze({
         runId,
         history,
-        historyDays: numberInput(read, 'history-days', SUMMARY_DEFAULTS.historyDays, (n) => Number.isInteger(n) && n >= 1 && n <= MAX_HISTORY_DAYS, `a whole number of days from 1 to ${MAX_HISTORY_DAYS}`, problems),
-        sloSuccessRate: numberInput(read, 'slo-success-rate', SUMMARY_DEFAULTS.sloSuccessRate, (n) => n > 0 && n < 1, 'a ratio between 0 and 1 (e.g. 0.995)', problems),
-        sloTtdP95Seconds: numberInput(read, 'slo-ttd-p95-seconds', SUMMARY_DEFAULTS.sloTtdP95Seconds, (n) => n > 0, 'a positive number of seconds', problems),
+        historyDays: parseNumber(read(Inputs.HistoryDays), Inputs.HistoryDays, SUMMARY_DEFAULTS.historyDays, (n) => Number.isInteger(n) && n >= 1 && n <= MAX_HISTORY_DAYS, `a whole number of days from 1 to ${MAX_HISTORY_DAYS}`, problems),
+        sloSuccessRate: parseNumber(read(Inputs.SloSuccessRate), Inputs.SloSuccessRate, SUMMARY_DEFAULTS.sloSuccessRate, (n) => n > 0 && n < 1, 'a ratio between 0 and 1 (e.g. 0.995)', problems),
+        sloTtdP95Seconds: parseNumber(read(Inputs.SloTtdP95Seconds), Inputs.SloTtdP95Seconds, SUMMARY_DEFAULTS.sloTtdP95Seconds, (n) => n > 0, 'a positive number of seconds', problems),
     });
     return { inputs, problems };
 }
@@ -35460,7 +35491,7 @@ async function metricsSinks(config, clock) {
     if (config.pushgateway)
         sinks.push(new PushgatewayClient(config.pushgateway, clock));
     if (config.remoteWrite) {
-        const { RemoteWriteClient } = await Promise.all(/* import() */[__nccwpck_require__.e(222), __nccwpck_require__.e(123)]).then(__nccwpck_require__.bind(__nccwpck_require__, 6123));
+        const { RemoteWriteClient } = await Promise.all(/* import() */[__nccwpck_require__.e(222), __nccwpck_require__.e(675)]).then(__nccwpck_require__.bind(__nccwpck_require__, 7675));
         sinks.push(new RemoteWriteClient(config.remoteWrite, clock));
     }
     return sinks;
@@ -36566,7 +36597,7 @@ function checkOutput(c) {
     return { title: title.slice(0, 255), summary };
 }
 
-;// CONCATENATED MODULE: ./src/hooks/summary.ts
+;// CONCATENATED MODULE: ./src/hooks/summary-mode.ts
 /**
  * Summary mode (main): reads the whole run attempt-aware, keeps the rolling
  * history, pushes the run's metrics into the `job`/`repository`/`workflow`
@@ -36763,13 +36794,13 @@ async function runSummary(ctx, deps = {}) {
     }
     const sinks = await metricsSinks(config, clock);
     // The first sink's group decides whether this attempt was counted (when there is no history).
-    const pgClient = sinks[0];
+    const primarySink = sinks[0];
     const groupKey = [
         ['job', config.metricsJob],
         ['repository', runner.repository],
         ['workflow', workflow],
     ];
-    const group = await readGroupState(pgClient, groupKey, deadline);
+    const group = await readGroupState(primarySink, groupKey, deadline);
     const key = markerValue(record);
     const inStored = history.stored.some((r) => recordKey(r) === recordKey(record));
     // Each attempt is counted once (docs/summary-mode.md). The history says which attempts were counted;
@@ -36781,8 +36812,8 @@ async function runSummary(ctx, deps = {}) {
         count = group.marker === undefined || key > group.marker;
     else
         count = false;
-    if (!history.loaded && group.problem !== undefined && pgClient)
-        problems.report(`Neither the history nor the group {${(0,delivery_sink/* describeGroup */.N)(groupKey)}} (${pgClient.name}) could be read (${group.problem}): this attempt's counters are not added, so it is never counted twice`);
+    if (!history.loaded && group.problem !== undefined && primarySink)
+        problems.report(`Neither the history nor the group {${(0,delivery_sink/* describeGroup */.N)(groupKey)}} (${primarySink.name}) could be read (${group.problem}): this attempt's counters are not added, so it is never counted twice`);
     if (!count)
         io.info(`Run ${run.id} attempt ${record.attempt} was counted before: its counters are not added again.`);
     const merged = pruneHistory(mergeHistory(bootstrapped, history.stored, [record]), t0, inputs.historyDays);
@@ -36791,7 +36822,7 @@ async function runSummary(ctx, deps = {}) {
     // The summarised attempt's id, as track mode names a deployment.
     const deploymentId = deploymentIdOf({ ...runner, runId: String(run.id), runAttempt: record.attempt });
     const { all: outcomes, primary } = await deliverGroups([{ key: groupKey, updates }], sinks, {
-        store: pgClient
+        store: primarySink
             ? carryStoreOf(ctx.env, {
                 deadline,
                 ...(deps.cache ? { cache: () => Promise.resolve(deps.cache) } : {}),
@@ -37281,8 +37312,8 @@ async function startTrack(ctx) {
     try {
         await (0,promises_namespaceObject.mkdir)((0,external_node_path_namespaceObject.dirname)(reportFile), { recursive: true });
         await (0,promises_namespaceObject.writeFile)(reportFile, '', { flag: 'a' });
-        io.exportVariable(ExportedEnv.MetricsFile, reportFile);
-        io.saveState(State.MetricsReportFile, reportFile);
+        io.exportVariable(ExportedEnv.ReportFile, reportFile);
+        io.saveState(State.ReportFile, reportFile);
         reportFileMade = reportFile;
     }
     catch (error) {
@@ -37668,7 +37699,7 @@ async function snapshotTrack(ctx) {
     // Built as post builds it (track-deployment.ts), from what has finished: the step running now is
     // this one, later ones have not run. Post reports the reported lines' problems; not said twice.
     const service = trackedService(ctx);
-    const reportPath = env[ExportedEnv.MetricsFile];
+    const reportPath = env[ExportedEnv.ReportFile];
     const { text } = await readReportFile(reportPath);
     const deployment = trackedDeployment(ctx, {
         job: found.job,
@@ -37691,14 +37722,8 @@ async function snapshotTrack(ctx) {
  */
 
 
-const VerifyInputs = {
-    HealthUrls: 'health-urls',
-    PrometheusUrl: 'prometheus-url',
-    ErrorRateQuery: 'error-rate-query',
-    WindowSeconds: 'verify-window-seconds',
-    FailOnUnhealthy: 'fail-on-unhealthy',
-    DeploymentId: 'deployment-id',
-};
+
+
 const DEFAULT_WINDOW_SECONDS = 300;
 const MIN_WINDOW_SECONDS = 10;
 /** GitHub ends a job after 6 hours; an hour of watching is plenty. */
@@ -37722,7 +37747,7 @@ function parseTargets(text, problems, secrets) {
         const entry = line.trim();
         if (entry === '' || entry.startsWith('#'))
             return;
-        const where = `input ${VerifyInputs.HealthUrls} line ${index + 1}`;
+        const where = `input ${Inputs.HealthUrls} line ${index + 1}`;
         // `name=url`: the part before the first `=` is a name only if it looks like one (a URL's query has `=` too).
         const eq = entry.indexOf('=');
         const maybeName = eq > 0 ? entry.slice(0, eq).trim() : '';
@@ -37753,27 +37778,16 @@ function parseWindow(raw, problems) {
         return DEFAULT_WINDOW_SECONDS;
     const match = /^(\d+(?:\.\d+)?)\s*s?$/.exec(text);
     if (!match) {
-        problems.push(`input ${VerifyInputs.WindowSeconds}: ${(0,safe_text/* quoteInput */.Zs)(raw)} is not a number of seconds; using ${DEFAULT_WINDOW_SECONDS}`);
+        problems.push(`input ${Inputs.VerifyWindowSeconds}: ${(0,safe_text/* quoteInput */.Zs)(raw)} is not a number of seconds; using ${DEFAULT_WINDOW_SECONDS}`);
         return DEFAULT_WINDOW_SECONDS;
     }
     const seconds = Number(match[1]);
     if (seconds < MIN_WINDOW_SECONDS || seconds > MAX_WINDOW_SECONDS) {
         const clamped = Math.min(MAX_WINDOW_SECONDS, Math.max(MIN_WINDOW_SECONDS, seconds));
-        problems.push(`input ${VerifyInputs.WindowSeconds}: ${seconds} is outside ${MIN_WINDOW_SECONDS}–${MAX_WINDOW_SECONDS} seconds; using ${clamped}`);
+        problems.push(`input ${Inputs.VerifyWindowSeconds}: ${seconds} is outside ${MIN_WINDOW_SECONDS}–${MAX_WINDOW_SECONDS} seconds; using ${clamped}`);
         return clamped;
     }
     return seconds;
-}
-function verify_inputs_parseBoolean(raw, name, problems) {
-    const v = raw.trim().toLowerCase();
-    if (v === '')
-        return false;
-    if (['true', 'yes', '1', 'on'].includes(v))
-        return true;
-    if (['false', 'no', '0', 'off'].includes(v))
-        return false;
-    problems.push(`input ${name}: ${(0,safe_text/* quoteInput */.Zs)(raw)} is not true or false; using false`);
-    return false;
 }
 /** At most this long: a run id with its attempt is ~15 characters. */
 const MAX_DEPLOYMENT_ID = 128;
@@ -37783,7 +37797,7 @@ function parseDeploymentId(raw, problems) {
         return undefined;
     if (text.length > MAX_DEPLOYMENT_ID ||
         [...text].some((c) => c.charCodeAt(0) < 32 || c.charCodeAt(0) === 127)) {
-        problems.push(`input ${VerifyInputs.DeploymentId}: ${(0,safe_text/* quoteInput */.Zs)(raw)} is not a deployment id (one line of at most ${MAX_DEPLOYMENT_ID} characters); using the latest deployment track mode recorded`);
+        problems.push(`input ${Inputs.DeploymentId}: ${(0,safe_text/* quoteInput */.Zs)(raw)} is not a deployment id (one line of at most ${MAX_DEPLOYMENT_ID} characters); using the latest deployment track mode recorded`);
         return undefined;
     }
     return text;
@@ -37792,25 +37806,25 @@ function parseDeploymentId(raw, problems) {
 function readVerifyConfig(read) {
     const problems = [];
     const secrets = [];
-    const targets = parseTargets(read(VerifyInputs.HealthUrls), problems, secrets);
+    const targets = parseTargets(read(Inputs.HealthUrls), problems, secrets);
     let prometheus;
-    const promRaw = read(VerifyInputs.PrometheusUrl).trim();
+    const promRaw = read(Inputs.PrometheusUrl).trim();
     if (promRaw !== '') {
         const parsed = parseHttpUrl(promRaw, secrets);
         if (typeof parsed === 'string')
-            problems.push(`input ${VerifyInputs.PrometheusUrl}: ${parsed}; the error rate is not checked`);
+            problems.push(`input ${Inputs.PrometheusUrl}: ${parsed}; the error rate is not checked`);
         else
             prometheus = Object.freeze({
                 url: parsed.url.replace(/\/+$/, ''),
                 authorization: parsed.authorization,
             });
     }
-    let errorRateQuery = read(VerifyInputs.ErrorRateQuery).trim() || undefined;
+    let errorRateQuery = read(Inputs.ErrorRateQuery).trim() || undefined;
     if (errorRateQuery && !promRaw) {
-        problems.push(`input ${VerifyInputs.ErrorRateQuery} is set but ${VerifyInputs.PrometheusUrl} is empty; the error rate is not checked`);
+        problems.push(`input ${Inputs.ErrorRateQuery} is set but ${Inputs.PrometheusUrl} is empty; the error rate is not checked`);
     }
     if (promRaw && !errorRateQuery) {
-        problems.push(`input ${VerifyInputs.PrometheusUrl} is set but ${VerifyInputs.ErrorRateQuery} is empty; the error rate is not checked`);
+        problems.push(`input ${Inputs.PrometheusUrl} is set but ${Inputs.ErrorRateQuery} is empty; the error rate is not checked`);
     }
     if (!prometheus)
         errorRateQuery = undefined;
@@ -37818,9 +37832,9 @@ function readVerifyConfig(read) {
         targets: Object.freeze(targets),
         prometheus: errorRateQuery ? prometheus : undefined,
         errorRateQuery,
-        windowSeconds: parseWindow(read(VerifyInputs.WindowSeconds), problems),
-        failOnUnhealthy: verify_inputs_parseBoolean(read(VerifyInputs.FailOnUnhealthy), VerifyInputs.FailOnUnhealthy, problems),
-        deploymentId: parseDeploymentId(read(VerifyInputs.DeploymentId), problems),
+        windowSeconds: parseWindow(read(Inputs.VerifyWindowSeconds), problems),
+        failOnUnhealthy: parseBoolean(read(Inputs.FailOnUnhealthy), Inputs.FailOnUnhealthy, false, problems),
+        deploymentId: parseDeploymentId(read(Inputs.DeploymentId), problems),
     });
     return { config, problems, secrets: maskable(secrets) };
 }
@@ -38393,7 +38407,7 @@ function parseAnswer(text) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/verify/summary.ts
+;// CONCATENATED MODULE: ./src/verify/job-summary.ts
 /**
  * Verify mode's job summary: the verdict and why, the gates, the probe
  * timeline, the error-rate series (a small Mermaid `xychart-beta`, which
@@ -38411,7 +38425,7 @@ const HEADLINE = {
     unhealthy: '❌ Rollback recommended',
     unknown: '❔ Health could not be confirmed',
 };
-function summary_pct(v) {
+function job_summary_pct(v) {
     return `${(Math.round(v * 10000) / 100).toFixed(2)} %`;
 }
 function probeCell(s) {
@@ -38426,7 +38440,7 @@ function rateCell(s) {
     if (s.value === undefined)
         return s.problem ? `⚠️ ${cell(s.problem, 60)}` : 'no data';
     const icon = s.value > 0.05 ? '❌' : s.value >= 0.01 ? '⚠️' : '✅';
-    return `${icon} ${summary_pct(s.value)}`;
+    return `${icon} ${job_summary_pct(s.value)}`;
 }
 function timelineTable(input) {
     const { timeline, schedule, startedAt } = input;
@@ -38535,7 +38549,7 @@ function renderVerifySummary(input) {
 /** What verify mode observes: probe and error-rate samples over the window. Plain data. */
 const ERROR_RATE_SOURCE = 'error rate';
 
-;// CONCATENATED MODULE: ./src/hooks/verify.ts
+;// CONCATENATED MODULE: ./src/hooks/verify-mode.ts
 /**
  * Verify mode (main): probes the health URLs and evaluates the error-rate
  * query every interval of the window, decides by the design's gates (ending
@@ -38561,10 +38575,6 @@ const ERROR_RATE_SOURCE = 'error rate';
 
 
 
-const VerifyOutputs = {
-    Healthy: 'healthy',
-    RollbackRecommended: 'rollback-recommended',
-};
 /** Keeping counts a failed push could not deliver may use a little past the push deadline. */
 const CARRY_GRACE_MS = 3000;
 /** The error-rate source: says each kind of fault once, stops asking after Prometheus rejected the query. */
@@ -38679,8 +38689,8 @@ async function runVerify(ctx) {
     const rate = errorRateSource(config, schedule, clock, problems, notes);
     if (config.targets.length === 0 && !rate) {
         problems.report('verify mode has nothing to check: set health-urls, or prometheus-url and error-rate-query; nothing was verified');
-        io.setOutput(VerifyOutputs.Healthy, 'false');
-        io.setOutput(VerifyOutputs.RollbackRecommended, 'false');
+        io.setOutput(Outputs.Healthy, 'false');
+        io.setOutput(Outputs.RollbackRecommended, 'false');
         return;
     }
     io.info(`Verifying deployment ${deploymentId} of ${service} in ${base.environment} for ${formatMs(schedule.windowMs)}: a sample every ${formatMs(schedule.intervalMs)}; gates: error rate over 5 % for ${formatMs(schedule.errorGateMs)}, health checks failing for ${formatMs(schedule.healthGateMs)}.`);
@@ -38705,8 +38715,8 @@ async function runVerify(ctx) {
     });
     io.info(`Verdict: ${decision.verdict}${loop.early ? ` (decided after ${formatMs(loop.endedAt - loop.startedAt)})` : ''}. ${decision.reasons.join('; ')}`);
     // 2. Outputs and annotations first: the rollback job keys on them, whatever happens to the push.
-    io.setOutput(VerifyOutputs.Healthy, String(decision.healthy));
-    io.setOutput(VerifyOutputs.RollbackRecommended, String(decision.rollbackRecommended));
+    io.setOutput(Outputs.Healthy, String(decision.healthy));
+    io.setOutput(Outputs.RollbackRecommended, String(decision.rollbackRecommended));
     annotate(ctx, decision, service);
     // 3. Metrics into the track group: POST only verify's families, counters cumulative.
     const updates = verifyUpdates({ environment: base.environment, deploymentId, service }, loop.timeline);

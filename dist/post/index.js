@@ -29916,7 +29916,7 @@ function describeGroup(key) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _hooks_post_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(76);
+/* harmony import */ var _hooks_post_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4502);
 
 await (0,_hooks_post_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 // Work a bounded call left behind (a timed-out request) must not stretch the step past its budget.
@@ -29927,7 +29927,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 76:
+/***/ 4502:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -30001,7 +30001,10 @@ var infer = __nccwpck_require__(9033);
 // EXTERNAL MODULE: ./src/model/stage-map.ts + 2 modules
 var stage_map = __nccwpck_require__(2239);
 ;// CONCATENATED MODULE: ./src/config/constants.ts
-/** Names the action shares with the runner: inputs, outputs, saved state and environment. */
+/**
+ * Names the action shares with the runner: inputs, outputs, saved state and environment. Every
+ * input and output of action.yml is here and nothing else (__tests__/unit/input-defaults.test.ts).
+ */
 const Inputs = {
     Mode: 'mode',
     GitHubToken: 'github-token',
@@ -30024,7 +30027,21 @@ const Inputs = {
     FailOnError: 'fail-on-error',
     Live: 'live',
     LiveIntervalSeconds: 'live-interval-seconds',
+    // Summary mode
+    RunId: 'run-id',
+    History: 'history',
+    HistoryDays: 'history-days',
+    SloSuccessRate: 'slo-success-rate',
+    SloTtdP95Seconds: 'slo-ttd-p95-seconds',
+    // Verify mode
+    HealthUrls: 'health-urls',
+    PrometheusUrl: 'prometheus-url',
+    ErrorRateQuery: 'error-rate-query',
+    VerifyWindowSeconds: 'verify-window-seconds',
+    FailOnUnhealthy: 'fail-on-unhealthy',
+    DeploymentId: 'deployment-id',
 };
+/** Every output of action.yml. */
 const Outputs = {
     DeploymentId: 'deployment-id',
     Status: 'status',
@@ -30033,6 +30050,9 @@ const Outputs = {
     DurationSeconds: 'duration-seconds',
     MetricsFile: 'metrics-file',
     StagesJson: 'stages-json',
+    // Verify mode
+    Healthy: 'healthy',
+    RollbackRecommended: 'rollback-recommended',
 };
 /** Saved with core.saveState in pre/main, read back as STATE_<name> by the same instance's post. */
 const constants_State = {
@@ -30040,7 +30060,8 @@ const constants_State = {
     StartedAt: 'started-at',
     DeploymentId: 'deployment-id',
     Service: 'service',
-    MetricsReportFile: 'report-file',
+    /** The file steps report to (`DEPLOY_METRICS_FILE`), not the `metrics-file` the action writes. */
+    ReportFile: 'report-file',
     /** The live reporter's pid, its bundle and its status file (post stops it and reads what it did). */
     LivePid: 'live-pid',
     LiveScript: 'live-script',
@@ -30050,7 +30071,8 @@ const constants_State = {
 };
 /** Environment the action exports to later steps of the job (GITHUB_ENV). */
 const constants_ExportedEnv = {
-    MetricsFile: 'DEPLOY_METRICS_FILE',
+    /** The file steps report their own metrics to; the action writes its own to `metrics-file`. */
+    ReportFile: 'DEPLOY_METRICS_FILE',
     DeploymentId: 'DEPLOYMENT_ID',
     /**
      * Set by the first track instance of a job: later instances see it and stay
@@ -30063,6 +30085,38 @@ const constants_ExportedEnv = {
 const STATE_DIR_ENV = 'DEPLOYMENT_OBSERVABILITY_STATE_DIR';
 const constants_TRACK_ROLE_OWNER = 'owner';
 const constants_TRACK_ROLE_PASSIVE = 'passive';
+
+;// CONCATENATED MODULE: ./src/config/parse.ts
+/**
+ * The parsers every mode's reader shares: a bad value falls back to its default with a problem
+ * that names the input and quotes the value (one line, bounded).
+ */
+
+const TRUE = ['true', 'yes', '1', 'on'];
+const FALSE = ['false', 'no', '0', 'off'];
+/** `true`/`yes`/`1`/`on` or `false`/`no`/`0`/`off`, any case; empty: the fallback. */
+function parseBoolean(value, name, fallback, problems) {
+    const v = value.trim().toLowerCase();
+    if (v === '')
+        return fallback;
+    if (TRUE.includes(v))
+        return true;
+    if (FALSE.includes(v))
+        return false;
+    problems.push(`input ${name}: ${(0,safe_text/* quoteInput */.Zs)(value)} is not true or false; using ${fallback}`);
+    return fallback;
+}
+/** A number `valid` accepts; empty: the fallback; anything else: the fallback and a problem saying what was `expected`. */
+function parseNumber(value, name, fallback, valid, expected, problems) {
+    const raw = value.trim();
+    if (raw === '')
+        return fallback;
+    const n = Number(raw);
+    if (Number.isFinite(n) && valid(n))
+        return n;
+    problems.push(`input ${name}: ${quoteInput(raw)} is not ${expected}; using ${fallback}`);
+    return fallback;
+}
 
 ;// CONCATENATED MODULE: ./src/config/urls.ts
 /**
@@ -30199,6 +30253,7 @@ function parseCredentialUrl(raw) {
 
 
 
+
 const MODES = ['track', 'summary', 'verify'];
 /** What an unknown `mode` is told: the input, its value and the valid ones; nothing is done. */
 function unknownModeProblem(value) {
@@ -30232,17 +30287,6 @@ function parseLiveInterval(value, problems) {
         return DEFAULT_LIVE_INTERVAL_SECONDS;
     }
     return n;
-}
-function parseBoolean(value, name, fallback, problems) {
-    const v = value.trim().toLowerCase();
-    if (v === '')
-        return fallback;
-    if (['true', 'yes', '1', 'on'].includes(v))
-        return true;
-    if (['false', 'no', '0', 'off'].includes(v))
-        return false;
-    problems.push(`input ${name}: ${(0,safe_text/* quoteInput */.Zs)(value)} is not true or false; using ${fallback}`);
-    return fallback;
 }
 /** `stage=seconds` entries separated by spaces, commas or new lines. */
 function parseThresholds(text, problems, inputName = Inputs.Thresholds) {
@@ -32218,7 +32262,7 @@ async function sinks_metricsSinks(config, clock) {
     if (config.pushgateway)
         sinks.push(new PushgatewayClient(config.pushgateway, clock));
     if (config.remoteWrite) {
-        const { RemoteWriteClient } = await Promise.all(/* import() */[__nccwpck_require__.e(222), __nccwpck_require__.e(656)]).then(__nccwpck_require__.bind(__nccwpck_require__, 656));
+        const { RemoteWriteClient } = await Promise.all(/* import() */[__nccwpck_require__.e(222), __nccwpck_require__.e(616)]).then(__nccwpck_require__.bind(__nccwpck_require__, 616));
         sinks.push(new RemoteWriteClient(config.remoteWrite, clock));
     }
     return sinks;
@@ -32781,7 +32825,7 @@ function mermaidText(text, max = 60) {
     return safe.length > max ? `${safe.slice(0, max - 1)}…` : safe;
 }
 
-;// CONCATENATED MODULE: ./src/report/summary.ts
+;// CONCATENATED MODULE: ./src/report/job-summary.ts
 
 
 
@@ -33202,8 +33246,8 @@ async function startTrack(ctx) {
     try {
         await mkdir(dirname(reportFile), { recursive: true });
         await writeFile(reportFile, '', { flag: 'a' });
-        io.exportVariable(ExportedEnv.MetricsFile, reportFile);
-        io.saveState(State.MetricsReportFile, reportFile);
+        io.exportVariable(ExportedEnv.ReportFile, reportFile);
+        io.saveState(State.ReportFile, reportFile);
         reportFileMade = reportFile;
     }
     catch (error) {
@@ -36699,7 +36743,7 @@ async function finishTrack(ctx) {
     };
     const notes = [];
     // 1. What steps reported through DEPLOY_METRICS_FILE.
-    const reportPath = io.getState(constants_State.MetricsReportFile) || env[constants_ExportedEnv.MetricsFile];
+    const reportPath = io.getState(constants_State.ReportFile) || env[constants_ExportedEnv.ReportFile];
     const { text, note } = await readReportFile(reportPath);
     if (note)
         problems.report(note);

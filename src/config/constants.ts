@@ -1,4 +1,7 @@
-/** Names the action shares with the runner: inputs, outputs, saved state and environment. */
+/**
+ * Names the action shares with the runner: inputs, outputs, saved state and environment. Every
+ * input and output of action.yml is here and nothing else (__tests__/unit/input-defaults.test.ts).
+ */
 
 export const Inputs = {
   Mode: 'mode',
@@ -22,8 +25,22 @@ export const Inputs = {
   FailOnError: 'fail-on-error',
   Live: 'live',
   LiveIntervalSeconds: 'live-interval-seconds',
+  // Summary mode
+  RunId: 'run-id',
+  History: 'history',
+  HistoryDays: 'history-days',
+  SloSuccessRate: 'slo-success-rate',
+  SloTtdP95Seconds: 'slo-ttd-p95-seconds',
+  // Verify mode
+  HealthUrls: 'health-urls',
+  PrometheusUrl: 'prometheus-url',
+  ErrorRateQuery: 'error-rate-query',
+  VerifyWindowSeconds: 'verify-window-seconds',
+  FailOnUnhealthy: 'fail-on-unhealthy',
+  DeploymentId: 'deployment-id',
 } as const;
 
+/** Every output of action.yml. */
 export const Outputs = {
   DeploymentId: 'deployment-id',
   Status: 'status',
@@ -32,6 +49,9 @@ export const Outputs = {
   DurationSeconds: 'duration-seconds',
   MetricsFile: 'metrics-file',
   StagesJson: 'stages-json',
+  // Verify mode
+  Healthy: 'healthy',
+  RollbackRecommended: 'rollback-recommended',
 } as const;
 
 /** Saved with core.saveState in pre/main, read back as STATE_<name> by the same instance's post. */
@@ -40,7 +60,8 @@ export const State = {
   StartedAt: 'started-at',
   DeploymentId: 'deployment-id',
   Service: 'service',
-  MetricsReportFile: 'report-file',
+  /** The file steps report to (`DEPLOY_METRICS_FILE`), not the `metrics-file` the action writes. */
+  ReportFile: 'report-file',
   /** The live reporter's pid, its bundle and its status file (post stops it and reads what it did). */
   LivePid: 'live-pid',
   LiveScript: 'live-script',
@@ -51,7 +72,8 @@ export const State = {
 
 /** Environment the action exports to later steps of the job (GITHUB_ENV). */
 export const ExportedEnv = {
-  MetricsFile: 'DEPLOY_METRICS_FILE',
+  /** The file steps report their own metrics to; the action writes its own to `metrics-file`. */
+  ReportFile: 'DEPLOY_METRICS_FILE',
   DeploymentId: 'DEPLOYMENT_ID',
   /**
    * Set by the first track instance of a job: later instances see it and stay

@@ -9,6 +9,7 @@ import { inferServiceFromName } from '../model/infer.js';
 import { parseStageMap, type StageRule, type StageTarget } from '../model/stage-map.js';
 import { redactUrl, quoteInput } from '../util/safe-text.js';
 import { Inputs } from './constants.js';
+import { parseBoolean } from './parse.js';
 import { maskable, parseCredentialUrl, SECRET_NAME } from './urls.js';
 
 export const MODES = ['track', 'summary', 'verify'] as const;
@@ -19,7 +20,7 @@ export function unknownModeProblem(value: string): string {
   return `input ${Inputs.Mode}: ${quoteInput(value.trim(), 40)} is not one of ${MODES.join(', ')}; the action does nothing in this step`;
 }
 
-/** Where remote write sends (`delivery/remote-write/client.ts`). */
+/** Where remote write sends (`delivery/remote-write/writer.ts`). */
 export interface RemoteWriteConfig {
   readonly url: string;
   readonly authorization: string | undefined;
@@ -121,15 +122,6 @@ export function parseLiveInterval(value: string, problems: string[]): number {
     return DEFAULT_LIVE_INTERVAL_SECONDS;
   }
   return n;
-}
-
-function parseBoolean(value: string, name: string, fallback: boolean, problems: string[]): boolean {
-  const v = value.trim().toLowerCase();
-  if (v === '') return fallback;
-  if (['true', 'yes', '1', 'on'].includes(v)) return true;
-  if (['false', 'no', '0', 'off'].includes(v)) return false;
-  problems.push(`input ${name}: ${quoteInput(value)} is not true or false; using ${fallback}`);
-  return fallback;
 }
 
 /** `stage=seconds` entries separated by spaces, commas or new lines. */

@@ -6,16 +6,9 @@
  * returned as secrets to mask.
  */
 import { quoteInput } from '../util/safe-text.js';
+import { Inputs } from './constants.js';
+import { parseBoolean } from './parse.js';
 import { maskable, parseCredentialUrl } from './urls.js';
-
-export const VerifyInputs = {
-  HealthUrls: 'health-urls',
-  PrometheusUrl: 'prometheus-url',
-  ErrorRateQuery: 'error-rate-query',
-  WindowSeconds: 'verify-window-seconds',
-  FailOnUnhealthy: 'fail-on-unhealthy',
-  DeploymentId: 'deployment-id',
-} as const;
 
 export const DEFAULT_WINDOW_SECONDS = 300;
 export const MIN_WINDOW_SECONDS = 10;
@@ -87,7 +80,7 @@ function parseTargets(text: string, problems: string[], secrets: string[]): Heal
   lines.forEach((line, index) => {
     const entry = line.trim();
     if (entry === '' || entry.startsWith('#')) return;
-    const where = `input ${VerifyInputs.HealthUrls} line ${index + 1}`;
+    const where = `input ${Inputs.HealthUrls} line ${index + 1}`;
     // `name=url`: the part before the first `=` is a name only if it looks like one (a URL's query has `=` too).
     const eq = entry.indexOf('=');
     const maybeName = eq > 0 ? entry.slice(0, eq).trim() : '';
@@ -119,7 +112,7 @@ function parseWindow(raw: string, problems: string[]): number {
   const match = /^(\d+(?:\.\d+)?)\s*s?$/.exec(text);
   if (!match) {
     problems.push(
-      `input ${VerifyInputs.WindowSeconds}: ${quoteInput(raw)} is not a number of seconds; using ${DEFAULT_WINDOW_SECONDS}`,
+      `input ${Inputs.VerifyWindowSeconds}: ${quoteInput(raw)} is not a number of seconds; using ${DEFAULT_WINDOW_SECONDS}`,
     );
     return DEFAULT_WINDOW_SECONDS;
   }
@@ -127,20 +120,11 @@ function parseWindow(raw: string, problems: string[]): number {
   if (seconds < MIN_WINDOW_SECONDS || seconds > MAX_WINDOW_SECONDS) {
     const clamped = Math.min(MAX_WINDOW_SECONDS, Math.max(MIN_WINDOW_SECONDS, seconds));
     problems.push(
-      `input ${VerifyInputs.WindowSeconds}: ${seconds} is outside ${MIN_WINDOW_SECONDS}–${MAX_WINDOW_SECONDS} seconds; using ${clamped}`,
+      `input ${Inputs.VerifyWindowSeconds}: ${seconds} is outside ${MIN_WINDOW_SECONDS}–${MAX_WINDOW_SECONDS} seconds; using ${clamped}`,
     );
     return clamped;
   }
   return seconds;
-}
-
-function parseBoolean(raw: string, name: string, problems: string[]): boolean {
-  const v = raw.trim().toLowerCase();
-  if (v === '') return false;
-  if (['true', 'yes', '1', 'on'].includes(v)) return true;
-  if (['false', 'no', '0', 'off'].includes(v)) return false;
-  problems.push(`input ${name}: ${quoteInput(raw)} is not true or false; using false`);
-  return false;
 }
 
 /** At most this long: a run id with its attempt is ~15 characters. */
@@ -154,7 +138,7 @@ function parseDeploymentId(raw: string, problems: string[]): string | undefined 
     [...text].some((c) => c.charCodeAt(0) < 32 || c.charCodeAt(0) === 127)
   ) {
     problems.push(
-      `input ${VerifyInputs.DeploymentId}: ${quoteInput(raw)} is not a deployment id (one line of at most ${MAX_DEPLOYMENT_ID} characters); using the latest deployment track mode recorded`,
+      `input ${Inputs.DeploymentId}: ${quoteInput(raw)} is not a deployment id (one line of at most ${MAX_DEPLOYMENT_ID} characters); using the latest deployment track mode recorded`,
     );
     return undefined;
   }
@@ -165,29 +149,29 @@ function parseDeploymentId(raw: string, problems: string[]): string | undefined 
 export function readVerifyConfig(read: Read): VerifyConfigResult {
   const problems: string[] = [];
   const secrets: string[] = [];
-  const targets = parseTargets(read(VerifyInputs.HealthUrls), problems, secrets);
+  const targets = parseTargets(read(Inputs.HealthUrls), problems, secrets);
 
   let prometheus: PrometheusTarget | undefined;
-  const promRaw = read(VerifyInputs.PrometheusUrl).trim();
+  const promRaw = read(Inputs.PrometheusUrl).trim();
   if (promRaw !== '') {
     const parsed = parseHttpUrl(promRaw, secrets);
     if (typeof parsed === 'string')
-      problems.push(`input ${VerifyInputs.PrometheusUrl}: ${parsed}; the error rate is not checked`);
+      problems.push(`input ${Inputs.PrometheusUrl}: ${parsed}; the error rate is not checked`);
     else
       prometheus = Object.freeze({
         url: parsed.url.replace(/\/+$/, ''),
         authorization: parsed.authorization,
       });
   }
-  let errorRateQuery: string | undefined = read(VerifyInputs.ErrorRateQuery).trim() || undefined;
+  let errorRateQuery: string | undefined = read(Inputs.ErrorRateQuery).trim() || undefined;
   if (errorRateQuery && !promRaw) {
     problems.push(
-      `input ${VerifyInputs.ErrorRateQuery} is set but ${VerifyInputs.PrometheusUrl} is empty; the error rate is not checked`,
+      `input ${Inputs.ErrorRateQuery} is set but ${Inputs.PrometheusUrl} is empty; the error rate is not checked`,
     );
   }
   if (promRaw && !errorRateQuery) {
     problems.push(
-      `input ${VerifyInputs.PrometheusUrl} is set but ${VerifyInputs.ErrorRateQuery} is empty; the error rate is not checked`,
+      `input ${Inputs.PrometheusUrl} is set but ${Inputs.ErrorRateQuery} is empty; the error rate is not checked`,
     );
   }
   if (!prometheus) errorRateQuery = undefined;
@@ -196,9 +180,9 @@ export function readVerifyConfig(read: Read): VerifyConfigResult {
     targets: Object.freeze(targets),
     prometheus: errorRateQuery ? prometheus : undefined,
     errorRateQuery,
-    windowSeconds: parseWindow(read(VerifyInputs.WindowSeconds), problems),
-    failOnUnhealthy: parseBoolean(read(VerifyInputs.FailOnUnhealthy), VerifyInputs.FailOnUnhealthy, problems),
-    deploymentId: parseDeploymentId(read(VerifyInputs.DeploymentId), problems),
+    windowSeconds: parseWindow(read(Inputs.VerifyWindowSeconds), problems),
+    failOnUnhealthy: parseBoolean(read(Inputs.FailOnUnhealthy), Inputs.FailOnUnhealthy, false, problems),
+    deploymentId: parseDeploymentId(read(Inputs.DeploymentId), problems),
   });
   return { config, problems, secrets: maskable(secrets) };
 }

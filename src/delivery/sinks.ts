@@ -20,7 +20,7 @@ export async function metricsSinks(
   const sinks: MetricsSink[] = [];
   if (config.pushgateway) sinks.push(new PushgatewayClient(config.pushgateway, clock));
   if (config.remoteWrite) {
-    const { RemoteWriteClient } = await import('./remote-write/client.js');
+    const { RemoteWriteClient } = await import('./remote-write/writer.js');
     sinks.push(new RemoteWriteClient(config.remoteWrite, clock));
   }
   return sinks;

@@ -7,10 +7,10 @@ import { Outputs, State, TRACK_ROLE_PASSIVE } from '../config/constants.js';
 import { deploymentIdOf } from '../config/inputs.js';
 import { coreIO } from './io.js';
 import { runHook, type HookContext } from './run-wrapper.js';
-import { runSummary } from './summary.js';
+import { runSummary } from './summary-mode.js';
 import { startTrack } from './track-start.js';
 import { snapshotTrack } from './track-snapshot.js';
-import { runVerify } from './verify.js';
+import { runVerify } from './verify-mode.js';
 
 export async function mainHook(ctx: HookContext): Promise<void> {
   const { config, io } = ctx;

@@ -16,7 +16,7 @@ import type { ReportedMetrics } from '../metrics/reported.js';
 import { finishUpdates, ownServices } from '../metrics/track.js';
 import { deploymentAnnotations } from '../report/annotations.js';
 import { setDeploymentOutputs } from '../report/outputs.js';
-import { renderTrackSummary, type DeliveryLine } from '../report/summary.js';
+import { renderTrackSummary, type DeliveryLine } from '../report/job-summary.js';
 import { carryStoreOf } from '../delivery/carry.js';
 import { cacheKeyProbe, type CacheKeyProbe } from '../github/caches.js';
 import { CACHE_KEY_PREFIXES, keptInActionsCache } from '../persistence/stores.js';
@@ -63,7 +63,7 @@ export async function finishTrack(ctx: HookContext): Promise<void> {
   const notes: string[] = [];
 
   // 1. What steps reported through DEPLOY_METRICS_FILE.
-  const reportPath = io.getState(State.MetricsReportFile) || env[ExportedEnv.MetricsFile];
+  const reportPath = io.getState(State.ReportFile) || env[ExportedEnv.ReportFile];
   const { text, note } = await readReportFile(reportPath);
   if (note) problems.report(note);
   const reported: ReportedMetrics = parseStepReports(text, reportPath, service, config);

@@ -46,7 +46,7 @@ export async function snapshotTrack(ctx: HookContext): Promise<void> {
   // Built as post builds it (track-deployment.ts), from what has finished: the step running now is
   // this one, later ones have not run. Post reports the reported lines' problems; not said twice.
   const service = trackedService(ctx);
-  const reportPath = env[ExportedEnv.MetricsFile];
+  const reportPath = env[ExportedEnv.ReportFile];
   const { text } = await readReportFile(reportPath);
   const deployment = trackedDeployment(ctx, {
     job: found.job,

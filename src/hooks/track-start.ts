@@ -99,8 +99,8 @@ export async function startTrack(ctx: HookContext): Promise<'owner' | 'passive'>
   try {
     await mkdir(dirname(reportFile), { recursive: true });
     await writeFile(reportFile, '', { flag: 'a' });
-    io.exportVariable(ExportedEnv.MetricsFile, reportFile);
-    io.saveState(State.MetricsReportFile, reportFile);
+    io.exportVariable(ExportedEnv.ReportFile, reportFile);
+    io.saveState(State.ReportFile, reportFile);
     reportFileMade = reportFile;
   } catch (error) {
     ctx.problems.report(

@@ -12,7 +12,7 @@
  * - A gate "holds" at the sample that completes the span: `at - first bad at ≥ gate`.
  */
 import { ERROR_RATE_HEALTHY, ERROR_RATE_ROLLBACK, formatMs, type VerifySchedule } from './schedule.js';
-import type { ErrorRateSample, ProbeSample, Sample } from './timeline.js';
+import type { ErrorRateSample, ProbeSample, VerifySample } from './timeline.js';
 
 export type Verdict = 'healthy' | 'degraded' | 'unhealthy' | 'unknown';
 
@@ -43,7 +43,7 @@ function percent(v: number): string {
 }
 
 /** The first time a run of `bad` samples spans `gateMs`, if it does. */
-function firstHold<S extends Sample>(
+function firstHold<S extends VerifySample>(
   samples: readonly S[],
   gateMs: number,
   bad: (s: S) => boolean,
@@ -61,7 +61,7 @@ function firstHold<S extends Sample>(
   return undefined;
 }
 
-function bySource<S extends Sample>(samples: readonly S[]): Map<string, S[]> {
+function bySource<S extends VerifySample>(samples: readonly S[]): Map<string, S[]> {
   const out = new Map<string, S[]>();
   for (const s of samples) {
     const list = out.get(s.source);
@@ -71,11 +71,11 @@ function bySource<S extends Sample>(samples: readonly S[]): Map<string, S[]> {
   return out;
 }
 
-const isProbe = (s: Sample): s is ProbeSample => s.kind === 'probe';
-const isErrorRate = (s: Sample): s is ErrorRateSample => s.kind === 'error_rate';
+const isProbe = (s: VerifySample): s is ProbeSample => s.kind === 'probe';
+const isErrorRate = (s: VerifySample): s is ErrorRateSample => s.kind === 'error_rate';
 
 /** Every gate that holds on this timeline, earliest first. */
-export function gatesHeld(timeline: readonly Sample[], schedule: VerifySchedule): GateHold[] {
+export function gatesHeld(timeline: readonly VerifySample[], schedule: VerifySchedule): GateHold[] {
   const holds: GateHold[] = [];
   const rates = timeline.filter(isErrorRate);
   const errorHold = firstHold(
@@ -127,7 +127,7 @@ export interface DecideOptions {
  * - `healthy` otherwise.
  */
 export function decide(
-  timeline: readonly Sample[],
+  timeline: readonly VerifySample[],
   schedule: VerifySchedule,
   options: DecideOptions,
 ): Decision {

@@ -11,13 +11,13 @@
 import type { Clock } from '../util/clock.js';
 import { gatesHeld, type GateHold } from './decision.js';
 import type { VerifySchedule } from './schedule.js';
-import type { Sample } from './timeline.js';
+import type { VerifySample } from './timeline.js';
 
 /** How far past the window and its grace the wall-clock guard lets the loop run. */
 const GUARD_SLACK_MS = 5000;
 
 /** Takes one sample; must resolve (never reject) by `deadline`. */
-export type Sampler = (deadline: number) => Promise<Sample | undefined>;
+export type Sampler = (deadline: number) => Promise<VerifySample | undefined>;
 
 export interface VerifySource {
   readonly name: string;
@@ -29,7 +29,7 @@ export interface VerifySource {
 export interface LoopResult {
   readonly startedAt: number;
   readonly endedAt: number;
-  readonly timeline: readonly Sample[];
+  readonly timeline: readonly VerifySample[];
   /** The gate that ended the loop before the window's end, if one did. */
   readonly decidedBy: GateHold | undefined;
   /** True when the loop ended before the window did. */
@@ -41,7 +41,7 @@ export interface LoopOptions {
   readonly clock: Clock;
   readonly sources: readonly VerifySource[];
   /** Called with each sample as it arrives (logging). */
-  readonly onSample?: (sample: Sample, startedAt: number) => void;
+  readonly onSample?: (sample: VerifySample, startedAt: number) => void;
 }
 
 /** Runs the sources until a gate holds or the window ends. Never rejects. */
@@ -50,7 +50,7 @@ export async function runDecisionLoop(o: LoopOptions): Promise<LoopResult> {
   const startedAt = clock.now();
   const windowEnd = startedAt + schedule.windowMs;
   const deadline = windowEnd + schedule.graceMs;
-  const timeline: Sample[] = [];
+  const timeline: VerifySample[] = [];
   let decidedBy: GateHold | undefined;
   /** Set when the loop has ended: sources still running stop at their next step. */
   let stopped = false;
@@ -65,7 +65,7 @@ export async function runDecisionLoop(o: LoopOptions): Promise<LoopResult> {
       const wait = tick - clock.now();
       if (wait > 0) await clock.sleep(wait);
       if (decidedBy || stopped) return;
-      let sample: Sample | undefined;
+      let sample: VerifySample | undefined;
       try {
         sample = await source.sample(deadline);
       } catch {

@@ -16,7 +16,7 @@ import { METRICS, type MetricDefinition } from '../metrics/definitions.js';
 import type { Labels } from '../metrics/exposition.js';
 import type { SeriesUpdate } from '../metrics/series.js';
 import { worseStatus } from './probe-status.js';
-import type { ProbeSample, ProbeStatus, Sample } from './timeline.js';
+import type { ProbeSample, ProbeStatus, VerifySample } from './timeline.js';
 
 export interface VerifyMetricContext {
   readonly environment: string;
@@ -29,7 +29,7 @@ function update(def: MetricDefinition, labels: Labels, value: number): SeriesUpd
 }
 
 /** Each source's latest probe. */
-export function latestProbes(timeline: readonly Sample[]): ProbeSample[] {
+export function latestProbes(timeline: readonly VerifySample[]): ProbeSample[] {
   const latest = new Map<string, ProbeSample>();
   for (const s of timeline) {
     if (s.kind !== 'probe') continue;
@@ -41,7 +41,7 @@ export function latestProbes(timeline: readonly Sample[]): ProbeSample[] {
 
 /** The latest state of the health URLs: worst status, and the highest latency with it. */
 export function latestHealth(
-  timeline: readonly Sample[],
+  timeline: readonly VerifySample[],
 ): { status: ProbeStatus; latencyMs: number } | undefined {
   const latest = latestProbes(timeline);
   if (latest.length === 0) return undefined;
@@ -51,7 +51,7 @@ export function latestHealth(
 }
 
 /** The latest error rate read, if any. */
-export function latestErrorRate(timeline: readonly Sample[]): number | undefined {
+export function latestErrorRate(timeline: readonly VerifySample[]): number | undefined {
   let value: number | undefined;
   let at = -Infinity;
   for (const s of timeline) {
@@ -63,7 +63,7 @@ export function latestErrorRate(timeline: readonly Sample[]): number | undefined
   return value;
 }
 
-export function verifyUpdates(ctx: VerifyMetricContext, timeline: readonly Sample[]): SeriesUpdate[] {
+export function verifyUpdates(ctx: VerifyMetricContext, timeline: readonly VerifySample[]): SeriesUpdate[] {
   const updates: SeriesUpdate[] = [];
   const env = ctx.environment;
   const probes = timeline.filter((s): s is ProbeSample => s.kind === 'probe');

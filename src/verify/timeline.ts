@@ -29,6 +29,6 @@ export interface ErrorRateSample {
   readonly problem?: string;
 }
 
-export type Sample = ProbeSample | ErrorRateSample;
+export type VerifySample = ProbeSample | ErrorRateSample;
 
 export const ERROR_RATE_SOURCE = 'error rate';

@@ -255,13 +255,13 @@ export async function runSummary(ctx: HookContext, deps: SummaryDeps = {}): Prom
 
   const sinks = await metricsSinks(config, clock);
   // The first sink's group decides whether this attempt was counted (when there is no history).
-  const pgClient = sinks[0];
+  const primarySink = sinks[0];
   const groupKey: GroupingKey = [
     ['job', config.metricsJob],
     ['repository', runner.repository],
     ['workflow', workflow],
   ];
-  const group = await readGroupState(pgClient, groupKey, deadline);
+  const group = await readGroupState(primarySink, groupKey, deadline);
   const key = markerValue(record);
   const inStored = history.stored.some((r) => recordKey(r) === recordKey(record));
   // Each attempt is counted once (docs/summary-mode.md). The history says which attempts were counted;
@@ -270,9 +270,9 @@ export async function runSummary(ctx: HookContext, deps: SummaryDeps = {}): Prom
   if (history.loaded) count = !inStored && group.marker !== key;
   else if (group.problem === undefined) count = group.marker === undefined || key > group.marker;
   else count = false;
-  if (!history.loaded && group.problem !== undefined && pgClient)
+  if (!history.loaded && group.problem !== undefined && primarySink)
     problems.report(
-      `Neither the history nor the group {${describeGroup(groupKey)}} (${pgClient.name}) could be read (${group.problem}): this attempt's counters are not added, so it is never counted twice`,
+      `Neither the history nor the group {${describeGroup(groupKey)}} (${primarySink.name}) could be read (${group.problem}): this attempt's counters are not added, so it is never counted twice`,
     );
   if (!count)
     io.info(`Run ${run.id} attempt ${record.attempt} was counted before: its counters are not added again.`);
@@ -296,7 +296,7 @@ export async function runSummary(ctx: HookContext, deps: SummaryDeps = {}): Prom
   // The summarised attempt's id, as track mode names a deployment.
   const deploymentId = deploymentIdOf({ ...runner, runId: String(run.id), runAttempt: record.attempt });
   const { all: outcomes, primary } = await deliverGroups([{ key: groupKey, updates }], sinks, {
-    store: pgClient
+    store: primarySink
       ? carryStoreOf(ctx.env, {
           deadline,
           ...(deps.cache ? { cache: () => Promise.resolve(deps.cache!) } : {}),

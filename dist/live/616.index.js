@@ -1,8 +1,8 @@
-export const id = 656;
-export const ids = [656];
+export const id = 616;
+export const ids = [616];
 export const modules = {
 
-/***/ 656:
+/***/ 616:
 /***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
 
 
@@ -85,7 +85,7 @@ function decodeWriteRequest(body) {
     return { timeseries: plain.timeseries, metadata: plain.metadata };
 }
 
-;// CONCATENATED MODULE: ./src/delivery/remote-write/series.ts
+;// CONCATENATED MODULE: ./src/delivery/remote-write/timeseries.ts
 /**
  * What remote write sends and reads back, as pure functions: families of one
  * group become time series with the labels Prometheus would store after
@@ -228,7 +228,7 @@ function existingFromQuery(body) {
     return { samples, types: new Map() };
 }
 
-;// CONCATENATED MODULE: ./src/delivery/remote-write/client.ts
+;// CONCATENATED MODULE: ./src/delivery/remote-write/writer.ts
 
 
 

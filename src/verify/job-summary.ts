@@ -4,10 +4,10 @@
  * GitHub's Mermaid renders — docs/platform.md), and where the metrics went. Pure.
  */
 import { cell, code, codeCell, markdownLine } from '../report/markdown.js';
-import type { DeliveryLine } from '../report/summary.js';
+import type { DeliveryLine } from '../report/job-summary.js';
 import type { Decision } from './decision.js';
 import { formatMs, type VerifySchedule } from './schedule.js';
-import type { ErrorRateSample, ProbeSample, Sample } from './timeline.js';
+import type { ErrorRateSample, ProbeSample, VerifySample } from './timeline.js';
 
 export interface VerifySummaryInput {
   readonly decision: Decision;
@@ -18,7 +18,7 @@ export interface VerifySummaryInput {
   readonly startedAt: number;
   readonly endedAt: number;
   readonly early: boolean;
-  readonly timeline: readonly Sample[];
+  readonly timeline: readonly VerifySample[];
   /** Health URLs: name and how the URL is shown. */
   readonly targets: readonly { readonly name: string; readonly display: string }[];
   readonly errorRateQuery: string | undefined;
@@ -60,7 +60,7 @@ function timelineTable(input: VerifySummaryInput): string[] {
   if (timeline.length === 0) return ['No sample was taken.', ''];
   const columns = [...input.targets.map((t) => t.name), ...(input.errorRateQuery ? ['error rate'] : [])];
   // One row per tick of the schedule; each source's sample sits in the row of the tick it started at.
-  const rows = new Map<number, Map<string, Sample>>();
+  const rows = new Map<number, Map<string, VerifySample>>();
   for (const s of timeline) {
     const tick = Math.round((s.at - startedAt) / schedule.intervalMs);
     let row = rows.get(tick);
@@ -73,7 +73,7 @@ function timelineTable(input: VerifySummaryInput): string[] {
     `|---:|${columns.map(() => '---').join('|')}|`,
   ];
   for (const tick of ticks.slice(0, MAX_ROWS)) {
-    const row = rows.get(tick) as Map<string, Sample>;
+    const row = rows.get(tick) as Map<string, VerifySample>;
     const cells = columns.map((c) => {
       const s = row.get(c);
       if (!s) return '—';

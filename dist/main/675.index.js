@@ -1,8 +1,8 @@
-export const id = 16;
-export const ids = [16];
+export const id = 675;
+export const ids = [675];
 export const modules = {
 
-/***/ 3016:
+/***/ 7675:
 /***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
 
 
@@ -19,261 +19,8 @@ var http = __webpack_require__(4098);
 var sink = __webpack_require__(7057);
 // EXTERNAL MODULE: ./src/metrics/definitions.ts
 var definitions = __webpack_require__(6511);
-// EXTERNAL MODULE: ./src/model/infer.ts
-var infer = __webpack_require__(9033);
-// EXTERNAL MODULE: ./src/model/stage-map.ts + 2 modules
-var stage_map = __webpack_require__(2239);
-;// CONCATENATED MODULE: ./src/model/deployment.ts
-/**
- * From the job's steps (as the REST API shows them) to a deployment: stages
- * with start, end, duration, status and slow marks; the failed stage and its
- * error type; the overall outcome. Pure: the clock's `now` is a parameter.
- */
-
-
-
-const RUNNER_STEPS = new Set(['set up job', 'complete job']);
-/**
- * The stage a step belongs to: the stage map decides when it has rules, else the stage is
- * inferred from the step's name. Stages the map does not give a service belong to the job's.
- */
-function deployment_stageOfStep(stepName, rules, jobService) {
-    if (rules.length > 0) {
-        const target = matchStage(rules, stepName);
-        return target ? { service: target.service ?? jobService, stage: target.stage } : undefined;
-    }
-    const stage = inferStageFromStep(stepName, jobService);
-    return stage === undefined ? undefined : { service: jobService, stage };
-}
-/** Step conclusions that fail a step. `cancelled` is not one: a cancelled step was interrupted. */
-const FAILED_CONCLUSIONS = new Set(['failure', 'timed_out']);
-/**
- * The job's own main steps: the runner's "Set up job"/"Complete job", `Pre X`
- * steps (with a later X) and `Post X` steps (with an earlier X) left out.
- * Post steps are found by their main step, not by the prefix alone, so a user
- * step called "Post-deploy checks" or "Post results" stays a main step.
- */
-function deployment_mainStepsOf(steps, ownStepNames = []) {
-    const names = steps.map((s) => s.name);
-    const own = new Set(ownStepNames.map((n) => n.toLowerCase()));
-    return steps.filter((step, index) => {
-        const name = step.name;
-        if (RUNNER_STEPS.has(name.toLowerCase()))
-            return false;
-        if (own.has(name.toLowerCase()))
-            return false;
-        if (name.startsWith('Pre ') && names.slice(index + 1).includes(name.slice(4)))
-            return false;
-        if (name.startsWith('Post ') && names.slice(0, index).includes(name.slice(5)))
-            return false;
-        return true;
-    });
-}
-function ran(step) {
-    return step.conclusion !== 'skipped' && step.status !== 'queued' && step.started_at !== null;
-}
-/** A stage's conclusion is its worst step's: a failure outweighs a cancel, a cancel a success. */
-const CONCLUSION_RANK = {
-    success: 0,
-    neutral: 0,
-    cancelled: 2,
-    failure: 3,
-    timed_out: 3,
-};
-function statusOf(conclusion) {
-    if (FAILED_CONCLUSIONS.has(conclusion))
-        return 'failure';
-    return conclusion === 'cancelled' ? 'cancelled' : 'success';
-}
-function worse(a, b) {
-    return (CONCLUSION_RANK[b] ?? 0) > (CONCLUSION_RANK[a] ?? 0) ? b : a;
-}
-/** Builds the deployment from the job's steps. Never throws on odd API data. */
-function buildDeployment(input) {
-    const steps = input.job.steps ?? [];
-    const mainSteps = deployment_mainStepsOf(steps, input.ownStepNames);
-    const byKey = new Map();
-    let lastEnd;
-    /** Every main step that ran, in order, with the conclusion the model gives it. */
-    const ranSteps = [];
-    mainSteps.forEach((step, order) => {
-        if (!ran(step))
-            return;
-        const start = parseTimestamp(step.started_at);
-        const completedAt = parseTimestamp(step.completed_at);
-        const complete = step.status === 'completed' && completedAt !== undefined;
-        // A step still in progress after the bounded wait ends "now": its duration is a lower bound.
-        const end = complete ? completedAt : input.now;
-        if (end !== undefined)
-            lastEnd = lastEnd === undefined ? end : Math.max(lastEnd, end);
-        // A step the API still shows running in a cancelled job is the one the cancel interrupted.
-        const conclusion = complete
-            ? (step.conclusion ?? 'success')
-            : input.jobStatus === 'cancelled'
-                ? 'cancelled'
-                : 'success';
-        ranSteps.push({ step, conclusion });
-        const target = deployment_stageOfStep(step.name, input.rules, input.service);
-        if (!target || start === undefined)
-            return;
-        const { service } = target;
-        const key = `${service}/${target.stage}`;
-        const acc = byKey.get(key);
-        if (acc) {
-            acc.start = Math.min(acc.start, start);
-            acc.end = Math.max(acc.end, end, start);
-            acc.steps.push(step.name);
-            acc.conclusion = worse(acc.conclusion, conclusion);
-            acc.complete &&= complete;
-        }
-        else {
-            byKey.set(key, {
-                service,
-                stage: target.stage,
-                start,
-                end: Math.max(end, start),
-                steps: [step.name],
-                conclusion,
-                complete,
-                order,
-            });
-        }
-    });
-    // Failures count up to the first cancel: what an `if: always()` step does after it is cleanup.
-    const firstCancel = ranSteps.findIndex((s) => s.conclusion === 'cancelled');
-    const failedSteps = (firstCancel < 0 ? ranSteps : ranSteps.slice(0, firstCancel))
-        .filter((s) => FAILED_CONCLUSIONS.has(s.conclusion))
-        .map((s) => s.step);
-    const cancelledStep = firstCancel < 0 ? undefined : ranSteps[firstCancel]?.step;
-    const wasCancelled = cancelledStep !== undefined || input.jobStatus === 'cancelled';
-    const jobTimedOut = wasCancelled && input.timeouts?.jobTimedOut === true;
-    let status;
-    if (input.jobStatus === 'success')
-        status = 'success';
-    else if (failedSteps.length > 0)
-        status = 'failure';
-    // A job its time limit cancelled is a failed deployment (a hung deploy); a person's cancel is not.
-    else if (wasCancelled)
-        status = jobTimedOut ? 'failure' : 'cancelled';
-    else
-        status = input.jobStatus === 'failure' ? 'failure' : 'success';
-    const stages = [...byKey.values()]
-        .sort((a, b) => a.start - b.start || a.order - b.order)
-        .map((acc) => {
-        const duration = durationSeconds(acc.start, acc.end);
-        const threshold = input.thresholds[acc.stage];
-        const own = statusOf(acc.conclusion);
-        return Object.freeze({
-            service: acc.service,
-            stage: acc.stage,
-            // The stage the job's time limit interrupted failed with the deployment.
-            status: own === 'cancelled' && jobTimedOut && status === 'failure' ? 'failure' : own,
-            startedAt: acc.start,
-            completedAt: acc.end,
-            durationSeconds: duration,
-            thresholdSeconds: threshold,
-            slow: threshold !== undefined && duration > threshold,
-            steps: Object.freeze(acc.steps),
-            conclusion: acc.conclusion,
-            complete: acc.complete,
-        });
-    });
-    const rollback = stages.find((s) => s.stage === 'rollback');
-    const failedCandidate = stages.find((s) => s.status === 'failure' && s.stage !== 'rollback') ??
-        stages.find((s) => s.status === 'failure');
-    const interrupted = stages.find((s) => s.conclusion === 'cancelled');
-    // Failed by the job's time limit alone: the stage it interrupted is the failed one.
-    const byJobLimit = status === 'failure' && failedSteps.length === 0 && jobTimedOut;
-    // A stage that failed under continue-on-error does not fail a job that succeeded.
-    const failedStage = status === 'failure' ? (byJobLimit ? interrupted : failedCandidate) : undefined;
-    const cancelledStage = status === 'cancelled' ? interrupted : undefined;
-    // The runner's "The action has timed out." does not name its step: it is this failure's when
-    // every failed step has one.
-    const stepTimedOut = (input.timeouts?.stepTimeouts ?? 0) > 0 && (input.timeouts?.stepTimeouts ?? 0) >= failedSteps.length;
-    let errorType;
-    let failureMessage;
-    let cancelMessage;
-    if (status === 'failure') {
-        const timedOut = byJobLimit || (failedSteps.length > 0 && stepTimedOut);
-        if (failedStage) {
-            errorType = timedOut
-                ? 'timeout'
-                : (input.reportedErrorTypes.get(failedStage.stage) ??
-                    (failedStage.conclusion === 'timed_out' ? 'timeout' : errorTypeForStage(failedStage.stage)));
-            const verb = byJobLimit
-                ? 'was cancelled by the job\u2019s time limit'
-                : timedOut
-                    ? 'timed out (timeout-minutes)'
-                    : 'failed';
-            failureMessage = `Stage ${failedStage.stage} (${failedStage.service}) ${verb} after ${Math.round(failedStage.durationSeconds)}s in step "${failedStage.steps.join('", "')}"`;
-        }
-        else if (failedSteps.length > 0) {
-            const step = failedSteps[0];
-            errorType = timedOut ? 'timeout' : 'unknown';
-            failureMessage = `Step "${step.name}" ${timedOut ? 'timed out (timeout-minutes)' : 'failed'}; it is not mapped to a deployment stage`;
-        }
-        else if (jobTimedOut) {
-            errorType = 'timeout';
-            failureMessage = cancelledStep
-                ? `The job\u2019s time limit cancelled step "${cancelledStep.name}"; it is not mapped to a deployment stage`
-                : 'The job was cancelled by its time limit';
-        }
-        else {
-            errorType = 'unknown';
-            failureMessage = 'The job failed, but no step shows a failure (see the job log)';
-        }
-    }
-    else if (status === 'cancelled') {
-        cancelMessage = cancelledStage
-            ? `Stage ${cancelledStage.stage} (${cancelledStage.service}) was cancelled after ${Math.round(cancelledStage.durationSeconds)}s in step "${cancelledStage.steps.join('", "')}"`
-            : cancelledStep
-                ? `Step "${cancelledStep.name}" was cancelled; it is not mapped to a deployment stage`
-                : 'The job was cancelled';
-    }
-    const jobStart = parseTimestamp(input.job.started_at);
-    const firstStepStart = steps.map((s) => parseTimestamp(s.started_at)).find((t) => t !== undefined);
-    const startedAt = jobStart ?? firstStepStart ?? input.fallbackStart;
-    const completedAt = lastEnd ?? input.now;
-    const duration = durationSeconds(startedAt, completedAt);
-    const totalThreshold = input.thresholds['total'];
-    return Object.freeze({
-        status,
-        stages: Object.freeze(stages),
-        failedStage,
-        errorType,
-        failureMessage,
-        cancelledStage,
-        cancelMessage,
-        startedAt,
-        completedAt,
-        durationSeconds: duration,
-        totalThresholdSeconds: totalThreshold,
-        slow: totalThreshold !== undefined && duration > totalThreshold,
-        rollback,
-        mainSteps: Object.freeze(mainSteps),
-    });
-}
-/**
- * Names of this action's own main step, never a stage: a step X with a
- * `Pre X` step (pre runs only for actions that declare it, as this one does),
- * `Run ./` (a local action has no pre), `Run <owner/repo>@<ref>`, and any name
- * with "deployment-observability" in it. Without this, inference would read
- * "deployment" in the action's name as a deploy stage.
- */
-function ownStepNames(steps, actionRepository, actionRef) {
-    const names = new Set(['Run ./']);
-    if (actionRepository)
-        names.add(`Run ${actionRepository}@${actionRef}`);
-    const all = steps.map((s) => s.name);
-    all.forEach((name, index) => {
-        if (name.startsWith('Pre ') && all.slice(index + 1).includes(name.slice(4)))
-            names.add(name.slice(4));
-        if (/deployment[-_ ]observability/i.test(name) && !name.startsWith('Post ') && !name.startsWith('Pre '))
-            names.add(name);
-    });
-    return [...names];
-}
-
+// EXTERNAL MODULE: ./src/model/deployment.ts
+var deployment = __webpack_require__(958);
 ;// CONCATENATED MODULE: ./src/model/stage-state.ts
 /**
  * Where each stage of a deployment stands, from the job's steps as the REST
@@ -462,7 +209,7 @@ function decodeWriteRequest(body) {
     return { timeseries: plain.timeseries, metadata: plain.metadata };
 }
 
-;// CONCATENATED MODULE: ./src/delivery/remote-write/series.ts
+;// CONCATENATED MODULE: ./src/delivery/remote-write/timeseries.ts
 /**
  * What remote write sends and reads back, as pure functions: families of one
  * group become time series with the labels Prometheus would store after
@@ -605,7 +352,7 @@ function existingFromQuery(body) {
     return { samples, types: new Map() };
 }
 
-;// CONCATENATED MODULE: ./src/delivery/remote-write/client.ts
+;// CONCATENATED MODULE: ./src/delivery/remote-write/writer.ts
 
 
 

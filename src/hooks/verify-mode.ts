@@ -13,7 +13,7 @@ import { deliverGroups, metricsSinks, outcomeText } from '../delivery/sinks.js';
 import { METRICS } from '../metrics/definitions.js';
 import { writeMetricsFile } from '../delivery/metrics-file.js';
 import { type GroupingKey, type MetricsSink } from '../delivery/sink.js';
-import type { DeliveryLine } from '../report/summary.js';
+import type { DeliveryLine } from '../report/job-summary.js';
 import { carryStoreOf } from '../delivery/carry.js';
 import type { Clock } from '../util/clock.js';
 import { decide, type Decision } from '../verify/decision.js';
@@ -22,15 +22,10 @@ import { verifyUpdates } from '../verify/metrics.js';
 import { probeTarget } from '../verify/probe.js';
 import { PrometheusClient, QueryRejected } from '../verify/prometheus.js';
 import { formatMs, PUSH_BUDGET_MS, verifySchedule, type VerifySchedule } from '../verify/schedule.js';
-import { renderVerifySummary } from '../verify/summary.js';
-import { ERROR_RATE_SOURCE, type ErrorRateSample, type Sample } from '../verify/timeline.js';
+import { renderVerifySummary } from '../verify/job-summary.js';
+import { ERROR_RATE_SOURCE, type ErrorRateSample, type VerifySample } from '../verify/timeline.js';
 import type { HookContext, Problems } from './run-wrapper.js';
 import { groupingKey } from './track-start.js';
-
-export const VerifyOutputs = {
-  Healthy: 'healthy',
-  RollbackRecommended: 'rollback-recommended',
-} as const;
 
 /** Keeping counts a failed push could not deliver may use a little past the push deadline. */
 const CARRY_GRACE_MS = 3000;
@@ -49,7 +44,7 @@ function errorRateSource(
   let rejected = false;
   let faults = 0;
   const said = new Set<string>();
-  const sample = async (deadline: number): Promise<Sample | undefined> => {
+  const sample = async (deadline: number): Promise<VerifySample | undefined> => {
     if (rejected) return undefined;
     const at = clock.now();
     try {
@@ -77,7 +72,7 @@ function errorRateSource(
   return { source: { name: ERROR_RATE_SOURCE, sample, finished: () => rejected }, faults: () => faults };
 }
 
-function logSample(io: HookContext['io'], sample: Sample, startedAt: number): void {
+function logSample(io: HookContext['io'], sample: VerifySample, startedAt: number): void {
   const when = `+${formatMs(sample.at - startedAt)}`;
   if (sample.kind === 'probe') {
     io.info(
@@ -166,8 +161,8 @@ export async function runVerify(ctx: HookContext): Promise<void> {
     problems.report(
       'verify mode has nothing to check: set health-urls, or prometheus-url and error-rate-query; nothing was verified',
     );
-    io.setOutput(VerifyOutputs.Healthy, 'false');
-    io.setOutput(VerifyOutputs.RollbackRecommended, 'false');
+    io.setOutput(Outputs.Healthy, 'false');
+    io.setOutput(Outputs.RollbackRecommended, 'false');
     return;
   }
 
@@ -198,8 +193,8 @@ export async function runVerify(ctx: HookContext): Promise<void> {
   );
 
   // 2. Outputs and annotations first: the rollback job keys on them, whatever happens to the push.
-  io.setOutput(VerifyOutputs.Healthy, String(decision.healthy));
-  io.setOutput(VerifyOutputs.RollbackRecommended, String(decision.rollbackRecommended));
+  io.setOutput(Outputs.Healthy, String(decision.healthy));
+  io.setOutput(Outputs.RollbackRecommended, String(decision.rollbackRecommended));
   annotate(ctx, decision, service);
 
   // 3. Metrics into the track group: POST only verify's families, counters cumulative.

@@ -17,7 +17,7 @@ import {
   QueryAnswerError,
   toWriteRequest,
   TOTALS_LOOKBACK_DAYS,
-} from './series.js';
+} from './timeseries.js';
 import { encodeWriteRequest } from './wire.js';
 
 /** The protocol's required headers (remote write 1.0). */
