@@ -29916,7 +29916,7 @@ function describeGroup(key) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _hooks_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5984);
+/* harmony import */ var _hooks_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6014);
 
 await (0,_hooks_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 // Work a bounded call left behind (a timed-out request) must not stretch the step past its budget.
@@ -29927,7 +29927,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 5984:
+/***/ 6014:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -34679,6 +34679,8 @@ function storesFor(kind, env, options) {
 
 
 
+/** Keeping counts a failed push could not deliver may use this much past the push deadline (ms). */
+const CARRY_GRACE_MS = 3000;
 /** At most this many deployments wait in one group; older ones are dropped first. */
 const MAX_CARRIED_ENTRIES = 200;
 const carry_ACTION_LABELS = new Set(['environment', 'deployment_id', 'service']);
@@ -36143,43 +36145,6 @@ function decodeHistory(bytes) {
     });
 }
 
-;// CONCATENATED MODULE: ./src/summary/history-store.ts
-/**
- * Where the history lives between summaries: one item per scope in the persistence layer
- * (`persistence/stores.ts`: a kept directory when DEPLOYMENT_OBSERVABILITY_STATE_DIR is set, else
- * the Actions cache), encoded by `history.ts`. Every cache call is bounded by the step's deadline.
- */
-
-
-
-/** A short stable id of the history's scope (repository, workflow, environment). */
-function historyScope(parts) {
-    return (0,external_node_crypto_.createHash)('sha256').update(parts.join('\n')).digest('hex').slice(0, 24);
-}
-/**
- * The history store for this scope, or a reason there is none (the summary then works from the
- * API alone and says so). `cache` replaces `@actions/cache` (tests).
- */
-function historyStoreOf(env, scope, deadline, cache) {
-    const choice = storesFor('history', env, {
-        deadline,
-        ...(cache ? { cache: () => Promise.resolve(cache) } : {}),
-    });
-    if (!choice.stores)
-        return { store: undefined, reason: choice.reason };
-    const item = choice.stores.item(scope);
-    return {
-        store: {
-            description: item.description,
-            load: async () => {
-                const bytes = await item.load();
-                return bytes === undefined ? [] : decodeHistory(bytes);
-            },
-            save: (records) => item.save(encodeHistory(records)),
-        },
-    };
-}
-
 ;// CONCATENATED MODULE: ./src/summary/metrics.ts
 /**
  * The series summary mode pushes into the `job`/`repository`/`workflow` group
@@ -36260,6 +36225,63 @@ function summaryUpdates(record, labels, frequency, count, otherDurations = []) {
             updates.push(...histogramObservation(definitions/* METRICS */.Cb.timeToDeploy, { environment: labels.environment }, record.ttdSeconds));
     }
     return updates;
+}
+
+;// CONCATENATED MODULE: ./src/summary/count-once.ts
+/**
+ * Each attempt of a run is counted once, however often it is summarised (docs/summary-mode.md,
+ * "Counted once"). The history says which attempts were counted; without it, the group's marker
+ * (`github_workflow_last_counted_run`: the last counted attempt as `run id × 1000 + attempt`) does,
+ * because run ids only grow. When neither can be read, nothing is counted: a count missed is
+ * better than a count doubled.
+ */
+
+
+/** Whether this attempt's counters are to be added now. */
+function countThisAttempt(record, sources) {
+    const key = markerValue(record);
+    if (sources.history !== undefined)
+        return !sources.history.some((r) => recordKey(r) === recordKey(record)) && sources.marker !== key;
+    if (sources.groupProblem === undefined)
+        return sources.marker === undefined || key > sources.marker;
+    return false;
+}
+
+;// CONCATENATED MODULE: ./src/summary/history-store.ts
+/**
+ * Where the history lives between summaries: one item per scope in the persistence layer
+ * (`persistence/stores.ts`: a kept directory when DEPLOYMENT_OBSERVABILITY_STATE_DIR is set, else
+ * the Actions cache), encoded by `history.ts`. Every cache call is bounded by the step's deadline.
+ */
+
+
+
+/** A short stable id of the history's scope (repository, workflow, environment). */
+function historyScope(parts) {
+    return (0,external_node_crypto_.createHash)('sha256').update(parts.join('\n')).digest('hex').slice(0, 24);
+}
+/**
+ * The history store for this scope, or a reason there is none (the summary then works from the
+ * API alone and says so). `cache` replaces `@actions/cache` (tests).
+ */
+function historyStoreOf(env, scope, deadline, cache) {
+    const choice = storesFor('history', env, {
+        deadline,
+        ...(cache ? { cache: () => Promise.resolve(cache) } : {}),
+    });
+    if (!choice.stores)
+        return { store: undefined, reason: choice.reason };
+    const item = choice.stores.item(scope);
+    return {
+        store: {
+            description: item.description,
+            load: async () => {
+                const bytes = await item.load();
+                return bytes === undefined ? [] : decodeHistory(bytes);
+            },
+            save: (records) => item.save(encodeHistory(records)),
+        },
+    };
 }
 
 ;// CONCATENATED MODULE: ./src/report/markdown.ts
@@ -36623,6 +36645,7 @@ function checkOutput(c) {
 
 
 
+
 /** The whole summary step's time budget. */
 const SUMMARY_BUDGET_MS = 45_000;
 /** Reading the run and its jobs, and the bootstrap, end by then. */
@@ -36801,17 +36824,11 @@ async function runSummary(ctx, deps = {}) {
         ['workflow', workflow],
     ];
     const group = await readGroupState(primarySink, groupKey, deadline);
-    const key = markerValue(record);
-    const inStored = history.stored.some((r) => recordKey(r) === recordKey(record));
-    // Each attempt is counted once (docs/summary-mode.md). The history says which attempts were counted;
-    // without it, the group's marker (the last counted attempt) does: ids only grow.
-    let count;
-    if (history.loaded)
-        count = !inStored && group.marker !== key;
-    else if (group.problem === undefined)
-        count = group.marker === undefined || key > group.marker;
-    else
-        count = false;
+    const count = countThisAttempt(record, {
+        history: history.loaded ? history.stored : undefined,
+        marker: group.marker,
+        groupProblem: group.problem,
+    });
     if (!history.loaded && group.problem !== undefined && primarySink)
         problems.report(`Neither the history nor the group {${(0,delivery_sink/* describeGroup */.N)(groupKey)}} (${primarySink.name}) could be read (${group.problem}): this attempt's counters are not added, so it is never counted twice`);
     if (!count)
@@ -36821,13 +36838,14 @@ async function runSummary(ctx, deps = {}) {
     const updates = summaryUpdates(record, { workflow, repository: runner.repository, environment: config.environment }, figures.frequency, count, group.durations);
     // The summarised attempt's id, as track mode names a deployment.
     const deploymentId = deploymentIdOf({ ...runner, runId: String(run.id), runAttempt: record.attempt });
+    const store = primarySink
+        ? carryStoreOf(ctx.env, {
+            deadline,
+            ...(deps.cache ? { cache: () => Promise.resolve(deps.cache) } : {}),
+        })
+        : undefined;
     const { all: outcomes, primary } = await deliverGroups([{ key: groupKey, updates }], sinks, {
-        store: primarySink
-            ? carryStoreOf(ctx.env, {
-                deadline,
-                ...(deps.cache ? { cache: () => Promise.resolve(deps.cache) } : {}),
-            })
-            : undefined,
+        store,
         deploymentId,
         deadline,
         clock,
@@ -36838,7 +36856,7 @@ async function runSummary(ctx, deps = {}) {
         at: Math.min(record.completedAt, clock.now()),
     });
     for (const o of outcomes) {
-        const line = outcomeText(o, 'the carry store');
+        const line = outcomeText(o, store?.description);
         if (!line.ok)
             problems.report(line.text.replace(/`/g, ''));
     }
@@ -38575,8 +38593,6 @@ const ERROR_RATE_SOURCE = 'error rate';
 
 
 
-/** Keeping counts a failed push could not deliver may use a little past the push deadline. */
-const CARRY_GRACE_MS = 3000;
 /** The error-rate source: says each kind of fault once, stops asking after Prometheus rejected the query. */
 function errorRateSource(config, schedule, clock, problems, notes) {
     if (!config.prometheus || !config.errorRateQuery)

@@ -31448,6 +31448,8 @@ function storesFor(kind, env, options) {
 
 
 
+/** Keeping counts a failed push could not deliver may use this much past the push deadline (ms). */
+const CARRY_GRACE_MS = 3000;
 /** At most this many deployments wait in one group; older ones are dropped first. */
 const MAX_CARRIED_ENTRIES = 200;
 const carry_ACTION_LABELS = new Set(['environment', 'deployment_id', 'service']);
@@ -36717,8 +36719,6 @@ function trackedDeployment(ctx, tracked) {
 
 
 const POST_BUDGET_MS = 25000;
-/** Keeping counts a failed push could not deliver may use a little past the push deadline. */
-const CARRY_GRACE_MS = 3000;
 const API_BUDGET_MS = 12000;
 const LAG_BUDGET_MS = 8000;
 /** Only this many reported-line problems become annotations; the rest go to the log and summary. */

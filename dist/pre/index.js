@@ -32624,6 +32624,8 @@ function stores_storesFor(kind, env, options) {
 
 
 
+/** Keeping counts a failed push could not deliver may use this much past the push deadline (ms). */
+const CARRY_GRACE_MS = 3000;
 /** At most this many deployments wait in one group; older ones are dropped first. */
 const MAX_CARRIED_ENTRIES = 200;
 const carry_ACTION_LABELS = new Set(['environment', 'deployment_id', 'service']);

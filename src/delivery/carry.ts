@@ -19,6 +19,9 @@ export interface CarriedEntry {
   readonly updates: readonly SeriesUpdate[];
 }
 
+/** Keeping counts a failed push could not deliver may use this much past the push deadline (ms). */
+export const CARRY_GRACE_MS = 3000;
+
 /** At most this many deployments wait in one group; older ones are dropped first. */
 export const MAX_CARRIED_ENTRIES = 200;
 

@@ -20,8 +20,9 @@ import type { CacheApi } from '../persistence/cache-module.js';
 import { carryStoreOf } from '../delivery/carry.js';
 import { computeFigures } from '../summary/figures.js';
 import { mergeHistory, pruneHistory } from '../summary/history.js';
+import { countThisAttempt } from '../summary/count-once.js';
 import { historyScope, historyStoreOf, type HistoryStore } from '../summary/history-store.js';
-import { COUNTED_MARKER, markerValue, summaryUpdates } from '../summary/metrics.js';
+import { COUNTED_MARKER, summaryUpdates } from '../summary/metrics.js';
 import { prepareStageRules } from '../model/stage-map.js';
 import { buildRecord, failedJobOf, recordFromRunOnly, recordKey, type RunRecord } from '../summary/record.js';
 import type { ApiRun } from '../github/runs.js';
@@ -262,14 +263,11 @@ export async function runSummary(ctx: HookContext, deps: SummaryDeps = {}): Prom
     ['workflow', workflow],
   ];
   const group = await readGroupState(primarySink, groupKey, deadline);
-  const key = markerValue(record);
-  const inStored = history.stored.some((r) => recordKey(r) === recordKey(record));
-  // Each attempt is counted once (docs/summary-mode.md). The history says which attempts were counted;
-  // without it, the group's marker (the last counted attempt) does: ids only grow.
-  let count: boolean;
-  if (history.loaded) count = !inStored && group.marker !== key;
-  else if (group.problem === undefined) count = group.marker === undefined || key > group.marker;
-  else count = false;
+  const count = countThisAttempt(record, {
+    history: history.loaded ? history.stored : undefined,
+    marker: group.marker,
+    groupProblem: group.problem,
+  });
   if (!history.loaded && group.problem !== undefined && primarySink)
     problems.report(
       `Neither the history nor the group {${describeGroup(groupKey)}} (${primarySink.name}) could be read (${group.problem}): this attempt's counters are not added, so it is never counted twice`,
@@ -295,13 +293,14 @@ export async function runSummary(ctx: HookContext, deps: SummaryDeps = {}): Prom
   );
   // The summarised attempt's id, as track mode names a deployment.
   const deploymentId = deploymentIdOf({ ...runner, runId: String(run.id), runAttempt: record.attempt });
+  const store = primarySink
+    ? carryStoreOf(ctx.env, {
+        deadline,
+        ...(deps.cache ? { cache: () => Promise.resolve(deps.cache!) } : {}),
+      })
+    : undefined;
   const { all: outcomes, primary } = await deliverGroups([{ key: groupKey, updates }], sinks, {
-    store: primarySink
-      ? carryStoreOf(ctx.env, {
-          deadline,
-          ...(deps.cache ? { cache: () => Promise.resolve(deps.cache!) } : {}),
-        })
-      : undefined,
+    store,
     deploymentId,
     deadline,
     clock,
@@ -312,7 +311,7 @@ export async function runSummary(ctx: HookContext, deps: SummaryDeps = {}): Prom
     at: Math.min(record.completedAt, clock.now()),
   });
   for (const o of outcomes) {
-    const line = outcomeText(o, 'the carry store');
+    const line = outcomeText(o, store?.description);
     if (!line.ok) problems.report(line.text.replace(/`/g, ''));
   }
   const written = await writeMetricsFile(config.metricsFile, primary);

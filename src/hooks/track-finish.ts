@@ -17,7 +17,7 @@ import { finishUpdates, ownServices } from '../metrics/track.js';
 import { deploymentAnnotations } from '../report/annotations.js';
 import { setDeploymentOutputs } from '../report/outputs.js';
 import { renderTrackSummary, type DeliveryLine } from '../report/job-summary.js';
-import { carryStoreOf } from '../delivery/carry.js';
+import { CARRY_GRACE_MS, carryStoreOf } from '../delivery/carry.js';
 import { cacheKeyProbe, type CacheKeyProbe } from '../github/caches.js';
 import { CACHE_KEY_PREFIXES, keptInActionsCache } from '../persistence/stores.js';
 import { stopLiveReporter } from '../live/control.js';
@@ -35,8 +35,6 @@ import {
 } from './track-deployment.js';
 
 export const POST_BUDGET_MS = 25000;
-/** Keeping counts a failed push could not deliver may use a little past the push deadline. */
-const CARRY_GRACE_MS = 3000;
 const API_BUDGET_MS = 12000;
 const LAG_BUDGET_MS = 8000;
 /** Only this many reported-line problems become annotations; the rest go to the log and summary. */

@@ -14,7 +14,7 @@ import { METRICS } from '../metrics/definitions.js';
 import { writeMetricsFile } from '../delivery/metrics-file.js';
 import { type GroupingKey, type MetricsSink } from '../delivery/sink.js';
 import type { DeliveryLine } from '../report/job-summary.js';
-import { carryStoreOf } from '../delivery/carry.js';
+import { CARRY_GRACE_MS, carryStoreOf } from '../delivery/carry.js';
 import type { Clock } from '../util/clock.js';
 import { decide, type Decision } from '../verify/decision.js';
 import { runDecisionLoop, type VerifySource } from '../verify/loop.js';
@@ -26,9 +26,6 @@ import { renderVerifySummary } from '../verify/job-summary.js';
 import { ERROR_RATE_SOURCE, type ErrorRateSample, type VerifySample } from '../verify/timeline.js';
 import type { HookContext, Problems } from './run-wrapper.js';
 import { groupingKey } from './track-start.js';
-
-/** Keeping counts a failed push could not deliver may use a little past the push deadline. */
-const CARRY_GRACE_MS = 3000;
 
 /** The error-rate source: says each kind of fault once, stops asking after Prometheus rejected the query. */
 function errorRateSource(
