@@ -5,6 +5,7 @@
  * the messages. A scripted fetch and a fake clock: no network, no real waiting.
  */
 import { describe, expect, test } from '@jest/globals';
+import { readRunnerTimeouts } from '../../src/github/annotations.js';
 import { GitHubApiError, GitHubClient } from '../../src/github/client.js';
 import { systemClock, type Clock } from '../../src/util/clock.js';
 import type { FetchLike } from '../../src/util/http.js';
@@ -353,6 +354,92 @@ describe('rate limits (plugin-throttling)', () => {
     await failure(client(fetch, clock).getJob(42, clock.now() + 10_000));
     expect(fetch.sent).toHaveLength(1);
     expect(clock.sleeps).toEqual([]);
+  });
+});
+
+/**
+ * GitHub's answer to a token without the permission (here `checks: read`): 403, its error body,
+ * `x-ratelimit-remaining` well above 0 and no `retry-after`. No rate limit, so sent once.
+ */
+const notAccessible = {
+  status: 403,
+  body: {
+    message: 'Resource not accessible by integration',
+    documentation_url: 'https://docs.github.com/rest/checks/runs#list-check-run-annotations',
+    status: '403',
+  },
+  headers: {
+    'x-ratelimit-limit': '1000',
+    'x-ratelimit-remaining': '994',
+    'x-ratelimit-used': '6',
+    'x-ratelimit-reset': String(Math.floor(Date.now() / 1000) + 3600),
+    'x-ratelimit-resource': 'core',
+    'x-github-request-id': '0B5D:3A2F:1C2B3D:1E2F3A:6560A1B2',
+  },
+};
+
+describe('a permission 403 (no `checks: read`): asked once', () => {
+  test('the annotations: one request, no wait, the 403 with GitHub\u2019s message', async () => {
+    const clock = new FakeClock();
+    const fetch = scriptedFetch([notAccessible, { status: 200, body: [] }]);
+    const c = client(fetch, clock);
+    const error = await failure(c.listCheckRunAnnotations(4242, clock.now() + 12_000));
+    expect(fetch.sent.map((s) => new URL(s.url).pathname)).toEqual([
+      '/api/v3/repos/octo-org/octo-repo/check-runs/4242/annotations',
+    ]);
+    expect(c.requestCount).toBe(1);
+    expect(clock.sleeps).toEqual([]);
+    expect(error.status).toBe(403);
+    expect(error.message).toBe(
+      'GET annotations of check run 4242 failed: HTTP 403 Resource not accessible by integration',
+    );
+  });
+
+  test('post\u2019s reading of the timeouts: one request, the quiet fallback', async () => {
+    const clock = new FakeClock();
+    const fetch = scriptedFetch([notAccessible, { status: 200, body: [] }]);
+    const debug: string[] = [];
+    const read = await readRunnerTimeouts(client(fetch, clock), 4242, clock.now() + 12_000, {
+      debug: (message: string) => debug.push(message),
+    });
+    expect(read).toEqual({ timeouts: undefined, note: undefined });
+    expect(fetch.sent).toHaveLength(1);
+    expect(debug.join('\n')).toMatch(/HTTP 403; the token needs `checks: read`/);
+  });
+
+  test('after calls that were answered, and after a retried 502: the 403 still ends the call', async () => {
+    const clock = new FakeClock();
+    // The job read as post makes it first, then the annotations: a 502 (retried), then the 403.
+    const fetch = scriptedFetch([{ status: 200, body: JOB }, serverError, notAccessible, notAccessible]);
+    const c = client(fetch, clock);
+    await c.getJob(42, clock.now() + 12_000);
+    const error = await failure(c.listCheckRunAnnotations(42, clock.now() + 12_000));
+    expect(error.status).toBe(403);
+    expect(
+      fetch.sent.map((s) => new URL(s.url).pathname.replace('/api/v3/repos/octo-org/octo-repo', '')),
+    ).toEqual(['/actions/jobs/42', '/check-runs/42/annotations', '/check-runs/42/annotations']);
+    expect(clock.sleeps).toEqual([250]);
+  });
+
+  test('a PATCH (which may be sent twice) and a POST: one request each', async () => {
+    const clock = new FakeClock();
+    const fetch = scriptedFetch([notAccessible]);
+    const c = client(fetch, clock);
+    expect((await failure(c.updateCheckRun(5, { output: {} }, clock.now() + 12_000))).status).toBe(403);
+    expect((await failure(c.createCheckRun({ name: 'x' }, clock.now() + 12_000))).status).toBe(403);
+    expect(fetch.sent.map((s) => s.method)).toEqual(['PATCH', 'POST']);
+    expect(clock.sleeps).toEqual([]);
+  });
+
+  test.each<[string, Step]>([
+    ['x-ratelimit-remaining 0', rateLimit(2)],
+    ['the secondary-limit message', secondary(403, 2)],
+  ])('a 403 with %s is a rate limit all the same: waited for, then asked again', async (_what, step) => {
+    const clock = new FakeClock();
+    const fetch = scriptedFetch([step, { status: 200, body: [] }]);
+    expect(await client(fetch, clock).listCheckRunAnnotations(42, clock.now() + 12_000)).toEqual([]);
+    expect(fetch.sent).toHaveLength(2);
+    expect(clock.sleeps).toHaveLength(1);
   });
 });
 
