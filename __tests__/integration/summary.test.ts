@@ -5,58 +5,18 @@
  * when the cache is empty, the API alone when the cache service is down, and
  * check-run annotations appended in pages of 50.
  */
-import {
-  cpSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  readdirSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runHook } from '../../src/hooks/run-wrapper.js';
 import { runSummary } from '../../src/hooks/summary-mode.js';
-import type { CacheApi } from '../../src/persistence/cache-module.js';
 import { CACHE_KEY_PREFIXES } from '../../src/persistence/stores.js';
+import { FakeCacheApi } from '../support/cache-api.js';
 import { RecordingIO } from '../support/recording.js';
 import { startFakeGitHub, type FakeGitHub } from '../../tools/fake-github/server.js';
 import { pushgatewayMetrics, startPushgateway, type Service } from '../../tools/services/index.js';
 
 const TOKEN = 'ghs_summary_token_123';
-
-/** An in-memory Actions cache: immutable keys, restore of the newest entry by prefix. */
-class FakeCache implements CacheApi {
-  readonly entries: { key: string; dir: string }[] = [];
-  available = true;
-  failRestore = false;
-  constructor(private readonly root: string) {}
-  isFeatureAvailable(): boolean {
-    return this.available;
-  }
-  async restoreCache(
-    paths: string[],
-    primaryKey: string,
-    restoreKeys: string[] = [],
-  ): Promise<string | undefined> {
-    if (this.failRestore) throw new Error('Cache service responded with 503');
-    const hit =
-      this.entries.find((e) => e.key === primaryKey) ??
-      [...this.entries].reverse().find((e) => restoreKeys.some((k) => e.key.startsWith(k)));
-    if (!hit) return undefined;
-    cpSync(hit.dir, paths[0] as string, { recursive: true });
-    return hit.key;
-  }
-  async saveCache(paths: string[], key: string): Promise<number> {
-    if (this.entries.some((e) => e.key === key)) throw new Error(`Unable to reserve cache with key ${key}`);
-    const dir = join(this.root, String(this.entries.length));
-    cpSync(paths[0] as string, dir, { recursive: true });
-    this.entries.push({ key, dir });
-    return this.entries.length;
-  }
-}
 
 let gh: FakeGitHub;
 let pg: Service;
@@ -106,7 +66,7 @@ function addRun(workflow: string, conclusion: string, slowJobs = 1, ageMin = 20)
 
 async function summarise(
   runId: number,
-  cache: FakeCache,
+  cache: FakeCacheApi,
   inputs: Record<string, string> = {},
   extraEnv: NodeJS.ProcessEnv = {},
 ): Promise<RecordingIO> {
@@ -146,9 +106,7 @@ async function runsTotal(workflow: string): Promise<number> {
 }
 
 test('history in the Actions cache: bootstrapped once from the API, then kept; each attempt counted once', async () => {
-  const root = join(temp, 'cache-a');
-  mkdirSync(root, { recursive: true });
-  const cache = new FakeCache(root);
+  const cache = new FakeCacheApi();
   const workflow = 'int-history';
   // Three older runs the bootstrap finds, then the one summarised.
   addRun(workflow, 'success', 1, 300);
@@ -177,7 +135,7 @@ test('history in the Actions cache: bootstrapped once from the API, then kept; e
 });
 
 test('cache service unavailable: works from the API alone and says so; counts once through the group marker', async () => {
-  const cache = new FakeCache(join(temp, 'cache-b'));
+  const cache = new FakeCacheApi();
   cache.available = false;
   const workflow = 'int-nocache';
   const runId = addRun(workflow, 'failure');
@@ -191,7 +149,7 @@ test('cache service unavailable: works from the API alone and says so; counts on
 });
 
 test('a cache module that throws when called: a warning, the summary continues without history', async () => {
-  const cache = new FakeCache(join(temp, 'cache-throws'));
+  const cache = new FakeCacheApi();
   cache.restoreCache = () => {
     throw new Error('Cache service url not found');
   };
@@ -208,9 +166,7 @@ test('a cache module that throws when called: a warning, the summary continues w
 });
 
 test('a cache that fails to restore is a warning; nothing is saved over the history', async () => {
-  const root = join(temp, 'cache-c');
-  mkdirSync(root, { recursive: true });
-  const cache = new FakeCache(root);
+  const cache = new FakeCacheApi();
   cache.failRestore = true;
   const io = await summarise(addRun('int-cachefail', 'success'), cache);
   expect(
@@ -221,10 +177,9 @@ test('a cache that fails to restore is a warning; nothing is saved over the hist
 });
 
 test('check-run annotations go in pages of at most 50: POST then PATCHes', async () => {
-  const root = join(temp, 'cache-d');
-  mkdirSync(root, { recursive: true });
   const runId = addRun('int-annotations', 'failure', 120);
-  const io = await summarise(runId, new FakeCache(root), { thresholds: 'total=60' });
+  const cache = new FakeCacheApi();
+  const io = await summarise(runId, cache, { thresholds: 'total=60' });
   expect(io.failed).toBeUndefined();
   const check = gh.checkRuns.find((c) => c.external_id === `${runId}.1`);
   expect(
@@ -240,12 +195,11 @@ test('check-run annotations go in pages of at most 50: POST then PATCHes', async
   // 1 failed stage + 120 slow jobs + 1 success-rate SLO breach (TTD 3 min is within the SLO)
   expect(check?.annotations).toHaveLength(122);
   expect(check?.conclusion).toBe('failure');
-  expect(readdirSync(root).length).toBe(1);
+  // The history was saved once.
+  expect(cache.entries).toHaveLength(1);
 });
 
 test('inside the run (a last job with needs: and if: always()): the summary job is left out, the conclusion comes from the jobs', async () => {
-  const root = join(temp, 'cache-e');
-  mkdirSync(root, { recursive: true });
   const runId = addRun('int-inrun', 'success', 2);
   gh.updateRun(runId, { status: 'in_progress', conclusion: null });
   const own = gh.addJob({
@@ -259,7 +213,7 @@ test('inside the run (a last job with needs: and if: always()): the summary job 
   });
   const io = await summarise(
     runId,
-    new FakeCache(root),
+    new FakeCacheApi(),
     { 'check-run-id': String(own) },
     { GITHUB_RUN_ID: String(runId) },
   );
@@ -271,10 +225,8 @@ test('inside the run (a last job with needs: and if: always()): the summary job 
 });
 
 test('a cancelled run: the status output says cancelled, not failure', async () => {
-  const root = join(temp, 'cache-cancelled');
-  mkdirSync(root, { recursive: true });
   const runId = addRun('int-cancelled', 'cancelled');
-  const io = await summarise(runId, new FakeCache(root));
+  const io = await summarise(runId, new FakeCacheApi());
   expect(io.failed).toBeUndefined();
   expect(io.outputs.get('status')).toBe('cancelled');
 });
@@ -284,7 +236,7 @@ test('a corrupt history file is a warning; the summary goes on from the API and 
   const runId = addRun('int-corrupt', 'success');
   const first = await summarise(
     runId,
-    new FakeCache(join(temp, 'unused')),
+    new FakeCacheApi(),
     {},
     { DEPLOYMENT_OBSERVABILITY_STATE_DIR: stateDir },
   );
@@ -294,7 +246,7 @@ test('a corrupt history file is a warning; the summary goes on from the API and 
   writeFileSync(file, 'garbage');
   const second = await summarise(
     runId,
-    new FakeCache(join(temp, 'unused')),
+    new FakeCacheApi(),
     {},
     { DEPLOYMENT_OBSERVABILITY_STATE_DIR: stateDir },
   );
@@ -329,7 +281,7 @@ test('the failed stage is named as track mode names it: the `stages` input, else
       step('Complete job', 'success', 3, 4),
     ],
   });
-  const cache = (): FakeCache => new FakeCache(join(temp, `cache-stages-${nextRun}`));
+  const cache = (): FakeCacheApi => new FakeCacheApi();
   // No map: inferred from the step's name, as track mode infers it.
   const inferred = await summarise(runId, cache());
   expect(inferred.outputs.get('failed-stage')).toBe('health_check');
@@ -358,7 +310,7 @@ test('a symbolic link at metrics-file: summary says it cannot write there and wr
   const link = join(temp, 'summary-link.prom');
   symlinkSync(target, link);
   const runId = addRun('int-link', 'success');
-  const io = await summarise(runId, new FakeCache(join(temp, 'unused')), { 'metrics-file': link });
+  const io = await summarise(runId, new FakeCacheApi(), { 'metrics-file': link });
   expect(io.outputs.get('status')).toBe('success');
   expect(io.messages('warning')).toContain(
     `metrics-file ${link} could not be written: it exists and is not a regular file`,

@@ -4,43 +4,14 @@
  * as a whole, relative to the current directory. The real module against a real-shaped service is
  * in __tests__/integration/actions-cache.test.ts.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { carryStoreOf, PersistedCarryStore, type CarriedEntry } from '../../src/delivery/carry.js';
 import { METRICS } from '../../src/metrics/definitions.js';
 import { cacheServiceOffered, type CacheApi } from '../../src/persistence/cache-module.js';
 import { CACHE_KEY_PREFIXES, storesFor, type StoresOptions } from '../../src/persistence/stores.js';
-
-class FakeCache implements CacheApi {
-  readonly entries: { key: string; files: Map<string, string> }[] = [];
-  available = true;
-  isFeatureAvailable(): boolean {
-    return this.available;
-  }
-  async restoreCache(
-    paths: string[],
-    primaryKey: string,
-    restoreKeys: string[] = [],
-  ): Promise<string | undefined> {
-    const exact = this.entries.find((e) => e.key === primaryKey);
-    const byPrefix = [...this.entries].reverse().find((e) => restoreKeys.some((p) => e.key.startsWith(p)));
-    const hit = exact ?? byPrefix;
-    if (!hit) return undefined;
-    const dir = paths[0] as string;
-    mkdirSync(dir, { recursive: true });
-    for (const [name, content] of hit.files) writeFileSync(join(dir, name), content);
-    return hit.key;
-  }
-  async saveCache(paths: string[], key: string): Promise<number> {
-    if (this.entries.some((e) => e.key === key))
-      throw new Error(`Unable to reserve cache with key ${key}, another job may be creating this cache.`);
-    const dir = paths[0] as string;
-    const files = new Map(readdirSync(dir).map((name) => [name, readFileSync(join(dir, name), 'utf8')]));
-    this.entries.push({ key, files });
-    return this.entries.length;
-  }
-}
+import { FakeCacheApi } from '../support/cache-api.js';
 
 const entry = (id: string, recordedAt: number, value = 1): CarriedEntry => ({
   deploymentId: id,
@@ -79,7 +50,7 @@ function cacheStore(cache: CacheApi, runnerTemp: string, run: string, options: P
 }
 
 test('a save on one runner is restored on another (the newest key wins), entries intact', async () => {
-  const cache = new FakeCache();
+  const cache = new FakeCacheApi();
   let clock = 1000;
   const first = cacheStore(cache, temp(), '100', { now: () => clock });
   await first.save('group-a', [entry('100', 10)]);
@@ -96,7 +67,7 @@ test('a save on one runner is restored on another (the newest key wins), entries
 });
 
 test('the path given to the cache is relative and the same on every runner; cwd and GITHUB_WORKSPACE are put back', async () => {
-  const cache = new FakeCache();
+  const cache = new FakeCacheApi();
   const seen: { paths: string[]; cwd: string; workspace: string | undefined }[] = [];
   const save = cache.saveCache.bind(cache);
   cache.saveCache = (paths, key) => {
@@ -120,7 +91,7 @@ test('the path given to the cache is relative and the same on every runner; cwd 
 });
 
 test('groups do not see each other; an empty cache loads nothing', async () => {
-  const cache = new FakeCache();
+  const cache = new FakeCacheApi();
   const store = cacheStore(cache, temp(), '1');
   expect(await store.load('group-a')).toEqual([]);
   await store.save('group-a', [entry('1', 1)]);
@@ -128,7 +99,7 @@ test('groups do not see each other; an empty cache loads nothing', async () => {
 });
 
 test('a probe that says nothing is stored: the cache module is not loaded', async () => {
-  const cache = new FakeCache();
+  const cache = new FakeCacheApi();
   let loads = 0;
   const probed: string[] = [];
   const store = cacheStore(cache, temp(), '1', {
@@ -160,7 +131,7 @@ test('a probe that says nothing is stored: the cache module is not loaded', asyn
 });
 
 test('a cache that hangs is cut off at the deadline; the next call waits its turn within its own bound', async () => {
-  const cache = new FakeCache();
+  const cache = new FakeCacheApi();
   const restore = cache.restoreCache.bind(cache);
   let release: (value: undefined) => void = () => undefined;
   cache.restoreCache = () => new Promise((resolve) => (release = resolve));
@@ -188,7 +159,7 @@ test('a cache that hangs is cut off at the deadline; the next call waits its tur
 });
 
 test('no cache call starts past the deadline (post\u2019s budget)', async () => {
-  const cache = new FakeCache();
+  const cache = new FakeCacheApi();
   const store = cacheStore(cache, temp(), '1', { deadline: 1999, now: () => 2000 });
   await expect(store.load('g')).rejects.toThrow(
     "Restoring carried counts from the Actions cache: no time left in this step's budget",
@@ -200,7 +171,7 @@ test('no cache call starts past the deadline (post\u2019s budget)', async () => 
 });
 
 test('a failing save (read-only token) rejects, so the caller can warn; so does a refused one (-1)', async () => {
-  const cache = new FakeCache();
+  const cache = new FakeCacheApi();
   cache.saveCache = () => Promise.reject(new Error('Cache service responded with 403'));
   await expect(cacheStore(cache, temp(), '1').save('g', [entry('1', 1)])).rejects.toThrow('403');
   cache.saveCache = () => Promise.resolve(-1);
