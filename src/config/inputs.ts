@@ -12,7 +12,7 @@ import { Inputs } from './constants.js';
 import { parseBoolean } from './parse.js';
 import { maskable, parseCredentialUrl, SECRET_NAME } from './urls.js';
 
-export const MODES = ['track', 'summary', 'verify'] as const;
+const MODES = ['track', 'summary', 'verify'] as const;
 export type Mode = (typeof MODES)[number];
 
 /** What an unknown `mode` is told: the input, its value and the valid ones; nothing is done. */
@@ -101,8 +101,8 @@ export const DEFAULT_THRESHOLDS: Readonly<Record<string, number>> = Object.freez
 });
 
 /** The live reporter looks at the job at most this often: GitHub's API lags the runner by seconds anyway. */
-export const MIN_LIVE_INTERVAL_SECONDS = 5;
-export const DEFAULT_LIVE_INTERVAL_SECONDS = 10;
+const MIN_LIVE_INTERVAL_SECONDS = 5;
+const DEFAULT_LIVE_INTERVAL_SECONDS = 10;
 
 /** `live-interval-seconds`: a number of seconds, at least the minimum; anything else falls back to the default. */
 export function parseLiveInterval(value: string, problems: string[]): number {

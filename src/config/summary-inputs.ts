@@ -20,7 +20,7 @@ export interface SummaryInputs {
   readonly sloTtdP95Seconds: number;
 }
 
-export const SUMMARY_DEFAULTS: SummaryInputs = Object.freeze({
+const SUMMARY_DEFAULTS: SummaryInputs = Object.freeze({
   runId: '',
   history: true,
   historyDays: 90,

@@ -42,7 +42,7 @@ export type CredentialUrlResult =
     };
 
 /** decodeURIComponent that keeps the text as written when an escape does not decode. */
-export function safeDecode(text: string): string {
+function safeDecode(text: string): string {
   try {
     return decodeURIComponent(text);
   } catch {
@@ -88,7 +88,7 @@ function querySecrets(url: URL): string[] {
 }
 
 /** How a parsed URL is shown: origin and path (no lone `/`), redacted (`?…` for a query string). */
-export function displayUrl(url: URL): string {
+function displayUrl(url: URL): string {
   return redactUrl(`${url.origin}${url.pathname === '/' ? '' : url.pathname}${url.search}${url.hash}`);
 }
 

@@ -10,11 +10,11 @@ import { Inputs } from './constants.js';
 import { parseBoolean } from './parse.js';
 import { maskable, parseCredentialUrl } from './urls.js';
 
-export const DEFAULT_WINDOW_SECONDS = 300;
-export const MIN_WINDOW_SECONDS = 10;
+const DEFAULT_WINDOW_SECONDS = 300;
+const MIN_WINDOW_SECONDS = 10;
 /** GitHub ends a job after 6 hours; an hour of watching is plenty. */
-export const MAX_WINDOW_SECONDS = 3600;
-export const MAX_HEALTH_URLS = 10;
+const MAX_WINDOW_SECONDS = 3600;
+const MAX_HEALTH_URLS = 10;
 
 /** A health endpoint verify mode probes (`verify/probe.ts`). */
 export interface HealthTarget {

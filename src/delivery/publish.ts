@@ -125,7 +125,7 @@ const MAX_REAPPLY = 3;
 /** How long after its write a push looks again when another deployment of the group is running. */
 const SETTLE_MS = 1500;
 /** A deployment still `in progress` after this long is taken for one whose runner died. */
-export const IN_PROGRESS_MAX_AGE_MS = 6 * 3600 * 1000;
+const IN_PROGRESS_MAX_AGE_MS = 6 * 3600 * 1000;
 
 /**
  * Other deployments the group shows running: `deployment_in_progress` 1 with another

@@ -54,7 +54,7 @@ function sameGroup(labels: Record<string, string> | undefined, key: GroupingKey)
 }
 
 /** Type and help of each family of one group out of `GET /api/v1/metrics`. */
-export function typesOfGroup(body: unknown, key: GroupingKey): Map<string, { type: string; help: string }> {
+function typesOfGroup(body: unknown, key: GroupingKey): Map<string, { type: string; help: string }> {
   const out = new Map<string, { type: string; help: string }>();
   const data = (body as { data?: unknown })?.data;
   const group = Array.isArray(data) ? (data as ApiGroup[]).find((g) => sameGroup(g.labels, key)) : undefined;

@@ -43,7 +43,7 @@ export interface ApiRun {
 }
 
 /** At most this many job pages are read (10,000 jobs). */
-export const MAX_JOB_PAGES = 100;
+const MAX_JOB_PAGES = 100;
 
 export interface RunAttempt {
   readonly run: ApiRun;

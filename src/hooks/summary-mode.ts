@@ -39,7 +39,7 @@ import type { FetchLike } from '../util/http.js';
 import type { HookContext } from './run-wrapper.js';
 
 /** The whole summary step's time budget. */
-export const SUMMARY_BUDGET_MS = 45_000;
+const SUMMARY_BUDGET_MS = 45_000;
 /** Reading the run and its jobs, and the bootstrap, end by then. */
 const API_BUDGET_MS = 20_000;
 /**
@@ -48,7 +48,7 @@ const API_BUDGET_MS = 20_000;
  * summary sends at most 1 (run) + 1 per 100 jobs + 3 (bootstrap) + 1 (PR by
  * head_sha) + 1 + 2 (check run and its annotation pages) requests.
  */
-export const BOOTSTRAP_PAGES = 3;
+const BOOTSTRAP_PAGES = 3;
 /** Annotations sent on the check run: three requests of 50 at most. */
 const MAX_ANNOTATIONS = 150;
 /** Workflow-command annotations show at most 10 warnings and 10 errors per step (docs/platform.md). */

@@ -34,7 +34,7 @@ import {
   trackedService,
 } from './track-deployment.js';
 
-export const POST_BUDGET_MS = 25000;
+const POST_BUDGET_MS = 25000;
 const API_BUDGET_MS = 12000;
 const LAG_BUDGET_MS = 8000;
 /** Only this many reported-line problems become annotations; the rest go to the log and summary. */

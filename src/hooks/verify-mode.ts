@@ -105,7 +105,7 @@ const LOOKUP_BUDGET_MS = 5000;
  * `deployment_start_timestamp_seconds`), so a verify job re-run alone (attempt 2: `<run>-2`)
  * still names the deployment it verifies. Undefined when no sink has one.
  */
-export async function latestTrackedDeployment(
+async function latestTrackedDeployment(
   sinks: readonly MetricsSink[],
   key: GroupingKey,
   clock: Clock,

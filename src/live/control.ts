@@ -103,7 +103,7 @@ export function writeLiveStatus(file: string, status: LiveStatus): void {
   renameSync(tmp, file);
 }
 
-export function readLiveStatus(file: string): LiveStatus | undefined {
+function readLiveStatus(file: string): LiveStatus | undefined {
   try {
     return JSON.parse(readFileSync(file, 'utf8')) as LiveStatus;
   } catch {

@@ -22,15 +22,15 @@ import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
 
 /** The reporter gives up after this long: GitHub ends a job after six hours. */
-export const LIVE_MAX_MS = 6 * 60 * 60 * 1000;
+const LIVE_MAX_MS = 6 * 60 * 60 * 1000;
 /**
  * Answers that cost rate limit (anything but a 304) one reporter may use. A
  * `GITHUB_TOKEN` has about 1,000 requests an hour per repository, shared by
  * every job of the repository; unchanged jobs answer 304, which is free.
  */
-export const LIVE_REQUEST_BUDGET = 300;
+const LIVE_REQUEST_BUDGET = 300;
 /** Below this many requests left in the rate-limit window, the reporter leaves the rest to post. */
-export const LIVE_MIN_RATE_REMAINING = 100;
+const LIVE_MIN_RATE_REMAINING = 100;
 /** The longest wait between two looks after errors (backoff). */
 const MAX_BACKOFF_MS = 60_000;
 

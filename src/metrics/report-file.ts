@@ -14,7 +14,7 @@ import { TimeoutError, withTimeout } from '../util/timeout.js';
 
 const MAX_REPORT_BYTES = 1024 * 1024;
 /** The longest a read of the file may take (a regular file on a hung network mount). */
-export const READ_TIMEOUT_MS = 5000;
+const READ_TIMEOUT_MS = 5000;
 
 export interface ReportFileText {
   readonly text: string;

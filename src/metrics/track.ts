@@ -25,7 +25,7 @@ export type GroupedUpdates = Map<string, SeriesUpdate[]>;
 const MIGRATION_STAGES = new Set(['migration', 'migration_apply']);
 
 /** The `status` values of `deployment_runs_total`. */
-export const RUN_STATUSES: readonly DeploymentStatus[] = Object.freeze(['success', 'failure', 'cancelled']);
+const RUN_STATUSES: readonly DeploymentStatus[] = Object.freeze(['success', 'failure', 'cancelled']);
 
 function update(def: MetricDefinition, labels: Labels, value: number, at?: number): SeriesUpdate {
   return at === undefined
@@ -314,7 +314,7 @@ export function stageStateUpdates(
 }
 
 /** `deployment_stage_threshold_seconds` of every stage in the `thresholds` input, for one group. */
-export function thresholdUpdates(
+function thresholdUpdates(
   ctx: TrackContext,
   service: string,
   thresholds: Readonly<Record<string, number>>,

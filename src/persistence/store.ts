@@ -18,7 +18,7 @@ export interface ByteStore {
   save(bytes: Uint8Array | string): Promise<void>;
 }
 
-export async function readIfPresent(path: string): Promise<Buffer | undefined> {
+async function readIfPresent(path: string): Promise<Buffer | undefined> {
   try {
     return await readFile(path);
   } catch (error) {
@@ -28,7 +28,7 @@ export async function readIfPresent(path: string): Promise<Buffer | undefined> {
 }
 
 /** Written beside the target, then renamed: a concurrent reader sees the old file or the new one. */
-export async function writeAtomically(path: string, bytes: Uint8Array | string): Promise<void> {
+async function writeAtomically(path: string, bytes: Uint8Array | string): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   await writeFile(tmp, bytes);

@@ -14,7 +14,7 @@ export interface OutputSink {
 }
 
 /** `stages-json`: every stage with service, stage, status, started_at, completed_at, duration_seconds, slow. */
-export function stagesJson(deployment: DeploymentResult): string {
+function stagesJson(deployment: DeploymentResult): string {
   return JSON.stringify(
     deployment.stages.map((s) => ({
       service: s.service,

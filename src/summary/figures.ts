@@ -14,7 +14,7 @@ const MONTH = 30 * DAY;
 export const TTD_TARGETS = Object.freeze({ p50: 480, p95: 720, p99: 900 });
 
 /** Deployment frequency periods (`deployment_frequency{period}`), in seconds. */
-export const FREQUENCY_PERIODS = Object.freeze({ '1d': DAY, '7d': WEEK, '30d': MONTH });
+const FREQUENCY_PERIODS = Object.freeze({ '1d': DAY, '7d': WEEK, '30d': MONTH });
 export type FrequencyPeriod = keyof typeof FREQUENCY_PERIODS;
 
 export type DoraLevel = 'elite' | 'high' | 'medium' | 'low';
@@ -37,7 +37,7 @@ const isFailure = (r: RunRecord): boolean =>
   r.conclusion === 'failure' || r.conclusion === 'timed_out' || r.conclusion === 'startup_failure';
 
 /** Start of the UTC calendar month that holds `now` (ms). */
-export function monthStart(now: number): number {
+function monthStart(now: number): number {
   const d = new Date(now);
   return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
 }
@@ -169,7 +169,7 @@ export interface DoraFigures {
 }
 
 /** Thresholds of the DORA levels (State of DevOps 2023): first match wins, else `low`. */
-export const DORA_LEVELS = Object.freeze({
+const DORA_LEVELS = Object.freeze({
   /** deployments per day at least */
   frequency: { elite: 1, high: 1 / 7, medium: 1 / 30 },
   /** seconds below */
@@ -337,7 +337,7 @@ export interface SummaryFigures {
  * The runner's clock may lag GitHub's: a record that completed up to this long
  * after `now` counts as completed now rather than falling out of every window.
  */
-export const CLOCK_SKEW_TOLERANCE_MS = 5 * 60_000;
+const CLOCK_SKEW_TOLERANCE_MS = 5 * 60_000;
 
 /** `now`, moved forward to the latest completion within {@link CLOCK_SKEW_TOLERANCE_MS} of it. */
 export function effectiveNow(records: readonly RunRecord[], now: number): number {

@@ -9,9 +9,9 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { MAX_JOBS_PER_RECORD, recordKey, type JobOutcome, type RunRecord } from './record.js';
 
-export const HISTORY_FORMAT_VERSION = 1;
+const HISTORY_FORMAT_VERSION = 1;
 /** A hard bound whatever `history-days` says: the newest records are kept. */
-export const MAX_HISTORY_RECORDS = 20000;
+const MAX_HISTORY_RECORDS = 20000;
 const DAY_MS = 86_400_000;
 /** Characters of a head SHA kept in history (the full SHA is only needed for the current run). */
 const SHA_CHARS = 12;

@@ -24,9 +24,9 @@ import { matchStage, type StageRule } from '../model/stage-map.js';
 import type { ApiRun, ApiRunJob } from '../github/runs.js';
 
 /** Jobs that deploy something. */
-export const DEPLOY_JOB_RE = /deploy|migrat|release|rollout|publish/i;
+const DEPLOY_JOB_RE = /deploy|migrat|release|rollout|publish/i;
 /** Jobs that roll a deployment back: not deploy jobs; a successful one counts as a rollback. */
-export const ROLLBACK_JOB_RE = /rollback|roll-back|revert/i;
+const ROLLBACK_JOB_RE = /rollback|roll-back|revert/i;
 /** At most this many jobs of a record are stored in the history (bounds its size). */
 export const MAX_JOBS_PER_RECORD = 20;
 
@@ -73,7 +73,7 @@ export interface RunRecord {
 }
 
 /** Parses an API timestamp (any offset); undefined when absent or invalid. */
-export function parseTime(value: string | null | undefined): number | undefined {
+function parseTime(value: string | null | undefined): number | undefined {
   if (!value) return undefined;
   const ms = Date.parse(value);
   return Number.isFinite(ms) ? ms : undefined;
@@ -83,7 +83,7 @@ const seconds = (from: number | undefined, to: number | undefined): number =>
   from === undefined || to === undefined ? 0 : Math.max(0, Math.round((to - from) / 1000));
 
 /** A run conclusion from the jobs, for a summary that runs inside the run (it is not completed yet). */
-export function conclusionOfJobs(jobs: readonly ApiRunJob[]): string {
+function conclusionOfJobs(jobs: readonly ApiRunJob[]): string {
   const done = jobs.filter((j) => j.status === 'completed');
   if (done.some((j) => j.conclusion === 'failure' || j.conclusion === 'timed_out')) return 'failure';
   if (done.some((j) => j.conclusion === 'cancelled')) return 'cancelled';
@@ -91,7 +91,7 @@ export function conclusionOfJobs(jobs: readonly ApiRunJob[]): string {
 }
 
 /** Deploy jobs of an attempt (see the module comment). */
-export function deployJobsOf(jobs: readonly ApiRunJob[]): ApiRunJob[] {
+function deployJobsOf(jobs: readonly ApiRunJob[]): ApiRunJob[] {
   const ran = jobs.filter((j) => j.conclusion !== 'skipped');
   const named = ran.filter((j) => DEPLOY_JOB_RE.test(j.name) && !ROLLBACK_JOB_RE.test(j.name));
   return named.length > 0 ? named : ran.filter((j) => !ROLLBACK_JOB_RE.test(j.name));
@@ -112,7 +112,7 @@ export function failedJobOf(jobs: readonly ApiRunJob[]): ApiRunJob | undefined {
  * serves every job of the run, and a map written for the API job must not leave the web job without
  * stages.
  */
-export function rulesForJob(rules: readonly StageRule[], stepNames: readonly string[]): readonly StageRule[] {
+function rulesForJob(rules: readonly StageRule[], stepNames: readonly string[]): readonly StageRule[] {
   return rules.length > 0 && stepNames.some((name) => matchStage(rules, name) !== undefined) ? rules : [];
 }
 

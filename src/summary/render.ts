@@ -10,11 +10,11 @@ import { TTD_TARGETS, type DoraLevel, type ErrorBudget, type SummaryFigures } fr
 import type { RunRecord } from './record.js';
 
 /** A job summary is at most 1 MiB per step (docs/platform.md, "The runner"); stay well under it. */
-export const MAX_SUMMARY_BYTES = 512 * 1024;
+const MAX_SUMMARY_BYTES = 512 * 1024;
 /** A check run's `summary`/`text` is at most 65,535 characters (docs/platform.md, "The REST API"). */
-export const MAX_CHECK_TEXT = 65_535;
+const MAX_CHECK_TEXT = 65_535;
 /** Annotations per check-run request (docs/platform.md, "The REST API"). */
-export const ANNOTATIONS_PER_REQUEST = 50;
+const ANNOTATIONS_PER_REQUEST = 50;
 const MAX_TABLE_ROWS = 20;
 
 export interface SummaryContext {
@@ -32,7 +32,7 @@ export interface SummaryContext {
   readonly pullRequest: number | undefined;
 }
 
-export function formatSeconds(s: number | undefined): string {
+function formatSeconds(s: number | undefined): string {
   if (s === undefined) return '–';
   if (s < 120) return `${s}s`;
   if (s < 7200) return `${(s / 60).toFixed(1)} min`;

@@ -29,7 +29,7 @@ function update(def: MetricDefinition, labels: Labels, value: number): SeriesUpd
 }
 
 /** Each source's latest probe. */
-export function latestProbes(timeline: readonly VerifySample[]): ProbeSample[] {
+function latestProbes(timeline: readonly VerifySample[]): ProbeSample[] {
   const latest = new Map<string, ProbeSample>();
   for (const s of timeline) {
     if (s.kind !== 'probe') continue;
@@ -51,7 +51,7 @@ export function latestHealth(
 }
 
 /** The latest error rate read, if any. */
-export function latestErrorRate(timeline: readonly VerifySample[]): number | undefined {
+function latestErrorRate(timeline: readonly VerifySample[]): number | undefined {
   let value: number | undefined;
   let at = -Infinity;
   for (const s of timeline) {

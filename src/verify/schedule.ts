@@ -7,11 +7,11 @@
  */
 
 /** The design's sampling interval: every 30 s after the deploy. */
-export const DESIGN_INTERVAL_MS = 30_000;
+const DESIGN_INTERVAL_MS = 30_000;
 /** Post-deploy error spike: over 5 % for 2 minutes → rollback. */
-export const DESIGN_ERROR_GATE_MS = 120_000;
+const DESIGN_ERROR_GATE_MS = 120_000;
 /** Health check failure: failing for over 5 minutes post-deploy → rollback. */
-export const DESIGN_HEALTH_GATE_MS = 300_000;
+const DESIGN_HEALTH_GATE_MS = 300_000;
 /** The design's thresholds. */
 export const ERROR_RATE_ROLLBACK = 0.05;
 export const ERROR_RATE_HEALTHY = 0.01;
