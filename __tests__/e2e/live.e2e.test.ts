@@ -187,11 +187,16 @@ async function sequence(): Promise<TrackedJob[]> {
 function killedReporterJob(): Promise<TrackedJob> {
   const killer = {
     name: 'Kill the live reporter',
+    // Waits for this job's reporter to be there (pre starts it detached; on a loaded machine that
+    // takes a while), then kills it: no fixed sleep that load can outlast.
     run: [
-      'sleep 2',
-      'for p in $(pgrep -f "dist/live/index.js"); do',
-      '  if tr "\\0" "\\n" < /proc/$p/environ | grep -qx "RUNNER_TRACKING_ID=$RUNNER_TRACKING_ID"; then kill -9 $p; echo killed $p; fi',
+      'for i in $(seq 1 600); do',
+      '  for p in $(pgrep -f "dist/live/index.js"); do',
+      '    if tr "\\0" "\\n" < /proc/$p/environ 2>/dev/null | grep -qx "RUNNER_TRACKING_ID=$RUNNER_TRACKING_ID"; then kill -9 $p; echo killed $p; exit 0; fi',
+      '  done',
+      '  sleep 0.1',
       'done',
+      'echo "no live reporter of this job found in 60 s"',
     ].join('\n'),
   };
   return runTrackedJob({
