@@ -1,5 +1,6 @@
 import { run } from '../hooks/post.js';
+import { runnerIO } from '../hooks/runner-io.js';
 
-await run();
+await run(runnerIO);
 // Work a bounded call left behind (a timed-out request) must not stretch the step past its budget.
 process.exit();

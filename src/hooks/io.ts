@@ -1,8 +1,8 @@
 /**
- * The runner-facing edge, behind one interface so hooks can be driven by
- * @actions/core on a runner or by a recording fake in tests.
+ * The runner-facing edge, behind one interface so hooks can be driven by the runner's protocol
+ * (`runner-io.ts`), by `@actions/core` under `@github/local-action` (`core-io.ts`), or by a
+ * recording fake in tests.
  */
-import * as core from '@actions/core';
 import type { AnnotationProperties, Logger } from '../util/logger.js';
 import { safeLogText, singleLine } from '../util/safe-text.js';
 
@@ -45,22 +45,3 @@ export function safeIO(io: ActionIO): ActionIO {
     appendSummary: (markdown) => io.appendSummary(markdown),
   };
 }
-
-/** The real runner, through @actions/core (file commands, workflow commands), behind {@link safeIO}. */
-export const coreIO: ActionIO = safeIO({
-  getInput: (name) => core.getInput(name),
-  getState: (name) => core.getState(name),
-  saveState: (name, value) => core.saveState(name, value),
-  setOutput: (name, value) => core.setOutput(name, value),
-  exportVariable: (name, value) => core.exportVariable(name, value),
-  setSecret: (value) => core.setSecret(value),
-  setFailed: (message) => core.setFailed(message),
-  info: (message) => core.info(message),
-  debug: (message) => core.debug(message),
-  warning: (message, properties) => core.warning(message, properties),
-  error: (message, properties) => core.error(message, properties),
-  notice: (message, properties) => core.notice(message, properties),
-  appendSummary: async (markdown) => {
-    await core.summary.addRaw(markdown, true).write();
-  },
-});

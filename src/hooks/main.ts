@@ -5,8 +5,8 @@
  */
 import { Outputs, State, TRACK_ROLE_PASSIVE } from '../config/constants.js';
 import { deploymentIdOf } from '../config/inputs.js';
-import { coreIO } from './io.js';
-import { runHook, type HookContext } from './run-wrapper.js';
+import type { ActionIO } from './io.js';
+import { ioOrCore, runHook, type HookContext } from './run-wrapper.js';
 import { runSummary } from './summary-mode.js';
 import { startTrack } from './track-start.js';
 import { snapshotTrack } from './track-snapshot.js';
@@ -30,9 +30,11 @@ export async function mainHook(ctx: HookContext): Promise<void> {
 }
 
 /**
- * The main phase as the runner runs it (`src/entrypoints/main.ts`), without ending the process:
- * what GitHub's `@github/local-action` calls (docs/development.md, "Running a hook under local-action").
+ * The main phase without ending the process. The entry point (`src/entrypoints/main.ts`) passes the
+ * runner's protocol; GitHub's `@github/local-action` calls it with no argument, and then it goes
+ * through `@actions/core`, which local-action stubs (docs/development.md, "Running a hook under
+ * local-action").
  */
-export async function run(): Promise<void> {
-  await runHook('main', mainHook, coreIO);
+export async function run(io?: ActionIO): Promise<void> {
+  await runHook('main', mainHook, await ioOrCore(io));
 }

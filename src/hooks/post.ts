@@ -1,6 +1,6 @@
 /** post: track mode reports the deployment. */
-import { coreIO } from './io.js';
-import { runHook, type HookContext } from './run-wrapper.js';
+import type { ActionIO } from './io.js';
+import { ioOrCore, runHook, type HookContext } from './run-wrapper.js';
 import { finishTrack } from './track-finish.js';
 
 export async function postHook(ctx: HookContext): Promise<void> {
@@ -8,9 +8,11 @@ export async function postHook(ctx: HookContext): Promise<void> {
 }
 
 /**
- * The post phase as the runner runs it (`src/entrypoints/post.ts`), without ending the process:
- * what GitHub's `@github/local-action` calls (docs/development.md, "Running a hook under local-action").
+ * The post phase without ending the process. The entry point (`src/entrypoints/post.ts`) passes the
+ * runner's protocol; GitHub's `@github/local-action` calls it with no argument, and then it goes
+ * through `@actions/core`, which local-action stubs (docs/development.md, "Running a hook under
+ * local-action").
  */
-export async function run(): Promise<void> {
-  await runHook('post', postHook, coreIO);
+export async function run(io?: ActionIO): Promise<void> {
+  await runHook('post', postHook, await ioOrCore(io));
 }
