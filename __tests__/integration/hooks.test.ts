@@ -263,6 +263,34 @@ describe('the wrapper', () => {
     expect(io.messages('warning')).toHaveLength(1);
   });
 
+  test.each([
+    [
+      'verify',
+      { 'verify-window-seconds': '5' },
+      'input verify-window-seconds: 5 is outside 10–3600 seconds; using 10',
+    ],
+    [
+      'summary',
+      { 'history-days': '0' },
+      'input history-days: "0" is not a whole number of days from 1 to 400; using 90',
+    ],
+  ])(
+    '%s mode: input problems (its own and shared ones) are said once, in main, where it works',
+    async (mode, own, ownProblem) => {
+      const io = new RecordingIO({ mode, thresholds: 'build=oops', ...own });
+      const phases: string[] = [];
+      for (const phase of ['pre', 'main', 'post'] as const) {
+        await runHook(phase, () => Promise.resolve(), io, env());
+        phases.push(`${phase}: ${io.messages('warning').length}`);
+      }
+      expect(phases).toEqual(['pre: 0', 'main: 2', 'post: 2']);
+      expect(io.messages('warning')).toEqual([
+        ownProblem,
+        'input thresholds: "build=oops" is not stage=seconds; entry skipped',
+      ]);
+    },
+  );
+
   test('an unknown mode is named and nothing is done, in every phase; fail-on-error fails each phase', async () => {
     // `mode: sumary` once ran track mode and recorded a fake deployment.
     const problem =

@@ -219,6 +219,7 @@ test('inside the run (a last job with needs: and if: always()): the summary job 
   );
   expect(io.failed).toBeUndefined();
   expect(io.outputs.get('status')).toBe('success');
+  expect(io.outputs.get('error-type')).toBe('');
   expect(io.summary).toContain('| deploy-1 | success |');
   expect(io.summary).not.toContain('| summary |');
   expect(gh.checkRuns.find((c) => c.external_id === `${runId}.1`)?.conclusion).toBe('success');
@@ -229,6 +230,7 @@ test('a cancelled run: the status output says cancelled, not failure', async () 
   const io = await summarise(runId, new FakeCacheApi());
   expect(io.failed).toBeUndefined();
   expect(io.outputs.get('status')).toBe('cancelled');
+  expect(io.outputs.get('error-type')).toBe('');
 });
 
 test('a corrupt history file is a warning; the summary goes on from the API and does not overwrite it', async () => {
@@ -285,12 +287,15 @@ test('the failed stage is named as track mode names it: the `stages` input, else
   // No map: inferred from the step's name, as track mode infers it.
   const inferred = await summarise(runId, cache());
   expect(inferred.outputs.get('failed-stage')).toBe('health_check');
+  expect(inferred.outputs.get('error-type')).toBe('health_check_failed');
   expect(inferred.summary).toContain('| `health_check` (`deploy-api/Wait for health check`) |');
   // The tracked job's map: its stages; a bad line is reported once, naming the input and the line.
   const mapped = await summarise(runId, cache(), {
     stages: 'Roll out => api/deploy_railway\nWait for health check => api/readiness\nnot a rule',
   });
   expect(mapped.outputs.get('failed-stage')).toBe('readiness');
+  // A stage of the map's own naming has no error type of its own: `unknown`, as track mode says.
+  expect(mapped.outputs.get('error-type')).toBe('unknown');
   expect(mapped.summary).toContain('| `readiness` (`deploy-api/Wait for health check`) |');
   expect(
     mapped.entries.filter((e) => e.level === 'warning' && e.message.includes('input stages, line 3')),

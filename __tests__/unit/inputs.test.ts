@@ -144,6 +144,42 @@ describe('mode', () => {
     },
   );
 
+  test('summary mode: its own inputs are read with the others, their problems among them', () => {
+    const { config: c, problems } = read({ mode: 'summary', 'history-days': '30', 'slo-success-rate': '2' });
+    if (c.mode !== 'summary') throw new Error(`mode ${c.mode}`);
+    expect(c.summary).toEqual({
+      runId: '9876543210',
+      history: true,
+      historyDays: 30,
+      sloSuccessRate: 0.995,
+      sloTtdP95Seconds: 720,
+    });
+    expect(Object.isFrozen(c.summary)).toBe(true);
+    expect(problems).toEqual([
+      'input slo-success-rate: "2" is not a ratio between 0 and 1 (e.g. 0.995); using 0.995',
+    ]);
+  });
+
+  test('verify mode: its own inputs are read with the others, their credentials among the secrets', () => {
+    const { config: c, problems } = read({
+      mode: 'verify',
+      'health-urls': 'https://probe:s3cretpass@api.example.com/healthz',
+      'verify-window-seconds': '5',
+    });
+    if (c.mode !== 'verify') throw new Error(`mode ${c.mode}`);
+    expect(c.verify.targets.map((t) => t.display)).toEqual(['https://api.example.com/healthz']);
+    expect(c.verify.windowSeconds).toBe(10);
+    expect(c.secrets).toContain('s3cretpass');
+    expect(problems).toEqual(['input verify-window-seconds: 5 is outside 10–3600 seconds; using 10']);
+  });
+
+  test('track mode reads neither mode’s inputs', () => {
+    const seen = new Set<string>();
+    readConfig((name) => (seen.add(name), ''), ENV);
+    expect(seen).not.toContain('history-days');
+    expect(seen).not.toContain('health-urls');
+  });
+
   test('a hostile mode is quoted on one line, bounded', () => {
     const { problems } = read({ mode: `x\n::add-mask::deploy_railway${'y'.repeat(100)}` });
     expect(problems).toHaveLength(1);

@@ -9,7 +9,9 @@ import { inferServiceFromName } from '../model/infer.js';
 import { parseStageMap, type StageRule, type StageTarget } from '../model/stage-map.js';
 import { redactUrl, quoteInput } from '../util/safe-text.js';
 import { Inputs } from './constants.js';
-import { parseBoolean } from './parse.js';
+import { parseBoolean, parseSeconds } from './parse.js';
+import { readSummaryInputs, type SummaryInputs } from './summary-inputs.js';
+import { readVerifyConfig, type VerifyConfig } from './verify-inputs.js';
 import { maskable, parseCredentialUrl, SECRET_NAME } from './urls.js';
 
 const MODES = ['track', 'summary', 'verify'] as const;
@@ -53,9 +55,8 @@ export interface RunnerContext {
   readonly actionRef: string;
 }
 
-export interface Config {
-  /** Undefined when the `mode` input names no mode: then no phase does anything but say so. */
-  readonly mode: Mode | undefined;
+/** What every mode reads: the job, the sinks, the stage map, the runner. */
+interface CommonConfig {
   readonly githubToken: string;
   readonly environment: string;
   /** The job's service: the input, else inferred from the job id, else the job id itself. */
@@ -78,9 +79,21 @@ export interface Config {
   /** Track mode: seconds between the live reporter's looks at the job (at least {@link MIN_LIVE_INTERVAL_SECONDS}). */
   readonly liveIntervalSeconds: number;
   readonly runner: RunnerContext;
-  /** The secrets to mask: token, Pushgateway credentials (and their encoded forms). */
+  /** The secrets to mask: token, sink and verify URLs' credentials (and their encoded forms), the proxy's. */
   readonly secrets: readonly string[];
 }
+
+/**
+ * The configuration of one step, typed by its mode: summary and verify mode carry their own inputs
+ * (`summary`, `verify`), read with all the others. `mode` is undefined when the `mode` input names no
+ * mode: then no phase does anything but say so.
+ */
+export type Config = CommonConfig &
+  (
+    | { readonly mode: 'track' | undefined }
+    | { readonly mode: 'summary'; readonly summary: SummaryInputs }
+    | { readonly mode: 'verify'; readonly verify: VerifyConfig }
+  );
 
 export interface ConfigResult {
   readonly config: Config;
@@ -106,22 +119,12 @@ const DEFAULT_LIVE_INTERVAL_SECONDS = 10;
 
 /** `live-interval-seconds`: a number of seconds, at least the minimum; anything else falls back to the default. */
 export function parseLiveInterval(value: string, problems: string[]): number {
-  const v = value.trim().replace(/s$/, '');
-  if (v === '') return DEFAULT_LIVE_INTERVAL_SECONDS;
-  const n = Number(v);
-  if (!Number.isFinite(n) || !/^\d+(\.\d+)?$/.test(v)) {
-    problems.push(
-      `input ${Inputs.LiveIntervalSeconds}: ${quoteInput(value, 40)} is not a number of seconds; using ${DEFAULT_LIVE_INTERVAL_SECONDS}`,
-    );
-    return DEFAULT_LIVE_INTERVAL_SECONDS;
-  }
-  if (n < MIN_LIVE_INTERVAL_SECONDS) {
-    problems.push(
-      `input ${Inputs.LiveIntervalSeconds}: ${v} is below the minimum of ${MIN_LIVE_INTERVAL_SECONDS} seconds; using ${DEFAULT_LIVE_INTERVAL_SECONDS}`,
-    );
-    return DEFAULT_LIVE_INTERVAL_SECONDS;
-  }
-  return n;
+  return parseSeconds(
+    value,
+    Inputs.LiveIntervalSeconds,
+    { fallback: DEFAULT_LIVE_INTERVAL_SECONDS, min: MIN_LIVE_INTERVAL_SECONDS, outOfRange: 'fallback' },
+    problems,
+  );
 }
 
 /** `stage=seconds` entries separated by spaces, commas or new lines. */
@@ -398,8 +401,25 @@ export function readConfig(read: InputReader, env: NodeJS.ProcessEnv): ConfigRes
         ? metricsFileInput
         : join(env.GITHUB_WORKSPACE, metricsFileInput);
 
+  let modeInputs:
+    | { mode: 'track' | undefined }
+    | { mode: 'summary'; summary: SummaryInputs }
+    | { mode: 'verify'; verify: VerifyConfig };
+  if (mode === 'summary') {
+    const summary = readSummaryInputs(read, runner.runId);
+    problems.push(...summary.problems);
+    modeInputs = { mode, summary: summary.inputs };
+  } else if (mode === 'verify') {
+    const verify = readVerifyConfig(read);
+    problems.push(...verify.problems);
+    secrets.push(...verify.secrets);
+    modeInputs = { mode, verify: verify.config };
+  } else {
+    modeInputs = { mode };
+  }
+
   const config: Config = Object.freeze({
-    mode,
+    ...modeInputs,
     githubToken: read(Inputs.GitHubToken).trim(),
     environment: read(Inputs.Environment).trim() || 'production',
     service: serviceInput || defaultService(rules, runner.jobId),

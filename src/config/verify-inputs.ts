@@ -7,7 +7,7 @@
  */
 import { quoteInput } from '../util/safe-text.js';
 import { Inputs } from './constants.js';
-import { parseBoolean } from './parse.js';
+import { parseBoolean, parseSeconds } from './parse.js';
 import { maskable, parseCredentialUrl } from './urls.js';
 
 const DEFAULT_WINDOW_SECONDS = 300;
@@ -106,27 +106,6 @@ function parseTargets(text: string, problems: string[], secrets: string[]): Heal
   return targets;
 }
 
-function parseWindow(raw: string, problems: string[]): number {
-  const text = raw.trim();
-  if (text === '') return DEFAULT_WINDOW_SECONDS;
-  const match = /^(\d+(?:\.\d+)?)\s*s?$/.exec(text);
-  if (!match) {
-    problems.push(
-      `input ${Inputs.VerifyWindowSeconds}: ${quoteInput(raw)} is not a number of seconds; using ${DEFAULT_WINDOW_SECONDS}`,
-    );
-    return DEFAULT_WINDOW_SECONDS;
-  }
-  const seconds = Number(match[1]);
-  if (seconds < MIN_WINDOW_SECONDS || seconds > MAX_WINDOW_SECONDS) {
-    const clamped = Math.min(MAX_WINDOW_SECONDS, Math.max(MIN_WINDOW_SECONDS, seconds));
-    problems.push(
-      `input ${Inputs.VerifyWindowSeconds}: ${seconds} is outside ${MIN_WINDOW_SECONDS}–${MAX_WINDOW_SECONDS} seconds; using ${clamped}`,
-    );
-    return clamped;
-  }
-  return seconds;
-}
-
 /** At most this long: a run id with its attempt is ~15 characters. */
 const MAX_DEPLOYMENT_ID = 128;
 
@@ -180,7 +159,17 @@ export function readVerifyConfig(read: Read): VerifyConfigResult {
     targets: Object.freeze(targets),
     prometheus: errorRateQuery ? prometheus : undefined,
     errorRateQuery,
-    windowSeconds: parseWindow(read(Inputs.VerifyWindowSeconds), problems),
+    windowSeconds: parseSeconds(
+      read(Inputs.VerifyWindowSeconds),
+      Inputs.VerifyWindowSeconds,
+      {
+        fallback: DEFAULT_WINDOW_SECONDS,
+        min: MIN_WINDOW_SECONDS,
+        max: MAX_WINDOW_SECONDS,
+        outOfRange: 'clamp',
+      },
+      problems,
+    ),
     failOnUnhealthy: parseBoolean(read(Inputs.FailOnUnhealthy), Inputs.FailOnUnhealthy, false, problems),
     deploymentId: parseDeploymentId(read(Inputs.DeploymentId), problems),
   });

@@ -16,6 +16,15 @@ import { safeIO, type ActionIO } from './io.js';
 
 export type HookName = 'pre' | 'main' | 'post';
 
+/**
+ * `io`, or when none is given `@actions/core` (`core-io.ts`), imported only then: a hook's `run()`
+ * called with no argument is `@github/local-action` running it, which stubs that module. The entry
+ * points pass `runnerIO`, so the bundles never load it.
+ */
+export async function ioOrCore(io: ActionIO | undefined): Promise<ActionIO> {
+  return io ?? (await import('./core-io.js')).coreIO;
+}
+
 const INPUTS_CHECKED_STATE = 'inputs-checked';
 const DEFERRED_STATE = 'deferred-problems';
 
@@ -89,9 +98,12 @@ export async function runHook(
       // and every phase says so (and fails with fail-on-error: nothing was tracked to protect).
       problems.report(unknownModeProblem(io.getInput(Inputs.Mode)));
     } else {
-      // Inputs are read in every phase; their problems are said once per instance (pre, or
-      // main when pre did not run), not three times.
-      if (io.getState(INPUTS_CHECKED_STATE) !== '1') {
+      // Inputs are read in every phase; their problems are said once per instance, not three
+      // times: track mode's in pre (or main when pre did not run), the other modes' in main, the
+      // step where they do their work.
+      if (config.mode !== 'track') {
+        if (name === 'main') for (const p of inputProblems) problems.report(p);
+      } else if (io.getState(INPUTS_CHECKED_STATE) !== '1') {
         for (const p of inputProblems) problems.report(p);
         if (name !== 'post') io.saveState(INPUTS_CHECKED_STATE, '1');
       }

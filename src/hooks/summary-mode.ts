@@ -8,8 +8,8 @@
  */
 import { Outputs } from '../config/constants.js';
 import { deploymentIdOf } from '../config/inputs.js';
-import { readSummaryInputs, type SummaryInputs } from '../config/summary-inputs.js';
-import { GitHubApiError, GitHubClient } from '../github/client.js';
+import type { SummaryInputs } from '../config/summary-inputs.js';
+import { GitHubApiError, runnerClient, type GitHubClient } from '../github/client.js';
 import { readRunAttempt } from '../github/runs.js';
 import { METRICS } from '../metrics/definitions.js';
 import type { Sample } from '../metrics/exposition.js';
@@ -18,7 +18,8 @@ import { writeMetricsFile } from '../delivery/metrics-file.js';
 import { describeGroup, type GroupingKey, type MetricsSink } from '../delivery/sink.js';
 import type { CacheApi } from '../persistence/cache-module.js';
 import { carryStoreOf } from '../delivery/carry.js';
-import { computeFigures } from '../summary/figures.js';
+import { computeFigures, errorTypeOf } from '../summary/figures.js';
+import { knownErrorType } from '../model/error-types.js';
 import { mergeHistory, pruneHistory } from '../summary/history.js';
 import { countThisAttempt } from '../summary/count-once.js';
 import { historyScope, historyStoreOf, type HistoryStore } from '../summary/history-store.js';
@@ -97,7 +98,7 @@ async function loadHistory(
     notes.push('history is false: the figures come from the GitHub API alone.');
     return { store: undefined, stored: [], loaded: false };
   }
-  const found = await historyStoreOf(ctx.env, scope, deadline, deps.cache);
+  const found = historyStoreOf(ctx.env, scope, deadline, deps.cache);
   if (!found.store) {
     const note = `No deployment history: ${found.reason}; the figures come from the GitHub API alone.`;
     notes.push(note);
@@ -195,12 +196,13 @@ function commandAnnotations(ctx: HookContext, annotations: readonly CheckAnnotat
 
 export async function runSummary(ctx: HookContext, deps: SummaryDeps = {}): Promise<void> {
   const { config, io, clock, problems } = ctx;
+  // The main hook dispatches only summary mode here; its inputs were read with all the others.
+  if (config.mode !== 'summary') return;
+  const inputs = config.summary;
   const t0 = clock.now();
   const deadline = t0 + SUMMARY_BUDGET_MS;
   const apiDeadline = t0 + API_BUDGET_MS;
   const runner = config.runner;
-  const { inputs, problems: inputProblems } = readSummaryInputs((n) => io.getInput(n), runner.runId);
-  inputProblems.forEach((p) => problems.report(p));
   if (!runner.repository || !inputs.runId) {
     problems.report('summary mode needs GITHUB_REPOSITORY and a run-id: nothing to summarise');
     return;
@@ -209,13 +211,7 @@ export async function runSummary(ctx: HookContext, deps: SummaryDeps = {}): Prom
     problems.report('github-token is empty: the run cannot be read, so nothing is summarised');
     return;
   }
-  const github = new GitHubClient({
-    apiUrl: runner.apiUrl,
-    token: config.githubToken,
-    repository: runner.repository,
-    clock,
-    fetchImpl: deps.fetchImpl,
-  });
+  const github = runnerClient(config, clock, deps.fetchImpl);
 
   let attempt;
   try {
@@ -352,9 +348,12 @@ export async function runSummary(ctx: HookContext, deps: SummaryDeps = {}): Prom
   };
   io.setOutput(Outputs.DeploymentId, deploymentId);
   // Cancelled is not failed: a run a person or cancel-in-progress stopped says so.
-  io.setOutput(Outputs.Status, statusOutput(record.conclusion));
+  const status = statusOutput(record.conclusion);
+  io.setOutput(Outputs.Status, status);
   io.setOutput(Outputs.DurationSeconds, String(record.durationSeconds));
   io.setOutput(Outputs.FailedStage, record.failedStage ?? '');
+  // As track mode: the failed stage's error type (`unknown` with no stage), empty unless it failed.
+  io.setOutput(Outputs.ErrorType, status === 'failure' ? (knownErrorType(errorTypeOf(record)) ?? '') : '');
   io.setOutput(Outputs.MetricsFile, config.metricsFile);
   if (config.writeSummary) {
     try {

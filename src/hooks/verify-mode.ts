@@ -8,7 +8,7 @@
  */
 import { ExportedEnv, Outputs } from '../config/constants.js';
 import { deploymentIdOf } from '../config/inputs.js';
-import { readVerifyConfig, type VerifyConfig } from '../config/verify-inputs.js';
+import type { VerifyConfig } from '../config/verify-inputs.js';
 import { deliverGroups, metricsSinks, outcomeText } from '../delivery/sinks.js';
 import { METRICS } from '../metrics/definitions.js';
 import { writeMetricsFile } from '../delivery/metrics-file.js';
@@ -138,9 +138,10 @@ async function latestTrackedDeployment(
 
 export async function runVerify(ctx: HookContext): Promise<void> {
   const { config: base, io, clock, env, problems } = ctx;
-  const { config, problems: inputProblems, secrets } = readVerifyConfig((name) => io.getInput(name));
-  for (const secret of secrets) io.setSecret(secret);
-  for (const p of inputProblems) problems.report(p);
+  // The main hook dispatches only verify mode here; its inputs were read (and their credentials
+  // masked) with all the others.
+  if (base.mode !== 'verify') return;
+  const config = base.verify;
   const service = base.service;
   const key = groupingKey(base, service);
   const sinks = await metricsSinks(base, clock);
