@@ -23,6 +23,7 @@ import type { components } from '@octokit/openapi-types';
 import { paginateRest } from '@octokit/plugin-paginate-rest';
 import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
+import type { Config } from '../config/inputs.js';
 import type { Clock } from '../util/clock.js';
 import { describeNetworkError, redirectTarget, requestedWaitMs, type FetchLike } from '../util/http.js';
 import { proxyNote } from '../util/proxy.js';
@@ -367,6 +368,24 @@ function json<T>(call: Call, data: unknown, status: number): T {
   if (typeof data !== 'object' || data === null)
     throw new GitHubApiError(`${call.what} failed: the answer is not JSON`, status);
   return data as T;
+}
+
+/**
+ * The client every mode reads the API with: the runner's API URL and repository, the step's
+ * `github-token`. `fetchImpl` replaces the global `fetch` (tests).
+ */
+export function runnerClient(
+  config: Pick<Config, 'githubToken' | 'runner'>,
+  clock: Clock,
+  fetchImpl?: FetchLike,
+): GitHubClient {
+  return new GitHubClient({
+    apiUrl: config.runner.apiUrl,
+    token: config.githubToken,
+    repository: config.runner.repository,
+    clock,
+    fetchImpl,
+  });
 }
 
 export class GitHubClient {

@@ -7,7 +7,7 @@
  */
 import { State } from '../config/constants.js';
 import type { Config } from '../config/inputs.js';
-import { GitHubClient } from '../github/client.js';
+import type { GitHubClient } from '../github/client.js';
 import { findCurrentJob, type FoundJob } from '../github/find-job.js';
 import {
   buildDeployment,
@@ -24,17 +24,6 @@ import type { HookContext } from './run-wrapper.js';
 /** The service this instance tracks: the one pre saved, else the input. */
 export function trackedService(ctx: HookContext): string {
   return ctx.io.getState(State.Service) || ctx.config.service;
-}
-
-/** The REST client this job is read with. */
-export function jobClient(ctx: HookContext): GitHubClient {
-  const { config, clock } = ctx;
-  return new GitHubClient({
-    apiUrl: config.runner.apiUrl,
-    token: config.githubToken,
-    repository: config.runner.repository,
-    clock,
-  });
 }
 
 /** How long finding the job may take: no request after `deadline`, lagging steps waited for `lagBudgetMs`. */

@@ -5,6 +5,7 @@
  * time budget: a hung GitHub API and a hung Pushgateway together cost at most
  * ~25 s.
  */
+import { runnerClient } from '../github/client.js';
 import { ExportedEnv, State, TRACK_ROLE_PASSIVE } from '../config/constants.js';
 import { deploymentIdOf } from '../config/inputs.js';
 import { annotationsWorthReading, readRunnerTimeouts } from '../github/annotations.js';
@@ -27,7 +28,6 @@ import { groupingKey, trackContext } from './track-start.js';
 import { problemLogger, type HookContext } from './run-wrapper.js';
 import {
   findTrackedJob,
-  jobClient,
   ownSteps,
   parseStepReports,
   trackedDeployment,
@@ -89,7 +89,7 @@ export async function finishTrack(ctx: HookContext): Promise<void> {
   if (!config.githubToken) {
     problems.report('github-token is empty: the job\u2019s steps cannot be read, so stages are not reported');
   } else {
-    const client = jobClient(ctx);
+    const client = runnerClient(ctx.config, ctx.clock);
     if ((config.pushgateway || config.remoteWrite) && keptInActionsCache(env)) {
       probe = cacheKeyProbe(client, CACHE_KEY_PREFIXES.carry, t0 + API_BUDGET_MS);
       probe.start();

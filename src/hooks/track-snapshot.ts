@@ -5,18 +5,13 @@
  * `failed-stage`, `error-type`, `stages-json`: place the action again after
  * the deploy steps, with an `id` and `if: always()`.
  */
+import { runnerClient } from '../github/client.js';
 import { ExportedEnv } from '../config/constants.js';
 import { deploymentIdOf } from '../config/inputs.js';
 import { readReportFile } from '../metrics/report-file.js';
 import { setDeploymentOutputs } from '../report/outputs.js';
 import type { HookContext } from './run-wrapper.js';
-import {
-  findTrackedJob,
-  jobClient,
-  parseStepReports,
-  trackedDeployment,
-  trackedService,
-} from './track-deployment.js';
+import { findTrackedJob, parseStepReports, trackedDeployment, trackedService } from './track-deployment.js';
 
 /** A main step runs inside the deployment: a tighter budget than post's. */
 const SNAPSHOT_BUDGET_MS = 10000;
@@ -32,7 +27,7 @@ export async function snapshotTrack(ctx: HookContext): Promise<void> {
   }
   let found;
   try {
-    found = await findTrackedJob(ctx, jobClient(ctx), {
+    found = await findTrackedJob(ctx, runnerClient(ctx.config, ctx.clock), {
       deadline: t0 + SNAPSHOT_BUDGET_MS,
       lagBudgetMs: SNAPSHOT_LAG_MS,
       phase: 'main',

@@ -6,7 +6,7 @@
  */
 import { readConfig, type Config } from '../config/inputs.js';
 import { configureProxy } from '../util/proxy.js';
-import { GitHubClient } from '../github/client.js';
+import { runnerClient } from '../github/client.js';
 import { findCurrentJob } from '../github/find-job.js';
 import { metricsSinks } from '../delivery/sinks.js';
 import { readReportFile } from '../metrics/report-file.js';
@@ -50,12 +50,7 @@ export async function runLiveProcess(
   }
   const sinks = await metricsSinks(config, clock);
   if (sinks.length === 0 || !config.githubToken) return undefined;
-  const client = new GitHubClient({
-    apiUrl: config.runner.apiUrl,
-    token: config.githubToken,
-    repository: config.runner.repository,
-    clock,
-  });
+  const client = runnerClient(config, clock);
   let latest: LiveStatus | undefined;
   const save = (status: LiveStatus): void => {
     latest = status;
