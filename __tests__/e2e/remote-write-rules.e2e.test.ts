@@ -14,94 +14,35 @@
  * their start (the thresholds input, deployment_stage_threshold_seconds): 600 s
  * fires DeploymentTakingTooLong with that threshold, 3600 s keeps it quiet.
  */
-import { execFile } from 'node:child_process';
-import { availableParallelism } from 'node:os';
-import path from 'node:path';
 import { REMOTE_WRITE_HEADERS } from '../../src/delivery/remote-write/writer.js';
 import { encodeWriteRequest, type WireSeries } from '../../src/delivery/remote-write/wire.js';
+import { queryPrometheus, startPrometheus, waitFor, type Service } from '../../tools/services/index.js';
+import { REMOTE_WRITE_RULE_FILES, remoteWriteRuleTestFiles, withoutGroupIntervals } from '../rule-files.js';
 import {
-  findBinary,
-  queryPrometheus,
-  startPrometheus,
-  waitFor,
-  type Service,
-} from '../../tools/services/index.js';
-import {
-  REMOTE_WRITE_RULE_FILES,
-  remoteWriteRuleTestFiles,
-  REPO_ROOT,
-  withoutGroupIntervals,
-} from '../rule-files.js';
-
-interface CommandResult {
-  readonly command: string;
-  readonly code: number;
-  readonly output: string;
-}
-
-function promtool(): string {
-  const binary = findBinary(['promtool']);
-  if (!binary) {
-    throw new Error(
-      'promtool is not installed: apt-get install -y prometheus (or run scripts/setup-test-deps.sh)',
-    );
-  }
-  return binary;
-}
-
-/** Runs a command; resolves with its exit code and its stdout and stderr together. */
-function run(binary: string, args: readonly string[]): Promise<CommandResult> {
-  const command = [path.basename(binary), ...args.map((a) => path.relative(REPO_ROOT, a) || a)].join(' ');
-  return new Promise((resolve) => {
-    execFile(binary, args, { cwd: REPO_ROOT, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-      resolve({ command, code, output: `${stdout}${stderr}`.trim() });
-    });
-  });
-}
-
-/** Runs `task` over `items`, at most one per core at a time; results in the order of `items`. */
-async function inParallel<T, R>(items: readonly T[], task: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array<R>(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await task(items[i] as T);
-    }
-  };
-  await Promise.all(
-    Array.from({ length: Math.max(1, Math.min(availableParallelism(), items.length)) }, worker),
-  );
-  return results;
-}
+  expectSuccess,
+  promtool,
+  promtoolTestRules,
+  PROMTOOL_TEST_TIMEOUT_MS,
+  run,
+} from '../support/promtool.js';
 
 describe('promtool on the remote-write variant', () => {
   test('promtool check rules: the densify, recording and alert files', async () => {
-    const result = await run(promtool(), ['check', 'rules', ...REMOTE_WRITE_RULE_FILES]);
-    if (result.code !== 0)
-      throw new Error(`\`${result.command}\` exited with ${result.code}:\n${result.output}`);
+    const output = expectSuccess(await run(promtool(), ['check', 'rules', ...REMOTE_WRITE_RULE_FILES]));
     for (const name of ['deployment-densify', 'deployment-recording', 'deployment-alerts']) {
-      expect(result.output).toMatch(new RegExp(`${name}\\.yml\\s+SUCCESS: \\d+ rules found`));
+      expect(output).toMatch(new RegExp(`${name}\\.yml\\s+SUCCESS: \\d+ rules found`));
     }
   });
 
-  test('promtool test rules: every test file in deploy/prometheus/remote-write/tests', async () => {
-    const files = remoteWriteRuleTestFiles();
-    expect(files.length).toBeGreaterThan(0);
-    // One promtool per file, as many at once as there are cores (more only make each slower):
-    // failures report every failing file with its output.
-    const results = await inParallel(files, (f) => run(promtool(), ['test', 'rules', f]));
-    const failures = results.filter((r) => r.code !== 0);
-    if (failures.length > 0) {
-      throw new Error(
-        failures.map((r) => `\`${r.command}\` exited with ${r.code}:\n${r.output}`).join('\n\n'),
-      );
-    }
-    for (const r of results) expect(r.output).toContain('SUCCESS');
-    // About 60 s on an idle 2-core machine (the slowest file 17 s); over 300 s with a second copy of
-    // the suite beside it. promtool is CPU-bound, so the bound is sized for that, not for idle.
-  }, 900_000);
+  test(
+    'promtool test rules: every test file in deploy/prometheus/remote-write/tests',
+    async () => {
+      const files = remoteWriteRuleTestFiles();
+      expect(files.length).toBeGreaterThan(0);
+      for (const output of await promtoolTestRules(files)) expect(output).toContain('SUCCESS');
+    },
+    PROMTOOL_TEST_TIMEOUT_MS,
+  );
 });
 
 interface PromAlert {

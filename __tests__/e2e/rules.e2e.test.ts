@@ -9,9 +9,8 @@
  * all and stays out of the success rate, and every
  * recording rule has a value.
  */
-import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { renderWithLinks } from '../../scripts/remote-write-rules.js';
 import {
@@ -22,101 +21,41 @@ import {
   type TrackedJob,
 } from '../../tools/scenarios/index.js';
 import type { StepSpec } from '../../tools/runner-emulator/index.js';
-import {
-  findBinary,
-  queryPrometheus,
-  startPrometheus,
-  waitFor,
-  type Service,
-} from '../../tools/services/index.js';
+import { queryPrometheus, startPrometheus, waitFor, type Service } from '../../tools/services/index.js';
 import {
   ALERTMANAGER_CONFIG,
   PROMETHEUS_CONFIG,
   recordNames,
-  REPO_ROOT,
   RULE_FILES,
   ruleTestFiles,
   withoutGroupIntervals,
 } from '../rule-files.js';
 import { newRunId, startBed, type Bed } from './helpers.js';
-
-interface CommandResult {
-  readonly command: string;
-  readonly code: number;
-  readonly output: string;
-}
-
-function tool(name: string, debianPackage: string): string {
-  const binary = findBinary([name]);
-  if (!binary) {
-    throw new Error(
-      `${name} is not installed: apt-get install -y ${debianPackage} (or run scripts/setup-test-deps.sh)`,
-    );
-  }
-  return binary;
-}
-
-/** Runs a command; resolves with its exit code and its stdout and stderr together. */
-function run(binary: string, args: readonly string[]): Promise<CommandResult> {
-  const command = [path.basename(binary), ...args.map((a) => path.relative(REPO_ROOT, a) || a)].join(' ');
-  return new Promise((resolve) => {
-    execFile(binary, args, { cwd: REPO_ROOT, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-      resolve({ command, code, output: `${stdout}${stderr}`.trim() });
-    });
-  });
-}
-
-/** Runs `task` over `items`, at most one per core at a time; results in the order of `items`. */
-async function inParallel<T, R>(items: readonly T[], task: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array<R>(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await task(items[i] as T);
-    }
-  };
-  await Promise.all(
-    Array.from({ length: Math.max(1, Math.min(availableParallelism(), items.length)) }, worker),
-  );
-  return results;
-}
-
-/** Throws with the command and everything it printed unless it exited 0. */
-function expectSuccess(result: CommandResult): string {
-  if (result.code !== 0) {
-    throw new Error(`\`${result.command}\` exited with ${result.code}:\n${result.output}`);
-  }
-  return result.output;
-}
+import {
+  amtool,
+  expectSuccess,
+  promtool,
+  promtoolTestRules,
+  PROMTOOL_TEST_TIMEOUT_MS,
+  run,
+} from '../support/promtool.js';
 
 describe('promtool and amtool', () => {
-  const promtool = (): string => tool('promtool', 'prometheus');
-  const amtool = (): string => tool('amtool', 'prometheus-alertmanager');
-
   test('promtool check rules: both rule files', async () => {
     const output = expectSuccess(await run(promtool(), ['check', 'rules', ...RULE_FILES]));
     expect(output).toMatch(/deployment-recording\.yml\s+SUCCESS: \d+ rules found/);
     expect(output).toMatch(/deployment-alerts\.yml\s+SUCCESS: \d+ rules found/);
   });
 
-  test('promtool test rules: every test file in deploy/prometheus/tests', async () => {
-    const files = ruleTestFiles();
-    expect(files.length).toBeGreaterThan(0);
-    // One promtool per file, as many at once as there are cores (more only make each slower):
-    // failures report every failing file with its output.
-    const results = await inParallel(files, (f) => run(promtool(), ['test', 'rules', f]));
-    const failures = results.filter((r) => r.code !== 0);
-    if (failures.length > 0) {
-      throw new Error(
-        failures.map((r) => `\`${r.command}\` exited with ${r.code}:\n${r.output}`).join('\n\n'),
-      );
-    }
-    for (const r of results) expect(r.output).toContain('SUCCESS');
-    // About 60 s on an idle 2-core machine (the slowest file 17 s); over 300 s with a second copy of
-    // the suite beside it. promtool is CPU-bound, so the bound is sized for that, not for idle.
-  }, 900_000);
+  test(
+    'promtool test rules: every test file in deploy/prometheus/tests',
+    async () => {
+      const files = ruleTestFiles();
+      expect(files.length).toBeGreaterThan(0);
+      for (const output of await promtoolTestRules(files)) expect(output).toContain('SUCCESS');
+    },
+    PROMTOOL_TEST_TIMEOUT_MS,
+  );
 
   test('promtool check rules: the copy with absolute links (npm run rules -- --runbook-base … --dashboard-base …)', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'rules-absolute-'));
