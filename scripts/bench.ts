@@ -815,6 +815,14 @@ const BUNDLE_HISTORY = [
   '216,051 → 366,179 (`dist/pre/index.js`, which makes no API call, 1,243,864 → 1,243,211). Post loads the',
   '`@actions/cache` chunk (2,489,204 bytes, unchanged) only when carried counts wait or must be kept, which on a',
   'hosted runner used to happen on every run: the `cache listing refused` row shows what that costs.',
+  '',
+  '**Without `@actions/core` in the bundles.** The hooks now write the runner\u2019s protocol themselves',
+  '(`src/hooks/runner-io.ts`). `@actions/core`\u2019s OIDC helper, never called, had put `@actions/http-client`,',
+  'undici, `tls` and `tunnel` into the start of every step: `dist/pre/index.js` 1,256,039 \u2192 212,713 bytes,',
+  '`dist/main/index.js` 1,561,779 \u2192 506,857, `dist/post/index.js` 1,486,254 \u2192 439,145. undici (a',
+  '934,798-byte chunk) is now loaded only with a proxy or the cache module, and `@actions/core` (128,854) only',
+  'with the cache module, which needs it, or under `@github/local-action`. `dist/live/index.js` never loaded',
+  '`@actions/core` (379,036 \u2192 387,748: it now also holds the summary and verify input readers).',
 ].join('\n');
 
 function documentText(table: string, machine: Machine, runs: number, rssNote: string, load: Load): string {

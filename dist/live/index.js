@@ -1548,7 +1548,7 @@ function describeGroup(key) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _live_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1421);
+/* harmony import */ var _live_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9323);
 
 await (0,_live_main_js__WEBPACK_IMPORTED_MODULE_0__/* .runLiveProcess */ .T)();
 // Work a bounded call left behind (a timed-out request) must not keep the reporter alive.
@@ -1559,7 +1559,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 1421:
+/***/ 9323:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -1690,8 +1690,74 @@ function parseNumber(value, name, fallback, valid, expected, problems) {
     const n = Number(raw);
     if (Number.isFinite(n) && valid(n))
         return n;
-    problems.push(`input ${name}: ${quoteInput(raw)} is not ${expected}; using ${fallback}`);
+    problems.push(`input ${name}: ${(0,safe_text/* quoteInput */.Zs)(raw)} is not ${expected}; using ${fallback}`);
     return fallback;
+}
+/**
+ * A number of seconds: `30`, `30s`, `30 s`, `7.5`; empty: the fallback. Not a number (`ten`, `-5`,
+ * `1e3`): the fallback. Out of range: the rule says which. Each fallback is a problem naming the input.
+ */
+function parseSeconds(value, name, rule, problems) {
+    const text = value.trim();
+    if (text === '')
+        return rule.fallback;
+    const match = /^(\d+(?:\.\d+)?)\s*s?$/.exec(text);
+    if (!match) {
+        problems.push(`input ${name}: ${(0,safe_text/* quoteInput */.Zs)(value)} is not a number of seconds; using ${rule.fallback}`);
+        return rule.fallback;
+    }
+    const seconds = Number(match[1]);
+    const max = rule.max ?? Infinity;
+    if (seconds >= rule.min && seconds <= max)
+        return seconds;
+    const used = rule.outOfRange === 'fallback' ? rule.fallback : Math.min(max, Math.max(rule.min, seconds));
+    const range = rule.max === undefined
+        ? `below the minimum of ${rule.min} seconds`
+        : `outside ${rule.min}–${rule.max} seconds`;
+    problems.push(`input ${name}: ${seconds} is ${range}; using ${used}`);
+    return used;
+}
+
+;// CONCATENATED MODULE: ./src/config/summary-inputs.ts
+/**
+ * Summary mode's own inputs (action.yml): read once into a frozen, typed
+ * object built as one literal. A bad value falls back to its default with a
+ * problem that names the input (the value quoted on one line, bounded, URLs redacted). Never throws.
+ *
+ * The inputs summary mode shares with track mode are read once for every mode by `readConfig`
+ * (`inputs.ts`): `stages` (the stage map that names the failed stage as track mode names it,
+ * `Config.stageRules`), `thresholds` (`total`: a slow job), `environment`, the sinks.
+ */
+
+
+
+const SUMMARY_DEFAULTS = Object.freeze({
+    runId: '',
+    history: true,
+    historyDays: 90,
+    sloSuccessRate: 0.995,
+    sloTtdP95Seconds: 720,
+});
+/** The longest history kept: the Actions cache evicts after 7 days unused anyway, the API lists 400 days. */
+const MAX_HISTORY_DAYS = 400;
+/** Reads the summary inputs; `fallbackRunId` is GITHUB_RUN_ID. */
+function readSummaryInputs(read, fallbackRunId) {
+    const problems = [];
+    const rawRunId = read(Inputs.RunId).trim();
+    let runId = rawRunId || fallbackRunId;
+    if (runId !== '' && !/^\d+$/.test(runId)) {
+        problems.push(`input ${Inputs.RunId}: ${(0,safe_text/* quoteInput */.Zs)(rawRunId)} is not a workflow run id; using the current run ${fallbackRunId || '(none)'}`);
+        runId = fallbackRunId;
+    }
+    const history = parseBoolean(read(Inputs.History), Inputs.History, SUMMARY_DEFAULTS.history, problems);
+    const inputs = Object.freeze({
+        runId,
+        history,
+        historyDays: parseNumber(read(Inputs.HistoryDays), Inputs.HistoryDays, SUMMARY_DEFAULTS.historyDays, (n) => Number.isInteger(n) && n >= 1 && n <= MAX_HISTORY_DAYS, `a whole number of days from 1 to ${MAX_HISTORY_DAYS}`, problems),
+        sloSuccessRate: parseNumber(read(Inputs.SloSuccessRate), Inputs.SloSuccessRate, SUMMARY_DEFAULTS.sloSuccessRate, (n) => n > 0 && n < 1, 'a ratio between 0 and 1 (e.g. 0.995)', problems),
+        sloTtdP95Seconds: parseNumber(read(Inputs.SloTtdP95Seconds), Inputs.SloTtdP95Seconds, SUMMARY_DEFAULTS.sloTtdP95Seconds, (n) => n > 0, 'a positive number of seconds', problems),
+    });
+    return { inputs, problems };
 }
 
 ;// CONCATENATED MODULE: ./src/config/urls.ts
@@ -1816,6 +1882,121 @@ function parseCredentialUrl(raw) {
     return { ok: true, value: { url, credentials, display: displayUrl(url) }, secrets: maskable(secrets) };
 }
 
+;// CONCATENATED MODULE: ./src/config/verify-inputs.ts
+/**
+ * Verify mode's inputs, read into one frozen, typed object built as a single
+ * literal. Every problem names its input (and, for health-urls, the line); a
+ * bad entry is skipped or falls back to its default, nothing else is lost.
+ * Credentials written into a URL are moved to an Authorization header and
+ * returned as secrets to mask.
+ */
+
+
+
+
+const DEFAULT_WINDOW_SECONDS = 300;
+const MIN_WINDOW_SECONDS = 10;
+/** GitHub ends a job after 6 hours; an hour of watching is plenty. */
+const MAX_WINDOW_SECONDS = 3600;
+const MAX_HEALTH_URLS = 10;
+/** An http(s) URL with its credentials moved out (the shared parser); a string saying what is wrong otherwise. */
+function parseHttpUrl(raw, secrets) {
+    const parsed = parseCredentialUrl(raw);
+    secrets.push(...parsed.secrets);
+    if (!parsed.ok)
+        return parsed.problem;
+    const { url, credentials, display } = parsed.value;
+    const authorization = credentials === undefined ? undefined : `Basic ${Buffer.from(credentials).toString('base64')}`;
+    return { url: url.toString(), display, authorization };
+}
+const NAME = /^[A-Za-z0-9_.-]{1,64}$/;
+function parseTargets(text, problems, secrets) {
+    const targets = [];
+    const lines = text.split(/\r?\n/);
+    lines.forEach((line, index) => {
+        const entry = line.trim();
+        if (entry === '' || entry.startsWith('#'))
+            return;
+        const where = `input ${Inputs.HealthUrls} line ${index + 1}`;
+        // `name=url`: the part before the first `=` is a name only if it looks like one (a URL's query has `=` too).
+        const eq = entry.indexOf('=');
+        const maybeName = eq > 0 ? entry.slice(0, eq).trim() : '';
+        const named = maybeName !== '' && NAME.test(maybeName);
+        const rawUrl = named ? entry.slice(eq + 1).trim() : entry;
+        const parsed = parseHttpUrl(rawUrl, secrets);
+        if (typeof parsed === 'string') {
+            problems.push(`${where}: ${parsed}; line skipped`);
+            return;
+        }
+        if (targets.length >= MAX_HEALTH_URLS) {
+            problems.push(`${where}: more than ${MAX_HEALTH_URLS} URLs; line skipped`);
+            return;
+        }
+        let name = named ? maybeName : parsed.display.replace(/^https?:\/\//, '');
+        if (targets.some((t) => t.name === name)) {
+            const unique = `${name}#${targets.length + 1}`;
+            problems.push(`${where}: the name "${name}" is used twice; this one is called "${unique}"`);
+            name = unique;
+        }
+        targets.push(Object.freeze({ name, ...parsed }));
+    });
+    return targets;
+}
+/** At most this long: a run id with its attempt is ~15 characters. */
+const MAX_DEPLOYMENT_ID = 128;
+function parseDeploymentId(raw, problems) {
+    const text = raw.trim();
+    if (text === '')
+        return undefined;
+    if (text.length > MAX_DEPLOYMENT_ID ||
+        [...text].some((c) => c.charCodeAt(0) < 32 || c.charCodeAt(0) === 127)) {
+        problems.push(`input ${Inputs.DeploymentId}: ${(0,safe_text/* quoteInput */.Zs)(raw)} is not a deployment id (one line of at most ${MAX_DEPLOYMENT_ID} characters); using the latest deployment track mode recorded`);
+        return undefined;
+    }
+    return text;
+}
+/** Reads verify mode's inputs. Never throws. */
+function readVerifyConfig(read) {
+    const problems = [];
+    const secrets = [];
+    const targets = parseTargets(read(Inputs.HealthUrls), problems, secrets);
+    let prometheus;
+    const promRaw = read(Inputs.PrometheusUrl).trim();
+    if (promRaw !== '') {
+        const parsed = parseHttpUrl(promRaw, secrets);
+        if (typeof parsed === 'string')
+            problems.push(`input ${Inputs.PrometheusUrl}: ${parsed}; the error rate is not checked`);
+        else
+            prometheus = Object.freeze({
+                url: parsed.url.replace(/\/+$/, ''),
+                authorization: parsed.authorization,
+            });
+    }
+    let errorRateQuery = read(Inputs.ErrorRateQuery).trim() || undefined;
+    if (errorRateQuery && !promRaw) {
+        problems.push(`input ${Inputs.ErrorRateQuery} is set but ${Inputs.PrometheusUrl} is empty; the error rate is not checked`);
+    }
+    if (promRaw && !errorRateQuery) {
+        problems.push(`input ${Inputs.PrometheusUrl} is set but ${Inputs.ErrorRateQuery} is empty; the error rate is not checked`);
+    }
+    if (!prometheus)
+        errorRateQuery = undefined;
+    const config = Object.freeze({
+        targets: Object.freeze(targets),
+        prometheus: errorRateQuery ? prometheus : undefined,
+        errorRateQuery,
+        windowSeconds: parseSeconds(read(Inputs.VerifyWindowSeconds), Inputs.VerifyWindowSeconds, {
+            fallback: DEFAULT_WINDOW_SECONDS,
+            min: MIN_WINDOW_SECONDS,
+            max: MAX_WINDOW_SECONDS,
+            outOfRange: 'clamp',
+        }, problems),
+        failOnUnhealthy: parseBoolean(read(Inputs.FailOnUnhealthy), Inputs.FailOnUnhealthy, false, problems),
+        deploymentId: parseDeploymentId(read(Inputs.DeploymentId), problems),
+    });
+    return { config, problems, secrets: maskable(secrets) };
+}
+
 ;// CONCATENATED MODULE: ./src/config/inputs.ts
 /**
  * The one place that reads inputs and the runner's environment. Returns one
@@ -1823,6 +2004,8 @@ function parseCredentialUrl(raw) {
  * name the input; a bad input falls back to its default and nothing else is
  * lost (the hook turns problems into warnings).
  */
+
+
 
 
 
@@ -1850,19 +2033,7 @@ const MIN_LIVE_INTERVAL_SECONDS = 5;
 const DEFAULT_LIVE_INTERVAL_SECONDS = 10;
 /** `live-interval-seconds`: a number of seconds, at least the minimum; anything else falls back to the default. */
 function parseLiveInterval(value, problems) {
-    const v = value.trim().replace(/s$/, '');
-    if (v === '')
-        return DEFAULT_LIVE_INTERVAL_SECONDS;
-    const n = Number(v);
-    if (!Number.isFinite(n) || !/^\d+(\.\d+)?$/.test(v)) {
-        problems.push(`input ${Inputs.LiveIntervalSeconds}: ${(0,safe_text/* quoteInput */.Zs)(value, 40)} is not a number of seconds; using ${DEFAULT_LIVE_INTERVAL_SECONDS}`);
-        return DEFAULT_LIVE_INTERVAL_SECONDS;
-    }
-    if (n < MIN_LIVE_INTERVAL_SECONDS) {
-        problems.push(`input ${Inputs.LiveIntervalSeconds}: ${v} is below the minimum of ${MIN_LIVE_INTERVAL_SECONDS} seconds; using ${DEFAULT_LIVE_INTERVAL_SECONDS}`);
-        return DEFAULT_LIVE_INTERVAL_SECONDS;
-    }
-    return n;
+    return parseSeconds(value, Inputs.LiveIntervalSeconds, { fallback: DEFAULT_LIVE_INTERVAL_SECONDS, min: MIN_LIVE_INTERVAL_SECONDS, outOfRange: 'fallback' }, problems);
 }
 /** `stage=seconds` entries separated by spaces, commas or new lines. */
 function parseThresholds(text, problems, inputName = Inputs.Thresholds) {
@@ -2106,8 +2277,23 @@ function readConfig(read, env) {
         : (0,external_node_path_namespaceObject.isAbsolute)(metricsFileInput) || !env.GITHUB_WORKSPACE
             ? metricsFileInput
             : (0,external_node_path_namespaceObject.join)(env.GITHUB_WORKSPACE, metricsFileInput);
+    let modeInputs;
+    if (mode === 'summary') {
+        const summary = readSummaryInputs(read, runner.runId);
+        problems.push(...summary.problems);
+        modeInputs = { mode, summary: summary.inputs };
+    }
+    else if (mode === 'verify') {
+        const verify = readVerifyConfig(read);
+        problems.push(...verify.problems);
+        secrets.push(...verify.secrets);
+        modeInputs = { mode, verify: verify.config };
+    }
+    else {
+        modeInputs = { mode };
+    }
     const config = Object.freeze({
-        mode,
+        ...modeInputs,
         githubToken: read(Inputs.GitHubToken).trim(),
         environment: read(Inputs.Environment).trim() || 'production',
         service: serviceInput || defaultService(rules, runner.jobId),
@@ -5140,6 +5326,19 @@ function json(call, data, status) {
         throw new GitHubApiError(`${call.what} failed: the answer is not JSON`, status);
     return data;
 }
+/**
+ * The client every mode reads the API with: the runner's API URL and repository, the step's
+ * `github-token`. `fetchImpl` replaces the global `fetch` (tests).
+ */
+function runnerClient(config, clock, fetchImpl) {
+    return new GitHubClient({
+        apiUrl: config.runner.apiUrl,
+        token: config.githubToken,
+        repository: config.runner.repository,
+        clock,
+        fetchImpl,
+    });
+}
 class GitHubClient {
     /** Requests sent (attempts included), for the benchmark and the summary. */
     requestCount = 0;
@@ -7705,12 +7904,7 @@ async function runLiveProcess(env = process.env, clock = systemClock) {
     const sinks = await metricsSinks(config, clock);
     if (sinks.length === 0 || !config.githubToken)
         return undefined;
-    const client = new GitHubClient({
-        apiUrl: config.runner.apiUrl,
-        token: config.githubToken,
-        repository: config.runner.repository,
-        clock,
-    });
+    const client = runnerClient(config, clock);
     let latest;
     const save = (status) => {
         latest = status;
