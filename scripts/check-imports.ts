@@ -6,7 +6,10 @@
  * - no cycle between the folders under src/ (a folder is a layer: who uses whom must be one-way);
  * - `model/` and `util/` import nothing outside themselves;
  * - only `entrypoints/` imports `hooks/`, and nothing imports `entrypoints/`;
- * - nothing under src/ imports the tests, the test bed (`tools/`) or `scripts/`.
+ * - nothing under src/ imports the tests, the test bed (`tools/`) or `scripts/`;
+ * - no dead export: every function, constant and class a file under src/ exports is named in some
+ *   other file (under src/, the tests, `tools/`, `scripts/` or `dashboards/`); one only its own file
+ *   uses is not exported. Types are left out: a type in an exported signature stays exported.
  *
  * Prints every violation and exits 1, or prints one line and exits 0. `--graph` also prints which
  * folder imports which.
@@ -148,9 +151,65 @@ export function checkImports(files: readonly string[], read: (f: string) => stri
   return { violations, folders: folderGraph };
 }
 
+/** The values a file exports by declaration (`export function f`, `export const X`, `export class C`, …). */
+export function exportedNames(text: string): string[] {
+  const names: string[] = [];
+  const re =
+    /^export\s+(?:declare\s+)?(?:default\s+)?(?:async\s+)?(?:function\*?|const|let|var|class|enum|abstract\s+class)\s+([A-Za-z_$][\w$]*)/gm;
+  for (const m of text.matchAll(re)) names.push(m[1]!);
+  return names;
+}
+
+/**
+ * `file: name` for every export of `sources` that no other file of `corpus` names (as an
+ * identifier: a word of the text, comments included, which errs on the side of passing).
+ */
+export function deadExports(sources: readonly string[], corpus: ReadonlyMap<string, string>): string[] {
+  const filesNaming = new Map<string, Set<string>>();
+  for (const [file, text] of corpus) {
+    for (const word of new Set(text.match(/[A-Za-z_$][\w$]*/g) ?? [])) {
+      let files = filesNaming.get(word);
+      if (!files) filesNaming.set(word, (files = new Set()));
+      files.add(file);
+    }
+  }
+  const dead: string[] = [];
+  for (const file of sources) {
+    for (const name of exportedNames(corpus.get(file) ?? '')) {
+      const users = [...(filesNaming.get(name) ?? [])].filter((f) => f !== file);
+      if (users.length === 0) dead.push(`${path.relative(ROOT, file)}: ${name}`);
+    }
+  }
+  return dead;
+}
+
+/** Every TypeScript and JavaScript file that may use an export of src/ (not dist/, not node_modules). */
+function corpusFiles(): string[] {
+  const walk = (dir: string): string[] =>
+    readdirSync(dir).flatMap((name) => {
+      const full = path.join(dir, name);
+      if (name === 'node_modules' || name === 'fixtures') return [];
+      if (statSync(full).isDirectory()) return walk(full);
+      return /\.(ts|mts|mjs|js)$/.test(name) ? [full] : [];
+    });
+  return ['src', '__tests__', 'tools', 'scripts', 'dashboards']
+    .map((d) => path.join(ROOT, d))
+    .filter((d) => {
+      try {
+        return statSync(d).isDirectory();
+      } catch {
+        return false;
+      }
+    })
+    .flatMap(walk);
+}
+
 function main(): void {
   const files = sourceFiles(SRC);
   const { violations, folders } = checkImports(files, (f) => readFileSync(f, 'utf8'));
+  const corpus = new Map(corpusFiles().map((f) => [f, readFileSync(f, 'utf8')] as const));
+  for (const dead of deadExports(files, corpus))
+    violations.push(`${dead} is exported but no other file names it: un-export it or delete it`);
   if (process.argv.includes('--graph'))
     for (const [from, to] of [...folders].sort())
       console.log(`${from}/ → ${[...to].sort().join(', ') || '(nothing)'}`);
@@ -159,7 +218,9 @@ function main(): void {
     console.error(`check-imports: ${violations.length} violation(s) of docs/architecture.md's import rules`);
     process.exit(1);
   }
-  console.log(`check-imports: ${files.length} files under src/, no cycle, every import direction allowed`);
+  console.log(
+    `check-imports: ${files.length} files under src/, no cycle, every import direction allowed, no dead export`,
+  );
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) main();

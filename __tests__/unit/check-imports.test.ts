@@ -4,7 +4,7 @@
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { checkImports, cycles, SRC } from '../../scripts/check-imports.js';
+import { checkImports, cycles, deadExports, exportedNames, SRC } from '../../scripts/check-imports.js';
 
 const at = (rel: string): string => path.join(SRC, rel);
 
@@ -89,5 +89,41 @@ describe('checkImports', () => {
     };
     walk(SRC);
     expect(checkImports(files, (f) => readFileSync(f, 'utf8')).violations).toEqual([]);
+  });
+});
+
+describe('deadExports', () => {
+  const corpus = new Map([
+    [
+      at('util/a.ts'),
+      [
+        'export function used(): void {}',
+        'export const onlyHere = 1;',
+        'export async function testedOnly(): Promise<void> {}',
+        'export class Lonely {}',
+        'export interface Shape { n: number }',
+        'const local = onlyHere + 1;',
+      ].join('\n'),
+    ],
+    [at('hooks/b.ts'), "import { used } from '../util/a.js';\nused();\n"],
+    [
+      path.join(SRC, '..', '__tests__', 'unit', 'a.test.ts'),
+      "import { testedOnly } from '../../src/util/a.js';\n",
+    ],
+  ]);
+
+  test('an exported value no other file names is dead; one a test or another file uses is not; types are left out', () => {
+    expect(deadExports([at('util/a.ts'), at('hooks/b.ts')], corpus)).toEqual([
+      'src/util/a.ts: onlyHere',
+      'src/util/a.ts: Lonely',
+    ]);
+  });
+
+  test('exportedNames reads the declaration forms', () => {
+    expect(
+      exportedNames(
+        'export function f() {}\nexport async function g() {}\nexport const C = 1;\nexport enum E {}\nexport type T = 1;\n  export const indented = 2;',
+      ),
+    ).toEqual(['f', 'g', 'C', 'E']);
   });
 });
