@@ -732,6 +732,9 @@ const CHUNKS: readonly [string, string][] = [
   ['ACTIONS_CACHE', '`@actions/cache`, loaded only when carried counts wait or must be kept'],
   ['prometheus.WriteRequest', 'the remote-write client and snappyjs, loaded only with `remote-write-url`'],
   ['fromJSON', 'protobufjs, loaded with the remote-write client'],
+  ['EnvHttpProxyAgent', 'undici, loaded only with a proxy or with `@actions/cache`'],
+  ['getIDToken', '`@actions/core`, loaded only with `@actions/cache` (which needs it) or under local-action'],
+  ['rawCoreIO', 'the hooks through `@actions/core`, loaded only under local-action'],
 ];
 
 function bundleRows(): Row[] {
