@@ -26,10 +26,12 @@ import { parse, stringify } from 'yaml';
 import { apiSteps, API_STAGE_MAP, runTrackedJob, type TrackedJob } from '../../tools/scenarios/index.js';
 import {
   findBinary,
+  prometheusAlerts,
   queryPrometheus,
   startAlertmanager,
   startPrometheus,
   waitFor,
+  type PromAlert,
   type Service,
 } from '../../tools/services/index.js';
 import { ALERTMANAGER_CONFIG, REPO_ROOT, RULE_FILES } from '../rule-files.js';
@@ -317,12 +319,6 @@ function exampleWithWebhooks(base: string): string {
   return stringify(c);
 }
 
-interface PromAlert {
-  labels: Record<string, string>;
-  state: 'pending' | 'firing' | 'inactive';
-  activeAt: string;
-}
-
 describe('a real Alertmanager with the example configuration, fed by a real Prometheus with the shipped rules', () => {
   const ENV = 'am-e2e';
   /** The design's paging criterion, from the failure to the notification. */
@@ -343,10 +339,7 @@ describe('a real Alertmanager with the example configuration, fed by a real Prom
         ),
     );
 
-  async function promAlerts(): Promise<PromAlert[]> {
-    const res = await fetch(`${prom.url}/api/v1/alerts`, { signal: AbortSignal.timeout(5000) });
-    return ((await res.json()) as { data: { alerts: PromAlert[] } }).data.alerts;
-  }
+  const promAlerts = (): Promise<PromAlert[]> => prometheusAlerts(prom.url);
 
   /** A deployment of the API that fails its health check and rolls back; waits until its page. */
   async function failedDeployment(): Promise<void> {

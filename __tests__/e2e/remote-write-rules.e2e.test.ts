@@ -16,7 +16,15 @@
  */
 import { REMOTE_WRITE_HEADERS } from '../../src/delivery/remote-write/writer.js';
 import { encodeWriteRequest, type WireSeries } from '../../src/delivery/remote-write/wire.js';
-import { queryPrometheus, startPrometheus, waitFor, type Service } from '../../tools/services/index.js';
+import {
+  activeAlert as pendingOrFiring,
+  prometheusAlerts,
+  queryPrometheus,
+  startPrometheus,
+  waitFor,
+  type PromAlert,
+  type Service,
+} from '../../tools/services/index.js';
 import { REMOTE_WRITE_RULE_FILES, remoteWriteRuleTestFiles, withoutGroupIntervals } from '../rule-files.js';
 import {
   expectSuccess,
@@ -45,12 +53,6 @@ describe('promtool on the remote-write variant', () => {
   );
 });
 
-interface PromAlert {
-  labels: Record<string, string>;
-  annotations: Record<string, string>;
-  state: 'pending' | 'firing' | 'inactive';
-}
-
 describe('a real Prometheus receiving remote writes, with the variant loaded', () => {
   const ENV_FAILED = 'rw-rules-e2e-failed';
   const ENV_STUCK = 'rw-rules-e2e-stuck';
@@ -76,23 +78,9 @@ describe('a real Prometheus receiving remote writes, with the variant loaded', (
     if (res.status !== 204) throw new Error(`remote write: HTTP ${res.status} ${await res.text()}`);
   }
 
-  async function alerts(): Promise<PromAlert[]> {
-    const res = await fetch(`${prom.url}/api/v1/alerts`, { signal: AbortSignal.timeout(5000) });
-    return ((await res.json()) as { data: { alerts: PromAlert[] } }).data.alerts;
-  }
-
-  function activeAlert(alertname: string, environment: string): Promise<PromAlert> {
-    return waitFor(
-      async () =>
-        (await alerts()).find(
-          (a) =>
-            a.labels.alertname === alertname &&
-            a.labels.environment === environment &&
-            (a.state === 'pending' || a.state === 'firing'),
-        ),
-      { timeoutMs: 60_000, description: `${alertname} pending or firing for ${environment}` },
-    );
-  }
+  const alerts = (): Promise<PromAlert[]> => prometheusAlerts(prom.url);
+  const activeAlert = (alertname: string, environment: string): Promise<PromAlert> =>
+    pendingOrFiring(prom.url, alertname, environment, 60_000);
 
   beforeAll(async () => {
     prom = await startPrometheus({

@@ -21,7 +21,15 @@ import {
   type TrackedJob,
 } from '../../tools/scenarios/index.js';
 import type { StepSpec } from '../../tools/runner-emulator/index.js';
-import { queryPrometheus, startPrometheus, waitFor, type Service } from '../../tools/services/index.js';
+import {
+  activeAlert as pendingOrFiring,
+  prometheusAlerts,
+  queryPrometheus,
+  startPrometheus,
+  waitFor,
+  type PromAlert,
+  type Service,
+} from '../../tools/services/index.js';
 import {
   ALERTMANAGER_CONFIG,
   PROMETHEUS_CONFIG,
@@ -109,14 +117,6 @@ describe('promtool and amtool', () => {
   });
 });
 
-interface PromAlert {
-  labels: Record<string, string>;
-  annotations: Record<string, string>;
-  state: 'pending' | 'firing' | 'inactive';
-  activeAt: string;
-  value: string;
-}
-
 describe('a real Prometheus scraping a real Pushgateway fed by the action', () => {
   const ENV_FAILED = 'rules-e2e-failed';
   const ENV_DB = 'rules-e2e-db';
@@ -154,25 +154,10 @@ describe('a real Prometheus scraping a real Pushgateway fed by the action', () =
       },
     });
 
-  async function alerts(): Promise<PromAlert[]> {
-    const res = await fetch(`${prom.url}/api/v1/alerts`, { signal: AbortSignal.timeout(5000) });
-    const body = (await res.json()) as { data: { alerts: PromAlert[] } };
-    return body.data.alerts;
-  }
-
+  const alerts = (): Promise<PromAlert[]> => prometheusAlerts(prom.url);
   /** The alert once Prometheus shows it pending or firing; fails after the design's 2 minutes. */
-  function activeAlert(alertname: string, environment: string): Promise<PromAlert> {
-    return waitFor(
-      async () =>
-        (await alerts()).find(
-          (a) =>
-            a.labels.alertname === alertname &&
-            a.labels.environment === environment &&
-            (a.state === 'pending' || a.state === 'firing'),
-        ),
-      { timeoutMs: 120_000, description: `${alertname} pending or firing for ${environment}` },
-    );
-  }
+  const activeAlert = (alertname: string, environment: string): Promise<PromAlert> =>
+    pendingOrFiring(prom.url, alertname, environment, 120_000);
 
   beforeAll(async () => {
     bed = await startBed();

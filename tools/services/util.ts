@@ -85,6 +85,42 @@ export interface PromSample {
   value: [number, string];
 }
 
+/** One alert as Prometheus' `/api/v1/alerts` lists it. */
+export interface PromAlert {
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  state: 'pending' | 'firing' | 'inactive';
+  activeAt: string;
+  value: string;
+}
+
+/** Every alert Prometheus holds now (`/api/v1/alerts`): pending and firing. */
+export async function prometheusAlerts(url: string): Promise<PromAlert[]> {
+  const res = await fetch(new URL('api/v1/alerts', url.endsWith('/') ? url : `${url}/`), {
+    signal: AbortSignal.timeout(5000),
+  });
+  return ((await res.json()) as { data: { alerts: PromAlert[] } }).data.alerts;
+}
+
+/** The alert of that name and `environment` label once Prometheus shows it pending or firing; throws after `timeoutMs`. */
+export function activeAlert(
+  url: string,
+  alertname: string,
+  environment: string,
+  timeoutMs: number,
+): Promise<PromAlert> {
+  return waitFor(
+    async () =>
+      (await prometheusAlerts(url)).find(
+        (a) =>
+          a.labels.alertname === alertname &&
+          a.labels.environment === environment &&
+          (a.state === 'pending' || a.state === 'firing'),
+      ),
+    { timeoutMs, description: `${alertname} pending or firing for ${environment}` },
+  );
+}
+
 /**
  * Runs an instant query against Prometheus' HTTP API (`/api/v1/query`) and
  * returns the vector (a scalar or string result becomes one sample without
