@@ -4,7 +4,8 @@
  * data: a real Prometheus started with `--web.enable-remote-write-receiver`
  * and the remote-write rules loaded (densify, recording, alerts; 1 s
  * evaluation), written to by the real dist/ bundles under the runner emulator
- * (`remote-write-url`), with the scenario of dashboards.e2e.test.ts:
+ * (`remote-write-url`), with the scenario of dashboards.e2e.test.ts (run by
+ * runScenario in __tests__/support/dashboards.ts):
  * successes, a failed health check with a rollback, failing smoke tests with a
  * rollback, a failed and a successful database migration, a web deployment,
  * costs, memory and CPU reported through DEPLOY_METRICS_FILE, and a deployment
@@ -38,39 +39,40 @@
  * and one of `batch` that finished. The live panels are checked with exact
  * figures through the densified series.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import {
-  dashboardQueries,
-  DASHBOARDS_DIR,
-  REMOTE_WRITE_DASHBOARDS_DIR,
-  type DashboardQuery,
-} from '../../dashboards/index.js';
+import { DASHBOARDS_DIR, REMOTE_WRITE_DASHBOARDS_DIR } from '../../dashboards/index.js';
 import { REMOTE_WRITE_HEADERS } from '../../src/delivery/remote-write/writer.js';
 import { encodeWriteRequest, type WireSeries } from '../../src/delivery/remote-write/wire.js';
 import { startFakeGitHub, type FakeGitHub } from '../../tools/fake-github/server.js';
-import type { StepSpec } from '../../tools/runner-emulator/index.js';
-import {
-  apiSteps,
-  API_STAGE_MAP,
-  databaseSteps,
-  FAKE_TOKEN,
-  REPOSITORY,
-  runTrackedJob,
-  webSteps,
-  type TrackedJob,
-} from '../../tools/scenarios/index.js';
-import {
-  queryPrometheus,
-  startPrometheus,
-  waitFor,
-  type PromSample,
-  type Service,
-} from '../../tools/services/index.js';
+import { FAKE_TOKEN, REPOSITORY, runTrackedJob, type TrackedJob } from '../../tools/scenarios/index.js';
+import { queryPrometheus, startPrometheus, waitFor, type Service } from '../../tools/services/index.js';
 import { REMOTE_WRITE_RULE_FILES, withoutGroupIntervals } from '../rule-files.js';
+import {
+  committedQueries,
+  expectDataForEveryQuery,
+  expectLiveFollows,
+  expectLiveInProgress,
+  expectScenarioNumbers,
+  expectScenarioOutcomes,
+  expectWebSelection,
+  hasData,
+  liveBatch,
+  liveOlderWorker,
+  livePanelQueries,
+  liveWorker,
+  runAll,
+  runScenario,
+  secondsBefore,
+  showsLive,
+  STATES,
+  valuesOf,
+  type Deploy,
+  type LiveDeployment,
+  type LiveSuite,
+} from '../support/dashboards.js';
 import { newRunId } from './helpers.js';
-import { NOT_STARTED_ORDER } from '../../dashboards/pipeline.js';
 
 const ENV = 'dashboards-rw-e2e';
 const OTHER_ENV = 'dashboards-rw-e2e-other';
@@ -78,125 +80,7 @@ const OTHER_ENV = 'dashboards-rw-e2e-other';
 const OLD_ENV = 'dashboards-rw-e2e-old';
 const MIN = 60_000;
 
-/** The panels of the live series (Deployment Pipeline, first rows). */
-const LIVE_PANELS = [
-  'Current stage',
-  'Running stage: elapsed / threshold',
-  'Progress (latest deployment)',
-  'Stages of the latest deployment: $service',
-];
-
-const STATES = ['waiting', 'running', 'success', 'failure', 'skipped'] as const;
-
-/** One stage as the live reporter writes it. */
-interface LiveStage {
-  readonly stage: string;
-  readonly state: (typeof STATES)[number];
-  /** Seconds before the write that it started (started stages only). */
-  readonly startedAgo?: number;
-  /** Duration of a finished stage, in seconds. */
-  readonly duration?: number;
-}
-
-/** A deployment's live series: what pre, the live reporter and post write for its group. */
-interface LiveDeployment {
-  readonly service: string;
-  readonly deploymentId: string;
-  /** Seconds before the write that the deployment started. */
-  readonly startedAgo: number;
-  readonly inProgress: 0 | 1;
-  readonly stages: readonly LiveStage[];
-  readonly thresholds: Readonly<Record<string, number>>;
-}
-
-/** The worker's deployment in progress: build and push done, deploy_railway running for 40 s. */
-const WORKER_STAGES: readonly LiveStage[] = [
-  { stage: 'build', state: 'success', startedAgo: 110, duration: 50 },
-  { stage: 'push', state: 'success', startedAgo: 60, duration: 20 },
-  { stage: 'deploy_railway', state: 'running', startedAgo: 40 },
-  { stage: 'health_check', state: 'waiting' },
-  { stage: 'migration', state: 'waiting' },
-  { stage: 'smoke_test', state: 'waiting' },
-  { stage: 'rollback', state: 'skipped' },
-];
-/** Thresholds the worker's deployment wrote: some stages only (deploy_railway falls back to the default). */
-const WORKER_THRESHOLDS = { build: 100, push: 45, total: 600 };
-
-/** Grafana's interval variables, as concrete values for an instant query. */
-const GRAFANA_INTERVALS: Record<string, string> = {
-  $__rate_interval: '1m',
-  $__interval: '15s',
-  // before $__range, which it starts with
-  $__range_s: '3600',
-  $__range: '1h',
-};
-
-function substitute(expr: string, vars: { environment: string; service: string }): string {
-  let out = expr;
-  for (const [name, value] of Object.entries(GRAFANA_INTERVALS)) out = out.split(name).join(value);
-  return out.replace(/\$\{?environment\}?/g, vars.environment).replace(/\$\{?service\}?/g, vars.service);
-}
-
-/** Every panel and annotation query of the committed JSON in `dir`. */
-function committedQueries(dir: string): DashboardQuery[] {
-  return readdirSync(dir)
-    .filter((f) => f.endsWith('.json'))
-    .sort()
-    .flatMap((f) => dashboardQueries(JSON.parse(readFileSync(path.join(dir, f), 'utf8'))));
-}
-
-interface Outcome {
-  readonly query: DashboardQuery;
-  readonly promql: string;
-  readonly samples?: PromSample[];
-  readonly error?: string;
-}
-
-async function runAll(
-  prom: Service,
-  queries: DashboardQuery[],
-  service: string,
-  environment = ENV,
-): Promise<Outcome[]> {
-  return Promise.all(
-    queries.map(async (query) => {
-      const promql = substitute(query.expr, { environment, service });
-      try {
-        return { query, promql, samples: await queryPrometheus(prom.url, promql, { timeoutMs: 10_000 }) };
-      } catch (err) {
-        return { query, promql, error: err instanceof Error ? err.message : String(err) };
-      }
-    }),
-  );
-}
-
-const hasData = (o: Outcome): boolean =>
-  o.error === undefined && (o.samples ?? []).some((s) => Number.isFinite(Number(s.value[1])));
-
-/** Queries that errored or returned no finite value, one line each: dashboard / panel [refId]: query. */
-function failures(outcomes: Outcome[]): string[] {
-  return outcomes
-    .filter((o) => !hasData(o))
-    .map(
-      (o) =>
-        `${o.query.dashboard} / ${o.query.panel} [${o.query.refId}]: ${o.error ?? 'no data'}\n    ${o.promql.replace(/\s+/g, ' ')}`,
-    );
-}
-
-/** The values of one panel target, by the JSON of each series' labels. */
-function valuesOf(
-  outcomes: Outcome[],
-  dashboard: string,
-  panelTitle: string,
-  refId = 'A',
-): Record<string, number> {
-  const o = outcomes.find(
-    (x) => x.query.dashboard === dashboard && x.query.panel === panelTitle && x.query.refId === refId,
-  );
-  if (!o?.samples) throw new Error(`${dashboard} / ${panelTitle} [${refId}]: ${o?.error ?? 'not found'}`);
-  return Object.fromEntries(o.samples.map((s) => [JSON.stringify(s.metric), Number(s.value[1])]));
-}
-
+/** A dashboard's title in the remote-write flavour. */
 const RW = (title: string): string => `${title} (remote write)`;
 
 describe('every remote-write dashboard panel against a real Prometheus receiving the action’s remote writes', () => {
@@ -208,12 +92,7 @@ describe('every remote-write dashboard panel against a real Prometheus receiving
   let latestDatabase: TrackedJob;
 
   /** One deploy job through the real bundles, remote-writing; its steps ran 20 minutes ago. */
-  const deploy = async (
-    environment: string,
-    job: string,
-    steps: StepSpec[],
-    stages?: string,
-  ): Promise<TrackedJob> => {
+  const deploy: Deploy = async (environment, job, steps, stages) => {
     const tracked = await runTrackedJob({
       gh,
       runId: newRunId(),
@@ -251,17 +130,6 @@ describe('every remote-write dashboard panel against a real Prometheus receiving
   const workerId = `${newRunId()}-1`;
   const olderWorkerId = `${newRunId()}-1`;
   const batchId = `${newRunId()}-1`;
-  const worker = (
-    stages = WORKER_STAGES,
-    thresholds: Record<string, number> = WORKER_THRESHOLDS,
-  ): LiveDeployment => ({
-    service: 'worker',
-    deploymentId: workerId,
-    startedAgo: 120,
-    inProgress: 1,
-    stages,
-    thresholds,
-  });
 
   /**
    * One write of a deployment's live series at `at` (ms), as the live reporter (and post, at the
@@ -270,7 +138,6 @@ describe('every remote-write dashboard panel against a real Prometheus receiving
   const writeLive = async (d: LiveDeployment, at: number): Promise<void> => {
     const group = { job: 'deployment', environment: ENV, service: d.service };
     const run = { ...group, deployment_id: d.deploymentId };
-    const ago = (seconds: number): number => (at - seconds * 1000) / 1000;
     await write(at, [
       ...d.stages.flatMap((s) =>
         STATES.map((state): [Record<string, string>, number] => [
@@ -284,7 +151,7 @@ describe('every remote-write dashboard panel against a real Prometheus receiving
           : [
               [
                 { __name__: 'deployment_stage_start_timestamp_seconds', ...run, stage: s.stage },
-                ago(s.startedAgo),
+                secondsBefore(at, s.startedAgo),
               ],
             ],
       ),
@@ -303,7 +170,7 @@ describe('every remote-write dashboard panel against a real Prometheus receiving
         seconds,
       ]),
       [{ __name__: 'deployment_in_progress', ...run, branch: 'main', triggered_by: 'push' }, d.inProgress],
-      [{ __name__: 'deployment_start_timestamp_seconds', ...run }, ago(d.startedAgo)],
+      [{ __name__: 'deployment_start_timestamp_seconds', ...run }, secondsBefore(at, d.startedAgo)],
     ]);
   };
 
@@ -311,28 +178,15 @@ describe('every remote-write dashboard panel against a real Prometheus receiving
   const writeLiveNow = async (d: LiveDeployment): Promise<number> => {
     const now = Date.now();
     await writeLive(d, now);
-    const expected = new Map(
-      d.stages.flatMap((s) =>
-        s.startedAgo === undefined ? [] : [[s.stage, (now - s.startedAgo * 1000) / 1000]],
-      ),
-    );
+    const sel = `{environment="${ENV}", deployment_id="${d.deploymentId}"}`;
     await waitFor(
-      async () => {
-        const sel = `{environment="${ENV}", deployment_id="${d.deploymentId}"}`;
-        const starts = await queryPrometheus(
-          prom.url,
-          `remote_write:deployment_stage_start_timestamp_seconds${sel}`,
-        );
-        const states = await queryPrometheus(prom.url, `remote_write:deployment_stage_state${sel} == 1`);
-        return (
-          starts.length === expected.size &&
-          starts.every(
-            (x) => Math.abs(Number(x.value[1]) - (expected.get(x.metric.stage ?? '') ?? NaN)) < 0.01,
-          ) &&
-          states.length === d.stages.length &&
-          d.stages.every((s) => states.some((x) => x.metric.stage === s.stage && x.metric.state === s.state))
-        );
-      },
+      async () =>
+        showsLive(
+          d,
+          now,
+          await queryPrometheus(prom.url, `remote_write:deployment_stage_start_timestamp_seconds${sel}`),
+          await queryPrometheus(prom.url, `remote_write:deployment_stage_state${sel} == 1`),
+        ),
       { timeoutMs: 20_000, description: `the densified live series of ${d.service} ${d.deploymentId}` },
     );
     return now;
@@ -351,42 +205,7 @@ describe('every remote-write dashboard panel against a real Prometheus receiving
     ]);
     stateDir = mkdtempSync(path.join(tmpdir(), 'deploy-obs-dash-rw-'));
 
-    const smokeFails = [
-      `echo 'smoke_test_total{test_name="/health"} 1' >> "$DEPLOY_METRICS_FILE"`,
-      `echo 'smoke_test_total{test_name="/api/v1/items"} 1' >> "$DEPLOY_METRICS_FILE"`,
-      `echo 'smoke_test_failures_total{test_name="/api/v1/items"} 1' >> "$DEPLOY_METRICS_FILE"`,
-      'exit 1',
-    ].join('; ');
-    // One chain per group (a group's deployments follow each other); groups in parallel.
-    await Promise.all([
-      (async () => {
-        await deploy(ENV, 'deploy-api', apiSteps(), API_STAGE_MAP);
-        await deploy(ENV, 'deploy-api', apiSteps({ healthFails: true }), API_STAGE_MAP);
-        await deploy(
-          ENV,
-          'deploy-api',
-          apiSteps().map((s) => ('run' in s && s.name === 'Run smoke tests' ? { ...s, run: smokeFails } : s)),
-          API_STAGE_MAP,
-        );
-        latestApi = await deploy(ENV, 'deploy-api', apiSteps(), API_STAGE_MAP);
-      })(),
-      (async () => {
-        await deploy(ENV, 'migrate', databaseSteps({ applyFails: true }));
-        latestDatabase = await deploy(ENV, 'migrate', databaseSteps());
-      })(),
-      (async () => {
-        // A person cancels a web deployment while it installs; the next one succeeds.
-        await deploy(
-          ENV,
-          'deploy-web',
-          webSteps().map((s) =>
-            'run' in s && s.name === 'Install dependencies' ? { ...s, cancelJob: true } : s,
-          ),
-        );
-        await deploy(ENV, 'deploy-web', webSteps());
-      })(),
-      deploy(OTHER_ENV, 'deploy-web', webSteps()),
-    ]);
+    ({ latestApi, latestDatabase } = await runScenario(deploy, ENV, OTHER_ENV));
 
     // Verify mode's series, into the API's track group, with the latest deployment's id.
     const now = Date.now();
@@ -441,36 +260,9 @@ describe('every remote-write dashboard panel against a real Prometheus receiving
 
     // The live series (see the header): worker's previous deployment 10 minutes back (final
     // states), its deployment in progress now, and batch's finished deployment.
-    await writeLive(
-      {
-        service: 'worker',
-        deploymentId: olderWorkerId,
-        startedAgo: 300,
-        inProgress: 0,
-        stages: WORKER_STAGES.map((st) => ({
-          stage: st.stage,
-          state: 'success',
-          startedAgo: 200,
-          duration: 10,
-        })),
-        thresholds: WORKER_THRESHOLDS,
-      },
-      now - 10 * MIN,
-    );
-    await writeLiveNow(worker());
-    await writeLiveNow({
-      service: 'batch',
-      deploymentId: batchId,
-      startedAgo: 600,
-      inProgress: 0,
-      stages: [
-        { stage: 'build', state: 'success', startedAgo: 590, duration: 60 },
-        { stage: 'deploy_railway', state: 'success', startedAgo: 520, duration: 100 },
-        { stage: 'smoke_test', state: 'failure', startedAgo: 400, duration: 30 },
-        { stage: 'rollback', state: 'skipped' },
-      ],
-      thresholds: WORKER_THRESHOLDS,
-    });
+    await writeLive(liveOlderWorker(olderWorkerId, 300), now - 10 * MIN);
+    await writeLiveNow(liveWorker(workerId));
+    await writeLiveNow(liveBatch(batchId));
   }, 120_000);
 
   afterAll(async () => {
@@ -479,14 +271,7 @@ describe('every remote-write dashboard panel against a real Prometheus receiving
   });
 
   test('the deployments ran as the scenario says, and were remote-written without a warning', () => {
-    const outcomes = jobs.map((j) => [j.post?.outputs.status, j.post?.outputs['failed-stage'] ?? '']);
-    expect(outcomes.filter(([s]) => s === 'success')).toHaveLength(5);
-    expect(
-      outcomes
-        .filter(([s]) => s === 'failure')
-        .map(([, stage]) => stage)
-        .sort(),
-    ).toEqual(['health_check', 'migration_apply', 'smoke_test']);
+    expectScenarioOutcomes(jobs);
     const writeWarnings = jobs.flatMap((j) =>
       j.result.annotations
         .filter((a) => a.level === 'warning' && /remote.?writ/i.test(a.message))
@@ -499,16 +284,13 @@ describe('every remote-write dashboard panel against a real Prometheus receiving
     const queries = committedQueries(REMOTE_WRITE_DASHBOARDS_DIR);
     expect(new Set(queries.map((q) => q.dashboard)).size).toBe(5);
     expect(queries.every((q) => q.dashboard.endsWith(' (remote write)'))).toBe(true);
-    let failed: string[] = [];
     // The densify group runs every second: poll until every query has data.
-    await waitFor(
-      async () => {
-        failed = failures(await runAll(prom, queries, '.*'));
-        return failed.length === 0;
-      },
+    await expectDataForEveryQuery(
+      prom,
+      queries,
+      { environment: ENV, service: '.*' },
       { timeoutMs: 60_000, description: 'data for every remote-write panel query' },
-    ).catch(() => undefined);
-    if (failed.length > 0) throw new Error(`${failed.length} panel queries failed:\n${failed.join('\n')}`);
+    );
   }, 70_000);
 
   test('a deployment 20 minutes back: the Pushgateway flavour’s instant panels are empty, the remote-write flavour’s show it', async () => {
@@ -529,7 +311,10 @@ describe('every remote-write dashboard panel against a real Prometheus receiving
     // The densify rules run every second: wait until they have recorded this environment.
     const rw = await waitFor(
       async () => {
-        const outcomes = await runAll(prom, committedQueries(REMOTE_WRITE_DASHBOARDS_DIR), '.*', OLD_ENV);
+        const outcomes = await runAll(prom, committedQueries(REMOTE_WRITE_DASHBOARDS_DIR), {
+          environment: OLD_ENV,
+          service: '.*',
+        });
         return panels.every(([d, p]) =>
           outcomes.some((o) => o.query.dashboard === RW(d) && o.query.panel === p && hasData(o)),
         )
@@ -538,7 +323,7 @@ describe('every remote-write dashboard panel against a real Prometheus receiving
       },
       { timeoutMs: 30_000, description: `the remote-write panels of ${OLD_ENV}` },
     );
-    const pg = await runAll(prom, committedQueries(DASHBOARDS_DIR), '.*', OLD_ENV);
+    const pg = await runAll(prom, committedQueries(DASHBOARDS_DIR), { environment: OLD_ENV, service: '.*' });
     for (const [dashboard, panel, expected] of panels) {
       expect({ panel, values: valuesOf(rw, RW(dashboard), panel) }).toEqual({ panel, values: expected });
       expect({ panel, values: valuesOf(pg, dashboard, panel) }).toEqual({ panel, values: {} });
@@ -571,43 +356,19 @@ describe('every remote-write dashboard panel against a real Prometheus receiving
       timeoutMs: 90_000,
       description: 'densified counter history',
     });
-    const outcomes = await runAll(prom, committedQueries(REMOTE_WRITE_DASHBOARDS_DIR), '.*');
+    const outcomes = await runAll(prom, committedQueries(REMOTE_WRITE_DASHBOARDS_DIR), {
+      environment: ENV,
+      service: '.*',
+    });
     const values = (dashboard: string, panelTitle: string, refId = 'A'): Record<string, number> =>
       valuesOf(outcomes, RW(dashboard), panelTitle, refId);
-    // 7 deployments in the environment: api 2 of 4 succeeded, database 1 of 2, web 1 of 1 (and
-    // 1 cancelled).
-    expect(Object.values(values('Deployment Success Rate', 'Success rate (30 days)'))[0]).toBeCloseTo(
-      4 / 7,
-      9,
-    );
-    // The cancelled web deployment is shown apart, and is in neither the rate nor the budget.
-    expect(values('Deployment Success Rate', 'Deployments: success / failure / cancelled')).toEqual({
-      '{"status":"cancelled"}': 1,
-      '{"status":"failure"}': 3,
-      '{"status":"success"}': 4,
-    });
-    expect(values('Deployment Success Rate', 'Deployments (30 days)')).toEqual({
-      '{"status":"cancelled"}': 1,
-      '{"status":"failure"}': 3,
-      '{"status":"success"}': 4,
-    });
-    expect(
-      Object.values(values('Deployment Success Rate', 'Error budget remaining (30 days)'))[0],
-    ).toBeCloseTo(1 - 3 / 7 / 0.005, 6);
-    // Both failed API deployments rolled back.
-    expect(values('Deployment Success Rate', 'Rollbacks')).toEqual({ '{"status":"success"}': 2 });
+    // Rates, counts, rollbacks, costs over the range (from the raw per-deployment series), outcomes.
+    expectScenarioNumbers(values);
     // Stage failures, from deployment_total (densified for the dashboards only).
     expect(values('Deployment Success Rate', 'Failed stages')).toEqual({
       '{"service":"api","stage":"health_check"}': 1,
       '{"service":"api","stage":"smoke_test"}': 1,
       '{"service":"database","stage":"migration_apply"}': 1,
-    });
-    // Costs over the range, from the raw per-deployment series: 2.50 railway_compute per API
-    // deployment (4), 0.40 vercel_build for the web one.
-    expect(Object.values(values('Deployment Costs', 'Total deployment cost'))[0]).toBeCloseTo(10.4, 6);
-    expect(values('Deployment Costs', 'Cost by service')).toEqual({
-      '{"service":"api"}': 10,
-      '{"service":"web"}': 0.4,
     });
     // The latest deployment's gauges, densified (raw samples 20 minutes old).
     expect(values('Deployment Costs', 'Cost of the latest deployment')).toEqual({
@@ -626,12 +387,6 @@ describe('every remote-write dashboard panel against a real Prometheus receiving
       '{"service":"database"}': 0,
       '{"service":"web"}': 0,
       '{"service":"worker"}': 1,
-    });
-    // The latest API deployment succeeded, the database's too (after a failed one).
-    expect(values('Deployment Pipeline', 'Outcome of the latest finished deployment')).toEqual({
-      '{"service":"api"}': 1,
-      '{"service":"database"}': 1,
-      '{"service":"web"}': 1,
     });
     const latest = outcomes.find((o) => o.query.panel === 'Latest deployment');
     expect(latest?.samples?.find((s) => s.metric.service === 'api')?.metric.deployment_id).toBe(
@@ -669,57 +424,28 @@ describe('every remote-write dashboard panel against a real Prometheus receiving
   }, 120_000);
 
   test('$environment and $service select: no series of another environment or service', async () => {
-    const outcomes = await runAll(prom, committedQueries(REMOTE_WRITE_DASHBOARDS_DIR), 'web');
-    const errors = outcomes.filter((o) => o.error !== undefined).map((o) => `${o.query.panel}: ${o.error}`);
-    expect(errors).toEqual([]);
-    const leaks = outcomes.flatMap((o) =>
-      (o.samples ?? [])
-        .filter(
-          (s) =>
-            (s.metric.environment !== undefined && s.metric.environment !== ENV) ||
-            (s.metric.service !== undefined && !['web', 'all'].includes(s.metric.service)),
-        )
-        .map((s) => `${o.query.dashboard} / ${o.query.panel}: ${JSON.stringify(s.metric)}`),
+    expectWebSelection(
+      await runAll(prom, committedQueries(REMOTE_WRITE_DASHBOARDS_DIR), { environment: ENV, service: 'web' }),
+      ENV,
     );
-    expect(leaks).toEqual([]);
-    const cost = outcomes.find((o) => o.query.panel === 'Cost by component' && o.query.refId === 'total');
-    expect(cost?.samples?.map((s) => s.metric.resource)).toEqual(['vercel_build']);
   });
-  /** The live panels' outcomes for one service. */
-  const livePanels = async (service: string): Promise<Outcome[]> =>
-    runAll(
-      prom,
-      committedQueries(REMOTE_WRITE_DASHBOARDS_DIR).filter(
-        (q) => q.dashboard === RW('Deployment Pipeline') && LIVE_PANELS.includes(q.panel),
+
+  /** The live panels as this flavour shows them, from the densified series of its writes. */
+  const live: LiveSuite = {
+    pipeline: RW('Deployment Pipeline'),
+    panels: (service) =>
+      runAll(
+        prom,
+        livePanelQueries(committedQueries(REMOTE_WRITE_DASHBOARDS_DIR), RW('Deployment Pipeline')),
+        { environment: ENV, service },
       ),
-      service,
-    );
-  const liveValues = (outcomes: Outcome[], panelTitle: string, refId = 'A'): Record<string, number> =>
-    valuesOf(outcomes, RW('Deployment Pipeline'), panelTitle, refId);
-  /** The stage-state table's rows as the panel sorts them (by the order key; ties by stage). */
-  const stageRows = (
-    outcomes: Outcome[],
-  ): { stage: string; state: string; order: number; seconds?: number }[] => {
-    const panelTitle = 'Stages of the latest deployment: $service';
-    const rows = (refId: string): PromSample[] =>
-      outcomes.find((x) => x.query.panel === panelTitle && x.query.refId === refId)?.samples ?? [];
-    const seconds = new Map(rows('seconds').map((x) => [x.metric.stage, Number(x.value[1])]));
-    return rows('order')
-      .map((x) => ({
-        stage: x.metric.stage ?? '',
-        state: x.metric.state ?? '',
-        order: Number(x.value[1]),
-        ...(seconds.has(x.metric.stage) ? { seconds: seconds.get(x.metric.stage) } : {}),
-      }))
-      .sort((a, b) => a.order - b.order || a.stage.localeCompare(b.stage));
+    ids: { worker: workerId, olderWorker: olderWorkerId, batch: batchId },
+    send: (d) => writeLiveNow(d),
   };
-  const key = (labels: Record<string, string>): string =>
-    JSON.stringify(Object.fromEntries(Object.entries(labels).sort(([a], [b]) => a.localeCompare(b))));
 
   test('live panels: the deployment in progress — its running stage, elapsed against the threshold, progress and stage states, from the densified series', async () => {
     // Written again now, so that the running stage has run 40 s when the queries run.
-    const writtenAt = await writeLiveNow(worker());
-    const railwayStart = writtenAt - 40_000;
+    const writtenAt = await live.send(liveWorker(workerId));
     // Each write carries all five states of each stage: 35 densified series, 7 of them 1.
     const worker35 = `remote_write:deployment_stage_state{environment="${ENV}", service="worker"}`;
     expect(await queryPrometheus(prom.url, `count(${worker35})`)).toMatchObject([
@@ -735,126 +461,10 @@ describe('every remote-write dashboard panel against a real Prometheus receiving
         `count(last_over_time(deployment_stage_state{deployment_id="${olderWorkerId}"}[1h]))`,
       ),
     ).toMatchObject([{ value: [expect.any(Number), '35'] }]);
-    const before = Date.now();
-    const live = await livePanels('worker');
-    const after = Date.now();
-    expect(live.filter((o) => o.error !== undefined).map((o) => `${o.query.panel}: ${o.error}`)).toEqual([]);
-    const current = { current: 'deploy_railway', deployment_id: workerId, service: 'worker' };
-    const running = { deployment_id: workerId, service: 'worker', stage: 'deploy_railway' };
-
-    // Progress: finished stages (build, push; rollback skipped) / all 7 stages.
-    const progress = liveValues(live, 'Current stage', 'progress');
-    expect(Object.keys(progress)).toEqual([key(current)]);
-    expect(progress[key(current)]).toBeCloseTo(3 / 7, 9);
-    expect(liveValues(live, 'Progress (latest deployment)')).toEqual({
-      [key({ deployment_id: workerId, service: 'worker' })]: progress[key(current)],
-    });
-
-    const elapsed = liveValues(live, 'Current stage', 'elapsed');
-    expect(Object.keys(elapsed)).toEqual([key(current)]);
-    const seconds = elapsed[key(current)] as number;
-    expect(seconds).toBeGreaterThanOrEqual(35);
-    expect(seconds).toBeLessThanOrEqual(120);
-    expect(seconds).toBeGreaterThanOrEqual((before - railwayStart) / 1000 - 1);
-    expect(seconds).toBeLessThanOrEqual((after - railwayStart) / 1000 + 1);
-
-    // No threshold written for deploy_railway: the action's default, 180 s.
-    expect(liveValues(live, 'Current stage', 'threshold')).toEqual({ [key(current)]: 180 });
-    const ratio = liveValues(live, 'Running stage: elapsed / threshold');
-    expect(Object.keys(ratio)).toEqual([key(running)]);
-    expect(ratio[key(running)]).toBeCloseTo(seconds / 180, 2);
-
-    const rows = stageRows(live);
-    expect(rows.map((r) => [r.stage, r.state])).toEqual([
-      ['build', 'success'],
-      ['push', 'success'],
-      ['deploy_railway', 'running'],
-      ['rollback', 'skipped'],
-      ['health_check', 'waiting'],
-      ['migration', 'waiting'],
-      ['smoke_test', 'waiting'],
-    ]);
-    expect(rows.slice(0, 3).map((r) => r.order)).toEqual(
-      [110, 60, 40].map((ago) => (writtenAt - ago * 1000) / 1000),
-    );
-    expect(rows.slice(3).map((r) => r.order)).toEqual([
-      NOT_STARTED_ORDER.other,
-      NOT_STARTED_ORDER.waiting,
-      NOT_STARTED_ORDER.waiting,
-      NOT_STARTED_ORDER.waiting,
-    ]);
-    expect(rows.map((r) => (r.seconds === undefined ? undefined : Math.round(r.seconds)))).toEqual([
-      50,
-      20,
-      Math.round(seconds),
-      undefined,
-      undefined,
-      undefined,
-      undefined,
-    ]);
-    // Only the latest deployment of the group: the previous one (all stages success) shows nowhere.
-    expect(JSON.stringify(live.map((o) => o.samples))).not.toContain(olderWorkerId);
-
-    // A finished deployment: no stage runs, so its status; 100 % done.
-    const batch = await livePanels('batch');
-    const failed = { current: 'failed', deployment_id: batchId, service: 'batch' };
-    expect(liveValues(batch, 'Current stage', 'progress')).toEqual({ [key(failed)]: 1 });
-    expect(liveValues(batch, 'Current stage', 'elapsed')).toEqual({});
-    expect(liveValues(batch, 'Current stage', 'threshold')).toEqual({});
-    expect(liveValues(batch, 'Running stage: elapsed / threshold')).toEqual({});
-    expect(stageRows(batch).map((r) => [r.stage, r.state, r.seconds])).toEqual([
-      ['build', 'success', 60],
-      ['deploy_railway', 'success', 100],
-      ['smoke_test', 'failure', 30],
-      ['rollback', 'skipped', undefined],
-    ]);
+    await expectLiveInProgress(live, writtenAt);
   }, 40_000);
 
   test('live panels follow the next writes (the latest sample of each state wins): between stages, the next stage with a written threshold, the end', async () => {
-    const railwayDone = WORKER_STAGES.map((st) =>
-      st.stage === 'deploy_railway' ? { ...st, state: 'success' as const, duration: 38 } : st,
-    );
-    await writeLiveNow(worker(railwayDone));
-    let live = await livePanels('worker');
-    const between = { current: 'waiting for the next stage', deployment_id: workerId, service: 'worker' };
-    expect(liveValues(live, 'Current stage', 'progress')).toEqual({ [key(between)]: 4 / 7 });
-    expect(liveValues(live, 'Current stage', 'elapsed')).toEqual({});
-
-    const healthRuns = railwayDone.map((st) =>
-      st.stage === 'health_check' ? { ...st, state: 'running' as const, startedAgo: 5 } : st,
-    );
-    await writeLiveNow(worker(healthRuns, { ...WORKER_THRESHOLDS, health_check: 45 }));
-    live = await livePanels('worker');
-    const health = { current: 'health_check', deployment_id: workerId, service: 'worker' };
-    expect(liveValues(live, 'Current stage', 'threshold')).toEqual({ [key(health)]: 45 });
-    expect(liveValues(live, 'Current stage', 'progress')).toEqual({ [key(health)]: 4 / 7 });
-    const elapsed = liveValues(live, 'Current stage', 'elapsed')[key(health)] ?? NaN;
-    expect(elapsed).toBeGreaterThanOrEqual(4);
-    expect(elapsed).toBeLessThanOrEqual(60);
-    expect(stageRows(live).find((r) => r.stage === 'deploy_railway')).toMatchObject({
-      state: 'success',
-      seconds: 38,
-    });
-
-    // Post's final write: every stage final, nothing runs.
-    const final: LiveStage[] = [
-      { stage: 'build', state: 'success', startedAgo: 110, duration: 50 },
-      { stage: 'push', state: 'success', startedAgo: 60, duration: 20 },
-      { stage: 'deploy_railway', state: 'success', startedAgo: 40, duration: 38 },
-      { stage: 'health_check', state: 'success', startedAgo: 5, duration: 2 },
-      { stage: 'migration', state: 'success', startedAgo: 3, duration: 1 },
-      { stage: 'smoke_test', state: 'success', startedAgo: 2, duration: 1 },
-      { stage: 'rollback', state: 'skipped' },
-    ];
-    await writeLiveNow({ ...worker(final), inProgress: 0 });
-    live = await livePanels('worker');
-    const done = { current: 'succeeded', deployment_id: workerId, service: 'worker' };
-    expect(liveValues(live, 'Current stage', 'progress')).toEqual({ [key(done)]: 1 });
-    expect(liveValues(live, 'Progress (latest deployment)')).toEqual({
-      [key({ deployment_id: workerId, service: 'worker' })]: 1,
-    });
-    expect(stageRows(live).map((r) => [r.stage, r.state, r.seconds])).toEqual(
-      final.map((f) => [f.stage, f.state, f.duration]),
-    );
+    await expectLiveFollows(live);
   }, 60_000);
 });
