@@ -88,12 +88,13 @@ interface CommonConfig {
  * (`summary`, `verify`), read with all the others. `mode` is undefined when the `mode` input names no
  * mode: then no phase does anything but say so.
  */
-export type Config = CommonConfig &
-  (
-    | { readonly mode: 'track' | undefined }
-    | { readonly mode: 'summary'; readonly summary: SummaryInputs }
-    | { readonly mode: 'verify'; readonly verify: VerifyConfig }
-  );
+export type Config = CommonConfig & ModeConfig;
+
+/** The mode and the inputs only that mode reads. */
+type ModeConfig =
+  | { readonly mode: 'track' | undefined }
+  | { readonly mode: 'summary'; readonly summary: SummaryInputs }
+  | { readonly mode: 'verify'; readonly verify: VerifyConfig };
 
 export interface ConfigResult {
   readonly config: Config;
@@ -401,10 +402,7 @@ export function readConfig(read: InputReader, env: NodeJS.ProcessEnv): ConfigRes
         ? metricsFileInput
         : join(env.GITHUB_WORKSPACE, metricsFileInput);
 
-  let modeInputs:
-    | { mode: 'track' | undefined }
-    | { mode: 'summary'; summary: SummaryInputs }
-    | { mode: 'verify'; verify: VerifyConfig };
+  let modeInputs: ModeConfig;
   if (mode === 'summary') {
     const summary = readSummaryInputs(read, runner.runId);
     problems.push(...summary.problems);
